@@ -1,0 +1,37 @@
+# Two commands do everything on a fresh machine: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TOOLS := .tools/bin
+export PATH := $(CURDIR)/$(TOOLS):$(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: demo test venv tools bench lint clean help
+
+help:  ## Show the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(STAMP): pyproject.toml
+	@echo "==> creating $(VENV) and installing gitops-poc with test dependencies"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+venv: $(STAMP)  ## Create .venv and install the package
+
+tools: $(STAMP)  ## Install helm, kubectl and gitlab-ci-local into .tools/
+	@bash scripts/install-tools.sh
+
+demo: venv tools  ## Run the platform demo on built-in defaults (no cluster, no GitLab)
+	@bash scripts/demo.sh
+
+test: venv tools  ## Run every test
+	$(BIN)/python -m pytest -n auto
+
+bench: venv tools  ## Run the benchmarks and print their figures
+	@for b in bench/bench_*.py; do echo "==> $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:  ## Remove the virtual environment and installed tools
+	rm -rf $(VENV) .tools demo-out

@@ -1,0 +1,3 @@
+from gitops_poc.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,71 @@
+"""File changes as plain data, and applying them atomically."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+
+class Action(str, Enum):
+    CREATE = "create"
+    UPDATE = "update"
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file the generator wants to differ from what is on disk. `path` is relative to the root."""
+
+    path: Path
+    content: str
+    previous: str | None
+    reason: str = ""
+
+    @property
+    def action(self) -> Action:
+        return Action.CREATE if self.previous is None else Action.UPDATE
+
+    def diff(self) -> str:
+        old = (self.previous or "").splitlines(keepends=True)
+        new = self.content.splitlines(keepends=True)
+        before = f"a/{self.path}" if self.previous is not None else "/dev/null"
+        return "".join(difflib.unified_diff(old, new, before, f"b/{self.path}"))
+
+
+def change_if_different(path: Path, content: str, previous: str | None, reason: str = "") -> FileChange | None:
+    return None if previous == content else FileChange(path, content, previous, reason)
+
+
+def write_atomic(path: Path, content: str) -> None:
+    """Write via a temporary file in the same folder and rename, so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def apply_changes(root: Path, changes: Iterable[FileChange]) -> list[FileChange]:
+    """Write each change under `root`; returns what was written."""
+    written = []
+    for change in changes:
+        write_atomic(root / change.path, change.content)
+        written.append(change)
+    return written
+
+
+def summarize(changes: Sequence[FileChange]) -> dict[str, int]:
+    created = sum(1 for c in changes if c.action is Action.CREATE)
+    return {"create": created, "update": len(changes) - created}

@@ -1,0 +1,88 @@
+"""`gitops-poc init`: generate every platform repository from .env (the original init-project.sh)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from gitops_poc.changes import FileChange, apply_changes, summarize
+from gitops_poc.cli.common import EnvFileOption, RootOption, confirm, load_platform
+from gitops_poc.cli.output import OutputFormat, changes_as_json, err, print_json, show_changes
+from gitops_poc.errors import ChangesPending
+from gitops_poc.generate import plan_init
+from gitops_poc.platform import Platform
+
+
+def describe(platform: Platform) -> str:
+    cfg = platform.config
+    envs = ", ".join(
+        f"{env} -> {platform.namespace(env)}{' (auto-sync)' if platform.auto_sync(env) else ''}"
+        for env in platform.environments
+    )
+    return (
+        f"GitLab group  {cfg.gitlab_group} on {cfg.gitlab_host} (images in {cfg.docker_registry})\n"
+        f"Services      {len(platform.services)}: {' '.join(platform.services)}\n"
+        f"Environments  {envs}\n"
+        f"Chart         {cfg.chart_name} {cfg.chart_version} from {cfg.chart_repo}\n"
+        f"Vault prefix  {cfg.vault_path_prefix}    GitOps mode {cfg.gitops_mode}    agent {platform.agent_context}"
+    )
+
+
+def run_plan(
+    changes: list[FileChange],
+    root: Path,
+    *,
+    yes: bool,
+    check: bool,
+    diff: bool,
+    dry_run: bool,
+    output: OutputFormat,
+    what: str,
+) -> int:
+    """Show a file plan, then check, stop, or apply it after confirmation. Shared by init and new-service."""
+    counts = summarize(changes)
+    if output is OutputFormat.text:
+        if not changes:
+            err.print(f"Nothing to change: {root} is up to date.")
+        else:
+            err.print(f"{what}: {counts['create']} to create, {counts['update']} to update in {root}")
+            show_changes(changes, diff=diff)
+    applied = False
+    if changes and not (check or dry_run):
+        if output is OutputFormat.json or confirm("Write these files?", yes):
+            apply_changes(root, changes)
+            applied = True
+            if output is OutputFormat.text:
+                err.print(f"[green]Wrote {len(changes)} file(s).[/]")
+        else:
+            err.print("Nothing written.")
+            return 1
+    if output is OutputFormat.json:
+        print_json(changes_as_json(changes, root=str(root), applied=applied))
+    if check and changes:
+        raise ChangesPending(f"{len(changes)} file(s) would change; run `gitops-poc init` to update them")
+    return 0
+
+
+def init(
+    root: Path = RootOption,
+    env_file: Path | None = EnvFileOption,
+    yes: bool = typer.Option(False, "--yes", "-y", help="Apply without asking (for scripts and CI)."),
+    check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 when any file would change."),
+    diff: bool = typer.Option(False, "--diff", help="Show a unified diff of every change."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show the plan and write nothing."),
+    output: OutputFormat = typer.Option(OutputFormat.text, "--output", "-o", help="text, or json for scripts."),
+) -> int:
+    """Generate gitops-config/, services/*/.cicd and templates/service-repo from .env.
+
+    Generated files are rewritten whole; values files are created when missing and otherwise only their
+    .env-derived keys are updated in place (comments kept). image.tag is never touched. Re-running
+    changes nothing.
+    """
+    platform = load_platform(root, env_file)
+    if output is OutputFormat.text:
+        err.print(describe(platform))
+    changes = plan_init(platform, root)
+    yes = yes or output is OutputFormat.json
+    return run_plan(changes, root, yes=yes, check=check, diff=diff, dry_run=dry_run, output=output, what="Plan")

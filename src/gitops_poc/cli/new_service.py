@@ -1,0 +1,58 @@
+"""`gitops-poc new-service NAME`: scaffold a service repository from the template and register it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+from gitops_poc.changes import FileChange, change_if_different
+from gitops_poc.cli.common import EnvFileOption, RootOption, env_file_path, load
+from gitops_poc.cli.init import run_plan
+from gitops_poc.cli.output import OutputFormat, err
+from gitops_poc.config import load_config, parse_config
+from gitops_poc.envfile import set_key
+from gitops_poc.errors import UsageError
+from gitops_poc.generate import plan_init
+from gitops_poc.platform import Platform
+from gitops_poc.yamlio import read_text
+
+
+def plan_new_service(root: Path, env_file: Path, name: str) -> tuple[Platform, list[FileChange]]:
+    """Add `name` to SERVICES in the .env file and plan everything that follows from it."""
+    if "SERVICES" in os.environ:
+        raise UsageError("SERVICES is set in the process environment, which overrides .env; unset it first")
+    current = load_config(env_file, os.environ)
+    services = current.services if name in current.services else (*current.services, name)
+    previous = read_text(env_file)
+    updated = set_key(previous, "SERVICES", " ".join(services))
+    # Validate the new list exactly as a later load will see it (name rules, lengths, duplicates).
+    config = parse_config(updated, str(env_file), os.environ)
+    platform = Platform(config)
+    relative_env = Path(os.path.relpath(env_file, root))
+    changes = []
+    if name not in current.services and (change := change_if_different(relative_env, updated, previous, "SERVICES")):
+        changes.append(change)
+    changes.extend(plan_init(platform, root))
+    return platform, changes
+
+
+def new_service(
+    name: str = typer.Argument(..., help="Service name: lowercase letters, digits and '-', starting with a letter."),
+    root: Path = RootOption,
+    env_file: Path | None = EnvFileOption,
+    yes: bool = typer.Option(False, "--yes", "-y", help="Apply without asking."),
+    diff: bool = typer.Option(False, "--diff", help="Show a unified diff of every change."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show the plan and write nothing."),
+    output: OutputFormat = typer.Option(OutputFormat.text, "--output", "-o", help="text, or json for scripts."),
+) -> int:
+    """Create services/NAME from templates/service-repo (name filled in everywhere), add NAME to SERVICES
+    in .env and regenerate gitops-config. Running it again for an existing service changes nothing."""
+    path = env_file_path(root, env_file)
+    load(root, env_file)  # a broken .env is reported as such, before anything else
+    _, changes = plan_new_service(root, path, name)
+    if output is OutputFormat.text and not changes:
+        err.print(f"Service {name} already exists and is up to date.")
+    yes = yes or output is OutputFormat.json
+    return run_plan(changes, root, yes=yes, check=False, diff=diff, dry_run=dry_run, output=output, what=f"New service {name}")

@@ -1,0 +1,43 @@
+"""Consoles and the shared ways of showing results. Data goes to stdout, everything else to stderr."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from enum import Enum
+from typing import Any
+
+from rich.console import Console
+from rich.syntax import Syntax
+
+from gitops_poc.changes import FileChange, summarize
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def print_json(data: Any) -> None:
+    out.print_json(json.dumps(data), indent=2)
+
+
+def show_changes(changes: Sequence[FileChange], *, diff: bool = False) -> None:
+    for change in changes:
+        style = "green" if change.action.value == "create" else "yellow"
+        err.print(f"  [{style}]{change.action.value:6}[/] {change.path}  [dim]({change.reason})[/]")
+        if diff:
+            text = change.diff()
+            if text:
+                out.print(Syntax(text, "diff", theme="ansi_dark", background_color="default"))
+
+
+def changes_as_json(changes: Sequence[FileChange], **extra: Any) -> dict[str, Any]:
+    return {
+        **extra,
+        "summary": summarize(changes),
+        "changes": [{"path": str(c.path), "action": c.action.value, "reason": c.reason} for c in changes],
+    }

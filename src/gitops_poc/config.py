@@ -1,0 +1,348 @@
+"""Load `.env` (plus process environment) into one validated `Config`.
+
+Precedence for every key: process environment, then the `.env` file, then the built-in default.
+`${VAR}` / `${VAR:-default}` references are expanded as in the original shell scripts, but a key that is
+present and empty stays empty (so `NAMESPACE_PREFIX=` really means "no prefix").
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from dotenv import dotenv_values
+from dotenv.variables import parse_variables
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator, model_validator
+
+from gitops_poc.errors import ConfigError
+
+DEFAULTS: dict[str, str] = {
+    "GITLAB_GROUP": "gitops-poc",
+    "GITLAB_HOST": "gitlab.com",
+    "DOCKER_REGISTRY": "registry.${GITLAB_HOST}",
+    "KUBE_CONTEXT": "minikube",
+    "VAULT_PATH_PREFIX": "gitops-poc",
+    "SERVICES": "api-gateway auth-adapter web-grpc web-http health-demo",
+    "ENVIRONMENTS": "dev staging prod",
+    "NAMESPACE_PREFIX": "poc",
+    "PRODUCTION_ENVIRONMENTS": "prod",
+    "AUTO_SYNC_ENVIRONMENTS": "",
+    "GITOPS_MODE": "pull",
+    "CHART_REPO": "https://d7561985.github.io/k8app",
+    "CHART_NAME": "app",
+    "CHART_VERSION": "3.13.0",
+    "GITLAB_AGENT_NAME": "minikube-agent",
+    "ARGOCD_NAMESPACE": "argocd",
+    "GIT_BRANCH": "main",
+    "GITLAB_DEPLOY_TOKEN_USER": "",
+    "GITLAB_DEPLOY_TOKEN": "",
+    "GITLAB_AGENT_TOKEN": "",
+}
+SECRET_KEYS = frozenset({"GITLAB_DEPLOY_TOKEN", "GITLAB_AGENT_TOKEN"})
+# Keys of the original .env.example that no command reads; accepted so old files keep loading.
+IGNORED_KEYS = frozenset({"PROJECT_PREFIX"})
+
+DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+GITLAB_PATH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)*$")
+HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$")
+REGISTRY = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?(/[a-z0-9][a-z0-9._/-]*)?$")
+VAULT_PATH = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
+SEMVER = re.compile(r"^v?[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
+MAX_NAME = 63
+SERVICE_SUFFIX = "-sv"  # the k8app chart names the Service <appName>-sv
+
+
+def _words(raw: str) -> tuple[str, ...]:
+    return tuple(w for w in re.split(r"[\s,]+", raw.strip()) if w)
+
+
+def _label_error(kind: str, value: str, pattern: re.Pattern[str]) -> str | None:
+    if not value:
+        return f"{kind} must not be empty"
+    if len(value) > MAX_NAME:
+        return f"{kind} {value!r} is {len(value)} characters long; Kubernetes allows {MAX_NAME}"
+    if not pattern.match(value):
+        start = "a lowercase letter" if pattern is DNS1035_LABEL else "a lowercase letter or digit"
+        return (
+            f"{kind} {value!r} is not a valid Kubernetes name: use lowercase letters, digits and '-', "
+            f"starting with {start} and ending with a letter or digit"
+        )
+    return None
+
+
+def _unique(kind: str, values: tuple[str, ...]) -> None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"{kind} {value!r} is listed twice")
+        seen.add(value)
+
+
+class Config(BaseModel):
+    """The validated platform configuration. Field aliases are the `.env` keys."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="forbid")
+
+    gitlab_group: str
+    gitlab_host: str
+    docker_registry: str
+    kube_context: str
+    vault_path_prefix: str
+    services: tuple[str, ...]
+    environments: tuple[str, ...]
+    namespace_prefix: str
+    production_environments: tuple[str, ...]
+    auto_sync_environments: tuple[str, ...]
+    gitops_mode: Literal["pull", "push"]
+    chart_repo: str
+    chart_name: str
+    chart_version: str
+    gitlab_agent_name: str
+    argocd_namespace: str
+    git_branch: str
+    gitlab_deploy_token_user: str = ""
+    gitlab_deploy_token: SecretStr = SecretStr("")
+    gitlab_agent_token: SecretStr = SecretStr("")
+
+    @field_validator("gitlab_group")
+    @classmethod
+    def _group(cls, v: str) -> str:
+        if not GITLAB_PATH.match(v) or v.endswith((".git", ".atom")):
+            raise ValueError(f"{v!r} is not a GitLab group path (letters, digits, '_', '.', '-', '/' between subgroups)")
+        return v
+
+    @field_validator("gitlab_host")
+    @classmethod
+    def _host(cls, v: str) -> str:
+        if not HOST.match(v):
+            raise ValueError(f"{v!r} is not a host name (no scheme, no path; an optional :port)")
+        return v
+
+    @field_validator("docker_registry")
+    @classmethod
+    def _registry(cls, v: str) -> str:
+        if not REGISTRY.match(v):
+            raise ValueError(f"{v!r} is not a registry host (e.g. registry.gitlab.com, no scheme)")
+        return v
+
+    @field_validator("vault_path_prefix")
+    @classmethod
+    def _vault_prefix(cls, v: str) -> str:
+        if not VAULT_PATH.match(v):
+            raise ValueError(f"{v!r} is not a Vault path prefix (letters, digits, '_', '.', '-', '/' between parts)")
+        return v
+
+    @field_validator("services")
+    @classmethod
+    def _services(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if not v:
+            raise ValueError("the list is empty; name at least one service")
+        for name in v:
+            # A Service name is a DNS-1035 label and the chart appends "-sv".
+            if err := _label_error("service name", name, DNS1035_LABEL):
+                raise ValueError(err)
+            if len(name) + len(SERVICE_SUFFIX) > MAX_NAME:
+                raise ValueError(
+                    f"service name {name!r} is too long: the chart's Service {name}{SERVICE_SUFFIX!r} "
+                    f"would exceed {MAX_NAME} characters"
+                )
+        _unique("service", v)
+        return v
+
+    @field_validator("environments")
+    @classmethod
+    def _environments(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if not v:
+            raise ValueError("the list is empty; name at least one environment")
+        for name in v:
+            if err := _label_error("environment name", name, DNS1123_LABEL):
+                raise ValueError(err)
+        _unique("environment", v)
+        return v
+
+    @field_validator("namespace_prefix")
+    @classmethod
+    def _ns_prefix(cls, v: str) -> str:
+        if v and (err := _label_error("namespace prefix", v, DNS1123_LABEL)):
+            raise ValueError(err)
+        return v
+
+    @field_validator("gitlab_agent_name", "argocd_namespace")
+    @classmethod
+    def _label(cls, v: str) -> str:
+        if err := _label_error("name", v, DNS1123_LABEL):
+            raise ValueError(err)
+        return v
+
+    @field_validator("chart_repo")
+    @classmethod
+    def _chart_repo(cls, v: str) -> str:
+        if not re.match(r"^(https?|oci)://[^\s]+$", v):
+            raise ValueError(f"{v!r} is not a Helm repository URL (https://... or oci://...)")
+        return v.rstrip("/")
+
+    @field_validator("chart_name", "kube_context", "git_branch")
+    @classmethod
+    def _not_empty(cls, v: str) -> str:
+        if not v.strip() or re.search(r"\s", v):
+            raise ValueError(f"{v!r} must be one non-empty word")
+        return v
+
+    @field_validator("chart_version")
+    @classmethod
+    def _chart_version(cls, v: str) -> str:
+        if not SEMVER.match(v):
+            raise ValueError(
+                f"{v!r} is not an exact chart version; pin one such as 3.13.0 (ranges and '*' make deploys drift)"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Config:
+        envs = set(self.environments)
+        for key, listed in (
+            ("PRODUCTION_ENVIRONMENTS", self.production_environments),
+            ("AUTO_SYNC_ENVIRONMENTS", self.auto_sync_environments),
+        ):
+            for env in listed:
+                if env not in envs:
+                    raise _CrossError(key, env, f"environment {env!r} is not in ENVIRONMENTS ({' '.join(self.environments)})")
+        for env in self.auto_sync_environments:
+            if env in self.production_environments:
+                raise _CrossError(
+                    "AUTO_SYNC_ENVIRONMENTS", env, f"{env!r} is a production environment; production never syncs automatically"
+                )
+        for env in self.environments:
+            namespace = f"{self.namespace_prefix}-{env}" if self.namespace_prefix else env
+            if len(namespace) > MAX_NAME:
+                raise _CrossError("ENVIRONMENTS", env, f"namespace {namespace!r} would exceed {MAX_NAME} characters")
+            for service in self.services:
+                app = f"{service}-{env}"
+                if len(app) > MAX_NAME:
+                    raise _CrossError(
+                        "SERVICES", service, f"Application name {app!r} would exceed {MAX_NAME} characters"
+                    )
+        return self
+
+
+class _CrossError(ValueError):
+    def __init__(self, key: str, value: str, message: str) -> None:
+        self.key, self.value = key, value
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """Where a key's value came from, for error messages."""
+
+    label: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.label}:{self.line}" if self.line else self.label
+
+
+FIELD_BY_KEY = {key: key.lower() for key in DEFAULTS}
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    lines: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if m := re.match(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=", line):
+            lines.setdefault(m.group(1), number)
+    return lines
+
+
+def _expand(key: str, raw: Mapping[str, str], environ: Mapping[str, str], seen: tuple[str, ...] = ()) -> str:
+    """Expand ${VAR} and ${VAR:-default} like the original scripts, resolving config keys first."""
+    if key in seen:
+        raise ConfigError(f"{key}: ${{...}} references form a cycle: {' -> '.join(seen + (key,))}", key=key)
+    value = raw[key]
+    if "$" not in value:
+        return value
+    env: dict[str, str | None] = dict(environ)
+    for name in raw:
+        if f"${{{name}" in value:
+            env[name] = _expand(name, raw, environ, seen + (key,))
+    return "".join(atom.resolve(env) for atom in parse_variables(value))
+
+
+def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> Config:
+    """Read `path` (missing file = built-in defaults), apply `environ` overrides, validate once."""
+    text = None
+    if path is not None and path.exists():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read the file: {exc}", source=str(path)) from exc
+    return parse_config(text, str(path) if path else "defaults", environ)
+
+
+def parse_config(text: str | None, source: str, environ: Mapping[str, str] | None = None) -> Config:
+    """Validate the text of a .env file (None = no file) with `environ` overrides."""
+    environ = {} if environ is None else environ
+    file_values: dict[str, str] = {}
+    lines: dict[str, int] = {}
+    if text is not None:
+        lines = _key_lines(text)
+        parsed = dotenv_values(stream=io.StringIO(text), interpolate=False)
+        for key, value in parsed.items():
+            if key in IGNORED_KEYS:
+                continue
+            if key not in DEFAULTS:
+                hint = difflib.get_close_matches(key, list(DEFAULTS), n=1)
+                suggestion = f"; did you mean {hint[0]}?" if hint else f"; known keys: {', '.join(DEFAULTS)}"
+                raise ConfigError(f"unknown key {key}{suggestion}", source=f"{source}:{lines.get(key, '?')}", key=key)
+            file_values[key] = value or ""
+
+    raw: dict[str, str] = {}
+    origins: dict[str, _Origin] = {}
+    for key, default in DEFAULTS.items():
+        if key in environ:
+            raw[key], origins[key] = environ[key], _Origin(f"environment variable {key}")
+        elif key in file_values:
+            raw[key], origins[key] = file_values[key], _Origin(source, lines.get(key))
+        else:
+            raw[key], origins[key] = default, _Origin("built-in default")
+
+    values: dict[str, object] = {}
+    for key in DEFAULTS:
+        # Values from the process environment were already expanded by the shell.
+        value = raw[key] if key in environ else _expand(key, raw, environ)
+        values[FIELD_BY_KEY[key]] = value.strip()
+
+    list_keys = ("SERVICES", "ENVIRONMENTS", "PRODUCTION_ENVIRONMENTS", "AUTO_SYNC_ENVIRONMENTS")
+    for key in list_keys:
+        values[FIELD_BY_KEY[key]] = _words(str(values[FIELD_BY_KEY[key]]))
+    environments = values["environments"]
+    assert isinstance(environments, tuple)
+    if "PRODUCTION_ENVIRONMENTS" not in environ and "PRODUCTION_ENVIRONMENTS" not in file_values:
+        values["production_environments"] = tuple(e for e in values["production_environments"] if e in environments)  # type: ignore[union-attr]
+    if not values["auto_sync_environments"]:
+        values["auto_sync_environments"] = tuple(e for e in environments if e not in values["production_environments"])  # type: ignore[operator]
+
+    try:
+        return Config.model_validate(values)
+    except ValidationError as exc:
+        raise _to_config_error(exc, raw, origins) from None
+
+
+def _to_config_error(exc: ValidationError, raw: Mapping[str, str], origins: Mapping[str, _Origin]) -> ConfigError:
+    error = exc.errors()[0]
+    cause = error.get("ctx", {}).get("error")
+    if isinstance(cause, _CrossError):
+        key, value = cause.key, cause.value
+    else:
+        field = str(error["loc"][0]) if error["loc"] else ""
+        key = field.upper()
+        value = raw.get(key, "")
+    message = str(cause) if cause is not None else error["msg"]
+    if key in SECRET_KEYS:
+        value = "***"
+    return ConfigError(f"{key}={value!r}: {message}", source=str(origins.get(key, "configuration")), key=key)

@@ -1,0 +1,40 @@
+"""`init`: the whole set of file changes for a platform root, computed without writing anything."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gitops_poc.changes import FileChange, change_if_different
+from gitops_poc.generate.catalog import SERVICE_TEMPLATE, template_files
+from gitops_poc.generate.gitops_config import render_files
+from gitops_poc.generate.services import Reader, TemplateRenderer, plan_service
+from gitops_poc.platform import Platform
+from gitops_poc.yamlio import read_text
+
+TEMPLATE_DIR = Path("templates") / "service-repo"
+
+
+def disk_reader(root: Path) -> Reader:
+    return lambda relative: read_text(root / relative)
+
+
+def plan_init(platform: Platform, root: Path, read: Reader | None = None) -> list[FileChange]:
+    """Changes that bring `root` in line with the configuration; empty when it already is."""
+    read = read or disk_reader(root)
+    changes: list[FileChange] = []
+    for path, content in render_files(platform).items():
+        if change := change_if_different(path, content, read(path), "generated"):
+            changes.append(change)
+
+    # The service template is the team's to adapt: created when missing, never overwritten.
+    for relative, source in template_files(SERVICE_TEMPLATE):
+        target = TEMPLATE_DIR / relative
+        if read(target) is None:
+            changes.append(FileChange(target, source.read_text(encoding="utf-8"), None, "new file"))
+
+    user_template = root / TEMPLATE_DIR
+    template_dir = user_template if user_template.is_dir() else SERVICE_TEMPLATE
+    renderer = TemplateRenderer()
+    for service in platform.services:
+        changes.extend(plan_service(platform, service, read, renderer, template_dir))
+    return changes

@@ -1,0 +1,176 @@
+"""Service repositories: files created from blueprints when missing, then only managed keys kept in line.
+
+The service team owns `.cicd/*.yaml`; the generator edits the few keys derived from `.env` in place
+(comments and order kept) and never touches `image.tag`, which CI owns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import jinja2
+from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.util import load_yaml_guess_indent
+
+from gitops_poc.changes import FileChange, change_if_different
+from gitops_poc.errors import UsageError
+from gitops_poc.generate.catalog import SIZING, blueprint_files, template_files
+from gitops_poc.platform import Platform
+from gitops_poc.yamlio import YamlSyntaxError, dump, load_plain, round_trip
+
+INITIAL_TAG = "0.1.0"  # only for a values file created before CI has built anything
+SERVICES_DIR = "services"
+Reader = Callable[[Path], "str | None"]
+
+
+@dataclass(frozen=True)
+class ManagedKey:
+    path: tuple[str, ...]
+    value: str
+
+
+def managed_keys(platform: Platform, service: str, env: str | None) -> list[ManagedKey]:
+    """The keys of `.cicd/default.yaml` (env None) or `.cicd/<env>.yaml` that follow `.env`."""
+    if env is None:
+        return [ManagedKey(("appName",), platform.app_name(service))]
+    return [
+        ManagedKey(("environment",), env),
+        ManagedKey(("image", "repository"), platform.image_repository(service)),
+    ]
+
+
+class TemplateRenderer:
+    """Jinja2 with strict undefined variables; compiled templates are cached per file."""
+
+    def __init__(self) -> None:
+        self._jinja = jinja2.Environment(
+            undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
+            autoescape=False,
+        )
+        self._cache: dict[Path, jinja2.Template] = {}
+
+    def render_file(self, template: Path, context: Mapping[str, Any]) -> str:
+        try:
+            compiled = self._cache.get(template)
+            if compiled is None:
+                compiled = self._cache[template] = self._jinja.from_string(template.read_text(encoding="utf-8"))
+            return compiled.render(context)
+        except jinja2.TemplateSyntaxError as exc:
+            raise UsageError(f"{template}:{exc.lineno}: template error: {exc.message}") from None
+        except jinja2.UndefinedError as exc:
+            raise UsageError(f"{template}: template error: {exc.message}") from None
+
+    def render_name(self, pattern: str, context: Mapping[str, Any]) -> str:
+        try:
+            return self._jinja.from_string(pattern).render(context) if "{" in pattern else pattern
+        except jinja2.TemplateError as exc:
+            raise UsageError(f"template file name {pattern!r}: {exc}") from None
+
+
+def service_context(platform: Platform, service: str) -> dict[str, Any]:
+    return {
+        "service": service,
+        "group": platform.config.gitlab_group,
+        "environments": platform.environments,
+        "service_host": platform.service_host,
+        "chart_version": platform.config.chart_version,
+        "initial_tag": INITIAL_TAG,
+    }
+
+
+def environment_context(platform: Platform, service: str, env: str) -> dict[str, Any]:
+    tier = platform.tier(env)
+    context = service_context(platform, service)
+    context.update(
+        environment=env,
+        tier=tier.value,
+        scaled=platform.allows_scaling(env),
+        image_repository=platform.image_repository(service),
+    )
+    if service in SIZING:
+        context["sizing"] = SIZING[service][tier]
+    return context
+
+
+def _targets(
+    platform: Platform, service: str, pattern: str, renderer: TemplateRenderer
+) -> Iterator[tuple[str | None, dict[str, Any], str]]:
+    """Expand a file-name pattern: one file per environment when it names `environment`."""
+    if "environment" in pattern and "{" in pattern:
+        for env in platform.environments:
+            context = environment_context(platform, service, env)
+            yield env, context, renderer.render_name(pattern, context)
+    else:
+        context = service_context(platform, service)
+        yield None, context, renderer.render_name(pattern, context)
+
+
+def _values_env(relative: str, platform: Platform) -> tuple[bool, str | None]:
+    """Is `relative` a values file, and for which environment (None = default.yaml)."""
+    path = PurePosixPath(relative)
+    if path.parent != PurePosixPath(".cicd") or path.suffix != ".yaml":
+        return False, None
+    if path.stem == "default":
+        return True, None
+    return (True, path.stem) if path.stem in platform.environments else (False, None)
+
+
+def _get(data: Any, path: tuple[str, ...]) -> Any:
+    for part in path:
+        if not isinstance(data, dict) or part not in data:
+            return None
+        data = data[part]
+    return data
+
+
+def keep_managed(text: str, keys: list[ManagedKey], where: str) -> str:
+    """Return `text` with the managed keys set; unchanged text when they already hold their values."""
+    data = load_plain(text, where)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise UsageError(f"{where}: expected a mapping of Helm values at the top level, found {type(data).__name__}")
+    if all(_get(data, key.path) == key.value for key in keys):
+        return text
+    yaml = round_trip()
+    try:
+        doc, indent, block_seq_indent = load_yaml_guess_indent(text) if text.strip() else (CommentedMap(), 2, 2)
+    except Exception as exc:  # ruamel raises several unrelated types; the plain load above already parsed it
+        raise YamlSyntaxError(where, None, str(exc)) from None
+    if indent and block_seq_indent is not None:
+        yaml.indent(mapping=indent, sequence=indent + block_seq_indent, offset=block_seq_indent)
+    for key in keys:
+        node = doc
+        for part in key.path[:-1]:
+            if not isinstance(node.get(part), dict):
+                node[part] = CommentedMap()
+            node = node[part]
+        node[key.path[-1]] = key.value
+    return dump(doc, yaml)
+
+
+def plan_service(
+    platform: Platform,
+    service: str,
+    read: Reader,
+    renderer: TemplateRenderer,
+    template_dir: Path,
+) -> list[FileChange]:
+    """Files of `services/<service>/`: created when missing, managed keys kept in line."""
+    files = blueprint_files(service) if service in SIZING else template_files(template_dir)
+    changes: list[FileChange] = []
+    for pattern, template in files:
+        for env, context, relative in _targets(platform, service, pattern, renderer):
+            target = Path(SERVICES_DIR) / service / relative
+            previous = read(target)
+            content = renderer.render_file(template, context) if previous is None else previous
+            is_values, values_env = _values_env(relative, platform)
+            if is_values and (env is None or values_env == env):
+                content = keep_managed(content, managed_keys(platform, service, values_env), str(target))
+            reason = "new file" if previous is None else "keys that follow .env"
+            if change := change_if_different(target, content, previous, reason):
+                changes.append(change)
+    return changes

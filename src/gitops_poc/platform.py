@@ -1,0 +1,130 @@
+"""The platform model: services x environments, and every name derived from the configuration.
+
+No other module builds these strings by hand, so a rename happens in exactly one place.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+from functools import cached_property
+
+from gitops_poc.config import SERVICE_SUFFIX, Config
+
+GITOPS_CONFIG_REPO = "gitops-config"
+IN_CLUSTER_SERVER = "https://kubernetes.default.svc"
+VAULT_KV_MOUNT = "secret"
+
+
+class Tier(str, Enum):
+    """How an environment is sized: the first one is for development, production ones are protected."""
+
+    DEVELOPMENT = "development"
+    STAGING = "staging"
+    PRODUCTION = "production"
+
+
+def slug(value: str) -> str:
+    """A DNS-1123 label made from a free-form path such as a GitLab group `org/team`."""
+    return re.sub(r"[^a-z0-9-]+", "-", value.lower()).strip("-")[:63].rstrip("-")
+
+
+@dataclass(frozen=True)
+class Platform:
+    config: Config
+
+    @property
+    def services(self) -> tuple[str, ...]:
+        return self.config.services
+
+    @property
+    def environments(self) -> tuple[str, ...]:
+        return self.config.environments
+
+    # --- Kubernetes -------------------------------------------------------------------------------------
+    def namespace(self, env: str) -> str:
+        prefix = self.config.namespace_prefix
+        return f"{prefix}-{env}" if prefix else env
+
+    def app_name(self, service: str) -> str:
+        """The chart's `appName`: names the Deployment, ConfigMaps, HPA and PDB."""
+        return service
+
+    def service_host(self, service: str) -> str:
+        """The Service the k8app chart creates (`<appName>-sv`); other services must call this name."""
+        return f"{self.app_name(service)}{SERVICE_SUFFIX}"
+
+    def service_account(self, service: str) -> str:
+        return self.app_name(service)
+
+    def release_name(self, service: str) -> str:
+        """One Helm release name for push (CI) and pull (ArgoCD) deploys, so both own the same objects."""
+        return service
+
+    # --- ArgoCD -------------------------------------------------------------------------------------------
+    @cached_property
+    def project_name(self) -> str:
+        return slug(self.config.gitlab_group)
+
+    @property
+    def applicationset_name(self) -> str:
+        return f"{self.project_name}-services"
+
+    def application_name(self, service: str, env: str) -> str:
+        return f"{service}-{env}"
+
+    def auto_sync(self, env: str) -> bool:
+        return env in self.config.auto_sync_environments
+
+    def tier(self, env: str) -> Tier:
+        if env in self.config.production_environments:
+            return Tier.PRODUCTION
+        if env == self.environments[0]:
+            return Tier.DEVELOPMENT
+        return Tier.STAGING
+
+    def allows_scaling(self, env: str) -> bool:
+        """HPA and PDB belong to staging and production tiers only (seed README principle)."""
+        return self.tier(env) is not Tier.DEVELOPMENT
+
+    # --- GitLab -------------------------------------------------------------------------------------------
+    def repo_path(self, repo: str) -> str:
+        return f"{self.config.gitlab_group}/{repo}"
+
+    def repo_url(self, repo: str) -> str:
+        return f"https://{self.config.gitlab_host}/{self.repo_path(repo)}.git"
+
+    @property
+    def gitops_config_repo_url(self) -> str:
+        return self.repo_url(GITOPS_CONFIG_REPO)
+
+    @property
+    def group_repos_pattern(self) -> str:
+        return f"https://{self.config.gitlab_host}/{self.config.gitlab_group}/*"
+
+    def image_repository(self, service: str) -> str:
+        return f"{self.config.docker_registry}/{self.config.gitlab_group.lower()}/{service}"
+
+    @property
+    def agent_name(self) -> str:
+        return self.config.gitlab_agent_name
+
+    @property
+    def agent_context(self) -> str:
+        """The kube context GitLab CI gets from the agent: `<group>/gitops-config:<agent>`."""
+        return f"{self.repo_path(GITOPS_CONFIG_REPO)}:{self.agent_name}"
+
+    # --- Vault --------------------------------------------------------------------------------------------
+    def vault_secret_path(self, service: str, env: str) -> str:
+        """KV v2 path relative to the `secret/` mount."""
+        return f"{self.config.vault_path_prefix}/{service}/{env}/config"
+
+    def vault_data_path(self, service: str, env: str) -> str:
+        return f"{VAULT_KV_MOUNT}/data/{self.vault_secret_path(service, env)}"
+
+    def vault_policy(self, service: str, env: str) -> str:
+        return f"{self.config.vault_path_prefix.replace('/', '-')}-{service}-{env}"
+
+    def vault_role(self, service: str, env: str) -> str:
+        return f"{service}-{env}"

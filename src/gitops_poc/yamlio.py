@@ -1,0 +1,76 @@
+"""YAML reading and writing: round-trip (comments and order kept) for files people own, plain for the rest."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from gitops_poc.errors import UsageError
+
+
+class YamlSyntaxError(UsageError):
+    """A YAML file does not parse; carries the file and line."""
+
+    def __init__(self, path: str, line: int | None, problem: str) -> None:
+        self.path, self.line, self.problem = path, line, problem
+        where = f"{path}:{line}" if line else path
+        super().__init__(f"{where}: invalid YAML: {problem}")
+
+
+def round_trip() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    return yaml
+
+
+def _safe() -> YAML:
+    return YAML(typ="safe", pure=False)
+
+
+def _raise_syntax(exc: YAMLError, path: str) -> YamlSyntaxError:
+    if isinstance(exc, MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        return YamlSyntaxError(path, line, f"{exc.problem or exc.context}")
+    return YamlSyntaxError(path, None, str(exc))
+
+
+def load_plain(text: str, path: str = "<string>") -> Any:
+    """Parse one YAML document into plain Python data (fast; no comments)."""
+    try:
+        return _safe().load(text)
+    except YAMLError as exc:
+        raise _raise_syntax(exc, path) from None
+
+
+def load_all_plain(text: str, path: str = "<string>") -> list[Any]:
+    try:
+        return [doc for doc in _safe().load_all(text) if doc is not None]
+    except YAMLError as exc:
+        raise _raise_syntax(exc, path) from None
+
+
+def load_round_trip(text: str, path: str = "<string>") -> Any:
+    try:
+        return round_trip().load(text)
+    except YAMLError as exc:
+        raise _raise_syntax(exc, path) from None
+
+
+def dump(data: Any, yaml: YAML | None = None) -> str:
+    stream = io.StringIO()
+    (yaml or round_trip()).dump(data, stream)
+    return stream.getvalue()
+
+
+def read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
