@@ -56,9 +56,9 @@ def load_all_plain(text: str, path: str = "<string>") -> list[Any]:
         raise _raise_syntax(exc, path) from None
 
 
-def load_round_trip(text: str, path: str = "<string>") -> Any:
+def load_round_trip(text: str, path: str = "<string>", yaml: YAML | None = None) -> Any:
     try:
-        return round_trip().load(text)
+        return (yaml or round_trip()).load(text)
     except YAMLError as exc:
         raise _raise_syntax(exc, path) from None
 

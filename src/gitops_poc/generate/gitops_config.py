@@ -83,7 +83,7 @@ def applicationset(platform: Platform) -> dict[str, Any]:
                     "labels": {
                         "app.kubernetes.io/name": "{{.service}}",
                         "app.kubernetes.io/part-of": platform.project_name,
-                        "gitops-poc/environment": "{{.env}}",
+                        "environment": "{{.env}}",
                     },
                 },
                 "spec": {

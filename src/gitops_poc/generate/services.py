@@ -19,7 +19,7 @@ from gitops_poc.changes import FileChange, change_if_different
 from gitops_poc.errors import UsageError
 from gitops_poc.generate.catalog import SIZING, blueprint_files, template_files
 from gitops_poc.platform import Platform
-from gitops_poc.yamlio import YamlSyntaxError, dump, load_plain, round_trip
+from gitops_poc.yamlio import dump, load_plain, load_round_trip, round_trip
 
 INITIAL_TAG = "0.1.0"  # only for a values file created before CI has built anything
 SERVICES_DIR = "services"
@@ -136,12 +136,13 @@ def keep_managed(text: str, keys: list[ManagedKey], where: str) -> str:
     if all(_get(data, key.path) == key.value for key in keys):
         return text
     yaml = round_trip()
-    try:
-        doc, indent, block_seq_indent = load_yaml_guess_indent(text) if text.strip() else (CommentedMap(), 2, 2)
-    except Exception as exc:  # ruamel raises several unrelated types; the plain load above already parsed it
-        raise YamlSyntaxError(where, None, str(exc)) from None
-    if indent and block_seq_indent is not None:
-        yaml.indent(mapping=indent, sequence=indent + block_seq_indent, offset=block_seq_indent)
+    if text.strip():
+        _, indent, block_seq_indent = load_yaml_guess_indent(text)
+        if indent and block_seq_indent is not None:
+            yaml.indent(mapping=indent, sequence=indent + block_seq_indent, offset=block_seq_indent)
+        doc = load_round_trip(text, where, yaml)
+    else:
+        doc = CommentedMap()
     for key in keys:
         node = doc
         for part in key.path[:-1]:
