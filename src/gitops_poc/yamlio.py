@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +30,15 @@ def round_trip() -> YAML:
     return yaml
 
 
+_local = threading.local()
+
+
 def _safe() -> YAML:
-    return YAML(typ="safe", pure=False)
+    # Building a loader costs about as much as loading a small file; ruamel instances are not thread-safe.
+    yaml: YAML | None = getattr(_local, "safe", None)
+    if yaml is None:
+        yaml = _local.safe = YAML(typ="safe", pure=False)
+    return yaml
 
 
 def _raise_syntax(exc: YAMLError, path: str) -> YamlSyntaxError:

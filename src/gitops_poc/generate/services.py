@@ -51,6 +51,7 @@ class TemplateRenderer:
             autoescape=False,
         )
         self._cache: dict[Path, jinja2.Template] = {}
+        self._names: dict[str, jinja2.Template] = {}
 
     def render_file(self, template: Path, context: Mapping[str, Any]) -> str:
         try:
@@ -64,8 +65,13 @@ class TemplateRenderer:
             raise UsageError(f"{template}: template error: {exc.message}") from None
 
     def render_name(self, pattern: str, context: Mapping[str, Any]) -> str:
+        if "{" not in pattern:
+            return pattern
         try:
-            return self._jinja.from_string(pattern).render(context) if "{" in pattern else pattern
+            compiled = self._names.get(pattern)
+            if compiled is None:
+                compiled = self._names[pattern] = self._jinja.from_string(pattern)
+            return compiled.render(context)
         except jinja2.TemplateError as exc:
             raise UsageError(f"template file name {pattern!r}: {exc}") from None
 

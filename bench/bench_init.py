@@ -1,0 +1,76 @@
+"""Benchmark `init`: 200 services x 5 environments, and how the time grows from 100 to 200 to 400 services.
+
+Target: under 5 s for 200 x 5 (first run, which creates ~1,200 files), growth close to linear.
+Run: .venv/bin/python bench/bench_init.py
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from gitops_poc.changes import apply_changes
+from gitops_poc.config import parse_config
+from gitops_poc.generate import plan_init
+from gitops_poc.platform import Platform
+
+ENVIRONMENTS = "dev qa staging preprod prod"
+GITOPS_POC = Path(sys.executable).with_name("gitops-poc")
+
+
+def env_text(count: int) -> str:
+    services = " ".join(f"svc-{i:03d}" for i in range(count))
+    return f'SERVICES="{services}"\nENVIRONMENTS="{ENVIRONMENTS}"\n'
+
+
+def timed_init(count: int) -> tuple[float, float, int]:
+    """(first run, second run) seconds in-process, and the number of files written."""
+    platform = Platform(parse_config(env_text(count), ".env", {}))
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        start = time.perf_counter()
+        changes = plan_init(platform, root)
+        apply_changes(root, changes)
+        first = time.perf_counter() - start
+        start = time.perf_counter()
+        again = plan_init(platform, root)
+        second = time.perf_counter() - start
+        assert again == [], "second run must change nothing"
+    return first, second, len(changes)
+
+
+def cli_init(count: int) -> tuple[float, float]:
+    """Whole-command wall time (process start included): init --yes, then init --check."""
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / ".env").write_text(env_text(count))
+        env = {k: v for k, v in os.environ.items() if k not in ("SERVICES", "ENVIRONMENTS")}
+        times = []
+        for args in (["--yes"], ["--check"]):
+            start = time.perf_counter()
+            subprocess.run([str(GITOPS_POC), "init", "-C", tmp, *args], check=True, env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            times.append(time.perf_counter() - start)
+    return times[0], times[1]
+
+
+def main() -> None:
+    print(f"init benchmark, environments: {ENVIRONMENTS} (5)")
+    print(f"{'services':>8} {'files':>6} {'first run s':>12} {'re-run s':>9} {'per file ms':>12}")
+    results = {}
+    for count in (100, 200, 400):
+        first, second, files = min(timed_init(count) for _ in range(3))
+        results[count] = first
+        print(f"{count:>8} {files:>6} {first:>12.3f} {second:>9.3f} {first / files * 1000:>12.3f}")
+    print(f"growth 100->200: x{results[200] / results[100]:.2f}, 200->400: x{results[400] / results[200]:.2f} "
+          "(linear = x2.00)")
+    first, check = cli_init(200)
+    print(f"CLI, 200 services x 5 environments: init --yes {first:.2f} s, init --check {check:.2f} s "
+          f"(target < 5 s) {'OK' if first < 5 else 'OVER TARGET'}")
+
+
+if __name__ == "__main__":
+    main()
