@@ -1,4 +1,4 @@
-"""Every generated service renders with the real helm binary and validates offline for Kubernetes 1.30."""
+"""Every generated service renders with the real helm binary and validates offline for Kubernetes 1.34."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from gitops_poc.generate import plan_init
 from gitops_poc.platform import Platform
 from gitops_poc.yamlio import load_all_plain
 
-KUBE_VERSION = "1.30"
+KUBE_VERSION = "1.34"
 CUSTOM_KINDS = {"VaultStaticSecret", "VaultAuth"}
 pytestmark = pytest.mark.helm
 
