@@ -311,21 +311,20 @@ def parse_config(text: str | None, source: str, environ: Mapping[str, str] | Non
         else:
             raw[key], origins[key] = default, _Origin("built-in default")
 
-    values: dict[str, object] = {}
-    for key in DEFAULTS:
-        # Values from the process environment were already expanded by the shell.
-        value = raw[key] if key in environ else _expand(key, raw, environ)
-        values[FIELD_BY_KEY[key]] = value.strip()
-
-    list_keys = ("SERVICES", "ENVIRONMENTS", "PRODUCTION_ENVIRONMENTS", "AUTO_SYNC_ENVIRONMENTS")
-    for key in list_keys:
-        values[FIELD_BY_KEY[key]] = _words(str(values[FIELD_BY_KEY[key]]))
-    environments = values["environments"]
-    assert isinstance(environments, tuple)
+    # Values from the process environment were already expanded by the shell.
+    text_values = {key: (raw[key] if key in environ else _expand(key, raw, environ)).strip() for key in DEFAULTS}
+    values: dict[str, object] = {FIELD_BY_KEY[key]: value for key, value in text_values.items()}
+    environments = _words(text_values["ENVIRONMENTS"])
+    production = _words(text_values["PRODUCTION_ENVIRONMENTS"])
     if "PRODUCTION_ENVIRONMENTS" not in environ and "PRODUCTION_ENVIRONMENTS" not in file_values:
-        values["production_environments"] = tuple(e for e in values["production_environments"] if e in environments)  # type: ignore[union-attr]
-    if not values["auto_sync_environments"]:
-        values["auto_sync_environments"] = tuple(e for e in environments if e not in values["production_environments"])  # type: ignore[operator]
+        production = tuple(e for e in production if e in environments)  # the default names "prod" only if present
+    auto_sync = _words(text_values["AUTO_SYNC_ENVIRONMENTS"]) or tuple(e for e in environments if e not in production)
+    values.update(
+        services=_words(text_values["SERVICES"]),
+        environments=environments,
+        production_environments=production,
+        auto_sync_environments=auto_sync,
+    )
 
     try:
         return Config.model_validate(values)
