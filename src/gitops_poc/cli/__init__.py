@@ -15,6 +15,8 @@ from rich.markup import escape
 from gitops_poc import __version__
 from gitops_poc.cli import init as init_cmd
 from gitops_poc.cli import new_service as new_service_cmd
+from gitops_poc.cli import render as render_cmd
+from gitops_poc.cli import diff as diff_cmd
 from gitops_poc.cli.output import err
 from gitops_poc.errors import GitopsError
 
@@ -28,6 +30,8 @@ app = typer.Typer(
 )
 app.command("init")(init_cmd.init)
 app.command("new-service")(new_service_cmd.new_service)
+app.command("render")(render_cmd.render)
+app.command("diff")(diff_cmd.diff)
 
 
 def _version(value: bool) -> None:

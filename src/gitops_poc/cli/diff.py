@@ -1,0 +1,135 @@
+"""`gitops-poc diff SERVICE`: what a change does to the desired state, before ArgoCD sees it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from gitops_poc import gitrepo
+from gitops_poc.cli.common import EnvFileOption, RootOption, load_platform
+from gitops_poc.cli.output import OutputFormat, err, out, print_json
+from gitops_poc.cli.render import ChartOption, KubeVersionOption, ServiceDirOption, chart_for, jsonable, unavailable_note
+from gitops_poc.errors import UsageError
+from gitops_poc.render.diff import Change, DiffReport, ValueChange, compare
+from gitops_poc.render.service import Rendered, check_target, render_manifests, render_values, service_directory
+
+MARK = {Change.ADDED: "+", Change.REMOVED: "-", Change.CHANGED: "~"}
+
+
+def _pairs(
+    envs: list[str], against: str | None, base: str | None, head: str | None
+) -> list[tuple[tuple[str, str | None], tuple[str, str | None]]]:
+    """(env, revision) of the base and the head side of every comparison."""
+    if against is not None:
+        return [((against, None), (envs[0], None))]
+    return [((env, base), (env, head)) for env in envs]
+
+
+def _check_options(env: str | None, against: str | None, base: str | None, head: str | None) -> None:
+    if (against is None) == (base is None):
+        raise UsageError("give either --env ENV --against ENV2 (two environments) or --base REV (two revisions)")
+    if against is not None and env is None:
+        raise UsageError("--against needs --env: the environment to compare with")
+    if head is not None and base is None:
+        raise UsageError("--head needs --base")
+
+
+def _value_text(value: Any) -> str:
+    return json.dumps(jsonable(value))
+
+
+def _show_value_change(change: ValueChange) -> None:
+    mark = MARK[change.change]
+    if change.change is Change.CHANGED and isinstance(change.old, str) and isinstance(change.new, str) and (
+        "\n" in change.old or "\n" in change.new
+    ):
+        import difflib
+
+        out.out(f"  {mark} {change.dotted}: (text)", highlight=False)
+        lines = difflib.unified_diff(change.old.splitlines(), change.new.splitlines(), lineterm="", n=1)
+        for line in list(lines)[2:]:
+            out.out(f"      {line}", highlight=False)
+        return
+    if change.change is Change.ADDED:
+        text = _value_text(change.new)
+    elif change.change is Change.REMOVED:
+        text = _value_text(change.old)
+    else:
+        text = f"{_value_text(change.old)} -> {_value_text(change.new)}"
+    out.out(f"  {mark} {change.dotted}: {text}", highlight=False)
+
+
+def show_report(report: DiffReport, chart: str | None) -> None:
+    if not report.changed:
+        err.print(f"No differences: {report.service} {report.base} -> {report.head}", markup=False)
+        return
+    out.out(f"=== {report.service}: {report.base} -> {report.head}", highlight=False)
+    out.out(f"Values: {len(report.values)} change(s)", highlight=False)
+    for change in report.values:
+        _show_value_change(change)
+    if report.manifests is None:
+        out.out("Manifests: not compared (chart unavailable)", highlight=False)
+        return
+    out.out(f"Manifests: {len(report.manifests)} object(s) differ ({chart})", highlight=False)
+    for manifest in report.manifests:
+        out.out(f"  {MARK[manifest.change]} {manifest.key} ({manifest.change.value})", highlight=False)
+    for manifest in report.manifests:
+        out.out(manifest.diff, end="", highlight=False)
+
+
+def diff(
+    service: str = typer.Argument(..., help="Service name (one of SERVICES)."),
+    env: str | None = typer.Option(
+        None, "--env", "-e", help="Environment; with --base and no --env, every environment is compared."
+    ),
+    against: str | None = typer.Option(None, "--against", help="Compare --env with this environment (the base)."),
+    base: str | None = typer.Option(None, "--base", help="Git revision of the service repository to compare from."),
+    head: str | None = typer.Option(None, "--head", help="Git revision to compare to [default: the working tree]."),
+    root: Path = RootOption,
+    env_file: Path | None = EnvFileOption,
+    service_dir: Path | None = ServiceDirOption,
+    chart: Path | None = ChartOption,
+    kube_version: str = KubeVersionOption,
+    values_only: bool = typer.Option(False, "--values-only", help="Compare merged values only; no chart, no helm."),
+    output: OutputFormat = typer.Option(OutputFormat.text, "--output", "-o", help="text, or json for scripts."),
+) -> int:
+    """Show what a change does to SERVICE's desired state: merged values always, rendered manifests
+    where the chart is available.
+
+    Two environments at the working tree (`--env staging --against prod`: prod is the base), or two git
+    revisions of the service repository (`--env dev --base main [--head HEAD]`; without --head the working
+    tree). Exit 0 when nothing differs, 1 when something does, 2 on bad input.
+    """
+    _check_options(env, against, base, head)
+    platform = load_platform(root, env_file)
+    envs = [env] if env is not None else list(platform.environments)
+    for name in [*envs, *([against] if against else [])]:
+        check_target(platform, service, name)
+    directory = service_directory(root, service, service_dir)
+    for revision in (base, head):
+        if revision is not None:
+            gitrepo.resolve(directory, revision)  # an unknown revision is bad input, before any rendering
+
+    helm_chart = None if values_only else chart_for(platform, root, chart)
+    reports = []
+    for sides in _pairs(envs, against, base, head):
+        rendered: list[Rendered] = []
+        for side_env, revision in sides:
+            one = render_values(platform, directory, service, side_env, revision)
+            if helm_chart is not None:
+                one = render_manifests(one, helm_chart[0], helm_chart[1], kube_version)
+            rendered.append(one)
+        reports.append(compare(rendered[0], rendered[1]))
+
+    chart_result = helm_chart[1] if helm_chart is not None else None
+    if chart_result is not None and (note := unavailable_note(chart_result)):
+        err.print(f"note: {note}", markup=False)
+    if output is OutputFormat.json:
+        print_json({"changed": any(r.changed for r in reports), "reports": [r.as_dict() for r in reports]})
+    else:
+        for report in reports:
+            show_report(report, getattr(chart_result, "description", None))
+    return 1 if any(r.changed for r in reports) else 0

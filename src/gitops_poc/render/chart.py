@@ -1,0 +1,138 @@
+"""Which chart to render with: `--chart PATH`, or the pinned chart pulled once into a local cache.
+
+A pull that fails (no network, unknown version) is a result, not an exception: callers fall back to the
+merged values and tell the user why.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from gitops_poc.config import Config
+from gitops_poc.errors import UsageError
+from gitops_poc.render.helm import Helm, HelmError
+
+SOURCE_MARKER = ".gitops-poc-source"  # the repository a cached chart came from
+
+
+@dataclass(frozen=True)
+class ChartRef:
+    """The pinned chart ArgoCD deploys: CHART_REPO, CHART_NAME, CHART_VERSION."""
+
+    repo: str
+    name: str
+    version: str
+
+    @classmethod
+    def from_config(cls, config: Config) -> ChartRef:
+        return cls(config.chart_repo, config.chart_name, config.chart_version)
+
+    @property
+    def is_oci(self) -> bool:
+        return self.repo.startswith("oci://")
+
+    def pull_args(self) -> list[str]:
+        """Arguments for `helm pull`: a classic repository by URL, an OCI one by reference."""
+        if self.is_oci:
+            return [f"{self.repo.rstrip('/')}/{self.name}", "--version", self.version]
+        return [self.name, "--repo", self.repo, "--version", self.version]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.version} from {self.repo}"
+
+
+@dataclass(frozen=True)
+class LocalChart:
+    """A chart on disk that `helm template` can use (a folder or a .tgz)."""
+
+    path: Path
+    description: str
+
+
+@dataclass(frozen=True)
+class ChartUnavailable:
+    """The chart could not be had; `note` says why and what to do."""
+
+    note: str
+
+
+ChartResult = LocalChart | ChartUnavailable
+
+
+def cache_root(environ: Mapping[str, str]) -> Path:
+    """`$XDG_CACHE_HOME/gitops-poc/charts`, else `~/.cache/gitops-poc/charts`."""
+    base = environ.get("XDG_CACHE_HOME") or str(Path(environ.get("HOME") or Path.home()) / ".cache")
+    return Path(base) / "gitops-poc" / "charts"
+
+
+def local_chart(path: Path) -> LocalChart:
+    """A chart given with `--chart`: a chart folder or a packaged .tgz."""
+    if path.is_dir():
+        if not (path / "Chart.yaml").is_file():
+            raise UsageError(f"--chart {path}: the folder has no Chart.yaml")
+    elif not path.is_file():
+        raise UsageError(f"--chart {path}: no such chart folder or .tgz file")
+    return LocalChart(path, f"chart {path}")
+
+
+def cached_chart(ref: ChartRef, cache: Path) -> LocalChart | None:
+    """The cached copy of `ref`, if one was pulled from the same repository before."""
+    folder = cache / f"{ref.name}-{ref.version}"
+    marker = folder / SOURCE_MARKER
+    if (folder / "Chart.yaml").is_file() and marker.is_file() and marker.read_text(encoding="utf-8").strip() == ref.repo:
+        return LocalChart(folder, f"{ref} (cached in {folder})")
+    return None
+
+
+def pull_chart(ref: ChartRef, helm: Helm, cache: Path) -> ChartResult:
+    """Pull `ref` into a temporary folder next to the cache, then rename it into place (atomic)."""
+    folder = cache / f"{ref.name}-{ref.version}"
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".pull-", dir=cache))
+    except OSError as exc:
+        return ChartUnavailable(f"cannot use the chart cache {cache}: {exc}")
+    try:
+        helm.pull(ref.pull_args(), staging)
+        pulled = staging / ref.name
+        if not (pulled / "Chart.yaml").is_file():
+            return ChartUnavailable(f"helm pull of {ref} produced no chart folder {ref.name}/")
+        (pulled / SOURCE_MARKER).write_text(ref.repo + "\n", encoding="utf-8")
+        if folder.exists():  # stale: pulled earlier from another repository
+            os.rename(folder, staging / "previous")
+        try:
+            os.rename(pulled, folder)
+        except OSError:
+            # Another process won the race; its copy is as good as ours.
+            if cached_chart(ref, cache) is None:
+                raise
+        return LocalChart(folder, f"{ref} (pulled into {folder})")
+    except HelmError as exc:
+        return ChartUnavailable(f"cannot pull chart {ref}: {exc}")
+    except OSError as exc:
+        return ChartUnavailable(f"cannot store chart {ref} in {cache}: {exc}")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def resolve_chart(
+    ref: ChartRef,
+    *,
+    chart_path: Path | None,
+    helm: Helm,
+    cache: Path,
+    on_pull: Callable[[str], None] | None = None,
+) -> ChartResult:
+    """`--chart PATH` when given; else the cached pinned chart; else pull it once (reporting progress)."""
+    if chart_path is not None:
+        return local_chart(chart_path)
+    if (hit := cached_chart(ref, cache)) is not None:
+        return hit
+    if on_pull is not None:
+        on_pull(f"Pulling chart {ref} into {cache} (once) ...")
+    return pull_chart(ref, helm, cache)

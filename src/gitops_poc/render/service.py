@@ -1,0 +1,142 @@
+"""Render one service in one environment the way ArgoCD does: values, chart, `helm template`, manifests."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from gitops_poc.errors import UsageError
+from gitops_poc.platform import Platform
+from gitops_poc.render.chart import ChartRef, ChartResult, ChartUnavailable, cache_root, resolve_chart
+from gitops_poc.render.helm import Helm, HelmError, find_helm
+from gitops_poc.render.manifests import Manifest, parse_manifests
+from gitops_poc.servicerepo import ValuesFile, read_values, service_dir
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """The desired state of one service × environment at one revision (None: the working tree)."""
+
+    service: str
+    env: str
+    namespace: str
+    release: str
+    revision: str | None
+    value_files: tuple[ValuesFile, ...]
+    values: dict[str, Any]  # the value files merged with Helm's rules (chart defaults not included)
+    chart: ChartResult | None = None  # None: values only, no chart asked for
+    manifests: tuple[Manifest, ...] | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.env}@{self.revision}" if self.revision else self.env
+
+    @property
+    def note(self) -> str | None:
+        return self.chart.note if isinstance(self.chart, ChartUnavailable) else None
+
+    def file_label(self, values_file: ValuesFile) -> str:
+        return f"{values_file.path}@{self.revision}" if self.revision else str(values_file.path)
+
+
+def check_target(platform: Platform, service: str, env: str) -> None:
+    """Bad input is exit 2: a service or environment the platform does not have."""
+    if service not in platform.services:
+        raise UsageError(f"unknown service {service!r}; SERVICES has: {' '.join(platform.services)}")
+    if env not in platform.environments:
+        raise UsageError(f"unknown environment {env!r}; ENVIRONMENTS has: {' '.join(platform.environments)}")
+
+
+def service_directory(root: Path, service: str, override: Path | None = None) -> Path:
+    """`<root>/services/<service>`, or a standalone clone given with `--service-dir`."""
+    directory = override if override is not None else service_dir(root, service)
+    if not directory.is_dir():
+        raise UsageError(f"service folder {directory} does not exist (pass --service-dir for a standalone clone)")
+    return directory
+
+
+def render_values(
+    platform: Platform, directory: Path, service: str, env: str, revision: str | None = None
+) -> Rendered:
+    """Read the value files ArgoCD would pass and merge them. A missing file fails as it does in ArgoCD."""
+    check_target(platform, service, env)
+    files, merged = read_values(directory, env, revision)
+    for values_file in files:
+        if values_file.text is None:
+            where = f"{values_file.path}@{revision}" if revision else str(values_file.path)
+            raise UsageError(f"{where} does not exist; ArgoCD fails to render when a value file is missing")
+    return Rendered(
+        service, env, platform.namespace(env), platform.release_name(service), revision, tuple(files), merged
+    )
+
+
+def prepare_chart(
+    platform: Platform,
+    root: Path,
+    chart_path: Path | None,
+    environ: Mapping[str, str] = os.environ,
+    on_pull: Callable[[str], None] | None = None,
+) -> tuple[Helm, ChartResult]:
+    """The helm binary and the chart: `--chart PATH`, else the pinned chart from the cache or pulled once."""
+    helm = Helm(find_helm(root))
+    ref = ChartRef.from_config(platform.config)
+    return helm, resolve_chart(ref, chart_path=chart_path, helm=helm, cache=cache_root(environ), on_pull=on_pull)
+
+
+def _safe_name(revision: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", revision)[:60]
+
+
+def render_manifests(rendered: Rendered, helm: Helm, chart: ChartResult, kube_version: str | None) -> Rendered:
+    """`helm template` with the real value files (copies in a temp folder when read from a revision)."""
+    if isinstance(chart, ChartUnavailable):
+        return replace(rendered, chart=chart)
+    with tempfile.TemporaryDirectory(prefix="gitops-poc-values-") as tmp:
+        paths, labels = _value_file_paths(rendered, Path(tmp))
+        try:
+            output = helm.template(rendered.release, chart.path, rendered.namespace, paths, kube_version)
+        except HelmError as exc:
+            message = str(exc)
+            for path, label in zip(paths, labels):
+                message = message.replace(str(path), label)
+            raise HelmError(
+                f"rendering {rendered.service} for {rendered.label} with {chart.description} and "
+                f"{', '.join(labels)}: {message}"
+            ) from None
+    manifests = parse_manifests(output, f"{rendered.service}/{rendered.label}")
+    return replace(rendered, chart=chart, manifests=tuple(manifests))
+
+
+def _value_file_paths(rendered: Rendered, tmp: Path) -> tuple[list[Path], list[str]]:
+    labels = [rendered.file_label(f) for f in rendered.value_files]
+    if rendered.revision is None:
+        return [f.path for f in rendered.value_files], labels
+    folder = tmp / _safe_name(rendered.revision)
+    folder.mkdir()
+    paths = []
+    for values_file in rendered.value_files:
+        path = folder / values_file.path.name
+        path.write_text(values_file.text or "", encoding="utf-8")
+        paths.append(path)
+    return paths, labels
+
+
+def render_service(
+    platform: Platform,
+    directory: Path,
+    service: str,
+    env: str,
+    *,
+    helm: Helm,
+    chart: ChartResult,
+    revision: str | None = None,
+    kube_version: str | None = None,
+) -> Rendered:
+    """Values, then manifests where the chart is available."""
+    return render_manifests(render_values(platform, directory, service, env, revision), helm, chart, kube_version)
+
