@@ -15,6 +15,9 @@ from gitops_poc.config import SERVICE_SUFFIX, Config
 GITOPS_CONFIG_REPO = "gitops-config"
 IN_CLUSTER_SERVER = "https://kubernetes.default.svc"
 VAULT_KV_MOUNT = "secret"
+VAULT_KUBERNETES_AUTH_MOUNT = "kubernetes"
+# The `aud` a ServiceAccount token must carry to log in to Vault; VaultAuth objects and roles both use it.
+VAULT_AUDIENCE = "vault"
 
 
 class Tier(str, Enum):
@@ -128,3 +131,15 @@ class Platform:
 
     def vault_role(self, service: str, env: str) -> str:
         return f"{service}-{env}"
+
+    def vault_secret_folder(self, service: str, env: str) -> str:
+        """Everything under this KV v2 folder belongs to one service in one environment (its policy's scope)."""
+        return self.vault_secret_path(service, env).rsplit("/", 1)[0]
+
+    def vault_secret_path_template(self, service: str) -> str:
+        """`vault_secret_path` with `{env}` left for the chart to fill in from the values' `environment`."""
+        return self.vault_secret_path(service, "{env}")
+
+    def vault_auth_name(self, service: str) -> str:
+        """The VSO VaultAuth in each namespace that logs in as the service's own ServiceAccount."""
+        return f"{self.app_name(service)}-vault-auth"

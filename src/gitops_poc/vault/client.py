@@ -1,0 +1,174 @@
+"""An hvac client from the environment, and Vault failures turned into messages a user can act on.
+
+The token comes from VAULT_TOKEN, a token file (`-` = stdin) or the CLI's own ~/.vault-token; never from a
+command-line option, so it never shows up in `ps` or shell history. Only this module touches `requests`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+from urllib.parse import urlsplit
+
+import hvac
+import hvac.exceptions
+import requests
+
+from gitops_poc.errors import GitopsError, UsageError
+
+TIMEOUT_SECONDS = 10
+
+
+class VaultError(GitopsError):
+    """Vault refused or could not do something; the message says what and where."""
+
+    exit_code = 1
+
+
+class VaultUnreachable(VaultError):
+    pass
+
+
+class VaultSealed(VaultError):
+    pass
+
+
+class VaultPermissionDenied(VaultError):
+    pass
+
+
+class VaultRequestFailed(VaultError):
+    pass
+
+
+class VaultLoginMissing(UsageError):
+    """No address or no token to talk to Vault with."""
+
+
+@dataclass(frozen=True)
+class VaultTarget:
+    """Where to reach Vault, without the token (safe to print)."""
+
+    addr: str
+    verify: bool | str = True
+
+
+def target_from_env(environ: Mapping[str, str]) -> VaultTarget:
+    addr = environ.get("VAULT_ADDR", "").strip()
+    if not addr:
+        raise VaultLoginMissing(
+            "VAULT_ADDR is not set: export the address of Vault, e.g. VAULT_ADDR=http://127.0.0.1:8200 "
+            "with `kubectl -n vault port-forward svc/vault 8200` running"
+        )
+    parts = urlsplit(addr)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise VaultLoginMissing(f"VAULT_ADDR={addr!r} is not an http(s):// address")
+    verify: bool | str = True
+    if environ.get("VAULT_CACERT"):
+        verify = environ["VAULT_CACERT"]
+    elif environ.get("VAULT_SKIP_VERIFY", "").lower() in ("1", "true", "yes"):
+        verify = False
+    return VaultTarget(addr.rstrip("/"), verify)
+
+
+def read_token(environ: Mapping[str, str], token_file: Path | None, stdin: IO[str] | None = None) -> str:
+    """VAULT_TOKEN, else the token file (`-` reads stdin), else ~/.vault-token."""
+    if token_file is not None:
+        if str(token_file) == "-":
+            token = (stdin or sys.stdin).readline().strip()
+            source = "standard input"
+        else:
+            try:
+                token = token_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise VaultLoginMissing(f"{token_file}: cannot read the token file: {exc.strerror}") from None
+            source = str(token_file)
+        if not token:
+            raise VaultLoginMissing(f"the token from {source} is empty")
+        return token
+    if environ.get("VAULT_TOKEN", "").strip():
+        return environ["VAULT_TOKEN"].strip()
+    helper = Path(environ.get("HOME", str(Path.home()))) / ".vault-token"
+    if helper.is_file():
+        token = helper.read_text(encoding="utf-8").strip()
+        if token:
+            return token
+    raise VaultLoginMissing(
+        "no Vault token: set VAULT_TOKEN, pass --token-file FILE (or - for stdin), or log in with `bao login`"
+    )
+
+
+def make_client(target: VaultTarget, token: str | None) -> hvac.Client:
+    # One requests.Session under the client: every call reuses the same keep-alive connection.
+    return hvac.Client(url=target.addr, token=token, verify=target.verify, timeout=TIMEOUT_SECONDS)
+
+
+def client_from_env(
+    environ: Mapping[str, str] | None = None, token_file: Path | None = None, stdin: IO[str] | None = None
+) -> hvac.Client:
+    environ = os.environ if environ is None else environ
+    return make_client(target_from_env(environ), read_token(environ, token_file, stdin))
+
+
+def _path_of(exc: hvac.exceptions.VaultError, addr: str) -> str:
+    url = exc.url or ""
+    path = urlsplit(url).path if url else ""
+    return path.removeprefix("/v1/") or "?"
+
+
+@contextmanager
+def vault_errors(client: hvac.Client, doing: str) -> Iterator[None]:
+    """Turn hvac/requests failures inside the block into VaultError subclasses with a clear message."""
+    addr = client.url
+    try:
+        yield
+    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+        reason = "timed out" if isinstance(exc, requests.exceptions.Timeout) else "connection refused or lost"
+        raise VaultUnreachable(
+            f"cannot reach Vault at {addr} while {doing} ({reason}): is it running, and is VAULT_ADDR right?"
+        ) from None
+    except hvac.exceptions.VaultDown:
+        raise VaultSealed(f"Vault at {addr} is sealed (while {doing}): unseal it, then re-run") from None
+    except hvac.exceptions.VaultNotInitialized:
+        raise VaultSealed(f"Vault at {addr} is not initialised (while {doing}): run `bao operator init`") from None
+    except hvac.exceptions.Forbidden as exc:
+        raise VaultPermissionDenied(
+            f"the token lacks rights for {_path_of(exc, addr)} (while {doing}); use a token whose policy allows it"
+        ) from None
+    except hvac.exceptions.VaultError as exc:
+        raise VaultRequestFailed(
+            f"Vault at {addr} rejected {_path_of(exc, addr)} while {doing}: {'; '.join(exc.errors or [str(exc)])}"
+        ) from None
+
+
+def preflight(client: hvac.Client) -> dict[str, object]:
+    """Check Vault answers, is initialised and unsealed, and the token is valid; returns the token's policies.
+
+    GET /v1/sys/health, then GET /v1/auth/token/lookup-self.
+    """
+    addr = client.url
+    with vault_errors(client, "checking its health"):
+        health = client.sys.read_health_status(method="GET", standby_ok=True)
+    if isinstance(health, requests.Response):
+        status = health.status_code
+        if status == 503:
+            raise VaultSealed(f"Vault at {addr} is sealed: unseal it (`bao operator unseal`), then re-run")
+        if status == 501:
+            raise VaultSealed(f"Vault at {addr} is not initialised: run `bao operator init` and unseal it first")
+        if status >= 400:
+            raise VaultRequestFailed(f"Vault at {addr} answered /v1/sys/health with HTTP {status}")
+    try:
+        with vault_errors(client, "checking the token"):
+            lookup = client.auth.token.lookup_self()
+    except VaultPermissionDenied:
+        raise VaultPermissionDenied(
+            f"Vault at {addr} does not accept the token (invalid, expired or revoked)"
+        ) from None
+    data = lookup.get("data") or {}
+    # The lookup also holds the token itself (`id`): keep only what is safe to show.
+    return {"policies": list(data.get("policies") or []), "display_name": data.get("display_name", "")}

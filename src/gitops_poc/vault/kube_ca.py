@@ -1,0 +1,73 @@
+"""The cluster CA certificate Vault needs for TokenReview, from a PEM file or from the kubeconfig.
+
+The kubeconfig of a context already holds it (`certificate-authority-data`, or a `certificate-authority`
+file as minikube writes it), so no cluster connection or Kubernetes client library is needed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from gitops_poc.errors import UsageError
+from gitops_poc.yamlio import load_plain
+
+PEM_BEGIN = "-----BEGIN CERTIFICATE-----"
+
+
+def read_ca_file(path: Path) -> str:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read the CA certificate: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not a PEM certificate (binary file; convert DER with openssl x509)") from None
+    if PEM_BEGIN not in text:
+        raise UsageError(f"{path}: not a PEM certificate (no '{PEM_BEGIN}' line)")
+    return text
+
+
+def kubeconfig_paths(environ: Mapping[str, str]) -> list[Path]:
+    if environ.get("KUBECONFIG"):
+        return [Path(p) for p in environ["KUBECONFIG"].split(os.pathsep) if p]
+    return [Path(environ.get("HOME", str(Path.home()))) / ".kube" / "config"]
+
+
+def _named(items: Any, name: str) -> dict[str, Any] | None:
+    for item in items or []:
+        if isinstance(item, dict) and item.get("name") == name:
+            return item
+    return None
+
+
+def ca_from_kubeconfig(context: str, environ: Mapping[str, str]) -> tuple[str | None, str]:
+    """(PEM or None, where it came from or why it was not found)."""
+    tried = []
+    for path in kubeconfig_paths(environ):
+        if not path.is_file():
+            tried.append(f"{path} does not exist")
+            continue
+        config = load_plain(path.read_text(encoding="utf-8"), str(path)) or {}
+        ctx = _named(config.get("contexts"), context)
+        if ctx is None:
+            tried.append(f"{path} has no context {context!r}")
+            continue
+        cluster_name = (ctx.get("context") or {}).get("cluster")
+        cluster = (_named(config.get("clusters"), cluster_name) or {}).get("cluster") or {}
+        if cluster.get("certificate-authority-data"):
+            try:
+                pem = base64.b64decode(cluster["certificate-authority-data"]).decode("utf-8")
+            except (binascii.Error, UnicodeDecodeError):
+                raise UsageError(f"{path}: certificate-authority-data of cluster {cluster_name!r} is not base64 PEM")
+            return pem, f"{path} (context {context})"
+        if cluster.get("certificate-authority"):
+            ca_path = Path(cluster["certificate-authority"])
+            if not ca_path.is_absolute():
+                ca_path = path.parent / ca_path
+            return read_ca_file(ca_path), f"{ca_path} (context {context})"
+        tried.append(f"cluster {cluster_name!r} in {path} names no certificate authority")
+    return None, "; ".join(tried)

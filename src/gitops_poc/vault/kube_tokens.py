@@ -1,0 +1,46 @@
+"""ServiceAccount tokens from a real cluster (`kubectl create token`), for `vault check --identity kubernetes`.
+
+The token arrives on kubectl's stdout and goes straight into the login request: never printed, never an
+argument of another process.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from gitops_poc.errors import GitopsError, UsageError
+from gitops_poc.vault.check import JwtSource
+
+TOKEN_DURATION = "10m"
+
+
+def find_kubectl() -> str:
+    local = Path(".tools/bin/kubectl")
+    found = str(local.resolve()) if local.exists() else shutil.which("kubectl")
+    if found is None:
+        raise UsageError("kubectl is not installed (run `make tools`); --identity kubernetes needs it")
+    return found
+
+
+def kubectl_jwt_source(context: str, kubectl: str | None = None) -> JwtSource:
+    binary = kubectl or find_kubectl()
+
+    def source(namespace: str, service_account: str, audience: str) -> str:
+        command = [
+            binary, "--context", context, "--namespace", namespace, "create", "token", service_account,
+            "--audience", audience, "--duration", TOKEN_DURATION,
+        ]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+        except subprocess.TimeoutExpired:
+            raise GitopsError(f"kubectl create token {service_account} -n {namespace} timed out") from None
+        if done.returncode != 0:
+            raise GitopsError(
+                f"kubectl create token {service_account} -n {namespace} (context {context}) failed: "
+                f"{done.stderr.strip() or done.returncode}"
+            )
+        return done.stdout.strip()
+
+    return source

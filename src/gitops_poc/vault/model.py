@@ -1,0 +1,198 @@
+"""The Vault plan as frozen data: what `vault provision` would do, in the order it does it.
+
+Secret values travel with the plan (apply needs them) inside `Hidden`, whose repr and JSON form never show
+them, so printing, logging or serialising a plan cannot leak a secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Change(str, Enum):
+    CREATE = "create"
+    UPDATE = "update"
+
+
+class ValueSource(str, Enum):
+    """Where a seeded value comes from (shown in the plan instead of the value)."""
+
+    FILE = "secrets file"
+    GENERATED = "generated"
+    DEMO = "demo"
+    DEFAULT = "default"
+
+
+@dataclass(frozen=True)
+class Hidden:
+    """Secret values, hidden from repr, str and equality (so plans compare by what they do, not by values)."""
+
+    items: tuple[tuple[str, str], ...] = ()
+
+    def __repr__(self) -> str:
+        return f"Hidden({len(self.items)} value(s))"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Hidden)
+
+    def __hash__(self) -> int:
+        return 0
+
+    def as_dict(self) -> dict[str, str]:
+        return dict(self.items)
+
+    @classmethod
+    def of(cls, values: Mapping[str, str]) -> Hidden:
+        return cls(tuple(sorted(values.items())))
+
+
+@dataclass(frozen=True)
+class EnableKv:
+    """Mount a KV version 2 secrets engine."""
+
+    mount: str
+
+    def describe(self) -> str:
+        return f"enable secrets engine kv-v2 at {self.mount}/"
+
+
+@dataclass(frozen=True)
+class EnableKubernetesAuth:
+    mount: str
+
+    def describe(self) -> str:
+        return f"enable auth method kubernetes at {self.mount}/"
+
+
+@dataclass(frozen=True)
+class ConfigureKubernetesAuth:
+    """Where Vault checks ServiceAccount tokens (TokenReview) and the CA it trusts for that API server."""
+
+    mount: str
+    host: str
+    ca_cert: str = field(repr=False)
+    change: Change = Change.CREATE
+
+    @property
+    def ca_fingerprint(self) -> str:
+        return "sha256:" + hashlib.sha256(self.ca_cert.strip().encode()).hexdigest()[:16]
+
+    def describe(self) -> str:
+        return f"configure auth/{self.mount}/config: host {self.host}, CA {self.ca_fingerprint}"
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    hcl: str
+    change: Change = Change.CREATE
+
+    def describe(self) -> str:
+        return f"policy {self.name}"
+
+
+@dataclass(frozen=True)
+class Role:
+    """A kubernetes auth role: one ServiceAccount in one namespace, one audience, the given policies."""
+
+    name: str
+    service_account: str
+    namespace: str
+    policies: tuple[str, ...]
+    audience: str
+    ttl: str
+    mount: str
+    change: Change = Change.CREATE
+
+    def describe(self) -> str:
+        return (
+            f"role {self.name}: ServiceAccount {self.service_account} in {self.namespace}, "
+            f"audience {self.audience}, policies {', '.join(self.policies)}, ttl {self.ttl}"
+        )
+
+
+@dataclass(frozen=True)
+class SecretSeed:
+    """Write a KV v2 secret. CREATE uses check-and-set 0 (never overwrites); UPDATE uses cas=`version`."""
+
+    mount: str
+    path: str
+    keys: tuple[str, ...]
+    sources: tuple[str, ...]
+    values: Hidden = field(default=Hidden(), repr=False)
+    change: Change = Change.CREATE
+    version: int = 0
+
+    def describe(self) -> str:
+        what = "secret" if self.change is Change.CREATE else "overwrite secret"
+        return f"{what} {self.mount}/{self.path}: keys {', '.join(self.keys)} ({', '.join(self.sources)})"
+
+
+Step = EnableKv | EnableKubernetesAuth | ConfigureKubernetesAuth | Policy | Role | SecretSeed
+
+KIND: dict[type, str] = {
+    EnableKv: "secrets-engine",
+    EnableKubernetesAuth: "auth-method",
+    ConfigureKubernetesAuth: "auth-config",
+    Policy: "policy",
+    Role: "role",
+    SecretSeed: "secret",
+}
+
+
+def step_action(step: Step) -> Change:
+    return getattr(step, "change", Change.CREATE)
+
+
+def step_as_json(step: Step) -> dict[str, Any]:
+    """A step for `--output json`: everything but secret values."""
+    data: dict[str, Any] = {"kind": KIND[type(step)], "action": step_action(step).value, "description": step.describe()}
+    if isinstance(step, Policy):
+        data.update(name=step.name, hcl=step.hcl)
+    elif isinstance(step, Role):
+        data.update(
+            name=step.name, service_account=step.service_account, namespace=step.namespace,
+            policies=list(step.policies), audience=step.audience, ttl=step.ttl,
+        )
+    elif isinstance(step, SecretSeed):
+        data.update(mount=step.mount, path=step.path, keys=list(step.keys), sources=list(step.sources))
+    elif isinstance(step, ConfigureKubernetesAuth):
+        data.update(host=step.host, ca_fingerprint=step.ca_fingerprint)
+    else:
+        data.update(mount=step.mount)
+    return data
+
+
+@dataclass(frozen=True)
+class VaultPlan:
+    steps: tuple[Step, ...]
+    kept_secrets: tuple[str, ...] = ()  # existing secrets left as they are
+    notes: tuple[str, ...] = ()  # things the user should know, e.g. secrets-file values not applied
+
+    def __iter__(self) -> Iterator[Step]:
+        return iter(self.steps)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def count(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for step in self.steps:
+            kind = KIND[type(step)]
+            counts[kind] = counts.get(kind, 0) + 1
+        return counts
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "steps": [step_as_json(s) for s in self.steps],
+            "writes": len(self.steps),
+            "counts": self.count(),
+            "kept_secrets": list(self.kept_secrets),
+            "notes": list(self.notes),
+        }

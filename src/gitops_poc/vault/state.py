@@ -1,0 +1,171 @@
+"""What Vault holds now, for the names the platform manages: read through hvac, returned as frozen data.
+
+Lists first (mounts, auth methods, policy and role names, the KV folder of the platform), then reads only
+the objects that exist, so an empty Vault costs a handful of calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import hvac
+
+from gitops_poc.platform import VAULT_KUBERNETES_AUTH_MOUNT, VAULT_KV_MOUNT, Platform
+from gitops_poc.vault.client import vault_errors
+from gitops_poc.vault.model import Hidden
+
+
+@dataclass(frozen=True)
+class Mount:
+    type: str
+    version: str = ""  # KV: "1" or "2"
+
+
+@dataclass(frozen=True)
+class KubernetesConfig:
+    host: str
+    ca_cert: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class RoleState:
+    service_accounts: tuple[str, ...]
+    namespaces: tuple[str, ...]
+    namespace_selector: str
+    policies: tuple[str, ...]
+    audience: str
+    ttl: int
+    no_default_policy: bool = False
+
+
+@dataclass(frozen=True)
+class SecretState:
+    version: int
+    deleted: bool = False  # the latest version is soft-deleted or destroyed
+    data: Hidden | None = None  # only read when overwriting was asked for
+
+
+@dataclass(frozen=True)
+class VaultState:
+    secret_engines: Mapping[str, Mount] = field(default_factory=dict)  # by path, without the trailing '/'
+    auth_methods: Mapping[str, Mount] = field(default_factory=dict)
+    kubernetes_config: KubernetesConfig | None = None
+    policies: Mapping[str, str] = field(default_factory=dict)  # name -> rules (managed names only)
+    roles: Mapping[str, RoleState] = field(default_factory=dict)
+    secrets: Mapping[str, SecretState] = field(default_factory=dict)  # KV path (relative to the mount)
+    calls: int = 0  # API calls it took to read this
+
+
+def _mounts(raw: Mapping[str, Any]) -> dict[str, Mount]:
+    data = raw.get("data", raw)
+    mounts = {}
+    for path, info in data.items():
+        if isinstance(info, Mapping) and "type" in info:
+            version = str((info.get("options") or {}).get("version", ""))
+            mounts[path.rstrip("/")] = Mount(str(info["type"]), version)
+    return mounts
+
+
+def _keys(response: Any) -> list[str]:
+    """Keys of a LIST response; hvac returns None when the path holds nothing (HTTP 404)."""
+    if not response:
+        return []
+    return list((response.get("data") or {}).get("keys") or [])
+
+
+def _role(data: Mapping[str, Any]) -> RoleState:
+    audience = data.get("audience") or ""
+    return RoleState(
+        service_accounts=tuple(data.get("bound_service_account_names") or ()),
+        namespaces=tuple(data.get("bound_service_account_namespaces") or ()),
+        namespace_selector=str(data.get("bound_service_account_namespace_selector") or ""),
+        policies=tuple(data.get("token_policies") or data.get("policies") or ()),
+        audience=audience if isinstance(audience, str) else ",".join(audience),
+        ttl=int(data.get("token_ttl") or data.get("ttl") or 0),
+        no_default_policy=bool(data.get("token_no_default_policy")),
+    )
+
+
+def read_role(client: hvac.Client, mount: str, name: str) -> RoleState | None:
+    """GET /v1/auth/{mount}/role/{name}"""
+    response = client.read(f"auth/{mount}/role/{name}")
+    return _role(response["data"]) if response else None
+
+
+def read_vault_state(
+    client: hvac.Client,
+    platform: Platform,
+    *,
+    auth_mount: str = VAULT_KUBERNETES_AUTH_MOUNT,
+    kv_mount: str = VAULT_KV_MOUNT,
+    data_paths: Collection[str] = (),
+) -> VaultState:
+    """Read mounts, auth methods, the kubernetes auth config, and the platform's policies, roles and secrets.
+
+    `data_paths`: KV paths whose current values are needed (only for --overwrite-secrets).
+    """
+    calls = 0
+    pairs = [(s, e) for s in platform.services for e in platform.environments]
+    with vault_errors(client, "reading the mounted secrets engines (GET sys/mounts)"):
+        engines = _mounts(client.sys.list_mounted_secrets_engines())
+        calls += 1
+    with vault_errors(client, "reading the enabled auth methods (GET sys/auth)"):
+        auths = _mounts(client.sys.list_auth_methods())
+        calls += 1
+
+    kube_config = None
+    roles: dict[str, RoleState] = {}
+    if auths.get(auth_mount, Mount("")).type == "kubernetes":
+        with vault_errors(client, f"reading auth/{auth_mount}/config"):
+            response = client.read(f"auth/{auth_mount}/config")
+            calls += 1
+        data = (response or {}).get("data") or {}
+        if data.get("kubernetes_host"):
+            kube_config = KubernetesConfig(str(data["kubernetes_host"]), str(data.get("kubernetes_ca_cert") or ""))
+        with vault_errors(client, f"listing auth/{auth_mount}/role"):
+            existing = set(_keys(client.list(f"auth/{auth_mount}/role")))
+            calls += 1
+            for name in sorted({platform.vault_role(s, e) for s, e in pairs} & existing):
+                if (role := read_role(client, auth_mount, name)) is not None:
+                    roles[name] = role
+                calls += 1
+
+    policies: dict[str, str] = {}
+    with vault_errors(client, "listing the ACL policies (LIST sys/policies/acl)"):
+        existing = set(_keys(client.list("sys/policies/acl")))
+        calls += 1
+        for name in sorted({platform.vault_policy(s, e) for s, e in pairs} & existing):
+            response = client.read(f"sys/policies/acl/{name}")
+            calls += 1
+            if response:
+                policies[name] = str(response["data"].get("policy", ""))
+
+    secrets: dict[str, SecretState] = {}
+    engine = engines.get(kv_mount)
+    if engine is not None and engine.type == "kv" and engine.version == "2":
+        prefix = platform.config.vault_path_prefix
+        with vault_errors(client, f"listing {kv_mount}/metadata/{prefix}/"):
+            present = {k.rstrip("/") for k in _keys(client.list(f"{kv_mount}/metadata/{prefix}"))}
+            calls += 1
+            for service, env in pairs:
+                if service not in present:
+                    continue
+                path = platform.vault_secret_path(service, env)
+                response = client.read(f"{kv_mount}/metadata/{path}")
+                calls += 1
+                if not response:
+                    continue
+                meta = response["data"]
+                version = int(meta.get("current_version") or 0)
+                latest = (meta.get("versions") or {}).get(str(version)) or {}
+                deleted = bool(latest.get("deletion_time")) or bool(latest.get("destroyed"))
+                values = None
+                if path in data_paths and not deleted:
+                    read = client.read(f"{kv_mount}/data/{path}")
+                    calls += 1
+                    values = Hidden.of({k: str(v) for k, v in ((read or {}).get("data") or {}).get("data", {}).items()})
+                secrets[path] = SecretState(version, deleted, values)
+
+    return VaultState(engines, auths, kube_config, policies, roles, secrets, calls)
