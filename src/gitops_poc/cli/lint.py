@@ -1,0 +1,72 @@
+"""`gitops-poc lint [PATH...]`: check values files and ArgoCD objects against the platform's rules."""
+
+from __future__ import annotations
+
+from enum import Enum
+from itertools import groupby
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+
+from gitops_poc.cli.common import EnvFileOption, RootOption, load_platform
+from gitops_poc.cli.output import OutputFormat, err, out, print_json
+from gitops_poc.lint import Finding, Severity, lint_platform
+from gitops_poc.lint.findings import count
+
+
+class MinimumSeverity(str, Enum):
+    error = "error"
+    warning = "warning"
+
+
+STYLE = {Severity.ERROR: "red", Severity.WARNING: "yellow"}
+
+
+def _print_text(findings: list[Finding]) -> None:
+    for file, group in groupby(findings, key=lambda f: f.file):
+        out.print(f"[bold]{escape(file)}[/]")
+        for f in group:
+            hint = f" [dim](hint: {escape(f.hint)})[/]" if f.hint else ""
+            out.print(
+                f"  {escape(f.location)}: [{STYLE[f.severity]}]{f.severity.value}[/] {f.rule_id} {escape(f.message)}{hint}"
+            )
+
+
+def lint(
+    paths: list[Path] = typer.Argument(
+        None, help="Service folders, values files or gitops-config files to check (default: the whole platform)."
+    ),
+    root: Path = RootOption,
+    env_file: Path | None = EnvFileOption,
+    output: OutputFormat = typer.Option(OutputFormat.text, "--output", "-o", help="text, or json for scripts."),
+    severity: MinimumSeverity = typer.Option(
+        MinimumSeverity.warning, "--severity", help="Show findings of this severity and worse (error hides warnings)."
+    ),
+) -> int:
+    """Check every service's values files and the ArgoCD ApplicationSet/AppProject, offline.
+
+    Rules: the seed README's configuration principles and the k8app chart contract (docs/lint.md).
+
+    Each finding names its rule, file:line, the problem and a fix.
+
+    Exit 0: no errors (warnings allowed). 1: errors found (a YAML syntax error is one).
+    2: unusable input (no platform root, a missing path, a bad .env).
+    """
+    platform = load_platform(root, env_file)
+    findings = lint_platform(platform, root, paths or [])
+    shown = [f for f in findings if severity is MinimumSeverity.warning or f.severity is Severity.ERROR]
+    errors, warnings = count(findings, Severity.ERROR), count(findings, Severity.WARNING)
+    if output is OutputFormat.json:
+        print_json(
+            {
+                "root": str(root),
+                "summary": {"errors": errors, "warnings": warnings, "files": len({f.file for f in findings})},
+                "findings": [f.to_dict() for f in shown],
+            }
+        )
+    else:
+        _print_text(shown)
+        style = "red" if errors else "yellow" if warnings else "green"
+        err.print(f"[{style}]{errors} error(s), {warnings} warning(s)[/]")
+    return 1 if errors else 0

@@ -1,0 +1,223 @@
+"""Rules from the chart contract: keys the chart does not know or ignores, and values it renders badly."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from gitops_poc.lint import chart
+from gitops_poc.lint.catalog import rule
+from gitops_poc.lint.documents import KeyPath, YamlDocument
+from gitops_poc.lint.findings import Finding
+from gitops_poc.lint.model import ServiceFiles, get_in, has_path
+from gitops_poc.platform import Platform
+
+# YAML 1.1 booleans that YAML 1.2 (and this tool) read as strings, but Helm reads as true/false.
+YAML11_BOOLS = re.compile(r"^(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$")
+
+
+def _dotted(keys: KeyPath) -> str:
+    return ".".join(str(k) for k in keys)
+
+
+def _suggest(key: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+    return f"did you mean {close[0]}?" if close else "remove it: the chart ignores it"
+
+
+def _unknown(doc: YamlDocument, keys: KeyPath, known: Iterable[str], hint: str | None = None) -> Finding:
+    name = _dotted(keys)
+    return rule("chart-unknown-key").at(
+        doc.display, doc.line(keys), f"{name}: the chart does not know this key and ignores it",
+        hint or _suggest(str(keys[-1]), known),
+    )
+
+
+def _check_keys(doc: YamlDocument) -> Iterator[Finding]:
+    data = doc.data
+    for key in data:
+        keys: KeyPath = (key,)
+        if key in chart.UNSUPPORTED_TOP_LEVEL:
+            yield rule("labels-unsupported").at(
+                doc.display, doc.line(keys), f"{key}: the chart has no {key} setting; these are silently dropped"
+            )
+        elif key not in chart.KNOWN_TOP_LEVEL:
+            yield _unknown(doc, keys, chart.KNOWN_TOP_LEVEL, chart.FOREIGN_KEY_HINTS.get(str(key)))
+        elif keys in chart.DEAD_KEYS:
+            yield rule("chart-dead-key").at(doc.display, doc.line(keys), f"{key}: {chart.DEAD_KEYS[keys]}")
+    for block, known in chart.KNOWN_SUBKEYS.items():
+        section = data.get(block)
+        if not isinstance(section, dict):
+            continue
+        for key in section:
+            keys = (block, key)
+            if block == "hpa" and key in chart.IGNORED_HPA_KEYS:
+                yield rule("hpa-ignored-key").at(
+                    doc.display, doc.line(keys), f"hpa.{key} is ignored by the chart", chart.IGNORED_HPA_KEYS[key]
+                )
+            elif keys in chart.DEAD_KEYS:
+                yield rule("chart-dead-key").at(doc.display, doc.line(keys), f"{_dotted(keys)}: {chart.DEAD_KEYS[keys]}")
+            elif key not in known:
+                hint = chart.SERVICE_KEY_HINTS.get(str(key)) if block == "service" else None
+                yield _unknown(doc, keys, known, hint)
+    ports = get_in(data, ("service", "ports"))
+    if isinstance(ports, dict):
+        for name, spec in ports.items():
+            for key in spec if isinstance(spec, dict) else ():
+                if key not in chart.SERVICE_PORT_KEYS:
+                    yield _unknown(doc, ("service", "ports", name, key), chart.SERVICE_PORT_KEYS)
+
+
+def _check_configmap(doc: YamlDocument) -> Iterator[Finding]:
+    configmap = doc.data.get("configmap")
+    if not isinstance(configmap, dict):
+        return
+    for key, value in configmap.items():
+        keys: KeyPath = ("configmap", key)
+        if isinstance(value, (dict, list)):
+            yield rule("configmap-nested").at(
+                doc.display, doc.line(keys), f"configmap.{key} is a {'map' if isinstance(value, dict) else 'list'}; "
+                "the chart renders each value as one quoted string",
+            )
+        elif isinstance(value, str) and YAML11_BOOLS.match(value) and doc.is_plain_scalar(keys):
+            truth = "true" if value.lower() in ("y", "yes", "on") else "false"
+            yield rule("configmap-yaml11-bool").at(
+                doc.display, doc.line(keys), f"configmap.{key}: {value} is read by Helm as a boolean and renders as \"{truth}\"",
+                f'quote it: {key}: "{value}"',
+            )
+
+
+def _check_configfiles(doc: YamlDocument) -> Iterator[Finding]:
+    files = get_in(doc.data, ("configfiles", "data"))
+    if not isinstance(files, dict):
+        return
+    for name, content in files.items():
+        if not isinstance(content, str) or "{{" not in content:
+            continue
+        keys: KeyPath = ("configfiles", "data", name)
+        index = next(i for i, text in enumerate(content.splitlines()) if "{{" in text)
+        yield rule("configfiles-template").at(
+            doc.display, doc.text_line(keys, index),
+            f"configfiles.data.{name} contains '{{{{': the chart passes config files through tpl, so Helm evaluates it",
+        )
+
+
+def _check_scalars(doc: YamlDocument) -> Iterator[Finding]:
+    data = doc.data
+    replicas = data.get("replicas")
+    if replicas == 0 and not isinstance(replicas, bool):
+        yield rule("replicas-zero").at(doc.display, doc.line(("replicas",)), "replicas: 0 renders 3 replicas")
+    api = get_in(data, ("pdb", "apiVersion"))
+    if api == chart.REMOVED_PDB_API:
+        yield rule("pdb-api-version").at(
+            doc.display, doc.line(("pdb", "apiVersion")), f"pdb.apiVersion {api} was removed in Kubernetes 1.25"
+        )
+    image = data.get("image")
+    if isinstance(image, dict) and "tag" in image and str(image["tag"] or "latest") == "latest":
+        yield rule("image-tag-latest").at(doc.display, doc.line(("image", "tag")), f"image.tag is {image['tag']!r}")
+
+
+def check_file(doc: YamlDocument) -> list[Finding]:
+    """Rules that need only one values file."""
+    return [*_check_keys(doc), *_check_configmap(doc), *_check_configfiles(doc), *_check_scalars(doc)]
+
+
+# --- rules on what the chart sees in one environment (default.yaml + <env>.yaml + chart defaults) ----------
+
+
+def _probe_findings(files: ServiceFiles, env: str, values: dict[str, Any]) -> Iterator[Finding]:
+    for probe in chart.PROBES:
+        spec = values.get(probe)
+        if not isinstance(spec, dict) or not spec.get("enabled"):
+            continue
+        mode = spec.get("mode")
+        if mode not in chart.PROBE_MODES:
+            file, line = files.locate(env, (probe, "mode"))
+            yield rule("probe-mode-invalid").at(
+                file, line, f"{probe}.mode is {mode!r}: the chart renders a probe with no handler",
+                f"use one of {', '.join(chart.PROBE_MODES)}; " + _suggest(str(mode), chart.PROBE_MODES),
+            )
+        elif mode == "tcpSocket" and probe == "readinessProbe" and get_in(spec, ("tcpSocket", "port")) in (None, ""):
+            file, line = files.locate(env, (probe, "mode"))
+            yield rule("probe-incomplete").at(
+                file, line, "readinessProbe uses tcpSocket without tcpSocket.port (the chart has no default for it)",
+                "set readinessProbe.tcpSocket.port",
+            )
+        elif mode == "execCommand":
+            command = get_in(spec, ("execCommand", "command"))
+            if not (isinstance(command, list) and command):
+                file, line = files.locate(env, (probe, "execCommand", "command"))
+                yield rule("probe-incomplete").at(
+                    file, line, f"{probe}.execCommand.command must be a non-empty list (found {command!r})",
+                    f"write it as a list, e.g. command: [\"cat\", \"/tmp/healthy\"]",
+                )
+
+
+def _scaling_findings(files: ServiceFiles, env: str, values: dict[str, Any], platform: Platform) -> Iterator[Finding]:
+    pdb, hpa = values.get("pdb") or {}, values.get("hpa") or {}
+    if isinstance(pdb, dict) and pdb.get("enabled") and pdb.get("minAvailable") and pdb.get("maxUnavailable"):
+        file, line = files.locate(env, ("pdb", "minAvailable"))
+        from_chart = not _sets(files, env, ("pdb", "maxUnavailable"))
+        yield rule("pdb-both-limits").at(
+            file, line, f"pdb renders minAvailable: {pdb['minAvailable']} and maxUnavailable: {pdb['maxUnavailable']}"
+            f"{' (the chart default)' if from_chart else ''}; the API server rejects a PDB with both",
+            "add `maxUnavailable: null` under pdb" if from_chart else "keep only one of minAvailable and maxUnavailable",
+        )
+    if isinstance(hpa, dict) and hpa.get("enabled"):
+        maximum, minimum = hpa.get("maxReplicas"), values.get("replicas") or 1
+        if isinstance(maximum, int) and isinstance(minimum, int) and maximum < minimum:
+            file, line = files.locate(env, ("hpa", "maxReplicas"))
+            yield rule("hpa-range").at(file, line, f"hpa.maxReplicas {maximum} is below replicas {minimum} (the HPA minimum)")
+    if not platform.allows_scaling(env):
+        for block, thing in (("hpa", "an HPA"), ("pdb", "a PDB")):
+            spec = values.get(block)
+            if isinstance(spec, dict) and spec.get("enabled"):
+                file, line = files.locate(env, (block, "enabled"))
+                yield rule("env-scaling-not-allowed").at(
+                    file, line, f"{block}.enabled gives {files.name} {thing} in {env}, a {platform.tier(env).value} environment",
+                    f"set {block}.enabled only in the files of staging/production environments",
+                )
+
+
+def _sets(files: ServiceFiles, env: str, keys: KeyPath) -> bool:
+    """Does a file the team wrote set `keys` in `env`?"""
+    docs = [files.default, files.envs.get(env)]
+    return any(doc is not None and has_path(doc.data, keys) for doc in docs)
+
+
+def _service_findings(files: ServiceFiles, env: str, values: dict[str, Any]) -> Iterator[Finding]:
+    service = values.get("service")
+    if isinstance(service, dict) and service.get("enabled") and not service.get("ports"):
+        file, line = files.locate(env, ("service", "enabled"))
+        yield rule("service-no-ports").at(file, line, f"service.enabled renders Service {files.name}-sv with no ports")
+
+
+def _app_name_findings(files: ServiceFiles, env: str, platform: Platform) -> Iterator[Finding]:
+    app_name = files.merged(env, chart_defaults=False).get("appName")
+    if not app_name:
+        file, line = files.locate(env, ("appName",))
+        yield rule("app-name-missing").at(
+            file, line, "appName is not set: the Deployment, Service (app-sv) and ConfigMaps would all be named `app`",
+            f"add `appName: {platform.app_name(files.name)}` to default.yaml",
+        )
+    elif files.name in platform.services and app_name != platform.app_name(files.name):
+        file, line = files.locate(env, ("appName",))
+        expected = platform.app_name(files.name)
+        yield rule("app-name-mismatch").at(
+            file, line, f"appName is {app_name!r}: the chart creates Service {app_name}-sv, "
+            f"but other services call {platform.service_host(files.name)}",
+            f"set appName: {expected}",
+        )
+
+
+def check_environment(files: ServiceFiles, env: str, platform: Platform) -> list[Finding]:
+    """Rules on the merged values of one environment, located in the file that sets the value."""
+    values = files.merged(env)
+    return [
+        *_app_name_findings(files, env, platform),
+        *_probe_findings(files, env, values),
+        *_scaling_findings(files, env, values, platform),
+        *_service_findings(files, env, values),
+    ]
