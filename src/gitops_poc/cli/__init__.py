@@ -18,6 +18,7 @@ from gitops_poc.cli import lint as lint_cmd
 from gitops_poc.cli import new_service as new_service_cmd
 from gitops_poc.cli import render as render_cmd
 from gitops_poc.cli import diff as diff_cmd
+from gitops_poc.cli import vault as vault_cmd
 from gitops_poc.cli.output import err
 from gitops_poc.errors import GitopsError
 
@@ -34,6 +35,7 @@ app.command("new-service")(new_service_cmd.new_service)
 app.command("lint")(lint_cmd.lint)
 app.command("render")(render_cmd.render)
 app.command("diff")(diff_cmd.diff)
+app.add_typer(vault_cmd.app, name="vault")
 
 
 def _version(value: bool) -> None:
