@@ -16,6 +16,7 @@ from gitops_poc.render.chart import ChartRef, ChartResult, ChartUnavailable, cac
 from gitops_poc.render.helm import Helm, HelmError, find_helm
 from gitops_poc.render.manifests import Manifest, parse_manifests
 from gitops_poc.servicerepo import ValuesFile, read_values, service_dir
+from gitops_poc.values import merge_files
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,9 @@ class Rendered:
     release: str
     revision: str | None
     value_files: tuple[ValuesFile, ...]
-    values: dict[str, Any]  # the value files merged with Helm's rules (chart defaults not included)
+    # The value files merged as `helm -f ... -f ...` merges them: explicit nulls kept (they delete chart
+    # defaults only), chart defaults not included.
+    values: dict[str, Any]
     chart: ChartResult | None = None  # None: values only, no chart asked for
     manifests: tuple[Manifest, ...] | None = None
 
@@ -65,13 +68,14 @@ def render_values(
 ) -> Rendered:
     """Read the value files ArgoCD would pass and merge them. A missing file fails as it does in ArgoCD."""
     check_target(platform, service, env)
-    files, merged = read_values(directory, env, revision)
+    files, _ = read_values(directory, env, revision)
     for values_file in files:
         if values_file.text is None:
             where = f"{values_file.path}@{revision}" if revision else str(values_file.path)
             raise UsageError(f"{where} does not exist; ArgoCD fails to render when a value file is missing")
     return Rendered(
-        service, env, platform.namespace(env), platform.release_name(service), revision, tuple(files), merged
+        service, env, platform.namespace(env), platform.release_name(service), revision, tuple(files),
+        merge_files(f.data for f in files),
     )
 
 
