@@ -59,7 +59,8 @@ def substitute(text: Any, params: dict[str, Any]) -> str | None:
 
 def _expand(generator: Any, path: KeyPath) -> list[Params] | None:
     """Parameter sets of a list or matrix generator; None for kinds lint does not read."""
-    if not isinstance(generator, dict):
+    kinds = set(generator) - {"selector"} if isinstance(generator, dict) else set()
+    if kinds not in ({"list"}, {"matrix"}):
         return None
     if isinstance(get_in(generator, ("list", "elements")), list):
         elements = generator["list"]["elements"]
@@ -127,7 +128,8 @@ def _load(root: Path, relative: Path, kind: str, findings: list[Finding]) -> Yam
         return None
     if not isinstance(doc.data, dict) or doc.data.get("kind") != kind:
         found = doc.data.get("kind") if isinstance(doc.data, dict) else type(doc.data).__name__
-        findings.append(rule("argocd-invalid").at(display, 1, f"expected an {kind}, found {found!r}"))
+        line = doc.line(("kind",)) if isinstance(doc.data, dict) else 1
+        findings.append(rule("argocd-invalid").at(display, line, f"expected an {kind}, found {found!r}"))
         return None
     return doc
 
