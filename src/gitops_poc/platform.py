@@ -77,6 +77,10 @@ class Platform:
     def application_name(self, service: str, env: str) -> str:
         return f"{service}-{env}"
 
+    def platform_application_name(self, env: str) -> str:
+        """The Application that syncs gitops-config/platform/<env> (ServiceAccounts, VaultAuths)."""
+        return f"platform-{env}"
+
     def auto_sync(self, env: str) -> bool:
         return env in self.config.auto_sync_environments
 

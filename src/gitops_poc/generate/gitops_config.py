@@ -48,7 +48,9 @@ def project(platform: Platform) -> dict[str, Any]:
         "metadata": {"name": platform.project_name, "namespace": cfg.argocd_namespace},
         "spec": {
             "description": f"Services of the {cfg.gitlab_group} GitOps platform",
-            "sourceRepos": [cfg.chart_repo] + [platform.repo_url(s) for s in platform.services],
+            # gitops-config itself: the platform Applications sync its platform/<env> folders.
+            "sourceRepos": [cfg.chart_repo, platform.gitops_config_repo_url]
+            + [platform.repo_url(s) for s in platform.services],
             "destinations": [
                 {"server": IN_CLUSTER_SERVER, "namespace": platform.namespace(env)} for env in platform.environments
             ],

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from gitops_poc.changes import FileChange, change_if_different
 from gitops_poc.generate.catalog import SERVICE_TEMPLATE, template_files
+from gitops_poc.generate.delivery import render_delivery_files
 from gitops_poc.generate.gitops_config import render_files
 from gitops_poc.generate.services import Reader, TemplateRenderer, plan_service
 from gitops_poc.platform import Platform
@@ -22,7 +23,7 @@ def plan_init(platform: Platform, root: Path, read: Reader | None = None) -> lis
     """Changes that bring `root` in line with the configuration; empty when it already is."""
     read = read or disk_reader(root)
     changes: list[FileChange] = []
-    for path, content in render_files(platform).items():
+    for path, content in {**render_files(platform), **render_delivery_files(platform)}.items():
         if change := change_if_different(path, content, read(path), "generated"):
             changes.append(change)
 

@@ -35,7 +35,13 @@ class ManagedKey:
 def managed_keys(platform: Platform, service: str, env: str | None) -> list[ManagedKey]:
     """The keys of `.cicd/default.yaml` (env None) or `.cicd/<env>.yaml` that follow `.env`."""
     if env is None:
-        return [ManagedKey(("appName",), platform.app_name(service))]
+        # The Deployment runs as the service's own ServiceAccount, whose VaultAuth the chart's
+        # VaultStaticSecrets name: both are created by gitops-config/platform/<env>.
+        return [
+            ManagedKey(("appName",), platform.app_name(service)),
+            ManagedKey(("serviceAccountName",), platform.service_account(service)),
+            ManagedKey(("secretsProvider", "vault", "authRef"), platform.vault_auth_name(service)),
+        ]
     return [
         ManagedKey(("environment",), env),
         ManagedKey(("image", "repository"), platform.image_repository(service)),
@@ -84,6 +90,9 @@ def service_context(platform: Platform, service: str) -> dict[str, Any]:
         "service_host": platform.service_host,
         "chart_version": platform.config.chart_version,
         "initial_tag": INITIAL_TAG,
+        "service_account": platform.service_account(service),
+        "vault_auth": platform.vault_auth_name(service),
+        "vault_secret_path": platform.vault_secret_path_template(service),
     }
 
 
