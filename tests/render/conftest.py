@@ -34,7 +34,7 @@ def helm_repo(tmp_path: Path, helm: str, test_chart: Path) -> Iterator[tuple[str
     subprocess.run([helm, "repo", "index", str(folder)], check=True, capture_output=True)
     handler = functools.partial(_QuietHandler, directory=str(folder))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}", server

@@ -16,7 +16,14 @@ from gitops_poc.platform import Platform
 from gitops_poc.render.chart import ChartResult, ChartUnavailable
 from gitops_poc.render.findings import Severity
 from gitops_poc.render.helm import Helm
-from gitops_poc.render.service import Rendered, prepare_chart, render_manifests, render_values, service_directory
+from gitops_poc.render.service import (
+    Rendered,
+    check_target,
+    prepare_chart,
+    render_manifests,
+    render_values,
+    service_directory,
+)
 from gitops_poc.render.validate import DEFAULT_KUBE_VERSION, ValidationReport, parse_kube_version, validate_manifests
 from gitops_poc.yamlio import dump
 
@@ -122,6 +129,7 @@ def render(
     platform = load_platform(root, env_file)
     if not (values_only or no_validate):
         parse_kube_version(kube_version)  # bad input before any work
+    check_target(platform, service, env)
     rendered = render_values(platform, service_directory(root, service, service_dir), service, env)
     if not values_only:
         helm, chart_result = chart_for(platform, root, chart)

@@ -1,0 +1,159 @@
+"""`gitops-poc diff` end to end: real git repositories, real helm, the project's chart."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from gitops_poc.cli import main
+
+pytestmark = pytest.mark.helm
+CI_TAG = "3f2c1ab9"  # what CI writes into dev.yaml after a build
+
+
+@pytest.fixture(autouse=True)
+def _private_chart_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True).stdout
+
+
+def commit_all(repo: Path, message: str) -> None:
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", message)
+
+
+def set_tag(values_file: Path, tag: str) -> None:
+    text = values_file.read_text()
+    assert '  tag: "0.1.0"' in text
+    values_file.write_text(text.replace('  tag: "0.1.0"', f'  tag: "{tag}"'))
+
+
+def diff(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["diff", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_dev_against_prod_shows_replicas_resources_and_image(
+    helm: str, test_chart: Path, generated_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    set_tag(generated_root / "services/api-gateway/.cicd/dev.yaml", CI_TAG)
+    code, out, _ = diff(capsys, "api-gateway", "--env", "dev", "--against", "prod",
+                        "-C", str(generated_root), "--chart", str(test_chart))
+    assert code == 1
+    assert "=== api-gateway: prod -> dev" in out
+    # values level
+    assert "~ replicas: 3 -> 1" in out
+    assert '~ resources.limits.cpu: "2" -> "500m"' in out
+    assert '~ resources.requests.memory: "512Mi" -> "128Mi"' in out
+    assert f'~ image.tag: "0.1.0" -> "{CI_TAG}"' in out
+    assert "- hpa: " in out and "- pdb: " in out
+    # manifest level
+    assert "~ Deployment/api-gateway (changed)" in out
+    assert "- HorizontalPodAutoscaler/api-gateway (removed)" in out
+    assert "--- prod/Deployment/api-gateway\n+++ dev/Deployment/api-gateway\n" in out
+    assert '-        image: "registry.gitlab.com/gitops-poc/api-gateway:0.1.0"\n' in out
+    assert f'+        image: "registry.gitlab.com/gitops-poc/api-gateway:{CI_TAG}"\n' in out
+    assert "+  replicas: 1\n" in out
+    assert '-            cpu: "2"\n' in out and "+            cpu: 500m\n" in out
+
+
+def test_json_output_for_scripts(helm: str, test_chart: Path, generated_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = diff(capsys, "web-http", "--env", "staging", "--against", "prod",
+                        "-C", str(generated_root), "--chart", str(test_chart), "-o", "json")
+    assert code == 1
+    data = json.loads(out)
+    assert data["changed"] is True
+    [report] = data["reports"]
+    assert (report["base"], report["head"]) == ("prod", "staging")
+    by_path = {c["path"]: c for c in report["values"]}
+    assert by_path["replicas"] == {"path": "replicas", "change": "changed", "old": 3, "new": 2}
+    assert {m["manifest"]: m["change"] for m in report["manifests"]}["PodDisruptionBudget/web-http"] == "removed"
+
+
+def test_two_commits_of_a_standalone_service_repository(
+    helm: str, test_chart: Path, generated_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clone = tmp_path / "clone"
+    shutil.copytree(generated_root / "services/web-grpc", clone)
+    git(clone, "init", "-q")
+    commit_all(clone, "initial")
+    set_tag(clone / ".cicd/dev.yaml", CI_TAG)
+    commit_all(clone, "ci(dev): web-grpc 3f2c1ab9 [skip ci]")
+
+    code, out, _ = diff(capsys, "web-grpc", "--env", "dev", "--base", "HEAD~1", "--head", "HEAD",
+                        "-C", str(generated_root), "--service-dir", str(clone), "--chart", str(test_chart))
+    assert code == 1
+    assert "=== web-grpc: dev@HEAD~1 -> dev@HEAD" in out
+    assert f'~ image.tag: "0.1.0" -> "{CI_TAG}"' in out
+    assert "Values: 1 change(s)" in out
+    assert "--- dev@HEAD~1/Deployment/web-grpc\n+++ dev@HEAD/Deployment/web-grpc\n" in out
+    assert f'+        image: "registry.gitlab.com/gitops-poc/web-grpc:{CI_TAG}"\n' in out
+    assert f'+    appver: "{CI_TAG}"\n' in out  # the label follows the tag: every object carrying it changes
+    # The working tree equals HEAD; identical revisions are no difference at all.
+    assert diff(capsys, "web-grpc", "--env", "dev", "--base", "HEAD", "-C", str(generated_root),
+                "--service-dir", str(clone), "--chart", str(test_chart))[0] == 0
+    code, _, err = diff(capsys, "web-grpc", "--env", "dev", "--base", "HEAD", "--head", "HEAD",
+                        "--service-dir", str(clone), "-C", str(generated_root), "--chart", str(test_chart))
+    assert code == 0 and "No differences: web-grpc dev@HEAD -> dev@HEAD" in err
+
+
+def test_service_folder_inside_the_platform_repository_and_every_environment(
+    helm: str, test_chart: Path, generated_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    git(generated_root, "init", "-q")
+    commit_all(generated_root, "platform")
+    set_tag(generated_root / "services/health-demo/.cicd/prod.yaml", "1.2.3")  # uncommitted: the working tree
+    code, out, _ = diff(capsys, "health-demo", "--base", "HEAD", "-C", str(generated_root), "--chart", str(test_chart))
+    assert code == 1
+    assert "=== health-demo: prod@HEAD -> prod" in out
+    assert "dev@HEAD" not in out and "staging@HEAD" not in out  # unchanged environments print nothing
+    assert '+        image: "registry.gitlab.com/gitops-poc/health-demo:1.2.3"\n' in out
+
+
+def test_without_the_chart_values_are_still_compared(
+    helm: str, generated_root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CHART_REPO", "http://127.0.0.1:9/")
+    code, out, err = diff(capsys, "auth-adapter", "--env", "dev", "--against", "staging", "-C", str(generated_root))
+    assert code == 1
+    assert "~ replicas: 2 -> 1" in out
+    assert "Manifests: not compared (chart unavailable)" in out
+    assert "note: cannot pull chart app 3.13.0" in err
+
+
+def test_identical_environments_exit_0(generated_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = diff(capsys, "web-http", "--env", "dev", "--against", "dev", "-C", str(generated_root), "--values-only")
+    assert code == 0 and out == "" and "No differences" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["web-http"], "give either --env ENV --against ENV2"),
+        (["web-http", "--env", "dev", "--against", "prod", "--base", "HEAD"], "give either"),
+        (["web-http", "--against", "prod"], "--against needs --env"),
+        (["web-http", "--env", "dev", "--against", "prod", "--head", "HEAD"], "--head needs --base"),
+        (["web-http", "--env", "qa", "--against", "prod"], "unknown environment 'qa'"),
+        (["billing", "--env", "dev", "--against", "prod"], "unknown service 'billing'"),
+    ],
+)
+def test_bad_options_exit_2(generated_root: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
+    code, _, err = diff(capsys, *args, "-C", str(generated_root))
+    assert code == 2 and message in err
+
+
+def test_unknown_revision_and_no_repository_exit_2(generated_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = diff(capsys, "web-http", "--base", "HEAD", "-C", str(generated_root))
+    assert code == 2 and "is not inside a git repository" in err
+    git(generated_root, "init", "-q")
+    commit_all(generated_root, "platform")
+    code, _, err = diff(capsys, "web-http", "--base", "no-such-branch", "-C", str(generated_root))
+    assert code == 2 and "unknown git revision 'no-such-branch'" in err

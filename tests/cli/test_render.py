@@ -1,0 +1,146 @@
+"""`gitops-poc render` end to end: real helm, the project's chart, generated service repositories."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from gitops_poc.cli import main
+from gitops_poc.platform import Platform
+from gitops_poc.values import merge_files
+from gitops_poc.yamlio import load_all_plain, load_plain
+
+pytestmark = pytest.mark.helm
+
+
+@pytest.fixture(autouse=True)
+def _private_chart_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+
+
+def render(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["render", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_every_generated_service_and_environment_renders_and_validates(
+    helm: str, test_chart: Path, generated_root: Path, default_platform: Platform, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for service in default_platform.services:
+        for env in default_platform.environments:
+            code, out, err = render(capsys, service, env, "-C", str(generated_root), "--chart", str(test_chart))
+            assert code == 0, err
+            assert "0 error(s)" in err
+            kinds = {(d["kind"], d["metadata"]["name"]) for d in load_all_plain(out)}
+            assert ("Deployment", service) in kinds and ("Service", f"{service}-sv") in kinds
+
+
+def test_json_output_follows_the_naming_contract(
+    helm: str, test_chart: Path, generated_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = render(capsys, "api-gateway", "prod", "-C", str(generated_root), "--chart", str(test_chart), "-o", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert (data["release"], data["namespace"]) == ("api-gateway", "poc-prod")
+    assert data["valueFiles"] == [
+        str(generated_root / "services/api-gateway/.cicd/default.yaml"),
+        str(generated_root / "services/api-gateway/.cicd/prod.yaml"),
+    ]
+    assert data["validation"]["ok"] is True and data["validation"]["kubeVersion"] == "1.30"
+    names = {(m["kind"], m["metadata"]["name"]) for m in data["manifests"]}
+    assert {("Deployment", "api-gateway"), ("Service", "api-gateway-sv"), ("HorizontalPodAutoscaler", "api-gateway"),
+            ("PodDisruptionBudget", "api-gateway")} <= names
+    for manifest in data["manifests"]:
+        assert manifest["metadata"]["namespace"] == "poc-prod"
+        assert manifest["metadata"]["labels"]["release"] == "api-gateway"
+    assert data["values"]["replicas"] == 3
+
+
+def test_without_the_chart_it_prints_the_merged_values_and_a_note(
+    helm: str, generated_root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CHART_REPO", "http://127.0.0.1:9/")
+    code, out, err = render(capsys, "web-http", "staging", "-C", str(generated_root))
+    assert code == 0
+    cicd = generated_root / "services/web-http/.cicd"
+    expected = merge_files([load_plain((cicd / "default.yaml").read_text()), load_plain((cicd / "staging.yaml").read_text())])
+    assert load_plain(out) == expected
+    assert "note: cannot pull chart app 3.13.0 from http://127.0.0.1:9" in err
+    assert "--chart PATH" in err
+    assert "Pulling chart" in err  # progress before waiting on the network
+
+
+def test_values_only_needs_no_helm(generated_root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    code, out, _ = render(capsys, "health-demo", "prod", "-C", str(generated_root), "--values-only", "-o", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["values"]["pdb"] == {"enabled": True, "apiVersion": "policy/v1", "minAvailable": 1, "maxUnavailable": None}
+    assert data["manifests"] is None and data["chart"] is None
+
+
+def test_a_bad_pdb_fails_with_the_object_template_and_value_files(
+    helm: str, test_chart: Path, generated_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prod = generated_root / "services/health-demo/.cicd/prod.yaml"
+    prod.write_text(prod.read_text().replace("  maxUnavailable: null", "  maxUnavailable: 1"))
+    code, out, err = render(capsys, "health-demo", "prod", "-C", str(generated_root), "--chart", str(test_chart))
+    assert code == 1
+    assert "kind: PodDisruptionBudget" in out  # the manifests are still shown
+    assert "PodDisruptionBudget/health-demo (app/templates/pdb.yaml): spec: minAvailable and maxUnavailable cannot be both set" in err
+    assert "error: health-demo for prod: 1 problem(s)" in err
+    assert str(prod) in err and str(prod.with_name("default.yaml")) in err
+
+
+def test_a_broken_values_file_is_bad_input_with_file_and_line(
+    helm: str, test_chart: Path, generated_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dev = generated_root / "services/web-grpc/.cicd/dev.yaml"
+    dev.write_text(dev.read_text() + "resources:\n  limits: [unclosed\n")
+    code, out, err = render(capsys, "web-grpc", "dev", "-C", str(generated_root), "--chart", str(test_chart))
+    assert code == 2 and out == ""
+    assert f"{dev}:" in err and "invalid YAML" in err
+
+
+def test_a_chart_failure_carries_helms_message_and_the_files(
+    helm: str, test_chart: Path, generated_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dev = generated_root / "services/web-http/.cicd/dev.yaml"
+    dev.write_text(dev.read_text() + "valult: true\n")
+    code, out, err = render(capsys, "web-http", "dev", "-C", str(generated_root), "--chart", str(test_chart))
+    assert code == 1 and out == ""
+    assert "'valult' is deprecated" in err and str(dev) in " ".join(err.split())
+
+
+def test_vault_secrets_render_as_not_validated_custom_resources(
+    helm: str, test_chart: Path, generated_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dev = generated_root / "services/auth-adapter/.cicd/dev.yaml"
+    dev.write_text(dev.read_text() + "secrets:\n  JWT_SECRET: gitops-poc/auth-adapter/{env}/config\n"
+                   "secretsProvider: {provider: vault}\nserviceAccountName: auth-adapter\n")
+    code, out, err = render(capsys, "auth-adapter", "dev", "-C", str(generated_root), "--chart", str(test_chart))
+    assert code == 0, err
+    assert "kind: VaultStaticSecret" in out
+    assert "VaultStaticSecret/auth-adapter-vault-0" in err and "not validated (custom resource" in err
+    assert "1 not validated" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["billing", "dev"], "unknown service 'billing'"),
+        (["web-http", "qa"], "unknown environment 'qa'"),
+        (["web-http", "dev", "--kube-version", "latest"], "not a Kubernetes version"),
+    ],
+)
+def test_bad_input_exits_2(generated_root: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
+    code, _, err = render(capsys, *args, "-C", str(generated_root))
+    assert code == 2 and message in err
+
+
+def test_help_describes_the_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["render", "--help"]) == 0
+    assert "exactly as ArgoCD would" in capsys.readouterr().out
