@@ -24,9 +24,12 @@ def write(root: Path, relative: str, text: str | None) -> None:
 
 
 def line_of(text: str, marker: str) -> int:
-    """1-based line of the first line containing `marker`: tests say where, not which number."""
+    """1-based line of the first line containing `marker` (`=text`: the line is exactly that, stripped).
+
+    Tests say where a finding belongs, not which number it is."""
+    exact = marker.startswith("=")
     for number, line in enumerate(text.splitlines(), start=1):
-        if marker in line:
+        if (line.strip() == marker[1:]) if exact else (marker in line):
             return number
     raise AssertionError(f"{marker!r} is not in the text")
 

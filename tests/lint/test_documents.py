@@ -1,0 +1,73 @@
+"""Line numbers come from ruamel's round-trip parse, made only when a finding asks for one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gitops_poc.lint.documents import parse_document, read_document
+from gitops_poc.yamlio import YamlSyntaxError
+
+TEXT = """\
+# comment
+a:
+  b: 1
+  list:
+    - x
+    - k: v
+  text: |
+    first
+    {{ second }}
+  folded: >-
+    one
+  plain: on
+  quoted: "on"
+"""
+
+
+@pytest.fixture
+def doc():
+    return parse_document(Path("f.yaml"), "f.yaml", TEXT)
+
+
+def test_keys_and_list_items(doc) -> None:
+    assert doc.line(("a",)) == 2
+    assert doc.line(("a", "b")) == 3
+    assert doc.line(("a", "list", 1)) == 6
+    assert doc.line(("a", "list", 1, "k")) == 6
+
+
+def test_missing_keys_point_at_the_closest_existing_one(doc) -> None:
+    assert doc.line(("a", "nope")) == 2
+    assert doc.line(("nope",)) == 1
+
+
+def test_lines_inside_block_scalars(doc) -> None:
+    assert doc.text_line(("a", "text"), 0) == 8
+    assert doc.text_line(("a", "text"), 1) == 9
+    assert doc.text_line(("a", "folded"), 0) == 11
+    assert doc.text_line(("a", "b"), 0) == 3
+
+
+def test_plain_and_quoted_scalars(doc) -> None:
+    assert doc.data["a"]["plain"] == "on"  # YAML 1.2, as this tool reads it
+    assert doc.is_plain_scalar(("a", "plain"))
+    assert not doc.is_plain_scalar(("a", "quoted"))
+
+
+def test_positions_are_parsed_only_when_asked(doc) -> None:
+    assert "_tree" not in doc.__dict__
+    doc.line(("a",))
+    assert "_tree" in doc.__dict__
+
+
+def test_syntax_error_carries_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("a: 1\nb: [1, 2\nc: 3\n")
+    with pytest.raises(YamlSyntaxError) as caught:
+        read_document(path, "bad.yaml")
+    assert caught.value.line == 3
+    path.write_bytes(b"a: \xff\n")
+    with pytest.raises(YamlSyntaxError, match="UTF-8"):
+        read_document(path, "bad.yaml")
