@@ -1,0 +1,117 @@
+"""The `plan` view: the Applications a gitops-config ApplicationSet file generates, the image each one would
+deploy, and what moving from another git revision of the file would add, change or delete.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gitops_poc import gitrepo
+from gitops_poc.argocd.applications import Application, Comparison, compare
+from gitops_poc.argocd.appset import expand_all, load_applicationsets
+from gitops_poc.errors import GitopsError, UsageError
+from gitops_poc.generate.gitops_config import APPLICATIONSET_FILE
+from gitops_poc.servicerepo import read_values_file, service_dir, value_files
+from gitops_poc.values import get_path, merge_all
+from gitops_poc.yamlio import read_text
+
+NO_IMAGE = "-"
+
+
+class TooManyDeletions(GitopsError):
+    """The change would delete more Applications than --max-deletions allows."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    file: Path
+    applications: tuple[Application, ...]
+    base: str | None = None  # the revision compared with
+    base_applications: tuple[Application, ...] = ()
+    comparison: Comparison | None = None
+
+
+def default_file(root: Path) -> Path:
+    return root / APPLICATIONSET_FILE
+
+
+def read_applications(path: Path, rev: str | None = None) -> tuple[Application, ...]:
+    """Expand every ApplicationSet in `path` (as it is on disk, or at git revision `rev`)."""
+    if rev is None:
+        text = read_text(path)
+        if text is None:
+            raise UsageError(f"{path}: no such file (generate it with `gitops-poc init`, or pass --file)")
+        where = str(path)
+    else:
+        text = gitrepo.read_at(path, rev)
+        where = f"{path}@{rev}"
+        if text is None:
+            return ()  # the file did not exist at that revision: everything is new
+    appsets = load_applicationsets(text, where)
+    if not appsets and rev is None:
+        raise UsageError(f"{where}: no ApplicationSet (kind: ApplicationSet, apiVersion: argoproj.io/...) found")
+    return tuple(expand_all(appsets, where))
+
+
+def make_plan(file: Path, base: str | None = None) -> PlanResult:
+    head = read_applications(file)
+    if base is None:
+        return PlanResult(file, head)
+    before = read_applications(file, base)
+    return PlanResult(file, head, base, before, compare(before, head))
+
+
+def check_deletions(result: PlanResult, max_deletions: int | None) -> None:
+    """Raise TooManyDeletions when the change deletes more than `max_deletions` Applications."""
+    if max_deletions is None or result.comparison is None:
+        return
+    deleted = result.comparison.deleted
+    if len(deleted) > max_deletions:
+        names = ", ".join(app.name for app in deleted[:10]) + (", ..." if len(deleted) > 10 else "")
+        raise TooManyDeletions(
+            f"this change deletes {len(deleted)} Application(s), more than --max-deletions {max_deletions}: {names}. "
+            "A rename is a deletion too; if this is intended, raise --max-deletions.")
+
+
+class ImageReader:
+    """`image.repository:image.tag` from a service's merged values (`services/<svc>/.cicd`) at a revision."""
+
+    def __init__(self, root: Path, rev: str | None = None, file: Path | None = None) -> None:
+        self.root = root
+        self.rev = rev
+        self._files: dict[Path, dict[str, Any]] = {}
+        self._same_repo: bool | None = None
+        self._file = file
+
+    def _use_rev(self) -> str | None:
+        # Values are read at the base revision only when the services live in the same repository as the file.
+        if self.rev is None or self._file is None:
+            return None
+        if self._same_repo is None:
+            try:
+                self._same_repo = gitrepo.toplevel(self.root.resolve()) == gitrepo.toplevel(self._file.resolve())
+            except UsageError:
+                self._same_repo = False
+        return self.rev if self._same_repo else None
+
+    def _values(self, path: Path) -> dict[str, Any]:
+        if path not in self._files:
+            self._files[path] = read_values_file(path, self._use_rev()).data
+        return self._files[path]
+
+    def image(self, app: Application) -> str:
+        directory = service_dir(self.root, app.service)
+        if app.environment == "-" or not directory.is_dir():
+            return NO_IMAGE
+        try:
+            merged = merge_all(self._values(directory / name) for name in value_files(app.environment))
+        except UsageError:
+            return NO_IMAGE
+        repository, tag = get_path(merged, "image.repository"), get_path(merged, "image.tag")
+        if not repository:
+            return NO_IMAGE
+        return f"{repository}:{tag}" if tag not in (None, "") else str(repository)
