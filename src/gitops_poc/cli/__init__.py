@@ -16,6 +16,7 @@ from gitops_poc import __version__
 from gitops_poc.cli import init as init_cmd
 from gitops_poc.cli import lint as lint_cmd
 from gitops_poc.cli import new_service as new_service_cmd
+from gitops_poc.cli import plan as plan_cmd
 from gitops_poc.cli import render as render_cmd
 from gitops_poc.cli import diff as diff_cmd
 from gitops_poc.cli import vault as vault_cmd
@@ -32,6 +33,7 @@ app = typer.Typer(
 )
 app.command("init")(init_cmd.init)
 app.command("new-service")(new_service_cmd.new_service)
+app.command("plan")(plan_cmd.plan)
 app.command("lint")(lint_cmd.lint)
 app.command("render")(render_cmd.render)
 app.command("diff")(diff_cmd.diff)
