@@ -70,8 +70,10 @@ def test_pdb_with_both_limits_is_rejected(helm: str, test_chart: Path, tmp_path:
 def test_service_without_ports_is_rejected(helm: str, test_chart: Path, tmp_path: Path) -> None:
     report = validate_manifests(render_example(helm, test_chart, EXAMPLES / "seed-template.yaml", tmp_path))
     assert messages(report) == [
-        "Service/app-sv (app/templates/service.yaml): spec.ports is empty: a Service needs at least one port "
-        "(the API server rejects it)"
+        (
+            "Service/app-sv (app/templates/service.yaml): spec.ports is empty: a Service needs at least one port "
+            "(the API server rejects it)"
+        )
     ]
 
 
@@ -88,8 +90,10 @@ def test_removed_pdb_api_is_rejected_from_125(helm: str, test_chart: Path, tmp_p
     values = "appName: web\npdb: {enabled: true, apiVersion: policy/v1beta1}\n"
     manifests = render_example(helm, test_chart, values, tmp_path)
     assert messages(validate_manifests(manifests, "1.30")) == [
-        "PodDisruptionBudget/web (app/templates/pdb.yaml): apiVersion policy/v1beta1 was removed in "
-        "Kubernetes 1.25 (target 1.30); use policy/v1"
+        (
+            "PodDisruptionBudget/web (app/templates/pdb.yaml): apiVersion policy/v1beta1 was removed in "
+            "Kubernetes 1.25 (target 1.30); use policy/v1"
+        )
     ]
 
 

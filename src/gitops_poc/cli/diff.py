@@ -11,10 +11,23 @@ import typer
 from gitops_poc import gitrepo
 from gitops_poc.cli.common import EnvFileOption, RootOption, load_platform
 from gitops_poc.cli.output import OutputFormat, err, out, print_json
-from gitops_poc.cli.render import ChartOption, KubeVersionOption, ServiceDirOption, chart_for, jsonable, unavailable_note
+from gitops_poc.cli.render import (
+    ChartOption,
+    KubeVersionOption,
+    ServiceDirOption,
+    chart_for,
+    jsonable,
+    unavailable_note,
+)
 from gitops_poc.errors import UsageError
 from gitops_poc.render.diff import Change, DiffReport, ValueChange, compare
-from gitops_poc.render.service import Rendered, check_target, render_manifests, render_values, service_directory
+from gitops_poc.render.service import (
+    Rendered,
+    check_target,
+    render_manifests,
+    render_values,
+    service_directory,
+)
 
 MARK = {Change.ADDED: "+", Change.REMOVED: "-", Change.CHANGED: "~"}
 

@@ -24,7 +24,12 @@ from gitops_poc.render.service import (
     render_values,
     service_directory,
 )
-from gitops_poc.render.validate import DEFAULT_KUBE_VERSION, ValidationReport, parse_kube_version, validate_manifests
+from gitops_poc.render.validate import (
+    DEFAULT_KUBE_VERSION,
+    ValidationReport,
+    parse_kube_version,
+    validate_manifests,
+)
 from gitops_poc.yamlio import dump
 
 ServiceDirOption = typer.Option(

@@ -75,14 +75,14 @@ REMOVED_APIS = (
 def removed_api(manifest: Manifest, kube_version: KubeVersion) -> Finding | None:
     """An error when `manifest`'s apiVersion is no longer served by `kube_version`."""
     for api in REMOVED_APIS:
-        if api.api_version == manifest.api_version and (api.kinds is None or manifest.kind in api.kinds):
-            if kube_version >= api.removed_in:
-                major, minor = api.removed_in
-                return error(
-                    manifest,
-                    f"apiVersion {api.api_version} was removed in Kubernetes {major}.{minor} "
-                    f"(target {kube_version[0]}.{kube_version[1]}); use {api.replacement}",
-                )
+        applies = api.api_version == manifest.api_version and (api.kinds is None or manifest.kind in api.kinds)
+        if applies and kube_version >= api.removed_in:
+            major, minor = api.removed_in
+            return error(
+                manifest,
+                f"apiVersion {api.api_version} was removed in Kubernetes {major}.{minor} "
+                f"(target {kube_version[0]}.{kube_version[1]}); use {api.replacement}",
+            )
     return None
 
 

@@ -15,15 +15,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
+from typing import TYPE_CHECKING, Any
 
 from gitops_poc.errors import UsageError
 from gitops_poc.render import checks
 from gitops_poc.render.findings import Finding, Severity
 from gitops_poc.render.manifests import Manifest
+
+if TYPE_CHECKING:  # jsonschema costs ~55 ms to import: only commands that validate pay for it
+    from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+    from referencing import Registry
 
 DEFAULT_KUBE_VERSION = "1.30"
 SCHEMA_PACKAGE = "kubernetes_validate"
@@ -96,10 +97,13 @@ def schema_version_for(wanted: tuple[int, int]) -> tuple[int, int]:
 
 
 @lru_cache(maxsize=4)
-def _registry(folder: str) -> Registry:  # type: ignore[type-arg]
+def _registry(folder: str) -> Registry[Any]:
+    from referencing import Registry, Resource
+
     text = _schema_root().joinpath(folder, "_definitions.json").read_text(encoding="utf-8")
     definitions = Resource.from_contents(json.loads(text))
-    return definitions @ Registry()  # type: ignore[no-any-return]
+    registry: Registry[Any] = definitions @ Registry()
+    return registry
 
 
 @lru_cache(maxsize=512)
@@ -107,6 +111,8 @@ def _validator(folder: str, filename: str) -> Draft202012Validator | None:
     path = _schema_root().joinpath(folder, filename)
     if not path.is_file():
         return None
+    from jsonschema import Draft202012Validator
+
     schema = json.loads(path.read_text(encoding="utf-8"))
     # Give the kind's schema an id so its "/api/_definitions.json#..." references resolve to the definitions.
     schema["$id"] = BASE_URI + filename

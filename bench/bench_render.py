@@ -1,0 +1,85 @@
+"""Benchmark `render`: every default service x environment (5 x 3 = 15), rendered and validated.
+
+Three figures: in-process (helm template + parse + offline validation, one Python process as `diff` and
+scripts use it), the CLI run once per combination (what a user or CI pays, Python start-up included), and
+`diff` across two revisions of every environment of one service (6 renders).
+Run: .venv/bin/python bench/bench_render.py
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from gitops_poc.changes import apply_changes
+from gitops_poc.config import load_config
+from gitops_poc.generate import plan_init
+from gitops_poc.platform import Platform
+from gitops_poc.render.chart import LocalChart
+from gitops_poc.render.helm import Helm, find_helm
+from gitops_poc.render.service import render_service
+from gitops_poc.render.validate import validate_manifests
+
+REPO = Path(__file__).resolve().parent.parent
+CHART = REPO / "testing" / "charts" / "app"
+GITOPS_POC = Path(sys.executable).with_name("gitops-poc")
+
+
+def in_process(platform: Platform, root: Path) -> tuple[float, list[float], int]:
+    helm = Helm(find_helm(REPO))
+    chart = LocalChart(CHART, "test chart")
+    times, objects = [], 0
+    start = time.perf_counter()
+    for service in platform.services:
+        for env in platform.environments:
+            one = time.perf_counter()
+            rendered = render_service(platform, root / "services" / service, service, env,
+                                      helm=helm, chart=chart, kube_version="1.30")
+            report = validate_manifests(rendered.manifests or (), "1.30")
+            assert report.ok, report.errors
+            objects += len(rendered.manifests or ())
+            times.append(time.perf_counter() - one)
+    return time.perf_counter() - start, times, objects
+
+
+def cli(platform: Platform, root: Path) -> float:
+    start = time.perf_counter()
+    for service in platform.services:
+        for env in platform.environments:
+            subprocess.run([str(GITOPS_POC), "render", service, env, "-C", str(root), "--chart", str(CHART)],
+                           check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def cli_diff(root: Path) -> float:
+    for args in (["init", "-q"], ["add", "."], ["commit", "-qm", "bench"]):
+        subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True,
+                       env={"GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@x", "GIT_COMMITTER_NAME": "b",
+                            "GIT_COMMITTER_EMAIL": "b@x", "PATH": "/usr/bin:/bin"})
+    start = time.perf_counter()
+    result = subprocess.run([str(GITOPS_POC), "diff", "api-gateway", "--base", "HEAD", "-C", str(root),
+                             "--chart", str(CHART)], capture_output=True, check=False)
+    assert result.returncode == 0, result.stderr
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    platform = Platform(load_config(None, {}))
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        apply_changes(root, plan_init(platform, root))
+        combos = len(platform.services) * len(platform.environments)
+        total, times, objects = in_process(platform, root)
+        print(f"render in-process: {combos} service x env, {objects} objects validated: {total:.2f} s "
+              f"(median {statistics.median(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms per render; "
+              f"the first includes loading the 1.30 schemas)")
+        print(f"render CLI, one process per combination: {combos} runs in {cli(platform, root):.2f} s")
+        print(f"diff CLI, api-gateway HEAD vs working tree, all 3 environments (6 renders): {cli_diff(root):.2f} s")
+
+
+if __name__ == "__main__":
+    main()
