@@ -70,4 +70,4 @@ def ca_from_kubeconfig(context: str, environ: Mapping[str, str]) -> tuple[str | 
                 ca_path = path.parent / ca_path
             return read_ca_file(ca_path), f"{ca_path} (context {context})"
         tried.append(f"cluster {cluster_name!r} in {path} names no certificate authority")
-    return None, "; ".join(tried)
+    return None, f"context {context!r} (KUBE_CONTEXT): " + "; ".join(tried)

@@ -1,0 +1,278 @@
+"""`vault provision` and `vault check` end to end against a real OpenBao dev server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from gitops_poc.cli import main
+from gitops_poc.config import load_config
+from gitops_poc.platform import Platform
+
+from .bao import Vault
+
+pytestmark = pytest.mark.vault
+
+PLATFORM = Platform(load_config(None, {}))
+PAIRS = [(s, e) for s in PLATFORM.services for e in PLATFORM.environments]
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def provision_json(capsys: pytest.CaptureFixture[str], root: Path, ca_file: Path, *extra: str) -> dict:
+    code, out, err = run(
+        capsys, "vault", "provision", "-C", str(root), "--kubernetes-ca-file", str(ca_file), "-o", "json", *extra
+    )
+    assert code == 0, err
+    return json.loads(out)
+
+
+def secret(vault: Vault, service: str, env: str) -> dict[str, str]:
+    return vault.client().secrets.kv.v2.read_secret(PLATFORM.vault_secret_path(service, env), raise_on_deleted_version=True)["data"]["data"]
+
+
+def test_provision_then_reprovision_writes_nothing(
+    vault_env: Vault, tmp_path: Path, ca_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = provision_json(capsys, tmp_path, ca_file)
+    # dev mode already mounts secret/ as kv-v2: no mount step, the rest is created
+    assert first["plan"]["counts"] == {"auth-method": 1, "auth-config": 1, "policy": 15, "role": 15, "secret": 15}
+    assert first["writes"] == 47
+
+    second = provision_json(capsys, tmp_path, ca_file)
+    assert second["writes"] == 0
+    assert second["plan"]["steps"] == []
+    assert len(second["plan"]["kept_secrets"]) == 15
+
+    client = vault_env.client()
+    role = client.read("auth/kubernetes/role/api-gateway-prod")["data"]
+    assert role["bound_service_account_names"] == ["api-gateway"]
+    assert role["bound_service_account_namespaces"] == ["poc-prod"]
+    assert role["audience"] == "vault"
+    assert role["token_policies"] == ["gitops-poc-api-gateway-prod"]
+    assert secret(vault_env, "api-gateway", "dev")["AUTH_ADAPTER_HOST"] == "auth-adapter-sv"
+
+
+def test_full_least_privilege_matrix(
+    vault_env: Vault, tmp_path: Path, ca_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    provision_json(capsys, tmp_path, ca_file)
+    code, out, err = run(capsys, "vault", "check", "-C", str(tmp_path), "-o", "json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["ok"] is True and report["leaks"] == [] and report["failures"] == []
+    rows = {(row["service"], row["environment"]): row for row in report["matrix"]}
+    assert set(rows) == set(PAIRS)
+    for identity in PAIRS:
+        row = rows[identity]
+        assert len(row["reads"]) == len(PAIRS)
+        for service, env in PAIRS:
+            expected = "read" if (service, env) == identity else "denied"
+            assert row["reads"][f"{service}/{env}"] == expected, (identity, service, env)
+        assert row["write_own"] == "denied"
+        assert row["list_all"] == "denied"
+        assert row["binding"] == []
+
+    code, out, _ = run(capsys, "vault", "check", "-C", str(tmp_path))
+    assert code == 0
+    assert "api-gateway-dev" in out and "health-demo-prod" in out
+    assert "X" not in out.split("secrets:")[0]  # no leak mark anywhere in the matrix
+
+
+def test_check_finds_leaks_and_provision_repairs_them(
+    vault_env: Vault, tmp_path: Path, ca_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    provision_json(capsys, tmp_path, ca_file)
+    client = vault_env.client()
+    # The original's mistakes: `default` bound to a role, and a policy that reads every service.
+    client.write_data("auth/kubernetes/role/web-http-prod", data={"bound_service_account_names": ["web-http", "default"]})
+    client.sys.create_or_update_acl_policy(
+        "gitops-poc-web-grpc-dev", 'path "secret/data/gitops-poc/*" { capabilities = ["read", "update", "create"] }'
+    )
+    code, out, err = run(capsys, "vault", "check", "-C", str(tmp_path), "-o", "json")
+    assert code == 1
+    report = json.loads(out)
+    assert "web-http-prod accepts ServiceAccount 'default'" in report["leaks"]
+    assert "web-grpc-dev can read api-gateway/prod" in report["leaks"]
+    assert "web-grpc-dev can write its own secret" in report["leaks"]
+    assert "leak(s)" in err
+
+    repaired = provision_json(capsys, tmp_path, ca_file)
+    assert repaired["plan"]["counts"] == {"policy": 1, "role": 1}
+    assert run(capsys, "vault", "check", "-C", str(tmp_path), "-o", "json")[0] == 0
+
+
+def test_check_reports_a_missing_role_and_secret(
+    vault_env: Vault, tmp_path: Path, ca_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    provision_json(capsys, tmp_path, ca_file)
+    client = vault_env.client()
+    client.delete("auth/kubernetes/role/auth-adapter-staging")
+    client.secrets.kv.v2.delete_metadata_and_all_versions(PLATFORM.vault_secret_path("web-grpc", "prod"))
+    code, out, _ = run(capsys, "vault", "check", "-C", str(tmp_path), "-o", "json")
+    assert code == 1
+    failures = json.loads(out)["failures"]
+    assert "role auth-adapter-staging does not exist" in failures
+    assert "web-grpc-prod cannot read its own secret (missing)" in failures
+
+
+def test_hand_edited_secret_survives_reprovision(
+    vault_env: Vault, tmp_path: Path, ca_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    provision_json(capsys, tmp_path, ca_file)
+    client = vault_env.client()
+    path = PLATFORM.vault_secret_path("auth-adapter", "prod")
+    client.secrets.kv.v2.create_or_update_secret(path, {"JWT_SECRET": "set-by-hand", "EXTRA": "kept"})
+    secrets_file = tmp_path / ".secrets.yaml"  # picked up from the root by default
+    secrets_file.write_text("auth-adapter:\n  prod:\n    JWT_SECRET: from-the-file\n")
+
+    again = provision_json(capsys, tmp_path, ca_file)
+    assert again["writes"] == 0
+    assert any("--overwrite-secrets" in note for note in again["plan"]["notes"])
+    assert secret(vault_env, "auth-adapter", "prod") == {"JWT_SECRET": "set-by-hand", "EXTRA": "kept"}
+
+    # Only an explicit request writes the file's keys over it; other keys stay.
+    forced = provision_json(capsys, tmp_path, ca_file, "--overwrite-secrets")
+    assert forced["writes"] == 1
+    assert forced["plan"]["steps"][0]["action"] == "update" and forced["plan"]["steps"][0]["keys"] == ["JWT_SECRET"]
+    assert secret(vault_env, "auth-adapter", "prod") == {"JWT_SECRET": "from-the-file", "EXTRA": "kept"}
+    assert provision_json(capsys, tmp_path, ca_file, "--overwrite-secrets")["writes"] == 0
+
+
+def test_secrets_file_values_and_generated_values(
+    vault_env: Vault, tmp_path: Path, ca_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secrets_file = tmp_path / "prod-secrets.yaml"
+    secrets_file.write_text("api-gateway:\n  prod:\n    API_KEY: from-file\n    SIGNING_KEY:\n")
+    provision_json(capsys, tmp_path, ca_file, "--secrets-file", str(secrets_file))
+    prod = secret(vault_env, "api-gateway", "prod")
+    assert prod["API_KEY"] == "from-file"
+    assert len(prod["SIGNING_KEY"]) >= 40  # generated
+    assert secret(vault_env, "api-gateway", "dev")["API_KEY"] == "demo-api-key-12345"  # the original's demo value
+    staging = secret(vault_env, "api-gateway", "staging")["API_KEY"]
+    assert staging != "demo-api-key-12345" and len(staging) >= 40  # demo values only in development
+
+
+def test_no_secret_value_is_ever_printed(
+    vault_env: Vault, tmp_path: Path, ca_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secrets_file = tmp_path / "s.yaml"
+    secrets_file.write_text("web-http:\n  staging:\n    PASSWORD: hunter2-from-file\n")
+    printed = ""
+    for args in (["--dry-run"], ["--dry-run", "-o", "json"], [], ["-o", "json"], ["--overwrite-secrets"]):
+        code, out, err = run(
+            capsys, "vault", "provision", "-C", str(tmp_path), "--kubernetes-ca-file", str(ca_file),
+            "--secrets-file", str(secrets_file), *args,
+        )
+        assert code == 0, err
+        printed += out + err
+    assert "policy gitops-poc-web-http-staging" in printed  # the plan was shown
+    values = [v for s, e in PAIRS for v in secret(vault_env, s, e).values() if len(v) > 8]
+    assert "hunter2-from-file" in values
+    for value in values:
+        if value not in PLATFORM.services and value != PLATFORM.service_host("auth-adapter"):
+            assert value not in printed
+    assert vault_env.token not in printed
+
+
+def test_dry_run_writes_nothing(vault_env: Vault, tmp_path: Path, ca_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "vault", "provision", "-C", str(tmp_path), "--kubernetes-ca-file", str(ca_file), "--dry-run")
+    assert code == 0
+    assert "47 write(s) planned" in err
+    assert "+ role api-gateway-dev: ServiceAccount api-gateway in poc-dev, audience vault" in err
+    client = vault_env.client()
+    assert "kubernetes/" not in client.sys.list_auth_methods()["data"]
+    assert client.list("secret/metadata/gitops-poc") is None
+
+
+def test_a_token_without_rights_changes_nothing(
+    vault_env: Vault, tmp_path: Path, ca_file: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = vault_env.client()
+    # Enough to read the state, not to write policies or roles.
+    client.sys.create_or_update_acl_policy(
+        "reader",
+        'path "sys/mounts" { capabilities = ["read"] }\n'
+        'path "sys/auth" { capabilities = ["read"] }\n'
+        'path "sys/policies/acl" { capabilities = ["list"] }\n'
+        'path "secret/metadata/*" { capabilities = ["list", "read"] }\n'
+        'path "secret/data/*" { capabilities = ["create"] }\n',
+    )
+    limited = client.auth.token.create(policies=["reader"], ttl="5m")["auth"]["client_token"]
+    monkeypatch.setenv("VAULT_TOKEN", limited)
+    code, _, err = run(capsys, "vault", "provision", "-C", str(tmp_path), "--kubernetes-ca-file", str(ca_file))
+    assert code == 1
+    assert "the token lacks rights for sys/auth/kubernetes" in err and "nothing was changed" in err
+    assert "kubernetes/" not in client.sys.list_auth_methods()["data"]
+    assert client.sys.list_acl_policies()["data"]["keys"] == ["default", "reader", "root"]
+    assert client.list("secret/metadata/gitops-poc") is None
+
+    # A token that cannot even read the state.
+    nothing = client.auth.token.create(policies=["default"], ttl="5m")["auth"]["client_token"]
+    monkeypatch.setenv("VAULT_TOKEN", nothing)
+    code, _, err = run(capsys, "vault", "provision", "-C", str(tmp_path), "--kubernetes-ca-file", str(ca_file))
+    assert code == 1
+    assert "the token lacks rights for sys/mounts" in err
+
+    monkeypatch.setenv("VAULT_TOKEN", "not-a-token")
+    code, _, err = run(capsys, "vault", "check", "-C", str(tmp_path))
+    assert code == 1
+    assert "does not accept the token" in err
+    assert "not-a-token" not in err
+
+
+def test_bad_secrets_file_stops_before_vault_is_touched(
+    vault_env: Vault, tmp_path: Path, ca_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cases = {
+        "api-gateway:\n  dev:\n    OK: x\nbilling:\n  dev:\n    K: v\n": "s.yaml:4: unknown service 'billing'",
+        "api-gateway:\n  qa:\n    K: v\n": "s.yaml:2: unknown environment 'qa'",
+        "api-gateway:\n  dev/x:\n    K: v\n": "s.yaml:2: environment 'dev/x' cannot be part of a Vault path",
+        "api-gateway:\n  dev:\n    my-key: v\n": "s.yaml:3: key 'my-key' is not an environment variable name",
+    }
+    for text, message in cases.items():
+        (tmp_path / "s.yaml").write_text(text)
+        code, _, err = run(
+            capsys, "vault", "provision", "-C", str(tmp_path), "--kubernetes-ca-file", str(ca_file),
+            "--secrets-file", str(tmp_path / "s.yaml"),
+        )
+        assert code == 2, text
+        assert message in err.replace("\n", " "), (message, err)
+    assert "kubernetes/" not in vault_env.client().sys.list_auth_methods()["data"]
+
+
+def test_missing_ca_is_a_clear_usage_error(vault_env: Vault, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "vault", "provision", "-C", str(tmp_path))
+    assert code == 2
+    assert "--kubernetes-ca-file" in err and "context 'minikube'" in err
+
+
+def test_ca_from_the_kubeconfig(
+    vault_env: Vault, tmp_path: Path, ca_file: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import base64
+
+    kubeconfig = tmp_path / "kubeconfig"
+    data = base64.b64encode(ca_file.read_bytes()).decode()
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\n"
+        f"clusters:\n- name: mk\n  cluster:\n    server: https://192.168.49.2:8443\n    certificate-authority-data: {data}\n"
+        "contexts:\n- name: minikube\n  context:\n    cluster: mk\n    user: mk\n"
+    )
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
+    code, _, err = run(capsys, "vault", "provision", "-C", str(tmp_path))
+    assert code == 0, err
+    config = vault_env.client().read("auth/kubernetes/config")["data"]
+    assert config["kubernetes_host"] == "https://kubernetes.default.svc"
+    assert config["kubernetes_ca_cert"].strip() == ca_file.read_text().strip()
+    # Later runs keep the CA Vault has when none is given.
+    monkeypatch.delenv("KUBECONFIG")
+    code, out, err = run(capsys, "vault", "provision", "-C", str(tmp_path), "-o", "json")
+    assert code == 0, err
+    assert json.loads(out)["writes"] == 0
