@@ -112,8 +112,9 @@ def test_project_rule(rule_id: str, edit: Edit, marker: str, message: str, gener
     write(generated_root, PROJECT, edit((generated_root / PROJECT).read_text()))
     findings = of_rule(lint(default_platform, generated_root), rule_id)
     line = line_of((generated_root / APPSET).read_text(), marker)
-    assert [(f.file, f.line) for f in findings if message in f.message] == [(APPSET, line)]
-    assert "project.yaml" in findings[0].hint
+    in_appset = [f for f in findings if f.file == APPSET and message in f.message]
+    assert [f.line for f in in_appset] == [line]
+    assert "project.yaml" in in_appset[0].hint
 
 
 def test_glob_source_repos_as_the_seed_wrote_them(generated_root: Path, default_platform: Platform) -> None:
@@ -125,7 +126,53 @@ def test_glob_source_repos_as_the_seed_wrote_them(generated_root: Path, default_
     assert lint(default_platform, generated_root) == []
     # '*' does not cross '/', as in ArgoCD: a subgroup needs its own pattern.
     write(generated_root, PROJECT, glob.replace("gitops-poc/*", "gitops-*"))
-    assert len(of_rule(lint(default_platform, generated_root), "argocd-repo-not-allowed")) == 5
+    refused = of_rule(lint(default_platform, generated_root), "argocd-repo-not-allowed")
+    assert {f.message.split()[1] for f in refused if f.file == APPSET} == {
+        default_platform.repo_url(s) for s in default_platform.services
+    }
+
+
+PLATFORM_APPS = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: extra-dev
+spec:
+  project: gitops-poc
+  source:
+    repoURL: https://gitlab.com/gitops-poc/gitops-config.git
+    path: platform/dev
+  destination:
+    server: https://kubernetes.default.svc
+    namespace: poc-dev
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: extra-qa
+spec:
+  project: other
+  source:
+    repoURL: https://github.com/someone/else.git
+    path: platform/qa
+  destination:
+    server: https://kubernetes.default.svc
+    namespace: poc-qa
+"""
+
+
+def test_other_applications_are_checked_against_the_project(generated_root: Path, default_platform: Platform) -> None:
+    extra = "gitops-config/argocd/extra.yaml"
+    write(generated_root, extra, PLATFORM_APPS)
+    findings = [f for f in lint(default_platform, generated_root) if f.file == extra]
+    assert {(f.rule_id, f.line) for f in findings} == {
+        ("argocd-project-mismatch", line_of(PLATFORM_APPS, "project: other")),
+        ("argocd-repo-not-allowed", line_of(PLATFORM_APPS, "someone/else")),
+        ("argocd-destination-not-allowed", line_of(PLATFORM_APPS, "namespace: poc-qa")),
+    }
+    write(generated_root, extra, PLATFORM_APPS.replace("  name: extra-qa", "  name: [broken"))
+    (syntax,) = [f for f in lint(default_platform, generated_root) if f.file == extra]
+    assert (syntax.rule_id, syntax.line) == ("yaml-syntax", line_of(PLATFORM_APPS, "name: extra-qa") + 1)
 
 
 def test_other_configurations_lint_clean(tmp_path: Path) -> None:

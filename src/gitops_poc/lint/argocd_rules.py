@@ -19,7 +19,7 @@ from gitops_poc.config import SEMVER
 from gitops_poc.generate.gitops_config import APPLICATIONSET_FILE, PROJECT_FILE
 from gitops_poc.lint.argoglob import allowed
 from gitops_poc.lint.catalog import rule
-from gitops_poc.lint.documents import KeyPath, YamlDocument, read_document
+from gitops_poc.lint.documents import KeyPath, YamlDocument, read_document, read_documents
 from gitops_poc.lint.findings import Finding, Severity
 from gitops_poc.lint.model import display_path, get_in
 from gitops_poc.platform import Platform
@@ -134,15 +134,44 @@ def _load(root: Path, relative: Path, kind: str, findings: list[Finding]) -> Yam
     return doc
 
 
+@dataclass(frozen=True)
+class Project:
+    """The AppProject's verdicts, as ArgoCD reaches them."""
+
+    doc: YamlDocument
+
+    @property
+    def name(self) -> Any:
+        return get_in(self.doc.data, ("metadata", "name"))
+
+    def allows_repo(self, url: str) -> bool:
+        patterns = [str(p) for p in get_in(self.doc.data, ("spec", "sourceRepos")) or []]
+        return allowed(patterns, url, "/", repo=True)
+
+    def allows_destination(self, server: str | None, name: str | None, namespace: str) -> bool:
+        for item in get_in(self.doc.data, ("spec", "destinations")) or []:
+            if not isinstance(item, dict):
+                continue
+            by_server = bool(server) and allowed([str(item.get("server") or "")], server or "")
+            by_name = bool(name) and allowed([str(item.get("name") or "")], name or "")
+            if (by_server or by_name) and allowed([str(item.get("namespace") or "")], namespace):
+                return True
+        return False
+
+
+def _at(doc: YamlDocument, rule_id: str, keys: KeyPath, message: str, hint: str | None = None,
+        severity: Severity | None = None) -> Finding:
+    return rule(rule_id).at(doc.display, doc.line(keys), message, hint, severity)
+
+
 class _Check:
-    def __init__(self, platform: Platform, appset: YamlDocument, project: YamlDocument | None) -> None:
+    def __init__(self, platform: Platform, appset: YamlDocument, project: Project | None) -> None:
         self.platform, self.appset, self.project = platform, appset, project
         self.spec = get_in(appset.data, TEMPLATE_SPEC) or {}
 
     def at(self, rule_id: str, keys: KeyPath, message: str, hint: str | None = None,
-           severity: Severity | None = None, doc: YamlDocument | None = None) -> Finding:
-        doc = doc or self.appset
-        return rule(rule_id).at(doc.display, doc.line(keys), message, hint, severity)
+           severity: Severity | None = None) -> Finding:
+        return _at(self.appset, rule_id, keys, message, hint, severity)
 
     def run(self) -> Iterator[Finding]:
         generators = get_in(self.appset.data, ("spec", "generators"))
@@ -195,28 +224,19 @@ class _Check:
             if env in self.platform.environments and namespace != self.platform.namespace(env):
                 yield self.at("argocd-namespace-mismatch", keys,
                               f"environment {env} deploys to namespace {namespace!r}, .env derives {self.platform.namespace(env)!r}")
-            if self.project is not None and not self._destination_allowed(substitute(server, values), substitute(name, values), namespace):
+            if self.project is not None and not self.project.allows_destination(
+                substitute(server, values), substitute(name, values), namespace
+            ):
                 yield self.at("argocd-destination-not-allowed", keys,
                               f"namespace {namespace!r} is not among the AppProject's destinations",
-                              f"add {{server: {substitute(server, values) or '...'}, namespace: {namespace}}} to {self.project.display}")
-
-    def _destination_allowed(self, server: str | None, name: str | None, namespace: str) -> bool:
-        assert self.project is not None
-        for item in get_in(self.project.data, ("spec", "destinations")) or []:
-            if not isinstance(item, dict):
-                continue
-            by_server = bool(server) and allowed([str(item.get("server") or "")], server or "")
-            by_name = bool(name) and allowed([str(item.get("name") or "")], name or "")
-            if (by_server or by_name) and allowed([str(item.get("namespace") or "")], namespace):
-                return True
-        return False
+                              f"add {{server: {substitute(server, values) or '...'}, namespace: {namespace}}} "
+                              f"to {self.project.doc.display}")
 
     def _sources(self, params: list[Params]) -> Iterator[Finding]:
         sources = self.spec.get("sources")
         if not isinstance(sources, list):
             sources = [self.spec["source"]] if isinstance(self.spec.get("source"), dict) else []
         key = "sources" if "sources" in self.spec else "source"
-        patterns = [str(p) for p in get_in(self.project.data, ("spec", "sourceRepos")) or []] if self.project else None
         checked: set[str] = set()
         refs = {s.get("ref") for s in sources if isinstance(s, dict)}
         for i, source in enumerate(sources):
@@ -239,12 +259,12 @@ class _Check:
                         and url != self.platform.repo_url(service)):
                     yield self.at("argocd-repo-mismatch", origin,
                                   f"service {service} comes from {url}, .env derives {self.platform.repo_url(service)}")
-                if patterns is not None and url not in checked:
+                if self.project is not None and url not in checked:
                     checked.add(url)
-                    if not allowed(patterns, url, "/", repo=True):
+                    if not self.project.allows_repo(url):
                         yield self.at("argocd-repo-not-allowed", origin or (*keys, "repoURL"),
                                       f"source {url} is not allowed by the AppProject's sourceRepos",
-                                      f"add {url} to spec.sourceRepos of {self.project.display if self.project else 'the AppProject'}")
+                                      f"add {url} to spec.sourceRepos of {self.project.doc.display}")
 
     def _chart(self, source: dict[str, Any], keys: KeyPath) -> Iterator[Finding]:
         revision = str(source.get("targetRevision") or "")
@@ -286,7 +306,7 @@ class _Check:
 
     def _template(self) -> Iterator[Finding]:
         if self.project is not None:
-            project_name = get_in(self.project.data, ("metadata", "name"))
+            project_name = self.project.name
             used = self.spec.get("project")
             if used != project_name:
                 yield self.at("argocd-project-mismatch", (*TEMPLATE_SPEC, "project"),
@@ -298,11 +318,56 @@ class _Check:
                           "ignoreDifferences without RespectIgnoreDifferences=true: every sync resets the ignored fields")
 
 
+def _applications(doc: YamlDocument, project: Project) -> Iterator[Finding]:
+    """A plain Application (e.g. the platform objects per environment) against the AppProject."""
+    spec = doc.data.get("spec") or {}
+    used = spec.get("project")
+    if used != project.name:
+        yield _at(doc, "argocd-project-mismatch", ("spec", "project"),
+                  f"Application {get_in(doc.data, ('metadata', 'name'))} uses project {used!r}, the AppProject is {project.name!r}",
+                  f"set spec.project: {project.name}")
+    sources = spec.get("sources") if isinstance(spec.get("sources"), list) else [spec.get("source")]
+    for i, source in enumerate(sources):
+        url = source.get("repoURL") if isinstance(source, dict) else None
+        keys: KeyPath = ("spec", "sources", i, "repoURL") if "sources" in spec else ("spec", "source", "repoURL")
+        if isinstance(url, str) and not project.allows_repo(url):
+            yield _at(doc, "argocd-repo-not-allowed", keys, f"source {url} is not allowed by the AppProject's sourceRepos",
+                      f"add {url} to spec.sourceRepos of {project.doc.display}")
+    destination = spec.get("destination") or {}
+    namespace = destination.get("namespace")
+    if isinstance(namespace, str) and not project.allows_destination(
+        destination.get("server"), destination.get("name"), namespace
+    ):
+        yield _at(doc, "argocd-destination-not-allowed", ("spec", "destination", "namespace"),
+                  f"namespace {namespace!r} is not among the AppProject's destinations",
+                  f"add it to spec.destinations of {project.doc.display}")
+
+
+def _other_applications(root: Path, findings: list[Finding]) -> Iterator[YamlDocument]:
+    """Application documents in the other files of gitops-config/argocd/."""
+    folder = root / APPLICATIONSET_FILE.parent
+    skip = {root / APPLICATIONSET_FILE, root / PROJECT_FILE}
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        if path in skip:
+            continue
+        display = display_path(root, path)
+        try:
+            docs = read_documents(path, display)
+        except YamlSyntaxError as exc:
+            findings.append(rule("yaml-syntax").at(display, exc.line, f"invalid YAML: {exc.problem}"))
+            continue
+        yield from (d for d in docs if isinstance(d.data, dict) and d.data.get("kind") == "Application")
+
+
 def check_argocd(platform: Platform, root: Path) -> list[Finding]:
-    """ApplicationSet and AppProject against each other and against .env."""
+    """ApplicationSet, AppProject and other Applications against each other and against .env."""
     findings: list[Finding] = []
     appset = _load(root, APPLICATIONSET_FILE, "ApplicationSet", findings)
-    project = _load(root, PROJECT_FILE, "AppProject", findings)
+    project_doc = _load(root, PROJECT_FILE, "AppProject", findings)
+    project = Project(project_doc) if project_doc is not None else None
     if appset is not None:
         findings.extend(_Check(platform, appset, project).run())
+    if project is not None:
+        for doc in _other_applications(root, findings):
+            findings.extend(_applications(doc, project))
     return findings

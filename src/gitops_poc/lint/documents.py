@@ -28,6 +28,7 @@ class YamlDocument:
     display: str  # the name findings use (relative to the platform root)
     text: str
     data: Any
+    offset: int = 0  # lines before this document in its file (multi-document files)
 
     @cached_property
     def _tree(self) -> Any:
@@ -50,7 +51,7 @@ class YamlDocument:
         line = 0
         for container, key in self._walk(keys):
             line = (container.lc.key(key) if isinstance(container, CommentedMap) else container.lc.item(key))[0]
-        return line + 1
+        return self.offset + line + 1
 
     def text_line(self, keys: KeyPath, index: int) -> int:
         """Line of the `index`-th line (0-based) inside the string at `keys`, e.g. a config file's text."""
@@ -58,7 +59,7 @@ class YamlDocument:
         if len(steps) < len(keys) or not isinstance(steps[-1][0], CommentedMap):
             return self.line(keys)
         container, key = steps[-1]
-        value_line = container.lc.value(key)[0] + 1
+        value_line = self.offset + container.lc.value(key)[0] + 1
         block = isinstance(container[key], (LiteralScalarString, FoldedScalarString))
         return value_line + index + (1 if block else 0)
 
@@ -74,6 +75,36 @@ class YamlDocument:
 def parse_document(path: Path, display: str, text: str) -> YamlDocument:
     """Parse `text`; raises YamlSyntaxError (with the line) when it is not YAML."""
     return YamlDocument(path, display, text, load_plain(text, display))
+
+
+def split_documents(text: str) -> list[tuple[int, str]]:
+    """(line offset, text) of each document of a `---`-separated stream, empty ones left out."""
+    parts: list[tuple[int, str]] = []
+    start, lines = 0, text.splitlines(keepends=True)
+    for number, line in enumerate([*lines, "---\n"]):
+        if line.rstrip() == "---" or line.startswith("--- "):
+            chunk = "".join(lines[start:number])
+            if chunk.strip():
+                parts.append((start, chunk))
+            start = number + 1
+    return parts
+
+
+def read_documents(path: Path, display: str) -> list[YamlDocument]:
+    """Every document of a multi-document file, each knowing its line offset."""
+    docs = []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise YamlSyntaxError(display, None, f"not UTF-8 text ({exc.reason})") from None
+    for offset, chunk in split_documents(text):
+        try:
+            doc = parse_document(path, display, chunk)
+        except YamlSyntaxError as exc:
+            raise YamlSyntaxError(display, exc.line + offset if exc.line else None, exc.problem) from None
+        doc.offset = offset
+        docs.append(doc)
+    return docs
 
 
 def read_document(path: Path, display: str) -> YamlDocument:
