@@ -125,6 +125,7 @@ RAFT_CONFIG = """\
 storage "raft" {{
   path    = "{data}"
   node_id = "test"
+  performance_multiplier = 1
 }}
 listener "tcp" {{
   address         = "127.0.0.1:{port}"
