@@ -143,4 +143,4 @@ def test_bad_input_exits_2(generated_root: Path, capsys: pytest.CaptureFixture[s
 
 def test_help_describes_the_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["render", "--help"]) == 0
-    assert "exactly as ArgoCD would" in capsys.readouterr().out
+    assert "Render SERVICE for ENV as ArgoCD would" in capsys.readouterr().out

@@ -68,3 +68,10 @@ def test_compare_reports_manifests_only_when_both_sides_rendered(tmp_path: Path)
     values_only = compare(_rendered("prod", {"a": 1}, None), _rendered("dev", {"a": 1}, DEPLOY.format(n=1)))
     assert values_only.manifests is None and not values_only.changed
     assert values_only.as_dict()["manifests"] is None
+
+
+def test_embedded_files_diff_line_by_line() -> None:
+    text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\ndata:\n  config.yaml: \"a: 1\\nb: {b}\\nc: 3\\n\"\n"
+    [change] = diff_manifests(parse_manifests(text.format(b=2)), parse_manifests(text.format(b=5)))
+    assert "-    b: 2\n+    b: 5\n" in change.diff
+    assert "    a: 1\n" in change.diff  # context lines of the embedded file, not one escaped string

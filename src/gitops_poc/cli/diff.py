@@ -100,7 +100,7 @@ def diff(
     ),
     against: str | None = typer.Option(None, "--against", help="Compare --env with this environment (the base)."),
     base: str | None = typer.Option(None, "--base", help="Git revision of the service repository to compare from."),
-    head: str | None = typer.Option(None, "--head", help="Git revision to compare to [default: the working tree]."),
+    head: str | None = typer.Option(None, "--head", help="Git revision to compare to (default: the working tree)."),
     root: Path = RootOption,
     env_file: Path | None = EnvFileOption,
     service_dir: Path | None = ServiceDirOption,
@@ -109,12 +109,15 @@ def diff(
     values_only: bool = typer.Option(False, "--values-only", help="Compare merged values only; no chart, no helm."),
     output: OutputFormat = typer.Option(OutputFormat.text, "--output", "-o", help="text, or json for scripts."),
 ) -> int:
-    """Show what a change does to SERVICE's desired state: merged values always, rendered manifests
-    where the chart is available.
+    """Show what a change does to SERVICE's desired state, before ArgoCD sees it.
 
-    Two environments at the working tree (`--env staging --against prod`: prod is the base), or two git
-    revisions of the service repository (`--env dev --base main [--head HEAD]`; without --head the working
-    tree). Exit 0 when nothing differs, 1 when something does, 2 on bad input.
+    Two environments at the working tree:
+      --env staging --against prod    (prod is the base)
+    Two git revisions of the service repository:
+      --env dev --base main --head HEAD
+      (no --head: the working tree; no --env: every environment)
+    Merged values always; rendered manifests where the chart is available.
+    Exit 0 when nothing differs, 1 when something does, 2 on bad input.
     """
     _check_options(env, against, base, head)
     platform = load_platform(root, env_file)

@@ -33,7 +33,7 @@ from gitops_poc.render.validate import (
 from gitops_poc.yamlio import dump
 
 ServiceDirOption = typer.Option(
-    None, "--service-dir", help="A standalone clone of the service repository [default: ROOT/services/SERVICE].",
+    None, "--service-dir", help="A standalone clone of the service repository (default: ROOT/services/SERVICE).",
     file_okay=False,
 )
 ChartOption = typer.Option(
@@ -124,12 +124,13 @@ def render(
     no_validate: bool = typer.Option(False, "--no-validate", help="Skip the offline validation of the manifests."),
     output: RenderFormat = typer.Option(RenderFormat.yaml, "--output", "-o", help="yaml, or json for scripts."),
 ) -> int:
-    """Render SERVICE for ENV exactly as ArgoCD would and validate the manifests offline.
+    """Render SERVICE for ENV as ArgoCD would; validate the manifests offline.
 
-    Merges .cicd/default.yaml and .cicd/ENV.yaml with Helm's rules, runs `helm template` with the release
-    name, namespace and value-file order ArgoCD uses, and checks every object against the Kubernetes
-    schemas plus the rules the API server adds. Without the chart (no network, no --chart) it prints the
-    merged values and a note, exit 0. Exit 1 when a manifest would be rejected, 2 on bad input.
+    Value files .cicd/default.yaml then .cicd/ENV.yaml, merged as Helm does.
+    helm template with ArgoCD's release name, namespace and value-file order.
+    Objects checked against the Kubernetes schemas and the API server's rules.
+    No chart (no network, no --chart): the merged values and a note, exit 0.
+    Exit 1 when a manifest would be rejected, 2 on bad input.
     """
     platform = load_platform(root, env_file)
     if not (values_only or no_validate):

@@ -14,8 +14,11 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from ruamel.yaml.scalarstring import LiteralScalarString
+
 from gitops_poc.render.manifests import Manifest
 from gitops_poc.render.service import Rendered
+from gitops_poc.yamlio import dump
 
 PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -80,10 +83,26 @@ def diff_values(old: Mapping[str, Any], new: Mapping[str, Any], prefix: tuple[st
 class ManifestChange:
     key: str  # Kind/name
     change: Change
-    diff: str  # unified diff of the documents as helm printed them
+    diff: str  # unified diff of the two objects as YAML (multi-line strings as blocks)
 
     def as_dict(self) -> dict[str, Any]:
         return {"manifest": self.key, "change": self.change.value, "diff": self.diff}
+
+
+def _blocks(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _blocks(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_blocks(v) for v in value]
+    if isinstance(value, str) and "\n" in value:
+        return LiteralScalarString(value)
+    return value
+
+
+def readable(manifest: Manifest) -> str:
+    """The object as YAML in helm's key order, multi-line strings (config files) as literal blocks, so a
+    one-line change in an embedded file is a one-line change in the diff."""
+    return dump(_blocks(manifest.body))
 
 
 def _unified(old: str, new: str, old_label: str, new_label: str) -> str:
@@ -100,13 +119,13 @@ def diff_manifests(
     changes = []
     for key in list(after) + [k for k in before if k not in after]:
         if key not in before:
-            diff = _unified("", after[key].text, "/dev/null", f"{new_label}/{key}")
+            diff = _unified("", readable(after[key]), "/dev/null", f"{new_label}/{key}")
             changes.append(ManifestChange(key, Change.ADDED, diff))
         elif key not in after:
-            diff = _unified(before[key].text, "", f"{old_label}/{key}", "/dev/null")
+            diff = _unified(readable(before[key]), "", f"{old_label}/{key}", "/dev/null")
             changes.append(ManifestChange(key, Change.REMOVED, diff))
         elif canonical(before[key].body) != canonical(after[key].body):
-            diff = _unified(before[key].text, after[key].text, f"{old_label}/{key}", f"{new_label}/{key}")
+            diff = _unified(readable(before[key]), readable(after[key]), f"{old_label}/{key}", f"{new_label}/{key}")
             changes.append(ManifestChange(key, Change.CHANGED, diff))
     return changes
 
