@@ -124,11 +124,21 @@ def _known(kind: str, value: str, known: tuple[str, ...], key: str, where: str) 
         raise UsageError(f"{where}: unknown {kind} {value!r} (not in {key}: {' '.join(known)}){also}")
 
 
+def _kind(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, bool):
+        return "a boolean"
+    return "text" if isinstance(value, str) else "a number" if isinstance(value, (int, float)) else type(value).__name__
+
+
 def _mapping(node: Any, what: str, where: str) -> Mapping[Any, Any]:
     if node is None:
         return {}
     if not isinstance(node, Mapping):
-        raise UsageError(f"{where}: {what} must be a mapping, found {type(node).__name__}")
+        raise UsageError(f"{where}: {what} must be a mapping, found {_kind(node)}")
     return node
 
 
@@ -139,7 +149,7 @@ def _scalar(value: Any, key: str, where: str) -> str | None:
         raise UsageError(f"{where}: {key} is a YAML boolean; quote it (\"true\") if you mean the text")
     if isinstance(value, (str, int, float)):
         return str(value)
-    raise UsageError(f"{where}: {key} must be a single value (text or number), found {type(value).__name__}")
+    raise UsageError(f"{where}: {key} must be a single value (text or number), found {_kind(value)}")
 
 
 def parse_secrets_file(text: str, path: Path, platform: Platform) -> SecretsFile:
