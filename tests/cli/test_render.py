@@ -134,11 +134,21 @@ def test_vault_secrets_render_as_not_validated_custom_resources(
         (["billing", "dev"], "unknown service 'billing'"),
         (["web-http", "qa"], "unknown environment 'qa'"),
         (["web-http", "dev", "--kube-version", "latest"], "not a Kubernetes version"),
+        (["web-http", "dev", "--kube-version", "latest", "--no-validate"], "not a Kubernetes version"),
+        (["web-http", "dev", "--kube-version", "1.19"], "offline schemas start at Kubernetes"),
     ],
 )
 def test_bad_input_exits_2(generated_root: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
     code, _, err = render(capsys, *args, "-C", str(generated_root))
     assert code == 2 and message in err
+
+
+def test_no_validate_renders_for_versions_without_offline_schemas(
+    helm: str, test_chart: Path, generated_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = render(capsys, "web-http", "dev", "-C", str(generated_root), "--chart", str(test_chart),
+                            "--kube-version", "1.19", "--no-validate")
+    assert code == 0 and "kind: Deployment" in out and "Validated" not in err
 
 
 def test_help_describes_the_command(capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from gitops_poc.render.service import (
     render_values,
     service_directory,
 )
+from gitops_poc.render.validate import parse_kube_version
 
 MARK = {Change.ADDED: "+", Change.REMOVED: "-", Change.CHANGED: "~"}
 
@@ -59,8 +61,6 @@ def _show_value_change(change: ValueChange) -> None:
     if change.change is Change.CHANGED and isinstance(change.old, str) and isinstance(change.new, str) and (
         "\n" in change.old or "\n" in change.new
     ):
-        import difflib
-
         out.out(f"  {mark} {change.dotted}: (text)", highlight=False)
         lines = difflib.unified_diff(change.old.splitlines(), change.new.splitlines(), lineterm="", n=1)
         for line in list(lines)[2:]:
@@ -120,6 +120,8 @@ def diff(
     Exit 0 when nothing differs, 1 when something does, 2 on bad input.
     """
     _check_options(env, against, base, head)
+    if not values_only:
+        parse_kube_version(kube_version, for_validation=False)
     platform = load_platform(root, env_file)
     envs = [env] if env is not None else list(platform.environments)
     for name in [*envs, *([against] if against else [])]:

@@ -133,8 +133,8 @@ def render(
     Exit 1 when a manifest would be rejected, 2 on bad input.
     """
     platform = load_platform(root, env_file)
-    if not (values_only or no_validate):
-        parse_kube_version(kube_version)  # bad input before any work
+    if not values_only:
+        parse_kube_version(kube_version, for_validation=not no_validate)  # bad input before any work
     check_target(platform, service, env)
     rendered = render_values(platform, service_directory(root, service, service_dir), service, env)
     if not values_only:

@@ -78,16 +78,19 @@ def schema_versions() -> tuple[tuple[int, int], ...]:
     return tuple(sorted((int(m.group(1)), int(m.group(2))) for m in found if m))
 
 
-def parse_kube_version(text: str) -> tuple[int, int]:
-    """`1.30`, `v1.30` or `1.30.2` -> (1, 30); UsageError for anything else or an unsupported version."""
+def parse_kube_version(text: str, *, for_validation: bool = True) -> tuple[int, int]:
+    """`1.30`, `v1.30` or `1.30.2` -> (1, 30); UsageError for anything else, and (when validating) for a
+    version older than the offline schemas."""
     match = VERSION_TEXT.match(text.strip())
     if not match:
         raise UsageError(f"--kube-version {text!r} is not a Kubernetes version such as 1.30")
     wanted = (int(match.group(1)), int(match.group(2)))
     known = schema_versions()
-    if not known or wanted < known[0]:
+    if for_validation and (not known or wanted < known[0]):
         oldest = f"{known[0][0]}.{known[0][1]}" if known else "none"
-        raise UsageError(f"--kube-version {text}: offline schemas start at Kubernetes {oldest}")
+        raise UsageError(
+            f"--kube-version {text}: offline schemas start at Kubernetes {oldest} (--no-validate renders anyway)"
+        )
     return wanted
 
 
