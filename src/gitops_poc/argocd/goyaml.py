@@ -18,14 +18,6 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from gitops_poc.argocd import gofmt
 from gitops_poc.yamlio import YamlSyntaxError
 
-try:  # ruamel warns about YAML 1.1 floats without a dot ("1e3"); go-yaml accepts them silently
-    from ruamel.yaml.error import MantissaNoDotYAML1_1Warning
-
-    warnings.simplefilter("ignore", MantissaNoDotYAML1_1Warning)
-except ImportError:  # pragma: no cover - older ruamel
-    pass
-
-
 def _loader() -> YAML:
     yaml = YAML(typ="safe")
     yaml.version = (1, 1)
@@ -42,7 +34,9 @@ def _syntax_error(exc: YAMLError, path: str) -> YamlSyntaxError:
 def load_all(text: str, path: str = "<string>") -> list[Any]:
     """Every non-empty document of a multi-document YAML text, YAML 1.1 rules."""
     try:
-        return [doc for doc in _loader().load_all(text) if doc is not None]
+        with warnings.catch_warnings():  # ruamel warns about YAML 1.1 floats like 1e3; go-yaml takes them
+            warnings.simplefilter("ignore")
+            return [doc for doc in _loader().load_all(text) if doc is not None]
     except YAMLError as exc:
         raise _syntax_error(exc, path) from None
 
