@@ -152,8 +152,8 @@ def test_identical_environments_exit_0(generated_root: Path, capsys: pytest.Capt
         (["billing", "--env", "dev", "--against", "prod"], "unknown service 'billing'"),
     ],
 )
-def test_bad_options_exit_2(generated_root: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
-    code, _, err = diff(capsys, *args, "-C", str(generated_root))
+def test_bad_options_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
+    code, _, err = diff(capsys, *args, "-C", str(tmp_path))  # checked before any file is read
     assert code == 2 and message in err
 
 

@@ -138,8 +138,8 @@ def test_vault_secrets_render_as_not_validated_custom_resources(
         (["web-http", "dev", "--kube-version", "1.19"], "offline schemas start at Kubernetes"),
     ],
 )
-def test_bad_input_exits_2(generated_root: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
-    code, _, err = render(capsys, *args, "-C", str(generated_root))
+def test_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
+    code, _, err = render(capsys, *args, "-C", str(tmp_path))  # checked before any file is read
     assert code == 2 and message in err
 
 
