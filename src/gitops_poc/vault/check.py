@@ -227,6 +227,17 @@ def _login_refused(client: hvac.Client, mount: str, role_name: str, jwt: str) ->
     return Outcome.ALLOWED
 
 
+@dataclass(frozen=True)
+class _Setup:
+    platform: Platform
+    identity: Identity
+    jwt_source: JwtSource | None
+    auth_mount: str
+    kv_mount: str
+    audience: str
+    targets: tuple[Pair, ...]
+
+
 def check_vault(
     platform: Platform,
     client: hvac.Client,
@@ -242,37 +253,48 @@ def check_vault(
     if identity is Identity.KUBERNETES and jwt_source is None:
         raise ValueError("a kubernetes check needs a jwt_source")
     targets = tuple((s, e) for s in platform.services for e in platform.environments)
+    setup = _Setup(platform, identity, jwt_source, auth_mount, kv_mount, audience, targets)
     results = []
     for index, (service, env) in enumerate(targets, start=1):
-        role_name = platform.vault_role(service, env)
-        with vault_errors(client, f"reading the role auth/{auth_mount}/role/{role_name}"):
-            role = read_role(client, auth_mount, role_name)
-        if role is None:
-            results.append(IdentityResult(service, env, role_name, problems=(f"role {role_name} does not exist",)))
-            continue
-        wide, problems = binding_problems(platform, service, env, role, audience)
-        default_login = None
-        with vault_errors(client, f"obtaining a token for {role_name}"):
-            if identity is Identity.POLICY:
-                token = _mint(client, role_name, role)
-            else:
-                assert jwt_source is not None
-                ns = platform.namespace(env)
-                token = _login(client, auth_mount, role_name, jwt_source(ns, platform.service_account(service), audience))
-                default_login = _login_refused(client, auth_mount, role_name, jwt_source(ns, "default", audience))
-        try:
-            with _as_token(client, token) as own, vault_errors(own, f"using the token of {role_name}"):
-                result = _probe(own, platform, service, env, role_name, role, targets, kv_mount)
-        finally:
-            _revoke(client, token)
-        results.append(
-            replace(
-                result, default_login=default_login, problems=tuple(problems) + result.problems, wide_binding=tuple(wide)
-            )
-        )
+        results.append(_check_identity(client, setup, service, env))
         if progress is not None:
             progress(index, len(targets))
     return CheckReport(identity, targets, tuple(results))
+
+
+def _check_identity(client: hvac.Client, setup: _Setup, service: str, env: str) -> IdentityResult:
+    platform = setup.platform
+    role_name = platform.vault_role(service, env)
+    with vault_errors(client, f"reading the role auth/{setup.auth_mount}/role/{role_name}"):
+        role = read_role(client, setup.auth_mount, role_name)
+    if role is None:
+        return IdentityResult(service, env, role_name, problems=(f"role {role_name} does not exist",))
+    wide, problems = binding_problems(platform, service, env, role, setup.audience)
+    default_login = None
+    with vault_errors(client, f"obtaining a token for {role_name}"):
+        if setup.identity is Identity.POLICY:
+            token = _mint(client, role_name, role)
+        else:
+            assert setup.jwt_source is not None
+            ns, sa = platform.namespace(env), platform.service_account(service)
+            jwt = setup.jwt_source
+            default_login = _login_refused(client, setup.auth_mount, role_name, jwt(ns, "default", setup.audience))
+            try:
+                token = _login(client, setup.auth_mount, role_name, jwt(ns, sa, setup.audience))
+            except (hvac.exceptions.Forbidden, hvac.exceptions.InvalidRequest) as exc:
+                problems.append(f"ServiceAccount {sa} in {ns} cannot log in with {role_name}: {exc.errors or exc}")
+                return IdentityResult(
+                    service, env, role_name, default_login=default_login, problems=tuple(problems),
+                    wide_binding=tuple(wide),
+                )
+    try:
+        with _as_token(client, token) as own, vault_errors(own, f"using the token of {role_name}"):
+            result = _probe(own, platform, service, env, role_name, role, setup.targets, setup.kv_mount)
+    finally:
+        _revoke(client, token)
+    return replace(
+        result, default_login=default_login, problems=tuple(problems) + result.problems, wide_binding=tuple(wide)
+    )
 
 
 def _probe(

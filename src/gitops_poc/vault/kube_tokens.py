@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from pathlib import Path
 
 from gitops_poc.errors import GitopsError, UsageError
 from gitops_poc.vault.check import JwtSource
@@ -17,10 +16,9 @@ TOKEN_DURATION = "10m"
 
 
 def find_kubectl() -> str:
-    local = Path(".tools/bin/kubectl")
-    found = str(local.resolve()) if local.exists() else shutil.which("kubectl")
+    found = shutil.which("kubectl")
     if found is None:
-        raise UsageError("kubectl is not installed (run `make tools`); --identity kubernetes needs it")
+        raise UsageError("kubectl is not on PATH (`make tools` installs it in .tools/bin); --identity kubernetes needs it")
     return found
 
 

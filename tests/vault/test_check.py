@@ -1,0 +1,93 @@
+"""`vault check` with real kubernetes-auth logins: Vault asks a stand-in API server (TokenReview) about
+ServiceAccount tokens, so role name, namespace and audience binding are enforced by Vault itself."""
+
+from __future__ import annotations
+
+import json
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+
+from gitops_poc.cli import main
+from gitops_poc.config import load_config
+from gitops_poc.platform import Platform
+from gitops_poc.vault.check import Identity, Outcome, check_vault
+
+from .bao import Vault, fake_service_account_jwt
+
+pytestmark = pytest.mark.vault
+
+PLATFORM = Platform(load_config(None, {}))
+
+FAKE_KUBECTL = """#!{python} -S
+# Stand-in for `kubectl create token SA --namespace NS --audience AUD`: prints a ServiceAccount-shaped JWT
+# (the same shape as bao.fake_service_account_jwt; stdlib only, so it starts fast).
+import base64, json, sys
+args = sys.argv[1:]
+ns, sa, aud = args[args.index("--namespace") + 1], args[args.index("token") + 1], args[args.index("--audience") + 1]
+enc = lambda d: base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()
+claims = {{"aud": [aud], "sub": f"system:serviceaccount:{{ns}}:{{sa}}",
+          "kubernetes.io": {{"namespace": ns, "serviceaccount": {{"name": sa, "uid": "uid-" + sa}}}}}}
+print(enc({{"alg": "RS256"}}) + "." + enc(claims) + ".c2ln")
+"""
+
+
+def provision(root: Path, ca_file: Path, kube_api: str) -> None:
+    args = ["vault", "provision", "-C", str(root), "--kubernetes-ca-file", str(ca_file), "--kubernetes-host", kube_api]
+    assert main(args) == 0
+
+
+def test_real_logins_prove_each_identity(vault_env: Vault, kube_api: str, ca_file: Path, tmp_path: Path) -> None:
+    provision(tmp_path, ca_file, kube_api)
+    client = vault_env.client()
+    report = check_vault(PLATFORM, client, identity=Identity.KUBERNETES, jwt_source=fake_service_account_jwt)
+    assert report.ok, (report.leaks, report.failures)
+    for result in report.results:
+        assert result.default_login is Outcome.DENIED  # the namespace's `default` ServiceAccount is refused
+        assert [t for t, o in result.reads.items() if o is Outcome.READ] == [(result.service, result.env)]
+
+    # The original's binding: `default` accepted too. Vault now lets `default` in, and the check says so.
+    client.write_data("auth/kubernetes/role/web-http-prod", data={"bound_service_account_names": ["web-http", "default"]})
+    report = check_vault(PLATFORM, client, identity=Identity.KUBERNETES, jwt_source=fake_service_account_jwt)
+    assert "the `default` ServiceAccount can log in with web-http-prod" in report.leaks
+    assert "web-http-prod accepts ServiceAccount 'default'" in report.leaks
+
+
+def test_cli_kubernetes_identity_uses_kubectl_tokens(
+    vault_env: Vault, kube_api: str, ca_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    provision(tmp_path, ca_file, kube_api)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    kubectl = bin_dir / "kubectl"
+    kubectl.write_text(FAKE_KUBECTL.format(python=sys.executable))
+    kubectl.chmod(kubectl.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    capsys.readouterr()
+    assert main(["vault", "check", "-C", str(tmp_path), "--identity", "kubernetes", "-o", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["identity"] == "kubernetes" and report["ok"] is True
+    assert {row["default_login"] for row in report["matrix"]} == {"denied"}
+
+
+
+def test_a_role_without_audience_is_a_leak(vault_env: Vault, kube_api: str, ca_file: Path, tmp_path: Path) -> None:
+    provision(tmp_path, ca_file, kube_api)
+    client = vault_env.client()
+    client.write_data("auth/kubernetes/role/health-demo-dev", data={"audience": ""})
+    # Vault now accepts the service's token whatever it was minted for...
+    other_audience = lambda ns, sa, aud: fake_service_account_jwt(ns, sa, "some-other-api")  # noqa: E731
+    report = check_vault(PLATFORM, client, identity=Identity.KUBERNETES, jwt_source=other_audience)
+    assert [r.role for r in report.results if not r.failures] == ["health-demo-dev"]  # every other role refuses it
+    # ...and the check flags the binding.
+    assert "health-demo-dev binds no audience: a token of that ServiceAccount meant for anything is accepted" in report.leaks
+
+
+def test_kubectl_missing_is_a_usage_error(vault_env: Vault, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert main(["vault", "check", "-C", str(tmp_path), "--identity", "kubernetes"]) == 2
+    assert "kubectl is not on PATH" in capsys.readouterr().err
