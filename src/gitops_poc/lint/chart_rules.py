@@ -195,7 +195,7 @@ def _service_findings(files: ServiceFiles, env: str, values: dict[str, Any]) -> 
 
 
 def _app_name_findings(files: ServiceFiles, env: str, platform: Platform) -> Iterator[Finding]:
-    app_name = files.merged(env, chart_defaults=False).get("appName")
+    app_name = files.written(env, "appName")
     if not app_name:
         file, line = files.locate(env, ("appName",))
         yield rule("app-name-missing").at(

@@ -72,6 +72,7 @@ class ServiceFiles:
     envs: dict[str, YamlDocument] = field(default_factory=dict)
     extra: dict[str, YamlDocument] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)  # problems found while reading
+    _merged: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     def documents(self) -> Iterator[YamlDocument]:
         if self.default is not None:
@@ -83,12 +84,23 @@ class ServiceFiles:
     def default_data(self) -> dict[str, Any]:
         return self.default.data if self.default is not None else {}
 
-    def merged(self, env: str, *, chart_defaults: bool = True) -> dict[str, Any]:
-        """What the chart sees in `env`: its defaults, then default.yaml, then <env>.yaml (Helm's rules)."""
-        layers = [chart.DEFAULTS if chart_defaults else None, self.default_data]
-        if env in self.envs:
-            layers.append(self.envs[env].data)
-        return merge_all(layers)
+    def merged(self, env: str) -> dict[str, Any]:
+        """What the chart sees in `env`: its defaults, then default.yaml, then <env>.yaml (Helm's rules).
+
+        Computed once per environment; callers must not modify it."""
+        if env not in self._merged:
+            layers = [chart.DEFAULTS, self.default_data]
+            if env in self.envs:
+                layers.append(self.envs[env].data)
+            self._merged[env] = merge_all(layers)
+        return self._merged[env]
+
+    def written(self, env: str, key: str) -> Any:
+        """A top-level value as the team's files set it in `env` (no chart default; null deletes)."""
+        env_doc = self.envs.get(env)
+        if env_doc is not None and key in env_doc.data:
+            return env_doc.data[key]
+        return self.default_data.get(key)
 
     def locate(self, env: str, keys: KeyPath) -> tuple[str, int]:
         """file:line that decides `keys` in `env`: the environment file if it sets it, else default.yaml."""
