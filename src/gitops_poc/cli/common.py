@@ -16,7 +16,7 @@ RootOption = typer.Option(
     file_okay=False,
 )
 EnvFileOption = typer.Option(
-    None, "--env-file", help="Configuration file [default: ROOT/.env; built-in defaults when it does not exist].",
+    None, "--env-file", help="Configuration file (default: ROOT/.env; built-in defaults when it does not exist).",
     dir_okay=False,
 )
 
