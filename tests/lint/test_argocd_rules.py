@@ -13,7 +13,7 @@ from gitops_poc.lint import RULES, Severity
 from gitops_poc.lint.argocd_rules import patch_enables, substitute
 from gitops_poc.platform import Platform
 
-from .helpers import lint, line_of, of_rule, write
+from .helpers import line_of, lint, of_rule, write
 
 APPSET = "gitops-config/argocd/applicationset.yaml"
 PROJECT = "gitops-config/argocd/project.yaml"

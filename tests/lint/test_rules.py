@@ -14,7 +14,7 @@ import pytest
 from gitops_poc.lint import RULES, Severity
 from gitops_poc.platform import Platform
 
-from .helpers import lint, line_of, of_rule, write
+from .helpers import line_of, lint, of_rule, write
 
 SVC = "services/web-http/.cicd"
 DEFAULT = f"{SVC}/default.yaml"

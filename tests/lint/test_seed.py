@@ -9,7 +9,7 @@ import pytest
 from gitops_poc.lint import Severity
 from gitops_poc.platform import Platform
 
-from .helpers import SEED, SEED_TEMPLATE_SERVICE, lint, line_of, of_rule, where
+from .helpers import SEED, SEED_TEMPLATE_SERVICE, line_of, lint, of_rule, where
 
 AG = "services/api-gateway/.cicd"
 

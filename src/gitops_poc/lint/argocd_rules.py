@@ -326,7 +326,7 @@ def _applications(doc: YamlDocument, project: Project) -> Iterator[Finding]:
         yield _at(doc, "argocd-project-mismatch", ("spec", "project"),
                   f"Application {get_in(doc.data, ('metadata', 'name'))} uses project {used!r}, the AppProject is {project.name!r}",
                   f"set spec.project: {project.name}")
-    sources = spec.get("sources") if isinstance(spec.get("sources"), list) else [spec.get("source")]
+    sources: list[Any] = spec["sources"] if isinstance(spec.get("sources"), list) else [spec.get("source")]
     for i, source in enumerate(sources):
         url = source.get("repoURL") if isinstance(source, dict) else None
         keys: KeyPath = ("spec", "sources", i, "repoURL") if "sources" in spec else ("spec", "source", "repoURL")

@@ -56,7 +56,7 @@ def glob_match(pattern: str, value: str, separator: str = "") -> bool:
 
 def normalize_repo(url: str) -> str:
     url = url.strip().lower()
-    return url[: -len(".git")] if url.endswith(".git") else url
+    return url.removesuffix(".git")
 
 
 def allowed(patterns: Iterable[str], value: str, separator: str = "", *, repo: bool = False) -> bool:

@@ -4,17 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from gitops_poc.lint.documents import KeyPath
+
 # Top-level keys the templates read: the 3.4.0 values.yaml, keys read although not in values.yaml, 3.13 additions.
 KNOWN_TOP_LEVEL = frozenset(
-    """
-    environment appName branch version nodeSelector tolerations jaegerEnabled commands args replicas buildId
-    serviceAccountName deployment rbac service serviceExternal serviceInternal serviceHeadless serviceExternalName
-    image lifecycle strategy prometheus resources ingress job cloudflare cronjob worker livenessProbe readinessProbe
-    secrets secretsProvider configmap vaultProjectName vaultNamespace imagePullSecrets alerting volume hpa pdb
-    configfiles extensions
-    deploySecretHarbor deploySecretNexus initContainers nameOverride tracingEnabled fqdn vaultCert
-    serviceMonitor gateway cache sharedVolumes
-    """.split()
+    ["environment", "appName", "branch", "version", "nodeSelector", "tolerations", "jaegerEnabled", "commands", "args", "replicas", "buildId", "serviceAccountName", "deployment", "rbac", "service", "serviceExternal", "serviceInternal", "serviceHeadless", "serviceExternalName", "image", "lifecycle", "strategy", "prometheus", "resources", "ingress", "job", "cloudflare", "cronjob", "worker", "livenessProbe", "readinessProbe", "secrets", "secretsProvider", "configmap", "vaultProjectName", "vaultNamespace", "imagePullSecrets", "alerting", "volume", "hpa", "pdb", "configfiles", "extensions", "deploySecretHarbor", "deploySecretNexus", "initContainers", "nameOverride", "tracingEnabled", "fqdn", "vaultCert", "serviceMonitor", "gateway", "cache", "sharedVolumes"]
 )
 
 PROBES = ("livenessProbe", "readinessProbe")
@@ -40,7 +34,7 @@ KNOWN_SUBKEYS: dict[str, frozenset[str]] = {
 SERVICE_PORT_KEYS = frozenset({"externalPort", "internalPort", "protocol"})
 
 # Known keys that render nothing.
-DEAD_KEYS: dict[tuple[str, ...], str] = {
+DEAD_KEYS: dict[KeyPath, str] = {
     ("service", "type"): "the chart always renders type ClusterIP",
     ("nodeSelector",): "deployment.yaml never reads nodeSelector",
 }

@@ -151,7 +151,7 @@ def _probe_findings(files: ServiceFiles, env: str, values: dict[str, Any]) -> It
                 file, line = files.locate(env, (probe, "execCommand", "command"))
                 yield rule("probe-incomplete").at(
                     file, line, f"{probe}.execCommand.command must be a non-empty list (found {command!r})",
-                    f"write it as a list, e.g. command: [\"cat\", \"/tmp/healthy\"]",
+                    "write it as a list, e.g. command: [\"cat\", \"/tmp/healthy\"]",
                 )
 
 

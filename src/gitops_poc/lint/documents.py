@@ -42,9 +42,7 @@ class YamlDocument:
         """(container, key) pairs along `keys`, as far as they exist."""
         node = self._tree
         for key in keys:
-            if isinstance(node, CommentedMap) and key in node:
-                yield node, key
-            elif isinstance(node, CommentedSeq) and isinstance(key, int) and 0 <= key < len(node):
+            if isinstance(node, CommentedMap) and key in node or isinstance(node, CommentedSeq) and isinstance(key, int) and 0 <= key < len(node):
                 yield node, key
             else:
                 return
@@ -57,16 +55,16 @@ class YamlDocument:
             return self.offset + fast
         line = 0
         for container, key in self._walk(keys):
-            line = (container.lc.key(key) if isinstance(container, CommentedMap) else container.lc.item(key))[0]
+            line = int((container.lc.key(key) if isinstance(container, CommentedMap) else container.lc.item(key))[0])
         return self.offset + line + 1
 
     @cached_property
     def _lines(self) -> list[str]:
         return self.text.splitlines()
 
-    def _existing(self, keys: KeyPath) -> KeyPath | None:
+    def _existing(self, keys: KeyPath) -> tuple[str, ...] | None:
         """The part of `keys` that exists in the data; None when it goes through a list (parser needed)."""
-        node, found = self.data, []
+        node, found = self.data, list[str]()
         for key in keys:
             if not isinstance(node, dict) or not isinstance(key, str):
                 return None if isinstance(node, list) else tuple(found)
@@ -88,8 +86,8 @@ class YamlDocument:
             return None
         lines, start, parent, found = self._lines, 0, -1, 0
         for depth, key in enumerate(path):
-            child = None
-            hit = None
+            child: int | None = None
+            hit: int | None = None
             for index in range(start, len(lines)):
                 text = lines[index]
                 content = text.lstrip(" ")
@@ -107,7 +105,7 @@ class YamlDocument:
             rest = lines[hit].lstrip(" ")[len(key) + 1 :].strip()
             if depth < len(path) - 1 and rest and not rest.startswith("#"):
                 return None  # its children are written inline (flow style, anchors, tags)
-            start, parent, found = hit + 1, child, hit + 1
+            start, parent, found = hit + 1, child if child is not None else parent, hit + 1
         return found if path else 1
 
     def text_line(self, keys: KeyPath, index: int) -> int:
@@ -116,7 +114,7 @@ class YamlDocument:
         if len(steps) < len(keys) or not isinstance(steps[-1][0], CommentedMap):
             return self.line(keys)
         container, key = steps[-1]
-        value_line = self.offset + container.lc.value(key)[0] + 1
+        value_line = self.offset + int(container.lc.value(key)[0]) + 1
         block = isinstance(container[key], (LiteralScalarString, FoldedScalarString))
         return value_line + index + (1 if block else 0)
 

@@ -127,8 +127,9 @@ class ServiceFiles:
             ports = get_in(self.merged(env), ("service", "ports"))
             if isinstance(ports, dict):
                 for spec in ports.values():
-                    port = spec.get("externalPort") if isinstance(spec, dict) else None
-                    found.add(int(port) if isinstance(port, int) or str(port).isdigit() else chart.DEFAULT_SERVICE_PORT)
+                    port = str(spec.get("externalPort") if isinstance(spec, dict) else "")
+                    # `default 80` in the template: a missing or empty externalPort means 80.
+                    found.add(int(port) if port.isdigit() else chart.DEFAULT_SERVICE_PORT)
         return frozenset(found)
 
     def _all_envs(self) -> list[str]:

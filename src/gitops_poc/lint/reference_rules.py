@@ -175,7 +175,7 @@ class _FileScan:
             yield self._at(
                 "reference-wrong-port", keys, index,
                 f"{where}: {address.text}: Service {address.name} exposes port(s) {exposed}, not {port}",
-                f"use {address.name}:{sorted(files.ports)[0]}" if files.ports else "add the port to the target's service.ports",
+                f"use {address.name}:{min(files.ports)}" if files.ports else "add the port to the target's service.ports",
             )
 
 

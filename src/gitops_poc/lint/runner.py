@@ -65,8 +65,8 @@ def select(platform: Platform, root: Path, paths: Sequence[Path]) -> Selection:
             whole = select(platform, root, [])
             selection.services.update(whole.services)
             selection.missing.extend(whole.missing)
-        elif (directory := _service_dir_of(path)) is not None:
-            selection.services[directory.name] = directory
+        elif (service_dir := _service_dir_of(path)) is not None:
+            selection.services[service_dir.name] = service_dir
         else:
             raise UsageError(
                 f"{given}: neither a service folder (with {VALUES_DIR}/), a values file, nor part of {GITOPS_CONFIG_DIR}/"
