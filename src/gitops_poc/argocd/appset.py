@@ -22,7 +22,7 @@ from gitops_poc.argocd import fasttemplate, goyaml, sprig
 from gitops_poc.argocd.applications import RESOURCES_FINALIZER, Application
 from gitops_poc.argocd.gofmt import sprint_value
 from gitops_poc.argocd.gotemplate import Template, TemplateError
-from gitops_poc.argocd.patch import apply_template_patch
+from gitops_poc.argocd.patch import apply_template_patch, parse_patch
 from gitops_poc.argocd.sprig import empty
 from gitops_poc.errors import UsageError
 
@@ -50,6 +50,7 @@ class _Context:
     missing_key: str
     apply_nested_selectors: bool
     templates: dict[str, Template] = field(default_factory=dict)
+    patches: dict[str, Any] = field(default_factory=dict)  # rendered templatePatch text -> parsed patch
 
     def fail(self, path: str, message: str) -> ApplicationSetError:
         return ApplicationSetError(f"{self.where}: {path}: {message}")
@@ -317,7 +318,9 @@ def _application(template: Mapping[str, Any], params: dict[str, Any], ctx: _Cont
         if patch is not None:
             rendered = ctx.render_string(patch, params, "spec.templatePatch")
             try:
-                manifest = apply_template_patch(manifest, rendered)
+                if rendered not in ctx.patches:
+                    ctx.patches[rendered] = parse_patch(rendered)
+                manifest = apply_template_patch(manifest, rendered, ctx.patches[rendered])
             except UsageError as exc:
                 raise ctx.fail("spec.templatePatch", f"with {_describe(params)}: {exc}") from None
     else:

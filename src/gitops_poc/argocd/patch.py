@@ -37,14 +37,15 @@ def parse_patch(text: str) -> Any:
             from None
 
 
-def apply_template_patch(app: dict[str, Any], text: str) -> dict[str, Any]:
-    patch = parse_patch(text)
+def apply_template_patch(app: dict[str, Any], text: str, parsed: Any = None) -> dict[str, Any]:
+    """`app` patched by `text` (`parsed`, when given, is parse_patch(text), reused across Applications)."""
+    patch = parse_patch(text) if parsed is None else parsed
     if isinstance(patch, list):
         patched = json_patch(app, patch)
     elif isinstance(patch, dict):
         patched = strategic_merge(app, patch, ())
     elif patch is None:
-        patched = copy.deepcopy(app)
+        patched = dict(app)
     else:
         raise PatchError(f"invalid templatePatch: expected a map or a JSON patch list, got {patch!r}")
     # ArgoCD puts the template's project back whatever the patch did (an empty `spec:` clears the rest).
@@ -67,7 +68,8 @@ def strategic_merge(original: Any, patch: dict[str, Any], path: tuple[str, ...])
         return {k: copy.deepcopy(v) for k, v in patch.items() if k != "$patch"}
     if directive is not None:
         raise PatchError(f"templatePatch: unknown $patch directive {directive!r} at {'.'.join(path) or '.'}")
-    result = copy.deepcopy(original) if isinstance(original, dict) else {}
+    # Only maps on the patch's path are copied; the rest is shared with `original`, which is not modified.
+    result = dict(original) if isinstance(original, dict) else {}
     for key, value in patch.items():
         if key.startswith("$"):
             raise PatchError(f"templatePatch: directive {key} is not supported by gitops-poc")
