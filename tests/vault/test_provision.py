@@ -276,3 +276,18 @@ def test_ca_from_the_kubeconfig(
     code, out, err = run(capsys, "vault", "provision", "-C", str(tmp_path), "-o", "json")
     assert code == 0, err
     assert json.loads(out)["writes"] == 0
+
+
+def test_rights_are_checked_in_batches_for_large_plans(vault: Vault) -> None:
+    from gitops_poc.vault.apply import CAPABILITY_BATCH, missing_rights
+    from gitops_poc.vault.model import Policy, VaultPlan
+
+    client = vault.client()
+    client.sys.create_or_update_acl_policy("some", 'path "sys/policies/acl/p-1*" { capabilities = ["create", "update"] }')
+    limited = vault.client(client.auth.token.create(policies=["some"], ttl="5m")["auth"]["client_token"])
+    plan = VaultPlan(tuple(Policy(f"p-{i}", "") for i in range(2 * CAPABILITY_BATCH + 50)))
+    missing = missing_rights(plan, limited)
+    allowed = {f"sys/policies/acl/p-{i}" for i in range(2 * CAPABILITY_BATCH + 50) if str(i).startswith("1")}
+    assert len(missing) == len(plan) - len(allowed)
+    assert not allowed & set(missing)
+    assert missing_rights(plan, client) == []

@@ -1,6 +1,6 @@
 """`apply_vault`: carry out a VaultPlan through hvac, one HTTP request per step, on one connection.
 
-Before the first write, one `sys/capabilities-self` call checks the token may do every step, so a token
+Before the first write, `sys/capabilities-self` checks the token may do every step, so a token
 without rights changes nothing. Every step is idempotent, and secrets are written with check-and-set:
 a step interrupted half-way (Vault stopped, connection lost) is simply planned again by the next run,
 and a secret created meanwhile by someone else is kept, never overwritten.
@@ -29,6 +29,7 @@ from gitops_poc.vault.model import (
 
 Progress = Callable[[int, int, Step], None]
 WRITE = frozenset({"create", "update", "root"})
+CAPABILITY_BATCH = 200
 
 
 @dataclass
@@ -58,14 +59,20 @@ def required_rights(step: Step) -> tuple[str, frozenset[str]]:
 
 
 def missing_rights(plan: VaultPlan, client: hvac.Client) -> list[str]:
-    """Paths the token may not write, asked in one call: POST /v1/sys/capabilities-self."""
+    """Paths the token may not write: POST /v1/sys/capabilities-self (one call per 200 paths)."""
     wanted = [required_rights(step) for step in plan]
     paths = sorted({path for path, _ in wanted})
     if not paths:
         return []
-    with vault_errors(client, "checking the token's capabilities (sys/capabilities-self)"):
-        response = client.adapter.post("/v1/sys/capabilities-self", json={"paths": paths})
-    granted = {p: set(c) for p, c in ((response.get("data") or response).items()) if isinstance(c, list)}
+    granted: dict[str, set[str]] = {}
+    # Vault refuses request bodies with too many strings, so the paths go in batches.
+    for start in range(0, len(paths), CAPABILITY_BATCH):
+        with vault_errors(client, "checking the token's capabilities (sys/capabilities-self)"):
+            response = client.adapter.post(
+                "/v1/sys/capabilities-self", json={"paths": paths[start : start + CAPABILITY_BATCH]}
+            )
+        data = response.get("data") or response
+        granted.update({p: set(c) for p, c in data.items() if isinstance(c, list)})
     missing = []
     for step, (path, allowed) in zip(plan, wanted):
         caps = granted.get(path, set())
