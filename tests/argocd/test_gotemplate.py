@@ -10,8 +10,13 @@ from typing import Any
 import pytest
 
 from gitops_poc.argocd import gotemplate
-from gitops_poc.argocd.gotemplate import Template, TemplateError, TemplateExecError, TemplateParseError, \
-    UnsupportedTemplate
+from gitops_poc.argocd.gotemplate import (
+    Template,
+    TemplateError,
+    TemplateExecError,
+    TemplateParseError,
+    UnsupportedTemplate,
+)
 from gitops_poc.argocd.sprig import FUNCS
 from tests.argocd import goracle
 

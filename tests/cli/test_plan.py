@@ -186,11 +186,11 @@ def test_file_with_several_documents_and_cascading_deletes(tmp_path: Path, capsy
 @pytest.mark.parametrize(("content", "message"), [
     ("kind: ApplicationSet\napiVersion: argoproj.io/v1alpha1\nmetadata:\n  name: a: b\nspec: {}\n",
      "sets.yaml:4: invalid YAML: mapping values are not allowed"),
-    ("apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata: {name: s}\nspec:\n  generators:\n"
-     "  - git: {repoURL: x}\n  template: {metadata: {name: x}, spec: {}}\n", "the git generator is not supported"),
-    ("apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata: {name: s}\nspec:\n  goTemplate: true\n"
-     "  goTemplateOptions: [missingkey=error]\n  generators:\n  - list: {elements: [{a: x}]}\n"
-     "  template: {metadata: {name: '{{.b}}'}, spec: {}}\n", 'map has no entry for key "b"'),
+    (("apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata: {name: s}\nspec:\n  generators:\n"
+      "  - git: {repoURL: x}\n  template: {metadata: {name: x}, spec: {}}\n"), "the git generator is not supported"),
+    (("apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata: {name: s}\nspec:\n  goTemplate: true\n"
+      "  goTemplateOptions: [missingkey=error]\n  generators:\n  - list: {elements: [{a: x}]}\n"
+      "  template: {metadata: {name: '{{.b}}'}, spec: {}}\n"), 'map has no entry for key "b"'),
     ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n", "no ApplicationSet"),
 ])
 def test_unusable_input_exits_2_with_a_clear_message(

@@ -85,6 +85,10 @@ class _Context:
         return node
 
 
+def _map(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _describe(params: Mapping[str, Any]) -> str:
     shown = ", ".join(f"{k}={sprint_value(v)}" for k, v in list(params.items())[:6])
     return "{" + shown + (", ..." if len(params) > 6 else "") + "}"
@@ -269,7 +273,7 @@ def _options(spec: Mapping[str, Any], where: str) -> tuple[bool, str]:
 
 def expand(appset: Mapping[str, Any], source: str) -> list[Application]:
     """The Applications one ApplicationSet generates, in ArgoCD's order (generator by generator)."""
-    meta = appset.get("metadata") if isinstance(appset.get("metadata"), dict) else {}
+    meta = _map(appset.get("metadata"))
     name = str(meta.get("name") or "<unnamed>")
     where = f"{source}: ApplicationSet {name}"
     spec = appset.get("spec")
@@ -286,8 +290,7 @@ def expand(appset: Mapping[str, Any], source: str) -> list[Application]:
     patch = spec.get("templatePatch")
     if patch is not None and not isinstance(patch, str):
         raise ctx.fail("spec.templatePatch", "must be a string")
-    sync_policy = spec.get("syncPolicy") if isinstance(spec.get("syncPolicy"), dict) else {}
-    preserve = bool(sync_policy.get("preserveResourcesOnDeletion"))
+    preserve = bool(_map(spec.get("syncPolicy")).get("preserveResourcesOnDeletion"))
 
     apps: list[Application] = []
     for i, gen in enumerate(generators):
@@ -303,12 +306,12 @@ def expand(appset: Mapping[str, Any], source: str) -> list[Application]:
 
 def _application(template: Mapping[str, Any], params: dict[str, Any], ctx: _Context, patch: str | None,
                  preserve: bool, appset_meta: Mapping[str, Any], appset_name: str) -> Application:
-    tmpl_meta = template.get("metadata") if isinstance(template.get("metadata"), dict) else {}
+    tmpl_meta = _map(template.get("metadata"))
     manifest: dict[str, Any] = {
         "apiVersion": APPLICATION_API_VERSION,
         "kind": "Application",
         "metadata": {k: tmpl_meta[k] for k in TEMPLATE_METADATA if tmpl_meta.get(k) is not None},
-        "spec": template.get("spec") if isinstance(template.get("spec"), dict) else {},
+        "spec": _map(template.get("spec")),
     }
     if params:  # ArgoCD returns the template untouched (and without finalizer) for an empty parameter set
         manifest = ctx.render(manifest, params, "spec.template")

@@ -26,7 +26,7 @@ class _Missing:
 
     _instance: _Missing | None = None
 
-    def __new__(cls) -> _Missing:
+    def __new__(cls) -> _Missing:  # noqa: PYI034 - a singleton
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance
@@ -67,7 +67,7 @@ def _shortest_digits(value: float) -> tuple[str, int]:
     """Shortest round-trip decimal digits of |value| and the decimal point position (Go's `decimal` type)."""
     if value == 0:
         return "", 0
-    sign, digits, exponent = Decimal(repr(abs(value))).as_tuple()
+    _sign, digits, exponent = Decimal(repr(abs(value))).as_tuple()
     text = "".join(map(str, digits)).rstrip("0")
     point = len(digits) + int(exponent)
     stripped = text.lstrip("0")
@@ -253,11 +253,11 @@ def to_json(value: Any, *, escape_html: bool = True, indent: str | None = None, 
 
 
 # --- fmt.Sprintf -----------------------------------------------------------------------------------------
-_SPEC = re.compile(r"%([-+# 0]*)(\*|\d+)?(?:\.(\*|\d*))?(.)", re.S)
+_SPEC = re.compile(r"%([-+# 0]*)(\*|\d+)?(?:\.(\*|\d*))?(.)", re.DOTALL)
 
 
 class _Spec:
-    __slots__ = ("minus", "plus", "sharp", "space", "zero", "width", "prec", "verb")
+    __slots__ = ("minus", "plus", "prec", "sharp", "space", "verb", "width", "zero")
 
     def __init__(self, flags: str, width: int | None, prec: int | None, verb: str) -> None:
         self.minus, self.plus, self.sharp = "-" in flags, "+" in flags, "#" in flags

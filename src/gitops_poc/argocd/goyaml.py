@@ -19,6 +19,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from gitops_poc.argocd import gofmt
 from gitops_poc.yamlio import YamlSyntaxError
 
+
 @functools.lru_cache(maxsize=1)
 def _loader() -> YAML:
     # Building a YAML instance costs ~0.3 ms (plug-in discovery); one instance serves every load.
