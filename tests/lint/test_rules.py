@@ -197,3 +197,8 @@ def test_errors_and_warnings_are_the_documented_severities(root: Path, default_p
     assert {(f.rule_id, f.severity) for f in findings} == {
         ("chart-dead-key", Severity.WARNING), ("labels-unsupported", Severity.ERROR)
     }
+
+
+def test_every_rule_is_documented() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "lint.md").read_text()
+    assert [r for r in RULES if f"| `{r}` |" not in docs] == []
