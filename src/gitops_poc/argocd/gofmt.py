@@ -125,24 +125,32 @@ def json_float(value: float) -> str:
 
 
 # --- %v -------------------------------------------------------------------------------------------------
-def sprint_value(value: Any) -> str:
-    """fmt's `%v` of one value inside a container (nil prints `<nil>`)."""
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return "<nil>"
+def basic_text(value: Any, nil: str, float_text: Callable[[float], str]) -> str | None:
+    """The text of nil, bool, int and float values, as each printer spells nil and floats; None otherwise."""
+    if value is None or value is MISSING:
+        return nil
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
         return str(int(value))
     if isinstance(value, float):
-        return format_float(value)
+        return float_text(value)
+    return None
+
+
+def sprint_value(value: Any) -> str:
+    """fmt's `%v` of one value inside a container (nil prints `<nil>`)."""
+    if isinstance(value, str):
+        return value
+    if value is MISSING:
+        return NO_VALUE
+    text = basic_text(value, "<nil>", format_float)
+    if text is not None:
+        return text
     if isinstance(value, dict):
         return "map[" + " ".join(f"{sprint_value(k)}:{sprint_value(value[k])}" for k in sorted(value)) + "]"
     if isinstance(value, (list, tuple)):
         return "[" + " ".join(sprint_value(v) for v in value) + "]"
-    if value is MISSING:
-        return NO_VALUE
     return str(value)
 
 
@@ -221,14 +229,9 @@ def _json_string(text: str, escape_html: bool) -> str:
 
 def to_json(value: Any, *, escape_html: bool = True, indent: str | None = None, _level: int = 0) -> str:
     """json.Marshal (keys sorted, HTML characters escaped) or json.MarshalIndent(v, "", indent)."""
-    if value is None or value is MISSING:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(int(value))
-    if isinstance(value, float):
-        return json_float(value)
+    text = basic_text(value, "null", json_float)
+    if text is not None:
+        return text
     if isinstance(value, str):
         return _json_string(value, escape_html)
     if isinstance(value, (dict, list, tuple)):

@@ -88,18 +88,17 @@ def _string(text: str) -> str:
     return gofmt.to_json(text, escape_html=False)
 
 
-def _scalar(value: Any) -> str:
-    if value is None or value is gofmt.MISSING:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
+def _yaml_float(value: float) -> str:
+    # sigs.k8s.io/yaml goes through JSON: a whole float64 below 1e21 comes back as an integer.
+    if value.is_integer() and abs(value) < 1e21:
         return str(int(value))
-    if isinstance(value, float):
-        # sigs.k8s.io/yaml goes through JSON: a whole float64 below 1e21 comes back as an integer.
-        if value.is_integer() and abs(value) < 1e21:
-            return str(int(value))
-        return gofmt.format_float(value)
+    return gofmt.format_float(value)
+
+
+def _scalar(value: Any) -> str:
+    text = gofmt.basic_text(value, "null", _yaml_float)
+    if text is not None:
+        return text
     if isinstance(value, str):
         return _string(value)
     return _string(gofmt.sprint_value(value))
