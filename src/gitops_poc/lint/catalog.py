@@ -38,7 +38,7 @@ _RULES = [
     Rule("chart-unknown-key", E, "a key the chart does not know is silently ignored", "remove it or use the key the chart reads"),
     Rule("chart-dead-key", W, "a key the chart knows but never renders (service.type, nodeSelector)", "remove it: it has no effect"),
     Rule("labels-unsupported", E, "top-level labels/annotations are silently ignored by the chart (sync waves too)",
-         "remove them; the chart sets its own labels and has no way to add others"),
+         "remove it: the chart renders only its own labels and annotations, with no way to add others"),
     Rule("hpa-ignored-key", E, "hpa.minReplicas / hpa.targetCPUUtilizationPercentage are ignored by the chart",
          "set replicas (the HPA minimum) and hpa.cpu"),
     Rule("app-name-missing", E, "appName is not set: every object would be named `app`", "set appName in .cicd/default.yaml"),

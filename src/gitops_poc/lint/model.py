@@ -45,20 +45,26 @@ def load_values(path: Path, display: str, findings: list[Finding]) -> YamlDocume
     return doc
 
 
-def get_in(data: Any, keys: KeyPath) -> Any:
+_MISSING = object()
+
+
+def _lookup(data: Any, keys: KeyPath) -> Any:
     for key in keys:
         if not isinstance(data, dict) or key not in data:
-            return None
+            return _MISSING
         data = data[key]
     return data
 
 
+def get_in(data: Any, keys: KeyPath) -> Any:
+    """The value at `keys` in nested mappings; None when any key is missing."""
+    value = _lookup(data, keys)
+    return None if value is _MISSING else value
+
+
 def has_path(data: Any, keys: KeyPath) -> bool:
-    for key in keys:
-        if not isinstance(data, dict) or key not in data:
-            return False
-        data = data[key]
-    return True
+    """Is `keys` present (even with a null value, which in Helm deletes the key)?"""
+    return _lookup(data, keys) is not _MISSING
 
 
 @dataclass(eq=False)
