@@ -90,6 +90,11 @@ def test_removed_service_is_reported_as_deletions_and_the_guard_trips(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     platform = generate(repo, {"SERVICES": "api-gateway auth-adapter web-grpc web-http"})
+    dev_values = service_dir(repo, "health-demo") / ".cicd" / "dev.yaml"
+    _, before = read_values(service_dir(repo, "health-demo"), "dev")
+    text = dev_values.read_text()
+    assert '  tag: "0.1.0"' in text
+    dev_values.write_text(text.replace('  tag: "0.1.0"', "  tag: changed-after-base"))
     commit(repo, "drop health-demo")
     gone = [f"health-demo-{env}" for env in platform.environments]
 
@@ -100,6 +105,8 @@ def test_removed_service_is_reported_as_deletions_and_the_guard_trips(
     assert report["added"] == [] and report["changed"] == []
     assert report["summary"] == {"applications": 12, "added": 0, "changed": 0, "deleted": 3, "unchanged": 12}
     assert not any(d["deletesResources"] for d in report["deleted"])  # preserveResourcesOnDeletion
+    # The image of a deleted Application is the one its values had at the base revision.
+    assert report["deleted"][0]["image"] == f"{get_path(before, 'image.repository')}:{get_path(before, 'image.tag')}"
 
     code, out, err = run(capsys, "-C", str(repo), "--base", "HEAD~1", "--max-deletions", "0")
     assert code == 1

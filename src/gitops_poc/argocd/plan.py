@@ -4,6 +4,7 @@ deploy, and what moving from another git revision of the file would add, change 
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from gitops_poc.errors import GitopsError, UsageError
 from gitops_poc.generate.gitops_config import APPLICATIONSET_FILE
 from gitops_poc.servicerepo import read_values_file, service_dir, value_files
 from gitops_poc.values import get_path, merge_all
-from gitops_poc.yamlio import read_text
+from gitops_poc.yamlio import load_plain, read_text
 
 NO_IMAGE = "-"
 
@@ -77,35 +78,69 @@ def check_deletions(result: PlanResult, max_deletions: int | None) -> None:
             "A rename is a deletion too; if this is intended, raise --max-deletions.")
 
 
+class _Blobs:
+    """Files at one git revision through a single `git cat-file --batch` (a mass deletion reads thousands)."""
+
+    def __init__(self, top: Path, commit: str) -> None:
+        self.top, self.commit = top, commit
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def read(self, path: Path) -> str | None:
+        if self.proc is None:
+            self.proc = subprocess.Popen(["git", "-C", str(self.top), "cat-file", "--batch"],
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        relative = path.resolve().relative_to(self.top.resolve()).as_posix()
+        self.proc.stdin.write(f"{self.commit}:{relative}\n".encode())
+        self.proc.stdin.flush()
+        header = self.proc.stdout.readline().split()
+        if len(header) != 3:
+            return None  # "<object> missing": the file does not exist at that revision
+        data = self.proc.stdout.read(int(header[2]) + 1)[:-1]
+        return data.decode() if header[1] == b"blob" else None
+
+    def close(self) -> None:
+        if self.proc is not None:
+            self.proc.communicate()
+            self.proc = None
+
+
 class ImageReader:
-    """`image.repository:image.tag` from a service's merged values (`services/<svc>/.cicd`) at a revision."""
+    """`image.repository:image.tag` from a service's merged values (`services/<svc>/.cicd`) at a revision.
+
+    Values are read at the revision only when the services live in the same repository as the
+    ApplicationSet file; otherwise (and without a revision) from the working tree.
+    """
 
     def __init__(self, root: Path, rev: str | None = None, file: Path | None = None) -> None:
         self.root = root
-        self.rev = rev
         self._files: dict[Path, dict[str, Any]] = {}
-        self._same_repo: bool | None = None
-        self._file = file
-
-    def _use_rev(self) -> str | None:
-        # Values are read at the base revision only when the services live in the same repository as the file.
-        if self.rev is None or self._file is None:
-            return None
-        if self._same_repo is None:
+        self._blobs: _Blobs | None = None
+        if rev is not None and file is not None:
             try:
-                self._same_repo = gitrepo.toplevel(self.root.resolve()) == gitrepo.toplevel(self._file.resolve())
+                top = gitrepo.toplevel(file.resolve())
+                if gitrepo.toplevel(root.resolve()) == top:
+                    self._blobs = _Blobs(top, gitrepo.resolve(file.resolve(), rev))
             except UsageError:
-                self._same_repo = False
-        return self.rev if self._same_repo else None
+                pass
 
     def _values(self, path: Path) -> dict[str, Any]:
         if path not in self._files:
-            self._files[path] = read_values_file(path, self._use_rev()).data
+            if self._blobs is None:
+                self._files[path] = read_values_file(path).data
+            else:
+                text = self._blobs.read(path)
+                data = load_plain(text, f"{path}@{self._blobs.commit[:12]}") if text else None
+                self._files[path] = data if isinstance(data, dict) else {}
         return self._files[path]
+
+    def close(self) -> None:
+        if self._blobs is not None:
+            self._blobs.close()
 
     def image(self, app: Application) -> str:
         directory = service_dir(self.root, app.service)
-        if app.environment == "-" or not directory.is_dir():
+        if app.environment == "-" or (self._blobs is None and not directory.is_dir()):
             return NO_IMAGE
         try:
             merged = merge_all(self._values(directory / name) for name in value_files(app.environment))

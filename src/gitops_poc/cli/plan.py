@@ -141,7 +141,16 @@ def plan(
     result = make_plan(path, base)
     head_images = ImageReader(root)
     base_images = ImageReader(root, base, path)
+    try:
+        _print(result, output, head_images, base_images, max_deletions)
+    finally:
+        base_images.close()
+    check_deletions(result, max_deletions)
+    return 0
 
+
+def _print(result: PlanResult, output: PlanOutput, head_images: ImageReader, base_images: ImageReader,
+           max_deletions: int | None) -> None:
     if output is PlanOutput.json:
         if result.comparison is not None:
             data: Any = _comparison_json(result, head_images, base_images, max_deletions)
@@ -156,7 +165,5 @@ def plan(
             _show_comparison(result, base_images)
     if result.comparison is not None and output is not PlanOutput.table:
         counts = summary(result.applications, result.comparison)
-        err.print(f"Compared with {base}: {counts['added']} to add, {counts['changed']} to change, "
+        err.print(f"Compared with {result.base}: {counts['added']} to add, {counts['changed']} to change, "
                   f"{counts['deleted']} to delete", markup=False)
-    check_deletions(result, max_deletions)
-    return 0
