@@ -112,3 +112,5 @@ def test_indentation_scan_defers_to_the_parser_for_flow_style() -> None:
     assert doc.line(("a", "c")) == _rt_line(doc, ("a", "c"))
     assert doc._scan_line(("q",)) is None and doc.line(("q",)) == 3
     assert doc._scan_line(("list", 0, "k")) is None and doc.line(("list", 0, "k")) == 5
+    numbers = parse_document(Path("f.yaml"), "f.yaml", "a: 1\n8080: port\n")
+    assert numbers._scan_line((8080,)) is None and numbers.line((8080,)) == 2

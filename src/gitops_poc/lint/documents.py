@@ -66,10 +66,10 @@ class YamlDocument:
         """The part of `keys` that exists in the data; None when it goes through a list (parser needed)."""
         node, found = self.data, list[str]()
         for key in keys:
-            if not isinstance(node, dict) or not isinstance(key, str):
+            if not isinstance(node, dict) or key not in node:
                 return None if isinstance(node, list) else tuple(found)
-            if key not in node:
-                break
+            if not isinstance(key, str):
+                return None  # a number or other non-text key: leave it to the parser
             found.append(key)
             node = node[key]
         return tuple(found)
