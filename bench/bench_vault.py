@@ -26,12 +26,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
-import hvac  # noqa: E402
+import hvac
+from vault.bao import BaoProcess, bao_binary, free_ports, reset_dev_vault
 
-from gitops_poc.config import parse_config  # noqa: E402
-from gitops_poc.platform import Platform  # noqa: E402
-from gitops_poc.vault.plan import policy_hcl  # noqa: E402
-from vault.bao import BaoProcess, bao_binary, free_ports, reset_dev_vault  # noqa: E402
+from gitops_poc.config import parse_config
+from gitops_poc.platform import Platform
+from gitops_poc.vault.plan import policy_hcl
 
 SERVICES = 200
 ENVIRONMENTS = "dev staging prod"

@@ -5,17 +5,14 @@ from __future__ import annotations
 import base64
 import json
 import os
-import secrets
 import shutil
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -199,7 +196,7 @@ def fake_service_account_jwt(namespace: str, service_account: str, audience: str
 class TokenReview(BaseHTTPRequestHandler):
     """POST /apis/authentication.k8s.io/v1/tokenreviews: authenticates any token it is shown, as its claims say."""
 
-    def do_POST(self) -> None:  # noqa: N802 - stdlib name
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         token = body["spec"]["token"]
         payload = token.split(".")[1]
@@ -221,5 +218,5 @@ class TokenReview(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from .bao import BaoProcess, PersistentBao, Vault, TokenReview, free_ports, reset_dev_vault
+from .bao import BaoProcess, PersistentBao, TokenReview, Vault, free_ports, reset_dev_vault
 
 DATA = Path(__file__).parent / "data"
 

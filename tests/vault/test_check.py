@@ -79,7 +79,7 @@ def test_a_role_without_audience_is_a_leak(vault_env: Vault, kube_api: str, ca_f
     client = vault_env.client()
     client.write_data("auth/kubernetes/role/health-demo-dev", data={"audience": ""})
     # Vault now accepts the service's token whatever it was minted for...
-    other_audience = lambda ns, sa, aud: fake_service_account_jwt(ns, sa, "some-other-api")  # noqa: E731
+    other_audience = lambda ns, sa, aud: fake_service_account_jwt(ns, sa, "some-other-api")
     report = check_vault(PLATFORM, client, identity=Identity.KUBERNETES, jwt_source=other_audience)
     assert [r.role for r in report.results if not r.failures] == ["health-demo-dev"]  # every other role refuses it
     # ...and the check flags the binding.

@@ -78,7 +78,7 @@ def test_uninitialised_and_sealed_vault(persistent_bao: tuple[PersistentBao, Bao
 @pytest.mark.vault
 def test_token_checks(vault: Vault) -> None:
     good = client_from_env({"VAULT_ADDR": vault.addr, "VAULT_TOKEN": vault.token})
-    assert preflight(good)["policies"] == ["root"]
+    assert preflight(good).policies == ("root",)
     bad = client_from_env({"VAULT_ADDR": vault.addr, "VAULT_TOKEN": "wrong"})
     with pytest.raises(VaultPermissionDenied, match="does not accept the token") as caught:
         preflight(bad)

@@ -152,8 +152,10 @@ def test_existing_secrets_are_kept_and_the_file_values_are_only_noted() -> None:
     plan = plan_vault(PLATFORM, complete(), seeds, OPTIONS)
     assert plan.steps == ()
     assert plan.notes == (
-        "1 secret(s) named in the secrets file already exist and were kept; "
-        "pass --overwrite-secrets to write the file's values over them",
+        (
+            "1 secret(s) named in the secrets file already exist and were kept; "
+            "pass --overwrite-secrets to write the file's values over them"
+        ),
     )
 
 
@@ -220,4 +222,4 @@ def test_prefix_with_slashes_names_policies_and_paths_from_the_platform() -> Non
     policies = [s for s in plan if isinstance(s, Policy)]
     assert [p.name for p in policies] == ["team-gitops-api-dev", "team-gitops-api-staging", "team-gitops-api-prod"]
     assert 'path "secret/data/team/gitops/api/dev/*"' in policies[0].hcl
-    assert [s.path for s in plan if isinstance(s, SecretSeed)][0] == "team/gitops/api/dev/config"
+    assert next(s.path for s in plan if isinstance(s, SecretSeed)) == "team/gitops/api/dev/config"

@@ -17,8 +17,10 @@ PLATFORM = Platform(load_config(None, {}))
 FILE = Path("secrets.yaml")
 
 BAD = [
-    ("api-gatewy:\n  dev:\n    K: v\n", "secrets.yaml:1: unknown service 'api-gatewy' (not in SERVICES: "
-     "api-gateway auth-adapter web-grpc web-http health-demo); did you mean 'api-gateway'?"),
+    ("api-gatewy:\n  dev:\n    K: v\n", (
+        "secrets.yaml:1: unknown service 'api-gatewy' (not in SERVICES: "
+        "api-gateway auth-adapter web-grpc web-http health-demo); did you mean 'api-gateway'?"
+    )),
     ("api-gateway:\n  dev:\n    K: v\n  production:\n    K: v\n", "secrets.yaml:4: unknown environment 'production'"),
     ("api gateway:\n  dev: {}\n", "secrets.yaml:1: service 'api gateway' cannot be part of a Vault path"),
     ("api-gateway:\n  'dev*':\n    K: v\n", "secrets.yaml:2: environment 'dev*' cannot be part of a Vault path"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.markup import escape
@@ -58,7 +59,7 @@ def show_plan(plan: VaultPlan, addr: str, *, full: bool) -> None:
         err.print(f"[yellow]note:[/] {escape(note)}")
 
 
-def _apply_with_progress(plan: VaultPlan, client: object) -> ApplyReport:
+def _apply_with_progress(plan: VaultPlan, client: Any) -> ApplyReport:
     if not err.is_terminal:
         step_every = max(1, len(plan) // 10)
 
@@ -66,7 +67,7 @@ def _apply_with_progress(plan: VaultPlan, client: object) -> ApplyReport:
             if done % step_every == 0 or done == total:
                 err.print(f"  {done}/{total} applied")
 
-        return apply_vault(plan, client, log)  # type: ignore[arg-type]
+        return apply_vault(plan, client, log)
     columns = (TextColumn("Applying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"))
     with Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task("", total=len(plan))
@@ -74,7 +75,7 @@ def _apply_with_progress(plan: VaultPlan, client: object) -> ApplyReport:
         def advance(done: int, total: int, step: Step) -> None:
             bar.update(task, completed=done, description=escape(step.describe())[:60])
 
-        return apply_vault(plan, client, advance)  # type: ignore[arg-type]
+        return apply_vault(plan, client, advance)
 
 
 def _kubernetes_ca(platform: Platform, ca_file: Path | None) -> tuple[str | None, str]:
@@ -145,7 +146,7 @@ def provision(
     plan = plan_vault(platform, state, seeds, options)
     text = output is OutputFormat.text
     if text:
-        err.print(f"Token policies: {', '.join(map(str, token_info['policies']))}; state read in {state.calls} call(s)")
+        err.print(f"Token policies: {', '.join(token_info.policies)}; state read in {state.calls} call(s)")
         if secrets is not None:
             err.print(f"Secrets file: {secrets.path} ({len(secrets.entries)} secret(s))")
             if secrets.world_readable:

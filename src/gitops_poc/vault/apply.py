@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import hvac
-import hvac.exceptions
+import hvac  # type: ignore[import-untyped]
+import hvac.exceptions  # type: ignore[import-untyped]
 
 from gitops_poc.vault.client import VaultError, VaultPermissionDenied, vault_errors
 from gitops_poc.vault.model import (
@@ -22,7 +22,6 @@ from gitops_poc.vault.model import (
     EnableKv,
     Policy,
     Role,
-    SecretSeed,
     Step,
     VaultPlan,
 )
@@ -143,11 +142,11 @@ def apply_vault(plan: VaultPlan, client: hvac.Client, progress: Progress | None 
                 kept = _write(client, step)
         except VaultError as exc:
             done = report.writes
-            exc.args = (
+            message = (
                 f"{exc} ({done} of {total} change(s) were applied before this; "
-                "re-run `gitops-poc vault provision`: it does only what is still missing)",
+                "re-run `gitops-poc vault provision`: it does only what is still missing)"
             )
-            exc.report = report  # type: ignore[attr-defined]
+            exc.args = (message,)
             raise
         if kept is None:
             report.written.append(step)

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
-import hvac
-import hvac.exceptions
+import hvac  # type: ignore[import-untyped]
+import hvac.exceptions  # type: ignore[import-untyped]
 
 from gitops_poc.platform import VAULT_AUDIENCE, VAULT_KUBERNETES_AUTH_MOUNT, VAULT_KV_MOUNT, Platform
 from gitops_poc.vault.client import vault_errors
@@ -313,10 +313,11 @@ def _probe(
     expected = sorted(set(role.policies) | (set() if role.no_default_policy else {"default"}))
     if granted != expected:
         problems.append(f"the token of {role_name} carries policies {granted}, expected {expected}")
-    reads = {
-        (s, e): _outcome(lambda s=s, e=e: own.read(f"{kv_mount}/data/{platform.vault_secret_path(s, e)}"))
-        for s, e in targets
-    }
+
+    def read(path: str) -> Outcome:
+        return _outcome(lambda: own.read(f"{kv_mount}/data/{path}"))
+
+    reads = {(s, e): read(platform.vault_secret_path(s, e)) for s, e in targets}
     write_own = _outcome(
         lambda: own.adapter.post(
             f"/v1/{kv_mount}/data/{platform.vault_secret_path(service, env)}",

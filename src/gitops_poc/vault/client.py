@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit
 
-import hvac
-import hvac.exceptions
+import hvac  # type: ignore[import-untyped]
+import hvac.exceptions  # type: ignore[import-untyped]
 import requests
 
 from gitops_poc.errors import GitopsError, UsageError
@@ -146,7 +146,15 @@ def vault_errors(client: hvac.Client, doing: str) -> Iterator[None]:
         ) from None
 
 
-def preflight(client: hvac.Client) -> dict[str, object]:
+@dataclass(frozen=True)
+class TokenInfo:
+    """What is safe to show about the token (never the token itself)."""
+
+    policies: tuple[str, ...]
+    display_name: str
+
+
+def preflight(client: hvac.Client) -> TokenInfo:
     """Check Vault answers, is initialised and unsealed, and the token is valid; returns the token's policies.
 
     GET /v1/sys/health, then GET /v1/auth/token/lookup-self.
@@ -171,4 +179,4 @@ def preflight(client: hvac.Client) -> dict[str, object]:
         ) from None
     data = lookup.get("data") or {}
     # The lookup also holds the token itself (`id`): keep only what is safe to show.
-    return {"policies": list(data.get("policies") or []), "display_name": data.get("display_name", "")}
+    return TokenInfo(tuple(str(p) for p in data.get("policies") or ()), str(data.get("display_name", "")))

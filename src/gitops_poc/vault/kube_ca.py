@@ -56,7 +56,7 @@ def ca_from_kubeconfig(context: str, environ: Mapping[str, str]) -> tuple[str | 
         if ctx is None:
             tried.append(f"{path} has no context {context!r}")
             continue
-        cluster_name = (ctx.get("context") or {}).get("cluster")
+        cluster_name = str((ctx.get("context") or {}).get("cluster") or "")
         cluster = (_named(config.get("clusters"), cluster_name) or {}).get("cluster") or {}
         if cluster.get("certificate-authority-data"):
             try:

@@ -207,15 +207,17 @@ def build_seeds(
             development = platform.tier(env) is Tier.DEVELOPMENT
             values: dict[str, str] = {}
             sources: dict[str, ValueSource] = {}
-            for key in default_keys(service):
-                if not key.secret:
-                    assert key.value is not None
-                    values[key.name], sources[key.name] = key.value(platform, service, env), ValueSource.DEFAULT
-                elif demo_values and development and key.demo is not None:
-                    values[key.name], sources[key.name] = key.demo, ValueSource.DEMO
+            for default in default_keys(service):
+                if not default.secret:
+                    assert default.value is not None
+                    values[default.name] = default.value(platform, service, env)
+                    sources[default.name] = ValueSource.DEFAULT
+                elif demo_values and development and default.demo is not None:
+                    values[default.name], sources[default.name] = default.demo, ValueSource.DEMO
                 else:
-                    values[key.name], sources[key.name] = generate(), ValueSource.GENERATED
-            explicit, declared = set(), set()
+                    values[default.name], sources[default.name] = generate(), ValueSource.GENERATED
+            explicit: set[str] = set()
+            declared: set[str] = set()
             for key, value in entries.get((service, env), {}).items():
                 if value is None:
                     values[key], sources[key] = generate(), ValueSource.GENERATED
