@@ -2,7 +2,8 @@
 
 Target: under 1 s for the expansion of 1,000 Applications. Also reported: one comparison with another
 revision (1,000 vs 995 Applications) and whole-command wall times (process start included) for
-`plan --output json` and the table (which also reads every service's values for the image column).
+`plan --output json`, `--output yaml` and the table (which also reads every service's values for the image
+column).
 Run: .venv/bin/python bench/bench_plan.py
 """
 
@@ -80,8 +81,14 @@ def main() -> None:
         wall, out = cli(root, "--output", "json")
         assert len(json.loads(out)) == count
         print(f"CLI `gitops-poc plan --output json` ({count} manifests, process start included): {wall:.2f} s")
+        wall, out = cli(root, "--output", "yaml")
+        assert out.count("kind: Application") == count
+        print(f"CLI `gitops-poc plan --output yaml` ({count} manifests): {wall:.2f} s")
         wall, out = cli(root)
         print(f"CLI `gitops-poc plan` table with images from {SERVICES * 6} values files: {wall:.2f} s")
+        start = time.perf_counter()
+        subprocess.run([str(GITOPS_POC), "--help"], check=True, capture_output=True)
+        print(f"(for reference, CLI start-up alone, `gitops-poc --help`: {time.perf_counter() - start:.2f} s)")
 
 
 if __name__ == "__main__":

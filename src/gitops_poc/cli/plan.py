@@ -13,11 +13,11 @@ from rich.console import Console
 from rich.table import Table
 
 from gitops_poc.argocd.applications import Application, ChangedApplication, summary
+from gitops_poc.argocd.goyaml import dump_documents
 from gitops_poc.argocd.plan import ImageReader, PlanResult, check_deletions, default_file, make_plan
 from gitops_poc.cli.common import RootOption
 from gitops_poc.cli.output import err, out
 from gitops_poc.errors import UsageError
-from gitops_poc.yamlio import dump
 
 
 class PlanOutput(str, Enum):
@@ -158,7 +158,7 @@ def _print(result: PlanResult, output: PlanOutput, head_images: ImageReader, bas
             data = [app.manifest for app in result.applications]
         typer.echo(json.dumps(data, indent=2))
     elif output is PlanOutput.yaml:
-        typer.echo("".join("---\n" + dump(app.manifest) for app in result.applications), nl=False)
+        typer.echo(dump_documents([app.manifest for app in result.applications]), nl=False)
     else:
         _show_table(result, head_images)
         if result.comparison is not None:
