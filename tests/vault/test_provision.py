@@ -291,3 +291,22 @@ def test_rights_are_checked_in_batches_for_large_plans(vault: Vault) -> None:
     assert len(missing) == len(plan) - len(allowed)
     assert not allowed & set(missing)
     assert missing_rights(plan, client) == []
+
+
+def test_a_secret_created_between_plan_and_apply_is_kept(vault: Vault, ca_file: Path) -> None:
+    from gitops_poc.vault.apply import apply_vault
+    from gitops_poc.vault.plan import ProvisionOptions, plan_vault
+    from gitops_poc.vault.secrets_file import build_seeds
+    from gitops_poc.vault.state import read_vault_state
+
+    client = vault.client()
+    plan = plan_vault(PLATFORM, read_vault_state(client, PLATFORM), build_seeds(PLATFORM),
+                      ProvisionOptions(kubernetes_ca_cert=ca_file.read_text()))
+    path = PLATFORM.vault_secret_path("web-grpc", "staging")
+    client.secrets.kv.v2.create_or_update_secret(path, {"RACE": "someone else was first"})
+    report = apply_vault(plan, client)
+    assert [(getattr(step, "path", ""), reason) for step, reason in report.kept] == [
+        (path, "created by someone else meanwhile; kept as it is")
+    ]
+    assert report.writes == len(plan) - 1
+    assert secret(vault, "web-grpc", "staging") == {"RACE": "someone else was first"}
