@@ -225,3 +225,22 @@ def test_help_describes_the_command(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert code == 0
     assert "--max-deletions" in out and "--base" in out and "templatePatch" in out
+
+
+def test_default_templating_file_gives_the_same_names_and_namespaces(
+    generated_root: Path, default_platform: Platform, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (generated_root / APPLICATIONSET_FILE).read_text()
+    text = text.replace("goTemplate: true", "goTemplate: false").replace("{{.", "{{")
+    text = text[: text.index("  templatePatch:")]  # its if/else needs Go templates
+    path = generated_root / "fast.yaml"
+    path.write_text(text)
+    code, out, _ = run(capsys, "--file", str(path), "-o", "json")
+    assert code == 0
+    manifests = json.loads(out)
+    assert [m["metadata"]["name"] for m in manifests] == expected_names(default_platform)
+    for manifest, (service, env) in zip(manifests, [(s, e) for s in default_platform.services
+                                                    for e in default_platform.environments]):
+        assert manifest["spec"]["destination"]["namespace"] == default_platform.namespace(env)
+        assert manifest["spec"]["sources"][1]["repoURL"] == default_platform.repo_url(service)
+        assert "automated" not in manifest["spec"]["syncPolicy"]
