@@ -149,11 +149,21 @@ CASES = [
     ("until", "{{ until 3 }} {{ untilStep 0 10 4 }}", "[0 1 2] [0 4 8]"),
     ("set-unset", "{{ $d := dict \"a\" 1 }}{{ $_ := set $d \"b\" 2 }}{{ $d }} {{ unset $d \"a\" }}", "map[a:1 b:2] map[b:2]"),
     ("merge", "{{ merge (dict \"a\" 1) (dict \"a\" 2 \"b\" 3) }} {{ mergeOverwrite (dict \"a\" 1) (dict \"a\" 2) }}", "map[a:1 b:3] map[a:2]"),
+    ("else-trim", "{{ if .e }}1{{- else -}}  2  {{ end }}", "2  "),
+    ("with-var", "{{ with $x := .svc }}{{ $x }}{{ . }}{{ end }}", "apiapi"),
+    ("else-with", "{{ with .e }}a{{ else with .svc }}b{{ . }}{{ end }}", "bapi"),
+    ("var-assign-in-range", "{{ $v := \"\" }}{{ range .l }}{{ $v = printf \"%s%s\" $v . }}{{ end }}{{ $v }}", "abc"),
+    ("pipe-final-arg", "{{ 3 | printf \"%d-%d\" 1 }}", "1-3"),
+    ("printf-width-flags", "{{ printf \"%5.1f|%-6v|%+d|%X|%o|%b|%c|%q\" 3.14159 .svc 5 255 8 5 65 65 }}",
+     "  3.1|api   |+5|FF|10|101|A|'A'"),
+    ("regex-go-group-names", "{{ regexReplaceAll \"a(x*)b\" \"-ab-axxb-\" \"$1W\" }}", "---"),
+    ("unicode-case", "{{ lower \"ÀB\" }}{{ title \"élan vital\" }}", "àbÉlan Vital"),
     ("fromJson", "{{ (fromJson \"{\\\"a\\\": 2}\").a }}", "2"),
 ]
 
-# Go >= 1.22 ranges over integers (ArgoCD 2.11+ is built with it); the oracle wheel's Go is older.
-NEWER_GO_ONLY = {"range-int"}
+# Go >= 1.22 ranges over integers and Go >= 1.23 has `{{else with}}` (recent ArgoCD is built with them);
+# the oracle wheel's Go is older.
+NEWER_GO_ONLY = {"range-int", "else-with"}
 
 
 def render(template: str, data: Any = D, missing_key: str = "error") -> str:
