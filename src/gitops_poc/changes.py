@@ -14,26 +14,33 @@ from pathlib import Path
 class Action(str, Enum):
     CREATE = "create"
     UPDATE = "update"
+    DELETE = "delete"
 
 
 @dataclass(frozen=True)
 class FileChange:
-    """One file the generator wants to differ from what is on disk. `path` is relative to the root."""
+    """One file the generator wants to differ from what is on disk. `path` is relative to the root.
+
+    `content` None means the file is removed (a generated file that is no longer generated).
+    """
 
     path: Path
-    content: str
+    content: str | None
     previous: str | None
     reason: str = ""
 
     @property
     def action(self) -> Action:
+        if self.content is None:
+            return Action.DELETE
         return Action.CREATE if self.previous is None else Action.UPDATE
 
     def diff(self) -> str:
         old = (self.previous or "").splitlines(keepends=True)
-        new = self.content.splitlines(keepends=True)
+        new = (self.content or "").splitlines(keepends=True)
         before = f"a/{self.path}" if self.previous is not None else "/dev/null"
-        return "".join(difflib.unified_diff(old, new, before, f"b/{self.path}"))
+        after = f"b/{self.path}" if self.content is not None else "/dev/null"
+        return "".join(difflib.unified_diff(old, new, before, after))
 
 
 def change_if_different(path: Path, content: str, previous: str | None, reason: str = "") -> FileChange | None:
@@ -63,11 +70,13 @@ def apply_changes(root: Path, changes: Iterable[FileChange]) -> list[FileChange]
     """Write each change under `root`; returns what was written."""
     written = []
     for change in changes:
-        write_atomic(root / change.path, change.content)
+        if change.content is None:
+            (root / change.path).unlink(missing_ok=True)
+        else:
+            write_atomic(root / change.path, change.content)
         written.append(change)
     return written
 
 
 def summarize(changes: Sequence[FileChange]) -> dict[str, int]:
-    created = sum(1 for c in changes if c.action is Action.CREATE)
-    return {"create": created, "update": len(changes) - created}
+    return {action.value: sum(1 for c in changes if c.action is action) for action in Action}

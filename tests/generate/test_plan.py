@@ -178,3 +178,21 @@ def test_values_file_that_is_not_a_mapping_is_rejected(tmp_path: Path, default_p
     (tmp_path / "services/web-grpc/.cicd/default.yaml").write_text("- a\n- b\n")
     with pytest.raises(UsageError, match="expected a mapping"):
         plan_init(default_platform, tmp_path)
+
+
+def test_generated_files_of_a_removed_service_are_deleted(tmp_path: Path) -> None:
+    init(tmp_path, platform('SERVICES="web-http web-grpc"\n'))
+    platform_file = tmp_path / "gitops-config/platform/prod/web-grpc.yaml"
+    assert platform_file.exists()
+    hand_written = tmp_path / "gitops-config/platform/prod/extra-policy.yaml"
+    hand_written.write_text("kind: NetworkPolicy\n")
+
+    smaller = platform('SERVICES="web-http"\n')
+    changes = plan_init(smaller, tmp_path)
+    deleted = {str(c.path) for c in changes if c.action is Action.DELETE}
+    assert deleted == {f"gitops-config/platform/{env}/web-grpc.yaml" for env in ("dev", "staging", "prod")}
+    apply_changes(tmp_path, changes)
+    assert not platform_file.exists()
+    assert hand_written.exists()  # not written by the generator: never deleted
+    assert (tmp_path / "services/web-grpc/.cicd/prod.yaml").exists()  # team-owned: kept
+    assert plan_init(smaller, tmp_path) == []

@@ -46,7 +46,10 @@ def run_plan(
         if not changes:
             err.print(f"Nothing to change: {root} is up to date.")
         else:
-            err.print(f"{what}: {counts['create']} to create, {counts['update']} to update in {root}")
+            err.print(
+                f"{what}: {counts['create']} to create, {counts['update']} to update, "
+                f"{counts['delete']} to delete in {root}"
+            )
             show_changes(changes, diff=diff)
     applied = False
     if changes and not (check or dry_run):

@@ -27,7 +27,7 @@ def print_json(data: Any) -> None:
 
 def show_changes(changes: Sequence[FileChange], *, diff: bool = False) -> None:
     for change in changes:
-        style = "green" if change.action.value == "create" else "yellow"
+        style = {"create": "green", "update": "yellow", "delete": "red"}[change.action.value]
         err.print(f"  [{style}]{change.action.value:6}[/] {change.path}  [dim]({change.reason})[/]")
         if diff:
             text = change.diff()

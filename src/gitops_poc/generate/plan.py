@@ -7,7 +7,7 @@ from pathlib import Path
 from gitops_poc.changes import FileChange, change_if_different
 from gitops_poc.generate.catalog import SERVICE_TEMPLATE, template_files
 from gitops_poc.generate.delivery import render_delivery_files
-from gitops_poc.generate.gitops_config import render_files
+from gitops_poc.generate.gitops_config import GITOPS_CONFIG_DIR, HEADER, render_files
 from gitops_poc.generate.services import Reader, TemplateRenderer, plan_service
 from gitops_poc.platform import Platform
 from gitops_poc.yamlio import read_text
@@ -19,13 +19,29 @@ def disk_reader(root: Path) -> Reader:
     return lambda relative: read_text(root / relative)
 
 
+def _stale_generated_files(root: Path, generated: set[Path], read: Reader) -> list[FileChange]:
+    """Files the generator wrote earlier (they carry its header) that it no longer produces, e.g. the
+    ServiceAccount of a removed service: left in place, ArgoCD would keep syncing them."""
+    stale = []
+    folder = root / GITOPS_CONFIG_DIR
+    for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+        relative = path.relative_to(root)
+        if path.is_file() and relative not in generated:
+            text = read(relative)
+            if text is not None and text.startswith(HEADER):
+                stale.append(FileChange(relative, None, text, "no longer generated"))
+    return stale
+
+
 def plan_init(platform: Platform, root: Path, read: Reader | None = None) -> list[FileChange]:
     """Changes that bring `root` in line with the configuration; empty when it already is."""
     read = read or disk_reader(root)
     changes: list[FileChange] = []
-    for path, content in {**render_files(platform), **render_delivery_files(platform)}.items():
+    generated = {**render_files(platform), **render_delivery_files(platform)}
+    for path, content in generated.items():
         if change := change_if_different(path, content, read(path), "generated"):
             changes.append(change)
+    changes.extend(_stale_generated_files(root, set(generated), read))
 
     # The service template is the team's to adapt: created when missing, never overwritten.
     for relative, source in template_files(SERVICE_TEMPLATE):
