@@ -9,7 +9,7 @@ from typing import Any
 from gitops_poc import gitrepo
 from gitops_poc.errors import UsageError
 from gitops_poc.generate.services import SERVICES_DIR
-from gitops_poc.values import merge_all
+from gitops_poc.values import merge_files
 from gitops_poc.yamlio import load_plain, read_text
 
 VALUES_DIR = ".cicd"
@@ -43,6 +43,6 @@ def read_values_file(path: Path, rev: str | None = None) -> ValuesFile:
 
 
 def read_values(directory: Path, env: str, rev: str | None = None) -> tuple[list[ValuesFile], dict[str, Any]]:
-    """The value files of `env` in a service repository and their Helm merge."""
+    """The value files of `env` in a service repository, merged as `helm -f default -f env` does."""
     files = [read_values_file(directory / name, rev) for name in value_files(env)]
-    return files, merge_all(f.data for f in files)
+    return files, merge_files(f.data for f in files)

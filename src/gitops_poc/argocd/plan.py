@@ -15,7 +15,7 @@ from gitops_poc.argocd.appset import expand_all, load_applicationsets
 from gitops_poc.errors import GitopsError, UsageError
 from gitops_poc.generate.gitops_config import APPLICATIONSET_FILE
 from gitops_poc.servicerepo import read_values_file, service_dir, value_files
-from gitops_poc.values import get_path, merge_all
+from gitops_poc.values import get_path, merge_files
 from gitops_poc.yamlio import load_plain, read_text
 
 NO_IMAGE = "-"
@@ -143,7 +143,7 @@ class ImageReader:
         if app.environment == "-" or (self._blobs is None and not directory.is_dir()):
             return NO_IMAGE
         try:
-            merged = merge_all(self._values(directory / name) for name in value_files(app.environment))
+            merged = merge_files(self._values(directory / name) for name in value_files(app.environment))
         except UsageError:
             return NO_IMAGE
         repository, tag = get_path(merged, "image.repository"), get_path(merged, "image.tag")

@@ -14,7 +14,7 @@ from gitops_poc.lint.documents import KeyPath, YamlDocument, read_document
 from gitops_poc.lint.findings import Finding
 from gitops_poc.platform import Platform
 from gitops_poc.servicerepo import VALUES_DIR
-from gitops_poc.values import merge_all
+from gitops_poc.values import coalesce, merge_files
 from gitops_poc.yamlio import YamlSyntaxError
 
 DEFAULT_FILE = "default.yaml"
@@ -95,10 +95,10 @@ class ServiceFiles:
 
         Computed once per environment; callers must not modify it."""
         if env not in self._merged:
-            layers = [chart.DEFAULTS, self.default_data]
+            layers = [self.default_data]
             if env in self.envs:
                 layers.append(self.envs[env].data)
-            self._merged[env] = merge_all(layers)
+            self._merged[env] = coalesce(chart.DEFAULTS, merge_files(layers))
         return self._merged[env]
 
     def written(self, env: str, key: str) -> Any:
