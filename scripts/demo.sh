@@ -1,23 +1,80 @@
 #!/usr/bin/env bash
-# `make demo`: the platform generated from the built-in defaults, in a scratch folder. No cluster, no GitLab.
+# `make demo`: the whole platform from the built-in defaults, in a scratch folder, with real git, helm and
+# OpenBao. No cluster, no GitLab, no network. Every step is a command a user would type.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+repo=$PWD
 out=${DEMO_DIR:-demo-out}
+chart=$repo/testing/charts/app   # our stand-in for the k8app chart (the real one is pulled from its repo)
 rm -rf "$out"
 mkdir -p "$out"
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+# Commands whose exit 1 means "found differences" are expected to return 1 here.
+expect1() { set +e; "$@"; local rc=$?; set -e; [ "$rc" -eq 1 ] || { echo "expected exit 1, got $rc" >&2; exit 1; }; }
 
-step "gitops-poc init (built-in defaults) into $out/"
-gitops-poc init --root "$out" --yes
+step "1. gitops-poc init: every repository's files from the built-in defaults"
+gitops-poc init --root "$out" --yes 2>&1 | grep -vE '^\s+(create|update) ' || true
+git -C "$out" init -q -b main && git -C "$out" add -A && git -C "$out" -c user.name=demo -c user.email=demo@localhost commit -qm "platform from gitops-poc init"
 
-step "second run changes nothing (init --check)"
+step "2. a second run changes nothing (init --check, as CI would run it)"
 gitops-poc init --root "$out" --check
 
-step "gitops-poc new-service billing"
-gitops-poc new-service billing --root "$out" --yes
+step "3. gitops-poc lint: values files against the chart contract and the platform's principles"
+gitops-poc lint --root "$out"
+
+step "4. gitops-poc plan: the Applications ArgoCD's ApplicationSet controller will create"
+gitops-poc plan --root "$out"
+
+step "5. gitops-poc render api-gateway prod: helm template as ArgoCD runs it, validated offline (summary)"
+gitops-poc render api-gateway prod --root "$out" --chart "$chart" > "$out/api-gateway-prod.yaml"
+grep -E '^kind:' "$out/api-gateway-prod.yaml" | sort | uniq -c
+echo "   (manifests in $out/api-gateway-prod.yaml)"
+
+step "6. gitops-poc diff api-gateway --env dev --against prod: what differs between two environments"
+sed -i 's/tag: "0.1.0"/tag: "3f2a9c1"/' "$out/services/api-gateway/.cicd/dev.yaml"   # as CI writes a build
+expect1 gitops-poc diff api-gateway --root "$out" --env dev --against prod --chart "$chart" > "$out/diff.txt"
+head -32 "$out/diff.txt"
+echo "   ... ($(wc -l < "$out/diff.txt") lines in $out/diff.txt)"
+
+step "7. gitops-poc new-service billing, then plan --base HEAD: three Applications appear"
+gitops-poc new-service billing --root "$out" --yes 2>&1 | tail -1
+gitops-poc plan --root "$out" --base HEAD | tail -8 || true
+git -C "$out" add -A && git -C "$out" -c user.name=demo -c user.email=demo@localhost commit -qm "add billing"
+
+step "8. removing a service is caught by the deletion guard (plan --base HEAD --max-deletions 0)"
+sed -i 's/ billing"/"/' "$out/.env"
+gitops-poc init --root "$out" --yes 2>&1 | tail -1
+expect1 gitops-poc plan --root "$out" --base HEAD --max-deletions 0 -o json >/dev/null
+echo "   guard tripped as intended (exit 1)"
+git -C "$out" checkout -q -- . && git -C "$out" clean -qfd
+
+step "9. Vault: provision through the API against a real OpenBao dev server, then prove least privilege"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# The root token travels only through the environment, never through a command line.
+VAULT_TOKEN=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
+export VAULT_TOKEN VAULT_ADDR="http://127.0.0.1:$port"
+BAO_DEV_ROOT_TOKEN_ID=$VAULT_TOKEN BAO_DEV_LISTEN_ADDRESS=127.0.0.1:$port HOME=$PWD/$out \
+  bao server -dev -dev-no-store-token > "$out/openbao.log" 2>&1 &
+bao_pid=$!
+trap 'kill $bao_pid 2>/dev/null || true' EXIT
+python3 - "$VAULT_ADDR" <<'PY'
+import sys, time, urllib.request
+for _ in range(100):
+    try:
+        urllib.request.urlopen(sys.argv[1] + "/v1/sys/health", timeout=1); break
+    except Exception:
+        time.sleep(0.1)
+else:
+    sys.exit("OpenBao did not start")
+PY
+ca=$repo/tests/vault/data/test-ca.pem   # stand-in cluster CA: no cluster here
+gitops-poc vault provision --root "$out" --kubernetes-ca-file "$ca" 2>&1 | tail -4
+echo "   ... and again (nothing to write):"
+gitops-poc vault provision --root "$out" --kubernetes-ca-file "$ca" 2>&1 | tail -2
+gitops-poc vault check --root "$out"
 
 step "summary"
-printf '  %-28s %s\n' "ApplicationSet" "$out/gitops-config/argocd/applicationset.yaml"
-printf '  %-28s %s\n' "AppProject" "$out/gitops-config/argocd/project.yaml"
-printf '  %-28s %s\n' "service repositories" "$(ls "$out/services" | tr '\n' ' ')"
-printf '  %-28s %s\n' "values files" "$(find "$out/services" -path '*/.cicd/*.yaml' | wc -l)"
+printf '  %-22s %s\n' "platform root" "$out/ (a git repository)"
+printf '  %-22s %s\n' "ArgoCD objects" "$out/gitops-config/argocd/{project,applicationset,platform}.yaml"
+printf '  %-22s %s\n' "service repositories" "$(ls "$out/services" | tr '\n' ' ')"
+printf '  %-22s %s\n' "values files" "$(find "$out/services" -path '*/.cicd/*.yaml' | wc -l)"

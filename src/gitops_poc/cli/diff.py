@@ -75,7 +75,7 @@ def _show_value_change(change: ValueChange) -> None:
     out.out(f"  {mark} {change.dotted}: {text}", highlight=False)
 
 
-def show_report(report: DiffReport, chart: str | None) -> None:
+def show_report(report: DiffReport, chart: str | None, values_only: bool = False) -> None:
     if not report.changed:
         err.print(f"No differences: {report.service} {report.base} -> {report.head}", markup=False)
         return
@@ -84,7 +84,8 @@ def show_report(report: DiffReport, chart: str | None) -> None:
     for change in report.values:
         _show_value_change(change)
     if report.manifests is None:
-        out.out("Manifests: not compared (chart unavailable)", highlight=False)
+        reason = "--values-only" if values_only else "chart unavailable"
+        out.out(f"Manifests: not compared ({reason})", highlight=False)
         return
     out.out(f"Manifests: {len(report.manifests)} object(s) differ ({chart})", highlight=False)
     for manifest in report.manifests:
@@ -149,5 +150,5 @@ def diff(
         print_json({"changed": any(r.changed for r in reports), "reports": [r.as_dict() for r in reports]})
     else:
         for report in reports:
-            show_report(report, getattr(chart_result, "description", None))
+            show_report(report, getattr(chart_result, "description", None), values_only)
     return 1 if any(r.changed for r in reports) else 0
