@@ -33,14 +33,13 @@ def resolve(path: Path, rev: str) -> str:
 
 
 def read_at(path: Path, rev: str) -> str | None:
-    """Text of `path` at `rev` (None when the file does not exist there)."""
-    top = toplevel(path)
-    commit = resolve(path, rev)
-    relative = path.resolve().relative_to(top.resolve()).as_posix()
-    result = _git(top, "show", f"{commit}:{relative}")
-    if result.returncode != 0:
-        return None
-    return result.stdout
+    """Text of `path` at `rev` (None when the file does not exist there). One git process when it exists."""
+    folder = path.parent
+    result = _git(folder, "show", f"{rev}:./{path.name}")
+    if result.returncode == 0:
+        return result.stdout
+    resolve(folder, rev)  # an unknown revision (or no repository) is an error, a missing file is not
+    return None
 
 
 def list_at(folder: Path, rev: str) -> list[str]:
