@@ -13,23 +13,18 @@ import tempfile
 import time
 from pathlib import Path
 
+from _platform import FIVE_ENVIRONMENTS, make_platform, write_platform
+
 from gitops_poc.changes import apply_changes
-from gitops_poc.config import parse_config
 from gitops_poc.generate import plan_init
-from gitops_poc.platform import Platform
 
-ENVIRONMENTS = "dev qa staging preprod prod"
+ENVIRONMENTS = FIVE_ENVIRONMENTS
 GITOPS_POC = Path(sys.executable).with_name("gitops-poc")
-
-
-def env_text(count: int) -> str:
-    services = " ".join(f"svc-{i:03d}" for i in range(count))
-    return f'SERVICES="{services}"\nENVIRONMENTS="{ENVIRONMENTS}"\n'
 
 
 def timed_init(count: int) -> tuple[float, float, int]:
     """(first run, second run) seconds in-process, and the number of files written."""
-    platform = Platform(parse_config(env_text(count), ".env", {}))
+    platform = make_platform(count)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         start = time.perf_counter()
@@ -46,7 +41,7 @@ def timed_init(count: int) -> tuple[float, float, int]:
 def cli_init(count: int) -> tuple[float, float]:
     """Whole-command wall time (process start included): init --yes, then init --check."""
     with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / ".env").write_text(env_text(count))
+        write_platform(Path(tmp), count, generate=False)
         env = {k: v for k, v in os.environ.items() if k not in ("SERVICES", "ENVIRONMENTS")}
         times = []
         for args in (["--yes"], ["--check"]):

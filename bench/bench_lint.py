@@ -16,22 +16,18 @@ import tempfile
 import time
 from pathlib import Path
 
+from _platform import FIVE_ENVIRONMENTS, write_platform
+
 from gitops_poc.changes import apply_changes
-from gitops_poc.config import parse_config
 from gitops_poc.generate import plan_init
 from gitops_poc.lint import lint_platform
 from gitops_poc.platform import Platform
 
 SERVICES = 200
-ENVIRONMENTS = "dev qa staging preprod prod"
+ENVIRONMENTS = FIVE_ENVIRONMENTS
 RUNS = 5
 TARGET_S = 3.0
 GITOPS_POC = Path(sys.executable).with_name("gitops-poc")
-
-
-def env_text() -> str:
-    names = " ".join(f"svc-{i:03d}" for i in range(SERVICES))
-    return f'SERVICES="{names}"\nENVIRONMENTS="{ENVIRONMENTS}"\nPRODUCTION_ENVIRONMENTS=prod\n'
 
 
 def timed_runs(platform: Platform, root: Path) -> tuple[list[float], int]:
@@ -52,8 +48,7 @@ def cli_once(root: Path) -> tuple[float, int]:
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-lint-") as tmp:
         root = Path(tmp)
-        (root / ".env").write_text(env_text())
-        platform = Platform(parse_config(env_text(), ".env", {}))
+        platform = write_platform(root, SERVICES, ENVIRONMENTS, generate=False)
         start = time.perf_counter()
         apply_changes(root, plan_init(platform, root))
         generated = time.perf_counter() - start

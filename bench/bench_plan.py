@@ -17,25 +17,21 @@ import tempfile
 import time
 from pathlib import Path
 
+from _platform import FIVE_ENVIRONMENTS, write_platform
+
 from gitops_poc.argocd.applications import compare
 from gitops_poc.argocd.appset import expand_all, load_applicationsets
-from gitops_poc.changes import apply_changes
-from gitops_poc.config import parse_config
-from gitops_poc.generate import plan_init
 from gitops_poc.generate.gitops_config import APPLICATIONSET_FILE
-from gitops_poc.platform import Platform
 
 SERVICES = 200
-ENVIRONMENTS = "dev qa staging preprod prod"
+ENVIRONMENTS = FIVE_ENVIRONMENTS
 REPETITIONS = 7
 TARGET_S = 1.0
 GITOPS_POC = Path(sys.executable).with_name("gitops-poc")
 
 
 def generate(root: Path, services: int) -> None:
-    names = " ".join(f"svc-{i:03d}" for i in range(services))
-    platform = Platform(parse_config(f'SERVICES="{names}"\nENVIRONMENTS="{ENVIRONMENTS}"\n', ".env", {}))
-    apply_changes(root, plan_init(platform, root))
+    write_platform(root, services, ENVIRONMENTS)
 
 
 def expansion_times(text: str) -> tuple[list[float], int]:

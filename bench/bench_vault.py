@@ -27,9 +27,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
 import hvac
+from _platform import write_platform
 from vault.bao import BaoProcess, bao_binary, free_ports, reset_dev_vault
 
-from gitops_poc.config import parse_config
 from gitops_poc.platform import Platform
 from gitops_poc.vault.plan import policy_hcl
 
@@ -40,10 +40,7 @@ CA = REPO / "tests" / "vault" / "data" / "test-ca.pem"
 
 
 def platform_root(tmp: Path) -> tuple[Path, Platform]:
-    services = " ".join(f"svc-{i:03d}" for i in range(SERVICES))
-    text = f'SERVICES="{services}"\nENVIRONMENTS="{ENVIRONMENTS}"\n'
-    (tmp / ".env").write_text(text)
-    return tmp, Platform(parse_config(text, ".env", {}))
+    return tmp, write_platform(tmp, SERVICES, ENVIRONMENTS, generate=False)
 
 
 def provision(root: Path, env: dict[str, str]) -> tuple[float, dict]:

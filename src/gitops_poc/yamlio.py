@@ -77,6 +77,20 @@ def dump(data: Any, yaml: YAML | None = None) -> str:
     return stream.getvalue()
 
 
+def dump_plain(data: Any) -> str:
+    """Plain dicts and lists as block YAML through the C emitter: ~3x faster than `dump`, for generated
+    files written by the thousand. Key order is kept; sequences are not indented (kubectl's style)."""
+    yaml: YAML | None = getattr(_local, "plain_dumper", None)
+    if yaml is None:
+        yaml = _local.plain_dumper = YAML(typ="safe", pure=False)
+        yaml.default_flow_style = False
+        yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
+        yaml.width = 4096
+    stream = io.StringIO()
+    yaml.dump(data, stream)
+    return stream.getvalue()
+
+
 def read_text(path: Path) -> str | None:
     try:
         return path.read_text(encoding="utf-8")

@@ -25,13 +25,19 @@ def print_json(data: Any) -> None:
     out.print_json(json.dumps(data), indent=2)
 
 
+SHOWN_CHANGES = 40
+
+
 def show_changes(changes: Sequence[FileChange], *, diff: bool = False) -> None:
-    for change in changes:
+    """One line per change (the first SHOWN_CHANGES of a large plan), then the diffs when asked."""
+    for change in changes[:SHOWN_CHANGES]:
         style = {"create": "green", "update": "yellow", "delete": "red"}[change.action.value]
         err.print(f"  [{style}]{change.action.value:6}[/] {change.path}  [dim]({change.reason})[/]")
-        if diff:
-            text = change.diff()
-            if text:
+    if len(changes) > SHOWN_CHANGES:
+        err.print(f"  ... and {len(changes) - SHOWN_CHANGES} more (--output json lists them all, --diff shows them)")
+    if diff:
+        for change in changes:
+            if text := change.diff():
                 out.print(Syntax(text, "diff", theme="ansi_dark", background_color="default"))
 
 

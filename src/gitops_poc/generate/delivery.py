@@ -23,7 +23,7 @@ from typing import Any
 from gitops_poc.errors import UsageError
 from gitops_poc.generate.gitops_config import GITOPS_CONFIG_DIR, HEADER
 from gitops_poc.platform import IN_CLUSTER_SERVER, VAULT_AUDIENCE, VAULT_KUBERNETES_AUTH_MOUNT, Platform
-from gitops_poc.yamlio import dump
+from gitops_poc.yamlio import dump_plain
 
 PLATFORM_DIR = Path("platform")  # inside the gitops-config repository
 PLATFORM_APPS_FILE = GITOPS_CONFIG_DIR / "argocd" / "platform.yaml"
@@ -109,7 +109,7 @@ def platform_application(platform: Platform, env: str) -> dict[str, Any]:
 
 
 def _documents(docs: list[dict[str, Any]]) -> str:
-    return HEADER + "---\n".join(dump(doc) for doc in docs)
+    return HEADER + "---\n".join(dump_plain(doc) for doc in docs)
 
 
 def render_delivery_files(platform: Platform) -> dict[Path, str]:
