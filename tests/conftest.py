@@ -18,6 +18,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 TOOLS_BIN = REPO_ROOT / ".tools" / "bin"
 TEST_CHART = REPO_ROOT / "testing" / "charts" / "app"
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# Captured before the autouse fixture clears them: end-to-end tests use the real systems they point at.
+REAL_SYSTEMS = {k: os.environ[k] for k in ("KUBECONFIG", "VAULT_ADDR", "VAULT_TOKEN", "GITLAB_URL", "GITLAB_TOKEN")
+                if k in os.environ}
 
 
 def require_binary(name: str) -> str:
