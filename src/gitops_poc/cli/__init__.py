@@ -54,26 +54,44 @@ def _root(
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
 
+SECRET_VARIABLES = ("VAULT_TOKEN", "GITLAB_TOKEN", "GITLAB_DEPLOY_TOKEN", "GITLAB_AGENT_TOKEN", "CI_PUSH_TOKEN")
+
+
+def _redact(text: str) -> str:
+    """Remove the values of known secret variables, in case an exception message carried one."""
+    for name in SECRET_VARIABLES:
+        value = os.environ.get(name, "")
+        if len(value) >= 4:
+            text = text.replace(value, "***")
+    return text
+
+
+def _crash_log(exc: BaseException) -> str:
+    """Write the traceback to a new private file (0600, unique name) and return its path."""
+    fd, path = tempfile.mkstemp(prefix="gitops-poc-crash-", suffix=".log")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(f"gitops-poc {__version__}, Python {sys.version}\n")
+        handle.write(_redact("".join(traceback.format_exception(exc))))
+    return path
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 ok, 1 failure/changes, 2 bad input, 3 internal error, 130 Ctrl-C)."""
     try:
         result = app(args=list(argv) if argv is not None else None, prog_name="gitops-poc", standalone_mode=False)
     except GitopsError as exc:
-        err.print("[red]error:[/]", escape(str(exc)))
+        err.print("[red]error:[/]", escape(_redact(str(exc))))
         return exc.exit_code
     except (typer.Abort, KeyboardInterrupt):  # click turns Ctrl-C into Abort
         err.print("Interrupted.")
         return 130
-    except Exception as exc:  # click usage errors come as ClickException
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            return exc.exit_code
-        log = os.path.join(tempfile.gettempdir(), "gitops-poc-crash.log")
-        with open(log, "w", encoding="utf-8") as handle:
-            handle.write(f"gitops-poc {__version__}, Python {sys.version}\n")
-            traceback.print_exc(file=handle)
-        err.print(f"[red]internal error:[/] {type(exc).__name__}: {exc} (traceback in {log})")
+    except Exception as exc:
+        # Usage errors (typer's click, vendored or not): they know how to show themselves and their code.
+        show, code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(code, int):
+            show()
+            return code
+        log = _crash_log(exc)
+        err.print(f"[red]internal error:[/] {type(exc).__name__} (a bug; the traceback is in {log})")
         return 3
     return result if isinstance(result, int) else 0
