@@ -6,6 +6,7 @@ The service team owns `.cicd/*.yaml`; the generator edits the few keys derived f
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -13,7 +14,6 @@ from typing import Any
 
 import jinja2
 from ruamel.yaml.comments import CommentedMap
-from ruamel.yaml.util import load_yaml_guess_indent
 
 from gitops_poc.changes import FileChange, change_if_different
 from gitops_poc.errors import UsageError
@@ -141,6 +141,45 @@ def _get(data: Any, path: tuple[str, ...]) -> Any:
     return data
 
 
+_KEY_LINE = re.compile(r"^( *)[^\s#-][^:]*:(\s*(#.*)?)$")  # `key:` opening a nested block
+_BLOCK_SCALAR = re.compile(r":\s*[|>][-+0-9]*\s*(#.*)?$")
+
+
+def indentation(text: str) -> tuple[int, int, int]:
+    """(mapping, sequence, offset) indents of a file, so a rewrite keeps its style; house style by default.
+
+    Read from the first nested mapping and the first block sequence under a key; block scalar contents
+    (config files inside values) are skipped.
+    """
+    mapping: int | None = None
+    sequence: tuple[int, int] | None = None
+    parent: int | None = None  # indent of the previous line when it opened a block with `key:`
+    scalar_indent: int | None = None
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        indent = len(line) - len(line.lstrip(" "))
+        if scalar_indent is not None:
+            if indent > scalar_indent:
+                continue
+            scalar_indent = None
+        if parent is not None and indent >= parent:
+            if stripped.startswith("- ") and sequence is None:  # a block sequence, maybe at the key's column
+                after_dash = len(stripped[1:]) - len(stripped[1:].lstrip(" "))
+                sequence = (indent - parent + 1 + after_dash, indent - parent)
+            elif indent > parent and not stripped.startswith("-") and mapping is None:
+                mapping = indent - parent
+        if mapping is not None and sequence is not None:
+            break
+        parent = indent if _KEY_LINE.match(line) else None
+        if _BLOCK_SCALAR.search(line):
+            scalar_indent = indent
+    mapping = mapping or 2
+    seq, offset = sequence or (mapping + 2, mapping)
+    return mapping, seq, offset
+
+
 def keep_managed(text: str, keys: list[ManagedKey], where: str) -> str:
     """Return `text` with the managed keys set; unchanged text when they already hold their values."""
     data = load_plain(text, where)
@@ -152,9 +191,8 @@ def keep_managed(text: str, keys: list[ManagedKey], where: str) -> str:
         return text
     yaml = round_trip()
     if text.strip():
-        _, indent, block_seq_indent = load_yaml_guess_indent(text)
-        if indent and block_seq_indent is not None:
-            yaml.indent(mapping=indent, sequence=indent + block_seq_indent, offset=block_seq_indent)
+        mapping, sequence, offset = indentation(text)
+        yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
         doc = load_round_trip(text, where, yaml)
     else:
         doc = CommentedMap()
