@@ -196,3 +196,22 @@ def test_generated_files_of_a_removed_service_are_deleted(tmp_path: Path) -> Non
     assert hand_written.exists()  # not written by the generator: never deleted
     assert (tmp_path / "services/web-grpc/.cicd/prod.yaml").exists()  # team-owned: kept
     assert plan_init(smaller, tmp_path) == []
+
+
+def test_a_new_vault_prefix_moves_every_secret_path(tmp_path: Path, default_platform: Platform) -> None:
+    init(tmp_path, default_platform)
+    default = tmp_path / "services/auth-adapter/.cicd/default.yaml"
+    default.write_text(default.read_text() + "# extra path added by the team:\n")
+    values = load_plain(default.read_text())
+    values_env = tmp_path / "services/auth-adapter/.cicd/prod.yaml"
+    values_env.write_text(values_env.read_text() + "secrets:\n  PROD_ONLY: /gitops-poc/auth-adapter/prod/extra\n")
+    assert values["secrets"] and all(p.startswith("gitops-poc/auth-adapter/{env}/") for p in values["secrets"].values())
+
+    moved = platform("VAULT_PATH_PREFIX=acme-secrets\n")
+    init(tmp_path, moved)
+    assert plan_init(moved, tmp_path) == []
+    for service in moved.services:
+        secrets = load_plain((tmp_path / f"services/{service}/.cicd/default.yaml").read_text())["secrets"]
+        assert all(p.startswith(f"acme-secrets/{service}/{{env}}/") for p in secrets.values()), secrets
+    assert "PROD_ONLY: /acme-secrets/auth-adapter/prod/extra" in values_env.read_text()
+    assert default.read_text().endswith("# extra path added by the team:\n")

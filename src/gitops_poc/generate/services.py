@@ -32,20 +32,35 @@ class ManagedKey:
     value: str
 
 
-def managed_keys(platform: Platform, service: str, env: str | None) -> list[ManagedKey]:
-    """The keys of `.cicd/default.yaml` (env None) or `.cicd/<env>.yaml` that follow `.env`."""
+def managed_keys(platform: Platform, service: str, env: str | None, data: Mapping[str, Any] | None = None) -> list[ManagedKey]:
+    """The keys of `.cicd/default.yaml` (env None) or `.cicd/<env>.yaml` that follow `.env`.
+
+    `data` (the file's current values) adds the Vault paths under `secrets`: their prefix follows
+    VAULT_PATH_PREFIX, because the service's Vault policy only grants its own folder under that prefix.
+    """
     if env is None:
         # The Deployment runs as the service's own ServiceAccount, whose VaultAuth the chart's
         # VaultStaticSecrets name: both are created by gitops-config/platform/<env>.
-        return [
+        keys = [
             ManagedKey(("appName",), platform.app_name(service)),
             ManagedKey(("serviceAccountName",), platform.service_account(service)),
             ManagedKey(("secretsProvider", "vault", "authRef"), platform.vault_auth_name(service)),
         ]
-    return [
-        ManagedKey(("environment",), env),
-        ManagedKey(("image", "repository"), platform.image_repository(service)),
-    ]
+    else:
+        keys = [
+            ManagedKey(("environment",), env),
+            ManagedKey(("image", "repository"), platform.image_repository(service)),
+        ]
+    secrets = (data or {}).get("secrets")
+    if isinstance(secrets, Mapping):
+        envs = "|".join(re.escape(e) for e in ("{env}", *platform.environments))
+        pattern = re.compile(rf"^(/?)(.+?)/{re.escape(service)}/({envs})/(.+)$")
+        for name, path in secrets.items():
+            if isinstance(name, str) and isinstance(path, str) and (m := pattern.match(path)):
+                lead, _, path_env, rest = m.groups()
+                wanted = f"{lead}{platform.vault_secret_folder(service, path_env)}/{rest}"
+                keys.append(ManagedKey(("secrets", name), wanted))
+    return keys
 
 
 class TemplateRenderer:
@@ -180,13 +195,19 @@ def indentation(text: str) -> tuple[int, int, int]:
     return mapping, seq, offset
 
 
-def keep_managed(text: str, keys: list[ManagedKey], where: str) -> str:
-    """Return `text` with the managed keys set; unchanged text when they already hold their values."""
+def keep_managed(
+    text: str, keys: list[ManagedKey] | Callable[[dict[str, Any]], list[ManagedKey]], where: str
+) -> str:
+    """Return `text` with the managed keys set; unchanged text when they already hold their values.
+
+    `keys` may be a function of the file's current values."""
     data = load_plain(text, where)
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise UsageError(f"{where}: expected a mapping of Helm values at the top level, found {type(data).__name__}")
+    if callable(keys):
+        keys = keys(data)
     if all(_get(data, key.path) == key.value for key in keys):
         return text
     yaml = round_trip()
@@ -223,7 +244,9 @@ def plan_service(
             content = renderer.render_file(template, context) if previous is None else previous
             is_values, values_env = _values_env(relative, platform)
             if is_values and (env is None or values_env == env):
-                content = keep_managed(content, managed_keys(platform, service, values_env), str(target))
+                content = keep_managed(
+                    content, lambda data: managed_keys(platform, service, values_env, data), str(target)
+                )
             reason = "new file" if previous is None else "keys that follow .env"
             if change := change_if_different(target, content, previous, reason):
                 changes.append(change)
