@@ -108,6 +108,10 @@ CASES = [
     Case("configmap-nested", {DEFAULT: BASE_DEFAULT + "configmap:\n  LIMITS:\n    cpu: 1\n"}, DEFAULT, "LIMITS:", "map"),
     Case("configmap-yaml11-bool", {DEFAULT: BASE_DEFAULT + "configmap:\n  A: 'on'\n  FEATURE_X: on\n"}, DEFAULT,
          "FEATURE_X", '"true"', 'FEATURE_X: "on"'),
+    Case("secret-path-outside-policy",
+         {DEFAULT: BASE_DEFAULT + "secretsProvider:\n  provider: vault\nsecrets:\n  OK: gitops-poc/web-http/{env}/config\n"
+          "  STOLEN: gitops-poc/auth-adapter/{env}/config\n"},
+         DEFAULT, "STOLEN:", "gitops-poc/auth-adapter/dev/config", "gitops-poc/web-http/{env}/config"),
     Case("configfiles-template",
          {DEFAULT: BASE_DEFAULT + "configfiles:\n  mountPath: /etc/app\n  data:\n    app.conf: |\n      a: 1\n      b: {{ .Values.x }}\n"},
          DEFAULT, "b: {{", "tpl"),

@@ -60,6 +60,8 @@ _RULES = [
          "flatten it, or move structured data to configfiles"),
     Rule("configmap-yaml11-bool", W, "an unquoted y/n/yes/no/on/off is a boolean for Helm and renders as \"true\"/\"false\"",
          "quote the value"),
+    Rule("secret-path-outside-policy", E, "a secrets path lies outside the service's own Vault folder, which is all its policy may read (VSO gets 403)",
+         "use <VAULT_PATH_PREFIX>/<service>/{env}/<name> (gitops-poc init keeps the prefix in line)"),
     Rule("configfiles-template", W, "configfiles contents go through Helm's tpl, so {{ ... }} is evaluated",
          "escape it as {{ \"{{\" }} or avoid {{ in config files"),
     Rule("image-tag-latest", W, "image tag `latest` (or none) deploys whatever was pushed last and is not rolled by a change",

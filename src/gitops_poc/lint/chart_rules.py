@@ -212,6 +212,23 @@ def _app_name_findings(files: ServiceFiles, env: str, platform: Platform) -> Ite
         )
 
 
+def _secret_findings(files: ServiceFiles, env: str, values: dict[str, Any], platform: Platform) -> Iterator[Finding]:
+    secrets = values.get("secrets")
+    provider = values.get("secretsProvider")
+    if not isinstance(secrets, dict) or not isinstance(provider, dict) or provider.get("provider") != "vault":
+        return
+    folder = platform.vault_secret_folder(files.name, env)
+    for name, path in secrets.items():
+        # The chart fills in {env} from `environment`; a leading / is kept as written and means the same path.
+        resolved = str(path).replace("{env}", env).lstrip("/")
+        if not resolved.startswith(folder + "/"):
+            file, line = files.locate(env, ("secrets", str(name)))
+            yield rule("secret-path-outside-policy").at(
+                file, line, f"secrets.{name} reads {resolved!r} in {env}, but the service's Vault policy only "
+                f"grants {folder}/*", f"use {platform.vault_secret_path_template(files.name)}",
+            )
+
+
 def check_environment(files: ServiceFiles, env: str, platform: Platform) -> list[Finding]:
     """Rules on the merged values of one environment, located in the file that sets the value."""
     values = files.merged(env)
@@ -220,4 +237,5 @@ def check_environment(files: ServiceFiles, env: str, platform: Platform) -> list
         *_probe_findings(files, env, values),
         *_scaling_findings(files, env, values, platform),
         *_service_findings(files, env, values),
+        *_secret_findings(files, env, values, platform),
     ]
