@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -215,3 +216,16 @@ def test_a_new_vault_prefix_moves_every_secret_path(tmp_path: Path, default_plat
         assert all(p.startswith(f"acme-secrets/{service}/{{env}}/") for p in secrets.values()), secrets
     assert "PROD_ONLY: /acme-secrets/auth-adapter/prod/extra" in values_env.read_text()
     assert default.read_text().endswith("# extra path added by the team:\n")
+
+
+def test_gitops_config_as_its_own_git_repository(tmp_path: Path, default_platform: Platform) -> None:
+    """It is pushed as a repository of its own: .git and other files inside it are not the generator's."""
+    init(tmp_path, default_platform)
+    repo = tmp_path / "gitops-config"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run(["git", "-C", str(repo), "add", "-A"], check=True)
+    subprocess.run(["git", "-C", str(repo), "commit", "-qm", "generated"], check=True)
+    backup = repo / "argocd" / "project.yaml.bak"
+    backup.write_text((repo / "argocd" / "project.yaml").read_text())
+    assert plan_init(default_platform, tmp_path) == []
+    assert backup.exists()

@@ -19,17 +19,20 @@ def disk_reader(root: Path) -> Reader:
     return lambda relative: read_text(root / relative)
 
 
+GENERATED_FOLDERS = (GITOPS_CONFIG_DIR / "argocd", GITOPS_CONFIG_DIR / "platform", GITOPS_CONFIG_DIR / ".gitlab" / "agents")
+
+
 def _stale_generated_files(root: Path, generated: set[Path], read: Reader) -> list[FileChange]:
-    """Files the generator wrote earlier (they carry its header) that it no longer produces, e.g. the
-    ServiceAccount of a removed service: left in place, ArgoCD would keep syncing them."""
+    """YAML files the generator wrote earlier (they carry its header) in the folders it owns but no longer
+    produces, e.g. the ServiceAccount of a removed service: left in place, ArgoCD would keep syncing them."""
     stale = []
-    folder = root / GITOPS_CONFIG_DIR
-    for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
-        relative = path.relative_to(root)
-        if path.is_file() and relative not in generated:
-            text = read(relative)
-            if text is not None and text.startswith(HEADER):
-                stale.append(FileChange(relative, None, text, "no longer generated"))
+    for folder in GENERATED_FOLDERS:
+        for path in sorted((root / folder).rglob("*.yaml")):
+            relative = path.relative_to(root)
+            if path.is_file() and relative not in generated and ".git" not in relative.parts:
+                text = read(relative)
+                if text is not None and text.startswith(HEADER):
+                    stale.append(FileChange(relative, None, text, "no longer generated"))
     return stale
 
 
