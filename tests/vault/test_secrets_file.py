@@ -49,6 +49,18 @@ def test_valid_file() -> None:
     assert parse_secrets_file("", FILE, PLATFORM).entries == {}
 
 
+AS_WRITTEN = ["0123", "007", "1.50", "0x1F", "0o17", "1_000", "1e3", "-.5", "+12", ".inf", "2024-01-01", "8080"]
+
+
+def test_numbers_and_dates_keep_the_text_as_written() -> None:
+    """YAML would read `PIN: 0123` as 123 and `1.50` as 1.5: a secret value is the text the user wrote."""
+    lines = "".join(f"    K{i}: {text}\n" for i, text in enumerate(AS_WRITTEN))
+    parsed = parse_secrets_file(f"web-http:\n  dev:\n{lines}", FILE, PLATFORM)
+    assert parsed.entries[("web-http", "dev")] == {f"K{i}": text for i, text in enumerate(AS_WRITTEN)}
+    seed = build_seeds(PLATFORM, parsed)[("web-http", "dev")]
+    assert seed.values["K0"] == "0123" and seed.values["K2"] == "1.50" and seed.values["K3"] == "0x1F"
+
+
 def test_missing_file_and_permissions(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="the secrets file does not exist"):
         load_secrets_file(tmp_path / "nope.yaml", PLATFORM)

@@ -23,10 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ruamel.yaml import YAML
+from ruamel.yaml.constructor import RoundTripConstructor
+from ruamel.yaml.nodes import ScalarNode
+
 from gitops_poc.errors import UsageError
 from gitops_poc.platform import Platform, Tier
 from gitops_poc.vault.model import ValueSource
-from gitops_poc.yamlio import load_round_trip
+from gitops_poc.yamlio import load_round_trip, round_trip
 
 ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # One segment of a Vault path as this tool writes it; '/', '*', '+', '#', '?', '%' and spaces would change
@@ -99,6 +103,25 @@ class SecretsFile:
         return f"SecretsFile({self.path}, {len(self.entries)} secret(s))"
 
 
+class _ScalarsAsWritten(RoundTripConstructor):  # type: ignore[misc]
+    """Numbers and dates stay the text as written: `PIN: 0123` is "0123" (not 123), `1.50` stays "1.50",
+    `0x1F` stays "0x1F". A secret value is text for the container, so YAML's reading of it must not apply."""
+
+    def as_written(self, node: ScalarNode) -> str:
+        return str(node.value)
+
+
+for _tag in ("int", "float", "timestamp"):
+    # add_constructor copies the table into this subclass: ruamel's own RoundTripConstructor is untouched.
+    _ScalarsAsWritten.add_constructor(f"tag:yaml.org,2002:{_tag}", _ScalarsAsWritten.as_written)
+
+
+def _secrets_yaml() -> YAML:
+    yaml = round_trip()
+    yaml.Constructor = _ScalarsAsWritten
+    return yaml
+
+
 def check_path_segment(value: str, what: str, where: str) -> None:
     if not PATH_SEGMENT.match(value):
         raise UsageError(
@@ -147,14 +170,14 @@ def _scalar(value: Any, key: str, where: str) -> str | None:
         return None
     if isinstance(value, bool):
         raise UsageError(f"{where}: {key} is a YAML boolean; quote it (\"true\") if you mean the text")
-    if isinstance(value, (str, int, float)):
+    if isinstance(value, str):  # numbers and dates arrive as the text written (see _ScalarsAsWritten)
         return str(value)
     raise UsageError(f"{where}: {key} must be a single value (text or number), found {_kind(value)}")
 
 
 def parse_secrets_file(text: str, path: Path, platform: Platform) -> SecretsFile:
     """Validate the file against the platform; the first problem raises UsageError naming file and line."""
-    top = _mapping(load_round_trip(text, str(path)), "the top level", str(path))
+    top = _mapping(load_round_trip(text, str(path), _secrets_yaml()), "the top level", str(path))
     entries: dict[tuple[str, str], dict[str, str | None]] = {}
     for service, envs in top.items():
         where = _where(path, _line(top, service))
