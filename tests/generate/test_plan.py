@@ -144,7 +144,8 @@ def test_applicationset_pins_chart_and_never_auto_syncs_production(tmp_path: Pat
     assert chart_source["helm"]["releaseName"] == "{{.service}}"
     assert "automated" not in spec["template"]["spec"]["syncPolicy"]
     assert 'if eq .autoSync "true"' in spec["templatePatch"]
-    assert "RespectIgnoreDifferences=true" in spec["template"]["spec"]["syncPolicy"]["syncOptions"]
+    # Replicas follow git: the chart drops them itself where the HPA owns them.
+    assert "ignoreDifferences" not in spec["template"]["spec"]
 
 
 def test_unknown_service_is_scaffolded_from_the_template(tmp_path: Path) -> None:

@@ -79,7 +79,9 @@ CASES = [
     Case("argocd-auto-sync-mismatch", APPSET, replace("namespace: poc-staging\n                  autoSync: 'true'",
                                                       "namespace: poc-staging\n                  autoSync: 'false'"),
          "templatePatch:", "staging does not sync"),
-    Case("argocd-ignore-differences", APPSET, drop_lines("RespectIgnoreDifferences=true"), "ignoreDifferences:"),
+    Case("argocd-ignore-differences", APPSET,
+         replace("      destination:\n", "      ignoreDifferences:\n        - group: apps\n          kind: Deployment\n"
+                 "          jsonPointers:\n            - /spec/replicas\n      destination:\n"), "ignoreDifferences:"),
     Case("argocd-values-ref", APPSET, drop_lines("ref: values"), "valueFiles:", "ref: values"),
 ]
 # Project-side cases edit project.yaml, but the finding points at the ApplicationSet element that needs it.

@@ -108,13 +108,10 @@ def applicationset(platform: Platform) -> dict[str, Any]:
                             "CreateNamespace=true",
                             "PruneLast=true",
                             "ApplyOutOfSyncOnly=true",
-                            "RespectIgnoreDifferences=true",
                         ]
                     },
-                    # The HPA owns replicas where it is enabled.
-                    "ignoreDifferences": [
-                        {"group": "apps", "kind": "Deployment", "jsonPointers": ["/spec/replicas"]}
-                    ],
+                    # No ignoreDifferences on /spec/replicas: with the HPA on, the chart leaves replicas out of the
+                    # Deployment, and ignoring it always would keep a changed replica count from ever syncing.
                 },
             },
             "templatePatch": LiteralScalarString(AUTO_SYNC_PATCH),
