@@ -48,7 +48,10 @@ def test_without_a_terminal_init_asks_for_yes(tmp_path: Path, capsys: pytest.Cap
 
 
 def test_json_output_lists_the_changes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["init", "-C", str(tmp_path), "--output", "json"]) == 0
+    assert main(["init", "-C", str(tmp_path), "--output", "json"]) == 2  # JSON is no consent to write
+    assert list(tmp_path.iterdir()) == []
+    capsys.readouterr()
+    assert main(["init", "-C", str(tmp_path), "--output", "json", "--yes"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["applied"] is True
     assert report["summary"] == {"create": len(snapshot(tmp_path)), "update": 0, "delete": 0}

@@ -53,7 +53,7 @@ def run_plan(
             show_changes(changes, diff=diff)
     applied = False
     if changes and not (check or dry_run):
-        if output is OutputFormat.json or confirm("Write these files?", yes):
+        if confirm("Write these files?", yes):
             apply_changes(root, changes)
             applied = True
             if output is OutputFormat.text:
@@ -87,5 +87,4 @@ def init(
     if output is OutputFormat.text:
         err.print(describe(platform))
     changes = plan_init(platform, root)
-    yes = yes or output is OutputFormat.json
     return run_plan(changes, root, yes=yes, check=check, diff=diff, dry_run=dry_run, output=output, what="Plan")

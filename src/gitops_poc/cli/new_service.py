@@ -54,5 +54,4 @@ def new_service(
     _, changes = plan_new_service(root, path, name)
     if output is OutputFormat.text and not changes:
         err.print(f"Service {name} already exists and is up to date.")
-    yes = yes or output is OutputFormat.json
     return run_plan(changes, root, yes=yes, check=False, diff=diff, dry_run=dry_run, output=output, what=f"New service {name}")
