@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import hvac
@@ -12,12 +14,15 @@ from gitops_poc.cli import main
 from gitops_poc.vault.client import (
     VaultLoginMissing,
     VaultPermissionDenied,
+    VaultRequestFailed,
     VaultSealed,
     VaultUnreachable,
     client_from_env,
+    make_client,
     preflight,
     read_token,
     target_from_env,
+    vault_errors,
 )
 
 from .bao import BaoProcess, PersistentBao, Vault, free_ports
@@ -46,6 +51,88 @@ def test_token_sources(tmp_path: Path) -> None:
         read_token({}, Path("-"), io.StringIO("\n"))
     with pytest.raises(VaultLoginMissing, match="cannot read the token file"):
         read_token({}, tmp_path / "missing")
+    token_file.write_text("first-line\r\nsecond-line\n")
+    assert read_token({}, token_file) == "first-line"  # only the first line; CRLF endings are fine
+    assert read_token({"VAULT_TOKEN": " from-env \n"}, None) == "from-env"
+    with pytest.raises(VaultLoginMissing, match="VAULT_TOKEN contains spaces, control"):
+        read_token({"VAULT_TOKEN": "from\renv"}, None)
+
+
+BAD_TOKENS = {"control character": "s.abc\x1bdef", "space inside": "s.abc def", "tab inside": "s.abc\tdef",
+              "non-ASCII": "s.abcdéf"}
+
+
+@pytest.mark.parametrize("token", BAD_TOKENS.values(), ids=BAD_TOKENS.keys())
+def test_a_token_that_cannot_be_a_header_is_refused_without_showing_it(tmp_path: Path, token: str) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text(token + "\n")
+    for environ, path in (({}, token_file), ({"VAULT_TOKEN": token}, None), ({"HOME": str(tmp_path)}, None)):
+        if path is None and "HOME" in environ:
+            (tmp_path / ".vault-token").write_text(token)
+        with pytest.raises(VaultLoginMissing, match="contains spaces, control or non-ASCII characters") as caught:
+            read_token(environ, path)
+        assert "abc" not in str(caught.value)
+
+
+TWO_LINES_SECRET = "s.two-line-token-0123"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (f"{TWO_LINES_SECRET}\nsecond-line-9876\n", "does not accept the token"),  # first line used, refused by Vault
+        (f"s.two\x07{TWO_LINES_SECRET}\nsecond-line-9876\n", "contains spaces, control or non-ASCII characters"),
+    ],
+    ids=["two lines", "control character"],
+)
+def test_cli_with_a_bad_token_file_never_prints_the_token(
+    vault: Vault, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    content: str, message: str,
+) -> None:
+    monkeypatch.setenv("VAULT_ADDR", vault.addr)
+    token_file = tmp_path / "token"
+    token_file.write_text(content)
+    code = main(["vault", "check", "-C", str(tmp_path), "--token-file", str(token_file)])
+    captured = capsys.readouterr()
+    assert code in (1, 2) and message in captured.err, captured.err
+    for part in (TWO_LINES_SECRET, "second-line-9876", "two-line-token"):
+        assert part not in captured.out + captured.err
+
+
+def test_any_request_failure_is_a_clean_error_without_the_token() -> None:
+    """requests' InvalidHeader quotes the header value: the token. (read_token refuses such tokens first.)"""
+    client = make_client(target_from_env({"VAULT_ADDR": f"http://127.0.0.1:{free_ports(1)}"}), "s.secret-part\nX")
+    with pytest.raises(VaultRequestFailed, match="failed while checking the token .InvalidHeader.") as caught:
+        with vault_errors(client, "checking the token"):
+            client.auth.token.lookup_self()
+    assert "secret-part" not in str(caught.value)
+
+
+class _RedirectLoop(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(302)
+        self.send_header("Location", self.path + "x")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_a_misbehaving_server_is_a_clean_error(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                                               tmp_path: Path) -> None:
+    server = HTTPServer(("127.0.0.1", 0), _RedirectLoop)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("VAULT_ADDR", f"http://127.0.0.1:{server.server_port}")
+        monkeypatch.setenv("VAULT_TOKEN", "s.redirected-token")
+        assert main(["vault", "check", "-C", str(tmp_path)]) == 1  # not 3: an expected failure
+    finally:
+        server.shutdown()
+        server.server_close()
+    err = capsys.readouterr().err
+    assert "failed while checking its health (TooManyRedirects)" in err
+    assert "redirected-token" not in err
 
 
 def test_cli_without_address_or_token_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

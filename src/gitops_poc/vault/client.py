@@ -7,6 +7,7 @@ command-line option, so it never shows up in `ps` or shell history. Only this mo
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -76,28 +77,43 @@ def target_from_env(environ: Mapping[str, str]) -> VaultTarget:
     return VaultTarget(addr.rstrip("/"), verify)
 
 
+# A token goes into an HTTP header: printable ASCII without spaces. Anything else is refused before any
+# request, because requests' own error for a bad header value quotes the value, i.e. the token.
+TOKEN_TEXT = re.compile(r"^[\x21-\x7e]+$")
+
+
+def _checked(text: str, source: str) -> str:
+    """The first line of `text` without surrounding whitespace; the message never shows the value."""
+    token = text.split("\n", 1)[0].strip()
+    if not token:
+        raise VaultLoginMissing(f"the token from {source} is empty (the token is the first line)")
+    if not TOKEN_TEXT.match(token):
+        raise VaultLoginMissing(
+            f"the token from {source} contains spaces, control or non-ASCII characters (not shown); "
+            "a Vault token is one line of printable ASCII characters"
+        )
+    return token
+
+
 def read_token(environ: Mapping[str, str], token_file: Path | None, stdin: IO[str] | None = None) -> str:
-    """VAULT_TOKEN, else the token file (`-` reads stdin), else ~/.vault-token."""
+    """VAULT_TOKEN, else the token file (`-` reads stdin), else ~/.vault-token. Only the first line counts."""
     if token_file is not None:
         if str(token_file) == "-":
-            token = (stdin or sys.stdin).readline().strip()
-            source = "standard input"
-        else:
-            try:
-                token = token_file.read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                raise VaultLoginMissing(f"{token_file}: cannot read the token file: {exc.strerror}") from None
-            source = str(token_file)
-        if not token:
-            raise VaultLoginMissing(f"the token from {source} is empty")
-        return token
+            return _checked((stdin or sys.stdin).readline(), "standard input")
+        try:
+            text = token_file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise VaultLoginMissing(f"{token_file}: cannot read the token file: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise VaultLoginMissing(f"{token_file}: the token file is not UTF-8 text") from None
+        return _checked(text, str(token_file))
     if environ.get("VAULT_TOKEN", "").strip():
-        return environ["VAULT_TOKEN"].strip()
+        return _checked(environ["VAULT_TOKEN"], "VAULT_TOKEN")
     helper = Path(environ.get("HOME", str(Path.home()))) / ".vault-token"
     if helper.is_file():
-        token = helper.read_text(encoding="utf-8").strip()
-        if token:
-            return token
+        text = helper.read_text(encoding="utf-8", errors="replace")
+        if text.strip():
+            return _checked(text, str(helper))
     raise VaultLoginMissing(
         "no Vault token: set VAULT_TOKEN, pass --token-file FILE (or - for stdin), or log in with `bao login`"
     )
@@ -128,9 +144,19 @@ def vault_errors(client: hvac.Client, doing: str) -> Iterator[None]:
     try:
         yield
     except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-        reason = "timed out" if isinstance(exc, requests.exceptions.Timeout) else "connection refused or lost"
+        reason = (
+            "timed out" if isinstance(exc, requests.exceptions.Timeout)
+            else "TLS failed: is VAULT_CACERT the CA of its certificate?" if isinstance(exc, requests.exceptions.SSLError)
+            else "connection refused or lost"
+        )
         raise VaultUnreachable(
             f"cannot reach Vault at {addr} while {doing} ({reason}): is it running, and is VAULT_ADDR right?"
+        ) from None
+    except requests.RequestException as exc:
+        # Fixed text: the messages of some of these (InvalidHeader) quote header values, i.e. the token.
+        raise VaultRequestFailed(
+            f"the request to Vault at {addr} failed while {doing} ({type(exc).__name__}); "
+            "check VAULT_ADDR, VAULT_CACERT and the token"
         ) from None
     except hvac.exceptions.VaultDown:
         raise VaultSealed(f"Vault at {addr} is sealed (while {doing}): unseal it, then re-run") from None
