@@ -87,6 +87,7 @@ def test_committed_platform_matches_the_example_configuration(tmp_path: Path) ->
     root.mkdir()
     for name in ("gitops-config", "services", "templates"):
         shutil.copytree(REPO_ROOT / name, root / name)
+    shutil.copy(REPO_ROOT / ".gitignore", root / ".gitignore")
     assert main(["init", "-C", str(root), "--env-file", str(REPO_ROOT / ".env.example"), "--check"]) == 0
 
 

@@ -230,3 +230,18 @@ def test_gitops_config_as_its_own_git_repository(tmp_path: Path, default_platfor
     backup.write_text((repo / "argocd" / "project.yaml").read_text())
     assert plan_init(default_platform, tmp_path) == []
     assert backup.exists()
+
+
+def test_credential_files_are_git_ignored(tmp_path: Path, default_platform: Platform) -> None:
+    (tmp_path / ".gitignore").write_text("node_modules/\n/.env")
+    init(tmp_path, default_platform)
+    assert (tmp_path / ".gitignore").read_text() == (
+        "node_modules/\n/.env\n# Credentials and secret values: never commit them (added by gitops-poc init)\n.secrets.yaml\n"
+    )
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / ".env").write_text("GITLAB_AGENT_TOKEN=x\n")
+    (tmp_path / ".secrets.yaml").write_text("web-http: {}\n")
+    status = subprocess.run(["git", "-C", str(tmp_path), "status", "--porcelain", "--untracked-files=all"],
+                            capture_output=True, text=True, check=True).stdout
+    assert ".env" not in status and ".secrets.yaml" not in status
+    assert "services/" in status

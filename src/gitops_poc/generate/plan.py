@@ -13,6 +13,21 @@ from gitops_poc.platform import Platform
 from gitops_poc.yamlio import read_text
 
 TEMPLATE_DIR = Path("templates") / "service-repo"
+GITIGNORE = Path(".gitignore")
+# Files at the platform root that hold credentials or secret values; git must never pick them up.
+NEVER_COMMITTED = (".env", ".secrets.yaml")
+
+
+def _gitignore(previous: str | None) -> str:
+    """The root .gitignore with the credential files listed; the team's other lines are kept."""
+    present = {line.strip().lstrip("/") for line in (previous or "").splitlines()}
+    missing = [name for name in NEVER_COMMITTED if name not in present]
+    if not missing:
+        return previous or ""
+    text = previous or ""
+    if text and not text.endswith("\n"):
+        text += "\n"
+    return text + "# Credentials and secret values: never commit them (added by gitops-poc init)\n" + "".join(f"{m}\n" for m in missing)
 
 
 def disk_reader(root: Path) -> Reader:
@@ -45,6 +60,9 @@ def plan_init(platform: Platform, root: Path, read: Reader | None = None) -> lis
         if change := change_if_different(path, content, read(path), "generated"):
             changes.append(change)
     changes.extend(_stale_generated_files(root, set(generated), read))
+    previous = read(GITIGNORE)
+    if change := change_if_different(GITIGNORE, _gitignore(previous), previous, "credential files ignored"):
+        changes.append(change)
 
     # The service template is the team's to adapt: created when missing, never overwritten.
     for relative, source in template_files(SERVICE_TEMPLATE):
