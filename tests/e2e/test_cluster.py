@@ -1,5 +1,5 @@
 """End-to-end against a real cluster and the Vault in it (a user's minikube). Skipped here with a reason:
-no Kubernetes can run on these machines. To run: KUBECONFIG pointing at the cluster, VAULT_ADDR/VAULT_TOKEN
+no Kubernetes can run on these machines. It writes to that Vault, so it is opt-in: GITOPS_POC_E2E=1, KUBECONFIG pointing at the cluster, VAULT_ADDR/VAULT_TOKEN
 for its Vault (e.g. through `kubectl port-forward svc/vault -n vault 8200`), the platform synced by ArgoCD
 (`gitops-config/platform/<env>` applied, so the ServiceAccounts exist), and KUBE_CONTEXT if not `minikube`.
 """
@@ -22,6 +22,9 @@ pytestmark = pytest.mark.cluster
 @pytest.fixture
 def cluster(monkeypatch: pytest.MonkeyPatch) -> str:
     """The kube context of a reachable cluster with Vault; skips with the reason otherwise."""
+    if os.environ.get("GITOPS_POC_E2E") != "1":
+        pytest.skip("cluster end-to-end is opt-in: set GITOPS_POC_E2E=1 with KUBECONFIG, VAULT_ADDR and VAULT_TOKEN "
+                    "pointing at a disposable minikube (no Kubernetes runs on this machine)")
     missing = [k for k in ("KUBECONFIG", "VAULT_ADDR", "VAULT_TOKEN") if k not in REAL_SYSTEMS]
     if missing:
         pytest.skip(f"no cluster end-to-end: {', '.join(missing)} not set (no Kubernetes runs on this machine)")
