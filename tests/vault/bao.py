@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import json
 import os
+import random
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -35,26 +37,45 @@ def bao_binary() -> str:
     return found
 
 
-def free_ports(count: int) -> int:
-    """A port P such that P..P+count-1 are free now (dev mode also listens on P+1 for its cluster)."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = probe.getsockname()[1]
-        if base + count > 65535:
-            continue
-        sockets = []
+START_ATTEMPTS = 5
+START_SECONDS = 30  # generous: under `pytest -n auto` on a loaded machine a start can take seconds
+STARTED = b"==> OpenBao server started!"  # printed once its listeners are bound
+
+
+class BaoExited(RuntimeError):
+    """The server ended before serving, e.g. because its port was taken between the probe and its bind."""
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def _bindable(port: int) -> int:
+    """The port (the kernel's pick for 0) if 127.0.0.1:port can be bound now, else 0."""
+    with socket.socket() as probe:
         try:
-            for port in range(base, base + count):
-                s = socket.socket()
-                s.bind(("127.0.0.1", port))
-                sockets.append(s)
-            return base
+            probe.bind(("127.0.0.1", port))
         except OSError:
-            continue
-        finally:
-            for s in sockets:
-                s.close()
+            return 0
+        return int(probe.getsockname()[1])
+
+
+def free_ports(count: int) -> int:
+    """A port P such that P..P+count-1 are free now (dev mode also listens on P+1 for its cluster).
+
+    Chosen at random below the kernel's ephemeral range, so that neither another probe (port 0) nor the
+    local port of an outgoing connection takes it in the moment before the server binds it. Still only
+    free *now*: start servers with `start_on_free_ports`, which tries again on fresh ports.
+    """
+    low = _ephemeral_range()[0]
+    for _ in range(100):
+        base = random.randrange(10000, low - count) if low - count > 10000 else _bindable(0)
+        if 0 < base <= 65536 - count and all(_bindable(port) for port in range(base, base + count)):
+            return base
     raise RuntimeError("no free ports")
 
 
@@ -66,19 +87,33 @@ class BaoProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> BaoProcess:
+        """Start and wait until it serves; BaoExited when it ended first (e.g. its port was taken)."""
         env = {**os.environ, **self.env}
+        offset = self.log.stat().st_size if self.log.exists() else 0  # the log is appended to on restarts
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen([bao_binary(), *self.args], stdout=log, stderr=subprocess.STDOUT, env=env)
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + START_SECONDS
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"bao exited with {self.process.returncode}: {self.log.read_text()[-2000:]}")
-            try:
-                requests.get(f"{self.addr}/v1/sys/health", timeout=1)
+                raise BaoExited(f"bao exited with {self.process.returncode}: {self._log_since(offset)[-2000:]}")
+            # Its own "started" line first: an answer alone may come from another server holding the port.
+            if STARTED in self._log_since(offset).encode() and self._answers():
                 return self
-            except requests.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError(f"bao did not answer in 15 s: {self.log.read_text()[-2000:]}")
+            time.sleep(0.05)
+        self.stop(signal.SIGKILL)
+        raise RuntimeError(f"bao did not start in {START_SECONDS} s: {self._log_since(offset)[-2000:]}")
+
+    def _log_since(self, offset: int) -> str:
+        with open(self.log, "rb") as log:
+            log.seek(offset)
+            return log.read().decode(errors="replace")
+
+    def _answers(self) -> bool:
+        try:
+            requests.get(f"{self.addr}/v1/sys/health", timeout=1)
+            return True
+        except requests.ConnectionError:
+            return False
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -89,6 +124,36 @@ class BaoProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=10)
+
+
+def start_on_free_ports(
+    make: Callable[[int], BaoProcess], count: int = 2, attempts: int = START_ATTEMPTS
+) -> tuple[int, BaoProcess]:
+    """(port, started server) for `make(port)` on `count` ports probed free. Probing and binding are two
+    moments, so under `pytest -n auto` another test's server can take the port in between: the server then
+    exits (address in use) and is started again on fresh ports, at most `attempts` times."""
+    failures: list[str] = []
+    for _ in range(attempts):
+        port = free_ports(count)
+        try:
+            return port, make(port).start()
+        except BaoExited as exc:
+            failures.append(str(exc))
+    raise RuntimeError(f"bao did not start in {attempts} attempts on fresh ports; last: {failures[-1]}")
+
+
+def start_dev_server(home: Path, token: str) -> BaoProcess:
+    """`bao server -dev` with the given root token (through its environment, never argv), on free ports."""
+
+    def make(port: int) -> BaoProcess:
+        return BaoProcess(
+            ["server", "-dev", "-dev-no-store-token"],
+            f"http://127.0.0.1:{port}",
+            home / "bao.log",
+            env={"BAO_DEV_ROOT_TOKEN_ID": token, "BAO_DEV_LISTEN_ADDRESS": f"127.0.0.1:{port}", "HOME": str(home)},
+        )
+
+    return start_on_free_ports(make)[1]
 
 
 @dataclass
@@ -163,6 +228,18 @@ class PersistentBao:
                 return
             time.sleep(0.1)
         raise RuntimeError("OpenBao did not become active")
+
+
+def start_persistent(folder: Path) -> tuple[PersistentBao, BaoProcess]:
+    """A raft-backed OpenBao in `folder`, started (not initialised) on free ports."""
+    folder.mkdir(exist_ok=True)
+
+    def make(port: int) -> BaoProcess:
+        shutil.rmtree(folder / "data", ignore_errors=True)  # a failed attempt may have left raft files behind
+        return PersistentBao(folder, port).process()
+
+    port, server = start_on_free_ports(make)
+    return PersistentBao(folder, port), server
 
 
 def init_and_unseal(bao: PersistentBao) -> tuple[str, str]:

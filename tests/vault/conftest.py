@@ -17,22 +17,15 @@ from pathlib import Path
 
 import pytest
 
-from .bao import BaoProcess, PersistentBao, TokenReview, Vault, free_ports, reset_dev_vault
+from .bao import BaoProcess, PersistentBao, TokenReview, Vault, reset_dev_vault, start_dev_server, start_persistent
 
 DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(scope="session")
 def vault_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Vault]:
-    port = free_ports(2)
     token = "test-" + secrets.token_hex(12)
-    home = tmp_path_factory.mktemp("bao-home")
-    server = BaoProcess(
-        ["server", "-dev", "-dev-no-store-token"],
-        f"http://127.0.0.1:{port}",
-        home / "bao.log",
-        env={"BAO_DEV_ROOT_TOKEN_ID": token, "BAO_DEV_LISTEN_ADDRESS": f"127.0.0.1:{port}", "HOME": str(home)},
-    ).start()
+    server = start_dev_server(tmp_path_factory.mktemp("bao-home"), token)
     try:
         yield Vault(server.addr, token)
     finally:
@@ -62,9 +55,7 @@ def ca_file() -> Path:
 @pytest.fixture
 def persistent_bao(tmp_path: Path) -> Iterator[tuple[PersistentBao, BaoProcess]]:
     """A raft-backed OpenBao, started but not initialised. (OpenBao 2.x has no `file` storage.)"""
-    bao = PersistentBao(tmp_path / "bao", free_ports(2))
-    bao.folder.mkdir()
-    server = bao.process().start()
+    bao, server = start_persistent(tmp_path / "bao")
     try:
         yield bao, server
     finally:
