@@ -134,7 +134,8 @@ class Platform:
         return f"{self.config.vault_path_prefix.replace('/', '-')}-{service}-{env}"
 
     def vault_role(self, service: str, env: str) -> str:
-        return f"{service}-{env}"
+        """Carries VAULT_PATH_PREFIX like the policy (same name), so platforms sharing one Vault keep apart."""
+        return self.vault_policy(service, env)
 
     def vault_secret_folder(self, service: str, env: str) -> str:
         """Everything under this KV v2 folder belongs to one service in one environment (its policy's scope)."""

@@ -49,10 +49,10 @@ def test_real_logins_prove_each_identity(vault_env: Vault, kube_api: str, ca_fil
         assert [t for t, o in result.reads.items() if o is Outcome.READ] == [(result.service, result.env)]
 
     # The original's binding: `default` accepted too. Vault now lets `default` in, and the check says so.
-    client.write_data("auth/kubernetes/role/web-http-prod", data={"bound_service_account_names": ["web-http", "default"]})
+    client.write_data("auth/kubernetes/role/gitops-poc-web-http-prod", data={"bound_service_account_names": ["web-http", "default"]})
     report = check_vault(PLATFORM, client, identity=Identity.KUBERNETES, jwt_source=fake_service_account_jwt)
-    assert "the `default` ServiceAccount can log in with web-http-prod" in report.leaks
-    assert "web-http-prod accepts ServiceAccount 'default'" in report.leaks
+    assert "the `default` ServiceAccount can log in with gitops-poc-web-http-prod" in report.leaks
+    assert "gitops-poc-web-http-prod accepts ServiceAccount 'default'" in report.leaks
 
 
 def test_cli_kubernetes_identity_uses_kubectl_tokens(
@@ -77,13 +77,13 @@ def test_cli_kubernetes_identity_uses_kubectl_tokens(
 def test_a_role_without_audience_is_a_leak(vault_env: Vault, kube_api: str, ca_file: Path, tmp_path: Path) -> None:
     provision(tmp_path, ca_file, kube_api)
     client = vault_env.client()
-    client.write_data("auth/kubernetes/role/health-demo-dev", data={"audience": ""})
+    client.write_data("auth/kubernetes/role/gitops-poc-health-demo-dev", data={"audience": ""})
     # Vault now accepts the service's token whatever it was minted for...
     other_audience = lambda ns, sa, aud: fake_service_account_jwt(ns, sa, "some-other-api")
     report = check_vault(PLATFORM, client, identity=Identity.KUBERNETES, jwt_source=other_audience)
-    assert [r.role for r in report.results if not r.failures] == ["health-demo-dev"]  # every other role refuses it
+    assert [r.role for r in report.results if not r.failures] == ["gitops-poc-health-demo-dev"]  # every other role refuses it
     # ...and the check flags the binding.
-    assert "health-demo-dev binds no audience: a token of that ServiceAccount meant for anything is accepted" in report.leaks
+    assert "gitops-poc-health-demo-dev binds no audience: a token of that ServiceAccount meant for anything is accepted" in report.leaks
 
 
 def test_kubectl_missing_is_a_usage_error(vault_env: Vault, tmp_path: Path, capsys: pytest.CaptureFixture[str],

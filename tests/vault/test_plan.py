@@ -66,8 +66,8 @@ def test_empty_vault_plans_everything_in_order() -> None:
     assert plan.steps[:3] == (EnableKv("secret"), EnableKubernetesAuth("kubernetes"),
                               ConfigureKubernetesAuth("kubernetes", "https://kubernetes.default.svc", CA))
     assert plan.count() == {"secrets-engine": 1, "auth-method": 1, "auth-config": 1, "policy": 15, "role": 15, "secret": 15}
-    role = next(s for s in plan if isinstance(s, Role) and s.name == "auth-adapter-staging")
-    assert role == Role("auth-adapter-staging", "auth-adapter", "poc-staging", ("gitops-poc-auth-adapter-staging",),
+    role = next(s for s in plan if isinstance(s, Role) and s.name == "gitops-poc-auth-adapter-staging")
+    assert role == Role("gitops-poc-auth-adapter-staging", "auth-adapter", "poc-staging", ("gitops-poc-auth-adapter-staging",),
                         "vault", "1h", "kubernetes")
     seed = next(s for s in plan if isinstance(s, SecretSeed) and s.path == "gitops-poc/api-gateway/dev/config")
     assert seed.keys == ("API_KEY", "AUTH_ADAPTER_HOST", "LOG_LEVEL") and seed.change is Change.CREATE
@@ -94,14 +94,14 @@ def _drop(field: str, key: str) -> Callable[[VaultState], VaultState]:
 
 
 DRIFT = [
-    ("role also binds default", _role("web-http-prod", service_accounts=("web-http", "default")), ["Role:update"]),
-    ("role in another namespace", _role("web-http-prod", namespaces=("poc-dev",)), ["Role:update"]),
-    ("role with a namespace selector", _role("web-http-prod", namespace_selector="{}"), ["Role:update"]),
-    ("role without audience", _role("web-grpc-dev", audience=""), ["Role:update"]),
-    ("role with another ttl", _role("web-grpc-dev", ttl=60), ["Role:update"]),
-    ("role without default policy", _role("web-grpc-dev", no_default_policy=True), ["Role:update"]),
-    ("role grants more policies", _role("web-grpc-dev", policies=("gitops-poc-web-grpc-dev", "admin")), ["Role:update"]),
-    ("role missing", _drop("roles", "health-demo-prod"), ["Role:create"]),
+    ("role also binds default", _role("gitops-poc-web-http-prod", service_accounts=("web-http", "default")), ["Role:update"]),
+    ("role in another namespace", _role("gitops-poc-web-http-prod", namespaces=("poc-dev",)), ["Role:update"]),
+    ("role with a namespace selector", _role("gitops-poc-web-http-prod", namespace_selector="{}"), ["Role:update"]),
+    ("role without audience", _role("gitops-poc-web-grpc-dev", audience=""), ["Role:update"]),
+    ("role with another ttl", _role("gitops-poc-web-grpc-dev", ttl=60), ["Role:update"]),
+    ("role without default policy", _role("gitops-poc-web-grpc-dev", no_default_policy=True), ["Role:update"]),
+    ("role grants more policies", _role("gitops-poc-web-grpc-dev", policies=("gitops-poc-web-grpc-dev", "admin")), ["Role:update"]),
+    ("role missing", _drop("roles", "gitops-poc-health-demo-prod"), ["Role:create"]),
     ("policy missing", _drop("policies", "gitops-poc-health-demo-prod"), ["Policy:create"]),
     ("policy edited", lambda s: replace(s, policies={**s.policies, "gitops-poc-web-http-dev": 'path "*" {}'}), ["Policy:update"]),
     ("secret missing", _drop("secrets", "gitops-poc/web-http/dev/config"), ["SecretSeed:create"]),

@@ -51,7 +51,7 @@ def test_provision_then_reprovision_writes_nothing(
     assert len(second["plan"]["kept_secrets"]) == 15
 
     client = vault_env.client()
-    role = client.read("auth/kubernetes/role/api-gateway-prod")["data"]
+    role = client.read("auth/kubernetes/role/gitops-poc-api-gateway-prod")["data"]
     assert role["bound_service_account_names"] == ["api-gateway"]
     assert role["bound_service_account_namespaces"] == ["poc-prod"]
     assert role["audience"] == "vault"
@@ -81,7 +81,7 @@ def test_full_least_privilege_matrix(
 
     code, out, _ = run(capsys, "vault", "check", "-C", str(tmp_path))
     assert code == 0
-    assert "api-gateway-dev" in out and "health-demo-prod" in out
+    assert "gitops-poc-api-gateway-dev" in out and "gitops-poc-health-demo-prod" in out
     assert "X" not in out.split("secrets:")[0]  # no leak mark anywhere in the matrix
 
 
@@ -91,16 +91,16 @@ def test_check_finds_leaks_and_provision_repairs_them(
     provision_json(capsys, tmp_path, ca_file)
     client = vault_env.client()
     # The original's mistakes: `default` bound to a role, and a policy that reads every service.
-    client.write_data("auth/kubernetes/role/web-http-prod", data={"bound_service_account_names": ["web-http", "default"]})
+    client.write_data("auth/kubernetes/role/gitops-poc-web-http-prod", data={"bound_service_account_names": ["web-http", "default"]})
     client.sys.create_or_update_acl_policy(
         "gitops-poc-web-grpc-dev", 'path "secret/data/gitops-poc/*" { capabilities = ["read", "update", "create"] }'
     )
     code, out, err = run(capsys, "vault", "check", "-C", str(tmp_path), "-o", "json")
     assert code == 1
     report = json.loads(out)
-    assert "web-http-prod accepts ServiceAccount 'default'" in report["leaks"]
-    assert "web-grpc-dev can read api-gateway/prod" in report["leaks"]
-    assert "web-grpc-dev can write its own secret" in report["leaks"]
+    assert "gitops-poc-web-http-prod accepts ServiceAccount 'default'" in report["leaks"]
+    assert "gitops-poc-web-grpc-dev can read api-gateway/prod" in report["leaks"]
+    assert "gitops-poc-web-grpc-dev can write its own secret" in report["leaks"]
     assert "leak(s)" in err
 
     repaired = provision_json(capsys, tmp_path, ca_file)
@@ -113,13 +113,13 @@ def test_check_reports_a_missing_role_and_secret(
 ) -> None:
     provision_json(capsys, tmp_path, ca_file)
     client = vault_env.client()
-    client.delete("auth/kubernetes/role/auth-adapter-staging")
+    client.delete("auth/kubernetes/role/gitops-poc-auth-adapter-staging")
     client.secrets.kv.v2.delete_metadata_and_all_versions(PLATFORM.vault_secret_path("web-grpc", "prod"))
     code, out, _ = run(capsys, "vault", "check", "-C", str(tmp_path), "-o", "json")
     assert code == 1
     failures = json.loads(out)["failures"]
-    assert "role auth-adapter-staging does not exist" in failures
-    assert "web-grpc-prod cannot read its own secret (missing)" in failures
+    assert "role gitops-poc-auth-adapter-staging does not exist" in failures
+    assert "gitops-poc-web-grpc-prod cannot read its own secret (missing)" in failures
 
 
 def test_hand_edited_secret_survives_reprovision(
@@ -185,7 +185,7 @@ def test_dry_run_writes_nothing(vault_env: Vault, tmp_path: Path, ca_file: Path,
     code, _, err = run(capsys, "vault", "provision", "-C", str(tmp_path), "--kubernetes-ca-file", str(ca_file), "--dry-run")
     assert code == 0
     assert "47 write(s) planned" in err
-    assert "+ role api-gateway-dev: ServiceAccount api-gateway in poc-dev, audience vault" in err
+    assert "+ role gitops-poc-api-gateway-dev: ServiceAccount api-gateway in poc-dev, audience vault" in err
     client = vault_env.client()
     assert "kubernetes/" not in client.sys.list_auth_methods()["data"]
     assert client.list("secret/metadata/gitops-poc") is None
@@ -310,3 +310,21 @@ def test_a_secret_created_between_plan_and_apply_is_kept(vault: Vault, ca_file: 
     ]
     assert report.writes == len(plan) - 1
     assert secret(vault, "web-grpc", "staging") == {"RACE": "someone else was first"}
+
+
+def test_two_platforms_share_one_vault_without_touching_each_other(
+    vault_env: Vault, tmp_path: Path, ca_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Same services, another VAULT_PATH_PREFIX: own policies, own roles, own secrets; neither rewrites the other."""
+    roots = {"team-a": tmp_path / "a", "team-b": tmp_path / "b"}
+    for prefix, root in roots.items():
+        root.mkdir()
+        (root / ".env").write_text(f"VAULT_PATH_PREFIX={prefix}\nNAMESPACE_PREFIX={prefix}\n")
+        assert provision_json(capsys, root, ca_file)["plan"]["counts"]["role"] == 15
+    for root in roots.values():
+        assert provision_json(capsys, root, ca_file)["writes"] == 0  # the other platform changed none of its names
+        code, out, err = run(capsys, "vault", "check", "-C", str(root), "-o", "json")
+        assert code == 0, err
+    role = vault_env.client().read("auth/kubernetes/role/team-b-web-http-prod")["data"]
+    assert role["token_policies"] == ["team-b-web-http-prod"] and role["bound_service_account_namespaces"] == ["team-b-prod"]
+    assert len(vault_env.client().list("auth/kubernetes/role")["data"]["keys"]) == 30
