@@ -54,7 +54,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 VAULT_TOKEN=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
 export VAULT_TOKEN VAULT_ADDR="http://127.0.0.1:$port"
 BAO_DEV_ROOT_TOKEN_ID=$VAULT_TOKEN BAO_DEV_LISTEN_ADDRESS=127.0.0.1:$port HOME=$PWD/$out \
-  bao server -dev -dev-no-store-token > "$out/openbao.log" 2>&1 &
+  bao server -dev -dev-no-store-token > /dev/null 2>&1 &   # dev mode prints its root token: not kept
 bao_pid=$!
 trap 'kill $bao_pid 2>/dev/null || true' EXIT
 python3 - "$VAULT_ADDR" <<'PY'

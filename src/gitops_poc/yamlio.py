@@ -1,14 +1,24 @@
-"""YAML reading and writing: round-trip (comments and order kept) for files people own, plain for the rest."""
+"""YAML reading and writing: round-trip (comments and order kept) for files people own, plain for the rest,
+and the YAML that Helm, kubectl and ArgoCD read (`load_k8s`) for values files and Kubernetes objects."""
 
 from __future__ import annotations
 
+import functools
 import io
+import math
+import re
+import struct
 import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.constructor import ConstructorError, SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.resolver import BaseResolver
 
 from gitops_poc.errors import UsageError
 
@@ -27,6 +37,10 @@ def round_trip() -> YAML:
     yaml.preserve_quotes = True
     yaml.width = 4096
     yaml.indent(mapping=2, sequence=4, offset=2)
+    # Write null as `null`: ruamel's default (nothing) turns `maxUnavailable: null` into `maxUnavailable:`.
+    yaml.representer.add_representer(
+        type(None), lambda representer, _: representer.represent_scalar("tag:yaml.org,2002:null", "null")
+    )
     return yaml
 
 

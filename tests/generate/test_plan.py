@@ -245,3 +245,23 @@ def test_credential_files_are_git_ignored(tmp_path: Path, default_platform: Plat
                             capture_output=True, text=True, check=True).stdout
     assert ".env" not in status and ".secrets.yaml" not in status
     assert "services/" in status
+
+
+def test_executable_template_files_stay_executable(tmp_path: Path) -> None:
+    init(tmp_path, platform())
+    script = tmp_path / "templates/service-repo/entrypoint.sh"
+    script.write_text("#!/bin/sh\nexec /app/{{ service }}\n")
+    script.chmod(0o755)
+    init(tmp_path, platform('SERVICES="api-gateway ledger"\n'))
+    created = tmp_path / "services/ledger/entrypoint.sh"
+    assert created.read_text() == "#!/bin/sh\nexec /app/ledger\n"
+    assert created.stat().st_mode & 0o777 == 0o755
+    assert (tmp_path / "services/ledger/.cicd/dev.yaml").stat().st_mode & 0o777 == 0o644
+
+
+def test_a_values_file_that_is_not_utf8_is_named(tmp_path: Path, default_platform: Platform) -> None:
+    init(tmp_path, default_platform)
+    (tmp_path / "services/web-http/.cicd/qa.yaml").write_bytes(b"x")  # unrelated file: not read
+    (tmp_path / "services/web-http/.cicd/dev.yaml").write_bytes(b"environment: d\xe9v\n")
+    with pytest.raises(UsageError, match=r"services/web-http/.cicd/dev.yaml: not UTF-8 text"):
+        plan_init(default_platform, tmp_path)

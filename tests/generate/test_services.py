@@ -69,3 +69,20 @@ def test_values_already_in_line_return_the_text_untouched() -> None:
 )
 def test_indentation_is_read_from_the_file(text: str, expected: tuple[int, int, int]) -> None:
     assert indentation(text) == expected
+
+
+def test_nulls_stay_null() -> None:
+    text = "appName: old\npdb:\n  maxUnavailable: null  # the chart default must go\n"
+    result = keep_managed(text, [ManagedKey(("appName",), "new")], "f")
+    assert result == "appName: new\npdb:\n  maxUnavailable: null  # the chart default must go\n"
+
+
+def test_a_value_of_another_shape_is_not_replaced() -> None:
+    text = "environment: dev\nimage: registry.example.com/team/app:1.0\n"
+    keys = [ManagedKey(("environment",), "dev"), ManagedKey(("image", "repository"), "registry/acme/app")]
+    assert keep_managed(text, keys, "f") is text
+
+
+def test_a_file_of_comments_gets_the_keys_below_them() -> None:
+    result = keep_managed("# only a comment\n", [ManagedKey(("environment",), "qa")], "f")
+    assert result == "# only a comment\nenvironment: qa\n"

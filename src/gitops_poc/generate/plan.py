@@ -8,7 +8,8 @@ from gitops_poc.changes import FileChange, change_if_different
 from gitops_poc.generate.catalog import SERVICE_TEMPLATE, template_files
 from gitops_poc.generate.delivery import render_delivery_files
 from gitops_poc.generate.gitops_config import GITOPS_CONFIG_DIR, HEADER, render_files
-from gitops_poc.generate.services import Reader, TemplateRenderer, plan_service
+from gitops_poc.generate.services import Reader, TemplateRenderer, file_mode, plan_service
+from gitops_poc.errors import UsageError
 from gitops_poc.platform import Platform
 from gitops_poc.yamlio import read_text
 
@@ -31,7 +32,13 @@ def _gitignore(previous: str | None) -> str:
 
 
 def disk_reader(root: Path) -> Reader:
-    return lambda relative: read_text(root / relative)
+    def read(relative: Path) -> str | None:
+        try:
+            return read_text(root / relative)
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"{root / relative}: not UTF-8 text (byte {exc.start}); fix or remove the file") from None
+
+    return read
 
 
 GENERATED_FOLDERS = (GITOPS_CONFIG_DIR / "argocd", GITOPS_CONFIG_DIR / "platform", GITOPS_CONFIG_DIR / ".gitlab" / "agents")
@@ -68,7 +75,7 @@ def plan_init(platform: Platform, root: Path, read: Reader | None = None) -> lis
     for relative, source in template_files(SERVICE_TEMPLATE):
         target = TEMPLATE_DIR / relative
         if read(target) is None:
-            changes.append(FileChange(target, source.read_text(encoding="utf-8"), None, "new file"))
+            changes.append(FileChange(target, source.read_text(encoding="utf-8"), None, "new file", file_mode(source)))
 
     user_template = root / TEMPLATE_DIR
     template_dir = user_template if user_template.is_dir() else SERVICE_TEMPLATE

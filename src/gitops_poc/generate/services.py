@@ -208,23 +208,47 @@ def keep_managed(
         raise UsageError(f"{where}: expected a mapping of Helm values at the top level, found {type(data).__name__}")
     if callable(keys):
         keys = keys(data)
+    # A key under something that is not a map (e.g. `image: repo:tag`) is left alone: replacing the
+    # team's value would lose it; lint reports the shape instead.
+    keys = [key for key in keys if _settable(data, key.path)]
     if all(_get(data, key.path) == key.value for key in keys):
         return text
     yaml = round_trip()
-    if text.strip():
-        mapping, sequence, offset = indentation(text)
-        yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
-        doc = load_round_trip(text, where, yaml)
-    else:
+    mapping, sequence, offset = indentation(text)
+    yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
+    doc = load_round_trip(text, where, yaml) if text.strip() else None
+    head = ""
+    if doc is None:  # empty, or nothing but comments: keep them above the keys
+        head = text.rstrip("\n") + "\n" if text.strip() else ""
         doc = CommentedMap()
     for key in keys:
-        node = doc
-        for part in key.path[:-1]:
-            if not isinstance(node.get(part), dict):
-                node[part] = CommentedMap()
-            node = node[part]
-        node[key.path[-1]] = key.value
-    return dump(doc, yaml)
+        _set(doc, key)
+    return head + dump(doc, yaml)
+
+
+def _settable(data: Any, path: tuple[str, ...]) -> bool:
+    for part in path[:-1]:
+        data = data.get(part) if isinstance(data, dict) else None
+        if data is None:
+            return True
+        if not isinstance(data, dict):
+            return False
+    return True
+
+
+def _set(doc: CommentedMap, key: ManagedKey) -> None:
+    node = doc
+    for part in key.path[:-1]:
+        if not isinstance(node.get(part), dict):
+            node[part] = CommentedMap()
+        node = node[part]
+    node[key.path[-1]] = key.value
+
+
+def file_mode(template: Path) -> int | None:
+    """The template's permissions when they matter (an executable script), else the default."""
+    mode = template.stat().st_mode & 0o777
+    return mode if mode & 0o111 else None
 
 
 def plan_service(
@@ -247,7 +271,8 @@ def plan_service(
                 content = keep_managed(
                     content, lambda data: managed_keys(platform, service, values_env, data), str(target)
                 )
-            reason = "new file" if previous is None else "keys that follow .env"
-            if change := change_if_different(target, content, previous, reason):
+            if previous is None:
+                changes.append(FileChange(target, content, None, "new file", file_mode(template)))
+            elif change := change_if_different(target, content, previous, "keys that follow .env"):
                 changes.append(change)
     return changes
