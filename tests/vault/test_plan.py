@@ -10,7 +10,7 @@ import pytest
 
 from gitops_poc.config import load_config
 from gitops_poc.errors import UsageError
-from gitops_poc.platform import Platform
+from gitops_poc.platform import IN_CLUSTER_SERVER, Platform
 from gitops_poc.vault.model import (
     Change,
     ConfigureKubernetesAuth,
@@ -107,8 +107,8 @@ DRIFT = [
     ("secret missing", _drop("secrets", "gitops-poc/web-http/dev/config"), ["SecretSeed:create"]),
     ("auth method missing", lambda s: replace(s, auth_methods={}, kubernetes_config=None, roles={}),
      ["EnableKubernetesAuth:create", "ConfigureKubernetesAuth:create"] + ["Role:create"] * 15),
-    ("host changed", lambda s: replace(s, kubernetes_config=KubernetesConfig("https://10.0.0.1:6443", CA)),
-     ["ConfigureKubernetesAuth:update"]),
+    ("host set earlier is kept", lambda s: replace(s, kubernetes_config=KubernetesConfig("https://10.0.0.1:6443", CA)),
+     []),
     ("CA changed", lambda s: replace(s, kubernetes_config=KubernetesConfig("https://kubernetes.default.svc", "other")),
      ["ConfigureKubernetesAuth:update"]),
     ("CA differs only in whitespace", lambda s: replace(s, kubernetes_config=KubernetesConfig(
@@ -125,6 +125,18 @@ def test_the_ca_vault_has_is_kept_when_none_is_given() -> None:
     assert plan_vault(PLATFORM, complete(), SEEDS, ProvisionOptions()).steps == ()
     with pytest.raises(UsageError, match="--kubernetes-ca-file"):
         plan_vault(PLATFORM, VaultState(), SEEDS, ProvisionOptions())
+
+
+def test_host_and_ca_behave_alike_omitted_keeps_what_vault_has() -> None:
+    elsewhere = replace(complete(), kubernetes_config=KubernetesConfig("https://10.0.0.1:6443", "other CA"))
+    assert plan_vault(PLATFORM, elsewhere, SEEDS, ProvisionOptions()).steps == ()  # neither given: both kept
+    (host_only,) = plan_vault(PLATFORM, elsewhere, SEEDS, ProvisionOptions(kubernetes_host=IN_CLUSTER_SERVER)).steps
+    assert host_only == ConfigureKubernetesAuth("kubernetes", IN_CLUSTER_SERVER, "other CA", Change.UPDATE)
+    (ca_only,) = plan_vault(PLATFORM, elsewhere, SEEDS, OPTIONS).steps
+    assert ca_only == ConfigureKubernetesAuth("kubernetes", "https://10.0.0.1:6443", CA, Change.UPDATE)
+    # Nothing configured yet: the in-cluster API server, and a CA is required.
+    empty = plan_vault(PLATFORM, VaultState(), SEEDS, OPTIONS)
+    assert ConfigureKubernetesAuth("kubernetes", IN_CLUSTER_SERVER, CA) in empty.steps
 
 
 @pytest.mark.parametrize(

@@ -278,6 +278,32 @@ def test_ca_from_the_kubeconfig(
     assert json.loads(out)["writes"] == 0
 
 
+def test_an_omitted_host_or_ca_keeps_what_vault_has(
+    vault_env: Vault, tmp_path: Path, ca_file: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    provision_json(capsys, tmp_path, ca_file, "--kubernetes-host", "https://10.1.2.3:6443")
+    # A kubeconfig whose context holds another CA does not replace the one Vault has either.
+    other_ca = tmp_path / "other-ca.pem"
+    other_ca.write_text("-----BEGIN CERTIFICATE-----\nb3RoZXI=\n-----END CERTIFICATE-----\n")
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        f"clusters:\n- name: mk\n  cluster:\n    certificate-authority: {other_ca}\n"
+        "contexts:\n- name: minikube\n  context:\n    cluster: mk\n"
+    )
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
+    code, out, err = run(capsys, "vault", "provision", "-C", str(tmp_path), "-o", "json")
+    assert code == 0, err
+    assert json.loads(out)["writes"] == 0
+    config = vault_env.client().read("auth/kubernetes/config")["data"]
+    assert config["kubernetes_host"] == "https://10.1.2.3:6443"
+    assert config["kubernetes_ca_cert"].strip() == ca_file.read_text().strip()
+    # Given explicitly, each replaces only itself.
+    changed = provision_json(capsys, tmp_path, ca_file, "--kubernetes-host", "https://kubernetes.default.svc")
+    assert [s["host"] for s in changed["plan"]["steps"]] == ["https://kubernetes.default.svc"]
+    config = vault_env.client().read("auth/kubernetes/config")["data"]
+    assert config["kubernetes_ca_cert"].strip() == ca_file.read_text().strip()
+
+
 def test_rights_are_checked_in_batches_for_large_plans(vault: Vault) -> None:
     from gitops_poc.vault.apply import CAPABILITY_BATCH, missing_rights
     from gitops_poc.vault.model import Policy, VaultPlan

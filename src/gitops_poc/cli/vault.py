@@ -78,10 +78,15 @@ def _apply_with_progress(plan: VaultPlan, client: Any) -> ApplyReport:
         return apply_vault(plan, client, advance)
 
 
-def _kubernetes_ca(platform: Platform, ca_file: Path | None) -> tuple[str | None, str]:
-    if ca_file is not None:
-        return read_ca_file(ca_file), str(ca_file)
-    return ca_from_kubeconfig(platform.config.kube_context, os.environ)
+def _kubeconfig_ca(platform: Platform) -> str:
+    """The CA of the KUBE_CONTEXT context, for a Vault whose kubernetes auth is not configured yet."""
+    ca, origin = ca_from_kubeconfig(platform.config.kube_context, os.environ)
+    if ca is None:
+        raise UsageError(
+            "the kubernetes auth method needs the cluster's CA certificate: pass --kubernetes-ca-file PEM "
+            f"(not found in the kubeconfig: {origin})"
+        )
+    return ca
 
 
 def _secrets_file(root: Path, option: Path | None, platform: Platform) -> SecretsFile | None:
@@ -108,10 +113,13 @@ def provision(
         True, "--demo-values/--no-demo-values",
         help="Use the original's demo values for secret keys in the first (development) environment; random otherwise.",
     ),
-    kubernetes_host: str = typer.Option(IN_CLUSTER_SERVER, "--kubernetes-host", help="API server Vault asks to review ServiceAccount tokens."),
+    kubernetes_host: str | None = typer.Option(
+        None, "--kubernetes-host",
+        help=f"API server Vault asks to review ServiceAccount tokens (default: the one Vault already has, else {IN_CLUSTER_SERVER}).",
+    ),
     kubernetes_ca_file: Path | None = typer.Option(
         None, "--kubernetes-ca-file", dir_okay=False,
-        help="PEM CA of that API server (default: from the KUBE_CONTEXT context of your kubeconfig, or the one Vault already has).",
+        help="PEM CA of that API server (default: the one Vault already has, else the KUBE_CONTEXT context's in your kubeconfig).",
     ),
     token_ttl: str = typer.Option("1h", "--token-ttl", help="Lifetime of the tokens the roles issue."),
     token_file: Path | None = TokenFileOption,
@@ -126,11 +134,8 @@ def provision(
     platform = load_platform(root, env_file)
     # Bad input first: nothing is asked of Vault before the local files are known to be usable.
     secrets = _secrets_file(root, secrets_file, platform)
-    ca, ca_origin = _kubernetes_ca(platform, kubernetes_ca_file)
-    options = ProvisionOptions(
-        kubernetes_host=kubernetes_host, kubernetes_ca_cert=ca, token_ttl=parse_duration(token_ttl),
-        overwrite_secrets=overwrite_secrets,
-    )
+    ca = read_ca_file(kubernetes_ca_file) if kubernetes_ca_file is not None else None
+    ttl = parse_duration(token_ttl)
     seeds = build_seeds(platform, secrets, demo_values=demo_values)
     client = client_from_env(os.environ, token_file)
     token_info = preflight(client)
@@ -138,11 +143,13 @@ def provision(
         {platform.vault_secret_path(s, e) for s, e in secrets.entries} if secrets and overwrite_secrets else set()
     )
     state = read_vault_state(client, platform, data_paths=data_paths)
+    # Options left out keep what Vault has (host and CA alike); only a Vault without any config needs the
+    # kubeconfig's CA (the host then defaults to the in-cluster API server).
     if ca is None and state.kubernetes_config is None:
-        raise UsageError(
-            "the kubernetes auth method needs the cluster's CA certificate: pass --kubernetes-ca-file PEM "
-            f"(not found in the kubeconfig: {ca_origin})"
-        )
+        ca = _kubeconfig_ca(platform)
+    options = ProvisionOptions(
+        kubernetes_host=kubernetes_host, kubernetes_ca_cert=ca, token_ttl=ttl, overwrite_secrets=overwrite_secrets
+    )
     plan = plan_vault(platform, state, seeds, options)
     text = output is OutputFormat.text
     if text:

@@ -63,8 +63,9 @@ def format_duration(seconds: int) -> str:
 
 @dataclass(frozen=True)
 class ProvisionOptions:
-    kubernetes_host: str = IN_CLUSTER_SERVER
-    kubernetes_ca_cert: str | None = None  # None: keep the configured one (an error when there is none)
+    # None (option omitted): keep what Vault has; with nothing there, the in-cluster host / an error for the CA.
+    kubernetes_host: str | None = None
+    kubernetes_ca_cert: str | None = None
     token_ttl: int = DEFAULT_TOKEN_TTL
     overwrite_secrets: bool = False
     audience: str = VAULT_AUDIENCE
@@ -126,6 +127,7 @@ def _setup_steps(state: VaultState, options: ProvisionOptions) -> list[Step]:
         )
 
     current = state.kubernetes_config
+    host = options.kubernetes_host or (current.host if current else IN_CLUSTER_SERVER)
     ca = options.kubernetes_ca_cert or (current.ca_cert if current else None)
     if not ca:
         raise UsageError(
@@ -133,9 +135,9 @@ def _setup_steps(state: VaultState, options: ProvisionOptions) -> list[Step]:
             "or make KUBE_CONTEXT name a context of your kubeconfig that holds it"
         )
     if current is None:
-        steps.append(ConfigureKubernetesAuth(options.auth_mount, options.kubernetes_host, ca))
-    elif current.host != options.kubernetes_host or current.ca_cert.strip() != ca.strip():
-        steps.append(ConfigureKubernetesAuth(options.auth_mount, options.kubernetes_host, ca, Change.UPDATE))
+        steps.append(ConfigureKubernetesAuth(options.auth_mount, host, ca))
+    elif current.host != host or current.ca_cert.strip() != ca.strip():
+        steps.append(ConfigureKubernetesAuth(options.auth_mount, host, ca, Change.UPDATE))
     return steps
 
 

@@ -30,7 +30,7 @@ from ruamel.yaml.nodes import ScalarNode
 from gitops_poc.errors import UsageError
 from gitops_poc.platform import Platform, Tier
 from gitops_poc.vault.model import ValueSource
-from gitops_poc.yamlio import load_round_trip, round_trip
+from gitops_poc.yamlio import load_round_trip
 
 ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # One segment of a Vault path as this tool writes it; '/', '*', '+', '#', '?', '%' and spaces would change
@@ -117,7 +117,7 @@ for _tag in ("int", "float", "timestamp"):
 
 
 def _secrets_yaml() -> YAML:
-    yaml = round_trip()
+    yaml = YAML(typ="rt")  # round-trip for the line numbers; only loads, so none of the dump settings
     yaml.Constructor = _ScalarsAsWritten
     return yaml
 
