@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)  ## Create .venv and install the package
 
-tools: $(STAMP)  ## Install helm, kubectl and gitlab-ci-local into .tools/
+tools: $(STAMP)  ## Install helm and kubectl into .tools/
 	@bash scripts/install-tools.sh helm
 
 demo: venv tools  ## Run the platform demo on built-in defaults (no cluster, no GitLab)
