@@ -115,6 +115,8 @@ CASES = [
     Case("configfiles-template",
          {DEFAULT: BASE_DEFAULT + "configfiles:\n  mountPath: /etc/app\n  data:\n    app.conf: |\n      a: 1\n      b: {{ .Values.x }}\n"},
          DEFAULT, "b: {{", "tpl"),
+    Case("image-tag-number", {f"{SVC}/dev.yaml": env_file("dev").replace('"1.0.0"', "1.10")}, f"{SVC}/dev.yaml",
+         "tag: 1.10", "number 1.1"),
     Case("image-tag-latest", {f"{SVC}/dev.yaml": env_file("dev").replace('"1.0.0"', "latest")}, f"{SVC}/dev.yaml", "tag: latest"),
     Case("env-missing-key", {f"{SVC}/dev.yaml": env_file("dev").replace("replicas: 1\n", "")}, f"{SVC}/dev.yaml", "environment:",
          "replicas"),

@@ -62,6 +62,8 @@ _RULES = [
          "quote the value"),
     Rule("secret-path-outside-policy", E, "a secrets path lies outside the service's own Vault folder, which is all its policy may read (VSO gets 403)",
          "use <VAULT_PATH_PREFIX>/<service>/{env}/<name> (gitops-poc init keeps the prefix in line)"),
+    Rule("image-tag-number", E, "an unquoted image.tag that YAML reads as a number (1.10 becomes 1.1)",
+         'quote the tag: tag: "1.10"'),
     Rule("configfiles-template", W, "configfiles contents go through Helm's tpl, so {{ ... }} is evaluated",
          "escape it as {{ \"{{\" }} or avoid {{ in config files"),
     Rule("image-tag-latest", W, "image tag `latest` (or none) deploys whatever was pushed last and is not rolled by a change",

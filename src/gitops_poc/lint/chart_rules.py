@@ -117,6 +117,13 @@ def _check_scalars(doc: YamlDocument) -> Iterator[Finding]:
     image = data.get("image")
     if isinstance(image, dict) and "tag" in image and str(image["tag"] or "latest") == "latest":
         yield rule("image-tag-latest").at(doc.display, doc.line(("image", "tag")), f"image.tag is {image['tag']!r}")
+    tag = image.get("tag") if isinstance(image, dict) else None
+    if isinstance(tag, (int, float)) and not isinstance(tag, bool):
+        # `tag: 1.10` is the number 1.1 and `tag: 1e3` is 1000: the pod pulls an image that does not exist.
+        yield rule("image-tag-number").at(
+            doc.display, doc.line(("image", "tag")), f"image.tag is the number {tag!r}, not the text that was written",
+            f'quote it: tag: "{tag}" is what Helm would use; write the tag exactly, in quotes',
+        )
 
 
 def check_file(doc: YamlDocument) -> list[Finding]:
