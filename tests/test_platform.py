@@ -19,6 +19,8 @@ def test_names_for_the_default_platform() -> None:
     assert p.agent_context == "gitops-poc/gitops-config:minikube-agent"
     assert p.vault_secret_path("api-gateway", "dev") == "gitops-poc/api-gateway/dev/config"
     assert p.vault_data_path("api-gateway", "dev") == "secret/data/gitops-poc/api-gateway/dev/config"
+    assert p.vault_metadata_path("api-gateway", "dev") == "secret/metadata/gitops-poc/api-gateway/dev/config"
+    assert p.vault_metadata_root == "secret/metadata/gitops-poc"
     assert p.vault_policy("api-gateway", "dev") == "gitops-poc-api-gateway-dev"
     assert p.vault_role("api-gateway", "dev") == "gitops-poc-api-gateway-dev"
     assert p.service_account("api-gateway") == "api-gateway"

@@ -130,6 +130,15 @@ class Platform:
     def vault_data_path(self, service: str, env: str) -> str:
         return f"{VAULT_KV_MOUNT}/data/{self.vault_secret_path(service, env)}"
 
+    def vault_metadata_path(self, service: str, env: str) -> str:
+        """KV v2 metadata of the secret: its versions, and whether the latest one is deleted."""
+        return f"{VAULT_KV_MOUNT}/metadata/{self.vault_secret_path(service, env)}"
+
+    @property
+    def vault_metadata_root(self) -> str:
+        """KV v2 metadata of the platform's folder: a LIST of it shows every service that has secrets."""
+        return f"{VAULT_KV_MOUNT}/metadata/{self.config.vault_path_prefix}"
+
     def vault_policy(self, service: str, env: str) -> str:
         return f"{self.config.vault_path_prefix.replace('/', '-')}-{service}-{env}"
 

@@ -203,6 +203,11 @@ def test_policy_reads_only_its_own_folder() -> None:
     paths = [line.split('"')[1] for line in hcl.splitlines() if line.startswith("path")]
     assert paths == ["secret/data/gitops-poc/web-http/staging/*", "secret/metadata/gitops-poc/web-http/staging/*"]
     assert '["read"]' in hcl and "create" not in hcl and "update" not in hcl
+    # The globs are the Platform's own KV v2 paths: they cover this pair's secret and no other pair's.
+    for service, env in PAIRS:
+        own = (service, env) == ("web-http", "staging")
+        for path, glob in zip((PLATFORM.vault_data_path(service, env), PLATFORM.vault_metadata_path(service, env)), paths):
+            assert path.startswith(glob.removesuffix("*")) is own, (service, env, glob)
 
 
 def test_plan_output_never_contains_values() -> None:

@@ -28,7 +28,7 @@ from typing import Any
 import hvac  # type: ignore[import-untyped]
 import hvac.exceptions  # type: ignore[import-untyped]
 
-from gitops_poc.platform import VAULT_AUDIENCE, VAULT_KUBERNETES_AUTH_MOUNT, VAULT_KV_MOUNT, Platform
+from gitops_poc.platform import VAULT_AUDIENCE, VAULT_KUBERNETES_AUTH_MOUNT, Platform
 from gitops_poc.vault.client import vault_errors
 from gitops_poc.vault.state import RoleState, read_role
 
@@ -233,7 +233,6 @@ class _Setup:
     identity: Identity
     jwt_source: JwtSource | None
     auth_mount: str
-    kv_mount: str
     audience: str
     targets: tuple[Pair, ...]
 
@@ -245,7 +244,6 @@ def check_vault(
     identity: Identity = Identity.POLICY,
     jwt_source: JwtSource | None = None,
     auth_mount: str = VAULT_KUBERNETES_AUTH_MOUNT,
-    kv_mount: str = VAULT_KV_MOUNT,
     audience: str = VAULT_AUDIENCE,
     progress: Callable[[int, int], None] | None = None,
 ) -> CheckReport:
@@ -253,7 +251,7 @@ def check_vault(
     if identity is Identity.KUBERNETES and jwt_source is None:
         raise ValueError("a kubernetes check needs a jwt_source")
     targets = tuple((s, e) for s in platform.services for e in platform.environments)
-    setup = _Setup(platform, identity, jwt_source, auth_mount, kv_mount, audience, targets)
+    setup = _Setup(platform, identity, jwt_source, auth_mount, audience, targets)
     results = []
     for index, (service, env) in enumerate(targets, start=1):
         results.append(_check_identity(client, setup, service, env))
@@ -289,7 +287,7 @@ def _check_identity(client: hvac.Client, setup: _Setup, service: str, env: str) 
                 )
     try:
         with _as_token(client, token) as own, vault_errors(own, f"using the token of {role_name}"):
-            result = _probe(own, platform, service, env, role_name, role, setup.targets, setup.kv_mount)
+            result = _probe(own, platform, service, env, role_name, role, setup.targets)
     finally:
         _revoke(client, token)
     return replace(
@@ -305,7 +303,6 @@ def _probe(
     role_name: str,
     role: RoleState,
     targets: tuple[Pair, ...],
-    kv_mount: str,
 ) -> IdentityResult:
     """What the token can do: its policies, a read of every path, a write of its own, a list of all."""
     problems = []
@@ -315,17 +312,17 @@ def _probe(
         problems.append(f"the token of {role_name} carries policies {granted}, expected {expected}")
 
     def read(path: str) -> Outcome:
-        return _outcome(lambda: own.read(f"{kv_mount}/data/{path}"))
+        return _outcome(lambda: own.read(path))
 
-    reads = {(s, e): read(platform.vault_secret_path(s, e)) for s, e in targets}
+    reads = {(s, e): read(platform.vault_data_path(s, e)) for s, e in targets}
     write_own = _outcome(
         lambda: own.adapter.post(
-            f"/v1/{kv_mount}/data/{platform.vault_secret_path(service, env)}",
+            f"/v1/{platform.vault_data_path(service, env)}",
             json={"options": {"cas": IMPOSSIBLE_VERSION}, "data": {"probe": "denied"}},
         )
     )
     # Anything but 403 on a write or a LIST means the ACL let the request through.
-    list_all = _outcome(lambda: own.list(f"{kv_mount}/metadata/{platform.config.vault_path_prefix}"))
+    list_all = _outcome(lambda: own.list(platform.vault_metadata_root))
     return IdentityResult(
         service, env, role_name, reads,
         write_own=Outcome.DENIED if write_own is Outcome.DENIED else Outcome.ALLOWED,

@@ -99,7 +99,6 @@ def read_vault_state(
     platform: Platform,
     *,
     auth_mount: str = VAULT_KUBERNETES_AUTH_MOUNT,
-    kv_mount: str = VAULT_KV_MOUNT,
     data_paths: Collection[str] = (),
 ) -> VaultState:
     """Read mounts, auth methods, the kubernetes auth config, and the platform's policies, roles and secrets.
@@ -143,17 +142,16 @@ def read_vault_state(
                 policies[name] = str(response["data"].get("policy", ""))
 
     secrets: dict[str, SecretState] = {}
-    engine = engines.get(kv_mount)
+    engine = engines.get(VAULT_KV_MOUNT)
     if engine is not None and engine.type == "kv" and engine.version == "2":
-        prefix = platform.config.vault_path_prefix
-        with vault_errors(client, f"listing {kv_mount}/metadata/{prefix}/"):
-            present = {k.rstrip("/") for k in _keys(client.list(f"{kv_mount}/metadata/{prefix}"))}
+        with vault_errors(client, f"listing {platform.vault_metadata_root}/"):
+            present = {k.rstrip("/") for k in _keys(client.list(platform.vault_metadata_root))}
             calls += 1
             for service, env in pairs:
                 if service not in present:
                     continue
                 path = platform.vault_secret_path(service, env)
-                response = client.read(f"{kv_mount}/metadata/{path}")
+                response = client.read(platform.vault_metadata_path(service, env))
                 calls += 1
                 if not response:
                     continue
@@ -163,7 +161,7 @@ def read_vault_state(
                 deleted = bool(latest.get("deletion_time")) or bool(latest.get("destroyed"))
                 values = None
                 if path in data_paths and not deleted:
-                    read = client.read(f"{kv_mount}/data/{path}")
+                    read = client.read(platform.vault_data_path(service, env))
                     calls += 1
                     values = Hidden.of({k: str(v) for k, v in ((read or {}).get("data") or {}).get("data", {}).items()})
                 secrets[path] = SecretState(version, deleted, values)
