@@ -112,11 +112,13 @@ def diff(
 ) -> int:
     """Show what a change does to SERVICE's desired state, before ArgoCD sees it.
 
+    \b
     Two environments at the working tree:
       --env staging --against prod    (prod is the base)
     Two git revisions of the service repository:
       --env dev --base main --head HEAD
       (no --head: the working tree; no --env: every environment)
+
     Merged values always; rendered manifests where the chart is available.
     Exit 0 when nothing differs, 1 when something does, 2 on bad input.
     """
