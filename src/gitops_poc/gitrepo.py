@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
+from types import TracebackType
+from typing import Self
 
 from gitops_poc.errors import UsageError
 
@@ -33,7 +36,8 @@ def resolve(path: Path, rev: str) -> str:
 
 
 def read_at(path: Path, rev: str) -> str | None:
-    """Text of `path` at `rev` (None when the file does not exist there). One git process when it exists."""
+    """Text of `path` at `rev` (None when the file does not exist there). One git process when it exists;
+    to read several files at one revision, use RevisionReader."""
     folder = path.parent
     result = _git(folder, "show", f"{rev}:./{path.name}")
     if result.returncode == 0:
@@ -55,3 +59,92 @@ def list_at(folder: Path, rev: str) -> list[str]:
         raise UsageError(f"cannot list {folder} at {rev}: {result.stderr.strip()}")
     prefix = "" if relative == "." else relative + "/"
     return [line[len(prefix):] for line in result.stdout.splitlines() if line]
+
+
+class RevisionReader:
+    """Files at one git revision through a single `git cat-file --batch` process, however many are read.
+
+    Paths are relative to `folder` (or absolute); `read` gives None for a file that does not exist at the
+    revision and raises UsageError for an unknown revision. Use it as a context manager (or call `close`);
+    one reader serves one thread.
+    """
+
+    def __init__(self, folder: Path, rev: str) -> None:
+        self.folder, self.rev = folder, rev
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._checked = False  # the revision is known to exist
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    def read(self, path: Path | str) -> str | None:
+        relative = self._relative(Path(path))
+        if "\n" in relative:
+            raise UsageError(f"cannot read {relative!r} from git: the name holds a line break")
+        proc = self._start()
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            proc.stdin.write(f"{self.rev}:./{relative}\n".encode())
+            proc.stdin.flush()
+            header = proc.stdout.readline()
+        except BrokenPipeError:
+            header = b""
+        if not header:
+            self._check_revision()
+            raise UsageError(f"git cat-file stopped while reading {relative} at {self.rev} in {self.folder}")
+        if header.endswith((b" missing\n", b" ambiguous\n")):  # no such file at the revision, or no revision
+            self._check_revision()
+            return None
+        _oid, kind, size = header.split()
+        data = proc.stdout.read(int(size) + 1)[:-1]  # the content, then a newline
+        if kind != b"blob":
+            return None  # a folder (tree) or a submodule: not a file
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"{relative} at {self.rev}: not UTF-8 text ({exc.reason})") from None
+        # As Path.read_text and `git show` with text=True do: universal newlines.
+        return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+    def close(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        if self._proc is None:
+            try:
+                self._proc = subprocess.Popen(
+                    ["git", "-C", str(self.folder), "cat-file", "--batch"],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                )
+            except FileNotFoundError:
+                raise UsageError("git is not installed or not on PATH") from None
+        return self._proc
+
+    def _check_revision(self) -> None:
+        if not self._checked:
+            resolve(self.folder, self.rev)  # raises for an unknown revision or a folder outside git
+            self._checked = True
+
+    def _relative(self, path: Path) -> str:
+        if not path.is_absolute():
+            return path.as_posix()
+        try:
+            return path.relative_to(self.folder).as_posix()
+        except ValueError:
+            return Path(os.path.relpath(path.resolve(), self.folder.resolve())).as_posix()

@@ -64,7 +64,8 @@ def _raise_syntax(exc: YAMLError, path: str) -> YamlSyntaxError:
 
 
 def load_plain(text: str, path: str = "<string>") -> Any:
-    """Parse one YAML document into plain Python data (fast; no comments)."""
+    """Parse one YAML 1.2 document into plain Python data (fast; no comments). For this tool's own files;
+    values files and Kubernetes/ArgoCD objects are read with `load_k8s`, as Helm and kubectl read them."""
     try:
         return _safe().load(text)
     except YAMLError as exc:
@@ -85,6 +86,313 @@ def load_round_trip(text: str, path: str = "<string>", yaml: YAML | None = None)
         raise _raise_syntax(exc, path) from None
 
 
+# --- YAML as Helm, kubectl and ArgoCD read it ---------------------------------------------------------------
+# They all go through sigs.k8s.io/yaml: go-yaml v2 resolves plain scalars by YAML 1.1 rules (`on`/`off`/`yes`/
+# `no`/`y`/`n` are booleans, `0755` is octal 493, `1_000` is 1000, `0b101` is 5; `1:20` and dates stay strings),
+# then the data goes through JSON, where every map key becomes a string (`on:` -> "true", `80:` -> "80"). The
+# rules below follow go-yaml's resolve() and were checked against `helm template` (tests/test_yamlio.py).
+
+_STR, _BOOL, _INT, _FLOAT, _NULL, _MERGE = (
+    f"tag:yaml.org,2002:{name}" for name in ("str", "bool", "int", "float", "null", "merge")
+)
+_GO_WORDS: dict[str, tuple[str, Any]] = {
+    **{word: (_BOOL, True) for word in ("y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON")},
+    **{word: (_BOOL, False) for word in ("n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF")},
+    **{word: (_NULL, None) for word in ("", "~", "null", "Null", "NULL")},
+    **{word: (_FLOAT, math.nan) for word in (".nan", ".NaN", ".NAN")},
+    **{sign + word: (_FLOAT, -math.inf if sign == "-" else math.inf)
+       for sign in ("", "+", "-") for word in (".inf", ".Inf", ".INF")},
+    "<<": (_MERGE, "<<"),
+}
+# go-yaml looks a plain scalar up by its first character: M(ap words), D(igit), S(ign), '.'; anything else is a
+# string. (It finds the merge key `<<` by its text elsewhere; here it is one more word.)
+_HINTS = {**dict.fromkeys("yYnNtTfFoO~<", "M"), **dict.fromkeys("0123456789", "D"), "+": "S", "-": "S", ".": "."}
+_GO_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z")  # go-yaml's yamlStyleFloat
+_DOT_FLOAT = re.compile(r"\.[0-9]+(?:_[0-9]+)*(?:[eE][-+]?[0-9]+(?:_[0-9]+)*)?\Z")  # what strconv.ParseFloat takes
+_DIGITS = {2: re.compile(r"[01]+\Z"), 8: re.compile(r"[0-7]*\Z"), 10: re.compile(r"[0-9]+\Z"),
+           16: re.compile(r"[0-9a-fA-F]+\Z")}
+
+
+def _go_int(plain: str) -> int | None:
+    """strconv.ParseInt(plain, 0, 64), else ParseUint (go-yaml's order): None when neither takes it."""
+    sign, body = (plain[0], plain[1:]) if plain[:1] in ("+", "-") else ("", plain)
+    base = 10
+    if body[:1] == "0":
+        prefix = body[1:2].lower() if len(body) >= 3 else ""
+        base = {"b": 2, "o": 8, "x": 16}.get(prefix, 8)
+        body = body[2:] if prefix in ("b", "o", "x") else body[1:]  # a leading 0 alone means octal
+    if not _DIGITS[base].match(body) or (not body and base != 8):
+        return None
+    value = int(body, base) if body else 0
+    value = -value if sign == "-" else value
+    if -(2**63) <= value < 2**63 or (not sign and value < 2**64):
+        return value
+    return None
+
+
+@functools.lru_cache(maxsize=8192)
+def _go_resolve(text: str) -> tuple[str, Any]:
+    """(tag, value) of a plain scalar, as go-yaml v2 resolves it for an interface{} target."""
+    hint = _HINTS.get(text[:1], "M" if not text else None)
+    if hint is None:
+        return _STR, text
+    if text in _GO_WORDS:
+        return _GO_WORDS[text]
+    if hint == "." and _DOT_FLOAT.match(text):
+        number = float(text.replace("_", ""))
+        return (_FLOAT, number) if math.isfinite(number) else (_STR, text)
+    if hint in ("D", "S"):
+        # Timestamps (2024-01-02) stay strings for interface{} targets; none of them parses as a number below.
+        plain = text.replace("_", "")
+        integer = _go_int(plain) if plain else None
+        if integer is not None:
+            return _INT, integer
+        if _GO_FLOAT.match(plain):
+            number = float(plain)
+            if math.isfinite(number):  # strconv reports a range error for 1e400: the text stays a string
+                return _FLOAT, number
+    return _STR, text
+
+
+def _float_key(value: float) -> str:
+    """strconv.FormatFloat(key, 'g', -1, 32): how sigs.k8s.io/yaml spells a float map key (1e3 -> "1000")."""
+    try:
+        single = struct.unpack("f", struct.pack("f", value))[0]
+    except OverflowError:
+        single = math.copysign(math.inf, value)
+    if math.isnan(single) or math.isinf(single):
+        return ".nan" if math.isnan(single) else (".inf" if single > 0 else "-.inf")
+    if single == 0:
+        return "-0" if math.copysign(1.0, single) < 0 else "0"
+    for precision in range(9):  # the shortest digits that read back as the same float32
+        text = f"{single:.{precision}e}"
+        if struct.unpack("f", struct.pack("f", float(text)))[0] == single:
+            break
+    mantissa, exponent = text.split("e")
+    sign, digits, exp = ("-" if single < 0 else ""), mantissa.lstrip("-").replace(".", "").rstrip("0"), int(exponent)
+    if exp < -4 or exp >= 6:
+        return f"{sign}{digits[0]}{'.' + digits[1:] if len(digits) > 1 else ''}e{'-' if exp < 0 else '+'}{abs(exp):02d}"
+    if exp < 0:
+        return f"{sign}0.{'0' * (-exp - 1)}{digits}"
+    whole, fraction = digits[: exp + 1].ljust(exp + 1, "0"), digits[exp + 1 :]
+    return f"{sign}{whole}{'.' + fraction if fraction else ''}"
+
+
+def json_key(key: Any) -> str | None:
+    """The string a map key becomes on the way to JSON (sigs.k8s.io/yaml); None for keys it rejects
+    (null, uint64, lists and maps)."""
+    if isinstance(key, str):
+        return key
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if isinstance(key, int):
+        return str(key) if -(2**63) <= key < 2**63 else None
+    if isinstance(key, float):
+        return _float_key(key)
+    return None
+
+
+class _K8sResolver(BaseResolver):
+    def __init__(self, version: Any = None, loader: Any = None, loadumper: Any = None) -> None:
+        BaseResolver.__init__(self, loader if loader is not None else loadumper)
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is ScalarNode and implicit[0]:
+            return _go_resolve(value)[0]
+        return super().resolve(kind, value, implicit)
+
+
+def _scalar_value(node: ScalarNode, key: bool = False) -> Any:
+    """The value of a resolved scalar node; explicit tags (!!int "0755") are read by the same rules.
+    NaN and infinity are refused as values (JSON has none) but not as keys (they become ".nan", ".inf")."""
+    tag = node.tag
+    if tag == _STR or tag == "tag:yaml.org,2002:timestamp":
+        return node.value
+    if tag == _NULL:
+        return None
+    resolved_tag, value = _go_resolve(node.value)
+    wanted = {_BOOL: (bool,), _INT: (int,), _FLOAT: (int, float)}.get(tag)
+    if wanted is None or resolved_tag not in (_BOOL, _INT, _FLOAT) or not isinstance(value, wanted) or (
+            tag != _BOOL and isinstance(value, bool)):
+        raise ConstructorError(None, None, f"cannot read {node.value!r} as {tag}", node.start_mark)
+    if isinstance(value, float) and not math.isfinite(value) and not key:
+        raise ConstructorError(None, None, f"{node.value}: Helm and kubectl cannot convert NaN or infinite numbers "
+                                           "to JSON", node.start_mark)
+    return float(value) if tag == _FLOAT else value
+
+
+class _K8sConstructor(SafeConstructor):
+    def construct_k8s_scalar(self, node: Any) -> Any:
+        if not isinstance(node, ScalarNode):
+            raise ConstructorError(None, None, f"expected a scalar node, but found {node.id}", node.start_mark)
+        return _scalar_value(node)
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        if not isinstance(node, MappingNode):
+            raise ConstructorError(None, None, f"expected a mapping node, but found {node.id}", node.start_mark)
+        self.flatten_mapping(node)
+        merged = getattr(node, "merge", None) is not None  # merged keys are overridden, not duplicates
+        mapping: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = node_key(key_node)
+            if key is None:
+                raise ConstructorError("while constructing a mapping", node.start_mark,
+                                       f"unsupported map key {_shown(key_node)}: Helm and kubectl take only strings, "
+                                       "numbers and booleans as keys", key_node.start_mark)
+            if key in mapping and not merged:
+                raise ConstructorError("while constructing a mapping", node.start_mark,
+                                       f'found duplicate key "{key}"', key_node.start_mark)
+            mapping[key] = self.construct_object(value_node, deep=deep)
+        return mapping
+
+
+for _tag in (_BOOL, _INT, _FLOAT, _NULL, _STR, "tag:yaml.org,2002:timestamp"):
+    _K8sConstructor.add_constructor(_tag, _K8sConstructor.construct_k8s_scalar)
+
+
+def _shown(node: Node) -> str:
+    return repr(node.value) if isinstance(node, ScalarNode) else f"(a {node.id})"
+
+
+def _k8s() -> YAML:
+    yaml: YAML | None = getattr(_local, "k8s", None)
+    if yaml is None:
+        yaml = _local.k8s = YAML(typ="safe", pure=False)
+        yaml.Resolver = _K8sResolver
+        yaml.Constructor = _K8sConstructor
+    return yaml
+
+
+def load_k8s(text: str, path: str = "<string>") -> Any:
+    """One YAML document as Helm (values files), kubectl and ArgoCD read it: YAML 1.1 scalars, string keys.
+
+    Unlike them it refuses duplicate keys (they silently keep the last one), with the line."""
+    try:
+        return _k8s().load(text)
+    except YAMLError as exc:
+        raise _raise_syntax(exc, path) from None
+
+
+def load_all_k8s(text: str, path: str = "<string>") -> list[Any]:
+    """Every non-empty document of a multi-document text, read as `load_k8s` reads one."""
+    try:
+        return [doc for doc in _k8s().load_all(text) if doc is not None]
+    except YAMLError as exc:
+        raise _raise_syntax(exc, path) from None
+
+
+def compose_k8s(text: str, path: str = "<string>") -> Node | None:
+    """The node tree of one document (positions, styles, scalars resolved as `load_k8s` does)."""
+    try:
+        return _k8s().compose(text)
+    except YAMLError as exc:
+        raise _raise_syntax(exc, path) from None
+
+
+def node_key(node: Node) -> str | None:
+    """The string key a mapping key node becomes (`on` -> "true", `0755` -> "493"); None when it is not one."""
+    if not isinstance(node, ScalarNode):
+        return None
+    try:
+        return json_key(_scalar_value(node, key=True))
+    except ConstructorError:
+        return None
+
+
+# --- where YAML 1.1 and YAML 1.2 disagree -------------------------------------------------------------------
+_CORE_SPECIAL = re.compile(r"(?P<sign>[-+]?)\.(?:inf|Inf|INF)\Z|\.(?P<nan>nan|NaN|NAN)\Z")
+_CORE_NUMBER = re.compile(
+    r"(?P<int>[-+]?[0-9]+)\Z|0o(?P<oct>[0-7]+)\Z|0x(?P<hex>[0-9a-fA-F]+)\Z"
+    r"|(?P<float>[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?)\Z"
+)
+# A superset of the plain scalars that differ (a word or number standing alone, as a scalar or a key), so that
+# almost every file skips the node walk.
+_MAY_DIFFER = re.compile(
+    r"(?:^|(?<=[\s\[{,]))"
+    r"(?:[yYnN]|yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF"  # YAML 1.1 booleans
+    r"|[-+]?0[0-9bBoOxX_][0-9a-fA-F_.+xXoObB-]*"  # a leading 0 (octal), base prefixes
+    r"|[-+.0-9][0-9a-fA-F_.+xXoObB-]*_[0-9a-fA-F_.+xXoObB-]*"  # 1_000: go-yaml drops the underscores
+    r"|[-+.0-9][0-9.]*[eE]\+?[0-9]{3,})"  # 1e400: a string for go-yaml, infinity for YAML 1.2
+    r"(?=[ \t]*(?:$|[:,\]}#]))",
+    re.MULTILINE,
+)
+
+
+def yaml12_value(text: str) -> Any:
+    """A plain scalar under the YAML 1.2 core schema (yq, editors, most YAML libraries today)."""
+    if text in ("", "~", "null", "Null", "NULL"):
+        return None
+    if text in ("true", "True", "TRUE", "false", "False", "FALSE"):
+        return text[0] in "tT"
+    special = _CORE_SPECIAL.match(text)
+    if special is not None:
+        return math.nan if special["nan"] else (-math.inf if special["sign"] == "-" else math.inf)
+    match = _CORE_NUMBER.match(text)
+    if match is None:
+        return text
+    if match["int"] is not None:
+        return int(match["int"])
+    if match["oct"] is not None or match["hex"] is not None:
+        return int(match["oct"], 8) if match["oct"] is not None else int(match["hex"], 16)
+    return float(match["float"])
+
+
+def _differs(text: str) -> bool:
+    helm, core = _go_resolve(text)[1], yaml12_value(text)
+    if isinstance(helm, bool) or isinstance(core, bool):
+        return type(helm) is not type(core) or helm != core
+    if isinstance(helm, (int, float)) and isinstance(core, (int, float)):
+        return helm != core and not (math.isnan(helm) and math.isnan(core))
+    return helm != core
+
+
+@dataclass(frozen=True)
+class Yaml11Difference:
+    """A plain scalar that Helm/kubectl (YAML 1.1) read differently from YAML 1.2 readers."""
+
+    keys: tuple[str | int, ...]  # where it is (map keys as Helm sees them); for a key, the key itself last
+    line: int  # 1-based, in the text given
+    text: str  # as written
+    value: Any  # what Helm and kubectl read
+    yaml12: Any  # what a YAML 1.2 reader reads
+    is_key: bool = False
+
+
+def may_differ(text: str) -> bool:
+    """Cheap test: can `text` hold a scalar that YAML 1.1 and 1.2 read differently? (False: surely not.)"""
+    return _MAY_DIFFER.search(text) is not None
+
+
+def yaml11_differences(root: Node | None) -> list[Yaml11Difference]:
+    """Every plain scalar (keys included) of a composed document whose YAML 1.1 and 1.2 readings differ."""
+    found: list[Yaml11Difference] = []
+    for node, keys, is_key in _scalars(root, (), set()):
+        if not node.style and node.tag in (_BOOL, _INT, _FLOAT, _STR) and _differs(node.value):
+            found.append(Yaml11Difference(keys, node.start_mark.line + 1, node.value, _go_resolve(node.value)[1],
+                                          yaml12_value(node.value), is_key))
+    return found
+
+
+def _scalars(node: Node | None, keys: tuple[str | int, ...], seen: set[int]) -> Iterator[tuple[ScalarNode, tuple[str | int, ...], bool]]:
+    """Scalar nodes with their paths, in document order; an alias is walked once (at its anchor)."""
+    if node is None or id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, ScalarNode):
+        yield node, keys, False
+    elif isinstance(node, SequenceNode):
+        for index, item in enumerate(node.value):
+            yield from _scalars(item, (*keys, index), seen)
+    elif isinstance(node, MappingNode):
+        for key_node, value_node in node.value:
+            key = node_key(key_node)
+            child = (*keys, key if key is not None else _shown(key_node))
+            if isinstance(key_node, ScalarNode):
+                yield key_node, child, True
+            yield from _scalars(value_node, child, seen)
+
+
+# --- writing ----------------------------------------------------------------------------------------------
 def dump(data: Any, yaml: YAML | None = None) -> str:
     stream = io.StringIO()
     (yaml or round_trip()).dump(data, stream)

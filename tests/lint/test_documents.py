@@ -1,4 +1,4 @@
-"""Line numbers come from ruamel's round-trip parse, made only when a finding asks for one."""
+"""Documents read as Helm reads them (YAML 1.1); line numbers from the node tree, composed only when asked."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gitops_poc.lint.documents import parse_document, read_document
+from gitops_poc.lint.documents import parse_document, read_document, read_documents
 from gitops_poc.yamlio import YamlSyntaxError
 
 TEXT = """\
@@ -51,9 +51,35 @@ def test_lines_inside_block_scalars(doc) -> None:
 
 
 def test_plain_and_quoted_scalars(doc) -> None:
-    assert doc.data["a"]["plain"] == "on"  # YAML 1.2, as this tool reads it
+    assert doc.data["a"]["plain"] is True  # YAML 1.1, as Helm reads it
+    assert doc.data["a"]["quoted"] == "on"
     assert doc.is_plain_scalar(("a", "plain"))
     assert not doc.is_plain_scalar(("a", "quoted"))
+    assert not doc.is_plain_scalar(("a", "list"))  # not a scalar
+    assert not doc.is_plain_scalar(("a", "nope"))
+
+
+def test_yaml11_differences_with_lines_in_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "multi.yaml"
+    path.write_text("a: 1\n---\nservice:\n  enabled: off\n  'on': quoted\n  on: key\nmode: 0755\nn: \"0755\"\n")
+    first, second = read_documents(path, "multi.yaml")
+    assert first.yaml11_differences == ()
+    found = [(d.keys, d.line, d.text, d.value, d.yaml12, d.is_key) for d in second.yaml11_differences]
+    assert found == [
+        (("service", "enabled"), 4, "off", False, "off", False),
+        (("service", "true"), 6, "on", True, "on", True),  # the key Helm sees is "true"
+        (("mode",), 7, "0755", 493, 755, False),
+        (("false",), 8, "n", False, "n", True),
+    ]
+    assert second.yaml11_difference(("mode",)).line == 7
+    assert second.yaml11_difference(("service", "true")) is None  # a key, not a value
+    assert second.data["service"] == {"enabled": False, "on": "quoted", "true": "key"}
+
+
+def test_keys_helm_turns_into_strings_are_found_by_the_parser() -> None:
+    doc = parse_document(Path("f.yaml"), "f.yaml", "ports:\n  0755: octal\n  on: word\n  1_000: n\n")
+    assert list(doc.data["ports"]) == ["493", "true", "1000"]
+    assert [doc.line(("ports", key)) for key in ("493", "true", "1000")] == [2, 3, 4]
 
 
 def test_positions_are_parsed_only_when_asked(doc) -> None:
@@ -82,9 +108,10 @@ def _mapping_paths(data, keys=()):
 
 
 def _rt_line(doc, keys) -> int:
+    """The line the node tree gives (what `line` falls back to when the indentation scan cannot tell)."""
     line = 0
-    for container, key in doc._walk(keys):
-        line = container.lc.key(key)[0]
+    for key_node, _ in doc._walk(keys):
+        line = key_node.start_mark.line
     return doc.offset + line + 1
 
 
@@ -113,4 +140,5 @@ def test_indentation_scan_defers_to_the_parser_for_flow_style() -> None:
     assert doc._scan_line(("q",)) is None and doc.line(("q",)) == 3
     assert doc._scan_line(("list", 0, "k")) is None and doc.line(("list", 0, "k")) == 5
     numbers = parse_document(Path("f.yaml"), "f.yaml", "a: 1\n8080: port\n")
-    assert numbers._scan_line((8080,)) is None and numbers.line((8080,)) == 2
+    assert numbers.line(("8080",)) == 2  # Helm's keys are strings: "8080"
+    assert numbers.line((8080,)) == 1  # no such key: the int 8080 is not one of them

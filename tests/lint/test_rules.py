@@ -108,6 +108,8 @@ CASES = [
     Case("configmap-nested", {DEFAULT: BASE_DEFAULT + "configmap:\n  LIMITS:\n    cpu: 1\n"}, DEFAULT, "LIMITS:", "map"),
     Case("configmap-yaml11-bool", {DEFAULT: BASE_DEFAULT + "configmap:\n  A: 'on'\n  FEATURE_X: on\n"}, DEFAULT,
          "FEATURE_X", '"true"', 'FEATURE_X: "on"'),
+    Case("yaml11-value", {DEFAULT: BASE_DEFAULT.replace("  enabled: true\n", "  enabled: yes\n")}, DEFAULT,
+         "enabled: yes", "service.enabled: yes is true for Helm (YAML 1.1)", "write true"),
     Case("secret-path-outside-policy",
          {DEFAULT: BASE_DEFAULT + "secretsProvider:\n  provider: vault\nsecrets:\n  OK: gitops-poc/web-http/{env}/config\n"
           "  STOLEN: gitops-poc/auth-adapter/{env}/config\n"},

@@ -1,9 +1,9 @@
 """YAML as Kubernetes and ArgoCD read and write it (sigs.k8s.io/yaml over go-yaml v2).
 
-Reading follows YAML 1.1 resolution (`yes`, `on`, `y` are booleans; `0755` is octal), which is what the API
-server sees when `kubectl apply` sends an ApplicationSet. `load_json_like` then gives the values ArgoCD's code
-holds after its YAML -> JSON -> interface{} round trip: every number a float64, every map key a string.
-Writing (`toYaml`) produces block YAML with sorted keys that reads back to the same data.
+Reading is `yamlio.load_all_k8s` (YAML 1.1 resolution: `yes`, `on`, `y` are booleans; `0755` is octal; keys
+become strings), which is what the API server sees when `kubectl apply` sends an ApplicationSet.
+`load_json_like` then gives the values ArgoCD's code holds after its YAML -> JSON -> interface{} round trip:
+every number a float64. Writing (`toYaml`) produces block YAML with sorted keys that reads back to the same data.
 """
 
 from __future__ import annotations
@@ -11,39 +11,17 @@ from __future__ import annotations
 import functools
 import io
 import re
-import warnings
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from gitops_poc.argocd import gofmt
-from gitops_poc.yamlio import YamlSyntaxError
-
-
-@functools.lru_cache(maxsize=1)
-def _loader() -> YAML:
-    # Building a YAML instance costs ~0.3 ms (plug-in discovery); one instance serves every load.
-    yaml = YAML(typ="safe")
-    yaml.version = (1, 1)
-    return yaml
-
-
-def _syntax_error(exc: YAMLError, path: str) -> YamlSyntaxError:
-    if isinstance(exc, MarkedYAMLError):
-        mark = exc.problem_mark or exc.context_mark
-        return YamlSyntaxError(path, mark.line + 1 if mark is not None else None, f"{exc.problem or exc.context}")
-    return YamlSyntaxError(path, None, str(exc))
+from gitops_poc.yamlio import json_key, load_all_k8s
 
 
 def load_all(text: str, path: str = "<string>") -> list[Any]:
-    """Every non-empty document of a multi-document YAML text, YAML 1.1 rules."""
-    try:
-        with warnings.catch_warnings():  # ruamel warns about YAML 1.1 floats like 1e3; go-yaml takes them
-            warnings.simplefilter("ignore")
-            return [doc for doc in _loader().load_all(text) if doc is not None]
-    except YAMLError as exc:
-        raise _syntax_error(exc, path) from None
+    """Every non-empty document of a multi-document YAML text, as kubectl and ArgoCD read it."""
+    return load_all_k8s(text, path)
 
 
 def json_like(value: Any) -> Any:
@@ -60,13 +38,8 @@ def json_like(value: Any) -> Any:
 
 
 def _key(key: Any) -> str:
-    if isinstance(key, str):
-        return key
-    if isinstance(key, bool):
-        return "true" if key else "false"
-    if isinstance(key, float):
-        return gofmt.format_float(key)
-    return gofmt.sprint_value(key)
+    text = json_key(key)
+    return text if text is not None else gofmt.sprint_value(key)
 
 
 def load_json_like(text: str, path: str = "<string>") -> Any:

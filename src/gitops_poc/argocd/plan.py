@@ -4,7 +4,6 @@ deploy, and what moving from another git revision of the file would add, change 
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from gitops_poc.errors import GitopsError, UsageError
 from gitops_poc.generate.gitops_config import APPLICATIONSET_FILE
 from gitops_poc.servicerepo import read_values_file, service_dir, value_files
 from gitops_poc.values import get_path, merge_files
-from gitops_poc.yamlio import load_plain, read_text
+from gitops_poc.yamlio import read_text
 
 NO_IMAGE = "-"
 
@@ -78,33 +77,6 @@ def check_deletions(result: PlanResult, max_deletions: int | None) -> None:
             "A rename is a deletion too; if this is intended, raise --max-deletions.")
 
 
-class _Blobs:
-    """Files at one git revision through a single `git cat-file --batch` (a mass deletion reads thousands)."""
-
-    def __init__(self, top: Path, commit: str) -> None:
-        self.top, self.commit = top, commit
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def read(self, path: Path) -> str | None:
-        if self.proc is None:
-            self.proc = subprocess.Popen(["git", "-C", str(self.top), "cat-file", "--batch"],
-                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        relative = path.resolve().relative_to(self.top.resolve()).as_posix()
-        self.proc.stdin.write(f"{self.commit}:{relative}\n".encode())
-        self.proc.stdin.flush()
-        header = self.proc.stdout.readline().split()
-        if len(header) != 3:
-            return None  # "<object> missing": the file does not exist at that revision
-        data = self.proc.stdout.read(int(header[2]) + 1)[:-1]
-        return data.decode() if header[1] == b"blob" else None
-
-    def close(self) -> None:
-        if self.proc is not None:
-            self.proc.communicate()
-            self.proc = None
-
-
 class ImageReader:
     """`image.repository:image.tag` from a service's merged values (`services/<svc>/.cicd`) at a revision.
 
@@ -115,32 +87,27 @@ class ImageReader:
     def __init__(self, root: Path, rev: str | None = None, file: Path | None = None) -> None:
         self.root = root
         self._files: dict[Path, dict[str, Any]] = {}
-        self._blobs: _Blobs | None = None
+        # One `git cat-file --batch` for every values file: a mass deletion reads thousands.
+        self._reader: gitrepo.RevisionReader | None = None
         if rev is not None and file is not None:
             try:
-                top = gitrepo.toplevel(file.resolve())
-                if gitrepo.toplevel(root.resolve()) == top:
-                    self._blobs = _Blobs(top, gitrepo.resolve(file.resolve(), rev))
+                if gitrepo.toplevel(root.resolve()) == gitrepo.toplevel(file.resolve()):
+                    self._reader = gitrepo.RevisionReader(root, gitrepo.resolve(file.resolve(), rev))
             except UsageError:
                 pass
 
     def _values(self, path: Path) -> dict[str, Any]:
         if path not in self._files:
-            if self._blobs is None:
-                self._files[path] = read_values_file(path).data
-            else:
-                text = self._blobs.read(path)
-                data = load_plain(text, f"{path}@{self._blobs.commit[:12]}") if text else None
-                self._files[path] = data if isinstance(data, dict) else {}
+            self._files[path] = read_values_file(path, reader=self._reader).data
         return self._files[path]
 
     def close(self) -> None:
-        if self._blobs is not None:
-            self._blobs.close()
+        if self._reader is not None:
+            self._reader.close()
 
     def image(self, app: Application) -> str:
         directory = service_dir(self.root, app.service)
-        if app.environment == "-" or (self._blobs is None and not directory.is_dir()):
+        if app.environment == "-" or (self._reader is None and not directory.is_dir()):
             return NO_IMAGE
         try:
             merged = merge_files(self._values(directory / name) for name in value_files(app.environment))

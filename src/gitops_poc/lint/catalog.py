@@ -60,6 +60,8 @@ _RULES = [
          "flatten it, or move structured data to configfiles"),
     Rule("configmap-yaml11-bool", W, "an unquoted y/n/yes/no/on/off is a boolean for Helm and renders as \"true\"/\"false\"",
          "quote the value"),
+    Rule("yaml11-value", W, "an unquoted value Helm (YAML 1.1) reads differently from YAML 1.2 tools: off is false, 0755 is 493",
+         "write true/false or the number meant, or quote the text"),
     Rule("secret-path-outside-policy", E, "a secrets path lies outside the service's own Vault folder, which is all its policy may read (VSO gets 403)",
          "use <VAULT_PATH_PREFIX>/<service>/{env}/<name> (gitops-poc init keeps the prefix in line)"),
     Rule("image-tag-number", E, "an unquoted image.tag that YAML reads as a number (1.10 becomes 1.1)",

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from gitops_poc.lint import chart
+from gitops_poc.lint import chart, yaml11_rules
 from gitops_poc.lint.catalog import rule
 from gitops_poc.lint.documents import KeyPath, YamlDocument
 from gitops_poc.lint.findings import Finding
 from gitops_poc.lint.model import ServiceFiles, get_in, has_path
 from gitops_poc.platform import Platform
-
-# YAML 1.1 booleans that YAML 1.2 (and this tool) read as strings, but Helm reads as true/false.
-YAML11_BOOLS = re.compile(r"^(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$")
 
 
 def _dotted(keys: KeyPath) -> str:
@@ -81,11 +77,12 @@ def _check_configmap(doc: YamlDocument) -> Iterator[Finding]:
                 doc.display, doc.line(keys), f"configmap.{key} is a {'map' if isinstance(value, dict) else 'list'}; "
                 "the chart renders each value as one quoted string",
             )
-        elif isinstance(value, str) and YAML11_BOOLS.match(value) and doc.is_plain_scalar(keys):
-            truth = "true" if value.lower() in ("y", "yes", "on") else "false"
+        elif (diff := doc.yaml11_difference(keys)) is not None and isinstance(value, bool):
+            # Unquoted y/n/yes/no/on/off: a YAML 1.1 boolean for Helm, the text for YAML 1.2 tools.
+            truth = "true" if value else "false"
             yield rule("configmap-yaml11-bool").at(
-                doc.display, doc.line(keys), f"configmap.{key}: {value} is read by Helm as a boolean and renders as \"{truth}\"",
-                f'quote it: {key}: "{value}"',
+                doc.display, diff.line, f"configmap.{key}: {diff.text} is read by Helm as a boolean and renders as \"{truth}\"",
+                f'quote it: {key}: "{diff.text}"',
             )
 
 
@@ -128,7 +125,8 @@ def _check_scalars(doc: YamlDocument) -> Iterator[Finding]:
 
 def check_file(doc: YamlDocument) -> list[Finding]:
     """Rules that need only one values file."""
-    return [*_check_keys(doc), *_check_configmap(doc), *_check_configfiles(doc), *_check_scalars(doc)]
+    return [*_check_keys(doc), *_check_configmap(doc), *_check_configfiles(doc), *_check_scalars(doc),
+            *yaml11_rules.check_file(doc)]
 
 
 # --- rules on what the chart sees in one environment (default.yaml + <env>.yaml + chart defaults) ----------

@@ -1,25 +1,30 @@
-"""YAML files as lint sees them: plain data for the rules, line numbers only when a finding needs one.
+"""YAML files as lint sees them: data as Helm and kubectl read it (YAML 1.1, string keys; `yamlio.load_k8s`)
+for the rules, line numbers only when a finding needs one.
 
-Parsing with ruamel's round-trip loader (which keeps line/column of every key) costs about six times the
-C-based plain loader, so every file is parsed plainly and only the files that produce a finding are
-parsed again for positions. A clean platform of 1,000 files never pays for it.
+Keeping the node tree (line/column of every key) costs about half again the plain load, so every file is
+loaded plainly and only the files that produce a finding are composed again for positions. A clean
+platform of 1,000 files never pays for it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString, ScalarString
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from gitops_poc.yamlio import YamlSyntaxError, load_plain, round_trip
-
-# One round-trip loader for every file: building a ruamel YAML object costs about a third of a small parse.
-_ROUND_TRIP = round_trip()
+from gitops_poc.yamlio import (
+    Yaml11Difference,
+    YamlSyntaxError,
+    compose_k8s,
+    load_k8s,
+    may_differ,
+    node_key,
+    yaml11_differences,
+)
 
 Key = str | int
 KeyPath = tuple[Key, ...]
@@ -34,19 +39,23 @@ class YamlDocument:
     offset: int = 0  # lines before this document in its file (multi-document files)
 
     @cached_property
-    def _tree(self) -> Any:
-        # The text already parsed plainly, so it is valid YAML.
-        return _ROUND_TRIP.load(self.text)
+    def _tree(self) -> Node | None:
+        # The text already loaded, so it composes.
+        return compose_k8s(self.text, self.display)
 
-    def _walk(self, keys: KeyPath) -> Iterator[tuple[Any, Key]]:
-        """(container, key) pairs along `keys`, as far as they exist."""
+    def _walk(self, keys: KeyPath) -> Iterator[tuple[Node, Node]]:
+        """(key node, value node) along `keys` (a list item is both), as far as they exist."""
         node = self._tree
         for key in keys:
-            if isinstance(node, CommentedMap) and key in node or isinstance(node, CommentedSeq) and isinstance(key, int) and 0 <= key < len(node):
-                yield node, key
-            else:
+            pair: tuple[Node, Node] | None = None
+            if isinstance(node, MappingNode) and isinstance(key, str):
+                pair = next(((k, v) for k, v in node.value if node_key(k) == key), None)
+            elif isinstance(node, SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
+                pair = (node.value[key], node.value[key])
+            if pair is None:
                 return
-            node = node[key]
+            yield pair
+            node = pair[1]
 
     def line(self, keys: KeyPath) -> int:
         """1-based line of the deepest key of `keys` that exists (1 when none does)."""
@@ -54,8 +63,8 @@ class YamlDocument:
         if fast is not None:
             return self.offset + fast
         line = 0
-        for container, key in self._walk(keys):
-            line = int((container.lc.key(key) if isinstance(container, CommentedMap) else container.lc.item(key))[0])
+        for key_node, _ in self._walk(keys):
+            line = key_node.start_mark.line
         return self.offset + line + 1
 
     @cached_property
@@ -111,25 +120,35 @@ class YamlDocument:
     def text_line(self, keys: KeyPath, index: int) -> int:
         """Line of the `index`-th line (0-based) inside the string at `keys`, e.g. a config file's text."""
         steps = list(self._walk(keys))
-        if len(steps) < len(keys) or not isinstance(steps[-1][0], CommentedMap):
+        if not steps or len(steps) < len(keys) or steps[-1][0] is steps[-1][1]:
             return self.line(keys)
-        container, key = steps[-1]
-        value_line = self.offset + int(container.lc.value(key)[0]) + 1
-        block = isinstance(container[key], (LiteralScalarString, FoldedScalarString))
-        return value_line + index + (1 if block else 0)
+        value = steps[-1][1]
+        block = isinstance(value, ScalarNode) and value.style in ("|", ">")  # the text starts below the indicator
+        return self.offset + value.start_mark.line + 1 + index + (1 if block else 0)
 
     def is_plain_scalar(self, keys: KeyPath) -> bool:
-        """Is the scalar at `keys` written without quotes (so YAML 1.1 readers may resolve it)?"""
+        """Is the value at `keys` a scalar written without quotes (so YAML 1.1 readers may resolve it)?"""
         steps = list(self._walk(keys))
-        if len(steps) < len(keys):
+        if not steps or len(steps) < len(keys):
             return False
-        container, key = steps[-1]
-        return not isinstance(container[key], ScalarString)
+        value = steps[-1][1]
+        return isinstance(value, ScalarNode) and not value.style
+
+    @cached_property
+    def yaml11_differences(self) -> tuple[Yaml11Difference, ...]:
+        """Plain scalars Helm and kubectl (YAML 1.1) read differently from YAML 1.2 readers; lines in the file."""
+        if not may_differ(self.text):
+            return ()
+        return tuple(replace(d, line=d.line + self.offset) for d in yaml11_differences(self._tree))
+
+    def yaml11_difference(self, keys: KeyPath) -> Yaml11Difference | None:
+        """The YAML 1.1/1.2 difference of the value at `keys`, if it has one."""
+        return next((d for d in self.yaml11_differences if d.keys == keys and not d.is_key), None)
 
 
 def parse_document(path: Path, display: str, text: str) -> YamlDocument:
     """Parse `text`; raises YamlSyntaxError (with the line) when it is not YAML."""
-    return YamlDocument(path, display, text, load_plain(text, display))
+    return YamlDocument(path, display, text, load_k8s(text, display))
 
 
 def split_documents(text: str) -> list[tuple[int, str]]:
