@@ -14,6 +14,14 @@ def write_env(tmp_path: Path, text: str) -> Path:
     return path
 
 
+def config_error(tmp_path: Path, text: str) -> tuple[Path, ConfigError]:
+    """The error loading `text` as .env raises (the test fails when it loads)."""
+    path = write_env(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, {})
+    return path, caught.value
+
+
 def test_missing_file_gives_the_original_defaults() -> None:
     config = load_config(None, {})
     assert config.gitlab_group == "gitops-poc"
@@ -75,7 +83,7 @@ def test_lists_accept_spaces_and_commas() -> None:
         ("SERVICES=" + "a" * 61 + "\n", "SERVICES", "-sv"),
         ("ENVIRONMENTS=Dev\n", "ENVIRONMENTS", "'Dev'"),
         ('ENVIRONMENTS="dev dev"\n', "ENVIRONMENTS", "listed twice"),
-        ("NAMESPACE_PREFIX=" + "p" * 60 + "\n", "ENVIRONMENTS", "namespace"),
+        ("NAMESPACE_PREFIX=" + "p" * 60 + "\n", "NAMESPACE_PREFIX", "namespace"),
         ("CHART_VERSION=*\n", "CHART_VERSION", "exact chart version"),
         ("CHART_VERSION=^3.0\n", "CHART_VERSION", "'^3.0'"),
         ("CHART_REPO=ftp://charts\n", "CHART_REPO", "ftp://charts"),
@@ -89,21 +97,17 @@ def test_lists_accept_spaces_and_commas() -> None:
     ],
 )
 def test_bad_values_name_file_key_and_value(tmp_path: Path, text: str, key: str, fragment: str) -> None:
-    path = write_env(tmp_path, text)
-    with pytest.raises(ConfigError) as caught:
-        load_config(path, {})
-    message = str(caught.value)
-    assert caught.value.key == key
-    assert caught.value.exit_code == 2
+    _, error = config_error(tmp_path, text)
+    message = str(error)
+    assert error.key == key
+    assert error.exit_code == 2
     assert key in message
     assert fragment in message
 
 
 def test_error_names_the_line_of_the_offending_key(tmp_path: Path) -> None:
-    path = write_env(tmp_path, "# comment\nGITLAB_GROUP=ok\nENVIRONMENTS=Dev\n")
-    with pytest.raises(ConfigError) as caught:
-        load_config(path, {})
-    assert str(caught.value).startswith(f"{path}:3: ENVIRONMENTS=")
+    path, error = config_error(tmp_path, "# comment\nGITLAB_GROUP=ok\nENVIRONMENTS=Dev\n")
+    assert str(error).startswith(f"{path}:3: ENVIRONMENTS=")
 
 
 def test_error_names_the_environment_variable_as_source(tmp_path: Path) -> None:
@@ -113,10 +117,8 @@ def test_error_names_the_environment_variable_as_source(tmp_path: Path) -> None:
 
 
 def test_unknown_key_suggests_the_closest_known_key(tmp_path: Path) -> None:
-    path = write_env(tmp_path, "GITLAB_GROUP=a\nSERVICS=x\n")
-    with pytest.raises(ConfigError) as caught:
-        load_config(path, {})
-    assert str(caught.value) == f"{path}:2: unknown key SERVICS; did you mean SERVICES?"
+    path, error = config_error(tmp_path, "GITLAB_GROUP=a\nSERVICS=x\n")
+    assert str(error) == f"{path}:2: unknown key SERVICS; did you mean SERVICES?"
 
 
 def test_original_unused_key_is_accepted(tmp_path: Path) -> None:
@@ -139,3 +141,150 @@ def test_every_default_is_documented_in_the_example() -> None:
     example = (Path(__file__).parent.parent / ".env.example").read_text()
     for key in DEFAULTS:
         assert f"\n{key}=" in example, key
+
+
+# --- derived names that would collide, reserved names ---------------------------------------------------
+
+
+def test_service_env_pairs_making_the_same_name_are_refused(tmp_path: Path) -> None:
+    path, error = config_error(tmp_path, 'SERVICES="a-b a"\nENVIRONMENTS="c b-c prod"\n')
+    message = str(error)
+    assert error.key == "SERVICES"
+    assert message.startswith(f"{path}:1: SERVICES='a-b a': ")
+    assert "'a-b' in environment 'c'" in message
+    assert "'a' in environment 'b-c'" in message
+    assert "'a-b-c'" in message
+    assert "\n" not in message
+
+
+def test_an_environment_named_default_is_refused(tmp_path: Path) -> None:
+    path, error = config_error(tmp_path, 'ENVIRONMENTS="dev default prod"\n')
+    assert error.key == "ENVIRONMENTS"
+    assert str(error).startswith(f"{path}:1: ENVIRONMENTS='dev default prod': ")
+    assert ".cicd/default.yaml" in str(error)
+
+
+@pytest.mark.parametrize(("name", "reason"), [("default", "ServiceAccount"), ("gitops-config", "repository")])
+def test_reserved_service_names_are_refused(tmp_path: Path, name: str, reason: str) -> None:
+    path, error = config_error(tmp_path, f'SERVICES="web {name}"\n')
+    assert error.key == "SERVICES"
+    assert str(error).startswith(f"{path}:1: SERVICES='web {name}': service name '{name}' is reserved")
+    assert reason in str(error)
+
+
+def test_the_reserved_repository_name_is_the_platforms_own() -> None:
+    from gitops_poc.config import RESERVED_SERVICES
+    from gitops_poc.platform import GITOPS_CONFIG_REPO
+
+    assert GITOPS_CONFIG_REPO in RESERVED_SERVICES
+
+
+def test_service_name_error_is_none_for_a_good_name_and_explains_a_bad_one() -> None:
+    from gitops_poc.config import service_name_error
+
+    assert service_name_error("billing") is None
+    assert "not a valid Kubernetes name" in str(service_name_error("bill ing"))
+    assert "empty" in str(service_name_error(""))
+    assert "reserved" in str(service_name_error("default"))
+
+
+# --- the file itself: duplicates, lines that are not KEY=value ------------------------------------------
+
+
+def test_a_key_set_twice_names_both_lines(tmp_path: Path) -> None:
+    path, error = config_error(tmp_path, 'SERVICES="a b"\nGITLAB_GROUP=acme\n\nSERVICES="c"\n')
+    assert error.key == "SERVICES"
+    assert str(error) == (
+        f"{path}:4: SERVICES='c' is set again; line 1 already sets SERVICES='a b' (keep one: the last would win)"
+    )
+
+
+@pytest.mark.parametrize("key", ["GITLAB_AGENT_TOKEN", "VAULT_TOKEN"])
+def test_a_secret_set_twice_is_not_echoed(tmp_path: Path, key: str) -> None:
+    path, error = config_error(tmp_path, f"{key}=glagent-one\n{key}=glagent-two\n")
+    assert "glagent" not in str(error)
+    assert str(error).startswith(f"{path}:2: {key}='***' is set again; line 1")
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "fragment"),
+    [
+        ("GITLAB_GROUP=a\nthis is not an assignment\n", 2, "'this is not an assignment'"),
+        ('GITLAB_GROUP=a\n\n# c\nSERVICES="web\n', 4, "'SERVICES=\"web'"),
+        ("GITLAB_GROUP=a\nSERVICES\n", 2, "SERVICES has no '='"),
+    ],
+)
+def test_a_line_that_is_not_key_value_is_an_error(tmp_path: Path, text: str, line: int, fragment: str) -> None:
+    path, error = config_error(tmp_path, text)
+    assert str(error).startswith(f"{path}:{line}: ")
+    assert fragment in str(error)
+    assert error.exit_code == 2
+
+
+def test_an_unparsable_line_mentioning_a_token_is_not_echoed(tmp_path: Path) -> None:
+    path, error = config_error(tmp_path, "GITLAB_AGENT_TOKEN glagent-secretvalue\n")
+    assert str(error).startswith(f"{path}:1: ")
+    assert "secretvalue" not in str(error)
+
+
+def test_line_numbers_count_blank_lines_before_a_key(tmp_path: Path) -> None:
+    path, error = config_error(tmp_path, "GITLAB_GROUP=a\n\n\n\nENVIRONMENTS=Dev\n")
+    assert str(error).startswith(f"{path}:5: ENVIRONMENTS='Dev'")
+
+
+def test_a_missing_file_is_an_error_in_the_core(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path / "nope.env", {})
+    assert str(caught.value).startswith(f"{tmp_path / 'nope.env'}: ")
+
+
+# --- messages -----------------------------------------------------------------------------------------
+
+
+def test_a_lowercase_key_suggests_its_uppercase_spelling(tmp_path: Path) -> None:
+    path, error = config_error(tmp_path, "gitlab_group=acme\n")
+    assert str(error) == f"{path}:1: unknown key gitlab_group; did you mean GITLAB_GROUP?"
+
+
+@pytest.mark.parametrize(
+    ("key", "fragment"),
+    [
+        ("VAULT_TOKEN", "Vault is reached through the process environment (VAULT_ADDR/VAULT_TOKEN), not .env"),
+        ("VAULT_ADDR", "Vault is reached through the process environment (VAULT_ADDR/VAULT_TOKEN), not .env"),
+        ("KUBECONFIG", "the cluster is reached through the process environment (KUBECONFIG), not .env"),
+    ],
+)
+def test_process_only_keys_in_the_file_are_explained(tmp_path: Path, key: str, fragment: str) -> None:
+    path, error = config_error(tmp_path, f"GITLAB_GROUP=a\n{key}=hvs-secretvalue\n")
+    assert str(error) == f"{path}:2: unknown key {key}: {fragment}"
+
+
+def test_reference_cycle_names_file_line_and_key(tmp_path: Path) -> None:
+    path, error = config_error(tmp_path, "# c\nGITLAB_GROUP=${VAULT_PATH_PREFIX}\nVAULT_PATH_PREFIX=x-${GITLAB_GROUP}\n")
+    message = str(error)
+    assert error.key == "GITLAB_GROUP"
+    assert message.startswith(f"{path}:2: GITLAB_GROUP='${{VAULT_PATH_PREFIX}}': ")
+    assert "GITLAB_GROUP -> VAULT_PATH_PREFIX -> GITLAB_GROUP" in message
+
+
+def test_unterminated_reference_names_file_line_and_key(tmp_path: Path) -> None:
+    path, error = config_error(tmp_path, "GITLAB_GROUP=a\nCHART_NAME=${GITLAB_GROUP\n")
+    assert error.key == "CHART_NAME"
+    assert str(error).startswith(f"{path}:2: CHART_NAME='${{GITLAB_GROUP': ")
+    assert "'}'" in str(error)
+
+
+def test_values_from_the_environment_are_not_expanded_again(tmp_path: Path) -> None:
+    path = write_env(tmp_path, "VAULT_PATH_PREFIX=${GITLAB_GROUP}\n")
+    # The shell already expanded the process environment; a literal ${...} there is text, not a reference.
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, {"GITLAB_GROUP": "${VAULT_PATH_PREFIX}"})
+    assert "cycle" not in str(caught.value)
+    assert caught.value.key == "GITLAB_GROUP"
+
+
+def test_a_too_long_namespace_blames_the_prefix(tmp_path: Path) -> None:
+    prefix = "p" * 56  # "-dev" fits in 63 characters, "-staging" does not
+    path, error = config_error(tmp_path, f"ENVIRONMENTS=\"dev staging\"\nNAMESPACE_PREFIX={prefix}\n")
+    assert error.key == "NAMESPACE_PREFIX"
+    assert str(error).startswith(f"{path}:2: NAMESPACE_PREFIX='{prefix}': namespace '{prefix}-staging'")

@@ -8,17 +8,17 @@ present and empty stays empty (so `NAMESPACE_PREFIX=` really means "no prefix").
 from __future__ import annotations
 
 import difflib
-import io
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from dotenv import dotenv_values
-from dotenv.variables import parse_variables
+from dotenv.variables import Literal as TextAtom
+from dotenv.variables import Variable, parse_variables
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator, model_validator
 
+from gitops_poc.envfile import bindings
 from gitops_poc.errors import ConfigError
 
 DEFAULTS: dict[str, str] = {
@@ -46,6 +46,22 @@ DEFAULTS: dict[str, str] = {
 SECRET_KEYS = frozenset({"GITLAB_DEPLOY_TOKEN", "GITLAB_AGENT_TOKEN"})
 # Keys of the original .env.example that no command reads; accepted so old files keep loading.
 IGNORED_KEYS = frozenset({"PROJECT_PREFIX"})
+# Read from the process environment by the Vault and Kubernetes clients; a token must not sit in a file
+# that gets copied around, so these are refused in .env with the reason instead of "unknown key".
+_VAULT_ONLY = "Vault is reached through the process environment (VAULT_ADDR/VAULT_TOKEN), not .env"
+PROCESS_ONLY_KEYS = {
+    "VAULT_ADDR": _VAULT_ONLY,
+    "VAULT_TOKEN": _VAULT_ONLY,
+    "KUBECONFIG": "the cluster is reached through the process environment (KUBECONFIG), not .env",
+}
+# Names that pass the Kubernetes rules but collide with something the platform itself owns.
+RESERVED_SERVICES = {
+    "default": "it would run as the namespace's shared 'default' ServiceAccount, which least privilege forbids",
+    "gitops-config": "that is the platform's own repository (<group>/gitops-config)",  # platform.GITOPS_CONFIG_REPO
+}
+RESERVED_ENVIRONMENTS = {
+    "default": "its values file would be .cicd/default.yaml, the file every environment shares",
+}
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
@@ -73,6 +89,21 @@ def _label_error(kind: str, value: str, pattern: re.Pattern[str]) -> str | None:
             f"{kind} {value!r} is not a valid Kubernetes name: use lowercase letters, digits and '-', "
             f"starting with {start} and ending with a letter or digit"
         )
+    return None
+
+
+def service_name_error(name: str) -> str | None:
+    """Why `name` cannot be a service (None when it can): the rules for one SERVICES entry."""
+    # A Service name is a DNS-1035 label and the chart appends "-sv".
+    if err := _label_error("service name", name, DNS1035_LABEL):
+        return err
+    if len(name) + len(SERVICE_SUFFIX) > MAX_NAME:
+        return (
+            f"service name {name!r} is too long: the chart's Service {name}{SERVICE_SUFFIX!r} "
+            f"would exceed {MAX_NAME} characters"
+        )
+    if name in RESERVED_SERVICES:
+        return f"service name {name!r} is reserved: {RESERVED_SERVICES[name]}"
     return None
 
 
@@ -144,14 +175,8 @@ class Config(BaseModel):
         if not v:
             raise ValueError("the list is empty; name at least one service")
         for name in v:
-            # A Service name is a DNS-1035 label and the chart appends "-sv".
-            if err := _label_error("service name", name, DNS1035_LABEL):
+            if err := service_name_error(name):
                 raise ValueError(err)
-            if len(name) + len(SERVICE_SUFFIX) > MAX_NAME:
-                raise ValueError(
-                    f"service name {name!r} is too long: the chart's Service {name}{SERVICE_SUFFIX!r} "
-                    f"would exceed {MAX_NAME} characters"
-                )
         _unique("service", v)
         return v
 
@@ -163,6 +188,8 @@ class Config(BaseModel):
         for name in v:
             if err := _label_error("environment name", name, DNS1123_LABEL):
                 raise ValueError(err)
+            if name in RESERVED_ENVIRONMENTS:
+                raise ValueError(f"environment name {name!r} is reserved: {RESERVED_ENVIRONMENTS[name]}")
         _unique("environment", v)
         return v
 
@@ -221,12 +248,29 @@ class Config(BaseModel):
         for env in self.environments:
             namespace = f"{self.namespace_prefix}-{env}" if self.namespace_prefix else env
             if len(namespace) > MAX_NAME:
-                raise _CrossError("ENVIRONMENTS", env, f"namespace {namespace!r} would exceed {MAX_NAME} characters")
-            for service in self.services:
+                # An environment name alone fits (checked above), so only a prefix can make it too long.
+                raise _CrossError(
+                    "NAMESPACE_PREFIX", self.namespace_prefix,
+                    f"namespace {namespace!r} for environment {env!r} would exceed {MAX_NAME} characters",
+                )
+        # `<service>-<env>` names the Application and (after the Vault prefix) the Vault policy and role
+        # (Platform.application_name / vault_policy); two different pairs must never make the same one.
+        made: dict[str, tuple[str, str]] = {}
+        services = " ".join(self.services)
+        for service in self.services:
+            for env in self.environments:
                 app = f"{service}-{env}"
                 if len(app) > MAX_NAME:
                     raise _CrossError(
-                        "SERVICES", service, f"Application name {app!r} would exceed {MAX_NAME} characters"
+                        "SERVICES", services, f"Application name {app!r} would exceed {MAX_NAME} characters"
+                    )
+                first_service, first_env = made.setdefault(app, (service, env))
+                if (first_service, first_env) != (service, env):
+                    raise _CrossError(
+                        "SERVICES", services,
+                        f"service {first_service!r} in environment {first_env!r} and service {service!r} in "
+                        f"environment {env!r} both make {app!r} (Application, Vault policy and role names "
+                        "must differ); rename one of them",
                     )
         return self
 
@@ -251,32 +295,83 @@ class _Origin:
 FIELD_BY_KEY = {key: key.lower() for key in DEFAULTS}
 
 
-def _key_lines(text: str) -> dict[str, int]:
-    lines: dict[str, int] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        if m := re.match(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=", line):
-            lines.setdefault(m.group(1), number)
-    return lines
+def _shown(key: str, value: str) -> str:
+    """A value as error messages may show it: never a secret, nor anything under a key we do not know."""
+    return repr(value) if key in DEFAULTS and key not in SECRET_KEYS else "'***'"
 
 
-def _expand(key: str, raw: Mapping[str, str], environ: Mapping[str, str], seen: tuple[str, ...] = ()) -> str:
+def _value_error(key: str, value: str, message: str, origin: object) -> ConfigError:
+    return ConfigError(f"{key}={_shown(key, value)}: {message}", source=str(origin), key=key)
+
+
+def _shown_line(line: str) -> str:
+    """An unparsable line, unless it may carry a credential (a pasted token, `TOKEN value`)."""
+    if re.search(r"token|secret|password|glagent|glpat|hvs\.", line, re.IGNORECASE):
+        return "(not shown: it may hold a credential)"
+    return repr(line if len(line) <= 80 else line[:77] + "...")
+
+
+def _unknown_key(key: str) -> str:
+    if key.upper() in PROCESS_ONLY_KEYS:
+        return f"unknown key {key}: {PROCESS_ONLY_KEYS[key.upper()]}"
+    if key.upper() in DEFAULTS:
+        return f"unknown key {key}; did you mean {key.upper()}?"
+    hint = difflib.get_close_matches(key.upper(), list(DEFAULTS), n=1)
+    return f"unknown key {key}" + (f"; did you mean {hint[0]}?" if hint else f"; known keys: {', '.join(DEFAULTS)}")
+
+
+def _read_assignments(text: str, source: str) -> dict[str, tuple[str, int]]:
+    """KEY -> (value, line) of a .env text; anything but blank lines, comments and KEY=value is an error."""
+    found: dict[str, tuple[str, int]] = {}
+    for binding, number in bindings(text):
+        where = f"{source}:{number}"
+        key = binding.key
+        if binding.error:
+            first = next(iter(binding.original.string.strip().splitlines()), "")
+            raise ConfigError(f"cannot parse {_shown_line(first)}: expected KEY=value, a # comment or a blank line",
+                              source=where)
+        if key is None:
+            continue
+        if binding.value is None:
+            raise ConfigError(f"{key} has no '=': write {key}= for an empty value", source=where, key=key)
+        if key in found:
+            value, line = found[key]
+            raise ConfigError(
+                f"{key}={_shown(key, binding.value)} is set again; line {line} already sets "
+                f"{key}={_shown(key, value)} (keep one: the last would win)",
+                source=where, key=key,
+            )
+        found[key] = (binding.value, number)
+    return found
+
+
+def _expand(
+    key: str, raw: Mapping[str, str], environ: Mapping[str, str], origins: Mapping[str, _Origin],
+    seen: tuple[str, ...] = (),
+) -> str:
     """Expand ${VAR} and ${VAR:-default} like the original scripts, resolving config keys first."""
-    if key in seen:
-        raise ConfigError(f"{key}: ${{...}} references form a cycle: {' -> '.join(seen + (key,))}", key=key)
     value = raw[key]
-    if "$" not in value:
-        return value
+    if key in environ:
+        return value  # the shell that set it already expanded it
+    if key in seen:
+        start = seen[seen.index(key):]
+        raise _value_error(key, value, f"${{...}} references form a cycle: {' -> '.join(start + (key,))}",
+                           origins[key])
+    atoms = list(parse_variables(value))
+    if any(isinstance(atom, TextAtom) and "${" in atom.value for atom in atoms):
+        raise _value_error(key, value, "a '${' reference has no closing '}'", origins[key])
     env: dict[str, str | None] = dict(environ)
-    for name in raw:
-        if f"${{{name}" in value:
-            env[name] = _expand(name, raw, environ, seen + (key,))
-    return "".join(atom.resolve(env) for atom in parse_variables(value))
+    for atom in atoms:
+        if isinstance(atom, Variable) and atom.name in raw:
+            env[atom.name] = _expand(atom.name, raw, environ, origins, seen + (key,))
+    return "".join(atom.resolve(env) for atom in atoms)
 
 
 def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> Config:
-    """Read `path` (missing file = built-in defaults), apply `environ` overrides, validate once."""
+    """Read `path` (None = built-in defaults; a path that does not exist is an error), apply `environ`
+    overrides, validate once. Whether a missing default file means the defaults is the caller's call."""
     text = None
-    if path is not None and path.exists():
+    if path is not None:
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
@@ -290,16 +385,12 @@ def parse_config(text: str | None, source: str, environ: Mapping[str, str] | Non
     file_values: dict[str, str] = {}
     lines: dict[str, int] = {}
     if text is not None:
-        lines = _key_lines(text)
-        parsed = dotenv_values(stream=io.StringIO(text), interpolate=False)
-        for key, value in parsed.items():
+        for key, (value, line) in _read_assignments(text, source).items():
             if key in IGNORED_KEYS:
                 continue
             if key not in DEFAULTS:
-                hint = difflib.get_close_matches(key, list(DEFAULTS), n=1)
-                suggestion = f"; did you mean {hint[0]}?" if hint else f"; known keys: {', '.join(DEFAULTS)}"
-                raise ConfigError(f"unknown key {key}{suggestion}", source=f"{source}:{lines.get(key, '?')}", key=key)
-            file_values[key] = value or ""
+                raise ConfigError(_unknown_key(key), source=f"{source}:{line}", key=key)
+            file_values[key], lines[key] = value, line
 
     raw: dict[str, str] = {}
     origins: dict[str, _Origin] = {}
@@ -311,8 +402,7 @@ def parse_config(text: str | None, source: str, environ: Mapping[str, str] | Non
         else:
             raw[key], origins[key] = default, _Origin("built-in default")
 
-    # Values from the process environment were already expanded by the shell.
-    text_values = {key: (raw[key] if key in environ else _expand(key, raw, environ)).strip() for key in DEFAULTS}
+    text_values = {key: _expand(key, raw, environ, origins).strip() for key in DEFAULTS}
     values: dict[str, object] = {FIELD_BY_KEY[key]: value for key, value in text_values.items()}
     environments = _words(text_values["ENVIRONMENTS"])
     production = _words(text_values["PRODUCTION_ENVIRONMENTS"])
@@ -342,6 +432,4 @@ def _to_config_error(exc: ValidationError, raw: Mapping[str, str], origins: Mapp
         key = field.upper()
         value = raw.get(key, "")
     message = str(cause) if cause is not None else error["msg"]
-    if key in SECRET_KEYS:
-        value = "***"
-    return ConfigError(f"{key}={value!r}: {message}", source=str(origins.get(key, "configuration")), key=key)
+    return _value_error(key, value, message, origins.get(key, "configuration"))

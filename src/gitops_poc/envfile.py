@@ -2,17 +2,63 @@
 
 from __future__ import annotations
 
+import io
 import re
+from collections.abc import Iterator
+
+from dotenv.parser import Binding, parse_stream
+
+_ASSIGNMENT = re.compile(r"(?P<lead>\s*(?:export\s+)?)(?P<key>[^\s=]+)\s*=[^\S\r\n]*(?P<value>.*)", re.DOTALL)
+_QUOTED = {'"': re.compile(r'"(?:\\.|[^"\\])*"', re.DOTALL), "'": re.compile(r"'(?:\\'|[^'])*'", re.DOTALL)}
+_UNQUOTED_COMMENT = re.compile(r"[^\S\r\n]+#[^\r\n]*")  # python-dotenv's rule: whitespace, then '#'
+
+
+def bindings(text: str) -> Iterator[tuple[Binding, int]]:
+    """python-dotenv's reading of `text`, each with the line its key (or error) is on.
+
+    The pieces' `original.string` joined give `text` back; a piece starts with the blank lines before it.
+    """
+    for binding in parse_stream(io.StringIO(text)):
+        original = binding.original.string
+        yield binding, binding.original.line + original[: len(original) - len(original.lstrip())].count("\n")
+
+
+def _replace(original: str, key: str, line: str) -> str:
+    """`original` (one binding's text, maybe spanning lines) with its value replaced; comment and newline kept."""
+    body = original.rstrip("\r\n")
+    ending = original[len(body):]
+    match = _ASSIGNMENT.fullmatch(body)
+    if match is None:  # parse_stream found the key, so this does not happen; keep the file intact if it does
+        raise ValueError(f"cannot locate the value of {key} in {body!r}")
+    value = match["value"]
+    quoted = _QUOTED.get(value[:1])
+    if quoted and (closing := quoted.match(value)):
+        tail = value[closing.end():]
+    else:
+        tail = comment[0] if (comment := _UNQUOTED_COMMENT.search(value)) else ""
+    return f"{match['lead']}{line}{tail}{ending}"
 
 
 def set_key(text: str | None, key: str, value: str) -> str:
-    """Return `text` with `key` set to `value` (double-quoted); appended when the key is absent."""
+    """Return `text` with `key` set to `value` (double-quoted); appended when the key is absent.
+
+    Only that assignment changes: an inline comment after it, `export`, other lines and line endings stay.
+    """
     line = f'{key}="{value}"'
-    pattern = re.compile(rf"^(\s*(?:export\s+)?){re.escape(key)}\s*=.*$", re.MULTILINE)
     if text is None:
         return line + "\n"
-    if pattern.search(text):
-        # Multi-line quoted values are not used for list keys; replace the single assignment line.
-        return pattern.sub(lambda m: m.group(1) + line, text, count=1)
+    parts: list[str] = []
+    found: int | None = None
+    for binding, number in bindings(text):
+        original = binding.original.string
+        if binding.key != key or binding.error:
+            parts.append(original)
+            continue
+        if found is not None:
+            raise ValueError(f"{key} is set on lines {found} and {number}; which one to edit is unclear")
+        found = number
+        parts.append(_replace(original, key, line))
+    if found is not None:
+        return "".join(parts)
     separator = "" if not text or text.endswith("\n") else "\n"
     return f"{text}{separator}{line}\n"

@@ -7,8 +7,11 @@ import sys
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
+from gitops_poc.cli.output import err
 from gitops_poc.config import Config, load_config
+from gitops_poc.errors import UsageError
 from gitops_poc.platform import Platform
 
 RootOption = typer.Option(
@@ -16,7 +19,8 @@ RootOption = typer.Option(
     file_okay=False,
 )
 EnvFileOption = typer.Option(
-    None, "--env-file", help="Configuration file (default: ROOT/.env; built-in defaults when it does not exist).",
+    None, "--env-file",
+    help="Configuration file; it must exist (default: ROOT/.env, or the built-in defaults when that does not exist).",
     dir_okay=False,
 )
 
@@ -25,8 +29,21 @@ def env_file_path(root: Path, env_file: Path | None) -> Path:
     return env_file if env_file is not None else root / ".env"
 
 
+def existing_env_file(root: Path, env_file: Path | None) -> Path | None:
+    """The file to read: an explicit --env-file must exist; a missing ROOT/.env means the built-in defaults."""
+    if env_file is not None:
+        if not env_file.exists():
+            raise UsageError(f"--env-file {env_file}: no such file (leave the option out to use ROOT/.env)")
+        return env_file
+    default = env_file_path(root, None)
+    if default.exists():
+        return default
+    err.print(escape(f"no {default}: using the built-in defaults (see .env.example)"))
+    return None
+
+
 def load(root: Path, env_file: Path | None) -> Config:
-    return load_config(env_file_path(root, env_file), os.environ)
+    return load_config(existing_env_file(root, env_file), os.environ)
 
 
 def load_platform(root: Path, env_file: Path | None) -> Platform:
@@ -38,7 +55,5 @@ def confirm(question: str, assume_yes: bool) -> bool:
     if assume_yes:
         return True
     if not sys.stdin.isatty():
-        from gitops_poc.errors import UsageError
-
         raise UsageError("no terminal to confirm on: pass --yes to apply, or --dry-run / --check to only look")
     return typer.confirm(question, default=False)

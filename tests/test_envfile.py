@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import pytest
+
+from gitops_poc.config import parse_config
+from gitops_poc.envfile import set_key
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('SERVICES="a b"  # trimmed\n', 'SERVICES="a b c"  # trimmed\n'),
+        ("SERVICES='a b' # single\n", 'SERVICES="a b c" # single\n'),
+        ("SERVICES=a # bare\n", 'SERVICES="a b c" # bare\n'),
+        ('SERVICES="a # not a comment"\n', 'SERVICES="a b c"\n'),
+        ('export SERVICES="a"\n', 'export SERVICES="a b c"\n'),
+        ('SERVICES="a\nb" # two lines\nX=1\n', 'SERVICES="a b c" # two lines\nX=1\n'),
+        ('SERVICES="a"', 'SERVICES="a b c"'),
+        ('SERVICES="a"\r\nX=1\r\n', 'SERVICES="a b c"\r\nX=1\r\n'),
+    ],
+)
+def test_set_key_replaces_the_value_and_keeps_the_rest_of_the_line(text: str, expected: str) -> None:
+    assert set_key(text, "SERVICES", "a b c") == expected
+
+
+def test_set_key_keeps_every_other_line() -> None:
+    text = '# team\nGITLAB_GROUP=acme # ours\n\n\nSERVICES="web"   # trimmed\nENVIRONMENTS=dev\n'
+    updated = set_key(text, "SERVICES", "web billing")
+    assert updated == '# team\nGITLAB_GROUP=acme # ours\n\n\nSERVICES="web billing"   # trimmed\nENVIRONMENTS=dev\n'
+    assert parse_config(updated, ".env", {}).services == ("web", "billing")
+
+
+def test_set_key_appends_an_absent_key_and_creates_a_file() -> None:
+    assert set_key("A=1", "SERVICES", "x") == 'A=1\nSERVICES="x"\n'
+    assert set_key("", "SERVICES", "x") == 'SERVICES="x"\n'
+    assert set_key(None, "SERVICES", "x") == 'SERVICES="x"\n'
+
+
+def test_set_key_does_not_match_a_longer_key_or_a_comment() -> None:
+    text = '# SERVICES="old"\nSERVICES_EXTRA=1\n'
+    assert set_key(text, "SERVICES", "x") == text + 'SERVICES="x"\n'
+
+
+def test_set_key_refuses_a_key_set_twice() -> None:
+    with pytest.raises(ValueError, match="lines 1 and 2"):
+        set_key('SERVICES="a"\nSERVICES="b"\n', "SERVICES", "x")
