@@ -58,6 +58,8 @@ PROCESS_ONLY_KEYS = {
 RESERVED_SERVICES = {
     "default": "it would run as the namespace's shared 'default' ServiceAccount, which least privilege forbids",
     "gitops-config": "that is the platform's own repository (<group>/gitops-config)",  # platform.GITOPS_CONFIG_REPO
+    # Platform.platform_application_name: the Application syncing gitops-config/platform/<env>.
+    "platform": "its Applications <service>-<env> would be the platform-<env> Applications of gitops-config",
 }
 RESERVED_ENVIRONMENTS = {
     "default": "its values file would be .cicd/default.yaml, the file every environment shares",

@@ -10,9 +10,9 @@ import pytest
 from gitops_poc.changes import apply_changes
 from gitops_poc.cli import main
 from gitops_poc.config import load_config
-from gitops_poc.errors import UsageError
+from gitops_poc.errors import ConfigError
 from gitops_poc.generate import plan_init
-from gitops_poc.generate.delivery import PLATFORM_APPS_FILE, manifest_file, render_delivery_files
+from gitops_poc.generate.delivery import PLATFORM_APPS_FILE, manifest_file
 from gitops_poc.platform import VAULT_AUDIENCE, Platform
 from gitops_poc.servicerepo import read_values, service_dir
 from gitops_poc.vault.plan import ProvisionOptions, desired_role
@@ -83,9 +83,8 @@ def test_values_name_the_generated_identity_and_the_provisioned_secret(
 
 
 def test_a_service_named_like_a_platform_application_is_refused() -> None:
-    platform = Platform(load_config(None, {"SERVICES": "platform", "ENVIRONMENTS": "dev"}))
-    with pytest.raises(UsageError, match="'platform-dev' is taken"):
-        render_delivery_files(platform)
+    with pytest.raises(ConfigError, match="'platform' is reserved"):
+        load_config(None, {"SERVICES": "platform", "ENVIRONMENTS": "dev"})
 
 
 def test_existing_values_files_get_the_identity_keys(generated_root: Path, default_platform: Platform) -> None:

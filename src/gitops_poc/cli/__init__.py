@@ -13,12 +13,12 @@ import typer
 from rich.markup import escape
 
 from gitops_poc import __version__
+from gitops_poc.cli import diff as diff_cmd
 from gitops_poc.cli import init as init_cmd
 from gitops_poc.cli import lint as lint_cmd
 from gitops_poc.cli import new_service as new_service_cmd
 from gitops_poc.cli import plan as plan_cmd
 from gitops_poc.cli import render as render_cmd
-from gitops_poc.cli import diff as diff_cmd
 from gitops_poc.cli import vault as vault_cmd
 from gitops_poc.cli.output import err
 from gitops_poc.errors import GitopsError

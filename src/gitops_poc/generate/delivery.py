@@ -20,7 +20,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from gitops_poc.errors import UsageError
 from gitops_poc.generate.gitops_config import GITOPS_CONFIG_DIR, HEADER
 from gitops_poc.platform import IN_CLUSTER_SERVER, VAULT_AUDIENCE, VAULT_KUBERNETES_AUTH_MOUNT, Platform
 from gitops_poc.yamlio import dump_plain
@@ -114,13 +113,6 @@ def _documents(docs: list[dict[str, Any]]) -> str:
 
 def render_delivery_files(platform: Platform) -> dict[Path, str]:
     """Every generator-owned delivery file, as text."""
-    apps = {platform.application_name(s, e) for s in platform.services for e in platform.environments}
-    for env in platform.environments:
-        if platform.platform_application_name(env) in apps:
-            raise UsageError(
-                f"Application name {platform.platform_application_name(env)!r} is taken by a service's Application; "
-                "rename that service"
-            )
     files = {
         manifest_file(env, service): _documents(
             [service_account(platform, service, env), vault_auth(platform, service, env)]
