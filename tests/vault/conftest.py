@@ -17,7 +17,15 @@ from pathlib import Path
 
 import pytest
 
-from .bao import BaoProcess, PersistentBao, TokenReview, Vault, reset_dev_vault, start_dev_server, start_persistent
+from .bao import (
+    BaoProcess,
+    PersistentBao,
+    TokenReview,
+    Vault,
+    reset_dev_vault,
+    start_dev_server,
+    start_persistent,
+)
 
 DATA = Path(__file__).parent / "data"
 

@@ -102,9 +102,11 @@ def test_cli_with_a_bad_token_file_never_prints_the_token(
 def test_any_request_failure_is_a_clean_error_without_the_token() -> None:
     """requests' InvalidHeader quotes the header value: the token. (read_token refuses such tokens first.)"""
     client = make_client(target_from_env({"VAULT_ADDR": f"http://127.0.0.1:{free_ports(1)}"}), "s.secret-part\nX")
-    with pytest.raises(VaultRequestFailed, match="failed while checking the token .InvalidHeader.") as caught:
-        with vault_errors(client, "checking the token"):
-            client.auth.token.lookup_self()
+    with (
+        pytest.raises(VaultRequestFailed, match="failed while checking the token .InvalidHeader.") as caught,
+        vault_errors(client, "checking the token"),
+    ):
+        client.auth.token.lookup_self()
     assert "secret-part" not in str(caught.value)
 
 

@@ -349,7 +349,7 @@ def test_two_platforms_share_one_vault_without_touching_each_other(
         assert provision_json(capsys, root, ca_file)["plan"]["counts"]["role"] == 15
     for root in roots.values():
         assert provision_json(capsys, root, ca_file)["writes"] == 0  # the other platform changed none of its names
-        code, out, err = run(capsys, "vault", "check", "-C", str(root), "-o", "json")
+        code, _, err = run(capsys, "vault", "check", "-C", str(root), "-o", "json")
         assert code == 0, err
     role = vault_env.client().read("auth/kubernetes/role/team-b-web-http-prod")["data"]
     assert role["token_policies"] == ["team-b-web-http-prod"] and role["bound_service_account_namespaces"] == ["team-b-prod"]

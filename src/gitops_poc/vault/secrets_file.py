@@ -103,7 +103,7 @@ class SecretsFile:
         return f"SecretsFile({self.path}, {len(self.entries)} secret(s))"
 
 
-class _ScalarsAsWritten(RoundTripConstructor):  # type: ignore[misc]
+class _ScalarsAsWritten(RoundTripConstructor):
     """Numbers and dates stay the text as written: `PIN: 0123` is "0123" (not 123), `1.50` stays "1.50",
     `0x1F` stays "0x1F". A secret value is text for the container, so YAML's reading of it must not apply."""
 
