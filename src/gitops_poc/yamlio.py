@@ -18,6 +18,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.constructor import ConstructorError, SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.representer import SafeRepresenter
 from ruamel.yaml.resolver import BaseResolver
 
 from gitops_poc.errors import UsageError
@@ -210,10 +211,13 @@ def _scalar_value(node: ScalarNode, key: bool = False) -> Any:
         return node.value
     if tag == _NULL:
         return None
-    resolved_tag, value = _go_resolve(node.value)
-    wanted = {_BOOL: (bool,), _INT: (int,), _FLOAT: (int, float)}.get(tag)
-    if wanted is None or resolved_tag not in (_BOOL, _INT, _FLOAT) or not isinstance(value, wanted) or (
-            tag != _BOOL and isinstance(value, bool)):
+    value = _go_resolve(node.value)[1]
+    if tag == _BOOL:
+        ok = isinstance(value, bool)
+    else:
+        ok = tag in (_INT, _FLOAT) and isinstance(value, (int, float)) and not isinstance(value, bool)
+        ok = ok and (tag == _FLOAT or isinstance(value, int))
+    if not ok:
         raise ConstructorError(None, None, f"cannot read {node.value!r} as {tag}", node.start_mark)
     if isinstance(value, float) and not math.isfinite(value) and not key:
         raise ConstructorError(None, None, f"{node.value}: Helm and kubectl cannot convert NaN or infinite numbers "
@@ -251,7 +255,7 @@ for _tag in (_BOOL, _INT, _FLOAT, _NULL, _STR, "tag:yaml.org,2002:timestamp"):
 
 
 def _shown(node: Node) -> str:
-    return repr(node.value) if isinstance(node, ScalarNode) else f"(a {node.id})"
+    return repr(node.value) if isinstance(node, ScalarNode) else f"(a {getattr(node, 'id', 'node')})"
 
 
 def _k8s() -> YAML:
@@ -284,9 +288,10 @@ def load_all_k8s(text: str, path: str = "<string>") -> list[Any]:
 def compose_k8s(text: str, path: str = "<string>") -> Node | None:
     """The node tree of one document (positions, styles, scalars resolved as `load_k8s` does)."""
     try:
-        return _k8s().compose(text)
+        node: Node | None = _k8s().compose(text)
     except YAMLError as exc:
         raise _raise_syntax(exc, path) from None
+    return node
 
 
 def node_key(node: Node) -> str | None:
@@ -297,6 +302,34 @@ def node_key(node: Node) -> str | None:
         return json_key(_scalar_value(node, key=True))
     except ConstructorError:
         return None
+
+
+class _K8sRepresenter(SafeRepresenter):
+    """Quotes every string Helm and kubectl would read as something else (`on`, `y`, `08`), which YAML 1.2
+    writers leave plain."""
+
+    def represent_str(self, data: Any) -> Any:
+        if _go_resolve(data)[0] != _STR:
+            return self.represent_scalar("tag:yaml.org,2002:str", data, style="'")
+        return super().represent_str(data)
+
+
+_K8sRepresenter.add_representer(str, _K8sRepresenter.represent_str)
+
+
+def dump_all_k8s(docs: list[Any]) -> str:
+    """Documents as one `---`-separated YAML text that Helm and kubectl read back unchanged: block style, keys
+    sorted, through libyaml's emitter (fast for thousands of manifests)."""
+    yaml: YAML | None = getattr(_local, "k8s_dumper", None)
+    if yaml is None:
+        yaml = _local.k8s_dumper = YAML(typ="safe", pure=False)
+        yaml.Representer = _K8sRepresenter
+        yaml.default_flow_style = False
+        yaml.width = 4096
+        yaml.explicit_start = True
+    stream = io.StringIO()
+    yaml.dump_all(docs, stream)
+    return stream.getvalue()
 
 
 # --- where YAML 1.1 and YAML 1.2 disagree -------------------------------------------------------------------
@@ -340,10 +373,10 @@ def yaml12_value(text: str) -> Any:
 def _differs(text: str) -> bool:
     helm, core = _go_resolve(text)[1], yaml12_value(text)
     if isinstance(helm, bool) or isinstance(core, bool):
-        return type(helm) is not type(core) or helm != core
+        return type(helm) is not type(core) or bool(helm != core)
     if isinstance(helm, (int, float)) and isinstance(core, (int, float)):
         return helm != core and not (math.isnan(helm) and math.isnan(core))
-    return helm != core
+    return bool(helm != core)
 
 
 @dataclass(frozen=True)

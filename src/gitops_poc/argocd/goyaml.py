@@ -8,15 +8,11 @@ every number a float64. Writing (`toYaml`) produces block YAML with sorted keys 
 
 from __future__ import annotations
 
-import functools
-import io
 import re
 from typing import Any
 
-from ruamel.yaml import YAML
-
 from gitops_poc.argocd import gofmt
-from gitops_poc.yamlio import json_key, load_all_k8s
+from gitops_poc.yamlio import dump_all_k8s, json_key, load_all_k8s
 
 
 def load_all(text: str, path: str = "<string>") -> list[Any]:
@@ -118,17 +114,7 @@ def dump(value: Any) -> str:
     return _inline(value) + "\n"
 
 
-@functools.lru_cache(maxsize=1)
-def _document_dumper() -> YAML:
-    yaml = YAML(typ="safe", pure=False)
-    yaml.default_flow_style = False
-    yaml.width = 4096
-    yaml.explicit_start = True
-    return yaml
-
-
 def dump_documents(docs: list[Any]) -> str:
-    """Several manifests as one multi-document YAML text (libyaml: fast for thousands of documents)."""
-    stream = io.StringIO()
-    _document_dumper().dump_all(docs, stream)
-    return stream.getvalue()
+    """Several manifests as one multi-document YAML text (libyaml: fast for thousands of documents); strings
+    kubectl would read as booleans or numbers (`on`, `y`, `0755`) are quoted."""
+    return dump_all_k8s(docs)

@@ -124,7 +124,7 @@ class YamlDocument:
             return self.line(keys)
         value = steps[-1][1]
         block = isinstance(value, ScalarNode) and value.style in ("|", ">")  # the text starts below the indicator
-        return self.offset + value.start_mark.line + 1 + index + (1 if block else 0)
+        return self.offset + int(value.start_mark.line) + 1 + index + (1 if block else 0)
 
     def is_plain_scalar(self, keys: KeyPath) -> bool:
         """Is the value at `keys` a scalar written without quotes (so YAML 1.1 readers may resolve it)?"""
