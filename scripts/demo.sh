@@ -42,11 +42,13 @@ gitops-poc plan --root "$out" --base HEAD | tail -8 || true
 git -C "$out" add -A && git -C "$out" -c user.name=demo -c user.email=demo@localhost commit -qm "add billing"
 
 step "8. removing a service is caught by the deletion guard (plan --base HEAD --max-deletions 0)"
+keep=$(mktemp); cp "$out/.env" "$keep"   # .env is git-ignored (credentials): put it back by hand afterwards
 sed -i 's/ billing"/"/' "$out/.env"
 gitops-poc init --root "$out" --yes 2>&1 | tail -1
 expect1 gitops-poc plan --root "$out" --base HEAD --max-deletions 0 -o json >/dev/null
 echo "   guard tripped as intended (exit 1)"
-git -C "$out" checkout -q -- . && git -C "$out" clean -qfd
+git -C "$out" checkout -q -- . && git -C "$out" clean -qfd && mv "$keep" "$out/.env"
+gitops-poc init --root "$out" --check 2>&1 | tail -1
 
 step "9. Vault: provision through the API against a real OpenBao dev server, then prove least privilege"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
