@@ -1,9 +1,10 @@
 """YAML files as lint sees them: data as Helm and kubectl read it (YAML 1.1, string keys; `yamlio.load_k8s`)
 for the rules, line numbers only when a finding needs one.
 
-Keeping the node tree (line/column of every key) costs about half again the plain load, so every file is
-loaded plainly and only the files that produce a finding are composed again for positions. A clean
-platform of 1,000 files never pays for it.
+Composing the node tree (line/column of every key) costs about half as much again as the load, so every
+file is only loaded, and it is composed for positions when a finding asks for a line the indentation scan
+cannot give, or when a cheap text check says it may hold a YAML 1.1/1.2 difference. A clean platform of
+1,000 files never pays for it.
 """
 
 from __future__ import annotations
