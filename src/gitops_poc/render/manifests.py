@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gitops_poc.errors import GitopsError
-from gitops_poc.yamlio import load_plain
+from gitops_poc.yamlio import load_k8s
 
 DOCUMENT_SEPARATOR = re.compile(r"^---[ \t]*$", re.MULTILINE)
 SOURCE_LINE = re.compile(r"^# Source: (.+)$", re.MULTILINE)
@@ -58,7 +58,7 @@ def parse_manifests(output: str, origin: str = "helm template") -> list[Manifest
         text = SOURCE_LINE.sub("", chunk).strip("\n")
         if not text.strip():
             continue
-        body = load_plain(text, f"{origin}: {source}")
+        body = load_k8s(text, f"{origin}: {source}")
         if body is None:
             continue
         if not isinstance(body, dict):
