@@ -50,6 +50,13 @@ class Platform:
         prefix = self.config.namespace_prefix
         return f"{prefix}-{env}" if prefix else env
 
+    def environment_of_namespace(self, namespace: str) -> str | None:
+        """The environment `namespace(env)` would name `namespace` for, configured or not (None: not this
+        platform's naming), e.g. to recognise what a removed environment left behind."""
+        prefix = self.config.namespace_prefix
+        env = namespace.removeprefix(f"{prefix}-") if prefix else namespace
+        return env if env and self.namespace(env) == namespace else None
+
     def app_name(self, service: str) -> str:
         """The chart's `appName`: names the Deployment, ConfigMaps, HPA and PDB."""
         return service
@@ -139,8 +146,18 @@ class Platform:
         """KV v2 metadata of the platform's folder: a LIST of it shows every service that has secrets."""
         return f"{VAULT_KV_MOUNT}/metadata/{self.config.vault_path_prefix}"
 
+    @property
+    def vault_data_root(self) -> str:
+        """KV v2 data of the platform's folder: every secret's data path starts with it."""
+        return f"{VAULT_KV_MOUNT}/data/{self.config.vault_path_prefix}"
+
+    @property
+    def vault_name_stem(self) -> str:
+        """What every policy and role name of the platform starts with (followed by '-')."""
+        return self.config.vault_path_prefix.replace("/", "-")
+
     def vault_policy(self, service: str, env: str) -> str:
-        return f"{self.config.vault_path_prefix.replace('/', '-')}-{service}-{env}"
+        return f"{self.vault_name_stem}-{service}-{env}"
 
     def vault_role(self, service: str, env: str) -> str:
         """Carries VAULT_PATH_PREFIX like the policy (same name), so platforms sharing one Vault keep apart."""

@@ -25,8 +25,10 @@ from gitops_poc.vault.model import (
 from gitops_poc.vault.plan import (
     ProvisionOptions,
     VaultConflict,
+    check_kubernetes_host,
     format_duration,
     parse_duration,
+    parse_token_ttl,
     plan_vault,
     policy_hcl,
 )
@@ -125,6 +127,56 @@ def test_the_ca_vault_has_is_kept_when_none_is_given() -> None:
     assert plan_vault(PLATFORM, complete(), SEEDS, ProvisionOptions()).steps == ()
     with pytest.raises(UsageError, match="--kubernetes-ca-file"):
         plan_vault(PLATFORM, VaultState(), SEEDS, ProvisionOptions())
+
+
+def test_a_dry_run_previews_the_auth_config_without_a_ca() -> None:
+    preview = ProvisionOptions(dry_run=True)
+    (config,) = [s for s in plan_vault(PLATFORM, VaultState(), SEEDS, preview) if isinstance(s, ConfigureKubernetesAuth)]
+    assert config == ConfigureKubernetesAuth("kubernetes", IN_CLUSTER_SERVER, None)
+    assert config.describe().startswith("configure kubernetes auth (CA required at apply: pass --kubernetes-ca-file)")
+    # A config without a CA in Vault: the dry run shows that the apply will need one.
+    no_ca = replace(complete(), kubernetes_config=KubernetesConfig(IN_CLUSTER_SERVER, ""))
+    assert plan_vault(PLATFORM, no_ca, SEEDS, preview).steps == (
+        ConfigureKubernetesAuth("kubernetes", IN_CLUSTER_SERVER, None, Change.UPDATE),
+    )
+    with pytest.raises(UsageError, match="--kubernetes-ca-file"):
+        plan_vault(PLATFORM, no_ca, SEEDS, ProvisionOptions())
+    # With a CA at hand a dry run plans exactly what the apply does.
+    assert plan_vault(PLATFORM, VaultState(), SEEDS, replace(OPTIONS, dry_run=True)) == plan_vault(
+        PLATFORM, VaultState(), SEEDS, OPTIONS
+    )
+
+
+def test_a_previewed_plan_cannot_be_applied() -> None:
+    from gitops_poc.vault.apply import apply_vault
+
+    plan = plan_vault(PLATFORM, VaultState(), SEEDS, ProvisionOptions(dry_run=True))
+
+    class NoVault:  # any request would fail the test: the refusal comes first
+        def __getattr__(self, name: str) -> object:
+            raise AssertionError(f"Vault was called ({name})")
+
+    with pytest.raises(UsageError, match="no CA for the kubernetes auth method .* nothing was changed"):
+        apply_vault(plan, NoVault())
+
+
+@pytest.mark.parametrize("host", ["https://kubernetes.default.svc", "https://10.0.0.1:6443", "http://127.0.0.1:8080/"])
+def test_good_kubernetes_hosts(host: str) -> None:
+    assert check_kubernetes_host(host) == host
+
+
+@pytest.mark.parametrize("host", ["notaurl", "kubernetes.default.svc", "ftp://x", "https://", "https://a:b", "https://a b"])
+def test_bad_kubernetes_hosts(host: str) -> None:
+    with pytest.raises(UsageError, match="is not an http"):
+        check_kubernetes_host(host)
+
+
+@pytest.mark.parametrize(("text", "message"), [("0", "is not a positive duration"), ("0s", "is not a positive duration"),
+                                               ("1d", "is not a duration")])
+def test_token_ttl_is_a_positive_duration(text: str, message: str) -> None:
+    with pytest.raises(UsageError, match=f"^--token-ttl '{text}' {message}"):
+        parse_token_ttl(text)
+    assert parse_token_ttl("30m") == 1800
 
 
 def test_host_and_ca_behave_alike_omitted_keeps_what_vault_has() -> None:

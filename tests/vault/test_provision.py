@@ -10,8 +10,9 @@ import pytest
 from gitops_poc.cli import main
 from gitops_poc.config import load_config
 from gitops_poc.platform import Platform
+from gitops_poc.vault.secrets_file import ORIGINAL_KEYS
 
-from .bao import Vault
+from .bao import Vault, reset_dev_vault
 
 pytestmark = pytest.mark.vault
 
@@ -154,9 +155,33 @@ def test_secrets_file_values_and_generated_values(
     prod = secret(vault_env, "api-gateway", "prod")
     assert prod["API_KEY"] == "from-file"
     assert len(prod["SIGNING_KEY"]) >= 40  # generated
-    assert secret(vault_env, "api-gateway", "dev")["API_KEY"] == "demo-api-key-12345"  # the original's demo value
-    staging = secret(vault_env, "api-gateway", "staging")["API_KEY"]
-    assert staging != "demo-api-key-12345" and len(staging) >= 40  # demo values only in development
+    for env in ("dev", "staging"):  # not in the file: random, in development too
+        value = secret(vault_env, "api-gateway", env)["API_KEY"]
+        assert value != "demo-api-key-12345" and len(value) >= 40
+
+
+DEMO_VALUES = {d.demo for keys in ORIGINAL_KEYS.values() for d in keys if d.demo}
+
+
+def test_publicly_known_demo_values_only_with_demo_values(
+    vault_env: Vault, tmp_path: Path, ca_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = provision_json(capsys, tmp_path, ca_file)["plan"]
+    assert not any("demo" in step.get("sources", []) for step in plan["steps"])
+    written = [v for s, e in PAIRS for v in secret(vault_env, s, e).values()]
+    assert not DEMO_VALUES & set(written)
+    dev = secret(vault_env, "auth-adapter", "dev")
+    assert len(dev["JWT_SECRET"]) >= 40 and dev["JWT_SECRET"] != secret(vault_env, "auth-adapter", "prod")["JWT_SECRET"]
+
+    reset_dev_vault(vault_env.client())
+    code, _, err = run(
+        capsys, "vault", "provision", "-C", str(tmp_path), "--kubernetes-ca-file", str(ca_file), "--demo-values"
+    )
+    assert code == 0, err
+    assert "warning: --demo-values: 2 secret(s) get the original's publicly known demo values" in err
+    assert secret(vault_env, "api-gateway", "dev")["API_KEY"] == "demo-api-key-12345"
+    assert secret(vault_env, "auth-adapter", "dev")["JWT_SECRET"] == "demo-jwt-secret"
+    assert secret(vault_env, "api-gateway", "staging")["API_KEY"] not in DEMO_VALUES  # development only
 
 
 def test_no_secret_value_is_ever_printed(
@@ -251,6 +276,54 @@ def test_missing_ca_is_a_clear_usage_error(vault_env: Vault, tmp_path: Path, cap
     code, _, err = run(capsys, "vault", "provision", "-C", str(tmp_path))
     assert code == 2
     assert "--kubernetes-ca-file" in err and "context 'minikube'" in err
+
+
+def test_dry_run_on_a_fresh_vault_shows_the_plan_without_a_ca(
+    vault_env: Vault, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "vault", "provision", "-C", str(tmp_path), "--dry-run")
+    assert code == 0, err
+    assert "47 write(s) planned" in err
+    assert "+ configure kubernetes auth (CA required at apply: pass --kubernetes-ca-file)" in err
+    assert "+ role gitops-poc-api-gateway-dev" in err
+    code, out, err = run(capsys, "vault", "provision", "-C", str(tmp_path), "--dry-run", "-o", "json")
+    assert code == 0, err
+    (config,) = [s for s in json.loads(out)["plan"]["steps"] if s["kind"] == "auth-config"]
+    assert config["ca_required"] is True and config["ca_fingerprint"] is None
+    assert config["host"] == "https://kubernetes.default.svc"
+    assert "kubernetes/" not in vault_env.client().sys.list_auth_methods()["data"]
+    # The real apply still requires the CA, and stops before writing anything.
+    code, _, err = run(capsys, "vault", "provision", "-C", str(tmp_path))
+    assert code == 2 and "--kubernetes-ca-file" in err
+    assert "kubernetes/" not in vault_env.client().sys.list_auth_methods()["data"]
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--kubernetes-host", "notaurl", "--kubernetes-host 'notaurl' is not an http(s):// URL of the API server"),
+        ("--kubernetes-host", "ftp://api:6443", "--kubernetes-host 'ftp://api:6443' is not an http(s):// URL"),
+        ("--kubernetes-host", "https://", "--kubernetes-host 'https://' is not an http(s):// URL"),
+        ("--kubernetes-host", "https://api:port", "--kubernetes-host 'https://api:port' is not an http(s):// URL"),
+        ("--kubernetes-host", "", "--kubernetes-host '' is not an http(s):// URL"),
+        ("--token-ttl", "0", "--token-ttl '0' is not a positive duration"),
+        ("--token-ttl", "0h0m", "--token-ttl '0h0m' is not a positive duration"),
+        ("--token-ttl", "-5", "--token-ttl '-5' is not a duration"),
+    ],
+)
+def test_bad_host_or_ttl_is_one_clear_line_before_vault_is_touched(
+    vault_env: Vault, tmp_path: Path, ca_file: Path, capsys: pytest.CaptureFixture[str], option: str, value: str,
+    message: str,
+) -> None:
+    code, out, err = run(
+        capsys, "vault", "provision", "-C", str(tmp_path), "--kubernetes-ca-file", str(ca_file), option, value
+    )
+    assert code == 2
+    (line,) = [line for line in err.splitlines() if line.startswith("error:")]  # one line says it all
+    assert message in line
+    assert line == err.strip().splitlines()[-1]  # nothing follows: no traceback, no usage screen
+    assert out == ""
+    assert "kubernetes/" not in vault_env.client().sys.list_auth_methods()["data"]
 
 
 def test_ca_from_the_kubeconfig(

@@ -11,7 +11,7 @@ from gitops_poc.config import load_config
 from gitops_poc.errors import UsageError
 from gitops_poc.platform import Platform
 from gitops_poc.vault.model import ValueSource
-from gitops_poc.vault.secrets_file import build_seeds, load_secrets_file, parse_secrets_file
+from gitops_poc.vault.secrets_file import ORIGINAL_KEYS, build_seeds, load_secrets_file, parse_secrets_file
 
 PLATFORM = Platform(load_config(None, {}))
 FILE = Path("secrets.yaml")
@@ -77,8 +77,10 @@ def test_default_seeds_follow_the_original_with_fixes() -> None:
     seeds = build_seeds(PLATFORM, generate=lambda: f"random-{next(counter)}")
     assert set(seeds) == {(s, e) for s in PLATFORM.services for e in PLATFORM.environments}
     dev = seeds[("api-gateway", "dev")]
-    assert dict(dev.values) == {"LOG_LEVEL": "info", "API_KEY": "demo-api-key-12345", "AUTH_ADAPTER_HOST": "auth-adapter-sv"}
-    assert dev.sources["API_KEY"] is ValueSource.DEMO
+    # The original's keys, but no publicly known demo value unless asked for: random, even in development.
+    assert set(dev.values) == {"LOG_LEVEL", "API_KEY", "AUTH_ADAPTER_HOST"}
+    assert dev.values["API_KEY"].startswith("random-") and dev.sources["API_KEY"] is ValueSource.GENERATED
+    assert seeds[("auth-adapter", "dev")].values["JWT_SECRET"].startswith("random-")
     prod = seeds[("api-gateway", "prod")]
     assert prod.values["API_KEY"].startswith("random-") and prod.sources["API_KEY"] is ValueSource.GENERATED
     assert prod.values["AUTH_ADAPTER_HOST"] == "auth-adapter-sv"  # a setting, the same everywhere
@@ -89,9 +91,16 @@ def test_default_seeds_follow_the_original_with_fixes() -> None:
     assert dict(seeds[("web-grpc", "prod")].values) == {"SERVICE_NAME": "web-grpc", "ENVIRONMENT": "prod"}
 
 
-def test_demo_values_can_be_turned_off() -> None:
-    seeds = build_seeds(PLATFORM, demo_values=False, generate=lambda: "random")
-    assert seeds[("auth-adapter", "dev")].values["JWT_SECRET"] == "random"
+def test_no_demo_value_unless_asked_for() -> None:
+    demo = {d.demo for keys in ORIGINAL_KEYS.values() for d in keys if d.demo}
+    for seeds in (build_seeds(PLATFORM), build_seeds(PLATFORM, demo_values=False)):
+        assert not demo & {v for seed in seeds.values() for v in seed.values.values()}
+        assert not any(ValueSource.DEMO in seed.sources.values() for seed in seeds.values())
+    # Asked for: the original's demo values, in the development environment only.
+    asked = build_seeds(PLATFORM, demo_values=True, generate=lambda: "random")
+    assert asked[("auth-adapter", "dev")].values["JWT_SECRET"] == "demo-jwt-secret"
+    assert asked[("api-gateway", "dev")].sources["API_KEY"] is ValueSource.DEMO
+    assert asked[("auth-adapter", "staging")].values["JWT_SECRET"] == "random"
 
 
 def test_file_values_are_laid_over_the_defaults() -> None:

@@ -22,8 +22,8 @@ from gitops_poc.vault.apply import ApplyReport, apply_vault
 from gitops_poc.vault.check import CheckReport, Identity, Outcome, check_vault
 from gitops_poc.vault.client import client_from_env, preflight
 from gitops_poc.vault.kube_ca import ca_from_kubeconfig, read_ca_file
-from gitops_poc.vault.model import Change, Step, VaultPlan, step_action
-from gitops_poc.vault.plan import ProvisionOptions, parse_duration, plan_vault
+from gitops_poc.vault.model import Change, SecretSeed, Step, ValueSource, VaultPlan, step_action
+from gitops_poc.vault.plan import ProvisionOptions, check_kubernetes_host, parse_token_ttl, plan_vault
 from gitops_poc.vault.secrets_file import DEFAULT_SECRETS_FILE, SecretsFile, build_seeds, load_secrets_file
 from gitops_poc.vault.state import read_vault_state
 
@@ -39,12 +39,14 @@ TokenFileOption = typer.Option(
 
 
 class LeastPrivilegeViolated(GitopsError):
-    """`vault check` found a leak or a broken identity."""
+    """`vault check` found a leak, a broken identity or a stale role (a live grant of a removed pair)."""
+
+
+_STEP_MARK = {Change.CREATE: "[green]+[/]", Change.UPDATE: "[yellow]~[/]", Change.DELETE: "[red]-[/]"}
 
 
 def _step_line(step: Step) -> str:
-    mark = "[green]+[/]" if step_action(step) is Change.CREATE else "[yellow]~[/]"
-    return f"  {mark} {escape(step.describe())}"
+    return f"  {_STEP_MARK[step_action(step)]} {escape(step.describe())}"
 
 
 def show_plan(plan: VaultPlan, addr: str, *, full: bool) -> None:
@@ -55,6 +57,8 @@ def show_plan(plan: VaultPlan, addr: str, *, full: bool) -> None:
         err.print(_step_line(step))
     if len(steps) < len(plan.steps):
         err.print(f"  [dim]... and {len(plan.steps) - len(steps)} more (--dry-run or --output json lists all)[/]")
+    for leftover in plan.stale_kept:
+        err.print(f"  [yellow]![/] stale (not deleted) {escape(leftover.describe())}")
     for note in plan.notes:
         err.print(f"[yellow]note:[/] {escape(note)}")
 
@@ -78,10 +82,10 @@ def _apply_with_progress(plan: VaultPlan, client: Any) -> ApplyReport:
         return apply_vault(plan, client, advance)
 
 
-def _kubeconfig_ca(platform: Platform) -> str:
+def _kubeconfig_ca(platform: Platform, *, required: bool) -> str | None:
     """The CA of the KUBE_CONTEXT context, for a Vault whose kubernetes auth is not configured yet."""
     ca, origin = ca_from_kubeconfig(platform.config.kube_context, os.environ)
-    if ca is None:
+    if ca is None and required:
         raise UsageError(
             "the kubernetes auth method needs the cluster's CA certificate: pass --kubernetes-ca-file PEM "
             f"(not found in the kubeconfig: {origin})"
@@ -110,8 +114,14 @@ def provision(
         help="Write the secrets file's values over existing secrets (other keys are kept). Off: existing secrets are never changed.",
     ),
     demo_values: bool = typer.Option(
-        True, "--demo-values/--no-demo-values",
-        help="Use the original's demo values for secret keys in the first (development) environment; random otherwise.",
+        False, "--demo-values/--no-demo-values",
+        help="For demos only: the original's publicly known demo values for secret keys in the first "
+        "(development) environment. Off (default): random values, or the secrets file's.",
+    ),
+    prune: bool = typer.Option(
+        False, "--prune",
+        help="Delete the roles and policies of services or environments no longer configured (listed as stale "
+        "otherwise). Secrets are never deleted.",
     ),
     kubernetes_host: str | None = typer.Option(
         None, "--kubernetes-host",
@@ -121,7 +131,7 @@ def provision(
         None, "--kubernetes-ca-file", dir_okay=False,
         help="PEM CA of that API server (default: the one Vault already has, else the KUBE_CONTEXT context's in your kubeconfig).",
     ),
-    token_ttl: str = typer.Option("1h", "--token-ttl", help="Lifetime of the tokens the roles issue."),
+    token_ttl: str = typer.Option("1h", "--token-ttl", help="Lifetime of the tokens the roles issue (positive: 1h, 30m, 3600)."),
     token_file: Path | None = TokenFileOption,
     output: OutputFormat = typer.Option(OutputFormat.text, "--output", "-o", help="text, or json for scripts."),
 ) -> int:
@@ -129,13 +139,16 @@ def provision(
     environment (bound to that service's own ServiceAccount), and create missing initial secrets.
 
     Only differences are written: a second run writes nothing. Existing secrets are never changed unless
-    --overwrite-secrets is given. Secret values are never printed.
+    --overwrite-secrets is given. Secret values are never printed. Roles and policies left by removed
+    services or environments are listed as stale, and deleted only with --prune.
     """
     platform = load_platform(root, env_file)
     # Bad input first: nothing is asked of Vault before the local files are known to be usable.
     secrets = _secrets_file(root, secrets_file, platform)
     ca = read_ca_file(kubernetes_ca_file) if kubernetes_ca_file is not None else None
-    ttl = parse_duration(token_ttl)
+    ttl = parse_token_ttl(token_ttl)
+    if kubernetes_host is not None:
+        check_kubernetes_host(kubernetes_host)
     seeds = build_seeds(platform, secrets, demo_values=demo_values)
     client = client_from_env(os.environ, token_file)
     token_info = preflight(client)
@@ -144,11 +157,12 @@ def provision(
     )
     state = read_vault_state(client, platform, data_paths=data_paths)
     # Options left out keep what Vault has (host and CA alike); only a Vault without any config needs the
-    # kubeconfig's CA (the host then defaults to the in-cluster API server).
+    # kubeconfig's CA (the host then defaults to the in-cluster API server). A dry run can do without.
     if ca is None and state.kubernetes_config is None:
-        ca = _kubeconfig_ca(platform)
+        ca = _kubeconfig_ca(platform, required=not dry_run)
     options = ProvisionOptions(
-        kubernetes_host=kubernetes_host, kubernetes_ca_cert=ca, token_ttl=ttl, overwrite_secrets=overwrite_secrets
+        kubernetes_host=kubernetes_host, kubernetes_ca_cert=ca, token_ttl=ttl, overwrite_secrets=overwrite_secrets,
+        dry_run=dry_run, prune=prune,
     )
     plan = plan_vault(platform, state, seeds, options)
     text = output is OutputFormat.text
@@ -159,6 +173,12 @@ def provision(
             if secrets.world_readable:
                 err.print(f"[yellow]warning:[/] {secrets.path} is readable by other users; chmod 600 it")
         show_plan(plan, client.url, full=dry_run)
+        demo = sum(1 for s in plan if isinstance(s, SecretSeed) and ValueSource.DEMO.value in s.sources)
+        if demo:
+            err.print(
+                f"[yellow]warning:[/] --demo-values: {demo} secret(s) get the original's publicly known demo "
+                "values; use them for demos only"
+            )
     report = ApplyReport()
     if plan.steps and not dry_run:
         report = _apply_with_progress(plan, client)
@@ -166,6 +186,8 @@ def provision(
             err.print(f"[green]Done:[/] {report.writes} write(s).")
             for step, reason in report.kept:
                 err.print(f"[yellow]kept[/] {escape(step.describe())}: {reason}")
+    elif text and not plan.steps and plan.stale_kept:
+        err.print(f"[yellow]Nothing to write;[/] {len(plan.stale_kept)} stale role(s)/policy(ies) stay (--prune deletes them).")
     elif text and not plan.steps:
         err.print("[green]Nothing to do:[/] Vault already matches the platform.")
     if not text:
@@ -234,7 +256,8 @@ def check(
     its own secret and is denied every other service's and environment's (and cannot write or list).
 
     Also checks each role is bound only to the service's own ServiceAccount in its namespace, with an
-    audience. Exit 1 on any leak or broken identity.
+    audience, and warns about stale roles of removed services or environments (still live grants). Exit 1
+    on any leak, broken identity or stale role.
     """
     platform = load_platform(root, env_file)
     client = client_from_env(os.environ, token_file)
@@ -260,11 +283,20 @@ def check(
             err.print(f"[bold red]leak:[/] {escape(line)}")
         for line in report.failures:
             err.print(f"[red]problem:[/] {escape(line)}")
+        for role in report.stale_roles:
+            err.print(
+                f"[yellow]warning:[/] stale {escape(role.describe())}: it still lets ServiceAccount {escape(platform.service_account(role.service))} in "
+                f"{escape(platform.namespace(role.env))} log in and read what its policies grant"
+            )
+        for policy in (s for s in report.stale if s.kind == "policy"):
+            err.print(f"[yellow]note:[/] stale {escape(policy.describe())}")
+        if report.stale:
+            err.print("  `gitops-poc vault provision --prune` deletes them (secrets are never deleted)")
         if report.ok:
             err.print(f"[green]OK:[/] {total} identities x {total} secrets: each reads only its own.")
     if not report.ok:
         raise LeastPrivilegeViolated(
-            f"{len(report.leaks)} leak(s) and {len(report.failures)} problem(s); "
-            "`gitops-poc vault provision` rewrites the platform's policies and roles"
+            f"{len(report.leaks)} leak(s), {len(report.failures)} problem(s) and {len(report.stale_roles)} stale "
+            "role(s); `gitops-poc vault provision` rewrites the platform's policies and roles (--prune deletes stale ones)"
         )
     return 0

@@ -14,10 +14,14 @@ from dataclasses import dataclass, field
 import hvac  # type: ignore[import-untyped]
 import hvac.exceptions  # type: ignore[import-untyped]
 
+from gitops_poc.errors import UsageError
 from gitops_poc.vault.client import VaultError, VaultPermissionDenied, vault_errors
 from gitops_poc.vault.model import (
+    CA_REQUIRED,
     Change,
     ConfigureKubernetesAuth,
+    DeletePolicy,
+    DeleteRole,
     EnableKubernetesAuth,
     EnableKv,
     Policy,
@@ -28,6 +32,7 @@ from gitops_poc.vault.model import (
 
 Progress = Callable[[int, int, Step], None]
 WRITE = frozenset({"create", "update", "root"})
+DELETE = frozenset({"delete", "root"})
 CAPABILITY_BATCH = 200
 
 
@@ -53,6 +58,10 @@ def required_rights(step: Step) -> tuple[str, frozenset[str]]:
         return f"sys/policies/acl/{step.name}", WRITE
     if isinstance(step, Role):
         return f"auth/{step.mount}/role/{step.name}", WRITE
+    if isinstance(step, DeleteRole):
+        return f"auth/{step.mount}/role/{step.name}", DELETE
+    if isinstance(step, DeletePolicy):
+        return f"sys/policies/acl/{step.name}", DELETE
     needed = "create" if step.change is Change.CREATE else "update"
     return f"{step.mount}/data/{step.path}", frozenset({needed, "root"})
 
@@ -94,6 +103,12 @@ def _write(client: hvac.Client, step: Step) -> str | None:
         client.write_data(
             f"auth/{step.mount}/config", data={"kubernetes_host": step.host, "kubernetes_ca_cert": step.ca_cert}
         )
+    elif isinstance(step, DeleteRole):
+        # DELETE /v1/auth/{mount}/role/{name} (idempotent: gone already is fine)
+        client.delete(f"auth/{step.mount}/role/{step.name}")
+    elif isinstance(step, DeletePolicy):
+        # DELETE /v1/sys/policies/acl/{name}
+        client.sys.delete_acl_policy(step.name)
     elif isinstance(step, Policy):
         # PUT /v1/sys/policies/acl/{name}
         client.sys.create_or_update_acl_policy(step.name, step.hcl)
@@ -132,6 +147,8 @@ def apply_vault(plan: VaultPlan, client: hvac.Client, progress: Progress | None 
     report = ApplyReport()
     if not plan.steps:
         return report
+    if any(isinstance(s, ConfigureKubernetesAuth) and s.ca_cert is None for s in plan):
+        raise UsageError(f"the plan has no CA for the kubernetes auth method ({CA_REQUIRED}); nothing was changed")
     if missing := missing_rights(plan, client):
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
         raise VaultPermissionDenied(f"the token lacks rights for {shown}; nothing was changed")

@@ -15,6 +15,10 @@ How the token is obtained (`Identity`):
 - KUBERNETES: a real `auth/<mount>/login` with a ServiceAccount token from `jwt_source` (e.g. `kubectl create
   token`), which also proves Vault's TokenReview, namespace, name and audience checks. It additionally tries to
   log in as the namespace's `default` ServiceAccount, which must be refused.
+
+It also finds the roles and policies a removed service or environment left behind (stale.py): a stale role
+is still a live grant (its ServiceAccount can log in and read the removed pair's secrets), so it fails the
+check; a stale policy alone grants nothing to a login and is only reported.
 """
 
 from __future__ import annotations
@@ -30,7 +34,9 @@ import hvac.exceptions  # type: ignore[import-untyped]
 
 from gitops_poc.platform import VAULT_AUDIENCE, VAULT_KUBERNETES_AUTH_MOUNT, Platform
 from gitops_poc.vault.client import vault_errors
-from gitops_poc.vault.state import RoleState, read_role
+from gitops_poc.vault.model import Leftover
+from gitops_poc.vault.stale import find_leftovers
+from gitops_poc.vault.state import RoleState, read_policies, read_roles
 
 JwtSource = Callable[[str, str, str], str]  # (namespace, service account, audience) -> ServiceAccount JWT
 CHECK_TOKEN_TTL = "5m"
@@ -95,6 +101,7 @@ class CheckReport:
     identity: Identity
     targets: tuple[Pair, ...]
     results: tuple[IdentityResult, ...]
+    stale: tuple[Leftover, ...] = ()  # roles and policies of removed services/environments
 
     @property
     def leaks(self) -> list[str]:
@@ -105,8 +112,12 @@ class CheckReport:
         return [f for r in self.results for f in r.failures]
 
     @property
+    def stale_roles(self) -> list[Leftover]:
+        return [s for s in self.stale if s.kind == "role"]
+
+    @property
     def ok(self) -> bool:
-        return not self.leaks and not self.failures
+        return not self.leaks and not self.failures and not self.stale_roles
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -114,6 +125,8 @@ class CheckReport:
             "ok": self.ok,
             "leaks": self.leaks,
             "failures": self.failures,
+            "stale_roles": [s.as_json() for s in self.stale_roles],
+            "stale_policies": [s.as_json() for s in self.stale if s.kind == "policy"],
             "matrix": [
                 {
                     "role": r.role,
@@ -252,19 +265,22 @@ def check_vault(
         raise ValueError("a kubernetes check needs a jwt_source")
     targets = tuple((s, e) for s in platform.services for e in platform.environments)
     setup = _Setup(platform, identity, jwt_source, auth_mount, audience, targets)
+    # Every role and policy named with the platform's stem: its own, and what removed pairs left behind.
+    roles, _ = read_roles(client, platform, auth_mount)
+    policies, _ = read_policies(client, platform)
     results = []
     for index, (service, env) in enumerate(targets, start=1):
-        results.append(_check_identity(client, setup, service, env))
+        results.append(_check_identity(client, setup, service, env, roles.get(platform.vault_role(service, env))))
         if progress is not None:
             progress(index, len(targets))
-    return CheckReport(identity, targets, tuple(results))
+    return CheckReport(identity, targets, tuple(results), find_leftovers(platform, roles, policies))
 
 
-def _check_identity(client: hvac.Client, setup: _Setup, service: str, env: str) -> IdentityResult:
+def _check_identity(
+    client: hvac.Client, setup: _Setup, service: str, env: str, role: RoleState | None
+) -> IdentityResult:
     platform = setup.platform
     role_name = platform.vault_role(service, env)
-    with vault_errors(client, f"reading the role auth/{setup.auth_mount}/role/{role_name}"):
-        role = read_role(client, setup.auth_mount, role_name)
     if role is None:
         return IdentityResult(service, env, role_name, problems=(f"role {role_name} does not exist",))
     wide, problems = binding_problems(platform, service, env, role, setup.audience)

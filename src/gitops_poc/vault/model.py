@@ -16,6 +16,7 @@ from typing import Any
 class Change(str, Enum):
     CREATE = "create"
     UPDATE = "update"
+    DELETE = "delete"
 
 
 class ValueSource(str, Enum):
@@ -70,20 +71,30 @@ class EnableKubernetesAuth:
         return f"enable auth method kubernetes at {self.mount}/"
 
 
+CA_REQUIRED = "CA required at apply: pass --kubernetes-ca-file"
+
+
 @dataclass(frozen=True)
 class ConfigureKubernetesAuth:
-    """Where Vault checks ServiceAccount tokens (TokenReview) and the CA it trusts for that API server."""
+    """Where Vault checks ServiceAccount tokens (TokenReview) and the CA it trusts for that API server.
+
+    `ca_cert` None: a dry run's preview without a CA anywhere; such a step cannot be applied.
+    """
 
     mount: str
     host: str
-    ca_cert: str = field(repr=False)
+    ca_cert: str | None = field(repr=False)
     change: Change = Change.CREATE
 
     @property
-    def ca_fingerprint(self) -> str:
+    def ca_fingerprint(self) -> str | None:
+        if self.ca_cert is None:
+            return None
         return "sha256:" + hashlib.sha256(self.ca_cert.strip().encode()).hexdigest()[:16]
 
     def describe(self) -> str:
+        if self.ca_cert is None:
+            return f"configure kubernetes auth ({CA_REQUIRED}): auth/{self.mount}/config, host {self.host}"
         return f"configure auth/{self.mount}/config: host {self.host}, CA {self.ca_fingerprint}"
 
 
@@ -134,7 +145,49 @@ class SecretSeed:
         return f"{what} {self.mount}/{self.path}: keys {', '.join(self.keys)} ({', '.join(self.sources)})"
 
 
-Step = EnableKv | EnableKubernetesAuth | ConfigureKubernetesAuth | Policy | Role | SecretSeed
+@dataclass(frozen=True)
+class Leftover:
+    """A role or policy of this platform for a service x environment it no longer has (see stale.py)."""
+
+    kind: str  # "role" or "policy"
+    name: str
+    service: str
+    env: str
+    reason: str  # which of the two was removed
+
+    def describe(self) -> str:
+        return f"{self.kind} {self.name} ({self.reason})"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "name": self.name, "service": self.service, "environment": self.env, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class DeleteRole:
+    """Delete a leftover role (--prune): `reason` says which service or environment was removed."""
+
+    name: str
+    mount: str
+    reason: str
+    change: Change = Change.DELETE
+
+    def describe(self) -> str:
+        return f"delete role {self.name} ({self.reason})"
+
+
+@dataclass(frozen=True)
+class DeletePolicy:
+    """Delete a leftover policy (--prune). Secrets are never deleted."""
+
+    name: str
+    reason: str
+    change: Change = Change.DELETE
+
+    def describe(self) -> str:
+        return f"delete policy {self.name} ({self.reason})"
+
+
+Step = EnableKv | EnableKubernetesAuth | ConfigureKubernetesAuth | Policy | Role | SecretSeed | DeleteRole | DeletePolicy
 
 KIND: dict[type, str] = {
     EnableKv: "secrets-engine",
@@ -143,11 +196,19 @@ KIND: dict[type, str] = {
     Policy: "policy",
     Role: "role",
     SecretSeed: "secret",
+    DeleteRole: "role",
+    DeletePolicy: "policy",
 }
 
 
 def step_action(step: Step) -> Change:
     return getattr(step, "change", Change.CREATE)
+
+
+def step_label(step: Step) -> str:
+    """How a step is counted: its kind, and deletions apart (`role deletion`)."""
+    kind = KIND[type(step)]
+    return f"{kind} deletion" if step_action(step) is Change.DELETE else kind
 
 
 def step_as_json(step: Step) -> dict[str, Any]:
@@ -163,7 +224,9 @@ def step_as_json(step: Step) -> dict[str, Any]:
     elif isinstance(step, SecretSeed):
         data.update(mount=step.mount, path=step.path, keys=list(step.keys), sources=list(step.sources))
     elif isinstance(step, ConfigureKubernetesAuth):
-        data.update(host=step.host, ca_fingerprint=step.ca_fingerprint)
+        data.update(host=step.host, ca_fingerprint=step.ca_fingerprint, ca_required=step.ca_cert is None)
+    elif isinstance(step, (DeleteRole, DeletePolicy)):
+        data.update(name=step.name, reason=step.reason)
     else:
         data.update(mount=step.mount)
     return data
@@ -174,6 +237,14 @@ class VaultPlan:
     steps: tuple[Step, ...]
     kept_secrets: tuple[str, ...] = ()  # existing secrets left as they are
     notes: tuple[str, ...] = ()  # things the user should know, e.g. secrets-file values not applied
+    # Roles and policies of removed services/environments; deleted only with --prune (then also in `steps`).
+    stale: tuple[Leftover, ...] = ()
+    pruned: bool = False
+
+    @property
+    def stale_kept(self) -> tuple[Leftover, ...]:
+        """Leftovers this plan leaves in Vault."""
+        return () if self.pruned else self.stale
 
     def __iter__(self) -> Iterator[Step]:
         return iter(self.steps)
@@ -184,8 +255,8 @@ class VaultPlan:
     def count(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for step in self.steps:
-            kind = KIND[type(step)]
-            counts[kind] = counts.get(kind, 0) + 1
+            label = step_label(step)
+            counts[label] = counts.get(label, 0) + 1
         return counts
 
     def as_json(self) -> dict[str, Any]:
@@ -195,4 +266,5 @@ class VaultPlan:
             "counts": self.count(),
             "kept_secrets": list(self.kept_secrets),
             "notes": list(self.notes),
+            "stale": [{**s.as_json(), "action": "delete" if self.pruned else "kept"} for s in self.stale],
         }

@@ -8,8 +8,9 @@ File shape (`.secrets.yaml` at the platform root by default, git-ignored):
         EXTRA_TOKEN:        # no value: a random one is generated
 
 Every service x environment gets a secret, so the VaultStaticSecret of every Deployment finds its path.
-The file's keys are laid over the defaults of that service: non-secret settings (the same everywhere),
-secret keys with the original's demo values in the development environment and random values elsewhere.
+The file's keys are laid over the defaults of that service: non-secret settings (the same everywhere) and
+secret keys with random values. The original's demo values (publicly known: they are in its repository) are
+used only when asked for (`demo_values`, `--demo-values`), and then only in the development environment.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ class DefaultKey:
 
 
 # The keys the original setup-vault-secrets.sh wrote, with AUTH_ADAPTER_HOST fixed to the chart's Service
-# name. Secret keys get these demo values only in the development environment, random values elsewhere.
+# name. Secret keys get random values; the demo values only on request, and only in development.
 ORIGINAL_KEYS: dict[str, tuple[DefaultKey, ...]] = {
     "api-gateway": (
         DefaultKey("LOG_LEVEL", secret=False, value=lambda p, s, e: "info"),
@@ -219,7 +220,7 @@ def build_seeds(
     platform: Platform,
     secrets_file: SecretsFile | None = None,
     *,
-    demo_values: bool = True,
+    demo_values: bool = False,
     generate: Generator = random_value,
 ) -> dict[tuple[str, str], SeedValues]:
     """The initial content of every service x environment secret (only used where the secret is absent)."""

@@ -52,7 +52,9 @@ class VaultState:
     secret_engines: Mapping[str, Mount] = field(default_factory=dict)  # by path, without the trailing '/'
     auth_methods: Mapping[str, Mount] = field(default_factory=dict)
     kubernetes_config: KubernetesConfig | None = None
-    policies: Mapping[str, str] = field(default_factory=dict)  # name -> rules (managed names only)
+    # Every policy and role whose name starts with the platform's stem (Platform.vault_name_stem): its own,
+    # leftovers of removed services/environments, and look-alikes of other platforms (stale.py tells them apart).
+    policies: Mapping[str, str] = field(default_factory=dict)  # name -> rules
     roles: Mapping[str, RoleState] = field(default_factory=dict)
     secrets: Mapping[str, SecretState] = field(default_factory=dict)  # KV path (relative to the mount)
     calls: int = 0  # API calls it took to read this
@@ -94,6 +96,31 @@ def read_role(client: hvac.Client, mount: str, name: str) -> RoleState | None:
     return _role(response["data"]) if response else None
 
 
+def _named_like(platform: Platform, names: list[str]) -> list[str]:
+    """The names that may be the platform's: its own, and those of removed services or environments."""
+    stem = f"{platform.vault_name_stem}-"
+    return sorted(name for name in names if name.startswith(stem))
+
+
+def read_roles(client: hvac.Client, platform: Platform, mount: str) -> tuple[dict[str, RoleState], int]:
+    """Every role of the auth mount whose name starts with the platform's stem, and the API calls it took."""
+    with vault_errors(client, f"listing auth/{mount}/role"):
+        names = _named_like(platform, _keys(client.list(f"auth/{mount}/role")))  # None: no such mount
+        roles = {name: role for name in names if (role := read_role(client, mount, name)) is not None}
+    return roles, 1 + len(names)
+
+
+def read_policies(client: hvac.Client, platform: Platform) -> tuple[dict[str, str], int]:
+    """Every ACL policy (name -> rules) whose name starts with the platform's stem, and the API calls it took."""
+    policies: dict[str, str] = {}
+    with vault_errors(client, "listing the ACL policies (LIST sys/policies/acl)"):
+        names = _named_like(platform, _keys(client.list("sys/policies/acl")))
+        for name in names:
+            if response := client.read(f"sys/policies/acl/{name}"):
+                policies[name] = str(response["data"].get("policy", ""))
+    return policies, 1 + len(names)
+
+
 def read_vault_state(
     client: hvac.Client,
     platform: Platform,
@@ -123,23 +150,10 @@ def read_vault_state(
         data = (response or {}).get("data") or {}
         if data.get("kubernetes_host"):
             kube_config = KubernetesConfig(str(data["kubernetes_host"]), str(data.get("kubernetes_ca_cert") or ""))
-        with vault_errors(client, f"listing auth/{auth_mount}/role"):
-            existing = set(_keys(client.list(f"auth/{auth_mount}/role")))
-            calls += 1
-            for name in sorted({platform.vault_role(s, e) for s, e in pairs} & existing):
-                if (role := read_role(client, auth_mount, name)) is not None:
-                    roles[name] = role
-                calls += 1
-
-    policies: dict[str, str] = {}
-    with vault_errors(client, "listing the ACL policies (LIST sys/policies/acl)"):
-        existing = set(_keys(client.list("sys/policies/acl")))
-        calls += 1
-        for name in sorted({platform.vault_policy(s, e) for s, e in pairs} & existing):
-            response = client.read(f"sys/policies/acl/{name}")
-            calls += 1
-            if response:
-                policies[name] = str(response["data"].get("policy", ""))
+        roles, role_calls = read_roles(client, platform, auth_mount)
+        calls += role_calls
+    policies, policy_calls = read_policies(client, platform)
+    calls += policy_calls
 
     secrets: dict[str, SecretState] = {}
     engine = engines.get(VAULT_KV_MOUNT)
