@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_poc.errors import UsageError
-from gitops_poc.yamlio import load_plain
+from gitops_poc.yamlio import load_k8s
 
 PEM_BEGIN = "-----BEGIN CERTIFICATE-----"
 
@@ -51,7 +51,7 @@ def ca_from_kubeconfig(context: str, environ: Mapping[str, str]) -> tuple[str | 
         if not path.is_file():
             tried.append(f"{path} does not exist")
             continue
-        config = load_plain(path.read_text(encoding="utf-8"), str(path)) or {}
+        config = load_k8s(path.read_text(encoding="utf-8"), str(path)) or {}
         ctx = _named(config.get("contexts"), context)
         if ctx is None:
             tried.append(f"{path} has no context {context!r}")
