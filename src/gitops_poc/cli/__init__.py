@@ -86,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (typer.Abort, KeyboardInterrupt):  # click turns Ctrl-C into Abort
         err.print("Interrupted.")
         return 130
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the last resort: exit 3 and a crash log, never a raw traceback
         # Usage errors (typer's click, vendored or not): they know how to show themselves and their code.
         show, code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
         if callable(show) and isinstance(code, int):

@@ -269,7 +269,7 @@ def plan_service(
             is_values, values_env = _values_env(relative, platform)
             if is_values and (env is None or values_env == env):
                 content = keep_managed(
-                    content, lambda data: managed_keys(platform, service, values_env, data), str(target)
+                    content, lambda data, env=values_env: managed_keys(platform, service, env, data), str(target)
                 )
             if previous is None:
                 changes.append(FileChange(target, content, None, "new file", file_mode(template)))
