@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -268,9 +269,7 @@ def plan_service(
             content = renderer.render_file(template, context) if previous is None else previous
             is_values, values_env = _values_env(relative, platform)
             if is_values and (env is None or values_env == env):
-                content = keep_managed(
-                    content, lambda data, env=values_env: managed_keys(platform, service, env, data), str(target)
-                )
+                content = keep_managed(content, partial(managed_keys, platform, service, values_env), str(target))
             if previous is None:
                 changes.append(FileChange(target, content, None, "new file", file_mode(template)))
             elif change := change_if_different(target, content, previous, "keys that follow .env"):
