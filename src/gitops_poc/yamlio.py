@@ -10,6 +10,7 @@ import re
 import struct
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,27 +65,30 @@ def _raise_syntax(exc: YAMLError, path: str) -> YamlSyntaxError:
     return YamlSyntaxError(path, None, str(exc))
 
 
+@contextmanager
+def syntax_errors(path: str) -> Iterator[None]:
+    """Turn a YAML parse error into a YamlSyntaxError naming the file and line."""
+    try:
+        yield
+    except YAMLError as exc:
+        raise _raise_syntax(exc, path) from None
+
+
 def load_plain(text: str, path: str = "<string>") -> Any:
     """Parse one YAML 1.2 document into plain Python data (fast; no comments). For this tool's own files;
     values files and Kubernetes/ArgoCD objects are read with `load_k8s`, as Helm and kubectl read them."""
-    try:
+    with syntax_errors(path):
         return _safe().load(text)
-    except YAMLError as exc:
-        raise _raise_syntax(exc, path) from None
 
 
 def load_all_plain(text: str, path: str = "<string>") -> list[Any]:
-    try:
+    with syntax_errors(path):
         return [doc for doc in _safe().load_all(text) if doc is not None]
-    except YAMLError as exc:
-        raise _raise_syntax(exc, path) from None
 
 
 def load_round_trip(text: str, path: str = "<string>", yaml: YAML | None = None) -> Any:
-    try:
+    with syntax_errors(path):
         return (yaml or round_trip()).load(text)
-    except YAMLError as exc:
-        raise _raise_syntax(exc, path) from None
 
 
 # --- YAML as Helm, kubectl and ArgoCD read it ---------------------------------------------------------------
@@ -271,26 +275,20 @@ def load_k8s(text: str, path: str = "<string>") -> Any:
     """One YAML document as Helm (values files), kubectl and ArgoCD read it: YAML 1.1 scalars, string keys.
 
     Unlike them it refuses duplicate keys (they silently keep the last one), with the line."""
-    try:
+    with syntax_errors(path):
         return _k8s().load(text)
-    except YAMLError as exc:
-        raise _raise_syntax(exc, path) from None
 
 
 def load_all_k8s(text: str, path: str = "<string>") -> list[Any]:
     """Every non-empty document of a multi-document text, read as `load_k8s` reads one."""
-    try:
+    with syntax_errors(path):
         return [doc for doc in _k8s().load_all(text) if doc is not None]
-    except YAMLError as exc:
-        raise _raise_syntax(exc, path) from None
 
 
 def compose_k8s(text: str, path: str = "<string>") -> Node | None:
     """The node tree of one document (positions, styles, scalars resolved as `load_k8s` does)."""
-    try:
+    with syntax_errors(path):
         node: Node | None = _k8s().compose(text)
-    except YAMLError as exc:
-        raise _raise_syntax(exc, path) from None
     return node
 
 
