@@ -12,6 +12,7 @@ import pytest
 from gitops_poc.changes import apply_changes
 from gitops_poc.config import DEFAULTS, load_config
 from gitops_poc.generate import plan_init
+from gitops_poc.helmrepo import serve_chart_repository, shared_charts_dir
 from gitops_poc.platform import Platform
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +53,42 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyt
 @pytest.fixture
 def helm() -> str:
     return require_binary("helm")
+
+
+SHARED_CHARTS = shared_charts_dir(REPO_ROOT)
+
+
+def require_shared_charts(folder: str) -> Path:
+    """An offline copy of a published Helm repository (`../shared/charts/<folder>`); missing fails under CI."""
+    path = SHARED_CHARTS / folder
+    if not (path / "index.yaml").is_file():
+        message = f"the offline chart repository {path} is missing (shared/charts beside the checkout)"
+        if IN_CI:
+            pytest.fail(message + " - CI must have every real component")
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def chart_repos() -> Iterator[dict[str, str]]:
+    """URL of each offline chart repository (k8app, argo, hashicorp), served on loopback for the session.
+
+    Tests point `CHART_REPO` (or a release's repository) at these URLs so charts are pulled exactly as users
+    pull them: `helm pull --repo URL --version V`, into the cache, then `helm template`.
+    """
+    from contextlib import ExitStack
+
+    with ExitStack() as stack:
+        yield {
+            folder: stack.enter_context(serve_chart_repository(require_shared_charts(folder)))
+            for folder in ("k8app", "argo", "hashicorp")
+        }
+
+
+@pytest.fixture(scope="session")
+def k8app_repo(chart_repos: dict[str, str]) -> str:
+    """`CHART_REPO` for the published k8app `app` chart (3.12.1 and 3.13.0), served on loopback."""
+    return chart_repos["k8app"]
 
 
 @pytest.fixture
