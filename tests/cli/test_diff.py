@@ -1,4 +1,4 @@
-"""`gitops-poc diff` end to end: real git repositories, real helm, the project's chart."""
+"""`gitops-poc diff` end to end: real git repositories, real helm, the published chart pulled from CHART_REPO."""
 
 from __future__ import annotations
 
@@ -47,11 +47,11 @@ def diff(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
 
 
 def test_dev_against_prod_shows_replicas_resources_and_image(
-    helm: str, test_chart: Path, generated_root: Path, capsys: pytest.CaptureFixture[str]
+    helm: str, k8app_env: str, generated_root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     set_tag(generated_root / "services/api-gateway/.cicd/dev.yaml", CI_TAG)
     code, out, _ = diff(capsys, "api-gateway", "--env", "dev", "--against", "prod",
-                        "-C", str(generated_root), "--chart", str(test_chart))
+                        "-C", str(generated_root))
     assert code == 1
     assert "=== api-gateway: prod -> dev" in out
     # values level
@@ -71,9 +71,9 @@ def test_dev_against_prod_shows_replicas_resources_and_image(
     assert {"-cpu: '2'", "+cpu: 500m", "-memory: 512Mi", "+memory: 128Mi"} <= lines
 
 
-def test_json_output_for_scripts(helm: str, test_chart: Path, generated_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_json_output_for_scripts(helm: str, k8app_env: str, generated_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = diff(capsys, "web-http", "--env", "staging", "--against", "prod",
-                        "-C", str(generated_root), "--chart", str(test_chart), "-o", "json")
+                        "-C", str(generated_root), "-o", "json")
     assert code == 1
     data = json.loads(out)
     assert data["changed"] is True
@@ -85,7 +85,7 @@ def test_json_output_for_scripts(helm: str, test_chart: Path, generated_root: Pa
 
 
 def test_two_commits_of_a_standalone_service_repository(
-    helm: str, test_chart: Path, generated_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    helm: str, k8app_env: str, generated_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     clone = tmp_path / "clone"
     shutil.copytree(generated_root / "services/web-grpc", clone)
@@ -95,7 +95,7 @@ def test_two_commits_of_a_standalone_service_repository(
     commit_all(clone, "ci(dev): web-grpc 3f2c1ab9 [skip ci]")
 
     code, out, _ = diff(capsys, "web-grpc", "--env", "dev", "--base", "HEAD~1", "--head", "HEAD",
-                        "-C", str(generated_root), "--service-dir", str(clone), "--chart", str(test_chart))
+                        "-C", str(generated_root), "--service-dir", str(clone))
     assert code == 1
     assert "=== web-grpc: dev@HEAD~1 -> dev@HEAD" in out
     assert f'~ image.tag: "0.1.0" -> "{CI_TAG}"' in out
@@ -106,19 +106,19 @@ def test_two_commits_of_a_standalone_service_repository(
     assert f"+appver: {CI_TAG}" in lines  # the label follows the tag: every object carrying it changes
     # The working tree equals HEAD; identical revisions are no difference at all.
     assert diff(capsys, "web-grpc", "--env", "dev", "--base", "HEAD", "-C", str(generated_root),
-                "--service-dir", str(clone), "--chart", str(test_chart))[0] == 0
+                "--service-dir", str(clone))[0] == 0
     code, _, err = diff(capsys, "web-grpc", "--env", "dev", "--base", "HEAD", "--head", "HEAD",
-                        "--service-dir", str(clone), "-C", str(generated_root), "--chart", str(test_chart))
+                        "--service-dir", str(clone), "-C", str(generated_root))
     assert code == 0 and "No differences: web-grpc dev@HEAD -> dev@HEAD" in err
 
 
 def test_service_folder_inside_the_platform_repository_and_every_environment(
-    helm: str, test_chart: Path, generated_root: Path, capsys: pytest.CaptureFixture[str]
+    helm: str, k8app_env: str, generated_root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     git(generated_root, "init", "-q")
     commit_all(generated_root, "platform")
     set_tag(generated_root / "services/health-demo/.cicd/prod.yaml", "1.2.3")  # uncommitted: the working tree
-    code, out, _ = diff(capsys, "health-demo", "--base", "HEAD", "-C", str(generated_root), "--chart", str(test_chart))
+    code, out, _ = diff(capsys, "health-demo", "--base", "HEAD", "-C", str(generated_root))
     assert code == 1
     assert "=== health-demo: prod@HEAD -> prod" in out
     assert "dev@HEAD" not in out and "staging@HEAD" not in out  # unchanged environments print nothing

@@ -23,6 +23,7 @@ BASE_DEFAULT = """\
 appName: web-http
 service:
   enabled: true
+  type: ClusterIP
   ports:
     http:
       externalPort: 9092
@@ -71,8 +72,10 @@ CASES = [
     Case("chart-unknown-key", {DEFAULT: BASE_DEFAULT.replace("      protocol", "      proto: TCP\n      protocol")}, DEFAULT,
          "proto: TCP", "service.ports.http.proto"),
     Case("chart-dead-key", {DEFAULT: BASE_DEFAULT + "nodeSelector:\n  disk: ssd\n"}, DEFAULT, "nodeSelector:"),
-    Case("chart-dead-key", {DEFAULT: BASE_DEFAULT.replace("  enabled: true", "  enabled: true\n  type: NodePort")}, DEFAULT,
-         "type: NodePort", "ClusterIP"),
+    Case("chart-required-key", {DEFAULT: BASE_DEFAULT.replace("  type: ClusterIP\n", "")}, DEFAULT, "service:",
+         "service.type is not set in dev: chart app 3.13.0 fails to render without it", "service.type: ClusterIP"),
+    Case("chart-required-key", {DEFAULT: BASE_DEFAULT.replace("type: ClusterIP", "type: LoadBalancer")}, DEFAULT,
+         "type: LoadBalancer", "indexes the service.ports map as a list"),
     Case("labels-unsupported", {DEFAULT: BASE_DEFAULT + "labels:\n  team: a\n"}, DEFAULT, "labels:"),
     Case("labels-unsupported", {f"{SVC}/prod.yaml": env_file("prod", "annotations:\n  argocd.argoproj.io/sync-wave: '1'\n")},
          f"{SVC}/prod.yaml", "annotations:"),
@@ -210,3 +213,16 @@ def test_errors_and_warnings_are_the_documented_severities(root: Path, default_p
 def test_every_rule_is_documented() -> None:
     docs = (Path(__file__).resolve().parents[2] / "docs" / "lint.md").read_text()
     assert [r for r in RULES if f"| `{r}` |" not in docs] == []
+
+
+def test_required_keys_follow_the_pinned_chart_version(root: Path) -> None:
+    from gitops_poc.config import load_config
+
+    write(root, DEFAULT, BASE_DEFAULT.replace("  type: ClusterIP\n", ""))
+    pinned = of_rule(lint(Platform(load_config(None, {})), root), "chart-required-key")
+    assert {f.message.split(":")[0] for f in pinned} == {
+        f"service.type is not set in {env}" for env in ("dev", "staging", "prod")
+    }
+    # 3.12.1 has no NOTES.txt reading service.type: nothing is required.
+    older = Platform(load_config(None, {"CHART_VERSION": "3.12.1"}))
+    assert of_rule(lint(older, root), "chart-required-key") == []

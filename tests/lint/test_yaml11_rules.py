@@ -41,8 +41,8 @@ def test_each_difference_once_with_line_and_fix() -> None:
     assert findings(TEXT) == [
         ("configmap-yaml11-bool", 10, 'configmap.FLAG: on is read by Helm as a boolean and renders as "true"',
          'quote it: FLAG: "on"'),
-        ("image-tag-number", 4, "image.tag is the number 493, not the text that was written",
-         'quote it: tag: "493" is what Helm would use; write the tag exactly, in quotes'),
+        ("image-tag-number", 4, "image.tag is the number 493, not the text that was written; the chart fails to "
+         "render a numeric tag (its appver label needs text)", 'quote the tag exactly as the image was tagged, e.g. tag: "1.10"'),
         ("yaml11-value", 6, "service.enabled: off is false for Helm (YAML 1.1), but the string \"off\" for YAML 1.2 tools",
          'write false if that is what you mean, or quote it ("off") to keep the text'),
         ("yaml11-value", 11, "configmap.MODE: 0755 is 493 for Helm (YAML 1.1), but 755 for YAML 1.2 tools",
@@ -54,11 +54,22 @@ def test_each_difference_once_with_line_and_fix() -> None:
     ]
 
 
-def test_what_the_findings_say_is_what_helm_renders(helm: str, test_chart: Path, tmp_path: Path) -> None:
+def test_what_the_findings_say_is_what_helm_renders(helm: str, k8app_chart: Path, tmp_path: Path) -> None:
     path = tmp_path / "values.yaml"
+    required = tmp_path / "default.yaml"  # what the pinned chart cannot render without, as default.yaml holds it
+    required.write_text("service:\n  type: ClusterIP\n")
+
+    def template() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([helm, "template", "rel", str(k8app_chart), "-n", "ns", "-f", str(required), "-f", str(path)],
+                              capture_output=True, text=True, check=False, timeout=60)
+
+    # image-tag-number: the tag 0755 is the number 493, and the chart cannot render a number there.
     path.write_text(TEXT)
-    result = subprocess.run([helm, "template", "rel", str(test_chart), "-n", "ns", "-f", str(path)],
-                            capture_output=True, text=True, check=True, timeout=60)
+    failed = template()
+    assert failed.returncode != 0 and "k8app.labelVersion" in failed.stderr and "got float64" in failed.stderr
+    path.write_text(TEXT.replace("tag: 0755", "tag: '493'"))
+    result = template()
+    assert result.returncode == 0, result.stderr
     objects = {doc["kind"]: doc for doc in load_all_k8s(result.stdout)}
     assert "Service" not in objects  # service.enabled: off
     assert objects["ConfigMap"]["data"] == {"FLAG": "true", "MODE": "493", "COUNT": "1000", "SAFE": "0755", "true": "key"}

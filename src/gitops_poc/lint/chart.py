@@ -6,9 +6,9 @@ from typing import Any
 
 from gitops_poc.lint.documents import KeyPath
 
-# Top-level keys the templates read: the 3.4.0 values.yaml, keys read although not in values.yaml, 3.13 additions.
+# Top-level keys 3.13 reads: its values.yaml and the keys its templates read without a default there.
 KNOWN_TOP_LEVEL = frozenset(
-    ["environment", "appName", "branch", "version", "nodeSelector", "tolerations", "jaegerEnabled", "commands", "args", "replicas", "buildId", "serviceAccountName", "deployment", "rbac", "service", "serviceExternal", "serviceInternal", "serviceHeadless", "serviceExternalName", "image", "lifecycle", "strategy", "prometheus", "resources", "ingress", "job", "cloudflare", "cronjob", "worker", "livenessProbe", "readinessProbe", "secrets", "secretsProvider", "configmap", "vaultProjectName", "vaultNamespace", "imagePullSecrets", "alerting", "volume", "hpa", "pdb", "configfiles", "extensions", "deploySecretHarbor", "deploySecretNexus", "initContainers", "nameOverride", "tracingEnabled", "fqdn", "vaultCert", "serviceMonitor", "gateway", "cache", "sharedVolumes"]
+    ["environment", "appName", "branch", "version", "nodeSelector", "tolerations", "jaegerEnabled", "commands", "args", "replicas", "buildId", "serviceAccountName", "deployment", "rbac", "service", "serviceExternal", "serviceInternal", "serviceHeadless", "serviceExternalName", "image", "lifecycle", "strategy", "prometheus", "resources", "ingress", "job", "cloudflare", "cronjob", "worker", "livenessProbe", "readinessProbe", "secrets", "secretsProvider", "configmap", "vaultProjectName", "vaultNamespace", "imagePullSecrets", "alerting", "volume", "hpa", "pdb", "configfiles", "extensions", "deploySecretHarbor", "deploySecretNexus", "initContainers", "nameOverride", "fqdn", "vaultCert", "serviceMonitor", "gateway", "cache", "sharedVolumes"]
 )
 
 PROBES = ("livenessProbe", "readinessProbe")
@@ -17,7 +17,7 @@ PROBE_MODES = ("httpGet", "tcpSocket", "execCommand", "grpc")
 # Sub-keys of the blocks whose every key the contract documents; others are not checked below the top.
 KNOWN_SUBKEYS: dict[str, frozenset[str]] = {
     "image": frozenset({"repository", "tag", "pullPolicy"}),
-    "service": frozenset({"enabled", "type", "ports"}),
+    "service": frozenset({"enabled", "type", "ports", "annotations"}),
     "hpa": frozenset(
         {"enabled", "maxReplicas", "cpu", "memory", "behavior", "annotations", "customMetric", "customResource", "customTarget"}
     ),
@@ -35,7 +35,6 @@ SERVICE_PORT_KEYS = frozenset({"externalPort", "internalPort", "protocol"})
 
 # Known keys that render nothing.
 DEAD_KEYS: dict[KeyPath, str] = {
-    ("service", "type"): "the chart always renders type ClusterIP",
     ("nodeSelector",): "deployment.yaml never reads nodeSelector",
 }
 
