@@ -18,6 +18,7 @@ from gitops_poc.cli import init as init_cmd
 from gitops_poc.cli import lint as lint_cmd
 from gitops_poc.cli import new_service as new_service_cmd
 from gitops_poc.cli import plan as plan_cmd
+from gitops_poc.cli import publish as publish_cmd
 from gitops_poc.cli import render as render_cmd
 from gitops_poc.cli import vault as vault_cmd
 from gitops_poc.cli.output import err
@@ -38,6 +39,7 @@ app.command("plan")(plan_cmd.plan)
 app.command("lint")(lint_cmd.lint)
 app.command("render")(render_cmd.render)
 app.command("diff")(diff_cmd.diff)
+app.command("publish")(publish_cmd.publish)
 app.add_typer(vault_cmd.app, name="vault")
 
 
