@@ -44,7 +44,9 @@ class FileChange:
         return "".join(difflib.unified_diff(old, new, before, after))
 
 
-def change_if_different(path: Path, content: str, previous: str | None, reason: str = "") -> FileChange | None:
+def change_if_different(
+    path: Path, content: str, previous: str | None, reason: str = ""
+) -> FileChange | None:
     return None if previous == content else FileChange(path, content, previous, reason)
 
 

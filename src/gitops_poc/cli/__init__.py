@@ -25,7 +25,9 @@ from gitops_poc.errors import GitopsError
 
 app = typer.Typer(
     name="gitops-poc",
-    help="Build and run a multi-repository GitOps platform (ArgoCD, GitLab Agent, Vault, k8app) from one .env.",
+    help=(
+        "Build and run a multi-repository GitOps platform (ArgoCD, GitLab Agent, Vault, k8app) from one .env."
+    ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -49,13 +51,23 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log what is done, to stderr."),
 ) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
 
 
-SECRET_VARIABLES = ("VAULT_TOKEN", "GITLAB_TOKEN", "GITLAB_DEPLOY_TOKEN", "GITLAB_AGENT_TOKEN", "CI_PUSH_TOKEN")
+SECRET_VARIABLES = (
+    "VAULT_TOKEN",
+    "GITLAB_TOKEN",
+    "GITLAB_DEPLOY_TOKEN",
+    "GITLAB_AGENT_TOKEN",
+    "CI_PUSH_TOKEN",
+)
 
 
 def _redact(text: str) -> str:
@@ -77,9 +89,12 @@ def _crash_log(exc: BaseException) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit code (0 ok, 1 failure/changes, 2 bad input, 3 internal error, 130 Ctrl-C)."""
+    """Run the CLI; returns the exit code (0 ok, 1 failure/changes, 2 bad input, 3 internal error, 130
+    Ctrl-C)."""
     try:
-        result = app(args=list(argv) if argv is not None else None, prog_name="gitops-poc", standalone_mode=False)
+        result = app(
+            args=list(argv) if argv is not None else None, prog_name="gitops-poc", standalone_mode=False
+        )
     except GitopsError as exc:
         err.print("[red]error:[/]", escape(_redact(str(exc))))
         return exc.exit_code

@@ -53,7 +53,8 @@ class VaultState:
     auth_methods: Mapping[str, Mount] = field(default_factory=dict)
     kubernetes_config: KubernetesConfig | None = None
     # Every policy and role whose name starts with the platform's stem (Platform.vault_name_stem): its own,
-    # leftovers of removed services/environments, and look-alikes of other platforms (stale.py tells them apart).
+    # leftovers of removed services/environments, and look-alikes of other platforms (stale.py tells them
+    # apart).
     policies: Mapping[str, str] = field(default_factory=dict)  # name -> rules
     roles: Mapping[str, RoleState] = field(default_factory=dict)
     secrets: Mapping[str, SecretState] = field(default_factory=dict)  # KV path (relative to the mount)
@@ -111,7 +112,8 @@ def read_roles(client: hvac.Client, platform: Platform, mount: str) -> tuple[dic
 
 
 def read_policies(client: hvac.Client, platform: Platform) -> tuple[dict[str, str], int]:
-    """Every ACL policy (name -> rules) whose name starts with the platform's stem, and the API calls it took."""
+    """Every ACL policy (name -> rules) whose name starts with the platform's stem, and the API calls it
+    took."""
     policies: dict[str, str] = {}
     with vault_errors(client, "listing the ACL policies (LIST sys/policies/acl)"):
         names = _named_like(platform, _keys(client.list("sys/policies/acl")))
@@ -149,7 +151,9 @@ def read_vault_state(
             calls += 1
         data = (response or {}).get("data") or {}
         if data.get("kubernetes_host"):
-            kube_config = KubernetesConfig(str(data["kubernetes_host"]), str(data.get("kubernetes_ca_cert") or ""))
+            kube_config = KubernetesConfig(
+                str(data["kubernetes_host"]), str(data.get("kubernetes_ca_cert") or "")
+            )
         roles, role_calls = read_roles(client, platform, auth_mount)
         calls += role_calls
     policies, policy_calls = read_policies(client, platform)
@@ -177,7 +181,9 @@ def read_vault_state(
                 if path in data_paths and not deleted:
                     read = client.read(platform.vault_data_path(service, env))
                     calls += 1
-                    values = Hidden.of({k: str(v) for k, v in ((read or {}).get("data") or {}).get("data", {}).items()})
+                    values = Hidden.of(
+                        {k: str(v) for k, v in ((read or {}).get("data") or {}).get("data", {}).items()}
+                    )
                 secrets[path] = SecretState(version, deleted, values)
 
     return VaultState(engines, auths, kube_config, policies, roles, secrets, calls)
