@@ -115,7 +115,7 @@ def cli_way(platform: Platform, pairs: list[tuple[str, str]], env: dict[str, str
         stdin.append(None)
     every = max(1, len(calls) // 10)
     start = time.perf_counter()
-    for index, (command, text) in enumerate(zip(calls, stdin), start=1):
+    for index, (command, text) in enumerate(zip(calls, stdin, strict=True), start=1):
         subprocess.run(command, input=text, env=env, capture_output=True, text=True, check=True)
         if index % every == 0 or index == len(calls):
             print(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 from pathlib import Path
@@ -116,10 +117,8 @@ class RevisionReader:
         if proc is None:
             return
         assert proc.stdin is not None and proc.stdout is not None
-        try:
+        with contextlib.suppress(BrokenPipeError):
             proc.stdin.close()
-        except BrokenPipeError:
-            pass
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from functools import cached_property
 
 from gitops_poc.config import SERVICE_SUFFIX, Config
@@ -20,7 +20,7 @@ VAULT_KUBERNETES_AUTH_MOUNT = "kubernetes"
 VAULT_AUDIENCE = "vault"
 
 
-class Tier(str, Enum):
+class Tier(StrEnum):
     """How an environment is sized: the first one is for development, production ones are protected."""
 
     DEVELOPMENT = "development"

@@ -100,7 +100,7 @@ def test_default_templating_gives_the_same_applications_except_the_patch(setting
         },
     }
     plain["spec"]["template"] = _to_fasttemplate(spec["template"])
-    assert "{{service}}-{{env}}" == plain["spec"]["template"]["metadata"]["name"]
+    assert plain["spec"]["template"]["metadata"]["name"] == "{{service}}-{{env}}"
 
     go_apps, fast_apps = by_name(expand(appset, "go")), by_name(expand(plain, "fast"))
     assert go_apps.keys() == fast_apps.keys()

@@ -323,7 +323,7 @@ def test_cases_match_real_go_text_template() -> None:
     cases = [c for c in CASES if c[0] not in NEWER_GO_ONLY]
     results = goracle.run([(template, D) for _, template, _ in cases])
     wrong = []
-    for (name, _template, expected), (ok, output) in zip(cases, results):
+    for (name, _template, expected), (ok, output) in zip(cases, results, strict=True):
         if (output if ok else E) != expected:
             wrong.append(f"{name}: expected {expected!r}, Go gives {output!r}")
     assert not wrong, "\n".join(wrong)

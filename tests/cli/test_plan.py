@@ -277,7 +277,9 @@ def test_default_templating_file_gives_the_same_names_and_namespaces(
     manifests = json.loads(out)
     assert [m["metadata"]["name"] for m in manifests] == expected_names(default_platform)
     for manifest, (service, env) in zip(
-        manifests, [(s, e) for s in default_platform.services for e in default_platform.environments]
+        manifests,
+        [(s, e) for s in default_platform.services for e in default_platform.environments],
+        strict=True,
     ):
         assert manifest["spec"]["destination"]["namespace"] == default_platform.namespace(env)
         assert manifest["spec"]["sources"][1]["repoURL"] == default_platform.repo_url(service)

@@ -84,7 +84,7 @@ def test_ci_written_tag_and_comments_survive_a_group_change(
     assert "# tuned by the web team, do not lower" in after
     assert "repository: registry.gitlab.com/acme/web-http" in after
     # Only the managed line differs.
-    changed = [(a, b) for a, b in zip(text.splitlines(), after.splitlines()) if a != b]
+    changed = [(a, b) for a, b in zip(text.splitlines(), after.splitlines(), strict=True) if a != b]
     assert changed == [
         (
             "  repository: registry.gitlab.com/gitops-poc/web-http",

@@ -233,7 +233,7 @@ def test_project_rule(
 
 def test_glob_source_repos_as_the_seed_wrote_them(generated_root: Path, default_platform: Platform) -> None:
     text = (generated_root / PROJECT).read_text()
-    lines = [l for l in text.splitlines(keepends=True) if "https://gitlab.com/gitops-poc/" not in l]
+    lines = [line for line in text.splitlines(keepends=True) if "https://gitlab.com/gitops-poc/" not in line]
     glob = "".join(lines).replace(
         "    - https://d7561985.github.io/k8app\n",
         "    - https://d7561985.github.io/k8app\n    - https://gitlab.com/gitops-poc/*\n",

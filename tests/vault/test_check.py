@@ -98,8 +98,11 @@ def test_a_role_without_audience_is_a_leak(
     provision(tmp_path, ca_file, kube_api)
     client = vault_env.client()
     client.write_data("auth/kubernetes/role/gitops-poc-health-demo-dev", data={"audience": ""})
+
     # Vault now accepts the service's token whatever it was minted for...
-    other_audience = lambda ns, sa, aud: fake_service_account_jwt(ns, sa, "some-other-api")
+    def other_audience(ns: str, sa: str, aud: str) -> str:
+        return fake_service_account_jwt(ns, sa, "some-other-api")
+
     report = check_vault(PLATFORM, client, identity=Identity.KUBERNETES, jwt_source=other_audience)
     assert [r.role for r in report.results if not r.failures] == [
         "gitops-poc-health-demo-dev"

@@ -349,7 +349,9 @@ def test_policy_reads_only_its_own_folder() -> None:
     for service, env in PAIRS:
         own = (service, env) == ("web-http", "staging")
         for path, glob in zip(
-            (PLATFORM.vault_data_path(service, env), PLATFORM.vault_metadata_path(service, env)), paths
+            (PLATFORM.vault_data_path(service, env), PLATFORM.vault_metadata_path(service, env)),
+            paths,
+            strict=True,
         ):
             assert path.startswith(glob.removesuffix("*")) is own, (service, env, glob)
 

@@ -146,7 +146,7 @@ def field_changes(before: Any, after: Any, path: str = "") -> list[FieldChange]:
         return out
     if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
         out = []
-        for i, (b, a) in enumerate(zip(before, after)):
+        for i, (b, a) in enumerate(zip(before, after, strict=True)):
             out.extend(field_changes(b, a, _join(path, i)))
         return out
     return [FieldChange(path or ".", before, after)]

@@ -472,7 +472,7 @@ def _hash(algorithm: str) -> Callable[[str], str]:
     return lambda text: hashlib.new(algorithm, text.encode()).hexdigest()
 
 
-S, I, A = STRING, INT, ANY
+S, I, A = STRING, INT, ANY  # noqa: E741 - S, I, A read as a signature table below
 IMPLEMENTED: dict[str, Func] = {
     # strings
     "upper": Func(str.upper, (S,)),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from itertools import groupby
 from pathlib import Path
 
@@ -15,7 +15,7 @@ from gitops_poc.lint import Finding, Severity, lint_platform
 from gitops_poc.lint.findings import count
 
 
-class MinimumSeverity(str, Enum):
+class MinimumSeverity(StrEnum):
     error = "error"
     warning = "warning"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from gitops_poc.cli.output import err, out
 from gitops_poc.errors import UsageError
 
 
-class PlanOutput(str, Enum):
+class PlanOutput(StrEnum):
     table = "table"
     yaml = "yaml"
     json = "json"

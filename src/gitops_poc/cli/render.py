@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,7 @@ KubeVersionOption = typer.Option(
 SEVERITY_STYLE = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.SKIPPED: "dim"}
 
 
-class RenderFormat(str, Enum):
+class RenderFormat(StrEnum):
     yaml = "yaml"
     json = "json"
 

@@ -284,7 +284,7 @@ def show_matrix(report: CheckReport) -> None:
         tail = [_mark(result.write_own, False), _mark(result.list_all, False), _mark(binding, False)]
         if report.identity is Identity.KUBERNETES:
             tail.append(_mark(result.default_login, False))
-        tails = " ".join(f"{m}{' ' * (len(label) - 1)}" for m, label in zip(tail, extra))
+        tails = " ".join(f"{m}{' ' * (len(label) - 1)}" for m, label in zip(tail, extra, strict=True))
         out.print(f"{escape(result.role):<{width}}{marks}  {tails}")
     out.print("secrets: " + "  ".join(f"{i}={s}/{e}" for i, (s, e) in enumerate(report.targets, start=1)))
     out.print(

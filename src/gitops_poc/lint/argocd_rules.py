@@ -72,12 +72,13 @@ def _expand(generator: Any, path: KeyPath) -> list[Params] | None:
     children = get_in(generator, ("matrix", "generators"))
     if isinstance(children, list):
         expanded = [_expand(child, (*path, "matrix", "generators", i)) for i, child in enumerate(children)]
-        if any(e is None for e in expanded):
+        known = [e for e in expanded if e is not None]
+        if len(known) < len(expanded):
             return None
         return [
             Params(tuple(itertools.chain.from_iterable(p.elements for p in combo)))
-            for combo in itertools.product(*expanded)
-        ]  # type: ignore[arg-type]
+            for combo in itertools.product(*known)
+        ]
     return None
 
 

@@ -248,7 +248,7 @@ def check_duplicates(manifests: Sequence[Manifest]) -> list[Finding]:
     counts = Counter(identity)
     seen: set[tuple[str, str | None]] = set()
     findings = []
-    for manifest, ident in zip(manifests, identity):
+    for manifest, ident in zip(manifests, identity, strict=True):
         if counts[ident] > 1 and ident not in seen:
             seen.add(ident)
             findings.append(error(manifest, f"rendered {counts[ident]} times; object names must be unique"))

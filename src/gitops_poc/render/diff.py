@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from ruamel.yaml.scalarstring import LiteralScalarString
@@ -23,7 +23,7 @@ from gitops_poc.yamlio import dump
 PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
-class Change(str, Enum):
+class Change(StrEnum):
     ADDED = "added"
     REMOVED = "removed"
     CHANGED = "changed"

@@ -117,7 +117,7 @@ def render_manifests(
             output = helm.template(rendered.release, chart.path, rendered.namespace, paths, kube_version)
         except HelmError as exc:
             message = str(exc)
-            for path, label in zip(paths, labels):
+            for path, label in zip(paths, labels, strict=True):
                 message = message.replace(str(path), label)
             raise HelmError(
                 f"rendering {rendered.service} for {rendered.label} with {chart.description} and "

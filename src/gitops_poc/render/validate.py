@@ -23,7 +23,7 @@ from gitops_poc.render.findings import Finding, Severity
 from gitops_poc.render.manifests import Manifest
 
 if TYPE_CHECKING:  # jsonschema costs ~55 ms to import: only commands that validate pay for it
-    from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+    from jsonschema import Draft202012Validator
     from referencing import Registry
 
 DEFAULT_KUBE_VERSION = "1.30"

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import hvac  # type: ignore[import-untyped]
-import hvac.exceptions  # type: ignore[import-untyped]
+import hvac
+import hvac.exceptions
 
 from gitops_poc.errors import UsageError
 from gitops_poc.vault.client import VaultError, VaultPermissionDenied, vault_errors
@@ -83,7 +83,7 @@ def missing_rights(plan: VaultPlan, client: hvac.Client) -> list[str]:
         data = response.get("data") or response
         granted.update({p: set(c) for p, c in data.items() if isinstance(c, list)})
     missing = []
-    for step, (path, allowed) in zip(plan, wanted):
+    for step, (path, allowed) in zip(plan, wanted, strict=True):
         caps = granted.get(path, set())
         ok = bool(caps & allowed) and (
             not isinstance(step, EnableKubernetesAuth) or bool(caps & {"sudo", "root"})
@@ -112,7 +112,7 @@ def _write(client: hvac.Client, step: Step) -> str | None:
         client.delete(f"auth/{step.mount}/role/{step.name}")
     elif isinstance(step, DeletePolicy):
         # DELETE /v1/sys/policies/acl/{name}
-        client.sys.delete_acl_policy(step.name)
+        client.delete(f"sys/policies/acl/{step.name}")
     elif isinstance(step, Policy):
         # PUT /v1/sys/policies/acl/{name}
         client.sys.create_or_update_acl_policy(step.name, step.hcl)

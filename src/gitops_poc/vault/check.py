@@ -23,14 +23,15 @@ check; a stale policy alone grants nothing to a login and is only reported.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
-import hvac  # type: ignore[import-untyped]
-import hvac.exceptions  # type: ignore[import-untyped]
+import hvac
+import hvac.exceptions
 
 from gitops_poc.platform import VAULT_AUDIENCE, VAULT_KUBERNETES_AUTH_MOUNT, Platform
 from gitops_poc.vault.client import vault_errors
@@ -43,12 +44,12 @@ CHECK_TOKEN_TTL = "5m"
 IMPOSSIBLE_VERSION = 2**31 - 1  # a write with this check-and-set version can never succeed
 
 
-class Identity(str, Enum):
+class Identity(StrEnum):
     POLICY = "policy"
     KUBERNETES = "kubernetes"
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     READ = "read"  # HTTP 200
     MISSING = "missing"  # HTTP 404: allowed, but nothing there
     DENIED = "denied"  # HTTP 403
@@ -199,7 +200,7 @@ def _outcome(call: Callable[[], Any]) -> Outcome:
 def _as_token(client: hvac.Client, token: str | None) -> Iterator[hvac.Client]:
     """Use `client` (same connection, same TLS settings) with another token, then put the caller's back."""
     saved = client.token
-    client.token = token
+    client.token = token or ""  # no X-Vault-Token header at all (hvac sends none for a falsy token)
     try:
         yield client
     finally:
@@ -208,11 +209,8 @@ def _as_token(client: hvac.Client, token: str | None) -> Iterator[hvac.Client]:
 
 def _revoke(client: hvac.Client, token: str) -> None:
     """POST /v1/auth/token/revoke-self, as the token itself."""
-    with _as_token(client, token):
-        try:
-            client.auth.token.revoke_self()
-        except hvac.exceptions.VaultError:
-            pass
+    with _as_token(client, token), contextlib.suppress(hvac.exceptions.VaultError):
+        client.auth.token.revoke_self()
 
 
 def _mint(client: hvac.Client, role_name: str, role: RoleState) -> str:

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit
 
-import hvac  # type: ignore[import-untyped]
-import hvac.exceptions  # type: ignore[import-untyped]
+import hvac
+import hvac.exceptions
 import requests
 
 from gitops_poc.errors import GitopsError, UsageError

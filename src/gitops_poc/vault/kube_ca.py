@@ -63,10 +63,10 @@ def ca_from_kubeconfig(context: str, environ: Mapping[str, str]) -> tuple[str | 
         if cluster.get("certificate-authority-data"):
             try:
                 pem = base64.b64decode(cluster["certificate-authority-data"]).decode("utf-8")
-            except (binascii.Error, UnicodeDecodeError):
+            except (binascii.Error, UnicodeDecodeError) as exc:
                 raise UsageError(
                     f"{path}: certificate-authority-data of cluster {cluster_name!r} is not base64 PEM"
-                )
+                ) from exc
             return pem, f"{path} (context {context})"
         if cluster.get("certificate-authority"):
             ca_path = Path(cluster["certificate-authority"])

@@ -9,17 +9,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Change(str, Enum):
+class Change(StrEnum):
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
 
 
-class ValueSource(str, Enum):
+class ValueSource(StrEnum):
     """Where a seeded value comes from (shown in the plan instead of the value)."""
 
     FILE = "secrets file"

@@ -10,7 +10,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import hvac  # type: ignore[import-untyped]
+import hvac
 
 from gitops_poc.platform import VAULT_KUBERNETES_AUTH_MOUNT, VAULT_KV_MOUNT, Platform
 from gitops_poc.vault.client import vault_errors
@@ -71,6 +71,11 @@ def _mounts(raw: Mapping[str, Any]) -> dict[str, Mount]:
     return mounts
 
 
+def _body(response: object) -> dict[str, Any] | None:
+    """The JSON body of an hvac answer; None for 404 (hvac's None) or a body-less reply (a bare Response)."""
+    return response if isinstance(response, dict) else None
+
+
 def _keys(response: Any) -> list[str]:
     """Keys of a LIST response; hvac returns None when the path holds nothing (HTTP 404)."""
     if not response:
@@ -93,7 +98,7 @@ def _role(data: Mapping[str, Any]) -> RoleState:
 
 def read_role(client: hvac.Client, mount: str, name: str) -> RoleState | None:
     """GET /v1/auth/{mount}/role/{name}"""
-    response = client.read(f"auth/{mount}/role/{name}")
+    response = _body(client.read(f"auth/{mount}/role/{name}"))
     return _role(response["data"]) if response else None
 
 
@@ -118,7 +123,7 @@ def read_policies(client: hvac.Client, platform: Platform) -> tuple[dict[str, st
     with vault_errors(client, "listing the ACL policies (LIST sys/policies/acl)"):
         names = _named_like(platform, _keys(client.list("sys/policies/acl")))
         for name in names:
-            if response := client.read(f"sys/policies/acl/{name}"):
+            if response := _body(client.read(f"sys/policies/acl/{name}")):
                 policies[name] = str(response["data"].get("policy", ""))
     return policies, 1 + len(names)
 
@@ -137,17 +142,17 @@ def read_vault_state(
     calls = 0
     pairs = [(s, e) for s in platform.services for e in platform.environments]
     with vault_errors(client, "reading the mounted secrets engines (GET sys/mounts)"):
-        engines = _mounts(client.sys.list_mounted_secrets_engines())
+        engines = _mounts(_body(client.read("sys/mounts")) or {})
         calls += 1
     with vault_errors(client, "reading the enabled auth methods (GET sys/auth)"):
-        auths = _mounts(client.sys.list_auth_methods())
+        auths = _mounts(_body(client.read("sys/auth")) or {})
         calls += 1
 
     kube_config = None
     roles: dict[str, RoleState] = {}
     if auths.get(auth_mount, Mount("")).type == "kubernetes":
         with vault_errors(client, f"reading auth/{auth_mount}/config"):
-            response = client.read(f"auth/{auth_mount}/config")
+            response = _body(client.read(f"auth/{auth_mount}/config"))
             calls += 1
         data = (response or {}).get("data") or {}
         if data.get("kubernetes_host"):
@@ -169,7 +174,7 @@ def read_vault_state(
                 if service not in present:
                     continue
                 path = platform.vault_secret_path(service, env)
-                response = client.read(platform.vault_metadata_path(service, env))
+                response = _body(client.read(platform.vault_metadata_path(service, env)))
                 calls += 1
                 if not response:
                     continue
@@ -179,7 +184,7 @@ def read_vault_state(
                 deleted = bool(latest.get("deletion_time")) or bool(latest.get("destroyed"))
                 values = None
                 if path in data_paths and not deleted:
-                    read = client.read(platform.vault_data_path(service, env))
+                    read = _body(client.read(platform.vault_data_path(service, env)))
                     calls += 1
                     values = Hidden.of(
                         {k: str(v) for k, v in ((read or {}).get("data") or {}).get("data", {}).items()}
