@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 TOOLS := .tools/bin
 export PATH := $(CURDIR)/$(TOOLS):$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: demo test venv tools bench lint clean help
+.PHONY: demo test check venv tools bench lint clean help
 
 help:  ## Show the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -33,6 +33,11 @@ demo: venv tools  ## Run the platform demo on built-in defaults (no cluster, no 
 
 test: venv tools  ## Run every test
 	$(BIN)/python -m pytest -n auto
+
+check: venv  ## Static checks: ruff lint, ruff format --check, mypy --strict (CI runs it before the tests)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy --strict src
 
 bench: venv tools  ## Run the benchmarks and print their figures
 	@for b in bench/bench_*.py; do echo "==> $$b"; $(BIN)/python $$b || exit 1; done
