@@ -35,10 +35,14 @@ def askpass_env(token: str | None, username: str = "oauth2") -> Iterator[dict[st
         script.write_text(_SCRIPT, encoding="utf-8")
         os.chmod(script, 0o700)
         yield {
-            "GIT_ASKPASS": str(script), _USER_VAR: username, _PASSWORD_VAR: token,
+            "GIT_ASKPASS": str(script),
+            _USER_VAR: username,
+            _PASSWORD_VAR: token,
             "GIT_TERMINAL_PROMPT": "0",
             # A credential helper configured by the user must not store the token on disk.
-            "GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "credential.helper", "GIT_CONFIG_VALUE_0": "",
+            "GIT_CONFIG_COUNT": "1",
+            "GIT_CONFIG_KEY_0": "credential.helper",
+            "GIT_CONFIG_VALUE_0": "",
         }
     finally:
         shutil.rmtree(folder, ignore_errors=True)

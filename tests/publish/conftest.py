@@ -29,11 +29,15 @@ def assert_fast_forward_only(bare: Path, branch: str = "main") -> None:
     for old, new in reflog(bare, branch):
         if set(old) == {"0"}:
             continue
-        check = subprocess.run(["git", f"--git-dir={bare}", "merge-base", "--is-ancestor", old, new], check=False)
+        check = subprocess.run(
+            ["git", f"--git-dir={bare}", "merge-base", "--is-ancestor", old, new], check=False
+        )
         assert check.returncode == 0, f"{bare}: {old[:8]} -> {new[:8]} is not a fast-forward"
 
 
-def team_commit(bare: Path, workdir: Path, path: str, edit: str, message: str, *, replace: str | None = None) -> str:
+def team_commit(
+    bare: Path, workdir: Path, path: str, edit: str, message: str, *, replace: str | None = None
+) -> str:
     """A team member clones the remote, changes one file, pushes. Returns the commit."""
     clone = workdir / f"clone-{bare.stem}"
     if not clone.exists():

@@ -44,23 +44,36 @@ def test_first_publish_creates_every_bare_repository_with_the_folder_files(
     results = publish_json(capsys, generated_root, "--remote-base", str(remotes))
     assert set(results) == set(REPOS)
     assert all(r["outcome"] == "created" and r["remote_created"] for r in results.values())
-    config_files = {p.relative_to(generated_root / "gitops-config").as_posix()
-                    for p in (generated_root / "gitops-config").rglob("*") if p.is_file()}
+    config_files = {
+        p.relative_to(generated_root / "gitops-config").as_posix()
+        for p in (generated_root / "gitops-config").rglob("*")
+        if p.is_file()
+    }
     assert tree_files(remotes / "gitops-poc" / "gitops-config.git") == config_files
     assert tree_files(remotes / "gitops-poc" / "health-demo.git") == {
-        ".cicd/default.yaml", ".cicd/dev.yaml", ".cicd/staging.yaml", ".cicd/prod.yaml", "README.md"}
-    assert show(remotes / "gitops-poc" / "health-demo.git", ".cicd/dev.yaml") == \
-        (generated_root / "services/health-demo/.cicd/dev.yaml").read_text().rstrip("\n")
+        ".cicd/default.yaml",
+        ".cicd/dev.yaml",
+        ".cicd/staging.yaml",
+        ".cicd/prod.yaml",
+        "README.md",
+    }
+    assert show(remotes / "gitops-poc" / "health-demo.git", ".cicd/dev.yaml") == (
+        generated_root / "services/health-demo/.cicd/dev.yaml"
+    ).read_text().rstrip("\n")
 
 
-def test_second_publish_changes_nothing(generated_root: Path, remotes: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_second_publish_changes_nothing(
+    generated_root: Path, remotes: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     publish_json(capsys, generated_root, "--remote-base", str(remotes))
     heads = {r: bare_head(remotes / "gitops-poc" / f"{r}.git") for r in REPOS}
     code, text = run(capsys, generated_root, "--remote-base", str(remotes))
     assert code == 0
     assert "Everything is up to date: nothing pushed" in text
     assert {r: bare_head(remotes / "gitops-poc" / f"{r}.git") for r in REPOS} == heads
-    for repo in REPOS:  # one update each (the first push): the second run pushed nothing, not even an empty commit
+    for (
+        repo
+    ) in REPOS:  # one update each (the first push): the second run pushed nothing, not even an empty commit
         assert len(reflog(remotes / "gitops-poc" / f"{repo}.git")) == 1
 
 
@@ -79,7 +92,9 @@ def test_a_team_commit_on_the_remote_survives_and_history_is_never_rewritten(
 ) -> None:
     publish_json(capsys, generated_root, "--remote-base", str(remotes))
     bare = remotes / "gitops-poc" / "health-demo.git"
-    team = team_commit(bare, tmp_path, ".cicd/dev.yaml", "# team: keep two replicas in dev\n", "team: dev note")
+    team = team_commit(
+        bare, tmp_path, ".cicd/dev.yaml", "# team: keep two replicas in dev\n", "team: dev note"
+    )
 
     # Nothing changed in the root: publish leaves the team's commit as the head.
     again = publish_json(capsys, generated_root, "--remote-base", str(remotes))
@@ -95,7 +110,12 @@ def test_a_team_commit_on_the_remote_survives_and_history_is_never_rewritten(
     assert [f["path"] for f in merged["files"]] == ["README.md"]
     assert "# team: keep two replicas in dev" in show(bare, ".cicd/dev.yaml")
     assert show(bare, "README.md").endswith("Platform note.")
-    assert subprocess.run(["git", f"--git-dir={bare}", "merge-base", "--is-ancestor", team, "main"], check=False).returncode == 0
+    assert (
+        subprocess.run(
+            ["git", f"--git-dir={bare}", "merge-base", "--is-ancestor", team, "main"], check=False
+        ).returncode
+        == 0
+    )
     assert_fast_forward_only(bare)
 
 
@@ -107,11 +127,17 @@ def test_root_and_team_edit_the_same_file_in_different_places(
     team_commit(bare, tmp_path, ".cicd/dev.yaml", "# team line at the end\n", "team: append")
     values = generated_root / "services/health-demo/.cicd/dev.yaml"
     values.write_text("# platform line at the top\n" + values.read_text())
-    assert publish_json(capsys, generated_root, "--remote-base", str(remotes))["health-demo"]["outcome"] == "merged"
+    assert (
+        publish_json(capsys, generated_root, "--remote-base", str(remotes))["health-demo"]["outcome"]
+        == "merged"
+    )
     text = show(bare, ".cicd/dev.yaml")
     assert text.startswith("# platform line at the top") and text.endswith("# team line at the end")
     # And a later publish without changes pushes nothing: the merge base moved to the root's new state.
-    assert publish_json(capsys, generated_root, "--remote-base", str(remotes))["health-demo"]["outcome"] == "unchanged"
+    assert (
+        publish_json(capsys, generated_root, "--remote-base", str(remotes))["health-demo"]["outcome"]
+        == "unchanged"
+    )
     assert_fast_forward_only(bare)
 
 
@@ -142,7 +168,9 @@ def test_a_file_the_root_no_longer_has_is_deleted_on_the_remote(
     assert "platform/dev/web-grpc.yaml" not in tree_files(remotes / "gitops-poc" / "gitops-config.git")
 
 
-def test_only_the_repository_files_go_in(generated_root: Path, remotes: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_only_the_repository_files_go_in(
+    generated_root: Path, remotes: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     service = generated_root / "services/health-demo"
     (service / ".env").write_text("GITLAB_DEPLOY_TOKEN=never-committed\n")
     (service / ".secrets.yaml").write_text("x: y\n")
@@ -158,10 +186,14 @@ def test_only_the_repository_files_go_in(generated_root: Path, remotes: Path, ca
     files = tree_files(remotes / "gitops-poc" / "health-demo.git")
     assert "run.sh" in files
     assert not {".env", ".secrets.yaml", "build.log"} & files
-    mode = git(f"--git-dir={remotes / 'gitops-poc' / 'health-demo.git'}", "ls-tree", "main", "run.sh").split()[0]
+    mode = git(
+        f"--git-dir={remotes / 'gitops-poc' / 'health-demo.git'}", "ls-tree", "main", "run.sh"
+    ).split()[0]
     assert mode == "100755"
-    assert not any(".git/" in f or f.startswith(".git") and f != ".gitignore"
-                   for f in tree_files(remotes / "gitops-poc" / "web-http.git"))
+    assert not any(
+        ".git/" in f or f.startswith(".git") and f != ".gitignore"
+        for f in tree_files(remotes / "gitops-poc" / "web-http.git")
+    )
     assert not stat.S_IMODE((service / "run.sh").stat().st_mode) & 0o022  # unchanged on disk
 
 
@@ -183,7 +215,10 @@ def test_dry_run_creates_and_pushes_nothing(
 
 
 def test_a_push_that_races_a_team_commit_is_merged_again_not_forced(
-    generated_root: Path, remotes: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    generated_root: Path,
+    remotes: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     publish_json(capsys, generated_root, "--remote-base", str(remotes))

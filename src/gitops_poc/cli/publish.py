@@ -16,7 +16,12 @@ from gitops_poc.publish import Outcome, RepoResult, Repository, parse_remote_bas
 from gitops_poc.publish import publish as publish_all
 
 SHOWN_FILES = 8
-_STYLE = {Outcome.CREATED: "green", Outcome.UPDATED: "yellow", Outcome.MERGED: "cyan", Outcome.UNCHANGED: "dim"}
+_STYLE = {
+    Outcome.CREATED: "green",
+    Outcome.UPDATED: "yellow",
+    Outcome.MERGED: "cyan",
+    Outcome.UNCHANGED: "dim",
+}
 
 
 def read_token_file(path: Path | None) -> str | None:
@@ -34,8 +39,16 @@ def read_token_file(path: Path | None) -> str | None:
 
 
 def _show(result: RepoResult, dry_run: bool) -> None:
-    verb = {Outcome.CREATED: "would create", Outcome.UPDATED: "would update", Outcome.MERGED: "would merge onto",
-            Outcome.UNCHANGED: "unchanged"}[result.outcome] if dry_run else result.outcome.value
+    verb = (
+        {
+            Outcome.CREATED: "would create",
+            Outcome.UPDATED: "would update",
+            Outcome.MERGED: "would merge onto",
+            Outcome.UNCHANGED: "unchanged",
+        }[result.outcome]
+        if dry_run
+        else result.outcome.value
+    )
     detail = f"{len(result.files)} file(s)" if result.files else "nothing to push"
     if result.remote_commits and result.outcome is not Outcome.CREATED:
         detail += f"; {result.remote_commits} commit(s) made on the remote since the last publish kept"
@@ -54,16 +67,25 @@ def publish(
     root: Path = RootOption,
     env_file: Path | None = EnvFileOption,
     remote_base: str | None = typer.Option(
-        None, "--remote-base",
-        help="Where the repositories go: <base>/<group>/<repo>.git. A GitLab URL (https://gitlab.example.com), "
+        None,
+        "--remote-base",
+        help="Where the repositories go: <base>/<group>/<repo>.git. A GitLab URL "
+        "(https://gitlab.example.com), "
         "any git URL, or a folder of bare repositories created on demand (default: ROOT/.remotes).",
     ),
     token_file: Path | None = typer.Option(
-        None, "--token-file", help="Read the HTTPS token from this file ('-' = stdin) instead of GITLAB_TOKEN.",
-        dir_okay=False, allow_dash=True,
+        None,
+        "--token-file",
+        help="Read the HTTPS token from this file ('-' = stdin) instead of GITLAB_TOKEN.",
+        dir_okay=False,
+        allow_dash=True,
     ),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Fetch and merge, show what would be pushed, push nothing."),
-    output: OutputFormat = typer.Option(OutputFormat.text, "--output", "-o", help="text or json (the results)."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Fetch and merge, show what would be pushed, push nothing."
+    ),
+    output: OutputFormat = typer.Option(
+        OutputFormat.text, "--output", "-o", help="text or json (the results)."
+    ),
 ) -> int:
     """Push gitops-config and every service repository to their remotes.
 
@@ -85,7 +107,9 @@ def publish(
     with askpass_env(token) as git_env:
         results = publish_all(platform, root, base, dry_run=dry_run, git_env=git_env, progress=progress)
     if output is OutputFormat.json:
-        print_json({"dry_run": dry_run, "remote_base": base.shown(), "repositories": [r.as_json() for r in results]})
+        print_json(
+            {"dry_run": dry_run, "remote_base": base.shown(), "repositories": [r.as_json() for r in results]}
+        )
         return 0
     for result in results:
         _show(result, dry_run)
@@ -93,5 +117,9 @@ def publish(
     if dry_run:
         err.print(f"{changed} of {len(results)} repositories would change (dry run: nothing pushed)")
     else:
-        err.print(f"{changed} of {len(results)} repositories pushed" if changed else "Everything is up to date: nothing pushed")
+        err.print(
+            f"{changed} of {len(results)} repositories pushed"
+            if changed
+            else "Everything is up to date: nothing pushed"
+        )
     return 0

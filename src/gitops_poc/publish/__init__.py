@@ -5,4 +5,12 @@ from gitops_poc.publish.model import Outcome, RepoResult, Repository, repositori
 from gitops_poc.publish.remote import RemoteBase, parse_remote_base
 from gitops_poc.publish.run import publish
 
-__all__ = ["Outcome", "RemoteBase", "RepoResult", "Repository", "parse_remote_base", "publish", "repositories"]
+__all__ = [
+    "Outcome",
+    "RemoteBase",
+    "RepoResult",
+    "Repository",
+    "parse_remote_base",
+    "publish",
+    "repositories",
+]

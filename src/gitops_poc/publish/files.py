@@ -14,18 +14,26 @@ from gitops_poc.generate.plan import NEVER_COMMITTED
 def _git_listing(folder: Path) -> list[str] | None:
     """Tracked and untracked-but-not-ignored files when `folder` is inside a git work tree (None if not)."""
     inside = subprocess.run(
-        ["git", "-C", str(folder), "rev-parse", "--is-inside-work-tree"], capture_output=True, text=True, check=False
+        ["git", "-C", str(folder), "rev-parse", "--is-inside-work-tree"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if inside.returncode != 0 or inside.stdout.strip() != "true":
         return None
     listing = subprocess.run(
         ["git", "-C", str(folder), "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."],
-        capture_output=True, check=False,
+        capture_output=True,
+        check=False,
     )
     if listing.returncode != 0:
-        raise UsageError(f"cannot list the files of {folder}: {listing.stderr.decode(errors='replace').strip()}")
+        raise UsageError(
+            f"cannot list the files of {folder}: {listing.stderr.decode(errors='replace').strip()}"
+        )
     names = [n for n in listing.stdout.decode().split("\0") if n]
-    return [n for n in names if (folder / n).is_file() or (folder / n).is_symlink()]  # deleted-but-tracked: out
+    return [
+        n for n in names if (folder / n).is_file() or (folder / n).is_symlink()
+    ]  # deleted-but-tracked: out
 
 
 def _walk(folder: Path) -> list[str]:

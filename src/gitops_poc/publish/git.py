@@ -17,13 +17,15 @@ from gitops_poc.publish.model import PUBLISH_TRAILER, FileDelta
 
 # Used only when git has no identity configured (a fresh CI container); a configured one wins.
 FALLBACK_IDENTITY = {
-    "GIT_AUTHOR_NAME": "gitops-poc", "GIT_AUTHOR_EMAIL": "gitops-poc@localhost",
-    "GIT_COMMITTER_NAME": "gitops-poc", "GIT_COMMITTER_EMAIL": "gitops-poc@localhost",
+    "GIT_AUTHOR_NAME": "gitops-poc",
+    "GIT_AUTHOR_EMAIL": "gitops-poc@localhost",
+    "GIT_COMMITTER_NAME": "gitops-poc",
+    "GIT_COMMITTER_EMAIL": "gitops-poc@localhost",
 }
 
 
 class GitFailed(GitopsError):
-    """A git command failed (the remote cannot be reached, a push was refused for a reason other than a race)."""
+    """A git command failed (an unreachable remote, a push refused for a reason other than a race)."""
 
 
 class MergeConflict(GitopsError):
@@ -48,12 +50,19 @@ class Scratch:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def run(
-        self, *args: str, check: bool = True, git_dir: bool = True, input: bytes | None = None,
-        env: Mapping[str, str] | None = None, work_tree: Path | None = None,
+        self,
+        *args: str,
+        check: bool = True,
+        git_dir: bool = True,
+        input: bytes | None = None,
+        env: Mapping[str, str] | None = None,
+        work_tree: Path | None = None,
     ) -> subprocess.CompletedProcess[bytes]:
         cmd = ["git"]
         if git_dir:
@@ -61,8 +70,9 @@ class Scratch:
         if work_tree is not None:
             cmd.append(f"--work-tree={work_tree}")
         try:
-            result = subprocess.run([*cmd, *args], capture_output=True, input=input, env={**self.env, **(env or {})},
-                                    check=False)
+            result = subprocess.run(
+                [*cmd, *args], capture_output=True, input=input, env={**self.env, **(env or {})}, check=False
+            )
         except FileNotFoundError:
             raise UsageError("git is not installed or not on PATH") from None
         if check and result.returncode != 0:
@@ -85,7 +95,9 @@ class Scratch:
 
     def last_published(self, head: str) -> str | None:
         """The newest commit of the root's files in the remote's history (the base of the next merge)."""
-        found = self.out("rev-list", "--topo-order", "-1", "--fixed-strings", f"--grep={PUBLISH_TRAILER}: ", head)
+        found = self.out(
+            "rev-list", "--topo-order", "-1", "--fixed-strings", f"--grep={PUBLISH_TRAILER}: ", head
+        )
         return found or None
 
     def commits_since(self, base: str | None, head: str) -> int:
@@ -99,8 +111,15 @@ class Scratch:
         index.unlink(missing_ok=True)
         env = {"GIT_INDEX_FILE": str(index), "GIT_LITERAL_PATHSPECS": "1"}
         data = "\0".join(files).encode() + b"\0"
-        self.run("add", "--force", "--pathspec-from-file=-", "--pathspec-file-nul", input=data, env=env,
-                 work_tree=folder)
+        self.run(
+            "add",
+            "--force",
+            "--pathspec-from-file=-",
+            "--pathspec-file-nul",
+            input=data,
+            env=env,
+            work_tree=folder,
+        )
         return self.out("write-tree", env=env)
 
     def tree(self, commit: str) -> str:
@@ -114,8 +133,16 @@ class Scratch:
 
     def merge(self, ours: str, theirs: str) -> str:
         """The tree of a three-way merge of two commits; MergeConflict names the files both sides changed."""
-        result = self.run("merge-tree", "--write-tree", "--name-only", "--no-messages",
-                          "--allow-unrelated-histories", ours, theirs, check=False)
+        result = self.run(
+            "merge-tree",
+            "--write-tree",
+            "--name-only",
+            "--no-messages",
+            "--allow-unrelated-histories",
+            ours,
+            theirs,
+            check=False,
+        )
         lines = result.stdout.decode().splitlines()
         if result.returncode == 1:
             conflicted = sorted({line for line in lines[1:] if line})
@@ -132,8 +159,10 @@ class Scratch:
         return tuple(FileDelta(*line.split("\t", 1)) for line in raw.splitlines() if line)
 
     def push(self, remote: str, commit: str, branch: str) -> None:
-        """Fast-forward only (no `+`, no --force): a remote that moved on refuses, and PushRejected says so."""
-        result = self.run("push", "--quiet", "--porcelain", remote, f"{commit}:refs/heads/{branch}", check=False)
+        """Fast-forward only (no `+`, no --force): a remote that moved on refuses (PushRejected)."""
+        result = self.run(
+            "push", "--quiet", "--porcelain", remote, f"{commit}:refs/heads/{branch}", check=False
+        )
         if result.returncode == 0:
             return
         text = (result.stdout + result.stderr).decode(errors="replace")
@@ -145,7 +174,13 @@ class Scratch:
 def create_bare(path: Path, branch: str) -> None:
     """A local remote, as a server would hold it; its reflog records every update (an audit of pushes)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["git", "init", "--quiet", "--bare", f"--initial-branch={branch}", str(path)], check=True,
-                   capture_output=True)
-    subprocess.run(["git", f"--git-dir={path}", "config", "core.logAllRefUpdates", "always"], check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["git", "init", "--quiet", "--bare", f"--initial-branch={branch}", str(path)],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        ["git", f"--git-dir={path}", "config", "core.logAllRefUpdates", "always"],
+        check=True,
+        capture_output=True,
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 from gitops_poc.generate.gitops_config import GITOPS_CONFIG_DIR
@@ -32,7 +32,7 @@ def repositories(platform: Platform) -> list[Repository]:
     return repos
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     CREATED = "created"  # the remote branch did not exist
     UPDATED = "updated"  # fast-forward: the remote had nothing new since the last publish
     MERGED = "merged"  # the remote moved on: the root's changes were merged on top of it
@@ -50,7 +50,9 @@ class RepoResult:
     repository: Repository
     remote: str  # where it was (or would be) pushed, without credentials
     outcome: Outcome
-    commit: str | None  # the branch head after publishing (None: the remote has no branch and nothing to push)
+    commit: (
+        str | None
+    )  # the branch head after publishing (None: the remote has no branch and nothing to push)
     previous: str | None  # the branch head before
     files: tuple[FileDelta, ...] = ()  # what changes on the remote branch
     remote_created: bool = False

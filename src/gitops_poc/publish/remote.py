@@ -52,11 +52,14 @@ def parse_remote_base(value: str | None, root: Path) -> RemoteBase:
         if parts.scheme == "file":
             return RemoteBase(folder=Path(parts.path).absolute())
         if parts.scheme not in ("http", "https", "ssh", "git"):
-            raise UsageError(f"--remote-base {value!r}: unsupported scheme {parts.scheme!r} (https, ssh, file or a folder)")
+            raise UsageError(
+                f"--remote-base {value!r}: unsupported scheme {parts.scheme!r} (https, ssh, file or a folder)"
+            )
         if parts.password or (parts.username and parts.scheme in ("http", "https")):
             # Never repeat the value itself: it holds the credential.
             raise UsageError(
-                "--remote-base: the URL carries credentials; give the token through GITLAB_TOKEN (or --token-file), "
+                "--remote-base: the URL carries credentials; give the token through GITLAB_TOKEN "
+                "(or --token-file), "
                 "never on the command line"
             )
         if not parts.hostname:

@@ -23,13 +23,19 @@ class PublishConflict(GitopsError):
 def _message(repo: Repository, files: int) -> str:
     return (
         f"Publish {repo.folder.as_posix()} from the platform root ({files} files)\n\n"
-        f"Written by `gitops-poc publish`: generated files and the team's files as the platform root holds them.\n\n"
+        "Written by `gitops-poc publish`: generated and team files, as the platform root has them.\n\n"
         f"{PUBLISH_TRAILER}: {repo.name}\n"
     )
 
 
 def _publish_one(
-    scratch: Scratch, repo: Repository, folder: Path, remote: str, branch: str, dry_run: bool, create: bool,
+    scratch: Scratch,
+    repo: Repository,
+    folder: Path,
+    remote: str,
+    branch: str,
+    dry_run: bool,
+    create: bool,
 ) -> RepoResult:
     files = publishable_files(folder)
     for _attempt in range(PUSH_ATTEMPTS):
@@ -52,11 +58,14 @@ def _publish_one(
             except MergeConflict as exc:
                 raise PublishConflict(
                     f"{repo.path}: the platform root and {remote} both changed {exc} since the last publish; "
-                    f"nothing was pushed. Bring the remote's change into {folder} (or undo yours) and publish again"
+                    f"nothing was pushed. Bring the remote's change into {folder} (or undo yours), "
+                    "then publish again"
                 ) from None
             if merged == scratch.tree(head):  # the remote already has these changes
                 return RepoResult(repo, remote, Outcome.UNCHANGED, head, head, remote_commits=kept)
-            message = f"Merge the platform root's {repo.folder.as_posix()} into {branch} (gitops-poc publish)\n"
+            message = (
+                f"Merge the platform root's {repo.folder.as_posix()} into {branch} (gitops-poc publish)\n"
+            )
             new, outcome = scratch.commit(merged, [head, local], message), Outcome.MERGED
         delta = scratch.changed_files(head, new)
         if dry_run:
@@ -67,16 +76,24 @@ def _publish_one(
             create = False
             continue  # someone pushed in between: fetch, merge again
         return RepoResult(repo, remote, outcome, new, head, delta, create, kept)
-    raise PublishConflict(f"{repo.path}: {remote} kept moving; gave up after {PUSH_ATTEMPTS} attempts (run publish again)")
+    raise PublishConflict(
+        f"{repo.path}: {remote} kept moving; gave up after {PUSH_ATTEMPTS} attempts (run publish again)"
+    )
 
 
 def publish(
-    platform: Platform, root: Path, base: RemoteBase, *, dry_run: bool = False,
-    git_env: Mapping[str, str] | None = None, progress: Progress | None = None,
+    platform: Platform,
+    root: Path,
+    base: RemoteBase,
+    *,
+    dry_run: bool = False,
+    git_env: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
 ) -> list[RepoResult]:
     """Publish every repository of the platform (gitops-config, then the services) to `base`.
 
-    Local bare repositories are created on demand (not in a dry run); remote ones must exist (`gitlab bootstrap`).
+    Local bare repositories are created on demand (not in a dry run); GitLab projects must exist
+    (`gitlab bootstrap` creates them).
     """
     results = []
     branch = platform.config.git_branch
