@@ -24,8 +24,8 @@ from pathlib import Path
 from gitops_poc.changes import apply_changes
 from gitops_poc.config import load_config
 from gitops_poc.generate import plan_init
-from gitops_poc.platform import Platform
 from gitops_poc.helmrepo import repository_reachable, serve_chart_repository, shared_charts_dir
+from gitops_poc.platform import Platform
 from gitops_poc.render.chart import ChartRef, LocalChart, cache_root, resolve_chart
 from gitops_poc.render.helm import Helm, find_helm
 from gitops_poc.render.service import render_service
@@ -48,8 +48,12 @@ def chart_repository(public: str) -> Iterator[str]:
 
 def pull(platform: Platform) -> tuple[float, LocalChart]:
     start = time.perf_counter()
-    chart = resolve_chart(ChartRef.from_config(platform.config), chart_path=None, helm=Helm(find_helm(REPO)),
-                          cache=cache_root(os.environ))
+    chart = resolve_chart(
+        ChartRef.from_config(platform.config),
+        chart_path=None,
+        helm=Helm(find_helm(REPO)),
+        cache=cache_root(os.environ),
+    )
     assert isinstance(chart, LocalChart), chart
     return time.perf_counter() - start, chart
 
@@ -61,8 +65,15 @@ def in_process(platform: Platform, root: Path, chart: LocalChart) -> tuple[float
     for service in platform.services:
         for env in platform.environments:
             one = time.perf_counter()
-            rendered = render_service(platform, root / "services" / service, service, env,
-                                      helm=helm, chart=chart, kube_version="1.30")
+            rendered = render_service(
+                platform,
+                root / "services" / service,
+                service,
+                env,
+                helm=helm,
+                chart=chart,
+                kube_version="1.30",
+            )
             report = validate_manifests(rendered.manifests or (), "1.30")
             assert report.ok, report.errors
             objects += len(rendered.manifests or ())
@@ -74,18 +85,32 @@ def cli(platform: Platform, root: Path) -> float:
     start = time.perf_counter()
     for service in platform.services:
         for env in platform.environments:
-            subprocess.run([str(GITOPS_POC), "render", service, env, "-C", str(root)], check=True, capture_output=True)
+            subprocess.run(
+                [str(GITOPS_POC), "render", service, env, "-C", str(root)], check=True, capture_output=True
+            )
     return time.perf_counter() - start
 
 
 def cli_diff(root: Path) -> float:
     for args in (["init", "-q"], ["add", "."], ["commit", "-qm", "bench"]):
-        subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True,
-                       env={"GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@x", "GIT_COMMITTER_NAME": "b",
-                            "GIT_COMMITTER_EMAIL": "b@x", "PATH": "/usr/bin:/bin"})
+        subprocess.run(
+            ["git", "-C", str(root), *args],
+            check=True,
+            capture_output=True,
+            env={
+                "GIT_AUTHOR_NAME": "b",
+                "GIT_AUTHOR_EMAIL": "b@x",
+                "GIT_COMMITTER_NAME": "b",
+                "GIT_COMMITTER_EMAIL": "b@x",
+                "PATH": "/usr/bin:/bin",
+            },
+        )
     start = time.perf_counter()
-    result = subprocess.run([str(GITOPS_POC), "diff", "api-gateway", "--base", "HEAD", "-C", str(root)],
-                            capture_output=True, check=False)
+    result = subprocess.run(
+        [str(GITOPS_POC), "diff", "api-gateway", "--base", "HEAD", "-C", str(root)],
+        capture_output=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     return time.perf_counter() - start
 
@@ -96,17 +121,26 @@ def main() -> None:
         root = Path(tmp) / "platform"
         apply_changes(root, plan_init(Platform(load_config(None, {})), root))
         os.environ["CHART_REPO"] = url  # for the renders only: the generated files name the public repository
-        os.environ["XDG_CACHE_HOME"] = str(Path(tmp) / "cache")  # an empty chart cache: the first pull is measured
+        os.environ["XDG_CACHE_HOME"] = str(
+            Path(tmp) / "cache"
+        )  # an empty chart cache: the first pull is measured
         platform = Platform(load_config(None, os.environ))
         seconds, chart = pull(platform)
-        print(f"chart pull: {chart.description}: {seconds:.2f} s (once; every render after it uses the cache)")
+        print(
+            f"chart pull: {chart.description}: {seconds:.2f} s (once; every render after it uses the cache)"
+        )
         combos = len(platform.services) * len(platform.environments)
         total, times, objects = in_process(platform, root, chart)
-        print(f"render in-process: {combos} service x env, {objects} objects validated: {total:.2f} s "
-              f"(median {statistics.median(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms per render; "
-              f"the first includes loading the 1.30 schemas)")
+        print(
+            f"render in-process: {combos} service x env, {objects} objects validated: {total:.2f} s "
+            f"(median {statistics.median(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms per render; "
+            f"the first includes loading the 1.30 schemas)"
+        )
         print(f"render CLI, one process per combination: {combos} runs in {cli(platform, root):.2f} s")
-        print(f"diff CLI, api-gateway HEAD vs working tree, all 3 environments (6 renders): {cli_diff(root):.2f} s")
+        print(
+            "diff CLI, api-gateway HEAD vs working tree, all 3 environments (6 renders):"
+            f" {cli_diff(root):.2f} s"
+        )
 
 
 if __name__ == "__main__":

@@ -16,7 +16,9 @@ from tests.conftest import require_shared_charts
 def test_helm_pulls_the_published_chart_by_version(k8app_repo: str, helm: str, tmp_path: Path) -> None:
     result = subprocess.run(
         [helm, "pull", "app", "--repo", k8app_repo, "--version", "3.13.0", "--untar", "-d", str(tmp_path)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert "version: 3.13.0" in (tmp_path / "app" / "Chart.yaml").read_text(encoding="utf-8")
@@ -28,8 +30,12 @@ def test_a_folder_without_index_is_refused(tmp_path: Path) -> None:
 
 
 def _run_entry(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "gitops_poc.helmrepo", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "gitops_poc.helmrepo", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_the_entry_serves_the_copy_when_the_repository_cannot_be_reached(helm: str, tmp_path: Path) -> None:
@@ -39,8 +45,12 @@ def test_the_entry_serves_the_copy_when_the_repository_cannot_be_reached(helm: s
         url = process.stdout.readline().strip()
         assert url.startswith("http://127.0.0.1:") and url != "http://127.0.0.1:9"
         assert "http://127.0.0.1:9 cannot be reached: serving the offline copy" in process.stderr.readline()
-        pulled = subprocess.run([helm, "pull", "app", "--repo", url, "--version", "3.12.1", "-d", str(tmp_path)],
-                                capture_output=True, text=True, check=False)
+        pulled = subprocess.run(
+            [helm, "pull", "app", "--repo", url, "--version", "3.12.1", "-d", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert pulled.returncode == 0, pulled.stderr
         assert (tmp_path / "app-3.12.1.tgz").is_file()
     finally:

@@ -79,8 +79,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Serve an offline copy of a Helm chart repository on loopback; print the URL to use.",
     )
     parser.add_argument("folder", type=Path, help="a folder holding index.yaml and the chart .tgz files")
-    parser.add_argument("--unless-reachable", metavar="URL",
-                        help="print URL and exit when it answers; serve FOLDER only when it does not")
+    parser.add_argument(
+        "--unless-reachable",
+        metavar="URL",
+        help="print URL and exit when it answers; serve FOLDER only when it does not",
+    )
     args = parser.parse_args(argv)
     if args.unless_reachable and repository_reachable(args.unless_reachable):
         print(args.unless_reachable, flush=True)
@@ -91,8 +94,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with serve_chart_repository(args.folder) as url:
             if args.unless_reachable:
-                print(f"{args.unless_reachable} cannot be reached: serving the offline copy {args.folder} at {url}",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"{args.unless_reachable} cannot be reached: serving the offline copy {args.folder}"
+                    f" at {url}",
+                    file=sys.stderr,
+                    flush=True,
+                )
             print(url, flush=True)
             stop.wait()
     except UsageError as exc:

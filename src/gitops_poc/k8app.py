@@ -16,7 +16,9 @@ REQUIRED_KEYS: dict[str, dict[tuple[str, ...], str]] = {
 
 # Values of a required key that make the version's templates fail anyway: (substring, why).
 FAILING_VALUES: dict[str, dict[tuple[str, ...], tuple[str, str]]] = {
-    "3.13.0": {("service", "type"): ("LoadBalancer", "NOTES.txt then indexes the service.ports map as a list")},
+    "3.13.0": {
+        ("service", "type"): ("LoadBalancer", "NOTES.txt then indexes the service.ports map as a list")
+    },
 }
 
 # Labels the chart puts on every pod, and so what a selector of the platform's own must match.

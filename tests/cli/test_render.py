@@ -1,4 +1,4 @@
-"""`gitops-poc render` end to end: real helm, the published chart pulled from CHART_REPO, generated service repositories."""
+"""`gitops-poc render` end to end: real helm, the published chart from CHART_REPO, generated services."""
 
 from __future__ import annotations
 
@@ -27,7 +27,11 @@ def render(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, st
 
 
 def test_every_generated_service_and_environment_renders_and_validates(
-    helm: str, k8app_env: str, generated_root: Path, default_platform: Platform, capsys: pytest.CaptureFixture[str]
+    helm: str,
+    k8app_env: str,
+    generated_root: Path,
+    default_platform: Platform,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     pulls = 0
     for service in default_platform.services:
@@ -54,10 +58,16 @@ def test_json_output_follows_the_naming_contract(
     ]
     assert data["validation"]["ok"] is True and data["validation"]["kubeVersion"] == "1.30"
     names = {(m["kind"], m["metadata"]["name"]) for m in data["manifests"]}
-    assert {("Deployment", "api-gateway"), ("Service", "api-gateway-sv"), ("HorizontalPodAutoscaler", "api-gateway"),
-            ("PodDisruptionBudget", "api-gateway")} <= names
+    assert {
+        ("Deployment", "api-gateway"),
+        ("Service", "api-gateway-sv"),
+        ("HorizontalPodAutoscaler", "api-gateway"),
+        ("PodDisruptionBudget", "api-gateway"),
+    } <= names
     for manifest in data["manifests"]:  # the chart's HPA has no namespace: ArgoCD's destination gives it one
-        assert manifest["metadata"].get("namespace") == (None if manifest["kind"] == "HorizontalPodAutoscaler" else "poc-prod")
+        assert manifest["metadata"].get("namespace") == (
+            None if manifest["kind"] == "HorizontalPodAutoscaler" else "poc-prod"
+        )
         assert manifest["metadata"]["labels"]["release"] == "api-gateway"
     assert data["values"]["replicas"] == 3
 
@@ -69,19 +79,30 @@ def test_without_the_chart_it_prints_the_merged_values_and_a_note(
     code, out, err = render(capsys, "web-http", "staging", "-C", str(generated_root))
     assert code == 0
     cicd = generated_root / "services/web-http/.cicd"
-    expected = merge_files([load_plain((cicd / "default.yaml").read_text()), load_plain((cicd / "staging.yaml").read_text())])
+    expected = merge_files(
+        [load_plain((cicd / "default.yaml").read_text()), load_plain((cicd / "staging.yaml").read_text())]
+    )
     assert load_plain(out) == expected
     assert "note: cannot pull chart app 3.13.0 from http://127.0.0.1:9" in err
     assert "--chart PATH" in err
     assert "Pulling chart" in err  # progress before waiting on the network
 
 
-def test_values_only_needs_no_helm(generated_root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_values_only_needs_no_helm(
+    generated_root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
-    code, out, _ = render(capsys, "health-demo", "prod", "-C", str(generated_root), "--values-only", "-o", "json")
+    code, out, _ = render(
+        capsys, "health-demo", "prod", "-C", str(generated_root), "--values-only", "-o", "json"
+    )
     assert code == 0
     data = json.loads(out)
-    assert data["values"]["pdb"] == {"enabled": True, "apiVersion": "policy/v1", "minAvailable": 1, "maxUnavailable": None}
+    assert data["values"]["pdb"] == {
+        "enabled": True,
+        "apiVersion": "policy/v1",
+        "minAvailable": 1,
+        "maxUnavailable": None,
+    }
     assert data["manifests"] is None and data["chart"] is None
 
 
@@ -93,7 +114,10 @@ def test_a_bad_pdb_fails_with_the_object_template_and_value_files(
     code, out, err = render(capsys, "health-demo", "prod", "-C", str(generated_root))
     assert code == 1
     assert "kind: PodDisruptionBudget" in out  # the manifests are still shown
-    assert "PodDisruptionBudget/health-demo (app/templates/pdb.yaml): spec: minAvailable and maxUnavailable cannot be both set" in err
+    assert (
+        "PodDisruptionBudget/health-demo (app/templates/pdb.yaml): spec: minAvailable and maxUnavailable"
+        " cannot be both set" in err
+    )
     assert "error: health-demo for prod: 1 problem(s)" in err
     assert str(prod) in err and str(prod.with_name("default.yaml")) in err
 
@@ -115,15 +139,19 @@ def test_a_chart_failure_carries_helms_message_and_the_files(
     dev.write_text(dev.read_text() + "valult: true\n")
     code, out, err = render(capsys, "web-http", "dev", "-C", str(generated_root))
     assert code == 1 and out == ""
-    assert "DEPRECATED: 'valult' parameter is deprecated" in " ".join(err.split()) and str(dev) in " ".join(err.split())
+    assert "DEPRECATED: 'valult' parameter is deprecated" in " ".join(err.split()) and str(dev) in " ".join(
+        err.split()
+    )
 
 
 def test_vault_secrets_render_as_not_validated_custom_resources(
     helm: str, k8app_env: str, generated_root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     dev = generated_root / "services/auth-adapter/.cicd/dev.yaml"
-    dev.write_text(dev.read_text() + "secrets:\n  JWT_SECRET: gitops-poc/auth-adapter/{env}/config\n"
-                   "secretsProvider: {provider: vault}\nserviceAccountName: auth-adapter\n")
+    dev.write_text(
+        dev.read_text() + "secrets:\n  JWT_SECRET: gitops-poc/auth-adapter/{env}/config\n"
+        "secretsProvider: {provider: vault}\nserviceAccountName: auth-adapter\n"
+    )
     code, out, err = render(capsys, "auth-adapter", "dev", "-C", str(generated_root))
     assert code == 0, err
     assert "kind: VaultStaticSecret" in out
@@ -141,7 +169,9 @@ def test_vault_secrets_render_as_not_validated_custom_resources(
         (["web-http", "dev", "--kube-version", "1.19"], "offline schemas start at Kubernetes"),
     ],
 )
-def test_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
+def test_bad_input_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
     code, _, err = render(capsys, *args, "-C", str(tmp_path))  # checked before any file is read
     assert code == 2 and message in err
 
@@ -149,8 +179,18 @@ def test_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], a
 def test_no_validate_renders_for_versions_without_offline_schemas(
     helm: str, k8app_chart: Path, generated_root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = render(capsys, "web-http", "dev", "-C", str(generated_root), "--chart", str(k8app_chart),
-                            "--kube-version", "1.19", "--no-validate")
+    code, out, err = render(
+        capsys,
+        "web-http",
+        "dev",
+        "-C",
+        str(generated_root),
+        "--chart",
+        str(k8app_chart),
+        "--kube-version",
+        "1.19",
+        "--no-validate",
+    )
     assert code == 0 and "kind: Deployment" in out and "Validated" not in err
 
 

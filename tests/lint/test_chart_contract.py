@@ -107,8 +107,13 @@ def test_defaults_are_the_charts(k8app_chart: Path) -> None:
 def render(helm: str, chart_dir: Path, values: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     path = tmp_path / "values.yaml"
     path.write_text(values)
-    return subprocess.run([helm, "template", "rel", str(chart_dir), "-n", "ns", "-f", str(path)],
-                          capture_output=True, text=True, check=False, timeout=60)
+    return subprocess.run(
+        [helm, "template", "rel", str(chart_dir), "-n", "ns", "-f", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
 
 
 MINIMAL = "appName: demo\nimage: {repository: demo, tag: '1'}\n"
