@@ -8,10 +8,10 @@ import pytest
 
 from gitops_poc.errors import UsageError
 from gitops_poc.platform import Platform
-from gitops_poc.render.chart import LocalChart
 from gitops_poc.render.findings import Severity
 from gitops_poc.render.helm import Helm
 from gitops_poc.render.manifests import Manifest, parse_manifests
+from gitops_poc.render.model import LocalChart
 from gitops_poc.render.service import render_service
 from gitops_poc.render.validate import (
     ValidationReport,

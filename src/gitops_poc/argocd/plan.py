@@ -12,8 +12,8 @@ from gitops_poc import gitrepo
 from gitops_poc.argocd.applications import Application, Comparison, compare
 from gitops_poc.argocd.appset import expand_all, load_applicationsets
 from gitops_poc.errors import GitopsError, UsageError
-from gitops_poc.generate.gitops_config import APPLICATIONSET_FILE
-from gitops_poc.servicerepo import read_values_file, service_dir, value_files
+from gitops_poc.layout import APPLICATIONSET_FILE, service_dir, value_files
+from gitops_poc.servicerepo import read_values_file
 from gitops_poc.values import get_path, merge_files
 from gitops_poc.yamlio import read_text
 

@@ -8,8 +8,9 @@ from gitops_poc.changes import FileChange, change_if_different
 from gitops_poc.errors import UsageError
 from gitops_poc.generate.catalog import SERVICE_TEMPLATE, template_files
 from gitops_poc.generate.delivery import render_delivery_files
-from gitops_poc.generate.gitops_config import GITOPS_CONFIG_DIR, HEADER, render_files
+from gitops_poc.generate.gitops_config import HEADER, render_files
 from gitops_poc.generate.services import Reader, TemplateRenderer, file_mode, plan_service
+from gitops_poc.layout import GITOPS_CONFIG_DIR
 from gitops_poc.platform import Platform
 from gitops_poc.yamlio import read_text
 
