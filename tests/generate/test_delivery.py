@@ -16,7 +16,7 @@ from gitops_poc.generate.delivery import manifest_file
 from gitops_poc.layout import PLATFORM_APPS_FILE, service_dir
 from gitops_poc.platform import VAULT_AUDIENCE, Platform
 from gitops_poc.servicerepo import read_values
-from gitops_poc.vault.plan import ProvisionOptions, desired_role
+from gitops_poc.vault.provision_plan import ProvisionOptions, desired_role
 from gitops_poc.vault.secrets_file import build_seeds
 from gitops_poc.yamlio import load_all_plain, load_plain
 

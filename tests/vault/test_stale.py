@@ -21,7 +21,7 @@ from gitops_poc.vault.model import (
     SecretState,
     VaultState,
 )
-from gitops_poc.vault.plan import ProvisionOptions, plan_vault, policy_hcl
+from gitops_poc.vault.provision_plan import ProvisionOptions, plan_vault, policy_hcl
 from gitops_poc.vault.secrets_file import build_seeds
 from gitops_poc.vault.stale import find_leftovers
 

@@ -27,7 +27,7 @@ from gitops_poc.vault.model import (
     ValueSource,
     VaultState,
 )
-from gitops_poc.vault.plan import (
+from gitops_poc.vault.provision_plan import (
     ProvisionOptions,
     VaultConflict,
     check_kubernetes_host,
