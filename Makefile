@@ -12,11 +12,15 @@ export PATH := $(CURDIR)/$(TOOLS):$(CURDIR)/$(BIN):$(PATH)
 help:  ## Show the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-$(STAMP): pyproject.toml
-	@echo "==> creating $(VENV) and installing gitops-poc with test dependencies"
+# The platform's own services (and the library they share) are packages of their own; the root venv
+# installs each one editable with its test extra so `make test` runs their tests too.
+SERVICE_PACKAGES := $(patsubst %/pyproject.toml,%,$(wildcard libs/*/pyproject.toml services/*/pyproject.toml))
+
+$(STAMP): pyproject.toml $(addsuffix /pyproject.toml,$(SERVICE_PACKAGES))
+	@echo "==> creating $(VENV) and installing gitops-poc, its services and test dependencies"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test]' $(foreach p,$(SERVICE_PACKAGES),-e '$(p)[test]')
 	@touch $(STAMP)
 
 venv: $(STAMP)  ## Create .venv and install the package
