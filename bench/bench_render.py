@@ -26,8 +26,9 @@ from gitops_poc.config import load_config
 from gitops_poc.generate import plan_init
 from gitops_poc.helmrepo import repository_reachable, serve_chart_repository, shared_charts_dir
 from gitops_poc.platform import Platform
-from gitops_poc.render.chart import ChartRef, LocalChart, cache_root, resolve_chart
+from gitops_poc.render.chart import cache_root, resolve_chart
 from gitops_poc.render.helm import Helm, find_helm
+from gitops_poc.render.model import ChartRef, LocalChart
 from gitops_poc.render.service import render_service
 from gitops_poc.render.validate import validate_manifests
 
