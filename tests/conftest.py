@@ -15,8 +15,8 @@ from gitops_poc.generate import plan_init
 from gitops_poc.helmrepo import serve_chart_repository, shared_charts_dir
 from gitops_poc.platform import Platform
 from gitops_poc.render.chart import pull_chart
-from gitops_poc.render.model import ChartRef, LocalChart
 from gitops_poc.render.helm import Helm
+from gitops_poc.render.model import ChartRef, LocalChart
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TOOLS_BIN = REPO_ROOT / ".tools" / "bin"
