@@ -50,6 +50,8 @@ PLANNERS = [
     "gitops_poc.render.checks",
     "gitops_poc.render.model",
     "gitops_poc.render.manifests",
+    "gitops_poc.k8app",
+    "gitops_poc.disruption",
 ]
 GENERATOR = ["gitops_poc.generate.init_plan"]  # jinja2 is what it renders with
 
