@@ -11,8 +11,9 @@ from rich.markup import escape
 from gitops_poc.cli.common import EnvFileOption, RootOption, load_platform
 from gitops_poc.cli.output import OutputFormat, err, out, print_json
 from gitops_poc.gitauth import askpass_env
-from gitops_poc.publish import Outcome, RepoResult, Repository, parse_remote_base
-from gitops_poc.publish import publish as publish_all
+from gitops_poc.publish.model import Outcome, RepoResult, Repository
+from gitops_poc.publish.remote import parse_remote_base
+from gitops_poc.publish.run import publish as publish_all
 from gitops_poc.secretfile import read_secret
 
 SHOWN_FILES = 8
