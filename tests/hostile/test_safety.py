@@ -74,7 +74,7 @@ def test_duplicate_environment_block_does_not_print_the_block(tmp_path: Path, cr
 def test_a_config_key_referencing_a_token_does_not_print_the_token(tmp_path: Path, crash_dir: Path) -> None:
     (tmp_path / ".env").write_text(
         "GITLAB_DEPLOY_TOKEN=gldt-planted-token-value\nGITLAB_GROUP=${GITLAB_DEPLOY_TOKEN}\n")
-    for command in (["init", "--dry-run"], ["plan"], ["lint"], ["vault", "provision", "--dry-run"]):
+    for command in (["init", "--dry-run"], ["lint"], ["vault", "provision", "--dry-run"]):
         run = run_cli(*command, "-C", str(tmp_path), tmpdir=crash_dir)
         run.one_error(2, "GITLAB_GROUP")
         assert "planted-token" not in run.text
@@ -143,7 +143,7 @@ def test_lint_refuses_a_values_file_linked_outside(linked_values: Path, platform
 
 def test_render_refuses_a_values_file_linked_outside(linked_values: Path, platform_root: Path,
                                                      crash_dir: Path) -> None:
-    run = run_cli("render", "api-gateway", "--env", "dev", "-C", str(platform_root), "--values-only",
+    run = run_cli("render", "api-gateway", "dev", "-C", str(platform_root), "--values-only",
                   tmpdir=crash_dir)
     run.one_error(2, str(linked_values), "outside")
     assert "planted-outside-content" not in run.text
@@ -153,7 +153,7 @@ def test_render_refuses_etc_passwd(platform_root: Path, crash_dir: Path) -> None
     values = platform_root / "services" / "api-gateway" / ".cicd" / "dev.yaml"
     values.unlink()
     values.symlink_to("/etc/passwd")
-    run = run_cli("render", "api-gateway", "--env", "dev", "-C", str(platform_root), "--values-only",
+    run = run_cli("render", "api-gateway", "dev", "-C", str(platform_root), "--values-only",
                   tmpdir=crash_dir)
     run.one_error(2, str(values), "outside")
     assert "root:" not in run.text
