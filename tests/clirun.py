@@ -34,23 +34,40 @@ class Run:
             assert needle in self.err, f"{needle!r} not in {self.err!r}"
 
 
-def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 60,
-            tmpdir: Path | None = None, stdin: str | None = None) -> Run:
+def run_cli(
+    *args: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+    tmpdir: Path | None = None,
+    stdin: str | None = None,
+) -> Run:
     """`python -m gitops_poc ARGS` with the test's environment (plus `env`); crash logs go to `tmpdir`."""
     environ = {**os.environ, **(env or {}), "COLUMNS": "200", "NO_COLOR": "1"}
     if tmpdir is not None:
         tmpdir.mkdir(parents=True, exist_ok=True)
         environ["TMPDIR"] = str(tmpdir)
     result = subprocess.run(
-        [sys.executable, "-m", "gitops_poc", *args], cwd=cwd, env=environ, capture_output=True, text=True,
-        timeout=timeout, input=stdin if stdin is not None else "", check=False,
+        [sys.executable, "-m", "gitops_poc", *args],
+        cwd=cwd,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        input=stdin if stdin is not None else "",
+        check=False,
     )
-    logs = tuple(p.read_text(errors="replace") for p in sorted(tmpdir.glob("gitops-poc-crash-*"))) if tmpdir else ()
+    logs = (
+        tuple(p.read_text(errors="replace") for p in sorted(tmpdir.glob("gitops-poc-crash-*")))
+        if tmpdir
+        else ()
+    )
     return Run(result.returncode, result.stdout, result.stderr, logs)
 
 
 def tree(*roots: Path) -> dict[str, str]:
-    """Every entry under `roots` (files by content hash, links by target): equal before and after = nothing changed."""
+    """Every entry under `roots` (files by content hash, links by target): equal before and after means
+    nothing changed."""
     found: dict[str, str] = {}
     for root in roots:
         for dirpath, dirnames, filenames in os.walk(root):

@@ -7,13 +7,13 @@ import os
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 from gitops_poc.rootpath import check_inside
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
@@ -46,7 +46,9 @@ class FileChange:
         return "".join(difflib.unified_diff(old, new, before, after))
 
 
-def change_if_different(path: Path, content: str, previous: str | None, reason: str = "") -> FileChange | None:
+def change_if_different(
+    path: Path, content: str, previous: str | None, reason: str = ""
+) -> FileChange | None:
     return None if previous == content else FileChange(path, content, previous, reason)
 
 
@@ -69,7 +71,9 @@ def write_atomic(path: Path, content: str, new_mode: int | None = None) -> None:
         raise
 
 
-def apply_changes(root: Path, changes: Iterable[FileChange], outside: Iterable[Path] = ()) -> list[FileChange]:
+def apply_changes(
+    root: Path, changes: Iterable[FileChange], outside: Iterable[Path] = ()
+) -> list[FileChange]:
     """Write each change under `root`; returns what was written.
 
     Every path is checked before anything is written: none may lead outside `root` through a symlink

@@ -20,7 +20,7 @@ class PlatformBusy(UsageError):
 
 
 def _holder(fd: int) -> str:
-    """"process PID (its command line)" of whoever holds a flock on the same inode, from /proc/locks (Linux)."""
+    """Who holds a flock on the same inode ("process PID (command line)"), from /proc/locks (Linux)."""
     info = os.fstat(fd)
     wanted = f"{os.major(info.st_dev):02x}:{os.minor(info.st_dev):02x}:{info.st_ino}"
     try:
@@ -51,7 +51,8 @@ def platform_lock(root: Path, command: str) -> Iterator[None]:
         except BlockingIOError:
             raise PlatformBusy(
                 f"{root}: {_holder(fd)} is changing this platform folder; `{command}` did nothing. "
-                "Run it again when that one has finished.") from None
+                "Run it again when that one has finished."
+            ) from None
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock

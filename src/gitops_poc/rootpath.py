@@ -44,7 +44,8 @@ def check_inside(root: Path, path: Path, *, final: bool = True) -> Path:
                 kind = "folder" if resolved.is_dir() or index < len(parts) - 1 else "file"
                 raise OutsideRoot(
                     f"{current} is a symlink to {resolved}, outside the platform folder {absolute_root}: "
-                    f"refusing to use the {kind} it points to (replace the link with a real {kind})")
+                    f"refusing to use the {kind} it points to (replace the link with a real {kind})"
+                )
         elif not current.exists():
             break  # nothing below a missing folder can be a link yet
     return target

@@ -64,7 +64,11 @@ def disk_reader(root: Path) -> Reader:
     return read
 
 
-GENERATED_FOLDERS = (GITOPS_CONFIG_DIR / "argocd", GITOPS_CONFIG_DIR / "platform", GITOPS_CONFIG_DIR / ".gitlab" / "agents")
+GENERATED_FOLDERS = (
+    GITOPS_CONFIG_DIR / "argocd",
+    GITOPS_CONFIG_DIR / "platform",
+    GITOPS_CONFIG_DIR / ".gitlab" / "agents",
+)
 
 
 def _stale_generated_files(root: Path, generated: set[Path], read: Reader) -> list[FileChange]:
@@ -81,10 +85,10 @@ def _stale_generated_files(root: Path, generated: set[Path], read: Reader) -> li
     return stale
 
 
-def plan_init(platform: Platform, root: Path, read: Reader | None = None) -> list[FileChange]:
+def plan_init(platform: Platform, root: Path, reader: Reader | None = None) -> list[FileChange]:
     """Changes that bring `root` in line with the configuration; empty when it already is."""
     seen: set[Path] = set()
-    read_file = read or disk_reader(root)
+    read_file = reader or disk_reader(root)
 
     def read(relative: Path) -> str | None:
         seen.add(relative.parent)
@@ -97,14 +101,18 @@ def plan_init(platform: Platform, root: Path, read: Reader | None = None) -> lis
             changes.append(change)
     changes.extend(_stale_generated_files(root, set(generated), read))
     previous = read(GITIGNORE)
-    if change := change_if_different(GITIGNORE, _gitignore(previous), previous, "credential and temporary files ignored"):
+    if change := change_if_different(
+        GITIGNORE, _gitignore(previous), previous, "credential and temporary files ignored"
+    ):
         changes.append(change)
 
     # The service template is the team's to adapt: created when missing, never overwritten.
     for relative, source in template_files(SERVICE_TEMPLATE):
         target = TEMPLATE_DIR / relative
         if read(target) is None:
-            changes.append(FileChange(target, source.read_text(encoding="utf-8"), None, "new file", file_mode(source)))
+            changes.append(
+                FileChange(target, source.read_text(encoding="utf-8"), None, "new file", file_mode(source))
+            )
 
     user_template = root / TEMPLATE_DIR
     template_dir = user_template if user_template.is_dir() else SERVICE_TEMPLATE

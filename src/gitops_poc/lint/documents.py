@@ -110,7 +110,11 @@ class YamlDocument:
                 if indent <= parent or (child is not None and indent < child):
                     break
                 child = indent if child is None else child
-                if indent == child and content.startswith(key) and content[len(key):len(key) + 2] in (":", ": ", ":\t"):
+                if (
+                    indent == child
+                    and content.startswith(key)
+                    and content[len(key) : len(key) + 2] in (":", ": ", ":\t")
+                ):
                     hit = index
                     break
             if hit is None:
@@ -127,7 +131,10 @@ class YamlDocument:
         if not steps or len(steps) < len(keys) or steps[-1][0] is steps[-1][1]:
             return self.line(keys)
         value = steps[-1][1]
-        block = isinstance(value, ScalarNode) and value.style in ("|", ">")  # the text starts below the indicator
+        block = isinstance(value, ScalarNode) and value.style in (
+            "|",
+            ">",
+        )  # the text starts below the indicator
         return self.offset + int(value.start_mark.line) + 1 + index + (1 if block else 0)
 
     def is_plain_scalar(self, keys: KeyPath) -> bool:
@@ -140,7 +147,8 @@ class YamlDocument:
 
     @cached_property
     def yaml11_differences(self) -> tuple[Yaml11Difference, ...]:
-        """Plain scalars Helm and kubectl (YAML 1.1) read differently from YAML 1.2 readers; lines in the file."""
+        """Plain scalars Helm and kubectl (YAML 1.1) read differently from YAML 1.2 readers; lines in the
+        file."""
         if not may_differ(self.text):
             return ()
         return tuple(replace(d, line=d.line + self.offset) for d in yaml11_differences(self._tree))
@@ -176,7 +184,9 @@ def _read(path: Path, display: str, root: Path | None) -> str:
     except OutsideRoot:
         raise
     except UsageError as exc:
-        raise YamlSyntaxError(display, None, str(exc).removeprefix(f"{path}: ").removeprefix(str(path) + " ")) from None
+        raise YamlSyntaxError(
+            display, None, str(exc).removeprefix(f"{path}: ").removeprefix(str(path) + " ")
+        ) from None
     if text is None:
         raise YamlSyntaxError(display, None, "no such file")
     return text

@@ -28,7 +28,9 @@ def display_path(root: Path, path: Path) -> str:
         return path.as_posix()
 
 
-def load_values(path: Path, display: str, findings: list[Finding], within: Path | None = None) -> YamlDocument | None:
+def load_values(
+    path: Path, display: str, findings: list[Finding], within: Path | None = None
+) -> YamlDocument | None:
     """A values file, or None (with a finding) when it does not parse or holds no mapping. A symlink leading
     outside `within` is an error (OutsideRoot), not a finding: its target is not the platform's to read."""
     try:
@@ -40,7 +42,9 @@ def load_values(path: Path, display: str, findings: list[Finding], within: Path 
         doc.data = {}
     if not isinstance(doc.data, dict):
         findings.append(
-            rule("values-not-mapping").at(display, 1, f"the top level is a {type(doc.data).__name__}, not a mapping")
+            rule("values-not-mapping").at(
+                display, 1, f"the top level is a {type(doc.data).__name__}, not a mapping"
+            )
         )
         return None
     return doc
@@ -153,7 +157,9 @@ def read_service(directory: Path, name: str, platform: Platform, root: Path) -> 
         default = load_values(default_path, display_path(root, default_path), findings, directory)
     else:
         findings.append(
-            rule("default-file-missing").at(display_path(root, default_path), None, f"{name} has no {VALUES_DIR}/{DEFAULT_FILE}")
+            rule("default-file-missing").at(
+                display_path(root, default_path), None, f"{name} has no {VALUES_DIR}/{DEFAULT_FILE}"
+            )
         )
     files = ServiceFiles(name, directory, display, default, findings=findings)
     present = {p.stem: p for p in values_dir.glob("*.yaml") if p.is_file() and p.name != DEFAULT_FILE}
@@ -162,8 +168,13 @@ def read_service(directory: Path, name: str, platform: Platform, root: Path) -> 
         if env not in present:
             findings.append(
                 rule("env-file-missing").at(
-                    display_path(root, path), None, f"{name} has no values file for environment {env}",
-                    hint=f"create {VALUES_DIR}/{env}.yaml (gitops-poc init does); ArgoCD passes it for {name}-{env}",
+                    display_path(root, path),
+                    None,
+                    f"{name} has no values file for environment {env}",
+                    hint=(
+                        f"create {VALUES_DIR}/{env}.yaml (gitops-poc init does); ArgoCD passes it for"
+                        f" {name}-{env}"
+                    ),
                 )
             )
         elif doc := load_values(path, display_path(root, path), findings, directory):
@@ -174,7 +185,10 @@ def read_service(directory: Path, name: str, platform: Platform, root: Path) -> 
         shown = display_path(root, path)
         findings.append(
             rule("env-file-unknown").at(
-                shown, None, f"environment {stem!r} is not in ENVIRONMENTS ({' '.join(platform.environments)}); nothing reads this file"
+                shown,
+                None,
+                f"environment {stem!r} is not in ENVIRONMENTS ({' '.join(platform.environments)}); nothing"
+                " reads this file",
             )
         )
         if doc := load_values(path, shown, findings, directory):
