@@ -14,11 +14,13 @@ from rich.markup import escape
 
 from gitops_poc import __version__
 from gitops_poc.cli import diff as diff_cmd
+from gitops_poc.cli import doctor as doctor_cmd
 from gitops_poc.cli import init as init_cmd
 from gitops_poc.cli import lint as lint_cmd
 from gitops_poc.cli import new_service as new_service_cmd
 from gitops_poc.cli import plan as plan_cmd
 from gitops_poc.cli import render as render_cmd
+from gitops_poc.cli import setup as setup_cmd
 from gitops_poc.cli import vault as vault_cmd
 from gitops_poc.cli.output import err
 from gitops_poc.errors import GitopsError
@@ -39,6 +41,8 @@ app.command("lint")(lint_cmd.lint)
 app.command("render")(render_cmd.render)
 app.command("diff")(diff_cmd.diff)
 app.add_typer(vault_cmd.app, name="vault")
+app.command("doctor")(doctor_cmd.doctor)
+app.add_typer(setup_cmd.app, name="setup")
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,1 @@
+"""Standing the platform up on Kubernetes: plans (pure) and thin adapters (kubernetes client, helm, minikube)."""
