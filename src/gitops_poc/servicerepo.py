@@ -38,13 +38,18 @@ def parse_values(text: str | None, where: str) -> dict[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise UsageError(f"{where}: expected a mapping of Helm values at the top level, found {type(data).__name__}")
+        raise UsageError(
+            f"{where}: expected a mapping of Helm values at the top level, found {type(data).__name__}"
+        )
     return data
 
 
-def read_values_file(path: Path, rev: str | None = None, *, reader: gitrepo.RevisionReader | None = None) -> ValuesFile:
-    """A values file from the working tree, or at git revision `rev` (or `reader`'s revision: many files, one git
-    process)."""
+def read_values_file(
+    path: Path, rev: str | None = None, *, reader: gitrepo.RevisionReader | None = None
+) -> ValuesFile:
+    """A values file from the working tree, or at git revision `rev`.
+
+    With `reader`, at that reader's revision: many files, one git process."""
     rev = reader.rev if reader is not None else rev
     if rev is None:
         text = read_text(path)

@@ -45,7 +45,9 @@ def test_images_at_a_revision_come_from_that_revision_read_as_helm_reads_them(ge
 
         assert head.image(apps["health-demo-prod"]).endswith(":2.0")
         image = read_values_file(service_dir(root, "web-http") / ".cicd/default.yaml").data["image"]
-        assert head.image(apps["web-http-dev"]) == f"{image['repository']}:{image['tag']}"  # default.yaml alone
+        assert (
+            head.image(apps["web-http-dev"]) == f"{image['repository']}:{image['tag']}"
+        )  # default.yaml alone
     finally:
         base.close()
         head.close()

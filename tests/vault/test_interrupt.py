@@ -53,7 +53,11 @@ def test_interrupted_provision_is_finished_by_a_rerun(
     options = ProvisionOptions(kubernetes_ca_cert=ca_file.read_text())
     plan = plan_vault(PLATFORM, read_vault_state(client, PLATFORM), build_seeds(PLATFORM), options)
     # A fresh server has nothing: the KV mount and the auth method are planned too.
-    assert [type(s).__name__ for s in plan.steps[:3]] == ["EnableKv", "EnableKubernetesAuth", "ConfigureKubernetesAuth"]
+    assert [type(s).__name__ for s in plan.steps[:3]] == [
+        "EnableKv",
+        "EnableKubernetesAuth",
+        "ConfigureKubernetesAuth",
+    ]
     assert len(plan) == 48
 
     def crash(done: int, total: int, step: object) -> None:

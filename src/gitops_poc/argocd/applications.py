@@ -17,7 +17,8 @@ ENVIRONMENT_LABEL = "environment"
 
 @dataclass(frozen=True, eq=False)
 class Application:
-    """One generated Application: its manifest, the ApplicationSet that generates it and the parameters used."""
+    """One generated Application: its manifest, the ApplicationSet that generates it and the parameters
+    used."""
 
     manifest: dict[str, Any]
     appset: str
@@ -48,7 +49,8 @@ class Application:
 
     @property
     def service(self) -> str:
-        """The service it deploys: the `service` parameter, else the `app.kubernetes.io/name` label, else the name."""
+        """The service it deploys: the `service` parameter, else the `app.kubernetes.io/name` label, else the
+        name."""
         value = self.params.get("service") or self.labels.get(SERVICE_LABEL)
         return str(value) if isinstance(value, str) and value else self.name
 
@@ -75,7 +77,9 @@ class Application:
     def cascades(self) -> bool:
         """Deleting it also deletes its Kubernetes resources (the resources finalizer is set)."""
         finalizers = self.metadata.get("finalizers")
-        return isinstance(finalizers, list) and any(str(f).startswith(RESOURCES_FINALIZER) for f in finalizers)
+        return isinstance(finalizers, list) and any(
+            str(f).startswith(RESOURCES_FINALIZER) for f in finalizers
+        )
 
 
 # --- comparison ------------------------------------------------------------------------------------------
@@ -142,7 +146,7 @@ def field_changes(before: Any, after: Any, path: str = "") -> list[FieldChange]:
         return out
     if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
         out = []
-        for i, (b, a) in enumerate(zip(before, after)):
+        for i, (b, a) in enumerate(zip(before, after, strict=True)):
             out.extend(field_changes(b, a, _join(path, i)))
         return out
     return [FieldChange(path or ".", before, after)]
@@ -171,6 +175,10 @@ def compare(base: Iterable[Application], head: Iterable[Application]) -> Compari
 def summary(apps: Sequence[Application], comparison: Comparison | None) -> dict[str, int]:
     counts = {"applications": len(apps)}
     if comparison is not None:
-        counts.update(added=len(comparison.added), changed=len(comparison.changed),
-                      deleted=len(comparison.deleted), unchanged=comparison.unchanged)
+        counts.update(
+            added=len(comparison.added),
+            changed=len(comparison.changed),
+            deleted=len(comparison.deleted),
+            unchanged=comparison.unchanged,
+        )
     return counts

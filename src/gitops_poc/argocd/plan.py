@@ -53,7 +53,9 @@ def read_applications(path: Path, rev: str | None = None) -> tuple[Application, 
             return ()  # the file did not exist at that revision: everything is new
     appsets = load_applicationsets(text, where)
     if not appsets and rev is None:
-        raise UsageError(f"{where}: no ApplicationSet (kind: ApplicationSet, apiVersion: argoproj.io/...) found")
+        raise UsageError(
+            f"{where}: no ApplicationSet (kind: ApplicationSet, apiVersion: argoproj.io/...) found"
+        )
     return tuple(expand_all(appsets, where))
 
 
@@ -73,8 +75,9 @@ def check_deletions(result: PlanResult, max_deletions: int | None) -> None:
     if len(deleted) > max_deletions:
         names = ", ".join(app.name for app in deleted[:10]) + (", ..." if len(deleted) > 10 else "")
         raise TooManyDeletions(
-            f"this change deletes {len(deleted)} Application(s), more than --max-deletions {max_deletions}: {names}. "
-            "A rename is a deletion too; if this is intended, raise --max-deletions.")
+            f"this change deletes {len(deleted)} Application(s), more than --max-deletions {max_deletions}:"
+            f" {names}. A rename is a deletion too; if this is intended, raise --max-deletions."
+        )
 
 
 class ImageReader:

@@ -33,8 +33,11 @@ app = typer.Typer(
 )
 SHOWN_STEPS = 40
 TokenFileOption = typer.Option(
-    None, "--token-file", help="Read the Vault token from this file ('-' = stdin) instead of VAULT_TOKEN.",
-    dir_okay=False, allow_dash=True,
+    None,
+    "--token-file",
+    help="Read the Vault token from this file ('-' = stdin) instead of VAULT_TOKEN.",
+    dir_okay=False,
+    allow_dash=True,
 )
 
 
@@ -51,12 +54,17 @@ def _step_line(step: Step) -> str:
 
 def show_plan(plan: VaultPlan, addr: str, *, full: bool) -> None:
     counts = ", ".join(f"{n} {kind}" for kind, n in plan.count().items()) or "nothing"
-    err.print(f"Vault {addr}: {len(plan)} write(s) planned ({counts}); {len(plan.kept_secrets)} existing secret(s) kept")
+    err.print(
+        f"Vault {addr}: {len(plan)} write(s) planned ({counts}); {len(plan.kept_secrets)} existing secret(s)"
+        " kept"
+    )
     steps = plan.steps if full else plan.steps[:SHOWN_STEPS]
     for step in steps:
         err.print(_step_line(step))
     if len(steps) < len(plan.steps):
-        err.print(f"  [dim]... and {len(plan.steps) - len(steps)} more (--dry-run or --output json lists all)[/]")
+        err.print(
+            f"  [dim]... and {len(plan.steps) - len(steps)} more (--dry-run or --output json lists all)[/]"
+        )
     for leftover in plan.stale_kept:
         err.print(f"  [yellow]![/] stale (not deleted) {escape(leftover.describe())}")
     for note in plan.notes:
@@ -72,7 +80,13 @@ def _apply_with_progress(plan: VaultPlan, client: Any) -> ApplyReport:
                 err.print(f"  {done}/{total} applied")
 
         return apply_vault(plan, client, log)
-    columns = (TextColumn("Applying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"))
+    columns = (
+        TextColumn("Applying"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+    )
     with Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task("", total=len(plan))
 
@@ -105,35 +119,63 @@ def provision(
     root: Path = RootOption,
     env_file: Path | None = EnvFileOption,
     secrets_file: Path | None = typer.Option(
-        None, "--secrets-file", dir_okay=False,
-        help=f"Initial values: {{service: {{env: {{KEY: value}}}}}} (keep it out of git) (default: ROOT/{DEFAULT_SECRETS_FILE} when present).",
+        None,
+        "--secrets-file",
+        dir_okay=False,
+        help=(
+            "Initial values: {service: {env: {KEY: value}}} (keep it out of git) (default:"
+            f" ROOT/{DEFAULT_SECRETS_FILE} when present)."
+        ),
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan; write nothing."),
     overwrite_secrets: bool = typer.Option(
-        False, "--overwrite-secrets",
-        help="Write the secrets file's values over existing secrets (other keys are kept). Off: existing secrets are never changed.",
+        False,
+        "--overwrite-secrets",
+        help=(
+            "Write the secrets file's values over existing secrets (other keys are kept). Off: existing"
+            " secrets are never changed."
+        ),
     ),
     demo_values: bool = typer.Option(
-        False, "--demo-values/--no-demo-values",
-        help="For demos only: the original's publicly known demo values for secret keys in the first "
-        "(development) environment. Off (default): random values, or the secrets file's.",
+        False,
+        "--demo-values/--no-demo-values",
+        help=(
+            "For demos only: the original's publicly known demo values for secret keys in the first "
+            "(development) environment. Off (default): random values, or the secrets file's."
+        ),
     ),
     prune: bool = typer.Option(
-        False, "--prune",
-        help="Delete the roles and policies of services or environments no longer configured (listed as stale "
-        "otherwise). Secrets are never deleted.",
+        False,
+        "--prune",
+        help=(
+            "Delete the roles and policies of services or environments no longer configured (listed as stale "
+            "otherwise). Secrets are never deleted."
+        ),
     ),
     kubernetes_host: str | None = typer.Option(
-        None, "--kubernetes-host",
-        help=f"API server Vault asks to review ServiceAccount tokens (default: the one Vault already has, else {IN_CLUSTER_SERVER}).",
+        None,
+        "--kubernetes-host",
+        help=(
+            "API server Vault asks to review ServiceAccount tokens (default: the one Vault already has, else"
+            f" {IN_CLUSTER_SERVER})."
+        ),
     ),
     kubernetes_ca_file: Path | None = typer.Option(
-        None, "--kubernetes-ca-file", dir_okay=False,
-        help="PEM CA of that API server (default: the one Vault already has, else the KUBE_CONTEXT context's in your kubeconfig).",
+        None,
+        "--kubernetes-ca-file",
+        dir_okay=False,
+        help=(
+            "PEM CA of that API server (default: the one Vault already has, else the KUBE_CONTEXT context's"
+            " in your kubeconfig)."
+        ),
     ),
-    token_ttl: str = typer.Option("1h", "--token-ttl", help="Lifetime of the tokens the roles issue (positive: 1h, 30m, 3600)."),
+    token_ttl: str = typer.Option(
+        "1h", "--token-ttl", help="Lifetime of the tokens the roles issue (positive: 1h, 30m, 3600)."
+    ),
     token_file: Path | None = TokenFileOption,
-    output: OutputFormat = typer.Option(OutputFormat.text, "--output", "-o", help="text, or json for scripts."),
+    output: OutputFormat = typer.Option(
+        OutputFormat.text, "--output", "-o", help="text, or json for scripts."
+    ),
 ) -> int:
     """Mount KV v2, enable and configure kubernetes auth, write one policy and one role per service x
     environment (bound to that service's own ServiceAccount), and create missing initial secrets.
@@ -153,7 +195,9 @@ def provision(
     client = client_from_env(os.environ, token_file)
     token_info = preflight(client)
     data_paths = (
-        {platform.vault_secret_path(s, e) for s, e in secrets.entries} if secrets and overwrite_secrets else set()
+        {platform.vault_secret_path(s, e) for s, e in secrets.entries}
+        if secrets and overwrite_secrets
+        else set()
     )
     state = read_vault_state(client, platform, data_paths=data_paths)
     # Options left out keep what Vault has (host and CA alike); only a Vault without any config needs the
@@ -161,8 +205,12 @@ def provision(
     if ca is None and state.kubernetes_config is None:
         ca = _kubeconfig_ca(platform, required=not dry_run)
     options = ProvisionOptions(
-        kubernetes_host=kubernetes_host, kubernetes_ca_cert=ca, token_ttl=ttl, overwrite_secrets=overwrite_secrets,
-        dry_run=dry_run, prune=prune,
+        kubernetes_host=kubernetes_host,
+        kubernetes_ca_cert=ca,
+        token_ttl=ttl,
+        overwrite_secrets=overwrite_secrets,
+        dry_run=dry_run,
+        prune=prune,
     )
     plan = plan_vault(platform, state, seeds, options)
     text = output is OutputFormat.text
@@ -187,7 +235,10 @@ def provision(
             for step, reason in report.kept:
                 err.print(f"[yellow]kept[/] {escape(step.describe())}: {reason}")
     elif text and not plan.steps and plan.stale_kept:
-        err.print(f"[yellow]Nothing to write;[/] {len(plan.stale_kept)} stale role(s)/policy(ies) stay (--prune deletes them).")
+        err.print(
+            f"[yellow]Nothing to write;[/] {len(plan.stale_kept)} stale role(s)/policy(ies) stay (--prune"
+            " deletes them)."
+        )
     elif text and not plan.steps:
         err.print("[green]Nothing to do:[/] Vault already matches the platform.")
     if not text:
@@ -213,7 +264,8 @@ def _mark(outcome: Outcome | None, own: bool) -> str:
 
 def show_matrix(report: CheckReport) -> None:
     how = (
-        "tokens minted from each role's own policy set (auth/token/create); bindings verified by reading each role"
+        "tokens minted from each role's own policy set (auth/token/create); bindings verified by reading each"
+        " role"
         if report.identity is Identity.POLICY
         else "real kubernetes logins with ServiceAccount tokens (Vault's TokenReview)"
     )
@@ -222,7 +274,9 @@ def show_matrix(report: CheckReport) -> None:
         return
     width = max(len(r.role) for r in report.results) + 2
     extra = ["write", "list", "binding"] + (["default"] if report.identity is Identity.KUBERNETES else [])
-    out.print(" " * width + "".join(f"{i:>3}" for i in range(1, len(report.targets) + 1)) + "  " + " ".join(extra))
+    out.print(
+        " " * width + "".join(f"{i:>3}" for i in range(1, len(report.targets) + 1)) + "  " + " ".join(extra)
+    )
     for result in report.results:
         own = (result.service, result.env)
         marks = "".join(f"  {_mark(result.reads.get(t), t == own)}" for t in report.targets)
@@ -230,13 +284,14 @@ def show_matrix(report: CheckReport) -> None:
         tail = [_mark(result.write_own, False), _mark(result.list_all, False), _mark(binding, False)]
         if report.identity is Identity.KUBERNETES:
             tail.append(_mark(result.default_login, False))
-        tails = " ".join(f"{m}{' ' * (len(label) - 1)}" for m, label in zip(tail, extra))
+        tails = " ".join(f"{m}{' ' * (len(label) - 1)}" for m, label in zip(tail, extra, strict=True))
         out.print(f"{escape(result.role):<{width}}{marks}  {tails}")
     out.print("secrets: " + "  ".join(f"{i}={s}/{e}" for i, (s, e) in enumerate(report.targets, start=1)))
     out.print(
-        "R = reads its own secret   . = denied, as it must be   X = allowed: a leak   ! = own secret not readable\n"
-        "write = writes its own secret, list = lists every service's secrets, binding = role accepts other "
-        "ServiceAccounts/namespaces or any audience" + (", default = the namespace's default SA logs in" if report.identity is Identity.KUBERNETES else "")
+        "R = reads its own secret   . = denied, as it must be   X = allowed: a leak   ! = own secret not"
+        " readable\nwrite = writes its own secret, list = lists every service's secrets, binding = role"
+        " accepts other ServiceAccounts/namespaces or any audience"
+        + (", default = the namespace's default SA logs in" if report.identity is Identity.KUBERNETES else "")
     )
 
 
@@ -245,12 +300,18 @@ def check(
     root: Path = RootOption,
     env_file: Path | None = EnvFileOption,
     identity: Identity = typer.Option(
-        Identity.POLICY, "--identity",
-        help="policy: tokens minted from each role's policies (no cluster needed); kubernetes: real logins with "
-        "`kubectl create token` ServiceAccount tokens from KUBE_CONTEXT, plus a login attempt as `default`.",
+        Identity.POLICY,
+        "--identity",
+        help=(
+            "policy: tokens minted from each role's policies (no cluster needed); kubernetes: real logins"
+            " with `kubectl create token` ServiceAccount tokens from KUBE_CONTEXT, plus a login attempt as"
+            " `default`."
+        ),
     ),
     token_file: Path | None = TokenFileOption,
-    output: OutputFormat = typer.Option(OutputFormat.text, "--output", "-o", help="text, or json for scripts."),
+    output: OutputFormat = typer.Option(
+        OutputFormat.text, "--output", "-o", help="text, or json for scripts."
+    ),
 ) -> int:
     """For every service x environment, get a token carrying exactly what its role grants and prove it reads
     its own secret and is denied every other service's and environment's (and cannot write or list).
@@ -268,11 +329,20 @@ def check(
 
         jwt_source = kubectl_jwt_source(platform.config.kube_context)
     total = len(platform.services) * len(platform.environments)
-    with Progress(TextColumn("Checking"), BarColumn(), MofNCompleteColumn(), console=err, transient=True,
-                  disable=not err.is_terminal) as bar:
+    with Progress(
+        TextColumn("Checking"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
         task = bar.add_task("", total=total)
         report = check_vault(
-            platform, client, identity=identity, jwt_source=jwt_source,
+            platform,
+            client,
+            identity=identity,
+            jwt_source=jwt_source,
             progress=lambda done, _total: bar.update(task, completed=done),
         )
     if output is OutputFormat.json:
@@ -285,8 +355,9 @@ def check(
             err.print(f"[red]problem:[/] {escape(line)}")
         for role in report.stale_roles:
             err.print(
-                f"[yellow]warning:[/] stale {escape(role.describe())}: it still lets ServiceAccount {escape(platform.service_account(role.service))} in "
-                f"{escape(platform.namespace(role.env))} log in and read what its policies grant"
+                f"[yellow]warning:[/] stale {escape(role.describe())}: it still lets ServiceAccount"
+                f" {escape(platform.service_account(role.service))} in {escape(platform.namespace(role.env))}"
+                " log in and read what its policies grant"
             )
         for policy in (s for s in report.stale if s.kind == "policy"):
             err.print(f"[yellow]note:[/] stale {escape(policy.describe())}")
@@ -296,7 +367,8 @@ def check(
             err.print(f"[green]OK:[/] {total} identities x {total} secrets: each reads only its own.")
     if not report.ok:
         raise LeastPrivilegeViolated(
-            f"{len(report.leaks)} leak(s), {len(report.failures)} problem(s) and {len(report.stale_roles)} stale "
-            "role(s); `gitops-poc vault provision` rewrites the platform's policies and roles (--prune deletes stale ones)"
+            f"{len(report.leaks)} leak(s), {len(report.failures)} problem(s) and {len(report.stale_roles)}"
+            " stale role(s); `gitops-poc vault provision` rewrites the platform's policies and roles"
+            " (--prune deletes stale ones)"
         )
     return 0

@@ -120,5 +120,7 @@ def render_delivery_files(platform: Platform) -> dict[Path, str]:
         for env in platform.environments
         for service in platform.services
     }
-    files[PLATFORM_APPS_FILE] = _documents([platform_application(platform, env) for env in platform.environments])
+    files[PLATFORM_APPS_FILE] = _documents(
+        [platform_application(platform, env) for env in platform.environments]
+    )
     return files

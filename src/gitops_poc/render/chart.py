@@ -84,7 +84,11 @@ def cached_chart(ref: ChartRef, cache: Path) -> LocalChart | None:
     """The cached copy of `ref`, if one was pulled from the same repository before."""
     folder = cache / f"{ref.name}-{ref.version}"
     marker = folder / SOURCE_MARKER
-    if (folder / "Chart.yaml").is_file() and marker.is_file() and marker.read_text(encoding="utf-8").strip() == ref.repo:
+    if (
+        (folder / "Chart.yaml").is_file()
+        and marker.is_file()
+        and marker.read_text(encoding="utf-8").strip() == ref.repo
+    ):
         return LocalChart(folder, f"{ref} (cached in {folder})")
     return None
 

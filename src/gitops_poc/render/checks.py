@@ -56,7 +56,15 @@ REMOVED_APIS = (
     _removed("certificates.k8s.io/v1beta1", 22, "certificates.k8s.io/v1"),
     _removed("coordination.k8s.io/v1beta1", 22, "coordination.k8s.io/v1"),
     _removed("scheduling.k8s.io/v1beta1", 22, "scheduling.k8s.io/v1"),
-    _removed("storage.k8s.io/v1beta1", 22, "storage.k8s.io/v1", "CSIDriver", "CSINode", "StorageClass", "VolumeAttachment"),
+    _removed(
+        "storage.k8s.io/v1beta1",
+        22,
+        "storage.k8s.io/v1",
+        "CSIDriver",
+        "CSINode",
+        "StorageClass",
+        "VolumeAttachment",
+    ),
     _removed("storage.k8s.io/v1beta1", 27, "storage.k8s.io/v1", "CSIStorageCapacity"),
     _removed("policy/v1beta1", 25, "policy/v1", "PodDisruptionBudget"),
     _removed("policy/v1beta1", 25, "Pod Security Admission", "PodSecurityPolicy"),
@@ -75,7 +83,9 @@ REMOVED_APIS = (
 def removed_api(manifest: Manifest, kube_version: KubeVersion) -> Finding | None:
     """An error when `manifest`'s apiVersion is no longer served by `kube_version`."""
     for api in REMOVED_APIS:
-        applies = api.api_version == manifest.api_version and (api.kinds is None or manifest.kind in api.kinds)
+        applies = api.api_version == manifest.api_version and (
+            api.kinds is None or manifest.kind in api.kinds
+        )
         if applies and kube_version >= api.removed_in:
             major, minor = api.removed_in
             return error(
@@ -107,7 +117,9 @@ def _name_problem(kind: str, name: str) -> str | None:
     if len(name) > limit:
         return f"is {len(name)} characters long; at most {limit} are allowed"
     if not pattern.match(name):
-        what = {DNS1035_LABEL: "DNS-1035 label", DNS1123_LABEL: "DNS-1123 label"}.get(pattern, "DNS-1123 subdomain")
+        what = {DNS1035_LABEL: "DNS-1035 label", DNS1123_LABEL: "DNS-1123 label"}.get(
+            pattern, "DNS-1123 subdomain"
+        )
         return f"is not a valid {what} (lowercase letters, digits and '-'" + (
             ", starting with a letter)" if pattern is DNS1035_LABEL else ")"
         )
@@ -121,7 +133,11 @@ def check_names(manifest: Manifest) -> Iterator[Finding]:
     elif isinstance(name, str) and (problem := _name_problem(manifest.kind, name)):
         yield error(manifest, f"metadata.name {name!r} {problem}")
     namespace = manifest.metadata.get("namespace")
-    if isinstance(namespace, str) and namespace and not (len(namespace) <= 63 and DNS1123_LABEL.match(namespace)):
+    if (
+        isinstance(namespace, str)
+        and namespace
+        and not (len(namespace) <= 63 and DNS1123_LABEL.match(namespace))
+    ):
         yield error(manifest, f"metadata.namespace {namespace!r} is not a valid DNS-1123 label")
 
 
@@ -175,8 +191,8 @@ def check_workload(manifest: Manifest) -> Iterator[Finding]:
                     found = ", ".join(handlers) or "none"
                     yield error(
                         manifest,
-                        f"container {_mapping(container).get('name')!r} {probe_name} must have exactly one handler "
-                        f"({', '.join(PROBE_HANDLERS)}); found {found}",
+                        f"container {_mapping(container).get('name')!r} {probe_name} must have exactly one"
+                        f" handler ({', '.join(PROBE_HANDLERS)}); found {found}",
                     )
 
 
@@ -189,14 +205,18 @@ def check_pdb(manifest: Manifest) -> Iterator[Finding]:
             "with k8app set pdb.maxUnavailable: null next to pdb.minAvailable",
         )
     if spec.get("selector") is None:
-        yield warning(manifest, "spec.selector is missing: a PodDisruptionBudget without a selector protects no pods")
+        yield warning(
+            manifest, "spec.selector is missing: a PodDisruptionBudget without a selector protects no pods"
+        )
 
 
 def check_service(manifest: Manifest) -> Iterator[Finding]:
     spec = _mapping(manifest.body.get("spec"))
     headless = spec.get("clusterIP") == "None"
     if spec.get("type") != "ExternalName" and not headless and not spec.get("ports"):
-        yield error(manifest, "spec.ports is empty: a Service needs at least one port (the API server rejects it)")
+        yield error(
+            manifest, "spec.ports is empty: a Service needs at least one port (the API server rejects it)"
+        )
 
 
 def check_hpa(manifest: Manifest) -> Iterator[Finding]:
@@ -228,7 +248,7 @@ def check_duplicates(manifests: Sequence[Manifest]) -> list[Finding]:
     counts = Counter(identity)
     seen: set[tuple[str, str | None]] = set()
     findings = []
-    for manifest, ident in zip(manifests, identity):
+    for manifest, ident in zip(manifests, identity, strict=True):
         if counts[ident] > 1 and ident not in seen:
             seen.add(ident)
             findings.append(error(manifest, f"rendered {counts[ident]} times; object names must be unique"))

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"  # the API server would reject the object (or the chart output is unusable)
     WARNING = "warning"  # accepted, but almost certainly not what was meant
     SKIPPED = "skipped"  # not validated: a custom resource whose schema is not known offline

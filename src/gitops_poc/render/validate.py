@@ -23,7 +23,7 @@ from gitops_poc.render.findings import Finding, Severity
 from gitops_poc.render.manifests import Manifest
 
 if TYPE_CHECKING:  # jsonschema costs ~55 ms to import: only commands that validate pay for it
-    from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+    from jsonschema import Draft202012Validator
     from referencing import Registry
 
 DEFAULT_KUBE_VERSION = "1.30"
@@ -32,13 +32,34 @@ SCHEMA_FOLDER = "kubernetes-json-schema"
 BASE_URI = "https://kubernetes.io/api/"  # the definitions file's own $id lives here
 MAX_SCHEMA_ERRORS = 5
 # API groups served by Kubernetes itself; any other group belongs to a CustomResourceDefinition.
-BUILTIN_GROUPS = frozenset({
-    "", "admissionregistration.k8s.io", "apiextensions.k8s.io", "apiregistration.k8s.io", "apps",
-    "authentication.k8s.io", "authorization.k8s.io", "autoscaling", "batch", "certificates.k8s.io",
-    "coordination.k8s.io", "discovery.k8s.io", "events.k8s.io", "extensions", "flowcontrol.apiserver.k8s.io",
-    "internal.apiserver.k8s.io", "networking.k8s.io", "node.k8s.io", "policy", "rbac.authorization.k8s.io",
-    "resource.k8s.io", "scheduling.k8s.io", "storage.k8s.io", "storagemigration.k8s.io",
-})
+BUILTIN_GROUPS = frozenset(
+    {
+        "",
+        "admissionregistration.k8s.io",
+        "apiextensions.k8s.io",
+        "apiregistration.k8s.io",
+        "apps",
+        "authentication.k8s.io",
+        "authorization.k8s.io",
+        "autoscaling",
+        "batch",
+        "certificates.k8s.io",
+        "coordination.k8s.io",
+        "discovery.k8s.io",
+        "events.k8s.io",
+        "extensions",
+        "flowcontrol.apiserver.k8s.io",
+        "internal.apiserver.k8s.io",
+        "networking.k8s.io",
+        "node.k8s.io",
+        "policy",
+        "rbac.authorization.k8s.io",
+        "resource.k8s.io",
+        "scheduling.k8s.io",
+        "storage.k8s.io",
+        "storagemigration.k8s.io",
+    }
+)
 VERSION_TEXT = re.compile(r"^v?(\d+)\.(\d+)(\.\d+)?$")
 SCHEMA_DIR = re.compile(r"^v(\d+)\.(\d+)\.\d+-local-strict$")
 
@@ -89,7 +110,8 @@ def parse_kube_version(text: str, *, for_validation: bool = True) -> tuple[int, 
     if for_validation and (not known or wanted < known[0]):
         oldest = f"{known[0][0]}.{known[0][1]}" if known else "none"
         raise UsageError(
-            f"--kube-version {text}: offline schemas start at Kubernetes {oldest} (--no-validate renders anyway)"
+            f"--kube-version {text}: offline schemas start at Kubernetes {oldest} (--no-validate renders"
+            " anyway)"
         )
     return wanted
 
@@ -127,7 +149,8 @@ def api_group(api_version: str) -> str:
 
 
 def schema_filename(kind: str, api_version: str) -> str:
-    """kubernetes-validate's naming: Deployment apps/v1 -> deployment-apps-v1.json, rbac.authorization.k8s.io/v1 -> rbac-v1."""
+    """kubernetes-validate's naming: Deployment apps/v1 -> deployment-apps-v1.json,
+    rbac.authorization.k8s.io/v1 -> rbac-v1."""
     group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
     return f"{kind.lower()}-{group_version}.json"
 
@@ -155,11 +178,15 @@ def schema_findings(
     errors = sorted(validator.iter_errors(manifest.body), key=lambda e: list(map(str, e.absolute_path)))
     findings = [checks.error(manifest, f"{_path(e)}: {e.message}") for e in errors[:MAX_SCHEMA_ERRORS]]
     if len(errors) > MAX_SCHEMA_ERRORS:
-        findings.append(checks.error(manifest, f"... and {len(errors) - MAX_SCHEMA_ERRORS} more schema errors"))
+        findings.append(
+            checks.error(manifest, f"... and {len(errors) - MAX_SCHEMA_ERRORS} more schema errors")
+        )
     return findings, True
 
 
-def validate_manifests(manifests: Sequence[Manifest], kube_version: str = DEFAULT_KUBE_VERSION) -> ValidationReport:
+def validate_manifests(
+    manifests: Sequence[Manifest], kube_version: str = DEFAULT_KUBE_VERSION
+) -> ValidationReport:
     """Schema plus API-server checks for every object, as the given Kubernetes version would see them."""
     wanted = parse_kube_version(kube_version)
     version = schema_version_for(wanted)

@@ -9,17 +9,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Change(str, Enum):
+class Change(StrEnum):
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
 
 
-class ValueSource(str, Enum):
+class ValueSource(StrEnum):
     """Where a seeded value comes from (shown in the plan instead of the value)."""
 
     FILE = "secrets file"
@@ -159,7 +159,13 @@ class Leftover:
         return f"{self.kind} {self.name} ({self.reason})"
 
     def as_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "name": self.name, "service": self.service, "environment": self.env, "reason": self.reason}
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "service": self.service,
+            "environment": self.env,
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True)
@@ -187,7 +193,16 @@ class DeletePolicy:
         return f"delete policy {self.name} ({self.reason})"
 
 
-Step = EnableKv | EnableKubernetesAuth | ConfigureKubernetesAuth | Policy | Role | SecretSeed | DeleteRole | DeletePolicy
+Step = (
+    EnableKv
+    | EnableKubernetesAuth
+    | ConfigureKubernetesAuth
+    | Policy
+    | Role
+    | SecretSeed
+    | DeleteRole
+    | DeletePolicy
+)
 
 KIND: dict[type, str] = {
     EnableKv: "secrets-engine",
@@ -213,13 +228,21 @@ def step_label(step: Step) -> str:
 
 def step_as_json(step: Step) -> dict[str, Any]:
     """A step for `--output json`: everything but secret values."""
-    data: dict[str, Any] = {"kind": KIND[type(step)], "action": step_action(step).value, "description": step.describe()}
+    data: dict[str, Any] = {
+        "kind": KIND[type(step)],
+        "action": step_action(step).value,
+        "description": step.describe(),
+    }
     if isinstance(step, Policy):
         data.update(name=step.name, hcl=step.hcl)
     elif isinstance(step, Role):
         data.update(
-            name=step.name, service_account=step.service_account, namespace=step.namespace,
-            policies=list(step.policies), audience=step.audience, ttl=step.ttl,
+            name=step.name,
+            service_account=step.service_account,
+            namespace=step.namespace,
+            policies=list(step.policies),
+            audience=step.audience,
+            ttl=step.ttl,
         )
     elif isinstance(step, SecretSeed):
         data.update(mount=step.mount, path=step.path, keys=list(step.keys), sources=list(step.sources))
