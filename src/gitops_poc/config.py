@@ -300,10 +300,14 @@ class Config(BaseModel):
     @classmethod
     def _kas(cls, v: str) -> str:
         if not re.match(r"^(wss?|grpcs?)://[^\s]+$", v):
-            raise ValueError(f"{v!r} is not a KAS address (wss://kas.gitlab.com or wss://HOST/-/kubernetes-agent/)")
+            raise ValueError(
+                f"{v!r} is not a KAS address (wss://kas.gitlab.com or wss://HOST/-/kubernetes-agent/)"
+            )
         return v
 
-    @field_validator("argocd_chart_version", "vault_chart_version", "vso_chart_version", "gitlab_agent_chart_version")
+    @field_validator(
+        "argocd_chart_version", "vault_chart_version", "vso_chart_version", "gitlab_agent_chart_version"
+    )
     @classmethod
     def _pinned(cls, v: str) -> str:
         if not SEMVER.match(v):

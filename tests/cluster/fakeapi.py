@@ -39,12 +39,18 @@ class FakeApi:
 
     def kubeconfig(self, folder: Path, context: str = "minikube") -> Path:
         path = folder / f"kubeconfig-{context}"
-        path.write_text(json.dumps({
-            "apiVersion": "v1", "kind": "Config", "current-context": context,
-            "clusters": [{"name": context, "cluster": {"server": self.url}}],
-            "users": [{"name": context, "user": {"token": TOKEN}}],
-            "contexts": [{"name": context, "context": {"cluster": context, "user": context}}],
-        }))
+        path.write_text(
+            json.dumps(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Config",
+                    "current-context": context,
+                    "clusters": [{"name": context, "cluster": {"server": self.url}}],
+                    "users": [{"name": context, "user": {"token": TOKEN}}],
+                    "contexts": [{"name": context, "context": {"cluster": context, "user": context}}],
+                }
+            )
+        )
         return path
 
 
@@ -66,8 +72,15 @@ def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             body = json.loads(raw) if raw else None
-            api.requests.append(Request(self.command, parts.path, parse_qs(parts.query),
-                                        {k.lower(): v for k, v in self.headers.items()}, body))
+            api.requests.append(
+                Request(
+                    self.command,
+                    parts.path,
+                    parse_qs(parts.query),
+                    {k.lower(): v for k, v in self.headers.items()},
+                    body,
+                )
+            )
             if self.headers.get("Authorization") != f"Bearer {TOKEN}":
                 return self._answer(401, {"kind": "Status", "message": "Unauthorized"})
             if (self.command, parts.path) in api.fail:
@@ -79,7 +92,9 @@ def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
                 if parts.path in api.objects:
                     return self._answer(200, api.objects[parts.path])
                 prefix = parts.path + "/"
-                items = [o for p, o in api.objects.items() if p.startswith(prefix) and "/" not in p[len(prefix):]]
+                items = [
+                    o for p, o in api.objects.items() if p.startswith(prefix) and "/" not in p[len(prefix) :]
+                ]
                 if items or parts.path.endswith("s"):
                     selector = parse_qs(parts.query).get("labelSelector", [""])[0]
                     if selector:

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-PORT_FORWARD = r'''#!{python}
+PORT_FORWARD = r"""#!{python}
 import json, socket, sys, time
 args = sys.argv[1:]
 open({log!r}, "a").write(json.dumps(args) + "\n")
@@ -21,7 +21,7 @@ server = socket.socket(); server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEAD
 server.bind(("127.0.0.1", local)); server.listen(5)
 while True:
     conn, _ = server.accept(); conn.close()
-'''
+"""
 
 
 def kubectl_port_forward(folder: Path, mode: str = "listen") -> tuple[Path, Path]:
@@ -32,7 +32,7 @@ def kubectl_port_forward(folder: Path, mode: str = "listen") -> tuple[Path, Path
     return exe, log
 
 
-RECORDER = r'''#!{python}
+RECORDER = r"""#!{python}
 import json, os, stat, sys
 args = sys.argv[1:]
 files = {{}}
@@ -44,7 +44,7 @@ stdin = "" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()
 open({log!r}, "a").write(json.dumps({{"args": args, "files": files, "stdin": stdin}}) + "\n")
 sys.stdout.write({stdout!r})
 sys.exit({code})
-'''
+"""
 
 
 def recorder(folder: Path, name: str, *, stdout: str = "", code: int = 0) -> tuple[Path, Path]:

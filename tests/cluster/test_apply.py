@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -17,8 +16,14 @@ from .standins import calls, recorder
 
 def test_private_values_go_through_a_0600_file_that_is_deleted_after(tmp_path: Path) -> None:
     helm, log = recorder(tmp_path, "helm")
-    release = HelmRelease("gitlab-agent", "gitlab-agent", "gitlab-agent", "https://charts.gitlab.io", "2.21.0",
-                          private_values=Hidden.of({"config.token": "glagent-SECRET"}))
+    release = HelmRelease(
+        "gitlab-agent",
+        "gitlab-agent",
+        "gitlab-agent",
+        "https://charts.gitlab.io",
+        "2.21.0",
+        private_values=Hidden.of({"config.token": "glagent-SECRET"}),
+    )
     runner = ClusterRunner("minikube", Helm(str(helm)))
     apply_plan(ClusterPlan((release,)), runner)
     [call] = calls(log)
@@ -38,10 +43,16 @@ def test_a_failed_step_stops_the_run_and_names_the_step(tmp_path: Path) -> None:
 
 def test_apply_and_patch_reach_the_api(fake_api: FakeApi, kubeconfig: Path, tmp_path: Path) -> None:
     fake_api.objects["/api/v1/namespaces/poc-dev/serviceaccounts/default"] = {"metadata": {"name": "default"}}
-    secret = ApplyObject.of({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "poc-dev"}},
-                            Hidden.of({"password": "pw-123456"}))
-    patch = PatchObject.of("v1", "ServiceAccount", "poc-dev", "default", {"imagePullSecrets": [{"name": "s"}]}, "x")
-    done = apply_plan(ClusterPlan((secret, patch, WaitReady("poc-dev", 1))), ClusterRunner("minikube", Helm("helm")))
+    secret = ApplyObject.of(
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "poc-dev"}},
+        Hidden.of({"password": "pw-123456"}),
+    )
+    patch = PatchObject.of(
+        "v1", "ServiceAccount", "poc-dev", "default", {"imagePullSecrets": [{"name": "s"}]}, "x"
+    )
+    done = apply_plan(
+        ClusterPlan((secret, patch, WaitReady("poc-dev", 1))), ClusterRunner("minikube", Helm("helm"))
+    )
     assert done == 3
     applied, patched = fake_api.sent("PATCH")
     assert applied.body["stringData"] == {"password": "pw-123456"}
@@ -51,7 +62,10 @@ def test_apply_and_patch_reach_the_api(fake_api: FakeApi, kubeconfig: Path, tmp_
 
 def test_wait_ready_times_out_naming_what_is_not_ready(fake_api: FakeApi, kubeconfig: Path) -> None:
     fake_api.objects["/apis/apps/v1/namespaces/argocd/deployments/argocd-server"] = {
-        "metadata": {"name": "argocd-server"}, "spec": {"replicas": 1}, "status": {}}
+        "metadata": {"name": "argocd-server"},
+        "spec": {"replicas": 1},
+        "status": {},
+    }
     with pytest.raises(StepFailed, match="Deployment/argocd-server"):
         apply_plan(ClusterPlan((WaitReady("argocd", 0),)), ClusterRunner("minikube", Helm("helm")))
 

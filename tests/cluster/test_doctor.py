@@ -36,16 +36,23 @@ def test_missing_required_tool_fails_with_what_to_do_and_docker_only_warns() -> 
 
 def test_stopped_minikube_is_a_warning_but_a_dead_remote_cluster_fails() -> None:
     config = load_config(None, {})
-    assert _status(evaluate(config, Facts(ALL_TOOLS, "minikube", None, "no answer", 8, 16000)), "context") is Status.WARNING
+    assert (
+        _status(evaluate(config, Facts(ALL_TOOLS, "minikube", None, "no answer", 8, 16000)), "context")
+        is Status.WARNING
+    )
     remote = Facts(ALL_TOOLS, "prod", None, "no answer", 8, 16000, minikube_context=False)
     checks = evaluate(load_config(None, {"KUBE_CONTEXT": "prod"}), remote)
     assert _status(checks, "context") is Status.FAILED
-    assert "minikube" not in [c.name for c in checks if c.failed]  # minikube is not needed for a remote cluster
+    assert "minikube" not in [
+        c.name for c in checks if c.failed
+    ]  # minikube is not needed for a remote cluster
     assert "cpu" not in [c.name for c in checks]
 
 
 def test_too_little_room_for_minikube() -> None:
-    checks = evaluate(load_config(None, {"MINIKUBE_MEMORY": "8192"}), Facts(ALL_TOOLS, "minikube", "v1", None, 2, 4000))
+    checks = evaluate(
+        load_config(None, {"MINIKUBE_MEMORY": "8192"}), Facts(ALL_TOOLS, "minikube", "v1", None, 2, 4000)
+    )
     cpu = next(c for c in checks if c.name == "cpu")
     memory = next(c for c in checks if c.name == "memory")
     assert cpu.failed and "MINIKUBE_CPUS=2" in cpu.fix

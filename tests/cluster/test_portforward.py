@@ -23,8 +23,17 @@ def test_forward_is_ready_when_the_port_answers_and_ends_with_the_block(tmp_path
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
     args = json.loads(log.read_text().splitlines()[0])
-    assert args == ["--context", "minikube", "--namespace", "vault", "port-forward", "--address", "127.0.0.1",
-                    "svc/vault", f"{forward.local_port}:8200"]
+    assert args == [
+        "--context",
+        "minikube",
+        "--namespace",
+        "vault",
+        "port-forward",
+        "--address",
+        "127.0.0.1",
+        "svc/vault",
+        f"{forward.local_port}:8200",
+    ]
 
 
 def test_only_the_forward_it_started_is_ended(tmp_path: Path) -> None:
@@ -42,24 +51,32 @@ def test_only_the_forward_it_started_is_ended(tmp_path: Path) -> None:
 
 def test_a_failing_forward_reports_kubectls_reason(tmp_path: Path) -> None:
     kubectl, _ = kubectl_port_forward(tmp_path, mode="fail")
-    with pytest.raises(PortForwardError, match='services "vault" not found'):
-        with port_forward("minikube", "vault", "svc/vault", 8200, kubectl=str(kubectl)):
-            pass
+    with (
+        pytest.raises(PortForwardError, match='services "vault" not found'),
+        port_forward("minikube", "vault", "svc/vault", 8200, kubectl=str(kubectl)),
+    ):
+        pass
 
 
 def test_a_forward_that_never_answers_times_out_and_is_ended(tmp_path: Path) -> None:
     kubectl, _ = kubectl_port_forward(tmp_path, mode="silent")
-    with pytest.raises(PortForwardError, match="did not answer within 1 s"):
-        with port_forward("minikube", "vault", "svc/vault", 8200, kubectl=str(kubectl), timeout=1):
-            pass
+    with (
+        pytest.raises(PortForwardError, match="did not answer within 1 s"),
+        port_forward("minikube", "vault", "svc/vault", 8200, kubectl=str(kubectl), timeout=1),
+    ):
+        pass
 
 
 def test_the_forward_is_ended_when_the_block_fails(tmp_path: Path) -> None:
     kubectl, _ = kubectl_port_forward(tmp_path)
-    with pytest.raises(RuntimeError):
-        with port_forward("minikube", "vault", "svc/vault", 8200, kubectl=str(kubectl)) as forward:
-            pid = forward.pid
-            raise RuntimeError("boom")
+    pids = []
+    with (
+        pytest.raises(RuntimeError),
+        port_forward("minikube", "vault", "svc/vault", 8200, kubectl=str(kubectl)) as forward,
+    ):
+        pids.append(forward.pid)
+        raise RuntimeError("boom")
+    pid = pids[0]
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
 

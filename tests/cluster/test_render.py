@@ -20,9 +20,15 @@ pytestmark = pytest.mark.helm
 
 @pytest.fixture
 def platform(chart_repos: dict[str, str]) -> Platform:
-    return Platform(load_config(None, {
-        "HASHICORP_HELM_REPO": chart_repos["hashicorp"], "ARGO_HELM_REPO": chart_repos["argo"],
-    }))
+    return Platform(
+        load_config(
+            None,
+            {
+                "HASHICORP_HELM_REPO": chart_repos["hashicorp"],
+                "ARGO_HELM_REPO": chart_repos["argo"],
+            },
+        )
+    )
 
 
 def _kinds(rendered: object) -> set[str]:
@@ -30,7 +36,9 @@ def _kinds(rendered: object) -> set[str]:
 
 
 def test_vault_renders_standalone_with_file_storage_and_validates(platform: Platform, helm: str) -> None:
-    rendered = render_release(vault_release(platform), Helm(helm), platform.config.kubernetes_version, os.environ)
+    rendered = render_release(
+        vault_release(platform), Helm(helm), platform.config.kubernetes_version, os.environ
+    )
     assert rendered.ok, (rendered.validation.errors, rendered.unknown_values)
     assert rendered.validation.validated > 3
     assert {"StatefulSet/vault", "Service/vault", "Service/vault-ui"} <= _kinds(rendered)
@@ -38,11 +46,17 @@ def test_vault_renders_standalone_with_file_storage_and_validates(platform: Plat
     assert not any("injector" in m.name for m in rendered.manifests)
     sts = next(m for m in rendered.manifests if m.key == "StatefulSet/vault")
     assert sts.body["spec"]["volumeClaimTemplates"]
-    assert "VAULT_DEV_ROOT_TOKEN_ID" not in sts.text and "-dev" not in str(sts.body["spec"]["template"]["spec"]["containers"][0].get("args"))
+    assert "VAULT_DEV_ROOT_TOKEN_ID" not in sts.text and "-dev" not in str(
+        sts.body["spec"]["template"]["spec"]["containers"][0].get("args")
+    )
 
 
-def test_vault_dev_mode_takes_the_private_root_token(chart_repos: dict[str, str], helm: str, tmp_path: Path) -> None:
-    platform = Platform(load_config(None, {"HASHICORP_HELM_REPO": chart_repos["hashicorp"], "VAULT_DEV_MODE": "true"}))
+def test_vault_dev_mode_takes_the_private_root_token(
+    chart_repos: dict[str, str], helm: str, tmp_path: Path
+) -> None:
+    platform = Platform(
+        load_config(None, {"HASHICORP_HELM_REPO": chart_repos["hashicorp"], "VAULT_DEV_MODE": "true"})
+    )
     release = vault_release(platform, dev_root_token="s3cret-dev-token")
     private = tmp_path / "private.yaml"
     private.write_text("server:\n  dev:\n    devRootToken: s3cret-dev-token\n")
@@ -55,7 +69,9 @@ def test_vault_dev_mode_takes_the_private_root_token(chart_repos: dict[str, str]
 
 
 def test_vso_renders_with_the_in_cluster_vault_connection(platform: Platform, helm: str) -> None:
-    rendered = render_release(vso_release(platform), Helm(helm), platform.config.kubernetes_version, os.environ)
+    rendered = render_release(
+        vso_release(platform), Helm(helm), platform.config.kubernetes_version, os.environ
+    )
     assert rendered.ok, (rendered.validation.errors, rendered.unknown_values)
     connection = next(m for m in rendered.manifests if m.kind == "VaultConnection")
     assert connection.body["spec"]["address"] == "http://vault.vault.svc.cluster.local:8200"
@@ -64,7 +80,9 @@ def test_vso_renders_with_the_in_cluster_vault_connection(platform: Platform, he
 
 
 def test_argocd_renders_insecure_server_without_dex_and_notifications(platform: Platform, helm: str) -> None:
-    rendered = render_release(argocd_release(platform), Helm(helm), platform.config.kubernetes_version, os.environ)
+    rendered = render_release(
+        argocd_release(platform), Helm(helm), platform.config.kubernetes_version, os.environ
+    )
     assert rendered.ok, (rendered.validation.errors[:5], rendered.unknown_values)
     names = {m.name for m in rendered.manifests}
     assert "argocd-server" in names and "argocd-applicationset-controller" in names
@@ -75,7 +93,9 @@ def test_argocd_renders_insecure_server_without_dex_and_notifications(platform: 
     assert cm.body["data"]["timeout.reconciliation"] == "180s"
 
 
-def test_a_values_key_the_chart_does_not_know_is_caught(platform: Platform, helm: str, tmp_path: Path) -> None:
+def test_a_values_key_the_chart_does_not_know_is_caught(
+    platform: Platform, helm: str, tmp_path: Path
+) -> None:
     typo = tmp_path / "typo.yaml"
     typo.write_text("server:\n  standalone:\n    enabeld: true\ninjektor:\n  enabled: false\n")
     rendered = render_release(vault_release(platform), Helm(helm), "1.34.0", os.environ, extra_values=(typo,))
@@ -91,13 +111,16 @@ def test_an_old_kubernetes_version_fails_validation(platform: Platform, helm: st
         render_release(argocd_release(platform), Helm(helm), "1.24.0", os.environ)
 
 
-@pytest.mark.parametrize(("defaults", "values", "expected"), [
-    ({"a": {"b": 1}}, {"a": {"b": 2}}, []),
-    ({"a": {"b": 1}}, {"a": {"c": 2}}, ["a.c"]),
-    ({"a": {}}, {"a": {"anything": {"deep": 1}}}, []),  # empty default map: free-form
-    ({"a": None}, {"a": {"x": 1}}, []),
-    ({"a": 1}, {"b": 1, "a": 2}, ["b"]),
-])
+@pytest.mark.parametrize(
+    ("defaults", "values", "expected"),
+    [
+        ({"a": {"b": 1}}, {"a": {"b": 2}}, []),
+        ({"a": {"b": 1}}, {"a": {"c": 2}}, ["a.c"]),
+        ({"a": {}}, {"a": {"anything": {"deep": 1}}}, []),  # empty default map: free-form
+        ({"a": None}, {"a": {"x": 1}}, []),
+        ({"a": 1}, {"b": 1, "a": 2}, ["b"]),
+    ],
+)
 def test_unknown_keys(defaults: object, values: object, expected: list[str]) -> None:
     assert unknown_keys(defaults, values) == expected
 

@@ -13,7 +13,11 @@ from rich.table import Table
 from gitops_poc.cli.output import OutputFormat, err, out, print_json
 from gitops_poc.cluster.checks import Check, Status, junit_xml
 
-_MARK = {Status.OK: "[green]ok[/]", Status.FAILED: "[bold red]FAILED[/]", Status.WARNING: "[yellow]warning[/]"}
+_MARK = {
+    Status.OK: "[green]ok[/]",
+    Status.FAILED: "[bold red]FAILED[/]",
+    Status.WARNING: "[yellow]warning[/]",
+}
 
 
 def write_junit(path: Path, suite: str, checks: Sequence[Check]) -> None:

@@ -14,7 +14,9 @@ from gitops_poc.cli.output import OutputFormat
 def doctor(
     root: Path = RootOption,
     env_file: Path | None = EnvFileOption,
-    output: OutputFormat = typer.Option(OutputFormat.text, "--output", "-o", help="text, or json for scripts."),
+    output: OutputFormat = typer.Option(
+        OutputFormat.text, "--output", "-o", help="text, or json for scripts."
+    ),
 ) -> int:
     """Check minikube, kubectl, helm and docker (versions), whether KUBE_CONTEXT answers, and the free CPU
     and memory against MINIKUBE_CPUS/MINIKUBE_MEMORY. Exit 1 when something required is missing."""

@@ -7,9 +7,10 @@ progress. Secrets never reach a command line or the screen.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
@@ -19,8 +20,13 @@ from gitops_poc.cli.output import OutputFormat, err, print_json
 from gitops_poc.cluster.model import ClusterPlan, Step, VaultBootstrap
 from gitops_poc.platform import Platform
 
+if TYPE_CHECKING:
+    from gitops_poc.cluster.apply import ClusterRunner
+
 app = typer.Typer(help="Stand the platform up on Kubernetes (minikube by default).", no_args_is_help=True)
-DryRunOption = typer.Option(False, "--dry-run", help="Print the plan (objects, releases, patches, in order); change nothing.")
+DryRunOption = typer.Option(
+    False, "--dry-run", help="Print the plan (objects, releases, patches, in order); change nothing."
+)
 OutputOption = typer.Option(OutputFormat.text, "--output", "-o", help="text, or json for scripts.")
 
 
@@ -32,11 +38,12 @@ def show_plan(title: str, plan: ClusterPlan) -> None:
         err.print(f"[yellow]note:[/] {escape(note)}")
 
 
-def carry_out(title: str, plan: ClusterPlan, runner: object, *, dry_run: bool, output: OutputFormat) -> int:
+def carry_out(
+    title: str, plan: ClusterPlan, runner: ClusterRunner | None, *, dry_run: bool, output: OutputFormat
+) -> int:
     """Show the plan, run it (unless a dry run) with progress, and report."""
-    from gitops_poc.cluster.apply import ClusterRunner, apply_plan
+    from gitops_poc.cluster.apply import apply_plan
 
-    assert isinstance(runner, ClusterRunner) or runner is None
     if output is OutputFormat.json:
         done = 0 if dry_run or runner is None else apply_plan(plan, runner)
         print_json({"dry_run": dry_run, "done": done, **plan.as_json()})
@@ -70,7 +77,9 @@ def vault_environment(addr: str, token: str) -> Iterator[None]:
                 os.environ[key] = value
 
 
-def vault_bootstrapper(root: Path, env_file: Path | None, platform: Platform) -> object:
+def vault_bootstrapper(
+    root: Path, env_file: Path | None, platform: Platform
+) -> Callable[[VaultBootstrap], None]:
     """The VaultBootstrap step: port-forward, initialise/unseal (standalone), then `vault provision`."""
 
     def run(step: VaultBootstrap) -> None:
@@ -90,9 +99,18 @@ def vault_bootstrapper(root: Path, env_file: Path | None, platform: Platform) ->
                 err.print(f"  {escape(report.describe())} (keys in {escape(str(keys))}, mode 0600)")
             with vault_environment(forward.url, str(read_keys(keys)["root_token"])):
                 vault_cmd.provision(
-                    root=root, env_file=env_file, secrets_file=None, dry_run=False, overwrite_secrets=False,
-                    demo_values=False, prune=False, kubernetes_host=None, kubernetes_ca_file=None, token_ttl="1h",
-                    token_file=None, output=OutputFormat.text,
+                    root=root,
+                    env_file=env_file,
+                    secrets_file=None,
+                    dry_run=False,
+                    overwrite_secrets=False,
+                    demo_values=False,
+                    prune=False,
+                    kubernetes_host=None,
+                    kubernetes_ca_file=None,
+                    token_ttl="1h",
+                    token_file=None,
+                    output=OutputFormat.text,
                 )
 
     return run
@@ -122,5 +140,7 @@ def infrastructure(
     if cfg.vault_dev_mode:
         token = "(generated at apply)" if dry_run else dev_root_token(root / KEYS_FILE)
     plan = plan_infrastructure(platform, state, dev_root_token=token)
-    runner = None if dry_run else default_runner(cfg.kube_context, vault_bootstrapper(root, env_file, platform))  # type: ignore[arg-type]
+    runner = (
+        None if dry_run else default_runner(cfg.kube_context, vault_bootstrapper(root, env_file, platform))
+    )
     return carry_out("setup infrastructure", plan, runner, dry_run=dry_run, output=output)

@@ -1,1 +1,1 @@
-"""Standing the platform up on Kubernetes: plans (pure) and thin adapters (kubernetes client, helm, minikube)."""
+"""Standing the platform up on Kubernetes: pure plans, thin adapters (kubernetes client, helm, minikube)."""

@@ -65,8 +65,9 @@ def run_command(argv: tuple[str, ...]) -> None:
     binary = find_tool(argv[0])
     if binary is None:
         raise StepFailed(f"{argv[0]} is not installed (see `gitops-poc doctor`)")
-    result = subprocess.run([binary, *argv[1:]], capture_output=True, text=True, check=False,
-                            stdin=subprocess.DEVNULL)
+    result = subprocess.run(
+        [binary, *argv[1:]], capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL
+    )
     if result.returncode != 0:
         tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
         raise StepFailed(f"`{' '.join(argv)}` failed (exit {result.returncode}): {' / '.join(tail)}")
@@ -83,7 +84,11 @@ def workload_ready(workload: dict[str, Any]) -> bool:
 
 def not_ready(kube: Kube, namespace: str) -> list[str]:
     waiting = []
-    for api_version, kind in (("apps/v1", "Deployment"), ("apps/v1", "StatefulSet"), ("apps/v1", "DaemonSet")):
+    for api_version, kind in (
+        ("apps/v1", "Deployment"),
+        ("apps/v1", "StatefulSet"),
+        ("apps/v1", "DaemonSet"),
+    ):
         for item in kube.list(api_version, kind, namespace):
             item.setdefault("kind", kind)
             if not workload_ready(item):
@@ -91,14 +96,18 @@ def not_ready(kube: Kube, namespace: str) -> list[str]:
     return waiting
 
 
-def wait_ready(kube: Kube, step: WaitReady, *, poll: float = 3.0, clock: Callable[[], float] = time.monotonic) -> None:
+def wait_ready(
+    kube: Kube, step: WaitReady, *, poll: float = 3.0, clock: Callable[[], float] = time.monotonic
+) -> None:
     deadline = clock() + step.timeout_seconds
     while True:
         waiting = not_ready(kube, step.namespace)
         if not waiting:
             return
         if clock() > deadline:
-            raise StepFailed(f"not ready in {step.namespace} after {step.timeout_seconds} s: {', '.join(waiting)}")
+            raise StepFailed(
+                f"not ready in {step.namespace} after {step.timeout_seconds} s: {', '.join(waiting)}"
+            )
         time.sleep(poll)
 
 
@@ -137,7 +146,9 @@ class ClusterRunner:
 def default_runner(context: str, vault: Callable[[VaultBootstrap], None] | None = None) -> ClusterRunner:
     helm = find_tool("helm")
     if helm is None:
-        raise StepFailed("helm is not installed: `make tools` installs .tools/bin/helm (see `gitops-poc doctor`)")
+        raise StepFailed(
+            "helm is not installed: `make tools` installs .tools/bin/helm (see `gitops-poc doctor`)"
+        )
     return ClusterRunner(context, Helm(helm, timeout=HELM_INSTALL_TIMEOUT), vault)
 
 
@@ -156,7 +167,9 @@ def apply_plan(plan: ClusterPlan, runner: ClusterRunner, progress: Progress | No
     return total
 
 
-def wait_pod_running(kube: Kube, namespace: str, pod: str, *, timeout: float = 600, poll: float = 2.0) -> None:
+def wait_pod_running(
+    kube: Kube, namespace: str, pod: str, *, timeout: float = 600, poll: float = 2.0
+) -> None:
     """A pod can be forwarded to once it runs, ready or not (a sealed Vault is never ready)."""
     deadline = time.monotonic() + timeout
     while True:

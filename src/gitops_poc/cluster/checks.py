@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 from xml.etree import ElementTree
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     OK = "ok"
     FAILED = "failed"
     WARNING = "warning"  # failed, but nothing required depends on it
@@ -28,8 +28,13 @@ class Check:
         return self.status is Status.FAILED
 
     def as_json(self) -> dict[str, Any]:
-        return {"group": self.group, "name": self.name, "status": self.status.value, "detail": self.detail,
-                "fix": self.fix}
+        return {
+            "group": self.group,
+            "name": self.name,
+            "status": self.status.value,
+            "detail": self.detail,
+            "fix": self.fix,
+        }
 
 
 def passed(group: str, name: str, detail: str) -> Check:
@@ -42,8 +47,13 @@ def failed(group: str, name: str, detail: str, fix: str = "", *, required: bool 
 
 def junit_xml(suite: str, checks: Sequence[Check]) -> str:
     """JUnit XML as CI servers read it: one testcase per check, failures with the reason."""
-    root = ElementTree.Element("testsuite", name=suite, tests=str(len(checks)),
-                               failures=str(sum(c.failed for c in checks)), skipped="0")
+    root = ElementTree.Element(
+        "testsuite",
+        name=suite,
+        tests=str(len(checks)),
+        failures=str(sum(c.failed for c in checks)),
+        skipped="0",
+    )
     for check in checks:
         case = ElementTree.SubElement(root, "testcase", classname=f"{suite}.{check.group}", name=check.name)
         if check.failed:

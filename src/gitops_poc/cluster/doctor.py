@@ -20,12 +20,30 @@ GROUP_TOOLS, GROUP_CLUSTER, GROUP_RESOURCES = "tools", "cluster", "resources"
 
 # tool -> (version command, why, install hint, required)
 TOOLS: dict[str, tuple[tuple[str, ...], str, str, bool]] = {
-    "kubectl": (("version", "--client", "-o", "json"), "port-forwards and ServiceAccount tokens",
-                "`make tools` installs .tools/bin/kubectl", True),
-    "helm": (("version", "--short"), "Vault, VSO, ArgoCD and agent releases", "`make tools` installs .tools/bin/helm", True),
-    "minikube": (("version", "--short"), "the local cluster", "https://minikube.sigs.k8s.io/docs/start/", True),
-    "docker": (("version", "--format", "{{.Client.Version}}"), "`build-images` (minikube's image store)",
-               "https://docs.docker.com/engine/install/", False),
+    "kubectl": (
+        ("version", "--client", "-o", "json"),
+        "port-forwards and ServiceAccount tokens",
+        "`make tools` installs .tools/bin/kubectl",
+        True,
+    ),
+    "helm": (
+        ("version", "--short"),
+        "Vault, VSO, ArgoCD and agent releases",
+        "`make tools` installs .tools/bin/helm",
+        True,
+    ),
+    "minikube": (
+        ("version", "--short"),
+        "the local cluster",
+        "https://minikube.sigs.k8s.io/docs/start/",
+        True,
+    ),
+    "docker": (
+        ("version", "--format", "{{.Client.Version}}"),
+        "`build-images` (minikube's image store)",
+        "https://docs.docker.com/engine/install/",
+        False,
+    ),
 }
 
 
@@ -49,27 +67,50 @@ def evaluate(config: Config, facts: Facts) -> list[Check]:
         if version:
             checks.append(passed(GROUP_TOOLS, tool, f"{version} ({why})"))
         else:
-            checks.append(failed(GROUP_TOOLS, tool, f"not found (needed for {why})", f"install it: {hint}",
-                                 required=needed))
+            checks.append(
+                failed(
+                    GROUP_TOOLS, tool, f"not found (needed for {why})", f"install it: {hint}", required=needed
+                )
+            )
     if facts.cluster_version:
-        checks.append(passed(GROUP_CLUSTER, "context", f"{facts.context}: Kubernetes {facts.cluster_version} answers"))
+        checks.append(
+            passed(GROUP_CLUSTER, "context", f"{facts.context}: Kubernetes {facts.cluster_version} answers")
+        )
     else:
-        fix = ("`gitops-poc setup infrastructure` starts minikube" if facts.minikube_context
-               else f"check `kubectl --context {facts.context} version`")
+        fix = (
+            "`gitops-poc setup infrastructure` starts minikube"
+            if facts.minikube_context
+            else f"check `kubectl --context {facts.context} version`"
+        )
         # Not required: `setup infrastructure` starts minikube itself.
-        checks.append(failed(GROUP_CLUSTER, "context", f"{facts.context}: {facts.cluster_error or 'no answer'}", fix,
-                             required=not facts.minikube_context))
+        checks.append(
+            failed(
+                GROUP_CLUSTER,
+                "context",
+                f"{facts.context}: {facts.cluster_error or 'no answer'}",
+                fix,
+                required=not facts.minikube_context,
+            )
+        )
     if facts.minikube_context:
         want_cpus, want_mib = config.minikube_cpus, config.minikube_memory
         if facts.host_cpus is not None:
             detail = f"{facts.host_cpus} CPUs here, minikube asks for {want_cpus} (MINIKUBE_CPUS)"
-            checks.append(passed(GROUP_RESOURCES, "cpu", detail) if facts.host_cpus >= want_cpus else
-                          failed(GROUP_RESOURCES, "cpu", detail, f"set MINIKUBE_CPUS={facts.host_cpus} in .env"))
+            checks.append(
+                passed(GROUP_RESOURCES, "cpu", detail)
+                if facts.host_cpus >= want_cpus
+                else failed(GROUP_RESOURCES, "cpu", detail, f"set MINIKUBE_CPUS={facts.host_cpus} in .env")
+            )
         if facts.host_memory_mib is not None:
-            detail = f"{facts.host_memory_mib} MiB available, minikube asks for {want_mib} MiB (MINIKUBE_MEMORY)"
+            detail = (
+                f"{facts.host_memory_mib} MiB available, minikube asks for {want_mib} MiB (MINIKUBE_MEMORY)"
+            )
             fix = f"free memory or set MINIKUBE_MEMORY={max(2048, facts.host_memory_mib - 512)} in .env"
-            checks.append(passed(GROUP_RESOURCES, "memory", detail) if facts.host_memory_mib >= want_mib else
-                          failed(GROUP_RESOURCES, "memory", detail, fix))
+            checks.append(
+                passed(GROUP_RESOURCES, "memory", detail)
+                if facts.host_memory_mib >= want_mib
+                else failed(GROUP_RESOURCES, "memory", detail, fix)
+            )
     return checks
 
 
@@ -84,8 +125,14 @@ def run_quietly(argv: list[str]) -> str | None:
     if binary is None:
         return None
     try:
-        result = subprocess.run([binary, *argv[1:]], capture_output=True, text=True, timeout=20, check=False,
-                                stdin=subprocess.DEVNULL)
+        result = subprocess.run(
+            [binary, *argv[1:]],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return result.stdout.strip() if result.returncode == 0 else None
@@ -137,5 +184,12 @@ def gather_facts(config: Config, run: Runner = run_quietly) -> Facts:
         version = str(answer.get("gitVersion") or f"{answer.get('major')}.{answer.get('minor')}")
     except ClusterError as exc:
         error = str(exc)
-    return Facts(tools, config.kube_context, version, error, os.cpu_count(), host_memory_mib(),
-                 is_minikube_context(config.kube_context, run))
+    return Facts(
+        tools,
+        config.kube_context,
+        version,
+        error,
+        os.cpu_count(),
+        host_memory_mib(),
+        is_minikube_context(config.kube_context, run),
+    )

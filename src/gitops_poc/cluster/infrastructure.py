@@ -10,7 +10,15 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from gitops_poc.cluster.model import ClusterPlan, HelmRelease, Hidden, RunCommand, Step, VaultBootstrap, WaitReady
+from gitops_poc.cluster.model import (
+    ClusterPlan,
+    HelmRelease,
+    Hidden,
+    RunCommand,
+    Step,
+    VaultBootstrap,
+    WaitReady,
+)
 from gitops_poc.platform import Platform
 
 VALUES_DIR = Path(str(resources.files("gitops_poc.cluster") / "values"))
@@ -46,7 +54,12 @@ def vault_release(platform: Platform, dev_root_token: str | None = None) -> Helm
         files.append(values_file("vault-dev.yaml"))
         private = Hidden.of({"server.dev.devRootToken": dev_root_token or ""})
     return HelmRelease(
-        VAULT_RELEASE, VAULT_NAMESPACE, "vault", cfg.hashicorp_helm_repo, cfg.vault_chart_version, tuple(files),
+        VAULT_RELEASE,
+        VAULT_NAMESPACE,
+        "vault",
+        cfg.hashicorp_helm_repo,
+        cfg.vault_chart_version,
+        tuple(files),
         private_values=private,
         # A standalone Vault is not Ready until it is unsealed, which happens after the install.
         wait=cfg.vault_dev_mode,
@@ -56,7 +69,11 @@ def vault_release(platform: Platform, dev_root_token: str | None = None) -> Helm
 def vso_release(platform: Platform) -> HelmRelease:
     cfg = platform.config
     return HelmRelease(
-        VSO_RELEASE, VSO_NAMESPACE, "vault-secrets-operator", cfg.hashicorp_helm_repo, cfg.vso_chart_version,
+        VSO_RELEASE,
+        VSO_NAMESPACE,
+        "vault-secrets-operator",
+        cfg.hashicorp_helm_repo,
+        cfg.vso_chart_version,
         (values_file("vault-secrets-operator.yaml"),),
     )
 
@@ -64,7 +81,11 @@ def vso_release(platform: Platform) -> HelmRelease:
 def argocd_release(platform: Platform) -> HelmRelease:
     cfg = platform.config
     return HelmRelease(
-        ARGOCD_RELEASE, cfg.argocd_namespace, "argo-cd", cfg.argo_helm_repo, cfg.argocd_chart_version,
+        ARGOCD_RELEASE,
+        cfg.argocd_namespace,
+        "argo-cd",
+        cfg.argo_helm_repo,
+        cfg.argocd_chart_version,
         (values_file("argo-cd.yaml"),),
     )
 
@@ -74,26 +95,45 @@ def minikube_profile(platform: Platform) -> str:
     return platform.config.kube_context
 
 
-def plan_infrastructure(platform: Platform, state: InfraState, *, dev_root_token: str | None = None) -> ClusterPlan:
+def plan_infrastructure(
+    platform: Platform, state: InfraState, *, dev_root_token: str | None = None
+) -> ClusterPlan:
     """minikube (start only when stopped, addons only when off), then Vault, VSO, ArgoCD, in that order."""
     cfg = platform.config
     profile = minikube_profile(platform)
     steps: list[Step] = []
     notes: list[str] = []
     if state.minikube_running is None:
-        notes.append(f"kube context {cfg.kube_context} is not a minikube profile: the cluster is used as it is")
+        notes.append(
+            f"kube context {cfg.kube_context} is not a minikube profile: the cluster is used as it is"
+        )
     else:
         if not state.minikube_running:
-            steps.append(RunCommand(
-                ("minikube", "start", "--profile", profile, "--cpus", str(cfg.minikube_cpus),
-                 "--memory", f"{cfg.minikube_memory}mb", "--disk-size", cfg.minikube_disk_size,
-                 f"--kubernetes-version=v{cfg.kubernetes_version}"),
-                "minikube is not running",
-            ))
+            steps.append(
+                RunCommand(
+                    (
+                        "minikube",
+                        "start",
+                        "--profile",
+                        profile,
+                        "--cpus",
+                        str(cfg.minikube_cpus),
+                        "--memory",
+                        f"{cfg.minikube_memory}mb",
+                        "--disk-size",
+                        cfg.minikube_disk_size,
+                        f"--kubernetes-version=v{cfg.kubernetes_version}",
+                    ),
+                    "minikube is not running",
+                )
+            )
         for addon in ADDONS:
             if addon not in state.addons_enabled:
-                steps.append(RunCommand(("minikube", "addons", "enable", addon, "--profile", profile),
-                                        f"addon {addon} is off"))
+                steps.append(
+                    RunCommand(
+                        ("minikube", "addons", "enable", addon, "--profile", profile), f"addon {addon} is off"
+                    )
+                )
     steps += [
         vault_release(platform, dev_root_token),
         VaultBootstrap(VAULT_NAMESPACE, VAULT_SERVICE, VAULT_PORT, cfg.vault_dev_mode),

@@ -83,7 +83,9 @@ class Kube:
         path = config_file or os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
         configuration = kube_client.Configuration()
         try:
-            kube_config.load_kube_config(config_file=path, context=context, client_configuration=configuration)
+            kube_config.load_kube_config(  # type: ignore[no-untyped-call]
+                config_file=path, context=context, client_configuration=configuration
+            )
         except (ConfigException, OSError, TypeError, ValueError) as exc:
             raise ClusterUnreachable(f"kube context {context!r} (kubeconfig {path}): {exc}") from None
         configuration.retries = 1  # a stopped cluster should say so quickly, not after urllib3's backoff
@@ -103,7 +105,12 @@ class Kube:
             return handle.read()
 
     def request(
-        self, method: str, path: str, *, query: Mapping[str, str] | None = None, body: Any = None,
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, str] | None = None,
+        body: Any = None,
         content_type: str = "application/json",
     ) -> dict[str, Any] | None:
         """One request; the decoded JSON answer, None on 404 of a GET, ClusterError otherwise."""
@@ -116,29 +123,42 @@ class Kube:
         payload = body  # the client serialises JSON and structured YAML bodies as JSON (valid YAML)
         try:
             _, url, headers, payload, _ = self.api.param_serialize(
-                method=method, resource_path=path, query_params=list((query or {}).items()),
-                header_params=headers, body=payload, auth_settings=["BearerToken"],
+                method=method,
+                resource_path=path,
+                query_params=list((query or {}).items()),
+                header_params=headers,
+                body=payload,
+                auth_settings=["BearerToken"],
             )
-            response = self.api.call_api(method, url, header_params=headers, body=payload,
-                                         _request_timeout=REQUEST_TIMEOUT)
+            response = self.api.call_api(
+                method, url, header_params=headers, body=payload, _request_timeout=REQUEST_TIMEOUT
+            )
             data = response.read()
         except ApiException as exc:
             if exc.status == 404 and method == "GET":
                 return None
             raise ClusterError(
-                f"{method} {path} on {self.context}: {exc.status} {_reason(exc)}", status=exc.status, method=method,
+                f"{method} {path} on {self.context}: {exc.status} {_reason(exc)}",
+                status=exc.status,
+                method=method,
                 path=path,
             ) from None
         except (HTTPError, OSError) as exc:
             raise ClusterUnreachable(
                 f"the cluster of kube context {self.context!r} ({self.server}) does not answer: "
-                f"{type(exc).__name__}", method=method, path=path,
+                f"{type(exc).__name__}",
+                method=method,
+                path=path,
             ) from None
         if response.status >= 400:
             if response.status == 404 and method == "GET":
                 return None
-            raise ClusterError(f"{method} {path} on {self.context}: {response.status} {_message(data, response.reason)}",
-                               status=response.status, method=method, path=path)
+            raise ClusterError(
+                f"{method} {path} on {self.context}: {response.status} {_message(data, response.reason)}",
+                status=response.status,
+                method=method,
+                path=path,
+            )
         return json.loads(data) if data else {}
 
     # --- verbs --------------------------------------------------------------------------------------------
@@ -161,7 +181,9 @@ class Kube:
         meta = body.get("metadata", {})
         path = resource_path(str(body["apiVersion"]), str(body["kind"]), meta.get("namespace"), meta["name"])
         query = {"fieldManager": FIELD_MANAGER, "force": "true"}
-        return self.request("PATCH", path, query=query, body=dict(body), content_type=APPLY_CONTENT_TYPE) or {}
+        return (
+            self.request("PATCH", path, query=query, body=dict(body), content_type=APPLY_CONTENT_TYPE) or {}
+        )
 
     def patch(
         self, api_version: str, kind: str, namespace: str, name: str, patch: Mapping[str, Any]
@@ -169,10 +191,19 @@ class Kube:
         """Strategic merge patch (lists of named items merge, others replace)."""
         path = resource_path(api_version, kind, namespace, name)
         query = {"fieldManager": FIELD_MANAGER}
-        return self.request("PATCH", path, query=query, body=dict(patch), content_type=MERGE_PATCH_CONTENT_TYPE) or {}
+        return (
+            self.request("PATCH", path, query=query, body=dict(patch), content_type=MERGE_PATCH_CONTENT_TYPE)
+            or {}
+        )
 
-    def create_token(self, namespace: str, service_account: str, *, audiences: tuple[str, ...] = (),
-                     expiration_seconds: int | None = None) -> str:
+    def create_token(
+        self,
+        namespace: str,
+        service_account: str,
+        *,
+        audiences: tuple[str, ...] = (),
+        expiration_seconds: int | None = None,
+    ) -> str:
         """POST .../serviceaccounts/NAME/token (TokenRequest); the token is returned, never logged."""
         spec: dict[str, Any] = {}
         if audiences:

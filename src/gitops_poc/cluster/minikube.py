@@ -13,8 +13,9 @@ def _run(argv: list[str]) -> subprocess.CompletedProcess[str] | None:
     binary = find_tool("minikube")
     if binary is None:
         return None
-    return subprocess.run([binary, *argv], capture_output=True, text=True, check=False, timeout=60,
-                          stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [binary, *argv], capture_output=True, text=True, check=False, timeout=60, stdin=subprocess.DEVNULL
+    )
 
 
 def read_infra_state(profile: str, is_minikube: bool) -> InfraState:
@@ -34,8 +35,11 @@ def read_infra_state(profile: str, is_minikube: bool) -> InfraState:
         listing = _run(["addons", "list", "--profile", profile, "--output", "json"])
         if listing is not None and listing.returncode == 0:
             try:
-                addons = {name for name, info in json.loads(listing.stdout).items()
-                          if str(info.get("Status", "")).lower() == "enabled"}
+                addons = {
+                    name
+                    for name, info in json.loads(listing.stdout).items()
+                    if str(info.get("Status", "")).lower() == "enabled"
+                }
             except (ValueError, AttributeError):
                 addons = set()
     return InfraState(running, frozenset(addons))

@@ -14,7 +14,14 @@ from typing import Any
 from gitops_poc.vault.model import Hidden
 
 __all__ = [
-    "ApplyObject", "ClusterPlan", "Hidden", "HelmRelease", "PatchObject", "RunCommand", "Step", "VaultBootstrap",
+    "ApplyObject",
+    "ClusterPlan",
+    "Hidden",
+    "HelmRelease",
+    "PatchObject",
+    "RunCommand",
+    "Step",
+    "VaultBootstrap",
     "WaitReady",
 ]
 
@@ -58,8 +65,19 @@ class HelmRelease:
     def helm_args(self, kube_context: str, private_file: str | None = None) -> list[str]:
         """`helm upgrade --install` arguments; private values go in `private_file`, never in --set."""
         args = [
-            "upgrade", "--install", self.name, self.chart, "--repo", self.repo, "--version", self.version,
-            "--namespace", self.namespace, "--create-namespace", "--kube-context", kube_context,
+            "upgrade",
+            "--install",
+            self.name,
+            self.chart,
+            "--repo",
+            self.repo,
+            "--version",
+            self.version,
+            "--namespace",
+            self.namespace,
+            "--create-namespace",
+            "--kube-context",
+            kube_context,
         ]
         for path in self.values_files:
             args += ["--values", path]
@@ -71,9 +89,15 @@ class HelmRelease:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "step": "helm", "release": self.name, "namespace": self.namespace, "chart": self.chart,
-            "repo": self.repo, "version": self.version, "values_files": list(self.values_files),
-            "private_values": [k for k, _ in self.private_values.items], "wait": self.wait,
+            "step": "helm",
+            "release": self.name,
+            "namespace": self.namespace,
+            "chart": self.chart,
+            "repo": self.repo,
+            "version": self.version,
+            "values_files": list(self.values_files),
+            "private_values": [k for k, _ in self.private_values.items],
+            "wait": self.wait,
         }
 
 
@@ -108,7 +132,9 @@ class ApplyObject:
         return body
 
     def describe(self) -> str:
-        hidden = f" ({len(self.secret_data.items)} secret value(s), not shown)" if self.secret_data.items else ""
+        hidden = (
+            f" ({len(self.secret_data.items)} secret value(s), not shown)" if self.secret_data.items else ""
+        )
         where = f" [context {self.context}]" if self.context else ""
         return f"apply {object_ref(self.body)}{hidden}{where}"
 
@@ -131,7 +157,9 @@ class PatchObject:
     why: str
 
     @classmethod
-    def of(cls, api_version: str, kind: str, namespace: str, name: str, patch: dict[str, Any], why: str) -> PatchObject:
+    def of(
+        cls, api_version: str, kind: str, namespace: str, name: str, patch: dict[str, Any], why: str
+    ) -> PatchObject:
         return cls(api_version, kind, namespace, name, json.dumps(patch, sort_keys=True), why)
 
     @property
@@ -143,8 +171,14 @@ class PatchObject:
         return f"patch {self.kind} {self.namespace}/{self.name}: {self.patch_json}  ({self.why})"
 
     def as_json(self) -> dict[str, Any]:
-        return {"step": "patch", "kind": self.kind, "namespace": self.namespace, "name": self.name,
-                "patch": self.patch, "why": self.why}
+        return {
+            "step": "patch",
+            "kind": self.kind,
+            "namespace": self.namespace,
+            "name": self.name,
+            "patch": self.patch,
+            "why": self.why,
+        }
 
 
 @dataclass(frozen=True)
@@ -176,8 +210,13 @@ class VaultBootstrap:
         return f"vault: {first}provision over a port-forward to svc/{self.service} in {self.namespace}"
 
     def as_json(self) -> dict[str, Any]:
-        return {"step": "vault", "namespace": self.namespace, "service": self.service, "port": self.port,
-                "dev_mode": self.dev_mode}
+        return {
+            "step": "vault",
+            "namespace": self.namespace,
+            "service": self.service,
+            "port": self.port,
+            "dev_mode": self.dev_mode,
+        }
 
 
 Step = RunCommand | HelmRelease | ApplyObject | PatchObject | WaitReady | VaultBootstrap

@@ -49,15 +49,29 @@ def port_answers(port: int) -> bool:
         return False
 
 
-def forward_args(kubectl: str, context: str, namespace: str, target: str, local: int, remote: int) -> list[str]:
-    return [kubectl, "--context", context, "--namespace", namespace, "port-forward", "--address", "127.0.0.1",
-            target, f"{local}:{remote}"]
+def forward_args(
+    kubectl: str, context: str, namespace: str, target: str, local: int, remote: int
+) -> list[str]:
+    return [
+        kubectl,
+        "--context",
+        context,
+        "--namespace",
+        namespace,
+        "port-forward",
+        "--address",
+        "127.0.0.1",
+        target,
+        f"{local}:{remote}",
+    ]
 
 
 def find_kubectl() -> str:
     found = find_tool("kubectl")
     if found is None:
-        raise PortForwardError("kubectl is not installed: `make tools` puts one in .tools/bin (see `gitops-poc doctor`)")
+        raise PortForwardError(
+            "kubectl is not installed: `make tools` puts one in .tools/bin (see `gitops-poc doctor`)"
+        )
     return found
 
 
@@ -73,8 +87,14 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def port_forward(
-    context: str, namespace: str, target: str, remote_port: int, *, local_port: int | None = None,
-    kubectl: str | None = None, timeout: float = READY_TIMEOUT,
+    context: str,
+    namespace: str,
+    target: str,
+    remote_port: int,
+    *,
+    local_port: int | None = None,
+    kubectl: str | None = None,
+    timeout: float = READY_TIMEOUT,
 ) -> Iterator[Forward]:
     """Forward 127.0.0.1:`local_port` (a free one by default) to `target` (svc/NAME, pod/NAME) and yield
     once the local port answers; the forward ends with the block, also on errors and Ctrl-C."""
@@ -88,18 +108,16 @@ def port_forward(
                 if process.poll() is not None:
                     log.seek(0)
                     reason = log.read().decode(errors="replace").strip() or f"exit code {process.returncode}"
-                    raise PortForwardError(f"port-forward to {target} in {namespace} ({context}) failed: {reason}")
+                    raise PortForwardError(
+                        f"port-forward to {target} in {namespace} ({context}) failed: {reason}"
+                    )
                 if time.monotonic() > deadline:
                     raise PortForwardError(
-                        f"port-forward to {target} in {namespace} ({context}): 127.0.0.1:{local} did not answer "
+                        f"port-forward to {target} in {namespace} ({context}): 127.0.0.1:{local} "
+                        f"did not answer "
                         f"within {timeout:.0f} s"
                     )
                 time.sleep(0.05)
             yield Forward(namespace, target, local, remote_port, process.pid)
         finally:
             _stop(process)
-
-
-def pid_file_dir(root: Path) -> Path:
-    """Where `proxy` records the forwards it started (so `proxy --stop` ends only those)."""
-    return root / ".gitops-poc" / "forwards"

@@ -38,19 +38,38 @@ def _load(path: Path) -> object:
 
 
 def render_release(
-    release: HelmRelease, helm: Helm, kube_version: str, environ: Mapping[str, str], extra_values: tuple[Path, ...] = ()
+    release: HelmRelease,
+    helm: Helm,
+    kube_version: str,
+    environ: Mapping[str, str],
+    extra_values: tuple[Path, ...] = (),
 ) -> RenderedRelease:
     """Pull, template and validate `release` as it would be installed (private values as extra files)."""
-    chart = resolve_chart(ChartRef(release.repo, release.chart, release.version), chart_path=None, helm=helm,
-                          cache=cache_root(environ))
+    chart = resolve_chart(
+        ChartRef(release.repo, release.chart, release.version),
+        chart_path=None,
+        helm=helm,
+        cache=cache_root(environ),
+    )
     if isinstance(chart, ChartUnavailable):
         raise GitopsError(chart.note)
     files = [Path(p) for p in release.values_files] + list(extra_values)
     defaults = _load(chart.path / "values.yaml")
-    unknown = tuple(f"{path.name}: {key}" for path in files
-                    for key in unknown_keys(defaults, _load(path), chart=release.chart))
-    args = ["template", release.name, str(chart.path), "--namespace", release.namespace, "--include-crds",
-            "--kube-version", kube_version]
+    unknown = tuple(
+        f"{path.name}: {key}"
+        for path in files
+        for key in unknown_keys(defaults, _load(path), chart=release.chart)
+    )
+    args = [
+        "template",
+        release.name,
+        str(chart.path),
+        "--namespace",
+        release.namespace,
+        "--include-crds",
+        "--kube-version",
+        kube_version,
+    ]
     for path in files:
         args += ["--values", str(path)]
     manifests = tuple(parse_manifests(helm.run(args), f"{release.chart} {release.version}"))

@@ -16,7 +16,7 @@ from gitops_poc.yamlio import read_text
 TEMPLATE_DIR = Path("templates") / "service-repo"
 GITIGNORE = Path(".gitignore")
 # Files at the platform root that hold credentials or secret values; git must never pick them up.
-NEVER_COMMITTED = (".env", ".secrets.yaml", ".vault-keys.json", ".gitops-poc/")
+NEVER_COMMITTED = (".env", ".secrets.yaml", ".vault-keys.json")
 
 
 def _gitignore(previous: str | None) -> str:
