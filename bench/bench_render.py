@@ -19,8 +19,8 @@ from gitops_poc.changes import apply_changes
 from gitops_poc.config import load_config
 from gitops_poc.generate import plan_init
 from gitops_poc.platform import Platform
-from gitops_poc.render.chart import LocalChart
 from gitops_poc.render.helm import Helm, find_helm
+from gitops_poc.render.model import LocalChart
 from gitops_poc.render.service import render_service
 from gitops_poc.render.validate import validate_manifests
 

@@ -9,7 +9,8 @@ import pytest
 
 from gitops_poc import gitrepo
 from gitops_poc.errors import UsageError
-from gitops_poc.servicerepo import parse_values, read_values, read_values_file
+from gitops_poc.servicerepo import read_values, read_values_file
+from gitops_poc.values import parse_values
 from gitops_poc.yamlio import YamlSyntaxError, load_all_k8s
 
 PORTS = "  ports:\n    http: {externalPort: 80, internalPort: 8080, protocol: TCP}\n"

@@ -12,10 +12,11 @@ from gitops_poc.cli import main
 from gitops_poc.config import load_config
 from gitops_poc.errors import ConfigError
 from gitops_poc.generate import plan_init
-from gitops_poc.generate.delivery import PLATFORM_APPS_FILE, manifest_file
+from gitops_poc.generate.delivery import manifest_file
+from gitops_poc.layout import PLATFORM_APPS_FILE, service_dir
 from gitops_poc.platform import VAULT_AUDIENCE, Platform
-from gitops_poc.servicerepo import read_values, service_dir
-from gitops_poc.vault.plan import ProvisionOptions, desired_role
+from gitops_poc.servicerepo import read_values
+from gitops_poc.vault.provision_plan import ProvisionOptions, desired_role
 from gitops_poc.vault.secrets_file import build_seeds
 from gitops_poc.yamlio import load_all_plain, load_plain
 

@@ -9,15 +9,13 @@ import pytest
 from gitops_poc.errors import UsageError
 from gitops_poc.render.chart import (
     SOURCE_MARKER,
-    ChartRef,
-    ChartUnavailable,
-    LocalChart,
     cache_root,
     cached_chart,
     local_chart,
     resolve_chart,
 )
 from gitops_poc.render.helm import Helm
+from gitops_poc.render.model import ChartRef, ChartUnavailable, LocalChart
 
 VERSION = "3.13.0-compat"  # the test chart's version
 

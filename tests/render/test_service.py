@@ -11,9 +11,9 @@ import pytest
 from gitops_poc.config import parse_config
 from gitops_poc.errors import UsageError
 from gitops_poc.platform import Platform
-from gitops_poc.render.chart import ChartUnavailable, LocalChart
 from gitops_poc.render.helm import Helm, HelmError
 from gitops_poc.render.manifests import Manifest
+from gitops_poc.render.model import ChartUnavailable, LocalChart
 from gitops_poc.render.service import render_service, render_values, service_directory
 from gitops_poc.values import coalesce, merge_files
 from gitops_poc.yamlio import load_plain

@@ -8,10 +8,10 @@ import pytest
 
 from gitops_poc.errors import UsageError
 from gitops_poc.platform import Platform
-from gitops_poc.render.chart import LocalChart
-from gitops_poc.render.findings import Severity
+from gitops_poc.render.findings import ManifestSeverity
 from gitops_poc.render.helm import Helm
 from gitops_poc.render.manifests import Manifest, parse_manifests
+from gitops_poc.render.model import LocalChart
 from gitops_poc.render.service import render_service
 from gitops_poc.render.validate import (
     ValidationReport,
@@ -33,7 +33,7 @@ def render_example(helm: str, chart: Path, values: Path | str, tmp_path: Path) -
     return parse_manifests(Helm(helm).template("demo", chart, "poc-prod", [values], "1.30"))
 
 
-def messages(report: ValidationReport, severity: Severity = Severity.ERROR) -> list[str]:
+def messages(report: ValidationReport, severity: ManifestSeverity = ManifestSeverity.ERROR) -> list[str]:
     return [str(f) for f in report.findings if f.severity is severity]
 
 
@@ -70,7 +70,7 @@ def test_pdb_with_both_limits_is_rejected(helm: str, test_chart: Path, tmp_path:
     [error] = report.errors
     assert error.manifest == "PodDisruptionBudget/health-demo" and error.source == "app/templates/pdb.yaml"
     assert "minAvailable and maxUnavailable cannot be both set" in error.message
-    assert any("protects no pods" in w for w in messages(report, Severity.WARNING))
+    assert any("protects no pods" in w for w in messages(report, ManifestSeverity.WARNING))
 
 
 @pytest.mark.helm

@@ -22,8 +22,8 @@ from gitops_poc.cli.render import (
 )
 from gitops_poc.errors import UsageError
 from gitops_poc.render.diff import Change, DiffReport, ValueChange, compare
+from gitops_poc.render.model import Rendered
 from gitops_poc.render.service import (
-    Rendered,
     check_target,
     render_manifests,
     render_values,

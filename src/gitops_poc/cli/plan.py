@@ -12,9 +12,15 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from gitops_poc.argocd.applications import Application, ChangedApplication, summary
+from gitops_poc.argocd.applications import (
+    Application,
+    ChangedApplication,
+    PlanResult,
+    check_deletions,
+    summary,
+)
 from gitops_poc.argocd.goyaml import dump_documents
-from gitops_poc.argocd.plan import ImageReader, PlanResult, check_deletions, default_file, make_plan
+from gitops_poc.argocd.preview import ImageReader, default_file, make_plan
 from gitops_poc.cli.common import RootOption
 from gitops_poc.cli.output import err, out
 from gitops_poc.errors import UsageError

@@ -19,11 +19,11 @@ from ruamel.yaml.comments import CommentedMap
 from gitops_poc.changes import FileChange, change_if_different
 from gitops_poc.errors import UsageError
 from gitops_poc.generate.catalog import SIZING, blueprint_files, template_files
+from gitops_poc.layout import SERVICES_DIR
 from gitops_poc.platform import Platform
 from gitops_poc.yamlio import dump, load_plain, load_round_trip, round_trip
 
 INITIAL_TAG = "0.1.0"  # only for a values file created before CI has built anything
-SERVICES_DIR = "services"
 Reader = Callable[[Path], "str | None"]
 
 

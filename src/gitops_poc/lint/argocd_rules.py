@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_poc.config import SEMVER
-from gitops_poc.generate.gitops_config import APPLICATIONSET_FILE, PROJECT_FILE
+from gitops_poc.layout import APPLICATIONSET_FILE, PROJECT_FILE
 from gitops_poc.lint.argoglob import allowed
 from gitops_poc.lint.catalog import rule
 from gitops_poc.lint.documents import KeyPath, YamlDocument, read_document, read_documents

@@ -8,12 +8,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from gitops_poc.layout import VALUES_DIR
 from gitops_poc.lint import chart
 from gitops_poc.lint.catalog import rule
 from gitops_poc.lint.documents import KeyPath, YamlDocument, read_document
 from gitops_poc.lint.findings import Finding
 from gitops_poc.platform import Platform
-from gitops_poc.servicerepo import VALUES_DIR
 from gitops_poc.values import coalesce, merge_files
 from gitops_poc.yamlio import YamlSyntaxError
 

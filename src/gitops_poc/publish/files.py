@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 from gitops_poc.errors import UsageError
-from gitops_poc.generate.plan import NEVER_COMMITTED
+from gitops_poc.layout import NEVER_COMMITTED
 
 
 def _git_listing(folder: Path) -> list[str] | None:

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from gitops_poc.generate.gitops_config import GITOPS_CONFIG_DIR
-from gitops_poc.generate.services import SERVICES_DIR
+from gitops_poc.layout import GITOPS_CONFIG_DIR, SERVICES_DIR
 from gitops_poc.platform import GITOPS_CONFIG_REPO, Platform
 
 # The trailer that marks the commits holding the platform root's files. Each one's parent is the previous

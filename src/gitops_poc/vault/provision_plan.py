@@ -30,16 +30,18 @@ from gitops_poc.vault.model import (
     EnableKv,
     Hidden,
     Leftover,
+    Mount,
     Policy,
     Role,
+    RoleState,
     SecretSeed,
     Step,
     VaultPlan,
+    VaultState,
 )
 from gitops_poc.vault.policy import policy_hcl
 from gitops_poc.vault.secrets_file import SeedValues
 from gitops_poc.vault.stale import find_leftovers
-from gitops_poc.vault.state import Mount, RoleState, VaultState
 
 __all__ = [
     "ProvisionOptions",

@@ -5,8 +5,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from gitops_poc.argocd.plan import NO_IMAGE, ImageReader, default_file, read_applications
-from gitops_poc.servicerepo import read_values_file, service_dir
+from gitops_poc.argocd.preview import NO_IMAGE, ImageReader, default_file, read_applications
+from gitops_poc.layout import service_dir
+from gitops_poc.servicerepo import read_values_file
 
 
 def git(root: Path, *args: str) -> None:

@@ -17,12 +17,17 @@ from gitops_poc.vault.model import (
     EnableKubernetesAuth,
     EnableKv,
     Hidden,
+    KubernetesConfig,
+    Mount,
     Policy,
     Role,
+    RoleState,
     SecretSeed,
+    SecretState,
     ValueSource,
+    VaultState,
 )
-from gitops_poc.vault.plan import (
+from gitops_poc.vault.provision_plan import (
     ProvisionOptions,
     VaultConflict,
     check_kubernetes_host,
@@ -33,7 +38,6 @@ from gitops_poc.vault.plan import (
     policy_hcl,
 )
 from gitops_poc.vault.secrets_file import SecretsFile, build_seeds
-from gitops_poc.vault.state import KubernetesConfig, Mount, RoleState, SecretState, VaultState
 
 PLATFORM = Platform(load_config(None, {}))
 CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"

@@ -8,15 +8,14 @@ from gitops_poc.changes import FileChange, change_if_different
 from gitops_poc.errors import UsageError
 from gitops_poc.generate.catalog import SERVICE_TEMPLATE, template_files
 from gitops_poc.generate.delivery import render_delivery_files
-from gitops_poc.generate.gitops_config import GITOPS_CONFIG_DIR, HEADER, render_files
+from gitops_poc.generate.gitops_config import HEADER, render_files
 from gitops_poc.generate.services import Reader, TemplateRenderer, file_mode, plan_service
+from gitops_poc.layout import GITOPS_CONFIG_DIR, NEVER_COMMITTED
 from gitops_poc.platform import Platform
 from gitops_poc.yamlio import read_text
 
 TEMPLATE_DIR = Path("templates") / "service-repo"
 GITIGNORE = Path(".gitignore")
-# Files at the platform root that hold credentials or secret values; git must never pick them up.
-NEVER_COMMITTED = (".env", ".secrets.yaml", ".vault-keys.json")
 
 
 def _gitignore(previous: str | None) -> str:
