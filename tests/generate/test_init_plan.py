@@ -250,7 +250,8 @@ def test_credential_files_are_git_ignored(tmp_path: Path, default_platform: Plat
     init(tmp_path, default_platform)
     assert (
         (tmp_path / ".gitignore").read_text() == "node_modules/\n/.env\n"
-        "# Credentials and secret values: never commit them (added by gitops-poc init)\n.secrets.yaml\n.vault-keys.json\n"
+        "# Credentials and secret values: never commit them (added by gitops-poc init)\n"
+        ".secrets.yaml\n.vault-keys.json\n"
     )
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     (tmp_path / ".env").write_text("GITLAB_AGENT_TOKEN=x\n")

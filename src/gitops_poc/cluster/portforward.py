@@ -10,7 +10,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 from gitops_poc.cluster.tools import find_tool
 from gitops_poc.errors import GitopsError

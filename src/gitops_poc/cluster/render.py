@@ -14,9 +14,10 @@ from pathlib import Path
 from gitops_poc.cluster.model import HelmRelease
 from gitops_poc.cluster.values_keys import unknown_keys
 from gitops_poc.errors import GitopsError
-from gitops_poc.render.chart import ChartRef, ChartUnavailable, cache_root, resolve_chart
+from gitops_poc.render.chart import cache_root, resolve_chart
 from gitops_poc.render.helm import Helm
 from gitops_poc.render.manifests import Manifest, parse_manifests
+from gitops_poc.render.model import ChartRef, ChartUnavailable
 from gitops_poc.render.validate import ValidationReport, validate_manifests
 from gitops_poc.yamlio import load_k8s
 
