@@ -23,7 +23,7 @@ _MARK = {
 def write_junit(path: Path, suite: str, checks: Sequence[Check]) -> None:
     """Atomic: a reader never sees half a report."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(junit_xml(suite, checks))
     os.replace(temp, path)

@@ -35,7 +35,7 @@ class BootstrapReport:
 def write_private_json(path: Path, data: dict[str, Any]) -> None:
     """0600 from the first byte (mkstemp), renamed into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(data, handle)
