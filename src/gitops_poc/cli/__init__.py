@@ -41,6 +41,9 @@ class Commands(LazyGroup):
         "setup": Lazy(
             "gitops_poc.cli.setup:app", "Stand the platform up on Kubernetes (minikube by default)."
         ),
+        "gitlab": Lazy(
+            "gitops_poc.cli.gitlab:app", "Create and check the GitLab group, projects and tokens."
+        ),
     }
 
 
