@@ -38,20 +38,49 @@ def parser() -> argparse.ArgumentParser:
         "Each flag defaults to the environment variable named in its help.",
     )
     # `-port=8081` is how the original was started; both spellings work.
-    p.add_argument("-port", "--port", type=_positive(int, 0), default=env.get("PORT", "8081"),
-                   help="TCP port to listen on, 0 for any free one (PORT, default 8081)")
-    p.add_argument("--host", default=env.get("HOST", "0.0.0.0"), help="address to bind (HOST, default 0.0.0.0)")
-    p.add_argument("--service", action="append", dest="services", metavar="NAME",
-                   help="a service name Check knows besides the empty one; repeatable "
-                   "(SERVICE_NAME, default health-demo)")
-    p.add_argument("--watch-interval", type=_positive(float, 0.001), default=env.get("WATCH_INTERVAL", "1"),
-                   help="seconds between repeated Watch updates (WATCH_INTERVAL, default 1)")
-    p.add_argument("--shutdown-grace", type=_positive(float, 0), default=env.get("SHUTDOWN_GRACE", "5"),
-                   help="seconds in-flight calls get after SIGTERM (SHUTDOWN_GRACE, default 5)")
-    p.add_argument("--workers", type=_positive(int, 2), default=env.get("GRPC_WORKERS", "16"),
-                   help="worker threads; each open Watch holds one (GRPC_WORKERS, default 16)")
-    p.add_argument("--log-level", choices=["debug", "info", "warning", "error"], type=str.lower,
-                   default=env.get("LOG_LEVEL", "info").lower(), help="log level (LOG_LEVEL, default info)")
+    p.add_argument(
+        "-port",
+        "--port",
+        type=_positive(int, 0),
+        default=env.get("PORT", "8081"),
+        help="TCP port to listen on, 0 for any free one (PORT, default 8081)",
+    )
+    p.add_argument(
+        "--host", default=env.get("HOST", "0.0.0.0"), help="address to bind (HOST, default 0.0.0.0)"
+    )
+    p.add_argument(
+        "--service",
+        action="append",
+        dest="services",
+        metavar="NAME",
+        help="a service name Check knows besides the empty one; repeatable "
+        "(SERVICE_NAME, default health-demo)",
+    )
+    p.add_argument(
+        "--watch-interval",
+        type=_positive(float, 0.001),
+        default=env.get("WATCH_INTERVAL", "1"),
+        help="seconds between repeated Watch updates (WATCH_INTERVAL, default 1)",
+    )
+    p.add_argument(
+        "--shutdown-grace",
+        type=_positive(float, 0),
+        default=env.get("SHUTDOWN_GRACE", "5"),
+        help="seconds in-flight calls get after SIGTERM (SHUTDOWN_GRACE, default 5)",
+    )
+    p.add_argument(
+        "--workers",
+        type=_positive(int, 2),
+        default=env.get("GRPC_WORKERS", "16"),
+        help="worker threads; each open Watch holds one (GRPC_WORKERS, default 16)",
+    )
+    p.add_argument(
+        "--log-level",
+        choices=["debug", "info", "warning", "error"],
+        type=str.lower,
+        default=env.get("LOG_LEVEL", "info").lower(),
+        help="log level (LOG_LEVEL, default info)",
+    )
     p.add_argument("--version", action="version", version=f"health-demo {__version__}")
     return p
 
@@ -61,10 +90,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
     services = args.services or [os.environ.get("SERVICE_NAME") or "health-demo"]
     # ENVIRONMENT comes with SERVICE_NAME from the service's Vault secret; it labels every log line.
-    logs.setup(args.log_level, {"environment": os.environ["ENVIRONMENT"]} if os.environ.get("ENVIRONMENT") else None)
+    logs.setup(
+        args.log_level, {"environment": os.environ["ENVIRONMENT"]} if os.environ.get("ENVIRONMENT") else None
+    )
     settings = Settings(
-        port=args.port, host=args.host, services=tuple(services), watch_interval=args.watch_interval,
-        shutdown_grace=args.shutdown_grace, workers=args.workers,
+        port=args.port,
+        host=args.host,
+        services=tuple(services),
+        watch_interval=args.watch_interval,
+        shutdown_grace=args.shutdown_grace,
+        workers=args.workers,
     )
     try:
         server = HealthDemoServer(settings)

@@ -19,7 +19,8 @@ SERVICE_UNKNOWN = health_pb2.HealthCheckResponse.SERVICE_UNKNOWN
 
 # Responses are immutable once built: one per status, shared by every call.
 _RESPONSES = {
-    status: health_pb2.HealthCheckResponse(status=status) for status in (SERVING, NOT_SERVING, SERVICE_UNKNOWN)
+    status: health_pb2.HealthCheckResponse(status=status)
+    for status in (SERVING, NOT_SERVING, SERVICE_UNKNOWN)
 }
 
 
@@ -92,7 +93,8 @@ class HealthService(health_pb2_grpc.HealthServicer):
                 return
             with self._changed:
                 self._changed.wait_for(
-                    lambda: self._generation != generation or not context.is_active(), timeout=self._interval
+                    lambda seen=generation: self._generation != seen or not context.is_active(),
+                    timeout=self._interval,
                 )
 
     def _wake(self) -> None:

@@ -1,4 +1,4 @@
-"""Structured logs: one JSON object per line on stderr, the fields of a record under `extra={"fields": ...}`."""
+"""Structured logs: one JSON object per line on stderr; a record's fields go in `extra={"fields": ...}`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
