@@ -27,6 +27,8 @@ def test_every_base_is_pinned_and_the_image_runs_as_a_numeric_non_root_user() ->
     assert len(stages) == 2
     for image in stages:
         assert re.fullmatch(r"[\w./-]+:\d+\.\d+\.\d+[\w.-]*(@sha256:[0-9a-f]{64})?", image), image
+    contexts = {rest.split()[0] for word, rest in steps if word == "COPY" and rest.startswith("--from=")}
+    assert contexts == {"--from=service-runtime", "--from=build"}  # the shared library, the build stage
     users = [rest for word, rest in steps if word == "USER"]
     assert users and users[-1].split(":")[0].isdigit() and users[-1].split(":")[0] != "0"
 

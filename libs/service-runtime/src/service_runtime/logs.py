@@ -27,7 +27,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-def setup(level: str, static: dict[str, str] | None = None) -> None:
+def setup_logging(level: str, static: dict[str, str] | None = None) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter(static))
     root = logging.getLogger()
