@@ -22,7 +22,7 @@ from _platform import FIVE_ENVIRONMENTS, write_platform
 
 from gitops_poc.argocd.applications import compare
 from gitops_poc.argocd.appset import expand_all, load_applicationsets
-from gitops_poc.generate.gitops_config import APPLICATIONSET_FILE
+from gitops_poc.layout import APPLICATIONSET_FILE
 
 SERVICES = 200
 ENVIRONMENTS = FIVE_ENVIRONMENTS

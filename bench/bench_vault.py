@@ -33,7 +33,7 @@ from _platform import write_platform
 from vault.bao import bao_binary, reset_dev_vault, start_dev_server
 
 from gitops_poc.platform import Platform
-from gitops_poc.vault.plan import policy_hcl
+from gitops_poc.vault.provision_plan import policy_hcl
 
 SERVICES = 200
 ENVIRONMENTS = "dev staging prod"

@@ -11,7 +11,8 @@ import pytest
 from gitops_poc.argocd.applications import RESOURCES_FINALIZER, Application
 from gitops_poc.argocd.appset import ApplicationSetError, expand, expand_all, load_applicationsets
 from gitops_poc.config import load_config
-from gitops_poc.generate.gitops_config import APPLICATIONSET_FILE, render_files
+from gitops_poc.generate.gitops_config import render_files
+from gitops_poc.layout import APPLICATIONSET_FILE
 from gitops_poc.platform import IN_CLUSTER_SERVER, Platform
 
 CONFIGS = {

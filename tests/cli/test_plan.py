@@ -14,9 +14,9 @@ from gitops_poc.changes import apply_changes
 from gitops_poc.cli import main
 from gitops_poc.config import load_config
 from gitops_poc.generate import plan_init
-from gitops_poc.generate.gitops_config import APPLICATIONSET_FILE
+from gitops_poc.layout import APPLICATIONSET_FILE, service_dir
 from gitops_poc.platform import Platform
-from gitops_poc.servicerepo import read_values, service_dir
+from gitops_poc.servicerepo import read_values
 from gitops_poc.values import get_path
 
 

@@ -12,10 +12,11 @@ from gitops_poc.cli import main
 from gitops_poc.config import load_config
 from gitops_poc.errors import ConfigError
 from gitops_poc.generate import plan_init
-from gitops_poc.generate.delivery import PLATFORM_APPS_FILE, manifest_file
+from gitops_poc.generate.delivery import manifest_file
+from gitops_poc.layout import PLATFORM_APPS_FILE, service_dir
 from gitops_poc.platform import VAULT_AUDIENCE, Platform
-from gitops_poc.servicerepo import read_values, service_dir
-from gitops_poc.vault.plan import ProvisionOptions, desired_role
+from gitops_poc.servicerepo import read_values
+from gitops_poc.vault.provision_plan import ProvisionOptions, desired_role
 from gitops_poc.vault.secrets_file import build_seeds
 from gitops_poc.yamlio import load_all_plain, load_plain
 
@@ -119,7 +120,7 @@ def test_existing_values_files_get_the_identity_keys(
 @pytest.mark.helm
 def test_render_shows_the_secret_reaching_the_deployment(
     helm: str,
-    test_chart: Path,
+    k8app_env: str,
     generated_root: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
@@ -129,7 +130,7 @@ def test_render_shows_the_secret_reaching_the_deployment(
         ("auth-adapter", "prod", ["^JWT_SECRET$", "^VALID_TOKENS$"]),
         ("web-http", "dev", None),
     ):
-        assert main(["render", service, env, "-C", str(generated_root), "--chart", str(test_chart)]) == 0
+        assert main(["render", service, env, "-C", str(generated_root)]) == 0
         manifests = {(d["kind"], d["metadata"]["name"]): d for d in load_all_plain(capsys.readouterr().out)}
         secret = manifests[("VaultStaticSecret", f"{service}-vault-0")]["spec"]
         assert secret["vaultAuthRef"] == f"{service}-vault-auth"

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from gitops_poc.render.diff import Change, ValueChange, compare, diff_manifests, diff_values, format_path
 from gitops_poc.render.manifests import parse_manifests
-from gitops_poc.render.service import Rendered
+from gitops_poc.render.model import Rendered
 
 
 def test_maps_are_descended_lists_and_scalars_compared_whole() -> None:

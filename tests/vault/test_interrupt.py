@@ -15,7 +15,7 @@ from gitops_poc.platform import Platform
 from gitops_poc.vault.apply import apply_vault
 from gitops_poc.vault.client import VaultUnreachable
 from gitops_poc.vault.model import SecretSeed
-from gitops_poc.vault.plan import ProvisionOptions, plan_vault
+from gitops_poc.vault.provision_plan import ProvisionOptions, plan_vault
 from gitops_poc.vault.secrets_file import build_seeds
 from gitops_poc.vault.state import read_vault_state
 

@@ -485,7 +485,7 @@ def test_rights_are_checked_in_batches_for_large_plans(vault: Vault) -> None:
 
 def test_a_secret_created_between_plan_and_apply_is_kept(vault: Vault, ca_file: Path) -> None:
     from gitops_poc.vault.apply import apply_vault
-    from gitops_poc.vault.plan import ProvisionOptions, plan_vault
+    from gitops_poc.vault.provision_plan import ProvisionOptions, plan_vault
     from gitops_poc.vault.secrets_file import build_seeds
     from gitops_poc.vault.state import read_vault_state
 
@@ -527,3 +527,20 @@ def test_two_platforms_share_one_vault_without_touching_each_other(
         "bound_service_account_namespaces"
     ] == ["team-b-prod"]
     assert len(vault_env.client().list("auth/kubernetes/role")["data"]["keys"]) == 30
+
+
+def test_the_use_case_runs_without_the_cli(vault: Vault, tmp_path: Path, ca_file: Path) -> None:
+    from gitops_poc.vault.provision import ProvisionRequest, provision
+
+    environ = {"VAULT_ADDR": vault.addr, "VAULT_TOKEN": vault.token}
+    request = ProvisionRequest(kubernetes_ca_file=ca_file)
+    dry, nothing = provision(
+        PLATFORM, tmp_path, ProvisionRequest(kubernetes_ca_file=ca_file, dry_run=True), environ
+    )
+    assert dry.plan.steps and nothing.writes == 0
+    assert vault.client().read(f"auth/kubernetes/role/{PLATFORM.vault_role('web-http', 'dev')}") is None
+    first, report = provision(PLATFORM, tmp_path, request, environ)
+    assert report.writes == len(first.plan) == len(dry.plan)
+    assert set(secret(vault, "api-gateway", "dev")) == {k.name for k in ORIGINAL_KEYS["api-gateway"]}
+    again, rerun = provision(PLATFORM, tmp_path, request, environ)
+    assert again.plan.steps == () and rerun.writes == 0

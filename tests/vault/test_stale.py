@@ -10,11 +10,20 @@ import pytest
 
 from gitops_poc.config import load_config
 from gitops_poc.platform import Platform
-from gitops_poc.vault.model import Change, DeletePolicy, DeleteRole, Leftover
-from gitops_poc.vault.plan import ProvisionOptions, plan_vault, policy_hcl
+from gitops_poc.vault.model import (
+    Change,
+    DeletePolicy,
+    DeleteRole,
+    KubernetesConfig,
+    Leftover,
+    Mount,
+    RoleState,
+    SecretState,
+    VaultState,
+)
+from gitops_poc.vault.provision_plan import ProvisionOptions, plan_vault, policy_hcl
 from gitops_poc.vault.secrets_file import build_seeds
 from gitops_poc.vault.stale import find_leftovers
-from gitops_poc.vault.state import KubernetesConfig, Mount, RoleState, SecretState, VaultState
 
 CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 

@@ -8,7 +8,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from gitops_poc.errors import GitopsError
 
 RESOURCES_FINALIZER = "resources-finalizer.argocd.argoproj.io"
 SERVICE_LABEL = "app.kubernetes.io/name"
@@ -182,3 +185,31 @@ def summary(apps: Sequence[Application], comparison: Comparison | None) -> dict[
             unchanged=comparison.unchanged,
         )
     return counts
+
+
+class TooManyDeletions(GitopsError):
+    """The change would delete more Applications than --max-deletions allows."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    file: Path
+    applications: tuple[Application, ...]
+    base: str | None = None  # the revision compared with
+    base_applications: tuple[Application, ...] = ()
+    comparison: Comparison | None = None
+
+
+def check_deletions(result: PlanResult, max_deletions: int | None) -> None:
+    """Raise TooManyDeletions when the change deletes more than `max_deletions` Applications."""
+    if max_deletions is None or result.comparison is None:
+        return
+    deleted = result.comparison.deleted
+    if len(deleted) > max_deletions:
+        names = ", ".join(app.name for app in deleted[:10]) + (", ..." if len(deleted) > 10 else "")
+        raise TooManyDeletions(
+            f"this change deletes {len(deleted)} Application(s), more than --max-deletions {max_deletions}:"
+            f" {names}. A rename is a deletion too; if this is intended, raise --max-deletions."
+        )

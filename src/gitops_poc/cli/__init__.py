@@ -32,6 +32,12 @@ class Commands(LazyGroup):
         "render": Lazy("gitops_poc.cli.render:render", "Render a service for an environment, validated."),
         "diff": Lazy("gitops_poc.cli.diff:diff", "What a change does to a service's desired state."),
         "vault": Lazy("gitops_poc.cli.vault:app", "Configure Vault and prove least privilege."),
+        "publish": Lazy(
+            "gitops_poc.cli.publish:publish", "Push gitops-config and each service to their remotes."
+        ),
+        "gitlab": Lazy(
+            "gitops_poc.cli.gitlab:app", "Create and check the GitLab group, projects and tokens."
+        ),
     }
 
 

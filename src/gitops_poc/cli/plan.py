@@ -12,9 +12,16 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from gitops_poc.argocd.applications import Application, ChangedApplication, summary
+from gitops_poc import gitrepo
+from gitops_poc.argocd.applications import (
+    Application,
+    ChangedApplication,
+    PlanResult,
+    check_deletions,
+    summary,
+)
 from gitops_poc.argocd.goyaml import dump_documents
-from gitops_poc.argocd.plan import ImageReader, PlanResult, check_deletions, default_file, make_plan
+from gitops_poc.argocd.preview import ImageReader, default_file, make_plan
 from gitops_poc.cli.common import RootOption
 from gitops_poc.cli.output import err, out
 from gitops_poc.errors import UsageError
@@ -176,6 +183,8 @@ def plan(
     """
     if max_deletions is not None and base is None:
         raise UsageError("--max-deletions needs --base REV: deletions are counted against another revision")
+    if base is not None:
+        gitrepo.check_revision(base, "--base")
     path = file if file is not None else default_file(root)
     result = make_plan(path, base)
     head_images = ImageReader(root)

@@ -13,11 +13,10 @@ from gitops_poc.cli.common import EnvFileOption, RootOption, load_platform
 from gitops_poc.cli.output import err, out, print_json
 from gitops_poc.errors import GitopsError
 from gitops_poc.platform import Platform
-from gitops_poc.render.chart import ChartResult, ChartUnavailable
-from gitops_poc.render.findings import Severity
+from gitops_poc.render.findings import ManifestSeverity
 from gitops_poc.render.helm import Helm
+from gitops_poc.render.model import ChartResult, ChartUnavailable, Rendered
 from gitops_poc.render.service import (
-    Rendered,
     check_target,
     prepare_chart,
     render_manifests,
@@ -48,7 +47,11 @@ KubeVersionOption = typer.Option(
     "--kube-version",
     help="Kubernetes version to render and validate for.",
 )
-SEVERITY_STYLE = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.SKIPPED: "dim"}
+SEVERITY_STYLE = {
+    ManifestSeverity.ERROR: "red",
+    ManifestSeverity.WARNING: "yellow",
+    ManifestSeverity.SKIPPED: "dim",
+}
 
 
 class RenderFormat(StrEnum):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.markup import escape
@@ -16,16 +15,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from gitops_poc.cli.common import EnvFileOption, RootOption, load_platform
 from gitops_poc.cli.output import OutputFormat, err, out, print_json
-from gitops_poc.errors import GitopsError, UsageError
-from gitops_poc.platform import IN_CLUSTER_SERVER, Platform
-from gitops_poc.vault.apply import ApplyReport, apply_vault
+from gitops_poc.errors import GitopsError
+from gitops_poc.platform import IN_CLUSTER_SERVER
+from gitops_poc.vault.apply import ApplyReport
 from gitops_poc.vault.check import CheckReport, Identity, Outcome, check_vault
 from gitops_poc.vault.client import client_from_env, preflight
-from gitops_poc.vault.kube_ca import ca_from_kubeconfig, read_ca_file
 from gitops_poc.vault.model import Change, SecretSeed, Step, ValueSource, VaultPlan, step_action
-from gitops_poc.vault.plan import ProvisionOptions, check_kubernetes_host, parse_token_ttl, plan_vault
-from gitops_poc.vault.secrets_file import DEFAULT_SECRETS_FILE, SecretsFile, build_seeds, load_secrets_file
-from gitops_poc.vault.state import read_vault_state
+from gitops_poc.vault.provision import PreparedProvision, ProvisionRequest, apply_provision, prepare_provision
+from gitops_poc.vault.secrets_file import DEFAULT_SECRETS_FILE
 
 app = typer.Typer(
     help="Configure Vault for the platform (policies, roles, initial secrets) and prove least privilege.",
@@ -71,7 +68,8 @@ def show_plan(plan: VaultPlan, addr: str, *, full: bool) -> None:
         err.print(f"[yellow]note:[/] {escape(note)}")
 
 
-def _apply_with_progress(plan: VaultPlan, client: Any) -> ApplyReport:
+def _apply_with_progress(prepared: PreparedProvision) -> ApplyReport:
+    plan = prepared.plan
     if not err.is_terminal:
         step_every = max(1, len(plan) // 10)
 
@@ -79,7 +77,7 @@ def _apply_with_progress(plan: VaultPlan, client: Any) -> ApplyReport:
             if done % step_every == 0 or done == total:
                 err.print(f"  {done}/{total} applied")
 
-        return apply_vault(plan, client, log)
+        return apply_provision(prepared, log)
     columns = (
         TextColumn("Applying"),
         BarColumn(),
@@ -93,25 +91,7 @@ def _apply_with_progress(plan: VaultPlan, client: Any) -> ApplyReport:
         def advance(done: int, total: int, step: Step) -> None:
             bar.update(task, completed=done, description=escape(step.describe())[:60])
 
-        return apply_vault(plan, client, advance)
-
-
-def _kubeconfig_ca(platform: Platform, *, required: bool) -> str | None:
-    """The CA of the KUBE_CONTEXT context, for a Vault whose kubernetes auth is not configured yet."""
-    ca, origin = ca_from_kubeconfig(platform.config.kube_context, os.environ)
-    if ca is None and required:
-        raise UsageError(
-            "the kubernetes auth method needs the cluster's CA certificate: pass --kubernetes-ca-file PEM "
-            f"(not found in the kubeconfig: {origin})"
-        )
-    return ca
-
-
-def _secrets_file(root: Path, option: Path | None, platform: Platform) -> SecretsFile | None:
-    if option is not None:
-        return load_secrets_file(option, platform)
-    default = root / DEFAULT_SECRETS_FILE
-    return load_secrets_file(default, platform) if default.is_file() else None
+        return apply_provision(prepared, advance)
 
 
 @app.command("provision")
@@ -185,42 +165,30 @@ def provision(
     services or environments are listed as stale, and deleted only with --prune.
     """
     platform = load_platform(root, env_file)
-    # Bad input first: nothing is asked of Vault before the local files are known to be usable.
-    secrets = _secrets_file(root, secrets_file, platform)
-    ca = read_ca_file(kubernetes_ca_file) if kubernetes_ca_file is not None else None
-    ttl = parse_token_ttl(token_ttl)
-    if kubernetes_host is not None:
-        check_kubernetes_host(kubernetes_host)
-    seeds = build_seeds(platform, secrets, demo_values=demo_values)
-    client = client_from_env(os.environ, token_file)
-    token_info = preflight(client)
-    data_paths = (
-        {platform.vault_secret_path(s, e) for s, e in secrets.entries}
-        if secrets and overwrite_secrets
-        else set()
-    )
-    state = read_vault_state(client, platform, data_paths=data_paths)
-    # Options left out keep what Vault has (host and CA alike); only a Vault without any config needs the
-    # kubeconfig's CA (the host then defaults to the in-cluster API server). A dry run can do without.
-    if ca is None and state.kubernetes_config is None:
-        ca = _kubeconfig_ca(platform, required=not dry_run)
-    options = ProvisionOptions(
-        kubernetes_host=kubernetes_host,
-        kubernetes_ca_cert=ca,
-        token_ttl=ttl,
+    request = ProvisionRequest(
+        secrets_file=secrets_file,
         overwrite_secrets=overwrite_secrets,
-        dry_run=dry_run,
+        demo_values=demo_values,
         prune=prune,
+        kubernetes_host=kubernetes_host,
+        kubernetes_ca_file=kubernetes_ca_file,
+        token_ttl=token_ttl,
+        dry_run=dry_run,
+        token_file=token_file,
     )
-    plan = plan_vault(platform, state, seeds, options)
+    prepared = prepare_provision(platform, root, request, os.environ)
+    plan, secrets = prepared.plan, prepared.secrets
     text = output is OutputFormat.text
     if text:
-        err.print(f"Token policies: {', '.join(token_info.policies)}; state read in {state.calls} call(s)")
+        err.print(
+            f"Token policies: {', '.join(prepared.token.policies)};"
+            f" state read in {prepared.state.calls} call(s)"
+        )
         if secrets is not None:
             err.print(f"Secrets file: {secrets.path} ({len(secrets.entries)} secret(s))")
             if secrets.world_readable:
                 err.print(f"[yellow]warning:[/] {secrets.path} is readable by other users; chmod 600 it")
-        show_plan(plan, client.url, full=dry_run)
+        show_plan(plan, prepared.client.url, full=dry_run)
         demo = sum(1 for s in plan if isinstance(s, SecretSeed) and ValueSource.DEMO.value in s.sources)
         if demo:
             err.print(
@@ -229,7 +197,7 @@ def provision(
             )
     report = ApplyReport()
     if plan.steps and not dry_run:
-        report = _apply_with_progress(plan, client)
+        report = _apply_with_progress(prepared)
         if text:
             err.print(f"[green]Done:[/] {report.writes} write(s).")
             for step, reason in report.kept:
@@ -242,7 +210,11 @@ def provision(
     elif text and not plan.steps:
         err.print("[green]Nothing to do:[/] Vault already matches the platform.")
     if not text:
-        result = {"vault_addr": client.url, "dry_run": dry_run, "applied": bool(plan.steps) and not dry_run}
+        result = {
+            "vault_addr": prepared.client.url,
+            "dry_run": dry_run,
+            "applied": bool(plan.steps) and not dry_run,
+        }
         result["plan"] = plan.as_json()
         result["writes"] = report.writes
         result["kept"] = [{"path": getattr(s, "path", ""), "reason": r} for s, r in report.kept]

@@ -7,14 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gitops_poc.errors import UsageError
-from gitops_poc.generate.gitops_config import GITOPS_CONFIG_DIR
-from gitops_poc.generate.services import SERVICES_DIR
+from gitops_poc.layout import GITOPS_CONFIG_DIR, SERVICES_DIR, VALUES_DIR
 from gitops_poc.lint import argocd_rules, chart_rules, env_rules, reference_rules
 from gitops_poc.lint.catalog import rule
 from gitops_poc.lint.findings import Finding, sort_findings
 from gitops_poc.lint.model import ServiceFiles, ServiceIndex, display_path, read_service
 from gitops_poc.platform import Platform
-from gitops_poc.servicerepo import VALUES_DIR
 
 
 @dataclass

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gitops_poc.render.findings import Finding, Severity
+from gitops_poc.render.findings import ManifestFinding, ManifestSeverity
 from gitops_poc.render.manifests import Manifest
 
 KubeVersion = tuple[int, int]
@@ -80,7 +80,7 @@ REMOVED_APIS = (
 )
 
 
-def removed_api(manifest: Manifest, kube_version: KubeVersion) -> Finding | None:
+def removed_api(manifest: Manifest, kube_version: KubeVersion) -> ManifestFinding | None:
     """An error when `manifest`'s apiVersion is no longer served by `kube_version`."""
     for api in REMOVED_APIS:
         applies = api.api_version == manifest.api_version and (
@@ -96,12 +96,12 @@ def removed_api(manifest: Manifest, kube_version: KubeVersion) -> Finding | None
     return None
 
 
-def error(manifest: Manifest, message: str) -> Finding:
-    return Finding(Severity.ERROR, manifest.key, manifest.source, message)
+def error(manifest: Manifest, message: str) -> ManifestFinding:
+    return ManifestFinding(ManifestSeverity.ERROR, manifest.key, manifest.source, message)
 
 
-def warning(manifest: Manifest, message: str) -> Finding:
-    return Finding(Severity.WARNING, manifest.key, manifest.source, message)
+def warning(manifest: Manifest, message: str) -> ManifestFinding:
+    return ManifestFinding(ManifestSeverity.WARNING, manifest.key, manifest.source, message)
 
 
 def _mapping(value: Any) -> dict[str, Any]:
@@ -126,7 +126,7 @@ def _name_problem(kind: str, name: str) -> str | None:
     return None
 
 
-def check_names(manifest: Manifest) -> Iterator[Finding]:
+def check_names(manifest: Manifest) -> Iterator[ManifestFinding]:
     name = manifest.metadata.get("name")
     if not name:
         yield error(manifest, "metadata.name is missing or empty")
@@ -163,14 +163,14 @@ def _label_maps(manifest: Manifest) -> Iterator[tuple[str, dict[str, Any]]]:
     yield "spec.selector.matchLabels", _mapping(_mapping(spec.get("selector")).get("matchLabels"))
 
 
-def check_labels(manifest: Manifest) -> Iterator[Finding]:
+def check_labels(manifest: Manifest) -> Iterator[ManifestFinding]:
     for where, labels in _label_maps(manifest):
         for key, value in labels.items():
             if problem := _label_problem(str(key), value):
                 yield error(manifest, f"{where}: {problem}")
 
 
-def check_workload(manifest: Manifest) -> Iterator[Finding]:
+def check_workload(manifest: Manifest) -> Iterator[ManifestFinding]:
     """Selector must match the pod template; every probe needs exactly one handler."""
     spec = _mapping(manifest.body.get("spec"))
     template = _mapping(spec.get("template"))
@@ -196,7 +196,7 @@ def check_workload(manifest: Manifest) -> Iterator[Finding]:
                     )
 
 
-def check_pdb(manifest: Manifest) -> Iterator[Finding]:
+def check_pdb(manifest: Manifest) -> Iterator[ManifestFinding]:
     spec = _mapping(manifest.body.get("spec"))
     if spec.get("minAvailable") is not None and spec.get("maxUnavailable") is not None:
         yield error(
@@ -210,7 +210,7 @@ def check_pdb(manifest: Manifest) -> Iterator[Finding]:
         )
 
 
-def check_service(manifest: Manifest) -> Iterator[Finding]:
+def check_service(manifest: Manifest) -> Iterator[ManifestFinding]:
     spec = _mapping(manifest.body.get("spec"))
     headless = spec.get("clusterIP") == "None"
     if spec.get("type") != "ExternalName" and not headless and not spec.get("ports"):
@@ -219,7 +219,7 @@ def check_service(manifest: Manifest) -> Iterator[Finding]:
         )
 
 
-def check_hpa(manifest: Manifest) -> Iterator[Finding]:
+def check_hpa(manifest: Manifest) -> Iterator[ManifestFinding]:
     spec = _mapping(manifest.body.get("spec"))
     low, high = spec.get("minReplicas", 1), spec.get("maxReplicas")
     if isinstance(low, int) and isinstance(high, int) and low > high:
@@ -234,7 +234,7 @@ KIND_CHECKS = {
 }
 
 
-def check_manifest(manifest: Manifest) -> list[Finding]:
+def check_manifest(manifest: Manifest) -> list[ManifestFinding]:
     """Names, labels and the kind's own rules."""
     findings = [*check_names(manifest), *check_labels(manifest)]
     if kind_check := KIND_CHECKS.get(manifest.kind):
@@ -242,7 +242,7 @@ def check_manifest(manifest: Manifest) -> list[Finding]:
     return findings
 
 
-def check_duplicates(manifests: Sequence[Manifest]) -> list[Finding]:
+def check_duplicates(manifests: Sequence[Manifest]) -> list[ManifestFinding]:
     """Two objects with the same kind and name in one release: only one can exist."""
     identity = [(m.key, m.namespace) for m in manifests]
     counts = Counter(identity)

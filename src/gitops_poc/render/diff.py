@@ -17,7 +17,7 @@ from typing import Any
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 from gitops_poc.render.manifests import Manifest
-from gitops_poc.render.service import Rendered
+from gitops_poc.render.model import Rendered
 from gitops_poc.yamlio import dump
 
 PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")

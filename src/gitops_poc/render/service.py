@@ -6,45 +6,18 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from gitops_poc.errors import UsageError
+from gitops_poc.layout import service_dir
 from gitops_poc.platform import Platform
-from gitops_poc.render.chart import ChartRef, ChartResult, ChartUnavailable, cache_root, resolve_chart
+from gitops_poc.render.chart import cache_root, resolve_chart
 from gitops_poc.render.helm import Helm, HelmError, find_helm
-from gitops_poc.render.manifests import Manifest, parse_manifests
-from gitops_poc.servicerepo import ValuesFile, read_values, service_dir
+from gitops_poc.render.manifests import parse_manifests
+from gitops_poc.render.model import ChartRef, ChartResult, ChartUnavailable, Rendered
+from gitops_poc.servicerepo import read_values
 from gitops_poc.values import merge_files
-
-
-@dataclass(frozen=True)
-class Rendered:
-    """The desired state of one service × environment at one revision (None: the working tree)."""
-
-    service: str
-    env: str
-    namespace: str
-    release: str
-    revision: str | None
-    value_files: tuple[ValuesFile, ...]
-    # The value files merged as `helm -f ... -f ...` merges them: explicit nulls kept (they delete chart
-    # defaults only), chart defaults not included.
-    values: dict[str, Any]
-    chart: ChartResult | None = None  # None: values only, no chart asked for
-    manifests: tuple[Manifest, ...] | None = None
-
-    @property
-    def label(self) -> str:
-        return f"{self.env}@{self.revision}" if self.revision else self.env
-
-    @property
-    def note(self) -> str | None:
-        return self.chart.note if isinstance(self.chart, ChartUnavailable) else None
-
-    def file_label(self, values_file: ValuesFile) -> str:
-        return f"{values_file.path}@{self.revision}" if self.revision else str(values_file.path)
 
 
 def check_target(platform: Platform, service: str, env: str) -> None:

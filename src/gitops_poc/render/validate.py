@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from gitops_poc.errors import UsageError
 from gitops_poc.render import checks
-from gitops_poc.render.findings import Finding, Severity
+from gitops_poc.render.findings import ManifestFinding, ManifestSeverity
 from gitops_poc.render.manifests import Manifest
 
 if TYPE_CHECKING:  # jsonschema costs ~55 ms to import: only commands that validate pay for it
@@ -68,20 +68,20 @@ SCHEMA_DIR = re.compile(r"^v(\d+)\.(\d+)\.\d+-local-strict$")
 class ValidationReport:
     kube_version: str  # as asked, e.g. 1.30
     schema_version: str  # the schema set used (the newest not newer than asked)
-    findings: tuple[Finding, ...]
+    findings: tuple[ManifestFinding, ...]
     validated: int  # objects checked against a schema
 
     @property
-    def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity is Severity.ERROR]
+    def errors(self) -> list[ManifestFinding]:
+        return [f for f in self.findings if f.severity is ManifestSeverity.ERROR]
 
     @property
-    def warnings(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity is Severity.WARNING]
+    def warnings(self) -> list[ManifestFinding]:
+        return [f for f in self.findings if f.severity is ManifestSeverity.WARNING]
 
     @property
-    def skipped(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity is Severity.SKIPPED]
+    def skipped(self) -> list[ManifestFinding]:
+        return [f for f in self.findings if f.severity is ManifestSeverity.SKIPPED]
 
     @property
     def ok(self) -> bool:
@@ -161,13 +161,13 @@ def _path(error: Any) -> str:
 
 def schema_findings(
     manifest: Manifest, wanted: tuple[int, int], version: tuple[int, int]
-) -> tuple[list[Finding], bool]:
+) -> tuple[list[ManifestFinding], bool]:
     """Findings from the `version` schemas for a cluster at `wanted`, and whether a schema was applied."""
     if not manifest.api_version or manifest.kind == "?":
         return [checks.error(manifest, "apiVersion and kind are required")], False
     if api_group(manifest.api_version) not in BUILTIN_GROUPS:
         note = f"not validated (custom resource {manifest.api_version}; no schema offline)"
-        return [Finding(Severity.SKIPPED, manifest.key, manifest.source, note)], False
+        return [ManifestFinding(ManifestSeverity.SKIPPED, manifest.key, manifest.source, note)], False
     if removed := checks.removed_api(manifest, wanted):
         return [removed], False
     folder = f"v{version[0]}.{version[1]}.0-local-strict"
@@ -190,7 +190,7 @@ def validate_manifests(
     """Schema plus API-server checks for every object, as the given Kubernetes version would see them."""
     wanted = parse_kube_version(kube_version)
     version = schema_version_for(wanted)
-    findings: list[Finding] = []
+    findings: list[ManifestFinding] = []
     validated = 0
     for manifest in manifests:
         found, applied = schema_findings(manifest, wanted, version)

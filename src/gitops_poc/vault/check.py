@@ -35,9 +35,9 @@ import hvac.exceptions
 
 from gitops_poc.platform import VAULT_AUDIENCE, VAULT_KUBERNETES_AUTH_MOUNT, Platform
 from gitops_poc.vault.client import vault_errors
-from gitops_poc.vault.model import Leftover
+from gitops_poc.vault.model import Leftover, RoleState
 from gitops_poc.vault.stale import find_leftovers
-from gitops_poc.vault.state import RoleState, read_policies, read_roles
+from gitops_poc.vault.state import read_policies, read_roles
 
 JwtSource = Callable[[str, str, str], str]  # (namespace, service account, audience) -> ServiceAccount JWT
 CHECK_TOKEN_TTL = "5m"

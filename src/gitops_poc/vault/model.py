@@ -53,6 +53,56 @@ class Hidden:
         return cls(tuple(sorted(values.items())))
 
 
+# What Vault holds now (read by vault/state.py), for the names the platform manages.
+
+
+@dataclass(frozen=True)
+class Mount:
+    type: str
+    version: str = ""  # KV: "1" or "2"
+
+
+@dataclass(frozen=True)
+class KubernetesConfig:
+    host: str
+    ca_cert: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class RoleState:
+    service_accounts: tuple[str, ...]
+    namespaces: tuple[str, ...]
+    namespace_selector: str
+    policies: tuple[str, ...]
+    audience: str
+    ttl: int
+    no_default_policy: bool = False
+
+
+@dataclass(frozen=True)
+class SecretState:
+    version: int
+    deleted: bool = False  # the latest version is soft-deleted or destroyed
+    data: Hidden | None = None  # only read when overwriting was asked for
+
+
+@dataclass(frozen=True)
+class VaultState:
+    secret_engines: Mapping[str, Mount] = field(default_factory=dict)  # by path, without the trailing '/'
+    auth_methods: Mapping[str, Mount] = field(default_factory=dict)
+    kubernetes_config: KubernetesConfig | None = None
+    # Every policy and role whose name starts with the platform's stem (Platform.vault_name_stem): its own,
+    # leftovers of removed services/environments, and look-alikes of other platforms (stale.py tells them
+    # apart).
+    policies: Mapping[str, str] = field(default_factory=dict)  # name -> rules
+    roles: Mapping[str, RoleState] = field(default_factory=dict)
+    secrets: Mapping[str, SecretState] = field(default_factory=dict)  # KV path (relative to the mount)
+    calls: int = 0  # API calls it took to read this
+
+
+# The steps of a provision plan.
+
+
 @dataclass(frozen=True)
 class EnableKv:
     """Mount a KV version 2 secrets engine."""
