@@ -41,6 +41,7 @@ class Commands(LazyGroup):
         "setup": Lazy(
             "gitops_poc.cli.setup:app", "Stand the platform up on Kubernetes (minikube by default)."
         ),
+        "verify": Lazy("gitops_poc.cli.verify:verify", "Smoke-test the running platform (every check runs)."),
         "gitlab": Lazy(
             "gitops_poc.cli.gitlab:app", "Create and check the GitLab group, projects and tokens."
         ),
