@@ -17,8 +17,6 @@ from gitops_poc.config import load_config
 from tests.cluster.fakeapi import FakeApi
 from tests.cluster.standins import calls, kubectl_port_forward, recorder
 
-from .test_setup import cluster, processes, standins  # noqa: F401 - fixtures
-
 
 def _platform_root(tmp_path: Path) -> Path:
     root = tmp_path / "platform"
@@ -30,7 +28,7 @@ def _platform_root(tmp_path: Path) -> Path:
 def test_build_images_builds_from_this_repository_and_a_failure_fails(
     tmp_path: Path,
     standins: Path,
-    capsys: pytest.CaptureFixture[str],  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     root = _platform_root(tmp_path)
     _, log = recorder(standins, "minikube")
@@ -56,7 +54,7 @@ def test_proxy_prints_the_url_and_the_password_only_when_asked(
     tmp_path: Path,
     cluster: FakeApi,
     standins: Path,
-    capsys: pytest.CaptureFixture[str],  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     kubectl, log = kubectl_port_forward(standins)
     cluster.objects["/api/v1/namespaces/argocd/secrets/argocd-initial-admin-secret"] = {
@@ -98,7 +96,7 @@ def test_proxy_gateway_forwards_the_service_port_not_envoys_admin(
     tmp_path: Path,
     cluster: FakeApi,
     standins: Path,
-    capsys: pytest.CaptureFixture[str],  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     _, log = kubectl_port_forward(standins)
     assert (
@@ -126,7 +124,7 @@ def test_up_resumes_after_a_failed_stage_and_says_what_it_skips(
     tmp_path: Path,
     cluster: FakeApi,
     standins: Path,
-    capsys: pytest.CaptureFixture[str],  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     root = tmp_path / "platform"
