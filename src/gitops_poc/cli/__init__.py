@@ -13,6 +13,7 @@ import typer
 from rich.markup import escape
 
 from gitops_poc import __version__
+from gitops_poc.cli import ci as ci_cmd
 from gitops_poc.cli import diff as diff_cmd
 from gitops_poc.cli import init as init_cmd
 from gitops_poc.cli import lint as lint_cmd
@@ -39,6 +40,7 @@ app.command("lint")(lint_cmd.lint)
 app.command("render")(render_cmd.render)
 app.command("diff")(diff_cmd.diff)
 app.add_typer(vault_cmd.app, name="vault")
+app.add_typer(ci_cmd.app, name="ci")
 
 
 def _version(value: bool) -> None:
