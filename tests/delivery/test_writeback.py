@@ -157,3 +157,19 @@ def test_a_credential_in_the_remote_url_is_not_used_or_shown(service_remote: Ser
     assert strip_credentials("https://gitlab-ci-token:s3cr3t@gitlab.example.com/g/s.git") == (
         "https://gitlab.example.com/g/s.git", True)
     assert strip_credentials(str(Path("/srv/x.git"))) == ("/srv/x.git", False)
+
+
+def test_lint_shows_pins(generated_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from gitops_poc.delivery.pins import Pin, with_pin
+
+    staging = generated_root / "services" / "web-http" / ".cicd" / "staging.yaml"
+    staging.write_text(with_pin(staging.read_text(), Pin("hold 1.4 for the audit", "jane", "2026-11-30T08:00:00Z")))
+    prod = generated_root / "services" / "web-http" / ".cicd" / "prod.yaml"
+    prod.write_text(with_pin(prod.read_text(), Pin("old", "joe", "2025-01-01T00:00:00Z", "2025-01-02")))
+    code = main(["lint", "--root", str(generated_root), "--output", "json"])
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    pins = {(f["rule_id"], f["file"], f["line"]) for f in findings if "pin" in f["rule_id"]}
+    assert pins == {("env-pinned", "services/web-http/.cicd/staging.yaml", 1),
+                    ("pin-expired", "services/web-http/.cicd/prod.yaml", 1)}
+    assert code == 0  # warnings only
+    assert any("hold 1.4 for the audit" in f["message"] and "jane" in f["message"] for f in findings)
