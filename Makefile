@@ -7,16 +7,20 @@ STAMP := $(VENV)/.installed
 TOOLS := .tools/bin
 export PATH := $(CURDIR)/$(TOOLS):$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: demo test venv tools bench lint clean help
+.PHONY: demo test check venv tools bench lint clean help
 
 help:  ## Show the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-$(STAMP): pyproject.toml
-	@echo "==> creating $(VENV) and installing gitops-poc with test dependencies"
+# The platform's own services (and the library they share) are packages of their own; the root venv
+# installs each one editable with its test extra so `make test` runs their tests too.
+SERVICE_PACKAGES := $(patsubst %/pyproject.toml,%,$(wildcard libs/*/pyproject.toml services/*/pyproject.toml))
+
+$(STAMP): pyproject.toml $(addsuffix /pyproject.toml,$(SERVICE_PACKAGES))
+	@echo "==> creating $(VENV) and installing gitops-poc, its services and test dependencies"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test]' $(foreach p,$(SERVICE_PACKAGES),-e '$(p)[test]')
 	@touch $(STAMP)
 
 venv: $(STAMP)  ## Create .venv and install the package
@@ -29,6 +33,11 @@ demo: venv tools  ## Run the platform demo on built-in defaults (no cluster, no 
 
 test: venv tools  ## Run every test
 	$(BIN)/python -m pytest -n auto
+
+check: venv  ## Static checks: ruff lint, ruff format --check, mypy --strict (CI runs it before the tests)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy --strict src
 
 bench: venv tools  ## Run the benchmarks and print their figures
 	@for b in bench/bench_*.py; do echo "==> $$b"; $(BIN)/python $$b || exit 1; done

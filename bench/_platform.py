@@ -1,4 +1,5 @@
-"""The synthetic platform every benchmark measures: N services named svc-000... over a list of environments."""
+"""The synthetic platform every benchmark measures: N services named svc-000... over a list of
+environments."""
 
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ def make_platform(services: int, environments: str = FIVE_ENVIRONMENTS) -> Platf
     return Platform(parse_config(env_text(services, environments), ".env", {}))
 
 
-def write_platform(root: Path, services: int, environments: str = FIVE_ENVIRONMENTS, *, generate: bool = True) -> Platform:
+def write_platform(
+    root: Path, services: int, environments: str = FIVE_ENVIRONMENTS, *, generate: bool = True
+) -> Platform:
     """Write ROOT/.env for the synthetic platform and, unless told not to, run `init` into ROOT."""
     (root / ".env").write_text(env_text(services, environments))
     platform = make_platform(services, environments)

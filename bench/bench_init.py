@@ -46,8 +46,13 @@ def cli_init(count: int) -> tuple[float, float]:
         times = []
         for args in (["--yes"], ["--check"]):
             start = time.perf_counter()
-            subprocess.run([str(GITOPS_POC), "init", "-C", tmp, *args], check=True, env=env,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(
+                [str(GITOPS_POC), "init", "-C", tmp, *args],
+                check=True,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             times.append(time.perf_counter() - start)
     return times[0], times[1]
 
@@ -62,11 +67,15 @@ def main() -> None:
         print(f"{count:>8} {files:>6} {first:>12.3f} {second:>9.3f} {first / files * 1000:>12.3f}")
     growth = (results[200] / results[100], results[400] / results[200])
     linear = all(g < 2.5 for g in growth)  # x2.00 is linear; allow for a noisy 2-core machine
-    print(f"growth 100->200: x{growth[0]:.2f}, 200->400: x{growth[1]:.2f} (linear = x2.00) "
-          f"{'close to linear' if linear else 'WORSE THAN LINEAR'}")
+    print(
+        f"growth 100->200: x{growth[0]:.2f}, 200->400: x{growth[1]:.2f} (linear = x2.00) "
+        f"{'close to linear' if linear else 'WORSE THAN LINEAR'}"
+    )
     first, check = cli_init(200)
-    print(f"CLI, 200 services x 5 environments: init --yes {first:.2f} s, init --check {check:.2f} s "
-          f"(target < 5 s) {'OK' if first < 5 else 'OVER TARGET'}")
+    print(
+        f"CLI, 200 services x 5 environments: init --yes {first:.2f} s, init --check {check:.2f} s "
+        f"(target < 5 s) {'OK' if first < 5 else 'OVER TARGET'}"
+    )
 
 
 if __name__ == "__main__":

@@ -41,7 +41,9 @@ def timed_runs(platform: Platform, root: Path) -> tuple[list[float], int]:
 
 def cli_once(root: Path) -> tuple[float, int]:
     start = time.perf_counter()
-    done = subprocess.run([str(GITOPS_POC), "lint", "-C", str(root), "-o", "json"], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [str(GITOPS_POC), "lint", "-C", str(root), "-o", "json"], capture_output=True, text=True, check=False
+    )
     return time.perf_counter() - start, done.returncode
 
 
@@ -53,12 +55,16 @@ def main() -> int:
         apply_changes(root, plan_init(platform, root))
         generated = time.perf_counter() - start
         files = sum(1 for _ in root.glob("services/*/.cicd/*.yaml"))
-        print(f"platform: {SERVICES} services x {len(platform.environments)} environments, "
-              f"{files} values files (generated in {generated:.1f} s)")
+        print(
+            f"platform: {SERVICES} services x {len(platform.environments)} environments, "
+            f"{files} values files (generated in {generated:.1f} s)"
+        )
 
         clean, found = timed_runs(platform, root)
-        print(f"in-process, clean:      min {min(clean):.3f} s  median {statistics.median(clean):.3f} s  "
-              f"({RUNS} runs, {found} findings)")
+        print(
+            f"in-process, clean:      min {min(clean):.3f} s  median {statistics.median(clean):.3f} s  "
+            f"({RUNS} runs, {found} findings)"
+        )
         cli_s, code = cli_once(root)
         print(f"CLI once, clean:        {cli_s:.3f} s  (exit {code}, Python start-up included)")
 
@@ -66,8 +72,10 @@ def main() -> int:
             if path.stem != "default":
                 path.write_text(path.read_text() + "labels:\n  team: bench\n")
         dirty, found = timed_runs(platform, root)
-        print(f"in-process, 1 finding per env file: min {min(dirty):.3f} s  median {statistics.median(dirty):.3f} s  "
-              f"({found} findings)")
+        print(
+            f"in-process, 1 finding per env file: min {min(dirty):.3f} s  median"
+            f" {statistics.median(dirty):.3f} s  ({found} findings)"
+        )
         cli_dirty, code = cli_once(root)
         print(f"CLI once, 1 finding per env file:   {cli_dirty:.3f} s  (exit {code})")
 

@@ -19,8 +19,8 @@ from gitops_poc.changes import apply_changes
 from gitops_poc.config import load_config
 from gitops_poc.generate import plan_init
 from gitops_poc.platform import Platform
-from gitops_poc.render.chart import LocalChart
 from gitops_poc.render.helm import Helm, find_helm
+from gitops_poc.render.model import LocalChart
 from gitops_poc.render.service import render_service
 from gitops_poc.render.validate import validate_manifests
 
@@ -37,8 +37,15 @@ def in_process(platform: Platform, root: Path) -> tuple[float, list[float], int]
     for service in platform.services:
         for env in platform.environments:
             one = time.perf_counter()
-            rendered = render_service(platform, root / "services" / service, service, env,
-                                      helm=helm, chart=chart, kube_version="1.30")
+            rendered = render_service(
+                platform,
+                root / "services" / service,
+                service,
+                env,
+                helm=helm,
+                chart=chart,
+                kube_version="1.30",
+            )
             report = validate_manifests(rendered.manifests or (), "1.30")
             assert report.ok, report.errors
             objects += len(rendered.manifests or ())
@@ -50,19 +57,34 @@ def cli(platform: Platform, root: Path) -> float:
     start = time.perf_counter()
     for service in platform.services:
         for env in platform.environments:
-            subprocess.run([str(GITOPS_POC), "render", service, env, "-C", str(root), "--chart", str(CHART)],
-                           check=True, capture_output=True)
+            subprocess.run(
+                [str(GITOPS_POC), "render", service, env, "-C", str(root), "--chart", str(CHART)],
+                check=True,
+                capture_output=True,
+            )
     return time.perf_counter() - start
 
 
 def cli_diff(root: Path) -> float:
     for args in (["init", "-q"], ["add", "."], ["commit", "-qm", "bench"]):
-        subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True,
-                       env={"GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@x", "GIT_COMMITTER_NAME": "b",
-                            "GIT_COMMITTER_EMAIL": "b@x", "PATH": "/usr/bin:/bin"})
+        subprocess.run(
+            ["git", "-C", str(root), *args],
+            check=True,
+            capture_output=True,
+            env={
+                "GIT_AUTHOR_NAME": "b",
+                "GIT_AUTHOR_EMAIL": "b@x",
+                "GIT_COMMITTER_NAME": "b",
+                "GIT_COMMITTER_EMAIL": "b@x",
+                "PATH": "/usr/bin:/bin",
+            },
+        )
     start = time.perf_counter()
-    result = subprocess.run([str(GITOPS_POC), "diff", "api-gateway", "--base", "HEAD", "-C", str(root),
-                             "--chart", str(CHART)], capture_output=True, check=False)
+    result = subprocess.run(
+        [str(GITOPS_POC), "diff", "api-gateway", "--base", "HEAD", "-C", str(root), "--chart", str(CHART)],
+        capture_output=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     return time.perf_counter() - start
 
@@ -74,11 +96,16 @@ def main() -> None:
         apply_changes(root, plan_init(platform, root))
         combos = len(platform.services) * len(platform.environments)
         total, times, objects = in_process(platform, root)
-        print(f"render in-process: {combos} service x env, {objects} objects validated: {total:.2f} s "
-              f"(median {statistics.median(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms per render; "
-              f"the first includes loading the 1.30 schemas)")
+        print(
+            f"render in-process: {combos} service x env, {objects} objects validated: {total:.2f} s "
+            f"(median {statistics.median(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms per render; "
+            "the first includes loading the 1.30 schemas)"
+        )
         print(f"render CLI, one process per combination: {combos} runs in {cli(platform, root):.2f} s")
-        print(f"diff CLI, api-gateway HEAD vs working tree, all 3 environments (6 renders): {cli_diff(root):.2f} s")
+        print(
+            "diff CLI, api-gateway HEAD vs working tree, all 3 environments (6 renders):"
+            f" {cli_diff(root):.2f} s"
+        )
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ from _platform import write_platform
 from vault.bao import bao_binary, reset_dev_vault, start_dev_server
 
 from gitops_poc.platform import Platform
-from gitops_poc.vault.plan import policy_hcl
+from gitops_poc.vault.provision_plan import policy_hcl
 
 SERVICES = 200
 ENVIRONMENTS = "dev staging prod"
@@ -49,8 +49,21 @@ def provision(root: Path, env: dict[str, str]) -> tuple[float, dict]:
     """Whole command, process start included."""
     start = time.perf_counter()
     done = subprocess.run(
-        [str(GITOPS_POC), "vault", "provision", "-C", str(root), "--kubernetes-ca-file", str(CA), "-o", "json"],
-        env=env, capture_output=True, text=True, check=False,
+        [
+            str(GITOPS_POC),
+            "vault",
+            "provision",
+            "-C",
+            str(root),
+            "--kubernetes-ca-file",
+            str(CA),
+            "-o",
+            "json",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
@@ -63,36 +76,63 @@ def cli_way(platform: Platform, pairs: list[tuple[str, str]], env: dict[str, str
     bao = bao_binary()
     calls = [
         [bao, "auth", "enable", "kubernetes"],
-        [bao, "write", "auth/kubernetes/config", "kubernetes_host=https://kubernetes.default.svc", f"kubernetes_ca_cert=@{CA}"],
+        [
+            bao,
+            "write",
+            "auth/kubernetes/config",
+            "kubernetes_host=https://kubernetes.default.svc",
+            f"kubernetes_ca_cert=@{CA}",
+        ],
     ]
     stdin: list[str | None] = [None, None]
     for service, env_name in pairs:
         calls.append([bao, "policy", "write", platform.vault_policy(service, env_name), "-"])
         stdin.append(policy_hcl(platform, service, env_name))
-        calls.append([
-            bao, "write", f"auth/kubernetes/role/{platform.vault_role(service, env_name)}",
-            f"bound_service_account_names={platform.service_account(service)}",
-            f"bound_service_account_namespaces={platform.namespace(env_name)}",
-            f"policies={platform.vault_policy(service, env_name)}", "audience=vault", "ttl=1h",
-        ])
+        calls.append(
+            [
+                bao,
+                "write",
+                f"auth/kubernetes/role/{platform.vault_role(service, env_name)}",
+                f"bound_service_account_names={platform.service_account(service)}",
+                f"bound_service_account_namespaces={platform.namespace(env_name)}",
+                f"policies={platform.vault_policy(service, env_name)}",
+                "audience=vault",
+                "ttl=1h",
+            ]
+        )
         stdin.append(None)
-        calls.append([bao, "kv", "put", "-mount=secret", platform.vault_secret_path(service, env_name),
-                      f"SERVICE_NAME={service}", f"ENVIRONMENT={env_name}"])
+        calls.append(
+            [
+                bao,
+                "kv",
+                "put",
+                "-mount=secret",
+                platform.vault_secret_path(service, env_name),
+                f"SERVICE_NAME={service}",
+                f"ENVIRONMENT={env_name}",
+            ]
+        )
         stdin.append(None)
     every = max(1, len(calls) // 10)
     start = time.perf_counter()
-    for index, (command, text) in enumerate(zip(calls, stdin), start=1):
+    for index, (command, text) in enumerate(zip(calls, stdin, strict=True), start=1):
         subprocess.run(command, input=text, env=env, capture_output=True, text=True, check=True)
         if index % every == 0 or index == len(calls):
-            print(f"  CLI way: {index}/{len(calls)} calls, {time.perf_counter() - start:.0f} s", file=sys.stderr)
+            print(
+                f"  CLI way: {index}/{len(calls)} calls, {time.perf_counter() - start:.0f} s", file=sys.stderr
+            )
     return time.perf_counter() - start, len(calls)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument(
-        "--sample", type=int, metavar="N",
-        help="quick run: the CLI way on N service x environment pairs only, extrapolated to all (default: all)",
+        "--sample",
+        type=int,
+        metavar="N",
+        help=(
+            "quick run: the CLI way on N service x environment pairs only, extrapolated to all (default: all)"
+        ),
     )
     args = parser.parse_args()
 
@@ -124,20 +164,32 @@ def main() -> None:
     per_call = cli_seconds / cli_calls
     measured_in_full = len(sample) == len(pairs)
     cli_full = cli_seconds if measured_in_full else per_call * full_calls
-    print(f"Vault provision, {SERVICES} services x {len(platform.environments)} environments = {len(pairs)} pairs")
+    print(
+        f"Vault provision, {SERVICES} services x {len(platform.environments)} environments = {len(pairs)}"
+        " pairs"
+    )
     print(f"  API (gitops-poc vault provision): {first:6.2f} s for {report['writes']} writes, whole command")
     print(f"  idempotent re-run:                {rerun:6.2f} s, {again['writes']} writes")
     if measured_in_full:
-        print(f"  CLI way (one bao process/write):  {cli_seconds:6.2f} s for {cli_calls} calls, measured in full, "
-              f"{per_call * 1000:.0f} ms a call")
+        print(
+            f"  CLI way (one bao process/write):  {cli_seconds:6.2f} s for {cli_calls} calls, measured in"
+            f" full, {per_call * 1000:.0f} ms a call"
+        )
     else:
-        print(f"  CLI way (one bao process/write):  {cli_seconds:6.2f} s for {cli_calls} calls "
-              f"({len(sample)} of {len(pairs)} pairs), {per_call * 1000:.0f} ms a call")
-        print(f"                                    {cli_full:6.2f} s EXTRAPOLATED to all {full_calls} calls "
-              "(--sample; run without it to measure in full)")
+        print(
+            f"  CLI way (one bao process/write):  {cli_seconds:6.2f} s for {cli_calls} calls "
+            f"({len(sample)} of {len(pairs)} pairs), {per_call * 1000:.0f} ms a call"
+        )
+        print(
+            f"                                    {cli_full:6.2f} s EXTRAPOLATED to all {full_calls} calls "
+            "(--sample; run without it to measure in full)"
+        )
     ratio = cli_full / first
     basis = "measured" if measured_in_full else "extrapolated"
-    print(f"  ratio ({basis}): API is {ratio:.0f}x faster (target: at least 20x) -> {'OK' if ratio >= 20 else 'BELOW TARGET'}")
+    print(
+        f"  ratio ({basis}): API is {ratio:.0f}x faster (target: at least 20x) ->"
+        f" {'OK' if ratio >= 20 else 'BELOW TARGET'}"
+    )
 
 
 if __name__ == "__main__":

@@ -20,8 +20,11 @@ TOOLS_BIN = REPO_ROOT / ".tools" / "bin"
 TEST_CHART = REPO_ROOT / "testing" / "charts" / "app"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 # Captured before the autouse fixture clears them: end-to-end tests use the real systems they point at.
-REAL_SYSTEMS = {k: os.environ[k] for k in ("KUBECONFIG", "VAULT_ADDR", "VAULT_TOKEN", "GITLAB_URL", "GITLAB_TOKEN")
-                if k in os.environ}
+REAL_SYSTEMS = {
+    k: os.environ[k]
+    for k in ("KUBECONFIG", "VAULT_ADDR", "VAULT_TOKEN", "GITLAB_URL", "GITLAB_TOKEN")
+    if k in os.environ
+}
 
 
 def require_binary(name: str) -> str:
@@ -59,7 +62,8 @@ SHARED_CHARTS = shared_charts_dir(REPO_ROOT)
 
 
 def require_shared_charts(folder: str) -> Path:
-    """An offline copy of a published Helm repository (`../shared/charts/<folder>`); missing fails under CI."""
+    """An offline copy of a published Helm repository (`../shared/charts/<folder>`); missing fails under
+    CI."""
     path = SHARED_CHARTS / folder
     if not (path / "index.yaml").is_file():
         message = f"the offline chart repository {path} is missing (shared/charts beside the checkout)"

@@ -194,8 +194,10 @@ def test_service_name_error_is_none_for_a_good_name_and_explains_a_bad_one() -> 
 def test_a_key_set_twice_names_both_lines(tmp_path: Path) -> None:
     path, error = config_error(tmp_path, 'SERVICES="a b"\nGITLAB_GROUP=acme\n\nSERVICES="c"\n')
     assert error.key == "SERVICES"
-    assert str(error) == (
-        f"{path}:4: SERVICES='c' is set again; line 1 already sets SERVICES='a b' (keep one: the last would win)"
+    assert (
+        str(error)
+        == f"{path}:4: SERVICES='c' is set again; line 1 already sets SERVICES='a b' (keep one: the last"
+        " would win)"
     )
 
 
@@ -214,7 +216,9 @@ def test_a_secret_set_twice_is_not_echoed(tmp_path: Path, key: str) -> None:
         ("GITLAB_GROUP=a\nSERVICES\n", 2, "SERVICES has no '='"),
     ],
 )
-def test_a_line_that_is_not_key_value_is_an_error(tmp_path: Path, text: str, line: int, fragment: str) -> None:
+def test_a_line_that_is_not_key_value_is_an_error(
+    tmp_path: Path, text: str, line: int, fragment: str
+) -> None:
     path, error = config_error(tmp_path, text)
     assert str(error).startswith(f"{path}:{line}: ")
     assert fragment in str(error)
@@ -249,7 +253,10 @@ def test_a_lowercase_key_suggests_its_uppercase_spelling(tmp_path: Path) -> None
 @pytest.mark.parametrize(
     ("key", "fragment"),
     [
-        ("VAULT_TOKEN", "Vault is reached through the process environment (VAULT_ADDR/VAULT_TOKEN), not .env"),
+        (
+            "VAULT_TOKEN",
+            "Vault is reached through the process environment (VAULT_ADDR/VAULT_TOKEN), not .env",
+        ),
         ("VAULT_ADDR", "Vault is reached through the process environment (VAULT_ADDR/VAULT_TOKEN), not .env"),
         ("KUBECONFIG", "the cluster is reached through the process environment (KUBECONFIG), not .env"),
     ],
@@ -260,7 +267,9 @@ def test_process_only_keys_in_the_file_are_explained(tmp_path: Path, key: str, f
 
 
 def test_reference_cycle_names_file_line_and_key(tmp_path: Path) -> None:
-    path, error = config_error(tmp_path, "# c\nGITLAB_GROUP=${VAULT_PATH_PREFIX}\nVAULT_PATH_PREFIX=x-${GITLAB_GROUP}\n")
+    path, error = config_error(
+        tmp_path, "# c\nGITLAB_GROUP=${VAULT_PATH_PREFIX}\nVAULT_PATH_PREFIX=x-${GITLAB_GROUP}\n"
+    )
     message = str(error)
     assert error.key == "GITLAB_GROUP"
     assert message.startswith(f"{path}:2: GITLAB_GROUP='${{VAULT_PATH_PREFIX}}': ")
@@ -285,6 +294,6 @@ def test_values_from_the_environment_are_not_expanded_again(tmp_path: Path) -> N
 
 def test_a_too_long_namespace_blames_the_prefix(tmp_path: Path) -> None:
     prefix = "p" * 56  # "-dev" fits in 63 characters, "-staging" does not
-    path, error = config_error(tmp_path, f"ENVIRONMENTS=\"dev staging\"\nNAMESPACE_PREFIX={prefix}\n")
+    path, error = config_error(tmp_path, f'ENVIRONMENTS="dev staging"\nNAMESPACE_PREFIX={prefix}\n')
     assert error.key == "NAMESPACE_PREFIX"
     assert str(error).startswith(f"{path}:2: NAMESPACE_PREFIX='{prefix}': namespace '{prefix}-staging'")

@@ -26,7 +26,10 @@ def test_set_key_replaces_the_value_and_keeps_the_rest_of_the_line(text: str, ex
 def test_set_key_keeps_every_other_line() -> None:
     text = '# team\nGITLAB_GROUP=acme # ours\n\n\nSERVICES="web"   # trimmed\nENVIRONMENTS=dev\n'
     updated = set_key(text, "SERVICES", "web billing")
-    assert updated == '# team\nGITLAB_GROUP=acme # ours\n\n\nSERVICES="web billing"   # trimmed\nENVIRONMENTS=dev\n'
+    assert (
+        updated
+        == '# team\nGITLAB_GROUP=acme # ours\n\n\nSERVICES="web billing"   # trimmed\nENVIRONMENTS=dev\n'
+    )
     assert parse_config(updated, ".env", {}).services == ("web", "billing")
 
 

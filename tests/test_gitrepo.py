@@ -12,12 +12,15 @@ from gitops_poc.gitrepo import RevisionReader, list_at, read_at, resolve
 
 
 def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    """Two commits: `first` has a/b.yaml, a/crlf.txt, a/spaced name.txt, top.txt, bin.dat; the second edits b.yaml."""
+    """Two commits: `first` has a/b.yaml, a/crlf.txt, a/spaced name.txt, top.txt, bin.dat; the second edits
+    b.yaml."""
     repo = tmp_path / "repo"
     (repo / "a").mkdir(parents=True)
     git(repo, "init", "-q", "-b", "main")
@@ -57,7 +60,10 @@ def test_missing_files_and_folders_are_none(repo: Path) -> None:
 
 
 def test_bad_input_is_a_usage_error(repo: Path, tmp_path: Path) -> None:
-    with RevisionReader(repo, "no-such-rev") as reader, pytest.raises(UsageError, match="unknown git revision 'no-such-rev'"):
+    with (
+        RevisionReader(repo, "no-such-rev") as reader,
+        pytest.raises(UsageError, match="unknown git revision 'no-such-rev'"),
+    ):
         reader.read("top.txt")
     with RevisionReader(repo, "first") as reader:
         with pytest.raises(UsageError, match="not UTF-8"):
@@ -66,7 +72,10 @@ def test_bad_input_is_a_usage_error(repo: Path, tmp_path: Path) -> None:
             reader.read("a\nb")
     outside = tmp_path / "not-a-repo"
     outside.mkdir()
-    with RevisionReader(outside, "HEAD") as reader, pytest.raises(UsageError, match="not inside a git repository"):
+    with (
+        RevisionReader(outside, "HEAD") as reader,
+        pytest.raises(UsageError, match="not inside a git repository"),
+    ):
         reader.read("x")
 
 

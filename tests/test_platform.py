@@ -40,6 +40,11 @@ def test_subgroup_paths_become_valid_kubernetes_names() -> None:
 
 def test_tiers_and_sync() -> None:
     p = platform('ENVIRONMENTS="dev qa stage prod"\nPRODUCTION_ENVIRONMENTS=prod\n')
-    assert [p.tier(e) for e in p.environments] == [Tier.DEVELOPMENT, Tier.STAGING, Tier.STAGING, Tier.PRODUCTION]
+    assert [p.tier(e) for e in p.environments] == [
+        Tier.DEVELOPMENT,
+        Tier.STAGING,
+        Tier.STAGING,
+        Tier.PRODUCTION,
+    ]
     assert [p.auto_sync(e) for e in p.environments] == [True, True, True, False]
     assert not p.allows_scaling("dev") and p.allows_scaling("qa")

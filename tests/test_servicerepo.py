@@ -9,7 +9,8 @@ import pytest
 
 from gitops_poc import gitrepo
 from gitops_poc.errors import UsageError
-from gitops_poc.servicerepo import parse_values, read_values, read_values_file
+from gitops_poc.servicerepo import read_values, read_values_file
+from gitops_poc.values import parse_values
 from gitops_poc.yamlio import YamlSyntaxError, load_all_k8s
 
 PORTS = "  ports:\n    http: {externalPort: 80, internalPort: 8080, protocol: TCP}\n"
@@ -23,7 +24,8 @@ def git(repo: Path, *args: str) -> None:
 
 @pytest.fixture
 def service(tmp_path: Path) -> Path:
-    """A service repository: commit `first` has the values above; the working tree has service.enabled: true."""
+    """A service repository: commit `first` has the values above; the working tree has service.enabled:
+    true."""
     repo = tmp_path / "svc"
     (repo / ".cicd").mkdir(parents=True)
     (repo / ".cicd/default.yaml").write_text(DEFAULT)
@@ -38,13 +40,19 @@ def service(tmp_path: Path) -> Path:
 
 def render(helm: str, chart: Path, *values: Path) -> dict[str, dict]:
     args = [arg for path in values for arg in ("-f", str(path))]
-    result = subprocess.run([helm, "template", "demo", str(chart), "-n", "ns", *args],
-                            capture_output=True, text=True, check=True, timeout=60)
+    result = subprocess.run(
+        [helm, "template", "demo", str(chart), "-n", "ns", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     return {d["kind"]: d for d in load_all_k8s(result.stdout)}
 
 
-def test_values_at_a_revision_merge_as_helm_renders_them(service: Path, helm: str, test_chart: Path,
-                                                         tmp_path: Path) -> None:
+def test_values_at_a_revision_merge_as_helm_renders_them(
+    service: Path, helm: str, test_chart: Path, tmp_path: Path
+) -> None:
     files, merged = read_values(service, "dev", "first")
     assert [f.text for f in files] == [DEFAULT, DEV]
     assert merged["service"]["enabled"] is False  # `off` in dev.yaml over `yes` in default.yaml
@@ -80,7 +88,9 @@ def test_one_reader_serves_several_files(service: Path) -> None:
 def test_bad_values_files_are_usage_errors(service: Path) -> None:
     with pytest.raises(UsageError, match="unknown git revision 'nope'"):
         read_values(service, "dev", "nope")
-    with pytest.raises(UsageError, match=r"x.yaml: expected a mapping of Helm values at the top level, found list"):
+    with pytest.raises(
+        UsageError, match=r"x.yaml: expected a mapping of Helm values at the top level, found list"
+    ):
         parse_values("- a\n", "x.yaml")
     with pytest.raises(YamlSyntaxError) as caught:
         parse_values("a: 1\nb: [\n", "x.yaml@first")

@@ -30,29 +30,66 @@ from gitops_poc.yamlio import (
 
 # configmap entries as written -> what Helm holds (checked against helm below, and spelled out here).
 WRITTEN: dict[str, tuple[str, Any]] = {
-    "BOOL_ON": ("on", True), "BOOL_Y": ("y", True), "BOOL_NO": ("NO", False), "BOOL_OFF": ("Off", False),
-    "OCTAL": ("0755", 493), "NEG_OCTAL": ("-0755", -493), "UNDERSCORE": ("1_000", 1000), "BINARY": ("0b101", 5),
-    "HEX": ("0x1F", 31), "OCT_PREFIX": ("0o17", 15), "LEADING_ZERO": ("08", 8.0), "EXP": ("1e3", 1000.0),
-    "DOT": (".5", 0.5), "PLUS": ("+12", 12), "FLOAT": ("1_000.5", 1000.5), "HUGE_EXP": ("1e400", "1e400"),
-    "SEXAGESIMAL": ("1:20", "1:20"), "DATE": ("2024-01-02", "2024-01-02"), "MIXED_CASE": ("yES", "yES"),
-    "QUOTED": ('"on"', "on"), "TAGGED_STR": ("!!str off", "off"), "TAGGED_INT": ('!!int "0755"', 493),
+    "BOOL_ON": ("on", True),
+    "BOOL_Y": ("y", True),
+    "BOOL_NO": ("NO", False),
+    "BOOL_OFF": ("Off", False),
+    "OCTAL": ("0755", 493),
+    "NEG_OCTAL": ("-0755", -493),
+    "UNDERSCORE": ("1_000", 1000),
+    "BINARY": ("0b101", 5),
+    "HEX": ("0x1F", 31),
+    "OCT_PREFIX": ("0o17", 15),
+    "LEADING_ZERO": ("08", 8.0),
+    "EXP": ("1e3", 1000.0),
+    "DOT": (".5", 0.5),
+    "PLUS": ("+12", 12),
+    "FLOAT": ("1_000.5", 1000.5),
+    "HUGE_EXP": ("1e400", "1e400"),
+    "SEXAGESIMAL": ("1:20", "1:20"),
+    "DATE": ("2024-01-02", "2024-01-02"),
+    "MIXED_CASE": ("yES", "yES"),
+    "QUOTED": ('"on"', "on"),
+    "TAGGED_STR": ("!!str off", "off"),
+    "TAGGED_INT": ('!!int "0755"', 493),
     "BIG": ("12345678901234567890", 12345678901234567890),
 }
-KEYS = {"on": "true", "N": "false", "0755": "493", "1e3": "1000", "1.5": "1.5", "123456789.5": "1.2345679e+08",
-        "1e21": "1e+21", ".inf": ".inf", "0x10": "16", "12345678901": "12345678901"}
+KEYS = {
+    "on": "true",
+    "N": "false",
+    "0755": "493",
+    "1e3": "1000",
+    "1.5": "1.5",
+    "123456789.5": "1.2345679e+08",
+    "1e21": "1e+21",
+    ".inf": ".inf",
+    "0x10": "16",
+    "12345678901": "12345678901",
+}
 
 
 def values_text() -> str:
-    lines = ["appName: probe", "service:", "  enabled: off", "  ports:", "    http: {externalPort: 80, internalPort: 8080, protocol: TCP}",
-             "configmap:"]
+    lines = [
+        "appName: probe",
+        "service:",
+        "  enabled: off",
+        "  ports:",
+        "    http: {externalPort: 80, internalPort: 8080, protocol: TCP}",
+        "configmap:",
+    ]
     lines += [f"  {key}: {text}" for key, (text, _) in WRITTEN.items()]
     lines += [f"  {key}: key-{key}" for key in KEYS]
     return "\n".join(lines) + "\n"
 
 
 def helm_template(helm: str, chart: Path, values: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([helm, "template", "rel", str(chart), "-n", "ns", "-f", str(values)],
-                          capture_output=True, text=True, check=False, timeout=60)
+    return subprocess.run(
+        [helm, "template", "rel", str(chart), "-n", "ns", "-f", str(values)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
 
 
 def rendered(helm: str, chart: Path, values: Path) -> dict[str, dict[str, Any]]:
@@ -84,7 +121,8 @@ def test_what_we_read_is_what_helm_renders(helm: str, test_chart: Path, tmp_path
     configmap = values["configmap"]
     assert {key: configmap[key] for key in WRITTEN} == {key: value for key, (_, value) in WRITTEN.items()}
     assert {helm_key: configmap[helm_key] for helm_key in KEYS.values()} == {
-        helm_key: f"key-{key}" for key, helm_key in KEYS.items()}
+        helm_key: f"key-{key}" for key, helm_key in KEYS.items()
+    }
     assert objects["ConfigMap"]["data"] == {key: go_text(value) for key, value in configmap.items()}
 
 
@@ -93,17 +131,25 @@ def test_merge_keys_and_anchors_as_helm_merges_them(helm: str, test_chart: Path,
     path.write_text("appName: probe\nbase: &b {X: 1, Y: on}\nconfigmap:\n  <<: *b\n  X: 2\n  Z: *b\n")
     configmap = load_k8s(path.read_text())["configmap"]
     assert configmap == {"X": 2, "true": True, "Z": {"X": 1, "true": True}}  # key Y is the boolean true
-    assert rendered(helm, test_chart, path)["ConfigMap"]["data"] == {"X": "2", "true": "true", "Z": "map[X:1 true:true]"}
+    assert rendered(helm, test_chart, path)["ConfigMap"]["data"] == {
+        "X": "2",
+        "true": "true",
+        "Z": "map[X:1 true:true]",
+    }
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("a: .nan\n", "NaN or infinite"),
-    ("a: -.inf\n", "NaN or infinite"),
-    ("~: 1\n", "unsupported map key '~'"),
-    ("12345678901234567890: x\n", "unsupported map key"),
-])
-def test_what_helm_cannot_read_we_refuse_with_the_line(text: str, problem: str, helm: str, test_chart: Path,
-                                                      tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("a: .nan\n", "NaN or infinite"),
+        ("a: -.inf\n", "NaN or infinite"),
+        ("~: 1\n", "unsupported map key '~'"),
+        ("12345678901234567890: x\n", "unsupported map key"),
+    ],
+)
+def test_what_helm_cannot_read_we_refuse_with_the_line(
+    text: str, problem: str, helm: str, test_chart: Path, tmp_path: Path
+) -> None:
     path = tmp_path / "values.yaml"
     path.write_text("appName: probe\nconfigmap:\n  " + text)
     result = helm_template(helm, test_chart, path)
@@ -113,7 +159,9 @@ def test_what_helm_cannot_read_we_refuse_with_the_line(text: str, problem: str, 
     assert caught.value.line == 3
 
 
-def test_duplicate_keys_are_refused_although_helm_keeps_the_last(helm: str, test_chart: Path, tmp_path: Path) -> None:
+def test_duplicate_keys_are_refused_although_helm_keeps_the_last(
+    helm: str, test_chart: Path, tmp_path: Path
+) -> None:
     path = tmp_path / "values.yaml"
     path.write_text("appName: probe\nconfigmap:\n  A: one\n  A: two\n")
     assert rendered(helm, test_chart, path)["ConfigMap"]["data"] == {"A": "two"}
@@ -142,17 +190,31 @@ def test_applicationsets_are_read_by_the_same_rules() -> None:
 
 def test_json_keys() -> None:
     assert [json_key(k) for k in ("a", True, False, 80, 1.5, 1e3, 0.1, -0.0, float("inf"), 2**64, None)] == [
-        "a", "true", "false", "80", "1.5", "1000", "0.1", "-0", ".inf", None, None]
+        "a",
+        "true",
+        "false",
+        "80",
+        "1.5",
+        "1000",
+        "0.1",
+        "-0",
+        ".inf",
+        None,
+        None,
+    ]
 
 
 def test_yaml12_core_schema() -> None:
-    assert [yaml12_value(t) for t in ("on", "0755", "0o17", "0x1F", "1_000", "1e3", "True", "~", "-.inf", "0b1")] == [
-        "on", 755, 15, 31, "1_000", 1000.0, True, None, float("-inf"), "0b1"]
+    assert [
+        yaml12_value(t) for t in ("on", "0755", "0o17", "0x1F", "1_000", "1e3", "True", "~", "-.inf", "0b1")
+    ] == ["on", 755, 15, 31, "1_000", 1000.0, True, None, float("-inf"), "0b1"]
 
 
 def test_yaml11_differences_cover_keys_values_and_lists() -> None:
     text = "a: 0755\nb: [on, 'off', 0o17]\nyes: 1\nc:\n  - 1_000\n  - 08\nd: &x n\ne: *x\n"
-    found = [(d.keys, d.line, d.text, d.value, d.yaml12, d.is_key) for d in yaml11_differences(compose_k8s(text))]
+    found = [
+        (d.keys, d.line, d.text, d.value, d.yaml12, d.is_key) for d in yaml11_differences(compose_k8s(text))
+    ]
     assert found == [
         (("a",), 1, "0755", 493, 755, False),
         (("b", 0), 2, "on", True, "on", False),  # 'off' is quoted; 0o17 is 15 for both; 08 is 8 for both
@@ -172,20 +234,53 @@ def _differs_as_value(text: str) -> bool:
 def test_may_differ_never_misses_a_difference() -> None:
     """The cheap pre-check lint relies on: every scalar that differs is caught, wherever it stands."""
     alphabet = "0172_.eExXoObB+-"
-    longer = ["0755", "-0755", "1_000", "0b101", "+0o17", "0X1F", "1__0", "1_0e2", "12_34.5_6", ".5_5", "1e400"]
+    longer = [
+        "0755",
+        "-0755",
+        "1_000",
+        "0b101",
+        "+0o17",
+        "0X1F",
+        "1__0",
+        "1_0e2",
+        "12_34.5_6",
+        ".5_5",
+        "1e400",
+    ]
     words = ["y", "Y", "n", "N", "yes", "No", "ON", "off", "Off", *longer]
     candidates = [*words, *("".join(p) for n in range(1, 4) for p in itertools.product(alphabet, repeat=n))]
     differing = [t for t in candidates if _differs_as_value(t)]
     assert len(differing) > 100 and set(longer) <= set(differing)
     for text in differing:
-        for doc in (f"a: {text}\n", f"{text}: x\n", f"a: [{text}, b]\n", f"- {text}\n", f"a: {text}  # c\n", f"{{a: {text}}}\n"):
+        for doc in (
+            f"a: {text}\n",
+            f"{text}: x\n",
+            f"a: [{text}, b]\n",
+            f"- {text}\n",
+            f"a: {text}  # c\n",
+            f"{{a: {text}}}\n",
+        ):
             assert may_differ(doc), doc
-    assert not may_differ("# No namespace\npolicy: no-need\nip: 10.0.0.1\nday: 2024-01-02\nq: 'on'\nv: 1.10\n")
+    assert not may_differ(
+        "# No namespace\npolicy: no-need\nip: 10.0.0.1\nday: 2024-01-02\nq: 'on'\nv: 1.10\n"
+    )
 
 
 def test_manifests_we_write_read_back_unchanged_in_helm_and_kubectl() -> None:
-    docs = [{"text": "on", "octal": "0755", "n": 493, "y": "Y", "zero": "08", "flag": False, "ver": "1.10",
-             "list": ["off", "1_000", 1], "multi": "a\nb"}, {"b": 1, "a": 2}]
+    docs = [
+        {
+            "text": "on",
+            "octal": "0755",
+            "n": 493,
+            "y": "Y",
+            "zero": "08",
+            "flag": False,
+            "ver": "1.10",
+            "list": ["off", "1_000", 1],
+            "multi": "a\nb",
+        },
+        {"b": 1, "a": 2},
+    ]
     text = dump_all_k8s(docs)
     assert load_all_k8s(text) == docs
     assert "text: 'on'" in text and "'n': 493" in text and text.index("a: 2") < text.index("b: 1")

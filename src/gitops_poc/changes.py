@@ -7,11 +7,11 @@ import os
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
@@ -44,7 +44,9 @@ class FileChange:
         return "".join(difflib.unified_diff(old, new, before, after))
 
 
-def change_if_different(path: Path, content: str, previous: str | None, reason: str = "") -> FileChange | None:
+def change_if_different(
+    path: Path, content: str, previous: str | None, reason: str = ""
+) -> FileChange | None:
     return None if previous == content else FileChange(path, content, previous, reason)
 
 

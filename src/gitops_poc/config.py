@@ -56,8 +56,12 @@ PROCESS_ONLY_KEYS = {
 }
 # Names that pass the Kubernetes rules but collide with something the platform itself owns.
 RESERVED_SERVICES = {
-    "default": "it would run as the namespace's shared 'default' ServiceAccount, which least privilege forbids",
-    "gitops-config": "that is the platform's own repository (<group>/gitops-config)",  # platform.GITOPS_CONFIG_REPO
+    "default": (
+        "it would run as the namespace's shared 'default' ServiceAccount, which least privilege forbids"
+    ),
+    "gitops-config": (
+        "that is the platform's own repository (<group>/gitops-config)"
+    ),  # platform.GITOPS_CONFIG_REPO
     # Platform.platform_application_name: the Application syncing gitops-config/platform/<env>.
     "platform": "its Applications <service>-<env> would be the platform-<env> Applications of gitops-config",
 }
@@ -147,7 +151,9 @@ class Config(BaseModel):
     @classmethod
     def _group(cls, v: str) -> str:
         if not GITLAB_PATH.match(v) or v.endswith((".git", ".atom")):
-            raise ValueError(f"{v!r} is not a GitLab group path (letters, digits, '_', '.', '-', '/' between subgroups)")
+            raise ValueError(
+                f"{v!r} is not a GitLab group path (letters, digits, '_', '.', '-', '/' between subgroups)"
+            )
         return v
 
     @field_validator("gitlab_host")
@@ -168,7 +174,9 @@ class Config(BaseModel):
     @classmethod
     def _vault_prefix(cls, v: str) -> str:
         if not VAULT_PATH.match(v):
-            raise ValueError(f"{v!r} is not a Vault path prefix (letters, digits, '_', '.', '-', '/' between parts)")
+            raise ValueError(
+                f"{v!r} is not a Vault path prefix (letters, digits, '_', '.', '-', '/' between parts)"
+            )
         return v
 
     @field_validator("services")
@@ -228,7 +236,8 @@ class Config(BaseModel):
     def _chart_version(cls, v: str) -> str:
         if not SEMVER.match(v):
             raise ValueError(
-                f"{v!r} is not an exact chart version; pin one such as 3.13.0 (ranges and '*' make deploys drift)"
+                f"{v!r} is not an exact chart version; pin one such as 3.13.0 (ranges and '*' make deploys"
+                " drift)"
             )
         return v
 
@@ -241,18 +250,25 @@ class Config(BaseModel):
         ):
             for env in listed:
                 if env not in envs:
-                    raise _CrossError(key, env, f"environment {env!r} is not in ENVIRONMENTS ({' '.join(self.environments)})")
+                    raise _CrossError(
+                        key,
+                        env,
+                        f"environment {env!r} is not in ENVIRONMENTS ({' '.join(self.environments)})",
+                    )
         for env in self.auto_sync_environments:
             if env in self.production_environments:
                 raise _CrossError(
-                    "AUTO_SYNC_ENVIRONMENTS", env, f"{env!r} is a production environment; production never syncs automatically"
+                    "AUTO_SYNC_ENVIRONMENTS",
+                    env,
+                    f"{env!r} is a production environment; production never syncs automatically",
                 )
         for env in self.environments:
             namespace = f"{self.namespace_prefix}-{env}" if self.namespace_prefix else env
             if len(namespace) > MAX_NAME:
                 # An environment name alone fits (checked above), so only a prefix can make it too long.
                 raise _CrossError(
-                    "NAMESPACE_PREFIX", self.namespace_prefix,
+                    "NAMESPACE_PREFIX",
+                    self.namespace_prefix,
                     f"namespace {namespace!r} for environment {env!r} would exceed {MAX_NAME} characters",
                 )
         # `<service>-<env>` names the Application and (after the Vault prefix) the Vault policy and role
@@ -269,7 +285,8 @@ class Config(BaseModel):
                 first_service, first_env = made.setdefault(app, (service, env))
                 if (first_service, first_env) != (service, env):
                     raise _CrossError(
-                        "SERVICES", services,
+                        "SERVICES",
+                        services,
                         f"service {first_service!r} in environment {first_env!r} and service {service!r} in "
                         f"environment {env!r} both make {app!r} (Application, Vault policy and role names "
                         "must differ); rename one of them",
@@ -319,7 +336,9 @@ def _unknown_key(key: str) -> str:
     if key.upper() in DEFAULTS:
         return f"unknown key {key}; did you mean {key.upper()}?"
     hint = difflib.get_close_matches(key.upper(), list(DEFAULTS), n=1)
-    return f"unknown key {key}" + (f"; did you mean {hint[0]}?" if hint else f"; known keys: {', '.join(DEFAULTS)}")
+    return f"unknown key {key}" + (
+        f"; did you mean {hint[0]}?" if hint else f"; known keys: {', '.join(DEFAULTS)}"
+    )
 
 
 def _read_assignments(text: str, source: str) -> dict[str, tuple[str, int]]:
@@ -330,8 +349,10 @@ def _read_assignments(text: str, source: str) -> dict[str, tuple[str, int]]:
         key = binding.key
         if binding.error:
             first = next(iter(binding.original.string.strip().splitlines()), "")
-            raise ConfigError(f"cannot parse {_shown_line(first)}: expected KEY=value, a # comment or a blank line",
-                              source=where)
+            raise ConfigError(
+                f"cannot parse {_shown_line(first)}: expected KEY=value, a # comment or a blank line",
+                source=where,
+            )
         if key is None:
             continue
         if binding.value is None:
@@ -341,14 +362,18 @@ def _read_assignments(text: str, source: str) -> dict[str, tuple[str, int]]:
             raise ConfigError(
                 f"{key}={_shown(key, binding.value)} is set again; line {line} already sets "
                 f"{key}={_shown(key, value)} (keep one: the last would win)",
-                source=where, key=key,
+                source=where,
+                key=key,
             )
         found[key] = (binding.value, number)
     return found
 
 
 def _expand(
-    key: str, raw: Mapping[str, str], environ: Mapping[str, str], origins: Mapping[str, _Origin],
+    key: str,
+    raw: Mapping[str, str],
+    environ: Mapping[str, str],
+    origins: Mapping[str, _Origin],
     seen: tuple[str, ...] = (),
 ) -> str:
     """Expand ${VAR} and ${VAR:-default} like the original scripts, resolving config keys first."""
@@ -356,9 +381,10 @@ def _expand(
     if key in environ:
         return value  # the shell that set it already expanded it
     if key in seen:
-        start = seen[seen.index(key):]
-        raise _value_error(key, value, f"${{...}} references form a cycle: {' -> '.join(start + (key,))}",
-                           origins[key])
+        start = seen[seen.index(key) :]
+        raise _value_error(
+            key, value, f"${{...}} references form a cycle: {' -> '.join(start + (key,))}", origins[key]
+        )
     atoms = list(parse_variables(value))
     if any(isinstance(atom, TextAtom) and "${" in atom.value for atom in atoms):
         raise _value_error(key, value, "a '${' reference has no closing '}'", origins[key])
@@ -409,8 +435,12 @@ def parse_config(text: str | None, source: str, environ: Mapping[str, str] | Non
     environments = _words(text_values["ENVIRONMENTS"])
     production = _words(text_values["PRODUCTION_ENVIRONMENTS"])
     if "PRODUCTION_ENVIRONMENTS" not in environ and "PRODUCTION_ENVIRONMENTS" not in file_values:
-        production = tuple(e for e in production if e in environments)  # the default names "prod" only if present
-    auto_sync = _words(text_values["AUTO_SYNC_ENVIRONMENTS"]) or tuple(e for e in environments if e not in production)
+        production = tuple(
+            e for e in production if e in environments
+        )  # the default names "prod" only if present
+    auto_sync = _words(text_values["AUTO_SYNC_ENVIRONMENTS"]) or tuple(
+        e for e in environments if e not in production
+    )
     values.update(
         services=_words(text_values["SERVICES"]),
         environments=environments,
@@ -424,7 +454,9 @@ def parse_config(text: str | None, source: str, environ: Mapping[str, str] | Non
         raise _to_config_error(exc, raw, origins) from None
 
 
-def _to_config_error(exc: ValidationError, raw: Mapping[str, str], origins: Mapping[str, _Origin]) -> ConfigError:
+def _to_config_error(
+    exc: ValidationError, raw: Mapping[str, str], origins: Mapping[str, _Origin]
+) -> ConfigError:
     error = exc.errors()[0]
     cause = error.get("ctx", {}).get("error")
     if isinstance(cause, _CrossError):

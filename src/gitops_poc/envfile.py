@@ -24,16 +24,17 @@ def bindings(text: str) -> Iterator[tuple[Binding, int]]:
 
 
 def _replace(original: str, key: str, line: str) -> str:
-    """`original` (one binding's text, maybe spanning lines) with its value replaced; comment and newline kept."""
+    """`original` (one binding's text, maybe spanning lines) with its value replaced; comment and newline
+    kept."""
     body = original.rstrip("\r\n")
-    ending = original[len(body):]
+    ending = original[len(body) :]
     match = _ASSIGNMENT.fullmatch(body)
     if match is None:  # parse_stream found the key, so this does not happen; keep the file intact if it does
         raise ValueError(f"cannot locate the value of {key} in {body!r}")
     value = match["value"]
     quoted = _QUOTED.get(value[:1])
     if quoted and (closing := quoted.match(value)):
-        tail = value[closing.end():]
+        tail = value[closing.end() :]
     else:
         tail = comment[0] if (comment := _UNQUOTED_COMMENT.search(value)) else ""
     return f"{match['lead']}{line}{tail}{ending}"

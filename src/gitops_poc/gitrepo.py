@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 from pathlib import Path
@@ -58,7 +59,7 @@ def list_at(folder: Path, rev: str) -> list[str]:
     if result.returncode != 0:
         raise UsageError(f"cannot list {folder} at {rev}: {result.stderr.strip()}")
     prefix = "" if relative == "." else relative + "/"
-    return [line[len(prefix):] for line in result.stdout.splitlines() if line]
+    return [line[len(prefix) :] for line in result.stdout.splitlines() if line]
 
 
 class RevisionReader:
@@ -77,7 +78,9 @@ class RevisionReader:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def read(self, path: Path | str) -> str | None:
@@ -114,10 +117,8 @@ class RevisionReader:
         if proc is None:
             return
         assert proc.stdin is not None and proc.stdout is not None
-        try:
+        with contextlib.suppress(BrokenPipeError):
             proc.stdin.close()
-        except BrokenPipeError:
-            pass
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -130,7 +131,9 @@ class RevisionReader:
             try:
                 self._proc = subprocess.Popen(
                     ["git", "-C", str(self.folder), "cat-file", "--batch"],
-                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
                 )
             except FileNotFoundError:
                 raise UsageError("git is not installed or not on PATH") from None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from functools import cached_property
 
 from gitops_poc.config import SERVICE_SUFFIX, Config
@@ -20,7 +20,7 @@ VAULT_KUBERNETES_AUTH_MOUNT = "kubernetes"
 VAULT_AUDIENCE = "vault"
 
 
-class Tier(str, Enum):
+class Tier(StrEnum):
     """How an environment is sized: the first one is for development, production ones are protected."""
 
     DEVELOPMENT = "development"
@@ -160,11 +160,13 @@ class Platform:
         return f"{self.vault_name_stem}-{service}-{env}"
 
     def vault_role(self, service: str, env: str) -> str:
-        """Carries VAULT_PATH_PREFIX like the policy (same name), so platforms sharing one Vault keep apart."""
+        """Carries VAULT_PATH_PREFIX like the policy (same name), so platforms sharing one Vault keep
+        apart."""
         return self.vault_policy(service, env)
 
     def vault_secret_folder(self, service: str, env: str) -> str:
-        """Everything under this KV v2 folder belongs to one service in one environment (its policy's scope)."""
+        """Everything under this KV v2 folder belongs to one service in one environment (its policy's
+        scope)."""
         return self.vault_secret_path(service, env).rsplit("/", 1)[0]
 
     def vault_secret_path_template(self, service: str) -> str:

@@ -3,48 +3,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from gitops_poc import gitrepo
-from gitops_poc.errors import UsageError
-from gitops_poc.generate.services import SERVICES_DIR
-from gitops_poc.values import merge_files
-from gitops_poc.yamlio import load_k8s, read_text
-
-VALUES_DIR = ".cicd"
+from gitops_poc.layout import value_files
+from gitops_poc.values import ValuesFile, merge_files, parse_values
+from gitops_poc.yamlio import read_text
 
 
-def service_dir(root: Path, service: str) -> Path:
-    return root / SERVICES_DIR / service
+def read_values_file(
+    path: Path, rev: str | None = None, *, reader: gitrepo.RevisionReader | None = None
+) -> ValuesFile:
+    """A values file from the working tree, or at git revision `rev`.
 
-
-def value_files(env: str) -> list[str]:
-    """The value files ArgoCD passes for `env`, in order (later wins)."""
-    return [f"{VALUES_DIR}/default.yaml", f"{VALUES_DIR}/{env}.yaml"]
-
-
-@dataclass(frozen=True)
-class ValuesFile:
-    path: Path
-    text: str | None  # None: the file does not exist
-    data: dict[str, Any]
-
-
-def parse_values(text: str | None, where: str) -> dict[str, Any]:
-    """The Helm values in a values file's text ({} for a missing or empty file)."""
-    data = load_k8s(text, where) if text else None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise UsageError(f"{where}: expected a mapping of Helm values at the top level, found {type(data).__name__}")
-    return data
-
-
-def read_values_file(path: Path, rev: str | None = None, *, reader: gitrepo.RevisionReader | None = None) -> ValuesFile:
-    """A values file from the working tree, or at git revision `rev` (or `reader`'s revision: many files, one git
-    process)."""
+    With `reader`, at that reader's revision: many files, one git process."""
     rev = reader.rev if reader is not None else rev
     if rev is None:
         text = read_text(path)

@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from gitops_poc.errors import UsageError
+from gitops_poc.yamlio import load_k8s
 
 
 def merge_files(layers: Iterable[Mapping[str, Any] | None]) -> dict[str, Any]:
@@ -56,3 +61,22 @@ def get_path(values: Mapping[str, Any], dotted: str, default: Any = None) -> Any
             return default
         node = node[part]
     return node
+
+
+@dataclass(frozen=True)
+class ValuesFile:
+    path: Path
+    text: str | None  # None: the file does not exist
+    data: dict[str, Any]
+
+
+def parse_values(text: str | None, where: str) -> dict[str, Any]:
+    """The Helm values in a values file's text ({} for a missing or empty file)."""
+    data = load_k8s(text, where) if text else None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise UsageError(
+            f"{where}: expected a mapping of Helm values at the top level, found {type(data).__name__}"
+        )
+    return data

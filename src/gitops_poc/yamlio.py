@@ -93,7 +93,8 @@ def load_round_trip(text: str, path: str = "<string>", yaml: YAML | None = None)
 
 # --- YAML as Helm, kubectl and ArgoCD read it ---------------------------------------------------------------
 # They all go through sigs.k8s.io/yaml: go-yaml v2 resolves plain scalars by YAML 1.1 rules (`on`/`off`/`yes`/
-# `no`/`y`/`n` are booleans, `0755` is octal 493, `1_000` is 1000, `0b101` is 5; `1:20` and dates stay strings),
+# `no`/`y`/`n` are booleans, `0755` is octal 493, `1_000` is 1000, `0b101` is 5; `1:20` and dates stay
+# strings),
 # then the data goes through JSON, where every map key becomes a string (`on:` -> "true", `80:` -> "80"). The
 # rules below follow go-yaml's resolve() and were checked against `helm template` (tests/test_yamlio.py).
 
@@ -101,21 +102,45 @@ _STR, _BOOL, _INT, _FLOAT, _NULL, _MERGE = (
     f"tag:yaml.org,2002:{name}" for name in ("str", "bool", "int", "float", "null", "merge")
 )
 _GO_WORDS: dict[str, tuple[str, Any]] = {
-    **{word: (_BOOL, True) for word in ("y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON")},
-    **{word: (_BOOL, False) for word in ("n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF")},
+    **{
+        word: (_BOOL, True)
+        for word in ("y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON")
+    },
+    **{
+        word: (_BOOL, False)
+        for word in ("n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF")
+    },
     **{word: (_NULL, None) for word in ("", "~", "null", "Null", "NULL")},
     **{word: (_FLOAT, math.nan) for word in (".nan", ".NaN", ".NAN")},
-    **{sign + word: (_FLOAT, -math.inf if sign == "-" else math.inf)
-       for sign in ("", "+", "-") for word in (".inf", ".Inf", ".INF")},
+    **{
+        sign + word: (_FLOAT, -math.inf if sign == "-" else math.inf)
+        for sign in ("", "+", "-")
+        for word in (".inf", ".Inf", ".INF")
+    },
     "<<": (_MERGE, "<<"),
 }
-# go-yaml looks a plain scalar up by its first character: M(ap words), D(igit), S(ign), '.'; anything else is a
+# go-yaml looks a plain scalar up by its first character: M(ap words), D(igit), S(ign), '.'; anything else is
+# a
 # string. (It finds the merge key `<<` by its text elsewhere; here it is one more word.)
-_HINTS = {**dict.fromkeys("yYnNtTfFoO~<", "M"), **dict.fromkeys("0123456789", "D"), "+": "S", "-": "S", ".": "."}
-_GO_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z")  # go-yaml's yamlStyleFloat
-_DOT_FLOAT = re.compile(r"\.[0-9]+(?:_[0-9]+)*(?:[eE][-+]?[0-9]+(?:_[0-9]+)*)?\Z")  # what strconv.ParseFloat takes
-_DIGITS = {2: re.compile(r"[01]+\Z"), 8: re.compile(r"[0-7]*\Z"), 10: re.compile(r"[0-9]+\Z"),
-           16: re.compile(r"[0-9a-fA-F]+\Z")}
+_HINTS = {
+    **dict.fromkeys("yYnNtTfFoO~<", "M"),
+    **dict.fromkeys("0123456789", "D"),
+    "+": "S",
+    "-": "S",
+    ".": ".",
+}
+_GO_FLOAT = re.compile(
+    r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z"
+)  # go-yaml's yamlStyleFloat
+_DOT_FLOAT = re.compile(
+    r"\.[0-9]+(?:_[0-9]+)*(?:[eE][-+]?[0-9]+(?:_[0-9]+)*)?\Z"
+)  # what strconv.ParseFloat takes
+_DIGITS = {
+    2: re.compile(r"[01]+\Z"),
+    8: re.compile(r"[0-7]*\Z"),
+    10: re.compile(r"[0-9]+\Z"),
+    16: re.compile(r"[0-9a-fA-F]+\Z"),
+}
 
 
 def _go_int(plain: str) -> int | None:
@@ -174,9 +199,14 @@ def _float_key(value: float) -> str:
         if struct.unpack("f", struct.pack("f", float(text)))[0] == single:
             break
     mantissa, exponent = text.split("e")
-    sign, digits, exp = ("-" if single < 0 else ""), mantissa.lstrip("-").replace(".", "").rstrip("0"), int(exponent)
+    sign, digits, exp = (
+        ("-" if single < 0 else ""),
+        mantissa.lstrip("-").replace(".", "").rstrip("0"),
+        int(exponent),
+    )
     if exp < -4 or exp >= 6:
-        return f"{sign}{digits[0]}{'.' + digits[1:] if len(digits) > 1 else ''}e{'-' if exp < 0 else '+'}{abs(exp):02d}"
+        fraction = "." + digits[1:] if len(digits) > 1 else ""
+        return f"{sign}{digits[0]}{fraction}e{'-' if exp < 0 else '+'}{abs(exp):02d}"
     if exp < 0:
         return f"{sign}0.{'0' * (-exp - 1)}{digits}"
     whole, fraction = digits[: exp + 1].ljust(exp + 1, "0"), digits[exp + 1 :]
@@ -224,32 +254,48 @@ def _scalar_value(node: ScalarNode, key: bool = False) -> Any:
     if not ok:
         raise ConstructorError(None, None, f"cannot read {node.value!r} as {tag}", node.start_mark)
     if isinstance(value, float) and not math.isfinite(value) and not key:
-        raise ConstructorError(None, None, f"{node.value}: Helm and kubectl cannot convert NaN or infinite numbers "
-                                           "to JSON", node.start_mark)
+        raise ConstructorError(
+            None,
+            None,
+            f"{node.value}: Helm and kubectl cannot convert NaN or infinite numbers to JSON",
+            node.start_mark,
+        )
     return float(value) if tag == _FLOAT else value
 
 
 class _K8sConstructor(SafeConstructor):
     def construct_k8s_scalar(self, node: Any) -> Any:
         if not isinstance(node, ScalarNode):
-            raise ConstructorError(None, None, f"expected a scalar node, but found {node.id}", node.start_mark)
+            raise ConstructorError(
+                None, None, f"expected a scalar node, but found {node.id}", node.start_mark
+            )
         return _scalar_value(node)
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         if not isinstance(node, MappingNode):
-            raise ConstructorError(None, None, f"expected a mapping node, but found {node.id}", node.start_mark)
+            raise ConstructorError(
+                None, None, f"expected a mapping node, but found {node.id}", node.start_mark
+            )
         self.flatten_mapping(node)
         merged = getattr(node, "merge", None) is not None  # merged keys are overridden, not duplicates
         mapping: dict[str, Any] = {}
         for key_node, value_node in node.value:
             key = node_key(key_node)
             if key is None:
-                raise ConstructorError("while constructing a mapping", node.start_mark,
-                                       f"unsupported map key {_shown(key_node)}: Helm and kubectl take only strings, "
-                                       "numbers and booleans as keys", key_node.start_mark)
+                raise ConstructorError(
+                    "while constructing a mapping",
+                    node.start_mark,
+                    f"unsupported map key {_shown(key_node)}: Helm and kubectl take only strings, "
+                    "numbers and booleans as keys",
+                    key_node.start_mark,
+                )
             if key in mapping and not merged:
-                raise ConstructorError("while constructing a mapping", node.start_mark,
-                                       f'found duplicate key "{key}"', key_node.start_mark)
+                raise ConstructorError(
+                    "while constructing a mapping",
+                    node.start_mark,
+                    f'found duplicate key "{key}"',
+                    key_node.start_mark,
+                )
             mapping[key] = self.construct_object(value_node, deep=deep)
         return mapping
 
@@ -293,7 +339,8 @@ def compose_k8s(text: str, path: str = "<string>") -> Node | None:
 
 
 def node_key(node: Node) -> str | None:
-    """The string key a mapping key node becomes (`on` -> "true", `0755` -> "493"); None when it is not one."""
+    """The string key a mapping key node becomes (`on` -> "true", `0755` -> "493"); None when it is not
+    one."""
     if not isinstance(node, ScalarNode):
         return None
     try:
@@ -399,12 +446,22 @@ def yaml11_differences(root: Node | None) -> list[Yaml11Difference]:
     found: list[Yaml11Difference] = []
     for node, keys, is_key in _scalars(root, (), set()):
         if not node.style and node.tag in (_BOOL, _INT, _FLOAT, _STR) and _differs(node.value):
-            found.append(Yaml11Difference(keys, node.start_mark.line + 1, node.value, _go_resolve(node.value)[1],
-                                          yaml12_value(node.value), is_key))
+            found.append(
+                Yaml11Difference(
+                    keys,
+                    node.start_mark.line + 1,
+                    node.value,
+                    _go_resolve(node.value)[1],
+                    yaml12_value(node.value),
+                    is_key,
+                )
+            )
     return found
 
 
-def _scalars(node: Node | None, keys: tuple[str | int, ...], seen: set[int]) -> Iterator[tuple[ScalarNode, tuple[str | int, ...], bool]]:
+def _scalars(
+    node: Node | None, keys: tuple[str | int, ...], seen: set[int]
+) -> Iterator[tuple[ScalarNode, tuple[str | int, ...], bool]]:
     """Scalar nodes with their paths, in document order; an alias is walked once (at its anchor)."""
     if node is None or id(node) in seen:
         return

@@ -39,8 +39,14 @@ def run(cases: list[tuple[str, Any]]) -> list[tuple[bool, str]]:
     payload = json.dumps(cases)
     start = 0
     while start < len(cases):
-        proc = subprocess.run([sys.executable, "-c", _RUNNER, str(start)], input=payload, capture_output=True,
-                              text=True, timeout=120, check=False)
+        proc = subprocess.run(
+            [sys.executable, "-c", _RUNNER, str(start)],
+            input=payload,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         last_begun = start
         for line in proc.stdout.splitlines():
             item = json.loads(line)

@@ -11,14 +11,20 @@ from gitops_poc.argocd.gotemplate import Template
 
 
 def manifest(name: str, namespace: str = "poc-dev", auto: bool = True) -> dict[str, Any]:
-    spec: dict[str, Any] = {"project": "p", "destination": {"namespace": namespace},
-                            "sources": [{"repoURL": "chart", "targetRevision": "1.0.0"}, {"ref": "values"}],
-                            "syncPolicy": {"syncOptions": ["CreateNamespace=true"]}}
+    spec: dict[str, Any] = {
+        "project": "p",
+        "destination": {"namespace": namespace},
+        "sources": [{"repoURL": "chart", "targetRevision": "1.0.0"}, {"ref": "values"}],
+        "syncPolicy": {"syncOptions": ["CreateNamespace=true"]},
+    }
     if auto:
         spec["syncPolicy"]["automated"] = {"prune": True}
-    return {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
-            "metadata": {"name": name, "namespace": "argocd", "labels": {"app.kubernetes.io/name": "api"}},
-            "spec": spec}
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": name, "namespace": "argocd", "labels": {"app.kubernetes.io/name": "api"}},
+        "spec": spec,
+    }
 
 
 def apps(*manifests: dict[str, Any]) -> list[Application]:
@@ -30,7 +36,9 @@ def test_added_changed_deleted_and_unchanged() -> None:
     changed["spec"]["sources"][0]["targetRevision"] = "2.0.0"
     del changed["spec"]["syncPolicy"]["automated"]
     changed["metadata"]["labels"]["app.kubernetes.io/part-of"] = "x"
-    result = compare(apps(manifest("a"), manifest("b"), manifest("c")), apps(manifest("a"), changed, manifest("d")))
+    result = compare(
+        apps(manifest("a"), manifest("b"), manifest("c")), apps(manifest("a"), changed, manifest("d"))
+    )
     assert [a.name for a in result.added] == ["d"]
     assert [a.name for a in result.deleted] == ["c"]
     assert result.unchanged == 1
@@ -65,7 +73,12 @@ def test_type_changes_count() -> None:
 
 def test_application_accessors() -> None:
     (app,) = apps(manifest("api-dev", auto=True))
-    assert (app.service, app.environment, app.destination_namespace, app.auto_sync) == ("api", "-", "poc-dev", True)
+    assert (app.service, app.environment, app.destination_namespace, app.auto_sync) == (
+        "api",
+        "-",
+        "poc-dev",
+        True,
+    )
     disabled = copy.deepcopy(app.manifest)
     disabled["spec"]["syncPolicy"]["automated"]["enabled"] = False
     assert not Application(disabled, "set").auto_sync
@@ -77,8 +90,16 @@ def render(text: str, data: dict[str, Any]) -> str:
 
 
 def test_to_yaml_reads_back_to_the_same_data() -> None:
-    data = {"b": {"list": [1.0, "two", True, None, {"k": "yes"}], "empty": {}, "none": []},
-            "a": "multi\nline", "c": "true", "d": "1e3", "e": 2.5, "f": 1e21, "g": ": colon", "h": ""}
+    data = {
+        "b": {"list": [1.0, "two", True, None, {"k": "yes"}], "empty": {}, "none": []},
+        "a": "multi\nline",
+        "c": "true",
+        "d": "1e3",
+        "e": 2.5,
+        "f": 1e21,
+        "g": ": colon",
+        "h": "",
+    }
     text = render("{{ toYaml .d }}", {"d": data})
     assert not text.endswith("\n")
     assert goyaml.load_json_like(text) == goyaml.json_like(data)

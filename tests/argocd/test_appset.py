@@ -11,14 +11,23 @@ import pytest
 from gitops_poc.argocd.applications import RESOURCES_FINALIZER, Application
 from gitops_poc.argocd.appset import ApplicationSetError, expand, expand_all, load_applicationsets
 from gitops_poc.config import load_config
-from gitops_poc.generate.gitops_config import APPLICATIONSET_FILE, render_files
+from gitops_poc.generate.gitops_config import render_files
+from gitops_poc.layout import APPLICATIONSET_FILE
 from gitops_poc.platform import IN_CLUSTER_SERVER, Platform
 
 CONFIGS = {
     "defaults": {},
-    "four-envs-no-prefix": {"ENVIRONMENTS": "dev qa staging prod", "NAMESPACE_PREFIX": "", "SERVICES": "a b c"},
-    "auto-sync-dev-only": {"ENVIRONMENTS": "dev staging prod", "AUTO_SYNC_ENVIRONMENTS": "dev",
-                           "GITLAB_GROUP": "acme/team", "SERVICES": "billing"},
+    "four-envs-no-prefix": {
+        "ENVIRONMENTS": "dev qa staging prod",
+        "NAMESPACE_PREFIX": "",
+        "SERVICES": "a b c",
+    },
+    "auto-sync-dev-only": {
+        "ENVIRONMENTS": "dev staging prod",
+        "AUTO_SYNC_ENVIRONMENTS": "dev",
+        "GITLAB_GROUP": "acme/team",
+        "SERVICES": "billing",
+    },
     "two-prod": {"ENVIRONMENTS": "dev prod-eu prod-us", "PRODUCTION_ENVIRONMENTS": "prod-eu prod-us"},
 }
 
@@ -41,7 +50,9 @@ def test_generated_applicationset_gives_services_times_environments(settings: di
     platform = platform_for(settings)
     apps = expand_all(generated_appsets(platform), "applicationset.yaml")
 
-    expected = {platform.application_name(s, e): (s, e) for s in platform.services for e in platform.environments}
+    expected = {
+        platform.application_name(s, e): (s, e) for s in platform.services for e in platform.environments
+    }
     assert [app.name for app in apps] == list(expected)  # matrix order: services outer, environments inner
     for app in apps:
         service, env = expected[app.name]
@@ -53,8 +64,11 @@ def test_generated_applicationset_gives_services_times_environments(settings: di
         chart, values = spec["sources"]
         assert chart["helm"]["releaseName"] == platform.release_name(service)
         assert chart["helm"]["valueFiles"] == ["$values/.cicd/default.yaml", f"$values/.cicd/{env}.yaml"]
-        assert values == {"repoURL": platform.repo_url(service), "targetRevision": platform.config.git_branch,
-                          "ref": "values"}
+        assert values == {
+            "repoURL": platform.repo_url(service),
+            "targetRevision": platform.config.git_branch,
+            "ref": "values",
+        }
         # Production never syncs by itself; automated sync exactly where the configuration says.
         assert app.auto_sync is platform.auto_sync(env)
         assert ("automated" in spec["syncPolicy"]) is platform.auto_sync(env)
@@ -80,10 +94,14 @@ def test_default_templating_gives_the_same_applications_except_the_patch(setting
     platform = platform_for(settings)
     (appset,) = generated_appsets(platform)
     spec = appset["spec"]
-    plain = {**appset, "spec": {k: v for k, v in spec.items()
-                                if k not in ("goTemplate", "goTemplateOptions", "templatePatch")}}
+    plain = {
+        **appset,
+        "spec": {
+            k: v for k, v in spec.items() if k not in ("goTemplate", "goTemplateOptions", "templatePatch")
+        },
+    }
     plain["spec"]["template"] = _to_fasttemplate(spec["template"])
-    assert "{{service}}-{{env}}" == plain["spec"]["template"]["metadata"]["name"]
+    assert plain["spec"]["template"]["metadata"]["name"] == "{{service}}-{{env}}"
 
     go_apps, fast_apps = by_name(expand(appset, "go")), by_name(expand(plain, "fast"))
     assert go_apps.keys() == fast_apps.keys()
@@ -95,10 +113,21 @@ def test_default_templating_gives_the_same_applications_except_the_patch(setting
 
 def appset_doc(spec: dict[str, Any], name: str = "test", namespace: str | None = "argocd") -> dict[str, Any]:
     meta = {"name": name, **({"namespace": namespace} if namespace else {})}
-    base_template = {"metadata": {"name": "{{.name}}"},
-                     "spec": {"project": "default", "destination": {"namespace": "{{.name}}"}}}
-    return {"apiVersion": "argoproj.io/v1alpha1", "kind": "ApplicationSet", "metadata": meta,
-            "spec": {"goTemplate": True, "goTemplateOptions": ["missingkey=error"], "template": base_template, **spec}}
+    base_template = {
+        "metadata": {"name": "{{.name}}"},
+        "spec": {"project": "default", "destination": {"namespace": "{{.name}}"}},
+    }
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "ApplicationSet",
+        "metadata": meta,
+        "spec": {
+            "goTemplate": True,
+            "goTemplateOptions": ["missingkey=error"],
+            "template": base_template,
+            **spec,
+        },
+    }
 
 
 def names(spec: dict[str, Any]) -> list[str]:
@@ -117,10 +146,16 @@ def test_several_generators_are_concatenated() -> None:
 
 def test_matrix_second_child_is_interpolated_with_the_first() -> None:
     spec = {
-        "generators": [{"matrix": {"generators": [
-            {"list": {"elements": [{"svc": "api"}, {"svc": "web"}]}},
-            {"list": {"elements": [{"name": "{{.svc}}-dev"}, {"name": "{{.svc}}-prod"}]}},
-        ]}}],
+        "generators": [
+            {
+                "matrix": {
+                    "generators": [
+                        {"list": {"elements": [{"svc": "api"}, {"svc": "web"}]}},
+                        {"list": {"elements": [{"name": "{{.svc}}-dev"}, {"name": "{{.svc}}-prod"}]}},
+                    ]
+                }
+            }
+        ],
     }
     assert names(spec) == ["api-dev", "api-prod", "web-dev", "web-prod"]
 
@@ -128,27 +163,51 @@ def test_matrix_second_child_is_interpolated_with_the_first() -> None:
 def test_matrix_go_template_merge_keeps_the_first_childs_values_and_merges_maps() -> None:
     spec = {
         "template": {"metadata": {"name": "{{.name}}-{{.cfg.a}}-{{.cfg.b}}"}, "spec": {"project": "p"}},
-        "generators": [{"matrix": {"generators": [
-            {"list": {"elements": [{"name": "first", "cfg": {"a": "1"}}]}},
-            {"list": {"elements": [{"name": "second", "cfg": {"a": "9", "b": "2"}}]}},
-        ]}}],
+        "generators": [
+            {
+                "matrix": {
+                    "generators": [
+                        {"list": {"elements": [{"name": "first", "cfg": {"a": "1"}}]}},
+                        {"list": {"elements": [{"name": "second", "cfg": {"a": "9", "b": "2"}}]}},
+                    ]
+                }
+            }
+        ],
     }
     assert names(spec) == ["first-1-2"]
 
 
 def test_matrix_default_templating_rejects_conflicting_keys() -> None:
-    doc = appset_doc({"goTemplate": False, "template": {"metadata": {"name": "{{name}}"}, "spec": {}},
-                      "generators": [{"matrix": {"generators": [
-                          {"list": {"elements": [{"name": "a"}]}}, {"list": {"elements": [{"name": "b"}]}}]}}]})
+    doc = appset_doc(
+        {
+            "goTemplate": False,
+            "template": {"metadata": {"name": "{{name}}"}, "spec": {}},
+            "generators": [
+                {
+                    "matrix": {
+                        "generators": [
+                            {"list": {"elements": [{"name": "a"}]}},
+                            {"list": {"elements": [{"name": "b"}]}},
+                        ]
+                    }
+                }
+            ],
+        }
+    )
     del doc["spec"]["goTemplateOptions"]
-    with pytest.raises(ApplicationSetError, match="found duplicate key name with different value, a: a ,b: b"):
+    with pytest.raises(
+        ApplicationSetError, match="found duplicate key name with different value, a: a ,b: b"
+    ):
         expand(doc, "f.yaml")
 
 
-@pytest.mark.parametrize(("children", "message"), [
-    ([{"list": {"elements": [{"name": "a"}]}}], "found less than two generators"),
-    ([{"list": {"elements": [{"name": "a"}]}}] * 3, "more than the max allowed"),
-])
+@pytest.mark.parametrize(
+    ("children", "message"),
+    [
+        ([{"list": {"elements": [{"name": "a"}]}}], "found less than two generators"),
+        ([{"list": {"elements": [{"name": "a"}]}}] * 3, "more than the max allowed"),
+    ],
+)
 def test_matrix_needs_exactly_two_children(children: list[Any], message: str) -> None:
     with pytest.raises(ApplicationSetError, match=message):
         names({"generators": [{"matrix": {"generators": children}}]})
@@ -156,8 +215,9 @@ def test_matrix_needs_exactly_two_children(children: list[Any], message: str) ->
 
 def test_selector_filters_parameter_sets() -> None:
     elements = [{"name": "a", "tier": "web"}, {"name": "b", "tier": "db"}, {"name": "c"}]
-    assert names({"generators": [{"list": {"elements": elements}, "selector": {"matchLabels": {"tier": "web"}}}]}) \
-        == ["a"]
+    assert names(
+        {"generators": [{"list": {"elements": elements}, "selector": {"matchLabels": {"tier": "web"}}}]}
+    ) == ["a"]
     expr = {"matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["db"]}]}
     assert names({"generators": [{"list": {"elements": elements}, "selector": expr}]}) == ["a", "c"]
 
@@ -182,8 +242,10 @@ def test_unknown_generator_is_an_error() -> None:
 
 
 def test_missing_key_error_names_the_field_and_the_element() -> None:
-    spec = {"template": {"metadata": {"name": "{{.name}}-{{.envx}}"}, "spec": {}},
-            "generators": [{"list": {"elements": [{"name": "api", "env": "dev"}]}}]}
+    spec = {
+        "template": {"metadata": {"name": "{{.name}}-{{.envx}}"}, "spec": {}},
+        "generators": [{"list": {"elements": [{"name": "api", "env": "dev"}]}}],
+    }
     with pytest.raises(ApplicationSetError) as info:
         names(spec)
     message = str(info.value)
@@ -192,16 +254,28 @@ def test_missing_key_error_names_the_field_and_the_element() -> None:
 
 
 def test_without_missingkey_error_a_missing_key_renders_no_value() -> None:
-    doc = appset_doc({"template": {"metadata": {"name": "x"}, "spec": {"project": "{{.nope}}"}},
-                      "generators": [{"list": {"elements": [{"name": "a"}]}}]})
+    doc = appset_doc(
+        {
+            "template": {"metadata": {"name": "x"}, "spec": {"project": "{{.nope}}"}},
+            "generators": [{"list": {"elements": [{"name": "a"}]}}],
+        }
+    )
     doc["spec"].pop("goTemplateOptions")
     assert expand(doc, "f")[0].spec["project"] == "<no value>"
 
 
 def test_default_templating_needs_string_values_and_leaves_unknown_tags() -> None:
-    template = {"metadata": {"name": "{{ name }}"}, "spec": {"project": "{{nope}}", "info": "{{values.team}}"}}
-    doc = appset_doc({"goTemplate": False, "template": template,
-                      "generators": [{"list": {"elements": [{"name": "a", "values": {"team": "t1"}}]}}]})
+    template = {
+        "metadata": {"name": "{{ name }}"},
+        "spec": {"project": "{{nope}}", "info": "{{values.team}}"},
+    }
+    doc = appset_doc(
+        {
+            "goTemplate": False,
+            "template": template,
+            "generators": [{"list": {"elements": [{"name": "a", "values": {"team": "t1"}}]}}],
+        }
+    )
     app = expand(doc, "f")[0]
     assert (app.name, app.spec["project"], app.spec["info"]) == ("a", "{{nope}}", "t1")
     doc["spec"]["generators"][0]["list"]["elements"][0]["replicas"] = 3
@@ -210,14 +284,18 @@ def test_default_templating_needs_string_values_and_leaves_unknown_tags() -> Non
 
 
 def test_generator_numbers_are_float64_as_in_argocd() -> None:
-    spec = {"template": {"metadata": {"name": "{{.name}}"}, "spec": {"info": "{{.replicas}}/{{.big}}"}},
-            "generators": [{"list": {"elements": [{"name": "a", "replicas": 3, "big": 1000000}]}}]}
+    spec = {
+        "template": {"metadata": {"name": "{{.name}}"}, "spec": {"info": "{{.replicas}}/{{.big}}"}},
+        "generators": [{"list": {"elements": [{"name": "a", "replicas": 3, "big": 1000000}]}}],
+    }
     assert expand(appset_doc(spec), "f")[0].spec["info"] == "3/1e+06"
 
 
 def test_map_keys_are_templated_too() -> None:
-    spec = {"template": {"metadata": {"name": "{{.name}}", "labels": {"team-{{.name}}": "yes"}}, "spec": {}},
-            "generators": [{"list": {"elements": [{"name": "a"}]}}]}
+    spec = {
+        "template": {"metadata": {"name": "{{.name}}", "labels": {"team-{{.name}}": "yes"}}, "spec": {}},
+        "generators": [{"list": {"elements": [{"name": "a"}]}}],
+    }
     assert expand(appset_doc(spec), "f")[0].labels == {"team-a": "yes"}
 
 
@@ -237,14 +315,18 @@ def test_resources_finalizer_unless_resources_are_preserved() -> None:
 
 
 def test_applications_land_in_the_applicationset_namespace() -> None:
-    spec = {"template": {"metadata": {"name": "{{.name}}", "namespace": "elsewhere"}, "spec": {}},
-            "generators": [{"list": {"elements": [{"name": "a"}]}}]}
+    spec = {
+        "template": {"metadata": {"name": "{{.name}}", "namespace": "elsewhere"}, "spec": {}},
+        "generators": [{"list": {"elements": [{"name": "a"}]}}],
+    }
     assert expand(appset_doc(spec), "f")[0].metadata["namespace"] == "argocd"
 
 
 def test_empty_parameter_set_leaves_the_template_unrendered() -> None:
-    spec = {"template": {"metadata": {"name": "static"}, "spec": {"info": "{{.name}}"}},
-            "generators": [{"list": {"elements": [{}]}}]}
+    spec = {
+        "template": {"metadata": {"name": "static"}, "spec": {"info": "{{.name}}"}},
+        "generators": [{"list": {"elements": [{}]}}],
+    }
     app = expand(appset_doc(spec), "f")[0]
     assert (app.name, app.spec["info"]) == ("static", "{{.name}}") and "finalizers" not in app.metadata
     with pytest.raises(ApplicationSetError, match="'{{.name}}' is not a valid Kubernetes name"):
@@ -252,10 +334,14 @@ def test_empty_parameter_set_leaves_the_template_unrendered() -> None:
 
 
 def test_template_patch_yaml_and_json_patch() -> None:
-    elements = [{"name": "a", "auto": True, "files": ["x.yaml", "y.yaml"]}, {"name": "b", "auto": False,
-                                                                           "files": []}]
-    patch = ("spec:\n  source:\n    helm:\n      valueFiles:\n      {{- range .files }}\n        - {{ . }}\n"
-             "      {{- end }}\n{{- if .auto }}\n  syncPolicy:\n    automated:\n      prune: true\n{{- end }}\n")
+    elements = [
+        {"name": "a", "auto": True, "files": ["x.yaml", "y.yaml"]},
+        {"name": "b", "auto": False, "files": []},
+    ]
+    patch = (
+        "spec:\n  source:\n    helm:\n      valueFiles:\n      {{- range .files }}\n        - {{ . }}\n"
+        "      {{- end }}\n{{- if .auto }}\n  syncPolicy:\n    automated:\n      prune: true\n{{- end }}\n"
+    )
     spec = {"generators": [{"list": {"elements": elements}}], "templatePatch": patch}
     a, b = expand(appset_doc(spec), "f")
     assert a.spec["source"]["helm"]["valueFiles"] == ["x.yaml", "y.yaml"] and a.auto_sync
@@ -267,7 +353,10 @@ def test_template_patch_yaml_and_json_patch() -> None:
 
 
 def test_template_patch_cannot_change_the_project_and_reports_bad_yaml() -> None:
-    spec = {"generators": [{"list": {"elements": [{"name": "a"}]}}], "templatePatch": "spec:\n  project: other\n"}
+    spec = {
+        "generators": [{"list": {"elements": [{"name": "a"}]}}],
+        "templatePatch": "spec:\n  project: other\n",
+    }
     assert expand(appset_doc(spec), "f")[0].spec["project"] == "default"
     spec["templatePatch"] = "spec:\n  project: [unclosed\n"
     with pytest.raises(ApplicationSetError, match="spec.templatePatch"):
@@ -281,10 +370,12 @@ def test_two_applicationsets_may_not_generate_the_same_application() -> None:
 
 
 def test_load_keeps_only_applicationsets_and_reads_yaml_1_1() -> None:
-    text = ("apiVersion: argoproj.io/v1alpha1\nkind: AppProject\nmetadata: {name: p}\n---\n"
-            "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata: {name: s}\n"
-            "spec:\n  goTemplate: true\n  generators:\n  - list:\n      elements:\n      - {name: a, enabled: yes}\n"
-            "  template:\n    metadata: {name: '{{.name}}-{{.enabled}}'}\n    spec: {}\n")
+    text = (
+        "apiVersion: argoproj.io/v1alpha1\nkind: AppProject\nmetadata: {name: p}\n---\napiVersion:"
+        " argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata: {name: s}\nspec:\n  goTemplate: true\n "
+        " generators:\n  - list:\n      elements:\n      - {name: a, enabled: yes}\n  template:\n   "
+        " metadata: {name: '{{.name}}-{{.enabled}}'}\n    spec: {}\n"
+    )
     appsets = load_applicationsets(text, "f.yaml")
     assert [d["metadata"]["name"] for d in appsets] == ["s"]
     assert expand(appsets[0], "f.yaml")[0].name == "a-true"  # `yes` is a boolean to Kubernetes (YAML 1.1)

@@ -14,15 +14,23 @@ from gitops_poc.argocd.patch import PatchError, apply_template_patch, json_patch
 def app() -> dict[str, Any]:
     return {
         "metadata": {"name": "a", "finalizers": ["one"], "labels": {"x": "1", "y": "2"}},
-        "spec": {"project": "p", "sources": [{"repoURL": "r1"}, {"repoURL": "r2"}],
-                 "syncPolicy": {"syncOptions": ["A=true"]}},
+        "spec": {
+            "project": "p",
+            "sources": [{"repoURL": "r1"}, {"repoURL": "r2"}],
+            "syncPolicy": {"syncOptions": ["A=true"]},
+        },
     }
 
 
 def test_maps_merge_lists_replace_and_null_deletes() -> None:
-    patched = strategic_merge(app(), {"metadata": {"labels": {"y": None, "z": "3"}},
-                                      "spec": {"sources": [{"repoURL": "only"}],
-                                               "syncPolicy": {"automated": {"prune": True}}}}, ())
+    patched = strategic_merge(
+        app(),
+        {
+            "metadata": {"labels": {"y": None, "z": "3"}},
+            "spec": {"sources": [{"repoURL": "only"}], "syncPolicy": {"automated": {"prune": True}}},
+        },
+        (),
+    )
     assert patched["metadata"]["labels"] == {"x": "1", "z": "3"}
     assert patched["spec"]["sources"] == [{"repoURL": "only"}]
     assert patched["spec"]["syncPolicy"] == {"syncOptions": ["A=true"], "automated": {"prune": True}}
@@ -34,7 +42,10 @@ def test_finalizers_merge_as_a_set_like_object_meta() -> None:
 
 
 def test_patch_directives() -> None:
-    assert strategic_merge(app(), {"spec": {"syncPolicy": {"$patch": "delete"}}}, ())["spec"].get("syncPolicy") is None
+    assert (
+        strategic_merge(app(), {"spec": {"syncPolicy": {"$patch": "delete"}}}, ())["spec"].get("syncPolicy")
+        is None
+    )
     replaced = strategic_merge(app(), {"metadata": {"labels": {"$patch": "replace", "only": "1"}}}, ())
     assert replaced["metadata"]["labels"] == {"only": "1"}
     with pytest.raises(PatchError, match="not supported"):
@@ -54,25 +65,33 @@ def test_the_original_is_not_modified() -> None:
 
 
 def test_json_patch_operations() -> None:
-    patched = json_patch(app(), [
-        {"op": "add", "path": "/spec/sources/1/helm", "value": {"valuesObject": {"replicas": 2}}},
-        {"op": "replace", "path": "/metadata/labels/x", "value": "9"},
-        {"op": "remove", "path": "/metadata/labels/y"},
-        {"op": "copy", "from": "/metadata/name", "path": "/metadata/labels/name"},
-        {"op": "move", "from": "/spec/sources/0", "path": "/spec/sources/-"},
-        {"op": "test", "path": "/spec/project", "value": "p"},
-    ])
+    patched = json_patch(
+        app(),
+        [
+            {"op": "add", "path": "/spec/sources/1/helm", "value": {"valuesObject": {"replicas": 2}}},
+            {"op": "replace", "path": "/metadata/labels/x", "value": "9"},
+            {"op": "remove", "path": "/metadata/labels/y"},
+            {"op": "copy", "from": "/metadata/name", "path": "/metadata/labels/name"},
+            {"op": "move", "from": "/spec/sources/0", "path": "/spec/sources/-"},
+            {"op": "test", "path": "/spec/project", "value": "p"},
+        ],
+    )
     assert patched["metadata"]["labels"] == {"x": "9", "name": "a"}
-    assert patched["spec"]["sources"] == [{"repoURL": "r2", "helm": {"valuesObject": {"replicas": 2}}},
-                                          {"repoURL": "r1"}]
+    assert patched["spec"]["sources"] == [
+        {"repoURL": "r2", "helm": {"valuesObject": {"replicas": 2}}},
+        {"repoURL": "r1"},
+    ]
 
 
-@pytest.mark.parametrize("operations", [
-    [{"op": "remove", "path": "/spec/nope"}],
-    [{"op": "test", "path": "/spec/project", "value": "other"}],
-    [{"op": "frobnicate", "path": "/spec"}],
-    [{"path": "/spec"}],
-])
+@pytest.mark.parametrize(
+    "operations",
+    [
+        [{"op": "remove", "path": "/spec/nope"}],
+        [{"op": "test", "path": "/spec/project", "value": "other"}],
+        [{"op": "frobnicate", "path": "/spec"}],
+        [{"path": "/spec"}],
+    ],
+)
 def test_bad_json_patches_fail(operations: list[Any]) -> None:
     with pytest.raises(PatchError):
         json_patch(app(), operations)
@@ -86,16 +105,19 @@ def test_patch_text_that_is_not_a_map_or_list_fails() -> None:
 
 
 # --- fasttemplate ----------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("text", "expected"), [
-    ("{{name}}-{{env}}", "api-dev"),
-    ("{{ name }}/{{  env}}", "api/dev"),
-    ("{{values.team}}", "core"),
-    ("{{nope}} and {{ }}", "{{nope}} and {{ }}"),  # unknown or empty tags stay as written
-    ("{{count}}", "{{count}}"),  # only string parameters are substituted
-    ("no template", "no template"),
-    ("{{name\n}}", "{{name\n}}"),  # Go's regexp needs {{...}} on one line before anything is replaced
-    ("a\n{{name}}\nb", "a\napi\nb"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("{{name}}-{{env}}", "api-dev"),
+        ("{{ name }}/{{  env}}", "api/dev"),
+        ("{{values.team}}", "core"),
+        ("{{nope}} and {{ }}", "{{nope}} and {{ }}"),  # unknown or empty tags stay as written
+        ("{{count}}", "{{count}}"),  # only string parameters are substituted
+        ("no template", "no template"),
+        ("{{name\n}}", "{{name\n}}"),  # Go's regexp needs {{...}} on one line before anything is replaced
+        ("a\n{{name}}\nb", "a\napi\nb"),
+    ],
+)
 def test_fasttemplate(text: str, expected: str) -> None:
     params = {"name": "api", "env": "dev", "values.team": "core", "count": 3}
     assert fasttemplate.render(text, params) == expected

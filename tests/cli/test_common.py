@@ -9,7 +9,9 @@ import pytest
 from gitops_poc.cli import main
 
 
-def test_a_missing_env_file_given_explicitly_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_missing_env_file_given_explicitly_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     missing = tmp_path / "platform.env"
     assert main(["init", "-C", str(tmp_path), "--env-file", str(missing), "--yes"]) == 2
     err = capsys.readouterr().err

@@ -37,7 +37,11 @@ def set_tag(values_file: Path, tag: str) -> None:
 
 def changed_lines(out: str) -> set[str]:
     """`-x: 1` / `+x: 2` lines of the unified diffs, indentation dropped."""
-    return {line[0] + line[1:].strip() for line in out.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")}
+    return {
+        line[0] + line[1:].strip()
+        for line in out.splitlines()
+        if line[:1] in "+-" and line[:3] not in ("+++", "---")
+    }
 
 
 def diff(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -50,8 +54,18 @@ def test_dev_against_prod_shows_replicas_resources_and_image(
     helm: str, test_chart: Path, generated_root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     set_tag(generated_root / "services/api-gateway/.cicd/dev.yaml", CI_TAG)
-    code, out, _ = diff(capsys, "api-gateway", "--env", "dev", "--against", "prod",
-                        "-C", str(generated_root), "--chart", str(test_chart))
+    code, out, _ = diff(
+        capsys,
+        "api-gateway",
+        "--env",
+        "dev",
+        "--against",
+        "prod",
+        "-C",
+        str(generated_root),
+        "--chart",
+        str(test_chart),
+    )
     assert code == 1
     assert "=== api-gateway: prod -> dev" in out
     # values level
@@ -71,9 +85,23 @@ def test_dev_against_prod_shows_replicas_resources_and_image(
     assert {"-cpu: '2'", "+cpu: 500m", "-memory: 512Mi", "+memory: 128Mi"} <= lines
 
 
-def test_json_output_for_scripts(helm: str, test_chart: Path, generated_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = diff(capsys, "web-http", "--env", "staging", "--against", "prod",
-                        "-C", str(generated_root), "--chart", str(test_chart), "-o", "json")
+def test_json_output_for_scripts(
+    helm: str, test_chart: Path, generated_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = diff(
+        capsys,
+        "web-http",
+        "--env",
+        "staging",
+        "--against",
+        "prod",
+        "-C",
+        str(generated_root),
+        "--chart",
+        str(test_chart),
+        "-o",
+        "json",
+    )
     assert code == 1
     data = json.loads(out)
     assert data["changed"] is True
@@ -81,7 +109,9 @@ def test_json_output_for_scripts(helm: str, test_chart: Path, generated_root: Pa
     assert (report["base"], report["head"]) == ("prod", "staging")
     by_path = {c["path"]: c for c in report["values"]}
     assert by_path["replicas"] == {"path": "replicas", "change": "changed", "old": 3, "new": 2}
-    assert {m["manifest"]: m["change"] for m in report["manifests"]}["PodDisruptionBudget/web-http"] == "removed"
+    assert {m["manifest"]: m["change"] for m in report["manifests"]}[
+        "PodDisruptionBudget/web-http"
+    ] == "removed"
 
 
 def test_two_commits_of_a_standalone_service_repository(
@@ -94,8 +124,22 @@ def test_two_commits_of_a_standalone_service_repository(
     set_tag(clone / ".cicd/dev.yaml", CI_TAG)
     commit_all(clone, "ci(dev): web-grpc 3f2c1ab9 [skip ci]")
 
-    code, out, _ = diff(capsys, "web-grpc", "--env", "dev", "--base", "HEAD~1", "--head", "HEAD",
-                        "-C", str(generated_root), "--service-dir", str(clone), "--chart", str(test_chart))
+    code, out, _ = diff(
+        capsys,
+        "web-grpc",
+        "--env",
+        "dev",
+        "--base",
+        "HEAD~1",
+        "--head",
+        "HEAD",
+        "-C",
+        str(generated_root),
+        "--service-dir",
+        str(clone),
+        "--chart",
+        str(test_chart),
+    )
     assert code == 1
     assert "=== web-grpc: dev@HEAD~1 -> dev@HEAD" in out
     assert f'~ image.tag: "0.1.0" -> "{CI_TAG}"' in out
@@ -105,10 +149,39 @@ def test_two_commits_of_a_standalone_service_repository(
     assert f"+image: registry.gitlab.com/gitops-poc/web-grpc:{CI_TAG}" in lines
     assert f"+appver: {CI_TAG}" in lines  # the label follows the tag: every object carrying it changes
     # The working tree equals HEAD; identical revisions are no difference at all.
-    assert diff(capsys, "web-grpc", "--env", "dev", "--base", "HEAD", "-C", str(generated_root),
-                "--service-dir", str(clone), "--chart", str(test_chart))[0] == 0
-    code, _, err = diff(capsys, "web-grpc", "--env", "dev", "--base", "HEAD", "--head", "HEAD",
-                        "--service-dir", str(clone), "-C", str(generated_root), "--chart", str(test_chart))
+    assert (
+        diff(
+            capsys,
+            "web-grpc",
+            "--env",
+            "dev",
+            "--base",
+            "HEAD",
+            "-C",
+            str(generated_root),
+            "--service-dir",
+            str(clone),
+            "--chart",
+            str(test_chart),
+        )[0]
+        == 0
+    )
+    code, _, err = diff(
+        capsys,
+        "web-grpc",
+        "--env",
+        "dev",
+        "--base",
+        "HEAD",
+        "--head",
+        "HEAD",
+        "--service-dir",
+        str(clone),
+        "-C",
+        str(generated_root),
+        "--chart",
+        str(test_chart),
+    )
     assert code == 0 and "No differences: web-grpc dev@HEAD -> dev@HEAD" in err
 
 
@@ -118,7 +191,9 @@ def test_service_folder_inside_the_platform_repository_and_every_environment(
     git(generated_root, "init", "-q")
     commit_all(generated_root, "platform")
     set_tag(generated_root / "services/health-demo/.cicd/prod.yaml", "1.2.3")  # uncommitted: the working tree
-    code, out, _ = diff(capsys, "health-demo", "--base", "HEAD", "-C", str(generated_root), "--chart", str(test_chart))
+    code, out, _ = diff(
+        capsys, "health-demo", "--base", "HEAD", "-C", str(generated_root), "--chart", str(test_chart)
+    )
     assert code == 1
     assert "=== health-demo: prod@HEAD -> prod" in out
     assert "dev@HEAD" not in out and "staging@HEAD" not in out  # unchanged environments print nothing
@@ -129,7 +204,9 @@ def test_without_the_chart_values_are_still_compared(
     helm: str, generated_root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("CHART_REPO", "http://127.0.0.1:9/")
-    code, out, err = diff(capsys, "auth-adapter", "--env", "dev", "--against", "staging", "-C", str(generated_root))
+    code, out, err = diff(
+        capsys, "auth-adapter", "--env", "dev", "--against", "staging", "-C", str(generated_root)
+    )
     assert code == 1
     assert "~ replicas: 2 -> 1" in out
     assert "Manifests: not compared (chart unavailable)" in out
@@ -137,7 +214,9 @@ def test_without_the_chart_values_are_still_compared(
 
 
 def test_identical_environments_exit_0(generated_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = diff(capsys, "web-http", "--env", "dev", "--against", "dev", "-C", str(generated_root), "--values-only")
+    code, out, err = diff(
+        capsys, "web-http", "--env", "dev", "--against", "dev", "-C", str(generated_root), "--values-only"
+    )
     assert code == 0 and out == "" and "No differences" in err
 
 
@@ -152,12 +231,16 @@ def test_identical_environments_exit_0(generated_root: Path, capsys: pytest.Capt
         (["billing", "--env", "dev", "--against", "prod"], "unknown service 'billing'"),
     ],
 )
-def test_bad_options_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
+def test_bad_options_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
     code, _, err = diff(capsys, *args, "-C", str(tmp_path))  # checked before any file is read
     assert code == 2 and message in err
 
 
-def test_unknown_revision_and_no_repository_exit_2(generated_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_revision_and_no_repository_exit_2(
+    generated_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, _, err = diff(capsys, "web-http", "--base", "HEAD", "-C", str(generated_root))
     assert code == 2 and "is not inside a git repository" in err
     git(generated_root, "init", "-q")

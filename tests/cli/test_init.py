@@ -24,7 +24,9 @@ def test_init_yes_then_check_is_clean(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "Nothing to change" in capsys.readouterr().err
 
 
-def test_check_fails_and_writes_nothing_when_files_would_change(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_fails_and_writes_nothing_when_files_would_change(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["init", "-C", str(tmp_path), "--yes"]) == 0
     (tmp_path / ".env").write_text("GITLAB_GROUP=acme\n")
     before = snapshot(tmp_path)
@@ -55,7 +57,9 @@ def test_json_output_lists_the_changes(tmp_path: Path, capsys: pytest.CaptureFix
     report = json.loads(capsys.readouterr().out)
     assert report["applied"] is True
     assert report["summary"] == {"create": len(snapshot(tmp_path)), "update": 0, "delete": 0}
-    assert {"path": "gitops-config/argocd/project.yaml", "action": "create", "reason": "generated"} in report["changes"]
+    assert {"path": "gitops-config/argocd/project.yaml", "action": "create", "reason": "generated"} in report[
+        "changes"
+    ]
 
 
 @pytest.mark.parametrize(

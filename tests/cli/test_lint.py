@@ -25,13 +25,16 @@ def test_errors_exit_1_grouped_by_file(capsys: pytest.CaptureFixture[str]) -> No
     out = capsys.readouterr().out
     lines = out.splitlines()
     assert lines[0] == "services/api-gateway/.cicd/prod.yaml"
-    assert ("  services/api-gateway/.cicd/prod.yaml:36: error pdb-both-limits pdb renders minAvailable: 2 and "
-            "maxUnavailable: 1 (the chart default); the API server rejects a PDB with both "
-            "(hint: add `maxUnavailable: null` under pdb)") in lines
+    assert (
+        "  services/api-gateway/.cicd/prod.yaml:36: error pdb-both-limits pdb renders minAvailable: 2 and "
+        "maxUnavailable: 1 (the chart default); the API server rejects a PDB with both "
+        "(hint: add `maxUnavailable: null` under pdb)" in lines
+    )
 
 
-def test_warnings_alone_exit_0_and_severity_filter_hides_them(generated_root: Path,
-                                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_warnings_alone_exit_0_and_severity_filter_hides_them(
+    generated_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = generated_root / "services/web-http/.cicd/default.yaml"
     path.write_text(path.read_text() + "nodeSelector: {}\n")
     assert main(["lint", "-C", str(generated_root)]) == 0
@@ -55,14 +58,22 @@ def test_json_output(capsys: pytest.CaptureFixture[str]) -> None:
     }
 
 
-def test_yaml_syntax_error_exits_1_with_its_line(generated_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_yaml_syntax_error_exits_1_with_its_line(
+    generated_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (generated_root / "services/web-http/.cicd/dev.yaml").write_text("environment: dev\n  image: x\n")
     assert main(["lint", "-C", str(generated_root), "-o", "json"]) == 1
     (finding,) = json.loads(capsys.readouterr().out)["findings"]
-    assert (finding["rule_id"], finding["file"], finding["line"]) == ("yaml-syntax", "services/web-http/.cicd/dev.yaml", 2)
+    assert (finding["rule_id"], finding["file"], finding["line"]) == (
+        "yaml-syntax",
+        "services/web-http/.cicd/dev.yaml",
+        2,
+    )
 
 
-def test_unusable_input_exits_2(tmp_path: Path, generated_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unusable_input_exits_2(
+    tmp_path: Path, generated_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["lint", "-C", str(tmp_path)]) == 2
     assert "not a platform root" in capsys.readouterr().err
     assert main(["lint", "-C", str(generated_root), str(generated_root / "nope")]) == 2
@@ -72,8 +83,9 @@ def test_unusable_input_exits_2(tmp_path: Path, generated_root: Path, capsys: py
     assert "SERVICES" in capsys.readouterr().err
 
 
-def test_env_file_option_changes_what_is_expected(generated_root: Path, tmp_path: Path,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_env_file_option_changes_what_is_expected(
+    generated_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     env = tmp_path / "other.env"
     env.write_text('ENVIRONMENTS="dev staging prod qa"\n')
     assert main(["lint", "-C", str(generated_root), "--env-file", str(env), "-o", "json"]) == 1

@@ -15,7 +15,13 @@ from gitops_poc.cli import main
 
 @pytest.mark.parametrize(
     "argv",
-    [["init", "--bogus"], ["render"], ["lint", "--output", "xml"], ["plan", "--max-deletions", "-1"], ["nonsense"]],
+    [
+        ["init", "--bogus"],
+        ["render"],
+        ["lint", "--output", "xml"],
+        ["plan", "--max-deletions", "-1"],
+        ["nonsense"],
+    ],
 )
 def test_usage_errors_exit_2_without_a_traceback(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(argv) == 2
@@ -30,7 +36,17 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
-    commands = ["init", "new-service", "lint", "plan", "render", "diff", "vault", "vault provision", "vault check"]
+    commands = [
+        "init",
+        "new-service",
+        "lint",
+        "plan",
+        "render",
+        "diff",
+        "vault",
+        "vault provision",
+        "vault check",
+    ]
     for command in commands:
         assert main([*command.split(), "--help"]) == 0, command
         assert "Usage: gitops-poc " + command in capsys.readouterr().out

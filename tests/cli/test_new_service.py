@@ -11,7 +11,7 @@ from gitops_poc.yamlio import load_plain
 
 def test_new_service_scaffolds_registers_and_regenerates(tmp_path: Path) -> None:
     assert main(["init", "-C", str(tmp_path), "--yes"]) == 0
-    (tmp_path / ".env").write_text("# team settings\nGITLAB_GROUP=acme\nSERVICES=\"web-http\"  # trimmed\n")
+    (tmp_path / ".env").write_text('# team settings\nGITLAB_GROUP=acme\nSERVICES="web-http"  # trimmed\n')
     assert main(["init", "-C", str(tmp_path), "--yes"]) == 0
     template = tmp_path / "templates/service-repo/.gitlab-ci.yml"
     template.write_text("variables:\n  SERVICE_NAME: {{ service }}\n")
@@ -63,7 +63,9 @@ def test_invalid_name_exits_2_and_writes_nothing(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_invalid_name_is_blamed_on_the_argument_not_on_env(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_invalid_name_is_blamed_on_the_argument_not_on_env(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     env = tmp_path / ".env"
     env.write_text('GITLAB_GROUP=acme\nSERVICES="web-http"\n')
     assert main(["new-service", "Billing", "-C", str(tmp_path), "--yes"]) == 2
@@ -74,7 +76,9 @@ def test_invalid_name_is_blamed_on_the_argument_not_on_env(tmp_path: Path, capsy
     assert list(tmp_path.iterdir()) == [env]
 
 
-def test_a_name_whose_applications_collide_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_name_whose_applications_collide_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     env = tmp_path / ".env"
     env.write_text('SERVICES="a-b"\nENVIRONMENTS="c b-c prod"\n')
     assert main(["new-service", "a", "-C", str(tmp_path), "--yes"]) == 2
@@ -84,20 +88,26 @@ def test_a_name_whose_applications_collide_is_refused(tmp_path: Path, capsys: py
     assert list(tmp_path.iterdir()) == [env]
 
 
-def test_a_missing_env_file_given_explicitly_is_not_created(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_missing_env_file_given_explicitly_is_not_created(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     missing = tmp_path / "platform.env"
     assert main(["new-service", "billing", "-C", str(tmp_path), "--env-file", str(missing), "--yes"]) == 2
     assert f"--env-file {missing}: no such file" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
 
 
-def test_without_any_env_file_the_default_one_is_created(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_without_any_env_file_the_default_one_is_created(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["new-service", "billing", "-C", str(tmp_path), "--yes"]) == 0
     assert f"no {tmp_path / '.env'}: using the built-in defaults" in capsys.readouterr().err
     assert load_config(tmp_path / ".env", {}).services[-1] == "billing"
 
 
-def test_a_key_set_twice_in_env_stops_before_any_write(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_key_set_twice_in_env_stops_before_any_write(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["new-service", "billing", "-C", str(tmp_path), "--yes"]) == 0
     env = tmp_path / ".env"
     text = env.read_text() + 'SERVICES="billing"\n'

@@ -14,9 +14,9 @@ from gitops_poc.changes import apply_changes
 from gitops_poc.cli import main
 from gitops_poc.config import load_config
 from gitops_poc.generate import plan_init
-from gitops_poc.generate.gitops_config import APPLICATIONSET_FILE
+from gitops_poc.layout import APPLICATIONSET_FILE, service_dir
 from gitops_poc.platform import Platform
-from gitops_poc.servicerepo import read_values, service_dir
+from gitops_poc.servicerepo import read_values
 from gitops_poc.values import get_path
 
 
@@ -106,7 +106,10 @@ def test_removed_service_is_reported_as_deletions_and_the_guard_trips(
     assert report["summary"] == {"applications": 12, "added": 0, "changed": 0, "deleted": 3, "unchanged": 12}
     assert not any(d["deletesResources"] for d in report["deleted"])  # preserveResourcesOnDeletion
     # The image of a deleted Application is the one its values had at the base revision.
-    assert report["deleted"][0]["image"] == f"{get_path(before, 'image.repository')}:{get_path(before, 'image.tag')}"
+    assert (
+        report["deleted"][0]["image"]
+        == f"{get_path(before, 'image.repository')}:{get_path(before, 'image.tag')}"
+    )
 
     code, out, err = run(capsys, "-C", str(repo), "--base", "HEAD~1", "--max-deletions", "0")
     assert code == 1
@@ -118,16 +121,20 @@ def test_removed_service_is_reported_as_deletions_and_the_guard_trips(
     assert code == 0
 
 
-def test_renamed_environment_is_a_deletion_plus_an_addition(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_renamed_environment_is_a_deletion_plus_an_addition(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     generate(repo, {"ENVIRONMENTS": "dev stage prod"})
     commit(repo, "rename staging")
     code, out, _ = run(capsys, "-C", str(repo), "--base", "HEAD~1", "-o", "json", "--max-deletions", "10")
     report = json.loads(out)
     assert code == 0
     assert sorted(d["name"] for d in report["deleted"]) == sorted(
-        f"{s}-staging" for s in ("api-gateway", "auth-adapter", "web-grpc", "web-http", "health-demo"))
-    assert sorted(a["name"] for a in report["added"]) == sorted(n.replace("staging", "stage")
-                                                                 for n in (d["name"] for d in report["deleted"]))
+        f"{s}-staging" for s in ("api-gateway", "auth-adapter", "web-grpc", "web-http", "health-demo")
+    )
+    assert sorted(a["name"] for a in report["added"]) == sorted(
+        n.replace("staging", "stage") for n in (d["name"] for d in report["deleted"])
+    )
     assert all(a["namespace"] == "poc-stage" for a in report["added"])
 
 
@@ -136,20 +143,26 @@ def test_changed_fields_are_reported_by_path(repo: Path, capsys: pytest.CaptureF
     commit(repo, "chart 3.14 and no auto-sync for staging")
     code, out, _ = run(capsys, "-C", str(repo), "--base", "HEAD~1", "-o", "json")
     assert code == 0
-    changed = {c["name"]: {f["path"]: (f["before"], f["after"]) for f in c["fields"]}
-               for c in json.loads(out)["changed"]}
+    changed = {
+        c["name"]: {f["path"]: (f["before"], f["after"]) for f in c["fields"]}
+        for c in json.loads(out)["changed"]
+    }
     assert len(changed) == 15
     assert changed["api-gateway-dev"] == {"spec.sources[0].targetRevision": ("3.13.0", "3.14.0")}
     assert changed["api-gateway-staging"]["spec.syncPolicy.automated"] == (
-        {"prune": True, "selfHeal": True}, None)
+        {"prune": True, "selfHeal": True},
+        None,
+    )
 
     code, out, _ = run(capsys, "-C", str(repo), "--base", "HEAD~1")
     assert "15 to change, 0 to delete" in out
-    assert "~ spec.sources[0].targetRevision: \"3.13.0\" -> \"3.14.0\"" in out
+    assert '~ spec.sources[0].targetRevision: "3.13.0" -> "3.14.0"' in out
     assert "- spec.syncPolicy.automated:" in out
 
 
-def test_base_where_the_file_did_not_exist_adds_everything(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_base_where_the_file_did_not_exist_adds_everything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     root = tmp_path / "platform"
     root.mkdir()
     git(root, "init", "-q")
@@ -162,13 +175,22 @@ def test_base_where_the_file_did_not_exist_adds_everything(tmp_path: Path, capsy
     assert code == 0 and len(report["added"]) == 15 and report["deleted"] == []
 
 
-def test_file_with_several_documents_and_cascading_deletes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_file_with_several_documents_and_cascading_deletes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     def appset(name: str, elements: list[str]) -> dict[str, Any]:
-        return {"apiVersion": "argoproj.io/v1alpha1", "kind": "ApplicationSet",
-                "metadata": {"name": name, "namespace": "argocd"},
-                "spec": {"generators": [{"list": {"elements": [{"app": e} for e in elements]}}],
-                         "template": {"metadata": {"name": f"{name}-{{{{app}}}}"},
-                                      "spec": {"project": "default", "destination": {"namespace": "{{app}}"}}}}}
+        return {
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "ApplicationSet",
+            "metadata": {"name": name, "namespace": "argocd"},
+            "spec": {
+                "generators": [{"list": {"elements": [{"app": e} for e in elements]}}],
+                "template": {
+                    "metadata": {"name": f"{name}-{{{{app}}}}"},
+                    "spec": {"project": "default", "destination": {"namespace": "{{app}}"}},
+                },
+            },
+        }
 
     def write(docs: list[dict[str, Any]]) -> None:
         yaml = YAML()
@@ -190,16 +212,31 @@ def test_file_with_several_documents_and_cascading_deletes(tmp_path: Path, capsy
     assert "deletes 2 Application(s)" in err
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ("kind: ApplicationSet\napiVersion: argoproj.io/v1alpha1\nmetadata:\n  name: a: b\nspec: {}\n",
-     "sets.yaml:4: invalid YAML: mapping values are not allowed"),
-    (("apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata: {name: s}\nspec:\n  generators:\n"
-      "  - git: {repoURL: x}\n  template: {metadata: {name: x}, spec: {}}\n"), "the git generator is not supported"),
-    (("apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata: {name: s}\nspec:\n  goTemplate: true\n"
-      "  goTemplateOptions: [missingkey=error]\n  generators:\n  - list: {elements: [{a: x}]}\n"
-      "  template: {metadata: {name: '{{.b}}'}, spec: {}}\n"), 'map has no entry for key "b"'),
-    ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n", "no ApplicationSet"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            "kind: ApplicationSet\napiVersion: argoproj.io/v1alpha1\nmetadata:\n  name: a: b\nspec: {}\n",
+            "sets.yaml:4: invalid YAML: mapping values are not allowed",
+        ),
+        (
+            (
+                "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata: {name: s}\nspec:\n "
+                " generators:\n  - git: {repoURL: x}\n  template: {metadata: {name: x}, spec: {}}\n"
+            ),
+            "the git generator is not supported",
+        ),
+        (
+            (
+                "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata: {name: s}\nspec:\n "
+                " goTemplate: true\n  goTemplateOptions: [missingkey=error]\n  generators:\n  - list:"
+                " {elements: [{a: x}]}\n  template: {metadata: {name: '{{.b}}'}, spec: {}}\n"
+            ),
+            'map has no entry for key "b"',
+        ),
+        ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n", "no ApplicationSet"),
+    ],
+)
 def test_unusable_input_exits_2_with_a_clear_message(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, message: str
 ) -> None:
@@ -239,8 +276,11 @@ def test_default_templating_file_gives_the_same_names_and_namespaces(
     assert code == 0
     manifests = json.loads(out)
     assert [m["metadata"]["name"] for m in manifests] == expected_names(default_platform)
-    for manifest, (service, env) in zip(manifests, [(s, e) for s in default_platform.services
-                                                    for e in default_platform.environments]):
+    for manifest, (service, env) in zip(
+        manifests,
+        [(s, e) for s in default_platform.services for e in default_platform.environments],
+        strict=True,
+    ):
         assert manifest["spec"]["destination"]["namespace"] == default_platform.namespace(env)
         assert manifest["spec"]["sources"][1]["repoURL"] == default_platform.repo_url(service)
         assert "automated" not in manifest["spec"]["syncPolicy"]

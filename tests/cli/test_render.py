@@ -27,11 +27,17 @@ def render(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, st
 
 
 def test_every_generated_service_and_environment_renders_and_validates(
-    helm: str, test_chart: Path, generated_root: Path, default_platform: Platform, capsys: pytest.CaptureFixture[str]
+    helm: str,
+    test_chart: Path,
+    generated_root: Path,
+    default_platform: Platform,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     for service in default_platform.services:
         for env in default_platform.environments:
-            code, out, err = render(capsys, service, env, "-C", str(generated_root), "--chart", str(test_chart))
+            code, out, err = render(
+                capsys, service, env, "-C", str(generated_root), "--chart", str(test_chart)
+            )
             assert code == 0, err
             assert "0 error(s)" in err
             kinds = {(d["kind"], d["metadata"]["name"]) for d in load_all_plain(out)}
@@ -41,7 +47,9 @@ def test_every_generated_service_and_environment_renders_and_validates(
 def test_json_output_follows_the_naming_contract(
     helm: str, test_chart: Path, generated_root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, _ = render(capsys, "api-gateway", "prod", "-C", str(generated_root), "--chart", str(test_chart), "-o", "json")
+    code, out, _ = render(
+        capsys, "api-gateway", "prod", "-C", str(generated_root), "--chart", str(test_chart), "-o", "json"
+    )
     assert code == 0
     data = json.loads(out)
     assert (data["release"], data["namespace"]) == ("api-gateway", "poc-prod")
@@ -51,8 +59,12 @@ def test_json_output_follows_the_naming_contract(
     ]
     assert data["validation"]["ok"] is True and data["validation"]["kubeVersion"] == "1.30"
     names = {(m["kind"], m["metadata"]["name"]) for m in data["manifests"]}
-    assert {("Deployment", "api-gateway"), ("Service", "api-gateway-sv"), ("HorizontalPodAutoscaler", "api-gateway"),
-            ("PodDisruptionBudget", "api-gateway")} <= names
+    assert {
+        ("Deployment", "api-gateway"),
+        ("Service", "api-gateway-sv"),
+        ("HorizontalPodAutoscaler", "api-gateway"),
+        ("PodDisruptionBudget", "api-gateway"),
+    } <= names
     for manifest in data["manifests"]:
         assert manifest["metadata"]["namespace"] == "poc-prod"
         assert manifest["metadata"]["labels"]["release"] == "api-gateway"
@@ -66,19 +78,30 @@ def test_without_the_chart_it_prints_the_merged_values_and_a_note(
     code, out, err = render(capsys, "web-http", "staging", "-C", str(generated_root))
     assert code == 0
     cicd = generated_root / "services/web-http/.cicd"
-    expected = merge_files([load_plain((cicd / "default.yaml").read_text()), load_plain((cicd / "staging.yaml").read_text())])
+    expected = merge_files(
+        [load_plain((cicd / "default.yaml").read_text()), load_plain((cicd / "staging.yaml").read_text())]
+    )
     assert load_plain(out) == expected
     assert "note: cannot pull chart app 3.13.0 from http://127.0.0.1:9" in err
     assert "--chart PATH" in err
     assert "Pulling chart" in err  # progress before waiting on the network
 
 
-def test_values_only_needs_no_helm(generated_root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_values_only_needs_no_helm(
+    generated_root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
-    code, out, _ = render(capsys, "health-demo", "prod", "-C", str(generated_root), "--values-only", "-o", "json")
+    code, out, _ = render(
+        capsys, "health-demo", "prod", "-C", str(generated_root), "--values-only", "-o", "json"
+    )
     assert code == 0
     data = json.loads(out)
-    assert data["values"]["pdb"] == {"enabled": True, "apiVersion": "policy/v1", "minAvailable": 1, "maxUnavailable": None}
+    assert data["values"]["pdb"] == {
+        "enabled": True,
+        "apiVersion": "policy/v1",
+        "minAvailable": 1,
+        "maxUnavailable": None,
+    }
     assert data["manifests"] is None and data["chart"] is None
 
 
@@ -87,10 +110,15 @@ def test_a_bad_pdb_fails_with_the_object_template_and_value_files(
 ) -> None:
     prod = generated_root / "services/health-demo/.cicd/prod.yaml"
     prod.write_text(prod.read_text().replace("  maxUnavailable: null", "  maxUnavailable: 1"))
-    code, out, err = render(capsys, "health-demo", "prod", "-C", str(generated_root), "--chart", str(test_chart))
+    code, out, err = render(
+        capsys, "health-demo", "prod", "-C", str(generated_root), "--chart", str(test_chart)
+    )
     assert code == 1
     assert "kind: PodDisruptionBudget" in out  # the manifests are still shown
-    assert "PodDisruptionBudget/health-demo (app/templates/pdb.yaml): spec: minAvailable and maxUnavailable cannot be both set" in err
+    assert (
+        "PodDisruptionBudget/health-demo (app/templates/pdb.yaml): spec: minAvailable and maxUnavailable"
+        " cannot be both set" in err
+    )
     assert "error: health-demo for prod: 1 problem(s)" in err
     assert str(prod) in err and str(prod.with_name("default.yaml")) in err
 
@@ -119,9 +147,13 @@ def test_vault_secrets_render_as_not_validated_custom_resources(
     helm: str, test_chart: Path, generated_root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     dev = generated_root / "services/auth-adapter/.cicd/dev.yaml"
-    dev.write_text(dev.read_text() + "secrets:\n  JWT_SECRET: gitops-poc/auth-adapter/{env}/config\n"
-                   "secretsProvider: {provider: vault}\nserviceAccountName: auth-adapter\n")
-    code, out, err = render(capsys, "auth-adapter", "dev", "-C", str(generated_root), "--chart", str(test_chart))
+    dev.write_text(
+        dev.read_text() + "secrets:\n  JWT_SECRET: gitops-poc/auth-adapter/{env}/config\n"
+        "secretsProvider: {provider: vault}\nserviceAccountName: auth-adapter\n"
+    )
+    code, out, err = render(
+        capsys, "auth-adapter", "dev", "-C", str(generated_root), "--chart", str(test_chart)
+    )
     assert code == 0, err
     assert "kind: VaultStaticSecret" in out
     assert "VaultStaticSecret/auth-adapter-vault-0" in err and "not validated (custom resource" in err
@@ -138,7 +170,9 @@ def test_vault_secrets_render_as_not_validated_custom_resources(
         (["web-http", "dev", "--kube-version", "1.19"], "offline schemas start at Kubernetes"),
     ],
 )
-def test_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
+def test_bad_input_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
     code, _, err = render(capsys, *args, "-C", str(tmp_path))  # checked before any file is read
     assert code == 2 and message in err
 
@@ -146,8 +180,18 @@ def test_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], a
 def test_no_validate_renders_for_versions_without_offline_schemas(
     helm: str, test_chart: Path, generated_root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = render(capsys, "web-http", "dev", "-C", str(generated_root), "--chart", str(test_chart),
-                            "--kube-version", "1.19", "--no-validate")
+    code, out, err = render(
+        capsys,
+        "web-http",
+        "dev",
+        "-C",
+        str(generated_root),
+        "--chart",
+        str(test_chart),
+        "--kube-version",
+        "1.19",
+        "--no-validate",
+    )
     assert code == 0 and "kind: Deployment" in out and "Validated" not in err
 
 

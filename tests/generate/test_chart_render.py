@@ -20,11 +20,27 @@ CUSTOM_KINDS = {"VaultStaticSecret", "VaultAuth"}
 pytestmark = pytest.mark.helm
 
 
-def helm_template(helm: str, chart: Path, service_dir: Path, release: str, namespace: str, env: str) -> list[Any]:
+def helm_template(
+    helm: str, chart: Path, service_dir: Path, release: str, namespace: str, env: str
+) -> list[Any]:
     result = subprocess.run(
-        [helm, "template", release, str(chart), "--namespace", namespace, "--kube-version", KUBE_VERSION,
-         "-f", str(service_dir / ".cicd/default.yaml"), "-f", str(service_dir / f".cicd/{env}.yaml")],
-        capture_output=True, text=True, check=False,
+        [
+            helm,
+            "template",
+            release,
+            str(chart),
+            "--namespace",
+            namespace,
+            "--kube-version",
+            KUBE_VERSION,
+            "-f",
+            str(service_dir / ".cicd/default.yaml"),
+            "-f",
+            str(service_dir / f".cicd/{env}.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     return load_all_plain(result.stdout)
@@ -56,8 +72,14 @@ def test_every_generated_service_and_environment_renders_and_validates(
     p = default_platform
     for service in p.services:
         for env in p.environments:
-            docs = helm_template(helm, test_chart, generated_root / "services" / service,
-                                 p.release_name(service), p.namespace(env), env)
+            docs = helm_template(
+                helm,
+                test_chart,
+                generated_root / "services" / service,
+                p.release_name(service),
+                p.namespace(env),
+                env,
+            )
             check_manifests(docs)
             kinds = by_kind(docs)
             assert kinds["Deployment"] == [service]
@@ -66,13 +88,16 @@ def test_every_generated_service_and_environment_renders_and_validates(
             assert deployment["spec"]["selector"]["matchLabels"] == {"app": service, "release": service}
             container = deployment["spec"]["template"]["spec"]["containers"][0]
             assert container["image"].startswith(p.image_repository(service) + ":")
-            assert ("HorizontalPodAutoscaler" in kinds) == (service in {"api-gateway"} and env == "staging"
-                                                            or env == "prod" and service != "health-demo")
+            assert ("HorizontalPodAutoscaler" in kinds) == (
+                service in {"api-gateway"} and env == "staging" or env == "prod" and service != "health-demo"
+            )
             assert ("PodDisruptionBudget" in kinds) == (env == "prod")
 
 
 def test_hpa_uses_the_keys_the_chart_honours(helm: str, test_chart: Path, generated_root: Path) -> None:
-    docs = helm_template(helm, test_chart, generated_root / "services/api-gateway", "api-gateway", "poc-prod", "prod")
+    docs = helm_template(
+        helm, test_chart, generated_root / "services/api-gateway", "api-gateway", "poc-prod", "prod"
+    )
     hpa = next(d for d in docs if d["kind"] == "HorizontalPodAutoscaler")
     assert hpa["spec"]["minReplicas"] == 3
     assert hpa["spec"]["maxReplicas"] == 10
@@ -85,10 +110,14 @@ def test_hpa_uses_the_keys_the_chart_honours(helm: str, test_chart: Path, genera
 def test_services_reference_each_other_by_the_chart_service_name(
     helm: str, test_chart: Path, generated_root: Path
 ) -> None:
-    docs = helm_template(helm, test_chart, generated_root / "services/api-gateway", "api-gateway", "poc-dev", "dev")
+    docs = helm_template(
+        helm, test_chart, generated_root / "services/api-gateway", "api-gateway", "poc-dev", "dev"
+    )
     env_map = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "api-gateway")
     assert env_map["data"]["AUTH_ADAPTER_HOST"] == "auth-adapter-sv"
-    files = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "api-gateway-config")
+    files = next(
+        d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "api-gateway-config"
+    )
     assert "addr: web-grpc-sv:9091" in files["data"]["config.yaml"]
     service = next(d for d in docs if d["kind"] == "Service")
     assert [p["port"] for p in service["spec"]["ports"]] == [8080]  # Envoy admin stays off the Service
@@ -98,6 +127,8 @@ def test_a_service_made_from_the_template_renders(helm: str, test_chart: Path, t
     p = Platform(parse_config('SERVICES="billing"\nENVIRONMENTS="dev staging prod"\n', ".env", {}))
     apply_changes(tmp_path, plan_init(p, tmp_path))
     for env in p.environments:
-        docs = helm_template(helm, test_chart, tmp_path / "services/billing", "billing", p.namespace(env), env)
+        docs = helm_template(
+            helm, test_chart, tmp_path / "services/billing", "billing", p.namespace(env), env
+        )
         check_manifests(docs)
         assert by_kind(docs)["Service"] == ["billing-sv"]

@@ -12,10 +12,11 @@ from gitops_poc.cli import main
 from gitops_poc.config import load_config
 from gitops_poc.errors import ConfigError
 from gitops_poc.generate import plan_init
-from gitops_poc.generate.delivery import PLATFORM_APPS_FILE, manifest_file
+from gitops_poc.generate.delivery import manifest_file
+from gitops_poc.layout import PLATFORM_APPS_FILE, service_dir
 from gitops_poc.platform import VAULT_AUDIENCE, Platform
-from gitops_poc.servicerepo import read_values, service_dir
-from gitops_poc.vault.plan import ProvisionOptions, desired_role
+from gitops_poc.servicerepo import read_values
+from gitops_poc.vault.provision_plan import ProvisionOptions, desired_role
 from gitops_poc.vault.secrets_file import build_seeds
 from gitops_poc.yamlio import load_all_plain, load_plain
 
@@ -24,13 +25,19 @@ def docs(root: Path, relative: Path) -> list[dict]:
     return load_all_plain((root / relative).read_text())
 
 
-def test_each_service_gets_its_own_identity_in_every_environment(generated_root: Path, default_platform: Platform) -> None:
+def test_each_service_gets_its_own_identity_in_every_environment(
+    generated_root: Path, default_platform: Platform
+) -> None:
     p = default_platform
     for env in p.environments:
         for service in p.services:
             account, auth = docs(generated_root, manifest_file(env, service))
             assert account["kind"] == "ServiceAccount"
-            assert account["metadata"] == {**account["metadata"], "name": service, "namespace": p.namespace(env)}
+            assert account["metadata"] == {
+                **account["metadata"],
+                "name": service,
+                "namespace": p.namespace(env),
+            }
             assert account["automountServiceAccountToken"] is False
             assert auth["apiVersion"] == "secrets.hashicorp.com/v1beta1" and auth["kind"] == "VaultAuth"
             assert auth["metadata"]["name"] == f"{service}-vault-auth"
@@ -40,12 +47,18 @@ def test_each_service_gets_its_own_identity_in_every_environment(generated_root:
             assert auth["spec"] == {
                 "method": "kubernetes",
                 "mount": role.mount,
-                "kubernetes": {"role": role.name, "serviceAccount": role.service_account, "audiences": [role.audience]},
+                "kubernetes": {
+                    "role": role.name,
+                    "serviceAccount": role.service_account,
+                    "audiences": [role.audience],
+                },
             }
             assert role.namespace == account["metadata"]["namespace"] and role.audience == VAULT_AUDIENCE
 
 
-def test_platform_applications_sync_each_environment(generated_root: Path, default_platform: Platform) -> None:
+def test_platform_applications_sync_each_environment(
+    generated_root: Path, default_platform: Platform
+) -> None:
     apps = {a["metadata"]["name"]: a for a in docs(generated_root, PLATFORM_APPS_FILE)}
     assert set(apps) == {"platform-dev", "platform-staging", "platform-prod"}
     project = load_plain((generated_root / "gitops-config/argocd/project.yaml").read_text())
@@ -87,7 +100,9 @@ def test_a_service_named_like_a_platform_application_is_refused() -> None:
         load_config(None, {"SERVICES": "platform", "ENVIRONMENTS": "dev"})
 
 
-def test_existing_values_files_get_the_identity_keys(generated_root: Path, default_platform: Platform) -> None:
+def test_existing_values_files_get_the_identity_keys(
+    generated_root: Path, default_platform: Platform
+) -> None:
     default = generated_root / "services/web-http/.cicd/default.yaml"
     default.write_text("# team comment\nappName: web-http\nserviceAccountName: default\nreplicas: 2\n")
     changes = plan_init(default_platform, generated_root)
@@ -104,10 +119,17 @@ def test_existing_values_files_get_the_identity_keys(generated_root: Path, defau
 
 @pytest.mark.helm
 def test_render_shows_the_secret_reaching_the_deployment(
-    helm: str, test_chart: Path, generated_root: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    helm: str,
+    test_chart: Path,
+    generated_root: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(generated_root / ".cache"))
-    for service, env, keys in (("auth-adapter", "prod", ["^JWT_SECRET$", "^VALID_TOKENS$"]), ("web-http", "dev", None)):
+    for service, env, keys in (
+        ("auth-adapter", "prod", ["^JWT_SECRET$", "^VALID_TOKENS$"]),
+        ("web-http", "dev", None),
+    ):
         assert main(["render", service, env, "-C", str(generated_root), "--chart", str(test_chart)]) == 0
         manifests = {(d["kind"], d["metadata"]["name"]): d for d in load_all_plain(capsys.readouterr().out)}
         secret = manifests[("VaultStaticSecret", f"{service}-vault-0")]["spec"]

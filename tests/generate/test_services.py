@@ -54,7 +54,7 @@ def test_only_the_managed_line_changes(text: str) -> None:
     result = keep_managed(text, [ManagedKey(("appName",), "new-name")], "default.yaml")
     before, after = text.splitlines(), result.splitlines()
     assert len(before) == len(after)
-    changed = [(a, b) for a, b in zip(before, after) if a != b]
+    changed = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
     assert len(changed) == 1
     assert changed[0][1].startswith("appName: new-name")
 

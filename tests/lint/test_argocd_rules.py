@@ -49,48 +49,159 @@ def drop_lines(*needles: str) -> Edit:
 
 CASES = [
     Case("argocd-file-missing", PROJECT, None, None),
-    Case("argocd-invalid", APPSET, replace("kind: ApplicationSet", "kind: Application"), "kind: Application", "'Application'"),
-    Case("argocd-generator-unsupported", APPSET,
-         replace("  syncPolicy:\n    preserve", "    - clusters: {}\n  syncPolicy:\n    preserve"), "- clusters: {}"),
-    Case("argocd-env-missing", APPSET, replace("                - env: staging\n                  namespace: poc-staging\n                  autoSync: 'true'\n", ""),
-         "generators:", "'staging'"),
-    Case("argocd-env-unknown", APPSET, replace("- env: staging\n                  namespace: poc-staging",
-                                               "- env: stage\n                  namespace: poc-staging"),
-         "- env: stage", "'stage'"),
-    Case("argocd-service-missing", APPSET, drop_lines("- service: web-http", "gitops-poc/web-http.git"), "generators:", "'web-http'"),
-    Case("argocd-service-unknown", APPSET, replace("- service: web-http", "- service: web-https"), "- service: web-https"),
-    Case("argocd-namespace-mismatch", APPSET, replace("namespace: poc-staging", "namespace: staging"), "namespace: staging",
-         "'poc-staging'"),
+    Case(
+        "argocd-invalid",
+        APPSET,
+        replace("kind: ApplicationSet", "kind: Application"),
+        "kind: Application",
+        "'Application'",
+    ),
+    Case(
+        "argocd-generator-unsupported",
+        APPSET,
+        replace("  syncPolicy:\n    preserve", "    - clusters: {}\n  syncPolicy:\n    preserve"),
+        "- clusters: {}",
+    ),
+    Case(
+        "argocd-env-missing",
+        APPSET,
+        replace(
+            "                - env: staging\n                  namespace: poc-staging\n                 "
+            " autoSync: 'true'\n",
+            "",
+        ),
+        "generators:",
+        "'staging'",
+    ),
+    Case(
+        "argocd-env-unknown",
+        APPSET,
+        replace(
+            "- env: staging\n                  namespace: poc-staging",
+            "- env: stage\n                  namespace: poc-staging",
+        ),
+        "- env: stage",
+        "'stage'",
+    ),
+    Case(
+        "argocd-service-missing",
+        APPSET,
+        drop_lines("- service: web-http", "gitops-poc/web-http.git"),
+        "generators:",
+        "'web-http'",
+    ),
+    Case(
+        "argocd-service-unknown",
+        APPSET,
+        replace("- service: web-http", "- service: web-https"),
+        "- service: web-https",
+    ),
+    Case(
+        "argocd-namespace-mismatch",
+        APPSET,
+        replace("namespace: poc-staging", "namespace: staging"),
+        "namespace: staging",
+        "'poc-staging'",
+    ),
     Case("argocd-destination-not-allowed", PROJECT, None, None),  # placeholder, replaced below
     Case("argocd-repo-not-allowed", PROJECT, None, None),
-    Case("argocd-repo-mismatch", APPSET, replace("https://gitlab.com/gitops-poc/web-grpc.git", "https://gitlab.com/other/web-grpc.git"),
-         "other/web-grpc", "web-grpc"),
-    Case("argocd-project-mismatch", APPSET, replace("project: gitops-poc", "project: default"), "project: default", "'default'"),
-    Case("argocd-chart-unpinned", APPSET, replace("targetRevision: 3.13.0", "targetRevision: '*'"), "targetRevision: '*'"),
-    Case("argocd-chart-unpinned", APPSET, replace("targetRevision: 3.13.0", "targetRevision: ^3.13.0"), "targetRevision: ^3"),
-    Case("argocd-chart-version", APPSET, replace("targetRevision: 3.13.0", "targetRevision: 3.4.0"), "targetRevision: 3.4.0",
-         "CHART_VERSION 3.13.0"),
-    Case("argocd-prod-auto-sync", APPSET,
-         replace("        syncOptions:", "        automated:\n          prune: true\n        syncOptions:"), "automated:",
-         "prod syncs automatically (its autoSync: 'false' is read by nothing)"),
-    Case("argocd-prod-auto-sync", APPSET, replace('eq .autoSync "true"', 'ne .autoSync "true"'), "templatePatch:", "prod"),
-    Case("argocd-prod-auto-sync", APPSET, replace('eq .autoSync "true"', "and .autoSync .env"), "templatePatch:",
-         "cannot tell", Severity.WARNING),
-    Case("argocd-auto-sync-mismatch", APPSET, replace("namespace: poc-staging\n                  autoSync: 'true'",
-                                                      "namespace: poc-staging\n                  autoSync: 'false'"),
-         "templatePatch:", "staging does not sync"),
-    Case("argocd-ignore-differences", APPSET,
-         replace("      destination:\n", "      ignoreDifferences:\n        - group: apps\n          kind: Deployment\n"
-                 "          jsonPointers:\n            - /spec/replicas\n      destination:\n"), "ignoreDifferences:"),
+    Case(
+        "argocd-repo-mismatch",
+        APPSET,
+        replace("https://gitlab.com/gitops-poc/web-grpc.git", "https://gitlab.com/other/web-grpc.git"),
+        "other/web-grpc",
+        "web-grpc",
+    ),
+    Case(
+        "argocd-project-mismatch",
+        APPSET,
+        replace("project: gitops-poc", "project: default"),
+        "project: default",
+        "'default'",
+    ),
+    Case(
+        "argocd-chart-unpinned",
+        APPSET,
+        replace("targetRevision: 3.13.0", "targetRevision: '*'"),
+        "targetRevision: '*'",
+    ),
+    Case(
+        "argocd-chart-unpinned",
+        APPSET,
+        replace("targetRevision: 3.13.0", "targetRevision: ^3.13.0"),
+        "targetRevision: ^3",
+    ),
+    Case(
+        "argocd-chart-version",
+        APPSET,
+        replace("targetRevision: 3.13.0", "targetRevision: 3.4.0"),
+        "targetRevision: 3.4.0",
+        "CHART_VERSION 3.13.0",
+    ),
+    Case(
+        "argocd-prod-auto-sync",
+        APPSET,
+        replace("        syncOptions:", "        automated:\n          prune: true\n        syncOptions:"),
+        "automated:",
+        "prod syncs automatically (its autoSync: 'false' is read by nothing)",
+    ),
+    Case(
+        "argocd-prod-auto-sync",
+        APPSET,
+        replace('eq .autoSync "true"', 'ne .autoSync "true"'),
+        "templatePatch:",
+        "prod",
+    ),
+    Case(
+        "argocd-prod-auto-sync",
+        APPSET,
+        replace('eq .autoSync "true"', "and .autoSync .env"),
+        "templatePatch:",
+        "cannot tell",
+        Severity.WARNING,
+    ),
+    Case(
+        "argocd-auto-sync-mismatch",
+        APPSET,
+        replace(
+            "namespace: poc-staging\n                  autoSync: 'true'",
+            "namespace: poc-staging\n                  autoSync: 'false'",
+        ),
+        "templatePatch:",
+        "staging does not sync",
+    ),
+    Case(
+        "argocd-ignore-differences",
+        APPSET,
+        replace(
+            "      destination:\n",
+            "      ignoreDifferences:\n        - group: apps\n          kind: Deployment\n"
+            "          jsonPointers:\n            - /spec/replicas\n      destination:\n",
+        ),
+        "ignoreDifferences:",
+    ),
     Case("argocd-values-ref", APPSET, drop_lines("ref: values"), "valueFiles:", "ref: values"),
 ]
 # Project-side cases edit project.yaml, but the finding points at the ApplicationSet element that needs it.
 PROJECT_CASES = [
-    ("argocd-destination-not-allowed", drop_lines("namespace: poc-prod"), "namespace: poc-prod", "'poc-prod'"),
-    ("argocd-repo-not-allowed", drop_lines("gitops-poc/auth-adapter.git"), "repoURL: https://gitlab.com/gitops-poc/auth-adapter.git",
-     "auth-adapter.git"),
-    ("argocd-repo-not-allowed", drop_lines("https://d7561985.github.io/k8app"), "repoURL: https://d7561985.github.io/k8app",
-     "k8app"),
+    (
+        "argocd-destination-not-allowed",
+        drop_lines("namespace: poc-prod"),
+        "namespace: poc-prod",
+        "'poc-prod'",
+    ),
+    (
+        "argocd-repo-not-allowed",
+        drop_lines("gitops-poc/auth-adapter.git"),
+        "repoURL: https://gitlab.com/gitops-poc/auth-adapter.git",
+        "auth-adapter.git",
+    ),
+    (
+        "argocd-repo-not-allowed",
+        drop_lines("https://d7561985.github.io/k8app"),
+        "repoURL: https://d7561985.github.io/k8app",
+        "k8app",
+    ),
 ]
 CASES = [c for c in CASES if c.edit is not None or c.rule_id == "argocd-file-missing"]
 ARGOCD_RULES = {c.rule_id for c in CASES} | {c[0] for c in PROJECT_CASES}
@@ -109,8 +220,9 @@ def test_rule(case: Case, generated_root: Path, default_platform: Platform) -> N
 
 
 @pytest.mark.parametrize("rule_id, edit, marker, message", PROJECT_CASES)
-def test_project_rule(rule_id: str, edit: Edit, marker: str, message: str, generated_root: Path,
-                      default_platform: Platform) -> None:
+def test_project_rule(
+    rule_id: str, edit: Edit, marker: str, message: str, generated_root: Path, default_platform: Platform
+) -> None:
     write(generated_root, PROJECT, edit((generated_root / PROJECT).read_text()))
     findings = of_rule(lint(default_platform, generated_root), rule_id)
     line = line_of((generated_root / APPSET).read_text(), marker)
@@ -121,9 +233,11 @@ def test_project_rule(rule_id: str, edit: Edit, marker: str, message: str, gener
 
 def test_glob_source_repos_as_the_seed_wrote_them(generated_root: Path, default_platform: Platform) -> None:
     text = (generated_root / PROJECT).read_text()
-    lines = [l for l in text.splitlines(keepends=True) if "https://gitlab.com/gitops-poc/" not in l]
-    glob = "".join(lines).replace("    - https://d7561985.github.io/k8app\n",
-                                  "    - https://d7561985.github.io/k8app\n    - https://gitlab.com/gitops-poc/*\n")
+    lines = [line for line in text.splitlines(keepends=True) if "https://gitlab.com/gitops-poc/" not in line]
+    glob = "".join(lines).replace(
+        "    - https://d7561985.github.io/k8app\n",
+        "    - https://d7561985.github.io/k8app\n    - https://gitlab.com/gitops-poc/*\n",
+    )
     write(generated_root, PROJECT, glob)
     assert lint(default_platform, generated_root) == []
     # '*' does not cross '/', as in ArgoCD: a subgroup needs its own pattern.
@@ -163,7 +277,9 @@ spec:
 """
 
 
-def test_other_applications_are_checked_against_the_project(generated_root: Path, default_platform: Platform) -> None:
+def test_other_applications_are_checked_against_the_project(
+    generated_root: Path, default_platform: Platform
+) -> None:
     extra = "gitops-config/argocd/extra.yaml"
     write(generated_root, extra, PLATFORM_APPS)
     findings = [f for f in lint(default_platform, generated_root) if f.file == extra]
@@ -181,9 +297,14 @@ def test_other_configurations_lint_clean(tmp_path: Path) -> None:
     from gitops_poc.changes import apply_changes
     from gitops_poc.generate import plan_init
 
-    platform = Platform(parse_config(
-        'SERVICES="a b"\nENVIRONMENTS="dev qa prod dr"\nPRODUCTION_ENVIRONMENTS="prod dr"\nNAMESPACE_PREFIX=\n'
-        "GITLAB_GROUP=acme/platform\nAUTO_SYNC_ENVIRONMENTS=dev\n", ".env", {}))
+    platform = Platform(
+        parse_config(
+            'SERVICES="a b"\nENVIRONMENTS="dev qa prod dr"\nPRODUCTION_ENVIRONMENTS="prod'
+            ' dr"\nNAMESPACE_PREFIX=\nGITLAB_GROUP=acme/platform\nAUTO_SYNC_ENVIRONMENTS=dev\n',
+            ".env",
+            {},
+        )
+    )
     apply_changes(tmp_path, plan_init(platform, tmp_path))
     assert lint(platform, tmp_path) == []
 
@@ -195,14 +316,33 @@ def test_substitute_leaves_what_it_cannot_resolve() -> None:
     assert substitute("{{.missing}}", {}) is None
 
 
-@pytest.mark.parametrize("patch, params, expected", [
-    ('{{- if eq .autoSync "true" }}\nspec:\n  syncPolicy:\n    automated: {}\n{{- end }}\n', {"autoSync": "true"}, True),
-    ('{{- if eq .autoSync "true" }}\nspec:\n  syncPolicy:\n    automated: {}\n{{- end }}\n', {"autoSync": "false"}, False),
-    ('{{- if ne .env "prod" }}\nautomated: {}\n{{- else }}\nsyncOptions: []\n{{- end }}\n', {"env": "prod"}, False),
-    ('{{- if eq .env "prod" }}\nsyncOptions: []\n{{- else }}\nautomated: {}\n{{- end }}\n', {"env": "dev"}, True),
-    ("spec:\n  syncPolicy:\n    automated: {}\n", {}, True),
-    ("spec:\n  info: []\n", {}, False),
-    ('{{- if .autoSync }}\nautomated: {}\n{{- end }}\n', {"autoSync": "true"}, None),
-])
+@pytest.mark.parametrize(
+    "patch, params, expected",
+    [
+        (
+            '{{- if eq .autoSync "true" }}\nspec:\n  syncPolicy:\n    automated: {}\n{{- end }}\n',
+            {"autoSync": "true"},
+            True,
+        ),
+        (
+            '{{- if eq .autoSync "true" }}\nspec:\n  syncPolicy:\n    automated: {}\n{{- end }}\n',
+            {"autoSync": "false"},
+            False,
+        ),
+        (
+            '{{- if ne .env "prod" }}\nautomated: {}\n{{- else }}\nsyncOptions: []\n{{- end }}\n',
+            {"env": "prod"},
+            False,
+        ),
+        (
+            '{{- if eq .env "prod" }}\nsyncOptions: []\n{{- else }}\nautomated: {}\n{{- end }}\n',
+            {"env": "dev"},
+            True,
+        ),
+        ("spec:\n  syncPolicy:\n    automated: {}\n", {}, True),
+        ("spec:\n  info: []\n", {}, False),
+        ("{{- if .autoSync }}\nautomated: {}\n{{- end }}\n", {"autoSync": "true"}, None),
+    ],
+)
 def test_patch_enables(patch: str, params: dict[str, str], expected: bool | None) -> None:
     assert patch_enables(patch, params) is expected

@@ -24,7 +24,10 @@ BASE = "appName: demo\nimage:\n  repository: demo\n  tag: '1'\n"
 def render(helm: str, chart: Path, values: Path) -> dict[str, dict[str, Any]]:
     result = subprocess.run(
         [helm, "template", "rel", str(chart), "-n", "ns", "-f", str(values)],
-        capture_output=True, text=True, check=True, timeout=60,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     )
     return {doc["kind"]: doc for doc in load_all_plain(result.stdout)}
 
@@ -34,24 +37,46 @@ def pdb_spec(objects: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 CASES: list[tuple[str, str, Callable[[dict[str, dict[str, Any]]], bool]]] = [
-    ("configmap-yaml11-bool", "configmap:\n  FEATURE: on\n",
-     lambda o: o["ConfigMap"]["data"]["FEATURE"] == "true"),
-    ("pdb-both-limits", "pdb:\n  enabled: true\n  minAvailable: 2\n",
-     lambda o: pdb_spec(o).get("minAvailable") == 2 and pdb_spec(o).get("maxUnavailable") == 1),
-    ("configfiles-template", "configfiles:\n  mountPath: /etc/app\n  data:\n    a.conf: 'name: {{ .Release.Name }}'\n",
-     lambda o: o["ConfigMap"]["data"]["a.conf"] == "name: rel"),
-    ("labels-unsupported", "labels:\n  team: payments\n",
-     lambda o: "team" not in o["Deployment"]["metadata"]["labels"]),
-    ("hpa-ignored-key", "replicas: 2\nhpa:\n  enabled: true\n  minReplicas: 5\n  targetCPUUtilizationPercentage: 50\n",
-     lambda o: o["HorizontalPodAutoscaler"]["spec"]["minReplicas"] == 2
-     and 50 not in [m["resource"]["target"]["averageUtilization"] for m in o["HorizontalPodAutoscaler"]["spec"]["metrics"]]),
+    (
+        "configmap-yaml11-bool",
+        "configmap:\n  FEATURE: on\n",
+        lambda o: o["ConfigMap"]["data"]["FEATURE"] == "true",
+    ),
+    (
+        "pdb-both-limits",
+        "pdb:\n  enabled: true\n  minAvailable: 2\n",
+        lambda o: pdb_spec(o).get("minAvailable") == 2 and pdb_spec(o).get("maxUnavailable") == 1,
+    ),
+    (
+        "configfiles-template",
+        "configfiles:\n  mountPath: /etc/app\n  data:\n    a.conf: 'name: {{ .Release.Name }}'\n",
+        lambda o: o["ConfigMap"]["data"]["a.conf"] == "name: rel",
+    ),
+    (
+        "labels-unsupported",
+        "labels:\n  team: payments\n",
+        lambda o: "team" not in o["Deployment"]["metadata"]["labels"],
+    ),
+    (
+        "hpa-ignored-key",
+        "replicas: 2\nhpa:\n  enabled: true\n  minReplicas: 5\n  targetCPUUtilizationPercentage: 50\n",
+        lambda o: (
+            o["HorizontalPodAutoscaler"]["spec"]["minReplicas"] == 2
+            and 50
+            not in [
+                m["resource"]["target"]["averageUtilization"]
+                for m in o["HorizontalPodAutoscaler"]["spec"]["metrics"]
+            ]
+        ),
+    ),
     ("replicas-zero", "replicas: 0\n", lambda o: o["Deployment"]["spec"]["replicas"] == 3),
 ]
 
 
 @pytest.mark.parametrize("rule_id, extra, consequence", CASES, ids=[c[0] for c in CASES])
-def test_the_chart_does_what_the_rule_says(rule_id: str, extra: str, consequence: Callable[..., bool],
-                                           helm: str, test_chart: Path, tmp_path: Path) -> None:
+def test_the_chart_does_what_the_rule_says(
+    rule_id: str, extra: str, consequence: Callable[..., bool], helm: str, test_chart: Path, tmp_path: Path
+) -> None:
     values = tmp_path / "values.yaml"
     values.write_text(BASE + extra)
     doc = parse_document(values, "values.yaml", values.read_text())

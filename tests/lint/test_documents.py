@@ -61,7 +61,9 @@ def test_plain_and_quoted_scalars(doc) -> None:
 
 def test_yaml11_differences_with_lines_in_the_file(tmp_path: Path) -> None:
     path = tmp_path / "multi.yaml"
-    path.write_text("a: 1\n---\nservice:\n  enabled: off\n  'on': quoted\n  on: key\nmode: 0755\nn: \"0755\"\n")
+    path.write_text(
+        "a: 1\n---\nservice:\n  enabled: off\n  'on': quoted\n  on: key\nmode: 0755\nn: \"0755\"\n"
+    )
     first, second = read_documents(path, "multi.yaml")
     assert first.yaml11_differences == ()
     found = [(d.keys, d.line, d.text, d.value, d.yaml12, d.is_key) for d in second.yaml11_differences]
@@ -118,7 +120,9 @@ def _rt_line(doc, keys) -> int:
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("folder", ["services", "gitops-config/argocd", "tests/lint/fixtures", "testing/charts/examples"])
+@pytest.mark.parametrize(
+    "folder", ["services", "gitops-config/argocd", "tests/lint/fixtures", "testing/charts/examples"]
+)
 def test_indentation_scan_agrees_with_the_parser(folder: str) -> None:
     from gitops_poc.lint.documents import read_documents
 

@@ -56,111 +56,394 @@ class Case:
 
 
 CASES = [
-    Case("yaml-syntax", {f"{SVC}/dev.yaml": "environment: dev\nimage:\n  tag: [1, 2\nreplicas: 1\n"}, f"{SVC}/dev.yaml",
-         "replicas: 1", "invalid YAML"),
-    Case("values-not-mapping", {f"{SVC}/dev.yaml": "- environment\n- dev\n"}, f"{SVC}/dev.yaml", "- environment", "list"),
+    Case(
+        "yaml-syntax",
+        {f"{SVC}/dev.yaml": "environment: dev\nimage:\n  tag: [1, 2\nreplicas: 1\n"},
+        f"{SVC}/dev.yaml",
+        "replicas: 1",
+        "invalid YAML",
+    ),
+    Case(
+        "values-not-mapping",
+        {f"{SVC}/dev.yaml": "- environment\n- dev\n"},
+        f"{SVC}/dev.yaml",
+        "- environment",
+        "list",
+    ),
     Case("default-file-missing", {DEFAULT: None}, DEFAULT, None),
     Case("env-file-missing", {f"{SVC}/staging.yaml": None}, f"{SVC}/staging.yaml", None, "staging"),
     Case("env-file-unknown", {f"{SVC}/qa.yaml": env_file("qa")}, f"{SVC}/qa.yaml", None, "'qa'"),
     Case("service-missing", {"services/web-http": None}, "services/web-http", None, "web-http"),
-    Case("service-unknown", {"services/extra/.cicd/default.yaml": "appName: extra\n"}, "services/extra", None, "extra"),
-    Case("chart-unknown-key", {DEFAULT: BASE_DEFAULT + "imagePullSecret:\n  - name: regsecret\n"}, DEFAULT,
-         "imagePullSecret:", "imagePullSecret", "did you mean imagePullSecrets?"),
-    Case("chart-unknown-key", {DEFAULT: BASE_DEFAULT + "hpa:\n  maxReplica: 4\n"}, DEFAULT, "maxReplica:",
-         "hpa.maxReplica", "did you mean maxReplicas?"),
-    Case("chart-unknown-key", {DEFAULT: BASE_DEFAULT.replace("      protocol", "      proto: TCP\n      protocol")}, DEFAULT,
-         "proto: TCP", "service.ports.http.proto"),
-    Case("chart-dead-key", {DEFAULT: BASE_DEFAULT + "nodeSelector:\n  disk: ssd\n"}, DEFAULT, "nodeSelector:"),
-    Case("chart-dead-key", {DEFAULT: BASE_DEFAULT.replace("  enabled: true", "  enabled: true\n  type: NodePort")}, DEFAULT,
-         "type: NodePort", "ClusterIP"),
+    Case(
+        "service-unknown",
+        {"services/extra/.cicd/default.yaml": "appName: extra\n"},
+        "services/extra",
+        None,
+        "extra",
+    ),
+    Case(
+        "chart-unknown-key",
+        {DEFAULT: BASE_DEFAULT + "imagePullSecret:\n  - name: regsecret\n"},
+        DEFAULT,
+        "imagePullSecret:",
+        "imagePullSecret",
+        "did you mean imagePullSecrets?",
+    ),
+    Case(
+        "chart-unknown-key",
+        {DEFAULT: BASE_DEFAULT + "hpa:\n  maxReplica: 4\n"},
+        DEFAULT,
+        "maxReplica:",
+        "hpa.maxReplica",
+        "did you mean maxReplicas?",
+    ),
+    Case(
+        "chart-unknown-key",
+        {DEFAULT: BASE_DEFAULT.replace("      protocol", "      proto: TCP\n      protocol")},
+        DEFAULT,
+        "proto: TCP",
+        "service.ports.http.proto",
+    ),
+    Case(
+        "chart-dead-key", {DEFAULT: BASE_DEFAULT + "nodeSelector:\n  disk: ssd\n"}, DEFAULT, "nodeSelector:"
+    ),
+    Case(
+        "chart-dead-key",
+        {DEFAULT: BASE_DEFAULT.replace("  enabled: true", "  enabled: true\n  type: NodePort")},
+        DEFAULT,
+        "type: NodePort",
+        "ClusterIP",
+    ),
     Case("labels-unsupported", {DEFAULT: BASE_DEFAULT + "labels:\n  team: a\n"}, DEFAULT, "labels:"),
-    Case("labels-unsupported", {f"{SVC}/prod.yaml": env_file("prod", "annotations:\n  argocd.argoproj.io/sync-wave: '1'\n")},
-         f"{SVC}/prod.yaml", "annotations:"),
-    Case("hpa-ignored-key", {f"{SVC}/prod.yaml": env_file("prod", "hpa:\n  enabled: true\n  minReplicas: 3\n")},
-         f"{SVC}/prod.yaml", "minReplicas", "hpa.minReplicas", "replicas"),
-    Case("hpa-ignored-key", {f"{SVC}/prod.yaml": env_file("prod", "hpa:\n  targetCPUUtilizationPercentage: 60\n")},
-         f"{SVC}/prod.yaml", "targetCPU", hint="hpa.cpu"),
-    Case("app-name-missing", {DEFAULT: BASE_DEFAULT.replace("appName: web-http\n", "")}, DEFAULT, "service:",
-         hint="appName: web-http"),
-    Case("app-name-missing", {DEFAULT: BASE_DEFAULT.replace("appName: web-http", "appName: ''")}, DEFAULT, "appName:"),
-    Case("app-name-mismatch", {DEFAULT: BASE_DEFAULT.replace("appName: web-http", "appName: webhttp")}, DEFAULT, "appName:",
-         "webhttp-sv"),
-    Case("probe-mode-invalid", {DEFAULT: BASE_DEFAULT + "livenessProbe:\n  enabled: true\n  mode: http\n"}, DEFAULT,
-         "mode: http", "'http'", "httpGet"),
-    Case("probe-incomplete", {DEFAULT: BASE_DEFAULT + "readinessProbe:\n  enabled: true\n  mode: tcpSocket\n"}, DEFAULT,
-         "mode: tcpSocket", "tcpSocket.port"),
-    Case("probe-incomplete",
-         {DEFAULT: BASE_DEFAULT + "livenessProbe:\n  enabled: true\n  mode: execCommand\n  execCommand:\n    command: cat /ok\n"},
-         DEFAULT, "command: cat", "non-empty list"),
-    Case("pdb-both-limits", {f"{SVC}/prod.yaml": env_file("prod", "pdb:\n  enabled: true\n  minAvailable: 2\n", replicas=3)},
-         f"{SVC}/prod.yaml", "minAvailable", "maxUnavailable: 1 (the chart default)", "maxUnavailable: null"),
-    Case("pdb-both-limits",
-         {f"{SVC}/prod.yaml": env_file("prod", "pdb:\n  enabled: true\n  minAvailable: 1\n  maxUnavailable: 1\n", replicas=3)},
-         f"{SVC}/prod.yaml", "minAvailable", hint="only one"),
-    Case("pdb-api-version",
-         {f"{SVC}/prod.yaml": env_file("prod", "pdb:\n  enabled: true\n  apiVersion: policy/v1beta1\n  minAvailable: 1\n  maxUnavailable: null\n")},
-         f"{SVC}/prod.yaml", "apiVersion", "1.25"),
-    Case("hpa-range", {f"{SVC}/prod.yaml": env_file("prod", "hpa:\n  enabled: true\n  maxReplicas: 2\n", replicas=3)},
-         f"{SVC}/prod.yaml", "maxReplicas", "below replicas 3"),
-    Case("replicas-zero", {f"{SVC}/staging.yaml": env_file("staging", replicas=0)}, f"{SVC}/staging.yaml", "replicas: 0"),
-    Case("service-no-ports", {DEFAULT: "appName: web-http\nservice:\n  enabled: true\n"}, DEFAULT, "enabled: true",
-         "web-http-sv"),
-    Case("configmap-nested", {DEFAULT: BASE_DEFAULT + "configmap:\n  LIMITS:\n    cpu: 1\n"}, DEFAULT, "LIMITS:", "map"),
-    Case("configmap-yaml11-bool", {DEFAULT: BASE_DEFAULT + "configmap:\n  A: 'on'\n  FEATURE_X: on\n"}, DEFAULT,
-         "FEATURE_X", '"true"', 'FEATURE_X: "on"'),
-    Case("yaml11-value", {DEFAULT: BASE_DEFAULT.replace("  enabled: true\n", "  enabled: yes\n")}, DEFAULT,
-         "enabled: yes", "service.enabled: yes is true for Helm (YAML 1.1)", "write true"),
-    Case("secret-path-outside-policy",
-         {DEFAULT: BASE_DEFAULT + "secretsProvider:\n  provider: vault\nsecrets:\n  OK: gitops-poc/web-http/{env}/config\n"
-          "  STOLEN: gitops-poc/auth-adapter/{env}/config\n"},
-         DEFAULT, "STOLEN:", "gitops-poc/auth-adapter/dev/config", "gitops-poc/web-http/{env}/config"),
-    Case("configfiles-template",
-         {DEFAULT: BASE_DEFAULT + "configfiles:\n  mountPath: /etc/app\n  data:\n    app.conf: |\n      a: 1\n      b: {{ .Values.x }}\n"},
-         DEFAULT, "b: {{", "tpl"),
-    Case("image-tag-number", {f"{SVC}/dev.yaml": env_file("dev").replace('"1.0.0"', "1.10")}, f"{SVC}/dev.yaml",
-         "tag: 1.10", "number 1.1"),
-    Case("image-tag-latest", {f"{SVC}/dev.yaml": env_file("dev").replace('"1.0.0"', "latest")}, f"{SVC}/dev.yaml", "tag: latest"),
-    Case("env-missing-key", {f"{SVC}/dev.yaml": env_file("dev").replace("replicas: 1\n", "")}, f"{SVC}/dev.yaml", "environment:",
-         "replicas"),
-    Case("env-missing-key", {f"{SVC}/dev.yaml": env_file("dev").replace('  tag: "1.0.0"\n', "")}, f"{SVC}/dev.yaml", "image:",
-         "image.tag"),
-    Case("env-mismatch", {f"{SVC}/staging.yaml": env_file("prod")}, f"{SVC}/staging.yaml", "environment: prod",
-         "'prod' in the file of environment 'staging'", "environment: staging"),
-    Case("env-repeats-default",
-         {DEFAULT: BASE_DEFAULT + "livenessProbe:\n  enabled: true\n",
-          f"{SVC}/dev.yaml": env_file("dev", "livenessProbe:\n  enabled: true\n")},
-         f"{SVC}/dev.yaml", "  enabled: true", "livenessProbe.enabled"),
-    Case("env-scaling-not-allowed", {f"{SVC}/dev.yaml": env_file("dev", "hpa:\n  enabled: true\n")}, f"{SVC}/dev.yaml",
-         "  enabled: true", "development"),
-    Case("env-scaling-not-allowed", {DEFAULT: BASE_DEFAULT + "pdb:\n  enabled: True\n  maxUnavailable: 1\n"}, DEFAULT,
-         "enabled: True", "a PDB in dev"),
-    Case("env-service-reference", {f"{SVC}/dev.yaml": env_file("dev", "configmap:\n  UPSTREAM_URIS: http://web-grpc-sv:9091\n")},
-         f"{SVC}/dev.yaml", "UPSTREAM_URIS", "web-grpc", "default.yaml"),
-    Case("env-image-repository", {f"{SVC}/dev.yaml": env_file("dev").replace("gitops-poc/", "gitops-poc-dzha/")},
-         f"{SVC}/dev.yaml", "repository:", "gitops-poc-dzha"),
-    Case("namespace-dependent", {DEFAULT: BASE_DEFAULT + "configmap:\n  AUTH: auth-adapter-sv.poc-dev.svc.cluster.local:9000\n"},
-         DEFAULT, "AUTH:", "'poc-dev'"),
-    Case("namespace-dependent", {f"{SVC}/prod.yaml": env_file("prod", "configmap:\n  NAMESPACE: poc-prod\n")},
-         f"{SVC}/prod.yaml", "NAMESPACE:"),
-    Case("env-fqdn", {f"{SVC}/prod.yaml": env_file("prod", "configmap:\n  OTEL: http://otel.observability.svc.cluster.local:4317\n")},
-         f"{SVC}/prod.yaml", "OTEL:", "prod file"),
-    Case("default-fqdn", {DEFAULT: BASE_DEFAULT + "configmap:\n  VAULT_ADDR: http://vault.vault.svc.cluster.local:8200\n"},
-         DEFAULT, "VAULT_ADDR"),
-    Case("reference-missing-sv", {DEFAULT: BASE_DEFAULT + "configmap:\n  AUTH_ADAPTER_HOST: auth-adapter\n"}, DEFAULT,
-         "AUTH_ADAPTER_HOST", "auth-adapter-sv", "use auth-adapter-sv"),
-    Case("reference-missing-sv",
-         {DEFAULT: BASE_DEFAULT + "configfiles:\n  mountPath: /etc/app\n  data:\n    up.yaml: |\n      name: web-grpc\n      addr: web-grpc:9091\n"},
-         DEFAULT, "addr: web-grpc:9091", hint="use web-grpc-sv:9091"),
-    Case("reference-unknown-service", {DEFAULT: BASE_DEFAULT + "configmap:\n  UP: web-grcp-sv:9091\n"}, DEFAULT, "UP:",
-         "web-grcp-sv", "did you mean web-grpc-sv?"),
-    Case("reference-wrong-port", {DEFAULT: BASE_DEFAULT + "configmap:\n  UP: grpc://web-grpc-sv:9000\n"}, DEFAULT, "UP:",
-         "exposes port(s) 9091, not 9000", "web-grpc-sv:9091"),
-    Case("reference-wrong-port", {DEFAULT: BASE_DEFAULT + "configmap:\n  UP: http://api-gateway-sv/api/\n"}, DEFAULT, "UP:",
-         "not 80"),
-    Case("reference-no-service",
-         {DEFAULT: BASE_DEFAULT + "configmap:\n  UP: health-demo-sv:8081\n",
-          "services/health-demo/.cicd/default.yaml": "appName: health-demo\nservice:\n  enabled: false\n"},
-         DEFAULT, "UP:", "service.enabled false"),
+    Case(
+        "labels-unsupported",
+        {f"{SVC}/prod.yaml": env_file("prod", "annotations:\n  argocd.argoproj.io/sync-wave: '1'\n")},
+        f"{SVC}/prod.yaml",
+        "annotations:",
+    ),
+    Case(
+        "hpa-ignored-key",
+        {f"{SVC}/prod.yaml": env_file("prod", "hpa:\n  enabled: true\n  minReplicas: 3\n")},
+        f"{SVC}/prod.yaml",
+        "minReplicas",
+        "hpa.minReplicas",
+        "replicas",
+    ),
+    Case(
+        "hpa-ignored-key",
+        {f"{SVC}/prod.yaml": env_file("prod", "hpa:\n  targetCPUUtilizationPercentage: 60\n")},
+        f"{SVC}/prod.yaml",
+        "targetCPU",
+        hint="hpa.cpu",
+    ),
+    Case(
+        "app-name-missing",
+        {DEFAULT: BASE_DEFAULT.replace("appName: web-http\n", "")},
+        DEFAULT,
+        "service:",
+        hint="appName: web-http",
+    ),
+    Case(
+        "app-name-missing",
+        {DEFAULT: BASE_DEFAULT.replace("appName: web-http", "appName: ''")},
+        DEFAULT,
+        "appName:",
+    ),
+    Case(
+        "app-name-mismatch",
+        {DEFAULT: BASE_DEFAULT.replace("appName: web-http", "appName: webhttp")},
+        DEFAULT,
+        "appName:",
+        "webhttp-sv",
+    ),
+    Case(
+        "probe-mode-invalid",
+        {DEFAULT: BASE_DEFAULT + "livenessProbe:\n  enabled: true\n  mode: http\n"},
+        DEFAULT,
+        "mode: http",
+        "'http'",
+        "httpGet",
+    ),
+    Case(
+        "probe-incomplete",
+        {DEFAULT: BASE_DEFAULT + "readinessProbe:\n  enabled: true\n  mode: tcpSocket\n"},
+        DEFAULT,
+        "mode: tcpSocket",
+        "tcpSocket.port",
+    ),
+    Case(
+        "probe-incomplete",
+        {
+            DEFAULT: (
+                BASE_DEFAULT
+                + "livenessProbe:\n  enabled: true\n  mode: execCommand\n  execCommand:\n    command: cat"
+                " /ok\n"
+            )
+        },
+        DEFAULT,
+        "command: cat",
+        "non-empty list",
+    ),
+    Case(
+        "pdb-both-limits",
+        {f"{SVC}/prod.yaml": env_file("prod", "pdb:\n  enabled: true\n  minAvailable: 2\n", replicas=3)},
+        f"{SVC}/prod.yaml",
+        "minAvailable",
+        "maxUnavailable: 1 (the chart default)",
+        "maxUnavailable: null",
+    ),
+    Case(
+        "pdb-both-limits",
+        {
+            f"{SVC}/prod.yaml": env_file(
+                "prod", "pdb:\n  enabled: true\n  minAvailable: 1\n  maxUnavailable: 1\n", replicas=3
+            )
+        },
+        f"{SVC}/prod.yaml",
+        "minAvailable",
+        hint="only one",
+    ),
+    Case(
+        "pdb-api-version",
+        {
+            f"{SVC}/prod.yaml": env_file(
+                "prod",
+                "pdb:\n  enabled: true\n  apiVersion: policy/v1beta1\n  minAvailable: 1\n  maxUnavailable:"
+                " null\n",
+            )
+        },
+        f"{SVC}/prod.yaml",
+        "apiVersion",
+        "1.25",
+    ),
+    Case(
+        "hpa-range",
+        {f"{SVC}/prod.yaml": env_file("prod", "hpa:\n  enabled: true\n  maxReplicas: 2\n", replicas=3)},
+        f"{SVC}/prod.yaml",
+        "maxReplicas",
+        "below replicas 3",
+    ),
+    Case(
+        "replicas-zero",
+        {f"{SVC}/staging.yaml": env_file("staging", replicas=0)},
+        f"{SVC}/staging.yaml",
+        "replicas: 0",
+    ),
+    Case(
+        "service-no-ports",
+        {DEFAULT: "appName: web-http\nservice:\n  enabled: true\n"},
+        DEFAULT,
+        "enabled: true",
+        "web-http-sv",
+    ),
+    Case(
+        "configmap-nested",
+        {DEFAULT: BASE_DEFAULT + "configmap:\n  LIMITS:\n    cpu: 1\n"},
+        DEFAULT,
+        "LIMITS:",
+        "map",
+    ),
+    Case(
+        "configmap-yaml11-bool",
+        {DEFAULT: BASE_DEFAULT + "configmap:\n  A: 'on'\n  FEATURE_X: on\n"},
+        DEFAULT,
+        "FEATURE_X",
+        '"true"',
+        'FEATURE_X: "on"',
+    ),
+    Case(
+        "yaml11-value",
+        {DEFAULT: BASE_DEFAULT.replace("  enabled: true\n", "  enabled: yes\n")},
+        DEFAULT,
+        "enabled: yes",
+        "service.enabled: yes is true for Helm (YAML 1.1)",
+        "write true",
+    ),
+    Case(
+        "secret-path-outside-policy",
+        {
+            DEFAULT: (
+                BASE_DEFAULT
+                + "secretsProvider:\n  provider: vault\nsecrets:\n  OK: gitops-poc/web-http/{env}/config\n"
+                "  STOLEN: gitops-poc/auth-adapter/{env}/config\n"
+            )
+        },
+        DEFAULT,
+        "STOLEN:",
+        "gitops-poc/auth-adapter/dev/config",
+        "gitops-poc/web-http/{env}/config",
+    ),
+    Case(
+        "configfiles-template",
+        {
+            DEFAULT: (
+                BASE_DEFAULT
+                + "configfiles:\n  mountPath: /etc/app\n  data:\n    app.conf: |\n      a: 1\n      b: {{"
+                " .Values.x }}\n"
+            )
+        },
+        DEFAULT,
+        "b: {{",
+        "tpl",
+    ),
+    Case(
+        "image-tag-number",
+        {f"{SVC}/dev.yaml": env_file("dev").replace('"1.0.0"', "1.10")},
+        f"{SVC}/dev.yaml",
+        "tag: 1.10",
+        "number 1.1",
+    ),
+    Case(
+        "image-tag-latest",
+        {f"{SVC}/dev.yaml": env_file("dev").replace('"1.0.0"', "latest")},
+        f"{SVC}/dev.yaml",
+        "tag: latest",
+    ),
+    Case(
+        "env-missing-key",
+        {f"{SVC}/dev.yaml": env_file("dev").replace("replicas: 1\n", "")},
+        f"{SVC}/dev.yaml",
+        "environment:",
+        "replicas",
+    ),
+    Case(
+        "env-missing-key",
+        {f"{SVC}/dev.yaml": env_file("dev").replace('  tag: "1.0.0"\n', "")},
+        f"{SVC}/dev.yaml",
+        "image:",
+        "image.tag",
+    ),
+    Case(
+        "env-mismatch",
+        {f"{SVC}/staging.yaml": env_file("prod")},
+        f"{SVC}/staging.yaml",
+        "environment: prod",
+        "'prod' in the file of environment 'staging'",
+        "environment: staging",
+    ),
+    Case(
+        "env-repeats-default",
+        {
+            DEFAULT: BASE_DEFAULT + "livenessProbe:\n  enabled: true\n",
+            f"{SVC}/dev.yaml": env_file("dev", "livenessProbe:\n  enabled: true\n"),
+        },
+        f"{SVC}/dev.yaml",
+        "  enabled: true",
+        "livenessProbe.enabled",
+    ),
+    Case(
+        "env-scaling-not-allowed",
+        {f"{SVC}/dev.yaml": env_file("dev", "hpa:\n  enabled: true\n")},
+        f"{SVC}/dev.yaml",
+        "  enabled: true",
+        "development",
+    ),
+    Case(
+        "env-scaling-not-allowed",
+        {DEFAULT: BASE_DEFAULT + "pdb:\n  enabled: True\n  maxUnavailable: 1\n"},
+        DEFAULT,
+        "enabled: True",
+        "a PDB in dev",
+    ),
+    Case(
+        "env-service-reference",
+        {f"{SVC}/dev.yaml": env_file("dev", "configmap:\n  UPSTREAM_URIS: http://web-grpc-sv:9091\n")},
+        f"{SVC}/dev.yaml",
+        "UPSTREAM_URIS",
+        "web-grpc",
+        "default.yaml",
+    ),
+    Case(
+        "env-image-repository",
+        {f"{SVC}/dev.yaml": env_file("dev").replace("gitops-poc/", "gitops-poc-dzha/")},
+        f"{SVC}/dev.yaml",
+        "repository:",
+        "gitops-poc-dzha",
+    ),
+    Case(
+        "namespace-dependent",
+        {DEFAULT: BASE_DEFAULT + "configmap:\n  AUTH: auth-adapter-sv.poc-dev.svc.cluster.local:9000\n"},
+        DEFAULT,
+        "AUTH:",
+        "'poc-dev'",
+    ),
+    Case(
+        "namespace-dependent",
+        {f"{SVC}/prod.yaml": env_file("prod", "configmap:\n  NAMESPACE: poc-prod\n")},
+        f"{SVC}/prod.yaml",
+        "NAMESPACE:",
+    ),
+    Case(
+        "env-fqdn",
+        {
+            f"{SVC}/prod.yaml": env_file(
+                "prod", "configmap:\n  OTEL: http://otel.observability.svc.cluster.local:4317\n"
+            )
+        },
+        f"{SVC}/prod.yaml",
+        "OTEL:",
+        "prod file",
+    ),
+    Case(
+        "default-fqdn",
+        {DEFAULT: BASE_DEFAULT + "configmap:\n  VAULT_ADDR: http://vault.vault.svc.cluster.local:8200\n"},
+        DEFAULT,
+        "VAULT_ADDR",
+    ),
+    Case(
+        "reference-missing-sv",
+        {DEFAULT: BASE_DEFAULT + "configmap:\n  AUTH_ADAPTER_HOST: auth-adapter\n"},
+        DEFAULT,
+        "AUTH_ADAPTER_HOST",
+        "auth-adapter-sv",
+        "use auth-adapter-sv",
+    ),
+    Case(
+        "reference-missing-sv",
+        {
+            DEFAULT: (
+                BASE_DEFAULT
+                + "configfiles:\n  mountPath: /etc/app\n  data:\n    up.yaml: |\n      name: web-grpc\n     "
+                " addr: web-grpc:9091\n"
+            )
+        },
+        DEFAULT,
+        "addr: web-grpc:9091",
+        hint="use web-grpc-sv:9091",
+    ),
+    Case(
+        "reference-unknown-service",
+        {DEFAULT: BASE_DEFAULT + "configmap:\n  UP: web-grcp-sv:9091\n"},
+        DEFAULT,
+        "UP:",
+        "web-grcp-sv",
+        "did you mean web-grpc-sv?",
+    ),
+    Case(
+        "reference-wrong-port",
+        {DEFAULT: BASE_DEFAULT + "configmap:\n  UP: grpc://web-grpc-sv:9000\n"},
+        DEFAULT,
+        "UP:",
+        "exposes port(s) 9091, not 9000",
+        "web-grpc-sv:9091",
+    ),
+    Case(
+        "reference-wrong-port",
+        {DEFAULT: BASE_DEFAULT + "configmap:\n  UP: http://api-gateway-sv/api/\n"},
+        DEFAULT,
+        "UP:",
+        "not 80",
+    ),
+    Case(
+        "reference-no-service",
+        {
+            DEFAULT: BASE_DEFAULT + "configmap:\n  UP: health-demo-sv:8081\n",
+            "services/health-demo/.cicd/default.yaml": "appName: health-demo\nservice:\n  enabled: false\n",
+        },
+        DEFAULT,
+        "UP:",
+        "service.enabled false",
+    ),
 ]
 
 
@@ -184,7 +467,9 @@ def test_rule(case: Case, root: Path, default_platform: Platform) -> None:
     findings = of_rule(lint(default_platform, root), case.rule_id)
     expected_line = None if case.marker is None else line_of(case.files.get(case.file) or "", case.marker)
     at = [f for f in findings if f.file == case.file and f.line == expected_line]
-    assert at, f"expected {case.rule_id} at {case.file}:{expected_line}, got {[(f.file, f.line) for f in findings]}"
+    assert at, (
+        f"expected {case.rule_id} at {case.file}:{expected_line}, got {[(f.file, f.line) for f in findings]}"
+    )
     finding = at[0]
     assert case.message in finding.message
     assert case.hint in finding.hint
@@ -203,7 +488,8 @@ def test_errors_and_warnings_are_the_documented_severities(root: Path, default_p
     write(root, DEFAULT, BASE_DEFAULT + "nodeSelector: {}\nlabels: {}\n")
     findings = lint(default_platform, root)
     assert {(f.rule_id, f.severity) for f in findings} == {
-        ("chart-dead-key", Severity.WARNING), ("labels-unsupported", Severity.ERROR)
+        ("chart-dead-key", Severity.WARNING),
+        ("labels-unsupported", Severity.ERROR),
     }
 
 

@@ -24,13 +24,16 @@ def test_a_generated_platform_is_clean(generated_root: Path, default_platform: P
 
 
 def test_vault_delivery_keys_lint_clean(generated_root: Path, default_platform: Platform) -> None:
-    write(generated_root, f"{WEB_HTTP}/default.yaml", (
+    write(
+        generated_root,
+        f"{WEB_HTTP}/default.yaml",
         "appName: web-http\n"
         "serviceAccountName: web-http\n"
         "secretsProvider:\n  provider: vault\n  vault:\n    authRef: web-http-vault-auth\n    mount: secret\n"
         "secrets:\n  API_KEY: gitops-poc/web-http/{env}/config\n"
-        "service:\n  enabled: true\n  ports:\n    http:\n      externalPort: 9092\n      internalPort: 9092\n"
-    ))
+        "service:\n  enabled: true\n  ports:\n    http:\n      externalPort: 9092\n      internalPort:"
+        " 9092\n",
+    )
     assert lint(default_platform, generated_root) == []
 
 
@@ -45,7 +48,9 @@ def test_paths_limit_the_findings(default_platform: Platform) -> None:
     assert lint(default_platform, SEED, SEED) == everything
 
 
-def test_references_resolve_against_services_outside_the_paths(generated_root: Path, default_platform: Platform) -> None:
+def test_references_resolve_against_services_outside_the_paths(
+    generated_root: Path, default_platform: Platform
+) -> None:
     path = generated_root / WEB_HTTP / "default.yaml"
     path.write_text(path.read_text() + "  UPSTREAM_URIS: grpc://web-grpc-sv:9999\n")
     findings = lint(default_platform, generated_root, generated_root / "services/web-http")
@@ -53,10 +58,15 @@ def test_references_resolve_against_services_outside_the_paths(generated_root: P
     assert "9091" in findings[0].message
 
 
-def test_a_syntax_error_is_a_finding_and_the_rest_is_still_linted(generated_root: Path, default_platform: Platform) -> None:
+def test_a_syntax_error_is_a_finding_and_the_rest_is_still_linted(
+    generated_root: Path, default_platform: Platform
+) -> None:
     write(generated_root, f"{WEB_HTTP}/dev.yaml", "environment: dev\nimage: {repository: x\n")
-    write(generated_root, "services/web-grpc/.cicd/prod.yaml",
-          (generated_root / "services/web-grpc/.cicd/prod.yaml").read_text() + "labels: {a: b}\n")
+    write(
+        generated_root,
+        "services/web-grpc/.cicd/prod.yaml",
+        (generated_root / "services/web-grpc/.cicd/prod.yaml").read_text() + "labels: {a: b}\n",
+    )
     findings = lint(default_platform, generated_root)
     (syntax,) = of_rule(findings, "yaml-syntax")
     assert (syntax.file, syntax.line) == (f"{WEB_HTTP}/dev.yaml", 3)

@@ -25,44 +25,55 @@ def findings() -> list:
     return lint(Platform(load_config(None, {})), SEED)
 
 
-@pytest.mark.parametrize("rule_id, file, marker", [
-    # bug 8: labels/annotations (every sync wave) silently ignored
-    ("labels-unsupported", f"{AG}/default.yaml", "labels:"),
-    ("labels-unsupported", f"{AG}/default.yaml", "annotations:"),
-    ("labels-unsupported", f"{AG}/prod.yaml", "labels:"),
-    ("labels-unsupported", f"{AG}/prod.yaml", "annotations:"),
-    ("labels-unsupported", "services/web-grpc/.cicd/default.yaml", "annotations:"),
-    # bug 8: HPA keys the chart ignores; service.type has no effect
-    ("hpa-ignored-key", f"{AG}/prod.yaml", "minReplicas: 3"),
-    ("hpa-ignored-key", f"{AG}/prod.yaml", "targetCPUUtilizationPercentage"),
-    ("hpa-ignored-key", f"{AG}/staging.yaml", "minReplicas: 2"),
-    ("hpa-ignored-key", "services/auth-adapter/.cicd/prod.yaml", "targetCPUUtilizationPercentage"),
-    ("chart-dead-key", f"{AG}/default.yaml", "type: ClusterIP"),
-    # bug 9: minAvailable rendered together with the chart's maxUnavailable: 1
-    ("pdb-both-limits", f"{AG}/prod.yaml", "minAvailable: 2"),
-    ("pdb-both-limits", "services/health-demo/.cicd/prod.yaml", "minAvailable: 1"),
-    ("pdb-both-limits", "services/web-http/.cicd/prod.yaml", "minAvailable: 2"),
-    # bug 6: Services called by the short name instead of <appName>-sv
-    ("reference-missing-sv", f"{AG}/default.yaml", "addr: web-grpc:9091"),
-    ("reference-missing-sv", "services/web-http/.cicd/default.yaml", "UPSTREAM_URIS"),
-    # README principle: no namespace-dependent values in environment files
-    ("env-fqdn", f"{AG}/prod.yaml", "svc.cluster.local"),
-    # bug 12: nothing pinned, latest tags
-    ("argocd-chart-unpinned", "gitops-config/argocd/applicationset.yaml", "targetRevision: '*'"),
-    ("image-tag-latest", f"{AG}/prod.yaml", "tag: latest"),
-    # bug 13: prod auto-syncs with prune and selfHeal; autoSync is dead
-    ("argocd-prod-auto-sync", "gitops-config/argocd/applicationset.yaml", "automated:"),
-    # bug 17: ignoreDifferences without RespectIgnoreDifferences
-    ("argocd-ignore-differences", "gitops-config/argocd/applicationset.yaml", "ignoreDifferences:"),
-])
+@pytest.mark.parametrize(
+    "rule_id, file, marker",
+    [
+        # bug 8: labels/annotations (every sync wave) silently ignored
+        ("labels-unsupported", f"{AG}/default.yaml", "labels:"),
+        ("labels-unsupported", f"{AG}/default.yaml", "annotations:"),
+        ("labels-unsupported", f"{AG}/prod.yaml", "labels:"),
+        ("labels-unsupported", f"{AG}/prod.yaml", "annotations:"),
+        ("labels-unsupported", "services/web-grpc/.cicd/default.yaml", "annotations:"),
+        # bug 8: HPA keys the chart ignores; service.type has no effect
+        ("hpa-ignored-key", f"{AG}/prod.yaml", "minReplicas: 3"),
+        ("hpa-ignored-key", f"{AG}/prod.yaml", "targetCPUUtilizationPercentage"),
+        ("hpa-ignored-key", f"{AG}/staging.yaml", "minReplicas: 2"),
+        ("hpa-ignored-key", "services/auth-adapter/.cicd/prod.yaml", "targetCPUUtilizationPercentage"),
+        ("chart-dead-key", f"{AG}/default.yaml", "type: ClusterIP"),
+        # bug 9: minAvailable rendered together with the chart's maxUnavailable: 1
+        ("pdb-both-limits", f"{AG}/prod.yaml", "minAvailable: 2"),
+        ("pdb-both-limits", "services/health-demo/.cicd/prod.yaml", "minAvailable: 1"),
+        ("pdb-both-limits", "services/web-http/.cicd/prod.yaml", "minAvailable: 2"),
+        # bug 6: Services called by the short name instead of <appName>-sv
+        ("reference-missing-sv", f"{AG}/default.yaml", "addr: web-grpc:9091"),
+        ("reference-missing-sv", "services/web-http/.cicd/default.yaml", "UPSTREAM_URIS"),
+        # README principle: no namespace-dependent values in environment files
+        ("env-fqdn", f"{AG}/prod.yaml", "svc.cluster.local"),
+        # bug 12: nothing pinned, latest tags
+        ("argocd-chart-unpinned", "gitops-config/argocd/applicationset.yaml", "targetRevision: '*'"),
+        ("image-tag-latest", f"{AG}/prod.yaml", "tag: latest"),
+        # bug 13: prod auto-syncs with prune and selfHeal; autoSync is dead
+        ("argocd-prod-auto-sync", "gitops-config/argocd/applicationset.yaml", "automated:"),
+        # bug 17: ignoreDifferences without RespectIgnoreDifferences
+        ("argocd-ignore-differences", "gitops-config/argocd/applicationset.yaml", "ignoreDifferences:"),
+    ],
+)
 def test_seed_defect_is_reported_at_its_line(findings: list, rule_id: str, file: str, marker: str) -> None:
     assert (rule_id, *at(file, marker)) in where(findings)
 
 
 def test_seed_findings_are_only_the_known_defects(findings: list) -> None:
     expected = {
-        "labels-unsupported", "hpa-ignored-key", "chart-dead-key", "pdb-both-limits", "reference-missing-sv",
-        "env-fqdn", "argocd-chart-unpinned", "image-tag-latest", "argocd-prod-auto-sync", "argocd-ignore-differences",
+        "labels-unsupported",
+        "hpa-ignored-key",
+        "chart-dead-key",
+        "pdb-both-limits",
+        "reference-missing-sv",
+        "env-fqdn",
+        "argocd-chart-unpinned",
+        "image-tag-latest",
+        "argocd-prod-auto-sync",
+        "argocd-ignore-differences",
         "env-repeats-default",  # prod repeats default's sync-wave annotation
     }
     assert {f.rule_id for f in findings} == expected
@@ -81,12 +92,25 @@ def test_seed_service_template(default_platform: Platform) -> None:
     root = SEED_TEMPLATE_SERVICE.parent
     findings = lint(default_platform, root, SEED_TEMPLATE_SERVICE)
     default = "my-service/.cicd/default.yaml"
-    for key in ("fullnameOverride", "replicaCount", "serviceAccount:", "podAnnotations", "securityContext",
-                "container:", "env:", "autoscaling:", "podDisruptionBudget:", "=port: 80", "targetPort"):
+    for key in (
+        "fullnameOverride",
+        "replicaCount",
+        "serviceAccount:",
+        "podAnnotations",
+        "securityContext",
+        "container:",
+        "env:",
+        "autoscaling:",
+        "podDisruptionBudget:",
+        "=port: 80",
+        "targetPort",
+    ):
         assert ("chart-unknown-key", *at(default, key, root)) in where(findings), key
     assert ("app-name-missing", default, 1) in where(findings)
     assert ("service-no-ports", *at(default, "enabled: true", root)) in where(findings)
-    hints = {f.message.split(":")[0]: f.hint for f in of_rule(findings, "chart-unknown-key") if f.file == default}
+    hints = {
+        f.message.split(":")[0]: f.hint for f in of_rule(findings, "chart-unknown-key") if f.file == default
+    }
     assert hints["replicaCount"] == "use replicas"
     assert hints["service.port"] == "use service.ports.<name>.externalPort"
     assert ("service-unknown", "my-service", None) in where(findings)

@@ -1,4 +1,5 @@
-"""yaml11-value: unquoted values Helm reads (YAML 1.1) differently from YAML 1.2 tools, checked with real helm."""
+"""yaml11-value: unquoted values Helm reads (YAML 1.1) differently from YAML 1.2 tools, checked with real
+helm."""
 
 from __future__ import annotations
 
@@ -33,44 +34,86 @@ livenessProbe:
 
 def findings(text: str) -> list[tuple[str, int | None, str, str]]:
     doc = parse_document(Path("default.yaml"), "default.yaml", text)
-    return sorted((f.rule_id, f.line, f.message, f.hint) for f in chart_rules.check_file(doc)
-                  if f.rule_id in ("yaml11-value", "configmap-yaml11-bool", "image-tag-number"))
+    return sorted(
+        (f.rule_id, f.line, f.message, f.hint)
+        for f in chart_rules.check_file(doc)
+        if f.rule_id in ("yaml11-value", "configmap-yaml11-bool", "image-tag-number")
+    )
 
 
 def test_each_difference_once_with_line_and_fix() -> None:
     assert findings(TEXT) == [
-        ("configmap-yaml11-bool", 10, 'configmap.FLAG: on is read by Helm as a boolean and renders as "true"',
-         'quote it: FLAG: "on"'),
-        ("image-tag-number", 4, "image.tag is the number 493, not the text that was written",
-         'quote it: tag: "493" is what Helm would use; write the tag exactly, in quotes'),
-        ("yaml11-value", 6, "service.enabled: off is false for Helm (YAML 1.1), but the string \"off\" for YAML 1.2 tools",
-         'write false if that is what you mean, or quote it ("off") to keep the text'),
-        ("yaml11-value", 11, "configmap.MODE: 0755 is 493 for Helm (YAML 1.1), but 755 for YAML 1.2 tools",
-         'write 493 if that is what you mean, or quote it ("0755") to keep the text'),
-        ("yaml11-value", 12, 'configmap.COUNT: 1_000 is 1000 for Helm (YAML 1.1), but the string "1_000" for YAML 1.2 tools',
-         'write 1000 if that is what you mean, or quote it ("1_000") to keep the text'),
-        ("yaml11-value", 14, 'configmap: the key y is "true" for Helm (YAML 1.1), but the string "y" for YAML 1.2 tools',
-         'quote the key: "y":'),
+        (
+            "configmap-yaml11-bool",
+            10,
+            'configmap.FLAG: on is read by Helm as a boolean and renders as "true"',
+            'quote it: FLAG: "on"',
+        ),
+        (
+            "image-tag-number",
+            4,
+            "image.tag is the number 493, not the text that was written",
+            'quote it: tag: "493" is what Helm would use; write the tag exactly, in quotes',
+        ),
+        (
+            "yaml11-value",
+            6,
+            'service.enabled: off is false for Helm (YAML 1.1), but the string "off" for YAML 1.2 tools',
+            'write false if that is what you mean, or quote it ("off") to keep the text',
+        ),
+        (
+            "yaml11-value",
+            11,
+            "configmap.MODE: 0755 is 493 for Helm (YAML 1.1), but 755 for YAML 1.2 tools",
+            'write 493 if that is what you mean, or quote it ("0755") to keep the text',
+        ),
+        (
+            "yaml11-value",
+            12,
+            'configmap.COUNT: 1_000 is 1000 for Helm (YAML 1.1), but the string "1_000" for YAML 1.2 tools',
+            'write 1000 if that is what you mean, or quote it ("1_000") to keep the text',
+        ),
+        (
+            "yaml11-value",
+            14,
+            'configmap: the key y is "true" for Helm (YAML 1.1), but the string "y" for YAML 1.2 tools',
+            'quote the key: "y":',
+        ),
     ]
 
 
 def test_what_the_findings_say_is_what_helm_renders(helm: str, test_chart: Path, tmp_path: Path) -> None:
     path = tmp_path / "values.yaml"
     path.write_text(TEXT)
-    result = subprocess.run([helm, "template", "rel", str(test_chart), "-n", "ns", "-f", str(path)],
-                            capture_output=True, text=True, check=True, timeout=60)
+    result = subprocess.run(
+        [helm, "template", "rel", str(test_chart), "-n", "ns", "-f", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     objects = {doc["kind"]: doc for doc in load_all_k8s(result.stdout)}
     assert "Service" not in objects  # service.enabled: off
-    assert objects["ConfigMap"]["data"] == {"FLAG": "true", "MODE": "493", "COUNT": "1000", "SAFE": "0755", "true": "key"}
+    assert objects["ConfigMap"]["data"] == {
+        "FLAG": "true",
+        "MODE": "493",
+        "COUNT": "1000",
+        "SAFE": "0755",
+        "true": "key",
+    }
     assert objects["Deployment"]["spec"]["template"]["spec"]["containers"][0]["image"] == "demo:493"
-    # livenessProbe.enabled: "off" is a non-empty string: truthy, a probe is rendered; lint says nothing about it
+    # livenessProbe.enabled: "off" is a non-empty string: truthy, a probe is rendered; lint says nothing about
+    # it
     assert "livenessProbe" in objects["Deployment"]["spec"]["template"]["spec"]["containers"][0]
 
 
-@pytest.mark.parametrize("text", [
-    "a: 'on'\nb: \"0755\"\nc: true\nd: 1.10\ne: 0o17\nf: 0x1F\ng: 08\nh: 2024-01-02\n# turn it on\n",
-    "list: [a, 'y', 1]\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 'on'\nb: \"0755\"\nc: true\nd: 1.10\ne: 0o17\nf: 0x1F\ng: 08\nh: 2024-01-02\n# turn it on\n",
+        "list: [a, 'y', 1]\n",
+    ],
+)
 def test_no_finding_when_both_read_the_same(text: str) -> None:
     assert findings(text) == []
 

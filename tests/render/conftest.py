@@ -26,7 +26,9 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture
-def helm_repo(tmp_path: Path, helm: str, test_chart: Path) -> Iterator[tuple[str, http.server.ThreadingHTTPServer]]:
+def helm_repo(
+    tmp_path: Path, helm: str, test_chart: Path
+) -> Iterator[tuple[str, http.server.ThreadingHTTPServer]]:
     """The test chart packaged and indexed as a classic Helm repository, served on a free local port."""
     folder = tmp_path / "helm-repo"
     folder.mkdir()

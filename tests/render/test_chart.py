@@ -9,25 +9,29 @@ import pytest
 from gitops_poc.errors import UsageError
 from gitops_poc.render.chart import (
     SOURCE_MARKER,
-    ChartRef,
-    ChartUnavailable,
-    LocalChart,
     cache_root,
     cached_chart,
     local_chart,
     resolve_chart,
 )
 from gitops_poc.render.helm import Helm
+from gitops_poc.render.model import ChartRef, ChartUnavailable, LocalChart
 
 VERSION = "3.13.0-compat"  # the test chart's version
 
 
 def test_pull_arguments_for_classic_and_oci_repositories() -> None:
     assert ChartRef("https://example.org/charts", "app", "3.13.0").pull_args() == [
-        "app", "--repo", "https://example.org/charts", "--version", "3.13.0",
+        "app",
+        "--repo",
+        "https://example.org/charts",
+        "--version",
+        "3.13.0",
     ]
     assert ChartRef("oci://registry.example.org/charts", "app", "3.13.0").pull_args() == [
-        "oci://registry.example.org/charts/app", "--version", "3.13.0",
+        "oci://registry.example.org/charts/app",
+        "--version",
+        "3.13.0",
     ]
 
 
@@ -51,7 +55,9 @@ def test_local_chart_accepts_a_folder_or_tgz_and_rejects_anything_else(
 
 def test_unreachable_repository_is_a_note_not_a_crash(helm: str, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
-    result = resolve_chart(ChartRef("http://127.0.0.1:9", "app", "3.13.0"), chart_path=None, helm=Helm(helm), cache=cache)
+    result = resolve_chart(
+        ChartRef("http://127.0.0.1:9", "app", "3.13.0"), chart_path=None, helm=Helm(helm), cache=cache
+    )
     assert isinstance(result, ChartUnavailable)
     assert "cannot pull chart app 3.13.0 from http://127.0.0.1:9" in result.note
     assert "127.0.0.1:9" in result.note and "refused" in result.note
@@ -86,7 +92,10 @@ def test_a_cached_chart_from_another_repository_is_not_reused(
 ) -> None:
     url, _ = helm_repo
     cache = tmp_path / "cache"
-    assert isinstance(resolve_chart(ChartRef(url, "app", VERSION), chart_path=None, helm=Helm(helm), cache=cache), LocalChart)
+    assert isinstance(
+        resolve_chart(ChartRef(url, "app", VERSION), chart_path=None, helm=Helm(helm), cache=cache),
+        LocalChart,
+    )
     assert cached_chart(ChartRef("https://fork.example.org", "app", VERSION), cache) is None
     # Re-pulling from the original repository replaces nothing it should not and still works.
     (cache / f"app-{VERSION}" / SOURCE_MARKER).write_text("https://fork.example.org\n")
@@ -99,7 +108,9 @@ def test_unknown_version_in_a_reachable_repository(
     helm: str, tmp_path: Path, helm_repo: tuple[str, http.server.ThreadingHTTPServer]
 ) -> None:
     url, _ = helm_repo
-    result = resolve_chart(ChartRef(url, "app", "9.9.9"), chart_path=None, helm=Helm(helm), cache=tmp_path / "c")
+    result = resolve_chart(
+        ChartRef(url, "app", "9.9.9"), chart_path=None, helm=Helm(helm), cache=tmp_path / "c"
+    )
     assert isinstance(result, ChartUnavailable) and "9.9.9" in result.note
 
 

@@ -4,12 +4,22 @@ from pathlib import Path
 
 from gitops_poc.render.diff import Change, ValueChange, compare, diff_manifests, diff_values, format_path
 from gitops_poc.render.manifests import parse_manifests
-from gitops_poc.render.service import Rendered
+from gitops_poc.render.model import Rendered
 
 
 def test_maps_are_descended_lists_and_scalars_compared_whole() -> None:
-    old = {"replicas": 3, "args": ["-a", "-b"], "resources": {"limits": {"cpu": "2", "memory": "1Gi"}}, "hpa": {"on": True}}
-    new = {"replicas": 1, "args": ["-a"], "resources": {"limits": {"cpu": "2", "memory": "256Mi"}}, "pdb": {"on": True}}
+    old = {
+        "replicas": 3,
+        "args": ["-a", "-b"],
+        "resources": {"limits": {"cpu": "2", "memory": "1Gi"}},
+        "hpa": {"on": True},
+    }
+    new = {
+        "replicas": 1,
+        "args": ["-a"],
+        "resources": {"limits": {"cpu": "2", "memory": "256Mi"}},
+        "pdb": {"on": True},
+    }
     assert diff_values(old, new) == [
         ValueChange(("replicas",), Change.CHANGED, 3, 1),
         ValueChange(("args",), Change.CHANGED, ["-a", "-b"], ["-a"]),
@@ -42,7 +52,9 @@ HPA = "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  n
 
 def test_manifests_are_matched_by_kind_and_name() -> None:
     old = parse_manifests(f"---\n{DEPLOY.format(n=3)}---\n{CM}---\n{HPA}")
-    new = parse_manifests(f"---\n{CM}---\n{DEPLOY.format(n=1)}---\napiVersion: v1\nkind: Service\nmetadata:\n  name: web-sv\n")
+    new = parse_manifests(
+        f"---\n{CM}---\n{DEPLOY.format(n=1)}---\napiVersion: v1\nkind: Service\nmetadata:\n  name: web-sv\n"
+    )
     changes = diff_manifests(old, new, "prod", "dev")
     assert [(c.key, c.change) for c in changes] == [
         ("Deployment/web", Change.CHANGED),
@@ -62,7 +74,10 @@ def _rendered(env: str, values: dict[str, object], manifests: str | None) -> Ren
 
 
 def test_compare_reports_manifests_only_when_both_sides_rendered(tmp_path: Path) -> None:
-    report = compare(_rendered("prod", {"replicas": 3}, DEPLOY.format(n=3)), _rendered("dev", {"replicas": 1}, DEPLOY.format(n=1)))
+    report = compare(
+        _rendered("prod", {"replicas": 3}, DEPLOY.format(n=3)),
+        _rendered("dev", {"replicas": 1}, DEPLOY.format(n=1)),
+    )
     assert report.changed and report.base == "prod" and report.head == "dev"
     assert [c.key for c in report.manifests or ()] == ["Deployment/web"]
     values_only = compare(_rendered("prod", {"a": 1}, None), _rendered("dev", {"a": 1}, DEPLOY.format(n=1)))
@@ -71,7 +86,10 @@ def test_compare_reports_manifests_only_when_both_sides_rendered(tmp_path: Path)
 
 
 def test_embedded_files_diff_line_by_line() -> None:
-    text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\ndata:\n  config.yaml: \"a: 1\\nb: {b}\\nc: 3\\n\"\n"
+    text = (
+        'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\ndata:\n  config.yaml: "a: 1\\nb: {b}\\nc:'
+        ' 3\\n"\n'
+    )
     [change] = diff_manifests(parse_manifests(text.format(b=2)), parse_manifests(text.format(b=5)))
     assert "-    b: 2\n+    b: 5\n" in change.diff
     assert "    a: 1\n" in change.diff  # context lines of the embedded file, not one escaped string

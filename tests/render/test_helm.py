@@ -14,13 +14,25 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "testing" / "charts" / "example
 def test_template_arguments_follow_argocd_order() -> None:
     args = template_args("api-gateway", Path("/c/app"), "poc-dev", [Path("d.yaml"), Path("e.yaml")], "1.30")
     assert args == [
-        "template", "api-gateway", "/c/app", "--namespace", "poc-dev", "--include-crds",
-        "--values", "d.yaml", "--values", "e.yaml", "--kube-version", "1.30",
+        "template",
+        "api-gateway",
+        "/c/app",
+        "--namespace",
+        "poc-dev",
+        "--include-crds",
+        "--values",
+        "d.yaml",
+        "--values",
+        "e.yaml",
+        "--kube-version",
+        "1.30",
     ]
     assert "--kube-version" not in template_args("r", Path("c"), "n", [], None)
 
 
-def test_find_helm_prefers_the_platform_tools_then_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_find_helm_prefers_the_platform_tools_then_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     tools = tmp_path / "root" / ".tools" / "bin"
     tools.mkdir(parents=True)
     (tools / "helm").write_text("")
@@ -54,4 +66,4 @@ def test_template_renders_and_failures_carry_helms_message(helm: str, test_chart
 
 def test_helm_environment_is_inherited(helm: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HELM_CACHE_HOME", str(tmp_path / "my-cache"))
-    assert f"HELM_CACHE_HOME=\"{tmp_path / 'my-cache'}\"" in Helm(helm).run(["env"])
+    assert f'HELM_CACHE_HOME="{tmp_path / "my-cache"}"' in Helm(helm).run(["env"])

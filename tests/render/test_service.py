@@ -11,9 +11,9 @@ import pytest
 from gitops_poc.config import parse_config
 from gitops_poc.errors import UsageError
 from gitops_poc.platform import Platform
-from gitops_poc.render.chart import ChartUnavailable, LocalChart
 from gitops_poc.render.helm import Helm, HelmError
 from gitops_poc.render.manifests import Manifest
+from gitops_poc.render.model import ChartUnavailable, LocalChart
 from gitops_poc.render.service import render_service, render_values, service_directory
 from gitops_poc.values import coalesce, merge_files
 from gitops_poc.yamlio import load_plain
@@ -58,12 +58,21 @@ def by_key(manifests: tuple[Manifest, ...] | None) -> dict[str, dict[str, Any]]:
     return {m.key: m.body for m in manifests}
 
 
-def test_merge_rules_match_what_helm_renders(platform: Platform, service: Path, helm: str, test_chart: Path) -> None:
-    rendered = render_service(platform, service, "merge-demo", "dev", helm=Helm(helm), chart=LocalChart(test_chart, "t"))
+def test_merge_rules_match_what_helm_renders(
+    platform: Platform, service: Path, helm: str, test_chart: Path
+) -> None:
+    rendered = render_service(
+        platform, service, "merge-demo", "dev", helm=Helm(helm), chart=LocalChart(test_chart, "t")
+    )
     values = rendered.values
     assert values == merge_files([load_plain(DEFAULT), load_plain(DEV)])
     assert values["args"] == ["--only"]
-    assert values["configmap"] == {"KEEP": "from-default", "OVERRIDE": "from-env", "DROP": None, "ADDED": "from-env"}
+    assert values["configmap"] == {
+        "KEEP": "from-default",
+        "OVERRIDE": "from-env",
+        "DROP": None,
+        "ADDED": "from-env",
+    }
     assert values["image"]["pullPolicy"] is None and values["pdb"]["maxUnavailable"] is None
     computed = coalesce(load_plain((test_chart / "values.yaml").read_text()), values)
     assert "pullPolicy" not in computed["image"] and "maxUnavailable" not in computed["pdb"]
@@ -72,7 +81,10 @@ def test_merge_rules_match_what_helm_renders(platform: Platform, service: Path, 
     objects = by_key(rendered.manifests)
     # What the templates saw, as helm rendered it.
     assert objects["ConfigMap/merge-demo"]["data"] == {
-        "KEEP": "from-default", "OVERRIDE": "from-env", "ADDED": "from-env", "DROP": "<nil>",
+        "KEEP": "from-default",
+        "OVERRIDE": "from-env",
+        "ADDED": "from-env",
+        "DROP": "<nil>",
     }
     container = objects["Deployment/merge-demo"]["spec"]["template"]["spec"]["containers"][0]
     assert container["args"] == ["--only"]
@@ -83,20 +95,29 @@ def test_merge_rules_match_what_helm_renders(platform: Platform, service: Path, 
 def test_release_and_namespace_are_the_platforms(
     platform: Platform, service: Path, helm: str, test_chart: Path
 ) -> None:
-    rendered = render_service(platform, service, "merge-demo", "dev", helm=Helm(helm), chart=LocalChart(test_chart, "t"))
-    assert (rendered.release, rendered.namespace) == (platform.release_name("merge-demo"), platform.namespace("dev"))
+    rendered = render_service(
+        platform, service, "merge-demo", "dev", helm=Helm(helm), chart=LocalChart(test_chart, "t")
+    )
+    assert (rendered.release, rendered.namespace) == (
+        platform.release_name("merge-demo"),
+        platform.namespace("dev"),
+    )
     for manifest in rendered.manifests or ():
         assert manifest.namespace == "poc-dev"
         assert manifest.metadata["labels"]["release"] == "merge-demo"
 
 
 def test_values_only_when_the_chart_is_unavailable(platform: Platform, service: Path, helm: str) -> None:
-    rendered = render_service(platform, service, "merge-demo", "dev", helm=Helm(helm), chart=ChartUnavailable("offline"))
+    rendered = render_service(
+        platform, service, "merge-demo", "dev", helm=Helm(helm), chart=ChartUnavailable("offline")
+    )
     assert rendered.manifests is None and rendered.note == "offline"
     assert rendered.values["configmap"]["ADDED"] == "from-env"
 
 
-def test_missing_value_file_and_unknown_names_are_bad_input(platform: Platform, service: Path, tmp_path: Path) -> None:
+def test_missing_value_file_and_unknown_names_are_bad_input(
+    platform: Platform, service: Path, tmp_path: Path
+) -> None:
     with pytest.raises(UsageError, match=r"\.cicd/staging\.yaml does not exist"):
         render_values(platform, service, "merge-demo", "staging")
     with pytest.raises(UsageError, match="unknown environment 'qa'"):
@@ -116,7 +137,9 @@ def test_a_git_revision_renders_from_its_own_files(
     (service / ".cicd" / "dev.yaml").write_text(DEV.replace("OVERRIDE: from-env", "OVERRIDE: edited"))
     chart = LocalChart(test_chart, "t")
 
-    at_head = render_service(platform, service, "merge-demo", "dev", helm=Helm(helm), chart=chart, revision="HEAD")
+    at_head = render_service(
+        platform, service, "merge-demo", "dev", helm=Helm(helm), chart=chart, revision="HEAD"
+    )
     tree = render_service(platform, service, "merge-demo", "dev", helm=Helm(helm), chart=chart)
     assert by_key(at_head.manifests)["ConfigMap/merge-demo"]["data"]["OVERRIDE"] == "from-env"
     assert by_key(tree.manifests)["ConfigMap/merge-demo"]["data"]["OVERRIDE"] == "edited"
@@ -131,8 +154,15 @@ def test_helm_errors_name_the_value_files_not_temp_copies(
     git(service, "add", ".")
     git(service, "commit", "-qm", "broken")
     with pytest.raises(HelmError) as caught:
-        render_service(platform, service, "merge-demo", "dev", helm=Helm(helm), chart=LocalChart(test_chart, "chart t"),
-                       revision="HEAD")
+        render_service(
+            platform,
+            service,
+            "merge-demo",
+            "dev",
+            helm=Helm(helm),
+            chart=LocalChart(test_chart, "chart t"),
+            revision="HEAD",
+        )
     message = str(caught.value)
     assert "'valult' is deprecated" in message
     assert f"{service}/.cicd/default.yaml@HEAD, {service}/.cicd/dev.yaml@HEAD" in message

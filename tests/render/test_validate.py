@@ -8,10 +8,10 @@ import pytest
 
 from gitops_poc.errors import UsageError
 from gitops_poc.platform import Platform
-from gitops_poc.render.chart import LocalChart
-from gitops_poc.render.findings import Severity
+from gitops_poc.render.findings import ManifestSeverity
 from gitops_poc.render.helm import Helm
 from gitops_poc.render.manifests import Manifest, parse_manifests
+from gitops_poc.render.model import LocalChart
 from gitops_poc.render.service import render_service
 from gitops_poc.render.validate import (
     ValidationReport,
@@ -33,7 +33,7 @@ def render_example(helm: str, chart: Path, values: Path | str, tmp_path: Path) -
     return parse_manifests(Helm(helm).template("demo", chart, "poc-prod", [values], "1.30"))
 
 
-def messages(report: ValidationReport, severity: Severity = Severity.ERROR) -> list[str]:
+def messages(report: ValidationReport, severity: ManifestSeverity = ManifestSeverity.ERROR) -> list[str]:
     return [str(f) for f in report.findings if f.severity is severity]
 
 
@@ -44,8 +44,15 @@ def test_every_generated_service_and_environment_validates(
     p = default_platform
     for service in p.services:
         for env in p.environments:
-            rendered = render_service(p, generated_root / "services" / service, service, env,
-                                      helm=Helm(helm), chart=LocalChart(test_chart, "t"), kube_version="1.30")
+            rendered = render_service(
+                p,
+                generated_root / "services" / service,
+                service,
+                env,
+                helm=Helm(helm),
+                chart=LocalChart(test_chart, "t"),
+                kube_version="1.30",
+            )
             assert rendered.manifests
             report = validate_manifests(rendered.manifests, "1.30")
             assert report.errors == [], f"{service}/{env}: {messages(report)}"
@@ -63,26 +70,28 @@ def test_pdb_with_both_limits_is_rejected(helm: str, test_chart: Path, tmp_path:
     [error] = report.errors
     assert error.manifest == "PodDisruptionBudget/health-demo" and error.source == "app/templates/pdb.yaml"
     assert "minAvailable and maxUnavailable cannot be both set" in error.message
-    assert any("protects no pods" in w for w in messages(report, Severity.WARNING))
+    assert any("protects no pods" in w for w in messages(report, ManifestSeverity.WARNING))
 
 
 @pytest.mark.helm
 def test_service_without_ports_is_rejected(helm: str, test_chart: Path, tmp_path: Path) -> None:
     report = validate_manifests(render_example(helm, test_chart, EXAMPLES / "seed-template.yaml", tmp_path))
     assert messages(report) == [
-        (
-            "Service/app-sv (app/templates/service.yaml): spec.ports is empty: a Service needs at least one port "
-            "(the API server rejects it)"
-        )
+        "Service/app-sv (app/templates/service.yaml): spec.ports is empty: a Service needs at least one port "
+        "(the API server rejects it)"
     ]
 
 
 @pytest.mark.helm
-def test_vault_static_secrets_are_reported_as_not_validated(helm: str, test_chart: Path, tmp_path: Path) -> None:
+def test_vault_static_secrets_are_reported_as_not_validated(
+    helm: str, test_chart: Path, tmp_path: Path
+) -> None:
     report = validate_manifests(render_example(helm, test_chart, EXAMPLES / "vault-secrets.yaml", tmp_path))
     assert report.ok
     assert report.skipped and all(f.manifest.startswith("VaultStaticSecret/") for f in report.skipped)
-    assert all("not validated (custom resource secrets.hashicorp.com/v1beta1" in f.message for f in report.skipped)
+    assert all(
+        "not validated (custom resource secrets.hashicorp.com/v1beta1" in f.message for f in report.skipped
+    )
 
 
 @pytest.mark.helm
@@ -90,10 +99,8 @@ def test_removed_pdb_api_is_rejected_from_125(helm: str, test_chart: Path, tmp_p
     values = "appName: web\npdb: {enabled: true, apiVersion: policy/v1beta1}\n"
     manifests = render_example(helm, test_chart, values, tmp_path)
     assert messages(validate_manifests(manifests, "1.30")) == [
-        (
-            "PodDisruptionBudget/web (app/templates/pdb.yaml): apiVersion policy/v1beta1 was removed in "
-            "Kubernetes 1.25 (target 1.30); use policy/v1"
-        )
+        "PodDisruptionBudget/web (app/templates/pdb.yaml): apiVersion policy/v1beta1 was removed in "
+        "Kubernetes 1.25 (target 1.30); use policy/v1"
     ]
 
 
@@ -107,10 +114,15 @@ def test_schema_errors_name_the_field(helm: str, test_chart: Path, tmp_path: Pat
 
 @pytest.mark.helm
 def test_names_and_label_values_follow_kubernetes_rules(helm: str, test_chart: Path, tmp_path: Path) -> None:
-    values = "appName: Web_App\nimage: {tag: 1.0.0+build.7}\nservice: {enabled: true, ports: {http: {externalPort: 80}}}\n"
+    values = (
+        "appName: Web_App\nimage: {tag: 1.0.0+build.7}\nservice: {enabled: true, ports: {http: {externalPort:"
+        " 80}}}\n"
+    )
     found = messages(validate_manifests(render_example(helm, test_chart, values, tmp_path)))
-    assert "Deployment/Web_App (app/templates/deployment.yaml): metadata.name 'Web_App' is not a valid " \
-           "DNS-1123 subdomain (lowercase letters, digits and '-')" in found
+    assert (
+        "Deployment/Web_App (app/templates/deployment.yaml): metadata.name 'Web_App' is not a valid "
+        "DNS-1123 subdomain (lowercase letters, digits and '-')" in found
+    )
     assert any(m.startswith("Service/Web_App-sv") and "DNS-1035 label" in m for m in found)
     assert any("metadata.labels: label appver='1.0.0+build.7'" in m for m in found)
 
@@ -134,9 +146,9 @@ def test_autoscaling_v2beta2_is_served_until_125_and_removed_in_126() -> None:
 
 def test_selector_mismatch_duplicates_and_hpa_bounds() -> None:
     deployment = (
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n"
-        "  selector: {matchLabels: {app: web}}\n"
-        "  template:\n    metadata: {labels: {app: other}}\n    spec: {containers: [{name: web, image: nginx}]}\n"
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app:"
+        " web}}\n  template:\n    metadata: {labels: {app: other}}\n    spec: {containers: [{name: web,"
+        " image: nginx}]}\n"
     )
     hpa = (
         "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: web}\n"
@@ -150,7 +162,9 @@ def test_selector_mismatch_duplicates_and_hpa_bounds() -> None:
 
 
 def test_unknown_builtin_kind_is_an_error_not_a_skip() -> None:
-    [error] = validate_manifests(parse_manifests("apiVersion: apps/v1\nkind: Deploymnet\nmetadata: {name: web}\n")).errors
+    [error] = validate_manifests(
+        parse_manifests("apiVersion: apps/v1\nkind: Deploymnet\nmetadata: {name: web}\n")
+    ).errors
     assert "serves no Deploymnet in apps/v1" in error.message
 
 

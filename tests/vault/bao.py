@@ -91,11 +91,15 @@ class BaoProcess:
         env = {**os.environ, **self.env}
         offset = self.log.stat().st_size if self.log.exists() else 0  # the log is appended to on restarts
         with open(self.log, "ab") as log:
-            self.process = subprocess.Popen([bao_binary(), *self.args], stdout=log, stderr=subprocess.STDOUT, env=env)
+            self.process = subprocess.Popen(
+                [bao_binary(), *self.args], stdout=log, stderr=subprocess.STDOUT, env=env
+            )
         deadline = time.monotonic() + START_SECONDS
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise BaoExited(f"bao exited with {self.process.returncode}: {self._log_since(offset)[-2000:]}")
+                raise BaoExited(
+                    f"bao exited with {self.process.returncode}: {self._log_since(offset)[-2000:]}"
+                )
             # Its own "started" line first: an answer alone may come from another server holding the port.
             if STARTED in self._log_since(offset).encode() and self._answers():
                 return self
@@ -150,7 +154,11 @@ def start_dev_server(home: Path, token: str) -> BaoProcess:
             ["server", "-dev", "-dev-no-store-token"],
             f"http://127.0.0.1:{port}",
             home / "bao.log",
-            env={"BAO_DEV_ROOT_TOKEN_ID": token, "BAO_DEV_LISTEN_ADDRESS": f"127.0.0.1:{port}", "HOME": str(home)},
+            env={
+                "BAO_DEV_ROOT_TOKEN_ID": token,
+                "BAO_DEV_LISTEN_ADDRESS": f"127.0.0.1:{port}",
+                "HOME": str(home),
+            },
         )
 
     return start_on_free_ports(make)[1]
@@ -216,7 +224,10 @@ class PersistentBao:
         data.mkdir(exist_ok=True)
         config.write_text(RAFT_CONFIG.format(data=data, port=self.port, cluster=self.port + 1))
         return BaoProcess(
-            ["server", f"-config={config}"], self.addr, self.folder / "bao.log", env={"HOME": str(self.folder)}
+            ["server", f"-config={config}"],
+            self.addr,
+            self.folder / "bao.log",
+            env={"HOME": str(self.folder)},
         )
 
     def wait_active(self, client: hvac.Client) -> None:
@@ -260,18 +271,23 @@ def _b64(data: dict[str, Any]) -> str:
 
 
 def fake_service_account_jwt(namespace: str, service_account: str, audience: str) -> str:
-    """A JWT shaped like a projected ServiceAccount token (unsigned: the stand-in API server vouches for it)."""
+    """A JWT shaped like a projected ServiceAccount token (unsigned: the stand-in API server vouches for
+    it)."""
     claims = {
         "iss": "https://kubernetes.default.svc",
         "aud": [audience],
         "sub": f"system:serviceaccount:{namespace}:{service_account}",
-        "kubernetes.io": {"namespace": namespace, "serviceaccount": {"name": service_account, "uid": f"uid-{service_account}"}},
+        "kubernetes.io": {
+            "namespace": namespace,
+            "serviceaccount": {"name": service_account, "uid": f"uid-{service_account}"},
+        },
     }
     return f"{_b64({'alg': 'RS256', 'kid': 'test'})}.{_b64(claims)}.c2lnbmF0dXJl"
 
 
 class TokenReview(BaseHTTPRequestHandler):
-    """POST /apis/authentication.k8s.io/v1/tokenreviews: authenticates any token it is shown, as its claims say."""
+    """POST /apis/authentication.k8s.io/v1/tokenreviews: authenticates any token it is shown, as its claims
+    say."""
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))

@@ -32,8 +32,14 @@ class _AnotherServer(BaseHTTPRequestHandler):
 
 def dev_process(home: Path, port: int, token: str) -> BaoProcess:
     return BaoProcess(
-        ["server", "-dev", "-dev-no-store-token"], f"http://127.0.0.1:{port}", home / "bao.log",
-        env={"BAO_DEV_ROOT_TOKEN_ID": token, "BAO_DEV_LISTEN_ADDRESS": f"127.0.0.1:{port}", "HOME": str(home)},
+        ["server", "-dev", "-dev-no-store-token"],
+        f"http://127.0.0.1:{port}",
+        home / "bao.log",
+        env={
+            "BAO_DEV_ROOT_TOKEN_ID": token,
+            "BAO_DEV_LISTEN_ADDRESS": f"127.0.0.1:{port}",
+            "HOME": str(home),
+        },
     )
 
 
@@ -74,7 +80,9 @@ def test_start_moves_to_fresh_ports_when_the_probed_ones_were_taken(tmp_path: Pa
         port, server = start_on_free_ports(make)
         try:
             assert port != taken[0].getsockname()[1]
-            assert hvac.Client(url=server.addr, token=token).auth.token.lookup_self()["data"]["policies"] == ["root"]
+            assert hvac.Client(url=server.addr, token=token).auth.token.lookup_self()["data"]["policies"] == [
+                "root"
+            ]
         finally:
             server.stop()
     finally:
@@ -84,7 +92,9 @@ def test_start_moves_to_fresh_ports_when_the_probed_ones_were_taken(tmp_path: Pa
 
 def test_attempts_are_bounded(tmp_path: Path) -> None:
     def never(port: int) -> BaoProcess:
-        return BaoProcess(["server", "-config", str(tmp_path / "missing.hcl")], f"http://127.0.0.1:{port}", tmp_path / "log")
+        return BaoProcess(
+            ["server", "-config", str(tmp_path / "missing.hcl")], f"http://127.0.0.1:{port}", tmp_path / "log"
+        )
 
     with pytest.raises(RuntimeError, match="did not start in 2 attempts on fresh ports"):
         start_on_free_ports(never, attempts=2)

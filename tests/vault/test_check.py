@@ -26,8 +26,9 @@ FAKE_KUBECTL = """#!{python} -S
 # (the same shape as bao.fake_service_account_jwt; stdlib only, so it starts fast).
 import base64, json, sys
 args = sys.argv[1:]
-ns, sa, aud = args[args.index("--namespace") + 1], args[args.index("token") + 1], args[args.index("--audience") + 1]
-enc = lambda d: base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()
+ns, sa = args[args.index("--namespace") + 1], args[args.index("token") + 1]
+aud = args[args.index("--audience") + 1]
+def enc(d): return base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()
 claims = {{"aud": [aud], "sub": f"system:serviceaccount:{{ns}}:{{sa}}",
           "kubernetes.io": {{"namespace": ns, "serviceaccount": {{"name": sa, "uid": "uid-" + sa}}}}}}
 print(enc({{"alg": "RS256"}}) + "." + enc(claims) + ".c2ln")
@@ -35,11 +36,22 @@ print(enc({{"alg": "RS256"}}) + "." + enc(claims) + ".c2ln")
 
 
 def provision(root: Path, ca_file: Path, kube_api: str) -> None:
-    args = ["vault", "provision", "-C", str(root), "--kubernetes-ca-file", str(ca_file), "--kubernetes-host", kube_api]
+    args = [
+        "vault",
+        "provision",
+        "-C",
+        str(root),
+        "--kubernetes-ca-file",
+        str(ca_file),
+        "--kubernetes-host",
+        kube_api,
+    ]
     assert main(args) == 0
 
 
-def test_real_logins_prove_each_identity(vault_env: Vault, kube_api: str, ca_file: Path, tmp_path: Path) -> None:
+def test_real_logins_prove_each_identity(
+    vault_env: Vault, kube_api: str, ca_file: Path, tmp_path: Path
+) -> None:
     provision(tmp_path, ca_file, kube_api)
     client = vault_env.client()
     report = check_vault(PLATFORM, client, identity=Identity.KUBERNETES, jwt_source=fake_service_account_jwt)
@@ -49,14 +61,21 @@ def test_real_logins_prove_each_identity(vault_env: Vault, kube_api: str, ca_fil
         assert [t for t, o in result.reads.items() if o is Outcome.READ] == [(result.service, result.env)]
 
     # The original's binding: `default` accepted too. Vault now lets `default` in, and the check says so.
-    client.write_data("auth/kubernetes/role/gitops-poc-web-http-prod", data={"bound_service_account_names": ["web-http", "default"]})
+    client.write_data(
+        "auth/kubernetes/role/gitops-poc-web-http-prod",
+        data={"bound_service_account_names": ["web-http", "default"]},
+    )
     report = check_vault(PLATFORM, client, identity=Identity.KUBERNETES, jwt_source=fake_service_account_jwt)
     assert "the `default` ServiceAccount can log in with gitops-poc-web-http-prod" in report.leaks
     assert "gitops-poc-web-http-prod accepts ServiceAccount 'default'" in report.leaks
 
 
 def test_cli_kubernetes_identity_uses_kubectl_tokens(
-    vault_env: Vault, kube_api: str, ca_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    vault_env: Vault,
+    kube_api: str,
+    ca_file: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     provision(tmp_path, ca_file, kube_api)
@@ -73,21 +92,31 @@ def test_cli_kubernetes_identity_uses_kubectl_tokens(
     assert {row["default_login"] for row in report["matrix"]} == {"denied"}
 
 
-
-def test_a_role_without_audience_is_a_leak(vault_env: Vault, kube_api: str, ca_file: Path, tmp_path: Path) -> None:
+def test_a_role_without_audience_is_a_leak(
+    vault_env: Vault, kube_api: str, ca_file: Path, tmp_path: Path
+) -> None:
     provision(tmp_path, ca_file, kube_api)
     client = vault_env.client()
     client.write_data("auth/kubernetes/role/gitops-poc-health-demo-dev", data={"audience": ""})
+
     # Vault now accepts the service's token whatever it was minted for...
-    other_audience = lambda ns, sa, aud: fake_service_account_jwt(ns, sa, "some-other-api")
+    def other_audience(ns: str, sa: str, aud: str) -> str:
+        return fake_service_account_jwt(ns, sa, "some-other-api")
+
     report = check_vault(PLATFORM, client, identity=Identity.KUBERNETES, jwt_source=other_audience)
-    assert [r.role for r in report.results if not r.failures] == ["gitops-poc-health-demo-dev"]  # every other role refuses it
+    assert [r.role for r in report.results if not r.failures] == [
+        "gitops-poc-health-demo-dev"
+    ]  # every other role refuses it
     # ...and the check flags the binding.
-    assert "gitops-poc-health-demo-dev binds no audience: a token of that ServiceAccount meant for anything is accepted" in report.leaks
+    assert (
+        "gitops-poc-health-demo-dev binds no audience: a token of that ServiceAccount meant for anything is"
+        " accepted" in report.leaks
+    )
 
 
-def test_kubectl_missing_is_a_usage_error(vault_env: Vault, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_kubectl_missing_is_a_usage_error(
+    vault_env: Vault, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     assert main(["vault", "check", "-C", str(tmp_path), "--identity", "kubernetes"]) == 2
     assert "kubectl is not on PATH" in capsys.readouterr().err

@@ -33,7 +33,10 @@ def test_address_must_be_set_and_be_http() -> None:
         target_from_env({})
     with pytest.raises(VaultLoginMissing, match="is not an http"):
         target_from_env({"VAULT_ADDR": "127.0.0.1:8200"})
-    assert target_from_env({"VAULT_ADDR": "https://vault.example:8200/", "VAULT_CACERT": "/ca.pem"}).verify == "/ca.pem"
+    assert (
+        target_from_env({"VAULT_ADDR": "https://vault.example:8200/", "VAULT_CACERT": "/ca.pem"}).verify
+        == "/ca.pem"
+    )
     assert target_from_env({"VAULT_ADDR": "https://v:8200", "VAULT_SKIP_VERIFY": "true"}).verify is False
 
 
@@ -58,8 +61,12 @@ def test_token_sources(tmp_path: Path) -> None:
         read_token({"VAULT_TOKEN": "from\renv"}, None)
 
 
-BAD_TOKENS = {"control character": "s.abc\x1bdef", "space inside": "s.abc def", "tab inside": "s.abc\tdef",
-              "non-ASCII": "s.abcdéf"}
+BAD_TOKENS = {
+    "control character": "s.abc\x1bdef",
+    "space inside": "s.abc def",
+    "tab inside": "s.abc\tdef",
+    "non-ASCII": "s.abcdéf",
+}
 
 
 @pytest.mark.parametrize("token", BAD_TOKENS.values(), ids=BAD_TOKENS.keys())
@@ -69,7 +76,9 @@ def test_a_token_that_cannot_be_a_header_is_refused_without_showing_it(tmp_path:
     for environ, path in (({}, token_file), ({"VAULT_TOKEN": token}, None), ({"HOME": str(tmp_path)}, None)):
         if path is None and "HOME" in environ:
             (tmp_path / ".vault-token").write_text(token)
-        with pytest.raises(VaultLoginMissing, match="contains spaces, control or non-ASCII characters") as caught:
+        with pytest.raises(
+            VaultLoginMissing, match="contains spaces, control or non-ASCII characters"
+        ) as caught:
             read_token(environ, path)
         assert "abc" not in str(caught.value)
 
@@ -80,14 +89,24 @@ TWO_LINES_SECRET = "s.two-line-token-0123"
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (f"{TWO_LINES_SECRET}\nsecond-line-9876\n", "does not accept the token"),  # first line used, refused by Vault
-        (f"s.two\x07{TWO_LINES_SECRET}\nsecond-line-9876\n", "contains spaces, control or non-ASCII characters"),
+        (
+            f"{TWO_LINES_SECRET}\nsecond-line-9876\n",
+            "does not accept the token",
+        ),  # first line used, refused by Vault
+        (
+            f"s.two\x07{TWO_LINES_SECRET}\nsecond-line-9876\n",
+            "contains spaces, control or non-ASCII characters",
+        ),
     ],
     ids=["two lines", "control character"],
 )
 def test_cli_with_a_bad_token_file_never_prints_the_token(
-    vault: Vault, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-    content: str, message: str,
+    vault: Vault,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    content: str,
+    message: str,
 ) -> None:
     monkeypatch.setenv("VAULT_ADDR", vault.addr)
     token_file = tmp_path / "token"
@@ -101,7 +120,9 @@ def test_cli_with_a_bad_token_file_never_prints_the_token(
 
 def test_any_request_failure_is_a_clean_error_without_the_token() -> None:
     """requests' InvalidHeader quotes the header value: the token. (read_token refuses such tokens first.)"""
-    client = make_client(target_from_env({"VAULT_ADDR": f"http://127.0.0.1:{free_ports(1)}"}), "s.secret-part\nX")
+    client = make_client(
+        target_from_env({"VAULT_ADDR": f"http://127.0.0.1:{free_ports(1)}"}), "s.secret-part\nX"
+    )
     with (
         pytest.raises(VaultRequestFailed, match="failed while checking the token .InvalidHeader.") as caught,
         vault_errors(client, "checking the token"),
@@ -121,8 +142,9 @@ class _RedirectLoop(BaseHTTPRequestHandler):
         pass
 
 
-def test_a_misbehaving_server_is_a_clean_error(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-                                               tmp_path: Path) -> None:
+def test_a_misbehaving_server_is_a_clean_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     server = HTTPServer(("127.0.0.1", 0), _RedirectLoop)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
@@ -137,12 +159,16 @@ def test_a_misbehaving_server_is_a_clean_error(capsys: pytest.CaptureFixture[str
     assert "redirected-token" not in err
 
 
-def test_cli_without_address_or_token_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_without_address_or_token_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["vault", "check", "-C", str(tmp_path)]) == 2
     assert "VAULT_ADDR is not set" in capsys.readouterr().err
 
 
-def test_unreachable_vault_names_the_address(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreachable_vault_names_the_address(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     addr = f"http://127.0.0.1:{free_ports(1)}"  # nothing listens there
     with pytest.raises(VaultUnreachable, match=f"cannot reach Vault at {addr}"):
         preflight(client_from_env({"VAULT_ADDR": addr, "VAULT_TOKEN": "t"}))

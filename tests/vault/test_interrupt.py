@@ -15,7 +15,7 @@ from gitops_poc.platform import Platform
 from gitops_poc.vault.apply import apply_vault
 from gitops_poc.vault.client import VaultUnreachable
 from gitops_poc.vault.model import SecretSeed
-from gitops_poc.vault.plan import ProvisionOptions, plan_vault
+from gitops_poc.vault.provision_plan import ProvisionOptions, plan_vault
 from gitops_poc.vault.secrets_file import build_seeds
 from gitops_poc.vault.state import read_vault_state
 
@@ -53,7 +53,11 @@ def test_interrupted_provision_is_finished_by_a_rerun(
     options = ProvisionOptions(kubernetes_ca_cert=ca_file.read_text())
     plan = plan_vault(PLATFORM, read_vault_state(client, PLATFORM), build_seeds(PLATFORM), options)
     # A fresh server has nothing: the KV mount and the auth method are planned too.
-    assert [type(s).__name__ for s in plan.steps[:3]] == ["EnableKv", "EnableKubernetesAuth", "ConfigureKubernetesAuth"]
+    assert [type(s).__name__ for s in plan.steps[:3]] == [
+        "EnableKv",
+        "EnableKubernetesAuth",
+        "ConfigureKubernetesAuth",
+    ]
     assert len(plan) == 48
 
     def crash(done: int, total: int, step: object) -> None:

@@ -28,14 +28,25 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 def provision_json(capsys: pytest.CaptureFixture[str], root: Path, ca_file: Path, *extra: str) -> dict:
     code, out, err = run(
-        capsys, "vault", "provision", "-C", str(root), "--kubernetes-ca-file", str(ca_file), "-o", "json", *extra
+        capsys,
+        "vault",
+        "provision",
+        "-C",
+        str(root),
+        "--kubernetes-ca-file",
+        str(ca_file),
+        "-o",
+        "json",
+        *extra,
     )
     assert code == 0, err
     return json.loads(out)
 
 
 def secret(vault: Vault, service: str, env: str) -> dict[str, str]:
-    return vault.client().secrets.kv.v2.read_secret(PLATFORM.vault_secret_path(service, env), raise_on_deleted_version=True)["data"]["data"]
+    return vault.client().secrets.kv.v2.read_secret(
+        PLATFORM.vault_secret_path(service, env), raise_on_deleted_version=True
+    )["data"]["data"]
 
 
 def test_provision_then_reprovision_writes_nothing(
@@ -43,7 +54,13 @@ def test_provision_then_reprovision_writes_nothing(
 ) -> None:
     first = provision_json(capsys, tmp_path, ca_file)
     # dev mode already mounts secret/ as kv-v2: no mount step, the rest is created
-    assert first["plan"]["counts"] == {"auth-method": 1, "auth-config": 1, "policy": 15, "role": 15, "secret": 15}
+    assert first["plan"]["counts"] == {
+        "auth-method": 1,
+        "auth-config": 1,
+        "policy": 15,
+        "role": 15,
+        "secret": 15,
+    }
     assert first["writes"] == 47
 
     second = provision_json(capsys, tmp_path, ca_file)
@@ -92,9 +109,13 @@ def test_check_finds_leaks_and_provision_repairs_them(
     provision_json(capsys, tmp_path, ca_file)
     client = vault_env.client()
     # The original's mistakes: `default` bound to a role, and a policy that reads every service.
-    client.write_data("auth/kubernetes/role/gitops-poc-web-http-prod", data={"bound_service_account_names": ["web-http", "default"]})
+    client.write_data(
+        "auth/kubernetes/role/gitops-poc-web-http-prod",
+        data={"bound_service_account_names": ["web-http", "default"]},
+    )
     client.sys.create_or_update_acl_policy(
-        "gitops-poc-web-grpc-dev", 'path "secret/data/gitops-poc/*" { capabilities = ["read", "update", "create"] }'
+        "gitops-poc-web-grpc-dev",
+        'path "secret/data/gitops-poc/*" { capabilities = ["read", "update", "create"] }',
     )
     code, out, err = run(capsys, "vault", "check", "-C", str(tmp_path), "-o", "json")
     assert code == 1
@@ -141,7 +162,9 @@ def test_hand_edited_secret_survives_reprovision(
     # Only an explicit request writes the file's keys over it; other keys stay.
     forced = provision_json(capsys, tmp_path, ca_file, "--overwrite-secrets")
     assert forced["writes"] == 1
-    assert forced["plan"]["steps"][0]["action"] == "update" and forced["plan"]["steps"][0]["keys"] == ["JWT_SECRET"]
+    assert forced["plan"]["steps"][0]["action"] == "update" and forced["plan"]["steps"][0]["keys"] == [
+        "JWT_SECRET"
+    ]
     assert secret(vault_env, "auth-adapter", "prod") == {"JWT_SECRET": "from-the-file", "EXTRA": "kept"}
     assert provision_json(capsys, tmp_path, ca_file, "--overwrite-secrets")["writes"] == 0
 
@@ -171,11 +194,21 @@ def test_publicly_known_demo_values_only_with_demo_values(
     written = [v for s, e in PAIRS for v in secret(vault_env, s, e).values()]
     assert not DEMO_VALUES & set(written)
     dev = secret(vault_env, "auth-adapter", "dev")
-    assert len(dev["JWT_SECRET"]) >= 40 and dev["JWT_SECRET"] != secret(vault_env, "auth-adapter", "prod")["JWT_SECRET"]
+    assert (
+        len(dev["JWT_SECRET"]) >= 40
+        and dev["JWT_SECRET"] != secret(vault_env, "auth-adapter", "prod")["JWT_SECRET"]
+    )
 
     reset_dev_vault(vault_env.client())
     code, _, err = run(
-        capsys, "vault", "provision", "-C", str(tmp_path), "--kubernetes-ca-file", str(ca_file), "--demo-values"
+        capsys,
+        "vault",
+        "provision",
+        "-C",
+        str(tmp_path),
+        "--kubernetes-ca-file",
+        str(ca_file),
+        "--demo-values",
     )
     assert code == 0, err
     assert "warning: --demo-values: 2 secret(s) get the original's publicly known demo values" in err
@@ -192,8 +225,16 @@ def test_no_secret_value_is_ever_printed(
     printed = ""
     for args in (["--dry-run"], ["--dry-run", "-o", "json"], [], ["-o", "json"], ["--overwrite-secrets"]):
         code, out, err = run(
-            capsys, "vault", "provision", "-C", str(tmp_path), "--kubernetes-ca-file", str(ca_file),
-            "--secrets-file", str(secrets_file), *args,
+            capsys,
+            "vault",
+            "provision",
+            "-C",
+            str(tmp_path),
+            "--kubernetes-ca-file",
+            str(ca_file),
+            "--secrets-file",
+            str(secrets_file),
+            *args,
         )
         assert code == 0, err
         printed += out + err
@@ -206,8 +247,12 @@ def test_no_secret_value_is_ever_printed(
     assert vault_env.token not in printed
 
 
-def test_dry_run_writes_nothing(vault_env: Vault, tmp_path: Path, ca_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "vault", "provision", "-C", str(tmp_path), "--kubernetes-ca-file", str(ca_file), "--dry-run")
+def test_dry_run_writes_nothing(
+    vault_env: Vault, tmp_path: Path, ca_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(
+        capsys, "vault", "provision", "-C", str(tmp_path), "--kubernetes-ca-file", str(ca_file), "--dry-run"
+    )
     assert code == 0
     assert "47 write(s) planned" in err
     assert "+ role gitops-poc-api-gateway-dev: ServiceAccount api-gateway in poc-dev, audience vault" in err
@@ -217,7 +262,11 @@ def test_dry_run_writes_nothing(vault_env: Vault, tmp_path: Path, ca_file: Path,
 
 
 def test_a_token_without_rights_changes_nothing(
-    vault_env: Vault, tmp_path: Path, ca_file: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    vault_env: Vault,
+    tmp_path: Path,
+    ca_file: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     client = vault_env.client()
     # Enough to read the state, not to write policies or roles.
@@ -231,7 +280,9 @@ def test_a_token_without_rights_changes_nothing(
     )
     limited = client.auth.token.create(policies=["reader"], ttl="5m")["auth"]["client_token"]
     monkeypatch.setenv("VAULT_TOKEN", limited)
-    code, _, err = run(capsys, "vault", "provision", "-C", str(tmp_path), "--kubernetes-ca-file", str(ca_file))
+    code, _, err = run(
+        capsys, "vault", "provision", "-C", str(tmp_path), "--kubernetes-ca-file", str(ca_file)
+    )
     assert code == 1
     assert "the token lacks rights for sys/auth/kubernetes" in err and "nothing was changed" in err
     assert "kubernetes/" not in client.sys.list_auth_methods()["data"]
@@ -241,7 +292,9 @@ def test_a_token_without_rights_changes_nothing(
     # A token that cannot even read the state.
     nothing = client.auth.token.create(policies=["default"], ttl="5m")["auth"]["client_token"]
     monkeypatch.setenv("VAULT_TOKEN", nothing)
-    code, _, err = run(capsys, "vault", "provision", "-C", str(tmp_path), "--kubernetes-ca-file", str(ca_file))
+    code, _, err = run(
+        capsys, "vault", "provision", "-C", str(tmp_path), "--kubernetes-ca-file", str(ca_file)
+    )
     assert code == 1
     assert "the token lacks rights for sys/mounts" in err
 
@@ -256,7 +309,9 @@ def test_bad_secrets_file_stops_before_vault_is_touched(
     vault_env: Vault, tmp_path: Path, ca_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cases = {
-        "api-gateway:\n  dev:\n    OK: x\nbilling:\n  dev:\n    K: v\n": "s.yaml:4: unknown service 'billing'",
+        "api-gateway:\n  dev:\n    OK: x\nbilling:\n  dev:\n    K: v\n": (
+            "s.yaml:4: unknown service 'billing'"
+        ),
         "api-gateway:\n  qa:\n    K: v\n": "s.yaml:2: unknown environment 'qa'",
         "api-gateway:\n  dev/x:\n    K: v\n": "s.yaml:2: environment 'dev/x' cannot be part of a Vault path",
         "api-gateway:\n  dev:\n    my-key: v\n": "s.yaml:3: key 'my-key' is not an environment variable name",
@@ -264,15 +319,24 @@ def test_bad_secrets_file_stops_before_vault_is_touched(
     for text, message in cases.items():
         (tmp_path / "s.yaml").write_text(text)
         code, _, err = run(
-            capsys, "vault", "provision", "-C", str(tmp_path), "--kubernetes-ca-file", str(ca_file),
-            "--secrets-file", str(tmp_path / "s.yaml"),
+            capsys,
+            "vault",
+            "provision",
+            "-C",
+            str(tmp_path),
+            "--kubernetes-ca-file",
+            str(ca_file),
+            "--secrets-file",
+            str(tmp_path / "s.yaml"),
         )
         assert code == 2, text
         assert message in err.replace("\n", " "), (message, err)
     assert "kubernetes/" not in vault_env.client().sys.list_auth_methods()["data"]
 
 
-def test_missing_ca_is_a_clear_usage_error(vault_env: Vault, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_ca_is_a_clear_usage_error(
+    vault_env: Vault, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, _, err = run(capsys, "vault", "provision", "-C", str(tmp_path))
     assert code == 2
     assert "--kubernetes-ca-file" in err and "context 'minikube'" in err
@@ -301,10 +365,22 @@ def test_dry_run_on_a_fresh_vault_shows_the_plan_without_a_ca(
 @pytest.mark.parametrize(
     ("option", "value", "message"),
     [
-        ("--kubernetes-host", "notaurl", "--kubernetes-host 'notaurl' is not an http(s):// URL of the API server"),
-        ("--kubernetes-host", "ftp://api:6443", "--kubernetes-host 'ftp://api:6443' is not an http(s):// URL"),
+        (
+            "--kubernetes-host",
+            "notaurl",
+            "--kubernetes-host 'notaurl' is not an http(s):// URL of the API server",
+        ),
+        (
+            "--kubernetes-host",
+            "ftp://api:6443",
+            "--kubernetes-host 'ftp://api:6443' is not an http(s):// URL",
+        ),
         ("--kubernetes-host", "https://", "--kubernetes-host 'https://' is not an http(s):// URL"),
-        ("--kubernetes-host", "https://api:port", "--kubernetes-host 'https://api:port' is not an http(s):// URL"),
+        (
+            "--kubernetes-host",
+            "https://api:port",
+            "--kubernetes-host 'https://api:port' is not an http(s):// URL",
+        ),
         ("--kubernetes-host", "", "--kubernetes-host '' is not an http(s):// URL"),
         ("--token-ttl", "0", "--token-ttl '0' is not a positive duration"),
         ("--token-ttl", "0h0m", "--token-ttl '0h0m' is not a positive duration"),
@@ -312,7 +388,12 @@ def test_dry_run_on_a_fresh_vault_shows_the_plan_without_a_ca(
     ],
 )
 def test_bad_host_or_ttl_is_one_clear_line_before_vault_is_touched(
-    vault_env: Vault, tmp_path: Path, ca_file: Path, capsys: pytest.CaptureFixture[str], option: str, value: str,
+    vault_env: Vault,
+    tmp_path: Path,
+    ca_file: Path,
+    capsys: pytest.CaptureFixture[str],
+    option: str,
+    value: str,
     message: str,
 ) -> None:
     code, out, err = run(
@@ -327,16 +408,20 @@ def test_bad_host_or_ttl_is_one_clear_line_before_vault_is_touched(
 
 
 def test_ca_from_the_kubeconfig(
-    vault_env: Vault, tmp_path: Path, ca_file: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    vault_env: Vault,
+    tmp_path: Path,
+    ca_file: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import base64
 
     kubeconfig = tmp_path / "kubeconfig"
     data = base64.b64encode(ca_file.read_bytes()).decode()
     kubeconfig.write_text(
-        "apiVersion: v1\nkind: Config\n"
-        f"clusters:\n- name: mk\n  cluster:\n    server: https://192.168.49.2:8443\n    certificate-authority-data: {data}\n"
-        "contexts:\n- name: minikube\n  context:\n    cluster: mk\n    user: mk\n"
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: mk\n  cluster:\n    server:"
+        f" https://192.168.49.2:8443\n    certificate-authority-data: {data}\ncontexts:\n- name: minikube\n "
+        " context:\n    cluster: mk\n    user: mk\n"
     )
     monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
     code, _, err = run(capsys, "vault", "provision", "-C", str(tmp_path))
@@ -352,7 +437,11 @@ def test_ca_from_the_kubeconfig(
 
 
 def test_an_omitted_host_or_ca_keeps_what_vault_has(
-    vault_env: Vault, tmp_path: Path, ca_file: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    vault_env: Vault,
+    tmp_path: Path,
+    ca_file: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     provision_json(capsys, tmp_path, ca_file, "--kubernetes-host", "https://10.1.2.3:6443")
     # A kubeconfig whose context holds another CA does not replace the one Vault has either.
@@ -382,7 +471,9 @@ def test_rights_are_checked_in_batches_for_large_plans(vault: Vault) -> None:
     from gitops_poc.vault.model import Policy, VaultPlan
 
     client = vault.client()
-    client.sys.create_or_update_acl_policy("some", 'path "sys/policies/acl/p-1*" { capabilities = ["create", "update"] }')
+    client.sys.create_or_update_acl_policy(
+        "some", 'path "sys/policies/acl/p-1*" { capabilities = ["create", "update"] }'
+    )
     limited = vault.client(client.auth.token.create(policies=["some"], ttl="5m")["auth"]["client_token"])
     plan = VaultPlan(tuple(Policy(f"p-{i}", "") for i in range(2 * CAPABILITY_BATCH + 50)))
     missing = missing_rights(plan, limited)
@@ -394,13 +485,17 @@ def test_rights_are_checked_in_batches_for_large_plans(vault: Vault) -> None:
 
 def test_a_secret_created_between_plan_and_apply_is_kept(vault: Vault, ca_file: Path) -> None:
     from gitops_poc.vault.apply import apply_vault
-    from gitops_poc.vault.plan import ProvisionOptions, plan_vault
+    from gitops_poc.vault.provision_plan import ProvisionOptions, plan_vault
     from gitops_poc.vault.secrets_file import build_seeds
     from gitops_poc.vault.state import read_vault_state
 
     client = vault.client()
-    plan = plan_vault(PLATFORM, read_vault_state(client, PLATFORM), build_seeds(PLATFORM),
-                      ProvisionOptions(kubernetes_ca_cert=ca_file.read_text()))
+    plan = plan_vault(
+        PLATFORM,
+        read_vault_state(client, PLATFORM),
+        build_seeds(PLATFORM),
+        ProvisionOptions(kubernetes_ca_cert=ca_file.read_text()),
+    )
     path = PLATFORM.vault_secret_path("web-grpc", "staging")
     client.secrets.kv.v2.create_or_update_secret(path, {"RACE": "someone else was first"})
     report = apply_vault(plan, client)
@@ -414,16 +509,38 @@ def test_a_secret_created_between_plan_and_apply_is_kept(vault: Vault, ca_file: 
 def test_two_platforms_share_one_vault_without_touching_each_other(
     vault_env: Vault, tmp_path: Path, ca_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Same services, another VAULT_PATH_PREFIX: own policies, own roles, own secrets; neither rewrites the other."""
+    """Same services, another VAULT_PATH_PREFIX: own policies, own roles, own secrets; neither rewrites the
+    other."""
     roots = {"team-a": tmp_path / "a", "team-b": tmp_path / "b"}
     for prefix, root in roots.items():
         root.mkdir()
         (root / ".env").write_text(f"VAULT_PATH_PREFIX={prefix}\nNAMESPACE_PREFIX={prefix}\n")
         assert provision_json(capsys, root, ca_file)["plan"]["counts"]["role"] == 15
     for root in roots.values():
-        assert provision_json(capsys, root, ca_file)["writes"] == 0  # the other platform changed none of its names
+        assert (
+            provision_json(capsys, root, ca_file)["writes"] == 0
+        )  # the other platform changed none of its names
         code, _, err = run(capsys, "vault", "check", "-C", str(root), "-o", "json")
         assert code == 0, err
     role = vault_env.client().read("auth/kubernetes/role/team-b-web-http-prod")["data"]
-    assert role["token_policies"] == ["team-b-web-http-prod"] and role["bound_service_account_namespaces"] == ["team-b-prod"]
+    assert role["token_policies"] == ["team-b-web-http-prod"] and role[
+        "bound_service_account_namespaces"
+    ] == ["team-b-prod"]
     assert len(vault_env.client().list("auth/kubernetes/role")["data"]["keys"]) == 30
+
+
+def test_the_use_case_runs_without_the_cli(vault: Vault, tmp_path: Path, ca_file: Path) -> None:
+    from gitops_poc.vault.provision import ProvisionRequest, provision
+
+    environ = {"VAULT_ADDR": vault.addr, "VAULT_TOKEN": vault.token}
+    request = ProvisionRequest(kubernetes_ca_file=ca_file)
+    dry, nothing = provision(
+        PLATFORM, tmp_path, ProvisionRequest(kubernetes_ca_file=ca_file, dry_run=True), environ
+    )
+    assert dry.plan.steps and nothing.writes == 0
+    assert vault.client().read(f"auth/kubernetes/role/{PLATFORM.vault_role('web-http', 'dev')}") is None
+    first, report = provision(PLATFORM, tmp_path, request, environ)
+    assert report.writes == len(first.plan) == len(dry.plan)
+    assert set(secret(vault, "api-gateway", "dev")) == {k.name for k in ORIGINAL_KEYS["api-gateway"]}
+    again, rerun = provision(PLATFORM, tmp_path, request, environ)
+    assert again.plan.steps == () and rerun.writes == 0

@@ -17,16 +17,31 @@ PLATFORM = Platform(load_config(None, {}))
 FILE = Path("secrets.yaml")
 
 BAD = [
-    ("api-gatewy:\n  dev:\n    K: v\n", (
-        "secrets.yaml:1: unknown service 'api-gatewy' (not in SERVICES: "
-        "api-gateway auth-adapter web-grpc web-http health-demo); did you mean 'api-gateway'?"
-    )),
-    ("api-gateway:\n  dev:\n    K: v\n  production:\n    K: v\n", "secrets.yaml:4: unknown environment 'production'"),
+    (
+        "api-gatewy:\n  dev:\n    K: v\n",
+        (
+            "secrets.yaml:1: unknown service 'api-gatewy' (not in SERVICES: "
+            "api-gateway auth-adapter web-grpc web-http health-demo); did you mean 'api-gateway'?"
+        ),
+    ),
+    (
+        "api-gateway:\n  dev:\n    K: v\n  production:\n    K: v\n",
+        "secrets.yaml:4: unknown environment 'production'",
+    ),
     ("api gateway:\n  dev: {}\n", "secrets.yaml:1: service 'api gateway' cannot be part of a Vault path"),
-    ("api-gateway:\n  'dev*':\n    K: v\n", "secrets.yaml:2: environment 'dev*' cannot be part of a Vault path"),
+    (
+        "api-gateway:\n  'dev*':\n    K: v\n",
+        "secrets.yaml:2: environment 'dev*' cannot be part of a Vault path",
+    ),
     ("web-http:\n  dev:\n    1KEY: v\n", "secrets.yaml:3: key '1KEY' is not an environment variable name"),
-    ("web-http:\n  dev:\n    DEBUG: true\n", "secrets.yaml:3: web-http.dev.DEBUG is a YAML boolean; quote it"),
-    ("web-http:\n  dev:\n    LIST: [a, b]\n", "secrets.yaml:3: web-http.dev.LIST must be a single value (text or number), found a list"),
+    (
+        "web-http:\n  dev:\n    DEBUG: true\n",
+        "secrets.yaml:3: web-http.dev.DEBUG is a YAML boolean; quote it",
+    ),
+    (
+        "web-http:\n  dev:\n    LIST: [a, b]\n",
+        "secrets.yaml:3: web-http.dev.LIST must be a single value (text or number), found a list",
+    ),
     ("web-http:\n  dev: just-text\n", "secrets.yaml:2: web-http.dev must be a mapping, found text"),
     ("- web-http\n", "secrets.yaml: the top level must be a mapping, found a list"),
     ("web-http:\n  dev:\n    K: 'unclosed\n", "secrets.yaml:4: invalid YAML"),
@@ -42,14 +57,30 @@ def test_bad_files_name_file_line_and_value(text: str, message: str) -> None:
 
 
 def test_valid_file() -> None:
-    text = "# kept out of git\napi-gateway:\n  prod:\n    API_KEY: k\n    PORT: 8080\n    NEW_TOKEN:\nweb-http: {}\n"
+    text = (
+        "# kept out of git\napi-gateway:\n  prod:\n    API_KEY: k\n    PORT: 8080\n    NEW_TOKEN:\nweb-http:"
+        " {}\n"
+    )
     parsed = parse_secrets_file(text, FILE, PLATFORM)
     assert parsed.entries == {("api-gateway", "prod"): {"API_KEY": "k", "PORT": "8080", "NEW_TOKEN": None}}
     assert "k" not in repr(parsed).replace("secrets.yaml", "")
     assert parse_secrets_file("", FILE, PLATFORM).entries == {}
 
 
-AS_WRITTEN = ["0123", "007", "1.50", "0x1F", "0o17", "1_000", "1e3", "-.5", "+12", ".inf", "2024-01-01", "8080"]
+AS_WRITTEN = [
+    "0123",
+    "007",
+    "1.50",
+    "0x1F",
+    "0o17",
+    "1_000",
+    "1e3",
+    "-.5",
+    "+12",
+    ".inf",
+    "2024-01-01",
+    "8080",
+]
 
 
 def test_numbers_and_dates_keep_the_text_as_written() -> None:
@@ -106,7 +137,12 @@ def test_no_demo_value_unless_asked_for() -> None:
 def test_file_values_are_laid_over_the_defaults() -> None:
     parsed = parse_secrets_file("api-gateway:\n  dev:\n    API_KEY: mine\n    EXTRA:\n", FILE, PLATFORM)
     seed = build_seeds(PLATFORM, parsed, generate=lambda: "gen")[("api-gateway", "dev")]
-    assert dict(seed.values) == {"LOG_LEVEL": "info", "API_KEY": "mine", "AUTH_ADAPTER_HOST": "auth-adapter-sv", "EXTRA": "gen"}
+    assert dict(seed.values) == {
+        "LOG_LEVEL": "info",
+        "API_KEY": "mine",
+        "AUTH_ADAPTER_HOST": "auth-adapter-sv",
+        "EXTRA": "gen",
+    }
     assert seed.explicit == {"API_KEY"} and seed.generated_in_file == {"EXTRA"}
     assert seed.sources["API_KEY"] is ValueSource.FILE and seed.sources["EXTRA"] is ValueSource.GENERATED
 

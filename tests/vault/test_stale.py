@@ -1,4 +1,5 @@
-"""`find_leftovers` is pure: which roles and policies named like the platform's are provably its own leftovers."""
+"""`find_leftovers` is pure: which roles and policies named like the platform's are provably its own
+leftovers."""
 
 from __future__ import annotations
 
@@ -9,11 +10,20 @@ import pytest
 
 from gitops_poc.config import load_config
 from gitops_poc.platform import Platform
-from gitops_poc.vault.model import Change, DeletePolicy, DeleteRole, Leftover
-from gitops_poc.vault.plan import ProvisionOptions, plan_vault, policy_hcl
+from gitops_poc.vault.model import (
+    Change,
+    DeletePolicy,
+    DeleteRole,
+    KubernetesConfig,
+    Leftover,
+    Mount,
+    RoleState,
+    SecretState,
+    VaultState,
+)
+from gitops_poc.vault.provision_plan import ProvisionOptions, plan_vault, policy_hcl
 from gitops_poc.vault.secrets_file import build_seeds
 from gitops_poc.vault.stale import find_leftovers
-from gitops_poc.vault.state import KubernetesConfig, Mount, RoleState, SecretState, VaultState
 
 CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 
@@ -23,19 +33,28 @@ def platform(**env: str) -> Platform:
 
 
 # acme as it was, and as it is now: service `web` and environment `qa` removed.
-ACME_BEFORE = platform(VAULT_PATH_PREFIX="acme", NAMESPACE_PREFIX="acme", SERVICES="api web", ENVIRONMENTS="dev qa prod")
+ACME_BEFORE = platform(
+    VAULT_PATH_PREFIX="acme", NAMESPACE_PREFIX="acme", SERVICES="api web", ENVIRONMENTS="dev qa prod"
+)
 ACME = platform(VAULT_PATH_PREFIX="acme", NAMESPACE_PREFIX="acme", SERVICES="api", ENVIRONMENTS="dev prod")
 REMOVED = {"acme-web-dev", "acme-web-qa", "acme-web-prod", "acme-api-qa"}
 # Platforms whose names start with `acme-` too.
 LOOK_ALIKES = {
-    "prefix acme-secrets, own namespaces": platform(VAULT_PATH_PREFIX="acme-secrets", NAMESPACE_PREFIX="acme-secrets",
-                                                    SERVICES="api web", ENVIRONMENTS="dev qa"),
-    "prefix acme-secrets, same namespaces": platform(VAULT_PATH_PREFIX="acme-secrets", NAMESPACE_PREFIX="acme",
-                                                     SERVICES="billing", ENVIRONMENTS="dev qa"),
-    "prefix acme/secrets, same namespaces": platform(VAULT_PATH_PREFIX="acme/secrets", NAMESPACE_PREFIX="acme",
-                                                     SERVICES="api", ENVIRONMENTS="dev qa"),
-    "prefix acme-x, other namespaces": platform(VAULT_PATH_PREFIX="acme-x", NAMESPACE_PREFIX="other",
-                                              SERVICES="api", ENVIRONMENTS="qa"),
+    "prefix acme-secrets, own namespaces": platform(
+        VAULT_PATH_PREFIX="acme-secrets",
+        NAMESPACE_PREFIX="acme-secrets",
+        SERVICES="api web",
+        ENVIRONMENTS="dev qa",
+    ),
+    "prefix acme-secrets, same namespaces": platform(
+        VAULT_PATH_PREFIX="acme-secrets", NAMESPACE_PREFIX="acme", SERVICES="billing", ENVIRONMENTS="dev qa"
+    ),
+    "prefix acme/secrets, same namespaces": platform(
+        VAULT_PATH_PREFIX="acme/secrets", NAMESPACE_PREFIX="acme", SERVICES="api", ENVIRONMENTS="dev qa"
+    ),
+    "prefix acme-x, other namespaces": platform(
+        VAULT_PATH_PREFIX="acme-x", NAMESPACE_PREFIX="other", SERVICES="api", ENVIRONMENTS="qa"
+    ),
 }
 
 
@@ -43,7 +62,9 @@ def provisioned(p: Platform) -> tuple[dict[str, RoleState], dict[str, str]]:
     """The roles and policies `vault provision` writes for a platform."""
     pairs = [(s, e) for s in p.services for e in p.environments]
     roles = {
-        p.vault_role(s, e): RoleState((p.service_account(s),), (p.namespace(e),), "", (p.vault_policy(s, e),), "vault", 3600)
+        p.vault_role(s, e): RoleState(
+            (p.service_account(s),), (p.namespace(e),), "", (p.vault_policy(s, e),), "vault", 3600
+        )
         for s, e in pairs
     }
     return roles, {p.vault_policy(s, e): policy_hcl(p, s, e) for s, e in pairs}
@@ -59,9 +80,14 @@ def test_a_removed_service_and_environment_leave_their_roles_and_policies() -> N
     assert names(found, "role") == names(found, "policy") == REMOVED
     assert [f.kind for f in found] == ["role"] * 4 + ["policy"] * 4  # roles first: they are the live grants
     by_name = {f.name: f for f in found if f.kind == "role"}
-    assert by_name["acme-web-dev"] == Leftover("role", "acme-web-dev", "web", "dev", "service 'web' is not in SERVICES")
+    assert by_name["acme-web-dev"] == Leftover(
+        "role", "acme-web-dev", "web", "dev", "service 'web' is not in SERVICES"
+    )
     assert by_name["acme-api-qa"].reason == "environment 'qa' is not in ENVIRONMENTS"
-    assert by_name["acme-web-qa"].reason == "service 'web' is not in SERVICES and environment 'qa' is not in ENVIRONMENTS"
+    assert (
+        by_name["acme-web-qa"].reason
+        == "service 'web' is not in SERVICES and environment 'qa' is not in ENVIRONMENTS"
+    )
     assert find_leftovers(ACME_BEFORE, roles, policies) == ()  # nothing removed: nothing stale
 
 
@@ -82,7 +108,9 @@ def test_proof_comes_from_the_content_not_the_name() -> None:
     edited_roles: Mapping[str, RoleState] = {
         **roles,
         # Drifted, still this platform's: bound to its namespace, wider than it should be.
-        "acme-web-dev": replace(web_dev, service_accounts=("web", "default"), policies=("acme-web-dev", "admin")),
+        "acme-web-dev": replace(
+            web_dev, service_accounts=("web", "default"), policies=("acme-web-dev", "admin")
+        ),
         # Not provable: any namespace, or one of another platform.
         "acme-web-prod": replace(roles["acme-web-prod"], namespaces=("*",)),
         "acme-web-qa": replace(roles["acme-web-qa"], namespaces=("acme-qa", "other-qa")),
@@ -124,7 +152,10 @@ def test_platform_names_the_namespace_rule_backwards() -> None:
     assert ACME.environment_of_namespace("*") is None
     assert ACME.vault_name_stem == "acme" and ACME.vault_data_root == "secret/data/acme"
     slashed = LOOK_ALIKES["prefix acme/secrets, same namespaces"]
-    assert slashed.vault_name_stem == "acme-secrets" and slashed.vault_policy("api", "dev") == "acme-secrets-api-dev"
+    assert (
+        slashed.vault_name_stem == "acme-secrets"
+        and slashed.vault_policy("api", "dev") == "acme-secrets-api-dev"
+    )
 
 
 def complete_state(before: Platform, now: Platform) -> VaultState:
@@ -133,8 +164,11 @@ def complete_state(before: Platform, now: Platform) -> VaultState:
     roles.update(now_roles)  # the ttl etc. of the current ones as provision writes them
     pairs = [(s, e) for s in before.services for e in before.environments]
     return VaultState(
-        secret_engines={"secret": Mount("kv", "2")}, auth_methods={"kubernetes": Mount("kubernetes")},
-        kubernetes_config=KubernetesConfig("https://kubernetes.default.svc", CA), policies=policies, roles=roles,
+        secret_engines={"secret": Mount("kv", "2")},
+        auth_methods={"kubernetes": Mount("kubernetes")},
+        kubernetes_config=KubernetesConfig("https://kubernetes.default.svc", CA),
+        policies=policies,
+        roles=roles,
         secrets={before.vault_secret_path(s, e): SecretState(1) for s, e in pairs},
     )
 
@@ -147,20 +181,30 @@ def test_plan_lists_leftovers_and_deletes_them_only_when_pruning() -> None:
     assert {s.name for s in plan.stale_kept} == REMOVED
     assert len(plan.stale) == 8
     (note,) = plan.notes
-    assert note.startswith("4 role(s) and 4 policy(ies) of removed services or environments are stale (not deleted)")
+    assert note.startswith(
+        "4 role(s) and 4 policy(ies) of removed services or environments are stale (not deleted)"
+    )
     assert "pass --prune" in note and "secrets (KV data) are never deleted" in note
 
     pruned = plan_vault(ACME, state, seeds, ProvisionOptions(prune=True))
     assert pruned.stale_kept == ()
     deletions = [s for s in pruned.steps if isinstance(s, (DeleteRole, DeletePolicy))]
-    assert [type(s) for s in deletions] == [DeleteRole] * 4 + [DeletePolicy] * 4 and len(deletions) == len(pruned)
+    assert [type(s) for s in deletions] == [DeleteRole] * 4 + [DeletePolicy] * 4 and len(deletions) == len(
+        pruned
+    )
     assert {s.name for s in deletions} == REMOVED
     assert all(s.change is Change.DELETE for s in deletions)
     assert pruned.count() == {"role deletion": 4, "policy deletion": 4}
     assert DeleteRole("acme-web-dev", "kubernetes", "service 'web' is not in SERVICES") in pruned.steps
     # Secrets are never part of a deletion; the removed pairs' secrets are not even looked at.
-    assert pruned.kept_secrets == tuple(ACME.vault_secret_path(s, e) for s in ACME.services for e in ACME.environments)
+    assert pruned.kept_secrets == tuple(
+        ACME.vault_secret_path(s, e) for s in ACME.services for e in ACME.environments
+    )
     assert pruned.as_json()["stale"][0] == {
-        "kind": "role", "name": "acme-api-qa", "service": "api", "environment": "qa",
-        "reason": "environment 'qa' is not in ENVIRONMENTS", "action": "delete",
+        "kind": "role",
+        "name": "acme-api-qa",
+        "service": "api",
+        "environment": "qa",
+        "reason": "environment 'qa' is not in ENVIRONMENTS",
+        "action": "delete",
     }

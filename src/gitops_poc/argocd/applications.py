@@ -8,7 +8,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from gitops_poc.errors import GitopsError
 
 RESOURCES_FINALIZER = "resources-finalizer.argocd.argoproj.io"
 SERVICE_LABEL = "app.kubernetes.io/name"
@@ -17,7 +20,8 @@ ENVIRONMENT_LABEL = "environment"
 
 @dataclass(frozen=True, eq=False)
 class Application:
-    """One generated Application: its manifest, the ApplicationSet that generates it and the parameters used."""
+    """One generated Application: its manifest, the ApplicationSet that generates it and the parameters
+    used."""
 
     manifest: dict[str, Any]
     appset: str
@@ -48,7 +52,8 @@ class Application:
 
     @property
     def service(self) -> str:
-        """The service it deploys: the `service` parameter, else the `app.kubernetes.io/name` label, else the name."""
+        """The service it deploys: the `service` parameter, else the `app.kubernetes.io/name` label, else the
+        name."""
         value = self.params.get("service") or self.labels.get(SERVICE_LABEL)
         return str(value) if isinstance(value, str) and value else self.name
 
@@ -75,7 +80,9 @@ class Application:
     def cascades(self) -> bool:
         """Deleting it also deletes its Kubernetes resources (the resources finalizer is set)."""
         finalizers = self.metadata.get("finalizers")
-        return isinstance(finalizers, list) and any(str(f).startswith(RESOURCES_FINALIZER) for f in finalizers)
+        return isinstance(finalizers, list) and any(
+            str(f).startswith(RESOURCES_FINALIZER) for f in finalizers
+        )
 
 
 # --- comparison ------------------------------------------------------------------------------------------
@@ -142,7 +149,7 @@ def field_changes(before: Any, after: Any, path: str = "") -> list[FieldChange]:
         return out
     if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
         out = []
-        for i, (b, a) in enumerate(zip(before, after)):
+        for i, (b, a) in enumerate(zip(before, after, strict=True)):
             out.extend(field_changes(b, a, _join(path, i)))
         return out
     return [FieldChange(path or ".", before, after)]
@@ -171,6 +178,38 @@ def compare(base: Iterable[Application], head: Iterable[Application]) -> Compari
 def summary(apps: Sequence[Application], comparison: Comparison | None) -> dict[str, int]:
     counts = {"applications": len(apps)}
     if comparison is not None:
-        counts.update(added=len(comparison.added), changed=len(comparison.changed),
-                      deleted=len(comparison.deleted), unchanged=comparison.unchanged)
+        counts.update(
+            added=len(comparison.added),
+            changed=len(comparison.changed),
+            deleted=len(comparison.deleted),
+            unchanged=comparison.unchanged,
+        )
     return counts
+
+
+class TooManyDeletions(GitopsError):
+    """The change would delete more Applications than --max-deletions allows."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    file: Path
+    applications: tuple[Application, ...]
+    base: str | None = None  # the revision compared with
+    base_applications: tuple[Application, ...] = ()
+    comparison: Comparison | None = None
+
+
+def check_deletions(result: PlanResult, max_deletions: int | None) -> None:
+    """Raise TooManyDeletions when the change deletes more than `max_deletions` Applications."""
+    if max_deletions is None or result.comparison is None:
+        return
+    deleted = result.comparison.deleted
+    if len(deleted) > max_deletions:
+        names = ", ".join(app.name for app in deleted[:10]) + (", ..." if len(deleted) > 10 else "")
+        raise TooManyDeletions(
+            f"this change deletes {len(deleted)} Application(s), more than --max-deletions {max_deletions}:"
+            f" {names}. A rename is a deletion too; if this is intended, raise --max-deletions."
+        )

@@ -6,7 +6,8 @@ first; an optional label `selector`); the template (merged under a generator's o
 field by field, map keys included, with Go templates (`goTemplate: true`, `goTemplateOptions`) or
 fasttemplate; `templatePatch` is rendered the same way and applied; the Application lands in the
 ApplicationSet's namespace and gets the resources finalizer unless `preserveResourcesOnDeletion` is set.
-Any error stops the whole ApplicationSet, as it does in ArgoCD (no Application is created, changed or deleted).
+Any error stops the whole ApplicationSet, as it does in ArgoCD (no Application is created, changed or
+deleted).
 Generators that need a cluster, a git host or a plugin (clusters, git, scmProvider, ...) are refused by name.
 """
 
@@ -31,8 +32,15 @@ KIND = "ApplicationSet"
 APPLICATION_API_VERSION = "argoproj.io/v1alpha1"
 SUPPORTED_GENERATORS = ("list", "matrix")
 # Generators ArgoCD knows that need something a plan cannot see (a cluster, a git host, an SCM API, a plugin).
-UNSUPPORTED_GENERATORS = ("clusters", "git", "scmProvider", "pullRequest", "clusterDecisionResource", "plugin",
-                          "merge")
+UNSUPPORTED_GENERATORS = (
+    "clusters",
+    "git",
+    "scmProvider",
+    "pullRequest",
+    "clusterDecisionResource",
+    "plugin",
+    "merge",
+)
 GENERATOR_KEYS = SUPPORTED_GENERATORS + UNSUPPORTED_GENERATORS
 TEMPLATE_METADATA = ("name", "namespace", "labels", "annotations", "finalizers")
 
@@ -96,8 +104,11 @@ def _describe(params: Mapping[str, Any]) -> str:
 
 # --- loading ---------------------------------------------------------------------------------------------
 def is_applicationset(doc: Any) -> bool:
-    return (isinstance(doc, dict) and doc.get("kind") == KIND
-            and str(doc.get("apiVersion", "")).startswith(API_GROUP + "/"))
+    return (
+        isinstance(doc, dict)
+        and doc.get("kind") == KIND
+        and str(doc.get("apiVersion", "")).startswith(API_GROUP + "/")
+    )
 
 
 def load_applicationsets(text: str, path: str) -> list[dict[str, Any]]:
@@ -111,10 +122,15 @@ def _generator_kinds(gen: Mapping[str, Any], ctx: _Context, path: str) -> list[s
     unknown = [k for k in kinds if k not in GENERATOR_KEYS]
     unsupported = [k for k in kinds if k in UNSUPPORTED_GENERATORS]
     if unknown:
-        raise ctx.fail(path, f"unknown generator {', '.join(unknown)} (ArgoCD knows {', '.join(GENERATOR_KEYS)})")
+        raise ctx.fail(
+            path, f"unknown generator {', '.join(unknown)} (ArgoCD knows {', '.join(GENERATOR_KEYS)})"
+        )
     if unsupported:
-        raise ctx.fail(path, f"the {', '.join(unsupported)} generator is not supported by `plan`: it needs a "
-                             f"cluster, a git host, an API or a plugin to answer (supported: list, matrix)")
+        raise ctx.fail(
+            path,
+            f"the {', '.join(unsupported)} generator is not supported by `plan`: it needs a "
+            "cluster, a git host, an API or a plugin to answer (supported: list, matrix)",
+        )
     if not kinds:
         raise ctx.fail(path, "no generator given")
     return kinds
@@ -140,11 +156,16 @@ def _list_params(gen: Mapping[str, Any], ctx: _Context, path: str) -> list[dict[
                     raise ctx.fail(f"{where}.values", "error parsing values map: must be a map of strings")
                 for k, v in value.items():
                     if not isinstance(v, str):
-                        raise ctx.fail(f"{where}.values.{k}", f"error parsing value as string: {v!r} (quote it)")
+                        raise ctx.fail(
+                            f"{where}.values.{k}", f"error parsing value as string: {v!r} (quote it)"
+                        )
                     params[f"values.{k}"] = v
             elif not isinstance(value, str):
-                raise ctx.fail(f"{where}.{key}", f"error parsing value as string: {sprint_value(value)!r} is not "
-                                                 "a string (without goTemplate every element value must be one)")
+                raise ctx.fail(
+                    f"{where}.{key}",
+                    f"error parsing value as string: {sprint_value(value)!r} is not "
+                    "a string (without goTemplate every element value must be one)",
+                )
             else:
                 params[key] = value
         out.append(params)
@@ -154,12 +175,16 @@ def _list_params(gen: Mapping[str, Any], ctx: _Context, path: str) -> list[dict[
             raise ctx.fail(f"{path}.elementsYaml", "must be a string")
         data = goyaml.load_json_like(text, f"{ctx.where}: {path}.elementsYaml")
         if data is not None and (not isinstance(data, list) or not all(isinstance(e, dict) for e in data)):
-            raise ctx.fail(f"{path}.elementsYaml", "error unmarshaling decoded ElementsYaml: expected a list of maps")
+            raise ctx.fail(
+                f"{path}.elementsYaml", "error unmarshaling decoded ElementsYaml: expected a list of maps"
+            )
         out.extend(data or [])
     return out
 
 
-def _selector_matches(selector: Mapping[str, Any], params: Mapping[str, Any], ctx: _Context, path: str) -> bool:
+def _selector_matches(
+    selector: Mapping[str, Any], params: Mapping[str, Any], ctx: _Context, path: str
+) -> bool:
     labels = {k: v for k, v in params.items() if isinstance(v, str)}
     for key, value in (selector.get("matchLabels") or {}).items():
         if labels.get(key) != str(value):
@@ -175,13 +200,17 @@ def _selector_matches(selector: Mapping[str, Any], params: Mapping[str, Any], ct
         elif op == "DoesNotExist":
             ok = key not in labels
         else:
-            raise ctx.fail(f"{path}.selector.matchExpressions[{i}]", f"error parsing label selector: operator {op!r}")
+            raise ctx.fail(
+                f"{path}.selector.matchExpressions[{i}]", f"error parsing label selector: operator {op!r}"
+            )
         if not ok:
             return False
     return True
 
 
-def _merge_params(prev: Mapping[str, Any], curr: Mapping[str, Any], ctx: _Context, path: str) -> dict[str, Any]:
+def _merge_params(
+    prev: Mapping[str, Any], curr: Mapping[str, Any], ctx: _Context, path: str
+) -> dict[str, Any]:
     if ctx.go_template:
         # mergo.Merge(tmp, prev) then mergo.Merge(tmp, curr): the first child's non-empty values win,
         # nested maps are merged key by key.
@@ -208,8 +237,9 @@ def _mergo(dst: dict[str, Any], src: Mapping[str, Any]) -> None:
             dst[key] = copy.deepcopy(value)
 
 
-def generate(gen: Any, ctx: _Context, path: str, *, nested_in_matrix: bool = False,
-             keep_selector: bool = True) -> list[dict[str, Any]]:
+def generate(
+    gen: Any, ctx: _Context, path: str, *, nested_in_matrix: bool = False, keep_selector: bool = True
+) -> list[dict[str, Any]]:
     """The parameter sets of one generator entry."""
     if not isinstance(gen, dict):
         raise ctx.fail(path, f"a generator must be a map, found {gen!r}")
@@ -230,11 +260,16 @@ def _matrix_params(matrix: Mapping[str, Any], ctx: _Context, path: str, nested: 
     if not isinstance(children, list) or len(children) < 2:
         raise ctx.fail(path, "found less than two generators, Matrix support only two")
     if len(children) > 2:
-        raise ctx.fail(path, "found more than the max allowed of child generators (a matrix combines exactly two)")
+        raise ctx.fail(
+            path, "found more than the max allowed of child generators (a matrix combines exactly two)"
+        )
     # A matrix inside a matrix keeps its children's selectors only with spec.applyNestedSelectors.
     keep = not nested or ctx.apply_nested_selectors
     for i, child in enumerate(children):
-        if isinstance(child, dict) and len([k for k in child if k in GENERATOR_KEYS and child[k] is not None]) > 1:
+        if (
+            isinstance(child, dict)
+            and len([k for k in child if k in GENERATOR_KEYS and child[k] is not None]) > 1
+        ):
             raise ctx.fail(f"{path}.generators[{i}]", "found more than one generator in matrix.Generators")
     first = generate(children[0], ctx, f"{path}.generators[0]", nested_in_matrix=True, keep_selector=keep)
     out: list[dict[str, Any]] = []
@@ -265,8 +300,10 @@ def _options(spec: Mapping[str, Any], where: str) -> tuple[bool, str]:
     for option in spec.get("goTemplateOptions") or []:
         name, _, value = str(option).partition("=")
         if name != "missingkey" or value not in ("default", "invalid", "zero", "error"):
-            raise ApplicationSetError(f"{where}: spec.goTemplateOptions: unrecognized option {option!r} "
-                                      "(Go knows missingkey=default|invalid|zero|error)")
+            raise ApplicationSetError(
+                f"{where}: spec.goTemplateOptions: unrecognized option {option!r} "
+                "(Go knows missingkey=default|invalid|zero|error)"
+            )
         missing_key = value
     return go_template, missing_key
 
@@ -295,8 +332,14 @@ def expand(appset: Mapping[str, Any], source: str) -> list[Application]:
     apps: list[Application] = []
     for i, gen in enumerate(generators):
         path = f"spec.generators[{i}]"
-        own = next((gen[k].get("template") for k in SUPPORTED_GENERATORS
-                    if isinstance(gen, dict) and isinstance(gen.get(k), dict) and gen[k].get("template")), None)
+        own = next(
+            (
+                gen[k].get("template")
+                for k in SUPPORTED_GENERATORS
+                if isinstance(gen, dict) and isinstance(gen.get(k), dict) and gen[k].get("template")
+            ),
+            None,
+        )
         merged_template = _fill(own, template) if isinstance(own, dict) else template
         for params in generate(gen, ctx, path):
             apps.append(_application(merged_template, params, ctx, patch, preserve, meta, name))
@@ -304,8 +347,15 @@ def expand(appset: Mapping[str, Any], source: str) -> list[Application]:
     return apps
 
 
-def _application(template: Mapping[str, Any], params: dict[str, Any], ctx: _Context, patch: str | None,
-                 preserve: bool, appset_meta: Mapping[str, Any], appset_name: str) -> Application:
+def _application(
+    template: Mapping[str, Any],
+    params: dict[str, Any],
+    ctx: _Context,
+    patch: str | None,
+    preserve: bool,
+    appset_meta: Mapping[str, Any],
+    appset_name: str,
+) -> Application:
     tmpl_meta = _map(template.get("metadata"))
     manifest: dict[str, Any] = {
         "apiVersion": APPLICATION_API_VERSION,
@@ -343,23 +393,32 @@ def _check_names(apps: Sequence[Application], ctx: _Context) -> None:
     seen: dict[str, dict[str, Any]] = {}
     for app in apps:
         if app.name in seen:
-            raise ctx.fail("spec.template.metadata.name", f"contains applications with duplicate name: {app.name} "
-                                                          f"(from {_describe(seen[app.name])} and {_describe(app.params)})")
+            raise ctx.fail(
+                "spec.template.metadata.name",
+                f"contains applications with duplicate name: {app.name} "
+                f"(from {_describe(seen[app.name])} and {_describe(app.params)})",
+            )
         seen[app.name] = dict(app.params)
         if not app.name or len(app.name) > 253 or not re.fullmatch(_DNS_SUBDOMAIN, app.name):
-            raise ctx.fail("spec.template.metadata.name", f"Application name {app.name!r} is not a valid Kubernetes "
-                                                          f"name (lower-case DNS subdomain), from {_describe(app.params)}")
+            raise ctx.fail(
+                "spec.template.metadata.name",
+                f"Application name {app.name!r} is not a valid Kubernetes "
+                f"name (lower-case DNS subdomain), from {_describe(app.params)}",
+            )
 
 
 def expand_all(appsets: Sequence[Mapping[str, Any]], source: str) -> list[Application]:
-    """Every Application of every ApplicationSet; two ApplicationSets may not generate the same Application."""
+    """Every Application of every ApplicationSet; two ApplicationSets may not generate the same
+    Application."""
     apps: list[Application] = []
     owners: dict[tuple[str, str], str] = {}
     for appset in appsets:
         for app in expand(appset, source):
             if app.key in owners:
-                raise ApplicationSetError(f"{source}: Application {app.name} is generated by both ApplicationSet "
-                                          f"{owners[app.key]} and {app.appset}")
+                raise ApplicationSetError(
+                    f"{source}: Application {app.name} is generated by both ApplicationSet "
+                    f"{owners[app.key]} and {app.appset}"
+                )
             owners[app.key] = app.appset
             apps.append(app)
     return apps

@@ -35,9 +35,10 @@ def render(text: str, params: Mapping[str, Any]) -> str:
         out.append(text[pos:start])
         end = text.find("}}", start + 2)
         if end < 0:
-            raise FastTemplateError(f'cannot find end tag="}}}}" in the template={text!r} starting from '
-                                    f'{text[start + 2:]!r}')
-        tag = text[start + 2:end]
+            raise FastTemplateError(
+                f'cannot find end tag="}}}}" in the template={text!r} starting from {text[start + 2 :]!r}'
+            )
+        tag = text[start + 2 : end]
         key = tag.strip(_GO_SPACE)
         value = params.get(key)
         out.append(value if key and isinstance(value, str) else "{{" + tag + "}}")

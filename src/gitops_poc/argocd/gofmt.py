@@ -176,8 +176,17 @@ def sprintln(args: Sequence[Any]) -> str:
 
 
 # --- strconv.Quote ---------------------------------------------------------------------------------------
-_ESCAPES = {"\a": r"\a", "\b": r"\b", "\f": r"\f", "\n": r"\n", "\r": r"\r", "\t": r"\t", "\v": r"\v",
-            "\\": "\\\\", '"': '\\"'}
+_ESCAPES = {
+    "\a": r"\a",
+    "\b": r"\b",
+    "\f": r"\f",
+    "\n": r"\n",
+    "\r": r"\r",
+    "\t": r"\t",
+    "\v": r"\v",
+    "\\": "\\\\",
+    '"': '\\"',
+}
 
 
 def go_quote(text: str) -> str:
@@ -238,7 +247,8 @@ def to_json(value: Any, *, escape_html: bool = True, indent: str | None = None, 
         items: list[str]
         if isinstance(value, dict):
             items = [
-                _json_string(str(k), escape_html) + (": " if indent is not None else ":")
+                _json_string(str(k), escape_html)
+                + (": " if indent is not None else ":")
                 + to_json(value[k], escape_html=escape_html, indent=indent, _level=_level + 1)
                 for k in sorted(value)
             ]
@@ -391,8 +401,12 @@ def sprintf(template: str, args: Sequence[Any], unsupported: Callable[[str], Exc
         flags, width, prec, verb = match.groups()
         if width == "*" or prec == "*" or verb == "[":
             raise unsupported("printf with '*' width/precision or explicit argument indexes")
-        spec = _Spec(flags, int(width) if width else None, (int(prec) if prec else 0) if prec is not None else None,
-                     verb)
+        spec = _Spec(
+            flags,
+            int(width) if width else None,
+            (int(prec) if prec else 0) if prec is not None else None,
+            verb,
+        )
         pos = match.end()
         if used >= len(args):
             out.append(f"%!{verb}(MISSING)")
@@ -406,6 +420,8 @@ def sprintf(template: str, args: Sequence[Any], unsupported: Callable[[str], Exc
         else:
             out.append(format_one(value, spec))
     if used < len(args):
-        extra = ", ".join(f"{type_name(a)}={sprint_value(a)}" if a is not None else "<nil>" for a in args[used:])
+        extra = ", ".join(
+            f"{type_name(a)}={sprint_value(a)}" if a is not None else "<nil>" for a in args[used:]
+        )
         out.append(f"%!(EXTRA {extra})")
     return "".join(out)

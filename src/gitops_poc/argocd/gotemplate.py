@@ -44,8 +44,15 @@ class FuncError(Exception):
 
 
 # Parameter kinds of a function, as Go's reflection would check them.
-ANY, STRING, INT, FLOAT, BOOL, MAP, LIST = "interface {}", "string", "int", "float64", "bool", \
-    "map[string]interface {}", "[]interface {}"
+ANY, STRING, INT, FLOAT, BOOL, MAP, LIST = (
+    "interface {}",
+    "string",
+    "int",
+    "float64",
+    "bool",
+    "map[string]interface {}",
+    "[]interface {}",
+)
 _NILLABLE = {ANY, MAP, LIST}
 
 
@@ -69,8 +76,18 @@ _NUMBER = re.compile(
 )
 _ALNUM = re.compile(r"[\w]*", re.UNICODE)
 _ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{3}|.)", re.DOTALL)
-_SIMPLE_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\",
-                   "'": "'", '"': '"'}
+_SIMPLE_ESCAPES = {
+    "a": "\a",
+    "b": "\b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "v": "\v",
+    "\\": "\\",
+    "'": "'",
+    '"': '"',
+}
 
 
 @dataclass(frozen=True)
@@ -189,10 +206,10 @@ class _Lexer:
             elif ch.isdigit() or (ch in "+-." and i + 1 < n and (src[i + 1].isdigit() or src[i + 1] == ".")):
                 m = _NUMBER.match(src, i)
                 if not m or m.end() == i:
-                    raise self.fail(i, f"bad number syntax: {src[i:i + 10]!r}")
+                    raise self.fail(i, f"bad number syntax: {src[i : i + 10]!r}")
                 kind, i = "number", m.end()
                 if i < n and (src[i].isalnum() or src[i] == "_" or src[i] == "."):
-                    raise self.fail(start, f"bad number syntax: {src[start:i + 1]!r}")
+                    raise self.fail(start, f"bad number syntax: {src[start : i + 1]!r}")
             elif ch.isalpha() or ch == "_":
                 m = _ALNUM.match(src, i)
                 i = m.end() if m else i + 1
@@ -208,14 +225,16 @@ class _Lexer:
         j = i + 1
         while True:
             if j >= len(src) or (src[j] == "\n" and quote != "`"):
-                raise self.fail(i, "unterminated quoted string" if quote != "'" else "unterminated character constant")
+                raise self.fail(
+                    i, "unterminated quoted string" if quote != "'" else "unterminated character constant"
+                )
             if src[j] == "\\" and quote != "`":
                 j += 2
                 continue
             if src[j] == quote:
                 break
             j += 1
-        return {"\"": "string", "`": "rawstring", "'": "char"}[quote], j + 1
+        return {'"': "string", "`": "rawstring", "'": "char"}[quote], j + 1
 
 
 # --- parse tree ------------------------------------------------------------------------------------------
@@ -272,8 +291,12 @@ class Number(_Node):
 
     def ideal(self) -> Any:
         text = self.text.lower()
-        if self.is_float and not self.is_rune and not text.lstrip("+-").startswith("0x") and any(
-                c in text for c in ".ep"):
+        if (
+            self.is_float
+            and not self.is_rune
+            and not text.lstrip("+-").startswith("0x")
+            and any(c in text for c in ".ep")
+        ):
             return self.float_value
         if self.is_int:
             return self.int_value
@@ -412,7 +435,8 @@ class _Parser:
                 self.expect("right", word.value)
                 return Loop(word.value, word.value)
             raise UnsupportedTemplate(
-                f"line {self.lexer.line(word.start)}: {{{{{word.value}}}}} (named templates) is not supported")
+                f"line {self.lexer.line(word.start)}: {{{{{word.value}}}}} (named templates) is not supported"
+            )
         pipe = self.pipeline("command", allow_decl=True)
         return Action(pipe.text, pipe)
 
@@ -485,7 +509,7 @@ class _Parser:
         if decl and not cmds:
             raise self.fail(start, "missing value for declaration")
         end = self.toks[self.pos - 1].start
-        return Pipe(self.src[start.start:end].strip(), decl, is_assign, cmds)
+        return Pipe(self.src[start.start : end].strip(), decl, is_assign, cmds)
 
     def command(self) -> Command:
         args: list[_Node] = []
@@ -499,7 +523,7 @@ class _Parser:
             if not tok.space:
                 raise self.fail(tok, f"unexpected {tok.value!r} in operand")
         last = self.toks[self.pos - 1]
-        return Command(self.src[first.start:last.end], args)
+        return Command(self.src[first.start : last.end], args)
 
     def operand(self) -> _Node:
         start = self.peek()
@@ -508,7 +532,7 @@ class _Parser:
             names: list[str] = []
             while self.peek().kind == "field" and not self.peek().space:
                 names.append(self.next().value[1:])
-            text = self.src[start.start:self.toks[self.pos - 1].end]
+            text = self.src[start.start : self.toks[self.pos - 1].end]
             if isinstance(node, Field):
                 return Field(text, node.names + tuple(names))
             if isinstance(node, Variable):
@@ -743,7 +767,9 @@ class _State:
             raise self.fail(f"indirection through {node.node.text}")
         return self.field_chain(dot, receiver, node.names, args, final)
 
-    def field_chain(self, dot: Any, receiver: Any, names: Sequence[str], args: Sequence[_Node], final: Any) -> Any:
+    def field_chain(
+        self, dot: Any, receiver: Any, names: Sequence[str], args: Sequence[_Node], final: Any
+    ) -> Any:
         for name in names[:-1]:
             receiver = self.field(name, receiver, False)
         has_args = len(args) > 1 or final is not _NO_FINAL
@@ -982,8 +1008,10 @@ BUILTINS: dict[str, Func] = {
     "print": Func(lambda *a: gofmt.sprint(a), (), ANY),
     "println": Func(lambda *a: gofmt.sprintln(a), (), ANY),
     "printf": Func(_printf, (STRING,), ANY),
-    **{name: unsupported(name, "is not supported by gitops-poc") for name in ("call", "html", "js", "urlquery",
-                                                                                "slice")},
+    **{
+        name: unsupported(name, "is not supported by gitops-poc")
+        for name in ("call", "html", "js", "urlquery", "slice")
+    },
 }
 
 

@@ -3,7 +3,8 @@
 Reading is `yamlio.load_all_k8s` (YAML 1.1 resolution: `yes`, `on`, `y` are booleans; `0755` is octal; keys
 become strings), which is what the API server sees when `kubectl apply` sends an ApplicationSet.
 `load_json_like` then gives the values ArgoCD's code holds after its YAML -> JSON -> interface{} round trip:
-every number a float64. Writing (`toYaml`) produces block YAML with sorted keys that reads back to the same data.
+every number a float64. Writing (`toYaml`) produces block YAML with sorted keys that reads back to the same
+data.
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ def _block(value: Any, pad: str) -> list[str]:
         for item in value:
             if isinstance(item, (dict, list, tuple)) and item:
                 nested = _block(item, pad + "  ")
-                lines.append(f"{pad}- {nested[0][len(pad) + 2:]}")
+                lines.append(f"{pad}- {nested[0][len(pad) + 2 :]}")
                 lines.extend(nested[1:])
             else:
                 lines.append(f"{pad}- {_inline(item)}")

@@ -33,8 +33,9 @@ def parse_patch(text: str) -> Any:
     try:
         return goyaml.load_json_like(text, "templatePatch")
     except YamlSyntaxError as exc:
-        raise PatchError(f"invalid templatePatch after rendering: {exc.problem} (line {exc.line} of:\n{text})") \
-            from None
+        raise PatchError(
+            f"invalid templatePatch after rendering: {exc.problem} (line {exc.line} of:\n{text})"
+        ) from None
 
 
 def apply_template_patch(app: dict[str, Any], text: str, parsed: Any = None) -> dict[str, Any]:

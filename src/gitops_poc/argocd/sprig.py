@@ -158,7 +158,7 @@ def go_split(sep: str, text: str, limit: int = -1) -> list[str]:
     if sep == "":
         chars = list(text)
         if 0 < limit < len(chars):
-            chars = chars[: limit - 1] + ["".join(chars[limit - 1:])]
+            chars = chars[: limit - 1] + ["".join(chars[limit - 1 :])]
         return chars if limit != 0 else []
     if limit == 0:
         return []
@@ -464,6 +464,7 @@ def _json(escape_html: bool, indent: str | None) -> Callable[[Any], str]:
             return gofmt.to_json(value, escape_html=escape_html, indent=indent)
         except ValueError:
             return ""
+
     return encode
 
 
@@ -471,59 +472,76 @@ def _hash(algorithm: str) -> Callable[[str], str]:
     return lambda text: hashlib.new(algorithm, text.encode()).hexdigest()
 
 
-S, I, A = STRING, INT, ANY
+S, I, A = STRING, INT, ANY  # noqa: E741 - S, I, A read as a signature table below
 IMPLEMENTED: dict[str, Func] = {
     # strings
-    "upper": Func(str.upper, (S,)), "lower": Func(str.lower, (S,)), "title": Func(title, (S,)),
-    "untitle": Func(untitle, (S,)), "trim": Func(lambda s: s.strip(" \t\n\r\v\f\x85\xa0"), (S,)),
-    "trimAll": Func(lambda cut, s: s.strip(cut), (S, S)), "trimall": Func(lambda cut, s: s.strip(cut), (S, S)),
+    "upper": Func(str.upper, (S,)),
+    "lower": Func(str.lower, (S,)),
+    "title": Func(title, (S,)),
+    "untitle": Func(untitle, (S,)),
+    "trim": Func(lambda s: s.strip(" \t\n\r\v\f\x85\xa0"), (S,)),
+    "trimAll": Func(lambda cut, s: s.strip(cut), (S, S)),
+    "trimall": Func(lambda cut, s: s.strip(cut), (S, S)),
     "trimSuffix": Func(lambda suf, s: s.removesuffix(suf), (S, S)),
     "trimPrefix": Func(lambda pre, s: s.removeprefix(pre), (S, S)),
-    "trunc": Func(trunc, (I, S)), "substr": Func(substr, (I, I, S)),
+    "trunc": Func(trunc, (I, S)),
+    "substr": Func(substr, (I, I, S)),
     "repeat": Func(lambda n, s: s * max(n, 0) if n >= 0 else _fail("strings: negative Repeat count"), (I, S)),
     "replace": Func(lambda old, new, s: s.replace(old, new), (S, S, S)),
     "contains": Func(lambda sub, s: sub in s, (S, S)),
     "hasPrefix": Func(lambda pre, s: s.startswith(pre), (S, S)),
     "hasSuffix": Func(lambda suf, s: s.endswith(suf), (S, S)),
     "nospace": Func(lambda s: "".join(s.split()), (S,)),
-    "quote": Func(quote, (), A), "squote": Func(squote, (), A),
+    "quote": Func(quote, (), A),
+    "squote": Func(squote, (), A),
     "cat": Func(lambda *v: " ".join(strval(x) for x in v if x is not None), (), A),
-    "indent": Func(indent, (I, S)), "nindent": Func(lambda n, s: "\n" + indent(n, s), (I, S)),
+    "indent": Func(indent, (I, S)),
+    "nindent": Func(lambda n, s: "\n" + indent(n, s), (I, S)),
     "plural": Func(lambda one, many, n: one if n == 1 else many, (S, S, I)),
     "split": Func(lambda sep, s: {f"_{i}": p for i, p in enumerate(go_split(sep, s))}, (S, S)),
     "splitn": Func(lambda sep, n, s: {f"_{i}": p for i, p in enumerate(go_split(sep, s, n))}, (S, I, S)),
     "splitList": Func(lambda sep, s: go_split(sep, s), (S, S)),
     "join": Func(lambda sep, v: sep.join(strslice(v)), (S, A)),
-    "toString": Func(strval, (A,)), "toStrings": Func(strslice, (A,)),
-    "sha256sum": Func(_hash("sha256"), (S,)), "sha1sum": Func(_hash("sha1"), (S,)),
+    "toString": Func(strval, (A,)),
+    "toStrings": Func(strslice, (A,)),
+    "sha256sum": Func(_hash("sha256"), (S,)),
+    "sha1sum": Func(_hash("sha1"), (S,)),
     "adler32sum": Func(lambda s: str(zlib.adler32(s.encode())), (S,)),
-    "b64enc": Func(lambda s: base64.b64encode(s.encode()).decode(), (S,)), "b64dec": Func(b64dec, (S,)),
+    "b64enc": Func(lambda s: base64.b64encode(s.encode()).decode(), (S,)),
+    "b64dec": Func(b64dec, (S,)),
     "b32enc": Func(lambda s: base64.b32encode(s.encode()).decode(), (S,)),
     # regular expressions
     "regexMatch": Func(regex_match, (S, S)),
     "mustRegexMatch": Func(lambda p, s: _compile(p).search(s) is not None, (S, S)),
-    "regexFind": Func(lambda p, s: (m.group(0) if (m := _compile(p).search(s)) else ""), (S, S)),
+    "regexFind": Func(lambda p, s: m.group(0) if (m := _compile(p).search(s)) else "", (S, S)),
     "regexFindAll": Func(regex_find_all, (S, S, I)),
     "regexReplaceAll": Func(regex_replace_all, (S, S, S)),
     "regexReplaceAllLiteral": Func(lambda p, s, r: _compile(p).sub(lambda _m: r, s), (S, S, S)),
     "regexSplit": Func(regex_split, (S, S, I)),
     "regexQuoteMeta": Func(lambda s: re.sub(r"([\\.+*?()|\[\]{}^$])", r"\\\1", s), (S,)),
     # defaults, flow, encoding
-    "default": Func(default, (A,), A), "empty": Func(empty, (A,)), "coalesce": Func(coalesce, (), A),
+    "default": Func(default, (A,), A),
+    "empty": Func(empty, (A,)),
+    "coalesce": Func(coalesce, (), A),
     "ternary": Func(lambda vt, vf, v: vt if v else vf, (A, A, BOOL)),
     "all": Func(lambda *v: all(not empty(x) for x in v), (), A),
     "any": Func(lambda *v: any(not empty(x) for x in v), (), A),
     "fail": Func(_fail, (S,)),
-    "toJson": Func(_json(True, None), (A,)), "toRawJson": Func(_json(False, None), (A,)),
+    "toJson": Func(_json(True, None), (A,)),
+    "toRawJson": Func(_json(False, None), (A,)),
     "toPrettyJson": Func(_json(True, "  "), (A,)),
-    "mustToJson": Func(lambda v: gofmt.to_json(v), (A,)), "fromJson": Func(from_json, (S,)),
+    "mustToJson": Func(lambda v: gofmt.to_json(v), (A,)),
+    "fromJson": Func(from_json, (S,)),
     "mustFromJson": Func(must_from_json, (S,)),
     "typeOf": Func(lambda v: "<nil>" if v is None or v is MISSING else gofmt.type_name(v), (A,)),
-    "kindOf": Func(_kind, (A,)), "kindIs": Func(lambda k, v: _kind(v) == k, (S, A)),
+    "kindOf": Func(_kind, (A,)),
+    "kindIs": Func(lambda k, v: _kind(v) == k, (S, A)),
     "typeIs": Func(lambda t, v: gofmt.type_name(v) == t, (S, A)),
     "deepEqual": Func(_deep_equal, (A, A)),
     # numbers
-    "atoi": Func(atoi, (S,)), "int": Func(lambda v: int(to_int64(v)), (A,)), "int64": Func(to_int64, (A,)),
+    "atoi": Func(atoi, (S,)),
+    "int": Func(lambda v: int(to_int64(v)), (A,)),
+    "int64": Func(to_int64, (A,)),
     "float64": Func(to_float64, (A,)),
     "add": Func(lambda *v: Int64(sum(to_int64(x) for x in v)), (), A),
     "add1": Func(lambda v: Int64(to_int64(v) + 1), (A,)),
@@ -539,17 +557,26 @@ IMPLEMENTED: dict[str, Func] = {
     "until": Func(lambda n: list(range(n)) if n >= 0 else list(range(0, n, -1)), (I,)),
     "untilStep": Func(lambda a, b, s: list(range(a, b, s)) if s else [], (I, I, I)),
     # lists
-    "list": Func(lambda *v: list(v), (), A), "tuple": Func(lambda *v: list(v), (), A),
-    "append": Func(push, (A, A)), "push": Func(push, (A, A)), "prepend": Func(prepend, (A, A)),
-    "first": Func(first, (A,)), "last": Func(last, (A,)),
+    "list": Func(lambda *v: list(v), (), A),
+    "tuple": Func(lambda *v: list(v), (), A),
+    "append": Func(push, (A, A)),
+    "push": Func(push, (A, A)),
+    "prepend": Func(prepend, (A, A)),
+    "first": Func(first, (A,)),
+    "last": Func(last, (A,)),
     "rest": Func(lambda v: _list(v, "find rest")[1:], (A,)),
     "initial": Func(lambda v: _list(v, "find initial")[:-1], (A,)),
     "reverse": Func(lambda v: _list(v, "find reverse")[::-1], (A,)),
-    "uniq": Func(uniq, (A,)), "compact": Func(lambda v: [x for x in _list(v, "compact") if not empty(x)], (A,)),
-    "has": Func(has, (A, A)), "without": Func(without, (A,), A), "concat": Func(concat, (), A),
+    "uniq": Func(uniq, (A,)),
+    "compact": Func(lambda v: [x for x in _list(v, "compact") if not empty(x)], (A,)),
+    "has": Func(has, (A, A)),
+    "without": Func(without, (A,), A),
+    "concat": Func(concat, (), A),
     "sortAlpha": Func(sort_alpha, (A,)),
-    # dicts (keys/values: Go iterates maps in random order; gitops-poc sorts, one of ArgoCD's possible answers)
-    "dict": Func(make_dict, (), A), "get": Func(lambda d, k: (d or {}).get(k, ""), (MAP, S)),
+    # dicts (keys/values: Go iterates maps in random order; gitops-poc sorts, one of ArgoCD's possible
+    # answers)
+    "dict": Func(make_dict, (), A),
+    "get": Func(lambda d, k: (d or {}).get(k, ""), (MAP, S)),
     "set": Func(lambda d, k, v: (d.__setitem__(k, v), d)[1], (MAP, S, A)),
     "unset": Func(lambda d, k: (d.pop(k, None), d)[1], (MAP, S)),
     "hasKey": Func(lambda d, k: k in (d or {}), (MAP, S)),
@@ -558,20 +585,127 @@ IMPLEMENTED: dict[str, Func] = {
     "values": Func(lambda d: [(d or {})[k] for k in sorted(d or {})], (MAP,)),
     "pick": Func(lambda d, *ks: {k: d[k] for k in ks if d and k in d}, (MAP,), S),
     "omit": Func(lambda d, *ks: {k: v for k, v in (d or {}).items() if k not in ks}, (MAP,), S),
-    "dig": Func(dig, (), A), "merge": Func(merge, (MAP,), MAP), "mergeOverwrite": Func(merge_overwrite, (MAP,), MAP),
+    "dig": Func(dig, (), A),
+    "merge": Func(merge, (MAP,), MAP),
+    "mergeOverwrite": Func(merge_overwrite, (MAP,), MAP),
     # paths
-    "base": Func(path_base, (S,)), "dir": Func(path_dir, (S,)), "clean": Func(path_clean, (S,)),
-    "ext": Func(path_ext, (S,)), "isAbs": Func(lambda p: p.startswith("/"), (S,)),
+    "base": Func(path_base, (S,)),
+    "dir": Func(path_dir, (S,)),
+    "clean": Func(path_clean, (S,)),
+    "ext": Func(path_ext, (S,)),
+    "isAbs": Func(lambda p: p.startswith("/"), (S,)),
     # ArgoCD's own
-    "normalize": Func(normalize, (S,)), "toYaml": Func(to_yaml, (A,)), "fromYaml": Func(from_yaml, (S,)),
+    "normalize": Func(normalize, (S,)),
+    "toYaml": Func(to_yaml, (A,)),
+    "fromYaml": Func(from_yaml, (S,)),
     "fromYamlArray": Func(from_yaml_array, (S,)),
 }
 
 # Results that differ on every run: a plan cannot predict what ArgoCD will generate.
-NONDETERMINISTIC = ["ago", "date", "date_in_zone", "date_modify", "dateInZone", "dateModify", "htmlDate", "htmlDateInZone", "must_date_modify", "mustDateModify", "now", "unixEpoch", "randAlphaNum", "randAlpha", "randAscii", "randNumeric", "randBytes", "randInt", "shuffle", "uuidv4", "genPrivateKey", "genCA", "genCAWithKey", "genSelfSignedCert", "genSelfSignedCertWithKey", "genSignedCert", "genSignedCertWithKey", "buildCustomCert", "encryptAES", "bcrypt", "htpasswd"]
+NONDETERMINISTIC = [
+    "ago",
+    "date",
+    "date_in_zone",
+    "date_modify",
+    "dateInZone",
+    "dateModify",
+    "htmlDate",
+    "htmlDateInZone",
+    "must_date_modify",
+    "mustDateModify",
+    "now",
+    "unixEpoch",
+    "randAlphaNum",
+    "randAlpha",
+    "randAscii",
+    "randNumeric",
+    "randBytes",
+    "randInt",
+    "shuffle",
+    "uuidv4",
+    "genPrivateKey",
+    "genCA",
+    "genCAWithKey",
+    "genSelfSignedCert",
+    "genSelfSignedCertWithKey",
+    "genSignedCert",
+    "genSignedCertWithKey",
+    "buildCustomCert",
+    "encryptAES",
+    "bcrypt",
+    "htpasswd",
+]
 
 # Every other function ArgoCD offers (Sprig v3 and ArgoCD's additions).
-NOT_IMPLEMENTED = ["hello", "duration", "durationRound", "mustToDate", "toDate", "abbrev", "abbrevboth", "initials", "randSeededNumeric", "swapcase", "snakecase", "camelcase", "kebabcase", "wrap", "wrapWith", "seq", "toDecimal", "add1f", "addf", "subf", "divf", "mulf", "maxf", "minf", "round", "mustCompact", "mustToPrettyJson", "mustToRawJson", "deepCopy", "mustDeepCopy", "typeIsLike", "osBase", "osClean", "osDir", "osExt", "osIsAbs", "b32dec", "mustMerge", "mustMergeOverwrite", "mustAppend", "mustPush", "mustPrepend", "mustFirst", "mustRest", "mustLast", "mustInitial", "mustReverse", "mustUniq", "mustWithout", "mustHas", "slice", "mustSlice", "chunk", "mustChunk", "derivePassword", "decryptAES", "semver", "semverCompare", "mustRegexFindAll", "mustRegexFind", "mustRegexReplaceAll", "mustRegexReplaceAllLiteral", "mustRegexSplit", "urlParse", "urlJoin", "slugify", "tpl"]
+NOT_IMPLEMENTED = [
+    "hello",
+    "duration",
+    "durationRound",
+    "mustToDate",
+    "toDate",
+    "abbrev",
+    "abbrevboth",
+    "initials",
+    "randSeededNumeric",
+    "swapcase",
+    "snakecase",
+    "camelcase",
+    "kebabcase",
+    "wrap",
+    "wrapWith",
+    "seq",
+    "toDecimal",
+    "add1f",
+    "addf",
+    "subf",
+    "divf",
+    "mulf",
+    "maxf",
+    "minf",
+    "round",
+    "mustCompact",
+    "mustToPrettyJson",
+    "mustToRawJson",
+    "deepCopy",
+    "mustDeepCopy",
+    "typeIsLike",
+    "osBase",
+    "osClean",
+    "osDir",
+    "osExt",
+    "osIsAbs",
+    "b32dec",
+    "mustMerge",
+    "mustMergeOverwrite",
+    "mustAppend",
+    "mustPush",
+    "mustPrepend",
+    "mustFirst",
+    "mustRest",
+    "mustLast",
+    "mustInitial",
+    "mustReverse",
+    "mustUniq",
+    "mustWithout",
+    "mustHas",
+    "slice",
+    "mustSlice",
+    "chunk",
+    "mustChunk",
+    "derivePassword",
+    "decryptAES",
+    "semver",
+    "semverCompare",
+    "mustRegexFindAll",
+    "mustRegexFind",
+    "mustRegexReplaceAll",
+    "mustRegexReplaceAllLiteral",
+    "mustRegexSplit",
+    "urlParse",
+    "urlJoin",
+    "slugify",
+    "tpl",
+]
 
 
 def argocd_funcs() -> dict[str, Func]:
@@ -582,7 +716,8 @@ def argocd_funcs() -> dict[str, Func]:
             funcs[name] = unsupported(name, "is not supported by gitops-poc (ArgoCD has it)")
     for name in NONDETERMINISTIC:
         funcs[name] = unsupported(
-            name, "gives a different result on every run (time or randomness): a plan cannot predict it")
+            name, "gives a different result on every run (time or randomness): a plan cannot predict it"
+        )
     funcs.update(IMPLEMENTED)
     return funcs
 

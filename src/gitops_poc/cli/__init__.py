@@ -10,37 +10,47 @@ import traceback
 from collections.abc import Sequence
 
 import typer
-from rich.markup import escape
 
 from gitops_poc import __version__
-from gitops_poc.cli import ci as ci_cmd
-from gitops_poc.cli import diff as diff_cmd
-from gitops_poc.cli import init as init_cmd
-from gitops_poc.cli import lint as lint_cmd
-from gitops_poc.cli import new_service as new_service_cmd
-from gitops_poc.cli import plan as plan_cmd
-from gitops_poc.cli import render as render_cmd
-from gitops_poc.cli import vault as vault_cmd
-from gitops_poc.cli.output import err
+from gitops_poc.cli.lazy import Lazy, LazyGroup
 from gitops_poc.errors import GitopsError
+
+
+class Commands(LazyGroup):
+    # Every command and sub-app, in the order `--help` lists them. Each is imported only when it runs.
+    # To add one: one line here, "name": Lazy("gitops_poc.cli.<module>:<function or typer.Typer app>",
+    # "summary for the command list"), with the command in its own module cli/<module>.py.
+    registry = {
+        "init": Lazy(
+            "gitops_poc.cli.init:init", "Generate gitops-config/, services/*/.cicd and templates/ from .env."
+        ),
+        "new-service": Lazy("gitops_poc.cli.new_service:new_service", "Create a service from the template."),
+        "plan": Lazy(
+            "gitops_poc.cli.plan:plan", "Expand the ApplicationSet as ArgoCD does; show the change."
+        ),
+        "lint": Lazy("gitops_poc.cli.lint:lint", "Check values files and ArgoCD objects before a push."),
+        "render": Lazy("gitops_poc.cli.render:render", "Render a service for an environment, validated."),
+        "diff": Lazy("gitops_poc.cli.diff:diff", "What a change does to a service's desired state."),
+        "vault": Lazy("gitops_poc.cli.vault:app", "Configure Vault and prove least privilege."),
+        "ci": Lazy("gitops_poc.cli.ci:app", "Pipeline commands: bump, promote, pin, unpin an image; deploy."),
+        "publish": Lazy(
+            "gitops_poc.cli.publish:publish", "Push gitops-config and each service to their remotes."
+        ),
+    }
+
 
 app = typer.Typer(
     name="gitops-poc",
-    help="Build and run a multi-repository GitOps platform (ArgoCD, GitLab Agent, Vault, k8app) from one .env.",
+    help=(
+        "Build and run a multi-repository GitOps platform (ArgoCD, GitLab Agent, Vault, k8app) from one .env."
+    ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
+    cls=Commands,
 )
-app.command("init")(init_cmd.init)
-app.command("new-service")(new_service_cmd.new_service)
-app.command("plan")(plan_cmd.plan)
-app.command("lint")(lint_cmd.lint)
-app.command("render")(render_cmd.render)
-app.command("diff")(diff_cmd.diff)
-app.add_typer(vault_cmd.app, name="vault")
-app.add_typer(ci_cmd.app, name="ci")
 
 
 def _version(value: bool) -> None:
@@ -51,13 +61,23 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log what is done, to stderr."),
 ) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
 
 
-SECRET_VARIABLES = ("VAULT_TOKEN", "GITLAB_TOKEN", "GITLAB_DEPLOY_TOKEN", "GITLAB_AGENT_TOKEN", "CI_PUSH_TOKEN")
+SECRET_VARIABLES = (
+    "VAULT_TOKEN",
+    "GITLAB_TOKEN",
+    "GITLAB_DEPLOY_TOKEN",
+    "GITLAB_AGENT_TOKEN",
+    "CI_PUSH_TOKEN",
+)
 
 
 def _redact(text: str) -> str:
@@ -79,14 +99,21 @@ def _crash_log(exc: BaseException) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit code (0 ok, 1 failure/changes, 2 bad input, 3 internal error, 130 Ctrl-C)."""
+    """Run the CLI; returns the exit code (0 ok, 1 failure/changes, 2 bad input, 3 internal error, 130
+    Ctrl-C)."""
     try:
-        result = app(args=list(argv) if argv is not None else None, prog_name="gitops-poc", standalone_mode=False)
+        result = app(
+            args=list(argv) if argv is not None else None, prog_name="gitops-poc", standalone_mode=False
+        )
     except GitopsError as exc:
+        from rich.markup import escape  # Rich only when there is something to show
+
+        from gitops_poc.cli.output import err
+
         err.print("[red]error:[/]", escape(_redact(str(exc))))
         return exc.exit_code
     except (typer.Abort, KeyboardInterrupt):  # click turns Ctrl-C into Abort
-        err.print("Interrupted.")
+        print("Interrupted.", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - the last resort: exit 3 and a crash log, never a raw traceback
         # Usage errors (typer's click, vendored or not): they know how to show themselves and their code.
@@ -94,6 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if callable(show) and isinstance(code, int):
             show()
             return code
+        from gitops_poc.cli.output import err
+
         log = _crash_log(exc)
         err.print(f"[red]internal error:[/] {type(exc).__name__} (a bug; the traceback is in {log})")
         return 3

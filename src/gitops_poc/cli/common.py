@@ -15,12 +15,19 @@ from gitops_poc.errors import UsageError
 from gitops_poc.platform import Platform
 
 RootOption = typer.Option(
-    Path("."), "--root", "-C", help="Platform folder: holds .env, gitops-config/, services/ and templates/.",
+    Path("."),
+    "--root",
+    "-C",
+    help="Platform folder: holds .env, gitops-config/, services/ and templates/.",
     file_okay=False,
 )
 EnvFileOption = typer.Option(
-    None, "--env-file",
-    help="Configuration file; it must exist (default: ROOT/.env, or the built-in defaults when that does not exist).",
+    None,
+    "--env-file",
+    help=(
+        "Configuration file; it must exist (default: ROOT/.env, or the built-in defaults when that does not"
+        " exist)."
+    ),
     dir_okay=False,
 )
 
@@ -30,7 +37,8 @@ def env_file_path(root: Path, env_file: Path | None) -> Path:
 
 
 def existing_env_file(root: Path, env_file: Path | None) -> Path | None:
-    """The file to read: an explicit --env-file must exist; a missing ROOT/.env means the built-in defaults."""
+    """The file to read: an explicit --env-file must exist; a missing ROOT/.env means the built-in
+    defaults."""
     if env_file is not None:
         if not env_file.exists():
             raise UsageError(f"--env-file {env_file}: no such file (leave the option out to use ROOT/.env)")
@@ -55,5 +63,7 @@ def confirm(question: str, assume_yes: bool) -> bool:
     if assume_yes:
         return True
     if not sys.stdin.isatty():
-        raise UsageError("no terminal to confirm on: pass --yes to apply, or --dry-run / --check to only look")
+        raise UsageError(
+            "no terminal to confirm on: pass --yes to apply, or --dry-run / --check to only look"
+        )
     return typer.confirm(question, default=False)

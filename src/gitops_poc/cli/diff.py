@@ -22,8 +22,8 @@ from gitops_poc.cli.render import (
 )
 from gitops_poc.errors import UsageError
 from gitops_poc.render.diff import Change, DiffReport, ValueChange, compare
+from gitops_poc.render.model import Rendered
 from gitops_poc.render.service import (
-    Rendered,
     check_target,
     render_manifests,
     render_values,
@@ -45,7 +45,9 @@ def _pairs(
 
 def _check_options(env: str | None, against: str | None, base: str | None, head: str | None) -> None:
     if (against is None) == (base is None):
-        raise UsageError("give either --env ENV --against ENV2 (two environments) or --base REV (two revisions)")
+        raise UsageError(
+            "give either --env ENV --against ENV2 (two environments) or --base REV (two revisions)"
+        )
     if against is not None and env is None:
         raise UsageError("--against needs --env: the environment to compare with")
     if head is not None and base is None:
@@ -58,8 +60,11 @@ def _value_text(value: Any) -> str:
 
 def _show_value_change(change: ValueChange) -> None:
     mark = MARK[change.change]
-    if change.change is Change.CHANGED and isinstance(change.old, str) and isinstance(change.new, str) and (
-        "\n" in change.old or "\n" in change.new
+    if (
+        change.change is Change.CHANGED
+        and isinstance(change.old, str)
+        and isinstance(change.new, str)
+        and ("\n" in change.old or "\n" in change.new)
     ):
         out.out(f"  {mark} {change.dotted}: (text)", highlight=False)
         lines = difflib.unified_diff(change.old.splitlines(), change.new.splitlines(), lineterm="", n=1)
@@ -99,16 +104,26 @@ def diff(
     env: str | None = typer.Option(
         None, "--env", "-e", help="Environment; with --base and no --env, every environment is compared."
     ),
-    against: str | None = typer.Option(None, "--against", help="Compare --env with this environment (the base)."),
-    base: str | None = typer.Option(None, "--base", help="Git revision of the service repository to compare from."),
-    head: str | None = typer.Option(None, "--head", help="Git revision to compare to (default: the working tree)."),
+    against: str | None = typer.Option(
+        None, "--against", help="Compare --env with this environment (the base)."
+    ),
+    base: str | None = typer.Option(
+        None, "--base", help="Git revision of the service repository to compare from."
+    ),
+    head: str | None = typer.Option(
+        None, "--head", help="Git revision to compare to (default: the working tree)."
+    ),
     root: Path = RootOption,
     env_file: Path | None = EnvFileOption,
     service_dir: Path | None = ServiceDirOption,
     chart: Path | None = ChartOption,
     kube_version: str = KubeVersionOption,
-    values_only: bool = typer.Option(False, "--values-only", help="Compare merged values only; no chart, no helm."),
-    output: OutputFormat = typer.Option(OutputFormat.text, "--output", "-o", help="text, or json for scripts."),
+    values_only: bool = typer.Option(
+        False, "--values-only", help="Compare merged values only; no chart, no helm."
+    ),
+    output: OutputFormat = typer.Option(
+        OutputFormat.text, "--output", "-o", help="text, or json for scripts."
+    ),
 ) -> int:
     """Show what a change does to SERVICE's desired state, before ArgoCD sees it.
 

@@ -21,11 +21,10 @@ def describe(platform: Platform) -> str:
         for env in platform.environments
     )
     return (
-        f"GitLab group  {cfg.gitlab_group} on {cfg.gitlab_host} (images in {cfg.docker_registry})\n"
-        f"Services      {len(platform.services)}: {' '.join(platform.services)}\n"
-        f"Environments  {envs}\n"
-        f"Chart         {cfg.chart_name} {cfg.chart_version} from {cfg.chart_repo}\n"
-        f"Vault prefix  {cfg.vault_path_prefix}    GitOps mode {cfg.gitops_mode}    agent {platform.agent_context}"
+        f"GitLab group  {cfg.gitlab_group} on {cfg.gitlab_host} (images in {cfg.docker_registry})\nServices  "
+        f"    {len(platform.services)}: {' '.join(platform.services)}\nEnvironments  {envs}\nChart        "
+        f" {cfg.chart_name} {cfg.chart_version} from {cfg.chart_repo}\nVault prefix  {cfg.vault_path_prefix} "
+        f"   GitOps mode {cfg.gitops_mode}    agent {platform.agent_context}"
     )
 
 
@@ -75,7 +74,9 @@ def init(
     check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 when any file would change."),
     diff: bool = typer.Option(False, "--diff", help="Show a unified diff of every change."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the plan and write nothing."),
-    output: OutputFormat = typer.Option(OutputFormat.text, "--output", "-o", help="text, or json for scripts."),
+    output: OutputFormat = typer.Option(
+        OutputFormat.text, "--output", "-o", help="text, or json for scripts."
+    ),
 ) -> int:
     """Generate gitops-config/, services/*/.cicd and templates/service-repo from .env.
 
@@ -87,4 +88,6 @@ def init(
     if output is OutputFormat.text:
         err.print(describe(platform))
     changes = plan_init(platform, root)
-    return run_plan(changes, root, yes=yes, check=check, diff=diff, dry_run=dry_run, output=output, what="Plan")
+    return run_plan(
+        changes, root, yes=yes, check=check, diff=diff, dry_run=dry_run, output=output, what="Plan"
+    )

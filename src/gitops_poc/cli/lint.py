@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from itertools import groupby
 from pathlib import Path
 
@@ -15,7 +15,7 @@ from gitops_poc.lint import Finding, Severity, lint_platform
 from gitops_poc.lint.findings import count
 
 
-class MinimumSeverity(str, Enum):
+class MinimumSeverity(StrEnum):
     error = "error"
     warning = "warning"
 
@@ -29,19 +29,25 @@ def _print_text(findings: list[Finding]) -> None:
         for f in group:
             hint = f" [dim](hint: {escape(f.hint)})[/]" if f.hint else ""
             out.print(
-                f"  {escape(f.location)}: [{STYLE[f.severity]}]{f.severity.value}[/] {f.rule_id} {escape(f.message)}{hint}"
+                f"  {escape(f.location)}: [{STYLE[f.severity]}]{f.severity.value}[/] {f.rule_id}"
+                f" {escape(f.message)}{hint}"
             )
 
 
 def lint(
     paths: list[Path] = typer.Argument(
-        None, help="Service folders, values files or gitops-config files to check (default: the whole platform)."
+        None,
+        help="Service folders, values files or gitops-config files to check (default: the whole platform).",
     ),
     root: Path = RootOption,
     env_file: Path | None = EnvFileOption,
-    output: OutputFormat = typer.Option(OutputFormat.text, "--output", "-o", help="text, or json for scripts."),
+    output: OutputFormat = typer.Option(
+        OutputFormat.text, "--output", "-o", help="text, or json for scripts."
+    ),
     severity: MinimumSeverity = typer.Option(
-        MinimumSeverity.warning, "--severity", help="Show findings of this severity and worse (error hides warnings)."
+        MinimumSeverity.warning,
+        "--severity",
+        help="Show findings of this severity and worse (error hides warnings).",
     ),
 ) -> int:
     """Check every service's values files and the ArgoCD ApplicationSet/AppProject, offline.

@@ -25,8 +25,11 @@ def check_name(name: str) -> None:
         raise UsageError(f"NAME {name!r}: {reason}")
 
 
-def plan_new_service(root: Path, env_file: Path, name: str, current: Config) -> tuple[Platform, list[FileChange]]:
-    """Add `name` to SERVICES in the .env file (`current` is what it holds now) and plan what follows from it."""
+def plan_new_service(
+    root: Path, env_file: Path, name: str, current: Config
+) -> tuple[Platform, list[FileChange]]:
+    """Add `name` to SERVICES in the .env file (`current` is what it holds now) and plan what follows from
+    it."""
     if "SERVICES" in os.environ:
         raise UsageError("SERVICES is set in the process environment, which overrides .env; unset it first")
     services = current.services if name in current.services else (*current.services, name)
@@ -42,20 +45,26 @@ def plan_new_service(root: Path, env_file: Path, name: str, current: Config) -> 
     platform = Platform(config)
     relative_env = Path(os.path.relpath(env_file, root))
     changes = []
-    if name not in current.services and (change := change_if_different(relative_env, updated, previous, "SERVICES")):
+    if name not in current.services and (
+        change := change_if_different(relative_env, updated, previous, "SERVICES")
+    ):
         changes.append(change)
     changes.extend(plan_init(platform, root))
     return platform, changes
 
 
 def new_service(
-    name: str = typer.Argument(..., help="Service name: lowercase letters, digits and '-', starting with a letter."),
+    name: str = typer.Argument(
+        ..., help="Service name: lowercase letters, digits and '-', starting with a letter."
+    ),
     root: Path = RootOption,
     env_file: Path | None = EnvFileOption,
     yes: bool = typer.Option(False, "--yes", "-y", help="Apply without asking."),
     diff: bool = typer.Option(False, "--diff", help="Show a unified diff of every change."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the plan and write nothing."),
-    output: OutputFormat = typer.Option(OutputFormat.text, "--output", "-o", help="text, or json for scripts."),
+    output: OutputFormat = typer.Option(
+        OutputFormat.text, "--output", "-o", help="text, or json for scripts."
+    ),
 ) -> int:
     """Create services/NAME from templates/service-repo (name filled in everywhere), add NAME to SERVICES
     in .env and regenerate gitops-config. Running it again for an existing service changes nothing."""
@@ -65,4 +74,13 @@ def new_service(
     _, changes = plan_new_service(root, env_file_path(root, env_file), name, current)
     if output is OutputFormat.text and not changes:
         err.print(f"Service {name} already exists and is up to date.")
-    return run_plan(changes, root, yes=yes, check=False, diff=diff, dry_run=dry_run, output=output, what=f"New service {name}")
+    return run_plan(
+        changes,
+        root,
+        yes=yes,
+        check=False,
+        diff=diff,
+        dry_run=dry_run,
+        output=output,
+        what=f"New service {name}",
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from rich.console import Console
@@ -16,7 +16,7 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     text = "text"
     json = "json"
 
@@ -34,7 +34,9 @@ def show_changes(changes: Sequence[FileChange], *, diff: bool = False) -> None:
         style = {"create": "green", "update": "yellow", "delete": "red"}[change.action.value]
         err.print(f"  [{style}]{change.action.value:6}[/] {change.path}  [dim]({change.reason})[/]")
     if len(changes) > SHOWN_CHANGES:
-        err.print(f"  ... and {len(changes) - SHOWN_CHANGES} more (--output json lists them all, --diff shows them)")
+        err.print(
+            f"  ... and {len(changes) - SHOWN_CHANGES} more (--output json lists them all, --diff shows them)"
+        )
     if diff:
         for change in changes:
             if text := change.diff():

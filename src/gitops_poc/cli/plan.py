@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -12,15 +12,21 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from gitops_poc.argocd.applications import Application, ChangedApplication, summary
+from gitops_poc.argocd.applications import (
+    Application,
+    ChangedApplication,
+    PlanResult,
+    check_deletions,
+    summary,
+)
 from gitops_poc.argocd.goyaml import dump_documents
-from gitops_poc.argocd.plan import ImageReader, PlanResult, check_deletions, default_file, make_plan
+from gitops_poc.argocd.preview import ImageReader, default_file, make_plan
 from gitops_poc.cli.common import RootOption
 from gitops_poc.cli.output import err, out
 from gitops_poc.errors import UsageError
 
 
-class PlanOutput(str, Enum):
+class PlanOutput(StrEnum):
     table = "table"
     yaml = "yaml"
     json = "json"
@@ -56,8 +62,9 @@ def _field_lines(change: ChangedApplication) -> list[str]:
     return lines
 
 
-def _comparison_json(result: PlanResult, head_images: ImageReader, base_images: ImageReader,
-                     max_deletions: int | None) -> dict[str, Any]:
+def _comparison_json(
+    result: PlanResult, head_images: ImageReader, base_images: ImageReader, max_deletions: int | None
+) -> dict[str, Any]:
     comparison = result.comparison
     assert comparison is not None
     return {
@@ -66,11 +73,15 @@ def _comparison_json(result: PlanResult, head_images: ImageReader, base_images: 
         "summary": summary(result.applications, comparison),
         "added": [_row(app, head_images) for app in comparison.added],
         "changed": [
-            {**_row(c.after, head_images),
-             "fields": [{"path": f.path, "before": f.before, "after": f.after} for f in c.fields]}
+            {
+                **_row(c.after, head_images),
+                "fields": [{"path": f.path, "before": f.before, "after": f.after} for f in c.fields],
+            }
             for c in comparison.changed
         ],
-        "deleted": [{**_row(app, base_images), "deletesResources": app.cascades} for app in comparison.deleted],
+        "deleted": [
+            {**_row(app, base_images), "deletesResources": app.cascades} for app in comparison.deleted
+        ],
         "maxDeletions": max_deletions,
         "guardTripped": max_deletions is not None and len(comparison.deleted) > max_deletions,
     }
@@ -78,9 +89,20 @@ def _comparison_json(result: PlanResult, head_images: ImageReader, base_images: 
 
 def _show_table(result: PlanResult, images: ImageReader) -> None:
     headers = ("SERVICE", "ENV", "APPLICATION", "NAMESPACE", "AUTO-SYNC", "IMAGE")
-    rows = [(app.service, app.environment, app.name, app.destination_namespace, "yes" if app.auto_sync else "no",
-             images.image(app)) for app in result.applications]
-    table = Table(title=f"{len(rows)} Application(s) from {result.file}", title_justify="left", box=box.SIMPLE_HEAD)
+    rows = [
+        (
+            app.service,
+            app.environment,
+            app.name,
+            app.destination_namespace,
+            "yes" if app.auto_sync else "no",
+            images.image(app),
+        )
+        for app in result.applications
+    ]
+    table = Table(
+        title=f"{len(rows)} Application(s) from {result.file}", title_justify="left", box=box.SIMPLE_HEAD
+    )
     for header in headers:
         table.add_column(header, no_wrap=True)
     for row in rows:
@@ -95,37 +117,60 @@ def _show_comparison(result: PlanResult, base_images: ImageReader) -> None:
     comparison = result.comparison
     assert comparison is not None
     counts = summary(result.applications, comparison)
-    out.print(f"Compared with {result.base}: {counts['added']} to add, {counts['changed']} to change, "
-              f"{counts['deleted']} to delete, {counts['unchanged']} unchanged", markup=False, highlight=False)
+    out.print(
+        f"Compared with {result.base}: {counts['added']} to add, {counts['changed']} to change, "
+        f"{counts['deleted']} to delete, {counts['unchanged']} unchanged",
+        markup=False,
+        highlight=False,
+    )
     for app in comparison.added:
-        out.print(f"  + {app.name}  ({app.service}/{app.environment} -> {app.destination_namespace})",
-                  markup=False, highlight=False)
+        out.print(
+            f"  + {app.name}  ({app.service}/{app.environment} -> {app.destination_namespace})",
+            markup=False,
+            highlight=False,
+        )
     for change in comparison.changed:
         out.print(f"  ~ {change.name}", markup=False, highlight=False)
         for line in _field_lines(change):
             out.print(line, markup=False, highlight=False)
     for app in comparison.deleted:
         what = "its resources are deleted too" if app.cascades else "its resources are kept"
-        out.print(f"  - {app.name}  ({app.service}/{app.environment} in {app.destination_namespace}, "
-                  f"image {base_images.image(app)}): {what}", markup=False, highlight=False)
+        out.print(
+            f"  - {app.name}  ({app.service}/{app.environment} in {app.destination_namespace}, "
+            f"image {base_images.image(app)}): {what}",
+            markup=False,
+            highlight=False,
+        )
 
 
 def plan(
     root: Path = RootOption,
     file: Path | None = typer.Option(
-        None, "--file", "-f", dir_okay=False,
-        help="ApplicationSet file (several YAML documents allowed; other kinds are ignored) "
-             "[default: ROOT/gitops-config/argocd/applicationset.yaml].",
+        None,
+        "--file",
+        "-f",
+        dir_okay=False,
+        help=(
+            "ApplicationSet file (several YAML documents allowed; other kinds are ignored) "
+            "[default: ROOT/gitops-config/argocd/applicationset.yaml]."
+        ),
     ),
     output: PlanOutput = typer.Option(
-        PlanOutput.table, "--output", "-o",
+        PlanOutput.table,
+        "--output",
+        "-o",
         help="table; yaml or json print the Application manifests (with --base, json prints the comparison).",
     ),
     base: str | None = typer.Option(
-        None, "--base", help="Git revision of the file to compare with: Applications added, changed, deleted.",
+        None,
+        "--base",
+        help="Git revision of the file to compare with: Applications added, changed, deleted.",
     ),
     max_deletions: int | None = typer.Option(
-        None, "--max-deletions", min=0, help="With --base: exit 1 when more Applications than this would be deleted.",
+        None,
+        "--max-deletions",
+        min=0,
+        help="With --base: exit 1 when more Applications than this would be deleted.",
     ),
 ) -> int:
     """Expand the ApplicationSet as ArgoCD's controller does and list the Applications it generates.
@@ -149,8 +194,13 @@ def plan(
     return 0
 
 
-def _print(result: PlanResult, output: PlanOutput, head_images: ImageReader, base_images: ImageReader,
-           max_deletions: int | None) -> None:
+def _print(
+    result: PlanResult,
+    output: PlanOutput,
+    head_images: ImageReader,
+    base_images: ImageReader,
+    max_deletions: int | None,
+) -> None:
     if output is PlanOutput.json:
         if result.comparison is not None:
             data: Any = _comparison_json(result, head_images, base_images, max_deletions)
@@ -165,5 +215,8 @@ def _print(result: PlanResult, output: PlanOutput, head_images: ImageReader, bas
             _show_comparison(result, base_images)
     if result.comparison is not None and output is not PlanOutput.table:
         counts = summary(result.applications, result.comparison)
-        err.print(f"Compared with {result.base}: {counts['added']} to add, {counts['changed']} to change, "
-                  f"{counts['deleted']} to delete", markup=False)
+        err.print(
+            f"Compared with {result.base}: {counts['added']} to add, {counts['changed']} to change, "
+            f"{counts['deleted']} to delete",
+            markup=False,
+        )

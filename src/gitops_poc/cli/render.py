@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +13,10 @@ from gitops_poc.cli.common import EnvFileOption, RootOption, load_platform
 from gitops_poc.cli.output import err, out, print_json
 from gitops_poc.errors import GitopsError
 from gitops_poc.platform import Platform
-from gitops_poc.render.chart import ChartResult, ChartUnavailable
-from gitops_poc.render.findings import Severity
+from gitops_poc.render.findings import ManifestSeverity
 from gitops_poc.render.helm import Helm
+from gitops_poc.render.model import ChartResult, ChartUnavailable, Rendered
 from gitops_poc.render.service import (
-    Rendered,
     check_target,
     prepare_chart,
     render_manifests,
@@ -33,19 +32,29 @@ from gitops_poc.render.validate import (
 from gitops_poc.yamlio import dump
 
 ServiceDirOption = typer.Option(
-    None, "--service-dir", help="A standalone clone of the service repository (default: ROOT/services/SERVICE).",
+    None,
+    "--service-dir",
+    help="A standalone clone of the service repository (default: ROOT/services/SERVICE).",
     file_okay=False,
 )
 ChartOption = typer.Option(
-    None, "--chart", help="Render with this chart folder or .tgz instead of the pinned CHART_REPO/NAME/VERSION.",
+    None,
+    "--chart",
+    help="Render with this chart folder or .tgz instead of the pinned CHART_REPO/NAME/VERSION.",
 )
 KubeVersionOption = typer.Option(
-    DEFAULT_KUBE_VERSION, "--kube-version", help="Kubernetes version to render and validate for.",
+    DEFAULT_KUBE_VERSION,
+    "--kube-version",
+    help="Kubernetes version to render and validate for.",
 )
-SEVERITY_STYLE = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.SKIPPED: "dim"}
+SEVERITY_STYLE = {
+    ManifestSeverity.ERROR: "red",
+    ManifestSeverity.WARNING: "yellow",
+    ManifestSeverity.SKIPPED: "dim",
+}
 
 
-class RenderFormat(str, Enum):
+class RenderFormat(StrEnum):
     yaml = "yaml"
     json = "json"
 
@@ -66,7 +75,10 @@ def chart_for(platform: Platform, root: Path, chart: Path | None) -> tuple[Helm,
 
 def unavailable_note(chart: ChartResult) -> str | None:
     if isinstance(chart, ChartUnavailable):
-        return f"{chart.note}. Showing merged values only; pass --chart PATH to render with a local copy of the chart."
+        return (
+            f"{chart.note}. Showing merged values only; pass --chart PATH to render with a local copy of the"
+            " chart."
+        )
     return None
 
 
@@ -100,15 +112,24 @@ def rendered_json(rendered: Rendered, report: ValidationReport | None) -> dict[s
         "chart": chart.description if chart is not None and not isinstance(chart, ChartUnavailable) else None,
         "note": unavailable_note(chart) if chart is not None else None,
         "manifests": None if rendered.manifests is None else [jsonable(m.body) for m in rendered.manifests],
-        "validation": None if report is None else {
-            "kubeVersion": report.kube_version,
-            "schemaVersion": report.schema_version,
-            "ok": report.ok,
-            "findings": [
-                {"severity": f.severity.value, "manifest": f.manifest, "source": f.source, "message": f.message}
-                for f in report.findings
-            ],
-        },
+        "validation": (
+            None
+            if report is None
+            else {
+                "kubeVersion": report.kube_version,
+                "schemaVersion": report.schema_version,
+                "ok": report.ok,
+                "findings": [
+                    {
+                        "severity": f.severity.value,
+                        "manifest": f.manifest,
+                        "source": f.source,
+                        "message": f.message,
+                    }
+                    for f in report.findings
+                ],
+            }
+        ),
     }
 
 
@@ -120,9 +141,15 @@ def render(
     service_dir: Path | None = ServiceDirOption,
     chart: Path | None = ChartOption,
     kube_version: str = KubeVersionOption,
-    values_only: bool = typer.Option(False, "--values-only", help="Only merge the value files; no chart, no helm."),
-    no_validate: bool = typer.Option(False, "--no-validate", help="Skip the offline validation of the manifests."),
-    output: RenderFormat = typer.Option(RenderFormat.yaml, "--output", "-o", help="yaml, or json for scripts."),
+    values_only: bool = typer.Option(
+        False, "--values-only", help="Only merge the value files; no chart, no helm."
+    ),
+    no_validate: bool = typer.Option(
+        False, "--no-validate", help="Skip the offline validation of the manifests."
+    ),
+    output: RenderFormat = typer.Option(
+        RenderFormat.yaml, "--output", "-o", help="yaml, or json for scripts."
+    ),
 ) -> int:
     """Render SERVICE for ENV as ArgoCD would; validate the manifests offline.
 
@@ -163,7 +190,7 @@ def render(
         if not report.ok:
             files = ", ".join(rendered.file_label(f) for f in rendered.value_files)
             raise ValidationFailed(
-                f"{service} for {env}: {len(report.errors)} problem(s) the Kubernetes {report.kube_version} API "
-                f"server would reject (values from {files})"
+                f"{service} for {env}: {len(report.errors)} problem(s) the Kubernetes {report.kube_version}"
+                f" API server would reject (values from {files})"
             )
     return 0

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.markup import escape
@@ -16,16 +15,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from gitops_poc.cli.common import EnvFileOption, RootOption, load_platform
 from gitops_poc.cli.output import OutputFormat, err, out, print_json
-from gitops_poc.errors import GitopsError, UsageError
-from gitops_poc.platform import IN_CLUSTER_SERVER, Platform
-from gitops_poc.vault.apply import ApplyReport, apply_vault
+from gitops_poc.errors import GitopsError
+from gitops_poc.platform import IN_CLUSTER_SERVER
+from gitops_poc.vault.apply import ApplyReport
 from gitops_poc.vault.check import CheckReport, Identity, Outcome, check_vault
 from gitops_poc.vault.client import client_from_env, preflight
-from gitops_poc.vault.kube_ca import ca_from_kubeconfig, read_ca_file
 from gitops_poc.vault.model import Change, SecretSeed, Step, ValueSource, VaultPlan, step_action
-from gitops_poc.vault.plan import ProvisionOptions, check_kubernetes_host, parse_token_ttl, plan_vault
-from gitops_poc.vault.secrets_file import DEFAULT_SECRETS_FILE, SecretsFile, build_seeds, load_secrets_file
-from gitops_poc.vault.state import read_vault_state
+from gitops_poc.vault.provision import PreparedProvision, ProvisionRequest, apply_provision, prepare_provision
+from gitops_poc.vault.secrets_file import DEFAULT_SECRETS_FILE
 
 app = typer.Typer(
     help="Configure Vault for the platform (policies, roles, initial secrets) and prove least privilege.",
@@ -33,8 +30,11 @@ app = typer.Typer(
 )
 SHOWN_STEPS = 40
 TokenFileOption = typer.Option(
-    None, "--token-file", help="Read the Vault token from this file ('-' = stdin) instead of VAULT_TOKEN.",
-    dir_okay=False, allow_dash=True,
+    None,
+    "--token-file",
+    help="Read the Vault token from this file ('-' = stdin) instead of VAULT_TOKEN.",
+    dir_okay=False,
+    allow_dash=True,
 )
 
 
@@ -51,19 +51,25 @@ def _step_line(step: Step) -> str:
 
 def show_plan(plan: VaultPlan, addr: str, *, full: bool) -> None:
     counts = ", ".join(f"{n} {kind}" for kind, n in plan.count().items()) or "nothing"
-    err.print(f"Vault {addr}: {len(plan)} write(s) planned ({counts}); {len(plan.kept_secrets)} existing secret(s) kept")
+    err.print(
+        f"Vault {addr}: {len(plan)} write(s) planned ({counts}); {len(plan.kept_secrets)} existing secret(s)"
+        " kept"
+    )
     steps = plan.steps if full else plan.steps[:SHOWN_STEPS]
     for step in steps:
         err.print(_step_line(step))
     if len(steps) < len(plan.steps):
-        err.print(f"  [dim]... and {len(plan.steps) - len(steps)} more (--dry-run or --output json lists all)[/]")
+        err.print(
+            f"  [dim]... and {len(plan.steps) - len(steps)} more (--dry-run or --output json lists all)[/]"
+        )
     for leftover in plan.stale_kept:
         err.print(f"  [yellow]![/] stale (not deleted) {escape(leftover.describe())}")
     for note in plan.notes:
         err.print(f"[yellow]note:[/] {escape(note)}")
 
 
-def _apply_with_progress(plan: VaultPlan, client: Any) -> ApplyReport:
+def _apply_with_progress(prepared: PreparedProvision) -> ApplyReport:
+    plan = prepared.plan
     if not err.is_terminal:
         step_every = max(1, len(plan) // 10)
 
@@ -71,33 +77,21 @@ def _apply_with_progress(plan: VaultPlan, client: Any) -> ApplyReport:
             if done % step_every == 0 or done == total:
                 err.print(f"  {done}/{total} applied")
 
-        return apply_vault(plan, client, log)
-    columns = (TextColumn("Applying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"))
+        return apply_provision(prepared, log)
+    columns = (
+        TextColumn("Applying"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+    )
     with Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task("", total=len(plan))
 
         def advance(done: int, total: int, step: Step) -> None:
             bar.update(task, completed=done, description=escape(step.describe())[:60])
 
-        return apply_vault(plan, client, advance)
-
-
-def _kubeconfig_ca(platform: Platform, *, required: bool) -> str | None:
-    """The CA of the KUBE_CONTEXT context, for a Vault whose kubernetes auth is not configured yet."""
-    ca, origin = ca_from_kubeconfig(platform.config.kube_context, os.environ)
-    if ca is None and required:
-        raise UsageError(
-            "the kubernetes auth method needs the cluster's CA certificate: pass --kubernetes-ca-file PEM "
-            f"(not found in the kubeconfig: {origin})"
-        )
-    return ca
-
-
-def _secrets_file(root: Path, option: Path | None, platform: Platform) -> SecretsFile | None:
-    if option is not None:
-        return load_secrets_file(option, platform)
-    default = root / DEFAULT_SECRETS_FILE
-    return load_secrets_file(default, platform) if default.is_file() else None
+        return apply_provision(prepared, advance)
 
 
 @app.command("provision")
@@ -105,35 +99,63 @@ def provision(
     root: Path = RootOption,
     env_file: Path | None = EnvFileOption,
     secrets_file: Path | None = typer.Option(
-        None, "--secrets-file", dir_okay=False,
-        help=f"Initial values: {{service: {{env: {{KEY: value}}}}}} (keep it out of git) (default: ROOT/{DEFAULT_SECRETS_FILE} when present).",
+        None,
+        "--secrets-file",
+        dir_okay=False,
+        help=(
+            "Initial values: {service: {env: {KEY: value}}} (keep it out of git) (default:"
+            f" ROOT/{DEFAULT_SECRETS_FILE} when present)."
+        ),
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan; write nothing."),
     overwrite_secrets: bool = typer.Option(
-        False, "--overwrite-secrets",
-        help="Write the secrets file's values over existing secrets (other keys are kept). Off: existing secrets are never changed.",
+        False,
+        "--overwrite-secrets",
+        help=(
+            "Write the secrets file's values over existing secrets (other keys are kept). Off: existing"
+            " secrets are never changed."
+        ),
     ),
     demo_values: bool = typer.Option(
-        False, "--demo-values/--no-demo-values",
-        help="For demos only: the original's publicly known demo values for secret keys in the first "
-        "(development) environment. Off (default): random values, or the secrets file's.",
+        False,
+        "--demo-values/--no-demo-values",
+        help=(
+            "For demos only: the original's publicly known demo values for secret keys in the first "
+            "(development) environment. Off (default): random values, or the secrets file's."
+        ),
     ),
     prune: bool = typer.Option(
-        False, "--prune",
-        help="Delete the roles and policies of services or environments no longer configured (listed as stale "
-        "otherwise). Secrets are never deleted.",
+        False,
+        "--prune",
+        help=(
+            "Delete the roles and policies of services or environments no longer configured (listed as stale "
+            "otherwise). Secrets are never deleted."
+        ),
     ),
     kubernetes_host: str | None = typer.Option(
-        None, "--kubernetes-host",
-        help=f"API server Vault asks to review ServiceAccount tokens (default: the one Vault already has, else {IN_CLUSTER_SERVER}).",
+        None,
+        "--kubernetes-host",
+        help=(
+            "API server Vault asks to review ServiceAccount tokens (default: the one Vault already has, else"
+            f" {IN_CLUSTER_SERVER})."
+        ),
     ),
     kubernetes_ca_file: Path | None = typer.Option(
-        None, "--kubernetes-ca-file", dir_okay=False,
-        help="PEM CA of that API server (default: the one Vault already has, else the KUBE_CONTEXT context's in your kubeconfig).",
+        None,
+        "--kubernetes-ca-file",
+        dir_okay=False,
+        help=(
+            "PEM CA of that API server (default: the one Vault already has, else the KUBE_CONTEXT context's"
+            " in your kubeconfig)."
+        ),
     ),
-    token_ttl: str = typer.Option("1h", "--token-ttl", help="Lifetime of the tokens the roles issue (positive: 1h, 30m, 3600)."),
+    token_ttl: str = typer.Option(
+        "1h", "--token-ttl", help="Lifetime of the tokens the roles issue (positive: 1h, 30m, 3600)."
+    ),
     token_file: Path | None = TokenFileOption,
-    output: OutputFormat = typer.Option(OutputFormat.text, "--output", "-o", help="text, or json for scripts."),
+    output: OutputFormat = typer.Option(
+        OutputFormat.text, "--output", "-o", help="text, or json for scripts."
+    ),
 ) -> int:
     """Mount KV v2, enable and configure kubernetes auth, write one policy and one role per service x
     environment (bound to that service's own ServiceAccount), and create missing initial secrets.
@@ -143,36 +165,30 @@ def provision(
     services or environments are listed as stale, and deleted only with --prune.
     """
     platform = load_platform(root, env_file)
-    # Bad input first: nothing is asked of Vault before the local files are known to be usable.
-    secrets = _secrets_file(root, secrets_file, platform)
-    ca = read_ca_file(kubernetes_ca_file) if kubernetes_ca_file is not None else None
-    ttl = parse_token_ttl(token_ttl)
-    if kubernetes_host is not None:
-        check_kubernetes_host(kubernetes_host)
-    seeds = build_seeds(platform, secrets, demo_values=demo_values)
-    client = client_from_env(os.environ, token_file)
-    token_info = preflight(client)
-    data_paths = (
-        {platform.vault_secret_path(s, e) for s, e in secrets.entries} if secrets and overwrite_secrets else set()
+    request = ProvisionRequest(
+        secrets_file=secrets_file,
+        overwrite_secrets=overwrite_secrets,
+        demo_values=demo_values,
+        prune=prune,
+        kubernetes_host=kubernetes_host,
+        kubernetes_ca_file=kubernetes_ca_file,
+        token_ttl=token_ttl,
+        dry_run=dry_run,
+        token_file=token_file,
     )
-    state = read_vault_state(client, platform, data_paths=data_paths)
-    # Options left out keep what Vault has (host and CA alike); only a Vault without any config needs the
-    # kubeconfig's CA (the host then defaults to the in-cluster API server). A dry run can do without.
-    if ca is None and state.kubernetes_config is None:
-        ca = _kubeconfig_ca(platform, required=not dry_run)
-    options = ProvisionOptions(
-        kubernetes_host=kubernetes_host, kubernetes_ca_cert=ca, token_ttl=ttl, overwrite_secrets=overwrite_secrets,
-        dry_run=dry_run, prune=prune,
-    )
-    plan = plan_vault(platform, state, seeds, options)
+    prepared = prepare_provision(platform, root, request, os.environ)
+    plan, secrets = prepared.plan, prepared.secrets
     text = output is OutputFormat.text
     if text:
-        err.print(f"Token policies: {', '.join(token_info.policies)}; state read in {state.calls} call(s)")
+        err.print(
+            f"Token policies: {', '.join(prepared.token.policies)};"
+            f" state read in {prepared.state.calls} call(s)"
+        )
         if secrets is not None:
             err.print(f"Secrets file: {secrets.path} ({len(secrets.entries)} secret(s))")
             if secrets.world_readable:
                 err.print(f"[yellow]warning:[/] {secrets.path} is readable by other users; chmod 600 it")
-        show_plan(plan, client.url, full=dry_run)
+        show_plan(plan, prepared.client.url, full=dry_run)
         demo = sum(1 for s in plan if isinstance(s, SecretSeed) and ValueSource.DEMO.value in s.sources)
         if demo:
             err.print(
@@ -181,17 +197,24 @@ def provision(
             )
     report = ApplyReport()
     if plan.steps and not dry_run:
-        report = _apply_with_progress(plan, client)
+        report = _apply_with_progress(prepared)
         if text:
             err.print(f"[green]Done:[/] {report.writes} write(s).")
             for step, reason in report.kept:
                 err.print(f"[yellow]kept[/] {escape(step.describe())}: {reason}")
     elif text and not plan.steps and plan.stale_kept:
-        err.print(f"[yellow]Nothing to write;[/] {len(plan.stale_kept)} stale role(s)/policy(ies) stay (--prune deletes them).")
+        err.print(
+            f"[yellow]Nothing to write;[/] {len(plan.stale_kept)} stale role(s)/policy(ies) stay (--prune"
+            " deletes them)."
+        )
     elif text and not plan.steps:
         err.print("[green]Nothing to do:[/] Vault already matches the platform.")
     if not text:
-        result = {"vault_addr": client.url, "dry_run": dry_run, "applied": bool(plan.steps) and not dry_run}
+        result = {
+            "vault_addr": prepared.client.url,
+            "dry_run": dry_run,
+            "applied": bool(plan.steps) and not dry_run,
+        }
         result["plan"] = plan.as_json()
         result["writes"] = report.writes
         result["kept"] = [{"path": getattr(s, "path", ""), "reason": r} for s, r in report.kept]
@@ -213,7 +236,8 @@ def _mark(outcome: Outcome | None, own: bool) -> str:
 
 def show_matrix(report: CheckReport) -> None:
     how = (
-        "tokens minted from each role's own policy set (auth/token/create); bindings verified by reading each role"
+        "tokens minted from each role's own policy set (auth/token/create); bindings verified by reading each"
+        " role"
         if report.identity is Identity.POLICY
         else "real kubernetes logins with ServiceAccount tokens (Vault's TokenReview)"
     )
@@ -222,7 +246,9 @@ def show_matrix(report: CheckReport) -> None:
         return
     width = max(len(r.role) for r in report.results) + 2
     extra = ["write", "list", "binding"] + (["default"] if report.identity is Identity.KUBERNETES else [])
-    out.print(" " * width + "".join(f"{i:>3}" for i in range(1, len(report.targets) + 1)) + "  " + " ".join(extra))
+    out.print(
+        " " * width + "".join(f"{i:>3}" for i in range(1, len(report.targets) + 1)) + "  " + " ".join(extra)
+    )
     for result in report.results:
         own = (result.service, result.env)
         marks = "".join(f"  {_mark(result.reads.get(t), t == own)}" for t in report.targets)
@@ -230,13 +256,14 @@ def show_matrix(report: CheckReport) -> None:
         tail = [_mark(result.write_own, False), _mark(result.list_all, False), _mark(binding, False)]
         if report.identity is Identity.KUBERNETES:
             tail.append(_mark(result.default_login, False))
-        tails = " ".join(f"{m}{' ' * (len(label) - 1)}" for m, label in zip(tail, extra))
+        tails = " ".join(f"{m}{' ' * (len(label) - 1)}" for m, label in zip(tail, extra, strict=True))
         out.print(f"{escape(result.role):<{width}}{marks}  {tails}")
     out.print("secrets: " + "  ".join(f"{i}={s}/{e}" for i, (s, e) in enumerate(report.targets, start=1)))
     out.print(
-        "R = reads its own secret   . = denied, as it must be   X = allowed: a leak   ! = own secret not readable\n"
-        "write = writes its own secret, list = lists every service's secrets, binding = role accepts other "
-        "ServiceAccounts/namespaces or any audience" + (", default = the namespace's default SA logs in" if report.identity is Identity.KUBERNETES else "")
+        "R = reads its own secret   . = denied, as it must be   X = allowed: a leak   ! = own secret not"
+        " readable\nwrite = writes its own secret, list = lists every service's secrets, binding = role"
+        " accepts other ServiceAccounts/namespaces or any audience"
+        + (", default = the namespace's default SA logs in" if report.identity is Identity.KUBERNETES else "")
     )
 
 
@@ -245,12 +272,18 @@ def check(
     root: Path = RootOption,
     env_file: Path | None = EnvFileOption,
     identity: Identity = typer.Option(
-        Identity.POLICY, "--identity",
-        help="policy: tokens minted from each role's policies (no cluster needed); kubernetes: real logins with "
-        "`kubectl create token` ServiceAccount tokens from KUBE_CONTEXT, plus a login attempt as `default`.",
+        Identity.POLICY,
+        "--identity",
+        help=(
+            "policy: tokens minted from each role's policies (no cluster needed); kubernetes: real logins"
+            " with `kubectl create token` ServiceAccount tokens from KUBE_CONTEXT, plus a login attempt as"
+            " `default`."
+        ),
     ),
     token_file: Path | None = TokenFileOption,
-    output: OutputFormat = typer.Option(OutputFormat.text, "--output", "-o", help="text, or json for scripts."),
+    output: OutputFormat = typer.Option(
+        OutputFormat.text, "--output", "-o", help="text, or json for scripts."
+    ),
 ) -> int:
     """For every service x environment, get a token carrying exactly what its role grants and prove it reads
     its own secret and is denied every other service's and environment's (and cannot write or list).
@@ -268,11 +301,20 @@ def check(
 
         jwt_source = kubectl_jwt_source(platform.config.kube_context)
     total = len(platform.services) * len(platform.environments)
-    with Progress(TextColumn("Checking"), BarColumn(), MofNCompleteColumn(), console=err, transient=True,
-                  disable=not err.is_terminal) as bar:
+    with Progress(
+        TextColumn("Checking"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
         task = bar.add_task("", total=total)
         report = check_vault(
-            platform, client, identity=identity, jwt_source=jwt_source,
+            platform,
+            client,
+            identity=identity,
+            jwt_source=jwt_source,
             progress=lambda done, _total: bar.update(task, completed=done),
         )
     if output is OutputFormat.json:
@@ -285,8 +327,9 @@ def check(
             err.print(f"[red]problem:[/] {escape(line)}")
         for role in report.stale_roles:
             err.print(
-                f"[yellow]warning:[/] stale {escape(role.describe())}: it still lets ServiceAccount {escape(platform.service_account(role.service))} in "
-                f"{escape(platform.namespace(role.env))} log in and read what its policies grant"
+                f"[yellow]warning:[/] stale {escape(role.describe())}: it still lets ServiceAccount"
+                f" {escape(platform.service_account(role.service))} in {escape(platform.namespace(role.env))}"
+                " log in and read what its policies grant"
             )
         for policy in (s for s in report.stale if s.kind == "policy"):
             err.print(f"[yellow]note:[/] stale {escape(policy.describe())}")
@@ -296,7 +339,8 @@ def check(
             err.print(f"[green]OK:[/] {total} identities x {total} secrets: each reads only its own.")
     if not report.ok:
         raise LeastPrivilegeViolated(
-            f"{len(report.leaks)} leak(s), {len(report.failures)} problem(s) and {len(report.stale_roles)} stale "
-            "role(s); `gitops-poc vault provision` rewrites the platform's policies and roles (--prune deletes stale ones)"
+            f"{len(report.leaks)} leak(s), {len(report.failures)} problem(s) and {len(report.stale_roles)}"
+            " stale role(s); `gitops-poc vault provision` rewrites the platform's policies and roles"
+            " (--prune deletes stale ones)"
         )
     return 0

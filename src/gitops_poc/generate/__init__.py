@@ -1,5 +1,5 @@
 """Turn the configuration into the files of every platform repository."""
 
-from gitops_poc.generate.plan import plan_init
+from gitops_poc.generate.init_plan import plan_init
 
 __all__ = ["plan_init"]

@@ -44,7 +44,9 @@ SIZING: dict[str, dict[Tier, Sizing]] = {
     "auth-adapter": _sizes(
         Sizing(1, "50m", "64Mi", "200m", "128Mi", log_level="debug"),
         Sizing(2, "100m", "128Mi", "500m", "256Mi"),
-        Sizing(3, "250m", "256Mi", "1", "512Mi", log_level="warn", hpa_max=6, hpa_cpu=70, pdb_min_available=2),
+        Sizing(
+            3, "250m", "256Mi", "1", "512Mi", log_level="warn", hpa_max=6, hpa_cpu=70, pdb_min_available=2
+        ),
     ),
     "health-demo": _sizes(
         _DEV,

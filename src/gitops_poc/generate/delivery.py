@@ -20,12 +20,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from gitops_poc.generate.gitops_config import GITOPS_CONFIG_DIR, HEADER
+from gitops_poc.generate.gitops_config import HEADER
+from gitops_poc.layout import GITOPS_CONFIG_DIR, PLATFORM_APPS_FILE, PLATFORM_DIR
 from gitops_poc.platform import IN_CLUSTER_SERVER, VAULT_AUDIENCE, VAULT_KUBERNETES_AUTH_MOUNT, Platform
 from gitops_poc.yamlio import dump_plain
 
-PLATFORM_DIR = Path("platform")  # inside the gitops-config repository
-PLATFORM_APPS_FILE = GITOPS_CONFIG_DIR / "argocd" / "platform.yaml"
 VSO_API_VERSION = "secrets.hashicorp.com/v1beta1"
 
 
@@ -120,5 +119,7 @@ def render_delivery_files(platform: Platform) -> dict[Path, str]:
         for env in platform.environments
         for service in platform.services
     }
-    files[PLATFORM_APPS_FILE] = _documents([platform_application(platform, env) for env in platform.environments])
+    files[PLATFORM_APPS_FILE] = _documents(
+        [platform_application(platform, env) for env in platform.environments]
+    )
     return files

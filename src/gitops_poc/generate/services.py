@@ -19,11 +19,11 @@ from ruamel.yaml.comments import CommentedMap
 from gitops_poc.changes import FileChange, change_if_different
 from gitops_poc.errors import UsageError
 from gitops_poc.generate.catalog import SIZING, blueprint_files, template_files
+from gitops_poc.layout import SERVICES_DIR
 from gitops_poc.platform import Platform
 from gitops_poc.yamlio import dump, load_plain, load_round_trip, round_trip
 
 INITIAL_TAG = "0.1.0"  # only for a values file created before CI has built anything
-SERVICES_DIR = "services"
 Reader = Callable[[Path], "str | None"]
 
 
@@ -33,7 +33,9 @@ class ManagedKey:
     value: str
 
 
-def managed_keys(platform: Platform, service: str, env: str | None, data: Mapping[str, Any] | None = None) -> list[ManagedKey]:
+def managed_keys(
+    platform: Platform, service: str, env: str | None, data: Mapping[str, Any] | None = None
+) -> list[ManagedKey]:
     """The keys of `.cicd/default.yaml` (env None) or `.cicd/<env>.yaml` that follow `.env`.
 
     `data` (the file's current values) adds the Vault paths under `secrets`: their prefix follows
@@ -69,7 +71,10 @@ class TemplateRenderer:
 
     def __init__(self) -> None:
         self._jinja = jinja2.Environment(
-            undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
             autoescape=False,
         )
         self._cache: dict[Path, jinja2.Template] = {}
@@ -79,7 +84,9 @@ class TemplateRenderer:
         try:
             compiled = self._cache.get(template)
             if compiled is None:
-                compiled = self._cache[template] = self._jinja.from_string(template.read_text(encoding="utf-8"))
+                compiled = self._cache[template] = self._jinja.from_string(
+                    template.read_text(encoding="utf-8")
+                )
             return compiled.render(context)
         except jinja2.TemplateSyntaxError as exc:
             raise UsageError(f"{template}:{exc.lineno}: template error: {exc.message}") from None
@@ -206,7 +213,9 @@ def keep_managed(
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise UsageError(f"{where}: expected a mapping of Helm values at the top level, found {type(data).__name__}")
+        raise UsageError(
+            f"{where}: expected a mapping of Helm values at the top level, found {type(data).__name__}"
+        )
     if callable(keys):
         keys = keys(data)
     # A key under something that is not a map (e.g. `image: repo:tag`) is left alone: replacing the
@@ -269,7 +278,9 @@ def plan_service(
             content = renderer.render_file(template, context) if previous is None else previous
             is_values, values_env = _values_env(relative, platform)
             if is_values and (env is None or values_env == env):
-                content = keep_managed(content, partial(managed_keys, platform, service, values_env), str(target))
+                content = keep_managed(
+                    content, partial(managed_keys, platform, service, values_env), str(target)
+                )
             if previous is None:
                 changes.append(FileChange(target, content, None, "new file", file_mode(template)))
             elif change := change_if_different(target, content, previous, "keys that follow .env"):

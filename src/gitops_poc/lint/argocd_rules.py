@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_poc.config import SEMVER
-from gitops_poc.generate.gitops_config import APPLICATIONSET_FILE, PROJECT_FILE
+from gitops_poc.layout import APPLICATIONSET_FILE, PROJECT_FILE
 from gitops_poc.lint.argoglob import allowed
 from gitops_poc.lint.catalog import rule
 from gitops_poc.lint.documents import KeyPath, YamlDocument, read_document, read_documents
@@ -72,14 +72,19 @@ def _expand(generator: Any, path: KeyPath) -> list[Params] | None:
     children = get_in(generator, ("matrix", "generators"))
     if isinstance(children, list):
         expanded = [_expand(child, (*path, "matrix", "generators", i)) for i, child in enumerate(children)]
-        if any(e is None for e in expanded):
+        known = [e for e in expanded if e is not None]
+        if len(known) < len(expanded):
             return None
-        return [Params(tuple(itertools.chain.from_iterable(p.elements for p in combo))) for combo in itertools.product(*expanded)]  # type: ignore[arg-type]
+        return [
+            Params(tuple(itertools.chain.from_iterable(p.elements for p in combo)))
+            for combo in itertools.product(*known)
+        ]
     return None
 
 
 def patch_enables(patch: str, params: dict[str, Any]) -> bool | None:
-    """Does `templatePatch` add syncPolicy.automated for `params`? None when its conditions are beyond lint."""
+    """Does `templatePatch` add syncPolicy.automated for `params`? None when its conditions are beyond
+    lint."""
     if "automated" not in patch:
         return False
     stack: list[bool | None] = []
@@ -159,8 +164,14 @@ class Project:
         return False
 
 
-def _at(doc: YamlDocument, rule_id: str, keys: KeyPath, message: str, hint: str | None = None,
-        severity: Severity | None = None) -> Finding:
+def _at(
+    doc: YamlDocument,
+    rule_id: str,
+    keys: KeyPath,
+    message: str,
+    hint: str | None = None,
+    severity: Severity | None = None,
+) -> Finding:
     return rule(rule_id).at(doc.display, doc.line(keys), message, hint, severity)
 
 
@@ -169,8 +180,14 @@ class _Check:
         self.platform, self.appset, self.project = platform, appset, project
         self.spec = get_in(appset.data, TEMPLATE_SPEC) or {}
 
-    def at(self, rule_id: str, keys: KeyPath, message: str, hint: str | None = None,
-           severity: Severity | None = None) -> Finding:
+    def at(
+        self,
+        rule_id: str,
+        keys: KeyPath,
+        message: str,
+        hint: str | None = None,
+        severity: Severity | None = None,
+    ) -> Finding:
         return _at(self.appset, rule_id, keys, message, hint, severity)
 
     def run(self) -> Iterator[Finding]:
@@ -179,8 +196,11 @@ class _Check:
         for i, generator in enumerate(generators if isinstance(generators, list) else []):
             expanded = _expand(generator, ("spec", "generators", i))
             if expanded is None:
-                yield self.at("argocd-generator-unsupported", ("spec", "generators", i),
-                              "a generator other than list/matrix of lists; its Applications are not checked")
+                yield self.at(
+                    "argocd-generator-unsupported",
+                    ("spec", "generators", i),
+                    "a generator other than list/matrix of lists; its Applications are not checked",
+                )
                 return
             params.extend(expanded)
         yield from self._coverage(params)
@@ -201,13 +221,19 @@ class _Check:
                     seen.setdefault(value, p.origin(key))
             for name in configured:
                 if name not in seen:
-                    yield self.at(f"{prefix}-missing", ("spec", "generators"),
-                                  f"no generator element for {kind} {name!r}: its Applications do not exist")
+                    yield self.at(
+                        f"{prefix}-missing",
+                        ("spec", "generators"),
+                        f"no generator element for {kind} {name!r}: its Applications do not exist",
+                    )
             for name, origin in seen.items():
                 if name not in configured:
                     listed = " ".join(configured)
-                    yield self.at(f"{prefix}-unknown", origin or ("spec", "generators"),
-                                  f"{kind} {name!r} is not configured ({listed})")
+                    yield self.at(
+                        f"{prefix}-unknown",
+                        origin or ("spec", "generators"),
+                        f"{kind} {name!r} is not configured ({listed})",
+                    )
 
     def _destinations(self, params: list[Params]) -> Iterator[Finding]:
         template = get_in(self.spec, ("destination", "namespace"))
@@ -222,15 +248,22 @@ class _Check:
             reported.add(namespace)
             keys = p.origin("namespace") or (*TEMPLATE_SPEC, "destination", "namespace")
             if env in self.platform.environments and namespace != self.platform.namespace(env):
-                yield self.at("argocd-namespace-mismatch", keys,
-                              f"environment {env} deploys to namespace {namespace!r}, .env derives {self.platform.namespace(env)!r}")
+                yield self.at(
+                    "argocd-namespace-mismatch",
+                    keys,
+                    f"environment {env} deploys to namespace {namespace!r}, .env derives"
+                    f" {self.platform.namespace(env)!r}",
+                )
             if self.project is not None and not self.project.allows_destination(
                 substitute(server, values), substitute(name, values), namespace
             ):
-                yield self.at("argocd-destination-not-allowed", keys,
-                              f"namespace {namespace!r} is not among the AppProject's destinations",
-                              f"add {{server: {substitute(server, values) or '...'}, namespace: {namespace}}} "
-                              f"to {self.project.doc.display}")
+                yield self.at(
+                    "argocd-destination-not-allowed",
+                    keys,
+                    f"namespace {namespace!r} is not among the AppProject's destinations",
+                    f"add {{server: {substitute(server, values) or '...'}, namespace: {namespace}}} "
+                    f"to {self.project.doc.display}",
+                )
 
     def _sources(self, params: list[Params]) -> Iterator[Finding]:
         sources = self.spec.get("sources")
@@ -246,36 +279,58 @@ class _Check:
             if "chart" in source:
                 yield from self._chart(source, keys)
             value_files = get_in(source, ("helm", "valueFiles")) or []
-            if any(isinstance(f, str) and f.startswith("$values/") for f in value_files) and "values" not in refs:
-                yield self.at("argocd-values-ref", (*keys, "helm", "valueFiles"),
-                              "valueFiles read $values/..., but no source declares ref: values")
+            if (
+                any(isinstance(f, str) and f.startswith("$values/") for f in value_files)
+                and "values" not in refs
+            ):
+                yield self.at(
+                    "argocd-values-ref",
+                    (*keys, "helm", "valueFiles"),
+                    "valueFiles read $values/..., but no source declares ref: values",
+                )
             for p in params:
                 url = substitute(source.get("repoURL"), p.values)
                 if url is None:
                     continue
                 service = p.values.get("service")
                 origin = p.origin("repoURL") if "{{" in str(source.get("repoURL")) else None
-                if (service in self.platform.services and origin is not None
-                        and url != self.platform.repo_url(service)):
-                    yield self.at("argocd-repo-mismatch", origin,
-                                  f"service {service} comes from {url}, .env derives {self.platform.repo_url(service)}")
+                if (
+                    service in self.platform.services
+                    and origin is not None
+                    and url != self.platform.repo_url(service)
+                ):
+                    yield self.at(
+                        "argocd-repo-mismatch",
+                        origin,
+                        f"service {service} comes from {url}, .env derives {self.platform.repo_url(service)}",
+                    )
                 if self.project is not None and url not in checked:
                     checked.add(url)
                     if not self.project.allows_repo(url):
-                        yield self.at("argocd-repo-not-allowed", origin or (*keys, "repoURL"),
-                                      f"source {url} is not allowed by the AppProject's sourceRepos",
-                                      f"add {url} to spec.sourceRepos of {self.project.doc.display}")
+                        yield self.at(
+                            "argocd-repo-not-allowed",
+                            origin or (*keys, "repoURL"),
+                            f"source {url} is not allowed by the AppProject's sourceRepos",
+                            f"add {url} to spec.sourceRepos of {self.project.doc.display}",
+                        )
 
     def _chart(self, source: dict[str, Any], keys: KeyPath) -> Iterator[Finding]:
         revision = str(source.get("targetRevision") or "")
         where = (*keys, "targetRevision") if "targetRevision" in source else keys
         if not SEMVER.match(revision):
-            yield self.at("argocd-chart-unpinned", where,
-                          f"chart {source.get('chart')} targetRevision is {revision or 'empty'!r}: not one exact version",
-                          f"pin targetRevision: {self.platform.config.chart_version}")
+            yield self.at(
+                "argocd-chart-unpinned",
+                where,
+                f"chart {source.get('chart')} targetRevision is {revision or 'empty'!r}: not one exact"
+                " version",
+                f"pin targetRevision: {self.platform.config.chart_version}",
+            )
         elif revision.lstrip("v") != self.platform.config.chart_version.lstrip("v"):
-            yield self.at("argocd-chart-version", where,
-                          f"chart version {revision} differs from CHART_VERSION {self.platform.config.chart_version}")
+            yield self.at(
+                "argocd-chart-version",
+                where,
+                f"chart version {revision} differs from CHART_VERSION {self.platform.config.chart_version}",
+            )
 
     def _sync(self, params: list[Params]) -> Iterator[Finding]:
         literal = get_in(self.spec, ("syncPolicy", "automated")) is not None
@@ -293,29 +348,45 @@ class _Check:
             flag = p.values.get("autoSync")
             dead = f" (its autoSync: {flag!r} is read by nothing)" if literal and flag is not None else ""
             if production and auto:
-                yield self.at("argocd-prod-auto-sync", keys,
-                              f"production environment {env} syncs automatically{dead}")
+                yield self.at(
+                    "argocd-prod-auto-sync", keys, f"production environment {env} syncs automatically{dead}"
+                )
             elif production and auto is None:
-                yield self.at("argocd-prod-auto-sync", keys,
-                              f"cannot tell whether templatePatch enables automated sync for production environment {env}",
-                              "check the patch's condition by hand", Severity.WARNING)
+                yield self.at(
+                    "argocd-prod-auto-sync",
+                    keys,
+                    "cannot tell whether templatePatch enables automated sync for production environment"
+                    f" {env}",
+                    "check the patch's condition by hand",
+                    Severity.WARNING,
+                )
             elif not production and auto is not None and auto != self.platform.auto_sync(env):
                 state = "syncs" if auto else "does not sync"
-                yield self.at("argocd-auto-sync-mismatch", keys,
-                              f"{env} {state} automatically, but AUTO_SYNC_ENVIRONMENTS says the opposite")
+                yield self.at(
+                    "argocd-auto-sync-mismatch",
+                    keys,
+                    f"{env} {state} automatically, but AUTO_SYNC_ENVIRONMENTS says the opposite",
+                )
 
     def _template(self) -> Iterator[Finding]:
         if self.project is not None:
             project_name = self.project.name
             used = self.spec.get("project")
             if used != project_name:
-                yield self.at("argocd-project-mismatch", (*TEMPLATE_SPEC, "project"),
-                              f"Applications use project {used!r}, the AppProject is {project_name!r}",
-                              f"set spec.template.spec.project: {project_name}")
+                yield self.at(
+                    "argocd-project-mismatch",
+                    (*TEMPLATE_SPEC, "project"),
+                    f"Applications use project {used!r}, the AppProject is {project_name!r}",
+                    f"set spec.template.spec.project: {project_name}",
+                )
         options = get_in(self.spec, ("syncPolicy", "syncOptions")) or []
         if self.spec.get("ignoreDifferences") and RESPECT not in options:
-            yield self.at("argocd-ignore-differences", (*TEMPLATE_SPEC, "ignoreDifferences"),
-                          "ignoreDifferences without RespectIgnoreDifferences=true: every sync resets the ignored fields")
+            yield self.at(
+                "argocd-ignore-differences",
+                (*TEMPLATE_SPEC, "ignoreDifferences"),
+                "ignoreDifferences without RespectIgnoreDifferences=true: every sync resets the ignored"
+                " fields",
+            )
 
 
 def _applications(doc: YamlDocument, project: Project) -> Iterator[Finding]:
@@ -323,24 +394,40 @@ def _applications(doc: YamlDocument, project: Project) -> Iterator[Finding]:
     spec = doc.data.get("spec") or {}
     used = spec.get("project")
     if used != project.name:
-        yield _at(doc, "argocd-project-mismatch", ("spec", "project"),
-                  f"Application {get_in(doc.data, ('metadata', 'name'))} uses project {used!r}, the AppProject is {project.name!r}",
-                  f"set spec.project: {project.name}")
+        yield _at(
+            doc,
+            "argocd-project-mismatch",
+            ("spec", "project"),
+            f"Application {get_in(doc.data, ('metadata', 'name'))} uses project {used!r}, the AppProject is"
+            f" {project.name!r}",
+            f"set spec.project: {project.name}",
+        )
     sources: list[Any] = spec["sources"] if isinstance(spec.get("sources"), list) else [spec.get("source")]
     for i, source in enumerate(sources):
         url = source.get("repoURL") if isinstance(source, dict) else None
-        keys: KeyPath = ("spec", "sources", i, "repoURL") if "sources" in spec else ("spec", "source", "repoURL")
+        keys: KeyPath = (
+            ("spec", "sources", i, "repoURL") if "sources" in spec else ("spec", "source", "repoURL")
+        )
         if isinstance(url, str) and not project.allows_repo(url):
-            yield _at(doc, "argocd-repo-not-allowed", keys, f"source {url} is not allowed by the AppProject's sourceRepos",
-                      f"add {url} to spec.sourceRepos of {project.doc.display}")
+            yield _at(
+                doc,
+                "argocd-repo-not-allowed",
+                keys,
+                f"source {url} is not allowed by the AppProject's sourceRepos",
+                f"add {url} to spec.sourceRepos of {project.doc.display}",
+            )
     destination = spec.get("destination") or {}
     namespace = destination.get("namespace")
     if isinstance(namespace, str) and not project.allows_destination(
         destination.get("server"), destination.get("name"), namespace
     ):
-        yield _at(doc, "argocd-destination-not-allowed", ("spec", "destination", "namespace"),
-                  f"namespace {namespace!r} is not among the AppProject's destinations",
-                  f"add it to spec.destinations of {project.doc.display}")
+        yield _at(
+            doc,
+            "argocd-destination-not-allowed",
+            ("spec", "destination", "namespace"),
+            f"namespace {namespace!r} is not among the AppProject's destinations",
+            f"add it to spec.destinations of {project.doc.display}",
+        )
 
 
 def _other_applications(root: Path, findings: list[Finding]) -> Iterator[YamlDocument]:

@@ -1,4 +1,5 @@
-"""What the k8app `app` chart 3.13 reads, ignores and defaults (shared spec k8app-contract.md, sections 2-8)."""
+"""What the k8app `app` chart 3.13 reads, ignores and defaults (shared spec k8app-contract.md, sections
+2-8)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,65 @@ from typing import Any
 
 from gitops_poc.lint.documents import KeyPath
 
-# Top-level keys the templates read: the 3.4.0 values.yaml, keys read although not in values.yaml, 3.13 additions.
+# Top-level keys the templates read: the 3.4.0 values.yaml, keys read although not in values.yaml, 3.13
+# additions.
 KNOWN_TOP_LEVEL = frozenset(
-    ["environment", "appName", "branch", "version", "nodeSelector", "tolerations", "jaegerEnabled", "commands", "args", "replicas", "buildId", "serviceAccountName", "deployment", "rbac", "service", "serviceExternal", "serviceInternal", "serviceHeadless", "serviceExternalName", "image", "lifecycle", "strategy", "prometheus", "resources", "ingress", "job", "cloudflare", "cronjob", "worker", "livenessProbe", "readinessProbe", "secrets", "secretsProvider", "configmap", "vaultProjectName", "vaultNamespace", "imagePullSecrets", "alerting", "volume", "hpa", "pdb", "configfiles", "extensions", "deploySecretHarbor", "deploySecretNexus", "initContainers", "nameOverride", "tracingEnabled", "fqdn", "vaultCert", "serviceMonitor", "gateway", "cache", "sharedVolumes"]
+    [
+        "environment",
+        "appName",
+        "branch",
+        "version",
+        "nodeSelector",
+        "tolerations",
+        "jaegerEnabled",
+        "commands",
+        "args",
+        "replicas",
+        "buildId",
+        "serviceAccountName",
+        "deployment",
+        "rbac",
+        "service",
+        "serviceExternal",
+        "serviceInternal",
+        "serviceHeadless",
+        "serviceExternalName",
+        "image",
+        "lifecycle",
+        "strategy",
+        "prometheus",
+        "resources",
+        "ingress",
+        "job",
+        "cloudflare",
+        "cronjob",
+        "worker",
+        "livenessProbe",
+        "readinessProbe",
+        "secrets",
+        "secretsProvider",
+        "configmap",
+        "vaultProjectName",
+        "vaultNamespace",
+        "imagePullSecrets",
+        "alerting",
+        "volume",
+        "hpa",
+        "pdb",
+        "configfiles",
+        "extensions",
+        "deploySecretHarbor",
+        "deploySecretNexus",
+        "initContainers",
+        "nameOverride",
+        "tracingEnabled",
+        "fqdn",
+        "vaultCert",
+        "serviceMonitor",
+        "gateway",
+        "cache",
+        "sharedVolumes",
+    ]
 )
 
 PROBES = ("livenessProbe", "readinessProbe")
@@ -19,14 +76,32 @@ KNOWN_SUBKEYS: dict[str, frozenset[str]] = {
     "image": frozenset({"repository", "tag", "pullPolicy"}),
     "service": frozenset({"enabled", "type", "ports"}),
     "hpa": frozenset(
-        {"enabled", "maxReplicas", "cpu", "memory", "behavior", "annotations", "customMetric", "customResource", "customTarget"}
+        {
+            "enabled",
+            "maxReplicas",
+            "cpu",
+            "memory",
+            "behavior",
+            "annotations",
+            "customMetric",
+            "customResource",
+            "customTarget",
+        }
     ),
     "pdb": frozenset({"enabled", "minAvailable", "maxUnavailable", "apiVersion", "annotations"}),
     "configfiles": frozenset({"mountPath", "data", "files"}),
     **{
         probe: frozenset(
-            {*PROBE_MODES, "enabled", "mode", "failureThreshold", "initialDelaySeconds", "periodSeconds",
-             "successThreshold", "timeoutSeconds"}
+            {
+                *PROBE_MODES,
+                "enabled",
+                "mode",
+                "failureThreshold",
+                "initialDelaySeconds",
+                "periodSeconds",
+                "successThreshold",
+                "timeoutSeconds",
+            }
         )
         for probe in PROBES
     },
@@ -42,7 +117,9 @@ DEAD_KEYS: dict[KeyPath, str] = {
 # Keys the seed used that the chart silently ignores, with what to write instead.
 IGNORED_HPA_KEYS = {
     "minReplicas": "the HPA minimum is `replicas`; set replicas instead",
-    "targetCPUUtilizationPercentage": "use hpa.cpu (the chart also adds hpa.memory: 70 unless you set it to null)",
+    "targetCPUUtilizationPercentage": (
+        "use hpa.cpu (the chart also adds hpa.memory: 70 unless you set it to null)"
+    ),
 }
 UNSUPPORTED_TOP_LEVEL = ("labels", "annotations")
 

@@ -26,7 +26,9 @@ def _suggest(key: str, known: Iterable[str]) -> str:
 def _unknown(doc: YamlDocument, keys: KeyPath, known: Iterable[str], hint: str | None = None) -> Finding:
     name = _dotted(keys)
     return rule("chart-unknown-key").at(
-        doc.display, doc.line(keys), f"{name}: the chart does not know this key and ignores it",
+        doc.display,
+        doc.line(keys),
+        f"{name}: the chart does not know this key and ignores it",
         hint or _suggest(str(keys[-1]), known),
     )
 
@@ -37,7 +39,9 @@ def _check_keys(doc: YamlDocument) -> Iterator[Finding]:
         keys: KeyPath = (key,)
         if key in chart.UNSUPPORTED_TOP_LEVEL:
             yield rule("labels-unsupported").at(
-                doc.display, doc.line(keys), f"{key}: the chart has no {key} setting; these are silently dropped"
+                doc.display,
+                doc.line(keys),
+                f"{key}: the chart has no {key} setting; these are silently dropped",
             )
         elif key not in chart.KNOWN_TOP_LEVEL:
             yield _unknown(doc, keys, chart.KNOWN_TOP_LEVEL, chart.FOREIGN_KEY_HINTS.get(str(key)))
@@ -51,10 +55,15 @@ def _check_keys(doc: YamlDocument) -> Iterator[Finding]:
             keys = (block, key)
             if block == "hpa" and key in chart.IGNORED_HPA_KEYS:
                 yield rule("hpa-ignored-key").at(
-                    doc.display, doc.line(keys), f"hpa.{key} is ignored by the chart", chart.IGNORED_HPA_KEYS[key]
+                    doc.display,
+                    doc.line(keys),
+                    f"hpa.{key} is ignored by the chart",
+                    chart.IGNORED_HPA_KEYS[key],
                 )
             elif keys in chart.DEAD_KEYS:
-                yield rule("chart-dead-key").at(doc.display, doc.line(keys), f"{_dotted(keys)}: {chart.DEAD_KEYS[keys]}")
+                yield rule("chart-dead-key").at(
+                    doc.display, doc.line(keys), f"{_dotted(keys)}: {chart.DEAD_KEYS[keys]}"
+                )
             elif key not in known:
                 hint = chart.SERVICE_KEY_HINTS.get(str(key)) if block == "service" else None
                 yield _unknown(doc, keys, known, hint)
@@ -74,14 +83,18 @@ def _check_configmap(doc: YamlDocument) -> Iterator[Finding]:
         keys: KeyPath = ("configmap", key)
         if isinstance(value, (dict, list)):
             yield rule("configmap-nested").at(
-                doc.display, doc.line(keys), f"configmap.{key} is a {'map' if isinstance(value, dict) else 'list'}; "
+                doc.display,
+                doc.line(keys),
+                f"configmap.{key} is a {'map' if isinstance(value, dict) else 'list'}; "
                 "the chart renders each value as one quoted string",
             )
         elif (diff := doc.yaml11_difference(keys)) is not None and isinstance(value, bool):
             # Unquoted y/n/yes/no/on/off: a YAML 1.1 boolean for Helm, the text for YAML 1.2 tools.
             truth = "true" if value else "false"
             yield rule("configmap-yaml11-bool").at(
-                doc.display, diff.line, f"configmap.{key}: {diff.text} is read by Helm as a boolean and renders as \"{truth}\"",
+                doc.display,
+                diff.line,
+                f'configmap.{key}: {diff.text} is read by Helm as a boolean and renders as "{truth}"',
                 f'quote it: {key}: "{diff.text}"',
             )
 
@@ -96,8 +109,10 @@ def _check_configfiles(doc: YamlDocument) -> Iterator[Finding]:
         keys: KeyPath = ("configfiles", "data", name)
         index = next(i for i, text in enumerate(content.splitlines()) if "{{" in text)
         yield rule("configfiles-template").at(
-            doc.display, doc.text_line(keys, index),
-            f"configfiles.data.{name} contains '{{{{': the chart passes config files through tpl, so Helm evaluates it",
+            doc.display,
+            doc.text_line(keys, index),
+            f"configfiles.data.{name} contains '{{{{': the chart passes config files through tpl, so Helm"
+            " evaluates it",
         )
 
 
@@ -109,24 +124,35 @@ def _check_scalars(doc: YamlDocument) -> Iterator[Finding]:
     api = get_in(data, ("pdb", "apiVersion"))
     if api == chart.REMOVED_PDB_API:
         yield rule("pdb-api-version").at(
-            doc.display, doc.line(("pdb", "apiVersion")), f"pdb.apiVersion {api} was removed in Kubernetes 1.25"
+            doc.display,
+            doc.line(("pdb", "apiVersion")),
+            f"pdb.apiVersion {api} was removed in Kubernetes 1.25",
         )
     image = data.get("image")
     if isinstance(image, dict) and "tag" in image and str(image["tag"] or "latest") == "latest":
-        yield rule("image-tag-latest").at(doc.display, doc.line(("image", "tag")), f"image.tag is {image['tag']!r}")
+        yield rule("image-tag-latest").at(
+            doc.display, doc.line(("image", "tag")), f"image.tag is {image['tag']!r}"
+        )
     tag = image.get("tag") if isinstance(image, dict) else None
     if isinstance(tag, (int, float)) and not isinstance(tag, bool):
         # `tag: 1.10` is the number 1.1 and `tag: 1e3` is 1000: the pod pulls an image that does not exist.
         yield rule("image-tag-number").at(
-            doc.display, doc.line(("image", "tag")), f"image.tag is the number {tag!r}, not the text that was written",
+            doc.display,
+            doc.line(("image", "tag")),
+            f"image.tag is the number {tag!r}, not the text that was written",
             f'quote it: tag: "{tag}" is what Helm would use; write the tag exactly, in quotes',
         )
 
 
 def check_file(doc: YamlDocument) -> list[Finding]:
     """Rules that need only one values file."""
-    return [*_check_keys(doc), *_check_configmap(doc), *_check_configfiles(doc), *_check_scalars(doc),
-            *yaml11_rules.check_file(doc)]
+    return [
+        *_check_keys(doc),
+        *_check_configmap(doc),
+        *_check_configfiles(doc),
+        *_check_scalars(doc),
+        *yaml11_rules.check_file(doc),
+    ]
 
 
 # --- rules on what the chart sees in one environment (default.yaml + <env>.yaml + chart defaults) ----------
@@ -141,13 +167,21 @@ def _probe_findings(files: ServiceFiles, env: str, values: dict[str, Any]) -> It
         if mode not in chart.PROBE_MODES:
             file, line = files.locate(env, (probe, "mode"))
             yield rule("probe-mode-invalid").at(
-                file, line, f"{probe}.mode is {mode!r}: the chart renders a probe with no handler",
+                file,
+                line,
+                f"{probe}.mode is {mode!r}: the chart renders a probe with no handler",
                 f"use one of {', '.join(chart.PROBE_MODES)}; " + _suggest(str(mode), chart.PROBE_MODES),
             )
-        elif mode == "tcpSocket" and probe == "readinessProbe" and get_in(spec, ("tcpSocket", "port")) in (None, ""):
+        elif (
+            mode == "tcpSocket"
+            and probe == "readinessProbe"
+            and get_in(spec, ("tcpSocket", "port")) in (None, "")
+        ):
             file, line = files.locate(env, (probe, "mode"))
             yield rule("probe-incomplete").at(
-                file, line, "readinessProbe uses tcpSocket without tcpSocket.port (the chart has no default for it)",
+                file,
+                line,
+                "readinessProbe uses tcpSocket without tcpSocket.port (the chart has no default for it)",
                 "set readinessProbe.tcpSocket.port",
             )
         elif mode == "execCommand":
@@ -155,33 +189,48 @@ def _probe_findings(files: ServiceFiles, env: str, values: dict[str, Any]) -> It
             if not (isinstance(command, list) and command):
                 file, line = files.locate(env, (probe, "execCommand", "command"))
                 yield rule("probe-incomplete").at(
-                    file, line, f"{probe}.execCommand.command must be a non-empty list (found {command!r})",
-                    "write it as a list, e.g. command: [\"cat\", \"/tmp/healthy\"]",
+                    file,
+                    line,
+                    f"{probe}.execCommand.command must be a non-empty list (found {command!r})",
+                    'write it as a list, e.g. command: ["cat", "/tmp/healthy"]',
                 )
 
 
-def _scaling_findings(files: ServiceFiles, env: str, values: dict[str, Any], platform: Platform) -> Iterator[Finding]:
+def _scaling_findings(
+    files: ServiceFiles, env: str, values: dict[str, Any], platform: Platform
+) -> Iterator[Finding]:
     pdb, hpa = values.get("pdb") or {}, values.get("hpa") or {}
     if isinstance(pdb, dict) and pdb.get("enabled") and pdb.get("minAvailable") and pdb.get("maxUnavailable"):
         file, line = files.locate(env, ("pdb", "minAvailable"))
         from_chart = not _sets(files, env, ("pdb", "maxUnavailable"))
         yield rule("pdb-both-limits").at(
-            file, line, f"pdb renders minAvailable: {pdb['minAvailable']} and maxUnavailable: {pdb['maxUnavailable']}"
+            file,
+            line,
+            f"pdb renders minAvailable: {pdb['minAvailable']} and maxUnavailable: {pdb['maxUnavailable']}"
             f"{' (the chart default)' if from_chart else ''}; the API server rejects a PDB with both",
-            "add `maxUnavailable: null` under pdb" if from_chart else "keep only one of minAvailable and maxUnavailable",
+            (
+                "add `maxUnavailable: null` under pdb"
+                if from_chart
+                else "keep only one of minAvailable and maxUnavailable"
+            ),
         )
     if isinstance(hpa, dict) and hpa.get("enabled"):
         maximum, minimum = hpa.get("maxReplicas"), values.get("replicas") or 1
         if isinstance(maximum, int) and isinstance(minimum, int) and maximum < minimum:
             file, line = files.locate(env, ("hpa", "maxReplicas"))
-            yield rule("hpa-range").at(file, line, f"hpa.maxReplicas {maximum} is below replicas {minimum} (the HPA minimum)")
+            yield rule("hpa-range").at(
+                file, line, f"hpa.maxReplicas {maximum} is below replicas {minimum} (the HPA minimum)"
+            )
     if not platform.allows_scaling(env):
         for block, thing in (("hpa", "an HPA"), ("pdb", "a PDB")):
             spec = values.get(block)
             if isinstance(spec, dict) and spec.get("enabled"):
                 file, line = files.locate(env, (block, "enabled"))
                 yield rule("env-scaling-not-allowed").at(
-                    file, line, f"{block}.enabled gives {files.name} {thing} in {env}, a {platform.tier(env).value} environment",
+                    file,
+                    line,
+                    f"{block}.enabled gives {files.name} {thing} in {env}, a {platform.tier(env).value}"
+                    " environment",
                     f"set {block}.enabled only in the files of staging/production environments",
                 )
 
@@ -196,7 +245,9 @@ def _service_findings(files: ServiceFiles, env: str, values: dict[str, Any]) -> 
     service = values.get("service")
     if isinstance(service, dict) and service.get("enabled") and not service.get("ports"):
         file, line = files.locate(env, ("service", "enabled"))
-        yield rule("service-no-ports").at(file, line, f"service.enabled renders Service {files.name}-sv with no ports")
+        yield rule("service-no-ports").at(
+            file, line, f"service.enabled renders Service {files.name}-sv with no ports"
+        )
 
 
 def _app_name_findings(files: ServiceFiles, env: str, platform: Platform) -> Iterator[Finding]:
@@ -204,20 +255,26 @@ def _app_name_findings(files: ServiceFiles, env: str, platform: Platform) -> Ite
     if not app_name:
         file, line = files.locate(env, ("appName",))
         yield rule("app-name-missing").at(
-            file, line, "appName is not set: the Deployment, Service (app-sv) and ConfigMaps would all be named `app`",
+            file,
+            line,
+            "appName is not set: the Deployment, Service (app-sv) and ConfigMaps would all be named `app`",
             f"add `appName: {platform.app_name(files.name)}` to default.yaml",
         )
     elif files.name in platform.services and app_name != platform.app_name(files.name):
         file, line = files.locate(env, ("appName",))
         expected = platform.app_name(files.name)
         yield rule("app-name-mismatch").at(
-            file, line, f"appName is {app_name!r}: the chart creates Service {app_name}-sv, "
+            file,
+            line,
+            f"appName is {app_name!r}: the chart creates Service {app_name}-sv, "
             f"but other services call {platform.service_host(files.name)}",
             f"set appName: {expected}",
         )
 
 
-def _secret_findings(files: ServiceFiles, env: str, values: dict[str, Any], platform: Platform) -> Iterator[Finding]:
+def _secret_findings(
+    files: ServiceFiles, env: str, values: dict[str, Any], platform: Platform
+) -> Iterator[Finding]:
     secrets = values.get("secrets")
     provider = values.get("secretsProvider")
     if not isinstance(secrets, dict) or not isinstance(provider, dict) or provider.get("provider") != "vault":
@@ -229,8 +286,11 @@ def _secret_findings(files: ServiceFiles, env: str, values: dict[str, Any], plat
         if not resolved.startswith(folder + "/"):
             file, line = files.locate(env, ("secrets", str(name)))
             yield rule("secret-path-outside-policy").at(
-                file, line, f"secrets.{name} reads {resolved!r} in {env}, but the service's Vault policy only "
-                f"grants {folder}/*", f"use {platform.vault_secret_path_template(files.name)}",
+                file,
+                line,
+                f"secrets.{name} reads {resolved!r} in {env}, but the service's Vault policy only "
+                f"grants {folder}/*",
+                f"use {platform.vault_secret_path_template(files.name)}",
             )
 
 

@@ -107,7 +107,11 @@ class YamlDocument:
                 if indent <= parent or (child is not None and indent < child):
                     break
                 child = indent if child is None else child
-                if indent == child and content.startswith(key) and content[len(key):len(key) + 2] in (":", ": ", ":\t"):
+                if (
+                    indent == child
+                    and content.startswith(key)
+                    and content[len(key) : len(key) + 2] in (":", ": ", ":\t")
+                ):
                     hit = index
                     break
             if hit is None:
@@ -124,7 +128,10 @@ class YamlDocument:
         if not steps or len(steps) < len(keys) or steps[-1][0] is steps[-1][1]:
             return self.line(keys)
         value = steps[-1][1]
-        block = isinstance(value, ScalarNode) and value.style in ("|", ">")  # the text starts below the indicator
+        block = isinstance(value, ScalarNode) and value.style in (
+            "|",
+            ">",
+        )  # the text starts below the indicator
         return self.offset + int(value.start_mark.line) + 1 + index + (1 if block else 0)
 
     def is_plain_scalar(self, keys: KeyPath) -> bool:
@@ -137,7 +144,8 @@ class YamlDocument:
 
     @cached_property
     def yaml11_differences(self) -> tuple[Yaml11Difference, ...]:
-        """Plain scalars Helm and kubectl (YAML 1.1) read differently from YAML 1.2 readers; lines in the file."""
+        """Plain scalars Helm and kubectl (YAML 1.1) read differently from YAML 1.2 readers; lines in the
+        file."""
         if not may_differ(self.text):
             return ()
         return tuple(replace(d, line=d.line + self.offset) for d in yaml11_differences(self._tree))

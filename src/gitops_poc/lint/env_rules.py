@@ -15,7 +15,13 @@ from gitops_poc.lint.model import ServiceFiles, get_in, has_path
 from gitops_poc.platform import Platform
 
 # What every environment file must set (README "What must be in env-specific files").
-REQUIRED: tuple[KeyPath, ...] = (("environment",), ("image", "repository"), ("image", "tag"), ("replicas",), ("resources",))
+REQUIRED: tuple[KeyPath, ...] = (
+    ("environment",),
+    ("image", "repository"),
+    ("image", "tag"),
+    ("replicas",),
+    ("resources",),
+)
 # Environment-owned blocks: setting them in every environment file is the rule, not a repetition.
 # configmap overrides are explicitly allowed by the README; CI writes the image.
 OWNED_TOP_LEVEL = frozenset({"environment", "image", "replicas", "resources", "configmap"})
@@ -27,8 +33,11 @@ def _missing(doc: YamlDocument, env: str) -> Iterator[Finding]:
         if value in (None, "", {}):
             name = ".".join(map(str, keys))
             yield rule("env-missing-key").at(
-                doc.display, doc.line(keys), f"{name} is not set; every environment file sets it",
-                f"add {name} to the {env} file" + (f" (environment: {env})" if keys == ("environment",) else ""),
+                doc.display,
+                doc.line(keys),
+                f"{name} is not set; every environment file sets it",
+                f"add {name} to the {env} file"
+                + (f" (environment: {env})" if keys == ("environment",) else ""),
             )
 
 
@@ -48,7 +57,9 @@ def _repeats(doc: YamlDocument, default: dict[str, Any]) -> Iterator[Finding]:
             if leaf is not None and has_path(default, keys) and get_in(default, keys) == leaf:
                 name = ".".join(map(str, keys))
                 yield rule("env-repeats-default").at(
-                    doc.display, doc.line(keys), f"{name}: {leaf!r} repeats the value of default.yaml",
+                    doc.display,
+                    doc.line(keys),
+                    f"{name}: {leaf!r} repeats the value of default.yaml",
                     f"delete {name} here; default.yaml already sets it for every environment",
                 )
 
@@ -78,7 +89,9 @@ def check_env_file(files: ServiceFiles, env: str, doc: YamlDocument, platform: P
     if declared not in (None, "") and declared != env:
         findings.append(
             rule("env-mismatch").at(
-                doc.display, doc.line(("environment",)), f"environment is {declared!r} in the file of environment {env!r}",
+                doc.display,
+                doc.line(("environment",)),
+                f"environment is {declared!r} in the file of environment {env!r}",
                 f"set environment: {env}",
             )
         )
@@ -86,7 +99,8 @@ def check_env_file(files: ServiceFiles, env: str, doc: YamlDocument, platform: P
     if files.name in platform.services and repository and repository != platform.image_repository(files.name):
         findings.append(
             rule("env-image-repository").at(
-                doc.display, doc.line(("image", "repository")),
+                doc.display,
+                doc.line(("image", "repository")),
                 f"image.repository is {repository!r}; .env derives {platform.image_repository(files.name)!r}",
             )
         )

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """`error` breaks a deploy or a principle (exit 1); `warning` is worth a look (exit 0)."""
 
     ERROR = "error"

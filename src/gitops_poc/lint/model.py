@@ -8,12 +8,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from gitops_poc.layout import VALUES_DIR
 from gitops_poc.lint import chart
 from gitops_poc.lint.catalog import rule
 from gitops_poc.lint.documents import KeyPath, YamlDocument, read_document
 from gitops_poc.lint.findings import Finding
 from gitops_poc.platform import Platform
-from gitops_poc.servicerepo import VALUES_DIR
 from gitops_poc.values import coalesce, merge_files
 from gitops_poc.yamlio import YamlSyntaxError
 
@@ -39,7 +39,9 @@ def load_values(path: Path, display: str, findings: list[Finding]) -> YamlDocume
         doc.data = {}
     if not isinstance(doc.data, dict):
         findings.append(
-            rule("values-not-mapping").at(display, 1, f"the top level is a {type(doc.data).__name__}, not a mapping")
+            rule("values-not-mapping").at(
+                display, 1, f"the top level is a {type(doc.data).__name__}, not a mapping"
+            )
         )
         return None
     return doc
@@ -152,7 +154,9 @@ def read_service(directory: Path, name: str, platform: Platform, root: Path) -> 
         default = load_values(default_path, display_path(root, default_path), findings)
     else:
         findings.append(
-            rule("default-file-missing").at(display_path(root, default_path), None, f"{name} has no {VALUES_DIR}/{DEFAULT_FILE}")
+            rule("default-file-missing").at(
+                display_path(root, default_path), None, f"{name} has no {VALUES_DIR}/{DEFAULT_FILE}"
+            )
         )
     files = ServiceFiles(name, directory, display, default, findings=findings)
     present = {p.stem: p for p in values_dir.glob("*.yaml") if p.is_file() and p.name != DEFAULT_FILE}
@@ -161,8 +165,13 @@ def read_service(directory: Path, name: str, platform: Platform, root: Path) -> 
         if env not in present:
             findings.append(
                 rule("env-file-missing").at(
-                    display_path(root, path), None, f"{name} has no values file for environment {env}",
-                    hint=f"create {VALUES_DIR}/{env}.yaml (gitops-poc init does); ArgoCD passes it for {name}-{env}",
+                    display_path(root, path),
+                    None,
+                    f"{name} has no values file for environment {env}",
+                    hint=(
+                        f"create {VALUES_DIR}/{env}.yaml (gitops-poc init does); ArgoCD passes it for"
+                        f" {name}-{env}"
+                    ),
                 )
             )
         elif doc := load_values(path, display_path(root, path), findings):
@@ -173,7 +182,10 @@ def read_service(directory: Path, name: str, platform: Platform, root: Path) -> 
         shown = display_path(root, path)
         findings.append(
             rule("env-file-unknown").at(
-                shown, None, f"environment {stem!r} is not in ENVIRONMENTS ({' '.join(platform.environments)}); nothing reads this file"
+                shown,
+                None,
+                f"environment {stem!r} is not in ENVIRONMENTS ({' '.join(platform.environments)}); nothing"
+                " reads this file",
             )
         )
         if doc := load_values(path, shown, findings):

@@ -28,7 +28,9 @@ ADDRESS = re.compile(
 CLUSTER_SUFFIXES = (("svc",), ("svc", "cluster", "local"))
 DEFAULT_PORTS = {"http": 80, "https": 443}
 # Top-level keys whose strings are not addresses of services.
-SKIP_KEYS = frozenset({"appName", "environment", "image", "imagePullSecrets", "serviceAccountName", "secrets"})
+SKIP_KEYS = frozenset(
+    {"appName", "environment", "image", "imagePullSecrets", "serviceAccountName", "secrets"}
+)
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,11 @@ class Scope:
         namespaces = frozenset(platform.namespace(env) for env in platform.environments)
         # Unprefixed namespaces are plain environment names ("dev"): too common a word to look for alone.
         prefixed = sorted(ns for ns in namespaces if ns not in platform.environments)
-        pattern = re.compile(rf"(?<![a-z0-9-])({'|'.join(map(re.escape, prefixed))})(?![a-z0-9-])") if prefixed else None
+        pattern = (
+            re.compile(rf"(?<![a-z0-9-])({'|'.join(map(re.escape, prefixed))})(?![a-z0-9-])")
+            if prefixed
+            else None
+        )
         return cls(platform, services, namespaces, pattern)
 
     def target_of_host(self, name: str) -> str | None:
@@ -101,8 +107,15 @@ class _FileScan:
             for index, line in enumerate(value.splitlines() or [value]):
                 yield from self._line(keys, index, line, bare)
 
-    def _at(self, rule_id: str, keys: KeyPath, index: int, message: str, hint: str | None = None,
-            severity: Severity | None = None) -> Finding:
+    def _at(
+        self,
+        rule_id: str,
+        keys: KeyPath,
+        index: int,
+        message: str,
+        hint: str | None = None,
+        severity: Severity | None = None,
+    ) -> Finding:
         return rule(rule_id).at(self.doc.display, self.doc.text_line(keys, index), message, hint, severity)
 
     def _line(self, keys: KeyPath, index: int, line: str, bare: bool) -> Iterator[Finding]:
@@ -112,17 +125,29 @@ class _FileScan:
             pinned = True
             yield self._at("namespace-dependent", keys, index, f"{where} names namespace {found[1]!r}")
         for address in _addresses(line, bare):
-            in_cluster = not address.rest or address.cluster_fqdn or (
-                len(address.rest) == 1 and address.rest[0] in self.scope.namespaces
+            in_cluster = (
+                not address.rest
+                or address.cluster_fqdn
+                or (len(address.rest) == 1 and address.rest[0] in self.scope.namespaces)
             )
             if address.rest and address.rest[0] in self.scope.namespaces and not pinned:
                 pinned = True
-                yield self._at("namespace-dependent", keys, index, f"{where}: {address.text} names namespace {address.rest[0]!r}")
+                yield self._at(
+                    "namespace-dependent",
+                    keys,
+                    index,
+                    f"{where}: {address.text} names namespace {address.rest[0]!r}",
+                )
             elif address.cluster_fqdn and not pinned:
                 if self.env is None:
                     yield self._at("default-fqdn", keys, index, f"{where}: {address.text} is a cluster FQDN")
                 else:
-                    yield self._at("env-fqdn", keys, index, f"{where}: {address.text} is a cluster FQDN in the {self.env} file")
+                    yield self._at(
+                        "env-fqdn",
+                        keys,
+                        index,
+                        f"{where}: {address.text} is a cluster FQDN in the {self.env} file",
+                    )
             if in_cluster:
                 yield from self._reference(keys, index, where, address)
 
@@ -134,8 +159,11 @@ class _FileScan:
                 return  # a service's own name (NAME: web-grpc) is not an address
             target = name
             yield self._at(
-                "reference-missing-sv", keys, index,
-                f"{where}: {address.text} names service {name}, but its Service is {platform.service_host(name)}",
+                "reference-missing-sv",
+                keys,
+                index,
+                f"{where}: {address.text} names service {name}, but its Service is"
+                f" {platform.service_host(name)}",
                 f"use {platform.service_host(name)}" + (f":{address.port}" if address.port else ""),
             )
         elif (found := self.scope.target_of_host(name)) is not None:
@@ -145,7 +173,9 @@ class _FileScan:
             hosts = [platform.service_host(s) for s in platform.services]
             close = difflib.get_close_matches(name, hosts, n=1, cutoff=0.6)
             yield self._at(
-                "reference-unknown-service", keys, index,
+                "reference-unknown-service",
+                keys,
+                index,
                 f"{where}: {address.text}: no service in SERVICES has the Service {name}",
                 f"did you mean {close[0]}?" if close else "use <service>-sv of a service in SERVICES",
             )
@@ -154,28 +184,42 @@ class _FileScan:
             return
         if self.env is not None and target != own:
             yield self._at(
-                "env-service-reference", keys, index,
+                "env-service-reference",
+                keys,
+                index,
                 f"{where}: the {self.env} file refers to service {target} ({address.text})",
-                "move the value to default.yaml: references to other services are the same in every environment",
+                "move the value to default.yaml: references to other services are the same in every"
+                " environment",
             )
 
-    def _target(self, keys: KeyPath, index: int, where: str, address: Address, target: str) -> Iterator[Finding]:
+    def _target(
+        self, keys: KeyPath, index: int, where: str, address: Address, target: str
+    ) -> Iterator[Finding]:
         files = self.scope.services.get(target)
         if files is None or files.default is None:
             return  # reported as a missing service/default.yaml of its own
         if not files.service_enabled:
             yield self._at(
-                "reference-no-service", keys, index,
-                f"{where}: {address.text}: {target} has service.enabled false, so there is no Service {address.name}",
+                "reference-no-service",
+                keys,
+                index,
+                f"{where}: {address.text}: {target} has service.enabled false, so there is no Service"
+                f" {address.name}",
             )
             return
         port = address.port if address.port is not None else DEFAULT_PORTS.get((address.scheme or "").lower())
         if port is not None and port not in files.ports:
             exposed = ", ".join(map(str, sorted(files.ports))) or "none"
             yield self._at(
-                "reference-wrong-port", keys, index,
+                "reference-wrong-port",
+                keys,
+                index,
                 f"{where}: {address.text}: Service {address.name} exposes port(s) {exposed}, not {port}",
-                f"use {address.name}:{min(files.ports)}" if files.ports else "add the port to the target's service.ports",
+                (
+                    f"use {address.name}:{min(files.ports)}"
+                    if files.ports
+                    else "add the port to the target's service.ports"
+                ),
             )
 
 

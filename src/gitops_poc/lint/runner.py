@@ -7,14 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gitops_poc.errors import UsageError
-from gitops_poc.generate.gitops_config import GITOPS_CONFIG_DIR
-from gitops_poc.generate.services import SERVICES_DIR
+from gitops_poc.layout import GITOPS_CONFIG_DIR, SERVICES_DIR, VALUES_DIR
 from gitops_poc.lint import argocd_rules, chart_rules, env_rules, reference_rules
 from gitops_poc.lint.catalog import rule
 from gitops_poc.lint.findings import Finding, sort_findings
 from gitops_poc.lint.model import ServiceFiles, ServiceIndex, display_path, read_service
 from gitops_poc.platform import Platform
-from gitops_poc.servicerepo import VALUES_DIR
 
 
 @dataclass
@@ -39,7 +37,10 @@ def select(platform: Platform, root: Path, paths: Sequence[Path]) -> Selection:
     services_root = root / SERVICES_DIR
     if not paths:
         if not services_root.is_dir() and not (root / GITOPS_CONFIG_DIR).is_dir():
-            raise UsageError(f"{root} is not a platform root: it has neither {SERVICES_DIR}/ nor {GITOPS_CONFIG_DIR}/ (see --root)")
+            raise UsageError(
+                f"{root} is not a platform root: it has neither {SERVICES_DIR}/ nor {GITOPS_CONFIG_DIR}/ (see"
+                " --root)"
+            )
         selection = Selection(argocd=True)
         for name in platform.services:
             if (services_root / name).is_dir():
@@ -47,7 +48,9 @@ def select(platform: Platform, root: Path, paths: Sequence[Path]) -> Selection:
             else:
                 selection.missing.append(name)
         if services_root.is_dir():
-            for directory in sorted(p for p in services_root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            for directory in sorted(
+                p for p in services_root.iterdir() if p.is_dir() and not p.name.startswith(".")
+            ):
                 selection.services.setdefault(directory.name, directory)
         return selection
 
@@ -69,7 +72,8 @@ def select(platform: Platform, root: Path, paths: Sequence[Path]) -> Selection:
             selection.services[service_dir.name] = service_dir
         else:
             raise UsageError(
-                f"{given}: neither a service folder (with {VALUES_DIR}/), a values file, nor part of {GITOPS_CONFIG_DIR}/"
+                f"{given}: neither a service folder (with {VALUES_DIR}/), a values file, nor part of"
+                f" {GITOPS_CONFIG_DIR}/"
             )
     return selection
 
@@ -78,7 +82,9 @@ def _lint_service(files: ServiceFiles, platform: Platform, scope: reference_rule
     findings = list(files.findings)
     if files.name not in platform.services:
         findings.append(
-            rule("service-unknown").at(files.display, None, f"{files.name} is not in SERVICES ({' '.join(platform.services)})")
+            rule("service-unknown").at(
+                files.display, None, f"{files.name} is not in SERVICES ({' '.join(platform.services)})"
+            )
         )
     if files.default is not None:
         findings += chart_rules.check_file(files.default)
@@ -120,7 +126,9 @@ def lint_platform(platform: Platform, root: Path, paths: Sequence[Path] = ()) ->
     for name in selection.missing:
         findings.append(
             rule("service-missing").at(
-                display_path(root, root / SERVICES_DIR / name), None, f"service {name} is in SERVICES but has no folder"
+                display_path(root, root / SERVICES_DIR / name),
+                None,
+                f"service {name} is in SERVICES but has no folder",
             )
         )
     for name in selection.services:

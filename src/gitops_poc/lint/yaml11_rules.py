@@ -33,7 +33,11 @@ def _covered(diff: Yaml11Difference) -> bool:
         return False
     if diff.keys[0] == "configmap":
         return isinstance(diff.value, bool)
-    return diff.keys == ("image", "tag") and isinstance(diff.value, (int, float)) and not isinstance(diff.value, bool)
+    return (
+        diff.keys == ("image", "tag")
+        and isinstance(diff.value, (int, float))
+        and not isinstance(diff.value, bool)
+    )
 
 
 def _finding(doc: YamlDocument, diff: Yaml11Difference) -> Finding:
@@ -41,13 +45,16 @@ def _finding(doc: YamlDocument, diff: Yaml11Difference) -> Finding:
     if diff.is_key:
         where = _dotted(diff.keys[:-1]) or "the top level"
         return rule("yaml11-value").at(
-            doc.display, diff.line,
-            f"{where}: the key {diff.text} is \"{diff.keys[-1]}\" for Helm (YAML 1.1), but {yaml12} for YAML 1.2 tools",
+            doc.display,
+            diff.line,
+            f'{where}: the key {diff.text} is "{diff.keys[-1]}" for Helm (YAML 1.1), but {yaml12} for YAML'
+            " 1.2 tools",
             f'quote the key: "{diff.text}":',
         )
     plain = helm.removeprefix("the string ")
     return rule("yaml11-value").at(
-        doc.display, diff.line,
+        doc.display,
+        diff.line,
         f"{_dotted(diff.keys)}: {diff.text} is {helm} for Helm (YAML 1.1), but {yaml12} for YAML 1.2 tools",
         f'write {plain} if that is what you mean, or quote it ("{diff.text}") to keep the text',
     )

@@ -10,58 +10,13 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
-from gitops_poc.config import Config
 from gitops_poc.errors import UsageError
 from gitops_poc.render.helm import Helm, HelmError
+from gitops_poc.render.model import ChartRef, ChartResult, ChartUnavailable, LocalChart
 
 SOURCE_MARKER = ".gitops-poc-source"  # the repository a cached chart came from
-
-
-@dataclass(frozen=True)
-class ChartRef:
-    """The pinned chart ArgoCD deploys: CHART_REPO, CHART_NAME, CHART_VERSION."""
-
-    repo: str
-    name: str
-    version: str
-
-    @classmethod
-    def from_config(cls, config: Config) -> ChartRef:
-        return cls(config.chart_repo, config.chart_name, config.chart_version)
-
-    @property
-    def is_oci(self) -> bool:
-        return self.repo.startswith("oci://")
-
-    def pull_args(self) -> list[str]:
-        """Arguments for `helm pull`: a classic repository by URL, an OCI one by reference."""
-        if self.is_oci:
-            return [f"{self.repo.rstrip('/')}/{self.name}", "--version", self.version]
-        return [self.name, "--repo", self.repo, "--version", self.version]
-
-    def __str__(self) -> str:
-        return f"{self.name} {self.version} from {self.repo}"
-
-
-@dataclass(frozen=True)
-class LocalChart:
-    """A chart on disk that `helm template` can use (a folder or a .tgz)."""
-
-    path: Path
-    description: str
-
-
-@dataclass(frozen=True)
-class ChartUnavailable:
-    """The chart could not be had; `note` says why and what to do."""
-
-    note: str
-
-
-ChartResult = LocalChart | ChartUnavailable
 
 
 def cache_root(environ: Mapping[str, str]) -> Path:
@@ -84,7 +39,11 @@ def cached_chart(ref: ChartRef, cache: Path) -> LocalChart | None:
     """The cached copy of `ref`, if one was pulled from the same repository before."""
     folder = cache / f"{ref.name}-{ref.version}"
     marker = folder / SOURCE_MARKER
-    if (folder / "Chart.yaml").is_file() and marker.is_file() and marker.read_text(encoding="utf-8").strip() == ref.repo:
+    if (
+        (folder / "Chart.yaml").is_file()
+        and marker.is_file()
+        and marker.read_text(encoding="utf-8").strip() == ref.repo
+    ):
         return LocalChart(folder, f"{ref} (cached in {folder})")
     return None
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gitops_poc.render.findings import Finding, Severity
+from gitops_poc.render.findings import ManifestFinding, ManifestSeverity
 from gitops_poc.render.manifests import Manifest
 
 KubeVersion = tuple[int, int]
@@ -56,7 +56,15 @@ REMOVED_APIS = (
     _removed("certificates.k8s.io/v1beta1", 22, "certificates.k8s.io/v1"),
     _removed("coordination.k8s.io/v1beta1", 22, "coordination.k8s.io/v1"),
     _removed("scheduling.k8s.io/v1beta1", 22, "scheduling.k8s.io/v1"),
-    _removed("storage.k8s.io/v1beta1", 22, "storage.k8s.io/v1", "CSIDriver", "CSINode", "StorageClass", "VolumeAttachment"),
+    _removed(
+        "storage.k8s.io/v1beta1",
+        22,
+        "storage.k8s.io/v1",
+        "CSIDriver",
+        "CSINode",
+        "StorageClass",
+        "VolumeAttachment",
+    ),
     _removed("storage.k8s.io/v1beta1", 27, "storage.k8s.io/v1", "CSIStorageCapacity"),
     _removed("policy/v1beta1", 25, "policy/v1", "PodDisruptionBudget"),
     _removed("policy/v1beta1", 25, "Pod Security Admission", "PodSecurityPolicy"),
@@ -72,10 +80,12 @@ REMOVED_APIS = (
 )
 
 
-def removed_api(manifest: Manifest, kube_version: KubeVersion) -> Finding | None:
+def removed_api(manifest: Manifest, kube_version: KubeVersion) -> ManifestFinding | None:
     """An error when `manifest`'s apiVersion is no longer served by `kube_version`."""
     for api in REMOVED_APIS:
-        applies = api.api_version == manifest.api_version and (api.kinds is None or manifest.kind in api.kinds)
+        applies = api.api_version == manifest.api_version and (
+            api.kinds is None or manifest.kind in api.kinds
+        )
         if applies and kube_version >= api.removed_in:
             major, minor = api.removed_in
             return error(
@@ -86,12 +96,12 @@ def removed_api(manifest: Manifest, kube_version: KubeVersion) -> Finding | None
     return None
 
 
-def error(manifest: Manifest, message: str) -> Finding:
-    return Finding(Severity.ERROR, manifest.key, manifest.source, message)
+def error(manifest: Manifest, message: str) -> ManifestFinding:
+    return ManifestFinding(ManifestSeverity.ERROR, manifest.key, manifest.source, message)
 
 
-def warning(manifest: Manifest, message: str) -> Finding:
-    return Finding(Severity.WARNING, manifest.key, manifest.source, message)
+def warning(manifest: Manifest, message: str) -> ManifestFinding:
+    return ManifestFinding(ManifestSeverity.WARNING, manifest.key, manifest.source, message)
 
 
 def _mapping(value: Any) -> dict[str, Any]:
@@ -107,21 +117,27 @@ def _name_problem(kind: str, name: str) -> str | None:
     if len(name) > limit:
         return f"is {len(name)} characters long; at most {limit} are allowed"
     if not pattern.match(name):
-        what = {DNS1035_LABEL: "DNS-1035 label", DNS1123_LABEL: "DNS-1123 label"}.get(pattern, "DNS-1123 subdomain")
+        what = {DNS1035_LABEL: "DNS-1035 label", DNS1123_LABEL: "DNS-1123 label"}.get(
+            pattern, "DNS-1123 subdomain"
+        )
         return f"is not a valid {what} (lowercase letters, digits and '-'" + (
             ", starting with a letter)" if pattern is DNS1035_LABEL else ")"
         )
     return None
 
 
-def check_names(manifest: Manifest) -> Iterator[Finding]:
+def check_names(manifest: Manifest) -> Iterator[ManifestFinding]:
     name = manifest.metadata.get("name")
     if not name:
         yield error(manifest, "metadata.name is missing or empty")
     elif isinstance(name, str) and (problem := _name_problem(manifest.kind, name)):
         yield error(manifest, f"metadata.name {name!r} {problem}")
     namespace = manifest.metadata.get("namespace")
-    if isinstance(namespace, str) and namespace and not (len(namespace) <= 63 and DNS1123_LABEL.match(namespace)):
+    if (
+        isinstance(namespace, str)
+        and namespace
+        and not (len(namespace) <= 63 and DNS1123_LABEL.match(namespace))
+    ):
         yield error(manifest, f"metadata.namespace {namespace!r} is not a valid DNS-1123 label")
 
 
@@ -147,14 +163,14 @@ def _label_maps(manifest: Manifest) -> Iterator[tuple[str, dict[str, Any]]]:
     yield "spec.selector.matchLabels", _mapping(_mapping(spec.get("selector")).get("matchLabels"))
 
 
-def check_labels(manifest: Manifest) -> Iterator[Finding]:
+def check_labels(manifest: Manifest) -> Iterator[ManifestFinding]:
     for where, labels in _label_maps(manifest):
         for key, value in labels.items():
             if problem := _label_problem(str(key), value):
                 yield error(manifest, f"{where}: {problem}")
 
 
-def check_workload(manifest: Manifest) -> Iterator[Finding]:
+def check_workload(manifest: Manifest) -> Iterator[ManifestFinding]:
     """Selector must match the pod template; every probe needs exactly one handler."""
     spec = _mapping(manifest.body.get("spec"))
     template = _mapping(spec.get("template"))
@@ -175,12 +191,12 @@ def check_workload(manifest: Manifest) -> Iterator[Finding]:
                     found = ", ".join(handlers) or "none"
                     yield error(
                         manifest,
-                        f"container {_mapping(container).get('name')!r} {probe_name} must have exactly one handler "
-                        f"({', '.join(PROBE_HANDLERS)}); found {found}",
+                        f"container {_mapping(container).get('name')!r} {probe_name} must have exactly one"
+                        f" handler ({', '.join(PROBE_HANDLERS)}); found {found}",
                     )
 
 
-def check_pdb(manifest: Manifest) -> Iterator[Finding]:
+def check_pdb(manifest: Manifest) -> Iterator[ManifestFinding]:
     spec = _mapping(manifest.body.get("spec"))
     if spec.get("minAvailable") is not None and spec.get("maxUnavailable") is not None:
         yield error(
@@ -189,17 +205,21 @@ def check_pdb(manifest: Manifest) -> Iterator[Finding]:
             "with k8app set pdb.maxUnavailable: null next to pdb.minAvailable",
         )
     if spec.get("selector") is None:
-        yield warning(manifest, "spec.selector is missing: a PodDisruptionBudget without a selector protects no pods")
+        yield warning(
+            manifest, "spec.selector is missing: a PodDisruptionBudget without a selector protects no pods"
+        )
 
 
-def check_service(manifest: Manifest) -> Iterator[Finding]:
+def check_service(manifest: Manifest) -> Iterator[ManifestFinding]:
     spec = _mapping(manifest.body.get("spec"))
     headless = spec.get("clusterIP") == "None"
     if spec.get("type") != "ExternalName" and not headless and not spec.get("ports"):
-        yield error(manifest, "spec.ports is empty: a Service needs at least one port (the API server rejects it)")
+        yield error(
+            manifest, "spec.ports is empty: a Service needs at least one port (the API server rejects it)"
+        )
 
 
-def check_hpa(manifest: Manifest) -> Iterator[Finding]:
+def check_hpa(manifest: Manifest) -> Iterator[ManifestFinding]:
     spec = _mapping(manifest.body.get("spec"))
     low, high = spec.get("minReplicas", 1), spec.get("maxReplicas")
     if isinstance(low, int) and isinstance(high, int) and low > high:
@@ -214,7 +234,7 @@ KIND_CHECKS = {
 }
 
 
-def check_manifest(manifest: Manifest) -> list[Finding]:
+def check_manifest(manifest: Manifest) -> list[ManifestFinding]:
     """Names, labels and the kind's own rules."""
     findings = [*check_names(manifest), *check_labels(manifest)]
     if kind_check := KIND_CHECKS.get(manifest.kind):
@@ -222,13 +242,13 @@ def check_manifest(manifest: Manifest) -> list[Finding]:
     return findings
 
 
-def check_duplicates(manifests: Sequence[Manifest]) -> list[Finding]:
+def check_duplicates(manifests: Sequence[Manifest]) -> list[ManifestFinding]:
     """Two objects with the same kind and name in one release: only one can exist."""
     identity = [(m.key, m.namespace) for m in manifests]
     counts = Counter(identity)
     seen: set[tuple[str, str | None]] = set()
     findings = []
-    for manifest, ident in zip(manifests, identity):
+    for manifest, ident in zip(manifests, identity, strict=True):
         if counts[ident] > 1 and ident not in seen:
             seen.add(ident)
             findings.append(error(manifest, f"rendered {counts[ident]} times; object names must be unique"))

@@ -11,19 +11,19 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 from gitops_poc.render.manifests import Manifest
-from gitops_poc.render.service import Rendered
+from gitops_poc.render.model import Rendered
 from gitops_poc.yamlio import dump
 
 PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
-class Change(str, Enum):
+class Change(StrEnum):
     ADDED = "added"
     REMOVED = "removed"
     CHANGED = "changed"
@@ -35,7 +35,8 @@ def canonical(value: Any) -> str:
 
 
 def format_path(path: Sequence[str]) -> str:
-    """`resources.limits.cpu`; keys that are not plain words in brackets: `configfiles.data["config.yaml"]`."""
+    """`resources.limits.cpu`; keys that are not plain words in brackets:
+    `configfiles.data["config.yaml"]`."""
     text = ""
     for key in path:
         text += f".{key}" if PLAIN_KEY.match(key) else f"[{json.dumps(key)}]"
@@ -62,7 +63,9 @@ class ValueChange:
         return data
 
 
-def diff_values(old: Mapping[str, Any], new: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> list[ValueChange]:
+def diff_values(
+    old: Mapping[str, Any], new: Mapping[str, Any], prefix: tuple[str, ...] = ()
+) -> list[ValueChange]:
     """Leaf-level changes from `old` to `new`; maps are descended into, everything else compared whole."""
     changes: list[ValueChange] = []
     keys = list(old) + [k for k in new if k not in old]
@@ -106,7 +109,9 @@ def readable(manifest: Manifest) -> str:
 
 
 def _unified(old: str, new: str, old_label: str, new_label: str) -> str:
-    lines = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True), old_label, new_label)
+    lines = difflib.unified_diff(
+        old.splitlines(keepends=True), new.splitlines(keepends=True), old_label, new_label
+    )
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
@@ -125,7 +130,9 @@ def diff_manifests(
             diff = _unified(readable(before[key]), "", f"{old_label}/{key}", "/dev/null")
             changes.append(ManifestChange(key, Change.REMOVED, diff))
         elif canonical(before[key].body) != canonical(after[key].body):
-            diff = _unified(readable(before[key]), readable(after[key]), f"{old_label}/{key}", f"{new_label}/{key}")
+            diff = _unified(
+                readable(before[key]), readable(after[key]), f"{old_label}/{key}", f"{new_label}/{key}"
+            )
             changes.append(ManifestChange(key, Change.CHANGED, diff))
     return changes
 

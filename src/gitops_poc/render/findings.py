@@ -1,20 +1,20 @@
-"""What validation says about one rendered object."""
+"""What validation says about one rendered manifest (lint has its own Finding: a line in a file)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Severity(str, Enum):
+class ManifestSeverity(StrEnum):
     ERROR = "error"  # the API server would reject the object (or the chart output is unusable)
     WARNING = "warning"  # accepted, but almost certainly not what was meant
     SKIPPED = "skipped"  # not validated: a custom resource whose schema is not known offline
 
 
 @dataclass(frozen=True)
-class Finding:
-    severity: Severity
+class ManifestFinding:
+    severity: ManifestSeverity
     manifest: str  # Kind/name
     source: str  # the chart template that rendered it
     message: str

@@ -62,7 +62,9 @@ class Helm:
         """Run helm; its stdout, or HelmError carrying helm's message."""
         command = [self.binary, *args]
         try:
-            result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=self.timeout)
+            result = subprocess.run(
+                command, capture_output=True, text=True, check=False, timeout=self.timeout
+            )
         except FileNotFoundError:
             raise HelmNotFound(f"helm binary {self.binary} does not exist") from None
         except subprocess.TimeoutExpired:
@@ -73,7 +75,12 @@ class Helm:
         return result.stdout
 
     def template(
-        self, release: str, chart: Path, namespace: str, value_files: Sequence[Path], kube_version: str | None = None
+        self,
+        release: str,
+        chart: Path,
+        namespace: str,
+        value_files: Sequence[Path],
+        kube_version: str | None = None,
     ) -> str:
         """`helm template` as ArgoCD runs it; the rendered multi-document YAML."""
         return self.run(template_args(release, chart, namespace, value_files, kube_version))

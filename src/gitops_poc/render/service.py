@@ -6,45 +6,18 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from gitops_poc.errors import UsageError
+from gitops_poc.layout import service_dir
 from gitops_poc.platform import Platform
-from gitops_poc.render.chart import ChartRef, ChartResult, ChartUnavailable, cache_root, resolve_chart
+from gitops_poc.render.chart import cache_root, resolve_chart
 from gitops_poc.render.helm import Helm, HelmError, find_helm
-from gitops_poc.render.manifests import Manifest, parse_manifests
-from gitops_poc.servicerepo import ValuesFile, read_values, service_dir
+from gitops_poc.render.manifests import parse_manifests
+from gitops_poc.render.model import ChartRef, ChartResult, ChartUnavailable, Rendered
+from gitops_poc.servicerepo import read_values
 from gitops_poc.values import merge_files
-
-
-@dataclass(frozen=True)
-class Rendered:
-    """The desired state of one service × environment at one revision (None: the working tree)."""
-
-    service: str
-    env: str
-    namespace: str
-    release: str
-    revision: str | None
-    value_files: tuple[ValuesFile, ...]
-    # The value files merged as `helm -f ... -f ...` merges them: explicit nulls kept (they delete chart
-    # defaults only), chart defaults not included.
-    values: dict[str, Any]
-    chart: ChartResult | None = None  # None: values only, no chart asked for
-    manifests: tuple[Manifest, ...] | None = None
-
-    @property
-    def label(self) -> str:
-        return f"{self.env}@{self.revision}" if self.revision else self.env
-
-    @property
-    def note(self) -> str | None:
-        return self.chart.note if isinstance(self.chart, ChartUnavailable) else None
-
-    def file_label(self, values_file: ValuesFile) -> str:
-        return f"{values_file.path}@{self.revision}" if self.revision else str(values_file.path)
 
 
 def check_target(platform: Platform, service: str, env: str) -> None:
@@ -59,7 +32,9 @@ def service_directory(root: Path, service: str, override: Path | None = None) ->
     """`<root>/services/<service>`, or a standalone clone given with `--service-dir`."""
     directory = override if override is not None else service_dir(root, service)
     if not directory.is_dir():
-        raise UsageError(f"service folder {directory} does not exist (pass --service-dir for a standalone clone)")
+        raise UsageError(
+            f"service folder {directory} does not exist (pass --service-dir for a standalone clone)"
+        )
     return directory
 
 
@@ -74,7 +49,12 @@ def render_values(
             where = f"{values_file.path}@{revision}" if revision else str(values_file.path)
             raise UsageError(f"{where} does not exist; ArgoCD fails to render when a value file is missing")
     return Rendered(
-        service, env, platform.namespace(env), platform.release_name(service), revision, tuple(files),
+        service,
+        env,
+        platform.namespace(env),
+        platform.release_name(service),
+        revision,
+        tuple(files),
         merge_files(f.data for f in files),
     )
 
@@ -89,14 +69,18 @@ def prepare_chart(
     """The helm binary and the chart: `--chart PATH`, else the pinned chart from the cache or pulled once."""
     helm = Helm(find_helm(root))
     ref = ChartRef.from_config(platform.config)
-    return helm, resolve_chart(ref, chart_path=chart_path, helm=helm, cache=cache_root(environ), on_pull=on_pull)
+    return helm, resolve_chart(
+        ref, chart_path=chart_path, helm=helm, cache=cache_root(environ), on_pull=on_pull
+    )
 
 
 def _safe_name(revision: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", revision)[:60]
 
 
-def render_manifests(rendered: Rendered, helm: Helm, chart: ChartResult, kube_version: str | None) -> Rendered:
+def render_manifests(
+    rendered: Rendered, helm: Helm, chart: ChartResult, kube_version: str | None
+) -> Rendered:
     """`helm template` with the real value files (copies in a temp folder when read from a revision)."""
     if isinstance(chart, ChartUnavailable):
         return replace(rendered, chart=chart)
@@ -106,7 +90,7 @@ def render_manifests(rendered: Rendered, helm: Helm, chart: ChartResult, kube_ve
             output = helm.template(rendered.release, chart.path, rendered.namespace, paths, kube_version)
         except HelmError as exc:
             message = str(exc)
-            for path, label in zip(paths, labels):
+            for path, label in zip(paths, labels, strict=True):
                 message = message.replace(str(path), label)
             raise HelmError(
                 f"rendering {rendered.service} for {rendered.label} with {chart.description} and "
@@ -142,5 +126,6 @@ def render_service(
     kube_version: str | None = None,
 ) -> Rendered:
     """Values, then manifests where the chart is available."""
-    return render_manifests(render_values(platform, directory, service, env, revision), helm, chart, kube_version)
-
+    return render_manifests(
+        render_values(platform, directory, service, env, revision), helm, chart, kube_version
+    )

@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 from gitops_poc.errors import UsageError
 from gitops_poc.render import checks
-from gitops_poc.render.findings import Finding, Severity
+from gitops_poc.render.findings import ManifestFinding, ManifestSeverity
 from gitops_poc.render.manifests import Manifest
 
 if TYPE_CHECKING:  # jsonschema costs ~55 ms to import: only commands that validate pay for it
-    from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+    from jsonschema import Draft202012Validator
     from referencing import Registry
 
 DEFAULT_KUBE_VERSION = "1.30"
@@ -32,13 +32,34 @@ SCHEMA_FOLDER = "kubernetes-json-schema"
 BASE_URI = "https://kubernetes.io/api/"  # the definitions file's own $id lives here
 MAX_SCHEMA_ERRORS = 5
 # API groups served by Kubernetes itself; any other group belongs to a CustomResourceDefinition.
-BUILTIN_GROUPS = frozenset({
-    "", "admissionregistration.k8s.io", "apiextensions.k8s.io", "apiregistration.k8s.io", "apps",
-    "authentication.k8s.io", "authorization.k8s.io", "autoscaling", "batch", "certificates.k8s.io",
-    "coordination.k8s.io", "discovery.k8s.io", "events.k8s.io", "extensions", "flowcontrol.apiserver.k8s.io",
-    "internal.apiserver.k8s.io", "networking.k8s.io", "node.k8s.io", "policy", "rbac.authorization.k8s.io",
-    "resource.k8s.io", "scheduling.k8s.io", "storage.k8s.io", "storagemigration.k8s.io",
-})
+BUILTIN_GROUPS = frozenset(
+    {
+        "",
+        "admissionregistration.k8s.io",
+        "apiextensions.k8s.io",
+        "apiregistration.k8s.io",
+        "apps",
+        "authentication.k8s.io",
+        "authorization.k8s.io",
+        "autoscaling",
+        "batch",
+        "certificates.k8s.io",
+        "coordination.k8s.io",
+        "discovery.k8s.io",
+        "events.k8s.io",
+        "extensions",
+        "flowcontrol.apiserver.k8s.io",
+        "internal.apiserver.k8s.io",
+        "networking.k8s.io",
+        "node.k8s.io",
+        "policy",
+        "rbac.authorization.k8s.io",
+        "resource.k8s.io",
+        "scheduling.k8s.io",
+        "storage.k8s.io",
+        "storagemigration.k8s.io",
+    }
+)
 VERSION_TEXT = re.compile(r"^v?(\d+)\.(\d+)(\.\d+)?$")
 SCHEMA_DIR = re.compile(r"^v(\d+)\.(\d+)\.\d+-local-strict$")
 
@@ -47,20 +68,20 @@ SCHEMA_DIR = re.compile(r"^v(\d+)\.(\d+)\.\d+-local-strict$")
 class ValidationReport:
     kube_version: str  # as asked, e.g. 1.30
     schema_version: str  # the schema set used (the newest not newer than asked)
-    findings: tuple[Finding, ...]
+    findings: tuple[ManifestFinding, ...]
     validated: int  # objects checked against a schema
 
     @property
-    def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity is Severity.ERROR]
+    def errors(self) -> list[ManifestFinding]:
+        return [f for f in self.findings if f.severity is ManifestSeverity.ERROR]
 
     @property
-    def warnings(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity is Severity.WARNING]
+    def warnings(self) -> list[ManifestFinding]:
+        return [f for f in self.findings if f.severity is ManifestSeverity.WARNING]
 
     @property
-    def skipped(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity is Severity.SKIPPED]
+    def skipped(self) -> list[ManifestFinding]:
+        return [f for f in self.findings if f.severity is ManifestSeverity.SKIPPED]
 
     @property
     def ok(self) -> bool:
@@ -89,7 +110,8 @@ def parse_kube_version(text: str, *, for_validation: bool = True) -> tuple[int, 
     if for_validation and (not known or wanted < known[0]):
         oldest = f"{known[0][0]}.{known[0][1]}" if known else "none"
         raise UsageError(
-            f"--kube-version {text}: offline schemas start at Kubernetes {oldest} (--no-validate renders anyway)"
+            f"--kube-version {text}: offline schemas start at Kubernetes {oldest} (--no-validate renders"
+            " anyway)"
         )
     return wanted
 
@@ -127,7 +149,8 @@ def api_group(api_version: str) -> str:
 
 
 def schema_filename(kind: str, api_version: str) -> str:
-    """kubernetes-validate's naming: Deployment apps/v1 -> deployment-apps-v1.json, rbac.authorization.k8s.io/v1 -> rbac-v1."""
+    """kubernetes-validate's naming: Deployment apps/v1 -> deployment-apps-v1.json,
+    rbac.authorization.k8s.io/v1 -> rbac-v1."""
     group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
     return f"{kind.lower()}-{group_version}.json"
 
@@ -138,13 +161,13 @@ def _path(error: Any) -> str:
 
 def schema_findings(
     manifest: Manifest, wanted: tuple[int, int], version: tuple[int, int]
-) -> tuple[list[Finding], bool]:
+) -> tuple[list[ManifestFinding], bool]:
     """Findings from the `version` schemas for a cluster at `wanted`, and whether a schema was applied."""
     if not manifest.api_version or manifest.kind == "?":
         return [checks.error(manifest, "apiVersion and kind are required")], False
     if api_group(manifest.api_version) not in BUILTIN_GROUPS:
         note = f"not validated (custom resource {manifest.api_version}; no schema offline)"
-        return [Finding(Severity.SKIPPED, manifest.key, manifest.source, note)], False
+        return [ManifestFinding(ManifestSeverity.SKIPPED, manifest.key, manifest.source, note)], False
     if removed := checks.removed_api(manifest, wanted):
         return [removed], False
     folder = f"v{version[0]}.{version[1]}.0-local-strict"
@@ -155,15 +178,19 @@ def schema_findings(
     errors = sorted(validator.iter_errors(manifest.body), key=lambda e: list(map(str, e.absolute_path)))
     findings = [checks.error(manifest, f"{_path(e)}: {e.message}") for e in errors[:MAX_SCHEMA_ERRORS]]
     if len(errors) > MAX_SCHEMA_ERRORS:
-        findings.append(checks.error(manifest, f"... and {len(errors) - MAX_SCHEMA_ERRORS} more schema errors"))
+        findings.append(
+            checks.error(manifest, f"... and {len(errors) - MAX_SCHEMA_ERRORS} more schema errors")
+        )
     return findings, True
 
 
-def validate_manifests(manifests: Sequence[Manifest], kube_version: str = DEFAULT_KUBE_VERSION) -> ValidationReport:
+def validate_manifests(
+    manifests: Sequence[Manifest], kube_version: str = DEFAULT_KUBE_VERSION
+) -> ValidationReport:
     """Schema plus API-server checks for every object, as the given Kubernetes version would see them."""
     wanted = parse_kube_version(kube_version)
     version = schema_version_for(wanted)
-    findings: list[Finding] = []
+    findings: list[ManifestFinding] = []
     validated = 0
     for manifest in manifests:
         found, applied = schema_findings(manifest, wanted, version)

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import hvac  # type: ignore[import-untyped]
-import hvac.exceptions  # type: ignore[import-untyped]
+import hvac
+import hvac.exceptions
 
 from gitops_poc.errors import UsageError
 from gitops_poc.vault.client import VaultError, VaultPermissionDenied, vault_errors
@@ -47,7 +47,8 @@ class ApplyReport:
 
 
 def required_rights(step: Step) -> tuple[str, frozenset[str]]:
-    """The API path a step writes, and the capabilities that allow it (any one of them, plus sudo where noted)."""
+    """The API path a step writes, and the capabilities that allow it (any one of them, plus sudo where
+    noted)."""
     if isinstance(step, EnableKv):
         return f"sys/mounts/{step.mount}", WRITE
     if isinstance(step, EnableKubernetesAuth):
@@ -82,9 +83,11 @@ def missing_rights(plan: VaultPlan, client: hvac.Client) -> list[str]:
         data = response.get("data") or response
         granted.update({p: set(c) for p, c in data.items() if isinstance(c, list)})
     missing = []
-    for step, (path, allowed) in zip(plan, wanted):
+    for step, (path, allowed) in zip(plan, wanted, strict=True):
         caps = granted.get(path, set())
-        ok = bool(caps & allowed) and (not isinstance(step, EnableKubernetesAuth) or bool(caps & {"sudo", "root"}))
+        ok = bool(caps & allowed) and (
+            not isinstance(step, EnableKubernetesAuth) or bool(caps & {"sudo", "root"})
+        )
         if not ok and path not in missing:
             missing.append(path)
     return missing
@@ -101,14 +104,15 @@ def _write(client: hvac.Client, step: Step) -> str | None:
     elif isinstance(step, ConfigureKubernetesAuth):
         # POST /v1/auth/{mount}/config
         client.write_data(
-            f"auth/{step.mount}/config", data={"kubernetes_host": step.host, "kubernetes_ca_cert": step.ca_cert}
+            f"auth/{step.mount}/config",
+            data={"kubernetes_host": step.host, "kubernetes_ca_cert": step.ca_cert},
         )
     elif isinstance(step, DeleteRole):
         # DELETE /v1/auth/{mount}/role/{name} (idempotent: gone already is fine)
         client.delete(f"auth/{step.mount}/role/{step.name}")
     elif isinstance(step, DeletePolicy):
         # DELETE /v1/sys/policies/acl/{name}
-        client.sys.delete_acl_policy(step.name)
+        client.delete(f"sys/policies/acl/{step.name}")
     elif isinstance(step, Policy):
         # PUT /v1/sys/policies/acl/{name}
         client.sys.create_or_update_acl_policy(step.name, step.hcl)
@@ -134,7 +138,7 @@ def _write(client: hvac.Client, step: Step) -> str | None:
                 json={"options": {"cas": step.version}, "data": step.values.as_dict()},
             )
         except hvac.exceptions.InvalidRequest as exc:
-            if any("check-and-set" in e for e in (exc.errors or [])):
+            if any("check-and-set" in e for e in exc.errors or []):
                 if step.change is Change.CREATE:
                     return "created by someone else meanwhile; kept as it is"
                 return "changed by someone else since it was read; kept as it is"
@@ -148,7 +152,9 @@ def apply_vault(plan: VaultPlan, client: hvac.Client, progress: Progress | None 
     if not plan.steps:
         return report
     if any(isinstance(s, ConfigureKubernetesAuth) and s.ca_cert is None for s in plan):
-        raise UsageError(f"the plan has no CA for the kubernetes auth method ({CA_REQUIRED}); nothing was changed")
+        raise UsageError(
+            f"the plan has no CA for the kubernetes auth method ({CA_REQUIRED}); nothing was changed"
+        )
     if missing := missing_rights(plan, client):
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
         raise VaultPermissionDenied(f"the token lacks rights for {shown}; nothing was changed")

@@ -13,8 +13,8 @@ How the token is obtained (`Identity`):
   default-policy setting, which is what a kubernetes login with that role is issued; the role's binding is
   verified separately by reading the role.
 - KUBERNETES: a real `auth/<mount>/login` with a ServiceAccount token from `jwt_source` (e.g. `kubectl create
-  token`), which also proves Vault's TokenReview, namespace, name and audience checks. It additionally tries to
-  log in as the namespace's `default` ServiceAccount, which must be refused.
+  token`), which also proves Vault's TokenReview, namespace, name and audience checks. It additionally tries
+  to log in as the namespace's `default` ServiceAccount, which must be refused.
 
 It also finds the roles and policies a removed service or environment left behind (stale.py): a stale role
 is still a live grant (its ServiceAccount can log in and read the removed pair's secrets), so it fails the
@@ -23,32 +23,33 @@ check; a stale policy alone grants nothing to a login and is only reported.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
-import hvac  # type: ignore[import-untyped]
-import hvac.exceptions  # type: ignore[import-untyped]
+import hvac
+import hvac.exceptions
 
 from gitops_poc.platform import VAULT_AUDIENCE, VAULT_KUBERNETES_AUTH_MOUNT, Platform
 from gitops_poc.vault.client import vault_errors
-from gitops_poc.vault.model import Leftover
+from gitops_poc.vault.model import Leftover, RoleState
 from gitops_poc.vault.stale import find_leftovers
-from gitops_poc.vault.state import RoleState, read_policies, read_roles
+from gitops_poc.vault.state import read_policies, read_roles
 
 JwtSource = Callable[[str, str, str], str]  # (namespace, service account, audience) -> ServiceAccount JWT
 CHECK_TOKEN_TTL = "5m"
 IMPOSSIBLE_VERSION = 2**31 - 1  # a write with this check-and-set version can never succeed
 
 
-class Identity(str, Enum):
+class Identity(StrEnum):
     POLICY = "policy"
     KUBERNETES = "kubernetes"
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     READ = "read"  # HTTP 200
     MISSING = "missing"  # HTTP 404: allowed, but nothing there
     DENIED = "denied"  # HTTP 403
@@ -77,7 +78,9 @@ class IdentityResult:
     @property
     def leaks(self) -> list[str]:
         found = [
-            f"{self.role} can read {s}/{e}" for (s, e), o in self.reads.items() if o.allowed and (s, e) != (self.service, self.env)
+            f"{self.role} can read {s}/{e}"
+            for (s, e), o in self.reads.items()
+            if o.allowed and (s, e) != (self.service, self.env)
         ]
         if self.write_own is not None and self.write_own.allowed:
             found.append(f"{self.role} can write its own secret")
@@ -165,7 +168,9 @@ def binding_problems(
     if role.namespace_selector:
         wide.append(f"{name} also accepts namespaces selected by {role.namespace_selector!r}")
     if not role.audience:
-        wide.append(f"{name} binds no audience: a token of that ServiceAccount meant for anything is accepted")
+        wide.append(
+            f"{name} binds no audience: a token of that ServiceAccount meant for anything is accepted"
+        )
     elif role.audience != audience:
         broken.append(f"{name} expects audience {role.audience!r}, the VaultAuth objects send {audience!r}")
     if sa not in role.service_accounts and "*" not in role.service_accounts:
@@ -195,7 +200,7 @@ def _outcome(call: Callable[[], Any]) -> Outcome:
 def _as_token(client: hvac.Client, token: str | None) -> Iterator[hvac.Client]:
     """Use `client` (same connection, same TLS settings) with another token, then put the caller's back."""
     saved = client.token
-    client.token = token
+    client.token = token or ""  # no X-Vault-Token header at all (hvac sends none for a falsy token)
     try:
         yield client
     finally:
@@ -204,11 +209,8 @@ def _as_token(client: hvac.Client, token: str | None) -> Iterator[hvac.Client]:
 
 def _revoke(client: hvac.Client, token: str) -> None:
     """POST /v1/auth/token/revoke-self, as the token itself."""
-    with _as_token(client, token):
-        try:
-            client.auth.token.revoke_self()
-        except hvac.exceptions.VaultError:
-            pass
+    with _as_token(client, token), contextlib.suppress(hvac.exceptions.VaultError):
+        client.auth.token.revoke_self()
 
 
 def _mint(client: hvac.Client, role_name: str, role: RoleState) -> str:
@@ -270,7 +272,9 @@ def check_vault(
     policies, _ = read_policies(client, platform)
     results = []
     for index, (service, env) in enumerate(targets, start=1):
-        results.append(_check_identity(client, setup, service, env, roles.get(platform.vault_role(service, env))))
+        results.append(
+            _check_identity(client, setup, service, env, roles.get(platform.vault_role(service, env)))
+        )
         if progress is not None:
             progress(index, len(targets))
     return CheckReport(identity, targets, tuple(results), find_leftovers(platform, roles, policies))
@@ -292,13 +296,21 @@ def _check_identity(
             assert setup.jwt_source is not None
             ns, sa = platform.namespace(env), platform.service_account(service)
             jwt = setup.jwt_source
-            default_login = _login_refused(client, setup.auth_mount, role_name, jwt(ns, "default", setup.audience))
+            default_login = _login_refused(
+                client, setup.auth_mount, role_name, jwt(ns, "default", setup.audience)
+            )
             try:
                 token = _login(client, setup.auth_mount, role_name, jwt(ns, sa, setup.audience))
             except (hvac.exceptions.Forbidden, hvac.exceptions.InvalidRequest) as exc:
-                problems.append(f"ServiceAccount {sa} in {ns} cannot log in with {role_name}: {exc.errors or exc}")
+                problems.append(
+                    f"ServiceAccount {sa} in {ns} cannot log in with {role_name}: {exc.errors or exc}"
+                )
                 return IdentityResult(
-                    service, env, role_name, default_login=default_login, problems=tuple(problems),
+                    service,
+                    env,
+                    role_name,
+                    default_login=default_login,
+                    problems=tuple(problems),
                     wide_binding=tuple(wide),
                 )
     try:
@@ -307,7 +319,10 @@ def _check_identity(
     finally:
         _revoke(client, token)
     return replace(
-        result, default_login=default_login, problems=tuple(problems) + result.problems, wide_binding=tuple(wide)
+        result,
+        default_login=default_login,
+        problems=tuple(problems) + result.problems,
+        wide_binding=tuple(wide),
     )
 
 
@@ -340,7 +355,10 @@ def _probe(
     # Anything but 403 on a write or a LIST means the ACL let the request through.
     list_all = _outcome(lambda: own.list(platform.vault_metadata_root))
     return IdentityResult(
-        service, env, role_name, reads,
+        service,
+        env,
+        role_name,
+        reads,
         write_own=Outcome.DENIED if write_own is Outcome.DENIED else Outcome.ALLOWED,
         list_all=Outcome.DENIED if list_all is Outcome.DENIED else Outcome.ALLOWED,
         problems=tuple(problems),

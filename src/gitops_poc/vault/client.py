@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit
 
-import hvac  # type: ignore[import-untyped]
-import hvac.exceptions  # type: ignore[import-untyped]
+import hvac
+import hvac.exceptions
 import requests
 
 from gitops_poc.errors import GitopsError, UsageError
@@ -145,9 +145,13 @@ def vault_errors(client: hvac.Client, doing: str) -> Iterator[None]:
         yield
     except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
         reason = (
-            "timed out" if isinstance(exc, requests.exceptions.Timeout)
-            else "TLS failed: is VAULT_CACERT the CA of its certificate?" if isinstance(exc, requests.exceptions.SSLError)
-            else "connection refused or lost"
+            "timed out"
+            if isinstance(exc, requests.exceptions.Timeout)
+            else (
+                "TLS failed: is VAULT_CACERT the CA of its certificate?"
+                if isinstance(exc, requests.exceptions.SSLError)
+                else "connection refused or lost"
+            )
         )
         raise VaultUnreachable(
             f"cannot reach Vault at {addr} while {doing} ({reason}): is it running, and is VAULT_ADDR right?"
@@ -161,14 +165,18 @@ def vault_errors(client: hvac.Client, doing: str) -> Iterator[None]:
     except hvac.exceptions.VaultDown:
         raise VaultSealed(f"Vault at {addr} is sealed (while {doing}): unseal it, then re-run") from None
     except hvac.exceptions.VaultNotInitialized:
-        raise VaultSealed(f"Vault at {addr} is not initialised (while {doing}): run `bao operator init`") from None
+        raise VaultSealed(
+            f"Vault at {addr} is not initialised (while {doing}): run `bao operator init`"
+        ) from None
     except hvac.exceptions.Forbidden as exc:
         raise VaultPermissionDenied(
-            f"the token lacks rights for {_path_of(exc, addr)} (while {doing}); use a token whose policy allows it"
+            f"the token lacks rights for {_path_of(exc, addr)} (while {doing}); use a token whose policy"
+            " allows it"
         ) from None
     except hvac.exceptions.VaultError as exc:
         raise VaultRequestFailed(
-            f"Vault at {addr} rejected {_path_of(exc, addr)} while {doing}: {'; '.join(exc.errors or [str(exc)])}"
+            f"Vault at {addr} rejected {_path_of(exc, addr)} while {doing}:"
+            f" {'; '.join(exc.errors or [str(exc)])}"
         ) from None
 
 
@@ -193,7 +201,9 @@ def preflight(client: hvac.Client) -> TokenInfo:
         if status == 503:
             raise VaultSealed(f"Vault at {addr} is sealed: unseal it (`bao operator unseal`), then re-run")
         if status == 501:
-            raise VaultSealed(f"Vault at {addr} is not initialised: run `bao operator init` and unseal it first")
+            raise VaultSealed(
+                f"Vault at {addr} is not initialised: run `bao operator init` and unseal it first"
+            )
         if status >= 400:
             raise VaultRequestFailed(f"Vault at {addr} answered /v1/sys/health with HTTP {status}")
     try:

@@ -25,7 +25,9 @@ def read_ca_file(path: Path) -> str:
     except OSError as exc:
         raise UsageError(f"{path}: cannot read the CA certificate: {exc.strerror}") from None
     except UnicodeDecodeError:
-        raise UsageError(f"{path}: not a PEM certificate (binary file; convert DER with openssl x509)") from None
+        raise UsageError(
+            f"{path}: not a PEM certificate (binary file; convert DER with openssl x509)"
+        ) from None
     if PEM_BEGIN not in text:
         raise UsageError(f"{path}: not a PEM certificate (no '{PEM_BEGIN}' line)")
     return text
@@ -61,8 +63,10 @@ def ca_from_kubeconfig(context: str, environ: Mapping[str, str]) -> tuple[str | 
         if cluster.get("certificate-authority-data"):
             try:
                 pem = base64.b64decode(cluster["certificate-authority-data"]).decode("utf-8")
-            except (binascii.Error, UnicodeDecodeError):
-                raise UsageError(f"{path}: certificate-authority-data of cluster {cluster_name!r} is not base64 PEM")
+            except (binascii.Error, UnicodeDecodeError) as exc:
+                raise UsageError(
+                    f"{path}: certificate-authority-data of cluster {cluster_name!r} is not base64 PEM"
+                ) from exc
             return pem, f"{path} (context {context})"
         if cluster.get("certificate-authority"):
             ca_path = Path(cluster["certificate-authority"])

@@ -1,4 +1,5 @@
-"""ServiceAccount tokens from a real cluster (`kubectl create token`), for `vault check --identity kubernetes`.
+"""ServiceAccount tokens from a real cluster (`kubectl create token`), for `vault check --identity
+kubernetes`.
 
 The token arrives on kubectl's stdout and goes straight into the login request: never printed, never an
 argument of another process.
@@ -18,7 +19,9 @@ TOKEN_DURATION = "10m"
 def find_kubectl() -> str:
     found = shutil.which("kubectl")
     if found is None:
-        raise UsageError("kubectl is not on PATH (`make tools` installs it in .tools/bin); --identity kubernetes needs it")
+        raise UsageError(
+            "kubectl is not on PATH (`make tools` installs it in .tools/bin); --identity kubernetes needs it"
+        )
     return found
 
 
@@ -27,8 +30,18 @@ def kubectl_jwt_source(context: str, kubectl: str | None = None) -> JwtSource:
 
     def source(namespace: str, service_account: str, audience: str) -> str:
         command = [
-            binary, "--context", context, "--namespace", namespace, "create", "token", service_account,
-            "--audience", audience, "--duration", TOKEN_DURATION,
+            binary,
+            "--context",
+            context,
+            "--namespace",
+            namespace,
+            "create",
+            "token",
+            service_account,
+            "--audience",
+            audience,
+            "--duration",
+            TOKEN_DURATION,
         ]
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)

@@ -9,17 +9,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Change(str, Enum):
+class Change(StrEnum):
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
 
 
-class ValueSource(str, Enum):
+class ValueSource(StrEnum):
     """Where a seeded value comes from (shown in the plan instead of the value)."""
 
     FILE = "secrets file"
@@ -51,6 +51,56 @@ class Hidden:
     @classmethod
     def of(cls, values: Mapping[str, str]) -> Hidden:
         return cls(tuple(sorted(values.items())))
+
+
+# What Vault holds now (read by vault/state.py), for the names the platform manages.
+
+
+@dataclass(frozen=True)
+class Mount:
+    type: str
+    version: str = ""  # KV: "1" or "2"
+
+
+@dataclass(frozen=True)
+class KubernetesConfig:
+    host: str
+    ca_cert: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class RoleState:
+    service_accounts: tuple[str, ...]
+    namespaces: tuple[str, ...]
+    namespace_selector: str
+    policies: tuple[str, ...]
+    audience: str
+    ttl: int
+    no_default_policy: bool = False
+
+
+@dataclass(frozen=True)
+class SecretState:
+    version: int
+    deleted: bool = False  # the latest version is soft-deleted or destroyed
+    data: Hidden | None = None  # only read when overwriting was asked for
+
+
+@dataclass(frozen=True)
+class VaultState:
+    secret_engines: Mapping[str, Mount] = field(default_factory=dict)  # by path, without the trailing '/'
+    auth_methods: Mapping[str, Mount] = field(default_factory=dict)
+    kubernetes_config: KubernetesConfig | None = None
+    # Every policy and role whose name starts with the platform's stem (Platform.vault_name_stem): its own,
+    # leftovers of removed services/environments, and look-alikes of other platforms (stale.py tells them
+    # apart).
+    policies: Mapping[str, str] = field(default_factory=dict)  # name -> rules
+    roles: Mapping[str, RoleState] = field(default_factory=dict)
+    secrets: Mapping[str, SecretState] = field(default_factory=dict)  # KV path (relative to the mount)
+    calls: int = 0  # API calls it took to read this
+
+
+# The steps of a provision plan.
 
 
 @dataclass(frozen=True)
@@ -159,7 +209,13 @@ class Leftover:
         return f"{self.kind} {self.name} ({self.reason})"
 
     def as_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "name": self.name, "service": self.service, "environment": self.env, "reason": self.reason}
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "service": self.service,
+            "environment": self.env,
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True)
@@ -187,7 +243,16 @@ class DeletePolicy:
         return f"delete policy {self.name} ({self.reason})"
 
 
-Step = EnableKv | EnableKubernetesAuth | ConfigureKubernetesAuth | Policy | Role | SecretSeed | DeleteRole | DeletePolicy
+Step = (
+    EnableKv
+    | EnableKubernetesAuth
+    | ConfigureKubernetesAuth
+    | Policy
+    | Role
+    | SecretSeed
+    | DeleteRole
+    | DeletePolicy
+)
 
 KIND: dict[type, str] = {
     EnableKv: "secrets-engine",
@@ -213,13 +278,21 @@ def step_label(step: Step) -> str:
 
 def step_as_json(step: Step) -> dict[str, Any]:
     """A step for `--output json`: everything but secret values."""
-    data: dict[str, Any] = {"kind": KIND[type(step)], "action": step_action(step).value, "description": step.describe()}
+    data: dict[str, Any] = {
+        "kind": KIND[type(step)],
+        "action": step_action(step).value,
+        "description": step.describe(),
+    }
     if isinstance(step, Policy):
         data.update(name=step.name, hcl=step.hcl)
     elif isinstance(step, Role):
         data.update(
-            name=step.name, service_account=step.service_account, namespace=step.namespace,
-            policies=list(step.policies), audience=step.audience, ttl=step.ttl,
+            name=step.name,
+            service_account=step.service_account,
+            namespace=step.namespace,
+            policies=list(step.policies),
+            audience=step.audience,
+            ttl=step.ttl,
         )
     elif isinstance(step, SecretSeed):
         data.update(mount=step.mount, path=step.path, keys=list(step.keys), sources=list(step.sources))

@@ -1,4 +1,5 @@
-"""The ACL policy of one service in one environment: the KV v2 globs it grants, its HCL, and reading paths back."""
+"""The ACL policy of one service in one environment: the KV v2 globs it grants, its HCL, and reading paths
+back."""
 
 from __future__ import annotations
 

@@ -48,7 +48,9 @@ class DefaultKey:
     name: str
     secret: bool
     demo: str | None = None  # for secret keys: the development value (None = always random)
-    value: Callable[[Platform, str, str], str] | None = None  # for settings: (platform, service, env) -> value
+    value: Callable[[Platform, str, str], str] | None = (
+        None  # for settings: (platform, service, env) -> value
+    )
 
 
 # The keys the original setup-vault-secrets.sh wrote, with AUTH_ADAPTER_HOST fixed to the chart's Service
@@ -155,7 +157,13 @@ def _kind(value: Any) -> str:
         return "a list"
     if isinstance(value, bool):
         return "a boolean"
-    return "text" if isinstance(value, str) else "a number" if isinstance(value, (int, float)) else type(value).__name__
+    return (
+        "text"
+        if isinstance(value, str)
+        else "a number"
+        if isinstance(value, (int, float))
+        else type(value).__name__
+    )
 
 
 def _mapping(node: Any, what: str, where: str) -> Mapping[Any, Any]:
@@ -170,7 +178,7 @@ def _scalar(value: Any, key: str, where: str) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool):
-        raise UsageError(f"{where}: {key} is a YAML boolean; quote it (\"true\") if you mean the text")
+        raise UsageError(f'{where}: {key} is a YAML boolean; quote it ("true") if you mean the text')
     if isinstance(value, str):  # numbers and dates arrive as the text written (see _ScalarsAsWritten)
         return str(value)
     raise UsageError(f"{where}: {key} must be a single value (text or number), found {_kind(value)}")

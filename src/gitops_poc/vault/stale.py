@@ -18,9 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from gitops_poc.platform import Platform
-from gitops_poc.vault.model import Leftover
+from gitops_poc.vault.model import Leftover, RoleState
 from gitops_poc.vault.policy import policy_globs, policy_paths
-from gitops_poc.vault.state import RoleState
 
 Pair = tuple[str, str]
 

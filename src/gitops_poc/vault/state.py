@@ -7,57 +7,13 @@ the objects that exist, so an empty Vault costs a handful of calls.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-import hvac  # type: ignore[import-untyped]
+import hvac
 
 from gitops_poc.platform import VAULT_KUBERNETES_AUTH_MOUNT, VAULT_KV_MOUNT, Platform
 from gitops_poc.vault.client import vault_errors
-from gitops_poc.vault.model import Hidden
-
-
-@dataclass(frozen=True)
-class Mount:
-    type: str
-    version: str = ""  # KV: "1" or "2"
-
-
-@dataclass(frozen=True)
-class KubernetesConfig:
-    host: str
-    ca_cert: str = field(repr=False)
-
-
-@dataclass(frozen=True)
-class RoleState:
-    service_accounts: tuple[str, ...]
-    namespaces: tuple[str, ...]
-    namespace_selector: str
-    policies: tuple[str, ...]
-    audience: str
-    ttl: int
-    no_default_policy: bool = False
-
-
-@dataclass(frozen=True)
-class SecretState:
-    version: int
-    deleted: bool = False  # the latest version is soft-deleted or destroyed
-    data: Hidden | None = None  # only read when overwriting was asked for
-
-
-@dataclass(frozen=True)
-class VaultState:
-    secret_engines: Mapping[str, Mount] = field(default_factory=dict)  # by path, without the trailing '/'
-    auth_methods: Mapping[str, Mount] = field(default_factory=dict)
-    kubernetes_config: KubernetesConfig | None = None
-    # Every policy and role whose name starts with the platform's stem (Platform.vault_name_stem): its own,
-    # leftovers of removed services/environments, and look-alikes of other platforms (stale.py tells them apart).
-    policies: Mapping[str, str] = field(default_factory=dict)  # name -> rules
-    roles: Mapping[str, RoleState] = field(default_factory=dict)
-    secrets: Mapping[str, SecretState] = field(default_factory=dict)  # KV path (relative to the mount)
-    calls: int = 0  # API calls it took to read this
+from gitops_poc.vault.model import Hidden, KubernetesConfig, Mount, RoleState, SecretState, VaultState
 
 
 def _mounts(raw: Mapping[str, Any]) -> dict[str, Mount]:
@@ -68,6 +24,11 @@ def _mounts(raw: Mapping[str, Any]) -> dict[str, Mount]:
             version = str((info.get("options") or {}).get("version", ""))
             mounts[path.rstrip("/")] = Mount(str(info["type"]), version)
     return mounts
+
+
+def _body(response: object) -> dict[str, Any] | None:
+    """The JSON body of an hvac answer; None for 404 (hvac's None) or a body-less reply (a bare Response)."""
+    return response if isinstance(response, dict) else None
 
 
 def _keys(response: Any) -> list[str]:
@@ -92,7 +53,7 @@ def _role(data: Mapping[str, Any]) -> RoleState:
 
 def read_role(client: hvac.Client, mount: str, name: str) -> RoleState | None:
     """GET /v1/auth/{mount}/role/{name}"""
-    response = client.read(f"auth/{mount}/role/{name}")
+    response = _body(client.read(f"auth/{mount}/role/{name}"))
     return _role(response["data"]) if response else None
 
 
@@ -111,12 +72,13 @@ def read_roles(client: hvac.Client, platform: Platform, mount: str) -> tuple[dic
 
 
 def read_policies(client: hvac.Client, platform: Platform) -> tuple[dict[str, str], int]:
-    """Every ACL policy (name -> rules) whose name starts with the platform's stem, and the API calls it took."""
+    """Every ACL policy (name -> rules) whose name starts with the platform's stem, and the API calls it
+    took."""
     policies: dict[str, str] = {}
     with vault_errors(client, "listing the ACL policies (LIST sys/policies/acl)"):
         names = _named_like(platform, _keys(client.list("sys/policies/acl")))
         for name in names:
-            if response := client.read(f"sys/policies/acl/{name}"):
+            if response := _body(client.read(f"sys/policies/acl/{name}")):
                 policies[name] = str(response["data"].get("policy", ""))
     return policies, 1 + len(names)
 
@@ -135,21 +97,23 @@ def read_vault_state(
     calls = 0
     pairs = [(s, e) for s in platform.services for e in platform.environments]
     with vault_errors(client, "reading the mounted secrets engines (GET sys/mounts)"):
-        engines = _mounts(client.sys.list_mounted_secrets_engines())
+        engines = _mounts(_body(client.read("sys/mounts")) or {})
         calls += 1
     with vault_errors(client, "reading the enabled auth methods (GET sys/auth)"):
-        auths = _mounts(client.sys.list_auth_methods())
+        auths = _mounts(_body(client.read("sys/auth")) or {})
         calls += 1
 
     kube_config = None
     roles: dict[str, RoleState] = {}
     if auths.get(auth_mount, Mount("")).type == "kubernetes":
         with vault_errors(client, f"reading auth/{auth_mount}/config"):
-            response = client.read(f"auth/{auth_mount}/config")
+            response = _body(client.read(f"auth/{auth_mount}/config"))
             calls += 1
         data = (response or {}).get("data") or {}
         if data.get("kubernetes_host"):
-            kube_config = KubernetesConfig(str(data["kubernetes_host"]), str(data.get("kubernetes_ca_cert") or ""))
+            kube_config = KubernetesConfig(
+                str(data["kubernetes_host"]), str(data.get("kubernetes_ca_cert") or "")
+            )
         roles, role_calls = read_roles(client, platform, auth_mount)
         calls += role_calls
     policies, policy_calls = read_policies(client, platform)
@@ -165,7 +129,7 @@ def read_vault_state(
                 if service not in present:
                     continue
                 path = platform.vault_secret_path(service, env)
-                response = client.read(platform.vault_metadata_path(service, env))
+                response = _body(client.read(platform.vault_metadata_path(service, env)))
                 calls += 1
                 if not response:
                     continue
@@ -175,9 +139,11 @@ def read_vault_state(
                 deleted = bool(latest.get("deletion_time")) or bool(latest.get("destroyed"))
                 values = None
                 if path in data_paths and not deleted:
-                    read = client.read(platform.vault_data_path(service, env))
+                    read = _body(client.read(platform.vault_data_path(service, env)))
                     calls += 1
-                    values = Hidden.of({k: str(v) for k, v in ((read or {}).get("data") or {}).get("data", {}).items()})
+                    values = Hidden.of(
+                        {k: str(v) for k, v in ((read or {}).get("data") or {}).get("data", {}).items()}
+                    )
                 secrets[path] = SecretState(version, deleted, values)
 
     return VaultState(engines, auths, kube_config, policies, roles, secrets, calls)

@@ -30,18 +30,27 @@ from gitops_poc.vault.model import (
     EnableKv,
     Hidden,
     Leftover,
+    Mount,
     Policy,
     Role,
+    RoleState,
     SecretSeed,
     Step,
     VaultPlan,
+    VaultState,
 )
 from gitops_poc.vault.policy import policy_hcl
 from gitops_poc.vault.secrets_file import SeedValues
 from gitops_poc.vault.stale import find_leftovers
-from gitops_poc.vault.state import Mount, RoleState, VaultState
 
-__all__ = ["ProvisionOptions", "VaultConflict", "parse_duration", "parse_token_ttl", "plan_vault", "policy_hcl"]
+__all__ = [
+    "ProvisionOptions",
+    "VaultConflict",
+    "parse_duration",
+    "parse_token_ttl",
+    "plan_vault",
+    "policy_hcl",
+]
 
 DEFAULT_TOKEN_TTL = 3600  # the original's 1h
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
@@ -70,7 +79,9 @@ def parse_token_ttl(text: str) -> int:
     except UsageError as exc:
         raise UsageError(f"--token-ttl {exc}") from None
     if seconds <= 0:
-        raise UsageError(f"--token-ttl {text.strip()!r} is not a positive duration (examples: 1h, 30m, 1h30m, 3600)")
+        raise UsageError(
+            f"--token-ttl {text.strip()!r} is not a positive duration (examples: 1h, 30m, 1h30m, 3600)"
+        )
     return seconds
 
 
@@ -83,7 +94,8 @@ def check_kubernetes_host(text: str) -> str:
         valid = False
     if not valid or any(c.isspace() for c in text):
         raise UsageError(
-            f"--kubernetes-host {text!r} is not an http(s):// URL of the API server (example: {IN_CLUSTER_SERVER})"
+            f"--kubernetes-host {text!r} is not an http(s):// URL of the API server (example:"
+            f" {IN_CLUSTER_SERVER})"
         )
     return text
 
@@ -97,7 +109,8 @@ def format_duration(seconds: int) -> str:
 
 @dataclass(frozen=True)
 class ProvisionOptions:
-    # None (option omitted): keep what Vault has; with nothing there, the in-cluster host / an error for the CA.
+    # None (option omitted): keep what Vault has; with nothing there, the in-cluster host / an error for the
+    # CA.
     kubernetes_host: str | None = None
     kubernetes_ca_cert: str | None = None
     token_ttl: int = DEFAULT_TOKEN_TTL
@@ -173,7 +186,9 @@ def _sources(seed: SeedValues, keys: list[str]) -> tuple[str, ...]:
     return tuple(sorted({seed.sources[k].value for k in keys}))
 
 
-def _secret_step(path: str, seed: SeedValues, state: VaultState, options: ProvisionOptions) -> SecretSeed | None:
+def _secret_step(
+    path: str, seed: SeedValues, state: VaultState, options: ProvisionOptions
+) -> SecretSeed | None:
     current = state.secrets.get(path)
     if current is None:
         keys = sorted(seed.values)
@@ -188,7 +203,12 @@ def _secret_step(path: str, seed: SeedValues, state: VaultState, options: Provis
     if not changed:
         return None
     return SecretSeed(
-        VAULT_KV_MOUNT, path, tuple(changed), _sources(seed, changed), Hidden.of(wanted), Change.UPDATE,
+        VAULT_KV_MOUNT,
+        path,
+        tuple(changed),
+        _sources(seed, changed),
+        Hidden.of(wanted),
+        Change.UPDATE,
         current.version,
     )
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from gitops_poc.argocd.plan import NO_IMAGE, ImageReader, default_file, read_applications
-from gitops_poc.servicerepo import read_values_file, service_dir
+from gitops_poc.argocd.preview import NO_IMAGE, ImageReader, default_file, read_applications
+from gitops_poc.layout import service_dir
+from gitops_poc.servicerepo import read_values_file
 
 
 def git(root: Path, *args: str) -> None:
@@ -45,7 +46,9 @@ def test_images_at_a_revision_come_from_that_revision_read_as_helm_reads_them(ge
 
         assert head.image(apps["health-demo-prod"]).endswith(":2.0")
         image = read_values_file(service_dir(root, "web-http") / ".cicd/default.yaml").data["image"]
-        assert head.image(apps["web-http-dev"]) == f"{image['repository']}:{image['tag']}"  # default.yaml alone
+        assert (
+            head.image(apps["web-http-dev"]) == f"{image['repository']}:{image['tag']}"
+        )  # default.yaml alone
     finally:
         base.close()
         head.close()

@@ -66,7 +66,9 @@ def test_group_and_vault_prefix_reach_every_place(tmp_path: Path) -> None:
     assert {"id": "acme/api-gateway"} in agent["ci_access"]["projects"]
 
 
-def test_ci_written_tag_and_comments_survive_a_group_change(tmp_path: Path, default_platform: Platform) -> None:
+def test_ci_written_tag_and_comments_survive_a_group_change(
+    tmp_path: Path, default_platform: Platform
+) -> None:
     init(tmp_path, default_platform)
     dev = tmp_path / "services/web-http/.cicd/dev.yaml"
     text = dev.read_text().replace('tag: "0.1.0"', 'tag: "3f2a9c1"  # pipeline 4711')
@@ -82,8 +84,13 @@ def test_ci_written_tag_and_comments_survive_a_group_change(tmp_path: Path, defa
     assert "# tuned by the web team, do not lower" in after
     assert "repository: registry.gitlab.com/acme/web-http" in after
     # Only the managed line differs.
-    changed = [(a, b) for a, b in zip(text.splitlines(), after.splitlines()) if a != b]
-    assert changed == [("  repository: registry.gitlab.com/gitops-poc/web-http", "  repository: registry.gitlab.com/acme/web-http")]
+    changed = [(a, b) for a, b in zip(text.splitlines(), after.splitlines(), strict=True) if a != b]
+    assert changed == [
+        (
+            "  repository: registry.gitlab.com/gitops-poc/web-http",
+            "  repository: registry.gitlab.com/acme/web-http",
+        )
+    ]
     assert plan_init(acme, tmp_path) == []
 
 
@@ -135,7 +142,9 @@ def test_environments_come_from_the_configuration(tmp_path: Path) -> None:
     ]
 
 
-def test_applicationset_pins_chart_and_never_auto_syncs_production(tmp_path: Path, default_platform: Platform) -> None:
+def test_applicationset_pins_chart_and_never_auto_syncs_production(
+    tmp_path: Path, default_platform: Platform
+) -> None:
     init(tmp_path, default_platform)
     appset = load_plain((tmp_path / "gitops-config/argocd/applicationset.yaml").read_text())
     spec = appset["spec"]
@@ -206,8 +215,12 @@ def test_a_new_vault_prefix_moves_every_secret_path(tmp_path: Path, default_plat
     default.write_text(default.read_text() + "# extra path added by the team:\n")
     values = load_plain(default.read_text())
     values_env = tmp_path / "services/auth-adapter/.cicd/prod.yaml"
-    values_env.write_text(values_env.read_text() + "secrets:\n  PROD_ONLY: /gitops-poc/auth-adapter/prod/extra\n")
-    assert values["secrets"] and all(p.startswith("gitops-poc/auth-adapter/{env}/") for p in values["secrets"].values())
+    values_env.write_text(
+        values_env.read_text() + "secrets:\n  PROD_ONLY: /gitops-poc/auth-adapter/prod/extra\n"
+    )
+    assert values["secrets"] and all(
+        p.startswith("gitops-poc/auth-adapter/{env}/") for p in values["secrets"].values()
+    )
 
     moved = platform("VAULT_PATH_PREFIX=acme-secrets\n")
     init(tmp_path, moved)
@@ -235,14 +248,19 @@ def test_gitops_config_as_its_own_git_repository(tmp_path: Path, default_platfor
 def test_credential_files_are_git_ignored(tmp_path: Path, default_platform: Platform) -> None:
     (tmp_path / ".gitignore").write_text("node_modules/\n/.env")
     init(tmp_path, default_platform)
-    assert (tmp_path / ".gitignore").read_text() == (
-        "node_modules/\n/.env\n# Credentials and secret values: never commit them (added by gitops-poc init)\n.secrets.yaml\n"
+    assert (
+        (tmp_path / ".gitignore").read_text() == "node_modules/\n/.env\n"
+        "# Credentials and secret values: never commit them (added by gitops-poc init)\n.secrets.yaml\n"
     )
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     (tmp_path / ".env").write_text("GITLAB_AGENT_TOKEN=x\n")
     (tmp_path / ".secrets.yaml").write_text("web-http: {}\n")
-    status = subprocess.run(["git", "-C", str(tmp_path), "status", "--porcelain", "--untracked-files=all"],
-                            capture_output=True, text=True, check=True).stdout
+    status = subprocess.run(
+        ["git", "-C", str(tmp_path), "status", "--porcelain", "--untracked-files=all"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert ".env" not in status and ".secrets.yaml" not in status
     assert "services/" in status
 

@@ -1,38 +1,23 @@
-"""The `plan` view: the Applications a gitops-config ApplicationSet file generates, the image each one would
-deploy, and what moving from another git revision of the file would add, change or delete.
+"""The `plan` command's use case: read a gitops-config ApplicationSet file (on disk or at a git revision),
+expand it, and find the image each Application would deploy. The comparison itself is pure
+(applications.py); this module is where the files and git are read.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from gitops_poc import gitrepo
-from gitops_poc.argocd.applications import Application, Comparison, compare
+from gitops_poc.argocd.applications import Application, PlanResult, compare
 from gitops_poc.argocd.appset import expand_all, load_applicationsets
-from gitops_poc.errors import GitopsError, UsageError
-from gitops_poc.generate.gitops_config import APPLICATIONSET_FILE
-from gitops_poc.servicerepo import read_values_file, service_dir, value_files
+from gitops_poc.errors import UsageError
+from gitops_poc.layout import APPLICATIONSET_FILE, service_dir, value_files
+from gitops_poc.servicerepo import read_values_file
 from gitops_poc.values import get_path, merge_files
 from gitops_poc.yamlio import read_text
 
 NO_IMAGE = "-"
-
-
-class TooManyDeletions(GitopsError):
-    """The change would delete more Applications than --max-deletions allows."""
-
-    exit_code = 1
-
-
-@dataclass(frozen=True)
-class PlanResult:
-    file: Path
-    applications: tuple[Application, ...]
-    base: str | None = None  # the revision compared with
-    base_applications: tuple[Application, ...] = ()
-    comparison: Comparison | None = None
 
 
 def default_file(root: Path) -> Path:
@@ -53,7 +38,9 @@ def read_applications(path: Path, rev: str | None = None) -> tuple[Application, 
             return ()  # the file did not exist at that revision: everything is new
     appsets = load_applicationsets(text, where)
     if not appsets and rev is None:
-        raise UsageError(f"{where}: no ApplicationSet (kind: ApplicationSet, apiVersion: argoproj.io/...) found")
+        raise UsageError(
+            f"{where}: no ApplicationSet (kind: ApplicationSet, apiVersion: argoproj.io/...) found"
+        )
     return tuple(expand_all(appsets, where))
 
 
@@ -63,18 +50,6 @@ def make_plan(file: Path, base: str | None = None) -> PlanResult:
         return PlanResult(file, head)
     before = read_applications(file, base)
     return PlanResult(file, head, base, before, compare(before, head))
-
-
-def check_deletions(result: PlanResult, max_deletions: int | None) -> None:
-    """Raise TooManyDeletions when the change deletes more than `max_deletions` Applications."""
-    if max_deletions is None or result.comparison is None:
-        return
-    deleted = result.comparison.deleted
-    if len(deleted) > max_deletions:
-        names = ", ".join(app.name for app in deleted[:10]) + (", ..." if len(deleted) > 10 else "")
-        raise TooManyDeletions(
-            f"this change deletes {len(deleted)} Application(s), more than --max-deletions {max_deletions}: {names}. "
-            "A rename is a deletion too; if this is intended, raise --max-deletions.")
 
 
 class ImageReader:

@@ -8,15 +8,14 @@ from gitops_poc.changes import FileChange, change_if_different
 from gitops_poc.errors import UsageError
 from gitops_poc.generate.catalog import SERVICE_TEMPLATE, template_files
 from gitops_poc.generate.delivery import render_delivery_files
-from gitops_poc.generate.gitops_config import GITOPS_CONFIG_DIR, HEADER, render_files
+from gitops_poc.generate.gitops_config import HEADER, render_files
 from gitops_poc.generate.services import Reader, TemplateRenderer, file_mode, plan_service
+from gitops_poc.layout import GITOPS_CONFIG_DIR, NEVER_COMMITTED
 from gitops_poc.platform import Platform
 from gitops_poc.yamlio import read_text
 
 TEMPLATE_DIR = Path("templates") / "service-repo"
 GITIGNORE = Path(".gitignore")
-# Files at the platform root that hold credentials or secret values; git must never pick them up.
-NEVER_COMMITTED = (".env", ".secrets.yaml")
 
 
 def _gitignore(previous: str | None) -> str:
@@ -28,7 +27,11 @@ def _gitignore(previous: str | None) -> str:
     text = previous or ""
     if text and not text.endswith("\n"):
         text += "\n"
-    return text + "# Credentials and secret values: never commit them (added by gitops-poc init)\n" + "".join(f"{m}\n" for m in missing)
+    return (
+        text
+        + "# Credentials and secret values: never commit them (added by gitops-poc init)\n"
+        + "".join(f"{m}\n" for m in missing)
+    )
 
 
 def disk_reader(root: Path) -> Reader:
@@ -36,12 +39,18 @@ def disk_reader(root: Path) -> Reader:
         try:
             return read_text(root / relative)
         except UnicodeDecodeError as exc:
-            raise UsageError(f"{root / relative}: not UTF-8 text (byte {exc.start}); fix or remove the file") from None
+            raise UsageError(
+                f"{root / relative}: not UTF-8 text (byte {exc.start}); fix or remove the file"
+            ) from None
 
     return read
 
 
-GENERATED_FOLDERS = (GITOPS_CONFIG_DIR / "argocd", GITOPS_CONFIG_DIR / "platform", GITOPS_CONFIG_DIR / ".gitlab" / "agents")
+GENERATED_FOLDERS = (
+    GITOPS_CONFIG_DIR / "argocd",
+    GITOPS_CONFIG_DIR / "platform",
+    GITOPS_CONFIG_DIR / ".gitlab" / "agents",
+)
 
 
 def _stale_generated_files(root: Path, generated: set[Path], read: Reader) -> list[FileChange]:
@@ -75,7 +84,9 @@ def plan_init(platform: Platform, root: Path, read: Reader | None = None) -> lis
     for relative, source in template_files(SERVICE_TEMPLATE):
         target = TEMPLATE_DIR / relative
         if read(target) is None:
-            changes.append(FileChange(target, source.read_text(encoding="utf-8"), None, "new file", file_mode(source)))
+            changes.append(
+                FileChange(target, source.read_text(encoding="utf-8"), None, "new file", file_mode(source))
+            )
 
     user_template = root / TEMPLATE_DIR
     template_dir = user_template if user_template.is_dir() else SERVICE_TEMPLATE

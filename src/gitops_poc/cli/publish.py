@@ -1,0 +1,125 @@
+"""`gitops-poc publish`: push gitops-config and every service repository to their remotes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+
+from gitops_poc.cli.common import EnvFileOption, RootOption, load_platform
+from gitops_poc.cli.output import OutputFormat, err, out, print_json
+from gitops_poc.errors import UsageError
+from gitops_poc.gitauth import askpass_env
+from gitops_poc.publish import Outcome, RepoResult, Repository, parse_remote_base
+from gitops_poc.publish import publish as publish_all
+
+SHOWN_FILES = 8
+_STYLE = {
+    Outcome.CREATED: "green",
+    Outcome.UPDATED: "yellow",
+    Outcome.MERGED: "cyan",
+    Outcome.UNCHANGED: "dim",
+}
+
+
+def read_token_file(path: Path | None) -> str | None:
+    """A token from a file (`-` = stdin), never from an option's value."""
+    if path is None:
+        return None
+    try:
+        text = typer.get_text_stream("stdin").read() if str(path) == "-" else path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--token-file {path}: {exc.strerror}") from None
+    token = text.strip()
+    if not token:
+        raise UsageError(f"--token-file {path}: the file is empty")
+    return token
+
+
+def _show(result: RepoResult, dry_run: bool) -> None:
+    verb = (
+        {
+            Outcome.CREATED: "would create",
+            Outcome.UPDATED: "would update",
+            Outcome.MERGED: "would merge onto",
+            Outcome.UNCHANGED: "unchanged",
+        }[result.outcome]
+        if dry_run
+        else result.outcome.value
+    )
+    detail = f"{len(result.files)} file(s)" if result.files else "nothing to push"
+    if result.remote_commits and result.outcome is not Outcome.CREATED:
+        detail += f"; {result.remote_commits} commit(s) made on the remote since the last publish kept"
+    if result.remote_created:
+        detail += "; new bare repository" if not dry_run else "; the bare repository would be created"
+    style = _STYLE[result.outcome]
+    out.print(f"  [{style}]{verb:16}[/] {escape(result.repository.path):32} {escape(detail)}")
+    if dry_run:
+        for delta in result.files[:SHOWN_FILES]:
+            out.print(f"      {delta.status} {escape(delta.path)}")
+        if len(result.files) > SHOWN_FILES:
+            out.print(f"      ... and {len(result.files) - SHOWN_FILES} more (--output json lists them all)")
+
+
+def publish(
+    root: Path = RootOption,
+    env_file: Path | None = EnvFileOption,
+    remote_base: str | None = typer.Option(
+        None,
+        "--remote-base",
+        help="Where the repositories go: <base>/<group>/<repo>.git. A GitLab URL "
+        "(https://gitlab.example.com), "
+        "any git URL, or a folder of bare repositories created on demand (default: ROOT/.remotes).",
+    ),
+    token_file: Path | None = typer.Option(
+        None,
+        "--token-file",
+        help="Read the HTTPS token from this file ('-' = stdin) instead of GITLAB_TOKEN.",
+        dir_okay=False,
+        allow_dash=True,
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Fetch and merge, show what would be pushed, push nothing."
+    ),
+    output: OutputFormat = typer.Option(
+        OutputFormat.text, "--output", "-o", help="text or json (the results)."
+    ),
+) -> int:
+    """Push gitops-config and every service repository to their remotes.
+
+    Only the files of each repository's folder go in (generated and team-owned; never .env or
+    .secrets.yaml, nor what .gitignore excludes). A remote that moved on (a team's commit, a CI image bump)
+    is fetched and the root's changes since the last publish are merged on top of it; pushes are
+    fast-forward only, never forced. A second run with nothing changed pushes nothing.
+    """
+    platform = load_platform(root, env_file)
+    base = parse_remote_base(remote_base, root)
+    token = read_token_file(token_file) or os.environ.get("GITLAB_TOKEN") if base.is_http else None
+    verb = "Checking what to publish" if dry_run else "Publishing"
+    err.print(f"{verb}: {len(platform.services) + 1} repositories -> {escape(base.shown())}")
+
+    def progress(repo: Repository, state: str) -> None:
+        if state == "publishing" and output is OutputFormat.text:
+            err.print(f"  [dim]{escape(repo.path)} ...[/]")
+
+    with askpass_env(token) as git_env:
+        results = publish_all(platform, root, base, dry_run=dry_run, git_env=git_env, progress=progress)
+    if output is OutputFormat.json:
+        print_json(
+            {"dry_run": dry_run, "remote_base": base.shown(), "repositories": [r.as_json() for r in results]}
+        )
+        return 0
+    for result in results:
+        _show(result, dry_run)
+    changed = sum(1 for r in results if r.outcome is not Outcome.UNCHANGED)
+    if dry_run:
+        err.print(f"{changed} of {len(results)} repositories would change (dry run: nothing pushed)")
+    else:
+        err.print(
+            f"{changed} of {len(results)} repositories pushed"
+            if changed
+            else "Everything is up to date: nothing pushed"
+        )
+    return 0

@@ -1,0 +1,24 @@
+"""Where things live in the platform's repository: the folders and files the generator writes and every
+reader (lint, plan, render, diff) looks in. Constants only, so planners and adapters can both import them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+GITOPS_CONFIG_DIR = Path("gitops-config")
+PROJECT_FILE = GITOPS_CONFIG_DIR / "argocd" / "project.yaml"
+APPLICATIONSET_FILE = GITOPS_CONFIG_DIR / "argocd" / "applicationset.yaml"
+PLATFORM_APPS_FILE = GITOPS_CONFIG_DIR / "argocd" / "platform.yaml"
+PLATFORM_DIR = Path("platform")  # inside the gitops-config repository
+SERVICES_DIR = "services"
+VALUES_DIR = ".cicd"  # inside a service repository
+NEVER_COMMITTED = (".env", ".secrets.yaml")  # credentials and secret values (git-ignored by init)
+
+
+def service_dir(root: Path, service: str) -> Path:
+    return root / SERVICES_DIR / service
+
+
+def value_files(env: str) -> list[str]:
+    """The value files ArgoCD passes for `env`, in order (later wins)."""
+    return [f"{VALUES_DIR}/default.yaml", f"{VALUES_DIR}/{env}.yaml"]

@@ -1,0 +1,186 @@
+"""The git side of publishing, in a scratch bare repository: fetch the remote branch, write the root's
+files as a commit, merge, push without force. Only this module runs git for `publish`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from gitops_poc.errors import GitopsError, UsageError
+from gitops_poc.publish.model import PUBLISH_TRAILER, FileDelta
+
+# Used only when git has no identity configured (a fresh CI container); a configured one wins.
+FALLBACK_IDENTITY = {
+    "GIT_AUTHOR_NAME": "gitops-poc",
+    "GIT_AUTHOR_EMAIL": "gitops-poc@localhost",
+    "GIT_COMMITTER_NAME": "gitops-poc",
+    "GIT_COMMITTER_EMAIL": "gitops-poc@localhost",
+}
+
+
+class GitFailed(GitopsError):
+    """A git command failed (an unreachable remote, a push refused for a reason other than a race)."""
+
+
+class MergeConflict(GitopsError):
+    """The root and the remote changed the same lines since the last publish: nothing was pushed."""
+
+
+class PushRejected(Exception):
+    """The remote branch moved between fetch and push (a race): fetch and merge again."""
+
+
+class Scratch:
+    """A temporary bare repository holding the remote's branch and the commits publish makes."""
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="gitops-poc-publish-"))
+        self.git_dir = self.dir / "repo.git"
+        self.env = {**os.environ, **(env or {}), "GIT_TERMINAL_PROMPT": "0"}
+        self.run("init", "--quiet", "--bare", str(self.git_dir), git_dir=False)
+        if self.run("var", "GIT_COMMITTER_IDENT", check=False).returncode != 0:
+            self.env.update({k: v for k, v in FALLBACK_IDENTITY.items() if not self.env.get(k)})
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def run(
+        self,
+        *args: str,
+        check: bool = True,
+        git_dir: bool = True,
+        input: bytes | None = None,
+        env: Mapping[str, str] | None = None,
+        work_tree: Path | None = None,
+    ) -> subprocess.CompletedProcess[bytes]:
+        cmd = ["git"]
+        if git_dir:
+            cmd.append(f"--git-dir={self.git_dir}")
+        if work_tree is not None:
+            cmd.append(f"--work-tree={work_tree}")
+        try:
+            result = subprocess.run(
+                [*cmd, *args], capture_output=True, input=input, env={**self.env, **(env or {})}, check=False
+            )
+        except FileNotFoundError:
+            raise UsageError("git is not installed or not on PATH") from None
+        if check and result.returncode != 0:
+            raise GitFailed(f"git {args[0]} failed: {result.stderr.decode(errors='replace').strip()}")
+        return result
+
+    def out(self, *args: str, **kwargs: object) -> str:
+        return self.run(*args, **kwargs).stdout.decode().strip()  # type: ignore[arg-type]
+
+    # --- reading the remote ---------------------------------------------------------------------------
+    def fetch(self, remote: str, branch: str) -> str | None:
+        """The remote branch's head, fetched (None: the branch or the repository does not exist yet)."""
+        listed = self.run("ls-remote", "--heads", remote, f"refs/heads/{branch}", check=False)
+        if listed.returncode != 0:
+            raise GitFailed(f"cannot read {remote}: {listed.stderr.decode(errors='replace').strip()}")
+        if not listed.stdout.strip():
+            return None
+        self.run("fetch", "--quiet", "--no-tags", remote, f"+refs/heads/{branch}:refs/remote/head")
+        return self.out("rev-parse", "refs/remote/head")
+
+    def last_published(self, head: str) -> str | None:
+        """The newest commit of the root's files in the remote's history (the base of the next merge)."""
+        found = self.out(
+            "rev-list", "--topo-order", "-1", "--fixed-strings", f"--grep={PUBLISH_TRAILER}: ", head
+        )
+        return found or None
+
+    def commits_since(self, base: str | None, head: str) -> int:
+        spec = [head, f"^{base}"] if base else [head]
+        return int(self.out("rev-list", "--count", *spec))
+
+    # --- writing ----------------------------------------------------------------------------------------
+    def tree_of(self, folder: Path, files: Sequence[str]) -> str:
+        """The tree of `files` (relative to `folder`) as they are on disk, modes included."""
+        index = self.dir / "index"
+        index.unlink(missing_ok=True)
+        env = {"GIT_INDEX_FILE": str(index), "GIT_LITERAL_PATHSPECS": "1"}
+        data = "\0".join(files).encode() + b"\0"
+        self.run(
+            "add",
+            "--force",
+            "--pathspec-from-file=-",
+            "--pathspec-file-nul",
+            input=data,
+            env=env,
+            work_tree=folder,
+        )
+        return self.out("write-tree", env=env)
+
+    def tree(self, commit: str) -> str:
+        return self.out("rev-parse", f"{commit}^{{tree}}")
+
+    def commit(self, tree: str, parents: Sequence[str], message: str) -> str:
+        args = ["commit-tree", tree]
+        for parent in parents:
+            args += ["-p", parent]
+        return self.out(*args, input=message.encode())
+
+    def merge(self, ours: str, theirs: str) -> str:
+        """The tree of a three-way merge of two commits; MergeConflict names the files both sides changed."""
+        result = self.run(
+            "merge-tree",
+            "--write-tree",
+            "--name-only",
+            "--no-messages",
+            "--allow-unrelated-histories",
+            ours,
+            theirs,
+            check=False,
+        )
+        lines = result.stdout.decode().splitlines()
+        if result.returncode == 1:
+            conflicted = sorted({line for line in lines[1:] if line})
+            raise MergeConflict(", ".join(conflicted))
+        if result.returncode != 0:
+            raise GitFailed(f"git merge-tree failed: {result.stderr.decode(errors='replace').strip()}")
+        return lines[0]
+
+    def changed_files(self, before: str | None, after: str) -> tuple[FileDelta, ...]:
+        if before is None:
+            names = self.out("ls-tree", "-r", "--name-only", after).splitlines()
+            return tuple(FileDelta("A", n) for n in names)
+        raw = self.out("diff-tree", "-r", "--no-renames", "--name-status", before, after)
+        return tuple(FileDelta(*line.split("\t", 1)) for line in raw.splitlines() if line)
+
+    def push(self, remote: str, commit: str, branch: str) -> None:
+        """Fast-forward only (no `+`, no --force): a remote that moved on refuses (PushRejected)."""
+        result = self.run(
+            "push", "--quiet", "--porcelain", remote, f"{commit}:refs/heads/{branch}", check=False
+        )
+        if result.returncode == 0:
+            return
+        text = (result.stdout + result.stderr).decode(errors="replace")
+        if any(word in text for word in ("non-fast-forward", "fetch first", "[rejected]", "stale info")):
+            raise PushRejected(text.strip())
+        raise GitFailed(f"cannot push to {remote}: {result.stderr.decode(errors='replace').strip()}")
+
+
+def create_bare(path: Path, branch: str) -> None:
+    """A local remote, as a server would hold it; its reflog records every update (an audit of pushes)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        ["git", "init", "--quiet", "--bare", f"--initial-branch={branch}", str(path)],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        ["git", f"--git-dir={path}", "config", "core.logAllRefUpdates", "always"],
+        check=True,
+        capture_output=True,
+    )
