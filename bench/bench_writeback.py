@@ -20,11 +20,18 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from tests.delivery.conftest import make_service_remote  # noqa: E402
-from tests.delivery.race import fast_forwards_only, run_plain_push_race, run_tool_race, sixteen_jobs  # noqa: E402
+from tests.delivery.race import (  # noqa: E402
+    fast_forwards_only,
+    run_plain_push_race,
+    run_tool_race,
+    sixteen_jobs,
+)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rounds", type=int, default=1, help="repeat the measurement (default 1)")
     args = parser.parse_args()
     for round_no in range(1, args.rounds + 1):
@@ -34,21 +41,32 @@ def main() -> int:
             finished, seconds = run_tool_race(ours, sixteen_jobs())
             results: dict[str, int] = {}
             for run in finished:
-                results[run.report.get("result", f"exit {run.returncode}")] = results.get(
-                    run.report.get("result", f"exit {run.returncode}"), 0) + 1
+                results[run.report.get("result", f"exit {run.returncode}")] = (
+                    results.get(run.report.get("result", f"exit {run.returncode}"), 0) + 1
+                )
             attempts = [run.report.get("attempts", 0) for run in finished]
             per_process = [run.seconds for run in finished]
-            print(f"ours:     16 processes, all settled in {seconds:.2f} s "
-                  f"(per process: median {statistics.median(per_process):.2f} s, max {max(per_process):.2f} s)")
-            print(f"          results: {', '.join(f'{k} {v}' for k, v in sorted(results.items()))}; "
-                  f"commits landed: {results.get('updated', 0)}; fast-forwards only: {fast_forwards_only(ours.bare)}")
-            print(f"          attempts per process: {sorted(attempts)} (mean {statistics.mean(attempts):.1f}, "
-                  f"max {max(attempts)})")
+            print(
+                f"ours:     16 processes, all settled in {seconds:.2f} s "
+                f"(per process: median {statistics.median(per_process):.2f} s, max {max(per_process):.2f} s)"
+            )
+            print(
+                f"          results: {', '.join(f'{k} {v}' for k, v in sorted(results.items()))}; "
+                f"commits landed: {results.get('updated', 0)}; "
+                f"fast-forwards only: {fast_forwards_only(ours.bare)}"
+            )
+            print(
+                f"          attempts per process: {sorted(attempts)} (mean {statistics.mean(attempts):.1f}, "
+                f"max {max(attempts)})"
+            )
 
             original = make_service_remote(Path(tmp) / "original")
             landed, failed, plain_seconds = run_plain_push_race(original, 16)
-            print(f"original: 16 plain `git push` from clones of one head: {landed} of 16 landed, {failed} rejected "
-                  f"(non-fast-forward) in {plain_seconds:.2f} s; the rejected changes are lost")
+            print(
+                f"original: 16 plain `git push` from clones of one head: {landed} of 16 landed, "
+                f"{failed} rejected "
+                f"(non-fast-forward) in {plain_seconds:.2f} s; the rejected changes are lost"
+            )
     return 0
 
 

@@ -50,6 +50,10 @@ PLANNERS = [
     "gitops_poc.render.checks",
     "gitops_poc.render.model",
     "gitops_poc.render.manifests",
+    "gitops_poc.delivery.image",
+    "gitops_poc.delivery.pins",
+    "gitops_poc.delivery.values",
+    "gitops_poc.delivery.decide",
 ]
 GENERATOR = ["gitops_poc.generate.init_plan"]  # jinja2 is what it renders with
 

@@ -15,8 +15,9 @@ ENVIRONMENTS = ("dev", "staging", "prod")
 
 
 def git(cwd: Path, *args: str, input: str | None = None) -> str:
-    return subprocess.run(["git", "-C", str(cwd), *args], check=True, capture_output=True, text=True,
-                          input=input).stdout
+    return subprocess.run(
+        ["git", "-C", str(cwd), *args], check=True, capture_output=True, text=True, input=input
+    ).stdout
 
 
 @dataclass

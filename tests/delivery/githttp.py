@@ -32,13 +32,21 @@ def _handler(root: Path, username: str, password: str, seen: list[str]) -> type[
             parts = urlsplit(self.path)
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             env = {
-                "PATH": os.environ["PATH"], "GIT_PROJECT_ROOT": str(root), "GIT_HTTP_EXPORT_ALL": "1",
-                "PATH_INFO": parts.path, "QUERY_STRING": parts.query, "REQUEST_METHOD": self.command,
-                "CONTENT_TYPE": self.headers.get("Content-Type", ""), "CONTENT_LENGTH": str(len(body)),
-                "REMOTE_USER": username, "REMOTE_ADDR": "127.0.0.1",
+                "PATH": os.environ["PATH"],
+                "GIT_PROJECT_ROOT": str(root),
+                "GIT_HTTP_EXPORT_ALL": "1",
+                "PATH_INFO": parts.path,
+                "QUERY_STRING": parts.query,
+                "REQUEST_METHOD": self.command,
+                "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+                "CONTENT_LENGTH": str(len(body)),
+                "REMOTE_USER": username,
+                "REMOTE_ADDR": "127.0.0.1",
                 "HTTP_GIT_PROTOCOL": self.headers.get("Git-Protocol", ""),
             }
-            result = subprocess.run(["git", "http-backend"], input=body, capture_output=True, env=env, check=False)
+            result = subprocess.run(
+                ["git", "http-backend"], input=body, capture_output=True, env=env, check=False
+            )
             head, _, payload = result.stdout.partition(b"\r\n\r\n")
             status = 200
             headers = []

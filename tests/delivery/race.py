@@ -45,7 +45,9 @@ def clones(remote: ServiceRemote, count: int, prefix: str = "writer") -> list[Pa
     return [remote.new_clone(f"{prefix}-{i:02d}") for i in range(count)]
 
 
-def run_tool_race(remote: ServiceRemote, jobs: list[Job], env: dict[str, str] | None = None) -> tuple[list[Finished], float]:
+def run_tool_race(
+    remote: ServiceRemote, jobs: list[Job], env: dict[str, str] | None = None
+) -> tuple[list[Finished], float]:
     """Start one `gitops-poc ci ... --push -o json` process per job at once; wait for all."""
     paths = clones(remote, len(jobs))
     environ = {**os.environ, **(env or {})}
@@ -56,7 +58,11 @@ def run_tool_race(remote: ServiceRemote, jobs: list[Job], env: dict[str, str] | 
         began = time.perf_counter()
         result = subprocess.run(
             [sys.executable, "-m", "gitops_poc", *job.args(), "--push", "-o", "json", "-C", str(clone)],
-            capture_output=True, text=True, env=environ, check=False, timeout=300,
+            capture_output=True,
+            text=True,
+            env=environ,
+            check=False,
+            timeout=300,
         )
         report = json.loads(result.stdout) if result.stdout.strip().startswith("{") else {}
         return Finished(job, result.returncode, report, time.perf_counter() - began, result.stderr)
@@ -67,7 +73,7 @@ def run_tool_race(remote: ServiceRemote, jobs: list[Job], env: dict[str, str] | 
 
 
 def run_plain_push_race(remote: ServiceRemote, count: int) -> tuple[int, int, float]:
-    """The original pipelines' way: edit the file in the checkout, commit, plain `git push`. (landed, failed, s)."""
+    """The original pipelines' way: edit the file, commit, plain `git push`; (landed, failed, seconds)."""
     paths = clones(remote, count, "plain")
     for i, clone in enumerate(paths):
         values = clone / ".cicd" / "dev.yaml"
@@ -75,8 +81,18 @@ def run_plain_push_race(remote: ServiceRemote, count: int) -> tuple[int, int, fl
         git(clone, "commit", "-q", "-am", f"ci(dev): update image to plain-{i} [skip ci]")
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=count) as pool:
-        codes = list(pool.map(lambda c: subprocess.run(["git", "-C", str(c), "push", "-q", "origin", "HEAD:main"],
-                                                        capture_output=True, check=False).returncode, paths))
+        codes = list(
+            pool.map(
+                lambda c: (
+                    subprocess.run(
+                        ["git", "-C", str(c), "push", "-q", "origin", "HEAD:main"],
+                        capture_output=True,
+                        check=False,
+                    ).returncode
+                ),
+                paths,
+            )
+        )
     seconds = time.perf_counter() - start
     landed = sum(1 for code in codes if code == 0)
     return landed, count - landed, seconds
@@ -91,7 +107,7 @@ def fast_forwards_only(bare: Path) -> bool:
     """Each update of main moved it to a commit whose only parent is the previous head: no force push,
     no rewritten history, no merge commit."""
     heads = reflog(bare)
-    for old, new in zip(heads, heads[1:]):
+    for old, new in zip(heads, heads[1:], strict=False):
         parents = git(bare, "rev-list", "--parents", "-n", "1", new).split()[1:]
         if parents != [old]:
             return False

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gitops_poc.delivery.values import read_image
-from tests.delivery.conftest import make_service_remote, git
+from tests.delivery.conftest import git, make_service_remote
 from tests.delivery.processes import recording
 from tests.delivery.race import fast_forwards_only, reflog, run_tool_race, sixteen_jobs
 

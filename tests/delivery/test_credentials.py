@@ -21,8 +21,15 @@ TOKEN = "glpat-T0kenThatMustNeverLeak"
 
 
 def run_tool(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gitops_poc", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, check=False, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "gitops_poc", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
 
 
 @pytest.fixture
@@ -38,7 +45,8 @@ def http_remote(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def test_push_over_http_authenticates_through_the_helper_and_the_token_never_shows(
-    http_remote, tmp_path: Path  # type: ignore[no-untyped-def]
+    http_remote,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     remote, url, seen = http_remote
     log = recording(tmp_path / "rec")
@@ -46,7 +54,9 @@ def test_push_over_http_authenticates_through_the_helper_and_the_token_never_sho
     home.mkdir()
     (home / ".gitconfig").write_text("[credential]\n\thelper = store\n")  # must not receive the token
     env = {**os.environ, **log.env, "HOME": str(home), "CI_PUSH_TOKEN": TOKEN, "CI_PIPELINE_IID": "41"}
-    result = run_tool(remote.clone, env, "ci", "bump", "--env", "dev", "--tag", "4.1.0", "--push", "-o", "json")
+    result = run_tool(
+        remote.clone, env, "ci", "bump", "--env", "dev", "--tag", "4.1.0", "--push", "-o", "json"
+    )
     assert result.returncode == 0, result.stderr
     assert '"result": "updated"' in result.stdout
     assert "4.1.0" in git(remote.bare, "show", "main:.cicd/dev.yaml")
@@ -67,8 +77,17 @@ def test_a_wrong_token_fails_clearly_without_showing_it(http_remote, tmp_path: P
     result = run_tool(remote.clone, env, "ci", "bump", "--env", "dev", "--tag", "4.1.0", "--push")
     assert result.returncode == 1 and "cannot fetch branch 'main'" in result.stderr
     assert wrong not in result.stderr + result.stdout
-    no_token = run_tool(remote.clone, {**os.environ, "HOME": str(tmp_path)}, "ci", "bump", "--env", "dev", "--tag",
-                        "4.1.0", "--push")
+    no_token = run_tool(
+        remote.clone,
+        {**os.environ, "HOME": str(tmp_path)},
+        "ci",
+        "bump",
+        "--env",
+        "dev",
+        "--tag",
+        "4.1.0",
+        "--push",
+    )
     assert no_token.returncode == 1  # no prompt, no hang: GIT_TERMINAL_PROMPT=0
 
 
@@ -76,4 +95,7 @@ def test_job_token_username_and_redaction() -> None:
     env = credential_environment({"CI_JOB_TOKEN": "jobtoken123"})
     assert "gitlab-ci-token" in env["GIT_CONFIG_VALUE_1"] and "jobtoken123" not in str(env)
     assert credential_environment({}) == {"GIT_TERMINAL_PROMPT": "0", "GCM_INTERACTIVE": "never"}
-    assert redact("x https://u:jobtoken123@h/p jobtoken123", {"CI_JOB_TOKEN": "jobtoken123"}) == "x https://***@h/p ***"
+    assert (
+        redact("x https://u:jobtoken123@h/p jobtoken123", {"CI_JOB_TOKEN": "jobtoken123"})
+        == "x https://***@h/p ***"
+    )

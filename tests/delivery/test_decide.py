@@ -42,15 +42,19 @@ def test_an_older_pipeline_stands_down_unless_forced() -> None:
     forced = decide_image(repo.get, "dev", Image(None, "old"), 9, NOW, force_older=True)
     assert forced.outcome is Outcome.UPDATED
     assert decide_image(repo.get, "dev", Image(None, "newer"), 11, NOW).outcome is Outcome.UPDATED
-    assert decide_image(repo.get, "dev", Image(None, "again"), 10, NOW).outcome is Outcome.UPDATED  # a retried job
+    assert (
+        decide_image(repo.get, "dev", Image(None, "again"), 10, NOW).outcome is Outcome.UPDATED
+    )  # a retried job
 
 
 def test_a_pin_stops_bump_and_promote_and_says_why() -> None:
     pin = Pin("rollback after incident 42", "jane", "2026-11-30T09:00:00Z")
     pinned = decide_pin(files().get, "staging", pin).files[".cicd/staging.yaml"]
     repo = files(staging=pinned, dev=set_image((SEED / "dev.yaml").read_text(), "d", Image(None, "9.9.9"), 4))
-    for decision in (decide_image(repo.get, "staging", Image(None, "2"), 5, NOW),
-                     decide_promotion(repo.get, "dev", "staging", NOW)):
+    for decision in (
+        decide_image(repo.get, "staging", Image(None, "2"), 5, NOW),
+        decide_promotion(repo.get, "dev", "staging", NOW),
+    ):
         assert decision.outcome is Outcome.PINNED and not decision.files
         assert "rollback after incident 42" in decision.message and "jane" in decision.message
 
@@ -67,23 +71,35 @@ def test_pin_and_unpin_are_idempotent() -> None:
     pin = Pin("hold", "jane", "2026-12-01T00:00:00Z")
     pinned = decide_pin(files().get, "prod", pin)
     repo = files(prod=pinned.files[".cicd/prod.yaml"])
-    assert decide_pin(repo.get, "prod", Pin("hold", "joe", "2026-12-02T00:00:00Z")).outcome is Outcome.UNCHANGED
+    assert (
+        decide_pin(repo.get, "prod", Pin("hold", "joe", "2026-12-02T00:00:00Z")).outcome is Outcome.UNCHANGED
+    )
     unpinned = decide_pin(repo.get, "prod", None)
     assert unpinned.files[".cicd/prod.yaml"] == (SEED / "prod.yaml").read_text()
     assert decide_pin(files().get, "prod", None).outcome is Outcome.UNCHANGED
 
 
 def test_promotion_copies_repository_tag_digest_and_record() -> None:
-    dev = set_image((SEED / "dev.yaml").read_text(), "d", Image("registry.example.com/t/api", "1.4.0", DIGEST), 21)
+    dev = set_image(
+        (SEED / "dev.yaml").read_text(), "d", Image("registry.example.com/t/api", "1.4.0", DIGEST), 21
+    )
     decision = decide_promotion(files(dev=dev).get, "dev", "staging", NOW)
     state = read_image(decision.files[".cicd/staging.yaml"], "s")
-    assert (state.repository, state.tag, state.digest, state.pipeline) == ("registry.example.com/t/api", "1.4.0", DIGEST, 21)
+    assert (state.repository, state.tag, state.digest, state.pipeline) == (
+        "registry.example.com/t/api",
+        "1.4.0",
+        DIGEST,
+        21,
+    )
 
 
 def test_promoting_an_older_image_over_a_newer_one_stands_down() -> None:
     dev = set_image((SEED / "dev.yaml").read_text(), "d", Image(None, "1"), 3)
     staging = set_image((SEED / "staging.yaml").read_text(), "s", Image(None, "2"), 8)
-    assert decide_promotion(files(dev=dev, staging=staging).get, "dev", "staging", NOW).outcome is Outcome.SUPERSEDED
+    assert (
+        decide_promotion(files(dev=dev, staging=staging).get, "dev", "staging", NOW).outcome
+        is Outcome.SUPERSEDED
+    )
 
 
 def test_promotion_needs_a_source_image_and_the_files() -> None:

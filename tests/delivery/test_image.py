@@ -35,7 +35,14 @@ def test_invalid_tags_are_named(tag: str, shown: str) -> None:
 
 @pytest.mark.parametrize(
     "digest",
-    ["sha256:abc", "sha256:" + "A" * 64, "sha512:" + "a" * 128, "md5:" + "a" * 32, "sha256:" + "a" * 65, "a" * 64],
+    [
+        "sha256:abc",
+        "sha256:" + "A" * 64,
+        "sha512:" + "a" * 128,
+        "md5:" + "a" * 32,
+        "sha256:" + "a" * 65,
+        "a" * 64,
+    ],
 )
 def test_invalid_digests(digest: str) -> None:
     with pytest.raises(UsageError, match="not an image digest"):
@@ -48,7 +55,14 @@ def test_valid_digest() -> None:
 
 @pytest.mark.parametrize(
     "repository",
-    ["registry.gitlab.com/group/svc", "localhost:5000/a/b", "nginx", "a.b-c/d__e/f.g", "127.0.0.1:5000/x", "[::1]:5000/x"],
+    [
+        "registry.gitlab.com/group/svc",
+        "localhost:5000/a/b",
+        "nginx",
+        "a.b-c/d__e/f.g",
+        "127.0.0.1:5000/x",
+        "[::1]:5000/x",
+    ],
 )
 def test_valid_repositories(repository: str) -> None:
     assert check_repository(repository) == repository
@@ -56,8 +70,16 @@ def test_valid_repositories(repository: str) -> None:
 
 @pytest.mark.parametrize(
     "repository",
-    ["registry.gitlab.com/Group/svc", "repo:tag", "repo@" + DIGEST, "https://registry/x", "a//b", "a/b/", "$(id)/x",
-     "a/" + "b" * 300],
+    [
+        "registry.gitlab.com/Group/svc",
+        "repo:tag",
+        "repo@" + DIGEST,
+        "https://registry/x",
+        "a//b",
+        "a/b/",
+        "$(id)/x",
+        "a/" + "b" * 300,
+    ],
 )
 def test_invalid_repositories(repository: str) -> None:
     with pytest.raises(UsageError):

@@ -13,7 +13,9 @@ DIGEST = "sha256:" + "ab" * 32
 
 
 def changed_lines(before: str, after: str) -> list[str]:
-    return [line for line in difflib.ndiff(before.splitlines(), after.splitlines()) if line[:2] in ("- ", "+ ")]
+    return [
+        line for line in difflib.ndiff(before.splitlines(), after.splitlines()) if line[:2] in ("- ", "+ ")
+    ]
 
 
 def test_only_the_tag_line_changes_and_comments_stay() -> None:
@@ -28,16 +30,26 @@ def test_repository_and_digest() -> None:
     text = (SEED / "dev.yaml").read_text()
     new = set_image(text, "dev.yaml", Image("registry.example.com/team/api", "1.0", DIGEST), 3)
     state = read_image(new, "dev.yaml")
-    assert (state.repository, state.tag, state.digest, state.pipeline) == ("registry.example.com/team/api", "1.0", DIGEST, 3)
+    assert (state.repository, state.tag, state.digest, state.pipeline) == (
+        "registry.example.com/team/api",
+        "1.0",
+        DIGEST,
+        3,
+    )
     assert f'tag: "1.0@{DIGEST}" # gitops-poc: pipeline 3' in new
     assert len(changed_lines(text, new)) == 4
 
 
 def test_the_teams_comment_on_the_tag_line_and_the_lines_after_it_are_kept() -> None:
-    text = "image:\n  tag: 0.1.0   # deployed by CI\n  # pull policy below\n  pullPolicy: Always\nreplicas: 1\n"
+    text = (
+        "image:\n  tag: 0.1.0   # deployed by CI\n  # pull policy below\n  pullPolicy: Always\nreplicas: 1\n"
+    )
     once = set_image(text, "x", Image(None, "2"), 5)
     twice = set_image(once, "x", Image(None, "3"), 6)
-    assert twice == 'image:\n  tag: "3" # deployed by CI; gitops-poc: pipeline 6\n  # pull policy below\n  pullPolicy: Always\nreplicas: 1\n'
+    assert (
+        twice == 'image:\n  tag: "3" # deployed by CI; gitops-poc: pipeline 6\n'
+        "  # pull policy below\n  pullPolicy: Always\nreplicas: 1\n"
+    )
     assert read_image(twice, "x").pipeline == 6
 
 

@@ -9,18 +9,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 
 from gitops_poc.delivery.image import Image
 from gitops_poc.delivery.pins import Pin, find_pin
 from gitops_poc.delivery.values import ImageState, read_image, set_image
 from gitops_poc.errors import UsageError
-from gitops_poc.servicerepo import VALUES_DIR
+from gitops_poc.layout import VALUES_DIR
 
 Reader = Callable[[str], "str | None"]  # a repository-relative path -> its text at the commit (None: absent)
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     UPDATED = "updated"
     UNCHANGED = "unchanged"
     SUPERSEDED = "superseded"
@@ -30,7 +30,13 @@ class Outcome(str, Enum):
 
 # Exit codes of `ci bump` / `ci promote` (0-3 and 130 are the CLI's own: ok, failure, bad input, internal).
 # "unchanged" is 0 as well, so re-running a job is green; --output json (`result`) tells the two apart.
-EXIT_CODES = {Outcome.UPDATED: 0, Outcome.UNCHANGED: 0, Outcome.SUPERSEDED: 4, Outcome.PINNED: 5, Outcome.GAVE_UP: 6}
+EXIT_CODES = {
+    Outcome.UPDATED: 0,
+    Outcome.UNCHANGED: 0,
+    Outcome.SUPERSEDED: 4,
+    Outcome.PINNED: 5,
+    Outcome.GAVE_UP: 6,
+}
 
 
 def values_path(env: str) -> str:
@@ -76,26 +82,53 @@ def decide_image(
     repository = wanted.repository if wanted.repository is not None else before.repository
     after = Image(repository, wanted.tag, wanted.digest)
     if (repository, wanted.tag, wanted.digest) == (before.repository, before.tag, before.digest):
-        return Decision(Outcome.UNCHANGED, f"{path} already has {after.reference}; nothing to commit", env, after,
-                        before)
+        return Decision(
+            Outcome.UNCHANGED, f"{path} already has {after.reference}; nothing to commit", env, after, before
+        )
     pin, warnings = _active_pin(text, path, now)
     if pin is not None:
-        return Decision(Outcome.PINNED, f"{path} is {pin.describe()}; not changed (run `gitops-poc ci unpin "
-                        f"--env {env}` to release it)", env, before.image(), before, pin=pin, warnings=warnings)
-    if pipeline is not None and before.pipeline is not None and pipeline < before.pipeline and not force_older:
+        return Decision(
+            Outcome.PINNED,
+            f"{path} is {pin.describe()}; not changed (run `gitops-poc ci unpin --env {env}` to release it)",
+            env,
+            before.image(),
+            before,
+            pin=pin,
+            warnings=warnings,
+        )
+    if (
+        pipeline is not None
+        and before.pipeline is not None
+        and pipeline < before.pipeline
+        and not force_older
+    ):
         return Decision(
             Outcome.SUPERSEDED,
-            f"{path} holds {before.tag} from pipeline {before.pipeline}, newer than this pipeline ({pipeline}); "
+            f"{path} holds {before.tag} from pipeline {before.pipeline}, "
+            f"newer than this pipeline ({pipeline}); "
             "standing down (--force-older overrides)",
-            env, before.image(), before, warnings=warnings,
+            env,
+            before.image(),
+            before,
+            warnings=warnings,
         )
     new_text = set_image(text, path, wanted, pipeline)
     was = before.image()
-    return Decision(Outcome.UPDATED, f"{path}: image {was.tag_field if was else '(none)'} -> {wanted.tag_field}",
-                    env, after, before, {path: new_text}, warnings=warnings, pipeline=pipeline)
+    return Decision(
+        Outcome.UPDATED,
+        f"{path}: image {was.tag_field if was else '(none)'} -> {wanted.tag_field}",
+        env,
+        after,
+        before,
+        {path: new_text},
+        warnings=warnings,
+        pipeline=pipeline,
+    )
 
 
-def decide_promotion(read: Reader, source: str, target: str, now: datetime, *, force_older: bool = False) -> Decision:
+def decide_promotion(
+    read: Reader, source: str, target: str, now: datetime, *, force_older: bool = False
+) -> Decision:
     """Copy the exact image (repository, tag, digest) of `source` into `target`, with its pipeline record."""
     source_path = values_path(source)
     state = read_image(_existing(read, source), source_path)
@@ -105,17 +138,22 @@ def decide_promotion(read: Reader, source: str, target: str, now: datetime, *, f
     return decide_image(read, target, image, state.pipeline, now, force_older=force_older)
 
 
-def promotion_order_error(environments: tuple[str, ...], source: str, target: str, allow_skip: bool) -> str | None:
+def promotion_order_error(
+    environments: tuple[str, ...], source: str, target: str, allow_skip: bool
+) -> str | None:
     """Why promoting `source` -> `target` is not allowed by the configured order (None: it is)."""
     for name in (source, target):
         if name not in environments:
             return f"unknown environment {name!r}; ENVIRONMENTS has: {' '.join(environments)}"
     i, j = environments.index(source), environments.index(target)
     if j <= i:
-        return (f"{source} -> {target} goes backwards (ENVIRONMENTS: {' '.join(environments)}); promote forwards, "
-                "or pin the environment to roll back")
+        return (
+            f"{source} -> {target} goes backwards (ENVIRONMENTS: {' '.join(environments)}); "
+            "promote forwards, "
+            "or pin the environment to roll back"
+        )
     if j > i + 1 and not allow_skip:
-        skipped = " ".join(environments[i + 1:j])
+        skipped = " ".join(environments[i + 1 : j])
         return f"{source} -> {target} skips {skipped} (ENVIRONMENTS order); pass --allow-skip to do it anyway"
     return None
 
@@ -129,8 +167,12 @@ def decide_pin(read: Reader, env: str, pin: Pin | None) -> Decision:
     current = find_pin(text, path) if pin is not None else None
     new_text = with_pin(text, pin) if pin is not None else without_pin(text)
     state = read_image(text, path)
-    if new_text == text or (pin is not None and current is not None and (current.reason, current.until) == (pin.reason, pin.until)):
+    if new_text == text or (
+        pin is not None and current is not None and (current.reason, current.until) == (pin.reason, pin.until)
+    ):
         what = f"already {current.describe()}" if current else "not pinned"
-        return Decision(Outcome.UNCHANGED, f"{path} is {what}; nothing to commit", env, state.image(), state, pin=current)
+        return Decision(
+            Outcome.UNCHANGED, f"{path} is {what}; nothing to commit", env, state.image(), state, pin=current
+        )
     verb = f"pinned ({pin.reason})" if pin is not None else "unpinned"
     return Decision(Outcome.UPDATED, f"{path}: {verb}", env, state.image(), state, {path: new_text}, pin=pin)

@@ -47,17 +47,22 @@ def credential_environment(environ: Mapping[str, str]) -> dict[str, str]:
     for variable, username in TOKEN_VARIABLES:
         if environ.get(variable):
             helper = (
-                f"!f() {{ test \"$1\" = get || exit 0; echo username={username}; "
+                f'!f() {{ test "$1" = get || exit 0; echo username={username}; '
                 f"printf 'password=%s\\n' \"${variable}\"; }}; f"
             )
-            env.update(GIT_CONFIG_COUNT="2", GIT_CONFIG_KEY_0="credential.helper", GIT_CONFIG_VALUE_0="",
-                       GIT_CONFIG_KEY_1="credential.helper", GIT_CONFIG_VALUE_1=helper)
+            env.update(
+                GIT_CONFIG_COUNT="2",
+                GIT_CONFIG_KEY_0="credential.helper",
+                GIT_CONFIG_VALUE_0="",
+                GIT_CONFIG_KEY_1="credential.helper",
+                GIT_CONFIG_VALUE_1=helper,
+            )
             break
     return env
 
 
 def strip_credentials(url: str) -> tuple[str, bool]:
-    """(url without user:password@, whether it had any). GitLab runners put the job token into origin's URL."""
+    """(url without user:password@, whether it had any); GitLab runners put the job token in origin's URL."""
     parts = urlsplit(url)
     if parts.scheme in ("http", "https") and "@" in parts.netloc:
         host = parts.netloc.rsplit("@", 1)[1]
@@ -73,8 +78,12 @@ class Identity:
     email: str
 
     def environment(self) -> dict[str, str]:
-        return {"GIT_AUTHOR_NAME": self.name, "GIT_AUTHOR_EMAIL": self.email,
-                "GIT_COMMITTER_NAME": self.name, "GIT_COMMITTER_EMAIL": self.email}
+        return {
+            "GIT_AUTHOR_NAME": self.name,
+            "GIT_AUTHOR_EMAIL": self.email,
+            "GIT_COMMITTER_NAME": self.name,
+            "GIT_COMMITTER_EMAIL": self.email,
+        }
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
@@ -89,8 +98,10 @@ class PushResult:
 
 # A push that lost a race: the branch moved (`fetch first`, `non-fast-forward`) or another receive-pack held
 # the ref lock at that instant (`failed to update ref`, `cannot lock ref`, `incorrect old value`).
-_RACE = re.compile(r"\[rejected\]|fetch first|non-fast-forward|failed to (update|lock) ref|cannot lock ref|"
-                   r"incorrect old value|stale info|failed to update ref")
+_RACE = re.compile(
+    r"\[rejected\]|fetch first|non-fast-forward|failed to (update|lock) ref|cannot lock ref|"
+    r"incorrect old value|stale info|failed to update ref"
+)
 
 
 class Repository:
@@ -101,12 +112,18 @@ class Repository:
         self.environ = dict(os.environ if environ is None else environ)
         self._env = {**self.environ, **credential_environment(self.environ)}
 
-    def run(self, *args: str, input: str | None = None, env: Mapping[str, str] | None = None,
-            check: bool = True) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, input: str | None = None, env: Mapping[str, str] | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
         try:
             result = subprocess.run(
-                ["git", "-C", str(self.path), *args], input=input, capture_output=True, text=True, check=False,
-                env={**self._env, **(env or {})}, timeout=TIMEOUT_SECONDS,
+                ["git", "-C", str(self.path), *args],
+                input=input,
+                capture_output=True,
+                text=True,
+                check=False,
+                env={**self._env, **(env or {})},
+                timeout=TIMEOUT_SECONDS,
             )
         except FileNotFoundError:
             raise UsageError("git is not installed or not on PATH") from None
@@ -119,7 +136,9 @@ class Repository:
     def toplevel(self) -> Path:
         result = self.run("rev-parse", "--show-toplevel", check=False)
         if result.returncode != 0:
-            raise UsageError(f"{self.path} is not inside a git repository (run ci commands in a service repository)")
+            raise UsageError(
+                f"{self.path} is not inside a git repository (run ci commands in a service repository)"
+            )
         return Path(result.stdout.strip())
 
     def remote_url(self, remote: str) -> str:
@@ -127,7 +146,9 @@ class Repository:
         if re.fullmatch(r"[A-Za-z0-9._-]+", remote) and not Path(remote).exists():
             result = self.run("remote", "get-url", remote, check=False)
             if result.returncode != 0:
-                raise UsageError(f"--remote {remote!r}: no such remote in {self.path} (give a URL or a remote name)")
+                raise UsageError(
+                    f"--remote {remote!r}: no such remote in {self.path} (give a URL or a remote name)"
+                )
             return result.stdout.strip()
         return remote
 
@@ -145,11 +166,20 @@ class Repository:
     def fetch(self, url: str, branch: str) -> str:
         """The commit `branch` points at on the remote now. It lands in a private local ref (the `+` forces
         only that local ref; the remote is never forced), not FETCH_HEAD or the remote-tracking branches."""
-        result = self.run("fetch", "--quiet", "--no-tags", "--no-write-fetch-head", url,
-                          f"+refs/heads/{branch}:{FETCHED_REF}", check=False)
+        result = self.run(
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            "--no-write-fetch-head",
+            url,
+            f"+refs/heads/{branch}:{FETCHED_REF}",
+            check=False,
+        )
         if result.returncode != 0:
-            raise GitError(f"cannot fetch branch {branch!r} from {redact(url, self.environ)}: "
-                           f"{redact(result.stderr.strip(), self.environ)}")
+            raise GitError(
+                f"cannot fetch branch {branch!r} from {redact(url, self.environ)}: "
+                f"{redact(result.stderr.strip(), self.environ)}"
+            )
         return self.run("rev-parse", "--verify", f"{FETCHED_REF}^{{commit}}").stdout.strip()
 
     def read(self, commit: str, path: str) -> str | None:
@@ -167,12 +197,20 @@ class Repository:
             self.run("read-tree", parent, env=index)
             for path, text in files.items():
                 blob = self.run("hash-object", "-w", "--stdin", "--path", path, input=text).stdout.strip()
-                self.run("update-index", "--add", "--cacheinfo", f"{self._mode(parent, path)},{blob},{path}", env=index)
+                self.run(
+                    "update-index",
+                    "--add",
+                    "--cacheinfo",
+                    f"{self._mode(parent, path)},{blob},{path}",
+                    env=index,
+                )
             tree = self.run("write-tree", env=index).stdout.strip()
-        return self.run("commit-tree", tree, "-p", parent, "-F", "-", input=message, env=identity.environment()).stdout.strip()
+        return self.run(
+            "commit-tree", tree, "-p", parent, "-F", "-", input=message, env=identity.environment()
+        ).stdout.strip()
 
     def push(self, url: str, commit: str, branch: str) -> PushResult:
-        """A plain push of `commit` to `branch`: the remote accepts it only as a fast-forward. Never forced."""
+        """A plain push of `commit` to `branch`: the remote takes it only as a fast-forward. Never forced."""
         result = self.run("push", "--porcelain", "--quiet", url, f"{commit}:refs/heads/{branch}", check=False)
         text = redact((result.stdout + "\n" + result.stderr).strip(), self.environ)
         if result.returncode == 0:

@@ -60,7 +60,8 @@ def check_repository(repository: str, option: str = "--repository") -> str:
     if len(repository) > MAX_REPOSITORY or not REPOSITORY.fullmatch(repository):
         raise UsageError(
             f"{option} {shown(repository)} is not an image repository: [registry[:port]/]path, path parts "
-            f"lowercase letters and digits separated by '.', '_', '__' or '-', at most {MAX_REPOSITORY} characters"
+            f"lowercase letters and digits separated by '.', '_', '__' or '-', "
+            f"at most {MAX_REPOSITORY} characters"
         )
     return repository
 
@@ -75,7 +76,8 @@ class Image:
 
     @property
     def tag_field(self) -> str:
-        """The chart's `image.tag`: `<tag>@sha256:...` with a digest; k8app renders `<repository>:<tag field>`,
+        """The chart's `image.tag`: `<tag>@sha256:...` with a digest; k8app renders
+        `<repository>:<tag field>`,
         so the deployed reference is immutable."""
         return f"{self.tag}@{self.digest}" if self.digest else self.tag
 
@@ -84,7 +86,12 @@ class Image:
         return f"{self.repository or '<repository from default.yaml>'}:{self.tag_field}"
 
     def as_dict(self) -> dict[str, str | None]:
-        return {"repository": self.repository, "tag": self.tag, "digest": self.digest, "reference": self.reference}
+        return {
+            "repository": self.repository,
+            "tag": self.tag,
+            "digest": self.digest,
+            "reference": self.reference,
+        }
 
 
 def split_tag_field(value: str) -> tuple[str, str | None]:

@@ -52,7 +52,9 @@ def parse_until(value: str) -> datetime:
             return datetime.combine(date.fromisoformat(value) + timedelta(days=1), time(0), tzinfo=UTC)
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise UsageError(f"--until {value!r} is not a date (2026-12-31) or an ISO 8601 time (2026-12-31T18:00Z)") from None
+        raise UsageError(
+            f"--until {value!r} is not a date (2026-12-31) or an ISO 8601 time (2026-12-31T18:00Z)"
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -62,13 +64,15 @@ def find_pin(text: str | None, where: str) -> Pin | None:
     for line in (text or "").splitlines():
         if line.startswith(PREFIX):
             try:
-                data = json.loads(line[len(PREFIX):])
+                data = json.loads(line[len(PREFIX) :])
                 pin = Pin(str(data["reason"]), str(data["by"]), str(data["at"]), data.get("until"))
                 if pin.until is not None:
                     parse_until(str(pin.until))
                 return pin
             except (ValueError, KeyError, TypeError, UsageError):
-                raise UsageError(f"{where}: the pin marker {line[:60]!r}... cannot be read; fix it or run `ci unpin`") from None
+                raise UsageError(
+                    f"{where}: the pin marker {line[:60]!r}... cannot be read; fix it or run `ci unpin`"
+                ) from None
     return None
 
 

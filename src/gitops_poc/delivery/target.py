@@ -29,7 +29,9 @@ def pipeline_number(value: str | None) -> int | None:
         return None
     assert value is not None
     if not value.isdigit() or len(value) > 18:
-        raise UsageError(f"--pipeline {value!r} is not a pipeline number (CI_PIPELINE_IID, a positive integer)")
+        raise UsageError(
+            f"--pipeline {value!r} is not a pipeline number (CI_PIPELINE_IID, a positive integer)"
+        )
     return int(value)
 
 
@@ -53,12 +55,23 @@ def resolve_target(
         raw = repo.remote_url("origin")
     url, had = strip_credentials(raw)
     if had:
-        notes.append("the remote URL carried credentials; they are not used (the credential helper supplies them)")
-    chosen = branch or environ.get("CI_COMMIT_BRANCH") or environ.get("CI_DEFAULT_BRANCH") or repo.current_branch()
+        notes.append(
+            "the remote URL carried credentials; they are not used (the credential helper supplies them)"
+        )
+    chosen = (
+        branch or environ.get("CI_COMMIT_BRANCH") or environ.get("CI_DEFAULT_BRANCH") or repo.current_branch()
+    )
     if not chosen:
         raise UsageError("no branch to write to: HEAD is detached; pass --branch (CI sets CI_COMMIT_BRANCH)")
-    return Target(repo, url, chosen, identity(repo, environ), pipeline_number(pipeline),
-                  environ.get("CI_PIPELINE_URL"), tuple(notes))
+    return Target(
+        repo,
+        url,
+        chosen,
+        identity(repo, environ),
+        pipeline_number(pipeline),
+        environ.get("CI_PIPELINE_URL"),
+        tuple(notes),
+    )
 
 
 def identity(repo: Repository, environ: Mapping[str, str]) -> Identity:

@@ -19,9 +19,8 @@ from ruamel.yaml.tokens import CommentToken
 
 from gitops_poc.delivery.image import Image, split_tag_field
 from gitops_poc.errors import UsageError
-from gitops_poc.generate.services import indentation
-from gitops_poc.servicerepo import parse_values
-from gitops_poc.yamlio import dump, load_round_trip, round_trip
+from gitops_poc.values import parse_values
+from gitops_poc.yamlio import dump, indentation, load_round_trip, round_trip
 
 RECORD = re.compile(r"\s*;?\s*gitops-poc: pipeline (\d+)")
 
@@ -42,7 +41,9 @@ class ImageState:
 def _image_map(data: Any, where: str) -> dict[str, Any] | None:
     image = data.get("image") if isinstance(data, dict) else None
     if image is not None and not isinstance(image, dict):
-        raise UsageError(f"{where}: `image` is a {type(image).__name__}, not a mapping with repository and tag")
+        raise UsageError(
+            f"{where}: `image` is a {type(image).__name__}, not a mapping with repository and tag"
+        )
     return image
 
 
@@ -105,7 +106,9 @@ def set_image(text: str, where: str, image: Image, pipeline: int | None) -> str:
     if node is None:
         node = doc["image"] = CommentedMap()
     elif not isinstance(node, CommentedMap):
-        raise UsageError(f"{where}: `image` is a {type(node).__name__}, not a mapping with repository and tag")
+        raise UsageError(
+            f"{where}: `image` is a {type(node).__name__}, not a mapping with repository and tag"
+        )
     if image.repository is not None:
         if "repository" in node:
             node["repository"] = image.repository

@@ -24,9 +24,9 @@ class RetryPolicy:
     cap_seconds: float = 2.0
 
     def delay(self, attempt: int, rng: random.Random) -> float:
-        """"Full jitter" (uniform between 0 and an exponential bound): racers spread out instead of
+        """ "Full jitter" (uniform between 0 and an exponential bound): racers spread out instead of
         colliding again in lock step."""
-        return rng.uniform(0, min(self.cap_seconds, self.base_seconds * 2 ** attempt))
+        return rng.uniform(0, min(self.cap_seconds, self.base_seconds * 2**attempt))
 
 
 @dataclass
@@ -91,19 +91,26 @@ def push_with_retry(
         Outcome.GAVE_UP,
         f"gave up after {policy.attempts} attempts: every push lost the race to another writer "
         "(nothing was forced or lost; re-run the job)",
-        decision.env, decision.image, decision.before, pipeline=decision.pipeline,
+        decision.env,
+        decision.image,
+        decision.before,
+        pipeline=decision.pipeline,
     )
     return WriteBack(gave_up, policy.attempts, rejections=rejections)
 
 
-def commit_locally(repo: Repository, decide: Decide, message: Callable[[Decision], str], identity: Identity) -> WriteBack:
+def commit_locally(
+    repo: Repository, decide: Decide, message: Callable[[Decision], str], identity: Identity
+) -> WriteBack:
     """Without --push: the same decision on HEAD, committed onto the checked-out branch."""
     head = repo.head()
     decision = decide(lambda path: repo.read(head, path))
     if decision.outcome is not Outcome.UPDATED:
         return WriteBack(decision, 1, base=head)
     if dirty := repo.working_copy_differs(list(decision.files)):
-        raise UsageError(f"{', '.join(dirty)}: uncommitted changes; commit or stash them first (nothing was written)")
+        raise UsageError(
+            f"{', '.join(dirty)}: uncommitted changes; commit or stash them first (nothing was written)"
+        )
     commit = repo.commit_files(head, decision.files, message(decision), identity)
     repo.advance_local(commit, head, list(decision.files))
     return WriteBack(decision, 1, commit, head)

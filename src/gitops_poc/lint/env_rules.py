@@ -68,7 +68,9 @@ def _pins(doc: YamlDocument, env: str) -> Iterator[Finding]:
     """A pinned environment is shown (automation will not touch it); an expired or broken marker too."""
     if PIN_PREFIX not in doc.text:
         return
-    line = next(i for i, text in enumerate(doc.text.splitlines(), 1) if text.startswith(PIN_PREFIX)) + doc.offset
+    line = (
+        next(i for i, text in enumerate(doc.text.splitlines(), 1) if text.startswith(PIN_PREFIX)) + doc.offset
+    )
     try:
         pin = find_pin(doc.text, doc.display)
     except UsageError as exc:
@@ -77,10 +79,16 @@ def _pins(doc: YamlDocument, env: str) -> Iterator[Finding]:
     if pin is None:
         return
     if pin.expired(now_utc()):
-        yield rule("pin-expired").at(doc.display, line, f"{env} was {pin.describe()}; the pin has expired and is ignored")
+        yield rule("pin-expired").at(
+            doc.display, line, f"{env} was {pin.describe()}; the pin has expired and is ignored"
+        )
     else:
-        yield rule("env-pinned").at(doc.display, line, f"{env} is {pin.describe()}",
-                                    f"run `gitops-poc ci unpin --env {env}` once the reason is resolved")
+        yield rule("env-pinned").at(
+            doc.display,
+            line,
+            f"{env} is {pin.describe()}",
+            f"run `gitops-poc ci unpin --env {env}` once the reason is resolved",
+        )
 
 
 def check_env_file(files: ServiceFiles, env: str, doc: YamlDocument, platform: Platform) -> list[Finding]:
