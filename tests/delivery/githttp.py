@@ -14,7 +14,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 
-def _handler(root: Path, username: str, password: str, seen: list[str]) -> type[BaseHTTPRequestHandler]:
+def _handler(
+    root: Path, username: str, password: str, seen: list[str], anonymous_read: bool
+) -> type[BaseHTTPRequestHandler]:
     expected = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
 
     class Handler(BaseHTTPRequestHandler):
@@ -23,7 +25,8 @@ def _handler(root: Path, username: str, password: str, seen: list[str]) -> type[
 
         def _serve(self) -> None:
             seen.append(self.headers.get("Authorization", ""))
-            if self.headers.get("Authorization") != expected:
+            reading = "git-receive-pack" not in self.path
+            if self.headers.get("Authorization") != expected and not (anonymous_read and reading):
                 self.send_response(401)
                 self.send_header("WWW-Authenticate", 'Basic realm="test"')
                 self.send_header("Content-Length", "0")
@@ -69,10 +72,13 @@ def _handler(root: Path, username: str, password: str, seen: list[str]) -> type[
 
 
 @contextmanager
-def serve_git(root: Path, username: str, password: str) -> Iterator[tuple[str, list[str]]]:
-    """(base URL, the Authorization headers received) for the bare repositories under `root`."""
+def serve_git(
+    root: Path, username: str, password: str, *, anonymous_read: bool = False
+) -> Iterator[tuple[str, list[str]]]:
+    """(base URL, the Authorization headers received) for the bare repositories under `root`; pushes always
+    need the credentials, fetches too unless `anonymous_read` (a public project)."""
     seen: list[str] = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(root, username, password, seen))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(root, username, password, seen, anonymous_read))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

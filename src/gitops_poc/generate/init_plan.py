@@ -9,6 +9,7 @@ from gitops_poc.errors import UsageError
 from gitops_poc.generate.catalog import SERVICE_TEMPLATE, template_files
 from gitops_poc.generate.delivery import render_delivery_files
 from gitops_poc.generate.gitops_config import HEADER, render_files
+from gitops_poc.generate.pipelines import SHARED_PIPELINE_FILE, render_pipeline_files
 from gitops_poc.generate.services import Reader, TemplateRenderer, file_mode, plan_service
 from gitops_poc.layout import GITOPS_CONFIG_DIR, NEVER_COMMITTED
 from gitops_poc.platform import Platform
@@ -50,6 +51,7 @@ GENERATED_FOLDERS = (
     GITOPS_CONFIG_DIR / "argocd",
     GITOPS_CONFIG_DIR / "platform",
     GITOPS_CONFIG_DIR / ".gitlab" / "agents",
+    SHARED_PIPELINE_FILE.parent,
 )
 
 
@@ -71,7 +73,11 @@ def plan_init(platform: Platform, root: Path, read: Reader | None = None) -> lis
     """Changes that bring `root` in line with the configuration; empty when it already is."""
     read = read or disk_reader(root)
     changes: list[FileChange] = []
-    generated = {**render_files(platform), **render_delivery_files(platform)}
+    generated = {
+        **render_files(platform),
+        **render_delivery_files(platform),
+        **render_pipeline_files(platform),
+    }
     for path, content in generated.items():
         if change := change_if_different(path, content, read(path), "generated"):
             changes.append(change)
