@@ -3,35 +3,64 @@
 Three figures: in-process (helm template + parse + offline validation, one Python process as `diff` and
 scripts use it), the CLI run once per combination (what a user or CI pays, Python start-up included), and
 `diff` across two revisions of every environment of one service (6 renders).
+The chart is the published k8app chart, pulled once into an empty cache as users pull it: from CHART_REPO
+(default: the public repository) or, where that cannot be reached, from ../shared/charts/k8app served on
+loopback.
 Run: .venv/bin/python bench/bench_render.py
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from gitops_poc.changes import apply_changes
 from gitops_poc.config import load_config
 from gitops_poc.generate import plan_init
+from gitops_poc.helmrepo import repository_reachable, serve_chart_repository, shared_charts_dir
 from gitops_poc.platform import Platform
+from gitops_poc.render.chart import cache_root, resolve_chart
 from gitops_poc.render.helm import Helm, find_helm
-from gitops_poc.render.model import LocalChart
+from gitops_poc.render.model import ChartRef, LocalChart
 from gitops_poc.render.service import render_service
 from gitops_poc.render.validate import validate_manifests
 
 REPO = Path(__file__).resolve().parent.parent
-CHART = REPO / "testing" / "charts" / "app"
 GITOPS_POC = Path(sys.executable).with_name("gitops-poc")
 
 
-def in_process(platform: Platform, root: Path) -> tuple[float, list[float], int]:
+@contextmanager
+def chart_repository(public: str) -> Iterator[str]:
+    """The public repository when it answers, else the offline copy on loopback."""
+    if repository_reachable(public):
+        yield public
+        return
+    with serve_chart_repository(shared_charts_dir(REPO) / "k8app") as url:
+        print(f"{public} cannot be reached: serving the offline copy at {url}")
+        yield url
+
+
+def pull(platform: Platform) -> tuple[float, LocalChart]:
+    start = time.perf_counter()
+    chart = resolve_chart(
+        ChartRef.from_config(platform.config),
+        chart_path=None,
+        helm=Helm(find_helm(REPO)),
+        cache=cache_root(os.environ),
+    )
+    assert isinstance(chart, LocalChart), chart
+    return time.perf_counter() - start, chart
+
+
+def in_process(platform: Platform, root: Path, chart: LocalChart) -> tuple[float, list[float], int]:
     helm = Helm(find_helm(REPO))
-    chart = LocalChart(CHART, "test chart")
     times, objects = [], 0
     start = time.perf_counter()
     for service in platform.services:
@@ -58,9 +87,7 @@ def cli(platform: Platform, root: Path) -> float:
     for service in platform.services:
         for env in platform.environments:
             subprocess.run(
-                [str(GITOPS_POC), "render", service, env, "-C", str(root), "--chart", str(CHART)],
-                check=True,
-                capture_output=True,
+                [str(GITOPS_POC), "render", service, env, "-C", str(root)], check=True, capture_output=True
             )
     return time.perf_counter() - start
 
@@ -81,7 +108,7 @@ def cli_diff(root: Path) -> float:
         )
     start = time.perf_counter()
     result = subprocess.run(
-        [str(GITOPS_POC), "diff", "api-gateway", "--base", "HEAD", "-C", str(root), "--chart", str(CHART)],
+        [str(GITOPS_POC), "diff", "api-gateway", "--base", "HEAD", "-C", str(root)],
         capture_output=True,
         check=False,
     )
@@ -90,16 +117,25 @@ def cli_diff(root: Path) -> float:
 
 
 def main() -> None:
-    platform = Platform(load_config(None, {}))
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        apply_changes(root, plan_init(platform, root))
+    public = load_config(None, os.environ).chart_repo
+    with tempfile.TemporaryDirectory() as tmp, chart_repository(public) as url:
+        root = Path(tmp) / "platform"
+        apply_changes(root, plan_init(Platform(load_config(None, {})), root))
+        os.environ["CHART_REPO"] = url  # for the renders only: the generated files name the public repository
+        os.environ["XDG_CACHE_HOME"] = str(
+            Path(tmp) / "cache"
+        )  # an empty chart cache: the first pull is measured
+        platform = Platform(load_config(None, os.environ))
+        seconds, chart = pull(platform)
+        print(
+            f"chart pull: {chart.description}: {seconds:.2f} s (once; every render after it uses the cache)"
+        )
         combos = len(platform.services) * len(platform.environments)
-        total, times, objects = in_process(platform, root)
+        total, times, objects = in_process(platform, root, chart)
         print(
             f"render in-process: {combos} service x env, {objects} objects validated: {total:.2f} s "
             f"(median {statistics.median(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms per render; "
-            "the first includes loading the 1.30 schemas)"
+            f"the first includes loading the 1.30 schemas)"
         )
         print(f"render CLI, one process per combination: {combos} runs in {cli(platform, root):.2f} s")
         print(

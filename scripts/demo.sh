@@ -1,14 +1,36 @@
 #!/usr/bin/env bash
 # `make demo`: the whole platform from the built-in defaults, in a scratch folder, with real git, helm and
-# OpenBao. No cluster, no GitLab, no network. Every step is a command a user would type.
+# OpenBao. No cluster, no GitLab. Every step is a command a user would type. The k8app chart comes from its
+# public repository, or, where that cannot be reached, from the offline copy ../shared/charts/k8app
+# served on loopback (same `helm pull --repo URL --version V` path).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 out=${DEMO_DIR:-demo-out}
-chart=$repo/testing/charts/app   # our stand-in for the k8app chart (the real one is pulled from its repo)
+public_repo=${CHART_REPO:-https://d7561985.github.io/k8app}
+offline_copy=${GITOPS_POC_SHARED_CHARTS:-$(dirname "$repo")/shared/charts}/k8app
 rm -rf "$out"
 mkdir -p "$out"
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
+
+step "0. the k8app chart repository: $public_repo"
+python3 -m gitops_poc.helmrepo --unless-reachable "$public_repo" "$offline_copy" > "$out/.chart-repo" 2> "$out/.chart-repo.log" &
+pids+=($!)
+while [ ! -s "$out/.chart-repo" ] && kill -0 "${pids[0]}" 2>/dev/null; do sleep 0.1; done
+chart_repo=$(head -1 "$out/.chart-repo")
+if [ -z "$chart_repo" ]; then
+  cat "$out/.chart-repo.log" >&2
+  echo "cannot reach $public_repo and no offline copy at $offline_copy: the chart cannot be rendered" >&2
+  exit 1
+fi
+if [ "$chart_repo" = "$public_repo" ]; then
+  echo "   reachable: charts are pulled from it"
+else
+  echo "   $public_repo cannot be reached: serving the offline copy $offline_copy at $chart_repo"
+fi
+rm -f "$out/.chart-repo" "$out/.chart-repo.log"
 # Commands whose exit 1 means "found differences" are expected to return 1 here.
 expect1() { set +e; "$@"; local rc=$?; set -e; [ "$rc" -eq 1 ] || { echo "expected exit 1, got $rc" >&2; exit 1; }; }
 
@@ -26,13 +48,14 @@ step "4. gitops-poc plan: the Applications ArgoCD's ApplicationSet controller wi
 gitops-poc plan --root "$out"
 
 step "5. gitops-poc render api-gateway prod: helm template as ArgoCD runs it, validated offline (summary)"
-gitops-poc render api-gateway prod --root "$out" --chart "$chart" > "$out/api-gateway-prod.yaml"
+# CHART_REPO for this command only: the generated files keep naming the public repository.
+CHART_REPO="$chart_repo" gitops-poc render api-gateway prod --root "$out" > "$out/api-gateway-prod.yaml"
 grep -E '^kind:' "$out/api-gateway-prod.yaml" | sort | uniq -c
 echo "   (manifests in $out/api-gateway-prod.yaml)"
 
 step "6. gitops-poc diff api-gateway --env dev --against prod: what differs between two environments"
 sed -i 's/tag: "0.1.0"/tag: "3f2a9c1"/' "$out/services/api-gateway/.cicd/dev.yaml"   # as CI writes a build
-expect1 gitops-poc diff api-gateway --root "$out" --env dev --against prod --chart "$chart" > "$out/diff.txt"
+expect1 env CHART_REPO="$chart_repo" gitops-poc diff api-gateway --root "$out" --env dev --against prod > "$out/diff.txt"
 head -32 "$out/diff.txt"
 echo "   ... ($(wc -l < "$out/diff.txt") lines in $out/diff.txt)"
 
@@ -57,8 +80,7 @@ VAULT_TOKEN=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
 export VAULT_TOKEN VAULT_ADDR="http://127.0.0.1:$port"
 BAO_DEV_ROOT_TOKEN_ID=$VAULT_TOKEN BAO_DEV_LISTEN_ADDRESS=127.0.0.1:$port HOME=$PWD/$out \
   bao server -dev -dev-no-store-token > /dev/null 2>&1 &   # dev mode prints its root token: not kept
-bao_pid=$!
-trap 'kill $bao_pid 2>/dev/null || true' EXIT
+pids+=($!)
 python3 - "$VAULT_ADDR" <<'PY'
 import sys, time, urllib.request
 for _ in range(100):

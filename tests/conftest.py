@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,10 +14,12 @@ from gitops_poc.config import DEFAULTS, load_config
 from gitops_poc.generate import plan_init
 from gitops_poc.helmrepo import serve_chart_repository, shared_charts_dir
 from gitops_poc.platform import Platform
+from gitops_poc.render.chart import pull_chart
+from gitops_poc.render.helm import Helm
+from gitops_poc.render.model import ChartRef, LocalChart
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TOOLS_BIN = REPO_ROOT / ".tools" / "bin"
-TEST_CHART = REPO_ROOT / "testing" / "charts" / "app"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 # Captured before the autouse fixture clears them: end-to-end tests use the real systems they point at.
 REAL_SYSTEMS = {
@@ -95,9 +97,39 @@ def k8app_repo(chart_repos: dict[str, str]) -> str:
     return chart_repos["k8app"]
 
 
+PINNED_CHART_VERSION = DEFAULTS["CHART_VERSION"]
+
+
+@pytest.fixture(scope="session")
+def k8app_charts(k8app_repo: str, tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """The published k8app chart of a version, pulled once per session as users pull it.
+
+    For tests that run `helm template` themselves; commands under test get `CHART_REPO` (`k8app_env`)."""
+    cache = tmp_path_factory.mktemp("k8app-charts")
+    helm = Helm(require_binary("helm"))
+    pulled: dict[str, Path] = {}
+
+    def chart(version: str) -> Path:
+        if version not in pulled:
+            result = pull_chart(ChartRef(k8app_repo, "app", version), helm, cache)
+            assert isinstance(result, LocalChart), result
+            pulled[version] = result.path
+        return pulled[version]
+
+    return chart
+
+
 @pytest.fixture
-def test_chart() -> Path:
-    return TEST_CHART
+def k8app_chart(k8app_charts: Callable[[str], Path]) -> Path:
+    """The pinned chart (CHART_VERSION's default), unpacked."""
+    return k8app_charts(PINNED_CHART_VERSION)
+
+
+@pytest.fixture
+def k8app_env(k8app_repo: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """`CHART_REPO` points at the loopback copy, so commands pull the published chart into their cache."""
+    monkeypatch.setenv("CHART_REPO", k8app_repo)
+    return k8app_repo
 
 
 @pytest.fixture

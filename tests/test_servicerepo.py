@@ -14,7 +14,11 @@ from gitops_poc.values import parse_values
 from gitops_poc.yamlio import YamlSyntaxError, load_all_k8s
 
 PORTS = "  ports:\n    http: {externalPort: 80, internalPort: 8080, protocol: TCP}\n"
-DEFAULT = "appName: demo\nservice:\n  enabled: yes\n" + PORTS + "configmap:\n  MODE: 0755\n  DEBUG: off\n"
+DEFAULT = (
+    "appName: demo\nservice:\n  enabled: yes\n  type: ClusterIP\n"
+    + PORTS
+    + "configmap:\n  MODE: 0755\n  DEBUG: off\n"
+)
 DEV = "environment: dev\nservice:\n  enabled: off\n"
 
 
@@ -24,8 +28,8 @@ def git(repo: Path, *args: str) -> None:
 
 @pytest.fixture
 def service(tmp_path: Path) -> Path:
-    """A service repository: commit `first` has the values above; the working tree has service.enabled:
-    true."""
+    """A service repository: commit `first` has the values above; the working tree has
+    service.enabled: true."""
     repo = tmp_path / "svc"
     (repo / ".cicd").mkdir(parents=True)
     (repo / ".cicd/default.yaml").write_text(DEFAULT)
@@ -51,7 +55,7 @@ def render(helm: str, chart: Path, *values: Path) -> dict[str, dict]:
 
 
 def test_values_at_a_revision_merge_as_helm_renders_them(
-    service: Path, helm: str, test_chart: Path, tmp_path: Path
+    service: Path, helm: str, k8app_chart: Path, tmp_path: Path
 ) -> None:
     files, merged = read_values(service, "dev", "first")
     assert [f.text for f in files] == [DEFAULT, DEV]
@@ -62,11 +66,11 @@ def test_values_at_a_revision_merge_as_helm_renders_them(
     committed.mkdir()
     for values_file in files:
         (committed / values_file.path.name).write_text(values_file.text or "")
-    objects = render(helm, test_chart, committed / "default.yaml", committed / "dev.yaml")
+    objects = render(helm, k8app_chart, committed / "default.yaml", committed / "dev.yaml")
     assert "Service" not in objects
     assert objects["ConfigMap"]["data"] == {"MODE": "493", "DEBUG": "false"}
     # the working tree's dev.yaml says `enabled: true`
-    assert "Service" in render(helm, test_chart, service / ".cicd/default.yaml", service / ".cicd/dev.yaml")
+    assert "Service" in render(helm, k8app_chart, service / ".cicd/default.yaml", service / ".cicd/dev.yaml")
 
 
 def test_working_tree_and_missing_files(service: Path) -> None:

@@ -1,6 +1,6 @@
 """`load_k8s` reads values files as Helm does (go-yaml v2: YAML 1.1 scalars, then JSON's string keys).
 
-The claims are checked against the real `helm template` on the project's test chart: its ConfigMap quotes
+The claims are checked against the real `helm template` on the published k8app chart: its ConfigMap quotes
 every `configmap` value with `toString`, so the rendered data shows the value and the key Helm holds.
 """
 
@@ -73,6 +73,7 @@ def values_text() -> str:
         "appName: probe",
         "service:",
         "  enabled: off",
+        "  type: ClusterIP",
         "  ports:",
         "    http: {externalPort: 80, internalPort: 8080, protocol: TCP}",
         "configmap:",
@@ -108,11 +109,11 @@ def go_text(value: Any) -> str:
     return str(value)
 
 
-def test_what_we_read_is_what_helm_renders(helm: str, test_chart: Path, tmp_path: Path) -> None:
+def test_what_we_read_is_what_helm_renders(helm: str, k8app_chart: Path, tmp_path: Path) -> None:
     path = tmp_path / "values.yaml"
     path.write_text(values_text())
     values = load_k8s(path.read_text(), str(path))
-    objects = rendered(helm, test_chart, path)
+    objects = rendered(helm, k8app_chart, path)
 
     # service.enabled: off is false for Helm: no Service. YAML 1.2 reads the truthy string "off".
     assert values["service"]["enabled"] is False and "Service" not in objects
@@ -126,12 +127,15 @@ def test_what_we_read_is_what_helm_renders(helm: str, test_chart: Path, tmp_path
     assert objects["ConfigMap"]["data"] == {key: go_text(value) for key, value in configmap.items()}
 
 
-def test_merge_keys_and_anchors_as_helm_merges_them(helm: str, test_chart: Path, tmp_path: Path) -> None:
+def test_merge_keys_and_anchors_as_helm_merges_them(helm: str, k8app_chart: Path, tmp_path: Path) -> None:
     path = tmp_path / "values.yaml"
-    path.write_text("appName: probe\nbase: &b {X: 1, Y: on}\nconfigmap:\n  <<: *b\n  X: 2\n  Z: *b\n")
+    path.write_text(
+        "appName: probe\nservice: {type: ClusterIP}\n"
+        "base: &b {X: 1, Y: on}\nconfigmap:\n  <<: *b\n  X: 2\n  Z: *b\n"
+    )
     configmap = load_k8s(path.read_text())["configmap"]
     assert configmap == {"X": 2, "true": True, "Z": {"X": 1, "true": True}}  # key Y is the boolean true
-    assert rendered(helm, test_chart, path)["ConfigMap"]["data"] == {
+    assert rendered(helm, k8app_chart, path)["ConfigMap"]["data"] == {
         "X": "2",
         "true": "true",
         "Z": "map[X:1 true:true]",
@@ -148,11 +152,11 @@ def test_merge_keys_and_anchors_as_helm_merges_them(helm: str, test_chart: Path,
     ],
 )
 def test_what_helm_cannot_read_we_refuse_with_the_line(
-    text: str, problem: str, helm: str, test_chart: Path, tmp_path: Path
+    text: str, problem: str, helm: str, k8app_chart: Path, tmp_path: Path
 ) -> None:
     path = tmp_path / "values.yaml"
     path.write_text("appName: probe\nconfigmap:\n  " + text)
-    result = helm_template(helm, test_chart, path)
+    result = helm_template(helm, k8app_chart, path)
     assert result.returncode != 0 and "error converting YAML to JSON" in result.stderr
     with pytest.raises(YamlSyntaxError, match=problem) as caught:
         load_k8s(path.read_text(), "values.yaml")
@@ -160,14 +164,14 @@ def test_what_helm_cannot_read_we_refuse_with_the_line(
 
 
 def test_duplicate_keys_are_refused_although_helm_keeps_the_last(
-    helm: str, test_chart: Path, tmp_path: Path
+    helm: str, k8app_chart: Path, tmp_path: Path
 ) -> None:
     path = tmp_path / "values.yaml"
-    path.write_text("appName: probe\nconfigmap:\n  A: one\n  A: two\n")
-    assert rendered(helm, test_chart, path)["ConfigMap"]["data"] == {"A": "two"}
+    path.write_text("appName: probe\nservice: {type: ClusterIP}\nconfigmap:\n  A: one\n  A: two\n")
+    assert rendered(helm, k8app_chart, path)["ConfigMap"]["data"] == {"A": "two"}
     with pytest.raises(YamlSyntaxError, match='duplicate key "A"') as caught:
         load_k8s(path.read_text(), "values.yaml")
-    assert (caught.value.path, caught.value.line) == ("values.yaml", 4)
+    assert (caught.value.path, caught.value.line) == ("values.yaml", 5)
     # `on` and "true" are the same key once Helm has read them
     with pytest.raises(YamlSyntaxError, match='duplicate key "true"'):
         load_k8s('on: 1\n"true": 2\n')

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from gitops_poc.rootpath import check_inside
+
 
 class Action(StrEnum):
     CREATE = "create"
@@ -69,8 +71,18 @@ def write_atomic(path: Path, content: str, new_mode: int | None = None) -> None:
         raise
 
 
-def apply_changes(root: Path, changes: Iterable[FileChange]) -> list[FileChange]:
-    """Write each change under `root`; returns what was written."""
+def apply_changes(
+    root: Path, changes: Iterable[FileChange], outside: Iterable[Path] = ()
+) -> list[FileChange]:
+    """Write each change under `root`; returns what was written.
+
+    Every path is checked before anything is written: none may lead outside `root` through a symlink
+    (`outside` lists the relative paths the user named explicitly, such as an --env-file elsewhere)."""
+    changes = list(changes)
+    allowed = {Path(os.path.normpath(root / path)) for path in outside}
+    for change in changes:
+        if Path(os.path.normpath(root / change.path)) not in allowed:
+            check_inside(root, change.path, final=False)
     written = []
     for change in changes:
         if change.content is None:

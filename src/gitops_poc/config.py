@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -85,6 +85,11 @@ TOOL_IMAGE = re.compile(
 )
 MAX_NAME = 63
 SERVICE_SUFFIX = "-sv"  # the k8app chart names the Service <appName>-sv
+
+
+def _dot_segment(path: str) -> bool:
+    """Does `path` have a '.' or '..' part (that moves up or stays put instead of naming a folder)?"""
+    return any(part in (".", "..") for part in path.split("/"))
 
 
 def _words(raw: str) -> tuple[str, ...]:
@@ -174,16 +179,17 @@ class Config(BaseModel):
     @field_validator("docker_registry")
     @classmethod
     def _registry(cls, v: str) -> str:
-        if not REGISTRY.match(v):
+        if not REGISTRY.match(v) or _dot_segment(v):
             raise ValueError(f"{v!r} is not a registry host (e.g. registry.gitlab.com, no scheme)")
         return v
 
     @field_validator("vault_path_prefix")
     @classmethod
     def _vault_prefix(cls, v: str) -> str:
-        if not VAULT_PATH.match(v):
+        if not VAULT_PATH.match(v) or _dot_segment(v):
             raise ValueError(
-                f"{v!r} is not a Vault path prefix (letters, digits, '_', '.', '-', '/' between parts)"
+                f"{v!r} is not a Vault path prefix (letters, digits, '_', '.', '-', '/' between parts; "
+                "no '.' or '..' part: it names policies, roles and secret paths)"
             )
         return v
 
@@ -337,6 +343,13 @@ def _shown(key: str, value: str) -> str:
     return repr(value) if key in DEFAULTS and key not in SECRET_KEYS else "'***'"
 
 
+_SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|PRIVATE_KEY|API_KEY", re.IGNORECASE)
+
+
+def _is_secret_name(name: str) -> bool:
+    return name in SECRET_KEYS or _SECRET_NAME.search(name) is not None
+
+
 def _value_error(key: str, value: str, message: str, origin: object) -> ConfigError:
     return ConfigError(f"{key}={_shown(key, value)}: {message}", source=str(origin), key=key)
 
@@ -408,6 +421,14 @@ def _expand(
         raise _value_error(key, value, "a '${' reference has no closing '}'", origins[key])
     env: dict[str, str | None] = dict(environ)
     for atom in atoms:
+        if isinstance(atom, Variable) and key not in SECRET_KEYS and _is_secret_name(atom.name):
+            # The value would be printed, written into generated files and committed.
+            raise _value_error(
+                key,
+                value,
+                f"references ${{{atom.name}}}, a credential: only credential keys may hold one",
+                origins[key],
+            )
         if isinstance(atom, Variable) and atom.name in raw:
             env[atom.name] = _expand(atom.name, raw, environ, origins, seen + (key,))
     return "".join(atom.resolve(env) for atom in atoms)
@@ -469,11 +490,17 @@ def parse_config(text: str | None, source: str, environ: Mapping[str, str] | Non
     try:
         return Config.model_validate(values)
     except ValidationError as exc:
-        raise _to_config_error(exc, raw, origins) from None
+        # A key may reference a secret (GITLAB_GROUP=${GITLAB_DEPLOY_TOKEN}): validators quote the value they
+        # got, so every secret value is taken out of the message, whichever key it reached.
+        hidden = {text_values[key] for key in SECRET_KEYS if text_values[key]}
+        raise _to_config_error(exc, raw, origins, hidden) from None
 
 
 def _to_config_error(
-    exc: ValidationError, raw: Mapping[str, str], origins: Mapping[str, _Origin]
+    exc: ValidationError,
+    raw: Mapping[str, str],
+    origins: Mapping[str, _Origin],
+    hidden: Set[str] = frozenset(),
 ) -> ConfigError:
     error = exc.errors()[0]
     cause = error.get("ctx", {}).get("error")
@@ -484,4 +511,6 @@ def _to_config_error(
         key = field.upper()
         value = raw.get(key, "")
     message = str(cause) if cause is not None else error["msg"]
+    for secret in sorted(hidden, key=len, reverse=True):
+        message, value = message.replace(secret, "***"), value.replace(secret, "***")
     return _value_error(key, value, message, origins.get(key, "configuration"))

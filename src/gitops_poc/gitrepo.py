@@ -19,6 +19,17 @@ def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
         raise UsageError("git is not installed or not on PATH") from None
 
 
+def check_revision(rev: str, what: str = "git revision") -> str:
+    """`rev` when git can only read it as a revision. An empty one (an unset CI variable) would make git read
+    the index, and one starting with '-' would be read as an option: both are bad input, never a default."""
+    if not rev.strip() or rev.startswith("-") or any(c in rev for c in "\n\r\0") or rev != rev.strip():
+        raise UsageError(
+            f"{what} {rev!r} is not a git revision: give a branch, tag or commit (an empty value is often an "
+            "unset CI variable)"
+        )
+    return rev
+
+
 def toplevel(path: Path) -> Path:
     folder = path if path.is_dir() else path.parent
     result = _git(folder, "rev-parse", "--show-toplevel")
@@ -29,22 +40,19 @@ def toplevel(path: Path) -> Path:
 
 def resolve(path: Path, rev: str) -> str:
     """The commit id of `rev` in the repository holding `path`; a clear error for an unknown revision."""
+    check_revision(rev)
     folder = path if path.is_dir() else path.parent
-    result = _git(folder, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+    result = _git(folder, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
     if result.returncode != 0:
         raise UsageError(f"unknown git revision {rev!r} in {toplevel(path)}")
     return result.stdout.strip()
 
 
 def read_at(path: Path, rev: str) -> str | None:
-    """Text of `path` at `rev` (None when the file does not exist there). One git process when it exists;
-    to read several files at one revision, use RevisionReader."""
-    folder = path.parent
-    result = _git(folder, "show", f"{rev}:./{path.name}")
-    if result.returncode == 0:
-        return result.stdout
-    resolve(folder, rev)  # an unknown revision (or no repository) is an error, a missing file is not
-    return None
+    """Text of `path` at `rev` (None when the file does not exist there); to read several files at one
+    revision, use RevisionReader."""
+    with RevisionReader(path.parent, resolve(path.parent, rev)) as reader:
+        return reader.read(path.name)
 
 
 def list_at(folder: Path, rev: str) -> list[str]:
@@ -71,7 +79,7 @@ class RevisionReader:
     """
 
     def __init__(self, folder: Path, rev: str) -> None:
-        self.folder, self.rev = folder, rev
+        self.folder, self.rev = folder, check_revision(rev)
         self._proc: subprocess.Popen[bytes] | None = None
         self._checked = False  # the revision is known to exist
 
@@ -145,9 +153,12 @@ class RevisionReader:
             self._checked = True
 
     def _relative(self, path: Path) -> str:
+        """A relative path is relative to `folder`; an absolute one is made so (the working directory plays no
+        part: `-C .` and `-C $PWD` read the same file)."""
         if not path.is_absolute():
             return path.as_posix()
+        folder = Path(os.path.abspath(self.folder))
         try:
-            return path.relative_to(self.folder).as_posix()
+            return path.relative_to(folder).as_posix()
         except ValueError:
-            return Path(os.path.relpath(path.resolve(), self.folder.resolve())).as_posix()
+            return Path(os.path.relpath(path.resolve(), folder.resolve())).as_posix()

@@ -2,14 +2,24 @@
 
 Used where the public repositories cannot be reached: tests and the demo serve the offline copies in
 `shared/charts/<folder>` so that `helm pull --repo URL --version V` takes the same path it takes for users.
+
+    python -m gitops_poc.helmrepo [--unless-reachable URL] FOLDER
+
+prints the repository URL to use on its first line (URL itself when it answers, else a loopback one) and
+serves FOLDER until it is stopped (SIGTERM or Ctrl-C).
 """
 
 from __future__ import annotations
 
+import argparse
 import functools
 import os
+import signal
+import sys
 import threading
-from collections.abc import Iterator
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -50,3 +60,53 @@ def serve_chart_repository(folder: Path) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def repository_reachable(url: str, timeout: float = 5.0) -> bool:
+    """Does `url` answer as a classic Helm repository (its index.yaml)? OCI registries are taken as given."""
+    if url.startswith("oci://"):
+        return True
+    try:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/index.yaml", timeout=timeout) as response:  # noqa: S310 - http(s) only
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m gitops_poc.helmrepo",
+        description="Serve an offline copy of a Helm chart repository on loopback; print the URL to use.",
+    )
+    parser.add_argument("folder", type=Path, help="a folder holding index.yaml and the chart .tgz files")
+    parser.add_argument(
+        "--unless-reachable",
+        metavar="URL",
+        help="print URL and exit when it answers; serve FOLDER only when it does not",
+    )
+    args = parser.parse_args(argv)
+    if args.unless_reachable and repository_reachable(args.unless_reachable):
+        print(args.unless_reachable, flush=True)
+        return 0
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        with serve_chart_repository(args.folder) as url:
+            if args.unless_reachable:
+                print(
+                    f"{args.unless_reachable} cannot be reached: serving the offline copy {args.folder}"
+                    f" at {url}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            print(url, flush=True)
+            stop.wait()
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -13,23 +13,26 @@ from gitops_poc.yamlio import read_text
 
 
 def read_values_file(
-    path: Path, rev: str | None = None, *, reader: gitrepo.RevisionReader | None = None
+    path: Path,
+    rev: str | None = None,
+    *,
+    reader: gitrepo.RevisionReader | None = None,
+    within: Path | None = None,
 ) -> ValuesFile:
-    """A values file from the working tree, or at git revision `rev`.
-
-    With `reader`, at that reader's revision: many files, one git process."""
+    """A values file from the working tree (never through a symlink leading outside `within`), or at git
+    revision `rev` (or `reader`'s revision: many files, one git process)."""
     rev = reader.rev if reader is not None else rev
     if rev is None:
-        text = read_text(path)
+        text = read_text(path, within)
     else:
-        text = reader.read(path) if reader is not None else gitrepo.read_at(path, rev)
+        text = reader.read(path.absolute()) if reader is not None else gitrepo.read_at(path, rev)
     return ValuesFile(path, text, parse_values(text, str(path) if rev is None else f"{path}@{rev}"))
 
 
 def read_values(directory: Path, env: str, rev: str | None = None) -> tuple[list[ValuesFile], dict[str, Any]]:
     """The value files of `env` in a service repository, merged as `helm -f default -f env` does."""
     if rev is None:
-        files = [read_values_file(directory / name) for name in value_files(env)]
+        files = [read_values_file(directory / name, within=directory) for name in value_files(env)]
     else:
         with gitrepo.RevisionReader(directory, rev) as reader:
             files = [read_values_file(directory / name, reader=reader) for name in value_files(env)]

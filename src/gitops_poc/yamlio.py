@@ -6,7 +6,9 @@ from __future__ import annotations
 import functools
 import io
 import math
+import os
 import re
+import stat
 import struct
 import threading
 from collections.abc import Iterator
@@ -16,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.constructor import ConstructorError, SafeConstructor
+from ruamel.yaml.constructor import ConstructorError, DuplicateKeyError, SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.representer import SafeRepresenter
 from ruamel.yaml.resolver import BaseResolver
 
 from gitops_poc.errors import UsageError
+from gitops_poc.rootpath import check_inside
 
 
 class YamlSyntaxError(UsageError):
@@ -57,11 +60,24 @@ def _safe() -> YAML:
     return yaml
 
 
+_DUPLICATE = re.compile(r'found duplicate key "(?P<key>[^"\n]{1,200})" with value', re.DOTALL)
+
+
+def _problem(exc: MarkedYAMLError) -> str:
+    """What went wrong, without the values ruamel puts in a duplicate-key message (both of them, or a
+    whole mapping): a file may hold secrets, and errors name keys and lines only."""
+    problem = f"{exc.problem or exc.context}"
+    if isinstance(exc, DuplicateKeyError):
+        match = _DUPLICATE.match(problem)
+        return f'found duplicate key "{match["key"]}"' if match else "found a duplicate key"
+    return problem
+
+
 def _raise_syntax(exc: YAMLError, path: str) -> YamlSyntaxError:
     if isinstance(exc, MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
-        return YamlSyntaxError(path, line, f"{exc.problem or exc.context}")
+        return YamlSyntaxError(path, line, _problem(exc))
     return YamlSyntaxError(path, None, str(exc))
 
 
@@ -540,8 +556,44 @@ def dump_plain(data: Any) -> str:
     return stream.getvalue()
 
 
-def read_text(path: Path) -> str | None:
+def _file_on_the_way(path: Path) -> Path:
+    """The first part of `path` that is a file where a folder is needed."""
+    for parent in reversed(path.parents):
+        if parent.is_file():
+            return parent
+    return path.parent
+
+
+def read_text(path: Path, root: Path | None = None) -> str | None:
+    """The text of a regular file, None when it does not exist. Anything else is bad input named with its
+    path: a folder, a FIFO or device (never opened for reading: it would block), a file where a folder
+    should be, bytes that are not UTF-8. With `root`, a symlink on the way must not lead outside it."""
+    if root is not None:
+        check_inside(root, Path(os.path.abspath(path)))
     try:
-        return path.read_text(encoding="utf-8")
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
         return None
+    except NotADirectoryError:
+        raise UsageError(f"{path}: {_file_on_the_way(path)} is a file, not a folder") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path} is a folder where a file is expected") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as handle:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise UsageError(f"{path} is a folder where a file is expected")
+        if not stat.S_ISREG(mode):
+            raise UsageError(f"{path} is not a regular file (a FIFO, socket or device); only files are read")
+        try:
+            data = handle.read()
+        except OSError as exc:
+            raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    # As Path.read_text does: universal newlines.
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text

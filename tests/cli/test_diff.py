@@ -1,4 +1,4 @@
-"""`gitops-poc diff` end to end: real git repositories, real helm, the project's chart."""
+"""`gitops-poc diff` end to end: real git repositories, real helm, the published chart from CHART_REPO."""
 
 from __future__ import annotations
 
@@ -51,21 +51,10 @@ def diff(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
 
 
 def test_dev_against_prod_shows_replicas_resources_and_image(
-    helm: str, test_chart: Path, generated_root: Path, capsys: pytest.CaptureFixture[str]
+    helm: str, k8app_env: str, generated_root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     set_tag(generated_root / "services/api-gateway/.cicd/dev.yaml", CI_TAG)
-    code, out, _ = diff(
-        capsys,
-        "api-gateway",
-        "--env",
-        "dev",
-        "--against",
-        "prod",
-        "-C",
-        str(generated_root),
-        "--chart",
-        str(test_chart),
-    )
+    code, out, _ = diff(capsys, "api-gateway", "--env", "dev", "--against", "prod", "-C", str(generated_root))
     assert code == 1
     assert "=== api-gateway: prod -> dev" in out
     # values level
@@ -86,21 +75,10 @@ def test_dev_against_prod_shows_replicas_resources_and_image(
 
 
 def test_json_output_for_scripts(
-    helm: str, test_chart: Path, generated_root: Path, capsys: pytest.CaptureFixture[str]
+    helm: str, k8app_env: str, generated_root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, _ = diff(
-        capsys,
-        "web-http",
-        "--env",
-        "staging",
-        "--against",
-        "prod",
-        "-C",
-        str(generated_root),
-        "--chart",
-        str(test_chart),
-        "-o",
-        "json",
+        capsys, "web-http", "--env", "staging", "--against", "prod", "-C", str(generated_root), "-o", "json"
     )
     assert code == 1
     data = json.loads(out)
@@ -115,7 +93,7 @@ def test_json_output_for_scripts(
 
 
 def test_two_commits_of_a_standalone_service_repository(
-    helm: str, test_chart: Path, generated_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    helm: str, k8app_env: str, generated_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     clone = tmp_path / "clone"
     shutil.copytree(generated_root / "services/web-grpc", clone)
@@ -137,8 +115,6 @@ def test_two_commits_of_a_standalone_service_repository(
         str(generated_root),
         "--service-dir",
         str(clone),
-        "--chart",
-        str(test_chart),
     )
     assert code == 1
     assert "=== web-grpc: dev@HEAD~1 -> dev@HEAD" in out
@@ -161,8 +137,6 @@ def test_two_commits_of_a_standalone_service_repository(
             str(generated_root),
             "--service-dir",
             str(clone),
-            "--chart",
-            str(test_chart),
         )[0]
         == 0
     )
@@ -179,21 +153,17 @@ def test_two_commits_of_a_standalone_service_repository(
         str(clone),
         "-C",
         str(generated_root),
-        "--chart",
-        str(test_chart),
     )
     assert code == 0 and "No differences: web-grpc dev@HEAD -> dev@HEAD" in err
 
 
 def test_service_folder_inside_the_platform_repository_and_every_environment(
-    helm: str, test_chart: Path, generated_root: Path, capsys: pytest.CaptureFixture[str]
+    helm: str, k8app_env: str, generated_root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     git(generated_root, "init", "-q")
     commit_all(generated_root, "platform")
     set_tag(generated_root / "services/health-demo/.cicd/prod.yaml", "1.2.3")  # uncommitted: the working tree
-    code, out, _ = diff(
-        capsys, "health-demo", "--base", "HEAD", "-C", str(generated_root), "--chart", str(test_chart)
-    )
+    code, out, _ = diff(capsys, "health-demo", "--base", "HEAD", "-C", str(generated_root))
     assert code == 1
     assert "=== health-demo: prod@HEAD -> prod" in out
     assert "dev@HEAD" not in out and "staging@HEAD" not in out  # unchanged environments print nothing

@@ -67,14 +67,14 @@ def by_kind(docs: list[Any]) -> dict[str, list[str]]:
 
 
 def test_every_generated_service_and_environment_renders_and_validates(
-    helm: str, test_chart: Path, generated_root: Path, default_platform: Platform
+    helm: str, k8app_chart: Path, generated_root: Path, default_platform: Platform
 ) -> None:
     p = default_platform
     for service in p.services:
         for env in p.environments:
             docs = helm_template(
                 helm,
-                test_chart,
+                k8app_chart,
                 generated_root / "services" / service,
                 p.release_name(service),
                 p.namespace(env),
@@ -94,9 +94,9 @@ def test_every_generated_service_and_environment_renders_and_validates(
             assert ("PodDisruptionBudget" in kinds) == (env == "prod")
 
 
-def test_hpa_uses_the_keys_the_chart_honours(helm: str, test_chart: Path, generated_root: Path) -> None:
+def test_hpa_uses_the_keys_the_chart_honours(helm: str, k8app_chart: Path, generated_root: Path) -> None:
     docs = helm_template(
-        helm, test_chart, generated_root / "services/api-gateway", "api-gateway", "poc-prod", "prod"
+        helm, k8app_chart, generated_root / "services/api-gateway", "api-gateway", "poc-prod", "prod"
     )
     hpa = next(d for d in docs if d["kind"] == "HorizontalPodAutoscaler")
     assert hpa["spec"]["minReplicas"] == 3
@@ -108,10 +108,10 @@ def test_hpa_uses_the_keys_the_chart_honours(helm: str, test_chart: Path, genera
 
 
 def test_services_reference_each_other_by_the_chart_service_name(
-    helm: str, test_chart: Path, generated_root: Path
+    helm: str, k8app_chart: Path, generated_root: Path
 ) -> None:
     docs = helm_template(
-        helm, test_chart, generated_root / "services/api-gateway", "api-gateway", "poc-dev", "dev"
+        helm, k8app_chart, generated_root / "services/api-gateway", "api-gateway", "poc-dev", "dev"
     )
     env_map = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "api-gateway")
     assert env_map["data"]["AUTH_ADAPTER_HOST"] == "auth-adapter-sv"
@@ -123,12 +123,12 @@ def test_services_reference_each_other_by_the_chart_service_name(
     assert [p["port"] for p in service["spec"]["ports"]] == [8080]  # Envoy admin stays off the Service
 
 
-def test_a_service_made_from_the_template_renders(helm: str, test_chart: Path, tmp_path: Path) -> None:
+def test_a_service_made_from_the_template_renders(helm: str, k8app_chart: Path, tmp_path: Path) -> None:
     p = Platform(parse_config('SERVICES="billing"\nENVIRONMENTS="dev staging prod"\n', ".env", {}))
     apply_changes(tmp_path, plan_init(p, tmp_path))
     for env in p.environments:
         docs = helm_template(
-            helm, test_chart, tmp_path / "services/billing", "billing", p.namespace(env), env
+            helm, k8app_chart, tmp_path / "services/billing", "billing", p.namespace(env), env
         )
         check_manifests(docs)
         assert by_kind(docs)["Service"] == ["billing-sv"]

@@ -120,7 +120,7 @@ def test_existing_values_files_get_the_identity_keys(
 @pytest.mark.helm
 def test_render_shows_the_secret_reaching_the_deployment(
     helm: str,
-    test_chart: Path,
+    k8app_env: str,
     generated_root: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
@@ -130,7 +130,7 @@ def test_render_shows_the_secret_reaching_the_deployment(
         ("auth-adapter", "prod", ["^JWT_SECRET$", "^VALID_TOKENS$"]),
         ("web-http", "dev", None),
     ):
-        assert main(["render", service, env, "-C", str(generated_root), "--chart", str(test_chart)]) == 0
+        assert main(["render", service, env, "-C", str(generated_root)]) == 0
         manifests = {(d["kind"], d["metadata"]["name"]): d for d in load_all_plain(capsys.readouterr().out)}
         secret = manifests[("VaultStaticSecret", f"{service}-vault-0")]["spec"]
         assert secret["vaultAuthRef"] == f"{service}-vault-auth"

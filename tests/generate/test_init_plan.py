@@ -248,9 +248,10 @@ def test_gitops_config_as_its_own_git_repository(tmp_path: Path, default_platfor
 def test_credential_files_are_git_ignored(tmp_path: Path, default_platform: Platform) -> None:
     (tmp_path / ".gitignore").write_text("node_modules/\n/.env")
     init(tmp_path, default_platform)
-    assert (
-        (tmp_path / ".gitignore").read_text() == "node_modules/\n/.env\n"
+    assert (tmp_path / ".gitignore").read_text() == (
+        "node_modules/\n/.env\n"
         "# Credentials and secret values: never commit them (added by gitops-poc init)\n.secrets.yaml\n"
+        "# Files an interrupted run left behind (the next run removes them)\n.*.tmp\n"
     )
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     (tmp_path / ".env").write_text("GITLAB_AGENT_TOKEN=x\n")

@@ -1,4 +1,4 @@
-"""What the rules claim about the chart, checked with real helm on the project's k8app 3.13 stand-in.
+"""What the rules claim about the chart, checked with real helm on the published k8app chart.
 
 Each case lints a values file and renders it: the finding must be there, and so must the consequence it
 warns about.
@@ -18,7 +18,7 @@ from gitops_poc.lint.documents import parse_document
 from gitops_poc.yamlio import load_all_plain
 
 pytestmark = pytest.mark.helm
-BASE = "appName: demo\nimage:\n  repository: demo\n  tag: '1'\n"
+BASE = "appName: demo\nservice:\n  type: ClusterIP\nimage:\n  repository: demo\n  tag: '1'\n"
 
 
 def render(helm: str, chart: Path, values: Path) -> dict[str, dict[str, Any]]:
@@ -75,13 +75,13 @@ CASES: list[tuple[str, str, Callable[[dict[str, dict[str, Any]]], bool]]] = [
 
 @pytest.mark.parametrize("rule_id, extra, consequence", CASES, ids=[c[0] for c in CASES])
 def test_the_chart_does_what_the_rule_says(
-    rule_id: str, extra: str, consequence: Callable[..., bool], helm: str, test_chart: Path, tmp_path: Path
+    rule_id: str, extra: str, consequence: Callable[..., bool], helm: str, k8app_chart: Path, tmp_path: Path
 ) -> None:
     values = tmp_path / "values.yaml"
     values.write_text(BASE + extra)
     doc = parse_document(values, "values.yaml", values.read_text())
     assert rule_id in {f.rule_id for f in chart_rules.check_file(doc)} | _merged_rules(doc)
-    assert consequence(render(helm, test_chart, values))
+    assert consequence(render(helm, k8app_chart, values))
 
 
 def _merged_rules(doc: Any) -> set[str]:

@@ -121,7 +121,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(
-    "folder", ["services", "gitops-config/argocd", "tests/lint/fixtures", "testing/charts/examples"]
+    "folder", ["services", "gitops-config/argocd", "tests/lint/fixtures", "tests/render/examples"]
 )
 def test_indentation_scan_agrees_with_the_parser(folder: str) -> None:
     from gitops_poc.lint.documents import read_documents

@@ -23,6 +23,7 @@ BASE_DEFAULT = """\
 appName: web-http
 service:
   enabled: true
+  type: ClusterIP
   ports:
     http:
       externalPort: 9092
@@ -111,11 +112,19 @@ CASES = [
         "chart-dead-key", {DEFAULT: BASE_DEFAULT + "nodeSelector:\n  disk: ssd\n"}, DEFAULT, "nodeSelector:"
     ),
     Case(
-        "chart-dead-key",
-        {DEFAULT: BASE_DEFAULT.replace("  enabled: true", "  enabled: true\n  type: NodePort")},
+        "chart-required-key",
+        {DEFAULT: BASE_DEFAULT.replace("  type: ClusterIP\n", "")},
         DEFAULT,
-        "type: NodePort",
-        "ClusterIP",
+        "service:",
+        "service.type is not set in dev: chart app 3.13.0 fails to render without it",
+        "service.type: ClusterIP",
+    ),
+    Case(
+        "chart-required-key",
+        {DEFAULT: BASE_DEFAULT.replace("type: ClusterIP", "type: LoadBalancer")},
+        DEFAULT,
+        "type: LoadBalancer",
+        "indexes the service.ports map as a list",
     ),
     Case("labels-unsupported", {DEFAULT: BASE_DEFAULT + "labels:\n  team: a\n"}, DEFAULT, "labels:"),
     Case(
@@ -177,11 +186,8 @@ CASES = [
     Case(
         "probe-incomplete",
         {
-            DEFAULT: (
-                BASE_DEFAULT
-                + "livenessProbe:\n  enabled: true\n  mode: execCommand\n  execCommand:\n    command: cat"
-                " /ok\n"
-            )
+            DEFAULT: BASE_DEFAULT
+            + "livenessProbe:\n  enabled: true\n  mode: execCommand\n  execCommand:\n    command: cat /ok\n"
         },
         DEFAULT,
         "command: cat",
@@ -211,8 +217,8 @@ CASES = [
         {
             f"{SVC}/prod.yaml": env_file(
                 "prod",
-                "pdb:\n  enabled: true\n  apiVersion: policy/v1beta1\n  minAvailable: 1\n  maxUnavailable:"
-                " null\n",
+                "pdb:\n  enabled: true\n  apiVersion: policy/v1beta1\n  minAvailable: 1\n"
+                "  maxUnavailable: null\n",
             )
         },
         f"{SVC}/prod.yaml",
@@ -265,11 +271,9 @@ CASES = [
     Case(
         "secret-path-outside-policy",
         {
-            DEFAULT: (
-                BASE_DEFAULT
-                + "secretsProvider:\n  provider: vault\nsecrets:\n  OK: gitops-poc/web-http/{env}/config\n"
-                "  STOLEN: gitops-poc/auth-adapter/{env}/config\n"
-            )
+            DEFAULT: BASE_DEFAULT
+            + "secretsProvider:\n  provider: vault\nsecrets:\n  OK: gitops-poc/web-http/{env}/config\n"
+            "  STOLEN: gitops-poc/auth-adapter/{env}/config\n"
         },
         DEFAULT,
         "STOLEN:",
@@ -279,11 +283,8 @@ CASES = [
     Case(
         "configfiles-template",
         {
-            DEFAULT: (
-                BASE_DEFAULT
-                + "configfiles:\n  mountPath: /etc/app\n  data:\n    app.conf: |\n      a: 1\n      b: {{"
-                " .Values.x }}\n"
-            )
+            DEFAULT: BASE_DEFAULT + "configfiles:\n  mountPath: /etc/app\n  data:\n    app.conf: |\n"
+            "      a: 1\n      b: {{ .Values.x }}\n"
         },
         DEFAULT,
         "b: {{",
@@ -427,11 +428,8 @@ CASES = [
     Case(
         "reference-missing-sv",
         {
-            DEFAULT: (
-                BASE_DEFAULT
-                + "configfiles:\n  mountPath: /etc/app\n  data:\n    up.yaml: |\n      name: web-grpc\n     "
-                " addr: web-grpc:9091\n"
-            )
+            DEFAULT: BASE_DEFAULT + "configfiles:\n  mountPath: /etc/app\n  data:\n    up.yaml: |\n"
+            "      name: web-grpc\n      addr: web-grpc:9091\n"
         },
         DEFAULT,
         "addr: web-grpc:9091",
@@ -522,3 +520,16 @@ def test_errors_and_warnings_are_the_documented_severities(root: Path, default_p
 def test_every_rule_is_documented() -> None:
     docs = (Path(__file__).resolve().parents[2] / "docs" / "lint.md").read_text()
     assert [r for r in RULES if f"| `{r}` |" not in docs] == []
+
+
+def test_required_keys_follow_the_pinned_chart_version(root: Path) -> None:
+    from gitops_poc.config import load_config
+
+    write(root, DEFAULT, BASE_DEFAULT.replace("  type: ClusterIP\n", ""))
+    pinned = of_rule(lint(Platform(load_config(None, {})), root), "chart-required-key")
+    assert {f.message.split(":")[0] for f in pinned} == {
+        f"service.type is not set in {env}" for env in ("dev", "staging", "prod")
+    }
+    # 3.12.1 has no NOTES.txt reading service.type: nothing is required.
+    older = Platform(load_config(None, {"CHART_VERSION": "3.12.1"}))
+    assert of_rule(lint(older, root), "chart-required-key") == []

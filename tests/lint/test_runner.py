@@ -27,12 +27,15 @@ def test_vault_delivery_keys_lint_clean(generated_root: Path, default_platform: 
     write(
         generated_root,
         f"{WEB_HTTP}/default.yaml",
-        "appName: web-http\n"
-        "serviceAccountName: web-http\n"
-        "secretsProvider:\n  provider: vault\n  vault:\n    authRef: web-http-vault-auth\n    mount: secret\n"
-        "secrets:\n  API_KEY: gitops-poc/web-http/{env}/config\n"
-        "service:\n  enabled: true\n  ports:\n    http:\n      externalPort: 9092\n      internalPort:"
-        " 9092\n",
+        (
+            "appName: web-http\n"
+            "serviceAccountName: web-http\n"
+            "secretsProvider:\n  provider: vault\n  vault:\n"
+            "    authRef: web-http-vault-auth\n    mount: secret\n"
+            "secrets:\n  API_KEY: gitops-poc/web-http/{env}/config\n"
+            "service:\n  enabled: true\n  type: ClusterIP\n  ports:\n"
+            "    http:\n      externalPort: 9092\n      internalPort: 9092\n"
+        ),
     )
     assert lint(default_platform, generated_root) == []
 

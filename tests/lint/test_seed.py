@@ -34,12 +34,11 @@ def findings() -> list:
         ("labels-unsupported", f"{AG}/prod.yaml", "labels:"),
         ("labels-unsupported", f"{AG}/prod.yaml", "annotations:"),
         ("labels-unsupported", "services/web-grpc/.cicd/default.yaml", "annotations:"),
-        # bug 8: HPA keys the chart ignores; service.type has no effect
+        # bug 8: HPA keys the chart ignores
         ("hpa-ignored-key", f"{AG}/prod.yaml", "minReplicas: 3"),
         ("hpa-ignored-key", f"{AG}/prod.yaml", "targetCPUUtilizationPercentage"),
         ("hpa-ignored-key", f"{AG}/staging.yaml", "minReplicas: 2"),
         ("hpa-ignored-key", "services/auth-adapter/.cicd/prod.yaml", "targetCPUUtilizationPercentage"),
-        ("chart-dead-key", f"{AG}/default.yaml", "type: ClusterIP"),
         # bug 9: minAvailable rendered together with the chart's maxUnavailable: 1
         ("pdb-both-limits", f"{AG}/prod.yaml", "minAvailable: 2"),
         ("pdb-both-limits", "services/health-demo/.cicd/prod.yaml", "minAvailable: 1"),
@@ -66,7 +65,6 @@ def test_seed_findings_are_only_the_known_defects(findings: list) -> None:
     expected = {
         "labels-unsupported",
         "hpa-ignored-key",
-        "chart-dead-key",
         "pdb-both-limits",
         "reference-missing-sv",
         "env-fqdn",

@@ -52,8 +52,9 @@ def test_each_difference_once_with_line_and_fix() -> None:
         (
             "image-tag-number",
             4,
-            "image.tag is the number 493, not the text that was written",
-            'quote it: tag: "493" is what Helm would use; write the tag exactly, in quotes',
+            "image.tag is the number 493, not the text that was written; the chart fails to "
+            "render a numeric tag (its appver label needs text)",
+            'quote the tag exactly as the image was tagged, e.g. tag: "1.10"',
         ),
         (
             "yaml11-value",
@@ -82,16 +83,29 @@ def test_each_difference_once_with_line_and_fix() -> None:
     ]
 
 
-def test_what_the_findings_say_is_what_helm_renders(helm: str, test_chart: Path, tmp_path: Path) -> None:
+def test_what_the_findings_say_is_what_helm_renders(helm: str, k8app_chart: Path, tmp_path: Path) -> None:
     path = tmp_path / "values.yaml"
+    required = (
+        tmp_path / "default.yaml"
+    )  # what the pinned chart cannot render without, as default.yaml holds it
+    required.write_text("service:\n  type: ClusterIP\n")
+
+    def template() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [helm, "template", "rel", str(k8app_chart), "-n", "ns", "-f", str(required), "-f", str(path)],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+
+    # image-tag-number: the tag 0755 is the number 493, and the chart cannot render a number there.
     path.write_text(TEXT)
-    result = subprocess.run(
-        [helm, "template", "rel", str(test_chart), "-n", "ns", "-f", str(path)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
+    failed = template()
+    assert failed.returncode != 0 and "k8app.labelVersion" in failed.stderr and "got float64" in failed.stderr
+    path.write_text(TEXT.replace("tag: 0755", "tag: '493'"))
+    result = template()
+    assert result.returncode == 0, result.stderr
     objects = {doc["kind"]: doc for doc in load_all_k8s(result.stdout)}
     assert "Service" not in objects  # service.enabled: off
     assert objects["ConfigMap"]["data"] == {
@@ -102,8 +116,8 @@ def test_what_the_findings_say_is_what_helm_renders(helm: str, test_chart: Path,
         "true": "key",
     }
     assert objects["Deployment"]["spec"]["template"]["spec"]["containers"][0]["image"] == "demo:493"
-    # livenessProbe.enabled: "off" is a non-empty string: truthy, a probe is rendered; lint says nothing about
-    # it
+    # livenessProbe.enabled: "off" is a non-empty string: truthy, a probe is rendered; lint says nothing
+    # about it
     assert "livenessProbe" in objects["Deployment"]["spec"]["template"]["spec"]["containers"][0]
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-import http.server
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from gitops_poc.render.chart import (
 from gitops_poc.render.helm import Helm
 from gitops_poc.render.model import ChartRef, ChartUnavailable, LocalChart
 
-VERSION = "3.13.0-compat"  # the test chart's version
+VERSION = "3.13.0"  # the pinned version, in the published repository
 
 
 def test_pull_arguments_for_classic_and_oci_repositories() -> None:
@@ -41,10 +41,10 @@ def test_cache_root_follows_xdg_then_home(tmp_path: Path) -> None:
 
 
 def test_local_chart_accepts_a_folder_or_tgz_and_rejects_anything_else(
-    tmp_path: Path, helm: str, test_chart: Path
+    tmp_path: Path, helm: str, k8app_chart: Path
 ) -> None:
-    assert local_chart(test_chart).path == test_chart
-    subprocess.run([helm, "package", str(test_chart), "-d", str(tmp_path)], check=True, capture_output=True)
+    assert local_chart(k8app_chart).path == k8app_chart
+    subprocess.run([helm, "package", str(k8app_chart), "-d", str(tmp_path)], check=True, capture_output=True)
     packaged = tmp_path / f"app-{VERSION}.tgz"
     assert local_chart(packaged).path == packaged
     with pytest.raises(UsageError, match="no Chart.yaml"):
@@ -65,9 +65,9 @@ def test_unreachable_repository_is_a_note_not_a_crash(helm: str, tmp_path: Path)
 
 
 def test_pinned_chart_is_pulled_once_then_served_from_the_cache(
-    helm: str, tmp_path: Path, helm_repo: tuple[str, http.server.ThreadingHTTPServer]
+    helm: str, tmp_path: Path, helm_repo: tuple[str, Callable[[], None]]
 ) -> None:
-    url, server = helm_repo
+    url, stop = helm_repo
     cache = tmp_path / "cache"
     ref = ChartRef(url, "app", VERSION)
     progress: list[str] = []
@@ -80,15 +80,14 @@ def test_pinned_chart_is_pulled_once_then_served_from_the_cache(
     assert len(progress) == 1 and "Pulling chart app" in progress[0]
     assert sorted(p.name for p in cache.iterdir()) == [f"app-{VERSION}"]  # no staging leftovers
 
-    server.shutdown()  # no network from here on: the cache must be enough
-    server.server_close()
+    stop()  # no network from here on: the cache must be enough
     again = resolve_chart(ref, chart_path=None, helm=Helm(helm), cache=cache, on_pull=progress.append)
     assert again == LocalChart(first.path, again.description) and "cached" in again.description
     assert len(progress) == 1
 
 
 def test_a_cached_chart_from_another_repository_is_not_reused(
-    helm: str, tmp_path: Path, helm_repo: tuple[str, http.server.ThreadingHTTPServer]
+    helm: str, tmp_path: Path, helm_repo: tuple[str, Callable[[], None]]
 ) -> None:
     url, _ = helm_repo
     cache = tmp_path / "cache"
@@ -105,7 +104,7 @@ def test_a_cached_chart_from_another_repository_is_not_reused(
 
 
 def test_unknown_version_in_a_reachable_repository(
-    helm: str, tmp_path: Path, helm_repo: tuple[str, http.server.ThreadingHTTPServer]
+    helm: str, tmp_path: Path, helm_repo: tuple[str, Callable[[], None]]
 ) -> None:
     url, _ = helm_repo
     result = resolve_chart(
@@ -114,8 +113,8 @@ def test_unknown_version_in_a_reachable_repository(
     assert isinstance(result, ChartUnavailable) and "9.9.9" in result.note
 
 
-def test_an_explicit_chart_wins_over_the_pinned_one(helm: str, test_chart: Path, tmp_path: Path) -> None:
+def test_an_explicit_chart_wins_over_the_pinned_one(helm: str, k8app_chart: Path, tmp_path: Path) -> None:
     ref = ChartRef("http://127.0.0.1:9", "app", "3.13.0")
-    result = resolve_chart(ref, chart_path=test_chart, helm=Helm(helm), cache=tmp_path / "c")
-    assert result == LocalChart(test_chart, f"chart {test_chart}")
+    result = resolve_chart(ref, chart_path=k8app_chart, helm=Helm(helm), cache=tmp_path / "c")
+    assert result == LocalChart(k8app_chart, f"chart {k8app_chart}")
     assert not (tmp_path / "c").exists()

@@ -8,7 +8,7 @@ from gitops_poc.render import helm as helm_module
 from gitops_poc.render.helm import Helm, HelmError, HelmNotFound, find_helm, template_args
 
 pytestmark = pytest.mark.helm
-EXAMPLES = Path(__file__).resolve().parents[2] / "testing" / "charts" / "examples"
+EXAMPLES = Path(__file__).resolve().parent / "examples"
 
 
 def test_template_arguments_follow_argocd_order() -> None:
@@ -56,12 +56,14 @@ def test_missing_helm_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.Monke
         Helm(str(tmp_path / "helm")).run(["version"])
 
 
-def test_template_renders_and_failures_carry_helms_message(helm: str, test_chart: Path) -> None:
+def test_template_renders_and_failures_carry_helms_message(helm: str, k8app_chart: Path) -> None:
     runner = Helm(helm)
-    output = runner.template("rel", test_chart, "ns", [EXAMPLES / "minimal.yaml"], "1.30")
+    output = runner.template("rel", k8app_chart, "ns", [EXAMPLES / "minimal.yaml"], "1.30")
     assert "kind: Deployment" in output and "namespace: ns" in output
-    with pytest.raises(HelmError, match="'valult' is deprecated"):
-        runner.template("rel", test_chart, "ns", [EXAMPLES / "invalid-valult.yaml"])
+    with pytest.raises(
+        HelmError, match="DEPRECATED: 'valult' parameter is deprecated and no longer supported"
+    ):
+        runner.template("rel", k8app_chart, "ns", [EXAMPLES / "invalid-valult.yaml"])
 
 
 def test_helm_environment_is_inherited(helm: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

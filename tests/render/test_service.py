@@ -22,6 +22,7 @@ pytestmark = pytest.mark.helm
 
 DEFAULT = """\
 appName: merge-demo
+service: {type: ClusterIP}
 image: {repository: registry.example.org/merge-demo, tag: "1.0", pullPolicy: Never}
 args: [--a, --b, --c]
 configmap: {KEEP: from-default, OVERRIDE: from-default, DROP: from-default}
@@ -34,7 +35,7 @@ configmap:                      # maps merge
   OVERRIDE: from-env
   ADDED: from-env
   DROP: null                    # the chart has no DROP default: Helm keeps an explicit null
-image: {pullPolicy: null}       # the chart has a pullPolicy default: the null deletes it
+image: {pullPolicy: null}       # no chart default: Helm keeps the null, the field is omitted
 pdb: {maxUnavailable: null}     # deletes the chart's default maxUnavailable (1)
 """
 
@@ -59,10 +60,10 @@ def by_key(manifests: tuple[Manifest, ...] | None) -> dict[str, dict[str, Any]]:
 
 
 def test_merge_rules_match_what_helm_renders(
-    platform: Platform, service: Path, helm: str, test_chart: Path
+    platform: Platform, service: Path, helm: str, k8app_chart: Path
 ) -> None:
     rendered = render_service(
-        platform, service, "merge-demo", "dev", helm=Helm(helm), chart=LocalChart(test_chart, "t")
+        platform, service, "merge-demo", "dev", helm=Helm(helm), chart=LocalChart(k8app_chart, "t")
     )
     values = rendered.values
     assert values == merge_files([load_plain(DEFAULT), load_plain(DEV)])
@@ -74,8 +75,8 @@ def test_merge_rules_match_what_helm_renders(
         "ADDED": "from-env",
     }
     assert values["image"]["pullPolicy"] is None and values["pdb"]["maxUnavailable"] is None
-    computed = coalesce(load_plain((test_chart / "values.yaml").read_text()), values)
-    assert "pullPolicy" not in computed["image"] and "maxUnavailable" not in computed["pdb"]
+    computed = coalesce(load_plain((k8app_chart / "values.yaml").read_text()), values)
+    assert computed["image"]["pullPolicy"] is None and "maxUnavailable" not in computed["pdb"]
     assert computed["configmap"]["DROP"] is None
 
     objects = by_key(rendered.manifests)
@@ -93,10 +94,10 @@ def test_merge_rules_match_what_helm_renders(
 
 
 def test_release_and_namespace_are_the_platforms(
-    platform: Platform, service: Path, helm: str, test_chart: Path
+    platform: Platform, service: Path, helm: str, k8app_chart: Path
 ) -> None:
     rendered = render_service(
-        platform, service, "merge-demo", "dev", helm=Helm(helm), chart=LocalChart(test_chart, "t")
+        platform, service, "merge-demo", "dev", helm=Helm(helm), chart=LocalChart(k8app_chart, "t")
     )
     assert (rendered.release, rendered.namespace) == (
         platform.release_name("merge-demo"),
@@ -129,13 +130,13 @@ def test_missing_value_file_and_unknown_names_are_bad_input(
 
 
 def test_a_git_revision_renders_from_its_own_files(
-    platform: Platform, service: Path, helm: str, test_chart: Path, git: Callable[..., str]
+    platform: Platform, service: Path, helm: str, k8app_chart: Path, git: Callable[..., str]
 ) -> None:
     git(service, "init", "-q")
     git(service, "add", ".")
     git(service, "commit", "-qm", "first")
     (service / ".cicd" / "dev.yaml").write_text(DEV.replace("OVERRIDE: from-env", "OVERRIDE: edited"))
-    chart = LocalChart(test_chart, "t")
+    chart = LocalChart(k8app_chart, "t")
 
     at_head = render_service(
         platform, service, "merge-demo", "dev", helm=Helm(helm), chart=chart, revision="HEAD"
@@ -147,7 +148,7 @@ def test_a_git_revision_renders_from_its_own_files(
 
 
 def test_helm_errors_name_the_value_files_not_temp_copies(
-    platform: Platform, service: Path, helm: str, test_chart: Path, git: Callable[..., str]
+    platform: Platform, service: Path, helm: str, k8app_chart: Path, git: Callable[..., str]
 ) -> None:
     (service / ".cicd" / "dev.yaml").write_text(DEV + "valult: true\n")
     git(service, "init", "-q")
@@ -160,10 +161,10 @@ def test_helm_errors_name_the_value_files_not_temp_copies(
             "merge-demo",
             "dev",
             helm=Helm(helm),
-            chart=LocalChart(test_chart, "chart t"),
+            chart=LocalChart(k8app_chart, "chart t"),
             revision="HEAD",
         )
     message = str(caught.value)
-    assert "'valult' is deprecated" in message
+    assert "'valult' parameter is deprecated" in message
     assert f"{service}/.cicd/default.yaml@HEAD, {service}/.cicd/dev.yaml@HEAD" in message
     assert "gitops-poc-values" not in message

@@ -1,4 +1,4 @@
-"""Offline validation: real helm renders of the project's chart, checked for a Kubernetes version."""
+"""Offline validation: real helm renders of the published k8app chart, checked for a Kubernetes version."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from gitops_poc.render.validate import (
     validate_manifests,
 )
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "testing" / "charts" / "examples"
+EXAMPLES = Path(__file__).resolve().parent / "examples"
 
 
 def render_example(helm: str, chart: Path, values: Path | str, tmp_path: Path) -> list[Manifest]:
@@ -39,7 +39,7 @@ def messages(report: ValidationReport, severity: ManifestSeverity = ManifestSeve
 
 @pytest.mark.helm
 def test_every_generated_service_and_environment_validates(
-    helm: str, test_chart: Path, generated_root: Path, default_platform: Platform
+    helm: str, k8app_chart: Path, generated_root: Path, default_platform: Platform
 ) -> None:
     p = default_platform
     for service in p.services:
@@ -50,7 +50,7 @@ def test_every_generated_service_and_environment_validates(
                 service,
                 env,
                 helm=Helm(helm),
-                chart=LocalChart(test_chart, "t"),
+                chart=LocalChart(k8app_chart, "t"),
                 kube_version="1.30",
             )
             assert rendered.manifests
@@ -60,13 +60,18 @@ def test_every_generated_service_and_environment_validates(
             keys = {m.key for m in rendered.manifests}
             assert {f"Deployment/{service}", f"Service/{p.service_host(service)}"} <= keys
             for manifest in rendered.manifests:
-                assert manifest.namespace == f"poc-{env}"
+                # The chart's HPA sets no namespace: ArgoCD applies it to the Application's destination.
+                assert manifest.namespace == (
+                    None if manifest.kind == "HorizontalPodAutoscaler" else f"poc-{env}"
+                )
                 assert manifest.metadata["labels"]["release"] == p.release_name(service) == service
 
 
 @pytest.mark.helm
-def test_pdb_with_both_limits_is_rejected(helm: str, test_chart: Path, tmp_path: Path) -> None:
-    report = validate_manifests(render_example(helm, test_chart, EXAMPLES / "pdb-both-limits.yaml", tmp_path))
+def test_pdb_with_both_limits_is_rejected(helm: str, k8app_chart: Path, tmp_path: Path) -> None:
+    report = validate_manifests(
+        render_example(helm, k8app_chart, EXAMPLES / "pdb-both-limits.yaml", tmp_path)
+    )
     [error] = report.errors
     assert error.manifest == "PodDisruptionBudget/health-demo" and error.source == "app/templates/pdb.yaml"
     assert "minAvailable and maxUnavailable cannot be both set" in error.message
@@ -74,8 +79,8 @@ def test_pdb_with_both_limits_is_rejected(helm: str, test_chart: Path, tmp_path:
 
 
 @pytest.mark.helm
-def test_service_without_ports_is_rejected(helm: str, test_chart: Path, tmp_path: Path) -> None:
-    report = validate_manifests(render_example(helm, test_chart, EXAMPLES / "seed-template.yaml", tmp_path))
+def test_service_without_ports_is_rejected(helm: str, k8app_chart: Path, tmp_path: Path) -> None:
+    report = validate_manifests(render_example(helm, k8app_chart, EXAMPLES / "seed-template.yaml", tmp_path))
     assert messages(report) == [
         "Service/app-sv (app/templates/service.yaml): spec.ports is empty: a Service needs at least one port "
         "(the API server rejects it)"
@@ -84,9 +89,9 @@ def test_service_without_ports_is_rejected(helm: str, test_chart: Path, tmp_path
 
 @pytest.mark.helm
 def test_vault_static_secrets_are_reported_as_not_validated(
-    helm: str, test_chart: Path, tmp_path: Path
+    helm: str, k8app_chart: Path, tmp_path: Path
 ) -> None:
-    report = validate_manifests(render_example(helm, test_chart, EXAMPLES / "vault-secrets.yaml", tmp_path))
+    report = validate_manifests(render_example(helm, k8app_chart, EXAMPLES / "vault-secrets.yaml", tmp_path))
     assert report.ok
     assert report.skipped and all(f.manifest.startswith("VaultStaticSecret/") for f in report.skipped)
     assert all(
@@ -95,30 +100,34 @@ def test_vault_static_secrets_are_reported_as_not_validated(
 
 
 @pytest.mark.helm
-def test_removed_pdb_api_is_rejected_from_125(helm: str, test_chart: Path, tmp_path: Path) -> None:
-    values = "appName: web\npdb: {enabled: true, apiVersion: policy/v1beta1}\n"
-    manifests = render_example(helm, test_chart, values, tmp_path)
+def test_removed_pdb_api_is_rejected_from_125(helm: str, k8app_chart: Path, tmp_path: Path) -> None:
+    values = "appName: web\nservice: {type: ClusterIP}\npdb: {enabled: true, apiVersion: policy/v1beta1}\n"
+    manifests = render_example(helm, k8app_chart, values, tmp_path)
     assert messages(validate_manifests(manifests, "1.30")) == [
-        "PodDisruptionBudget/web (app/templates/pdb.yaml): apiVersion policy/v1beta1 was removed in "
-        "Kubernetes 1.25 (target 1.30); use policy/v1"
+        (
+            "PodDisruptionBudget/web (app/templates/pdb.yaml): apiVersion policy/v1beta1 was removed in "
+            "Kubernetes 1.25 (target 1.30); use policy/v1"
+        )
     ]
 
 
 @pytest.mark.helm
-def test_schema_errors_name_the_field(helm: str, test_chart: Path, tmp_path: Path) -> None:
-    manifests = render_example(helm, test_chart, "appName: web\nreplicas: three\n", tmp_path)
+def test_schema_errors_name_the_field(helm: str, k8app_chart: Path, tmp_path: Path) -> None:
+    manifests = render_example(
+        helm, k8app_chart, "appName: web\nservice: {type: ClusterIP}\nreplicas: three\n", tmp_path
+    )
     [error] = validate_manifests(manifests).errors
     assert error.manifest == "Deployment/web"
     assert error.message == "spec.replicas: 'three' is not of type 'integer', 'null'"
 
 
 @pytest.mark.helm
-def test_names_and_label_values_follow_kubernetes_rules(helm: str, test_chart: Path, tmp_path: Path) -> None:
+def test_names_and_label_values_follow_kubernetes_rules(helm: str, k8app_chart: Path, tmp_path: Path) -> None:
     values = (
-        "appName: Web_App\nimage: {tag: 1.0.0+build.7}\nservice: {enabled: true, ports: {http: {externalPort:"
-        " 80}}}\n"
+        "appName: Web_App\nimage: {tag: 1.0.0+build.7}\n"
+        "service: {enabled: true, type: ClusterIP, ports: {http: {externalPort: 80}}}\n"
     )
-    found = messages(validate_manifests(render_example(helm, test_chart, values, tmp_path)))
+    found = messages(validate_manifests(render_example(helm, k8app_chart, values, tmp_path)))
     assert (
         "Deployment/Web_App (app/templates/deployment.yaml): metadata.name 'Web_App' is not a valid "
         "DNS-1123 subdomain (lowercase letters, digits and '-')" in found
@@ -128,9 +137,9 @@ def test_names_and_label_values_follow_kubernetes_rules(helm: str, test_chart: P
 
 
 @pytest.mark.helm
-def test_probe_with_an_unknown_mode_has_no_handler(helm: str, test_chart: Path, tmp_path: Path) -> None:
-    values = "appName: web\nlivenessProbe: {enabled: true, mode: http}\n"
-    found = messages(validate_manifests(render_example(helm, test_chart, values, tmp_path)))
+def test_probe_with_an_unknown_mode_has_no_handler(helm: str, k8app_chart: Path, tmp_path: Path) -> None:
+    values = "appName: web\nservice: {type: ClusterIP}\nlivenessProbe: {enabled: true, mode: http}\n"
+    found = messages(validate_manifests(render_example(helm, k8app_chart, values, tmp_path)))
     assert any("livenessProbe must have exactly one handler" in m and "found none" in m for m in found)
 
 
@@ -146,9 +155,10 @@ def test_autoscaling_v2beta2_is_served_until_125_and_removed_in_126() -> None:
 
 def test_selector_mismatch_duplicates_and_hpa_bounds() -> None:
     deployment = (
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app:"
-        " web}}\n  template:\n    metadata: {labels: {app: other}}\n    spec: {containers: [{name: web,"
-        " image: nginx}]}\n"
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n"
+        "  selector: {matchLabels: {app: web}}\n"
+        "  template:\n    metadata: {labels: {app: other}}\n"
+        "    spec: {containers: [{name: web, image: nginx}]}\n"
     )
     hpa = (
         "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: web}\n"

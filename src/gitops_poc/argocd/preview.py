@@ -73,7 +73,7 @@ class ImageReader:
 
     def _values(self, path: Path) -> dict[str, Any]:
         if path not in self._files:
-            self._files[path] = read_values_file(path, reader=self._reader).data
+            self._files[path] = read_values_file(path, reader=self._reader, within=self.root).data
         return self._files[path]
 
     def close(self) -> None:
@@ -84,10 +84,8 @@ class ImageReader:
         directory = service_dir(self.root, app.service)
         if app.environment == "-" or (self._reader is None and not directory.is_dir()):
             return NO_IMAGE
-        try:
-            merged = merge_files(self._values(directory / name) for name in value_files(app.environment))
-        except UsageError:
-            return NO_IMAGE
+        # A values file that does not parse is an error (exit 2), never a silent "-".
+        merged = merge_files(self._values(directory / name) for name in value_files(app.environment))
         repository, tag = get_path(merged, "image.repository"), get_path(merged, "image.tag")
         if not repository:
             return NO_IMAGE

@@ -36,6 +36,9 @@ class Commands(LazyGroup):
         "publish": Lazy(
             "gitops_poc.cli.publish:publish", "Push gitops-config and each service to their remotes."
         ),
+        "gitlab": Lazy(
+            "gitops_poc.cli.gitlab:app", "Create and check the GitLab group, projects and tokens."
+        ),
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import typer
@@ -12,6 +13,7 @@ from rich.markup import escape
 from gitops_poc.cli.output import err
 from gitops_poc.config import Config, load_config
 from gitops_poc.errors import UsageError
+from gitops_poc.lock import platform_lock
 from gitops_poc.platform import Platform
 
 RootOption = typer.Option(
@@ -56,6 +58,14 @@ def load(root: Path, env_file: Path | None) -> Config:
 
 def load_platform(root: Path, env_file: Path | None) -> Platform:
     return Platform(load(root, env_file))
+
+
+def writer_lock(root: Path, command: str, writes: bool) -> AbstractContextManager[None]:
+    """The platform folder's lock around planning and writing, for a run that may write (created first)."""
+    if not writes:
+        return nullcontext()
+    root.mkdir(parents=True, exist_ok=True)
+    return platform_lock(root, command)
 
 
 def confirm(question: str, assume_yes: bool) -> bool:

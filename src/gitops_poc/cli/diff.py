@@ -52,6 +52,9 @@ def _check_options(env: str | None, against: str | None, base: str | None, head:
         raise UsageError("--against needs --env: the environment to compare with")
     if head is not None and base is None:
         raise UsageError("--head needs --base")
+    for option, revision in (("--base", base), ("--head", head)):
+        if revision is not None:
+            gitrepo.check_revision(revision, option)
 
 
 def _value_text(value: Any) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from gitops_poc.changes import FileChange, apply_changes, summarize
-from gitops_poc.cli.common import EnvFileOption, RootOption, confirm, load_platform
+from gitops_poc.cli.common import EnvFileOption, RootOption, confirm, load_platform, writer_lock
 from gitops_poc.cli.output import OutputFormat, changes_as_json, err, print_json, show_changes
 from gitops_poc.errors import ChangesPending
 from gitops_poc.generate import plan_init
@@ -38,6 +38,7 @@ def run_plan(
     dry_run: bool,
     output: OutputFormat,
     what: str,
+    outside: list[Path] | None = None,
 ) -> int:
     """Show a file plan, then check, stop, or apply it after confirmation. Shared by init and new-service."""
     counts = summarize(changes)
@@ -53,7 +54,7 @@ def run_plan(
     applied = False
     if changes and not (check or dry_run):
         if confirm("Write these files?", yes):
-            apply_changes(root, changes)
+            apply_changes(root, changes, outside or ())
             applied = True
             if output is OutputFormat.text:
                 err.print(f"[green]Wrote {len(changes)} file(s).[/]")
@@ -87,7 +88,8 @@ def init(
     platform = load_platform(root, env_file)
     if output is OutputFormat.text:
         err.print(describe(platform))
-    changes = plan_init(platform, root)
-    return run_plan(
-        changes, root, yes=yes, check=check, diff=diff, dry_run=dry_run, output=output, what="Plan"
-    )
+    with writer_lock(root, "gitops-poc init", writes=not (check or dry_run)):
+        changes = plan_init(platform, root)
+        return run_plan(
+            changes, root, yes=yes, check=check, diff=diff, dry_run=dry_run, output=output, what="Plan"
+        )

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from gitops_poc.changes import FileChange, change_if_different
-from gitops_poc.cli.common import EnvFileOption, RootOption, env_file_path, load
+from gitops_poc.cli.common import EnvFileOption, RootOption, env_file_path, load, writer_lock
 from gitops_poc.cli.init import run_plan
 from gitops_poc.cli.output import OutputFormat, err
 from gitops_poc.config import Config, parse_config, service_name_error
@@ -71,16 +71,20 @@ def new_service(
     check_name(name)
     # An explicit --env-file must exist; without one, a missing ROOT/.env is created with SERVICES only.
     current = load(root, env_file)
-    _, changes = plan_new_service(root, env_file_path(root, env_file), name, current)
-    if output is OutputFormat.text and not changes:
-        err.print(f"Service {name} already exists and is up to date.")
-    return run_plan(
-        changes,
-        root,
-        yes=yes,
-        check=False,
-        diff=diff,
-        dry_run=dry_run,
-        output=output,
-        what=f"New service {name}",
-    )
+    with writer_lock(root, f"gitops-poc new-service {name}", writes=not dry_run):
+        _, changes = plan_new_service(root, env_file_path(root, env_file), name, current)
+        if output is OutputFormat.text and not changes:
+            err.print(f"Service {name} already exists and is up to date.")
+        # The .env file is written where the user said it is, even outside the platform folder.
+        outside = [Path(os.path.relpath(env_file_path(root, env_file), root))]
+        return run_plan(
+            changes,
+            root,
+            yes=yes,
+            check=False,
+            diff=diff,
+            dry_run=dry_run,
+            output=output,
+            what=f"New service {name}",
+            outside=outside,
+        )

@@ -12,6 +12,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from gitops_poc import gitrepo
 from gitops_poc.argocd.applications import (
     Application,
     ChangedApplication,
@@ -182,6 +183,8 @@ def plan(
     """
     if max_deletions is not None and base is None:
         raise UsageError("--max-deletions needs --base REV: deletions are counted against another revision")
+    if base is not None:
+        gitrepo.check_revision(base, "--base")
     path = file if file is not None else default_file(root)
     result = make_plan(path, base)
     head_images = ImageReader(root)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 from gitops_poc.changes import FileChange, change_if_different
-from gitops_poc.errors import UsageError
 from gitops_poc.generate.catalog import SERVICE_TEMPLATE, template_files
 from gitops_poc.generate.delivery import render_delivery_files
 from gitops_poc.generate.gitops_config import HEADER, render_files
@@ -17,32 +18,48 @@ from gitops_poc.yamlio import read_text
 
 TEMPLATE_DIR = Path("templates") / "service-repo"
 GITIGNORE = Path(".gitignore")
+# What an interrupted write leaves (changes.write_atomic): `.<name>.<8 random>.tmp`; the next run removes it.
+TEMP_FILES = ".*.tmp"
+_TEMP_FILE = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
 
 
 def _gitignore(previous: str | None) -> str:
-    """The root .gitignore with the credential files listed; the team's other lines are kept."""
-    present = {line.strip().lstrip("/") for line in (previous or "").splitlines()}
-    missing = [name for name in NEVER_COMMITTED if name not in present]
-    if not missing:
-        return previous or ""
+    """The root .gitignore with the credential files and interrupted writes listed; the team's other lines are
+    kept."""
     text = previous or ""
-    if text and not text.endswith("\n"):
-        text += "\n"
-    return (
-        text
-        + "# Credentials and secret values: never commit them (added by gitops-poc init)\n"
-        + "".join(f"{m}\n" for m in missing)
-    )
+    for comment, names in (
+        ("# Credentials and secret values: never commit them (added by gitops-poc init)", NEVER_COMMITTED),
+        ("# Files an interrupted run left behind (the next run removes them)", (TEMP_FILES,)),
+    ):
+        present = {line.strip().lstrip("/") for line in text.splitlines()}
+        missing = [name for name in names if name not in present]
+        if missing:
+            if text and not text.endswith("\n"):
+                text += "\n"
+            text += comment + "\n" + "".join(f"{m}\n" for m in missing)
+    return text
+
+
+def _interrupted_writes(root: Path, folders: set[Path]) -> list[FileChange]:
+    """Temporary files a killed run left in the folders the generator writes to: removed by the next run,
+    reported (and failing --check) until then."""
+    found = []
+    for folder in sorted(folders):
+        try:
+            entries = list(os.scandir(root / folder))
+        except OSError:  # missing, or not a folder: nothing was written there
+            continue
+        for entry in entries:
+            if _TEMP_FILE.match(entry.name) and entry.is_file(follow_symlinks=False):
+                found.append(FileChange(folder / entry.name, None, "", "left by an interrupted run"))
+    return sorted(found, key=lambda change: change.path)
 
 
 def disk_reader(root: Path) -> Reader:
+    """Files under `root`, none through a symlink leading outside it (what is read is later written)."""
+
     def read(relative: Path) -> str | None:
-        try:
-            return read_text(root / relative)
-        except UnicodeDecodeError as exc:
-            raise UsageError(
-                f"{root / relative}: not UTF-8 text (byte {exc.start}); fix or remove the file"
-            ) from None
+        return read_text(root / relative, root)
 
     return read
 
@@ -69,9 +86,15 @@ def _stale_generated_files(root: Path, generated: set[Path], read: Reader) -> li
     return stale
 
 
-def plan_init(platform: Platform, root: Path, read: Reader | None = None) -> list[FileChange]:
+def plan_init(platform: Platform, root: Path, reader: Reader | None = None) -> list[FileChange]:
     """Changes that bring `root` in line with the configuration; empty when it already is."""
-    read = read or disk_reader(root)
+    seen: set[Path] = set()
+    read_file = reader or disk_reader(root)
+
+    def read(relative: Path) -> str | None:
+        seen.add(relative.parent)
+        return read_file(relative)
+
     changes: list[FileChange] = []
     generated = {
         **render_files(platform),
@@ -83,7 +106,9 @@ def plan_init(platform: Platform, root: Path, read: Reader | None = None) -> lis
             changes.append(change)
     changes.extend(_stale_generated_files(root, set(generated), read))
     previous = read(GITIGNORE)
-    if change := change_if_different(GITIGNORE, _gitignore(previous), previous, "credential files ignored"):
+    if change := change_if_different(
+        GITIGNORE, _gitignore(previous), previous, "credential and temporary files ignored"
+    ):
         changes.append(change)
 
     # The service template is the team's to adapt: created when missing, never overwritten.
@@ -99,4 +124,5 @@ def plan_init(platform: Platform, root: Path, read: Reader | None = None) -> lis
     renderer = TemplateRenderer()
     for service in platform.services:
         changes.extend(plan_service(platform, service, read, renderer, template_dir))
+    changes.extend(_interrupted_writes(root, seen | {change.path.parent for change in changes}))
     return changes

@@ -19,6 +19,7 @@ from ruamel.yaml.comments import CommentedMap
 from gitops_poc.changes import FileChange, change_if_different
 from gitops_poc.errors import UsageError
 from gitops_poc.generate.catalog import SIZING, blueprint_files, template_files
+from gitops_poc.k8app import SERVICE_TYPE
 from gitops_poc.layout import SERVICES_DIR
 from gitops_poc.platform import Platform
 from gitops_poc.yamlio import dump, indentation, load_plain, load_round_trip, round_trip
@@ -48,6 +49,8 @@ def managed_keys(
             ManagedKey(("appName",), platform.app_name(service)),
             ManagedKey(("serviceAccountName",), platform.service_account(service)),
             ManagedKey(("secretsProvider", "vault", "authRef"), platform.vault_auth_name(service)),
+            # Not from .env: the pinned chart (3.13.0) cannot render without it.
+            ManagedKey(("service", "type"), SERVICE_TYPE),
         ]
     else:
         keys = [
@@ -213,7 +216,13 @@ def _set(doc: CommentedMap, key: ManagedKey) -> None:
         if not isinstance(node.get(part), dict):
             node[part] = CommentedMap()
         node = node[part]
-    node[key.path[-1]] = key.value
+    name = key.path[-1]
+    if node is not doc and name not in node and len(node) > 0 and isinstance(node, CommentedMap):
+        # A new key in a block the team wrote goes after its first key: at the end it would land below
+        # the comments and blank lines that introduce whatever follows the block.
+        node.insert(1, name, key.value)
+    else:
+        node[name] = key.value
 
 
 def file_mode(template: Path) -> int | None:

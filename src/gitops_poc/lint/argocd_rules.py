@@ -127,7 +127,7 @@ def _load(root: Path, relative: Path, kind: str, findings: list[Finding]) -> Yam
         findings.append(rule("argocd-file-missing").at(display, None, f"{display} does not exist"))
         return None
     try:
-        doc = read_document(path, display)
+        doc = read_document(path, display, root)
     except YamlSyntaxError as exc:
         findings.append(rule("yaml-syntax").at(display, exc.line, f"invalid YAML: {exc.problem}"))
         return None
@@ -439,7 +439,7 @@ def _other_applications(root: Path, findings: list[Finding]) -> Iterator[YamlDoc
             continue
         display = display_path(root, path)
         try:
-            docs = read_documents(path, display)
+            docs = read_documents(path, display, root)
         except YamlSyntaxError as exc:
             findings.append(rule("yaml-syntax").at(display, exc.line, f"invalid YAML: {exc.problem}"))
             continue

@@ -74,8 +74,14 @@ _RULES = [
     Rule(
         "chart-dead-key",
         W,
-        "a key the chart knows but never renders (service.type, nodeSelector)",
+        "a key the chart knows but never renders (nodeSelector)",
         "remove it: it has no effect",
+    ),
+    Rule(
+        "chart-required-key",
+        E,
+        "a key the pinned chart version fails to render without (3.13.0: service.type)",
+        "add it to .cicd/default.yaml (gitops-poc init does)",
     ),
     Rule(
         "labels-unsupported",
@@ -167,7 +173,7 @@ _RULES = [
     Rule(
         "image-tag-number",
         E,
-        "an unquoted image.tag that YAML reads as a number (1.10 becomes 1.1)",
+        "an unquoted image.tag that YAML reads as a number (1.10 becomes 1.1; the chart fails to render it)",
         'quote the tag: tag: "1.10"',
     ),
     Rule(

@@ -1,5 +1,5 @@
 """What the k8app `app` chart 3.13 reads, ignores and defaults (shared spec k8app-contract.md, sections
-2-8)."""
+2-8); tests/lint/test_chart_contract.py checks it against the published chart."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from typing import Any
 
 from gitops_poc.lint.documents import KeyPath
 
-# Top-level keys the templates read: the 3.4.0 values.yaml, keys read although not in values.yaml, 3.13
-# additions.
+# Top-level keys 3.13 reads: its values.yaml and the keys its templates read without a default there.
 KNOWN_TOP_LEVEL = frozenset(
     [
         "environment",
@@ -58,7 +57,6 @@ KNOWN_TOP_LEVEL = frozenset(
         "deploySecretNexus",
         "initContainers",
         "nameOverride",
-        "tracingEnabled",
         "fqdn",
         "vaultCert",
         "serviceMonitor",
@@ -74,7 +72,7 @@ PROBE_MODES = ("httpGet", "tcpSocket", "execCommand", "grpc")
 # Sub-keys of the blocks whose every key the contract documents; others are not checked below the top.
 KNOWN_SUBKEYS: dict[str, frozenset[str]] = {
     "image": frozenset({"repository", "tag", "pullPolicy"}),
-    "service": frozenset({"enabled", "type", "ports"}),
+    "service": frozenset({"enabled", "type", "ports", "annotations"}),
     "hpa": frozenset(
         {
             "enabled",
@@ -110,7 +108,6 @@ SERVICE_PORT_KEYS = frozenset({"externalPort", "internalPort", "protocol"})
 
 # Known keys that render nothing.
 DEAD_KEYS: dict[KeyPath, str] = {
-    ("service", "type"): "the chart always renders type ClusterIP",
     ("nodeSelector",): "deployment.yaml never reads nodeSelector",
 }
 

@@ -6,6 +6,7 @@ import difflib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from gitops_poc import k8app
 from gitops_poc.lint import chart, yaml11_rules
 from gitops_poc.lint.catalog import rule
 from gitops_poc.lint.documents import KeyPath, YamlDocument
@@ -135,12 +136,14 @@ def _check_scalars(doc: YamlDocument) -> Iterator[Finding]:
         )
     tag = image.get("tag") if isinstance(image, dict) else None
     if isinstance(tag, (int, float)) and not isinstance(tag, bool):
-        # `tag: 1.10` is the number 1.1 and `tag: 1e3` is 1000: the pod pulls an image that does not exist.
+        # `tag: 1.10` is the number 1.1 and `tag: 1e3` is 1000. k8app 3.13 cannot render it at all: its
+        # appver label truncates the tag as text.
         yield rule("image-tag-number").at(
             doc.display,
             doc.line(("image", "tag")),
-            f"image.tag is the number {tag!r}, not the text that was written",
-            f'quote it: tag: "{tag}" is what Helm would use; write the tag exactly, in quotes',
+            f"image.tag is the number {tag!r}, not the text that was written; the chart fails to render a "
+            "numeric tag (its appver label needs text)",
+            'quote the tag exactly as the image was tagged, e.g. tag: "1.10"',
         )
 
 
@@ -208,11 +211,9 @@ def _scaling_findings(
             line,
             f"pdb renders minAvailable: {pdb['minAvailable']} and maxUnavailable: {pdb['maxUnavailable']}"
             f"{' (the chart default)' if from_chart else ''}; the API server rejects a PDB with both",
-            (
-                "add `maxUnavailable: null` under pdb"
-                if from_chart
-                else "keep only one of minAvailable and maxUnavailable"
-            ),
+            "add `maxUnavailable: null` under pdb"
+            if from_chart
+            else "keep only one of minAvailable and maxUnavailable",
         )
     if isinstance(hpa, dict) and hpa.get("enabled"):
         maximum, minimum = hpa.get("maxReplicas"), values.get("replicas") or 1
@@ -294,11 +295,35 @@ def _secret_findings(
             )
 
 
+def _required_findings(
+    files: ServiceFiles, env: str, values: dict[str, Any], platform: Platform
+) -> Iterator[Finding]:
+    version = platform.config.chart_version
+    failing = k8app.failing_values(version)
+    for keys, wanted in k8app.required_keys(version).items():
+        value = get_in(values, keys)
+        if isinstance(value, str) and value:
+            if keys not in failing or failing[keys][0] not in value:
+                continue
+            found = f"is {value!r} ({failing[keys][1]})"
+        else:
+            found = "is not set" if value is None else f"is {value!r}, not text"
+        file, line = files.locate(env, keys)
+        yield rule("chart-required-key").at(
+            file,
+            line,
+            f"{_dotted(keys)} {found} in {env}: chart {platform.config.chart_name} {version} "
+            "fails to render without it",
+            f"add `{_dotted(keys)}: {wanted}` to .cicd/default.yaml (gitops-poc init does)",
+        )
+
+
 def check_environment(files: ServiceFiles, env: str, platform: Platform) -> list[Finding]:
     """Rules on the merged values of one environment, located in the file that sets the value."""
     values = files.merged(env)
     return [
         *_app_name_findings(files, env, platform),
+        *_required_findings(files, env, values, platform),
         *_probe_findings(files, env, values),
         *_scaling_findings(files, env, values, platform),
         *_service_findings(files, env, values),

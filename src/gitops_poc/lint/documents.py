@@ -17,6 +17,8 @@ from typing import Any
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from gitops_poc.errors import UsageError
+from gitops_poc.rootpath import OutsideRoot
 from gitops_poc.yamlio import (
     Yaml11Difference,
     YamlSyntaxError,
@@ -24,6 +26,7 @@ from gitops_poc.yamlio import (
     load_k8s,
     may_differ,
     node_key,
+    read_text,
     yaml11_differences,
 )
 
@@ -173,13 +176,26 @@ def split_documents(text: str) -> list[tuple[int, str]]:
     return parts
 
 
-def read_documents(path: Path, display: str) -> list[YamlDocument]:
+def _read(path: Path, display: str, root: Path | None) -> str:
+    """The file's text; what makes it unreadable (not UTF-8, not a regular file) is a finding on it, while
+    a symlink leading outside `root` stops the run (OutsideRoot)."""
+    try:
+        text = read_text(path, root)
+    except OutsideRoot:
+        raise
+    except UsageError as exc:
+        raise YamlSyntaxError(
+            display, None, str(exc).removeprefix(f"{path}: ").removeprefix(str(path) + " ")
+        ) from None
+    if text is None:
+        raise YamlSyntaxError(display, None, "no such file")
+    return text
+
+
+def read_documents(path: Path, display: str, root: Path | None = None) -> list[YamlDocument]:
     """Every document of a multi-document file, each knowing its line offset."""
     docs = []
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise YamlSyntaxError(display, None, f"not UTF-8 text ({exc.reason})") from None
+    text = _read(path, display, root)
     for offset, chunk in split_documents(text):
         try:
             doc = parse_document(path, display, chunk)
@@ -190,9 +206,5 @@ def read_documents(path: Path, display: str) -> list[YamlDocument]:
     return docs
 
 
-def read_document(path: Path, display: str) -> YamlDocument:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise YamlSyntaxError(display, None, f"not UTF-8 text ({exc.reason})") from None
-    return parse_document(path, display, text)
+def read_document(path: Path, display: str, root: Path | None = None) -> YamlDocument:
+    return parse_document(path, display, _read(path, display, root))

@@ -28,10 +28,13 @@ def display_path(root: Path, path: Path) -> str:
         return path.as_posix()
 
 
-def load_values(path: Path, display: str, findings: list[Finding]) -> YamlDocument | None:
-    """A values file, or None (with a finding) when it does not parse or holds no mapping."""
+def load_values(
+    path: Path, display: str, findings: list[Finding], within: Path | None = None
+) -> YamlDocument | None:
+    """A values file, or None (with a finding) when it does not parse or holds no mapping. A symlink leading
+    outside `within` is an error (OutsideRoot), not a finding: its target is not the platform's to read."""
     try:
-        doc = read_document(path, display)
+        doc = read_document(path, display, within)
     except YamlSyntaxError as exc:
         findings.append(rule("yaml-syntax").at(display, exc.line, f"invalid YAML: {exc.problem}"))
         return None
@@ -151,7 +154,7 @@ def read_service(directory: Path, name: str, platform: Platform, root: Path) -> 
     default_path = values_dir / DEFAULT_FILE
     default = None
     if default_path.is_file():
-        default = load_values(default_path, display_path(root, default_path), findings)
+        default = load_values(default_path, display_path(root, default_path), findings, directory)
     else:
         findings.append(
             rule("default-file-missing").at(
@@ -174,7 +177,7 @@ def read_service(directory: Path, name: str, platform: Platform, root: Path) -> 
                     ),
                 )
             )
-        elif doc := load_values(path, display_path(root, path), findings):
+        elif doc := load_values(path, display_path(root, path), findings, directory):
             files.envs[env] = doc
     for stem, path in sorted(present.items()):
         if stem in platform.environments:
@@ -188,7 +191,7 @@ def read_service(directory: Path, name: str, platform: Platform, root: Path) -> 
                 " reads this file",
             )
         )
-        if doc := load_values(path, shown, findings):
+        if doc := load_values(path, shown, findings, directory):
             files.extra[stem] = doc
     return files
 

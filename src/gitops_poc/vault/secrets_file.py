@@ -31,7 +31,7 @@ from ruamel.yaml.nodes import ScalarNode
 from gitops_poc.errors import UsageError
 from gitops_poc.platform import Platform, Tier
 from gitops_poc.vault.model import ValueSource
-from gitops_poc.yamlio import load_round_trip
+from gitops_poc.yamlio import YamlSyntaxError, load_round_trip
 
 ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # One segment of a Vault path as this tool writes it; '/', '*', '+', '#', '?', '%' and spaces would change
@@ -184,24 +184,50 @@ def _scalar(value: Any, key: str, where: str) -> str | None:
     raise UsageError(f"{where}: {key} must be a single value (text or number), found {_kind(value)}")
 
 
+def _key(key: Any, what: str, where: str) -> str:
+    """A mapping key as text; a null or boolean key is an error (YAML would make it "None" or "True")."""
+    if key is None:
+        raise UsageError(f"{where}: {what} is null (~ or nothing before ':'); write the name")
+    if isinstance(key, bool):
+        raise UsageError(f'{where}: {what} is a YAML boolean; quote it ("yes") if you mean the text')
+    if not isinstance(key, str):
+        raise UsageError(f"{where}: {what} must be a name, found {_kind(key)}")
+    return key
+
+
+_QUOTED = re.compile(r"""(["'])(?:(?!\1).){4,}\1""")
+
+
+def _load(text: str, path: Path) -> Any:
+    """The file's YAML; a syntax error names the file, line and key, and quotes no text of the file (values
+    are secrets)."""
+    try:
+        return load_round_trip(text, str(path), _secrets_yaml())
+    except YamlSyntaxError as exc:
+        problem = exc.problem
+        if not problem.startswith("found duplicate key"):
+            problem = _QUOTED.sub("(text not shown)", problem)
+        raise YamlSyntaxError(exc.path, exc.line, problem) from None
+
+
 def parse_secrets_file(text: str, path: Path, platform: Platform) -> SecretsFile:
     """Validate the file against the platform; the first problem raises UsageError naming file and line."""
-    top = _mapping(load_round_trip(text, str(path), _secrets_yaml()), "the top level", str(path))
+    top = _mapping(_load(text, path), "the top level", str(path))
     entries: dict[tuple[str, str], dict[str, str | None]] = {}
     for service, envs in top.items():
         where = _where(path, _line(top, service))
-        service = str(service)
+        service = _key(service, "a service name", where)
         check_path_segment(service, "service", where)
         _known("service", service, platform.services, "SERVICES", where)
         for env, keys in _mapping(envs, f"service {service!r}", where).items():
             where = _where(path, _line(envs, env))
-            env = str(env)
+            env = _key(env, "an environment name", where)
             check_path_segment(env, "environment", where)
             _known("environment", env, platform.environments, "ENVIRONMENTS", where)
             values: dict[str, str | None] = {}
             for key, value in _mapping(keys, f"{service}.{env}", where).items():
                 where = _where(path, _line(keys, key))
-                key = str(key)
+                key = _key(key, "a key", where)
                 if not ENV_VAR.match(key):
                     raise UsageError(
                         f"{where}: key {key!r} is not an environment variable name (letters, digits, '_'; "
