@@ -18,6 +18,7 @@ from dotenv.variables import Literal as TextAtom
 from dotenv.variables import Variable, parse_variables
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator, model_validator
 
+from gitops_poc.dnsnames import DNS1035_LABEL, DNS1123_LABEL, NameRule
 from gitops_poc.envfile import bindings
 from gitops_poc.errors import ConfigError
 
@@ -41,6 +42,21 @@ DEFAULTS: dict[str, str] = {
     "GIT_BRANCH": "main",
     # Empty: <DOCKER_REGISTRY>/<group>/gitops-poc:<this tool's version> (Platform.ci_tool_image).
     "CI_TOOL_IMAGE": "",
+    # Cluster bootstrap (`setup infrastructure`): minikube sizes, the Kubernetes version manifests are
+    # validated for, and the pinned infrastructure charts.
+    "KUBERNETES_VERSION": "1.34.0",
+    "MINIKUBE_CPUS": "4",
+    "MINIKUBE_MEMORY": "8192",
+    "MINIKUBE_DISK_SIZE": "40g",
+    "ARGO_HELM_REPO": "https://argoproj.github.io/argo-helm",
+    "ARGOCD_CHART_VERSION": "10.1.1",
+    "HASHICORP_HELM_REPO": "https://helm.releases.hashicorp.com",
+    "VAULT_CHART_VERSION": "0.34.1",
+    "VSO_CHART_VERSION": "1.4.1",
+    "VAULT_DEV_MODE": "false",
+    "GITLAB_HELM_REPO": "https://charts.gitlab.io",
+    "GITLAB_AGENT_CHART_VERSION": "2.21.0",
+    "GITLAB_KAS_ADDRESS": "wss://kas.${GITLAB_HOST}",
     "GITLAB_DEPLOY_TOKEN_USER": "",
     "GITLAB_DEPLOY_TOKEN": "",
     "GITLAB_AGENT_TOKEN": "",
@@ -71,8 +87,6 @@ RESERVED_ENVIRONMENTS = {
     "default": "its values file would be .cicd/default.yaml, the file every environment shares",
 }
 
-DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 GITLAB_PATH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)*$")
 HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$")
 REGISTRY = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?(/[a-z0-9][a-z0-9._/-]*)?$")
@@ -83,7 +97,7 @@ TOOL_IMAGE = re.compile(
     r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)+"
     r"(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|@sha256:[a-f0-9]{64})$"
 )
-MAX_NAME = 63
+MAX_NAME = DNS1123_LABEL.max_length
 SERVICE_SUFFIX = "-sv"  # the k8app chart names the Service <appName>-sv
 
 
@@ -96,16 +110,15 @@ def _words(raw: str) -> tuple[str, ...]:
     return tuple(w for w in re.split(r"[\s,]+", raw.strip()) if w)
 
 
-def _label_error(kind: str, value: str, pattern: re.Pattern[str]) -> str | None:
+def _label_error(kind: str, value: str, rule: NameRule) -> str | None:
     if not value:
         return f"{kind} must not be empty"
-    if len(value) > MAX_NAME:
-        return f"{kind} {value!r} is {len(value)} characters long; Kubernetes allows {MAX_NAME}"
-    if not pattern.match(value):
-        start = "a lowercase letter" if pattern is DNS1035_LABEL else "a lowercase letter or digit"
+    if len(value) > rule.max_length:
+        return f"{kind} {value!r} is {len(value)} characters long; Kubernetes allows {rule.max_length}"
+    if not rule.matches(value):
         return (
             f"{kind} {value!r} is not a valid Kubernetes name: use lowercase letters, digits and '-', "
-            f"starting with {start} and ending with a letter or digit"
+            f"starting with {rule.starts_with} and ending with a letter or digit"
         )
     return None
 
@@ -156,6 +169,19 @@ class Config(BaseModel):
     argocd_namespace: str
     git_branch: str
     ci_tool_image: str = ""
+    kubernetes_version: str = "1.34.0"
+    minikube_cpus: int = 4
+    minikube_memory: int = 8192
+    minikube_disk_size: str = "40g"
+    argo_helm_repo: str = "https://argoproj.github.io/argo-helm"
+    argocd_chart_version: str = "10.1.1"
+    hashicorp_helm_repo: str = "https://helm.releases.hashicorp.com"
+    vault_chart_version: str = "0.34.1"
+    vso_chart_version: str = "1.4.1"
+    vault_dev_mode: bool = False
+    gitlab_helm_repo: str = "https://charts.gitlab.io"
+    gitlab_agent_chart_version: str = "2.21.0"
+    gitlab_kas_address: str = "wss://kas.gitlab.com"
     gitlab_deploy_token_user: str = ""
     gitlab_deploy_token: SecretStr = SecretStr("")
     gitlab_agent_token: SecretStr = SecretStr("")
@@ -253,6 +279,61 @@ class Config(BaseModel):
                 f"{v!r} is not an image reference: <registry>/<path>:<tag> "
                 "or <registry>/<path>@sha256:<digest>"
             )
+        return v
+
+    @field_validator("kubernetes_version")
+    @classmethod
+    def _kubernetes_version(cls, v: str) -> str:
+        if not re.match(r"^v?1\.[0-9]+\.[0-9]+$", v):
+            raise ValueError(f"{v!r} is not a Kubernetes version such as 1.34.0")
+        return v.removeprefix("v")
+
+    @field_validator("minikube_cpus", "minikube_memory")
+    @classmethod
+    def _positive(cls, v: int) -> int:
+        if v <= 0:
+            raise ValueError(f"{v} must be a positive whole number (CPUs, or memory in MiB)")
+        return v
+
+    @field_validator("minikube_disk_size")
+    @classmethod
+    def _disk_size(cls, v: str) -> str:
+        if not re.match(r"^[1-9][0-9]*[mg]$", v):
+            raise ValueError(f"{v!r} is not a disk size such as 40g or 20480m")
+        return v
+
+    @field_validator("vault_dev_mode", mode="before")
+    @classmethod
+    def _flag(cls, v: object) -> object:
+        if isinstance(v, str):
+            if v.lower() not in ("true", "false"):
+                raise ValueError(f"{v!r} is not true or false")
+            return v.lower() == "true"
+        return v
+
+    @field_validator("argo_helm_repo", "hashicorp_helm_repo", "gitlab_helm_repo")
+    @classmethod
+    def _helm_repo(cls, v: str) -> str:
+        if not re.match(r"^(https?|oci)://[^\s]+$", v):
+            raise ValueError(f"{v!r} is not a Helm repository URL (https://... or oci://...)")
+        return v.rstrip("/")
+
+    @field_validator("gitlab_kas_address")
+    @classmethod
+    def _kas(cls, v: str) -> str:
+        if not re.match(r"^(wss?|grpcs?)://[^\s]+$", v):
+            raise ValueError(
+                f"{v!r} is not a KAS address (wss://kas.gitlab.com or wss://HOST/-/kubernetes-agent/)"
+            )
+        return v
+
+    @field_validator(
+        "argocd_chart_version", "vault_chart_version", "vso_chart_version", "gitlab_agent_chart_version"
+    )
+    @classmethod
+    def _pinned(cls, v: str) -> str:
+        if not SEMVER.match(v):
+            raise ValueError(f"{v!r} is not an exact chart version (pin one such as 1.4.1)")
         return v
 
     @field_validator("chart_version")
