@@ -68,9 +68,9 @@ EXIT_HELP = (
 
 
 def _check_env(env: str, option: str = "--env") -> str:
-    from gitops_poc.config import DNS1123_LABEL
+    from gitops_poc.dnsnames import DNS1123_LABEL
 
-    if not DNS1123_LABEL.fullmatch(env) or len(env) > 63 or env == "default":
+    if not DNS1123_LABEL.matches(env) or env == "default":
         raise UsageError(
             f"{option} {env!r} is not an environment name (lowercase letters, digits and '-'; "
             "its values file is .cicd/<env>.yaml, and 'default' is the shared file)"
