@@ -55,7 +55,7 @@ DEFAULTS: dict[str, str] = {
     "VSO_CHART_VERSION": "1.4.1",
     "VAULT_DEV_MODE": "false",
     "GITLAB_HELM_REPO": "https://charts.gitlab.io",
-    "GITLAB_AGENT_CHART_VERSION": "2.21.0",
+    "GITLAB_AGENT_CHART_VERSION": "2.12.2",
     "GITLAB_KAS_ADDRESS": "wss://kas.${GITLAB_HOST}",
     "GITLAB_DEPLOY_TOKEN_USER": "",
     "GITLAB_DEPLOY_TOKEN": "",
@@ -180,7 +180,7 @@ class Config(BaseModel):
     vso_chart_version: str = "1.4.1"
     vault_dev_mode: bool = False
     gitlab_helm_repo: str = "https://charts.gitlab.io"
-    gitlab_agent_chart_version: str = "2.21.0"
+    gitlab_agent_chart_version: str = "2.12.2"
     gitlab_kas_address: str = "wss://kas.gitlab.com"
     gitlab_deploy_token_user: str = ""
     gitlab_deploy_token: SecretStr = SecretStr("")
