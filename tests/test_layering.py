@@ -59,6 +59,8 @@ PLANNERS = [
     "gitops_poc.delivery.pins",
     "gitops_poc.delivery.values",
     "gitops_poc.delivery.decide",
+    "gitops_poc.k8app",
+    "gitops_poc.disruption",
     "gitops_poc.publish.model",
     "gitops_poc.publish.remote",
     "gitops_poc.gitlab.model",
