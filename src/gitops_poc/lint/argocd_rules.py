@@ -270,7 +270,7 @@ class _Check:
     def _cluster(
         self, env: str, server: str | None, name: str | None, keys: tuple[str | int, ...]
     ) -> Iterator[Finding]:
-        """ENVIRONMENT_CLUSTERS: the environment must go to its cluster (by name, or the in-cluster server)."""
+        """ENVIRONMENT_CLUSTERS: each environment goes to its cluster (by name, or the in-cluster server)."""
         wanted = self.platform.destination(env)
         got = {"name": name} if name else {"server": server or ""}
         expected = {k: v for k, v in wanted.items() if k != "namespace"}
