@@ -140,6 +140,19 @@ class Platform:
             return Tier.DEVELOPMENT
         return Tier.STAGING
 
+    def owns_disruption_budget(self, env: str) -> bool:
+        """Production PDBs are the platform's (gitops-config/platform/<env>): the chart's selects no pods."""
+        return self.tier(env) is Tier.PRODUCTION
+
+    def disruption_budget_name(self, service: str) -> str:
+        """Not the chart's PDB name (`appName`), so switching from one to the other never collides."""
+        return f"{self.app_name(service)}-pdb"
+
+    def default_disruption_budget(self) -> dict[str, int | str]:
+        """PDB_MAX_UNAVAILABLE as a PodDisruptionBudget limit: a number of pods, or a percentage."""
+        raw = self.config.pdb_max_unavailable
+        return {"maxUnavailable": raw if raw.endswith("%") else int(raw)}
+
     def allows_scaling(self, env: str) -> bool:
         """HPA and PDB belong to staging and production tiers only (seed README principle)."""
         return self.tier(env) is not Tier.DEVELOPMENT
@@ -161,6 +174,15 @@ class Platform:
 
     def image_repository(self, service: str) -> str:
         return f"{self.config.docker_registry}/{self.config.gitlab_group.lower()}/{service}"
+
+    @property
+    def ci_tool_image(self) -> str:
+        """The gitops-poc image pipelines run: CI_TOOL_IMAGE, else the group's registry and this version."""
+        from gitops_poc import __version__
+
+        return self.config.ci_tool_image or (
+            f"{self.config.docker_registry}/{self.config.gitlab_group.lower()}/gitops-poc:{__version__}"
+        )
 
     @property
     def agent_name(self) -> str:
