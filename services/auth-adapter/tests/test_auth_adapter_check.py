@@ -329,3 +329,12 @@ def test_health_reports_serving_then_not_serving_on_shutdown() -> None:
     a.server.stop(1.0)
     assert next(watch).status == health_pb2.HealthCheckResponse.NOT_SERVING
     a.channel.close()
+
+
+def test_a_verified_jwt_is_refused_once_it_expires(fresh: Adapter) -> None:
+    # Verified tokens are remembered; the expiry still applies to the remembered ones.
+    token = cookie(make_jwt(exp=int(time.time()) + 2))
+    assert [code(fresh.check("/api/Shop/View", token)) for _ in range(3)] == [200, 200, 200]
+    time.sleep(max(0.0, int(time.time()) + 2 - time.time()) + 1.1)
+    response = fresh.check("/api/Shop/View", token)
+    assert code(response) == 401 and response.status.message == "token expired"
