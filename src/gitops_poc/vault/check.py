@@ -34,7 +34,7 @@ import hvac
 import hvac.exceptions
 
 from gitops_poc.platform import VAULT_AUDIENCE, VAULT_KUBERNETES_AUTH_MOUNT, Platform
-from gitops_poc.vault.client import vault_errors
+from gitops_poc.vault.client import capabilities_self, vault_errors
 from gitops_poc.vault.model import Leftover, RoleState
 from gitops_poc.vault.stale import find_leftovers
 from gitops_poc.vault.state import read_policies, read_roles
@@ -358,14 +358,6 @@ def _list_all(own: hvac.Client, platform: Platform) -> Outcome:
     return Outcome.DENIED if outcome is Outcome.DENIED else Outcome.ALLOWED
 
 
-def _capabilities(own: hvac.Client, paths: list[str]) -> dict[str, set[str]]:
-    """POST /v1/sys/capabilities-self: what the token may do on each path, as Vault's ACL answers."""
-    response = own.adapter.post("/v1/sys/capabilities-self", json={"paths": paths})
-    body: dict[str, Any] = response if isinstance(response, dict) else {}
-    data = body["data"] if isinstance(body.get("data"), dict) else body
-    return {path: set(data.get(path) or ["deny"]) for path in paths}
-
-
 def _may(capabilities: set[str], *wanted: str) -> bool:
     return "deny" not in capabilities and ("root" in capabilities or bool(capabilities & set(wanted)))
 
@@ -384,7 +376,7 @@ def _probe(
     problems = _policies_problem(own, role_name, role)
     data_path = {pair: platform.vault_data_path(*pair) for pair in targets}
     list_path = platform.vault_metadata_root
-    caps = _capabilities(own, [*data_path.values(), list_path])
+    caps = capabilities_self(own, [*data_path.values(), list_path])
 
     def read(pair: Pair) -> Outcome:
         return _outcome(lambda: own.read(data_path[pair]))
