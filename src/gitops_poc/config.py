@@ -33,6 +33,7 @@ DEFAULTS: dict[str, str] = {
     "NAMESPACE_PREFIX": "poc",
     "PRODUCTION_ENVIRONMENTS": "prod",
     "AUTO_SYNC_ENVIRONMENTS": "",
+    "PDB_MAX_UNAVAILABLE": "1",
     "GITOPS_MODE": "pull",
     "CHART_REPO": "https://d7561985.github.io/k8app",
     "CHART_NAME": "app",
@@ -40,6 +41,12 @@ DEFAULTS: dict[str, str] = {
     "GITLAB_AGENT_NAME": "minikube-agent",
     "ARGOCD_NAMESPACE": "argocd",
     "GIT_BRANCH": "main",
+    # Empty: <DOCKER_REGISTRY>/<group>/gitops-poc:<this tool's version> (Platform.ci_tool_image).
+    "CI_TOOL_IMAGE": "",
+    # More than one cluster: ENV=CLUSTER pairs; environments not named run in ArgoCD's own cluster. A
+    # cluster is reached through the kube context of its name unless CLUSTER_CONTEXTS says CLUSTER=CONTEXT.
+    "ENVIRONMENT_CLUSTERS": "",
+    "CLUSTER_CONTEXTS": "",
     # Cluster bootstrap (`setup infrastructure`): minikube sizes, the Kubernetes version manifests are
     # validated for, and the pinned infrastructure charts.
     "KUBERNETES_VERSION": "1.34.0",
@@ -53,7 +60,7 @@ DEFAULTS: dict[str, str] = {
     "VSO_CHART_VERSION": "1.4.1",
     "VAULT_DEV_MODE": "false",
     "GITLAB_HELM_REPO": "https://charts.gitlab.io",
-    "GITLAB_AGENT_CHART_VERSION": "2.21.0",
+    "GITLAB_AGENT_CHART_VERSION": "2.12.2",
     "GITLAB_KAS_ADDRESS": "wss://kas.${GITLAB_HOST}",
     "GITLAB_DEPLOY_TOKEN_USER": "",
     "GITLAB_DEPLOY_TOKEN": "",
@@ -90,8 +97,14 @@ HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$")
 REGISTRY = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?(/[a-z0-9][a-z0-9._/-]*)?$")
 VAULT_PATH = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
 SEMVER = re.compile(r"^v?[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
+# An image reference pinned by tag or digest (the OCI grammar of delivery/image.py, in one expression).
+TOOL_IMAGE = re.compile(
+    r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)+"
+    r"(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|@sha256:[a-f0-9]{64})$"
+)
 MAX_NAME = DNS1123_LABEL.max_length
 SERVICE_SUFFIX = "-sv"  # the k8app chart names the Service <appName>-sv
+IN_CLUSTER_NAME = "in-cluster"  # ArgoCD's name for the cluster it runs in
 
 
 def _dot_segment(path: str) -> bool:
@@ -154,6 +167,7 @@ class Config(BaseModel):
     namespace_prefix: str
     production_environments: tuple[str, ...]
     auto_sync_environments: tuple[str, ...]
+    pdb_max_unavailable: str
     gitops_mode: Literal["pull", "push"]
     chart_repo: str
     chart_name: str
@@ -161,6 +175,9 @@ class Config(BaseModel):
     gitlab_agent_name: str
     argocd_namespace: str
     git_branch: str
+    environment_clusters: tuple[tuple[str, str], ...] = ()
+    cluster_contexts: tuple[tuple[str, str], ...] = ()
+    ci_tool_image: str = ""
     kubernetes_version: str = "1.34.0"
     minikube_cpus: int = 4
     minikube_memory: int = 8192
@@ -172,7 +189,7 @@ class Config(BaseModel):
     vso_chart_version: str = "1.4.1"
     vault_dev_mode: bool = False
     gitlab_helm_repo: str = "https://charts.gitlab.io"
-    gitlab_agent_chart_version: str = "2.21.0"
+    gitlab_agent_chart_version: str = "2.12.2"
     gitlab_kas_address: str = "wss://kas.gitlab.com"
     gitlab_deploy_token_user: str = ""
     gitlab_deploy_token: SecretStr = SecretStr("")
@@ -263,6 +280,41 @@ class Config(BaseModel):
             raise ValueError(f"{v!r} must be one non-empty word")
         return v
 
+    @field_validator("environment_clusters", "cluster_contexts", mode="before")
+    @classmethod
+    def _pairs(cls, v: object) -> object:
+        if not isinstance(v, str):
+            return v
+        pairs = []
+        for word in _words(v):
+            left, sep, right = word.partition("=")
+            if not sep or not left or not right:
+                raise ValueError(f"{word!r} is not NAME=VALUE (e.g. prod=prod-eu)")
+            pairs.append((left, right))
+        return tuple(pairs)
+
+    @field_validator("ci_tool_image")
+    @classmethod
+    def _tool_image(cls, v: str) -> str:
+        if v and not TOOL_IMAGE.match(v):
+            raise ValueError(
+                f"{v!r} is not an image reference: <registry>/<path>:<tag> "
+                "or <registry>/<path>@sha256:<digest>"
+            )
+        return v
+
+    @field_validator("pdb_max_unavailable")
+    @classmethod
+    def _pdb_budget(cls, v: str) -> str:
+        # 0 or 0% would block every eviction (node drains, cluster upgrades) in production.
+        match = re.fullmatch(r"([0-9]+)(%?)", v)
+        if not match or int(match[1]) < 1 or (match[2] and int(match[1]) > 100):
+            raise ValueError(
+                f"{v!r} is not a disruption budget: give the pods that may be down at once, a number of at "
+                "least 1 or a percentage from 1% to 100%"
+            )
+        return v
+
     @field_validator("kubernetes_version")
     @classmethod
     def _kubernetes_version(cls, v: str) -> str:
@@ -342,6 +394,30 @@ class Config(BaseModel):
                         env,
                         f"environment {env!r} is not in ENVIRONMENTS ({' '.join(self.environments)})",
                     )
+        clusters: set[str] = set()
+        shown = " ".join(f"{e}={c}" for e, c in self.environment_clusters)
+        for env, cluster in self.environment_clusters:
+            if env not in envs:
+                env_list = " ".join(self.environments)
+                raise _CrossError(
+                    "ENVIRONMENT_CLUSTERS", shown, f"environment {env!r} is not in ENVIRONMENTS ({env_list})"
+                )
+            if err := _label_error("cluster name", cluster, DNS1123_LABEL):
+                raise _CrossError("ENVIRONMENT_CLUSTERS", shown, err)
+            if cluster == IN_CLUSTER_NAME:
+                raise _CrossError(
+                    "ENVIRONMENT_CLUSTERS",
+                    shown,
+                    f"{IN_CLUSTER_NAME!r} is ArgoCD's own cluster: leave {env} out instead",
+                )
+            clusters.add(cluster)
+        if len({e for e, _ in self.environment_clusters}) != len(self.environment_clusters):
+            raise _CrossError("ENVIRONMENT_CLUSTERS", shown, "an environment is mapped twice")
+        for cluster, _context in self.cluster_contexts:
+            if cluster not in clusters:
+                raise _CrossError(
+                    "CLUSTER_CONTEXTS", cluster, f"cluster {cluster!r} is not in ENVIRONMENT_CLUSTERS"
+                )
         for env in self.auto_sync_environments:
             if env in self.production_environments:
                 raise _CrossError(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
 
-from gitops_poc.config import SERVICE_SUFFIX, Config
+from gitops_poc.config import IN_CLUSTER_NAME, SERVICE_SUFFIX, Config
 
 GITOPS_CONFIG_REPO = "gitops-config"
 IN_CLUSTER_SERVER = "https://kubernetes.default.svc"
@@ -18,6 +18,8 @@ VAULT_KV_MOUNT = "secret"
 VAULT_KUBERNETES_AUTH_MOUNT = "kubernetes"
 # The `aud` a ServiceAccount token must carry to log in to Vault; VaultAuth objects and roles both use it.
 VAULT_AUDIENCE = "vault"
+# The image pull secret in every environment namespace (`setup registry`); ServiceAccounts list it.
+PULL_SECRET = "regsecret"
 
 
 class Tier(StrEnum):
@@ -88,6 +90,46 @@ class Platform:
         """The Application that syncs gitops-config/platform/<env> (ServiceAccounts, VaultAuths)."""
         return f"platform-{env}"
 
+    # --- clusters -------------------------------------------------------------------------------------------
+    def cluster_of(self, env: str) -> str | None:
+        """The cluster an environment runs in; None: ArgoCD's own cluster (the default)."""
+        return dict(self.config.environment_clusters).get(env)
+
+    @property
+    def remote_clusters(self) -> tuple[str, ...]:
+        """Clusters other than ArgoCD's own, in the order ENVIRONMENT_CLUSTERS names them."""
+        return tuple(dict.fromkeys(cluster for _, cluster in self.config.environment_clusters))
+
+    @property
+    def multi_cluster(self) -> bool:
+        return bool(self.config.environment_clusters)
+
+    def cluster_name(self, env: str) -> str:
+        """ArgoCD's name of the environment's cluster (`in-cluster` for its own)."""
+        return self.cluster_of(env) or IN_CLUSTER_NAME
+
+    def cluster_context(self, cluster: str) -> str:
+        """The kube context of a remote cluster: its name, unless CLUSTER_CONTEXTS says otherwise."""
+        return dict(self.config.cluster_contexts).get(cluster, cluster)
+
+    def destination(self, env: str) -> dict[str, str]:
+        """An Application's destination: the in-cluster server with one cluster, else the cluster's name."""
+        # With more than one cluster, every destination is by name (ArgoCD calls its own `in-cluster`).
+        where = {"name": self.cluster_name(env)} if self.multi_cluster else {"server": IN_CLUSTER_SERVER}
+        return {**where, "namespace": self.namespace(env)}
+
+    def vault_auth_mount_of_cluster(self, cluster: str | None) -> str:
+        return f"{VAULT_KUBERNETES_AUTH_MOUNT}-{cluster}" if cluster else VAULT_KUBERNETES_AUTH_MOUNT
+
+    def vault_auth_mount(self, env: str) -> str:
+        """One kubernetes auth mount per cluster (own API server and CA); ArgoCD's keeps `kubernetes`."""
+        return self.vault_auth_mount_of_cluster(self.cluster_of(env))
+
+    def agent_context_of(self, env: str) -> str:
+        """The kube context push-mode CI deploys `env` through: one agent per cluster."""
+        cluster = self.cluster_of(env)
+        return f"{self.repo_path(GITOPS_CONFIG_REPO)}:{cluster}" if cluster else self.agent_context
+
     def auto_sync(self, env: str) -> bool:
         return env in self.config.auto_sync_environments
 
@@ -97,6 +139,19 @@ class Platform:
         if env == self.environments[0]:
             return Tier.DEVELOPMENT
         return Tier.STAGING
+
+    def owns_disruption_budget(self, env: str) -> bool:
+        """Production PDBs are the platform's (gitops-config/platform/<env>): the chart's selects no pods."""
+        return self.tier(env) is Tier.PRODUCTION
+
+    def disruption_budget_name(self, service: str) -> str:
+        """Not the chart's PDB name (`appName`), so switching from one to the other never collides."""
+        return f"{self.app_name(service)}-pdb"
+
+    def default_disruption_budget(self) -> dict[str, int | str]:
+        """PDB_MAX_UNAVAILABLE as a PodDisruptionBudget limit: a number of pods, or a percentage."""
+        raw = self.config.pdb_max_unavailable
+        return {"maxUnavailable": raw if raw.endswith("%") else int(raw)}
 
     def allows_scaling(self, env: str) -> bool:
         """HPA and PDB belong to staging and production tiers only (seed README principle)."""
@@ -119,6 +174,15 @@ class Platform:
 
     def image_repository(self, service: str) -> str:
         return f"{self.config.docker_registry}/{self.config.gitlab_group.lower()}/{service}"
+
+    @property
+    def ci_tool_image(self) -> str:
+        """The gitops-poc image pipelines run: CI_TOOL_IMAGE, else the group's registry and this version."""
+        from gitops_poc import __version__
+
+        return self.config.ci_tool_image or (
+            f"{self.config.docker_registry}/{self.config.gitlab_group.lower()}/gitops-poc:{__version__}"
+        )
 
     @property
     def agent_name(self) -> str:

@@ -62,8 +62,8 @@ def test_json_output_follows_the_naming_contract(
         ("Deployment", "api-gateway"),
         ("Service", "api-gateway-sv"),
         ("HorizontalPodAutoscaler", "api-gateway"),
-        ("PodDisruptionBudget", "api-gateway"),
     } <= names
+    assert "PodDisruptionBudget" not in {kind for kind, _ in names}  # gitops-config/platform/prod has it
     for manifest in data["manifests"]:  # the chart's HPA has no namespace: ArgoCD's destination gives it one
         assert manifest["metadata"].get("namespace") == (
             None if manifest["kind"] == "HorizontalPodAutoscaler" else "poc-prod"
@@ -97,12 +97,7 @@ def test_values_only_needs_no_helm(
     )
     assert code == 0
     data = json.loads(out)
-    assert data["values"]["pdb"] == {
-        "enabled": True,
-        "apiVersion": "policy/v1",
-        "minAvailable": 1,
-        "maxUnavailable": None,
-    }
+    assert data["values"]["pdb"] == {"enabled": False, "minAvailable": 1}
     assert data["manifests"] is None and data["chart"] is None
 
 
@@ -110,7 +105,8 @@ def test_a_bad_pdb_fails_with_the_object_template_and_value_files(
     helm: str, k8app_env: str, generated_root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     prod = generated_root / "services/health-demo/.cicd/prod.yaml"
-    prod.write_text(prod.read_text().replace("  maxUnavailable: null", "  maxUnavailable: 1"))
+    # The chart's own PDB switched back on: its maxUnavailable default 1 comes out next to minAvailable.
+    prod.write_text(prod.read_text().replace("  enabled: false\n", "  enabled: true\n"))
     code, out, err = render(capsys, "health-demo", "prod", "-C", str(generated_root))
     assert code == 1
     assert "kind: PodDisruptionBudget" in out  # the manifests are still shown
@@ -197,3 +193,38 @@ def test_no_validate_renders_for_versions_without_offline_schemas(
 def test_help_describes_the_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["render", "--help"]) == 0
     assert "Render SERVICE for ENV as ArgoCD would" in capsys.readouterr().out
+
+
+def test_another_chart_version_renders_from_the_same_repository(
+    helm: str, k8app_env: str, generated_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = render(
+        capsys, "health-demo", "prod", "-C", str(generated_root), "--chart-version", "3.12.1"
+    )
+    assert code == 0, err
+    assert f"Pulling chart app 3.12.1 from {k8app_env}" in err
+    labels = {d["metadata"]["labels"]["chart"] for d in load_all_plain(out)}
+    assert labels == {"app-3.12.1"}
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--chart-version", "9.9.9"], 'chart "app" version "9.9.9" not found'),
+        (["--chart-version", "3.x"], "--chart-version '3.x' is not an exact chart version"),
+        (
+            ["--chart-version", "3.12.1", "--chart", "."],
+            "give --chart PATH or --chart-version VERSION, not both",
+        ),
+    ],
+)
+def test_a_chart_version_that_cannot_be_had_is_bad_input(
+    helm: str,
+    k8app_env: str,
+    generated_root: Path,
+    capsys: pytest.CaptureFixture[str],
+    extra: list[str],
+    message: str,
+) -> None:
+    code, out, err = render(capsys, "web-http", "dev", "-C", str(generated_root), *extra)
+    assert code == 2 and out == "" and message in " ".join(err.split())

@@ -12,6 +12,8 @@ import json, socket, sys, time
 args = sys.argv[1:]
 open({log!r}, "a").write(json.dumps(args) + "\n")
 mode = {mode!r}
+if args[:1] == ["version"]:
+    print(json.dumps({{"clientVersion": {{"gitVersion": "v1.34.5"}}}})); sys.exit(0)
 if mode == "fail":
     sys.stderr.write("error: services \"vault\" not found\n"); sys.exit(1)
 local = int(args[-1].split(":")[0])
@@ -19,8 +21,29 @@ if mode == "silent":
     time.sleep(60); sys.exit(0)
 server = socket.socket(); server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 server.bind(("127.0.0.1", local)); server.listen(5)
+if mode == "listen":
+    while True:
+        conn, _ = server.accept(); conn.close()
+# mode "tcp:PORT": relay every connection to 127.0.0.1:PORT (a real Vault standing in for the pod's)
+import threading
+target = int(mode.split(":")[1])
+def pipe(a, b):
+    try:
+        while True:
+            data = a.recv(65536)
+            if not data:
+                break
+            b.sendall(data)
+    except OSError:
+        pass
+    finally:
+        try: b.shutdown(socket.SHUT_WR)
+        except OSError: pass
 while True:
-    conn, _ = server.accept(); conn.close()
+    conn, _ = server.accept()
+    upstream = socket.create_connection(("127.0.0.1", target))
+    threading.Thread(target=pipe, args=(conn, upstream), daemon=True).start()
+    threading.Thread(target=pipe, args=(upstream, conn), daemon=True).start()
 """
 
 
@@ -40,18 +63,21 @@ for i, a in enumerate(args):
     if a in ("--values", "-f") and i + 1 < len(args) and os.path.exists(args[i + 1]):
         p = args[i + 1]
         files[p] = {{"mode": oct(stat.S_IMODE(os.stat(p).st_mode)), "text": open(p).read()}}
-stdin = "" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()
-open({log!r}, "a").write(json.dumps({{"args": args, "files": files, "stdin": stdin}}) + "\n")
+open({log!r}, "a").write(json.dumps({{"args": args, "files": files}}) + "\n")
 sys.stdout.write({stdout!r})
-sys.exit({code})
+sys.exit({code} if {fail_on!r} in (None, args[0] if args else None) else 0)
 """
 
 
-def recorder(folder: Path, name: str, *, stdout: str = "", code: int = 0) -> tuple[Path, Path]:
-    """An executable `name` that records its arguments, the values files it was given (mode and text) and
-    its stdin, prints `stdout` and exits with `code`."""
+def recorder(
+    folder: Path, name: str, *, stdout: str = "", code: int = 0, fail_on: str | None = None
+) -> tuple[Path, Path]:
+    """An executable `name` that records its arguments and the values files it was given (mode and
+    text), prints `stdout` and exits with `code` (only for the subcommand `fail_on`, when given)."""
     exe, log = folder / name, folder / f"{name}.log"
-    exe.write_text(RECORDER.format(python=sys.executable, log=str(log), stdout=stdout, code=code))
+    exe.write_text(
+        RECORDER.format(python=sys.executable, log=str(log), stdout=stdout, code=code, fail_on=fail_on)
+    )
     exe.chmod(0o755)
     return exe, log
 

@@ -52,7 +52,8 @@ def test_group_and_vault_prefix_reach_every_place(tmp_path: Path) -> None:
     p = platform("GITLAB_GROUP=acme\nVAULT_PATH_PREFIX=acme-secrets\n")
     init(tmp_path, p)
     assert plan_init(p, tmp_path) == []
-    tool_phrases = re.compile(r"gitops-poc (init|new-service)|by gitops-poc|gitops-poc: ")
+    # The tool's own name where it is the tool: its commands, its image (CI_TOOL_IMAGE), its comments.
+    tool_phrases = re.compile(r"gitops-poc (init|new-service|ci )|by gitops-poc|gitops-poc: |/gitops-poc:")
     for name, text in files(tmp_path).items():
         leftover = tool_phrases.sub("", text)
         assert "gitops-poc" not in leftover, name
@@ -165,7 +166,7 @@ def test_unknown_service_is_scaffolded_from_the_template(tmp_path: Path) -> None
     prod = load_plain((tmp_path / "services/billing/.cicd/prod.yaml").read_text())
     assert prod["environment"] == "prod"
     assert prod["image"]["repository"] == "registry.gitlab.com/gitops-poc/billing"
-    assert prod["pdb"]["maxUnavailable"] is None
+    assert prod["pdb"] == {"enabled": False, "minAvailable": 2}  # the platform's PDB takes the budget
     assert "billing" in (tmp_path / "services/billing/README.md").read_text()
 
 

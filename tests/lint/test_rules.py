@@ -45,6 +45,9 @@ resources:
 {extra}"""
 
 
+PIN = '# gitops-poc:pin {"reason": "hold for the audit", "by": "jane", "at": "2026-11-30T08:00:00Z"}'
+
+
 @dataclass(frozen=True)
 class Case:
     rule_id: str
@@ -208,6 +211,56 @@ CASES = [
         f"{SVC}/prod.yaml",
         "minAvailable",
         hint="only one",
+    ),
+    Case(
+        "chart-pdb-enabled",
+        {f"{SVC}/prod.yaml": env_file("prod", "pdb:\n  enabled: true\n  maxUnavailable: 1\n", replicas=3)},
+        f"{SVC}/prod.yaml",
+        "enabled: true",
+        "it has no selector, so it protects no pods",
+        "gitops-config/platform/prod holds one that does",
+    ),
+    Case(
+        "chart-pdb-enabled",
+        {f"{SVC}/staging.yaml": env_file("staging", "pdb:\n  enabled: true\n", replicas=2)},
+        f"{SVC}/staging.yaml",
+        "enabled: true",
+        "in staging",
+        "production PDBs come from gitops-config/platform/<env>",
+    ),
+    Case(
+        "pdb-blocks-eviction",
+        {f"{SVC}/prod.yaml": env_file("prod", "pdb:\n  enabled: false\n  minAvailable: 2\n", replicas=2)},
+        f"{SVC}/prod.yaml",
+        "minAvailable: 2",
+        "pdb.minAvailable: 2 with replicas 2 in prod",
+        "lower minAvailable",
+    ),
+    Case(
+        "pdb-blocks-eviction",
+        {f"{SVC}/prod.yaml": env_file("prod", "pdb:\n  enabled: false\n  maxUnavailable: 0\n", replicas=3)},
+        f"{SVC}/prod.yaml",
+        "maxUnavailable: 0",
+        "allows no eviction",
+        "maxUnavailable: 1",
+    ),
+    Case(
+        "pdb-budget-invalid",
+        {
+            f"{SVC}/prod.yaml": env_file(
+                "prod", "pdb:\n  enabled: false\n  minAvailable: 2\n  maxUnavailable: 1\n", replicas=3
+            )
+        },
+        f"{SVC}/prod.yaml",
+        "pdb:",
+        "takes one of minAvailable and maxUnavailable",
+    ),
+    Case(
+        "pdb-budget-invalid",
+        {f"{SVC}/prod.yaml": env_file("prod", "pdb:\n  enabled: false\n  minAvailable: most\n", replicas=3)},
+        f"{SVC}/prod.yaml",
+        "pdb:",
+        "pdb.minAvailable is 'most'",
     ),
     Case(
         "pdb-api-version",
@@ -384,6 +437,29 @@ CASES = [
         f"{SVC}/prod.yaml",
         "OTEL:",
         "prod file",
+    ),
+    Case(
+        "env-pinned",
+        {f"{SVC}/staging.yaml": PIN + "\n" + env_file("staging")},
+        f"{SVC}/staging.yaml",
+        "gitops-poc:pin",
+        "pinned by jane",
+        "ci unpin --env staging",
+    ),
+    Case(
+        "pin-expired",
+        {f"{SVC}/prod.yaml": PIN.replace('"}', '", "until": "2025-01-02"}') + "\n" + env_file("prod")},
+        f"{SVC}/prod.yaml",
+        "gitops-poc:pin",
+        "has expired",
+    ),
+    Case(
+        "pin-unreadable",
+        {f"{SVC}/dev.yaml": env_file("dev") + "# gitops-poc:pin {not json\n"},
+        f"{SVC}/dev.yaml",
+        "gitops-poc:pin",
+        "cannot be read",
+        "ci unpin --env dev",
     ),
     Case(
         "default-fqdn",

@@ -32,6 +32,7 @@ class Commands(LazyGroup):
         "render": Lazy("gitops_poc.cli.render:render", "Render a service for an environment, validated."),
         "diff": Lazy("gitops_poc.cli.diff:diff", "What a change does to a service's desired state."),
         "vault": Lazy("gitops_poc.cli.vault:app", "Configure Vault and prove least privilege."),
+        "ci": Lazy("gitops_poc.cli.ci:app", "Pipeline commands: bump, promote, pin, unpin an image; deploy."),
         "publish": Lazy(
             "gitops_poc.cli.publish:publish", "Push gitops-config and each service to their remotes."
         ),
@@ -40,6 +41,14 @@ class Commands(LazyGroup):
         ),
         "setup": Lazy(
             "gitops_poc.cli.setup:app", "Stand the platform up on Kubernetes (minikube by default)."
+        ),
+        "verify": Lazy("gitops_poc.cli.verify:verify", "Smoke-test the running platform (every check runs)."),
+        "up": Lazy("gitops_poc.cli.up:up", "doctor, setup, verify: the whole platform, resumable."),
+        "proxy": Lazy(
+            "gitops_poc.cli.proxy:proxy", "Port-forwards to Vault, ArgoCD or the gateway, with URLs."
+        ),
+        "build-images": Lazy(
+            "gitops_poc.cli.build_images:build_images", "Build the platform's own images into minikube."
         ),
         "gitlab": Lazy(
             "gitops_poc.cli.gitlab:app", "Create and check the GitLab group, projects and tokens."

@@ -6,6 +6,8 @@ as and the only one its Vault role accepts) and VaultAuth `<service>-vault-auth`
 `<service>-<env>` as that ServiceAccount, audience `vault`). The chart's VaultStaticSecret names that
 VaultAuth in `secretsProvider.vault.authRef`. These replace the original's unapplied `vault-secret.yaml`.
 
+In production environments the same file also holds the service's PodDisruptionBudget (disruption.py).
+
 `gitops-config/argocd/platform.yaml`: one Application `platform-<env>` per environment, syncing
 `platform/<env>` into the environment's namespace. ArgoCD cannot order separate Applications (sync waves
 only order resources inside one Application), so correctness does not depend on order: until the
@@ -17,12 +19,18 @@ so syncing it first is the documented step where a human syncs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from gitops_poc.disruption import Budget, pod_disruption_budget
 from gitops_poc.generate.gitops_config import HEADER
 from gitops_poc.layout import GITOPS_CONFIG_DIR, PLATFORM_APPS_FILE, PLATFORM_DIR
-from gitops_poc.platform import IN_CLUSTER_SERVER, VAULT_AUDIENCE, VAULT_KUBERNETES_AUTH_MOUNT, Platform
+from gitops_poc.platform import (
+    PULL_SECRET,
+    VAULT_AUDIENCE,
+    Platform,
+)
 from gitops_poc.yamlio import dump_plain
 
 VSO_API_VERSION = "secrets.hashicorp.com/v1beta1"
@@ -51,6 +59,8 @@ def service_account(platform: Platform, service: str, env: str) -> dict[str, Any
         },
         # The pods do not call the Kubernetes API; VSO requests its own tokens for this account.
         "automountServiceAccountToken": False,
+        # Born able to pull from the private registry (`setup registry` creates the secret).
+        "imagePullSecrets": [{"name": PULL_SECRET}],
     }
 
 
@@ -66,7 +76,7 @@ def vault_auth(platform: Platform, service: str, env: str) -> dict[str, Any]:
         # No vaultConnectionRef: VSO's default VaultConnection (set when VSO is installed) is used.
         "spec": {
             "method": "kubernetes",
-            "mount": VAULT_KUBERNETES_AUTH_MOUNT,
+            "mount": platform.vault_auth_mount(env),
             "kubernetes": {
                 "role": platform.vault_role(service, env),
                 "serviceAccount": platform.service_account(service),
@@ -100,7 +110,7 @@ def platform_application(platform: Platform, env: str) -> dict[str, Any]:
                 "targetRevision": cfg.git_branch,
                 "path": (PLATFORM_DIR / env).as_posix(),
             },
-            "destination": {"server": IN_CLUSTER_SERVER, "namespace": platform.namespace(env)},
+            "destination": platform.destination(env),
             "syncPolicy": sync_policy,
         },
     }
@@ -110,11 +120,26 @@ def _documents(docs: list[dict[str, Any]]) -> str:
     return HEADER + "---\n".join(dump_plain(doc) for doc in docs)
 
 
-def render_delivery_files(platform: Platform) -> dict[Path, str]:
-    """Every generator-owned delivery file, as text."""
+def platform_objects(
+    platform: Platform, service: str, env: str, budget: Budget | None = None
+) -> list[dict[str, Any]]:
+    """The objects of `platform/<env>/<service>.yaml`; the PDB (`budget`, else PDB_MAX_UNAVAILABLE) in
+    production."""
+    docs = [service_account(platform, service, env), vault_auth(platform, service, env)]
+    if platform.owns_disruption_budget(env):
+        budget = budget or platform.default_disruption_budget()
+        docs.append(pod_disruption_budget(platform, service, env, budget, _labels(platform, service, env)))
+    return docs
+
+
+def render_delivery_files(
+    platform: Platform, budgets: Mapping[tuple[str, str], Budget] | None = None
+) -> dict[Path, str]:
+    """Every generator-owned delivery file, as text; `budgets` by (service, env) from the values files."""
+    budgets = budgets or {}
     files = {
         manifest_file(env, service): _documents(
-            [service_account(platform, service, env), vault_auth(platform, service, env)]
+            platform_objects(platform, service, env, budgets.get((service, env)))
         )
         for env in platform.environments
         for service in platform.services

@@ -122,6 +122,25 @@ _RULES = [
         "add `maxUnavailable: null` under pdb, or drop minAvailable",
     ),
     Rule(
+        "chart-pdb-enabled",
+        E,
+        "pdb.enabled renders the chart's PodDisruptionBudget, which has no selector and so protects no pods",
+        "set pdb.enabled: false; production PDBs come from gitops-config/platform/<env> (gitops-poc init)",
+    ),
+    Rule(
+        "pdb-blocks-eviction",
+        E,
+        "a production disruption budget that allows no eviction (minAvailable >= replicas, maxUnavailable:"
+        " 0)",
+        "leave at least one pod evictable, e.g. maxUnavailable: 1",
+    ),
+    Rule(
+        "pdb-budget-invalid",
+        E,
+        "the production PDB budget in the values is not one limit (a number or a percentage)",
+        "set one of pdb.minAvailable / pdb.maxUnavailable (the other null), e.g. minAvailable: 2",
+    ),
+    Rule(
         "pdb-api-version",
         E,
         "policy/v1beta1 PodDisruptionBudgets do not exist on Kubernetes >= 1.25",
@@ -226,6 +245,24 @@ _RULES = [
         "run gitops-poc init",
     ),
     Rule(
+        "env-pinned",
+        W,
+        "the environment is pinned: `ci bump` and `ci promote` leave its values file alone",
+        "run `gitops-poc ci unpin --env <env>` once the reason is resolved",
+    ),
+    Rule(
+        "pin-expired",
+        W,
+        "the environment's pin has expired and is ignored; the marker is still in the file",
+        "run `gitops-poc ci unpin --env <env>`, or pin again with a new --until",
+    ),
+    Rule(
+        "pin-unreadable",
+        E,
+        "a pin marker line cannot be read, so `ci bump` and `ci promote` refuse the file",
+        "run `gitops-poc ci unpin --env <env>` (and pin again if still needed)",
+    ),
+    Rule(
         "namespace-dependent",
         E,
         "a value names one environment's namespace, so the same config cannot work elsewhere",
@@ -310,6 +347,12 @@ _RULES = [
         "argocd-namespace-mismatch",
         E,
         "a generator element's namespace differs from <NAMESPACE_PREFIX>-<env>",
+        "run gitops-poc init",
+    ),
+    Rule(
+        "argocd-cluster-mismatch",
+        E,
+        "an environment's Applications go to another cluster than ENVIRONMENT_CLUSTERS says",
         "run gitops-poc init",
     ),
     Rule(
