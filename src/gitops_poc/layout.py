@@ -11,6 +11,8 @@ APPLICATIONSET_FILE = GITOPS_CONFIG_DIR / "argocd" / "applicationset.yaml"
 PLATFORM_APPS_FILE = GITOPS_CONFIG_DIR / "argocd" / "platform.yaml"
 PLATFORM_DIR = Path("platform")  # inside the gitops-config repository
 SERVICES_DIR = "services"
+LIBS_DIR = Path("libs")  # the shared libraries of the platform's own services (the one source of truth)
+VENDOR_DIR = "vendor"  # inside a service repository: the generator's copies of the libraries it uses
 VALUES_DIR = ".cicd"  # inside a service repository
 # credentials and secret values (git-ignored by init); .vault-keys.json: `setup infrastructure`
 SHARED_PIPELINE = Path("ci") / "service.gitlab-ci.yml"  # inside the gitops-config repository

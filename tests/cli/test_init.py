@@ -89,7 +89,7 @@ def test_committed_platform_matches_the_example_configuration(tmp_path: Path) ->
     """The repository carries init's output for .env.example; it must stay in line."""
     root = tmp_path / "copy"
     root.mkdir()
-    for name in ("gitops-config", "services", "templates"):
+    for name in ("gitops-config", "services", "templates", "libs"):  # libs/: what services/*/vendor copies
         shutil.copytree(REPO_ROOT / name, root / name)
     shutil.copy(REPO_ROOT / ".gitignore", root / ".gitignore")
     assert main(["init", "-C", str(root), "--env-file", str(REPO_ROOT / ".env.example"), "--check"]) == 0

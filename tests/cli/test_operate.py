@@ -169,3 +169,28 @@ def test_up_resumes_after_a_failed_stage_and_says_what_it_skips(
     monkeypatch.setenv("ENVIRONMENTS", "dev prod")
     assert UpState.load(root, load_config(None, os.environ)).done == {}
     assert (root / STATE_FILE).is_file()
+
+
+def test_build_images_refuses_vendored_libraries_that_differ_from_libs(
+    tmp_path: Path, standins: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The service folder is the whole build context: a stale vendor/ would build code libs/ no longer has."""
+    root = _platform_root(tmp_path)
+    library = root / "libs" / "service-runtime"
+    library.mkdir(parents=True)
+    (library / "pyproject.toml").write_text('[project]\nname = "service-runtime"\n')
+    (root / "services" / "health-demo" / "pyproject.toml").write_text(
+        '[project]\nname = "health-demo"\ndependencies = ["service-runtime>=0.1"]\n'
+    )
+    _, log = recorder(standins, "minikube")
+    assert main(["build-images", "-C", str(root), "--dry-run"]) == 2
+    printed = capsys.readouterr().err
+    assert "build-images: the vendored libraries differ from libs/" in printed
+    assert (
+        "services/health-demo/vendor/service-runtime/pyproject.toml" in printed
+        and "gitops-poc init" in printed
+    )
+    assert main(["init", "-C", str(root), "--yes"]) == 0
+    assert main(["build-images", "-C", str(root)]) == 0
+    [call] = calls(log)
+    assert call["args"][-1] == str(root / "services" / "health-demo")  # the folder alone, no build context

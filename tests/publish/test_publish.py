@@ -249,3 +249,32 @@ def test_the_git_branch_of_the_configuration_is_used(
     bare = remotes / "gitops-poc" / "gitops-config.git"
     assert bare_head(bare, "trunk")
     assert git(f"--git-dir={bare}", "symbolic-ref", "HEAD") == "refs/heads/trunk"
+
+
+def test_a_service_repository_carries_its_vendored_libraries_and_never_stale_ones(
+    generated_root: Path, remotes: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What `docker build .` in the published health-demo repository copies is in it: vendor/ included, and
+    publish refuses while vendor/ differs from libs/ (nothing pushed)."""
+    library = generated_root / "libs" / "service-runtime"
+    (library / "src" / "service_runtime").mkdir(parents=True)
+    (library / "pyproject.toml").write_text('[project]\nname = "service-runtime"\ndependencies = []\n')
+    (library / "src" / "service_runtime" / "__init__.py").write_text("VERSION = 1\n")
+    service = generated_root / "services" / "health-demo"
+    (service / "pyproject.toml").write_text(
+        '[project]\nname = "health-demo"\ndependencies = ["service-runtime"]\n'
+    )
+    code, text = run(capsys, generated_root, "--remote-base", str(remotes))
+    assert code == 2 and "publish: the vendored libraries differ from libs/" in text
+    assert "services/health-demo/vendor/service-runtime/pyproject.toml" in text
+    assert not remotes.exists()
+    assert main(["init", "-C", str(generated_root), "--yes"]) == 0
+    publish_json(capsys, generated_root, "--remote-base", str(remotes))
+    bare = remotes / "gitops-poc" / "health-demo.git"
+    assert {
+        "pyproject.toml",
+        "vendor/README.md",
+        "vendor/service-runtime/pyproject.toml",
+        "vendor/service-runtime/src/service_runtime/__init__.py",
+    } <= tree_files(bare)
+    assert show(bare, "vendor/service-runtime/src/service_runtime/__init__.py") == "VERSION = 1"

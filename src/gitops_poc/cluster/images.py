@@ -9,6 +9,7 @@ from gitops_poc.cluster.infrastructure import minikube_profile
 from gitops_poc.cluster.model import ClusterPlan, RunCommand, Step
 from gitops_poc.layout import SERVICES_DIR
 from gitops_poc.platform import Platform
+from gitops_poc.vendoring import require_vendored
 
 
 def image_name(platform: Platform, service: str, tag: str) -> str:
@@ -18,9 +19,12 @@ def image_name(platform: Platform, service: str, tag: str) -> str:
 def plan_images(platform: Platform, root: Path, tag: str) -> ClusterPlan:
     steps: list[Step] = []
     notes: list[str] = []
+    built = [s for s in platform.services if (root / SERVICES_DIR / s / "Dockerfile").is_file()]
+    # Each folder is the whole build context; its vendor/ must hold the libraries as they are in libs/.
+    require_vendored(root, built, "build-images")
     for service in platform.services:
         folder = root / SERVICES_DIR / service
-        if not (folder / "Dockerfile").is_file():
+        if service not in built:
             notes.append(
                 f"{service}: no {SERVICES_DIR}/{service}/Dockerfile here (it runs a published image)"
             )

@@ -15,7 +15,8 @@ from gitops_poc.generate.pipelines import SHARED_PIPELINE_FILE, render_pipeline_
 from gitops_poc.generate.services import Reader, TemplateRenderer, file_mode, plan_service
 from gitops_poc.layout import GITOPS_CONFIG_DIR, NEVER_COMMITTED, SERVICES_DIR, value_files
 from gitops_poc.platform import Platform
-from gitops_poc.yamlio import load_plain, read_text
+from gitops_poc.vendoring import disk_reader, plan_vendor
+from gitops_poc.yamlio import load_plain
 
 TEMPLATE_DIR = Path("templates") / "service-repo"
 GITIGNORE = Path(".gitignore")
@@ -54,15 +55,6 @@ def _interrupted_writes(root: Path, folders: set[Path]) -> list[FileChange]:
             if _TEMP_FILE.match(entry.name) and entry.is_file(follow_symlinks=False):
                 found.append(FileChange(folder / entry.name, None, "", "left by an interrupted run"))
     return sorted(found, key=lambda change: change.path)
-
-
-def disk_reader(root: Path) -> Reader:
-    """Files under `root`, none through a symlink leading outside it (what is read is later written)."""
-
-    def read(relative: Path) -> str | None:
-        return read_text(root / relative, root)
-
-    return read
 
 
 GENERATED_FOLDERS = (
@@ -132,6 +124,9 @@ def plan_init(platform: Platform, root: Path, reader: Reader | None = None) -> l
 
     def planned_read(path: Path) -> str | None:
         return planned[path] if path in planned else read(path)
+
+    # From the service files as they will be: a pyproject this run creates from a template counts.
+    service_changes.extend(plan_vendor(root, platform.services, planned_read))
 
     generated = {
         **render_files(platform),

@@ -11,6 +11,7 @@ from gitops_poc.publish.files import publishable_files
 from gitops_poc.publish.git import GitFailed, MergeConflict, PushRejected, Scratch, create_bare
 from gitops_poc.publish.model import PUBLISH_TRAILER, Outcome, RepoResult, Repository, repositories
 from gitops_poc.publish.remote import RemoteBase
+from gitops_poc.vendoring import require_vendored
 
 PUSH_ATTEMPTS = 4  # a remote that keeps moving (busy CI) gets a few fresh merges before publish gives up
 Progress = Callable[[Repository, str], None]
@@ -97,6 +98,8 @@ def publish(
     Local bare repositories are created on demand (not in a dry run); GitLab projects must exist
     (`gitlab bootstrap` creates them).
     """
+    # A service repository carries its copies of libs/: never publish copies that differ from the source.
+    require_vendored(root, platform.services, "publish")
     results = []
     branch = platform.config.git_branch
     with Scratch(git_env) as scratch:
