@@ -7,7 +7,6 @@ import os
 import re
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import grpc
@@ -36,36 +35,6 @@ def test_pinned_bases_a_numeric_non_root_user_and_the_shared_library_as_a_named_
     contexts = {rest.split()[0] for word, rest in steps if word == "COPY" and rest.startswith("--from=")}
     assert contexts == {"--from=build"}  # the build stage; the shared libraries come from vendor/
     assert not [rest for word, rest in steps if word == "CMD"]
-
-
-def test_this_folder_alone_is_the_build_context() -> None:
-    """`docker build .` in the published repository: every COPY source is inside this folder and kept by
-    .dockerignore, and `--from` names only this file's stages (no `--build-context` needed)."""
-    steps = instructions()
-    folder = DOCKERFILE.parent
-    stages = {rest.split()[-1] for word, rest in steps if word == "FROM" and " as " in rest.lower()}
-    ignored = {line.strip() for line in (folder / ".dockerignore").read_text().splitlines()}
-    for word, rest in steps:
-        if word not in ("COPY", "ADD"):
-            continue
-        args = rest.split()
-        sources = [a for a in args if not a.startswith("--")][:-1]
-        stage = [a.split("=", 1)[1] for a in args if a.startswith("--from=")]
-        if stage:
-            assert stage[0] in stages, f"{rest}: --from names no stage of this Dockerfile"
-            continue
-        for source in sources:
-            assert not source.startswith("/") and ".." not in Path(source).parts, rest
-            assert (folder / source).exists() and source not in ignored, rest
-    # What the image installs from vendor/ is what this package depends on (`gitops-poc init` copies it).
-    wanted = {
-        re.split(r"[^\w.-]", d, maxsplit=1)[0]
-        for d in tomllib.loads((folder / "pyproject.toml").read_text())["project"]["dependencies"]
-    }
-    vendored = {
-        tomllib.loads(p.read_text())["project"]["name"] for p in folder.glob("vendor/*/pyproject.toml")
-    }
-    assert vendored and vendored <= wanted, (vendored, wanted)
 
 
 def test_the_entrypoint_serves_with_the_mounted_config(tmp_path: Path) -> None:

@@ -6,7 +6,6 @@ import json
 import re
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import grpc
@@ -40,36 +39,6 @@ def exec_form(word: str) -> list[str]:
     parsed = json.loads(values[0])  # shell form would not parse as JSON
     assert isinstance(parsed, list) and all(isinstance(p, str) for p in parsed)
     return parsed
-
-
-def test_this_folder_alone_is_the_build_context() -> None:
-    """`docker build .` in the published repository: every COPY source is inside this folder and kept by
-    .dockerignore, and `--from` names only this file's stages (no `--build-context` needed)."""
-    steps = instructions()
-    folder = DOCKERFILE.parent
-    stages = {rest.split()[-1] for word, rest in steps if word == "FROM" and " as " in rest.lower()}
-    ignored = {line.strip() for line in (folder / ".dockerignore").read_text().splitlines()}
-    for word, rest in steps:
-        if word not in ("COPY", "ADD"):
-            continue
-        args = rest.split()
-        sources = [a for a in args if not a.startswith("--")][:-1]
-        stage = [a.split("=", 1)[1] for a in args if a.startswith("--from=")]
-        if stage:
-            assert stage[0] in stages, f"{rest}: --from names no stage of this Dockerfile"
-            continue
-        for source in sources:
-            assert not source.startswith("/") and ".." not in Path(source).parts, rest
-            assert (folder / source).exists() and source not in ignored, rest
-    # What the image installs from vendor/ is what this package depends on (`gitops-poc init` copies it).
-    wanted = {
-        re.split(r"[^\w.-]", d, maxsplit=1)[0]
-        for d in tomllib.loads((folder / "pyproject.toml").read_text())["project"]["dependencies"]
-    }
-    vendored = {
-        tomllib.loads(p.read_text())["project"]["name"] for p in folder.glob("vendor/*/pyproject.toml")
-    }
-    assert vendored and vendored <= wanted, (vendored, wanted)
 
 
 def test_the_entrypoint_serves_health_when_run_as_the_image_runs_it() -> None:
