@@ -35,6 +35,7 @@ class Commands(LazyGroup):
         "publish": Lazy(
             "gitops_poc.cli.publish:publish", "Push gitops-config and each service to their remotes."
         ),
+        "demo": Lazy("gitops_poc.cli.demo:demo", "Run the whole GitOps loop here (no GitLab, no cluster)."),
         "gitlab": Lazy(
             "gitops_poc.cli.gitlab:app", "Create and check the GitLab group, projects and tokens."
         ),
