@@ -38,8 +38,10 @@ def main() -> int:
             pushed = sum(1 for r in results if r.outcome is not Outcome.UNCHANGED)
             figures.append((label, seconds, pushed, len(results)))
         for label, seconds, pushed, total in figures:
-            print(f"{label:28} {seconds:6.2f} s  {pushed:3d}/{total} repositories pushed  "
-                  f"({seconds / total * 1000:.0f} ms a repository)")
+            print(
+                f"{label:28} {seconds:6.2f} s  {pushed:3d}/{total} repositories pushed  "
+                f"({seconds / total * 1000:.0f} ms a repository)"
+            )
         assert figures[1][2] == 0 and figures[2][2] == 1
     return 0
 

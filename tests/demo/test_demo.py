@@ -18,16 +18,28 @@ def test_the_whole_loop(tmp_path: Path) -> None:
     require_shared_charts("k8app")
     workspace = tmp_path / "demo"
     # As `make demo` runs it: a process of its own, no terminal, the tools on PATH.
-    proc = subprocess.run([sys.executable, "-m", "gitops_poc", "demo", "--workspace", str(workspace)],
-                          capture_output=True, text=True, cwd=REPO_ROOT, stdin=subprocess.DEVNULL, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "gitops_poc", "demo", "--workspace", str(workspace)],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-3000:]
     steps = re.findall(r"==> \[(\d+)/(\d+)\]", output)
-    assert [int(n) for n, _ in steps] == list(range(1, len(steps) + 1)) and len(steps) == int(steps[0][1]) == 10
+    assert [int(n) for n, _ in steps] == list(range(1, len(steps) + 1)) and len(steps) == int(
+        steps[0][1]
+    ) == 10
 
     clone = workspace / "clones" / "health-demo"
-    sha = subprocess.run(["git", "-C", str(clone), "log", "--format=%h", "--grep=feat: answer", "-1"],
-                         capture_output=True, text=True, check=True).stdout.strip()
+    sha = subprocess.run(
+        ["git", "-C", str(clone), "log", "--format=%h", "--grep=feat: answer", "-1"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     # The dev image changed by the pipeline job, promoted to staging, prod untouched because pinned.
     assert re.search(rf"image in dev\s+0\.1\.0 -> {sha}", output)
     assert re.search(rf"image in staging\s+0\.1\.0 -> {sha}", output)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -61,7 +62,7 @@ class Shell:
         quiet: bool = False,
     ) -> Result:
         """Run `argv` (`gitops-poc` first means this tool, in this interpreter); fail unless the exit code is
-        one of `expect`. Shows at most `show` lines of its output (those containing `grep`, if given)."""
+        one of `expect`. Shows at most `show` lines of its output (those matching the regex `grep`)."""
         shown = " ".join(shlex.quote(a) for a in argv)
         real = [sys.executable, "-m", "gitops_poc", *argv[1:]] if argv[0] == TOOL else list(argv)
         if not quiet:
@@ -78,7 +79,8 @@ class Shell:
         )
         self.count += 1
         self.logs.mkdir(parents=True, exist_ok=True)
-        log = self.logs / f"{self.count:02d}-{Path(argv[0]).name}-{argv[1] if len(argv) > 1 else ''}.log"
+        words = [Path(argv[0]).name, *(a for a in argv[1:3] if not a.startswith("-"))]
+        log = self.logs / f"{self.count:02d}-{re.sub(r'[^A-Za-z0-9_.]+', '-', '-'.join(words))}.log"
         log.write_text(
             f"$ {shown}\n# exit {proc.returncode} after {time.monotonic() - started:.1f} s\n"
             f"{proc.stdout}{proc.stderr}",
@@ -97,7 +99,7 @@ class Shell:
                 if line.strip() and NOISE not in line
             ]
             if grep is not None:
-                lines = [line for line in lines if grep in line]
+                lines = [line for line in lines if re.search(grep, line)]
             for line in lines[:show]:
                 self.reporter.output(line)
             if len(lines) > show:

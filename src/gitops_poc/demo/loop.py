@@ -132,9 +132,9 @@ class Demo:
 
     def init(self) -> None:
         root = self.layout.root
-        self.shell.run([TOOL, "init", "--root", str(root), "--yes"], grep="Wrote", show=3)
+        self.shell.run([TOOL, "init", "--root", str(root), "--yes"], grep=r"Wrote", show=3)
         self.shell.run([TOOL, "init", "--root", str(root), "--check"], grep="up to date", show=2)
-        self.shell.run([TOOL, "lint", "--root", str(root)], grep="error(s)", show=3)
+        self.shell.run([TOOL, "lint", "--root", str(root)], grep=r"error\(s\)", show=3)
         plan = self.shell.run([TOOL, "plan", "--root", str(root), "-o", "json"], quiet=True)
         self.summary.applications = len(json.loads(plan.stdout))
         self.reporter.note(f"plan: the ApplicationSet expands to {self.summary.applications} Applications")
@@ -251,8 +251,10 @@ class Demo:
                 "--head",
                 "HEAD",
             ],
-            expect=(1,),
-            show=24,
+            expect=(1,),  # 1: something differs
+            show=14,
+            # The summary lines and the image lines of the manifests' diff (the full diff is in the log).
+            grep=r"^===|Values:|image|Manifests:|^ +~ [A-Z]",
         )
 
     def promote(self) -> None:
@@ -294,7 +296,9 @@ class Demo:
     def publish_again(self) -> None:
         root, remotes = self.layout.root, self.layout.remotes
         self.shell.run(
-            [TOOL, "publish", "--root", str(root), "--remote-base", str(remotes)], grep="health-demo", show=2
+            [TOOL, "publish", "--root", str(root), "--remote-base", str(remotes)],
+            grep=r"(unchanged|merged|updated) +gitops-poc/health-demo",
+            show=2,
         )
         clone = self.layout.clone
         self.summary.images = [
