@@ -35,11 +35,11 @@ def test_the_whole_loop(tmp_path: Path) -> None:
 
     clone = workspace / "clones" / "health-demo"
     sha = subprocess.run(
-        ["git", "-C", str(clone), "log", "--format=%h", "--grep=feat: answer", "-1"],
+        ["git", "-C", str(clone), "log", "--format=%H", "--grep=feat: answer", "-1"],
         capture_output=True,
         text=True,
         check=True,
-    ).stdout.strip()
+    ).stdout.strip()[:8]  # CI_COMMIT_SHORT_SHA: 8 characters, as GitLab makes it
     # The dev image changed by the pipeline job, promoted to staging, prod untouched because pinned.
     assert re.search(rf"image in dev\s+0\.1\.0 -> {sha}", output)
     assert re.search(rf"image in staging\s+0\.1\.0 -> {sha}", output)

@@ -15,6 +15,7 @@ from gitops_poc.config import DEFAULTS
 from gitops_poc.demo.commands import TOOL, DemoFailed, Reporter, Shell, base_env
 from gitops_poc.demo.servers import ChartSource, chart_repository, openbao
 from gitops_poc.gitrepo import read_at
+from gitops_poc.gitserver import serve_git
 from gitops_poc.helmrepo import shared_charts_dir
 from gitops_poc.yamlio import load_k8s
 
@@ -72,7 +73,12 @@ class Demo:
     def __init__(self, workspace: Path, reporter: Reporter, checkout: Path | None = None) -> None:
         self.layout = Layout(workspace.absolute())
         self.reporter = reporter
-        tools = [checkout / ".tools" / "bin"] if checkout else []
+        # helm and kubectl in .tools/bin, gitlab-ci-local (with its own Node) in .tools/node: `make tools`.
+        tools = (
+            [checkout / ".tools" / "bin", checkout / ".tools" / "node" / "node_modules" / ".bin"]
+            if checkout
+            else []
+        )
         self.shell = Shell(reporter, self.layout.logs, base_env(tools))
         self.checkout = checkout
         self.summary = Summary(self.layout.workspace)
@@ -92,7 +98,7 @@ class Demo:
             ("publish again: the pipeline's commits on the remotes survive", self.publish_again),
         ]
         self._stack = ExitStack()
-        self.sha = self.before = ""
+        self.sha = self.before = self.git_url = ""
 
     # --- the run --------------------------------------------------------------------------------------
     def run(self) -> Summary:
@@ -188,7 +194,24 @@ class Demo:
 
     def code_change(self) -> None:
         clone = self.layout.clone
-        self.shell.run(["git", "clone", "--quiet", str(self.layout.bare(SERVICE)), str(clone)])
+        # The remotes over git's smart HTTP, as GitLab serves them: the developer clones over HTTP, and
+        # gitlab-ci-local fetches the pipeline's `include: project:` from the origin's host.
+        self.git_url = self._stack.enter_context(serve_git(self.layout.remotes))
+        self.reporter.note(
+            f"{self.layout.remotes} served over smart HTTP at {self.git_url} (git http-backend)"
+        )
+        self.shell.run(
+            [
+                "git",
+                "clone",
+                "--quiet",
+                f"{self.git_url}/{DEFAULTS['GITLAB_GROUP']}/{SERVICE}.git",
+                str(clone),
+            ]
+        )
+        # gitlab-ci-local keeps its state in the checkout; not part of the repository.
+        with open(clone / ".git" / "info" / "exclude", "a", encoding="utf-8") as exclude:
+            exclude.write(".gitlab-ci-local/\n")
         (clone / "CHANGELOG.md").write_text(
             "# health-demo\n\n- Answer health checks for every registered name.\n", encoding="utf-8"
         )
@@ -198,7 +221,7 @@ class Demo:
         )
         self.shell.run(["git", "-C", str(clone), "push", "--quiet", "origin", "HEAD"])
         sha = self.shell.run(
-            ["git", "-C", str(clone), "rev-parse", "--short", "HEAD"], quiet=True
+            ["git", "-C", str(clone), "rev-parse", "--short=8", "HEAD"], quiet=True
         ).stdout.strip()
         self.before = self.shell.run(
             ["git", "-C", str(clone), "rev-parse", "HEAD"], quiet=True
