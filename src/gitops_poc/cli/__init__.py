@@ -36,6 +36,12 @@ class Commands(LazyGroup):
             "gitops_poc.cli.publish:publish", "Push gitops-config and each service to their remotes."
         ),
         "demo": Lazy("gitops_poc.cli.demo:demo", "Run the whole GitOps loop here (no GitLab, no cluster)."),
+        "doctor": Lazy(
+            "gitops_poc.cli.doctor:doctor", "Check the tools, the kube context and the room needed."
+        ),
+        "setup": Lazy(
+            "gitops_poc.cli.setup:app", "Stand the platform up on Kubernetes (minikube by default)."
+        ),
         "gitlab": Lazy(
             "gitops_poc.cli.gitlab:app", "Create and check the GitLab group, projects and tokens."
         ),
