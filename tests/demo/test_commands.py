@@ -33,7 +33,7 @@ def test_the_tool_runs_in_this_interpreter_and_output_is_logged(tmp_path: Path) 
     assert result.code == 0 and result.stdout.startswith("gitops-poc ")
     assert shown.lines == ["$ gitops-poc --version", f"  {result.stdout.strip()}"]
     (log,) = (tmp_path / "logs").iterdir()
-    assert log.name == "01-gitops-poc---version.log" and "# exit 0" in log.read_text()
+    assert log.name == "01-gitops-poc.log" and "# exit 0" in log.read_text()
 
 
 def test_an_unexpected_exit_code_fails_with_the_command_and_its_log(tmp_path: Path) -> None:
@@ -55,7 +55,7 @@ def test_long_output_is_cut_and_filtered(tmp_path: Path) -> None:
     assert shown.lines[1:] == [
         "  line 2",
         "  line 20",
-        "  ... (9 more lines in " + str(tmp_path / "logs" / "02-python3--c.log") + ")",
+        "  ... (9 more lines in " + str(tmp_path / "logs" / "02-python3.log") + ")",
     ]
 
 

@@ -79,7 +79,8 @@ class Shell:
         )
         self.count += 1
         self.logs.mkdir(parents=True, exist_ok=True)
-        words = [Path(argv[0]).name, *(a for a in argv[1:3] if not a.startswith("-"))]
+        # Named after the command and its subcommands (`gitops-poc vault check`), not its paths or values.
+        words = [Path(argv[0]).name, *(a for a in argv[1:3] if re.fullmatch(r"[a-z][a-z0-9:-]*", a))]
         log = self.logs / f"{self.count:02d}-{re.sub(r'[^A-Za-z0-9_.]+', '-', '-'.join(words))}.log"
         log.write_text(
             f"$ {shown}\n# exit {proc.returncode} after {time.monotonic() - started:.1f} s\n"
