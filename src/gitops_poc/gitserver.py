@@ -55,6 +55,13 @@ def run_backend(
         "CONTENT_LENGTH": str(len(body)),
         # With a REMOTE_USER, http-backend accepts pushes (receive-pack), as for a logged-in user.
         "REMOTE_USER": user or "anonymous",
+        # Partial clones and their lazy fetches (gitlab-ci-local fetches an included file with
+        # --filter=tree:0, then its blob), as GitLab allows them.
+        "GIT_CONFIG_COUNT": "2",
+        "GIT_CONFIG_KEY_0": "uploadpack.allowFilter",
+        "GIT_CONFIG_VALUE_0": "true",
+        "GIT_CONFIG_KEY_1": "uploadpack.allowAnySHA1InWant",
+        "GIT_CONFIG_VALUE_1": "true",
     }
     result = subprocess.run(["git", "http-backend"], input=body, env=env, capture_output=True, check=False)
     head, _, payload = result.stdout.partition(b"\r\n\r\n")

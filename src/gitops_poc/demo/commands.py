@@ -111,22 +111,34 @@ class Shell:
         return self.env
 
 
-def base_env(extra_path: Sequence[Path]) -> dict[str, str]:
+IDENTITY = ("Demo Developer", "dev@demo.invalid")
+
+
+def base_env(extra_path: Sequence[Path], gitconfig: Path | None = None) -> dict[str, str]:
     """The environment every command gets: this interpreter's scripts and the tools first on PATH, no
-    credentials from the user's shell, a fixed git identity for the demo's commits."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("VAULT_ADDR", "VAULT_TOKEN", "GITLAB_TOKEN", "GITLAB_URL", "KUBECONFIG", "CI_PUSH_TOKEN")
-    }
+    credentials from the user's shell, a fixed git identity, and (`gitconfig`) a git configuration of the
+    demo's own instead of the user's (gitlab-ci-local asks `git config user.name`)."""
+    dropped = ("VAULT_ADDR", "VAULT_TOKEN", "GITLAB_TOKEN", "GITLAB_URL", "KUBECONFIG", "CI_PUSH_TOKEN")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     path = [str(p) for p in (Path(sys.executable).parent, *extra_path)]
     env["PATH"] = os.pathsep.join([*path, env.get("PATH", "")])
+    name, email = IDENTITY
     env.update(
         {
-            "GIT_AUTHOR_NAME": "Demo Developer",
-            "GIT_AUTHOR_EMAIL": "dev@demo.invalid",
-            "GIT_COMMITTER_NAME": "Demo Developer",
-            "GIT_COMMITTER_EMAIL": "dev@demo.invalid",
+            "GIT_AUTHOR_NAME": name,
+            "GIT_AUTHOR_EMAIL": email,
+            "GIT_COMMITTER_NAME": name,
+            "GIT_COMMITTER_EMAIL": email,
         }
     )
+    if gitconfig is not None:
+        env["GIT_CONFIG_GLOBAL"] = str(gitconfig)
     return env
+
+
+def write_gitconfig(path: Path) -> None:
+    name, email = IDENTITY
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        f"[user]\n\tname = {name}\n\temail = {email}\n[init]\n\tdefaultBranch = main\n", encoding="utf-8"
+    )

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_poc.config import DEFAULTS
-from gitops_poc.demo.commands import TOOL, DemoFailed, Reporter, Shell, base_env
+from gitops_poc.demo.commands import TOOL, DemoFailed, Reporter, Shell, base_env, write_gitconfig
 from gitops_poc.demo.servers import ChartSource, chart_repository, openbao
 from gitops_poc.gitrepo import read_at
 from gitops_poc.gitserver import serve_git
@@ -58,6 +58,10 @@ class Layout:
     def logs(self) -> Path:
         return self.workspace / "logs"
 
+    @property
+    def gitconfig(self) -> Path:  # the demo's own git configuration, not the user's
+        return self.workspace / "gitconfig"
+
     def bare(self, repo: str) -> Path:
         return self.remotes / DEFAULTS["GITLAB_GROUP"] / f"{repo}.git"
 
@@ -79,7 +83,7 @@ class Demo:
             if checkout
             else []
         )
-        self.shell = Shell(reporter, self.layout.logs, base_env(tools))
+        self.shell = Shell(reporter, self.layout.logs, base_env(tools, self.layout.gitconfig))
         self.checkout = checkout
         self.summary = Summary(self.layout.workspace)
         self.steps: list[tuple[str, Callable[[], None]]] = [
@@ -106,6 +110,7 @@ class Demo:
         if self.layout.workspace.exists():
             shutil.rmtree(self.layout.workspace)
         self.layout.workspace.mkdir(parents=True)
+        write_gitconfig(self.layout.gitconfig)
         try:
             with self._stack:
                 for number, (title, step) in enumerate(self.steps, 1):
@@ -235,12 +240,14 @@ class Demo:
     def pipeline(self) -> None:
         clone = self.layout.clone
         self.shell.run(["gitlab-ci-local", "--list", "--variable", "GITOPS_MODE=pull"], cwd=clone, show=8)
-        self.shell.run(
+        job = self.shell.run(
             ["gitlab-ci-local", "--force-shell-executor", "--variable", "GITOPS_MODE=pull", "update:dev"],
             cwd=clone,
             show=10,
-            grep="ci",
+            grep=r"update:dev [$>]|PASS|FAIL",
         )
+        if "PASS  update:dev" not in job.text:  # gitlab-ci-local exits 0 for some failed jobs
+            raise DemoFailed(f"the update:dev job failed; its output is in {self.layout.logs}")
         self.shell.run(["git", "-C", str(clone), "pull", "--quiet", "--ff-only"])
         self.shell.run(["git", "-C", str(clone), "log", "--oneline", "-3"], show=3)
         tag = _image(clone, "dev", "HEAD")
