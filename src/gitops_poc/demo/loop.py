@@ -158,7 +158,11 @@ class Demo:
 
     def publish(self) -> None:
         root, remotes = self.layout.root, self.layout.remotes
-        first = self.shell.run([TOOL, "publish", "--root", str(root), "--remote-base", str(remotes)], show=8)
+        first = self.shell.run(
+            [TOOL, "publish", "--root", str(root), "--remote-base", str(remotes)],
+            show=8,
+            grep=r"created|pushed",
+        )
         if "6 of 6 repositories pushed" not in first.text:
             raise DemoFailed(f"publish did not create the six repositories: {first.text[-500:]}")
         again = self.shell.run(
