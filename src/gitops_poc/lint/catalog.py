@@ -350,6 +350,12 @@ _RULES = [
         "run gitops-poc init",
     ),
     Rule(
+        "argocd-cluster-mismatch",
+        E,
+        "an environment's Applications go to another cluster than ENVIRONMENT_CLUSTERS says",
+        "run gitops-poc init",
+    ),
+    Rule(
         "argocd-destination-not-allowed",
         E,
         "an Application's destination namespace is not allowed by the AppProject",
