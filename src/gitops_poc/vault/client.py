@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 import hvac
@@ -216,3 +216,20 @@ def preflight(client: hvac.Client) -> TokenInfo:
     data = lookup.get("data") or {}
     # The lookup also holds the token itself (`id`): keep only what is safe to show.
     return TokenInfo(tuple(str(p) for p in data.get("policies") or ()), str(data.get("display_name", "")))
+
+
+CAPABILITY_BATCH = 200  # Vault refuses request bodies with too many JSON strings
+
+
+def capabilities_self(client: hvac.Client, paths: list[str]) -> dict[str, set[str]]:
+    """What the client's token may do on each path, as Vault's ACL answers (POST /v1/sys/capabilities-self,
+    one call per CAPABILITY_BATCH paths). A path Vault does not answer for counts as denied."""
+    granted: dict[str, set[str]] = {}
+    for start in range(0, len(paths), CAPABILITY_BATCH):
+        response = client.adapter.post(
+            "/v1/sys/capabilities-self", json={"paths": paths[start : start + CAPABILITY_BATCH]}
+        )
+        body: dict[str, Any] = response if isinstance(response, dict) else {}
+        data = body["data"] if isinstance(body.get("data"), dict) else body
+        granted.update({p: set(c) for p, c in data.items() if isinstance(c, list)})
+    return {path: granted.get(path) or {"deny"} for path in paths}
