@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_va
 
 from gitops_poc.envfile import bindings
 from gitops_poc.errors import ConfigError
+from gitops_poc.yamlio import reads_as_text
 
 DEFAULTS: dict[str, str] = {
     "GITLAB_GROUP": "gitops-poc",
@@ -92,6 +93,12 @@ def _words(raw: str) -> tuple[str, ...]:
 def _label_error(kind: str, value: str, pattern: re.Pattern[str]) -> str | None:
     if not value:
         return f"{kind} must not be empty"
+    if not reads_as_text(value):
+        # Names land unquoted in YAML that people and tools edit: `on` would become true, `0755` 493.
+        return (
+            f"{kind} {value!r} is a valid Kubernetes name, but YAML 1.1 readers (Helm, kubectl, ArgoCD) read "
+            "it as a boolean, number or null, not as text: choose another name"
+        )
     if len(value) > MAX_NAME:
         return f"{kind} {value!r} is {len(value)} characters long; Kubernetes allows {MAX_NAME}"
     if not pattern.match(value):

@@ -21,7 +21,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.constructor import ConstructorError, DuplicateKeyError, SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-from ruamel.yaml.representer import SafeRepresenter
+from ruamel.yaml.representer import RoundTripRepresenter, SafeRepresenter
 from ruamel.yaml.resolver import BaseResolver
 
 from gitops_poc.errors import UsageError
@@ -37,8 +37,23 @@ class YamlSyntaxError(UsageError):
         super().__init__(f"{where}: invalid YAML: {problem}")
 
 
+class _QuotingRoundTripRepresenter(RoundTripRepresenter):
+    """Round-trip writing, with a plain string that YAML 1.1 readers would take for something else quoted."""
+
+    def represent_str(self, data: Any) -> Any:
+        if _go_resolve(data)[0] != _STR:
+            return self.represent_scalar("tag:yaml.org,2002:str", data, style="'")
+        return super().represent_str(data)
+
+
+_QuotingRoundTripRepresenter.add_representer(str, _QuotingRoundTripRepresenter.represent_str)
+
+
 def round_trip() -> YAML:
+    """The writer of every file people own and generated file alike: comments and order kept, and every
+    string quoted where Helm, kubectl or ArgoCD (YAML 1.1) would not read it back as that string."""
     yaml = YAML(typ="rt")
+    yaml.Representer = _QuotingRoundTripRepresenter
     yaml.preserve_quotes = True
     yaml.width = 4096
     yaml.indent(mapping=2, sequence=4, offset=2)
@@ -431,6 +446,12 @@ def yaml12_value(text: str) -> Any:
     return float(match["float"])
 
 
+def reads_as_text(text: str) -> bool:
+    """Does a plain (unquoted) `text` read back as that string, for YAML 1.1 readers (Helm, kubectl, ArgoCD)
+    and YAML 1.2 readers alike? `on`, `no`, `y`, `0755`, `1e3`, `null` do not."""
+    return _go_resolve(text)[0] == _STR and yaml12_value(text) == text
+
+
 def _differs(text: str) -> bool:
     helm, core = _go_resolve(text)[1], yaml12_value(text)
     if isinstance(helm, bool) or isinstance(core, bool):
@@ -509,6 +530,7 @@ def dump_plain(data: Any) -> str:
     yaml: YAML | None = getattr(_local, "plain_dumper", None)
     if yaml is None:
         yaml = _local.plain_dumper = YAML(typ="safe", pure=False)
+        yaml.Representer = _K8sRepresenter  # strings YAML 1.1 readers would misread are quoted
         yaml.default_flow_style = False
         yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
         yaml.width = 4096

@@ -20,15 +20,13 @@ import hvac
 import hvac.exceptions
 import requests
 
-from gitops_poc.errors import GitopsError, UsageError
+from gitops_poc.errors import ToolError, UsageError
 
 TIMEOUT_SECONDS = 10
 
 
-class VaultError(GitopsError):
+class VaultError(ToolError):
     """Vault refused or could not do something; the message says what and where."""
-
-    exit_code = 1
 
 
 class VaultUnreachable(VaultError):
