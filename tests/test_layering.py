@@ -29,6 +29,11 @@ ADAPTERS = (
     "gitops_poc.cli",
     "typer",
     "rich",
+    "gitlab",
+    "gitops_poc.gitlab.client",
+    "gitops_poc.publish.git",
+    "gitops_poc.publish.files",
+    "gitops_poc.gitauth",
 )
 TEMPLATING = ("jinja2", "gitops_poc.generate")  # the generator's own business
 
@@ -50,6 +55,10 @@ PLANNERS = [
     "gitops_poc.render.checks",
     "gitops_poc.render.model",
     "gitops_poc.render.manifests",
+    "gitops_poc.publish.model",
+    "gitops_poc.publish.remote",
+    "gitops_poc.gitlab.model",
+    "gitops_poc.gitlab.plan",
 ]
 GENERATOR = ["gitops_poc.generate.init_plan"]  # jinja2 is what it renders with
 
@@ -81,3 +90,4 @@ def test_the_generator_loads_no_adapter(module: str) -> None:
 def test_the_check_sees_an_adapter_when_one_is_loaded() -> None:
     assert "hvac" in loaded_by("gitops_poc.vault.state")
     assert "gitops_poc.gitrepo" in loaded_by("gitops_poc.argocd.preview")
+    assert "gitlab" in loaded_by("gitops_poc.gitlab.client")

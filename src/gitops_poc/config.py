@@ -40,6 +40,21 @@ DEFAULTS: dict[str, str] = {
     "GITLAB_AGENT_NAME": "minikube-agent",
     "ARGOCD_NAMESPACE": "argocd",
     "GIT_BRANCH": "main",
+    # Cluster bootstrap (`setup infrastructure`): minikube sizes, the Kubernetes version manifests are
+    # validated for, and the pinned infrastructure charts.
+    "KUBERNETES_VERSION": "1.34.0",
+    "MINIKUBE_CPUS": "4",
+    "MINIKUBE_MEMORY": "8192",
+    "MINIKUBE_DISK_SIZE": "40g",
+    "ARGO_HELM_REPO": "https://argoproj.github.io/argo-helm",
+    "ARGOCD_CHART_VERSION": "10.1.1",
+    "HASHICORP_HELM_REPO": "https://helm.releases.hashicorp.com",
+    "VAULT_CHART_VERSION": "0.34.1",
+    "VSO_CHART_VERSION": "1.4.1",
+    "VAULT_DEV_MODE": "false",
+    "GITLAB_HELM_REPO": "https://charts.gitlab.io",
+    "GITLAB_AGENT_CHART_VERSION": "2.21.0",
+    "GITLAB_KAS_ADDRESS": "wss://kas.${GITLAB_HOST}",
     "GITLAB_DEPLOY_TOKEN_USER": "",
     "GITLAB_DEPLOY_TOKEN": "",
     "GITLAB_AGENT_TOKEN": "",
@@ -155,6 +170,19 @@ class Config(BaseModel):
     gitlab_agent_name: str
     argocd_namespace: str
     git_branch: str
+    kubernetes_version: str = "1.34.0"
+    minikube_cpus: int = 4
+    minikube_memory: int = 8192
+    minikube_disk_size: str = "40g"
+    argo_helm_repo: str = "https://argoproj.github.io/argo-helm"
+    argocd_chart_version: str = "10.1.1"
+    hashicorp_helm_repo: str = "https://helm.releases.hashicorp.com"
+    vault_chart_version: str = "0.34.1"
+    vso_chart_version: str = "1.4.1"
+    vault_dev_mode: bool = False
+    gitlab_helm_repo: str = "https://charts.gitlab.io"
+    gitlab_agent_chart_version: str = "2.21.0"
+    gitlab_kas_address: str = "wss://kas.gitlab.com"
     gitlab_deploy_token_user: str = ""
     gitlab_deploy_token: SecretStr = SecretStr("")
     gitlab_agent_token: SecretStr = SecretStr("")
@@ -242,6 +270,61 @@ class Config(BaseModel):
     def _not_empty(cls, v: str) -> str:
         if not v.strip() or re.search(r"\s", v):
             raise ValueError(f"{v!r} must be one non-empty word")
+        return v
+
+    @field_validator("kubernetes_version")
+    @classmethod
+    def _kubernetes_version(cls, v: str) -> str:
+        if not re.match(r"^v?1\.[0-9]+\.[0-9]+$", v):
+            raise ValueError(f"{v!r} is not a Kubernetes version such as 1.34.0")
+        return v.removeprefix("v")
+
+    @field_validator("minikube_cpus", "minikube_memory")
+    @classmethod
+    def _positive(cls, v: int) -> int:
+        if v <= 0:
+            raise ValueError(f"{v} must be a positive whole number (CPUs, or memory in MiB)")
+        return v
+
+    @field_validator("minikube_disk_size")
+    @classmethod
+    def _disk_size(cls, v: str) -> str:
+        if not re.match(r"^[1-9][0-9]*[mg]$", v):
+            raise ValueError(f"{v!r} is not a disk size such as 40g or 20480m")
+        return v
+
+    @field_validator("vault_dev_mode", mode="before")
+    @classmethod
+    def _flag(cls, v: object) -> object:
+        if isinstance(v, str):
+            if v.lower() not in ("true", "false"):
+                raise ValueError(f"{v!r} is not true or false")
+            return v.lower() == "true"
+        return v
+
+    @field_validator("argo_helm_repo", "hashicorp_helm_repo", "gitlab_helm_repo")
+    @classmethod
+    def _helm_repo(cls, v: str) -> str:
+        if not re.match(r"^(https?|oci)://[^\s]+$", v):
+            raise ValueError(f"{v!r} is not a Helm repository URL (https://... or oci://...)")
+        return v.rstrip("/")
+
+    @field_validator("gitlab_kas_address")
+    @classmethod
+    def _kas(cls, v: str) -> str:
+        if not re.match(r"^(wss?|grpcs?)://[^\s]+$", v):
+            raise ValueError(
+                f"{v!r} is not a KAS address (wss://kas.gitlab.com or wss://HOST/-/kubernetes-agent/)"
+            )
+        return v
+
+    @field_validator(
+        "argocd_chart_version", "vault_chart_version", "vso_chart_version", "gitlab_agent_chart_version"
+    )
+    @classmethod
+    def _pinned(cls, v: str) -> str:
+        if not SEMVER.match(v):
+            raise ValueError(f"{v!r} is not an exact chart version (pin one such as 1.4.1)")
         return v
 
     @field_validator("chart_version")

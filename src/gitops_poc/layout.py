@@ -12,7 +12,8 @@ PLATFORM_APPS_FILE = GITOPS_CONFIG_DIR / "argocd" / "platform.yaml"
 PLATFORM_DIR = Path("platform")  # inside the gitops-config repository
 SERVICES_DIR = "services"
 VALUES_DIR = ".cicd"  # inside a service repository
-NEVER_COMMITTED = (".env", ".secrets.yaml")  # credentials and secret values (git-ignored by init)
+# credentials and secret values (git-ignored by init); .vault-keys.json: `setup infrastructure`
+NEVER_COMMITTED = (".env", ".secrets.yaml", ".vault-keys.json")
 
 
 def service_dir(root: Path, service: str) -> Path:

@@ -251,6 +251,7 @@ def test_credential_files_are_git_ignored(tmp_path: Path, default_platform: Plat
     assert (tmp_path / ".gitignore").read_text() == (
         "node_modules/\n/.env\n"
         "# Credentials and secret values: never commit them (added by gitops-poc init)\n.secrets.yaml\n"
+        ".vault-keys.json\n"
         "# Files an interrupted run left behind (the next run removes them)\n.*.tmp\n"
     )
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)

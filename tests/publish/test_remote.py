@@ -8,7 +8,7 @@ import pytest
 
 from gitops_poc.cli import main
 from gitops_poc.errors import UsageError
-from gitops_poc.publish import parse_remote_base
+from gitops_poc.publish.remote import parse_remote_base
 
 
 def test_default_is_a_folder_in_the_root(tmp_path: Path) -> None:

@@ -35,6 +35,15 @@ class Commands(LazyGroup):
         "publish": Lazy(
             "gitops_poc.cli.publish:publish", "Push gitops-config and each service to their remotes."
         ),
+        "doctor": Lazy(
+            "gitops_poc.cli.doctor:doctor", "Check the tools, the kube context and the room needed."
+        ),
+        "setup": Lazy(
+            "gitops_poc.cli.setup:app", "Stand the platform up on Kubernetes (minikube by default)."
+        ),
+        "gitlab": Lazy(
+            "gitops_poc.cli.gitlab:app", "Create and check the GitLab group, projects and tokens."
+        ),
     }
 
 

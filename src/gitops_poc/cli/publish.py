@@ -10,10 +10,11 @@ from rich.markup import escape
 
 from gitops_poc.cli.common import EnvFileOption, RootOption, load_platform
 from gitops_poc.cli.output import OutputFormat, err, out, print_json
-from gitops_poc.errors import UsageError
 from gitops_poc.gitauth import askpass_env
-from gitops_poc.publish import Outcome, RepoResult, Repository, parse_remote_base
-from gitops_poc.publish import publish as publish_all
+from gitops_poc.publish.model import Outcome, RepoResult, Repository
+from gitops_poc.publish.remote import parse_remote_base
+from gitops_poc.publish.run import publish as publish_all
+from gitops_poc.secretfile import read_secret
 
 SHOWN_FILES = 8
 _STYLE = {
@@ -22,20 +23,6 @@ _STYLE = {
     Outcome.MERGED: "cyan",
     Outcome.UNCHANGED: "dim",
 }
-
-
-def read_token_file(path: Path | None) -> str | None:
-    """A token from a file (`-` = stdin), never from an option's value."""
-    if path is None:
-        return None
-    try:
-        text = typer.get_text_stream("stdin").read() if str(path) == "-" else path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"--token-file {path}: {exc.strerror}") from None
-    token = text.strip()
-    if not token:
-        raise UsageError(f"--token-file {path}: the file is empty")
-    return token
 
 
 def _show(result: RepoResult, dry_run: bool) -> None:
@@ -90,13 +77,17 @@ def publish(
     """Push gitops-config and every service repository to their remotes.
 
     Only the files of each repository's folder go in (generated and team-owned; never .env or
-    .secrets.yaml, nor what .gitignore excludes). A remote that moved on (a team's commit, a CI image bump)
-    is fetched and the root's changes since the last publish are merged on top of it; pushes are
-    fast-forward only, never forced. A second run with nothing changed pushes nothing.
+    .secrets.yaml, nor what .gitignore excludes). To a GitLab URL with a token, the group and the
+    missing projects are created through the API first (empty, default branch protected). A remote that
+    moved on (a team's commit, a CI image bump) is fetched and the root's changes since the last publish
+    are merged on top of it; pushes are fast-forward only, never forced. A second run with nothing
+    changed pushes nothing.
     """
     platform = load_platform(root, env_file)
     base = parse_remote_base(remote_base, root)
-    token = read_token_file(token_file) or os.environ.get("GITLAB_TOKEN") if base.is_http else None
+    token = None
+    if base.is_http:
+        token = read_secret(token_file, "--token-file") if token_file else os.environ.get("GITLAB_TOKEN")
     verb = "Checking what to publish" if dry_run else "Publishing"
     err.print(f"{verb}: {len(platform.services) + 1} repositories -> {escape(base.shown())}")
 
@@ -104,8 +95,19 @@ def publish(
         if state == "publishing" and output is OutputFormat.text:
             err.print(f"  [dim]{escape(repo.path)} ...[/]")
 
+    absent: set[str] = set()
+    if base.is_http and token:
+        from gitops_poc.gitlab.bootstrap import Target, ensure_projects
+
+        assert base.url is not None
+        for step in ensure_projects(platform, Target(base.url, token), dry_run=dry_run):
+            err.print(f"  [green]+[/] GitLab: {escape(step.describe())}" + (" (dry run)" if dry_run else ""))
+            if dry_run and step.kind.value == "project":
+                absent.add(step.target)
     with askpass_env(token) as git_env:
-        results = publish_all(platform, root, base, dry_run=dry_run, git_env=git_env, progress=progress)
+        results = publish_all(
+            platform, root, base, dry_run=dry_run, git_env=git_env, progress=progress, absent=absent
+        )
     if output is OutputFormat.json:
         print_json(
             {"dry_run": dry_run, "remote_base": base.shown(), "repositories": [r.as_json() for r in results]}

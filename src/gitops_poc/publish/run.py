@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 
 from gitops_poc.errors import GitopsError
@@ -89,9 +89,11 @@ def publish(
     dry_run: bool = False,
     git_env: Mapping[str, str] | None = None,
     progress: Progress | None = None,
+    absent: Collection[str] = (),
 ) -> list[RepoResult]:
     """Publish every repository of the platform (gitops-config, then the services) to `base`.
 
+    `absent`: repository paths known not to exist yet (a dry run before GitLab creates them): planned as new.
     Local bare repositories are created on demand (not in a dry run); GitLab projects must exist
     (`gitlab bootstrap` creates them).
     """
@@ -102,8 +104,8 @@ def publish(
             if progress:
                 progress(repo, "publishing")
             remote = base.location(repo.path)
-            create = base.is_local and not (Path(remote) / "HEAD").exists()
-            if create and not dry_run:
+            create = (base.is_local and not (Path(remote) / "HEAD").exists()) or repo.path in absent
+            if create and base.is_local and not dry_run:
                 create_bare(Path(remote), branch)
             try:
                 result = _publish_one(scratch, repo, root / repo.folder, remote, branch, dry_run, create)

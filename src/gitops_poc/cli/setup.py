@@ -1,0 +1,146 @@
+"""`gitops-poc setup infrastructure|registry|pull|push`: stand the platform up on a cluster.
+
+Every command computes its plan first (`--dry-run` prints it and changes nothing), then carries it out with
+progress. Secrets never reach a command line or the screen.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+from rich.markup import escape
+
+from gitops_poc.cli.common import EnvFileOption, RootOption, load_platform
+from gitops_poc.cli.output import OutputFormat, err, print_json
+from gitops_poc.cluster.model import ClusterPlan, Step, VaultBootstrap
+from gitops_poc.platform import Platform
+
+if TYPE_CHECKING:
+    from gitops_poc.cluster.apply import ClusterRunner
+
+app = typer.Typer(help="Stand the platform up on Kubernetes (minikube by default).", no_args_is_help=True)
+DryRunOption = typer.Option(
+    False, "--dry-run", help="Print the plan (objects, releases, patches, in order); change nothing."
+)
+OutputOption = typer.Option(OutputFormat.text, "--output", "-o", help="text, or json for scripts.")
+
+
+def show_plan(title: str, plan: ClusterPlan) -> None:
+    err.print(f"[bold]{escape(title)}[/]: {len(plan)} step(s)")
+    for number, step in enumerate(plan.steps, start=1):
+        err.print(f"  {number:2}. {escape(step.describe())}")
+    for note in plan.notes:
+        err.print(f"[yellow]note:[/] {escape(note)}")
+
+
+def carry_out(
+    title: str, plan: ClusterPlan, runner: ClusterRunner | None, *, dry_run: bool, output: OutputFormat
+) -> int:
+    """Show the plan, run it (unless a dry run) with progress, and report."""
+    from gitops_poc.cluster.apply import apply_plan
+
+    if output is OutputFormat.json:
+        done = 0 if dry_run or runner is None else apply_plan(plan, runner)
+        print_json({"dry_run": dry_run, "done": done, **plan.as_json()})
+        return 0
+    show_plan(title, plan)
+    if dry_run or runner is None:
+        err.print("[dim]dry run: nothing changed[/]")
+        return 0
+
+    def progress(done: int, total: int, step: Step) -> None:
+        if done < total:
+            err.print(f"[cyan]{done + 1}/{total}[/] {escape(step.describe())} ...")
+
+    done = apply_plan(plan, runner, progress)
+    err.print(f"[green]Done:[/] {done} step(s).")
+    return 0
+
+
+@contextmanager
+def vault_environment(addr: str, token: str) -> Iterator[None]:
+    """VAULT_ADDR/VAULT_TOKEN for the vault package's own loaders, for the block only (never argv)."""
+    saved = {k: os.environ.get(k) for k in ("VAULT_ADDR", "VAULT_TOKEN")}
+    os.environ["VAULT_ADDR"], os.environ["VAULT_TOKEN"] = addr, token
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def vault_bootstrapper(
+    root: Path, env_file: Path | None, platform: Platform
+) -> Callable[[VaultBootstrap], None]:
+    """The VaultBootstrap step: port-forward, initialise/unseal (standalone), then `vault provision`."""
+
+    def run(step: VaultBootstrap) -> None:
+        from gitops_poc.cli import vault as vault_cmd
+        from gitops_poc.cluster.apply import wait_pod_running
+        from gitops_poc.cluster.kube import Kube
+        from gitops_poc.cluster.portforward import port_forward
+        from gitops_poc.vault.bootstrap import KEYS_FILE, bootstrap_vault, read_keys
+        from gitops_poc.vault.client import VaultTarget, make_client
+
+        context = platform.config.kube_context
+        keys = root / KEYS_FILE
+        wait_pod_running(Kube.from_kubeconfig(context), step.namespace, f"{step.service}-0")
+        with port_forward(context, step.namespace, f"svc/{step.service}", step.port) as forward:
+            if not step.dev_mode:
+                report = bootstrap_vault(make_client(VaultTarget(forward.url), None), keys)
+                err.print(f"  {escape(report.describe())} (keys in {escape(str(keys))}, mode 0600)")
+            with vault_environment(forward.url, str(read_keys(keys)["root_token"])):
+                vault_cmd.provision(
+                    root=root,
+                    env_file=env_file,
+                    secrets_file=None,
+                    dry_run=False,
+                    overwrite_secrets=False,
+                    demo_values=False,
+                    prune=False,
+                    kubernetes_host=None,
+                    kubernetes_ca_file=None,
+                    token_ttl="1h",
+                    token_file=None,
+                    output=OutputFormat.text,
+                )
+
+    return run
+
+
+@app.command("infrastructure")
+def infrastructure(
+    root: Path = RootOption,
+    env_file: Path | None = EnvFileOption,
+    dry_run: bool = DryRunOption,
+    output: OutputFormat = OutputOption,
+) -> int:
+    """Start minikube when it is not running (MINIKUBE_CPUS/MEMORY/DISK_SIZE), enable the ingress and
+    metrics-server addons, install Vault, the Vault Secrets Operator and ArgoCD from pinned charts with the
+    values files shipped in gitops-poc, wait for them, then initialise/unseal Vault and run `vault provision`
+    over a managed port-forward. Safe to re-run: only what is missing or different changes."""
+    from gitops_poc.cluster.apply import default_runner
+    from gitops_poc.cluster.doctor import is_minikube_context
+    from gitops_poc.cluster.infrastructure import minikube_profile, plan_infrastructure
+    from gitops_poc.cluster.minikube import read_infra_state
+    from gitops_poc.vault.bootstrap import KEYS_FILE, dev_root_token
+
+    platform = load_platform(root, env_file)
+    cfg = platform.config
+    state = read_infra_state(minikube_profile(platform), is_minikube_context(cfg.kube_context))
+    token = None
+    if cfg.vault_dev_mode:
+        token = "(generated at apply)" if dry_run else dev_root_token(root / KEYS_FILE)
+    plan = plan_infrastructure(platform, state, dev_root_token=token)
+    runner = (
+        None if dry_run else default_runner(cfg.kube_context, vault_bootstrapper(root, env_file, platform))
+    )
+    return carry_out("setup infrastructure", plan, runner, dry_run=dry_run, output=output)

@@ -1,0 +1,1 @@
+"""Standing the platform up on Kubernetes: pure plans, thin adapters (kubernetes client, helm, minikube)."""

@@ -1,0 +1,181 @@
+"""Carry out a cluster plan step by step: minikube commands, helm releases, server-side apply, patches,
+waits. Thin: every decision was made by the plan; this only talks to the tools and reports progress."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gitops_poc.cluster.kube import Kube
+from gitops_poc.cluster.model import (
+    ApplyObject,
+    ClusterPlan,
+    HelmRelease,
+    PatchObject,
+    RunCommand,
+    Step,
+    VaultBootstrap,
+    WaitReady,
+)
+from gitops_poc.cluster.tools import find_tool
+from gitops_poc.errors import GitopsError
+from gitops_poc.render.helm import Helm
+from gitops_poc.yamlio import dump
+
+HELM_INSTALL_TIMEOUT = 1200.0
+Progress = Callable[[int, int, Step], None]
+
+
+class StepFailed(GitopsError):
+    """A step of the plan failed; the steps before it stay done, a re-run continues from here."""
+
+
+def nested(dotted: dict[str, str]) -> dict[str, Any]:
+    """{"config.token": t} -> {"config": {"token": t}}: a values file instead of --set."""
+    tree: dict[str, Any] = {}
+    for key, value in dotted.items():
+        *parents, last = key.split(".")
+        node = tree
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    return tree
+
+
+def run_helm_release(release: HelmRelease, helm: Helm, kube_context: str) -> None:
+    """`helm upgrade --install`; private values go through a 0600 file in a 0700 folder, deleted after."""
+    if not release.private_values.items:
+        helm.run(release.helm_args(kube_context))
+        return
+    with tempfile.TemporaryDirectory(prefix="gitops-poc-values-") as folder:  # mode 0700
+        path = Path(folder) / "private-values.yaml"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(dump(nested(release.private_values.as_dict())))
+        helm.run(release.helm_args(kube_context, str(path)))
+
+
+def run_command(argv: tuple[str, ...]) -> None:
+    binary = find_tool(argv[0])
+    if binary is None:
+        raise StepFailed(f"{argv[0]} is not installed (see `gitops-poc doctor`)")
+    result = subprocess.run(
+        [binary, *argv[1:]], capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL
+    )
+    if result.returncode != 0:
+        tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
+        raise StepFailed(f"`{' '.join(argv)}` failed (exit {result.returncode}): {' / '.join(tail)}")
+
+
+def workload_ready(workload: dict[str, Any]) -> bool:
+    """Deployments and StatefulSets: every wanted replica ready; DaemonSets: every scheduled pod ready."""
+    spec, status = workload.get("spec") or {}, workload.get("status") or {}
+    if workload.get("kind") == "DaemonSet":
+        return int(status.get("numberReady") or 0) >= int(status.get("desiredNumberScheduled") or 0)
+    wanted = int(spec.get("replicas", 1) or 0)
+    return int(status.get("readyReplicas") or 0) >= wanted
+
+
+def not_ready(kube: Kube, namespace: str) -> list[str]:
+    waiting = []
+    for api_version, kind in (
+        ("apps/v1", "Deployment"),
+        ("apps/v1", "StatefulSet"),
+        ("apps/v1", "DaemonSet"),
+    ):
+        for item in kube.list(api_version, kind, namespace):
+            item.setdefault("kind", kind)
+            if not workload_ready(item):
+                waiting.append(f"{kind}/{item.get('metadata', {}).get('name')}")
+    return waiting
+
+
+def wait_ready(
+    kube: Kube, step: WaitReady, *, poll: float = 3.0, clock: Callable[[], float] = time.monotonic
+) -> None:
+    deadline = clock() + step.timeout_seconds
+    while True:
+        waiting = not_ready(kube, step.namespace)
+        if not waiting:
+            return
+        if clock() > deadline:
+            raise StepFailed(
+                f"not ready in {step.namespace} after {step.timeout_seconds} s: {', '.join(waiting)}"
+            )
+        time.sleep(poll)
+
+
+@dataclass
+class ClusterRunner:
+    """Runs steps against the platform's kube context (and other contexts an ApplyObject names)."""
+
+    context: str
+    helm: Helm
+    vault: Callable[[VaultBootstrap], None] | None = None
+    _kubes: dict[str, Kube] = field(default_factory=dict)
+
+    def kube(self, context: str = "") -> Kube:
+        name = context or self.context
+        if name not in self._kubes:
+            self._kubes[name] = Kube.from_kubeconfig(name)
+        return self._kubes[name]
+
+    def run(self, step: Step) -> None:
+        if isinstance(step, RunCommand):
+            run_command(step.argv)
+        elif isinstance(step, HelmRelease):
+            run_helm_release(step, self.helm, self.context)
+        elif isinstance(step, ApplyObject):
+            self.kube(step.context).apply(step.full_body())
+        elif isinstance(step, PatchObject):
+            self.kube().patch(step.api_version, step.kind, step.namespace, step.name, step.patch)
+        elif isinstance(step, WaitReady):
+            wait_ready(self.kube(), step)
+        elif isinstance(step, VaultBootstrap):
+            if self.vault is None:
+                raise StepFailed("this command cannot configure Vault")
+            self.vault(step)
+
+
+def default_runner(context: str, vault: Callable[[VaultBootstrap], None] | None = None) -> ClusterRunner:
+    helm = find_tool("helm")
+    if helm is None:
+        raise StepFailed(
+            "helm is not installed: `make tools` installs .tools/bin/helm (see `gitops-poc doctor`)"
+        )
+    return ClusterRunner(context, Helm(helm, timeout=HELM_INSTALL_TIMEOUT), vault)
+
+
+def apply_plan(plan: ClusterPlan, runner: ClusterRunner, progress: Progress | None = None) -> int:
+    """Run every step in order; the number done. The first failure stops the run (later steps need it)."""
+    total = len(plan.steps)
+    for done, step in enumerate(plan.steps, start=1):
+        if progress is not None:
+            progress(done - 1, total, step)
+        try:
+            runner.run(step)
+        except GitopsError as exc:  # ClusterError, HelmError, StepFailed, VaultError, ...
+            raise StepFailed(f"step {done}/{total} ({step.describe()}): {exc}") from None
+    if progress is not None and total:
+        progress(total, total, plan.steps[-1])
+    return total
+
+
+def wait_pod_running(
+    kube: Kube, namespace: str, pod: str, *, timeout: float = 600, poll: float = 2.0
+) -> None:
+    """A pod can be forwarded to once it runs, ready or not (a sealed Vault is never ready)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = kube.get("v1", "Pod", namespace, pod)
+        if found and (found.get("status") or {}).get("phase") == "Running":
+            return
+        if time.monotonic() > deadline:
+            raise StepFailed(f"pod {namespace}/{pod} is not running after {timeout:.0f} s")
+        time.sleep(poll)

@@ -1,0 +1,147 @@
+"""`setup infrastructure` as a plan: minikube, its addons, then Vault, the Vault Secrets Operator and ArgoCD
+as Helm releases of pinned charts with the values files shipped in this package.
+
+Pure: the state (is minikube running, which addons are on) is read by the caller.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from gitops_poc.cluster.model import (
+    ClusterPlan,
+    HelmRelease,
+    Hidden,
+    RunCommand,
+    Step,
+    VaultBootstrap,
+    WaitReady,
+)
+from gitops_poc.platform import Platform
+
+VALUES_DIR = Path(str(resources.files("gitops_poc.cluster") / "values"))
+ADDONS = ("ingress", "metrics-server")
+VAULT_NAMESPACE = "vault"
+VAULT_RELEASE = "vault"
+VAULT_SERVICE = "vault"
+VAULT_UI_SERVICE = "vault-ui"
+VAULT_PORT = 8200
+VSO_NAMESPACE = "vault-secrets-operator-system"
+VSO_RELEASE = "vault-secrets-operator"
+ARGOCD_RELEASE = "argocd"
+ARGOCD_SERVER_SERVICE = "argocd-server"
+
+
+def values_file(name: str) -> str:
+    return str(VALUES_DIR / name)
+
+
+@dataclass(frozen=True)
+class InfraState:
+    """What the caller found: None for `minikube_running` when the context is not a minikube profile."""
+
+    minikube_running: bool | None
+    addons_enabled: frozenset[str] = frozenset()
+
+
+def vault_release(platform: Platform, dev_root_token: str | None = None) -> HelmRelease:
+    cfg = platform.config
+    files = [values_file("vault.yaml")]
+    private = Hidden()
+    if cfg.vault_dev_mode:
+        files.append(values_file("vault-dev.yaml"))
+        private = Hidden.of({"server.dev.devRootToken": dev_root_token or ""})
+    return HelmRelease(
+        VAULT_RELEASE,
+        VAULT_NAMESPACE,
+        "vault",
+        cfg.hashicorp_helm_repo,
+        cfg.vault_chart_version,
+        tuple(files),
+        private_values=private,
+        # A standalone Vault is not Ready until it is unsealed, which happens after the install.
+        wait=cfg.vault_dev_mode,
+    )
+
+
+def vso_release(platform: Platform) -> HelmRelease:
+    cfg = platform.config
+    return HelmRelease(
+        VSO_RELEASE,
+        VSO_NAMESPACE,
+        "vault-secrets-operator",
+        cfg.hashicorp_helm_repo,
+        cfg.vso_chart_version,
+        (values_file("vault-secrets-operator.yaml"),),
+    )
+
+
+def argocd_release(platform: Platform) -> HelmRelease:
+    cfg = platform.config
+    return HelmRelease(
+        ARGOCD_RELEASE,
+        cfg.argocd_namespace,
+        "argo-cd",
+        cfg.argo_helm_repo,
+        cfg.argocd_chart_version,
+        (values_file("argo-cd.yaml"),),
+    )
+
+
+def minikube_profile(platform: Platform) -> str:
+    """minikube names the kube context after its profile."""
+    return platform.config.kube_context
+
+
+def plan_infrastructure(
+    platform: Platform, state: InfraState, *, dev_root_token: str | None = None
+) -> ClusterPlan:
+    """minikube (start only when stopped, addons only when off), then Vault, VSO, ArgoCD, in that order."""
+    cfg = platform.config
+    profile = minikube_profile(platform)
+    steps: list[Step] = []
+    notes: list[str] = []
+    if state.minikube_running is None:
+        notes.append(
+            f"kube context {cfg.kube_context} is not a minikube profile: the cluster is used as it is"
+        )
+    else:
+        if not state.minikube_running:
+            steps.append(
+                RunCommand(
+                    (
+                        "minikube",
+                        "start",
+                        "--profile",
+                        profile,
+                        "--cpus",
+                        str(cfg.minikube_cpus),
+                        "--memory",
+                        f"{cfg.minikube_memory}mb",
+                        "--disk-size",
+                        cfg.minikube_disk_size,
+                        f"--kubernetes-version=v{cfg.kubernetes_version}",
+                    ),
+                    "minikube is not running",
+                )
+            )
+        for addon in ADDONS:
+            if addon not in state.addons_enabled:
+                steps.append(
+                    RunCommand(
+                        ("minikube", "addons", "enable", addon, "--profile", profile), f"addon {addon} is off"
+                    )
+                )
+    steps += [
+        vault_release(platform, dev_root_token),
+        VaultBootstrap(VAULT_NAMESPACE, VAULT_SERVICE, VAULT_PORT, cfg.vault_dev_mode),
+        WaitReady(VAULT_NAMESPACE),
+        vso_release(platform),
+        argocd_release(platform),
+        WaitReady(cfg.argocd_namespace),
+    ]
+    if cfg.vault_dev_mode:
+        notes.append("VAULT_DEV_MODE=true: Vault keeps everything in memory; a restart loses it all")
+    return ClusterPlan(tuple(steps), tuple(notes))

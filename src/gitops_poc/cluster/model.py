@@ -1,0 +1,237 @@
+"""Cluster plans as frozen data: what a `setup` command would do, in the order it does it.
+
+Secrets travel inside `Hidden` (from the Vault model), whose repr and JSON form never show them, so a plan
+can be printed, logged and compared with `==` without leaking a value.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from gitops_poc.vault.model import Hidden
+
+__all__ = [
+    "ApplyObject",
+    "ClusterPlan",
+    "Hidden",
+    "HelmRelease",
+    "PatchObject",
+    "RunCommand",
+    "Step",
+    "VaultBootstrap",
+    "WaitReady",
+]
+
+
+@dataclass(frozen=True)
+class RunCommand:
+    """A local command (minikube): `argv` never holds a secret."""
+
+    argv: tuple[str, ...]
+    why: str
+
+    def describe(self) -> str:
+        return f"run {' '.join(self.argv)}  ({self.why})"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"step": "run", "argv": list(self.argv), "why": self.why}
+
+
+@dataclass(frozen=True)
+class HelmRelease:
+    """`helm upgrade --install` of a pinned chart from a repository, with values files and private values."""
+
+    name: str
+    namespace: str
+    chart: str
+    repo: str
+    version: str
+    values_files: tuple[str, ...] = ()
+    # Values that must not be on a command line (the agent token): written to a 0600 file, passed with -f.
+    private_values: Hidden = field(default_factory=Hidden)
+    wait: bool = True
+    timeout: str = "10m"
+
+    def describe(self) -> str:
+        private = f", {len(self.private_values.items)} private value(s)" if self.private_values.items else ""
+        return (
+            f"helm release {self.name} in {self.namespace}: {self.chart} {self.version} from {self.repo}"
+            f" ({len(self.values_files)} values file(s){private}{', wait' if self.wait else ''})"
+        )
+
+    def helm_args(self, kube_context: str, private_file: str | None = None) -> list[str]:
+        """`helm upgrade --install` arguments; private values go in `private_file`, never in --set."""
+        args = [
+            "upgrade",
+            "--install",
+            self.name,
+            self.chart,
+            "--repo",
+            self.repo,
+            "--version",
+            self.version,
+            "--namespace",
+            self.namespace,
+            "--create-namespace",
+            "--kube-context",
+            kube_context,
+        ]
+        for path in self.values_files:
+            args += ["--values", path]
+        if private_file is not None:
+            args += ["--values", private_file]
+        if self.wait:
+            args += ["--wait", "--timeout", self.timeout]
+        return args
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "step": "helm",
+            "release": self.name,
+            "namespace": self.namespace,
+            "chart": self.chart,
+            "repo": self.repo,
+            "version": self.version,
+            "values_files": list(self.values_files),
+            "private_values": [k for k, _ in self.private_values.items],
+            "wait": self.wait,
+        }
+
+
+def object_ref(body: dict[str, Any]) -> str:
+    meta = body.get("metadata", {})
+    where = f"{meta['namespace']}/" if meta.get("namespace") else ""
+    return f"{body.get('kind')} {where}{meta.get('name')}"
+
+
+@dataclass(frozen=True)
+class ApplyObject:
+    """Server-side apply of one object. `secret_data` (a Secret's stringData) stays hidden in the plan."""
+
+    body_json: str  # the object without secret values, as canonical JSON (hashable, comparable)
+    secret_data: Hidden = field(default_factory=Hidden)
+    context: str = ""  # the kube context it goes to ("" = the platform's)
+
+    @classmethod
+    def of(cls, body: dict[str, Any], secret_data: Hidden | None = None, context: str = "") -> ApplyObject:
+        return cls(json.dumps(body, sort_keys=True), secret_data or Hidden(), context)
+
+    @property
+    def body(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(self.body_json)
+        return data
+
+    def full_body(self) -> dict[str, Any]:
+        """What is sent: the object with its secret values (for the adapter only)."""
+        body = self.body
+        if self.secret_data.items:
+            body["stringData"] = self.secret_data.as_dict()
+        return body
+
+    def describe(self) -> str:
+        hidden = (
+            f" ({len(self.secret_data.items)} secret value(s), not shown)" if self.secret_data.items else ""
+        )
+        where = f" [context {self.context}]" if self.context else ""
+        return f"apply {object_ref(self.body)}{hidden}{where}"
+
+    def as_json(self) -> dict[str, Any]:
+        result: dict[str, Any] = {"step": "apply", "object": self.body, "context": self.context}
+        if self.secret_data.items:
+            result["secret_keys"] = [k for k, _ in self.secret_data.items]
+        return result
+
+
+@dataclass(frozen=True)
+class PatchObject:
+    """A strategic merge patch of an existing object (only the fields in `patch`)."""
+
+    api_version: str
+    kind: str
+    namespace: str
+    name: str
+    patch_json: str
+    why: str
+
+    @classmethod
+    def of(
+        cls, api_version: str, kind: str, namespace: str, name: str, patch: dict[str, Any], why: str
+    ) -> PatchObject:
+        return cls(api_version, kind, namespace, name, json.dumps(patch, sort_keys=True), why)
+
+    @property
+    def patch(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(self.patch_json)
+        return data
+
+    def describe(self) -> str:
+        return f"patch {self.kind} {self.namespace}/{self.name}: {self.patch_json}  ({self.why})"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "step": "patch",
+            "kind": self.kind,
+            "namespace": self.namespace,
+            "name": self.name,
+            "patch": self.patch,
+            "why": self.why,
+        }
+
+
+@dataclass(frozen=True)
+class WaitReady:
+    """Wait until every Deployment, StatefulSet and DaemonSet in `namespace` is ready."""
+
+    namespace: str
+    timeout_seconds: int = 600
+
+    def describe(self) -> str:
+        return f"wait for the workloads in {self.namespace} to be ready (up to {self.timeout_seconds} s)"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"step": "wait", "namespace": self.namespace, "timeout_seconds": self.timeout_seconds}
+
+
+@dataclass(frozen=True)
+class VaultBootstrap:
+    """Over a managed port-forward to Vault: initialise (once) and unseal a standalone server, then
+    `vault provision` (policies, roles, kubernetes auth of each cluster)."""
+
+    namespace: str
+    service: str
+    port: int
+    dev_mode: bool
+
+    def describe(self) -> str:
+        first = "" if self.dev_mode else "initialise (once) and unseal, then "
+        return f"vault: {first}provision over a port-forward to svc/{self.service} in {self.namespace}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "step": "vault",
+            "namespace": self.namespace,
+            "service": self.service,
+            "port": self.port,
+            "dev_mode": self.dev_mode,
+        }
+
+
+Step = RunCommand | HelmRelease | ApplyObject | PatchObject | WaitReady | VaultBootstrap
+
+
+@dataclass(frozen=True)
+class ClusterPlan:
+    steps: tuple[Step, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def __iter__(self) -> Iterator[Step]:
+        return iter(self.steps)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"steps": [s.as_json() for s in self.steps], "notes": list(self.notes)}

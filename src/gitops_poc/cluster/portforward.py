@@ -1,0 +1,122 @@
+"""Managed `kubectl port-forward`: ready when the local port answers (no `sleep`), ended on exit by the id of
+the process it started (never `pkill`, so the user's other forwards live on)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from gitops_poc.cluster.tools import find_tool
+from gitops_poc.errors import GitopsError
+
+READY_TIMEOUT = 30.0
+
+
+class PortForwardError(GitopsError):
+    """The forward did not come up; the message carries kubectl's own reason."""
+
+
+@dataclass(frozen=True)
+class Forward:
+    namespace: str
+    target: str
+    local_port: int
+    remote_port: int
+    pid: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.local_port}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def forward_args(
+    kubectl: str, context: str, namespace: str, target: str, local: int, remote: int
+) -> list[str]:
+    return [
+        kubectl,
+        "--context",
+        context,
+        "--namespace",
+        namespace,
+        "port-forward",
+        "--address",
+        "127.0.0.1",
+        target,
+        f"{local}:{remote}",
+    ]
+
+
+def find_kubectl() -> str:
+    found = find_tool("kubectl")
+    if found is None:
+        raise PortForwardError(
+            "kubectl is not installed: `make tools` puts one in .tools/bin (see `gitops-poc doctor`)"
+        )
+    return found
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+@contextmanager
+def port_forward(
+    context: str,
+    namespace: str,
+    target: str,
+    remote_port: int,
+    *,
+    local_port: int | None = None,
+    kubectl: str | None = None,
+    timeout: float = READY_TIMEOUT,
+) -> Iterator[Forward]:
+    """Forward 127.0.0.1:`local_port` (a free one by default) to `target` (svc/NAME, pod/NAME) and yield
+    once the local port answers; the forward ends with the block, also on errors and Ctrl-C."""
+    local = local_port or free_port()
+    argv = forward_args(kubectl or find_kubectl(), context, namespace, target, local, remote_port)
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        try:
+            deadline = time.monotonic() + timeout
+            while not port_answers(local):
+                if process.poll() is not None:
+                    log.seek(0)
+                    reason = log.read().decode(errors="replace").strip() or f"exit code {process.returncode}"
+                    raise PortForwardError(
+                        f"port-forward to {target} in {namespace} ({context}) failed: {reason}"
+                    )
+                if time.monotonic() > deadline:
+                    raise PortForwardError(
+                        f"port-forward to {target} in {namespace} ({context}): 127.0.0.1:{local} "
+                        f"did not answer "
+                        f"within {timeout:.0f} s"
+                    )
+                time.sleep(0.05)
+            yield Forward(namespace, target, local, remote_port, process.pid)
+        finally:
+            _stop(process)

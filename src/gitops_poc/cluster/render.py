@@ -1,0 +1,77 @@
+"""Render an infrastructure release offline with its real pinned chart and validate the objects.
+
+`helm pull --repo URL --version V` into the chart cache (as users pull it), `helm template` with the
+release's values files, then the schemas of the configured Kubernetes version. Also reports values keys the
+chart does not know (Helm would ignore them silently).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from gitops_poc.cluster.model import HelmRelease
+from gitops_poc.cluster.values_keys import unknown_keys
+from gitops_poc.errors import GitopsError
+from gitops_poc.render.chart import cache_root, resolve_chart
+from gitops_poc.render.helm import Helm
+from gitops_poc.render.manifests import Manifest, parse_manifests
+from gitops_poc.render.model import ChartRef, ChartUnavailable
+from gitops_poc.render.validate import ValidationReport, validate_manifests
+from gitops_poc.yamlio import load_k8s
+
+
+@dataclass(frozen=True)
+class RenderedRelease:
+    release: HelmRelease
+    manifests: tuple[Manifest, ...]
+    validation: ValidationReport
+    unknown_values: tuple[str, ...]  # "file: dotted.key"
+
+    @property
+    def ok(self) -> bool:
+        return self.validation.ok and not self.unknown_values
+
+
+def _load(path: Path) -> object:
+    return load_k8s(path.read_text(encoding="utf-8"), str(path))
+
+
+def render_release(
+    release: HelmRelease,
+    helm: Helm,
+    kube_version: str,
+    environ: Mapping[str, str],
+    extra_values: tuple[Path, ...] = (),
+) -> RenderedRelease:
+    """Pull, template and validate `release` as it would be installed (private values as extra files)."""
+    chart = resolve_chart(
+        ChartRef(release.repo, release.chart, release.version),
+        chart_path=None,
+        helm=helm,
+        cache=cache_root(environ),
+    )
+    if isinstance(chart, ChartUnavailable):
+        raise GitopsError(chart.note)
+    files = [Path(p) for p in release.values_files] + list(extra_values)
+    defaults = _load(chart.path / "values.yaml")
+    unknown = tuple(
+        f"{path.name}: {key}"
+        for path in files
+        for key in unknown_keys(defaults, _load(path), chart=release.chart)
+    )
+    args = [
+        "template",
+        release.name,
+        str(chart.path),
+        "--namespace",
+        release.namespace,
+        "--include-crds",
+        "--kube-version",
+        kube_version,
+    ]
+    for path in files:
+        args += ["--values", str(path)]
+    manifests = tuple(parse_manifests(helm.run(args), f"{release.chart} {release.version}"))
+    return RenderedRelease(release, manifests, validate_manifests(manifests, kube_version), unknown)

@@ -1,0 +1,117 @@
+"""The `gitlab bootstrap` / `gitlab check` use cases, callable without the CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from gitops_poc.gitlab import credentials
+from gitops_poc.gitlab.client import (
+    AGENT_TOKEN_KEY,
+    DEPLOY_TOKEN_KEY,
+    apply_plan,
+    connect,
+    read_state,
+)
+from gitops_poc.gitlab.model import Desired, Difference, Kind, Plan, State, Step
+from gitops_poc.gitlab.plan import check_gitlab, desired, plan_gitlab
+from gitops_poc.platform import Platform
+
+
+@dataclass(frozen=True)
+class Target:
+    url: str  # e.g. https://gitlab.com
+    token: str | None  # None: nothing can be read (a dry run then plans against an empty GitLab)
+
+
+def gitlab_url(platform: Platform, environ: Mapping[str, str]) -> str:
+    return (environ.get("GITLAB_URL") or f"https://{platform.config.gitlab_host}").rstrip("/")
+
+
+@dataclass(frozen=True)
+class BootstrapResult:
+    want: Desired
+    plan: Plan
+    done: tuple[Step, ...]
+    stored: tuple[str, ...]  # keys written to the credentials file
+    read_from_gitlab: bool
+
+
+def _have(path: Path, environ: Mapping[str, str]) -> dict[str, bool]:
+    present = credentials.present_keys(path) | {
+        k for k in (DEPLOY_TOKEN_KEY, AGENT_TOKEN_KEY) if environ.get(k)
+    }
+    return {"deploy_token": DEPLOY_TOKEN_KEY in present, "agent_token": AGENT_TOKEN_KEY in present}
+
+
+def bootstrap(
+    platform: Platform,
+    target: Target,
+    credentials_file: Path,
+    environ: Mapping[str, str],
+    *,
+    push_token: str | None,
+    visibility: str = "private",
+    dry_run: bool = False,
+    progress: Callable[[Step], None] | None = None,
+) -> BootstrapResult:
+    want = desired(platform, push_token=push_token, visibility=visibility)
+    if target.token is None:  # only a dry run gets here: the plan for a GitLab that has nothing yet
+        plan = plan_gitlab(want, State(frozenset()), have_credentials=_have(credentials_file, environ))
+        return BootstrapResult(want, plan, (), (), False)
+    gl = connect(target.url, target.token)
+    plan = plan_gitlab(want, read_state(gl, want), have_credentials=_have(credentials_file, environ))
+    if dry_run or not plan.steps:
+        return BootstrapResult(want, plan, (), (), True)
+    stored: list[str] = []
+
+    def keep(values: dict[str, str]) -> None:
+        credentials.store(credentials_file, values)
+        stored.extend(values)
+
+    done = apply_plan(gl, want, plan, keep, progress)
+    return BootstrapResult(want, plan, tuple(done), tuple(stored), True)
+
+
+def check(
+    platform: Platform, target: Target, *, visibility: str = "private"
+) -> tuple[Desired, list[Difference]]:
+    assert target.token is not None
+    # The push token's value is not compared (GitLab may hide it); its flags and presence are.
+    want = desired(platform, push_token=None, visibility=visibility)
+    gl = connect(target.url, target.token)
+    return want, check_gitlab(want, read_state(gl, want))
+
+
+_REPOSITORY_KINDS = (Kind.GROUP, Kind.PROJECT, Kind.PROTECTION)
+
+
+def ensure_projects(
+    platform: Platform,
+    target: Target,
+    *,
+    dry_run: bool = False,
+    progress: Callable[[Step], None] | None = None,
+) -> list[Step]:
+    """For `publish` to GitLab: the group and the missing projects (empty, branch protected); nothing else."""
+    assert target.token is not None
+    want = desired(platform, push_token=None)
+    gl = connect(target.url, target.token)
+    plan = plan_gitlab(
+        want, read_state(gl, want), have_credentials={"deploy_token": True, "agent_token": True}
+    )
+    missing = {s.target for s in plan.steps if s.kind is Kind.PROJECT}
+    steps = tuple(
+        s
+        for s in plan.steps
+        if s.kind in _REPOSITORY_KINDS
+        and (s.kind is not Kind.PROTECTION or s.target.split(":")[0] in missing)
+    )
+    if dry_run or not steps:
+        return list(steps)
+
+    def refuse(values: dict[str, str]) -> None:
+        raise AssertionError("publish never asks GitLab for tokens")
+
+    return apply_plan(gl, want, Plan(steps), refuse, progress)

@@ -1,0 +1,255 @@
+"""The GitLab adapter: python-gitlab reads the state and applies a plan. Only this module imports it.
+
+Transient failures (429 with Retry-After, 500/502/503/504) are retried by python-gitlab with backoff; a
+create that races another writer (GitLab's 409 or "has already been taken") is read back, not failed.
+Creates that hand out a secret (deploy and agent tokens) are not retried on 5xx: the first may have worked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import gitlab
+import requests
+from gitlab.exceptions import GitlabAuthenticationError, GitlabError, GitlabGetError, GitlabHttpError
+
+from gitops_poc.errors import GitopsError, UsageError
+from gitops_poc.gitlab.model import Desired, Kind, Plan, ProjectState, Protection, State, Step, VariableState
+from gitops_poc.gitlab.plan import group_chain
+
+TIMEOUT = 30
+
+
+class GitLabApiError(GitopsError):
+    """GitLab refused or failed a request; the message has the method, the path and GitLab's answer."""
+
+
+# The .env keys that `setup registry` and `setup push` read the issued secrets from.
+DEPLOY_TOKEN_USER_KEY, DEPLOY_TOKEN_KEY, AGENT_TOKEN_KEY = (
+    "GITLAB_DEPLOY_TOKEN_USER",
+    "GITLAB_DEPLOY_TOKEN",
+    "GITLAB_AGENT_TOKEN",
+)
+Keep = Callable[[dict[str, str]], None]
+
+
+def connect(url: str, token: str) -> gitlab.Gitlab:
+    gl = gitlab.Gitlab(url, private_token=token, timeout=TIMEOUT, retry_transient_errors=True, per_page=100)
+    with translated("GET /user (checking the token)"):
+        gl.auth()
+    return gl
+
+
+@contextmanager
+def translated(what: str) -> Iterator[None]:
+    """python-gitlab and requests errors as one message the user can act on (never the token)."""
+    try:
+        yield
+    except GitlabAuthenticationError as exc:
+        raise UsageError(
+            f"GitLab refused the token ({exc.response_code}) on {what}: check GITLAB_TOKEN "
+            "(it needs the api scope)"
+        ) from None
+    except GitlabError as exc:
+        raise GitLabApiError(f"GitLab answered {exc.response_code} to {what}: {exc.error_message}") from None
+    except requests.RequestException as exc:
+        raise GitLabApiError(f"cannot reach GitLab for {what}: {type(exc).__name__}") from None
+
+
+def _missing(exc: GitlabError) -> bool:
+    return exc.response_code == 404
+
+
+def _taken(exc: GitlabError) -> bool:
+    """The object exists already: 409, or GitLab's 400 "has already been taken"."""
+    return exc.response_code == 409 or (exc.response_code == 400 and "already" in str(exc.error_message))
+
+
+def _get_or_none(getter: Callable[[str], Any], key: str) -> Any:
+    try:
+        return getter(key)
+    except GitlabGetError as exc:
+        if _missing(exc):
+            return None
+        raise
+
+
+def _protection(project: Any, branch: str) -> Protection | None:
+    found = _get_or_none(project.protectedbranches.get, branch)
+    if found is None:
+        return None
+
+    def level(levels: list[dict[str, Any]]) -> int:
+        return min((int(x.get("access_level") or 0) for x in levels), default=0)
+
+    return Protection(
+        branch,
+        level(found.push_access_levels),
+        level(found.merge_access_levels),
+        bool(getattr(found, "allow_force_push", False)),
+    )
+
+
+def read_state(gl: gitlab.Gitlab, want: Desired) -> State:
+    """GET the group chain, each project and its branch protection, the group's variables, deploy tokens,
+    and the agent with its tokens (lists follow every page)."""
+    with translated(f"reading group {want.group}"):
+        groups = frozenset(p for p in group_chain(want.group) if _get_or_none(gl.groups.get, p))
+        if want.group not in groups:
+            return State(groups)
+        group = gl.groups.get(want.group)
+        projects: dict[str, ProjectState] = {}
+        agent_project = None
+        for name in want.projects:
+            project = _get_or_none(gl.projects.get, f"{want.group}/{name}")
+            if project is None:
+                continue
+            if name == want.agent_project:
+                agent_project = project
+            projects[name] = ProjectState(
+                name, project.id, project.visibility, _protection(project, want.protection.branch)
+            )
+        variables = {
+            v.key: VariableState(v.key, getattr(v, "value", None), bool(v.masked), bool(v.protected))
+            for v in group.variables.list(get_all=True)
+        }
+        tokens = tuple(
+            t.name
+            for t in group.deploytokens.list(get_all=True)
+            if not getattr(t, "revoked", False) and not getattr(t, "expired", False)
+        )
+        agent, agent_tokens = False, ()
+        if agent_project is not None:
+            found = [a for a in agent_project.cluster_agents.list(get_all=True) if a.name == want.agent_name]
+            if found:
+                agent = True
+                listed = gl.http_list(
+                    f"/projects/{agent_project.id}/cluster_agents/{found[0].id}/tokens", get_all=True
+                )
+                agent_tokens = tuple(t["name"] for t in listed if t.get("status", "active") == "active")
+    return State(groups, projects, variables, tokens, agent, agent_tokens)
+
+
+class _Applier:
+    def __init__(self, gl: gitlab.Gitlab, want: Desired, keep: Keep) -> None:
+        self.gl, self.want, self.keep = gl, want, keep
+
+    def group(self, path: str) -> Any:
+        return self.gl.groups.get(path)
+
+    def project(self, name: str) -> Any:
+        return self.gl.projects.get(f"{self.want.group}/{name}")
+
+    def apply(self, step: Step) -> None:
+        want = self.want
+        if step.kind is Kind.GROUP:
+            parent, _, name = step.target.rpartition("/")
+            data: dict[str, Any] = {"name": name, "path": name, "visibility": want.visibility}
+            if parent:
+                data["parent_id"] = self.group(parent).id
+            self._create(lambda: self.gl.groups.create(data))
+        elif step.kind is Kind.PROJECT:
+            name = step.target.rpartition("/")[2]
+            data = {
+                "name": name,
+                "path": name,
+                "namespace_id": self.group(want.group).id,
+                "visibility": want.visibility,
+                "default_branch": want.default_branch,
+                "initialize_with_readme": False,
+            }  # empty: the first publish makes the history
+            self._create(lambda: self.gl.projects.create(data))
+        elif step.kind is Kind.VISIBILITY:
+            self.gl.projects.update(
+                f"{want.group}/{step.target.rpartition('/')[2]}", {"visibility": want.visibility}
+            )
+        elif step.kind is Kind.PROTECTION:
+            self._protect(step.target.rpartition("/")[2].split(":")[0])
+        elif step.kind is Kind.VARIABLE:
+            self._variable(step.target)
+        elif step.kind is Kind.DEPLOY_TOKEN:
+            token = self.group(want.group).deploytokens.create(
+                {"name": want.deploy_token_name, "scopes": list(want.deploy_token_scopes)},
+                retry_transient_errors=False,
+            )
+            self.keep({DEPLOY_TOKEN_USER_KEY: token.username, DEPLOY_TOKEN_KEY: token.token})
+        elif step.kind is Kind.AGENT:
+            self._create(
+                lambda: self.project(want.agent_project).cluster_agents.create({"name": want.agent_name})
+            )
+        elif step.kind is Kind.AGENT_TOKEN:
+            project = self.project(want.agent_project)
+            agent = next(a for a in project.cluster_agents.list(get_all=True) if a.name == want.agent_name)
+            answer = self.gl.http_post(
+                f"/projects/{project.id}/cluster_agents/{agent.id}/tokens",
+                post_data={"name": want.agent_token_name, "description": "gitops-poc: CI push deploys"},
+                retry_transient_errors=False,
+            )
+            assert isinstance(answer, dict)
+            self.keep({AGENT_TOKEN_KEY: answer["token"]})
+
+    @staticmethod
+    def _create(create: Callable[[], Any]) -> None:
+        try:
+            create()
+        except GitlabError as exc:
+            if not _taken(exc):  # created by someone else since the state was read: that is the goal
+                raise
+
+    def _protect(self, name: str) -> None:
+        project = self.project(name)
+        wanted = self.want.protection
+        data = {
+            "name": wanted.branch,
+            "push_access_level": wanted.push_access_level,
+            "merge_access_level": wanted.merge_access_level,
+            "allow_force_push": wanted.allow_force_push,
+        }
+        try:
+            project.protectedbranches.create(data)
+        except GitlabError as exc:
+            if not _taken(exc):
+                raise
+            if _protection(project, wanted.branch) == wanted:  # protected meanwhile, as planned
+                return
+            # Protected with other levels: GitLab has no in-place update of the levels through this API.
+            project.protectedbranches.delete(wanted.branch)
+            project.protectedbranches.create(data)
+
+    def _variable(self, key: str) -> None:
+        var = next(v for v in self.want.variables if v.key == key)
+        group = self.group(self.want.group)
+        data: dict[str, Any] = {"key": key, "masked": var.masked, "protected": var.protected, "raw": True}
+        if var.value is not None:
+            data["value"] = var.value
+        try:
+            if var.value is None:
+                raise GitlabHttpError("exists", 409)  # only the flags change: update in place
+            group.variables.create(data)
+        except GitlabError as exc:
+            if not _taken(exc):
+                raise
+            data.pop("key")
+            group.variables.update(key, data)
+
+
+def apply_plan(
+    gl: gitlab.Gitlab,
+    want: Desired,
+    plan: Plan,
+    keep: Keep,
+    progress: Callable[[Step], None] | None = None,
+) -> list[Step]:
+    """Apply the steps in order. A secret GitLab hands out goes to `keep` at once (it is shown only this
+    once, and a later step may fail), and nowhere else. Returns the steps done."""
+    applier = _Applier(gl, want, keep)
+    done = []
+    for step in plan.steps:
+        if progress:
+            progress(step)
+        with translated(step.describe()):
+            applier.apply(step)
+        done.append(step)
+    return done

@@ -1,0 +1,193 @@
+"""Pure planning: the configuration -> what GitLab should hold; (desired, state) -> steps and differences."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from gitops_poc import __version__
+from gitops_poc.gitlab.model import Desired, Difference, Kind, Plan, Protection, State, Step, Variable
+from gitops_poc.platform import GITOPS_CONFIG_REPO, Platform
+
+PUSH_TOKEN_VARIABLE = "CI_PUSH_TOKEN"  # the write-back token of the pull-mode update jobs
+VISIBILITIES = ("private", "internal", "public")
+
+
+def tool_image(platform: Platform) -> str:
+    """The image CI jobs run the tool from: the group's registry path and the tool's version."""
+    return (
+        f"{platform.config.docker_registry}/{platform.config.gitlab_group.lower()}/gitops-poc:{__version__}"
+    )
+
+
+def desired(platform: Platform, *, push_token: str | None, visibility: str = "private") -> Desired:
+    cfg = platform.config
+    variables = (
+        # Masked and protected: only pipelines on protected branches see it, and never in job logs (bug 16).
+        Variable(PUSH_TOKEN_VARIABLE, push_token, masked=True, protected=True, secret=True),
+        Variable("GITOPS_MODE", cfg.gitops_mode, masked=False, protected=False),
+        Variable("CI_TOOL_IMAGE", tool_image(platform), masked=False, protected=False),
+    )
+    return Desired(
+        group=cfg.gitlab_group,
+        projects=(GITOPS_CONFIG_REPO, *platform.services),
+        visibility=visibility,
+        default_branch=cfg.git_branch,
+        protection=Protection(cfg.git_branch),
+        variables=variables,
+        deploy_token_name=f"{platform.project_name}-registry",
+        deploy_token_scopes=("read_registry",),
+        agent_project=GITOPS_CONFIG_REPO,
+        agent_name=platform.agent_name,
+        agent_token_name=f"{platform.agent_name}-token",
+    )
+
+
+def group_chain(full_path: str) -> list[str]:
+    """`a/b/c` -> [`a`, `a/b`, `a/b/c`]: parents are created before children."""
+    parts = full_path.split("/")
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def _protection_detail(p: Protection) -> str:
+    force = "force push allowed" if p.allow_force_push else "no force push"
+    return f"push: level {p.push_access_level}, merge: level {p.merge_access_level}, {force}"
+
+
+def plan_gitlab(want: Desired, state: State, *, have_credentials: Mapping[str, bool] | None = None) -> Plan:
+    """The writes that bring GitLab to `want`; empty when it is there. `have_credentials` says whether the
+    deploy and agent tokens are already in the credentials file (GitLab shows a token only when created)."""
+    have = have_credentials or {}
+    steps: list[Step] = []
+    notes: list[str] = []
+    for path in group_chain(want.group):
+        if path not in state.groups:
+            steps.append(Step(Kind.GROUP, "create", path, want.visibility))
+    for name in want.projects:
+        project = state.projects.get(name)
+        target = f"{want.group}/{name}"
+        if project is None:
+            steps.append(
+                Step(
+                    Kind.PROJECT,
+                    "create",
+                    target,
+                    f"{want.visibility}, empty, default branch {want.default_branch}",
+                )
+            )
+            steps.append(
+                Step(
+                    Kind.PROTECTION,
+                    "create",
+                    f"{target}:{want.protection.branch}",
+                    _protection_detail(want.protection),
+                )
+            )
+            continue
+        if project.visibility != want.visibility:
+            steps.append(
+                Step(Kind.VISIBILITY, "update", target, f"{project.visibility} -> {want.visibility}")
+            )
+        if project.protection != want.protection:
+            action = "create" if project.protection is None else "update"
+            steps.append(
+                Step(
+                    Kind.PROTECTION,
+                    action,
+                    f"{target}:{want.protection.branch}",
+                    _protection_detail(want.protection),
+                )
+            )
+    for var in want.variables:
+        current = state.variables.get(var.key)
+        flags = f"masked={str(var.masked).lower()}, protected={str(var.protected).lower()}"
+        if var.value is None:
+            if current is None:
+                notes.append(
+                    f"{var.key} is not set: give it through the environment or --push-token-file "
+                    "(pull-mode update jobs push with it)"
+                )
+            elif (current.masked, current.protected) != (var.masked, var.protected):
+                steps.append(Step(Kind.VARIABLE, "update", var.key, flags))
+            continue
+        shown = flags if var.secret else f"{var.value!r}, {flags}"
+        if current is None:
+            steps.append(Step(Kind.VARIABLE, "create", var.key, shown))
+        elif (current.masked, current.protected) != (var.masked, var.protected) or (
+            current.value is not None and current.value != var.value
+        ):
+            steps.append(Step(Kind.VARIABLE, "update", var.key, shown))
+    if want.deploy_token_name not in state.deploy_tokens:
+        steps.append(
+            Step(Kind.DEPLOY_TOKEN, "create", want.deploy_token_name, ", ".join(want.deploy_token_scopes))
+        )
+    elif not have.get("deploy_token", False):
+        notes.append(
+            f"deploy token {want.deploy_token_name} exists but its secret is not in the credentials file "
+            "(GitLab shows it only once): revoke it in GitLab and run bootstrap again"
+        )
+    agent = f"{want.group}/{want.agent_project}:{want.agent_name}"
+    if not state.agent:
+        steps.append(Step(Kind.AGENT, "create", agent))
+    if want.agent_token_name not in state.agent_tokens:
+        steps.append(Step(Kind.AGENT_TOKEN, "create", f"{agent}/{want.agent_token_name}"))
+    elif not have.get("agent_token", False):
+        notes.append(
+            f"agent token {want.agent_token_name} exists but is not in the credentials file "
+            "(GitLab shows it only once): revoke it in GitLab and run bootstrap again"
+        )
+    return Plan(tuple(steps), tuple(notes))
+
+
+def check_gitlab(want: Desired, state: State) -> list[Difference]:
+    """How GitLab differs from the plan, in words (what `gitlab check` prints)."""
+    found: list[Difference] = []
+    for path in group_chain(want.group):
+        if path not in state.groups:
+            found.append(Difference(path, "group is missing"))
+    for name in want.projects:
+        target = f"{want.group}/{name}"
+        project = state.projects.get(name)
+        if project is None:
+            found.append(Difference(target, "project is missing"))
+            continue
+        if project.visibility != want.visibility:
+            found.append(
+                Difference(target, f"visibility is {project.visibility}, the plan says {want.visibility}")
+            )
+        if project.protection is None:
+            found.append(Difference(target, f"branch {want.protection.branch} is not protected"))
+        elif project.protection != want.protection:
+            found.append(
+                Difference(
+                    target,
+                    f"branch {want.protection.branch} protection differs: "
+                    f"{_protection_detail(project.protection)}",
+                )
+            )
+    for var in want.variables:
+        current = state.variables.get(var.key)
+        if current is None:
+            found.append(Difference(var.key, "variable is missing"))
+            continue
+        if var.masked and not current.masked:
+            found.append(Difference(var.key, "variable is not masked"))
+        if var.protected and not current.protected:
+            found.append(Difference(var.key, "variable is not protected"))
+        if (
+            not var.secret
+            and var.value is not None
+            and current.value is not None
+            and current.value != var.value
+        ):
+            found.append(Difference(var.key, f"variable is {current.value!r}, the plan says {var.value!r}"))
+    if want.deploy_token_name not in state.deploy_tokens:
+        found.append(Difference(want.deploy_token_name, "deploy token is missing"))
+    agent = f"{want.group}/{want.agent_project}:{want.agent_name}"
+    if not state.agent:
+        found.append(Difference(agent, "agent is not registered"))
+    elif want.agent_token_name not in state.agent_tokens:
+        found.append(Difference(agent, f"agent has no active token {want.agent_token_name}"))
+    return found
+
+
+__all__ = ["VISIBILITIES", "check_gitlab", "desired", "group_chain", "plan_gitlab", "tool_image"]

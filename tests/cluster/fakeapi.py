@@ -1,0 +1,135 @@
+"""A local HTTP server standing in for the Kubernetes API (none can run here), reached by the real
+`kubernetes` client through a real kubeconfig. It records every request (method, path, query, headers,
+body) and serves objects from a dict, so tests assert what the client SENT."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+TOKEN = "fake-bearer-token"
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: Any
+
+
+@dataclass
+class FakeApi:
+    url: str = ""
+    objects: dict[str, dict[str, Any]] = field(default_factory=dict)  # path -> object
+    requests: list[Request] = field(default_factory=list)
+    fail: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)  # (method, path) -> status
+    tokens: dict[str, str] = field(default_factory=dict)  # "ns/sa" -> token
+
+    def sent(self, method: str) -> list[Request]:
+        return [r for r in self.requests if r.method == method]
+
+    def kubeconfig(self, folder: Path, context: str = "minikube") -> Path:
+        path = folder / f"kubeconfig-{context}"
+        path.write_text(
+            json.dumps(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Config",
+                    "current-context": context,
+                    "clusters": [{"name": context, "cluster": {"server": self.url}}],
+                    "users": [{"name": context, "user": {"token": TOKEN}}],
+                    "contexts": [{"name": context, "context": {"cluster": context, "user": context}}],
+                }
+            )
+        )
+        return path
+
+
+def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            return
+
+        def _answer(self, status: int, body: Any) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _handle(self) -> None:
+            parts = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            body = json.loads(raw) if raw else None
+            api.requests.append(
+                Request(
+                    self.command,
+                    parts.path,
+                    parse_qs(parts.query),
+                    {k.lower(): v for k, v in self.headers.items()},
+                    body,
+                )
+            )
+            if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+                return self._answer(401, {"kind": "Status", "message": "Unauthorized"})
+            if (self.command, parts.path) in api.fail:
+                status, message = api.fail[(self.command, parts.path)]
+                return self._answer(status, {"kind": "Status", "message": message, "code": status})
+            if parts.path == "/version":
+                return self._answer(200, {"major": "1", "minor": "34", "gitVersion": "v1.34.0"})
+            if self.command == "GET":
+                if parts.path in api.objects:
+                    return self._answer(200, api.objects[parts.path])
+                prefix = parts.path + "/"
+                items = [
+                    o for p, o in api.objects.items() if p.startswith(prefix) and "/" not in p[len(prefix) :]
+                ]
+                if items or parts.path.endswith("s"):
+                    selector = parse_qs(parts.query).get("labelSelector", [""])[0]
+                    if selector:
+                        k, _, v = selector.partition("=")
+                        items = [o for o in items if o.get("metadata", {}).get("labels", {}).get(k) == v]
+                    return self._answer(200, {"kind": "List", "items": items})
+                return self._answer(404, {"kind": "Status", "message": "not found", "code": 404})
+            if self.command == "PATCH":
+                if self.headers.get("Content-Type") == "application/apply-patch+yaml":
+                    api.objects[parts.path] = body
+                    return self._answer(200, body)
+                if parts.path not in api.objects:
+                    return self._answer(404, {"kind": "Status", "message": "not found", "code": 404})
+                api.objects[parts.path] = {**api.objects[parts.path], **body}
+                return self._answer(200, api.objects[parts.path])
+            if self.command == "POST" and parts.path.endswith("/token"):
+                ns_sa = "/".join(parts.path.split("/")[4:7:2])
+                return self._answer(201, {"status": {"token": api.tokens.get(ns_sa, "minted-token")}})
+            return self._answer(405, {"kind": "Status", "message": "not allowed"})
+
+        do_GET = do_PATCH = do_POST = do_PUT = do_DELETE = _handle
+
+    return Handler
+
+
+@contextmanager
+def serve_fake_api() -> Iterator[FakeApi]:
+    api = FakeApi()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(api))
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    api.url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield api
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,62 @@
+"""Stand-ins for binaries that need a cluster (kubectl port-forward, helm install, minikube): executables
+that record their arguments and do the local part of the job. Only where no real cluster can run."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+PORT_FORWARD = r"""#!{python}
+import json, socket, sys, time
+args = sys.argv[1:]
+open({log!r}, "a").write(json.dumps(args) + "\n")
+mode = {mode!r}
+if mode == "fail":
+    sys.stderr.write("error: services \"vault\" not found\n"); sys.exit(1)
+local = int(args[-1].split(":")[0])
+if mode == "silent":
+    time.sleep(60); sys.exit(0)
+server = socket.socket(); server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+server.bind(("127.0.0.1", local)); server.listen(5)
+while True:
+    conn, _ = server.accept(); conn.close()
+"""
+
+
+def kubectl_port_forward(folder: Path, mode: str = "listen") -> tuple[Path, Path]:
+    """(executable, log of argument lists): listens on the local port like a working forward."""
+    exe, log = folder / "kubectl", folder / "kubectl.log"
+    exe.write_text(PORT_FORWARD.format(python=sys.executable, log=str(log), mode=mode))
+    exe.chmod(0o755)
+    return exe, log
+
+
+RECORDER = r"""#!{python}
+import json, os, stat, sys
+args = sys.argv[1:]
+files = {{}}
+for i, a in enumerate(args):
+    if a in ("--values", "-f") and i + 1 < len(args) and os.path.exists(args[i + 1]):
+        p = args[i + 1]
+        files[p] = {{"mode": oct(stat.S_IMODE(os.stat(p).st_mode)), "text": open(p).read()}}
+stdin = "" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()
+open({log!r}, "a").write(json.dumps({{"args": args, "files": files, "stdin": stdin}}) + "\n")
+sys.stdout.write({stdout!r})
+sys.exit({code})
+"""
+
+
+def recorder(folder: Path, name: str, *, stdout: str = "", code: int = 0) -> tuple[Path, Path]:
+    """An executable `name` that records its arguments, the values files it was given (mode and text) and
+    its stdin, prints `stdout` and exits with `code`."""
+    exe, log = folder / name, folder / f"{name}.log"
+    exe.write_text(RECORDER.format(python=sys.executable, log=str(log), stdout=stdout, code=code))
+    exe.chmod(0o755)
+    return exe, log
+
+
+def calls(log: Path) -> list[dict[str, object]]:
+    if not log.exists():
+        return []
+    return [json.loads(line) for line in log.read_text().splitlines()]

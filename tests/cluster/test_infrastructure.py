@@ -1,0 +1,135 @@
+"""The `setup infrastructure` plan as data: commands, releases (chart, pinned version, values), order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gitops_poc.cluster.infrastructure import InfraState, plan_infrastructure
+from gitops_poc.cluster.model import HelmRelease, RunCommand, VaultBootstrap, WaitReady
+from gitops_poc.config import load_config
+from gitops_poc.platform import Platform
+
+
+def _platform(**env: str) -> Platform:
+    return Platform(load_config(None, env))
+
+
+def test_stopped_minikube_starts_with_the_configured_sizes_then_addons_then_releases_in_order() -> None:
+    plan = plan_infrastructure(_platform(MINIKUBE_CPUS="6", MINIKUBE_MEMORY="12288"), InfraState(False))
+    kinds = [type(s).__name__ for s in plan.steps]
+    assert kinds == [
+        "RunCommand",
+        "RunCommand",
+        "RunCommand",
+        "HelmRelease",
+        "VaultBootstrap",
+        "WaitReady",
+        "HelmRelease",
+        "HelmRelease",
+        "WaitReady",
+    ]
+    start = plan.steps[0]
+    assert isinstance(start, RunCommand)
+    assert start.argv == (
+        "minikube",
+        "start",
+        "--profile",
+        "minikube",
+        "--cpus",
+        "6",
+        "--memory",
+        "12288mb",
+        "--disk-size",
+        "40g",
+        "--kubernetes-version=v1.34.0",
+    )
+    assert [s.argv[3] for s in plan.steps[1:3] if isinstance(s, RunCommand)] == ["ingress", "metrics-server"]
+    releases = [s for s in plan.steps if isinstance(s, HelmRelease)]
+    assert [(r.name, r.namespace, r.chart, r.version, r.repo) for r in releases] == [
+        ("vault", "vault", "vault", "0.34.1", "https://helm.releases.hashicorp.com"),
+        (
+            "vault-secrets-operator",
+            "vault-secrets-operator-system",
+            "vault-secrets-operator",
+            "1.4.1",
+            "https://helm.releases.hashicorp.com",
+        ),
+        ("argocd", "argocd", "argo-cd", "10.1.1", "https://argoproj.github.io/argo-helm"),
+    ]
+    assert [Path(f).name for r in releases for f in r.values_files] == [
+        "vault.yaml",
+        "vault-secrets-operator.yaml",
+        "argo-cd.yaml",
+    ]
+    assert all(Path(f).is_file() for r in releases for f in r.values_files)
+    # A standalone Vault is not ready before it is unsealed: no helm --wait for it, a wait after bootstrap.
+    assert releases[0].wait is False and releases[1].wait and releases[2].wait
+    assert plan.steps[4] == VaultBootstrap("vault", "vault", 8200, False)
+    assert plan.steps[5] == WaitReady("vault")
+
+
+def test_running_minikube_with_addons_plans_only_the_releases() -> None:
+    plan = plan_infrastructure(
+        _platform(), InfraState(True, frozenset({"ingress", "metrics-server", "dashboard"}))
+    )
+    assert not any(isinstance(s, RunCommand) for s in plan.steps)
+    one_off = plan_infrastructure(_platform(), InfraState(True, frozenset({"ingress"})))
+    assert [s.argv for s in one_off.steps if isinstance(s, RunCommand)] == [
+        ("minikube", "addons", "enable", "metrics-server", "--profile", "minikube")
+    ]
+
+
+def test_another_cluster_is_used_as_it_is() -> None:
+    plan = plan_infrastructure(_platform(KUBE_CONTEXT="prod-eu"), InfraState(None))
+    assert not any(isinstance(s, RunCommand) for s in plan.steps)
+    assert any("not a minikube profile" in n for n in plan.notes)
+
+
+def test_pinned_versions_and_repositories_come_from_the_configuration() -> None:
+    plan = plan_infrastructure(
+        _platform(
+            ARGOCD_CHART_VERSION="10.0.0",
+            VAULT_CHART_VERSION="0.30.0",
+            HASHICORP_HELM_REPO="http://127.0.0.1:1/",
+        ),
+        InfraState(True, frozenset({"ingress", "metrics-server"})),
+    )
+    releases = {s.name: s for s in plan.steps if isinstance(s, HelmRelease)}
+    assert releases["argocd"].version == "10.0.0" and releases["vault"].version == "0.30.0"
+    assert releases["vault"].repo == "http://127.0.0.1:1"
+
+
+def test_dev_mode_is_opt_in_and_its_root_token_stays_private() -> None:
+    plan = plan_infrastructure(
+        _platform(VAULT_DEV_MODE="true"), InfraState(True, frozenset()), dev_root_token="s3cr3t-t0ken"
+    )
+    vault = next(s for s in plan.steps if isinstance(s, HelmRelease))
+    assert [Path(f).name for f in vault.values_files] == ["vault.yaml", "vault-dev.yaml"]
+    assert vault.private_values.as_dict() == {"server.dev.devRootToken": "s3cr3t-t0ken"}
+    assert vault.wait
+    args = vault.helm_args("minikube", "/private/values.yaml")
+    assert "s3cr3t-t0ken" not in " ".join(args) + repr(plan) + str(plan.as_json()) + vault.describe()
+    assert args[-5:] == ["--values", "/private/values.yaml", "--wait", "--timeout", "10m"]
+    assert "--set" not in args
+
+
+def test_helm_arguments() -> None:
+    release = plan_infrastructure(_platform(), InfraState(None)).steps[3]
+    assert isinstance(release, HelmRelease) and release.name == "vault-secrets-operator"
+    args = release.helm_args("minikube")
+    assert args[:14] == [
+        "upgrade",
+        "--install",
+        "vault-secrets-operator",
+        "vault-secrets-operator",
+        "--repo",
+        "https://helm.releases.hashicorp.com",
+        "--version",
+        "1.4.1",
+        "--namespace",
+        "vault-secrets-operator-system",
+        "--create-namespace",
+        "--kube-context",
+        "minikube",
+        "--values",
+    ]

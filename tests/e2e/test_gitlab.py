@@ -1,0 +1,58 @@
+"""End-to-end against a real GitLab: bootstrap, a re-run that changes nothing, check, publish twice.
+
+Skipped here with the reason (no GitLab can run on these machines). It creates projects and tokens, so it
+is opt-in: GITLAB_URL and GITLAB_TOKEN (scope api) plus GITOPS_POC_E2E_GITLAB_GROUP, a group (or
+`group/subgroup`) that may be filled and thrown away.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from gitops_poc.changes import apply_changes
+from gitops_poc.cli import main
+from gitops_poc.config import load_config
+from gitops_poc.generate import plan_init
+from gitops_poc.platform import Platform
+from tests.conftest import REAL_SYSTEMS
+
+pytestmark = pytest.mark.gitlab
+
+
+@pytest.fixture
+def real_gitlab(monkeypatch: pytest.MonkeyPatch) -> str:
+    missing = [k for k in ("GITLAB_URL", "GITLAB_TOKEN") if k not in REAL_SYSTEMS]
+    if missing:
+        pytest.skip(f"no GitLab end-to-end: {', '.join(missing)} not set (no GitLab runs on this machine)")
+    group = os.environ.get("GITOPS_POC_E2E_GITLAB_GROUP")
+    if not group:
+        pytest.skip("GitLab end-to-end is opt-in: set GITOPS_POC_E2E_GITLAB_GROUP to a disposable group")
+    for key in ("GITLAB_URL", "GITLAB_TOKEN"):
+        monkeypatch.setenv(key, REAL_SYSTEMS[key])
+    monkeypatch.setenv("GITLAB_GROUP", group)
+    monkeypatch.setenv("SERVICES", "health-demo")
+    return group
+
+
+def test_bootstrap_check_and_publish_against_real_gitlab(
+    real_gitlab: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "platform"
+    platform = Platform(load_config(None, dict(os.environ)))
+    apply_changes(root, plan_init(platform, root))
+    assert main(["gitlab", "bootstrap", "--root", str(root)]) == 0
+    assert main(["gitlab", "bootstrap", "--root", str(root)]) == 0
+    assert "nothing to change" in capsys.readouterr().err
+    assert main(["gitlab", "check", "--root", str(root)]) == 0
+    assert stat.S_IMODE((root / ".env").stat().st_mode) == 0o600
+    url = REAL_SYSTEMS["GITLAB_URL"]
+    assert main(["publish", "--root", str(root), "--remote-base", url]) == 0
+    capsys.readouterr()
+    assert main(["publish", "--root", str(root), "--remote-base", url]) == 0
+    assert "Everything is up to date" in capsys.readouterr().err
+    output = capsys.readouterr()
+    assert REAL_SYSTEMS["GITLAB_TOKEN"] not in output.out + output.err

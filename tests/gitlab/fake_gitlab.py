@@ -1,0 +1,399 @@
+"""A local HTTP server that answers like GitLab's REST API v4 for the calls the platform makes, and serves
+git over smart HTTP (the real `git http-backend`) for publish. Tests drive python-gitlab and git against it.
+
+It keeps state in memory, pages every list (`page`/`per_page`, `X-Next-Page`, `Link: rel="next"`, with a
+small server-side page size so pagination is exercised), answers 401/404/409/400 "has already been taken"
+as GitLab does, and can inject failures (429 with Retry-After, 5xx) for given requests.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import os
+import re
+import subprocess
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+
+@dataclass
+class Request:
+    method: str
+    path: str  # decoded, without /api/v4
+    query: dict[str, str]
+    body: dict[str, Any]
+    headers: dict[str, str]
+    status: int = 0
+
+
+@dataclass
+class Fault:
+    method: str
+    pattern: str
+    status: int
+    times: int
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class GitLabState:
+    groups: dict[str, dict[str, Any]] = field(default_factory=dict)  # by full path
+    projects: dict[str, dict[str, Any]] = field(default_factory=dict)  # by path_with_namespace
+    protected: dict[tuple[int, str], dict[str, Any]] = field(default_factory=dict)
+    variables: dict[int, dict[str, dict[str, Any]]] = field(default_factory=dict)  # group id -> key -> var
+    deploy_tokens: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    agents: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # project id -> agents
+    agent_tokens: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # agent id -> tokens
+
+
+class FakeGitLab:
+    def __init__(self, token: str, git_root: Path, page_size: int = 2) -> None:
+        self.token = token
+        self.git_root = git_root
+        self.page_size = page_size
+        self.state = GitLabState()
+        self.requests: list[Request] = []
+        self.faults: list[Fault] = []
+        self.hooks: list[
+            tuple[str, str, Callable[[Request], None]]
+        ] = []  # run once before a matching request
+        self.git_auth: list[str] = []  # the user names git authenticated with
+        self._ids = itertools.count(100)
+        self.lock = threading.Lock()
+        self.url = ""
+
+    # --- test helpers -----------------------------------------------------------------------------------
+    def fail(self, method: str, pattern: str, status: int, times: int = 1, **headers: str) -> None:
+        self.faults.append(Fault(method, pattern, status, times, headers))
+
+    def before(self, method: str, pattern: str, hook: Callable[[Request], None]) -> None:
+        """Run `hook` once, just before the first matching request is answered (another writer racing us)."""
+        self.hooks.append((method, pattern, hook))
+
+    def writes(self) -> list[Request]:
+        return [r for r in self.requests if r.method in ("POST", "PUT", "DELETE", "PATCH")]
+
+    def add_group(self, full_path: str, visibility: str = "private") -> dict[str, Any]:
+        parent = self.state.groups.get(full_path.rpartition("/")[0])
+        group = {
+            "id": next(self._ids),
+            "name": full_path.rpartition("/")[2],
+            "path": full_path.rpartition("/")[2],
+            "full_path": full_path,
+            "visibility": visibility,
+            "parent_id": parent["id"] if parent else None,
+        }
+        self.state.groups[full_path] = group
+        self.state.variables[group["id"]] = {}
+        self.state.deploy_tokens[group["id"]] = []
+        return group
+
+    def add_project(self, group_path: str, name: str, visibility: str = "private") -> dict[str, Any]:
+        group = self.state.groups[group_path]
+        full = f"{group_path}/{name}"
+        project = {
+            "id": next(self._ids),
+            "name": name,
+            "path": name,
+            "path_with_namespace": full,
+            "visibility": visibility,
+            "default_branch": "main",
+            "namespace": {"id": group["id"], "full_path": group_path},
+        }
+        self.state.projects[full] = project
+        self.state.agents[project["id"]] = []
+        bare = self.git_root / f"{full}.git"
+        subprocess.run(["git", "init", "--quiet", "--bare", "--initial-branch=main", str(bare)], check=True)
+        subprocess.run(["git", f"--git-dir={bare}", "config", "http.receivepack", "true"], check=True)
+        subprocess.run(["git", f"--git-dir={bare}", "config", "core.logAllRefUpdates", "always"], check=True)
+        return project
+
+    # --- REST -------------------------------------------------------------------------------------------
+    def handle(self, req: Request) -> tuple[int, Any, dict[str, str]]:
+        for hook in list(self.hooks):
+            if hook[0] == req.method and re.fullmatch(hook[1], req.path):
+                self.hooks.remove(hook)
+                hook[2](req)
+        for fault in self.faults:
+            if fault.times > 0 and fault.method == req.method and re.fullmatch(fault.pattern, req.path):
+                fault.times -= 1
+                return fault.status, {"message": f"{fault.status} injected"}, fault.headers
+        if req.headers.get("private-token") != self.token:
+            return 401, {"message": "401 Unauthorized"}, {}
+        parts = [unquote(p) for p in req.path.strip("/").split("/")]
+        route = getattr(self, f"_{parts[0]}", None)
+        if route is None:
+            return 404, {"error": "404 Not Found"}, {}
+        return route(req, parts[1:])
+
+    @staticmethod
+    def _not_found(what: str = "Not found") -> tuple[int, Any, dict[str, str]]:
+        return 404, {"message": f"404 {what}"}, {}
+
+    def _user(self, req: Request, rest: list[str]) -> tuple[int, Any, dict[str, str]]:
+        return 200, {"id": 1, "username": "root", "name": "Administrator"}, {}
+
+    def _group(self, ident: str) -> dict[str, Any] | None:
+        if ident.isdigit():
+            return next((g for g in self.state.groups.values() if g["id"] == int(ident)), None)
+        return self.state.groups.get(ident)
+
+    def _project(self, ident: str) -> dict[str, Any] | None:
+        if ident.isdigit():
+            return next((p for p in self.state.projects.values() if p["id"] == int(ident)), None)
+        return self.state.projects.get(ident)
+
+    def _groups(self, req: Request, rest: list[str]) -> tuple[int, Any, dict[str, str]]:
+        if not rest:
+            if req.method != "POST":
+                return 405, {"message": "405"}, {}
+            body = req.body
+            parent = next((g for g in self.state.groups.values() if g["id"] == body.get("parent_id")), None)
+            if body.get("parent_id") and parent is None:
+                return self._not_found("Parent Not Found")
+            full = f"{parent['full_path']}/{body['path']}" if parent else body["path"]
+            if full in self.state.groups:
+                return 400, {"message": {"path": ["has already been taken"]}}, {}
+            return 201, self.add_group(full, body.get("visibility", "private")), {}
+        group = self._group(rest[0])
+        if group is None:
+            return self._not_found("Group Not Found")
+        if len(rest) == 1:
+            return 200, group, {}
+        if rest[1] == "variables":
+            variables = self.state.variables[group["id"]]
+            if len(rest) == 2 and req.method == "GET":
+                return self._page(req, list(variables.values()))
+            if len(rest) == 2 and req.method == "POST":
+                if req.body["key"] in variables:
+                    return 400, {"message": {"key": [f"({req.body['key']}) has already been taken"]}}, {}
+                var = {
+                    "variable_type": "env_var",
+                    "masked": False,
+                    "protected": False,
+                    "raw": False,
+                    **req.body,
+                }
+                variables[req.body["key"]] = var
+                return 201, var, {}
+            if len(rest) == 3 and req.method == "PUT":
+                if rest[2] not in variables:
+                    return self._not_found("Variable Not Found")
+                variables[rest[2]].update({k: v for k, v in req.body.items() if k != "key"})
+                return 200, variables[rest[2]], {}
+        if rest[1] == "deploy_tokens":
+            tokens = self.state.deploy_tokens[group["id"]]
+            if req.method == "GET":
+                return self._page(req, [{k: v for k, v in t.items() if k != "token"} for t in tokens])
+            token = {
+                "id": next(self._ids),
+                "name": req.body["name"],
+                "username": f"gitlab+deploy-token-{len(tokens) + 1}",
+                "scopes": req.body["scopes"],
+                "revoked": False,
+                "expired": False,
+                "token": f"gldt-issued{next(self._ids)}secret",
+            }
+            tokens.append(token)
+            return 201, token, {}
+        return self._not_found()
+
+    def _projects(self, req: Request, rest: list[str]) -> tuple[int, Any, dict[str, str]]:
+        if not rest:
+            body = req.body
+            group = next((g for g in self.state.groups.values() if g["id"] == body.get("namespace_id")), None)
+            if group is None:
+                return self._not_found("Namespace Not Found")
+            if f"{group['full_path']}/{body['path']}" in self.state.projects:
+                return (
+                    400,
+                    {"message": {"name": ["has already been taken"], "path": ["has already been taken"]}},
+                    {},
+                )
+            project = self.add_project(group["full_path"], body["path"], body.get("visibility", "private"))
+            project["default_branch"] = body.get("default_branch", "main")
+            return 201, project, {}
+        project = self._project(rest[0])
+        if project is None:
+            return self._not_found("Project Not Found")
+        pid = project["id"]
+        if len(rest) == 1:
+            if req.method == "PUT":
+                project.update({k: v for k, v in req.body.items() if k in ("visibility",)})
+            return 200, project, {}
+        if rest[1] == "protected_branches":
+            if len(rest) == 2 and req.method == "POST":
+                name = req.body["name"]
+                if (pid, name) in self.state.protected:
+                    return 409, {"message": f"Protected branch '{name}' already exists"}, {}
+                rule = {
+                    "id": next(self._ids),
+                    "name": name,
+                    "allow_force_push": bool(req.body.get("allow_force_push")),
+                    "push_access_levels": [{"access_level": int(req.body.get("push_access_level", 40))}],
+                    "merge_access_levels": [{"access_level": int(req.body.get("merge_access_level", 40))}],
+                }
+                self.state.protected[(pid, name)] = rule
+                return 201, rule, {}
+            rule = self.state.protected.get((pid, rest[2])) if len(rest) == 3 else None
+            if rule is None:
+                return self._not_found()
+            if req.method == "DELETE":
+                del self.state.protected[(pid, rest[2])]
+                return 204, None, {}
+            return 200, rule, {}
+        if rest[1] == "cluster_agents":
+            agents = self.state.agents[pid]
+            if len(rest) == 2:
+                if req.method == "GET":
+                    return self._page(req, agents)
+                if any(a["name"] == req.body["name"] for a in agents):
+                    return 400, {"message": {"name": ["has already been taken"]}}, {}
+                agent = {"id": next(self._ids), "name": req.body["name"]}
+                agents.append(agent)
+                self.state.agent_tokens[agent["id"]] = []
+                return 201, agent, {}
+            agent = next((a for a in agents if str(a["id"]) == rest[2]), None)
+            if agent is None or len(rest) != 4 or rest[3] != "tokens":
+                return self._not_found()
+            tokens = self.state.agent_tokens[agent["id"]]
+            if req.method == "GET":
+                return self._page(req, [{k: v for k, v in t.items() if k != "token"} for t in tokens])
+            token = {
+                "id": next(self._ids),
+                "name": req.body["name"],
+                "status": "active",
+                "token": f"glagent-issued{next(self._ids)}secret",
+            }
+            tokens.append(token)
+            return 201, token, {}
+        return self._not_found()
+
+    def _page(self, req: Request, items: list[Any]) -> tuple[int, Any, dict[str, str]]:
+        per_page = min(int(req.query.get("per_page", 20)), self.page_size)
+        page = int(req.query.get("page", 1))
+        total_pages = max(1, -(-len(items) // per_page))
+        chunk = items[(page - 1) * per_page : page * per_page]
+        headers = {
+            "X-Page": str(page),
+            "X-Per-Page": str(per_page),
+            "X-Total": str(len(items)),
+            "X-Total-Pages": str(total_pages),
+            "X-Next-Page": str(page + 1) if page < total_pages else "",
+        }
+        if page < total_pages:
+            headers["Link"] = f'<{self.url}/api/v4{req.path}?page={page + 1}&per_page={per_page}>; rel="next"'
+        return 200, chunk, headers
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        return
+
+    def _serve(self) -> None:
+        fake = self.server.fake
+        split = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        if not split.path.startswith("/api/v4/"):
+            self._git(split.path, split.query, raw)
+            return
+        try:
+            body = json.loads(raw) if raw else {}
+        except json.JSONDecodeError:
+            body = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+        query = {k: v[0] for k, v in parse_qs(split.query).items()}
+        req = Request(
+            self.command,
+            split.path.removeprefix("/api/v4"),
+            query,
+            body,
+            {k.lower(): v for k, v in self.headers.items()},
+        )
+        with fake.lock:
+            status, payload, headers = fake.handle(req)
+            req.status = status
+            fake.requests.append(req)
+        data = b"" if payload is None else json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _git(self, path: str, query: str, body: bytes) -> None:
+        """Smart HTTP through the real `git http-backend`, behind HTTP basic auth with the API token."""
+        fake = self.server.fake
+        auth = self.headers.get("Authorization", "")
+        user, _, password = (
+            base64.b64decode(auth.removeprefix("Basic ")).decode().partition(":") if auth else ("", "", "")
+        )
+        if password != fake.token:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="GitLab"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        fake.git_auth.append(user)
+        env = {
+            "PATH": os.environ["PATH"],
+            "GIT_PROJECT_ROOT": str(fake.git_root),
+            "GIT_HTTP_EXPORT_ALL": "1",
+            "PATH_INFO": path,
+            "QUERY_STRING": query,
+            "REQUEST_METHOD": self.command,
+            "REMOTE_USER": user,
+            "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+            "CONTENT_LENGTH": str(len(body)),
+        }
+        result = subprocess.run(
+            ["git", "http-backend"], input=body, env=env, capture_output=True, check=False
+        )
+        head, _, payload = result.stdout.partition(b"\r\n\r\n")
+        status = 200
+        headers = []
+        for line in head.decode().split("\r\n"):
+            name, _, value = line.partition(": ")
+            if name.lower() == "status":
+                status = int(value.split()[0])
+            elif name:
+                headers.append((name, value))
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+
+
+class _Server(ThreadingHTTPServer):
+    fake: FakeGitLab
+
+
+@contextmanager
+def fake_gitlab(token: str, git_root: Path, page_size: int = 2) -> Iterator[FakeGitLab]:
+    fake = FakeGitLab(token, git_root, page_size)
+    server = _Server(("127.0.0.1", 0), _Handler)
+    server.fake = fake
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,125 @@
+"""The GitLab plan as data: configuration and state in, steps and differences out."""
+
+from __future__ import annotations
+
+from gitops_poc.config import load_config
+from gitops_poc.gitlab.model import Kind, ProjectState, Protection, State, Step, VariableState
+from gitops_poc.gitlab.plan import check_gitlab, desired, group_chain, plan_gitlab
+from gitops_poc.platform import Platform
+
+PLATFORM = Platform(load_config(None, {"GITLAB_GROUP": "acme/platform", "SERVICES": "api billing"}))
+WANT = desired(PLATFORM, push_token="glpat-x")
+FULL = {"deploy_token": True, "agent_token": True}
+
+
+def complete_state() -> State:
+    projects = {p: ProjectState(p, i, "private", Protection("main")) for i, p in enumerate(WANT.projects)}
+    variables = {v.key: VariableState(v.key, v.value, v.masked, v.protected) for v in WANT.variables}
+    return State(
+        frozenset({"acme", "acme/platform"}),
+        projects,
+        variables,
+        (WANT.deploy_token_name,),
+        True,
+        (WANT.agent_token_name,),
+    )
+
+
+def test_desired_from_the_configuration() -> None:
+    assert WANT.group == "acme/platform"
+    assert WANT.projects == ("gitops-config", "api", "billing")
+    assert WANT.protection == Protection("main", 40, 40, False)
+    variables = {v.key: v for v in WANT.variables}
+    push = variables["CI_PUSH_TOKEN"]
+    assert (push.masked, push.protected, push.secret) == (True, True, True)
+    assert variables["GITOPS_MODE"].value == "pull" and not variables["GITOPS_MODE"].protected
+    assert variables["CI_TOOL_IMAGE"].value == "registry.gitlab.com/acme/platform/gitops-poc:0.1.0"
+    assert (WANT.deploy_token_scopes, WANT.agent_name) == (("read_registry",), "minikube-agent")
+
+
+def test_group_chain() -> None:
+    assert group_chain("a/b/c") == ["a", "a/b", "a/b/c"]
+
+
+def test_an_empty_gitlab_gets_everything_in_order() -> None:
+    plan = plan_gitlab(WANT, State(frozenset()))
+    kinds = [(s.kind, s.target) for s in plan.steps]
+    assert kinds[:2] == [(Kind.GROUP, "acme"), (Kind.GROUP, "acme/platform")]
+    assert (Kind.PROJECT, "acme/platform/billing") in kinds
+    assert (Kind.PROTECTION, "acme/platform/billing:main") in kinds
+    assert kinds[-3:] == [
+        (Kind.DEPLOY_TOKEN, "acme-platform-registry"),
+        (Kind.AGENT, "acme/platform/gitops-config:minikube-agent"),
+        (Kind.AGENT_TOKEN, "acme/platform/gitops-config:minikube-agent/minikube-agent-token"),
+    ]
+    assert len(plan) == 2 + 3 * 2 + 3 + 3
+
+
+def test_a_complete_gitlab_needs_nothing() -> None:
+    plan = plan_gitlab(WANT, complete_state(), have_credentials=FULL)
+    assert plan.steps == () and plan.notes == ()
+    assert check_gitlab(WANT, complete_state()) == []
+
+
+def test_secret_values_never_appear_in_steps() -> None:
+    plan = plan_gitlab(WANT, State(frozenset()))
+    push = next(s for s in plan.steps if s.target == "CI_PUSH_TOKEN")
+    assert push == Step(Kind.VARIABLE, "create", "CI_PUSH_TOKEN", "masked=true, protected=true")
+    assert all("glpat-x" not in s.describe() for s in plan.steps)
+
+
+def test_drift_is_planned_and_reported() -> None:
+    state = complete_state()
+    state.projects["api"] = ProjectState("api", 9, "public", None)
+    state.variables["CI_PUSH_TOKEN"] = VariableState("CI_PUSH_TOKEN", "glpat-x", masked=True, protected=False)
+    state.variables["GITOPS_MODE"] = VariableState("GITOPS_MODE", "push", masked=False, protected=False)
+    del state.variables["CI_TOOL_IMAGE"]
+    steps = plan_gitlab(WANT, state, have_credentials=FULL).steps
+    assert [s.describe() for s in steps] == [
+        "update visibility acme/platform/api (public -> private)",
+        "create protected branch acme/platform/api:main (push: level 40, merge: level 40, no force push)",
+        "update variable CI_PUSH_TOKEN (masked=true, protected=true)",
+        "update variable GITOPS_MODE ('pull', masked=false, protected=false)",
+        "create variable CI_TOOL_IMAGE ('registry.gitlab.com/acme/platform/gitops-poc:0.1.0', "
+        "masked=false, protected=false)",
+    ]
+    problems = {(d.target, d.problem) for d in check_gitlab(WANT, state)}
+    assert problems == {
+        ("acme/platform/api", "visibility is public, the plan says private"),
+        ("acme/platform/api", "branch main is not protected"),
+        ("CI_PUSH_TOKEN", "variable is not protected"),
+        ("GITOPS_MODE", "variable is 'push', the plan says 'pull'"),
+        ("CI_TOOL_IMAGE", "variable is missing"),
+    }
+
+
+def test_a_changed_push_token_value_is_updated_but_a_hidden_one_is_left() -> None:
+    state = complete_state()
+    state.variables["CI_PUSH_TOKEN"] = VariableState("CI_PUSH_TOKEN", "old", masked=True, protected=True)
+    assert [s.action for s in plan_gitlab(WANT, state, have_credentials=FULL).steps] == ["update"]
+    state.variables["CI_PUSH_TOKEN"] = VariableState("CI_PUSH_TOKEN", None, masked=True, protected=True)
+    assert plan_gitlab(WANT, state, have_credentials=FULL).steps == ()
+
+
+def test_without_a_push_token_the_variable_is_left_and_a_note_says_so() -> None:
+    want = desired(PLATFORM, push_token=None)
+    state = complete_state()
+    del state.variables["CI_PUSH_TOKEN"]
+    plan = plan_gitlab(want, state, have_credentials=FULL)
+    assert plan.steps == ()
+    assert "CI_PUSH_TOKEN is not set" in plan.notes[0]
+
+
+def test_tokens_that_exist_but_are_not_in_the_credentials_file_are_noted_not_recreated() -> None:
+    plan = plan_gitlab(WANT, complete_state(), have_credentials={})
+    assert plan.steps == ()
+    assert len(plan.notes) == 2 and "shows it only once" in plan.notes[0]
+
+
+def test_a_broken_protection_is_replaced() -> None:
+    state = complete_state()
+    state.projects["billing"] = ProjectState("billing", 3, "private", Protection("main", 30, 40, True))
+    (step,) = plan_gitlab(WANT, state, have_credentials=FULL).steps
+    assert (step.kind, step.action, step.target) == (Kind.PROTECTION, "update", "acme/platform/billing:main")
+    (diff,) = check_gitlab(WANT, state)
+    assert "force push allowed" in diff.problem
