@@ -300,7 +300,7 @@ def test_a_token_without_rights_changes_nothing(
 
     monkeypatch.setenv("VAULT_TOKEN", "not-a-token")
     code, _, err = run(capsys, "vault", "check", "-C", str(tmp_path))
-    assert code == 1
+    assert code == 2
     assert "does not accept the token" in err
     assert "not-a-token" not in err
 
