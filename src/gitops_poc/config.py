@@ -18,6 +18,7 @@ from dotenv.variables import Literal as TextAtom
 from dotenv.variables import Variable, parse_variables
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator, model_validator
 
+from gitops_poc.dnsnames import DNS1035_LABEL, DNS1123_LABEL, NameRule
 from gitops_poc.envfile import bindings
 from gitops_poc.errors import ConfigError
 from gitops_poc.yamlio import reads_as_text
@@ -53,7 +54,7 @@ DEFAULTS: dict[str, str] = {
     "VSO_CHART_VERSION": "1.4.1",
     "VAULT_DEV_MODE": "false",
     "GITLAB_HELM_REPO": "https://charts.gitlab.io",
-    "GITLAB_AGENT_CHART_VERSION": "2.21.0",
+    "GITLAB_AGENT_CHART_VERSION": "2.12.2",
     "GITLAB_KAS_ADDRESS": "wss://kas.${GITLAB_HOST}",
     "GITLAB_DEPLOY_TOKEN_USER": "",
     "GITLAB_DEPLOY_TOKEN": "",
@@ -85,14 +86,12 @@ RESERVED_ENVIRONMENTS = {
     "default": "its values file would be .cicd/default.yaml, the file every environment shares",
 }
 
-DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 GITLAB_PATH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)*$")
 HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$")
 REGISTRY = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?(/[a-z0-9][a-z0-9._/-]*)?$")
 VAULT_PATH = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
 SEMVER = re.compile(r"^v?[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
-MAX_NAME = 63
+MAX_NAME = DNS1123_LABEL.max_length
 SERVICE_SUFFIX = "-sv"  # the k8app chart names the Service <appName>-sv
 
 
@@ -105,22 +104,21 @@ def _words(raw: str) -> tuple[str, ...]:
     return tuple(w for w in re.split(r"[\s,]+", raw.strip()) if w)
 
 
-def _label_error(kind: str, value: str, pattern: re.Pattern[str]) -> str | None:
+def _label_error(kind: str, value: str, rule: NameRule) -> str | None:
     if not value:
         return f"{kind} must not be empty"
+    if len(value) > rule.max_length:
+        return f"{kind} {value!r} is {len(value)} characters long; Kubernetes allows {rule.max_length}"
+    if not rule.matches(value):
+        return (
+            f"{kind} {value!r} is not a valid Kubernetes name: use lowercase letters, digits and '-', "
+            f"starting with {rule.starts_with} and ending with a letter or digit"
+        )
     if not reads_as_text(value):
         # Names land unquoted in YAML that people and tools edit: `on` would become true, `0755` 493.
         return (
             f"{kind} {value!r} is a valid Kubernetes name, but YAML 1.1 readers (Helm, kubectl, ArgoCD) read "
             "it as a boolean, number or null, not as text: choose another name"
-        )
-    if len(value) > MAX_NAME:
-        return f"{kind} {value!r} is {len(value)} characters long; Kubernetes allows {MAX_NAME}"
-    if not pattern.match(value):
-        start = "a lowercase letter" if pattern is DNS1035_LABEL else "a lowercase letter or digit"
-        return (
-            f"{kind} {value!r} is not a valid Kubernetes name: use lowercase letters, digits and '-', "
-            f"starting with {start} and ending with a letter or digit"
         )
     return None
 
@@ -181,7 +179,7 @@ class Config(BaseModel):
     vso_chart_version: str = "1.4.1"
     vault_dev_mode: bool = False
     gitlab_helm_repo: str = "https://charts.gitlab.io"
-    gitlab_agent_chart_version: str = "2.21.0"
+    gitlab_agent_chart_version: str = "2.12.2"
     gitlab_kas_address: str = "wss://kas.gitlab.com"
     gitlab_deploy_token_user: str = ""
     gitlab_deploy_token: SecretStr = SecretStr("")

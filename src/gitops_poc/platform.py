@@ -18,6 +18,8 @@ VAULT_KV_MOUNT = "secret"
 VAULT_KUBERNETES_AUTH_MOUNT = "kubernetes"
 # The `aud` a ServiceAccount token must carry to log in to Vault; VaultAuth objects and roles both use it.
 VAULT_AUDIENCE = "vault"
+# The image pull secret in every environment namespace (`setup registry`); ServiceAccounts list it.
+PULL_SECRET = "regsecret"
 
 
 class Tier(StrEnum):

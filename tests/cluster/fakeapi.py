@@ -4,6 +4,7 @@ body) and serves objects from a dict, so tests assert what the client SENT."""
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from collections.abc import Iterator
@@ -15,6 +16,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 TOKEN = "fake-bearer-token"
+# Any PEM: the fake server speaks plain HTTP; Vault needs a CA for its kubernetes auth config.
+CA_FILE = Path(__file__).parent.parent / "vault" / "data" / "test-ca.pem"
 
 
 @dataclass
@@ -39,13 +42,16 @@ class FakeApi:
 
     def kubeconfig(self, folder: Path, context: str = "minikube") -> Path:
         path = folder / f"kubeconfig-{context}"
+        ca = base64.b64encode(CA_FILE.read_bytes()).decode()
         path.write_text(
             json.dumps(
                 {
                     "apiVersion": "v1",
                     "kind": "Config",
                     "current-context": context,
-                    "clusters": [{"name": context, "cluster": {"server": self.url}}],
+                    "clusters": [
+                        {"name": context, "cluster": {"server": self.url, "certificate-authority-data": ca}}
+                    ],
                     "users": [{"name": context, "user": {"token": TOKEN}}],
                     "contexts": [{"name": context, "context": {"cluster": context, "user": context}}],
                 }

@@ -19,8 +19,29 @@ if mode == "silent":
     time.sleep(60); sys.exit(0)
 server = socket.socket(); server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 server.bind(("127.0.0.1", local)); server.listen(5)
+if mode == "listen":
+    while True:
+        conn, _ = server.accept(); conn.close()
+# mode "tcp:PORT": relay every connection to 127.0.0.1:PORT (a real Vault standing in for the pod's)
+import threading
+target = int(mode.split(":")[1])
+def pipe(a, b):
+    try:
+        while True:
+            data = a.recv(65536)
+            if not data:
+                break
+            b.sendall(data)
+    except OSError:
+        pass
+    finally:
+        try: b.shutdown(socket.SHUT_WR)
+        except OSError: pass
 while True:
-    conn, _ = server.accept(); conn.close()
+    conn, _ = server.accept()
+    upstream = socket.create_connection(("127.0.0.1", target))
+    threading.Thread(target=pipe, args=(conn, upstream), daemon=True).start()
+    threading.Thread(target=pipe, args=(upstream, conn), daemon=True).start()
 """
 
 

@@ -130,7 +130,8 @@ def test_names_and_label_values_follow_kubernetes_rules(helm: str, k8app_chart: 
     found = messages(validate_manifests(render_example(helm, k8app_chart, values, tmp_path)))
     assert (
         "Deployment/Web_App (app/templates/deployment.yaml): metadata.name 'Web_App' is not a valid "
-        "DNS-1123 subdomain (lowercase letters, digits and '-')" in found
+        "DNS-1123 subdomain (lowercase letters, digits and '-', starting with a lowercase letter or digit"
+        " and ending with a letter or digit)" in found
     )
     assert any(m.startswith("Service/Web_App-sv") and "DNS-1035 label" in m for m in found)
     assert any("metadata.labels: label appver='1.0.0+build.7'" in m for m in found)

@@ -14,7 +14,6 @@ Generators that need a cluster, a git host or a plugin (clusters, git, scmProvid
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +24,7 @@ from gitops_poc.argocd.gofmt import sprint_value
 from gitops_poc.argocd.gotemplate import Template, TemplateError
 from gitops_poc.argocd.patch import apply_template_patch, parse_patch
 from gitops_poc.argocd.sprig import empty
+from gitops_poc.dnsnames import DNS1123_SUBDOMAIN
 from gitops_poc.errors import UsageError
 
 API_GROUP = "argoproj.io"
@@ -386,9 +386,6 @@ def _application(
     return Application(manifest, appset_name, params)
 
 
-_DNS_SUBDOMAIN = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
-
-
 def _check_names(apps: Sequence[Application], ctx: _Context) -> None:
     seen: dict[str, dict[str, Any]] = {}
     for app in apps:
@@ -399,7 +396,7 @@ def _check_names(apps: Sequence[Application], ctx: _Context) -> None:
                 f"(from {_describe(seen[app.name])} and {_describe(app.params)})",
             )
         seen[app.name] = dict(app.params)
-        if not app.name or len(app.name) > 253 or not re.fullmatch(_DNS_SUBDOMAIN, app.name):
+        if not DNS1123_SUBDOMAIN.matches(app.name):
             raise ctx.fail(
                 "spec.template.metadata.name",
                 f"Application name {app.name!r} is not a valid Kubernetes "

@@ -13,6 +13,9 @@ import copy
 import json
 from typing import Any
 
+import jsonpatch
+import jsonpointer
+
 from gitops_poc.argocd import goyaml
 from gitops_poc.errors import UsageError
 from gitops_poc.yamlio import YamlSyntaxError
@@ -90,87 +93,18 @@ def strategic_merge(original: Any, patch: dict[str, Any], path: tuple[str, ...])
     return result
 
 
-# --- RFC 6902 --------------------------------------------------------------------------------------------
-def _pointer(path: Any) -> list[str]:
-    if not isinstance(path, str) or (path and not path.startswith("/")):
-        raise PatchError(f"templatePatch: invalid JSON pointer {path!r}")
-    return [p.replace("~1", "/").replace("~0", "~") for p in path.split("/")[1:]] if path else []
-
-
-def _parent(doc: Any, parts: list[str], op: str) -> tuple[Any, str]:
-    node = doc
-    for part in parts[:-1]:
-        node = _child(node, part, op)
-    return node, parts[-1]
-
-
-def _child(node: Any, part: str, op: str) -> Any:
-    try:
-        if isinstance(node, list):
-            return node[int(part)]
-        return node[part]
-    except (KeyError, IndexError, ValueError, TypeError):
-        raise PatchError(f"templatePatch: {op}: path segment {part!r} does not exist") from None
-
-
-def _get(doc: Any, parts: list[str], op: str) -> Any:
-    node = doc
-    for part in parts:
-        node = _child(node, part, op)
-    return node
-
-
-def _add(doc: Any, parts: list[str], value: Any, op: str) -> Any:
-    if not parts:
-        return value
-    parent, last = _parent(doc, parts, op)
-    if isinstance(parent, list):
-        index = len(parent) if last == "-" else int(last) if last.isdigit() else -1
-        if not 0 <= index <= len(parent):
-            raise PatchError(f"templatePatch: {op}: index {last!r} out of range")
-        parent.insert(index, value)
-    elif isinstance(parent, dict):
-        parent[last] = value
-    else:
-        raise PatchError(f"templatePatch: {op}: cannot add under a {type(parent).__name__}")
-    return doc
-
-
-def _remove(doc: Any, parts: list[str], op: str) -> Any:
-    if not parts:
-        raise PatchError(f"templatePatch: {op}: cannot remove the whole document")
-    parent, last = _parent(doc, parts, op)
-    _child(parent, last, op)
-    if isinstance(parent, list):
-        return parent.pop(int(last))
-    return parent.pop(last)
-
-
+# --- RFC 6902 (the jsonpatch library; ArgoCD uses evanphx/json-patch, both follow the RFC) ---------------
 def json_patch(app: dict[str, Any], operations: list[Any]) -> dict[str, Any]:
-    doc: Any = copy.deepcopy(app)
+    """`app` patched by a JSON patch (a copy; `app` is not modified)."""
     for number, operation in enumerate(operations):
         if not isinstance(operation, dict) or "op" not in operation or "path" not in operation:
             raise PatchError(f"templatePatch: operation {number} needs 'op' and 'path': {operation!r}")
-        op = operation["op"]
-        parts = _pointer(operation["path"])
-        if op in ("add", "replace", "test") and "value" not in operation:
-            raise PatchError(f"templatePatch: operation {number} ({op}) needs a 'value'")
-        if op == "add":
-            doc = _add(doc, parts, copy.deepcopy(operation["value"]), op)
-        elif op == "remove":
-            _remove(doc, parts, op)
-        elif op == "replace":
-            _remove(doc, parts, op) if parts else None
-            doc = _add(doc, parts, copy.deepcopy(operation["value"]), op)
-        elif op in ("move", "copy"):
-            source = _pointer(operation.get("from"))
-            value = _remove(doc, source, op) if op == "move" else copy.deepcopy(_get(doc, source, op))
-            doc = _add(doc, parts, value, op)
-        elif op == "test":
-            if _get(doc, parts, op) != operation["value"]:
-                raise PatchError(f"templatePatch: test failed at {operation['path']}")
-        else:
-            raise PatchError(f"templatePatch: unknown operation {op!r}")
+    try:
+        doc = jsonpatch.JsonPatch(operations).apply(app)
+    except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
+        raise PatchError(f"templatePatch: {exc}") from None
+    except (TypeError, ValueError, KeyError, IndexError) as exc:  # e.g. a path through a string
+        raise PatchError(f"templatePatch: cannot apply the JSON patch: {exc}") from None
     if not isinstance(doc, dict):
         raise PatchError("templatePatch: the patched Application is not a map")
     return doc

@@ -7,10 +7,11 @@ progress. Secrets never reach a command line or the screen.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 from rich.markup import escape
@@ -18,10 +19,14 @@ from rich.markup import escape
 from gitops_poc.cli.common import EnvFileOption, RootOption, load_platform
 from gitops_poc.cli.output import OutputFormat, err, print_json
 from gitops_poc.cluster.model import ClusterPlan, Step, VaultBootstrap
+from gitops_poc.errors import UsageError
 from gitops_poc.platform import Platform
 
 if TYPE_CHECKING:
     from gitops_poc.cluster.apply import ClusterRunner
+    from gitops_poc.cluster.registry import RegistryCredentials
+
+T = TypeVar("T")
 
 app = typer.Typer(help="Stand the platform up on Kubernetes (minikube by default).", no_args_is_help=True)
 DryRunOption = typer.Option(
@@ -144,3 +149,153 @@ def infrastructure(
         None if dry_run else default_runner(cfg.kube_context, vault_bootstrapper(root, env_file, platform))
     )
     return carry_out("setup infrastructure", plan, runner, dry_run=dry_run, output=output)
+
+
+def _registry_credentials(platform: Platform, *, required: bool, dry_run: bool) -> RegistryCredentials | None:
+    """GITLAB_DEPLOY_TOKEN_USER/GITLAB_DEPLOY_TOKEN from the environment or .env, else a hidden prompt."""
+    from gitops_poc.cluster.registry import RegistryCredentials
+
+    cfg = platform.config
+    user, token = cfg.gitlab_deploy_token_user, cfg.gitlab_deploy_token.get_secret_value()
+    if user and token:
+        return RegistryCredentials(user, token)
+    if dry_run:
+        return RegistryCredentials(user or "(GITLAB_DEPLOY_TOKEN_USER)", "") if required else None
+    if not sys.stdin.isatty():
+        if not required:
+            return None
+        raise UsageError(
+            "GITLAB_DEPLOY_TOKEN_USER and GITLAB_DEPLOY_TOKEN are not set (environment or .env) and there "
+            "is no terminal to ask on; set them (the token is never taken as an option)"
+        )
+    user = user or typer.prompt("GitLab deploy token username", default="", show_default=False)
+    token = token or typer.prompt("GitLab deploy token", hide_input=True, default="", show_default=False)
+    if not user or not token:
+        if not required:
+            return None
+        raise UsageError("no deploy token username or token given")
+    return RegistryCredentials(user, token)
+
+
+def _read_state(read: Callable[[], T], empty: T, *, dry_run: bool, what: str) -> T:
+    """The cluster's state; a dry run without a reachable cluster plans as for an empty one."""
+    from gitops_poc.cluster.kube import ClusterUnreachable
+
+    try:
+        return read()
+    except ClusterUnreachable as exc:
+        if not dry_run:
+            raise
+        err.print(f"[yellow]note:[/] {escape(str(exc))}; {what} planned as for an empty cluster")
+        return empty
+
+
+@app.command("registry")
+def registry(
+    root: Path = RootOption,
+    env_file: Path | None = EnvFileOption,
+    dry_run: bool = DryRunOption,
+    output: OutputFormat = OutputOption,
+) -> int:
+    """Create each environment's namespace, the `regsecret` pull secret for DOCKER_REGISTRY (updated in
+    place), and add it to the imagePullSecrets of the namespace's default and service ServiceAccounts (what
+    they list already is kept). Credentials: GITLAB_DEPLOY_TOKEN_USER/GITLAB_DEPLOY_TOKEN from the environment
+    or .env, else asked for with hidden input; never an option."""
+    from gitops_poc.cluster.apply import default_runner
+    from gitops_poc.cluster.kube import Kube
+    from gitops_poc.cluster.registry import RegistryState, plan_registry, read_registry_state
+
+    platform = load_platform(root, env_file)
+    credentials = _registry_credentials(platform, required=True, dry_run=dry_run)
+    assert credentials is not None
+    context = platform.config.kube_context
+    state = _read_state(
+        lambda: read_registry_state(Kube.from_kubeconfig(context), platform),
+        RegistryState(),
+        dry_run=dry_run,
+        what="ServiceAccounts",
+    )
+    plan = plan_registry(platform, credentials, state)
+    runner = None if dry_run else default_runner(context)
+    return carry_out("setup registry", plan, runner, dry_run=dry_run, output=output)
+
+
+def _require_namespace(context: str, namespace: str, hint: str) -> None:
+    from gitops_poc.cluster.kube import Kube
+
+    if Kube.from_kubeconfig(context).get("v1", "Namespace", None, namespace) is None:
+        raise UsageError(f"namespace {namespace} does not exist in {context}: {hint}")
+
+
+@app.command("pull")
+def pull(
+    root: Path = RootOption,
+    env_file: Path | None = EnvFileOption,
+    dry_run: bool = DryRunOption,
+    output: OutputFormat = OutputOption,
+) -> int:
+    """ArgoCD pull delivery: repository credentials as a labelled Secret (GITLAB_DEPLOY_TOKEN_USER/
+    GITLAB_DEPLOY_TOKEN; public repositories need none), then the AppProject, the platform Applications and
+    the ApplicationSet, by server-side apply. The ArgoCD admin password is never printed (`proxy argocd
+    --show-password` shows it on request)."""
+    from gitops_poc.cluster.apply import default_runner
+    from gitops_poc.cluster.pull import plan_pull
+
+    platform = load_platform(root, env_file)
+    cfg = platform.config
+    credentials = _registry_credentials(platform, required=False, dry_run=dry_run)
+    if not dry_run:
+        _require_namespace(
+            cfg.kube_context, cfg.argocd_namespace, "run `gitops-poc setup infrastructure` first"
+        )
+    plan = plan_pull(platform, credentials)
+    runner = None if dry_run else default_runner(cfg.kube_context)
+    return carry_out("setup pull", plan, runner, dry_run=dry_run, output=output)
+
+
+@app.command("push")
+def push(
+    root: Path = RootOption,
+    env_file: Path | None = EnvFileOption,
+    token_file: Path | None = typer.Option(
+        None,
+        "--token-file",
+        dir_okay=False,
+        allow_dash=True,
+        help="Read the agent token from this file ('-' = stdin) instead of GITLAB_AGENT_TOKEN.",
+    ),
+    dry_run: bool = DryRunOption,
+    output: OutputFormat = OutputOption,
+) -> int:
+    """GitLab agent (push delivery): bind the agent to the `edit` role in each environment's namespace (not
+    cluster-admin) and install the pinned gitlab-agent chart. The token (GITLAB_AGENT_TOKEN, --token-file or
+    a hidden prompt) goes to helm through a private values file (0600, deleted after), never --set."""
+    from gitops_poc.cluster.apply import default_runner
+    from gitops_poc.cluster.push import plan_push
+
+    platform = load_platform(root, env_file)
+    token = _agent_token(platform, token_file, dry_run=dry_run)
+    plan = plan_push(platform, token)
+    runner = None if dry_run else default_runner(platform.config.kube_context)
+    return carry_out("setup push", plan, runner, dry_run=dry_run, output=output)
+
+
+def _agent_token(platform: Platform, token_file: Path | None, *, dry_run: bool) -> str:
+    if token_file is not None:
+        try:
+            text = sys.stdin.read() if str(token_file) == "-" else token_file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--token-file {token_file}: cannot read it ({exc.strerror})") from None
+        token = text.strip()
+        if not token:
+            raise UsageError(f"--token-file {token_file}: it is empty")
+        return token
+    token = platform.config.gitlab_agent_token.get_secret_value()
+    if token or dry_run:
+        return token
+    if not sys.stdin.isatty():
+        raise UsageError("GITLAB_AGENT_TOKEN is not set (environment or .env); set it or pass --token-file -")
+    token = str(typer.prompt("GitLab agent token", hide_input=True, default="", show_default=False)).strip()
+    if not token:
+        raise UsageError("no agent token given")
+    return token

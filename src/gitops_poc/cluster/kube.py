@@ -33,6 +33,8 @@ KINDS: dict[str, tuple[str, bool]] = {
     "StatefulSet": ("statefulsets", True),
     "DaemonSet": ("daemonsets", True),
     "ClusterRole": ("clusterroles", False),
+    "Role": ("roles", True),
+    "RoleBinding": ("rolebindings", True),
     "ClusterRoleBinding": ("clusterrolebindings", False),
     "AppProject": ("appprojects", True),
     "Application": ("applications", True),

@@ -50,6 +50,8 @@ class HelmRelease:
     repo: str
     version: str
     values_files: tuple[str, ...] = ()
+    # Plain values given with --set-string (never a secret).
+    set_strings: tuple[tuple[str, str], ...] = ()
     # Values that must not be on a command line (the agent token): written to a 0600 file, passed with -f.
     private_values: Hidden = field(default_factory=Hidden)
     wait: bool = True
@@ -81,6 +83,8 @@ class HelmRelease:
         ]
         for path in self.values_files:
             args += ["--values", path]
+        for key, value in self.set_strings:
+            args += ["--set-string", f"{key}={value}"]
         if private_file is not None:
             args += ["--values", private_file]
         if self.wait:
@@ -128,7 +132,7 @@ class ApplyObject:
         """What is sent: the object with its secret values (for the adapter only)."""
         body = self.body
         if self.secret_data.items:
-            body["stringData"] = self.secret_data.as_dict()
+            body["stringData"] = {**body.get("stringData", {}), **self.secret_data.as_dict()}
         return body
 
     def describe(self) -> str:

@@ -22,7 +22,13 @@ from typing import Any
 
 from gitops_poc.generate.gitops_config import HEADER
 from gitops_poc.layout import GITOPS_CONFIG_DIR, PLATFORM_APPS_FILE, PLATFORM_DIR
-from gitops_poc.platform import IN_CLUSTER_SERVER, VAULT_AUDIENCE, VAULT_KUBERNETES_AUTH_MOUNT, Platform
+from gitops_poc.platform import (
+    IN_CLUSTER_SERVER,
+    PULL_SECRET,
+    VAULT_AUDIENCE,
+    VAULT_KUBERNETES_AUTH_MOUNT,
+    Platform,
+)
 from gitops_poc.yamlio import dump_plain
 
 VSO_API_VERSION = "secrets.hashicorp.com/v1beta1"
@@ -51,6 +57,8 @@ def service_account(platform: Platform, service: str, env: str) -> dict[str, Any
         },
         # The pods do not call the Kubernetes API; VSO requests its own tokens for this account.
         "automountServiceAccountToken": False,
+        # Born able to pull from the private registry (`setup registry` creates the secret).
+        "imagePullSecrets": [{"name": PULL_SECRET}],
     }
 
 

@@ -11,14 +11,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from gitops_poc.dnsnames import DNS1035_LABEL, DNS1123_LABEL, DNS1123_SUBDOMAIN
 from gitops_poc.render.findings import ManifestFinding, ManifestSeverity
 from gitops_poc.render.manifests import Manifest
 
 KubeVersion = tuple[int, int]
 
-DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 # Kinds whose names are DNS-1035 labels (Service) or DNS-1123 labels (Namespace); RBAC kinds only need
 # to be a valid path segment; everything else is a DNS-1123 subdomain.
@@ -112,18 +110,7 @@ def _name_problem(kind: str, name: str) -> str | None:
     if kind in PATH_SEGMENT_NAMED:
         bad = name in {".", ".."} or "/" in name or "%" in name
         return "may not be '.' or '..' or contain '/' or '%'" if bad else None
-    pattern = LABEL_NAMED.get(kind, DNS1123_SUBDOMAIN)
-    limit = 253 if pattern is DNS1123_SUBDOMAIN else 63
-    if len(name) > limit:
-        return f"is {len(name)} characters long; at most {limit} are allowed"
-    if not pattern.match(name):
-        what = {DNS1035_LABEL: "DNS-1035 label", DNS1123_LABEL: "DNS-1123 label"}.get(
-            pattern, "DNS-1123 subdomain"
-        )
-        return f"is not a valid {what} (lowercase letters, digits and '-'" + (
-            ", starting with a letter)" if pattern is DNS1035_LABEL else ")"
-        )
-    return None
+    return LABEL_NAMED.get(kind, DNS1123_SUBDOMAIN).problem(name)
 
 
 def check_names(manifest: Manifest) -> Iterator[ManifestFinding]:
@@ -133,17 +120,13 @@ def check_names(manifest: Manifest) -> Iterator[ManifestFinding]:
     elif isinstance(name, str) and (problem := _name_problem(manifest.kind, name)):
         yield error(manifest, f"metadata.name {name!r} {problem}")
     namespace = manifest.metadata.get("namespace")
-    if (
-        isinstance(namespace, str)
-        and namespace
-        and not (len(namespace) <= 63 and DNS1123_LABEL.match(namespace))
-    ):
+    if isinstance(namespace, str) and namespace and not DNS1123_LABEL.matches(namespace):
         yield error(manifest, f"metadata.namespace {namespace!r} is not a valid DNS-1123 label")
 
 
 def _label_problem(key: str, value: Any) -> str | None:
     prefix, _, name = key.rpartition("/")
-    if prefix and not (len(prefix) <= 253 and DNS1123_SUBDOMAIN.match(prefix)):
+    if prefix and not DNS1123_SUBDOMAIN.matches(prefix):
         return f"label key {key!r}: the prefix must be a DNS-1123 subdomain"
     if not name or len(name) > 63 or not LABEL_VALUE.match(name):
         return f"label key {key!r} is not a valid label name"

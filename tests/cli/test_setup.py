@@ -1,0 +1,225 @@
+"""`setup infrastructure|registry|pull|push` end to end through the CLI, with the Kubernetes API standing in
+at the HTTP boundary, stand-ins for minikube/helm/kubectl (no cluster runs here), and a REAL OpenBao behind
+the port-forward. Every process's arguments and everything printed are recorded: no planted secret may
+appear in them."""
+
+from __future__ import annotations
+
+import json
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import hvac
+import pytest
+
+from gitops_poc.cli import main
+from tests.cluster.fakeapi import FakeApi, serve_fake_api
+from tests.cluster.standins import calls, kubectl_port_forward, recorder
+from tests.vault.bao import start_persistent
+
+DEPLOY_TOKEN = "gldt-PLANTED-deploy-9f8e7d"
+AGENT_TOKEN = "glagent-PLANTED-agent-1a2b3c"
+
+MINIKUBE = r"""#!{python}
+import json, sys
+args = sys.argv[1:]
+open({log!r}, "a").write(json.dumps(args) + "\n")
+if args[:1] == ["status"]:
+    print(json.dumps({{"Name": "minikube", "Host": "Running"}}))
+elif args[:2] == ["addons", "list"]:
+    print(json.dumps({{"ingress": {{"Status": "enabled"}}, "metrics-server": {{"Status": "enabled"}}}}))
+elif args[:2] == ["profile", "list"]:
+    print(json.dumps({{"valid": [{{"Name": "minikube"}}]}}))
+"""
+
+
+@pytest.fixture
+def processes(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The argument list of every process started (subprocess.run goes through Popen)."""
+    started: list[list[str]] = []
+    real = subprocess.Popen
+
+    class Recording(real):  # type: ignore[valid-type,misc]
+        def __init__(self, args: Any, *rest: Any, **kwargs: Any) -> None:
+            started.append([str(a) for a in args] if isinstance(args, (list, tuple)) else [str(args)])
+            super().__init__(args, *rest, **kwargs)
+
+    monkeypatch.setattr(subprocess, "Popen", Recording)
+    return started
+
+
+@pytest.fixture
+def standins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A bin folder first on PATH, and no checkout .tools/bin in the way."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    minikube = folder / "minikube"
+    minikube.write_text(MINIKUBE.format(python=sys.executable, log=str(folder / "minikube.log")))
+    minikube.chmod(0o755)
+    recorder(folder, "helm")
+    monkeypatch.setattr("gitops_poc.cluster.tools.CHECKOUT", tmp_path / "no-checkout")
+    monkeypatch.setenv("PATH", f"{folder}:{Path(sys.executable).parent}:/usr/bin:/bin")
+    return folder
+
+
+@pytest.fixture
+def cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeApi]:
+    with serve_fake_api() as api:
+        monkeypatch.setenv("KUBECONFIG", str(api.kubeconfig(tmp_path)))
+        yield api
+
+
+def _no_secret_anywhere(secrets: list[str], processes: list[list[str]], printed: str) -> None:
+    for secret in secrets:
+        assert secret, "a planted secret must not be empty"
+        assert not any(secret in arg for argv in processes for arg in argv), secret
+        assert secret not in printed, secret
+
+
+def test_infrastructure_installs_initialises_unseals_and_provisions_a_real_vault(
+    tmp_path: Path,
+    cluster: FakeApi,
+    standins: Path,
+    processes: list[list[str]],
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    bao, server = start_persistent(tmp_path / "bao")
+    try:
+        kubectl_port_forward(standins, mode=f"tcp:{bao.port}")
+        cluster.objects["/api/v1/namespaces/vault/pods/vault-0"] = {
+            "metadata": {"name": "vault-0"},
+            "status": {"phase": "Running"},
+        }
+        root = tmp_path / "platform"
+        root.mkdir()
+        assert main(["setup", "infrastructure", "-C", str(root)]) == 0
+        keys = root / ".vault-keys.json"
+        assert stat.S_IMODE(keys.stat().st_mode) == 0o600
+        data = json.loads(keys.read_text())
+        vault = hvac.Client(url=bao.addr, token=data["root_token"])
+        assert "gitops-poc-api-gateway-dev" in vault.sys.list_acl_policies()["data"]["keys"]
+        assert vault.auth.kubernetes.read_role("gitops-poc-api-gateway-dev")[
+            "bound_service_account_names"
+        ] == ["api-gateway"]
+        helm = calls(standins / "helm.log")
+        assert [(c["args"][2], c["args"][3], c["args"][7]) for c in helm] == [  # type: ignore[index]
+            ("vault", "vault", "0.34.1"),
+            ("vault-secrets-operator", "vault-secrets-operator", "1.4.1"),
+            ("argocd", "argo-cd", "10.1.1"),
+        ]
+        # minikube runs with its addons: it is only asked, never started or changed.
+        minikube = [json.loads(line) for line in (standins / "minikube.log").read_text().splitlines()]
+        assert {tuple(c[:2]) for c in minikube} <= {
+            ("status", "--profile"),
+            ("addons", "list"),
+            ("profile", "list"),
+        }
+        # A re-run: nothing to initialise or unseal, nothing to write in Vault.
+        capsys.readouterr()
+        assert main(["setup", "infrastructure", "-C", str(root)]) == 0
+        again = capsys.readouterr()
+        assert "already initialised and unsealed" in again.err and "Nothing to do" in again.err
+        printed = again.out + again.err + caplog.text
+        _no_secret_anywhere([data["root_token"], *data["unseal_keys"]], processes, printed)
+    finally:
+        server.stop()
+
+
+def test_registry_pull_push_keep_planted_secrets_out_of_argv_and_output(
+    tmp_path: Path,
+    cluster: FakeApi,
+    standins: Path,
+    processes: list[list[str]],
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GITLAB_DEPLOY_TOKEN_USER", "gitlab+deploy-token-7")
+    monkeypatch.setenv("GITLAB_DEPLOY_TOKEN", DEPLOY_TOKEN)
+    monkeypatch.setenv("GITLAB_AGENT_TOKEN", AGENT_TOKEN)
+    cluster.objects["/api/v1/namespaces/argocd"] = {"metadata": {"name": "argocd"}}
+    cluster.objects["/api/v1/namespaces/poc-dev/serviceaccounts/default"] = {
+        "metadata": {"name": "default"},
+        "imagePullSecrets": [{"name": "team-secret"}],
+    }
+    root = ["-C", str(tmp_path)]
+    for command in (["registry"], ["pull"], ["push"]):
+        for dry in (["--dry-run"], [], ["--output", "json"]):
+            assert main(["setup", *command, *root, *dry]) == 0, (command, dry)
+    printed = capsys.readouterr()
+    _no_secret_anywhere([DEPLOY_TOKEN, AGENT_TOKEN], processes, printed.out + printed.err + caplog.text)
+    # ... and yet they reached where they belong: the API (Secrets) and helm's private values file.
+    secrets = [r.body for r in cluster.sent("PATCH") if r.body and r.body.get("kind") == "Secret"]
+    assert any(
+        DEPLOY_TOKEN in json.dumps(s.get("stringData"))
+        for s in secrets
+        if s["metadata"]["name"] == "regsecret"
+    )
+    assert any(
+        s["stringData"].get("password") == DEPLOY_TOKEN
+        for s in secrets
+        if s["metadata"]["name"] == "gitops-poc-repo-creds"
+    )
+    agent = [c for c in calls(standins / "helm.log") if "gitlab-agent" in c["args"]]  # type: ignore[operator]
+    assert len(agent) == 2
+    private = [f for c in agent for path, f in c["files"].items() if "private-values" in path]  # type: ignore[union-attr]
+    assert len(private) == 2
+    assert all(f == {"mode": "0o600", "text": f"config:\n  token: {AGENT_TOKEN}\n"} for f in private)
+    # The default account's own pull secret is kept, ours added.
+    patch = next(r for r in cluster.sent("PATCH") if r.path.endswith("/poc-dev/serviceaccounts/default"))
+    assert patch.body == {"imagePullSecrets": [{"name": "team-secret"}, {"name": "regsecret"}]}
+    assert patch.headers["content-type"] == "application/strategic-merge-patch+json"
+    applied = [
+        r for r in cluster.sent("PATCH") if r.headers["content-type"] == "application/apply-patch+yaml"
+    ]
+    assert {r.query["fieldManager"][0] for r in applied} == {"gitops-poc"}
+    kinds = [r.body["kind"] for r in applied]
+    assert {"Namespace", "Secret", "AppProject", "Application", "ApplicationSet", "RoleBinding"} <= set(kinds)
+
+
+def test_registry_without_credentials_or_terminal_is_bad_input(
+    tmp_path: Path, cluster: FakeApi, standins: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["setup", "registry", "-C", str(tmp_path)]) == 2
+    assert "GITLAB_DEPLOY_TOKEN" in capsys.readouterr().err
+    assert cluster.sent("PATCH") == []
+
+
+def test_pull_before_infrastructure_says_what_to_run(
+    tmp_path: Path, cluster: FakeApi, standins: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["setup", "pull", "-C", str(tmp_path)]) == 2
+    assert "setup infrastructure" in capsys.readouterr().err
+
+
+def test_push_token_from_stdin(
+    tmp_path: Path,
+    cluster: FakeApi,
+    standins: Path,
+    processes: list[list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(AGENT_TOKEN + "\n"))
+    assert main(["setup", "push", "-C", str(tmp_path), "--token-file", "-"]) == 0
+    [call] = calls(standins / "helm.log")
+    assert any(f["text"].endswith(f"token: {AGENT_TOKEN}\n") for f in call["files"].values())  # type: ignore[union-attr]
+    printed = capsys.readouterr()
+    _no_secret_anywhere([AGENT_TOKEN], processes, printed.out + printed.err)
+
+
+def test_infrastructure_dry_run_changes_nothing(
+    tmp_path: Path, cluster: FakeApi, standins: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["setup", "infrastructure", "-C", str(tmp_path), "--dry-run", "--output", "json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert [s["step"] for s in plan["steps"]] == ["helm", "vault", "wait", "helm", "helm", "wait"]
+    assert calls(standins / "helm.log") == [] and cluster.sent("PATCH") == []
+    assert not (tmp_path / ".vault-keys.json").exists()

@@ -1,0 +1,136 @@
+"""The plans of `setup registry`, `setup pull` and `setup push` as data."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+from gitops_poc.cluster.model import ApplyObject, HelmRelease, PatchObject
+from gitops_poc.cluster.pull import plan_pull
+from gitops_poc.cluster.push import plan_push
+from gitops_poc.cluster.registry import RegistryCredentials, RegistryState, plan_registry
+from gitops_poc.config import load_config
+from gitops_poc.platform import Platform
+
+CREDS = RegistryCredentials("gitlab+deploy-token-1", "gldt-SECRET-value")
+
+
+def _platform(**env: str) -> Platform:
+    return Platform(
+        load_config(None, {"SERVICES": "api-gateway health-demo", "ENVIRONMENTS": "dev prod", **env})
+    )
+
+
+def test_registry_applies_namespace_and_secret_in_place_and_merges_pull_secrets() -> None:
+    platform = _platform(DOCKER_REGISTRY="registry.example.com/team")
+    state = RegistryState(
+        {
+            ("poc-dev", "default"): ("other-secret",),
+            ("poc-dev", "api-gateway"): ("regsecret",),
+            ("poc-dev", "health-demo"): (),
+            ("poc-prod", "default"): ("regsecret",),
+        }
+    )
+    plan = plan_registry(platform, CREDS, state)
+    described = [s.describe() for s in plan.steps]
+    assert described == [
+        "apply Namespace poc-dev",
+        "apply Secret poc-dev/regsecret (1 secret value(s), not shown)",
+        "patch ServiceAccount poc-dev/default: "
+        '{"imagePullSecrets": [{"name": "other-secret"}, {"name": "regsecret"}]}  '
+        "(add regsecret, keep other-secret)",
+        'patch ServiceAccount poc-dev/health-demo: {"imagePullSecrets": [{"name": "regsecret"}]}  '
+        "(add regsecret, keep nothing else)",
+        "apply Namespace poc-prod",
+        "apply Secret poc-prod/regsecret (1 secret value(s), not shown)",
+    ]
+    secret = plan.steps[1]
+    assert isinstance(secret, ApplyObject)
+    body = secret.full_body()
+    assert body["type"] == "kubernetes.io/dockerconfigjson"
+    config = json.loads(body["stringData"][".dockerconfigjson"])
+    entry = config["auths"]["registry.example.com"]
+    assert base64.b64decode(entry["auth"]).decode() == "gitlab+deploy-token-1:gldt-SECRET-value"
+    assert "gldt-SECRET-value" not in repr(plan) + json.dumps(plan.as_json()) + "".join(described)
+    assert "2 service ServiceAccount(s) do not exist yet" in plan.notes[0]
+
+
+def test_registry_creates_a_missing_default_account_with_the_secret() -> None:
+    plan = plan_registry(_platform(ENVIRONMENTS="dev"), CREDS, RegistryState())
+    account = plan.steps[2]
+    assert isinstance(account, ApplyObject)
+    assert account.body == {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {"name": "default", "namespace": "poc-dev"},
+        "imagePullSecrets": [{"name": "regsecret"}],
+    }
+
+
+def test_registry_second_run_only_refreshes_the_secret() -> None:
+    platform = _platform()
+    state = RegistryState(
+        {
+            (ns, sa): ("regsecret",)
+            for ns in ("poc-dev", "poc-prod")
+            for sa in ("default", "api-gateway", "health-demo")
+        }
+    )
+    plan = plan_registry(platform, CREDS, state)
+    assert not any(isinstance(s, PatchObject) for s in plan.steps) and not plan.notes
+
+
+def test_pull_plan_order_and_labelled_repo_credentials() -> None:
+    platform = _platform()
+    plan = plan_pull(platform, CREDS)
+    bodies = [s.body for s in plan.steps if isinstance(s, ApplyObject)]
+    assert [(b["kind"], b["metadata"]["name"]) for b in bodies] == [
+        ("Secret", "gitops-poc-repo-creds"),
+        ("AppProject", "gitops-poc"),
+        ("Application", "platform-dev"),
+        ("Application", "platform-prod"),
+        ("ApplicationSet", "gitops-poc-services"),
+    ]
+    secret = plan.steps[0]
+    assert isinstance(secret, ApplyObject)
+    assert secret.body["metadata"]["labels"]["argocd.argoproj.io/secret-type"] == "repo-creds"
+    assert secret.full_body()["stringData"] == {
+        "type": "git",
+        "url": "https://gitlab.com/gitops-poc",
+        "username": "gitlab+deploy-token-1",
+        "password": "gldt-SECRET-value",
+    }
+    assert "gldt-SECRET-value" not in json.dumps(plan.as_json())
+    assert all(b["metadata"].get("namespace") == "argocd" for b in bodies)
+
+
+def test_pull_without_credentials_notes_anonymous_access() -> None:
+    plan = plan_pull(_platform(), None)
+    assert [s.body["kind"] for s in plan.steps if isinstance(s, ApplyObject)][0] == "AppProject"
+    assert "anonymously" in plan.notes[0]
+
+
+def test_push_binds_the_agent_per_namespace_and_passes_the_token_privately() -> None:
+    plan = plan_push(_platform(GITLAB_HOST="gitlab.example.com"), "glagent-SECRET")
+    bindings = [s.body for s in plan.steps if isinstance(s, ApplyObject) and s.body["kind"] == "RoleBinding"]
+    assert [(b["metadata"]["namespace"], b["roleRef"]["name"]) for b in bindings] == [
+        ("poc-dev", "edit"),
+        ("poc-prod", "edit"),
+    ]
+    assert bindings[0]["subjects"] == [
+        {"kind": "ServiceAccount", "name": "gitlab-agent", "namespace": "gitlab-agent"}
+    ]
+    release = plan.steps[-1]
+    assert isinstance(release, HelmRelease)
+    assert (release.chart, release.version, release.repo) == (
+        "gitlab-agent",
+        "2.12.2",
+        "https://charts.gitlab.io",
+    )
+    assert release.private_values.as_dict() == {"config.token": "glagent-SECRET"}
+    args = release.helm_args("minikube", "/tmp/x/private-values.yaml")
+    assert "--set-string" in args and "config.kasAddress=wss://kas.gitlab.example.com" in args
+    assert "glagent-SECRET" not in " ".join(args) + json.dumps(plan.as_json()) + repr(plan)
+    assert [Path(f).name for f in release.values_files] == ["gitlab-agent.yaml"]
+    assert "rbac:\n  # Not cluster-admin" in Path(release.values_files[0]).read_text()
