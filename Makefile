@@ -35,9 +35,11 @@ test: venv tools  ## Run every test
 	$(BIN)/python -m pytest -n auto
 
 check: venv  ## Static checks: ruff lint, ruff format --check, mypy --strict (CI runs it before the tests)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench libs services
+	$(BIN)/ruff format --check src tests bench libs services
 	$(BIN)/mypy --strict src
+	@# Each service package on its own (they are separate repositories with packages of their own).
+	@for p in $(SERVICE_PACKAGES); do echo "mypy --strict $$p/src"; $(BIN)/mypy --strict $$p/src || exit 1; done
 
 bench: venv tools  ## Run the benchmarks and print their figures
 	@for b in bench/bench_*.py; do echo "==> $$b"; $(BIN)/python $$b || exit 1; done

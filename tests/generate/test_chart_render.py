@@ -113,12 +113,11 @@ def test_services_reference_each_other_by_the_chart_service_name(
     docs = helm_template(
         helm, k8app_chart, generated_root / "services/api-gateway", "api-gateway", "poc-dev", "dev"
     )
-    env_map = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "api-gateway")
-    assert env_map["data"]["AUTH_ADAPTER_HOST"] == "auth-adapter-sv"
     files = next(
         d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "api-gateway-config"
     )
     assert "addr: web-grpc-sv:9091" in files["data"]["config.yaml"]
+    assert "host: auth-adapter-sv" in files["data"]["config.yaml"]
     service = next(d for d in docs if d["kind"] == "Service")
     assert [p["port"] for p in service["spec"]["ports"]] == [8080]  # Envoy admin stays off the Service
 

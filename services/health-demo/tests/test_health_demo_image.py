@@ -10,7 +10,6 @@ from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-
 from test_health_demo_server import free_port
 
 DOCKERFILE = Path(__file__).resolve().parents[1] / "Dockerfile"
@@ -28,6 +27,8 @@ def test_every_base_is_pinned_and_the_image_runs_as_a_numeric_non_root_user() ->
     assert len(stages) == 2
     for image in stages:
         assert re.fullmatch(r"[\w./-]+:\d+\.\d+\.\d+[\w.-]*(@sha256:[0-9a-f]{64})?", image), image
+    contexts = {rest.split()[0] for word, rest in steps if word == "COPY" and rest.startswith("--from=")}
+    assert contexts == {"--from=service-runtime", "--from=build"}  # the shared library, the build stage
     users = [rest for word, rest in steps if word == "USER"]
     assert users and users[-1].split(":")[0].isdigit() and users[-1].split(":")[0] != "0"
 
@@ -44,7 +45,12 @@ def test_the_entrypoint_serves_health_when_run_as_the_image_runs_it() -> None:
     entrypoint, cmd = exec_form("ENTRYPOINT"), exec_form("CMD")
     assert entrypoint == ["/opt/venv/bin/health-demo"] and cmd == ["-port=8081"]
     # The image's venv is this one; the chart's `args` replace CMD with the same flag on another port.
-    command = [str(Path(sys.executable).parent / Path(entrypoint[0]).name), f"-port={free_port()}", "--host", "127.0.0.1"]
+    command = [
+        str(Path(sys.executable).parent / Path(entrypoint[0]).name),
+        f"-port={free_port()}",
+        "--host",
+        "127.0.0.1",
+    ]
     port = int(command[1].split("=")[1])
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     try:

@@ -17,7 +17,6 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
-
 from health_demo.server import HealthDemoServer, Settings
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
@@ -61,7 +60,9 @@ def watch_in_background(stub: health_pb2_grpc.HealthStub, service: str) -> tuple
     return call, received
 
 
-def test_check_answers_serving_for_the_server_and_known_services_and_not_found_otherwise(server: HealthDemoServer) -> None:
+def test_check_answers_serving_for_the_server_and_known_services_and_not_found_otherwise(
+    server: HealthDemoServer,
+) -> None:
     channel, stub = stub_for(server.port)
     with channel:
         assert stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=5).status == SERVING
@@ -97,7 +98,10 @@ def test_watch_sends_a_change_at_once_and_unknown_services_as_service_unknown() 
             srv.health.set_status("health-demo", NOT_SERVING)
             assert known.get(timeout=5) == NOT_SERVING
             assert time.monotonic() - started < 5  # the change, not the 30 s tick
-            assert stub.Check(health_pb2.HealthCheckRequest(service="health-demo"), timeout=5).status == NOT_SERVING
+            assert (
+                stub.Check(health_pb2.HealthCheckRequest(service="health-demo"), timeout=5).status
+                == NOT_SERVING
+            )
             assert stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=5).status == SERVING
     finally:
         srv.stop(0).wait()
@@ -146,7 +150,10 @@ def free_port() -> int:
 def run_command(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "health_demo", "--host", "127.0.0.1", *args],
-        env={**os.environ, **(env or {})}, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        env={**os.environ, **(env or {})},
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -157,7 +164,9 @@ def wait_ready(port: int) -> None:
 
 def test_sigterm_reports_not_serving_then_exits_cleanly_with_json_logs() -> None:
     port = free_port()
-    process = run_command(env={"PORT": str(port), "SERVICE_NAME": "demo.Svc", "WATCH_INTERVAL": "30", "ENVIRONMENT": "dev"})
+    process = run_command(
+        env={"PORT": str(port), "SERVICE_NAME": "demo.Svc", "WATCH_INTERVAL": "30", "ENVIRONMENT": "dev"}
+    )
     try:
         wait_ready(port)
         channel, stub = stub_for(port)

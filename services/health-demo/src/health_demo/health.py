@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator
+from functools import partial
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -18,8 +20,9 @@ NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 SERVICE_UNKNOWN = health_pb2.HealthCheckResponse.SERVICE_UNKNOWN
 
 # Responses are immutable once built: one per status, shared by every call.
-_RESPONSES = {
-    status: health_pb2.HealthCheckResponse(status=status) for status in (SERVING, NOT_SERVING, SERVICE_UNKNOWN)
+_RESPONSES: dict[int, health_pb2.HealthCheckResponse] = {
+    status: health_pb2.HealthCheckResponse(status=status)
+    for status in (SERVING, NOT_SERVING, SERVICE_UNKNOWN)
 }
 
 
@@ -69,10 +72,9 @@ class HealthService(health_pb2_grpc.HealthServicer):
             context.abort(grpc.StatusCode.NOT_FOUND, f"unknown service {request.service!r}")
         return _RESPONSES[status]
 
-    def List(  # noqa: N802 - gRPC method name
-        self, request: health_pb2.HealthListRequest, context: grpc.ServicerContext
-    ) -> health_pb2.HealthListResponse:
-        response = health_pb2.HealthListResponse()
+    # List is newer than the typing stubs: its messages are looked up by name.
+    def List(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802 - gRPC method name
+        response = getattr(health_pb2, "HealthListResponse")()  # noqa: B009
         for name, status in list(self._statuses.items()):
             response.statuses[name].status = status
         return response
@@ -91,9 +93,10 @@ class HealthService(health_pb2_grpc.HealthServicer):
             if closing:
                 return
             with self._changed:
-                self._changed.wait_for(
-                    lambda: self._generation != generation or not context.is_active(), timeout=self._interval
-                )
+                self._changed.wait_for(partial(self._moved_on, generation, context), timeout=self._interval)
+
+    def _moved_on(self, generation: int, context: grpc.ServicerContext) -> bool:
+        return self._generation != generation or not context.is_active()
 
     def _wake(self) -> None:
         with self._changed:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from service_runtime import bind, new_server
 
 from health_demo.health import HealthService
 
@@ -32,18 +31,11 @@ class HealthDemoServer:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.health = HealthService(settings.services, settings.watch_interval)
-        self._server = grpc.server(
-            ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="grpc"),
-            options=[("grpc.so_reuseport", 0)],  # a second instance on the same port must fail, not share it
-        )
+        self._server = new_server(settings.workers)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
         names = (health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME)
         reflection.enable_server_reflection(names, self._server)
-        address = f"{settings.host}:{settings.port}"
-        try:
-            self.port = self._server.add_insecure_port(address)
-        except RuntimeError as exc:
-            raise OSError(f"cannot listen on {address}: {exc}") from None
+        self.port = bind(self._server, settings.host, settings.port)
 
     def start(self) -> None:
         self._server.start()
@@ -55,11 +47,3 @@ class HealthDemoServer:
         log.info("shutting down", extra={"fields": {"grace_seconds": grace}})
         self.health.enter_shutdown()
         return self._server.stop(grace)
-
-
-def serve_until(server: HealthDemoServer, stop: threading.Event) -> None:
-    """Run until `stop` is set (by a signal handler), then shut down gracefully and return."""
-    server.start()
-    stop.wait()
-    server.stop().wait()
-    log.info("stopped")

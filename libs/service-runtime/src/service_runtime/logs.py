@@ -1,4 +1,4 @@
-"""Structured logs: one JSON object per line on stderr, the fields of a record under `extra={"fields": ...}`."""
+"""Structured logs: one JSON object per line on stderr; a record's fields go in `extra={"fields": ...}`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
@@ -26,7 +27,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-def setup(level: str, static: dict[str, str] | None = None) -> None:
+def setup_logging(level: str, static: dict[str, str] | None = None) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter(static))
     root = logging.getLogger()

@@ -1,0 +1,331 @@
+"""ext_authz Check against a real auth-adapter on loopback: every policy, token kind, permission, limit."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import grpc
+import pytest
+from auth_adapter_fixtures import SECRET, STATIC, Adapter, Siteverify, adapter, make_jwt, silent_server
+from envoy.config.core.v3 import base_pb2
+from envoy.service.auth.v3 import external_auth_pb2
+from google.rpc import code_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+ENV = {"VALID_TOKENS": f" {STATIC[0]} ,{STATIC[1]},", "JWT_SECRET": SECRET}
+CLEAR = "token=; Path=/; Max-Age=0; HttpOnly"
+
+
+@pytest.fixture(scope="module")
+def shared() -> Iterator[Adapter]:
+    with adapter(ENV) as a:
+        yield a
+
+
+@pytest.fixture
+def fresh() -> Iterator[Adapter]:
+    """Its own rate-limit state."""
+    with adapter(ENV) as a:
+        yield a
+
+
+def code(response: external_auth_pb2.CheckResponse) -> int:
+    if response.HasField("ok_response"):
+        assert response.status.code == code_pb2.OK
+        return 200
+    assert response.status.code == code_pb2.PERMISSION_DENIED and response.HasField("denied_response")
+    assert response.denied_response.body == ""
+    return int(response.denied_response.status.code)
+
+
+def upstream(response: external_auth_pb2.CheckResponse) -> dict[str, str]:
+    for option in response.ok_response.headers:
+        assert option.append_action == base_pb2.HeaderValueOption.OVERWRITE_IF_EXISTS_OR_ADD
+    return {o.header.key: o.header.value for o in response.ok_response.headers}
+
+
+def to_client(response: external_auth_pb2.CheckResponse) -> dict[str, str]:
+    options = response.ok_response.response_headers_to_add or response.denied_response.headers
+    return {o.header.key: o.header.value for o in options}
+
+
+def cookie(token: str) -> dict[str, str]:
+    return {"cookie": f"lang=en; token={token}; theme=dark"}
+
+
+# --- policies ------------------------------------------------------------------------------------
+
+
+def test_no_need_allows_without_a_token_and_drops_client_identity_headers(shared: Adapter) -> None:
+    response = shared.check("/api/Shop/Browse", {"user-id": "admin", "session-id": "stolen"})
+    assert code(response) == 200
+    assert upstream(response) == {} and set(response.ok_response.headers_to_remove) == {
+        "user-id",
+        "session-id",
+    }
+
+
+def test_optional_api_policy_covers_other_methods_anonymous_or_identified(shared: Adapter) -> None:
+    anonymous = shared.check("/api/Shop/Other", {"user-id": "admin"})
+    assert code(anonymous) == 200 and set(anonymous.ok_response.headers_to_remove) == {
+        "user-id",
+        "session-id",
+    }
+    identified = shared.check("/api/Shop/Other", cookie(make_jwt()))
+    assert code(identified) == 200 and upstream(identified) == {
+        "user-id": "user-7",
+        "session-id": "session-9",
+    }
+
+
+def test_optional_with_a_bad_token_is_anonymous_and_the_clear_cookie_goes_to_the_client(
+    shared: Adapter,
+) -> None:
+    response = shared.check("/api/Shop/Other", cookie(make_jwt(secret="another-key-0123456789abcdef-0123")))
+    assert code(response) == 200
+    assert upstream(response) == {} and set(response.ok_response.headers_to_remove) == {
+        "user-id",
+        "session-id",
+    }
+    assert to_client(response) == {"set-cookie": CLEAR}
+
+
+def test_required_without_a_token_is_401(shared: Adapter) -> None:
+    response = shared.check("/api/Shop/View")
+    assert code(response) == 401 and response.status.message == "token required"
+    assert code(shared.check("/api/Secret/Any")) == 400  # not configured at all: unknown
+
+
+def test_a_method_without_any_policy_is_400(shared: Adapter) -> None:
+    response = shared.check("/api/Bare/Call")
+    assert code(response) == 400 and response.status.message == "unknown auth for method"
+
+
+@pytest.mark.parametrize("path", ["/Call", "Call", "/", "//Call"])
+def test_a_path_without_a_service_is_400_bad_path(shared: Adapter, path: str) -> None:
+    response = shared.check(path)
+    assert code(response) == 400 and response.status.message == "bad path"
+
+
+def test_an_empty_path_is_invalid_argument_and_the_path_header_is_a_fallback(shared: Adapter) -> None:
+    with pytest.raises(grpc.RpcError) as caught:
+        shared.check("")
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert code(shared.check("/api/Shop/Browse", use_path_header=True)) == 200
+
+
+# --- tokens --------------------------------------------------------------------------------------
+
+NOW = int(time.time())
+
+
+@pytest.mark.parametrize(
+    ("token", "reason"),
+    [
+        (make_jwt(exp=NOW - 60), "token expired"),
+        (make_jwt(nbf=NOW + 600), "token not yet valid"),
+        (make_jwt(secret="not-the-signing-key-0123456789abcdef"), "token signature does not verify"),
+        (make_jwt(iss="https://elsewhere.test"), "token issuer not accepted"),
+        (make_jwt(aud="someone-else"), "token audience not accepted"),
+        (make_jwt(exp=None), "token lacks the 'exp' claim"),
+        (make_jwt(sub=None), "token lacks the 'sub' claim"),
+        ("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.", "malformed token"),  # alg none
+        ("not-a-known-token", "invalid token"),
+        ("a.b.c", "malformed token"),
+    ],
+)
+def test_bad_tokens_are_401_with_the_reason_and_a_clear_cookie(
+    shared: Adapter, token: str, reason: str
+) -> None:
+    response = shared.check("/api/Shop/View", cookie(token))
+    assert code(response) == 401 and response.status.message == reason
+    assert to_client(response) == {"set-cookie": CLEAR}
+    assert token not in response.status.message
+
+
+def test_a_valid_jwt_from_the_cookie_or_a_bearer_header_identifies_the_user(shared: Adapter) -> None:
+    for headers in (cookie(make_jwt()), {"authorization": f"Bearer {make_jwt()}"}):
+        response = shared.check("/api/Shop/Buy", {**headers, "user-id": "admin", "session-id": "x"})
+        assert code(response) == 200
+        assert upstream(response) == {
+            "user-id": "user-7",
+            "session-id": "session-9",
+        }  # overwrite the client's
+        assert list(response.ok_response.headers_to_remove) == []
+
+
+def test_static_tokens_are_each_accepted_and_identified_by_position_not_value(shared: Adapter) -> None:
+    for position, token in enumerate(STATIC, start=1):
+        response = shared.check("/api/Shop/Buy", cookie(token))
+        assert code(response) == 200 and upstream(response) == {"user-id": f"static-token-{position}"}
+        assert list(response.ok_response.headers_to_remove) == [
+            "session-id"
+        ]  # none issued: the client's goes
+    assert code(shared.check("/api/Shop/Buy", cookie(STATIC[0] + "x"))) == 401
+    assert code(shared.check("/api/Shop/Buy", cookie(STATIC[0][:-1]))) == 401
+
+
+def test_no_token_is_built_in() -> None:
+    with adapter({}) as bare:
+        for token in ("demo-token", "test-token", "valid-session", "demo-token-1", make_jwt()):
+            assert code(bare.check("/api/Shop/View", cookie(token))) == 401
+
+
+# --- permissions ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "claims", "expected"),
+    [
+        ("/api/Shop/Buy", {"permissions": ["write"]}, 200),
+        ("/api/Shop/Buy", {"permissions": ["read"]}, 403),
+        ("/api/Shop/Buy", {"permissions": None}, 403),
+        ("/api/Shop/View", {"roles": ["CLIENT"], "permissions": None}, 200),  # no permission: role CLIENT
+        ("/api/Shop/View", {"roles": ["ADMIN"]}, 403),
+        ("/api/Shop/View", {"roles": "CLIENT OTHER"}, 200),  # space-separated claim
+        ("/api/Shop/Admin", {"permissions": ["admin"]}, 200),
+        ("/api/Shop/Admin", {}, 403),
+        ("/api/Shop/Other", {"roles": [], "permissions": []}, 200),  # optional: no permission check
+    ],
+)
+def test_permissions_from_claims(
+    shared: Adapter, path: str, claims: dict[str, object], expected: int
+) -> None:
+    response = shared.check(path, cookie(make_jwt(**claims)))
+    assert code(response) == expected
+    if expected == 403:
+        assert response.status.message == "access denied" and to_client(response) == {}
+
+
+def test_static_tokens_have_the_configured_permissions(shared: Adapter) -> None:
+    assert code(shared.check("/api/Shop/Buy", cookie(STATIC[1]))) == 200  # write
+    assert code(shared.check("/api/Shop/Admin", cookie(STATIC[1]))) == 403
+
+
+# --- the query-string bypass -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", ["?x=1", "?", "#frag", "?a=/b/c"])
+def test_the_query_string_does_not_change_which_policy_applies(shared: Adapter, suffix: str) -> None:
+    # The original looked up "Shop/Admin?x=1", missed, and fell back to the optional "Shop" policy.
+    assert code(shared.check(f"/api/Shop/Admin{suffix}")) == 401
+    assert code(shared.check(f"/api/Shop/Admin{suffix}", cookie(STATIC[0]))) == 403
+
+
+# --- rate limits ---------------------------------------------------------------------------------
+
+
+def test_the_rate_limit_applies_per_client_with_recaptcha_off(fresh: Adapter) -> None:
+    token = cookie(make_jwt())
+    client_a = {**token, "x-forwarded-for": "203.0.113.5"}
+    assert [code(fresh.check("/api/Shop/Limited", client_a)) for _ in range(3)] == [200, 200, 429]
+    assert fresh.check("/api/Shop/Limited", client_a).status.message == "rate limit exceeded"
+    assert code(fresh.check("/api/Shop/Limited", {**token, "x-forwarded-for": "203.0.113.6"})) == 200
+    # Other methods are not limited by it.
+    assert code(fresh.check("/api/Shop/View", client_a)) == 200
+
+
+def test_the_client_address_cannot_be_spoofed_with_x_real_ip_or_a_prepended_forwarded_for(
+    fresh: Adapter,
+) -> None:
+    token = cookie(make_jwt())
+    for n in range(4):
+        # Envoy appends the peer it saw (203.0.113.5) as the last entry; the client controls the rest.
+        spoofed = {**token, "x-real-ip": f"198.51.100.{n}", "x-forwarded-for": f"198.51.100.{n}, 203.0.113.5"}
+        assert code(fresh.check("/api/Shop/Limited", spoofed)) == (200 if n < 2 else 429)
+
+
+def test_without_forwarded_for_the_source_address_is_the_client(fresh: Adapter) -> None:
+    token = cookie(make_jwt())
+    assert [code(fresh.check("/api/Shop/Limited", token, source="192.0.2.1")) for _ in range(3)] == [
+        200,
+        200,
+        429,
+    ]
+    assert code(fresh.check("/api/Shop/Limited", token, source="192.0.2.2")) == 200
+
+
+# --- reCAPTCHA -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def siteverify() -> Iterator[Siteverify]:
+    server = Siteverify()
+    yield server
+    server.close()
+
+
+def recaptcha_env(url: str) -> dict[str, str]:
+    return {
+        **ENV,
+        "RECAPTCHA_URL": url,
+        "RECAPTCHA_SECRET_V2": "v2-secret",
+        "RECAPTCHA_SECRET_V3": "v3-secret",
+    }
+
+
+@pytest.mark.parametrize(
+    ("token", "expected"),
+    [("human", 200), ("borderline", 412), ("robot", 412), ("broken", 412), ("", 412)],
+)
+def test_v3_recaptcha_with_the_configured_score_threshold(
+    siteverify: Siteverify, token: str, expected: int
+) -> None:
+    with adapter(recaptcha_env(siteverify.url)) as a:
+        response = a.check("/api/Shop/Human", {"x-rc-token": token} if token else {})
+        assert code(response) == expected
+        if expected == 412:
+            assert response.status.message == "recaptcha failed"
+    if token:
+        assert siteverify.forms == [{"secret": ["v3-secret"], "response": [token]}]
+    else:
+        assert siteverify.forms == []  # nothing to ask about
+
+
+def test_v2_recaptcha_lets_a_rate_limited_client_through_and_refills_its_bucket(
+    siteverify: Siteverify,
+) -> None:
+    token = cookie(make_jwt())
+    with adapter(recaptcha_env(siteverify.url)) as a:
+        assert [code(a.check("/api/Shop/Limited", token)) for _ in range(2)] == [200, 200]
+        assert siteverify.forms == []  # under the limit, nobody is asked
+        assert code(a.check("/api/Shop/Limited", {**token, "x-rc-token-2": "robot"})) == 429
+        assert code(a.check("/api/Shop/Limited", {**token, "x-rc-token-2": "human"})) == 200
+        assert siteverify.forms[-1] == {"secret": ["v2-secret"], "response": ["human"]}
+        # refilled: the full count again before the next challenge
+        assert [code(a.check("/api/Shop/Limited", token)) for _ in range(3)] == [200, 200, 429]
+
+
+def test_a_recaptcha_server_that_never_answers_fails_the_check_within_the_timeout() -> None:
+    with silent_server() as url, adapter(recaptcha_env(url)) as a:
+        started = time.monotonic()
+        response = a.check("/api/Shop/Human", {"x-rc-token": "human"})
+        elapsed = time.monotonic() - started
+        assert code(response) == 412
+        assert 0.4 < elapsed < 3.0  # the configured 0.5 s, not forever
+
+
+def test_a_short_recaptcha_token_is_just_a_failed_check(siteverify: Siteverify) -> None:
+    # The original sliced token[:20] for its log and crashed on shorter tokens.
+    with adapter(recaptcha_env(siteverify.url)) as a:
+        assert code(a.check("/api/Shop/Human", {"x-rc-token": "x"})) == 412
+        assert code(a.check("/api/Shop/Human", {"x-rc-token": "human"})) == 200
+
+
+# --- health --------------------------------------------------------------------------------------
+
+
+def test_health_reports_serving_then_not_serving_on_shutdown() -> None:
+    a = Adapter(ENV)
+    stub = health_pb2_grpc.HealthStub(a.channel)
+    for name in ("", "envoy.service.auth.v3.Authorization"):
+        assert stub.Check(health_pb2.HealthCheckRequest(service=name), timeout=5).status == 1
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.Check(health_pb2.HealthCheckRequest(service="nope"), timeout=5)
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+    watch = stub.Watch(health_pb2.HealthCheckRequest(service=""))
+    assert next(watch).status == health_pb2.HealthCheckResponse.SERVING
+    a.server.stop(1.0)
+    assert next(watch).status == health_pb2.HealthCheckResponse.NOT_SERVING
+    a.channel.close()

@@ -1,0 +1,97 @@
+"""The `auth-adapter` command as the image runs it: config errors, no secret in any log line, SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import grpc
+from auth_adapter_fixtures import CONFIG, SECRET, STATIC, make_jwt, request
+from envoy.service.auth.v3 import external_auth_pb2_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start(config: Path, port: int, **env: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "auth_adapter",
+            "--config",
+            str(config),
+            "--host",
+            "127.0.0.1",
+            f"-port={port}",
+        ],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_a_config_error_exits_2_naming_file_location_and_value(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("apis:\n  - name: S\n    auth: {policy: sometimes}\n")
+    process = start(config, free_port())
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 2
+    error = json.loads(stderr.splitlines()[-1])["error"]
+    assert (
+        error
+        == f"{config}: apis[0].auth.policy: expected one of required, optional, no-need, got 'sometimes'"
+    )
+    missing = start(tmp_path / "absent.yaml", free_port())
+    _, stderr = missing.communicate(timeout=30)
+    assert missing.returncode == 2 and "absent.yaml: cannot read" in stderr
+
+
+def test_debug_logs_hold_decisions_but_no_token_or_secret_and_sigterm_stops_cleanly(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(CONFIG)
+    port = free_port()
+    token = make_jwt()
+    env = {"LOG_LEVEL": "debug", "VALID_TOKENS": ",".join(STATIC), "JWT_SECRET": SECRET}
+    process = start(config, port, **env)
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            grpc.channel_ready_future(channel).result(timeout=20)
+            stub = external_auth_pb2_grpc.AuthorizationStub(channel)
+            headers = {"cookie": f"token={token}", "x-rc-token": "rc-secret-token"}
+            assert stub.Check(request("/api/Shop/Buy?api_key=query-secret", headers), timeout=5).HasField(
+                "ok_response"
+            )
+            for bad in (STATIC[0] + "-wrong", token[:-4] + "AAAA"):
+                assert stub.Check(request("/api/Shop/View", {"cookie": f"token={bad}"}), timeout=5).HasField(
+                    "denied_response"
+                )
+            health = health_pb2_grpc.HealthStub(channel)
+            assert health.Check(health_pb2.HealthCheckRequest(), timeout=5).status == 1
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+    finally:
+        process.kill()
+        _, stderr = process.communicate()
+    lines = [json.loads(line) for line in stderr.splitlines()]
+    checks = [line for line in lines if line["msg"] == "check"]
+    assert [(c["path"], c["code"]) for c in checks] == [
+        ("/api/Shop/Buy", 200),
+        ("/api/Shop/View", 401),
+        ("/api/Shop/View", 401),
+    ]
+    configured = next(line for line in lines if line["msg"] == "configured")
+    assert configured["static_tokens"] == 2 and configured["jwt"] is True and configured["recaptcha"] is False
+    for secret in (token, token.split(".")[1], SECRET, *STATIC, "rc-secret-token", "query-secret"):
+        assert secret not in stderr
+    assert [line["msg"] for line in lines][-3:] == ["signal received", "shutting down", "stopped"]

@@ -1,0 +1,62 @@
+"""The Dockerfile's rules (docker cannot build here), and its entrypoint run as the image would run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import grpc
+from auth_adapter_fixtures import CONFIG
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from test_auth_adapter_command import free_port
+
+DOCKERFILE = Path(__file__).resolve().parents[1] / "Dockerfile"
+
+
+def instructions() -> list[tuple[str, str]]:
+    lines = [line.strip() for line in DOCKERFILE.read_text().splitlines()]
+    return [
+        (w.upper(), rest.strip()) for w, _, rest in (s.partition(" ") for s in lines if s and s[0] != "#")
+    ]
+
+
+def test_pinned_bases_a_numeric_non_root_user_and_the_shared_library_as_a_named_context() -> None:
+    steps = instructions()
+    images = [rest.split()[0] for word, rest in steps if word == "FROM"]
+    assert images and all(
+        re.fullmatch(r"[\w./-]+:\d+\.\d+\.\d+[\w.-]*(@sha256:[0-9a-f]{64})?", i) for i in images
+    )
+    user = [rest for word, rest in steps if word == "USER"][-1].split(":")[0]
+    assert user.isdigit() and int(user) != 0
+    contexts = {rest.split()[0] for word, rest in steps if word == "COPY" and rest.startswith("--from=")}
+    assert contexts == {
+        "--from=gateway-config",
+        "--from=service-runtime",
+        "--from=build",
+    }  # + the build stage
+    assert not [rest for word, rest in steps if word == "CMD"]
+
+
+def test_the_entrypoint_serves_with_the_mounted_config(tmp_path: Path) -> None:
+    (entry,) = [json.loads(rest) for word, rest in instructions() if word == "ENTRYPOINT"]
+    assert entry == ["/opt/venv/bin/auth-adapter"]  # exec form: a JSON list
+    config = tmp_path / "config.yaml"
+    config.write_text(CONFIG)
+    port = free_port()
+    command = [str(Path(sys.executable).parent / Path(entry[0]).name), "--host", "127.0.0.1"]
+    env = {**os.environ, "CONFIG_FILE": str(config), "PORT": str(port), "JWT_SECRET": "x" * 32}
+    process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            grpc.channel_ready_future(channel).result(timeout=20)
+            response = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
+            assert response.status == health_pb2.HealthCheckResponse.SERVING
+        process.terminate()
+        assert process.wait(timeout=20) == 0
+    finally:
+        process.kill()
+        process.communicate()
