@@ -12,6 +12,8 @@ import json, socket, sys, time
 args = sys.argv[1:]
 open({log!r}, "a").write(json.dumps(args) + "\n")
 mode = {mode!r}
+if args[:1] == ["version"]:
+    print(json.dumps({{"clientVersion": {{"gitVersion": "v1.34.5"}}}})); sys.exit(0)
 if mode == "fail":
     sys.stderr.write("error: services \"vault\" not found\n"); sys.exit(1)
 local = int(args[-1].split(":")[0])
@@ -61,18 +63,21 @@ for i, a in enumerate(args):
     if a in ("--values", "-f") and i + 1 < len(args) and os.path.exists(args[i + 1]):
         p = args[i + 1]
         files[p] = {{"mode": oct(stat.S_IMODE(os.stat(p).st_mode)), "text": open(p).read()}}
-stdin = "" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()
-open({log!r}, "a").write(json.dumps({{"args": args, "files": files, "stdin": stdin}}) + "\n")
+open({log!r}, "a").write(json.dumps({{"args": args, "files": files}}) + "\n")
 sys.stdout.write({stdout!r})
-sys.exit({code})
+sys.exit({code} if {fail_on!r} in (None, args[0] if args else None) else 0)
 """
 
 
-def recorder(folder: Path, name: str, *, stdout: str = "", code: int = 0) -> tuple[Path, Path]:
-    """An executable `name` that records its arguments, the values files it was given (mode and text) and
-    its stdin, prints `stdout` and exits with `code`."""
+def recorder(
+    folder: Path, name: str, *, stdout: str = "", code: int = 0, fail_on: str | None = None
+) -> tuple[Path, Path]:
+    """An executable `name` that records its arguments and the values files it was given (mode and
+    text), prints `stdout` and exits with `code` (only for the subcommand `fail_on`, when given)."""
     exe, log = folder / name, folder / f"{name}.log"
-    exe.write_text(RECORDER.format(python=sys.executable, log=str(log), stdout=stdout, code=code))
+    exe.write_text(
+        RECORDER.format(python=sys.executable, log=str(log), stdout=stdout, code=code, fail_on=fail_on)
+    )
     exe.chmod(0o755)
     return exe, log
 

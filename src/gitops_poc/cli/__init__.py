@@ -41,6 +41,14 @@ class Commands(LazyGroup):
         "setup": Lazy(
             "gitops_poc.cli.setup:app", "Stand the platform up on Kubernetes (minikube by default)."
         ),
+        "verify": Lazy("gitops_poc.cli.verify:verify", "Smoke-test the running platform (every check runs)."),
+        "up": Lazy("gitops_poc.cli.up:up", "doctor, setup, verify: the whole platform, resumable."),
+        "proxy": Lazy(
+            "gitops_poc.cli.proxy:proxy", "Port-forwards to Vault, ArgoCD or the gateway, with URLs."
+        ),
+        "build-images": Lazy(
+            "gitops_poc.cli.build_images:build_images", "Build the platform's own images into minikube."
+        ),
         "gitlab": Lazy(
             "gitops_poc.cli.gitlab:app", "Create and check the GitLab group, projects and tokens."
         ),

@@ -1,0 +1,285 @@
+"""`verify`, the smoke test: is the platform really up? Every check runs, whatever failed before it.
+
+Each check is a pure function of what the cluster answered (plain dicts); `run_checks` asks the cluster
+through a `Reader` and turns any error into that check's failure with the reason, so a missing cluster
+gives a full report of failed checks, not a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Protocol
+
+from gitops_poc.cluster.checks import Check, failed, passed
+from gitops_poc.cluster.infrastructure import VAULT_NAMESPACE, VSO_NAMESPACE
+from gitops_poc.errors import GitopsError
+from gitops_poc.platform import PULL_SECRET, Platform
+
+VSS_API = "secrets.hashicorp.com/v1beta1"
+ARGO_API = "argoproj.io/v1alpha1"
+
+
+class Reader(Protocol):
+    def list(
+        self, api_version: str, kind: str, namespace: str | None = None, label_selector: str | None = None
+    ) -> list[dict[str, Any]]: ...
+
+    def get(self, api_version: str, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None: ...
+
+
+@dataclass(frozen=True)
+class PlannedCheck:
+    group: str
+    name: str
+    run: Callable[[], Check]
+
+
+def _name(obj: dict[str, Any]) -> str:
+    return str((obj.get("metadata") or {}).get("name", "?"))
+
+
+# --- pure judgements ---------------------------------------------------------------------------------------
+
+
+def pods_ready(group: str, name: str, namespace: str, pods: list[dict[str, Any]]) -> Check:
+    if not pods:
+        return failed(group, name, f"no pods in {namespace}", "run `gitops-poc setup infrastructure`")
+    bad = []
+    for pod in pods:
+        status = pod.get("status") or {}
+        if status.get("phase") == "Succeeded":
+            continue  # finished jobs
+        conditions = {c.get("type"): c.get("status") for c in status.get("conditions") or []}
+        if status.get("phase") != "Running" or conditions.get("Ready") != "True":
+            bad.append(f"{_name(pod)} ({status.get('phase', '?')})")
+    if bad:
+        return failed(
+            group,
+            name,
+            f"not ready in {namespace}: {', '.join(bad)}",
+            f"kubectl -n {namespace} describe pods",
+        )
+    return passed(group, name, f"{len(pods)} pod(s) ready in {namespace}")
+
+
+def application_ok(group: str, name: str, app: dict[str, Any] | None) -> Check:
+    if app is None:
+        return failed(group, name, "no such Application", "run `gitops-poc setup pull`")
+    status = app.get("status") or {}
+    sync = (status.get("sync") or {}).get("status", "Unknown")
+    health = (status.get("health") or {}).get("status", "Unknown")
+    detail = f"{sync}, {health}"
+    if sync == "Synced" and health == "Healthy":
+        return passed(group, name, detail)
+    return failed(group, name, detail, f"argocd app get {name} (or the ArgoCD UI: `gitops-poc proxy argocd`)")
+
+
+def deployment_ok(group: str, name: str, namespace: str, deployment: dict[str, Any] | None) -> Check:
+    if deployment is None:
+        return failed(group, name, f"no Deployment {name} in {namespace}", "is its Application synced?")
+    wanted = int((deployment.get("spec") or {}).get("replicas", 1) or 0)
+    ready = int((deployment.get("status") or {}).get("readyReplicas") or 0)
+    detail = f"{ready}/{wanted} ready in {namespace}"
+    if ready >= wanted:
+        return passed(group, name, detail)
+    return failed(group, name, detail, f"kubectl -n {namespace} describe deployment {name}")
+
+
+def vault_secrets_ok(
+    group: str, name: str, namespace: str, prefix: str, statics: list[dict[str, Any]], secret_names: set[str]
+) -> Check:
+    mine = [s for s in statics if _name(s).startswith(prefix)]
+    if not mine:
+        return failed(
+            group,
+            name,
+            f"no VaultStaticSecret {prefix}* in {namespace}",
+            "the service's values need `secrets:` and `secretsProvider.provider: vault`",
+        )
+    problems = []
+    for item in mine:
+        target = str(((item.get("spec") or {}).get("destination") or {}).get("name", ""))
+        if target not in secret_names:
+            problems.append(f"{_name(item)} -> Secret {target or '?'} missing")
+    if problems:
+        return failed(group, name, "; ".join(problems), f"kubectl -n {namespace} describe vaultstaticsecret")
+    return passed(group, name, f"{len(mine)} VaultStaticSecret(s) synced into their Secrets in {namespace}")
+
+
+def pull_secret_ok(
+    group: str,
+    name: str,
+    namespace: str,
+    secret: dict[str, Any] | None,
+    accounts: dict[str, dict[str, Any] | None],
+) -> Check:
+    if secret is None:
+        return failed(
+            group, name, f"no Secret {PULL_SECRET} in {namespace}", "run `gitops-poc setup registry`"
+        )
+    if secret.get("type") != "kubernetes.io/dockerconfigjson":
+        return failed(
+            group,
+            name,
+            f"{PULL_SECRET} in {namespace} has type {secret.get('type')}",
+            "run `gitops-poc setup registry`",
+        )
+    missing = [
+        account
+        for account, body in accounts.items()
+        if body is None or PULL_SECRET not in {p.get("name") for p in body.get("imagePullSecrets") or []}
+    ]
+    if missing:
+        return failed(
+            group,
+            name,
+            f"ServiceAccounts without {PULL_SECRET} in {namespace}: {', '.join(missing)}",
+            "run `gitops-poc setup registry` (after ArgoCD created them)",
+        )
+    return passed(group, name, f"{PULL_SECRET} present; {len(accounts)} ServiceAccount(s) list it")
+
+
+# --- the checks of a platform -------------------------------------------------------------------------------
+
+
+def plan_checks(
+    platform: Platform, reader: Callable[[], Reader], vault_check: Callable[[], Check] | None = None
+) -> list[PlannedCheck]:
+    """Every check, in report order; `reader()` is called inside each so a connection failure is that
+    check's failure."""
+    argocd = platform.config.argocd_namespace
+    checks = [
+        PlannedCheck("infrastructure", ns, partial(_pods, reader, ns))
+        for ns in (VAULT_NAMESPACE, VSO_NAMESPACE, argocd)
+    ]
+    for env in platform.environments:
+        namespace = platform.namespace(env)
+        apps = [platform.platform_application_name(env)] + [
+            platform.application_name(s, env) for s in platform.services
+        ]
+        checks += [
+            PlannedCheck(
+                f"applications/{env}", app, partial(_application, reader, f"applications/{env}", argocd, app)
+            )
+            for app in apps
+        ]
+        checks += [
+            PlannedCheck(
+                f"deployments/{env}",
+                platform.app_name(s),
+                partial(_deployment, reader, f"deployments/{env}", namespace, platform.app_name(s)),
+            )
+            for s in platform.services
+        ]
+        checks += [
+            PlannedCheck(
+                f"secrets/{env}",
+                s,
+                partial(
+                    _vault_secrets, reader, f"secrets/{env}", s, namespace, f"{platform.app_name(s)}-vault-"
+                ),
+            )
+            for s in platform.services
+        ]
+        accounts = ("default", *(platform.service_account(s) for s in platform.services))
+        checks.append(
+            PlannedCheck(
+                f"registry/{env}",
+                PULL_SECRET,
+                partial(_pull_secret, reader, f"registry/{env}", namespace, accounts),
+            )
+        )
+    if vault_check is not None:
+        checks.append(PlannedCheck("vault", "least-privilege", vault_check))
+    return checks
+
+
+def _pods(reader: Callable[[], Reader], namespace: str) -> Check:
+    return pods_ready("infrastructure", namespace, namespace, reader().list("v1", "Pod", namespace))
+
+
+def _application(reader: Callable[[], Reader], group: str, namespace: str, app: str) -> Check:
+    return application_ok(group, app, reader().get(ARGO_API, "Application", namespace, app))
+
+
+def _deployment(reader: Callable[[], Reader], group: str, namespace: str, name: str) -> Check:
+    return deployment_ok(group, name, namespace, reader().get("apps/v1", "Deployment", namespace, name))
+
+
+def _vault_secrets(
+    reader: Callable[[], Reader], group: str, service: str, namespace: str, prefix: str
+) -> Check:
+    kube = reader()
+    statics = kube.list(VSS_API, "VaultStaticSecret", namespace)
+    secrets = {_name(s) for s in kube.list("v1", "Secret", namespace)}
+    return vault_secrets_ok(group, service, namespace, prefix, statics, secrets)
+
+
+def _pull_secret(reader: Callable[[], Reader], group: str, namespace: str, accounts: Iterable[str]) -> Check:
+    kube = reader()
+    secret = kube.get("v1", "Secret", namespace, PULL_SECRET)
+    found = {a: kube.get("v1", "ServiceAccount", namespace, a) for a in accounts}
+    return pull_secret_ok(group, PULL_SECRET, namespace, secret, found)
+
+
+def run_checks(planned: Iterable[PlannedCheck]) -> list[Check]:
+    """Run every check; an error becomes that check's failure with its reason, and the next check runs."""
+    results = []
+    for check in planned:
+        try:
+            results.append(check.run())
+        except GitopsError as exc:
+            results.append(failed(check.group, check.name, str(exc)))
+    return results
+
+
+def remembering(factory: Callable[[], Reader]) -> Callable[[], Reader]:
+    """One reader for all checks; once the cluster proved unreachable, later checks fail at once with the
+    same reason instead of each waiting for a timeout."""
+    from gitops_poc.cluster.kube import ClusterUnreachable
+
+    state: dict[str, Any] = {}
+
+    def get() -> Reader:
+        if "error" in state:
+            raise state["error"]
+        if "reader" not in state:
+            try:
+                state["reader"] = _Guard(factory(), state)
+            except ClusterUnreachable as exc:
+                state["error"] = exc
+                raise
+        reader: Reader = state["reader"]
+        return reader
+
+    return get
+
+
+class _Guard:
+    def __init__(self, inner: Reader, state: dict[str, Any]) -> None:
+        self.inner, self.state = inner, state
+
+    def _call(self, fn: Callable[[], Any]) -> Any:
+        from gitops_poc.cluster.kube import ClusterUnreachable
+
+        if "error" in self.state:
+            raise self.state["error"]
+        try:
+            return fn()
+        except ClusterUnreachable as exc:
+            self.state["error"] = exc
+            raise
+
+    def list(
+        self, api_version: str, kind: str, namespace: str | None = None, label_selector: str | None = None
+    ) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._call(
+            lambda: self.inner.list(api_version, kind, namespace, label_selector)
+        )
+        return result
+
+    def get(self, api_version: str, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:
+        result: dict[str, Any] | None = self._call(lambda: self.inner.get(api_version, kind, namespace, name))
+        return result

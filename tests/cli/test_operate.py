@@ -1,0 +1,171 @@
+"""`build-images`, `proxy` and `up` through the CLI, with stand-ins for minikube/kubectl/helm and the API
+stand-in at the HTTP boundary."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from gitops_poc.cli import main
+from gitops_poc.cluster.portforward import free_port
+from gitops_poc.cluster.progress import STATE_FILE, UpState
+from gitops_poc.config import load_config
+from tests.cluster.fakeapi import FakeApi
+from tests.cluster.standins import calls, kubectl_port_forward, recorder
+
+
+def _platform_root(tmp_path: Path) -> Path:
+    root = tmp_path / "platform"
+    (root / "services" / "health-demo").mkdir(parents=True)
+    (root / "services" / "health-demo" / "Dockerfile").write_text("FROM scratch\n")
+    return root
+
+
+def test_build_images_builds_from_this_repository_and_a_failure_fails(
+    tmp_path: Path,
+    standins: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = _platform_root(tmp_path)
+    _, log = recorder(standins, "minikube")
+    assert main(["build-images", "-C", str(root)]) == 0
+    [call] = calls(log)
+    assert call["args"] == [
+        "image",
+        "build",
+        "--profile",
+        "minikube",
+        "--tag",
+        "registry.gitlab.com/gitops-poc/health-demo:local",
+        str(root / "services" / "health-demo"),
+    ]
+    recorder(standins, "minikube", code=1)
+    assert main(["build-images", "-C", str(root), "--tag", "dev1"]) == 1
+    printed = capsys.readouterr().err
+    assert "1 image(s) failed to build: registry.gitlab.com/gitops-poc/health-demo:dev1" in printed
+    assert not any("nginx" in str(c["args"]) for c in calls(log))
+
+
+def test_proxy_prints_the_url_and_the_password_only_when_asked(
+    tmp_path: Path,
+    cluster: FakeApi,
+    standins: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    kubectl, log = kubectl_port_forward(standins)
+    cluster.objects["/api/v1/namespaces/argocd/secrets/argocd-initial-admin-secret"] = {
+        "metadata": {"name": "argocd-initial-admin-secret"},
+        "data": {"password": base64.b64encode(b"pw-XYZ").decode()},
+    }
+    port = free_port()
+    assert main(["proxy", "argocd", "-C", str(tmp_path), "--for", "0.1", "--local-port", str(port)]) == 0
+    printed = capsys.readouterr()
+    assert f"ArgoCD: http://127.0.0.1:{port}" in printed.out and "pw-XYZ" not in printed.out + printed.err
+    port = free_port()
+    assert (
+        main(
+            [
+                "proxy",
+                "argocd",
+                "-C",
+                str(tmp_path),
+                "--for",
+                "0.1",
+                "--local-port",
+                str(port),
+                "--show-password",
+            ]
+        )
+        == 0
+    )
+    assert "ArgoCD admin password: pw-XYZ" in capsys.readouterr().out
+    forwarded = [json.loads(line) for line in log.read_text().splitlines()]
+    assert forwarded[0][-2:] == ["svc/argocd-server", f"{forwarded[0][-1].split(':')[0]}:80"]
+    # The forwards it started are gone.
+    for pid_line in (line for line in printed.out.splitlines() if "(pid " in line):
+        pid = int(pid_line.rsplit("(pid ", 1)[1].rstrip(")"))
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+def test_proxy_gateway_forwards_the_service_port_not_envoys_admin(
+    tmp_path: Path,
+    cluster: FakeApi,
+    standins: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _, log = kubectl_port_forward(standins)
+    assert (
+        main(
+            [
+                "proxy",
+                "gateway",
+                "-C",
+                str(tmp_path),
+                "--env",
+                "staging",
+                "--for",
+                "0",
+                "--local-port",
+                str(free_port()),
+            ]
+        )
+        == 0
+    )
+    args = json.loads(log.read_text().splitlines()[0])
+    assert args[3] == "poc-staging" and args[-2] == "svc/api-gateway-sv" and args[-1].endswith(":8080")
+
+
+def test_up_resumes_after_a_failed_stage_and_says_what_it_skips(
+    tmp_path: Path,
+    cluster: FakeApi,
+    standins: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root = tmp_path / "platform"
+    root.mkdir()
+    for key, value in {
+        "MINIKUBE_CPUS": "1",
+        "MINIKUBE_MEMORY": "64",
+        "GITLAB_DEPLOY_TOKEN_USER": "u",
+        "GITLAB_DEPLOY_TOKEN": "gldt-x-123456",
+        "SERVICES": "health-demo",
+        "ENVIRONMENTS": "dev",
+    }.items():
+        monkeypatch.setenv(key, value)
+    kubectl_port_forward(standins)
+    for tool, out in (("docker", "28.0.1"), ("minikube", "v1.37.0")):
+        recorder(standins, tool, stdout=out)
+    recorder(
+        standins, "helm", stdout="v4.1.4", code=1, fail_on="upgrade"
+    )  # installs fail: infrastructure stops
+    assert main(["up", "-C", str(root)]) == 1
+    first = capsys.readouterr().err
+    assert "infrastructure failed: step " in first and "`gitops-poc up` resumes here" in first
+    state = UpState.load(root, load_config(None, os.environ))
+    assert set(state.done) == {"doctor"}
+    # Pretend infrastructure and registry finished earlier for this configuration: a re-run skips them.
+    state.mark("infrastructure")
+    state.mark("registry")
+    recorder(standins, "helm", stdout="v4.1.4")
+    cluster.objects["/api/v1/namespaces/argocd"] = {"metadata": {"name": "argocd"}}
+    assert main(["up", "-C", str(root)]) == 1  # verify fails: the fake cluster runs nothing
+    second = capsys.readouterr().err
+    assert "2/5 infrastructure: done at" in second and "skipped" in second
+    assert "4/5 delivery (pull)" in second and "verify failed" in second
+    assert set(UpState.load(root, load_config(None, os.environ)).done) == {
+        "doctor",
+        "infrastructure",
+        "registry",
+        "delivery",
+    }
+    assert any(r.body and r.body.get("kind") == "ApplicationSet" for r in cluster.sent("PATCH"))
+    # Another configuration starts over.
+    monkeypatch.setenv("ENVIRONMENTS", "dev prod")
+    assert UpState.load(root, load_config(None, os.environ)).done == {}
+    assert (root / STATE_FILE).is_file()

@@ -1,0 +1,141 @@
+"""`verify`: pure judgements, and the CLI against the API stand-in (healthy, broken, absent)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+
+from gitops_poc.cli import main
+from gitops_poc.cluster.checks import Status
+from gitops_poc.cluster.verify import application_ok, pods_ready, pull_secret_ok, vault_secrets_ok
+
+from .fakeapi import FakeApi
+
+ENV = {"SERVICES": "api-gateway health-demo", "ENVIRONMENTS": "dev prod"}
+
+
+def _ready_pod(name: str) -> dict[str, object]:
+    return {
+        "metadata": {"name": name},
+        "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]},
+    }
+
+
+def healthy(api: FakeApi) -> None:
+    for ns in ("vault", "vault-secrets-operator-system", "argocd"):
+        api.objects[f"/api/v1/namespaces/{ns}/pods/{ns}-0"] = _ready_pod(f"{ns}-0")
+    for env in ("dev", "prod"):
+        ns = f"poc-{env}"
+        for app in (f"platform-{env}", f"api-gateway-{env}", f"health-demo-{env}"):
+            api.objects[f"/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/{app}"] = {
+                "metadata": {"name": app},
+                "status": {"sync": {"status": "Synced"}, "health": {"status": "Healthy"}},
+            }
+        api.objects[f"/api/v1/namespaces/{ns}/secrets/regsecret"] = {
+            "metadata": {"name": "regsecret"},
+            "type": "kubernetes.io/dockerconfigjson",
+        }
+        for service in ("api-gateway", "health-demo"):
+            api.objects[f"/apis/apps/v1/namespaces/{ns}/deployments/{service}"] = {
+                "metadata": {"name": service},
+                "spec": {"replicas": 2},
+                "status": {"readyReplicas": 2},
+            }
+            api.objects[
+                f"/apis/secrets.hashicorp.com/v1beta1/namespaces/{ns}/vaultstaticsecrets/{service}-vault-0"
+            ] = {
+                "metadata": {"name": f"{service}-vault-0"},
+                "spec": {"destination": {"name": f"{service}-config"}},
+            }
+            api.objects[f"/api/v1/namespaces/{ns}/secrets/{service}-config"] = {
+                "metadata": {"name": f"{service}-config"}
+            }
+        for account in ("default", "api-gateway", "health-demo"):
+            api.objects[f"/api/v1/namespaces/{ns}/serviceaccounts/{account}"] = {
+                "metadata": {"name": account},
+                "imagePullSecrets": [{"name": "regsecret"}],
+            }
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in ENV.items():
+        monkeypatch.setenv(key, value)
+
+
+def test_a_healthy_platform_passes_every_check(
+    fake_api: FakeApi, kubeconfig: Path, env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    healthy(fake_api)
+    assert main(["verify", "-C", str(tmp_path), "--skip-vault", "--output", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["failed"] == 0 and len(report["checks"]) == 3 + 2 * (3 + 2 + 2 + 1)
+
+
+def test_failures_do_not_stop_the_other_checks(
+    fake_api: FakeApi, kubeconfig: Path, env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    healthy(fake_api)
+    del fake_api.objects["/api/v1/namespaces/vault/pods/vault-0"]
+    fake_api.objects["/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/api-gateway-prod"][
+        "status"
+    ] = {"sync": {"status": "OutOfSync"}, "health": {"status": "Degraded"}}
+    del fake_api.objects["/api/v1/namespaces/poc-dev/secrets/health-demo-config"]
+    fake_api.objects["/api/v1/namespaces/poc-prod/serviceaccounts/api-gateway"]["imagePullSecrets"] = []
+    junit = tmp_path / "reports" / "verify.xml"
+    assert (
+        main(["verify", "-C", str(tmp_path), "--skip-vault", "--output", "json", "--junit", str(junit)]) == 1
+    )
+    report = json.loads(capsys.readouterr().out)
+    failures = {(c["group"], c["name"]): c["detail"] for c in report["checks"] if c["status"] == "failed"}
+    assert failures == {
+        ("infrastructure", "vault"): "no pods in vault",
+        ("applications/prod", "api-gateway-prod"): "OutOfSync, Degraded",
+        ("secrets/dev", "health-demo"): "health-demo-vault-0 -> Secret health-demo-config missing",
+        ("registry/prod", "regsecret"): "ServiceAccounts without regsecret in poc-prod: api-gateway",
+    }
+    suite = ElementTree.parse(junit).getroot()
+    assert suite.get("tests") == str(len(report["checks"])) and suite.get("failures") == "4"
+
+
+def test_without_a_cluster_every_check_fails_with_the_reason(
+    tmp_path: Path, env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "absent"))
+    junit = tmp_path / "verify.xml"
+    assert main(["verify", "-C", str(tmp_path), "--output", "json", "--junit", str(junit)]) == 1
+    printed = capsys.readouterr()
+    report = json.loads(printed.out)
+    assert report["failed"] == len(report["checks"]) == 3 + 2 * 8 + 1
+    assert all(c["detail"] for c in report["checks"])
+    assert "absent" in report["checks"][0]["detail"]
+    assert report["checks"][-1]["group"] == "vault" and "minikube" in report["checks"][-1]["detail"]
+    assert "Traceback" not in printed.err + printed.out
+    assert ElementTree.parse(junit).getroot().get("failures") == str(report["failed"])
+    # The table form too.
+    assert main(["verify", "-C", str(tmp_path)]) == 1
+    assert "0/20 checks passed" in capsys.readouterr().err
+
+
+def test_judgements() -> None:
+    assert (
+        pods_ready(
+            "g", "n", "ns", [_ready_pod("a"), {"metadata": {"name": "job"}, "status": {"phase": "Succeeded"}}]
+        ).status
+        is Status.OK
+    )
+    pending = pods_ready("g", "n", "ns", [{"metadata": {"name": "b"}, "status": {"phase": "Pending"}}])
+    assert pending.failed and "b (Pending)" in pending.detail
+    assert application_ok("g", "a", None).failed
+    assert application_ok(
+        "g", "a", {"status": {"sync": {"status": "Synced"}, "health": {"status": "Progressing"}}}
+    ).failed
+    assert (
+        vault_secrets_ok("g", "s", "ns", "s-vault-", [], set()).detail
+        == "no VaultStaticSecret s-vault-* in ns"
+    )
+    wrong_type = pull_secret_ok("g", "regsecret", "ns", {"type": "Opaque"}, {})
+    assert wrong_type.failed and "Opaque" in wrong_type.detail

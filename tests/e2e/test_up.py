@@ -1,0 +1,81 @@
+"""End to end on a real, disposable cluster (a user's minikube): `up` stands the platform up and `verify`
+checks it. Opt-in (it installs Vault, VSO and ArgoCD): GITOPS_POC_E2E=1 and KUBECONFIG pointing at the
+cluster; KUBE_CONTEXT if not `minikube`; GITLAB_DEPLOY_TOKEN_USER/GITLAB_DEPLOY_TOKEN for the registry.
+Skipped here with the reason: no Kubernetes can run on this machine."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from gitops_poc.cli import main
+from gitops_poc.cluster.push import agent_release
+from gitops_poc.config import load_config
+from gitops_poc.platform import Platform
+from tests.conftest import REAL_SYSTEMS, REPO_ROOT, require_binary
+
+pytestmark = pytest.mark.cluster
+
+
+@pytest.fixture
+def real_cluster(monkeypatch: pytest.MonkeyPatch) -> str:
+    if os.environ.get("GITOPS_POC_E2E") != "1":
+        pytest.skip(
+            "cluster end-to-end is opt-in: set GITOPS_POC_E2E=1 and KUBECONFIG for a disposable minikube "
+            "(no Kubernetes runs on this machine)"
+        )
+    if "KUBECONFIG" not in REAL_SYSTEMS:
+        pytest.skip("no cluster end-to-end: KUBECONFIG is not set (no Kubernetes runs on this machine)")
+    monkeypatch.setenv("KUBECONFIG", REAL_SYSTEMS["KUBECONFIG"])
+    for key in ("GITLAB_DEPLOY_TOKEN_USER", "GITLAB_DEPLOY_TOKEN", "KUBE_CONTEXT"):
+        if key in os.environ:
+            monkeypatch.setenv(key, os.environ[key])
+    return os.environ.get("KUBE_CONTEXT", "minikube")
+
+
+def test_up_then_verify(real_cluster: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = ["-C", str(REPO_ROOT), "--env-file", str(REPO_ROOT / ".env.example")]
+    assert main(["up", *root]) == 0
+    capsys.readouterr()
+    # A second run skips what is done and verifies again.
+    assert main(["up", *root]) == 0
+    assert "skipped" in capsys.readouterr().err
+    junit = tmp_path / "verify.xml"
+    assert main(["verify", *root, "--output", "json", "--junit", str(junit)]) == 0
+    assert json.loads(capsys.readouterr().out)["failed"] == 0
+
+
+def test_gitlab_agent_release_renders_with_the_pinned_public_chart(real_cluster: str, tmp_path: Path) -> None:
+    """The agent chart has no offline copy: rendered here, where the public repository is reachable."""
+    helm = require_binary("helm")
+    release = agent_release(Platform(load_config(None, {})), "e2e-placeholder-token")
+    private = tmp_path / "private.yaml"
+    private.write_text("config:\n  token: e2e-placeholder-token\n")
+    result = subprocess.run(
+        [
+            helm,
+            "template",
+            release.name,
+            release.chart,
+            "--repo",
+            release.repo,
+            "--version",
+            release.version,
+            "--namespace",
+            release.namespace,
+            "--values",
+            release.values_files[0],
+            "--values",
+            str(private),
+            *(a for k, v in release.set_strings for a in ("--set-string", f"{k}={v}")),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "kind: Deployment" in result.stdout and "cluster-admin" not in result.stdout
