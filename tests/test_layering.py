@@ -55,6 +55,8 @@ PLANNERS = [
     "gitops_poc.render.checks",
     "gitops_poc.render.model",
     "gitops_poc.render.manifests",
+    "gitops_poc.k8app",
+    "gitops_poc.disruption",
     "gitops_poc.publish.model",
     "gitops_poc.publish.remote",
     "gitops_poc.gitlab.model",

@@ -34,6 +34,7 @@ DEFAULTS: dict[str, str] = {
     "NAMESPACE_PREFIX": "poc",
     "PRODUCTION_ENVIRONMENTS": "prod",
     "AUTO_SYNC_ENVIRONMENTS": "",
+    "PDB_MAX_UNAVAILABLE": "1",
     "GITOPS_MODE": "pull",
     "CHART_REPO": "https://d7561985.github.io/k8app",
     "CHART_NAME": "app",
@@ -161,6 +162,7 @@ class Config(BaseModel):
     namespace_prefix: str
     production_environments: tuple[str, ...]
     auto_sync_environments: tuple[str, ...]
+    pdb_max_unavailable: str
     gitops_mode: Literal["pull", "push"]
     chart_repo: str
     chart_name: str
@@ -268,6 +270,18 @@ class Config(BaseModel):
     def _not_empty(cls, v: str) -> str:
         if not v.strip() or re.search(r"\s", v):
             raise ValueError(f"{v!r} must be one non-empty word")
+        return v
+
+    @field_validator("pdb_max_unavailable")
+    @classmethod
+    def _pdb_budget(cls, v: str) -> str:
+        # 0 or 0% would block every eviction (node drains, cluster upgrades) in production.
+        match = re.fullmatch(r"([0-9]+)(%?)", v)
+        if not match or int(match[1]) < 1 or (match[2] and int(match[1]) > 100):
+            raise ValueError(
+                f"{v!r} is not a disruption budget: give the pods that may be down at once, a number of at "
+                "least 1 or a percentage from 1% to 100%"
+            )
         return v
 
     @field_validator("kubernetes_version")

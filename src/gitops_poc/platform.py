@@ -100,6 +100,19 @@ class Platform:
             return Tier.DEVELOPMENT
         return Tier.STAGING
 
+    def owns_disruption_budget(self, env: str) -> bool:
+        """Production PDBs are the platform's (gitops-config/platform/<env>): the chart's selects no pods."""
+        return self.tier(env) is Tier.PRODUCTION
+
+    def disruption_budget_name(self, service: str) -> str:
+        """Not the chart's PDB name (`appName`), so switching from one to the other never collides."""
+        return f"{self.app_name(service)}-pdb"
+
+    def default_disruption_budget(self) -> dict[str, int | str]:
+        """PDB_MAX_UNAVAILABLE as a PodDisruptionBudget limit: a number of pods, or a percentage."""
+        raw = self.config.pdb_max_unavailable
+        return {"maxUnavailable": raw if raw.endswith("%") else int(raw)}
+
     def allows_scaling(self, env: str) -> bool:
         """HPA and PDB belong to staging and production tiers only (seed README principle)."""
         return self.tier(env) is not Tier.DEVELOPMENT

@@ -88,7 +88,7 @@ def test_json_output_for_scripts(
     by_path = {c["path"]: c for c in report["values"]}
     assert by_path["replicas"] == {"path": "replicas", "change": "changed", "old": 3, "new": 2}
     assert {m["manifest"]: m["change"] for m in report["manifests"]}[
-        "PodDisruptionBudget/web-http"
+        "HorizontalPodAutoscaler/web-http"
     ] == "removed"
 
 

@@ -62,8 +62,8 @@ def test_json_output_follows_the_naming_contract(
         ("Deployment", "api-gateway"),
         ("Service", "api-gateway-sv"),
         ("HorizontalPodAutoscaler", "api-gateway"),
-        ("PodDisruptionBudget", "api-gateway"),
     } <= names
+    assert "PodDisruptionBudget" not in {kind for kind, _ in names}  # gitops-config/platform/prod has it
     for manifest in data["manifests"]:  # the chart's HPA has no namespace: ArgoCD's destination gives it one
         assert manifest["metadata"].get("namespace") == (
             None if manifest["kind"] == "HorizontalPodAutoscaler" else "poc-prod"
@@ -97,12 +97,7 @@ def test_values_only_needs_no_helm(
     )
     assert code == 0
     data = json.loads(out)
-    assert data["values"]["pdb"] == {
-        "enabled": True,
-        "apiVersion": "policy/v1",
-        "minAvailable": 1,
-        "maxUnavailable": None,
-    }
+    assert data["values"]["pdb"] == {"enabled": False, "minAvailable": 1}
     assert data["manifests"] is None and data["chart"] is None
 
 
@@ -110,7 +105,8 @@ def test_a_bad_pdb_fails_with_the_object_template_and_value_files(
     helm: str, k8app_env: str, generated_root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     prod = generated_root / "services/health-demo/.cicd/prod.yaml"
-    prod.write_text(prod.read_text().replace("  maxUnavailable: null", "  maxUnavailable: 1"))
+    # The chart's own PDB switched back on: its maxUnavailable default 1 comes out next to minAvailable.
+    prod.write_text(prod.read_text().replace("  enabled: false\n", "  enabled: true\n"))
     code, out, err = render(capsys, "health-demo", "prod", "-C", str(generated_root))
     assert code == 1
     assert "kind: PodDisruptionBudget" in out  # the manifests are still shown

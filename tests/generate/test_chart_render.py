@@ -91,7 +91,8 @@ def test_every_generated_service_and_environment_renders_and_validates(
             assert ("HorizontalPodAutoscaler" in kinds) == (
                 service in {"api-gateway"} and env == "staging" or env == "prod" and service != "health-demo"
             )
-            assert ("PodDisruptionBudget" in kinds) == (env == "prod")
+            # The chart's PDB (no selector) stays off: production PDBs are gitops-config/platform/<env>'s.
+            assert "PodDisruptionBudget" not in kinds
 
 
 def test_hpa_uses_the_keys_the_chart_honours(helm: str, k8app_chart: Path, generated_root: Path) -> None:

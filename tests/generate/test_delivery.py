@@ -31,7 +31,7 @@ def test_each_service_gets_its_own_identity_in_every_environment(
     p = default_platform
     for env in p.environments:
         for service in p.services:
-            account, auth = docs(generated_root, manifest_file(env, service))
+            account, auth, *_ = docs(generated_root, manifest_file(env, service))
             assert account["kind"] == "ServiceAccount"
             assert account["metadata"] == {
                 **account["metadata"],
@@ -83,7 +83,7 @@ def test_values_name_the_generated_identity_and_the_provisioned_secret(
     for service in p.services:
         for env in p.environments:
             _, values = read_values(service_dir(generated_root, service), env)
-            account, auth = docs(generated_root, manifest_file(env, service))
+            account, auth, *_ = docs(generated_root, manifest_file(env, service))
             assert values["serviceAccountName"] == account["metadata"]["name"]
             assert values["secretsProvider"]["provider"] == "vault"
             assert values["secretsProvider"]["vault"]["authRef"] == auth["metadata"]["name"]

@@ -165,7 +165,7 @@ def test_unknown_service_is_scaffolded_from_the_template(tmp_path: Path) -> None
     prod = load_plain((tmp_path / "services/billing/.cicd/prod.yaml").read_text())
     assert prod["environment"] == "prod"
     assert prod["image"]["repository"] == "registry.gitlab.com/gitops-poc/billing"
-    assert prod["pdb"]["maxUnavailable"] is None
+    assert prod["pdb"] == {"enabled": False, "minAvailable": 2}  # the platform's PDB takes the budget
     assert "billing" in (tmp_path / "services/billing/README.md").read_text()
 
 

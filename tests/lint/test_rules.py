@@ -210,6 +210,56 @@ CASES = [
         hint="only one",
     ),
     Case(
+        "chart-pdb-enabled",
+        {f"{SVC}/prod.yaml": env_file("prod", "pdb:\n  enabled: true\n  maxUnavailable: 1\n", replicas=3)},
+        f"{SVC}/prod.yaml",
+        "enabled: true",
+        "it has no selector, so it protects no pods",
+        "gitops-config/platform/prod holds one that does",
+    ),
+    Case(
+        "chart-pdb-enabled",
+        {f"{SVC}/staging.yaml": env_file("staging", "pdb:\n  enabled: true\n", replicas=2)},
+        f"{SVC}/staging.yaml",
+        "enabled: true",
+        "in staging",
+        "production PDBs come from gitops-config/platform/<env>",
+    ),
+    Case(
+        "pdb-blocks-eviction",
+        {f"{SVC}/prod.yaml": env_file("prod", "pdb:\n  enabled: false\n  minAvailable: 2\n", replicas=2)},
+        f"{SVC}/prod.yaml",
+        "minAvailable: 2",
+        "pdb.minAvailable: 2 with replicas 2 in prod",
+        "lower minAvailable",
+    ),
+    Case(
+        "pdb-blocks-eviction",
+        {f"{SVC}/prod.yaml": env_file("prod", "pdb:\n  enabled: false\n  maxUnavailable: 0\n", replicas=3)},
+        f"{SVC}/prod.yaml",
+        "maxUnavailable: 0",
+        "allows no eviction",
+        "maxUnavailable: 1",
+    ),
+    Case(
+        "pdb-budget-invalid",
+        {
+            f"{SVC}/prod.yaml": env_file(
+                "prod", "pdb:\n  enabled: false\n  minAvailable: 2\n  maxUnavailable: 1\n", replicas=3
+            )
+        },
+        f"{SVC}/prod.yaml",
+        "pdb:",
+        "takes one of minAvailable and maxUnavailable",
+    ),
+    Case(
+        "pdb-budget-invalid",
+        {f"{SVC}/prod.yaml": env_file("prod", "pdb:\n  enabled: false\n  minAvailable: most\n", replicas=3)},
+        f"{SVC}/prod.yaml",
+        "pdb:",
+        "pdb.minAvailable is 'most'",
+    ),
+    Case(
         "pdb-api-version",
         {
             f"{SVC}/prod.yaml": env_file(

@@ -43,6 +43,8 @@ def findings() -> list:
         ("pdb-both-limits", f"{AG}/prod.yaml", "minAvailable: 2"),
         ("pdb-both-limits", "services/health-demo/.cicd/prod.yaml", "minAvailable: 1"),
         ("pdb-both-limits", "services/web-http/.cicd/prod.yaml", "minAvailable: 2"),
+        # bug 9 too: the chart's PDB has no selector, so it protects nothing even when valid
+        ("chart-pdb-enabled", "services/health-demo/.cicd/prod.yaml", "enabled: true"),
         # bug 6: Services called by the short name instead of <appName>-sv
         ("reference-missing-sv", f"{AG}/default.yaml", "addr: web-grpc:9091"),
         ("reference-missing-sv", "services/web-http/.cicd/default.yaml", "UPSTREAM_URIS"),
@@ -66,6 +68,7 @@ def test_seed_findings_are_only_the_known_defects(findings: list) -> None:
         "labels-unsupported",
         "hpa-ignored-key",
         "pdb-both-limits",
+        "chart-pdb-enabled",
         "reference-missing-sv",
         "env-fqdn",
         "argocd-chart-unpinned",

@@ -6,6 +6,8 @@ as and the only one its Vault role accepts) and VaultAuth `<service>-vault-auth`
 `<service>-<env>` as that ServiceAccount, audience `vault`). The chart's VaultStaticSecret names that
 VaultAuth in `secretsProvider.vault.authRef`. These replace the original's unapplied `vault-secret.yaml`.
 
+In production environments the same file also holds the service's PodDisruptionBudget (disruption.py).
+
 `gitops-config/argocd/platform.yaml`: one Application `platform-<env>` per environment, syncing
 `platform/<env>` into the environment's namespace. ArgoCD cannot order separate Applications (sync waves
 only order resources inside one Application), so correctness does not depend on order: until the
@@ -17,9 +19,11 @@ so syncing it first is the documented step where a human syncs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from gitops_poc.disruption import Budget, pod_disruption_budget
 from gitops_poc.generate.gitops_config import HEADER
 from gitops_poc.layout import GITOPS_CONFIG_DIR, PLATFORM_APPS_FILE, PLATFORM_DIR
 from gitops_poc.platform import (
@@ -118,11 +122,26 @@ def _documents(docs: list[dict[str, Any]]) -> str:
     return HEADER + "---\n".join(dump_plain(doc) for doc in docs)
 
 
-def render_delivery_files(platform: Platform) -> dict[Path, str]:
-    """Every generator-owned delivery file, as text."""
+def platform_objects(
+    platform: Platform, service: str, env: str, budget: Budget | None = None
+) -> list[dict[str, Any]]:
+    """The objects of `platform/<env>/<service>.yaml`; the PDB (`budget`, else PDB_MAX_UNAVAILABLE) in
+    production."""
+    docs = [service_account(platform, service, env), vault_auth(platform, service, env)]
+    if platform.owns_disruption_budget(env):
+        budget = budget or platform.default_disruption_budget()
+        docs.append(pod_disruption_budget(platform, service, env, budget, _labels(platform, service, env)))
+    return docs
+
+
+def render_delivery_files(
+    platform: Platform, budgets: Mapping[tuple[str, str], Budget] | None = None
+) -> dict[Path, str]:
+    """Every generator-owned delivery file, as text; `budgets` by (service, env) from the values files."""
+    budgets = budgets or {}
     files = {
         manifest_file(env, service): _documents(
-            [service_account(platform, service, env), vault_auth(platform, service, env)]
+            platform_objects(platform, service, env, budgets.get((service, env)))
         )
         for env in platform.environments
         for service in platform.services

@@ -7,13 +7,14 @@ import re
 from pathlib import Path
 
 from gitops_poc.changes import FileChange, change_if_different
+from gitops_poc.disruption import Budget, budget_from_values
 from gitops_poc.generate.catalog import SERVICE_TEMPLATE, template_files
 from gitops_poc.generate.delivery import render_delivery_files
 from gitops_poc.generate.gitops_config import HEADER, render_files
 from gitops_poc.generate.services import Reader, TemplateRenderer, file_mode, plan_service
-from gitops_poc.layout import GITOPS_CONFIG_DIR, NEVER_COMMITTED
+from gitops_poc.layout import GITOPS_CONFIG_DIR, NEVER_COMMITTED, SERVICES_DIR, value_files
 from gitops_poc.platform import Platform
-from gitops_poc.yamlio import read_text
+from gitops_poc.yamlio import load_plain, read_text
 
 TEMPLATE_DIR = Path("templates") / "service-repo"
 GITIGNORE = Path(".gitignore")
@@ -84,6 +85,23 @@ def _stale_generated_files(root: Path, generated: set[Path], read: Reader) -> li
     return stale
 
 
+def _budgets(platform: Platform, planned: Reader) -> dict[tuple[str, str], Budget]:
+    """The production disruption budget of every service, from its value files as they will be."""
+    budgets = {}
+    for service in platform.services:
+        for env in platform.environments:
+            if not platform.owns_disruption_budget(env):
+                continue
+            layers = []
+            for relative in value_files(env):
+                path = Path(SERVICES_DIR) / service / relative
+                text = planned(path)
+                data = load_plain(text, str(path)) if text else None
+                layers.append((str(path), data if isinstance(data, dict) else None))
+            budgets[(service, env)] = budget_from_values(layers, platform.default_disruption_budget())
+    return budgets
+
+
 def plan_init(platform: Platform, root: Path, reader: Reader | None = None) -> list[FileChange]:
     """Changes that bring `root` in line with the configuration; empty when it already is."""
     seen: set[Path] = set()
@@ -94,7 +112,29 @@ def plan_init(platform: Platform, root: Path, reader: Reader | None = None) -> l
         return read_file(relative)
 
     changes: list[FileChange] = []
-    generated = {**render_files(platform), **render_delivery_files(platform)}
+    template_changes: list[FileChange] = []
+    # The service template is the team's to adapt: created when missing, never overwritten.
+    for relative, source in template_files(SERVICE_TEMPLATE):
+        target = TEMPLATE_DIR / relative
+        if read(target) is None:
+            template_changes.append(
+                FileChange(target, source.read_text(encoding="utf-8"), None, "new file", file_mode(source))
+            )
+    user_template = root / TEMPLATE_DIR
+    template_dir = user_template if user_template.is_dir() else SERVICE_TEMPLATE
+    renderer = TemplateRenderer()
+    service_changes: list[FileChange] = []
+    for service in platform.services:
+        service_changes.extend(plan_service(platform, service, read, renderer, template_dir))
+    planned = {change.path: change.content for change in service_changes}
+
+    def planned_read(path: Path) -> str | None:
+        return planned[path] if path in planned else read(path)
+
+    generated = {
+        **render_files(platform),
+        **render_delivery_files(platform, _budgets(platform, planned_read)),
+    }
     for path, content in generated.items():
         if change := change_if_different(path, content, read(path), "generated"):
             changes.append(change)
@@ -105,18 +145,6 @@ def plan_init(platform: Platform, root: Path, reader: Reader | None = None) -> l
     ):
         changes.append(change)
 
-    # The service template is the team's to adapt: created when missing, never overwritten.
-    for relative, source in template_files(SERVICE_TEMPLATE):
-        target = TEMPLATE_DIR / relative
-        if read(target) is None:
-            changes.append(
-                FileChange(target, source.read_text(encoding="utf-8"), None, "new file", file_mode(source))
-            )
-
-    user_template = root / TEMPLATE_DIR
-    template_dir = user_template if user_template.is_dir() else SERVICE_TEMPLATE
-    renderer = TemplateRenderer()
-    for service in platform.services:
-        changes.extend(plan_service(platform, service, read, renderer, template_dir))
+    changes += template_changes + service_changes
     changes.extend(_interrupted_writes(root, seen | {change.path.parent for change in changes}))
     return changes

@@ -31,7 +31,7 @@ Reader = Callable[[Path], "str | None"]
 @dataclass(frozen=True)
 class ManagedKey:
     path: tuple[str, ...]
-    value: str
+    value: str | bool
 
 
 def managed_keys(
@@ -57,6 +57,9 @@ def managed_keys(
             ManagedKey(("environment",), env),
             ManagedKey(("image", "repository"), platform.image_repository(service)),
         ]
+        if platform.owns_disruption_budget(env):
+            # The chart's PDB selects no pods; gitops-config/platform/<env> holds one that does.
+            keys.append(ManagedKey(("pdb", "enabled"), False))
     secrets = (data or {}).get("secrets")
     if isinstance(secrets, Mapping):
         envs = "|".join(re.escape(e) for e in ("{env}", *platform.environments))

@@ -122,6 +122,25 @@ _RULES = [
         "add `maxUnavailable: null` under pdb, or drop minAvailable",
     ),
     Rule(
+        "chart-pdb-enabled",
+        E,
+        "pdb.enabled renders the chart's PodDisruptionBudget, which has no selector and so protects no pods",
+        "set pdb.enabled: false; production PDBs come from gitops-config/platform/<env> (gitops-poc init)",
+    ),
+    Rule(
+        "pdb-blocks-eviction",
+        E,
+        "a production disruption budget that allows no eviction (minAvailable >= replicas, maxUnavailable:"
+        " 0)",
+        "leave at least one pod evictable, e.g. maxUnavailable: 1",
+    ),
+    Rule(
+        "pdb-budget-invalid",
+        E,
+        "the production PDB budget in the values is not one limit (a number or a percentage)",
+        "set one of pdb.minAvailable / pdb.maxUnavailable (the other null), e.g. minAvailable: 2",
+    ),
+    Rule(
         "pdb-api-version",
         E,
         "policy/v1beta1 PodDisruptionBudgets do not exist on Kubernetes >= 1.25",

@@ -8,6 +8,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from gitops_poc import k8app
+from gitops_poc.disruption import LIMITS, budget_from_values
+from gitops_poc.errors import UsageError
 from gitops_poc.lint import chart, yaml11_rules
 from gitops_poc.lint.catalog import rule
 from gitops_poc.lint.documents import KeyPath, YamlDocument
@@ -267,6 +269,59 @@ def _scaling_findings(
                 )
 
 
+def _disruption_findings(
+    files: ServiceFiles, env: str, values: dict[str, Any], platform: Platform
+) -> Iterator[Finding]:
+    pdb = values.get("pdb")
+    if isinstance(pdb, dict) and pdb.get("enabled"):
+        file, line = files.locate(env, ("pdb", "enabled"))
+        owner = (
+            f"gitops-config/platform/{env} holds one that does (gitops-poc init)"
+            if platform.owns_disruption_budget(env)
+            else "production PDBs come from gitops-config/platform/<env>"
+        )
+        yield rule("chart-pdb-enabled").at(
+            file,
+            line,
+            f"pdb.enabled renders the chart's PodDisruptionBudget in {env}: it has no selector, "
+            "so it protects no pods",
+            f"set pdb.enabled: false; {owner}",
+        )
+    if not platform.owns_disruption_budget(env):
+        return
+    layers = [(doc.display, doc.data) for doc in (files.default, files.envs.get(env)) if doc is not None]
+    try:
+        budget = budget_from_values(layers, platform.default_disruption_budget())
+    except UsageError as exc:
+        file, line = files.locate(env, ("pdb",))
+        yield rule("pdb-budget-invalid").at(file, line, str(exc))
+        return
+    [(key, limit)] = budget.items()
+    replicas = values.get("replicas") or 1
+    blocks = (
+        limit in (0, "0%")
+        if key == "maxUnavailable"
+        else (limit == "100%" or (isinstance(limit, int) and isinstance(replicas, int) and limit >= replicas))
+    )
+    if blocks:
+        keys: KeyPath = ("pdb", key)
+        file, line = files.locate(env, keys if has_path(values, keys) else ("pdb",))
+        minimum = (
+            " (the HPA minimum)"
+            if isinstance(values.get("hpa"), dict) and values["hpa"].get("enabled")
+            else ""
+        )
+        yield rule("pdb-blocks-eviction").at(
+            file,
+            line,
+            f"pdb.{key}: {limit} with replicas {replicas}{minimum} in {env}: the PodDisruptionBudget "
+            "allows no eviction, so node drains and cluster upgrades hang",
+            "lower minAvailable below replicas, or use maxUnavailable: 1"
+            if key == LIMITS[0]
+            else "allow at least one: maxUnavailable: 1",
+        )
+
+
 def _sets(files: ServiceFiles, env: str, keys: KeyPath) -> bool:
     """Does a file the team wrote set `keys` in `env`?"""
     docs = [files.default, files.envs.get(env)]
@@ -357,6 +412,7 @@ def check_environment(files: ServiceFiles, env: str, platform: Platform) -> list
         *_required_findings(files, env, values, platform),
         *_probe_findings(files, env, values),
         *_scaling_findings(files, env, values, platform),
+        *_disruption_findings(files, env, values, platform),
         *_service_findings(files, env, values),
         *_secret_findings(files, env, values, platform),
     ]
