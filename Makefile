@@ -25,8 +25,8 @@ $(STAMP): pyproject.toml $(addsuffix /pyproject.toml,$(SERVICE_PACKAGES))
 
 venv: $(STAMP)  ## Create .venv and install the package
 
-tools: $(STAMP)  ## Install helm and kubectl into .tools/
-	@bash scripts/install-tools.sh helm
+tools: $(STAMP)  ## Install helm, kubectl and gitlab-ci-local (node 22, rsync) into .tools/
+	@bash scripts/install-tools.sh all
 
 demo: venv tools  ## Run the platform demo on built-in defaults (no cluster, no GitLab)
 	@bash scripts/demo.sh

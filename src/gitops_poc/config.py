@@ -42,6 +42,8 @@ DEFAULTS: dict[str, str] = {
     "GITLAB_AGENT_NAME": "minikube-agent",
     "ARGOCD_NAMESPACE": "argocd",
     "GIT_BRANCH": "main",
+    # Empty: <DOCKER_REGISTRY>/<group>/gitops-poc:<this tool's version> (Platform.ci_tool_image).
+    "CI_TOOL_IMAGE": "",
     # Cluster bootstrap (`setup infrastructure`): minikube sizes, the Kubernetes version manifests are
     # validated for, and the pinned infrastructure charts.
     "KUBERNETES_VERSION": "1.34.0",
@@ -92,6 +94,11 @@ HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$")
 REGISTRY = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?(/[a-z0-9][a-z0-9._/-]*)?$")
 VAULT_PATH = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
 SEMVER = re.compile(r"^v?[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
+# An image reference pinned by tag or digest (the OCI grammar of delivery/image.py, in one expression).
+TOOL_IMAGE = re.compile(
+    r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)+"
+    r"(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|@sha256:[a-f0-9]{64})$"
+)
 MAX_NAME = DNS1123_LABEL.max_length
 SERVICE_SUFFIX = "-sv"  # the k8app chart names the Service <appName>-sv
 
@@ -170,6 +177,7 @@ class Config(BaseModel):
     gitlab_agent_name: str
     argocd_namespace: str
     git_branch: str
+    ci_tool_image: str = ""
     kubernetes_version: str = "1.34.0"
     minikube_cpus: int = 4
     minikube_memory: int = 8192
@@ -270,6 +278,16 @@ class Config(BaseModel):
     def _not_empty(cls, v: str) -> str:
         if not v.strip() or re.search(r"\s", v):
             raise ValueError(f"{v!r} must be one non-empty word")
+        return v
+
+    @field_validator("ci_tool_image")
+    @classmethod
+    def _tool_image(cls, v: str) -> str:
+        if v and not TOOL_IMAGE.match(v):
+            raise ValueError(
+                f"{v!r} is not an image reference: <registry>/<path>:<tag> "
+                "or <registry>/<path>@sha256:<digest>"
+            )
         return v
 
     @field_validator("pdb_max_unavailable")

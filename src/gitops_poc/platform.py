@@ -136,6 +136,15 @@ class Platform:
         return f"{self.config.docker_registry}/{self.config.gitlab_group.lower()}/{service}"
 
     @property
+    def ci_tool_image(self) -> str:
+        """The gitops-poc image pipelines run: CI_TOOL_IMAGE, else the group's registry and this version."""
+        from gitops_poc import __version__
+
+        return self.config.ci_tool_image or (
+            f"{self.config.docker_registry}/{self.config.gitlab_group.lower()}/gitops-poc:{__version__}"
+        )
+
+    @property
     def agent_name(self) -> str:
         return self.config.gitlab_agent_name
 

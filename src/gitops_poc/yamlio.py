@@ -518,6 +518,45 @@ def _scalars(
 
 
 # --- writing ----------------------------------------------------------------------------------------------
+_KEY_LINE = re.compile(r"^( *)[^\s#-][^:]*:(\s*(#.*)?)$")  # `key:` opening a nested block
+_BLOCK_SCALAR = re.compile(r":\s*[|>][-+0-9]*\s*(#.*)?$")
+
+
+def indentation(text: str) -> tuple[int, int, int]:
+    """(mapping, sequence, offset) indents of a file, so a rewrite keeps its style; house style by default.
+
+    Read from the first nested mapping and the first block sequence under a key; block scalar contents
+    (config files inside values) are skipped.
+    """
+    mapping: int | None = None
+    sequence: tuple[int, int] | None = None
+    parent: int | None = None  # indent of the previous line when it opened a block with `key:`
+    scalar_indent: int | None = None
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        indent = len(line) - len(line.lstrip(" "))
+        if scalar_indent is not None:
+            if indent > scalar_indent:
+                continue
+            scalar_indent = None
+        if parent is not None and indent >= parent:
+            if stripped.startswith("- ") and sequence is None:  # a block sequence, maybe at the key's column
+                after_dash = len(stripped[1:]) - len(stripped[1:].lstrip(" "))
+                sequence = (indent - parent + 1 + after_dash, indent - parent)
+            elif indent > parent and not stripped.startswith("-") and mapping is None:
+                mapping = indent - parent
+        if mapping is not None and sequence is not None:
+            break
+        parent = indent if _KEY_LINE.match(line) else None
+        if _BLOCK_SCALAR.search(line):
+            scalar_indent = indent
+    mapping = mapping or 2
+    seq, offset = sequence or (mapping + 2, mapping)
+    return mapping, seq, offset
+
+
 def dump(data: Any, yaml: YAML | None = None) -> str:
     stream = io.StringIO()
     (yaml or round_trip()).dump(data, stream)

@@ -52,7 +52,8 @@ def test_group_and_vault_prefix_reach_every_place(tmp_path: Path) -> None:
     p = platform("GITLAB_GROUP=acme\nVAULT_PATH_PREFIX=acme-secrets\n")
     init(tmp_path, p)
     assert plan_init(p, tmp_path) == []
-    tool_phrases = re.compile(r"gitops-poc (init|new-service)|by gitops-poc|gitops-poc: ")
+    # The tool's own name where it is the tool: its commands, its image (CI_TOOL_IMAGE), its comments.
+    tool_phrases = re.compile(r"gitops-poc (init|new-service|ci )|by gitops-poc|gitops-poc: |/gitops-poc:")
     for name, text in files(tmp_path).items():
         leftover = tool_phrases.sub("", text)
         assert "gitops-poc" not in leftover, name

@@ -45,6 +45,9 @@ resources:
 {extra}"""
 
 
+PIN = '# gitops-poc:pin {"reason": "hold for the audit", "by": "jane", "at": "2026-11-30T08:00:00Z"}'
+
+
 @dataclass(frozen=True)
 class Case:
     rule_id: str
@@ -441,6 +444,29 @@ CASES = [
         f"{SVC}/prod.yaml",
         "OTEL:",
         "prod file",
+    ),
+    Case(
+        "env-pinned",
+        {f"{SVC}/staging.yaml": PIN + "\n" + env_file("staging")},
+        f"{SVC}/staging.yaml",
+        "gitops-poc:pin",
+        "pinned by jane",
+        "ci unpin --env staging",
+    ),
+    Case(
+        "pin-expired",
+        {f"{SVC}/prod.yaml": PIN.replace('"}', '", "until": "2025-01-02"}') + "\n" + env_file("prod")},
+        f"{SVC}/prod.yaml",
+        "gitops-poc:pin",
+        "has expired",
+    ),
+    Case(
+        "pin-unreadable",
+        {f"{SVC}/dev.yaml": env_file("dev") + "# gitops-poc:pin {not json\n"},
+        f"{SVC}/dev.yaml",
+        "gitops-poc:pin",
+        "cannot be read",
+        "ci unpin --env dev",
     ),
     Case(
         "default-fqdn",

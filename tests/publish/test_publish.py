@@ -55,6 +55,7 @@ def test_first_publish_creates_every_bare_repository_with_the_folder_files(
         ".cicd/dev.yaml",
         ".cicd/staging.yaml",
         ".cicd/prod.yaml",
+        ".gitlab-ci.yml",
         "README.md",
     }
     assert show(remotes / "gitops-poc" / "health-demo.git", ".cicd/dev.yaml") == (
@@ -191,7 +192,7 @@ def test_only_the_repository_files_go_in(
     ).split()[0]
     assert mode == "100755"
     assert not any(
-        ".git/" in f or f.startswith(".git") and f != ".gitignore"
+        f == ".git" or f.startswith(".git/") or "/.git/" in f
         for f in tree_files(remotes / "gitops-poc" / "web-http.git")
     )
     assert not stat.S_IMODE((service / "run.sh").stat().st_mode) & 0o022  # unchanged on disk

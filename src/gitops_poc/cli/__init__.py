@@ -32,6 +32,7 @@ class Commands(LazyGroup):
         "render": Lazy("gitops_poc.cli.render:render", "Render a service for an environment, validated."),
         "diff": Lazy("gitops_poc.cli.diff:diff", "What a change does to a service's desired state."),
         "vault": Lazy("gitops_poc.cli.vault:app", "Configure Vault and prove least privilege."),
+        "ci": Lazy("gitops_poc.cli.ci:app", "Pipeline commands: bump, promote, pin, unpin an image; deploy."),
         "publish": Lazy(
             "gitops_poc.cli.publish:publish", "Push gitops-config and each service to their remotes."
         ),

@@ -11,6 +11,7 @@ from gitops_poc.disruption import Budget, budget_from_values
 from gitops_poc.generate.catalog import SERVICE_TEMPLATE, template_files
 from gitops_poc.generate.delivery import render_delivery_files
 from gitops_poc.generate.gitops_config import HEADER, render_files
+from gitops_poc.generate.pipelines import SHARED_PIPELINE_FILE, render_pipeline_files
 from gitops_poc.generate.services import Reader, TemplateRenderer, file_mode, plan_service
 from gitops_poc.layout import GITOPS_CONFIG_DIR, NEVER_COMMITTED, SERVICES_DIR, value_files
 from gitops_poc.platform import Platform
@@ -68,6 +69,7 @@ GENERATED_FOLDERS = (
     GITOPS_CONFIG_DIR / "argocd",
     GITOPS_CONFIG_DIR / "platform",
     GITOPS_CONFIG_DIR / ".gitlab" / "agents",
+    SHARED_PIPELINE_FILE.parent,
 )
 
 
@@ -134,6 +136,7 @@ def plan_init(platform: Platform, root: Path, reader: Reader | None = None) -> l
     generated = {
         **render_files(platform),
         **render_delivery_files(platform, _budgets(platform, planned_read)),
+        **render_pipeline_files(platform),
     }
     for path, content in generated.items():
         if change := change_if_different(path, content, read(path), "generated"):

@@ -252,6 +252,24 @@ _RULES = [
         "run gitops-poc init",
     ),
     Rule(
+        "env-pinned",
+        W,
+        "the environment is pinned: `ci bump` and `ci promote` leave its values file alone",
+        "run `gitops-poc ci unpin --env <env>` once the reason is resolved",
+    ),
+    Rule(
+        "pin-expired",
+        W,
+        "the environment's pin has expired and is ignored; the marker is still in the file",
+        "run `gitops-poc ci unpin --env <env>`, or pin again with a new --until",
+    ),
+    Rule(
+        "pin-unreadable",
+        E,
+        "a pin marker line cannot be read, so `ci bump` and `ci promote` refuse the file",
+        "run `gitops-poc ci unpin --env <env>` (and pin again if still needed)",
+    ),
+    Rule(
         "namespace-dependent",
         E,
         "a value names one environment's namespace, so the same config cannot work elsewhere",

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from gitops_poc.delivery.pins import PREFIX as PIN_PREFIX
+from gitops_poc.delivery.pins import find_pin, now_utc
+from gitops_poc.errors import UsageError
 from gitops_poc.lint.catalog import rule
 from gitops_poc.lint.documents import KeyPath, YamlDocument
 from gitops_poc.lint.findings import Finding
@@ -61,8 +64,35 @@ def _repeats(doc: YamlDocument, default: dict[str, Any]) -> Iterator[Finding]:
                 )
 
 
+def _pins(doc: YamlDocument, env: str) -> Iterator[Finding]:
+    """A pinned environment is shown (automation will not touch it); an expired or broken marker too."""
+    if PIN_PREFIX not in doc.text:
+        return
+    line = (
+        next(i for i, text in enumerate(doc.text.splitlines(), 1) if text.startswith(PIN_PREFIX)) + doc.offset
+    )
+    try:
+        pin = find_pin(doc.text, doc.display)
+    except UsageError as exc:
+        yield rule("pin-unreadable").at(doc.display, line, str(exc), f"run `gitops-poc ci unpin --env {env}`")
+        return
+    if pin is None:
+        return
+    if pin.expired(now_utc()):
+        yield rule("pin-expired").at(
+            doc.display, line, f"{env} was {pin.describe()}; the pin has expired and is ignored"
+        )
+    else:
+        yield rule("env-pinned").at(
+            doc.display,
+            line,
+            f"{env} is {pin.describe()}",
+            f"run `gitops-poc ci unpin --env {env}` once the reason is resolved",
+        )
+
+
 def check_env_file(files: ServiceFiles, env: str, doc: YamlDocument, platform: Platform) -> list[Finding]:
-    findings = [*_missing(doc, env), *_repeats(doc, files.default_data)]
+    findings = [*_missing(doc, env), *_repeats(doc, files.default_data), *_pins(doc, env)]
     declared = doc.data.get("environment")
     if declared not in (None, "") and declared != env:
         findings.append(

@@ -1,0 +1,283 @@
+"""`gitops-poc ci ...`: what a service's pipeline runs: write an image into an environment (pull mode),
+promote it, pin an environment, or deploy with Helm through the GitLab agent (push mode)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+from rich.markup import escape
+
+from gitops_poc.cli.output import OutputFormat, err, print_json
+from gitops_poc.errors import UsageError
+
+if TYPE_CHECKING:
+    from gitops_poc.delivery.target import Target
+    from gitops_poc.delivery.writeback import WriteBack
+
+app = typer.Typer(
+    help="Pipeline commands: bump/promote/pin/unpin write to a service repository's .cicd/<env>.yaml "
+    "and push "
+    "without ever losing a concurrent change; deploy runs helm through the GitLab agent (push mode).",
+    no_args_is_help=True,
+)
+
+RepoDirOption = typer.Option(
+    Path("."), "--repo-dir", "-C", help="The service repository (a clone or CI's checkout).", file_okay=False
+)
+PushOption = typer.Option(
+    False,
+    "--push",
+    help="Push to the remote branch (retrying on races); without it, only "
+    "commit onto the checked-out branch.",
+)
+RemoteOption = typer.Option(
+    None,
+    "--remote",
+    envvar="GITOPS_POC_REMOTE",
+    help="Remote name, URL or path to push to (default: $CI_PROJECT_URL.git in GitLab CI, else origin). "
+    "Credentials come from CI_PUSH_TOKEN or CI_JOB_TOKEN through a git credential helper, never the URL.",
+)
+BranchOption = typer.Option(
+    None,
+    "--branch",
+    help="Branch to write (default: CI_COMMIT_BRANCH, CI_DEFAULT_BRANCH, the checked-out branch).",
+)
+PipelineOption = typer.Option(
+    None,
+    "--pipeline",
+    envvar="CI_PIPELINE_IID",
+    help="Number of the pipeline that built the image (default: CI_PIPELINE_IID). "
+    "A bump from an older pipeline "
+    "than the one recorded in the file stands down (exit 4).",
+)
+ForceOlderOption = typer.Option(
+    False, "--force-older", help="Write even when a newer pipeline wrote the current value."
+)
+AttemptsOption = typer.Option(
+    30, "--attempts", min=1, max=1000, help="Push attempts before giving up (exit 6)."
+)
+OutputOption = typer.Option(OutputFormat.text, "--output", "-o", help="text, or json for scripts.")
+EXIT_HELP = (
+    "Exit codes: 0 updated or already up to date, 2 bad input, 4 superseded by a newer pipeline, "
+    "5 environment pinned, 6 gave up after --attempts lost races, 1 other git failures."
+)
+
+
+def _check_env(env: str, option: str = "--env") -> str:
+    from gitops_poc.dnsnames import DNS1123_LABEL
+
+    if not DNS1123_LABEL.matches(env) or env == "default":
+        raise UsageError(
+            f"{option} {env!r} is not an environment name (lowercase letters, digits and '-'; "
+            "its values file is .cicd/<env>.yaml, and 'default' is the shared file)"
+        )
+    return env
+
+
+def _on_retry(attempt: int, pause: float, message: str) -> None:
+    first = message.splitlines()[-1] if message else "rejected"
+    err.print(
+        escape(
+            f"push {attempt} lost a race ({first.strip()}); fetching the new head, retrying in {pause:.2f} s"
+        )
+    )
+
+
+def _finish(result: WriteBack, target: Target, output: OutputFormat) -> int:
+    from gitops_poc.delivery.decide import EXIT_CODES, Outcome
+    from gitops_poc.delivery.writes import report
+
+    for note in (*target.notes, *result.decision.warnings):
+        err.print(escape(f"warning: {note}"))
+    if output is OutputFormat.json:
+        print_json(report(result, target))
+    decision = result.decision
+    text = decision.message
+    if decision.outcome is Outcome.UPDATED:
+        where = (
+            f"pushed to {target.branch} of {target.url}" if result.pushed else "committed locally (no --push)"
+        )
+        text += f"; {where} as {result.commit[:12] if result.commit else '?'}"
+        if result.attempts > 1:
+            text += f" after {result.attempts} attempts"
+    style = {"updated": "green", "unchanged": "dim", "superseded": "yellow", "pinned": "yellow"}.get(
+        decision.outcome.value, "red"
+    )
+    err.print(f"[{style}]{decision.outcome.value}[/]: {escape(text)}")
+    return EXIT_CODES[decision.outcome]
+
+
+def _target(repo_dir: Path, remote: str | None, branch: str | None, pipeline: str | None) -> Target:
+    from gitops_poc.delivery.target import resolve_target
+
+    return resolve_target(repo_dir, os.environ, remote=remote, branch=branch, pipeline=pipeline)
+
+
+@app.command("bump", epilog=EXIT_HELP)
+def bump(
+    env: str = typer.Option(..., "--env", help="Environment whose .cicd/<env>.yaml gets the image."),
+    tag: str = typer.Option(
+        ..., "--tag", help="Image tag (OCI grammar: letters, digits, '_', '.', '-'; <= 128)."
+    ),
+    digest: str | None = typer.Option(
+        None, "--digest", help="sha256:<64 hex>; makes the deployed reference immutable (<tag>@sha256:...)."
+    ),
+    repository: str | None = typer.Option(None, "--repository", help="Image repository to set as well."),
+    push: bool = PushOption,
+    pipeline: str | None = PipelineOption,
+    force_older: bool = ForceOlderOption,
+    remote: str | None = RemoteOption,
+    branch: str | None = BranchOption,
+    attempts: int = AttemptsOption,
+    repo_dir: Path = RepoDirOption,
+    output: OutputFormat = OutputOption,
+) -> int:
+    """Set image.tag (and image.repository) in .cicd/ENV.yaml as a key-level edit; commit and push.
+
+    Comments and layout are kept; the pipeline number is recorded beside the tag. Nothing is committed when
+    the image is already there. A rejected push fetches the new head, re-applies the change on it and
+    retries with jittered backoff; it never forces and never merges.
+    """
+    from gitops_poc.delivery.image import Image, check_digest, check_repository, check_tag
+    from gitops_poc.delivery.pins import now_utc
+    from gitops_poc.delivery.writeback import RetryPolicy
+    from gitops_poc.delivery.writes import bump as run_bump
+
+    image = Image(
+        check_repository(repository) if repository is not None else None,
+        check_tag(tag),
+        check_digest(digest) if digest is not None else None,
+    )
+    _check_env(env)
+    target = _target(repo_dir, remote, branch, pipeline)
+    result = run_bump(
+        target,
+        env,
+        image,
+        now_utc(),
+        push=push,
+        force_older=force_older,
+        policy=RetryPolicy(attempts=attempts),
+        on_retry=_on_retry,
+    )
+    return _finish(result, target, output)
+
+
+@app.command("promote", epilog=EXIT_HELP)
+def promote(
+    source: str = typer.Option(..., "--from", help="Environment whose image is promoted."),
+    env: str = typer.Option(..., "--to", help="Environment that gets it."),
+    allow_skip: bool = typer.Option(
+        False, "--allow-skip", help="Allow skipping environments of ENVIRONMENTS."
+    ),
+    environments: str | None = typer.Option(
+        None,
+        "--environments",
+        envvar="ENVIRONMENTS",
+        help="The environments in promotion order (default: ENVIRONMENTS, else dev staging prod).",
+    ),
+    push: bool = PushOption,
+    force_older: bool = ForceOlderOption,
+    remote: str | None = RemoteOption,
+    branch: str | None = BranchOption,
+    attempts: int = AttemptsOption,
+    repo_dir: Path = RepoDirOption,
+    output: OutputFormat = OutputOption,
+) -> int:
+    """Copy the exact image (repository, tag, digest) of --from into --to; commit and push.
+
+    The order comes from ENVIRONMENTS: only to the next environment unless --allow-skip. Refused when the
+    source has no image; a pinned target is left alone (exit 5). The source's pipeline record travels
+    with the image, so an older image never replaces a newer one (exit 4, --force-older overrides).
+    """
+    from gitops_poc.config import DEFAULTS
+    from gitops_poc.delivery.decide import promotion_order_error
+    from gitops_poc.delivery.pins import now_utc
+    from gitops_poc.delivery.writeback import RetryPolicy
+    from gitops_poc.delivery.writes import promote as run_promote
+
+    order = tuple(w for w in re.split(r"[\s,]+", environments or DEFAULTS["ENVIRONMENTS"]) if w)
+    for name in order:
+        _check_env(name, "ENVIRONMENTS entry")
+    if problem := promotion_order_error(
+        order, _check_env(source, "--from"), _check_env(env, "--to"), allow_skip
+    ):
+        raise UsageError(problem)
+    target = _target(repo_dir, remote, branch, None)
+    result = run_promote(
+        target,
+        source,
+        env,
+        now_utc(),
+        push=push,
+        force_older=force_older,
+        policy=RetryPolicy(attempts=attempts),
+        on_retry=_on_retry,
+    )
+    return _finish(result, target, output)
+
+
+def _pinner(target: Target) -> str:
+    who = os.environ.get("GITLAB_USER_LOGIN") or str(target.identity)
+    return who
+
+
+@app.command("pin", epilog=EXIT_HELP)
+def pin(
+    env: str = typer.Option(..., "--env", help="Environment to pin."),
+    reason: str = typer.Option(..., "--reason", help="Why (shown to every pipeline that stands down)."),
+    until: str | None = typer.Option(
+        None, "--until", help="Expiry: a date (end of that day, UTC) or ISO 8601 time."
+    ),
+    push: bool = PushOption,
+    remote: str | None = RemoteOption,
+    branch: str | None = BranchOption,
+    attempts: int = AttemptsOption,
+    repo_dir: Path = RepoDirOption,
+    output: OutputFormat = OutputOption,
+) -> int:
+    """Pin ENV: `ci bump` and `ci promote` leave its values file alone (exit 5) until unpinned or expired.
+
+    The pin is a comment line at the top of .cicd/ENV.yaml (`# gitops-poc:pin {...}`): Helm and ArgoCD never
+    see it, so pinning changes no manifest; it names the reason, who pinned and when.
+    """
+    from gitops_poc.delivery.pins import Pin, now_utc, parse_until, timestamp
+    from gitops_poc.delivery.writeback import RetryPolicy
+    from gitops_poc.delivery.writes import set_pin
+
+    _check_env(env)
+    if not reason.strip():
+        raise UsageError("--reason must say why the environment is pinned")
+    now = now_utc()
+    if until is not None and parse_until(until) <= now:
+        raise UsageError(f"--until {until!r} is already past")
+    target = _target(repo_dir, remote, branch, None)
+    marker = Pin(" ".join(reason.split()), _pinner(target), timestamp(now), until)
+    result = set_pin(
+        target, env, marker, push=push, policy=RetryPolicy(attempts=attempts), on_retry=_on_retry
+    )
+    return _finish(result, target, output)
+
+
+@app.command("unpin", epilog=EXIT_HELP)
+def unpin(
+    env: str = typer.Option(..., "--env", help="Environment to release."),
+    push: bool = PushOption,
+    remote: str | None = RemoteOption,
+    branch: str | None = BranchOption,
+    attempts: int = AttemptsOption,
+    repo_dir: Path = RepoDirOption,
+    output: OutputFormat = OutputOption,
+) -> int:
+    """Remove ENV's pin, so pipelines write to it again."""
+    from gitops_poc.delivery.writeback import RetryPolicy
+    from gitops_poc.delivery.writes import set_pin
+
+    _check_env(env)
+    target = _target(repo_dir, remote, branch, None)
+    result = set_pin(target, env, None, push=push, policy=RetryPolicy(attempts=attempts), on_retry=_on_retry)
+    return _finish(result, target, output)

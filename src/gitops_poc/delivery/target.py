@@ -1,0 +1,84 @@
+"""Where a write-back goes and who makes it: the service repository, its remote and branch, the pipeline's
+identity and number, all from options or GitLab CI's predefined variables."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from gitops_poc.delivery.gitops import Identity, Repository, strip_credentials
+from gitops_poc.errors import UsageError
+
+TOOL_IDENTITY = Identity("gitops-poc", "gitops-poc@localhost")
+
+
+@dataclass(frozen=True)
+class Target:
+    repo: Repository
+    url: str  # without credentials; safe to show
+    branch: str
+    identity: Identity
+    pipeline: int | None
+    pipeline_url: str | None
+    notes: tuple[str, ...] = ()
+
+
+def pipeline_number(value: str | None) -> int | None:
+    if value in (None, ""):
+        return None
+    assert value is not None
+    if not value.isdigit() or len(value) > 18:
+        raise UsageError(
+            f"--pipeline {value!r} is not a pipeline number (CI_PIPELINE_IID, a positive integer)"
+        )
+    return int(value)
+
+
+def resolve_target(
+    path: Path, environ: Mapping[str, str], *, remote: str | None, branch: str | None, pipeline: str | None
+) -> Target:
+    """The repository holding `path` and the remote branch to write to.
+
+    Remote: `--remote` (a name, URL or path), else `$CI_PROJECT_URL.git` in GitLab CI (origin's URL there
+    carries the job token), else origin. Credentials in a URL are dropped: the credential helper supplies
+    them. Branch: `--branch`, else CI_COMMIT_BRANCH, CI_DEFAULT_BRANCH, the checked-out branch.
+    """
+    repo = Repository(path, environ)
+    repo.path = repo.toplevel()
+    notes: list[str] = []
+    if remote:
+        raw = repo.remote_url(remote)
+    elif environ.get("CI_PROJECT_URL"):
+        raw = environ["CI_PROJECT_URL"].rstrip("/") + ".git"
+    else:
+        raw = repo.remote_url("origin")
+    url, had = strip_credentials(raw)
+    if had:
+        notes.append(
+            "the remote URL carried credentials; they are not used (the credential helper supplies them)"
+        )
+    chosen = (
+        branch or environ.get("CI_COMMIT_BRANCH") or environ.get("CI_DEFAULT_BRANCH") or repo.current_branch()
+    )
+    if not chosen:
+        raise UsageError("no branch to write to: HEAD is detached; pass --branch (CI sets CI_COMMIT_BRANCH)")
+    return Target(
+        repo,
+        url,
+        chosen,
+        identity(repo, environ),
+        pipeline_number(pipeline),
+        environ.get("CI_PIPELINE_URL"),
+        tuple(notes),
+    )
+
+
+def identity(repo: Repository, environ: Mapping[str, str]) -> Identity:
+    """The user the pipeline runs for (GITLAB_USER_NAME/EMAIL), else git's user, else the tool's own."""
+    name, email = environ.get("GITLAB_USER_NAME"), environ.get("GITLAB_USER_EMAIL")
+    if name and email:
+        return Identity(name, email)
+    name = environ.get("GIT_COMMITTER_NAME") or repo.config("user.name")
+    email = environ.get("GIT_COMMITTER_EMAIL") or repo.config("user.email")
+    return Identity(name, email) if name and email else TOOL_IDENTITY
