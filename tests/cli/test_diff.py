@@ -12,7 +12,10 @@ import pytest
 from gitops_poc.cli import main
 
 pytestmark = pytest.mark.helm
-CI_TAG = "3f2c1ab9"  # what CI writes into dev.yaml after a build
+CI_TAG = "3f2c1ab9"
+REPO_ROOT = (
+    Path(__file__).resolve().parents[2]
+)  # the committed platform  # what CI writes into dev.yaml after a build
 
 
 @pytest.fixture(autouse=True)
@@ -223,3 +226,85 @@ def test_help_describes_both_modes(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["diff", "--help"]) == 0
     text = capsys.readouterr().out
     assert "--env staging --against prod" in text and "--env dev --base main --head HEAD" in text
+    assert "--chart-version 3.12.1" in text
+
+
+def chart_lines(out: str) -> set[str]:
+    """Changed lines other than the labels naming the chart version (`chart`, and `helm.sh/chart` on the
+    ConfigMaps)."""
+    return {
+        line for line in changed_lines(out) if not line[1:].startswith(("chart: app-", "helm.sh/chart: app-"))
+    }
+
+
+def test_chart_upgrade_preview_of_one_service_shows_only_the_chart_label(
+    helm: str, k8app_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The committed platform, as a platform team would run it before bumping CHART_VERSION.
+    code, out, err = diff(capsys, "health-demo", "--chart-version", "3.12.1", "-C", str(REPO_ROOT))
+    assert code == 1, err
+    for env in ("dev", "staging", "prod"):
+        assert f"=== health-demo: {env}@app-3.13.0 -> {env}@app-3.12.1" in out
+        assert (
+            f"--- {env}@app-3.13.0/Deployment/health-demo\n+++ {env}@app-3.12.1/Deployment/health-demo" in out
+        )
+    assert {"-chart: app-3.13.0", "+chart: app-3.12.1"} <= changed_lines(out)
+    assert chart_lines(out) == set()  # 3.12.1 lacks NOTES.txt and renders extra blank lines: formatting only
+    assert "Values: 0 change(s)" in out
+    assert "Pulling chart app 3.12.1" in err
+
+
+def test_chart_upgrade_preview_of_every_service_for_scripts(
+    helm: str, k8app_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = diff(
+        capsys, "--all", "--chart-version", "3.12.1", "--env", "prod", "-C", str(REPO_ROOT), "-o", "json"
+    )
+    assert code == 1
+    data = json.loads(out)
+    services = ["api-gateway", "auth-adapter", "web-grpc", "web-http", "health-demo"]
+    assert [(r["service"], r["base"], r["head"]) for r in data["reports"]] == [
+        (s, "prod@app-3.13.0", "prod@app-3.12.1") for s in services
+    ]
+    for report in data["reports"]:
+        assert report["values"] == [] and report["manifests"]
+        assert {m["change"] for m in report["manifests"]} == {"changed"}
+        assert chart_lines("".join(m["diff"] for m in report["manifests"])) == set(), report["service"]
+
+
+def test_the_same_version_is_no_difference(
+    helm: str, k8app_env: str, generated_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = diff(
+        capsys, "web-http", "--chart-version", "3.13.0", "--env", "dev", "-C", str(generated_root)
+    )
+    assert code == 0 and "No differences: web-http dev@app-3.13.0 -> dev@app-3.13.0" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["web-http", "--chart-version", "latest"], "--chart-version 'latest' is not an exact chart version"),
+        (
+            ["web-http", "--chart-version", "3.12.1", "--base", "HEAD"],
+            "leave out --against, --base and --head",
+        ),
+        (["web-http", "--chart-version", "3.12.1", "--values-only"], "leave out --values-only and --chart"),
+        (["--chart-version", "3.12.1"], "name one SERVICE, or pass --all"),
+        (["web-http", "--all", "--chart-version", "3.12.1"], "name one SERVICE, or pass --all"),
+        (["--all", "--chart-version", "3.12.1", "--service-dir", "."], "cannot go with --all"),
+    ],
+)
+def test_bad_chart_version_options_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    code, _, err = diff(capsys, *args, "-C", str(tmp_path))
+    assert code == 2 and message in err
+
+
+def test_a_version_the_repository_lacks_is_bad_input(
+    helm: str, k8app_env: str, generated_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = diff(capsys, "web-http", "--chart-version", "9.9.9", "-C", str(generated_root))
+    assert code == 2 and out == ""
+    assert 'chart "app" version "9.9.9" not found' in err and "check --chart-version" in err

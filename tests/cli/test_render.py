@@ -193,3 +193,38 @@ def test_no_validate_renders_for_versions_without_offline_schemas(
 def test_help_describes_the_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["render", "--help"]) == 0
     assert "Render SERVICE for ENV as ArgoCD would" in capsys.readouterr().out
+
+
+def test_another_chart_version_renders_from_the_same_repository(
+    helm: str, k8app_env: str, generated_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = render(
+        capsys, "health-demo", "prod", "-C", str(generated_root), "--chart-version", "3.12.1"
+    )
+    assert code == 0, err
+    assert f"Pulling chart app 3.12.1 from {k8app_env}" in err
+    labels = {d["metadata"]["labels"]["chart"] for d in load_all_plain(out)}
+    assert labels == {"app-3.12.1"}
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--chart-version", "9.9.9"], 'chart "app" version "9.9.9" not found'),
+        (["--chart-version", "3.x"], "--chart-version '3.x' is not an exact chart version"),
+        (
+            ["--chart-version", "3.12.1", "--chart", "."],
+            "give --chart PATH or --chart-version VERSION, not both",
+        ),
+    ],
+)
+def test_a_chart_version_that_cannot_be_had_is_bad_input(
+    helm: str,
+    k8app_env: str,
+    generated_root: Path,
+    capsys: pytest.CaptureFixture[str],
+    extra: list[str],
+    message: str,
+) -> None:
+    code, out, err = render(capsys, "web-http", "dev", "-C", str(generated_root), *extra)
+    assert code == 2 and out == "" and message in " ".join(err.split())

@@ -93,3 +93,24 @@ def test_embedded_files_diff_line_by_line() -> None:
     [change] = diff_manifests(parse_manifests(text.format(b=2)), parse_manifests(text.format(b=5)))
     assert "-    b: 2\n+    b: 5\n" in change.diff
     assert "    a: 1\n" in change.diff  # context lines of the embedded file, not one escaped string
+
+
+def test_key_order_and_whitespace_are_no_difference() -> None:
+    old = parse_manifests(
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: web-sv\n  labels: {chart: app-1, app: web}\n"
+        "spec:\n\n  ports: [{port: 80, name: http}]\n"
+    )
+    same = parse_manifests(
+        "kind: Service\napiVersion: v1\nmetadata:\n  labels:\n    app: web\n    chart: app-1\n"
+        "  name: web-sv\n"
+        "spec:\n  ports:\n  - name: http\n    port: 80\n"
+    )
+    assert diff_manifests(old, same) == []
+    relabelled = parse_manifests(
+        "kind: Service\napiVersion: v1\nmetadata:\n  labels:\n    app: web\n    chart: app-2\n"
+        "  name: web-sv\n"
+        "spec:\n  ports:\n  - name: http\n    port: 80\n"
+    )
+    [change] = diff_manifests(old, relabelled)
+    changed = [line for line in change.diff.splitlines()[2:] if line[:1] in "+-"]
+    assert changed == ["-    chart: app-1", "+    chart: app-2"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +19,15 @@ from gitops_poc.cli.render import (
     ServiceDirOption,
     chart_for,
     jsonable,
+    require_chart,
     unavailable_note,
 )
 from gitops_poc.errors import UsageError
+from gitops_poc.platform import Platform
 from gitops_poc.render.diff import Change, DiffReport, ValueChange, compare
 from gitops_poc.render.model import Rendered
 from gitops_poc.render.service import (
+    chart_ref,
     check_target,
     render_manifests,
     render_values,
@@ -43,10 +47,24 @@ def _pairs(
     return [((env, base), (env, head)) for env in envs]
 
 
-def _check_options(env: str | None, against: str | None, base: str | None, head: str | None) -> None:
+def _check_options(
+    env: str | None,
+    against: str | None,
+    base: str | None,
+    head: str | None,
+    chart_version: str | None = None,
+) -> None:
+    if chart_version is not None:
+        if against is not None or base is not None or head is not None:
+            raise UsageError(
+                "--chart-version compares two chart versions on the working tree: leave out --against, "
+                "--base and --head"
+            )
+        return
     if (against is None) == (base is None):
         raise UsageError(
-            "give either --env ENV --against ENV2 (two environments) or --base REV (two revisions)"
+            "give either --env ENV --against ENV2 (two environments), --base REV (two revisions) or "
+            "--chart-version V (two chart versions)"
         )
     if against is not None and env is None:
         raise UsageError("--against needs --env: the environment to compare with")
@@ -95,15 +113,25 @@ def show_report(report: DiffReport, chart: str | None, values_only: bool = False
         reason = "--values-only" if values_only else "chart unavailable"
         out.out(f"Manifests: not compared ({reason})", highlight=False)
         return
-    out.out(f"Manifests: {len(report.manifests)} object(s) differ ({chart})", highlight=False)
+    source = f" ({chart})" if chart else ""
+    out.out(f"Manifests: {len(report.manifests)} object(s) differ{source}", highlight=False)
     for manifest in report.manifests:
         out.out(f"  {MARK[manifest.change]} {manifest.key} ({manifest.change.value})", highlight=False)
     for manifest in report.manifests:
         out.out(manifest.diff, end="", highlight=False)
 
 
+def _services(platform: Platform, service: str | None, every: bool, service_dir: Path | None) -> list[str]:
+    if every == (service is not None):
+        raise UsageError("name one SERVICE, or pass --all for every service")
+    if every and service_dir is not None:
+        raise UsageError("--service-dir points at one service's clone; it cannot go with --all")
+    return list(platform.services) if every else [str(service)]
+
+
 def diff(
-    service: str = typer.Argument(..., help="Service name (one of SERVICES)."),
+    service: str | None = typer.Argument(None, help="Service name (one of SERVICES); or --all."),
+    every: bool = typer.Option(False, "--all", help="Every service in SERVICES."),
     env: str | None = typer.Option(
         None, "--env", "-e", help="Environment; with --base and no --env, every environment is compared."
     ),
@@ -120,6 +148,11 @@ def diff(
     env_file: Path | None = EnvFileOption,
     service_dir: Path | None = ServiceDirOption,
     chart: Path | None = ChartOption,
+    chart_version: str | None = typer.Option(
+        None,
+        "--chart-version",
+        help="Compare the pinned chart (base) with this version of it (head): an upgrade preview.",
+    ),
     kube_version: str = KubeVersionOption,
     values_only: bool = typer.Option(
         False, "--values-only", help="Compare merged values only; no chart, no helm."
@@ -136,34 +169,62 @@ def diff(
     Two git revisions of the service repository:
       --env dev --base main --head HEAD
       (no --head: the working tree; no --env: every environment)
+    Two versions of the chart, before bumping CHART_VERSION:
+      --chart-version 3.12.1    (the pinned version is the base; --all: every service)
 
     Merged values always; rendered manifests where the chart is available.
+    Formatting (whitespace, key order) is never a difference.
     Exit 0 when nothing differs, 1 when something does, 2 on bad input.
     """
-    _check_options(env, against, base, head)
+    _check_options(env, against, base, head, chart_version)
+    if chart_version is not None and (values_only or chart is not None):
+        raise UsageError("--chart-version compares rendered manifests: leave out --values-only and --chart")
     if not values_only:
         parse_kube_version(kube_version, for_validation=False)
     platform = load_platform(root, env_file)
+    services = _services(platform, service, every, service_dir)
+    if chart_version is not None:
+        chart_ref(platform, chart_version)
     envs = [env] if env is not None else list(platform.environments)
-    for name in [*envs, *([against] if against else [])]:
-        check_target(platform, service, name)
-    directory = service_directory(root, service, service_dir)
-    for revision in (base, head):
-        if revision is not None:
-            gitrepo.resolve(directory, revision)  # an unknown revision is bad input, before any rendering
+    directories = {}
+    for name in services:
+        for env_name in [*envs, *([against] if against else [])]:
+            check_target(platform, name, env_name)
+        directories[name] = service_directory(root, name, service_dir)
+        for revision in (base, head):
+            if revision is not None:
+                gitrepo.resolve(directories[name], revision)  # bad input, before any rendering
 
     helm_chart = None if values_only else chart_for(platform, root, chart)
+    # --chart-version: (helm, chart, label) of the base (pinned) and the head (version V) side
+    two_charts = []
+    if chart_version is not None and helm_chart is not None:
+        name = platform.config.chart_name
+        for version in (platform.config.chart_version, chart_version):
+            helm, one_chart = (
+                helm_chart
+                if version == platform.config.chart_version
+                else chart_for(platform, root, None, version)
+            )
+            require_chart(one_chart)
+            two_charts.append((helm, one_chart, f"{name}-{version}"))
     reports = []
-    for sides in _pairs(envs, against, base, head):
-        rendered: list[Rendered] = []
-        for side_env, revision in sides:
-            one = render_values(platform, directory, service, side_env, revision)
-            if helm_chart is not None:
-                one = render_manifests(one, helm_chart[0], helm_chart[1], kube_version)
-            rendered.append(one)
-        reports.append(compare(rendered[0], rendered[1]))
+    for name in services:
+        for sides in _pairs(envs, against, base, head):
+            rendered: list[Rendered] = []
+            for index, (side_env, revision) in enumerate(sides):
+                one = render_values(platform, directories[name], name, side_env, revision)
+                if two_charts:  # the same values through the pinned chart, then through version V
+                    helm, side_chart, label = two_charts[index]
+                    one = replace(render_manifests(one, helm, side_chart, kube_version), chart_label=label)
+                elif helm_chart is not None:
+                    one = render_manifests(one, helm_chart[0], helm_chart[1], kube_version)
+                rendered.append(one)
+            reports.append(compare(rendered[0], rendered[1]))
 
     chart_result = helm_chart[1] if helm_chart is not None else None
+    if two_charts:
+        chart_result = None  # two charts: each side's label names its own
     if chart_result is not None and (note := unavailable_note(chart_result)):
         err.print(f"note: {note}", markup=False)
     if output is OutputFormat.json:

@@ -11,12 +11,13 @@ import typer
 
 from gitops_poc.cli.common import EnvFileOption, RootOption, load_platform
 from gitops_poc.cli.output import err, out, print_json
-from gitops_poc.errors import GitopsError
+from gitops_poc.errors import GitopsError, UsageError
 from gitops_poc.platform import Platform
 from gitops_poc.render.findings import ManifestSeverity
 from gitops_poc.render.helm import Helm
 from gitops_poc.render.model import ChartResult, ChartUnavailable, Rendered
 from gitops_poc.render.service import (
+    chart_ref,
     check_target,
     prepare_chart,
     render_manifests,
@@ -41,6 +42,11 @@ ChartOption = typer.Option(
     None,
     "--chart",
     help="Render with this chart folder or .tgz instead of the pinned CHART_REPO/NAME/VERSION.",
+)
+ChartVersionOption = typer.Option(
+    None,
+    "--chart-version",
+    help="Render with this version of the pinned chart (same CHART_REPO/CHART_NAME), e.g. to try an upgrade.",
 )
 KubeVersionOption = typer.Option(
     DEFAULT_KUBE_VERSION,
@@ -68,9 +74,21 @@ def jsonable(data: Any) -> Any:
     return json.loads(json.dumps(data, default=str))
 
 
-def chart_for(platform: Platform, root: Path, chart: Path | None) -> tuple[Helm, ChartResult]:
+def chart_for(
+    platform: Platform, root: Path, chart: Path | None, version: str | None = None
+) -> tuple[Helm, ChartResult]:
     """helm plus the chart, with progress on stderr when a pull is needed."""
-    return prepare_chart(platform, root, chart, on_pull=lambda message: err.print(message, markup=False))
+    if chart is not None and version is not None:
+        raise UsageError("give --chart PATH or --chart-version VERSION, not both")
+    return prepare_chart(
+        platform, root, chart, on_pull=lambda message: err.print(message, markup=False), version=version
+    )
+
+
+def require_chart(chart: ChartResult) -> None:
+    """A chart version asked for by name must be had: without it there is nothing to show."""
+    if isinstance(chart, ChartUnavailable):
+        raise UsageError(f"{chart.note}; check --chart-version against the versions CHART_REPO offers")
 
 
 def unavailable_note(chart: ChartResult) -> str | None:
@@ -140,6 +158,7 @@ def render(
     env_file: Path | None = EnvFileOption,
     service_dir: Path | None = ServiceDirOption,
     chart: Path | None = ChartOption,
+    chart_version: str | None = ChartVersionOption,
     kube_version: str = KubeVersionOption,
     values_only: bool = typer.Option(
         False, "--values-only", help="Only merge the value files; no chart, no helm."
@@ -156,16 +175,21 @@ def render(
     Value files .cicd/default.yaml then .cicd/ENV.yaml, merged as Helm does.
     helm template with ArgoCD's release name, namespace and value-file order.
     Objects checked against the Kubernetes schemas and the API server's rules.
+    --chart-version V: another version of the pinned chart (an upgrade preview).
     No chart (no network, no --chart): the merged values and a note, exit 0.
     Exit 1 when a manifest would be rejected, 2 on bad input.
     """
     platform = load_platform(root, env_file)
     if not values_only:
         parse_kube_version(kube_version, for_validation=not no_validate)  # bad input before any work
+        if chart_version is not None:
+            chart_ref(platform, chart_version)
     check_target(platform, service, env)
     rendered = render_values(platform, service_directory(root, service, service_dir), service, env)
     if not values_only:
-        helm, chart_result = chart_for(platform, root, chart)
+        helm, chart_result = chart_for(platform, root, chart, chart_version)
+        if chart_version is not None:
+            require_chart(chart_result)
         rendered = render_manifests(rendered, helm, chart_result, kube_version)
     report = None
     if rendered.manifests is not None and not no_validate:

@@ -102,10 +102,21 @@ def _blocks(value: Any) -> Any:
     return value
 
 
-def readable(manifest: Manifest) -> str:
+def readable(manifest: Manifest | dict[str, Any]) -> str:
     """The object as YAML in helm's key order, multi-line strings (config files) as literal blocks, so a
     one-line change in an embedded file is a one-line change in the diff."""
-    return dump(_blocks(manifest.body))
+    return dump(_blocks(manifest.body if isinstance(manifest, Manifest) else manifest))
+
+
+def _in_order_of(value: Any, model: Any) -> Any:
+    """`value` with its map keys in `model`'s order (keys `model` lacks last): two templates writing the
+    same object in another key order must not show up as a difference."""
+    if isinstance(value, dict) and isinstance(model, dict):
+        keys = [k for k in model if k in value] + [k for k in value if k not in model]
+        return {k: _in_order_of(value[k], model.get(k)) for k in keys}
+    if isinstance(value, list) and isinstance(model, list):
+        return [_in_order_of(v, model[i] if i < len(model) else None) for i, v in enumerate(value)]
+    return value
 
 
 def _unified(old: str, new: str, old_label: str, new_label: str) -> str:
@@ -130,9 +141,8 @@ def diff_manifests(
             diff = _unified(readable(before[key]), "", f"{old_label}/{key}", "/dev/null")
             changes.append(ManifestChange(key, Change.REMOVED, diff))
         elif canonical(before[key].body) != canonical(after[key].body):
-            diff = _unified(
-                readable(before[key]), readable(after[key]), f"{old_label}/{key}", f"{new_label}/{key}"
-            )
+            old_text = readable(_in_order_of(before[key].body, after[key].body))
+            diff = _unified(old_text, readable(after[key]), f"{old_label}/{key}", f"{new_label}/{key}")
             changes.append(ManifestChange(key, Change.CHANGED, diff))
     return changes
 

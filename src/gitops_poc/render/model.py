@@ -71,10 +71,12 @@ class Rendered:
     values: dict[str, Any]
     chart: ChartResult | None = None  # None: values only, no chart asked for
     manifests: tuple[Manifest, ...] | None = None
+    chart_label: str | None = None  # e.g. app-3.12.1, where sides differ only by the chart
 
     @property
     def label(self) -> str:
-        return f"{self.env}@{self.revision}" if self.revision else self.env
+        label = f"{self.env}@{self.revision}" if self.revision else self.env
+        return f"{label}@{self.chart_label}" if self.chart_label else label
 
     @property
     def note(self) -> str | None:

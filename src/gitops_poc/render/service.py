@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
+from gitops_poc.config import SEMVER
 from gitops_poc.errors import UsageError
 from gitops_poc.layout import service_dir
 from gitops_poc.platform import Platform
@@ -59,16 +60,28 @@ def render_values(
     )
 
 
+def chart_ref(platform: Platform, version: str | None = None) -> ChartRef:
+    """The pinned chart, or another version of it from the same repository (`--chart-version`)."""
+    ref = ChartRef.from_config(platform.config)
+    if version is None:
+        return ref
+    if not SEMVER.match(version):
+        raise UsageError(f"--chart-version {version!r} is not an exact chart version such as 3.12.1")
+    return replace(ref, version=version)
+
+
 def prepare_chart(
     platform: Platform,
     root: Path,
     chart_path: Path | None,
     environ: Mapping[str, str] = os.environ,
     on_pull: Callable[[str], None] | None = None,
+    version: str | None = None,
 ) -> tuple[Helm, ChartResult]:
-    """The helm binary and the chart: `--chart PATH`, else the pinned chart from the cache or pulled once."""
+    """The helm binary and the chart: `--chart PATH`, else the pinned chart (or `version` of it) from the
+    cache or pulled once."""
     helm = Helm(find_helm(root))
-    ref = ChartRef.from_config(platform.config)
+    ref = chart_ref(platform, version)
     return helm, resolve_chart(
         ref, chart_path=chart_path, helm=helm, cache=cache_root(environ), on_pull=on_pull
     )
