@@ -44,6 +44,10 @@ DEFAULTS: dict[str, str] = {
     "GIT_BRANCH": "main",
     # Empty: <DOCKER_REGISTRY>/<group>/gitops-poc:<this tool's version> (Platform.ci_tool_image).
     "CI_TOOL_IMAGE": "",
+    # More than one cluster: ENV=CLUSTER pairs; environments not named run in ArgoCD's own cluster. A
+    # cluster is reached through the kube context of its name unless CLUSTER_CONTEXTS says CLUSTER=CONTEXT.
+    "ENVIRONMENT_CLUSTERS": "",
+    "CLUSTER_CONTEXTS": "",
     # Cluster bootstrap (`setup infrastructure`): minikube sizes, the Kubernetes version manifests are
     # validated for, and the pinned infrastructure charts.
     "KUBERNETES_VERSION": "1.34.0",
@@ -101,6 +105,7 @@ TOOL_IMAGE = re.compile(
 )
 MAX_NAME = DNS1123_LABEL.max_length
 SERVICE_SUFFIX = "-sv"  # the k8app chart names the Service <appName>-sv
+IN_CLUSTER_NAME = "in-cluster"  # ArgoCD's name for the cluster it runs in
 
 
 def _dot_segment(path: str) -> bool:
@@ -177,6 +182,8 @@ class Config(BaseModel):
     gitlab_agent_name: str
     argocd_namespace: str
     git_branch: str
+    environment_clusters: tuple[tuple[str, str], ...] = ()
+    cluster_contexts: tuple[tuple[str, str], ...] = ()
     ci_tool_image: str = ""
     kubernetes_version: str = "1.34.0"
     minikube_cpus: int = 4
@@ -280,6 +287,19 @@ class Config(BaseModel):
             raise ValueError(f"{v!r} must be one non-empty word")
         return v
 
+    @field_validator("environment_clusters", "cluster_contexts", mode="before")
+    @classmethod
+    def _pairs(cls, v: object) -> object:
+        if not isinstance(v, str):
+            return v
+        pairs = []
+        for word in _words(v):
+            left, sep, right = word.partition("=")
+            if not sep or not left or not right:
+                raise ValueError(f"{word!r} is not NAME=VALUE (e.g. prod=prod-eu)")
+            pairs.append((left, right))
+        return tuple(pairs)
+
     @field_validator("ci_tool_image")
     @classmethod
     def _tool_image(cls, v: str) -> str:
@@ -381,6 +401,30 @@ class Config(BaseModel):
                         env,
                         f"environment {env!r} is not in ENVIRONMENTS ({' '.join(self.environments)})",
                     )
+        clusters: set[str] = set()
+        shown = " ".join(f"{e}={c}" for e, c in self.environment_clusters)
+        for env, cluster in self.environment_clusters:
+            if env not in envs:
+                env_list = " ".join(self.environments)
+                raise _CrossError(
+                    "ENVIRONMENT_CLUSTERS", shown, f"environment {env!r} is not in ENVIRONMENTS ({env_list})"
+                )
+            if err := _label_error("cluster name", cluster, DNS1123_LABEL):
+                raise _CrossError("ENVIRONMENT_CLUSTERS", shown, err)
+            if cluster == IN_CLUSTER_NAME:
+                raise _CrossError(
+                    "ENVIRONMENT_CLUSTERS",
+                    shown,
+                    f"{IN_CLUSTER_NAME!r} is ArgoCD's own cluster: leave {env} out instead",
+                )
+            clusters.add(cluster)
+        if len({e for e, _ in self.environment_clusters}) != len(self.environment_clusters):
+            raise _CrossError("ENVIRONMENT_CLUSTERS", shown, "an environment is mapped twice")
+        for cluster, _context in self.cluster_contexts:
+            if cluster not in clusters:
+                raise _CrossError(
+                    "CLUSTER_CONTEXTS", cluster, f"cluster {cluster!r} is not in ENVIRONMENT_CLUSTERS"
+                )
         for env in self.auto_sync_environments:
             if env in self.production_environments:
                 raise _CrossError(

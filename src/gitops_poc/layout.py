@@ -13,6 +13,9 @@ PLATFORM_DIR = Path("platform")  # inside the gitops-config repository
 SERVICES_DIR = "services"
 VALUES_DIR = ".cicd"  # inside a service repository
 # credentials and secret values (git-ignored by init); .vault-keys.json: `setup infrastructure`
+SHARED_PIPELINE = Path("ci") / "service.gitlab-ci.yml"  # inside the gitops-config repository
+SHARED_PIPELINE_FILE = GITOPS_CONFIG_DIR / SHARED_PIPELINE
+SERVICE_PIPELINE = ".gitlab-ci.yml"  # inside a service repository
 NEVER_COMMITTED = (".env", ".secrets.yaml", ".vault-keys.json")
 
 

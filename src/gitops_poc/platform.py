@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
 
-from gitops_poc.config import SERVICE_SUFFIX, Config
+from gitops_poc.config import IN_CLUSTER_NAME, SERVICE_SUFFIX, Config
 
 GITOPS_CONFIG_REPO = "gitops-config"
 IN_CLUSTER_SERVER = "https://kubernetes.default.svc"
@@ -89,6 +89,46 @@ class Platform:
     def platform_application_name(self, env: str) -> str:
         """The Application that syncs gitops-config/platform/<env> (ServiceAccounts, VaultAuths)."""
         return f"platform-{env}"
+
+    # --- clusters -------------------------------------------------------------------------------------------
+    def cluster_of(self, env: str) -> str | None:
+        """The cluster an environment runs in; None: ArgoCD's own cluster (the default)."""
+        return dict(self.config.environment_clusters).get(env)
+
+    @property
+    def remote_clusters(self) -> tuple[str, ...]:
+        """Clusters other than ArgoCD's own, in the order ENVIRONMENT_CLUSTERS names them."""
+        return tuple(dict.fromkeys(cluster for _, cluster in self.config.environment_clusters))
+
+    @property
+    def multi_cluster(self) -> bool:
+        return bool(self.config.environment_clusters)
+
+    def cluster_name(self, env: str) -> str:
+        """ArgoCD's name of the environment's cluster (`in-cluster` for its own)."""
+        return self.cluster_of(env) or IN_CLUSTER_NAME
+
+    def cluster_context(self, cluster: str) -> str:
+        """The kube context of a remote cluster: its name, unless CLUSTER_CONTEXTS says otherwise."""
+        return dict(self.config.cluster_contexts).get(cluster, cluster)
+
+    def destination(self, env: str) -> dict[str, str]:
+        """An Application's destination: the in-cluster server with one cluster, else the cluster's name."""
+        # With more than one cluster, every destination is by name (ArgoCD calls its own `in-cluster`).
+        where = {"name": self.cluster_name(env)} if self.multi_cluster else {"server": IN_CLUSTER_SERVER}
+        return {**where, "namespace": self.namespace(env)}
+
+    def vault_auth_mount_of_cluster(self, cluster: str | None) -> str:
+        return f"{VAULT_KUBERNETES_AUTH_MOUNT}-{cluster}" if cluster else VAULT_KUBERNETES_AUTH_MOUNT
+
+    def vault_auth_mount(self, env: str) -> str:
+        """One kubernetes auth mount per cluster (own API server and CA); ArgoCD's keeps `kubernetes`."""
+        return self.vault_auth_mount_of_cluster(self.cluster_of(env))
+
+    def agent_context_of(self, env: str) -> str:
+        """The kube context push-mode CI deploys `env` through: one agent per cluster."""
+        cluster = self.cluster_of(env)
+        return f"{self.repo_path(GITOPS_CONFIG_REPO)}:{cluster}" if cluster else self.agent_context
 
     def auto_sync(self, env: str) -> bool:
         return env in self.config.auto_sync_environments

@@ -68,7 +68,15 @@ def test_table_lists_every_application_with_its_image(
             name = default_platform.application_name(service, env)
             row = next(line for line in lines if f" {name} " in line)
             auto = "yes" if default_platform.auto_sync(env) else "no"
-            assert row.split() == [service, env, name, default_platform.namespace(env), auto, image]
+            assert row.split() == [
+                service,
+                env,
+                name,
+                "in-cluster",
+                default_platform.namespace(env),
+                auto,
+                image,
+            ]
     assert f"{len(expected_names(default_platform))} Application(s)" in out
 
 

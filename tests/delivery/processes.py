@@ -29,10 +29,10 @@ def recording(tmp: Path, binaries: tuple[str, ...] = ("git",)) -> ProcessLog:
     shims, folder = tmp / "shims", tmp / "argv"
     shims.mkdir(parents=True)
     folder.mkdir()
-    for name in binaries:
-        real = shutil.which(name)
-        assert real is not None, f"{name} is not installed"
-        shim = shims / name
+    for binary in binaries:  # a name on PATH, or the path of a binary
+        real = binary if os.sep in binary else shutil.which(binary)
+        assert real is not None, f"{binary} is not installed"
+        shim = shims / Path(binary).name
         shim.write_text(
             "#!/bin/sh\n"
             f'f=$(mktemp "{folder}/argv.XXXXXXXX")\n'

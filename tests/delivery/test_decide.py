@@ -47,6 +47,21 @@ def test_an_older_pipeline_stands_down_unless_forced() -> None:
     )  # a retried job
 
 
+def test_a_value_without_a_pipeline_number_does_not_replace_a_recorded_one() -> None:
+    staging = set_image((SEED / "staging.yaml").read_text(), "s", Image(None, "2.0.16"), 16)
+    repo = files(staging=staging)  # dev has no record: nobody knows how old its image is
+    promoted = decide_promotion(repo.get, "dev", "staging", NOW)
+    assert promoted.outcome is Outcome.SUPERSEDED and "no pipeline number" in promoted.message
+    assert decide_image(repo.get, "staging", Image(None, "9"), None, NOW).outcome is Outcome.SUPERSEDED
+    assert (
+        decide_image(repo.get, "staging", Image(None, "9"), None, NOW, force_older=True).outcome
+        is Outcome.UPDATED
+    )
+    assert (
+        decide_promotion(files().get, "dev", "staging", NOW).outcome is Outcome.UNCHANGED
+    )  # neither recorded
+
+
 def test_a_pin_stops_bump_and_promote_and_says_why() -> None:
     pin = Pin("rollback after incident 42", "jane", "2026-11-30T09:00:00Z")
     pinned = decide_pin(files().get, "staging", pin).files[".cicd/staging.yaml"]

@@ -103,6 +103,16 @@ CASES = [
         "namespace: staging",
         "'poc-staging'",
     ),
+    Case(
+        "argocd-cluster-mismatch",
+        APPSET,
+        replace(
+            "        server: https://kubernetes.default.svc\n        namespace: '{{.namespace}}'",
+            "        name: prod-eu\n        namespace: '{{.namespace}}'",
+        ),
+        "namespace: poc-dev",
+        "deploys to cluster name 'prod-eu'; ENVIRONMENT_CLUSTERS says server 'https://kubernetes.default.svc'",
+    ),
     Case("argocd-destination-not-allowed", PROJECT, None, None),  # placeholder, replaced below
     Case("argocd-repo-not-allowed", PROJECT, None, None),
     Case(

@@ -469,6 +469,21 @@ CASES = [
         "ci unpin --env dev",
     ),
     Case(
+        "push-pull-conflict",
+        {"gitops-config/ci/service.gitlab-ci.yml": "variables:\n  GITOPS_MODE: push\nstages: [build]\n"},
+        "gitops-config/ci/service.gitlab-ci.yml",
+        "GITOPS_MODE:",
+        "ArgoCD syncs dev, staging automatically",
+        "AUTO_SYNC_ENVIRONMENTS",
+    ),
+    Case(
+        "push-pull-conflict",
+        {"services/web-grpc/.gitlab-ci.yml": "include: []\nvariables:\n  GITOPS_MODE: push\n"},
+        "services/web-grpc/.gitlab-ci.yml",
+        "GITOPS_MODE:",
+        "GITOPS_MODE is push for web-grpc",
+    ),
+    Case(
         "default-fqdn",
         {DEFAULT: BASE_DEFAULT + "configmap:\n  VAULT_ADDR: http://vault.vault.svc.cluster.local:8200\n"},
         DEFAULT,

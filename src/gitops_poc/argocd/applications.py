@@ -70,6 +70,17 @@ class Application:
         return str(namespace) if namespace else "-"
 
     @property
+    def destination_cluster(self) -> str:
+        """The destination cluster: its name, else its server URL (`in-cluster` for ArgoCD's own)."""
+        destination = self.spec.get("destination")
+        if not isinstance(destination, dict):
+            return "-"
+        if destination.get("name"):
+            return str(destination["name"])
+        server = str(destination.get("server") or "")
+        return "in-cluster" if server == "https://kubernetes.default.svc" else server or "-"
+
+    @property
     def auto_sync(self) -> bool:
         policy = self.spec.get("syncPolicy")
         automated = policy.get("automated") if isinstance(policy, dict) else None

@@ -111,10 +111,12 @@ def _finish(result: WriteBack, target: Target, output: OutputFormat) -> int:
     return EXIT_CODES[decision.outcome]
 
 
-def _target(repo_dir: Path, remote: str | None, branch: str | None, pipeline: str | None) -> Target:
+def _target(
+    repo_dir: Path, remote: str | None, branch: str | None, pipeline: str | None, push: bool
+) -> Target:
     from gitops_poc.delivery.target import resolve_target
 
-    return resolve_target(repo_dir, os.environ, remote=remote, branch=branch, pipeline=pipeline)
+    return resolve_target(repo_dir, os.environ, remote=remote, branch=branch, pipeline=pipeline, push=push)
 
 
 @app.command("bump", epilog=EXIT_HELP)
@@ -153,7 +155,7 @@ def bump(
         check_digest(digest) if digest is not None else None,
     )
     _check_env(env)
-    target = _target(repo_dir, remote, branch, pipeline)
+    target = _target(repo_dir, remote, branch, pipeline, push)
     result = run_bump(
         target,
         env,
@@ -207,7 +209,7 @@ def promote(
         order, _check_env(source, "--from"), _check_env(env, "--to"), allow_skip
     ):
         raise UsageError(problem)
-    target = _target(repo_dir, remote, branch, None)
+    target = _target(repo_dir, remote, branch, None, push)
     result = run_promote(
         target,
         source,
@@ -255,7 +257,7 @@ def pin(
     now = now_utc()
     if until is not None and parse_until(until) <= now:
         raise UsageError(f"--until {until!r} is already past")
-    target = _target(repo_dir, remote, branch, None)
+    target = _target(repo_dir, remote, branch, None, push)
     marker = Pin(" ".join(reason.split()), _pinner(target), timestamp(now), until)
     result = set_pin(
         target, env, marker, push=push, policy=RetryPolicy(attempts=attempts), on_retry=_on_retry
@@ -278,6 +280,168 @@ def unpin(
     from gitops_poc.delivery.writes import set_pin
 
     _check_env(env)
-    target = _target(repo_dir, remote, branch, None)
+    target = _target(repo_dir, remote, branch, None, push)
     result = set_pin(target, env, None, push=push, policy=RetryPolicy(attempts=attempts), on_retry=_on_retry)
     return _finish(result, target, output)
+
+
+@app.command("deploy")
+def deploy(
+    env: str = typer.Option(..., "--env", help="Environment to deploy to (one of ENVIRONMENTS)."),
+    tag: str | None = typer.Option(
+        None, "--tag", help="Image tag to deploy (default: the one in the values files)."
+    ),
+    digest: str | None = typer.Option(None, "--digest", help="sha256:<64 hex>: deploy <tag>@<digest>."),
+    repository: str | None = typer.Option(None, "--repository", help="Image repository to deploy."),
+    service: str | None = typer.Option(
+        None,
+        "--service",
+        envvar="SERVICE_NAME",
+        help="Service (default: SERVICE_NAME, set by its .gitlab-ci.yml).",
+    ),
+    kube_context: str | None = typer.Option(
+        None,
+        "--kube-context",
+        help="Kube context (default: KUBE_CONTEXT; in CI the agent's <group>/gitops-config:<agent>).",
+    ),
+    timeout: str = typer.Option("5m", "--timeout", help="How long helm waits for the rollout."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Print the helm command and render it with helm template."
+    ),
+    chart: Path | None = typer.Option(
+        None, "--chart", help="With --dry-run: render this chart folder or .tgz."
+    ),
+    kube_version: str = typer.Option(
+        "1.34", "--kube-version", help="With --dry-run: validate for this version."
+    ),
+    env_file: Path | None = typer.Option(
+        None,
+        "--env-file",
+        help="Platform configuration (default: the process environment, as the pipeline sets it).",
+        dir_okay=False,
+    ),
+    repo_dir: Path = RepoDirOption,
+    output: OutputFormat = OutputOption,
+) -> int:
+    """Push mode: helm upgrade --install SERVICE into ENV through the GitLab agent's kube context.
+
+    The release name is the one ArgoCD uses, so push and pull deploys own the same objects; the chart is
+    CHART_NAME at CHART_VERSION from CHART_REPO; the value files are .cicd/default.yaml then .cicd/ENV.yaml;
+    the rollout is waited for and rolled back on failure. --dry-run prints the command and renders it.
+    """
+    from gitops_poc.config import load_config, service_name_error
+    from gitops_poc.delivery.deploy import helm_major, plan_deploy, run_upgrade
+    from gitops_poc.delivery.image import Image, check_digest, check_repository, check_tag
+    from gitops_poc.errors import GitopsError
+    from gitops_poc.platform import Platform
+    from gitops_poc.render.helm import find_helm
+
+    if env_file is not None and not env_file.is_file():
+        raise UsageError(f"--env-file {env_file}: no such file")
+    platform = Platform(load_config(env_file, os.environ))
+    name = service or os.environ.get("CI_PROJECT_NAME") or repo_dir.resolve().name
+    if problem := service_name_error(name):
+        raise UsageError(f"--service: {problem}")
+    if digest is not None and tag is None:
+        raise UsageError("--digest needs --tag (the reference deployed is <tag>@<digest>)")
+    image = None
+    if tag is not None:
+        image = Image(
+            check_repository(repository) if repository is not None else None,
+            check_tag(tag),
+            check_digest(digest) if digest is not None else None,
+        )
+    context = kube_context or platform.config.kube_context
+    plan = plan_deploy(platform, repo_dir.resolve(), name, env, image, kube_context=context, timeout=timeout)
+    binary = find_helm()
+    command = plan.command("helm", helm_major(binary))
+    if not dry_run:
+        err.print(
+            escape(
+                f"Deploying {name} to {env} (namespace {plan.namespace}, release {plan.release}, "
+                f"context {context}); helm waits up to {timeout} for the rollout ..."
+            )
+        )
+        err.print(escape(f"$ {command}"))
+        code = run_upgrade(plan, binary)
+        if code != 0:
+            raise GitopsError(f"helm upgrade of {name} in {env} failed (exit {code}); helm rolled it back")
+        err.print(f"[green]deployed[/]: {escape(name)} in {escape(env)}")
+        if output is OutputFormat.json:
+            print_json(
+                {
+                    "service": name,
+                    "environment": env,
+                    "release": plan.release,
+                    "namespace": plan.namespace,
+                    "command": command,
+                    "deployed": True,
+                }
+            )
+        return 0
+
+    return _render_dry_run(platform, plan, binary, chart, kube_version, command, output)
+
+
+def _render_dry_run(
+    platform: object,
+    plan: object,
+    binary: str,
+    chart: Path | None,
+    kube_version: str,
+    command: str,
+    output: OutputFormat,
+) -> int:
+    from gitops_poc.delivery.deploy import HelmDeploy
+    from gitops_poc.errors import GitopsError
+    from gitops_poc.render.chart import cache_root, resolve_chart
+    from gitops_poc.render.helm import Helm
+    from gitops_poc.render.manifests import parse_manifests
+    from gitops_poc.render.model import ChartUnavailable
+    from gitops_poc.render.validate import validate_manifests
+
+    assert isinstance(plan, HelmDeploy)
+    helm = Helm(binary)
+    local = resolve_chart(
+        plan.chart,
+        chart_path=chart,
+        helm=helm,
+        cache=cache_root(os.environ),
+        on_pull=lambda message: err.print(message, markup=False),
+    )
+    if isinstance(local, ChartUnavailable):
+        raise GitopsError(f"--dry-run cannot render: {local.note} (pass --chart PATH)")
+    err.print(escape(f"Would run: {command}"))
+    manifests = parse_manifests(
+        helm.run(plan.template_args(local.path, kube_version)), f"{plan.service}/{plan.env}"
+    )
+    report = validate_manifests(manifests, kube_version)
+    if output is OutputFormat.json:
+        print_json(
+            {
+                "service": plan.service,
+                "environment": plan.env,
+                "release": plan.release,
+                "namespace": plan.namespace,
+                "command": command,
+                "deployed": False,
+                "manifests": [m.body for m in manifests],
+                "valid": report.ok,
+                "findings": [str(f) for f in report.findings],
+            }
+        )
+    else:
+        from gitops_poc.cli.output import out
+
+        out.out("".join(f"---\n# Source: {m.source}\n{m.text}\n" for m in manifests), end="", highlight=False)
+    err.print(
+        escape(
+            f"Rendered {len(manifests)} object(s) with {local.description}: "
+            f"{'valid' if report.ok else 'INVALID'} for Kubernetes {kube_version}"
+        )
+    )
+    if not report.ok:
+        for finding in report.errors:
+            err.print(escape(str(finding)))
+        raise GitopsError(f"the rendered manifests of {plan.service} in {plan.env} would be rejected")
+    return 0

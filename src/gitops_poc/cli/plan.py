@@ -41,6 +41,7 @@ def _row(app: Application, images: ImageReader | None) -> dict[str, Any]:
         "service": app.service,
         "environment": app.environment,
         "namespace": app.destination_namespace,
+        "cluster": app.destination_cluster,
         "autoSync": app.auto_sync,
     }
     if images is not None:
@@ -90,12 +91,13 @@ def _comparison_json(
 
 
 def _show_table(result: PlanResult, images: ImageReader) -> None:
-    headers = ("SERVICE", "ENV", "APPLICATION", "NAMESPACE", "AUTO-SYNC", "IMAGE")
+    headers = ("SERVICE", "ENV", "APPLICATION", "CLUSTER", "NAMESPACE", "AUTO-SYNC", "IMAGE")
     rows = [
         (
             app.service,
             app.environment,
             app.name,
+            app.destination_cluster,
             app.destination_namespace,
             "yes" if app.auto_sync else "no",
             images.image(app),

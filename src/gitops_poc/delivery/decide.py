@@ -96,16 +96,13 @@ def decide_image(
             pin=pin,
             warnings=warnings,
         )
-    if (
-        pipeline is not None
-        and before.pipeline is not None
-        and pipeline < before.pipeline
-        and not force_older
-    ):
+    # A value without a pipeline number (a manual bump, an image promoted from a file with no record) may
+    # be older than the recorded one, so it cannot replace it unless forced.
+    if before.pipeline is not None and not force_older and (pipeline is None or pipeline < before.pipeline):
+        ours = f"this pipeline ({pipeline})" if pipeline is not None else "this change (no pipeline number)"
         return Decision(
             Outcome.SUPERSEDED,
-            f"{path} holds {before.tag} from pipeline {before.pipeline}, "
-            f"newer than this pipeline ({pipeline}); "
+            f"{path} holds {before.tag} from pipeline {before.pipeline}, newer than {ours}; "
             "standing down (--force-older overrides)",
             env,
             before.image(),

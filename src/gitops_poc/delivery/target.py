@@ -36,7 +36,13 @@ def pipeline_number(value: str | None) -> int | None:
 
 
 def resolve_target(
-    path: Path, environ: Mapping[str, str], *, remote: str | None, branch: str | None, pipeline: str | None
+    path: Path,
+    environ: Mapping[str, str],
+    *,
+    remote: str | None,
+    branch: str | None,
+    pipeline: str | None,
+    push: bool = True,
 ) -> Target:
     """The repository holding `path` and the remote branch to write to.
 
@@ -47,7 +53,9 @@ def resolve_target(
     repo = Repository(path, environ)
     repo.path = repo.toplevel()
     notes: list[str] = []
-    if remote:
+    if not push and not remote:
+        raw = ""  # a local commit needs no remote
+    elif remote:
         raw = repo.remote_url(remote)
     elif environ.get("CI_PROJECT_URL"):
         raw = environ["CI_PROJECT_URL"].rstrip("/") + ".git"

@@ -27,10 +27,8 @@ from gitops_poc.disruption import Budget, pod_disruption_budget
 from gitops_poc.generate.gitops_config import HEADER
 from gitops_poc.layout import GITOPS_CONFIG_DIR, PLATFORM_APPS_FILE, PLATFORM_DIR
 from gitops_poc.platform import (
-    IN_CLUSTER_SERVER,
     PULL_SECRET,
     VAULT_AUDIENCE,
-    VAULT_KUBERNETES_AUTH_MOUNT,
     Platform,
 )
 from gitops_poc.yamlio import dump_plain
@@ -78,7 +76,7 @@ def vault_auth(platform: Platform, service: str, env: str) -> dict[str, Any]:
         # No vaultConnectionRef: VSO's default VaultConnection (set when VSO is installed) is used.
         "spec": {
             "method": "kubernetes",
-            "mount": VAULT_KUBERNETES_AUTH_MOUNT,
+            "mount": platform.vault_auth_mount(env),
             "kubernetes": {
                 "role": platform.vault_role(service, env),
                 "serviceAccount": platform.service_account(service),
@@ -112,7 +110,7 @@ def platform_application(platform: Platform, env: str) -> dict[str, Any]:
                 "targetRevision": cfg.git_branch,
                 "path": (PLATFORM_DIR / env).as_posix(),
             },
-            "destination": {"server": IN_CLUSTER_SERVER, "namespace": platform.namespace(env)},
+            "destination": platform.destination(env),
             "syncPolicy": sync_policy,
         },
     }

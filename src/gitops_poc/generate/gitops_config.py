@@ -49,10 +49,7 @@ def project(platform: Platform) -> dict[str, Any]:
                 [cfg.chart_repo, platform.gitops_config_repo_url]
                 + [platform.repo_url(s) for s in platform.services]
             ),
-            "destinations": [
-                {"server": IN_CLUSTER_SERVER, "namespace": platform.namespace(env)}
-                for env in platform.environments
-            ],
+            "destinations": [platform.destination(env) for env in platform.environments],
             "clusterResourceWhitelist": [{"group": "", "kind": "Namespace"}],
             "namespaceResourceWhitelist": [{"group": "*", "kind": "*"}],
         },
@@ -62,10 +59,16 @@ def project(platform: Platform) -> dict[str, Any]:
 def applicationset(platform: Platform) -> dict[str, Any]:
     cfg = platform.config
     services = [{"service": s, "repoURL": platform.repo_url(s)} for s in platform.services]
-    environments = [
+    environments: list[dict[str, str]] = [
         {"env": env, "namespace": platform.namespace(env), "autoSync": str(platform.auto_sync(env)).lower()}
         for env in platform.environments
     ]
+    # One cluster: the in-cluster server, as ever. More: each element names its cluster as ArgoCD knows it.
+    destination = {"server": IN_CLUSTER_SERVER, "namespace": "{{.namespace}}"}
+    if platform.multi_cluster:
+        for element in environments:
+            element["cluster"] = platform.cluster_name(element["env"])
+        destination = {"name": "{{.cluster}}", "namespace": "{{.namespace}}"}
     return {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "ApplicationSet",
@@ -105,7 +108,7 @@ def applicationset(platform: Platform) -> dict[str, Any]:
                         },
                         {"repoURL": "{{.repoURL}}", "targetRevision": cfg.git_branch, "ref": "values"},
                     ],
-                    "destination": {"server": IN_CLUSTER_SERVER, "namespace": "{{.namespace}}"},
+                    "destination": destination,
                     "syncPolicy": {
                         "syncOptions": [
                             "CreateNamespace=true",

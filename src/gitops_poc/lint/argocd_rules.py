@@ -254,6 +254,8 @@ class _Check:
                     f"environment {env} deploys to namespace {namespace!r}, .env derives"
                     f" {self.platform.namespace(env)!r}",
                 )
+            if env in self.platform.environments:
+                yield from self._cluster(env, substitute(server, values), substitute(name, values), keys)
             if self.project is not None and not self.project.allows_destination(
                 substitute(server, values), substitute(name, values), namespace
             ):
@@ -264,6 +266,22 @@ class _Check:
                     f"add {{server: {substitute(server, values) or '...'}, namespace: {namespace}}} "
                     f"to {self.project.doc.display}",
                 )
+
+    def _cluster(
+        self, env: str, server: str | None, name: str | None, keys: tuple[str | int, ...]
+    ) -> Iterator[Finding]:
+        """ENVIRONMENT_CLUSTERS: each environment goes to its cluster (by name, or the in-cluster server)."""
+        wanted = self.platform.destination(env)
+        got = {"name": name} if name else {"server": server or ""}
+        expected = {k: v for k, v in wanted.items() if k != "namespace"}
+        if got != expected:
+            shown = ", ".join(f"{k} {v!r}" for k, v in got.items())
+            want = ", ".join(f"{k} {v!r}" for k, v in expected.items())
+            yield self.at(
+                "argocd-cluster-mismatch",
+                keys,
+                f"environment {env} deploys to cluster {shown}; ENVIRONMENT_CLUSTERS says {want}",
+            )
 
     def _sources(self, params: list[Params]) -> Iterator[Finding]:
         sources = self.spec.get("sources")

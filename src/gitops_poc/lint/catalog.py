@@ -270,6 +270,12 @@ _RULES = [
         "run `gitops-poc ci unpin --env <env>` (and pin again if still needed)",
     ),
     Rule(
+        "push-pull-conflict",
+        W,
+        "push-mode pipelines deploy to an environment ArgoCD also syncs automatically: they fight",
+        "use GITOPS_MODE=pull, or leave those environments out of AUTO_SYNC_ENVIRONMENTS",
+    ),
+    Rule(
         "namespace-dependent",
         E,
         "a value names one environment's namespace, so the same config cannot work elsewhere",
@@ -354,6 +360,12 @@ _RULES = [
         "argocd-namespace-mismatch",
         E,
         "a generator element's namespace differs from <NAMESPACE_PREFIX>-<env>",
+        "run gitops-poc init",
+    ),
+    Rule(
+        "argocd-cluster-mismatch",
+        E,
+        "an environment's Applications go to another cluster than ENVIRONMENT_CLUSTERS says",
         "run gitops-poc init",
     ),
     Rule(

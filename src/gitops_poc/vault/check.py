@@ -251,6 +251,11 @@ class _Setup:
     audience: str
     targets: tuple[Pair, ...]
 
+    def mount_of(self, env: str) -> str:
+        """Where the environment's roles live: its cluster's mount (ArgoCD's own keeps `auth_mount`)."""
+        cluster = self.platform.cluster_of(env)
+        return self.platform.vault_auth_mount_of_cluster(cluster) if cluster else self.auth_mount
+
 
 def check_vault(
     platform: Platform,
@@ -267,8 +272,11 @@ def check_vault(
         raise ValueError("a kubernetes check needs a jwt_source")
     targets = tuple((s, e) for s in platform.services for e in platform.environments)
     setup = _Setup(platform, identity, jwt_source, auth_mount, audience, targets)
-    # Every role and policy named with the platform's stem: its own, and what removed pairs left behind.
+    # Every role and policy named with the platform's stem: its own, and what removed pairs left behind;
+    # environments of other clusters have their roles on their cluster's mount.
     roles, _ = read_roles(client, platform, auth_mount)
+    for mount in sorted({setup.mount_of(env) for env in platform.environments} - {auth_mount}):
+        roles.update(read_roles(client, platform, mount)[0])
     policies, _ = read_policies(client, platform)
     results = []
     for index, (service, env) in enumerate(targets, start=1):
@@ -296,11 +304,10 @@ def _check_identity(
             assert setup.jwt_source is not None
             ns, sa = platform.namespace(env), platform.service_account(service)
             jwt = setup.jwt_source
-            default_login = _login_refused(
-                client, setup.auth_mount, role_name, jwt(ns, "default", setup.audience)
-            )
+            mount = setup.mount_of(env)
+            default_login = _login_refused(client, mount, role_name, jwt(ns, "default", setup.audience))
             try:
-                token = _login(client, setup.auth_mount, role_name, jwt(ns, sa, setup.audience))
+                token = _login(client, mount, role_name, jwt(ns, sa, setup.audience))
             except (hvac.exceptions.Forbidden, hvac.exceptions.InvalidRequest) as exc:
                 problems.append(
                     f"ServiceAccount {sa} in {ns} cannot log in with {role_name}: {exc.errors or exc}"

@@ -46,8 +46,10 @@ def _named(items: Any, name: str) -> dict[str, Any] | None:
     return None
 
 
-def ca_from_kubeconfig(context: str, environ: Mapping[str, str]) -> tuple[str | None, str]:
-    """(PEM or None, where it came from or why it was not found)."""
+def _cluster_entry(
+    context: str, environ: Mapping[str, str]
+) -> tuple[Path | None, str, dict[str, Any], list[str]]:
+    """(kubeconfig path, cluster name, cluster entry, what was tried) of a context's cluster."""
     tried = []
     for path in kubeconfig_paths(environ):
         if not path.is_file():
@@ -60,6 +62,21 @@ def ca_from_kubeconfig(context: str, environ: Mapping[str, str]) -> tuple[str | 
             continue
         cluster_name = str((ctx.get("context") or {}).get("cluster") or "")
         cluster = (_named(config.get("clusters"), cluster_name) or {}).get("cluster") or {}
+        return path, cluster_name, cluster, tried
+    return None, "", {}, tried
+
+
+def server_from_kubeconfig(context: str, environ: Mapping[str, str]) -> str | None:
+    """The API server URL of a context's cluster (None when the kubeconfig does not name one)."""
+    _, _, cluster, _ = _cluster_entry(context, environ)
+    server = cluster.get("server")
+    return str(server) if server else None
+
+
+def ca_from_kubeconfig(context: str, environ: Mapping[str, str]) -> tuple[str | None, str]:
+    """(PEM or None, where it came from or why it was not found)."""
+    path, cluster_name, cluster, tried = _cluster_entry(context, environ)
+    if path is not None:
         if cluster.get("certificate-authority-data"):
             try:
                 pem = base64.b64decode(cluster["certificate-authority-data"]).decode("utf-8")

@@ -69,6 +69,14 @@ class KubernetesConfig:
 
 
 @dataclass(frozen=True)
+class ClusterAuthState:
+    """One cluster's kubernetes auth mount as Vault has it (when it is a kubernetes mount)."""
+
+    config: KubernetesConfig | None = None
+    roles: Mapping[str, RoleState] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class RoleState:
     service_accounts: tuple[str, ...]
     namespaces: tuple[str, ...]
@@ -97,6 +105,8 @@ class VaultState:
     policies: Mapping[str, str] = field(default_factory=dict)  # name -> rules
     roles: Mapping[str, RoleState] = field(default_factory=dict)
     secrets: Mapping[str, SecretState] = field(default_factory=dict)  # KV path (relative to the mount)
+    # The kubernetes auth mounts of other clusters (ENVIRONMENT_CLUSTERS), by mount path: config and roles.
+    cluster_auth: Mapping[str, ClusterAuthState] = field(default_factory=dict)
     calls: int = 0  # API calls it took to read this
 
 

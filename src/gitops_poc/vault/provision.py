@@ -13,9 +13,10 @@ from gitops_poc.errors import UsageError
 from gitops_poc.platform import Platform
 from gitops_poc.vault.apply import ApplyReport, Progress, apply_vault
 from gitops_poc.vault.client import TokenInfo, client_from_env, preflight
-from gitops_poc.vault.kube_ca import ca_from_kubeconfig, read_ca_file
+from gitops_poc.vault.kube_ca import ca_from_kubeconfig, read_ca_file, server_from_kubeconfig
 from gitops_poc.vault.model import VaultPlan, VaultState
 from gitops_poc.vault.provision_plan import (
+    ClusterAuthTarget,
     ProvisionOptions,
     check_kubernetes_host,
     parse_token_ttl,
@@ -62,6 +63,27 @@ def _kubeconfig_ca(platform: Platform, environ: Mapping[str, str], *, required: 
     return ca
 
 
+def cluster_auth_targets(
+    platform: Platform, environ: Mapping[str, str], *, dry_run: bool
+) -> tuple[ClusterAuthTarget, ...]:
+    """One auth mount per other cluster, with the API server and CA of its kube context."""
+    targets = []
+    for cluster in platform.remote_clusters:
+        context = platform.cluster_context(cluster)
+        host = server_from_kubeconfig(context, environ)
+        ca, origin = ca_from_kubeconfig(context, environ)
+        if (host is None or ca is None) and not dry_run:
+            raise UsageError(
+                f"cluster {cluster} (ENVIRONMENT_CLUSTERS): its kube context {context!r} must name the API "
+                f"server and CA Vault checks its ServiceAccount tokens with ({origin}); set CLUSTER_CONTEXTS "
+                "if the context has another name"
+            )
+        targets.append(
+            ClusterAuthTarget(platform.vault_auth_mount_of_cluster(cluster), host or "(unknown)", ca)
+        )
+    return tuple(targets)
+
+
 def _secrets_file(root: Path, option: Path | None, platform: Platform) -> SecretsFile | None:
     if option is not None:
         return load_secrets_file(option, platform)
@@ -92,6 +114,7 @@ def prepare_provision(
     if ca is None and state.kubernetes_config is None:
         ca = _kubeconfig_ca(platform, environ, required=not request.dry_run)
     options = ProvisionOptions(
+        cluster_auth=cluster_auth_targets(platform, environ, dry_run=request.dry_run),
         kubernetes_host=request.kubernetes_host,
         kubernetes_ca_cert=ca,
         token_ttl=ttl,

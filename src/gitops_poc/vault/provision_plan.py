@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from gitops_poc.errors import GitopsError, UsageError
@@ -108,6 +108,15 @@ def format_duration(seconds: int) -> str:
 
 
 @dataclass(frozen=True)
+class ClusterAuthTarget:
+    """Another cluster's kubernetes auth mount: its API server and CA (from its kube context)."""
+
+    mount: str
+    host: str
+    ca_cert: str | None = field(repr=False)  # None: a dry run without the CA at hand
+
+
+@dataclass(frozen=True)
 class ProvisionOptions:
     # None (option omitted): keep what Vault has; with nothing there, the in-cluster host / an error for the
     # CA.
@@ -120,6 +129,13 @@ class ProvisionOptions:
     # A dry run may lack the CA: the auth config is then shown as needing one (apply refuses such a step).
     dry_run: bool = False
     prune: bool = False  # delete the roles and policies of removed services/environments
+    cluster_auth: tuple[ClusterAuthTarget, ...] = ()  # one per cluster of ENVIRONMENT_CLUSTERS
+
+
+def role_mount(platform: Platform, env: str, options: ProvisionOptions) -> str:
+    """ArgoCD's own cluster keeps `options.auth_mount`; another cluster's environments use that cluster's."""
+    cluster = platform.cluster_of(env)
+    return platform.vault_auth_mount_of_cluster(cluster) if cluster else options.auth_mount
 
 
 def desired_role(platform: Platform, service: str, env: str, options: ProvisionOptions) -> Role:
@@ -130,7 +146,7 @@ def desired_role(platform: Platform, service: str, env: str, options: ProvisionO
         policies=(platform.vault_policy(service, env),),
         audience=options.audience,
         ttl=format_duration(options.token_ttl),
-        mount=options.auth_mount,
+        mount=role_mount(platform, env, options),
     )
 
 
@@ -179,6 +195,37 @@ def _setup_steps(state: VaultState, options: ProvisionOptions) -> list[Step]:
         steps.append(ConfigureKubernetesAuth(options.auth_mount, host, ca))
     elif ca is None or current.host != host or current.ca_cert.strip() != ca.strip():
         steps.append(ConfigureKubernetesAuth(options.auth_mount, host, ca, Change.UPDATE))
+    for target in options.cluster_auth:
+        steps += _cluster_auth_steps(state, target, options)
+    return steps
+
+
+def _cluster_auth_steps(
+    state: VaultState, target: ClusterAuthTarget, options: ProvisionOptions
+) -> list[Step]:
+    """Another cluster's mount: enabled, and configured with that cluster's API server and CA."""
+    steps: list[Step] = []
+    auth = state.auth_methods.get(target.mount)
+    if auth is None:
+        steps.append(EnableKubernetesAuth(target.mount))
+    elif auth.type != "kubernetes":
+        raise VaultConflict(
+            f"auth/{target.mount}/ is a {auth.type} auth method, not kubernetes; nothing was changed"
+        )
+    if target.ca_cert is None and not options.dry_run:
+        raise UsageError(
+            f"auth/{target.mount}/ needs its cluster's CA certificate (none in its kube context)"
+        )
+    current = state.cluster_auth.get(target.mount)
+    config = current.config if current else None
+    if config is None:
+        steps.append(ConfigureKubernetesAuth(target.mount, target.host, target.ca_cert))
+    elif (
+        target.ca_cert is None
+        or config.host != target.host
+        or config.ca_cert.strip() != target.ca_cert.strip()
+    ):
+        steps.append(ConfigureKubernetesAuth(target.mount, target.host, target.ca_cert, Change.UPDATE))
     return steps
 
 
@@ -234,7 +281,13 @@ def plan_vault(
                 steps.append(replace(policy, change=Change.UPDATE))
 
             role = desired_role(platform, service, env, options)
-            current_role = state.roles.get(role.name)
+            cluster_auth = state.cluster_auth.get(role.mount)
+            mount_roles = (
+                state.roles
+                if role.mount == options.auth_mount
+                else (cluster_auth.roles if cluster_auth else {})
+            )
+            current_role = mount_roles.get(role.name)
             if current_role is None:
                 steps.append(role)
             elif not _role_matches(current_role, role, options.token_ttl):

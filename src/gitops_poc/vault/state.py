@@ -13,7 +13,15 @@ import hvac
 
 from gitops_poc.platform import VAULT_KUBERNETES_AUTH_MOUNT, VAULT_KV_MOUNT, Platform
 from gitops_poc.vault.client import vault_errors
-from gitops_poc.vault.model import Hidden, KubernetesConfig, Mount, RoleState, SecretState, VaultState
+from gitops_poc.vault.model import (
+    ClusterAuthState,
+    Hidden,
+    KubernetesConfig,
+    Mount,
+    RoleState,
+    SecretState,
+    VaultState,
+)
 
 
 def _mounts(raw: Mapping[str, Any]) -> dict[str, Mount]:
@@ -83,6 +91,20 @@ def read_policies(client: hvac.Client, platform: Platform) -> tuple[dict[str, st
     return policies, 1 + len(names)
 
 
+def _read_kubernetes_mount(
+    client: hvac.Client, platform: Platform, mount: str
+) -> tuple[KubernetesConfig | None, dict[str, RoleState], int]:
+    """A kubernetes auth mount's config and the platform's roles on it, and the API calls it took."""
+    with vault_errors(client, f"reading auth/{mount}/config"):
+        response = _body(client.read(f"auth/{mount}/config"))
+    data = (response or {}).get("data") or {}
+    config = None
+    if data.get("kubernetes_host"):
+        config = KubernetesConfig(str(data["kubernetes_host"]), str(data.get("kubernetes_ca_cert") or ""))
+    roles, role_calls = read_roles(client, platform, mount)
+    return config, roles, 1 + role_calls
+
+
 def read_vault_state(
     client: hvac.Client,
     platform: Platform,
@@ -106,16 +128,15 @@ def read_vault_state(
     kube_config = None
     roles: dict[str, RoleState] = {}
     if auths.get(auth_mount, Mount("")).type == "kubernetes":
-        with vault_errors(client, f"reading auth/{auth_mount}/config"):
-            response = _body(client.read(f"auth/{auth_mount}/config"))
-            calls += 1
-        data = (response or {}).get("data") or {}
-        if data.get("kubernetes_host"):
-            kube_config = KubernetesConfig(
-                str(data["kubernetes_host"]), str(data.get("kubernetes_ca_cert") or "")
-            )
-        roles, role_calls = read_roles(client, platform, auth_mount)
-        calls += role_calls
+        kube_config, roles, mount_calls = _read_kubernetes_mount(client, platform, auth_mount)
+        calls += mount_calls
+    cluster_auth: dict[str, ClusterAuthState] = {}
+    for cluster in platform.remote_clusters:
+        mount = platform.vault_auth_mount_of_cluster(cluster)
+        if auths.get(mount, Mount("")).type == "kubernetes":
+            config, cluster_roles, mount_calls = _read_kubernetes_mount(client, platform, mount)
+            cluster_auth[mount] = ClusterAuthState(config, cluster_roles)
+            calls += mount_calls
     policies, policy_calls = read_policies(client, platform)
     calls += policy_calls
 
@@ -146,4 +167,4 @@ def read_vault_state(
                     )
                 secrets[path] = SecretState(version, deleted, values)
 
-    return VaultState(engines, auths, kube_config, policies, roles, secrets, calls)
+    return VaultState(engines, auths, kube_config, policies, roles, secrets, cluster_auth, calls)

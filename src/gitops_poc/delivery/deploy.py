@@ -1,0 +1,158 @@
+"""Push-mode deploy: `helm upgrade --install` of one service into one environment, as ArgoCD would deploy it.
+
+Same release name as the ArgoCD Application's (`Platform.release_name`), same namespace, the same value files
+in the same order, the chart pinned to CHART_VERSION from CHART_REPO: push and pull deploys own the same
+objects, so a service can switch modes without an immutable-selector clash. The image (when given) goes on
+top with `--set-string`; every value in the command is validated first and none is a secret.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+from gitops_poc.delivery.image import Image
+from gitops_poc.errors import UsageError
+from gitops_poc.layout import value_files
+from gitops_poc.platform import Platform
+from gitops_poc.render.model import ChartRef
+
+DEFAULT_TIMEOUT = "5m"
+
+
+@dataclass(frozen=True)
+class HelmDeploy:
+    service: str
+    env: str
+    release: str
+    namespace: str
+    chart: ChartRef
+    value_files: tuple[Path, ...]
+    set_string: tuple[tuple[str, str], ...]
+    kube_context: str | None
+    timeout: str = DEFAULT_TIMEOUT
+
+    def _chart_args(self) -> list[str]:
+        if self.chart.is_oci:
+            return [f"{self.chart.repo.rstrip('/')}/{self.chart.name}", "--version", self.chart.version]
+        return [self.chart.name, "--repo", self.chart.repo, "--version", self.chart.version]
+
+    def _values_args(self) -> list[str]:
+        args: list[str] = []
+        for path in self.value_files:
+            args += ["--values", str(path)]
+        for key, value in self.set_string:
+            args += ["--set-string", f"{key}={value}"]
+        return args
+
+    def upgrade_args(self, helm_major: int = 4) -> list[str]:
+        """`helm upgrade --install` with rollback on failure and waiting for the rollout (`--atomic --wait`;
+        Helm 4 names the first `--rollback-on-failure`)."""
+        safety = ["--rollback-on-failure", "--wait=watcher"] if helm_major >= 4 else ["--atomic", "--wait"]
+        args = [
+            "upgrade",
+            "--install",
+            self.release,
+            *self._chart_args(),
+            "--namespace",
+            self.namespace,
+            "--create-namespace",
+            *self._values_args(),
+            *safety,
+            "--timeout",
+            self.timeout,
+        ]
+        if self.kube_context:
+            args += ["--kube-context", self.kube_context]
+        return args
+
+    def template_args(self, chart_path: Path, kube_version: str | None = None) -> list[str]:
+        """The same release rendered offline from a local copy of the pinned chart (`--dry-run`)."""
+        args = [
+            "template",
+            self.release,
+            str(chart_path),
+            "--namespace",
+            self.namespace,
+            *self._values_args(),
+        ]
+        if kube_version:
+            args += ["--kube-version", kube_version]
+        return args
+
+    def command(self, helm: str = "helm", helm_major: int = 4) -> str:
+        return shlex.join([helm, *self.upgrade_args(helm_major)])
+
+
+def plan_deploy(
+    platform: Platform,
+    repo_dir: Path,
+    service: str,
+    env: str,
+    image: Image | None,
+    *,
+    kube_context: str | None,
+    timeout: str = DEFAULT_TIMEOUT,
+) -> HelmDeploy:
+    """The deploy of `service` to `env` from the service repository at `repo_dir`."""
+    if env not in platform.environments:
+        raise UsageError(f"unknown environment {env!r}; ENVIRONMENTS has: {' '.join(platform.environments)}")
+    files = tuple(repo_dir / name for name in value_files(env))
+    for path in files:
+        if not path.is_file():
+            raise UsageError(
+                f"{path} does not exist: run ci deploy in the service repository (or pass -C DIR)"
+            )
+    overrides: list[tuple[str, str]] = []
+    if image is not None:
+        if image.repository is not None:
+            overrides.append(("image.repository", image.repository))
+        overrides.append(("image.tag", image.tag_field))
+    if not _duration(timeout):
+        raise UsageError(f"--timeout {timeout!r} is not a duration such as 300s, 5m or 1h")
+    return HelmDeploy(
+        service,
+        env,
+        platform.release_name(service),
+        platform.namespace(env),
+        ChartRef.from_config(platform.config),
+        files,
+        tuple(overrides),
+        kube_context,
+        timeout,
+    )
+
+
+def _duration(text: str) -> bool:
+    import re
+
+    return re.fullmatch(r"([0-9]+(\.[0-9]+)?(ms|s|m|h))+", text) is not None
+
+
+def helm_major(binary: str) -> int:
+    """The major version of a helm binary (4 when it cannot tell: the version `make tools` installs)."""
+    import re
+    import subprocess
+
+    try:
+        result = subprocess.run(
+            [binary, "version", "--short"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return 4
+    match = re.match(r"v(\d+)\.", result.stdout.strip())
+    return int(match.group(1)) if match else 4
+
+
+def run_upgrade(plan: HelmDeploy, binary: str) -> int:
+    """Run `helm upgrade --install`, its output passed through (to stderr) as it waits for the rollout."""
+    import subprocess
+    import sys
+
+    try:
+        return subprocess.run(
+            [binary, *plan.upgrade_args(helm_major(binary))], stdout=sys.stderr, check=False
+        ).returncode
+    except FileNotFoundError:
+        raise UsageError(f"helm binary {binary} does not exist") from None

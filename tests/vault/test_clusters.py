@@ -1,0 +1,108 @@
+"""Two clusters against a real OpenBao: one kubernetes auth mount per cluster (own API server and CA), the
+environments' roles on their cluster's mount, and `vault check` passing for both mounts with real logins
+(Vault asks each mount's stand-in API server for TokenReviews)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+
+from gitops_poc.cli import main
+from gitops_poc.config import load_config
+from gitops_poc.generate.delivery import vault_auth
+from gitops_poc.platform import Platform
+from gitops_poc.vault.check import Identity, check_vault
+
+from .bao import Vault, fake_service_account_jwt
+
+pytestmark = pytest.mark.vault
+
+TWO_CLUSTERS = {"ENVIRONMENT_CLUSTERS": "prod=prod-eu", "CLUSTER_CONTEXTS": "prod-eu=gke-prod"}
+
+
+def kubeconfig(path: Path, ca_file: Path, servers: dict[str, str]) -> Path:
+    ca = base64.b64encode(ca_file.read_bytes()).decode()
+    path.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [
+                    {"name": c, "cluster": {"server": url, "certificate-authority-data": ca}}
+                    for c, url in servers.items()
+                ],
+                "contexts": [{"name": c, "context": {"cluster": c, "user": c}} for c in servers],
+                "users": [{"name": c, "user": {"token": "t"}} for c in servers],
+            }
+        )
+    )
+    return path
+
+
+@pytest.fixture
+def two_clusters(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, ca_file: Path, kube_api: str) -> Platform:
+    for key, value in TWO_CLUSTERS.items():
+        monkeypatch.setenv(key, value)
+    # ArgoCD's own cluster (minikube) and the production one, whose API server answers TokenReviews.
+    config = kubeconfig(
+        tmp_path / "kubeconfig", ca_file, {"minikube": "https://192.168.49.2:8443", "gke-prod": kube_api}
+    )
+    monkeypatch.setenv("KUBECONFIG", str(config))
+    return Platform(load_config(None, TWO_CLUSTERS))
+
+
+def test_one_mount_per_cluster_and_check_passes_for_both(
+    vault_env: Vault,
+    two_clusters: Platform,
+    kube_api: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = tmp_path / "platform"
+    root.mkdir()
+    # ArgoCD's cluster: Vault runs in it and reviews tokens at the in-cluster API (here the stand-in too).
+    assert main(["vault", "provision", "-C", str(root), "--kubernetes-host", kube_api]) == 0
+    client = vault_env.client()
+    auths = client.sys.list_auth_methods()["data"]
+    assert {"kubernetes/", "kubernetes-prod-eu/"} <= set(auths)
+    prod = client.read("auth/kubernetes-prod-eu/config")["data"]
+    assert prod["kubernetes_host"] == kube_api
+    assert client.read("auth/kubernetes-prod-eu/role/gitops-poc-api-gateway-prod")["data"][
+        "bound_service_account_namespaces"
+    ] == ["poc-prod"]
+    assert client.read("auth/kubernetes/role/gitops-poc-api-gateway-prod") is None
+    assert client.read("auth/kubernetes/role/gitops-poc-api-gateway-dev") is not None
+    assert client.read("auth/kubernetes-prod-eu/role/gitops-poc-api-gateway-dev") is None
+    # The generated VaultAuths log in through their cluster's mount.
+    assert vault_auth(two_clusters, "api-gateway", "prod")["spec"]["mount"] == "kubernetes-prod-eu"
+    assert vault_auth(two_clusters, "api-gateway", "dev")["spec"]["mount"] == "kubernetes"
+    # A second run writes nothing.
+    capsys.readouterr()
+    assert main(["vault", "provision", "-C", str(root), "-o", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["writes"] == 0
+    # Least privilege for both mounts: minted tokens, then real logins through each mount.
+    assert main(["vault", "check", "-C", str(root)]) == 0
+    report = check_vault(
+        two_clusters, client, identity=Identity.KUBERNETES, jwt_source=fake_service_account_jwt
+    )
+    assert report.ok, (report.leaks, report.failures)
+    assert len(report.results) == len(two_clusters.services) * len(two_clusters.environments)
+
+
+def test_a_remote_cluster_without_a_kube_context_is_bad_input(
+    vault_env: Vault,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    ca_file: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("ENVIRONMENT_CLUSTERS", "prod=prod-eu")
+    monkeypatch.setenv(
+        "KUBECONFIG", str(kubeconfig(tmp_path / "kc", ca_file, {"minikube": "https://10.0.0.1"}))
+    )
+    assert main(["vault", "provision", "-C", str(tmp_path)]) == 2
+    assert "cluster prod-eu (ENVIRONMENT_CLUSTERS): its kube context 'prod-eu'" in capsys.readouterr().err
+    assert "kubernetes-prod-eu/" not in vault_env.client().sys.list_auth_methods()["data"]
