@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_va
 from gitops_poc.dnsnames import DNS1035_LABEL, DNS1123_LABEL, NameRule
 from gitops_poc.envfile import bindings
 from gitops_poc.errors import ConfigError
+from gitops_poc.redact import remember
 from gitops_poc.yamlio import reads_as_text
 
 DEFAULTS: dict[str, str] = {
@@ -633,6 +634,8 @@ def parse_config(text: str | None, source: str, environ: Mapping[str, str] | Non
         auto_sync_environments=auto_sync,
     )
 
+    # Known from here on: error messages and crash logs take them out, whatever carries them.
+    remember(text_values[key] for key in SECRET_KEYS)
     try:
         return Config.model_validate(values)
     except ValidationError as exc:

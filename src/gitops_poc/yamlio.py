@@ -348,17 +348,79 @@ def _k8s() -> YAML:
     return yaml
 
 
+# go-yaml v2 (Helm, kubectl, ArgoCD) refuses a document whose decoding is mostly alias expansion: more than
+# 100 nodes decoded under aliases, more than 1000 in all, and a share above a ratio that falls from 0.99 to
+# 0.10 between 400,000 and 4,000,000 nodes (decode.go, allowedAliasRatio). The same bound here keeps a
+# few hundred bytes of anchors from expanding into billions of nodes in any reader or rule.
+_ALIAS_RATIO_LOW, _ALIAS_RATIO_HIGH = 400_000, 4_000_000
+
+
+def _allowed_alias_ratio(decoded: int) -> float:
+    if decoded <= _ALIAS_RATIO_LOW:
+        return 0.99
+    if decoded >= _ALIAS_RATIO_HIGH:
+        return 0.10
+    return 0.99 - 0.89 * (decoded - _ALIAS_RATIO_LOW) / (_ALIAS_RATIO_HIGH - _ALIAS_RATIO_LOW)
+
+
+def _expansion(node: Node, costs: dict[int, int], aliased: list[tuple[int, Node]]) -> tuple[int, int]:
+    """(nodes decoded, nodes decoded under an alias) when `node` is decoded once; linear in the graph's size.
+    A node met again is an alias: all of its nodes count as aliased."""
+    key = id(node)
+    if key in costs:
+        aliased.append((costs[key], node))
+        return costs[key], costs[key]
+    costs[key] = 1  # an alias to a node still being decoded (a cycle) costs one node
+    total, under_alias = 1, 0
+    children = (
+        [n for pair in node.value for n in pair]
+        if isinstance(node, MappingNode)
+        else (node.value if isinstance(node, SequenceNode) else [])
+    )
+    for child in children:
+        cost, child_aliased = _expansion(child, costs, aliased)
+        total, under_alias = total + cost, under_alias + child_aliased
+    costs[key] = total
+    return total, under_alias
+
+
+def check_aliasing(node: Node | None, path: str) -> None:
+    """Refuse, as go-yaml does, a document whose alias expansion dwarfs its text (an alias bomb)."""
+    if node is None:
+        return
+    aliased: list[tuple[int, Node]] = []
+    total, under_alias = _expansion(node, {}, aliased)
+    if under_alias > 100 and total > 1000 and under_alias / total > _allowed_alias_ratio(total):
+        _, anchor = max(aliased, key=lambda item: item[0])
+        raise YamlSyntaxError(
+            path,
+            anchor.start_mark.line + 1,
+            f"document contains excessive aliasing: its anchors expand to {total:,} nodes (Helm, kubectl and "
+            "ArgoCD refuse it too)",
+        )
+
+
+def _checked_documents(text: str, path: str) -> None:
+    # Only a text with an alias ('*') can expand; composing is cheap, the expansion is never built.
+    if "*" in text:
+        for node in _k8s().compose_all(text):
+            check_aliasing(node, path)
+
+
 def load_k8s(text: str, path: str = "<string>") -> Any:
     """One YAML document as Helm (values files), kubectl and ArgoCD read it: YAML 1.1 scalars, string keys.
 
-    Unlike them it refuses duplicate keys (they silently keep the last one), with the line."""
+    Unlike them it refuses duplicate keys (they silently keep the last one), with the line; like them it
+    refuses excessive aliasing."""
     with syntax_errors(path):
+        _checked_documents(text, path)
         return _k8s().load(text)
 
 
 def load_all_k8s(text: str, path: str = "<string>") -> list[Any]:
     """Every non-empty document of a multi-document text, read as `load_k8s` reads one."""
     with syntax_errors(path):
+        _checked_documents(text, path)
         return [doc for doc in _k8s().load_all(text) if doc is not None]
 
 
@@ -366,6 +428,7 @@ def compose_k8s(text: str, path: str = "<string>") -> Node | None:
     """The node tree of one document (positions, styles, scalars resolved as `load_k8s` does)."""
     with syntax_errors(path):
         node: Node | None = _k8s().compose(text)
+    check_aliasing(node, path)
     return node
 
 
@@ -603,12 +666,13 @@ def read_text(path: Path, root: Path | None = None) -> str | None:
         raise UsageError(f"{path} is a folder where a file is expected") from None
     except OSError as exc:
         raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
-    with os.fdopen(fd, "rb") as handle:
-        mode = os.fstat(fd).st_mode
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
         if stat.S_ISDIR(mode):
             raise UsageError(f"{path} is a folder where a file is expected")
-        if not stat.S_ISREG(mode):
-            raise UsageError(f"{path} is not a regular file (a FIFO, socket or device); only files are read")
+        raise UsageError(f"{path} is not a regular file (a FIFO, socket or device); only files are read")
+    with os.fdopen(fd, "rb") as handle:
         try:
             data = handle.read()
         except OSError as exc:

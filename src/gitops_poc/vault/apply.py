@@ -15,6 +15,7 @@ import hvac
 import hvac.exceptions
 
 from gitops_poc.errors import UsageError
+from gitops_poc.vault import answers
 from gitops_poc.vault.client import VaultError, VaultPermissionDenied, vault_errors
 from gitops_poc.vault.model import (
     CA_REQUIRED,
@@ -80,7 +81,8 @@ def missing_rights(plan: VaultPlan, client: hvac.Client) -> list[str]:
             response = client.adapter.post(
                 "/v1/sys/capabilities-self", json={"paths": paths[start : start + CAPABILITY_BATCH]}
             )
-        data = response.get("data") or response
+        body = answers.body(response, "POST sys/capabilities-self") or {}
+        data = answers.obj(body, "data", "POST sys/capabilities-self") if "data" in body else body
         granted.update({p: set(c) for p, c in data.items() if isinstance(c, list)})
     missing = []
     for step, (path, allowed) in zip(plan, wanted, strict=True):
