@@ -56,7 +56,9 @@ def test_json_output_follows_the_naming_contract(
         str(generated_root / "services/api-gateway/.cicd/default.yaml"),
         str(generated_root / "services/api-gateway/.cicd/prod.yaml"),
     ]
-    assert data["validation"]["ok"] is True and data["validation"]["kubeVersion"] == "1.30"
+    assert (
+        data["validation"]["ok"] is True and data["validation"]["kubeVersion"] == "1.34.0"
+    )  # KUBERNETES_VERSION
     names = {(m["kind"], m["metadata"]["name"]) for m in data["manifests"]}
     assert {
         ("Deployment", "api-gateway"),
@@ -152,7 +154,11 @@ def test_vault_secrets_render_as_not_validated_custom_resources(
     assert code == 0, err
     assert "kind: VaultStaticSecret" in out
     assert "VaultStaticSecret/auth-adapter-vault-0" in err and "not validated (custom resource" in err
-    assert "1 not validated" in err
+    assert (
+        "VaultAuth/auth-adapter-vault-auth (gitops-config/platform/dev/auth-adapter.yaml): not validated"
+        in err
+    )
+    assert "2 not validated" in err  # the VaultStaticSecret, and the VaultAuth it names
 
 
 @pytest.mark.parametrize(

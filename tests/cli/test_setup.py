@@ -14,7 +14,7 @@ import hvac
 import pytest
 
 from gitops_poc.cli import main
-from tests.cluster.fakeapi import FakeApi
+from tests.cluster.fakeapi import FakeApi, serve_fake_api
 from tests.cluster.standins import calls, kubectl_port_forward
 from tests.vault.bao import start_persistent
 
@@ -172,3 +172,56 @@ def test_infrastructure_dry_run_changes_nothing(
     assert [s["step"] for s in plan["steps"]] == ["helm", "vault", "wait", "helm", "helm", "wait"]
     assert calls(standins / "helm.log") == [] and cluster.sent("PATCH") == []
     assert not (tmp_path / ".vault-keys.json").exists()
+
+
+def test_pull_registers_another_cluster_like_argocd_cluster_add(
+    tmp_path: Path,
+    standins: Path,
+    processes: list[list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    manager_token = "eyJ-PLANTED-manager-token"
+    with serve_fake_api() as argocd, serve_fake_api() as prod:
+        argocd.objects["/api/v1/namespaces/argocd"] = {"metadata": {"name": "argocd"}}
+        prod.tokens["service-account-token"] = manager_token
+        config = json.loads(argocd.kubeconfig(tmp_path).read_text())
+        other = json.loads(prod.kubeconfig(tmp_path, "gke-prod").read_text())
+        for key in ("clusters", "users", "contexts"):
+            config[key] += other[key]
+        path = tmp_path / "kubeconfig"
+        path.write_text(json.dumps(config))
+        monkeypatch.setenv("KUBECONFIG", str(path))
+        monkeypatch.setenv("ENVIRONMENT_CLUSTERS", "prod=prod-eu")
+        root = ["-C", str(tmp_path)]
+        assert main(["setup", "pull", *root, "--cluster", "nope=gke-prod"]) == 2
+        assert "'nope' is not a cluster of ENVIRONMENT_CLUSTERS (prod-eu)" in capsys.readouterr().err
+        assert main(["setup", "pull", *root, "--cluster", "prod-eu=gke-prod"]) == 0
+        in_target = [(r.body["kind"], r.body["metadata"]["name"]) for r in prod.sent("PATCH")]
+        assert in_target == [
+            ("ServiceAccount", "argocd-manager"),
+            ("ClusterRole", "argocd-manager-role"),
+            ("ClusterRoleBinding", "argocd-manager-role-binding"),
+            ("Secret", "argocd-manager-long-lived-token"),
+            ("ClusterRoleBinding", "gitops-poc-vault-token-review"),
+        ]
+        review = prod.sent("PATCH")[-1].body
+        assert review["subjects"] == [
+            {
+                "kind": "Group",
+                "name": "system:serviceaccounts:poc-prod",
+                "apiGroup": "rbac.authorization.k8s.io",
+            }
+        ]
+        applied = {(r.body["kind"], r.body["metadata"]["name"]): r.body for r in argocd.sent("PATCH")}
+        secret = applied[("Secret", "cluster-prod-eu")]
+        assert secret["metadata"]["labels"]["argocd.argoproj.io/secret-type"] == "cluster"
+        assert secret["stringData"]["name"] == "prod-eu" and secret["stringData"]["server"] == prod.url
+        assert json.loads(secret["stringData"]["config"])["bearerToken"] == manager_token
+        project = applied[("AppProject", "gitops-poc")]
+        assert {"name": "prod-eu", "namespace": "poc-prod"} in project["spec"]["destinations"]
+        appset = applied[("ApplicationSet", "gitops-poc-services")]
+        assert appset["spec"]["template"]["spec"]["destination"]["name"] == "{{.cluster}}"
+        printed = capsys.readouterr()
+        _no_secret_anywhere([manager_token], processes, printed.out + printed.err + caplog.text)

@@ -110,6 +110,11 @@ def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
                 return self._answer(404, {"kind": "Status", "message": "not found", "code": 404})
             if self.command == "PATCH":
                 if self.headers.get("Content-Type") == "application/apply-patch+yaml":
+                    if (
+                        body.get("type") == "kubernetes.io/service-account-token"
+                    ):  # the token controller's job
+                        token = api.tokens.get("service-account-token", "minted-token")
+                        body = {**body, "data": {"token": base64.b64encode(token.encode()).decode()}}
                     api.objects[parts.path] = body
                     return self._answer(200, body)
                 if parts.path not in api.objects:

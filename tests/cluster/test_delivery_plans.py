@@ -134,3 +134,16 @@ def test_push_binds_the_agent_per_namespace_and_passes_the_token_privately() -> 
     assert "glagent-SECRET" not in " ".join(args) + json.dumps(plan.as_json()) + repr(plan)
     assert [Path(f).name for f in release.values_files] == ["gitlab-agent.yaml"]
     assert "rbac:\n  # Not cluster-admin" in Path(release.values_files[0]).read_text()
+
+
+def test_registry_goes_to_each_environments_cluster() -> None:
+    platform = _platform(ENVIRONMENT_CLUSTERS="prod=prod-eu", CLUSTER_CONTEXTS="prod-eu=gke-prod")
+    plan = plan_registry(platform, CREDS, RegistryState({("poc-prod", "default"): ("team",)}))
+    where = {
+        (s.describe().split()[2] if isinstance(s, ApplyObject) else s.namespace): s.context
+        for s in plan.steps
+        if isinstance(s, (ApplyObject, PatchObject))
+    }
+    assert where["poc-dev"] == "" and where["poc-prod"] == "gke-prod"
+    patch = next(s for s in plan.steps if isinstance(s, PatchObject))
+    assert (patch.namespace, patch.context) == ("poc-prod", "gke-prod")

@@ -139,3 +139,33 @@ def test_judgements() -> None:
     )
     wrong_type = pull_secret_ok("g", "regsecret", "ns", {"type": "Opaque"}, {})
     assert wrong_type.failed and "Opaque" in wrong_type.detail
+
+
+def test_each_environment_is_checked_in_its_own_cluster(
+    env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from .fakeapi import serve_fake_api
+
+    with serve_fake_api() as argocd, serve_fake_api() as prod:
+        healthy(argocd)
+        healthy(prod)
+        del argocd.objects["/apis/apps/v1/namespaces/poc-prod/deployments/api-gateway"]  # lives in prod only
+        config = json.loads(argocd.kubeconfig(tmp_path).read_text())
+        other = json.loads(prod.kubeconfig(tmp_path, "prod-eu").read_text())
+        for key in ("clusters", "users", "contexts"):
+            config[key] += other[key]
+        (tmp_path / "kc").write_text(json.dumps(config))
+        monkeypatch.setenv("KUBECONFIG", str(tmp_path / "kc"))
+        monkeypatch.setenv("ENVIRONMENT_CLUSTERS", "prod=prod-eu")
+        assert main(["verify", "-C", str(tmp_path), "--skip-vault", "--output", "json"]) == 0
+        report = json.loads(capsys.readouterr().out)
+        groups = {c["group"] for c in report["checks"]}
+        assert {
+            "deployments/prod@prod-eu",
+            "secrets/prod@prod-eu",
+            "registry/prod@prod-eu",
+            "deployments/dev",
+        } <= groups
+        assert not any("/applications/" in r.path for r in prod.requests)  # Applications live with ArgoCD
+        assert any(r.path.endswith("/poc-prod/deployments/api-gateway") for r in prod.requests)
+        assert not any("/namespaces/poc-prod/" in r.path for r in argocd.requests)

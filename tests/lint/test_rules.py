@@ -21,6 +21,7 @@ DEFAULT = f"{SVC}/default.yaml"
 
 BASE_DEFAULT = """\
 appName: web-http
+serviceAccountName: web-http
 service:
   enabled: true
   type: ClusterIP
@@ -152,7 +153,7 @@ CASES = [
         "app-name-missing",
         {DEFAULT: BASE_DEFAULT.replace("appName: web-http\n", "")},
         DEFAULT,
-        "service:",
+        "serviceAccountName: web-http",
         hint="appName: web-http",
     ),
     Case(
@@ -261,6 +262,53 @@ CASES = [
         f"{SVC}/prod.yaml",
         "pdb:",
         "pdb.minAvailable is 'most'",
+    ),
+    Case(
+        "platform-service-account-missing",
+        {DEFAULT: BASE_DEFAULT.replace("serviceAccountName: web-http", "serviceAccountName: shared")},
+        DEFAULT,
+        "serviceAccountName: shared",
+        "serviceAccountName shared in dev: gitops-config/platform/dev/ creates no such ServiceAccount",
+    ),
+    Case(
+        "platform-service-account-missing",
+        {DEFAULT: BASE_DEFAULT.replace("serviceAccountName: web-http\n", "")},
+        DEFAULT,
+        "appName: web-http",
+        "runs as the namespace's default ServiceAccount",
+        "serviceAccountName: web-http",
+    ),
+    Case(
+        "platform-vault-auth-missing",
+        {
+            DEFAULT: BASE_DEFAULT
+            + "secretsProvider:\n  provider: vault\n  vault:\n    authRef: nobody\n"
+            + "secrets:\n  KEY: gitops-poc/web-http/{env}/config\n"
+        },
+        DEFAULT,
+        "authRef: nobody",
+        "gitops-config/platform/dev/ has no such VaultAuth",
+    ),
+    Case(
+        "platform-vault-auth-missing",
+        {
+            DEFAULT: BASE_DEFAULT
+            + "secretsProvider:\n  provider: vault\n  vault:\n    authRef: web-grpc-vault-auth\n"
+            + "secrets:\n  KEY: gitops-poc/web-http/{env}/config\n"
+        },
+        DEFAULT,
+        "authRef: web-grpc-vault-auth",
+        "logs in as web-grpc, but the service runs as web-http",
+    ),
+    Case(
+        "platform-object-invalid",
+        {
+            "gitops-config/platform/prod/extra.yaml": "# by hand\n---\napiVersion: v1\nkind: ServiceAccount\n"
+            "metadata:\n  name: Bad_Name\n  namespace: poc-prod\n"
+        },
+        "gitops-config/platform/prod/extra.yaml",
+        "apiVersion: v1",
+        "ServiceAccount/Bad_Name: metadata.name 'Bad_Name' is not a valid",
     ),
     Case(
         "pdb-api-version",

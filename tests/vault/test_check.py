@@ -120,3 +120,43 @@ def test_kubectl_missing_is_a_usage_error(
     monkeypatch.setenv("PATH", str(tmp_path))
     assert main(["vault", "check", "-C", str(tmp_path), "--identity", "kubernetes"]) == 2
     assert "kubectl is not on PATH" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("identity", [Identity.POLICY, Identity.KUBERNETES])
+def test_bulk_capabilities_give_the_pairwise_verdicts(
+    vault_env: Vault, kube_api: str, ca_file: Path, tmp_path: Path, identity: Identity
+) -> None:
+    """The same report from one capabilities call per identity as from one real request per pair: on a
+    clean platform, and after the original's mistakes (a policy over every service's secrets, a role that
+    also lists the folder, a deleted own secret, a policy missing entirely)."""
+    provision(tmp_path, ca_file, kube_api)
+    client = vault_env.client()
+
+    def both() -> tuple[dict[str, object], dict[str, object]]:
+        kwargs = {"identity": identity, "jwt_source": fake_service_account_jwt}
+        bulk = check_vault(PLATFORM, client, **kwargs).as_json()  # type: ignore[arg-type]
+        pairwise = check_vault(PLATFORM, client, pairwise=True, **kwargs).as_json()  # type: ignore[arg-type]
+        return bulk, pairwise
+
+    bulk, pairwise = both()
+    assert bulk == pairwise and bulk["ok"] is True
+
+    client.sys.create_or_update_acl_policy(
+        "gitops-poc-web-grpc-dev",
+        'path "secret/data/gitops-poc/*" { capabilities = ["read", "update", "create"] }',
+    )
+    client.sys.create_or_update_acl_policy(
+        "gitops-poc-api-gateway-prod",
+        'path "secret/data/gitops-poc/api-gateway/prod/*" { capabilities = ["read"] }\n'
+        'path "secret/metadata/gitops-poc" { capabilities = ["list"] }\n'
+        'path "secret/metadata/gitops-poc/*" { capabilities = ["list"] }',
+    )
+    client.sys.delete_policy("gitops-poc-health-demo-staging")
+    client.secrets.kv.v2.delete_metadata_and_all_versions(PLATFORM.vault_secret_path("web-http", "dev"))
+    bulk, pairwise = both()
+    assert bulk == pairwise
+    assert "gitops-poc-web-grpc-dev can read api-gateway/prod" in bulk["leaks"]  # type: ignore[operator]
+    assert "gitops-poc-web-grpc-dev can write its own secret" in bulk["leaks"]  # type: ignore[operator]
+    assert "gitops-poc-api-gateway-prod can list every service's secrets" in bulk["leaks"]  # type: ignore[operator]
+    assert any("web-http-dev cannot read its own secret" in f for f in bulk["failures"])  # type: ignore[attr-defined]
+    assert any("health-demo-staging" in f for f in bulk["failures"])  # type: ignore[attr-defined]

@@ -467,7 +467,8 @@ def test_an_omitted_host_or_ca_keeps_what_vault_has(
 
 
 def test_rights_are_checked_in_batches_for_large_plans(vault: Vault) -> None:
-    from gitops_poc.vault.apply import CAPABILITY_BATCH, missing_rights
+    from gitops_poc.vault.apply import missing_rights
+    from gitops_poc.vault.client import CAPABILITY_BATCH
     from gitops_poc.vault.model import Policy, VaultPlan
 
     client = vault.client()

@@ -303,7 +303,7 @@ def test_a_recaptcha_server_that_never_answers_fails_the_check_within_the_timeou
         response = a.check("/api/Shop/Human", {"x-rc-token": "human"})
         elapsed = time.monotonic() - started
         assert code(response) == 412
-        assert 0.4 < elapsed < 3.0  # the configured 0.5 s, not forever
+        assert 0.4 < elapsed < 5.0  # the configured 0.5 s (a loaded machine adds some), not forever
 
 
 def test_a_short_recaptcha_token_is_just_a_failed_check(siteverify: Siteverify) -> None:
@@ -329,3 +329,13 @@ def test_health_reports_serving_then_not_serving_on_shutdown() -> None:
     a.server.stop(1.0)
     assert next(watch).status == health_pb2.HealthCheckResponse.NOT_SERVING
     a.channel.close()
+
+
+def test_a_verified_jwt_is_refused_once_it_expires(fresh: Adapter) -> None:
+    # Verified tokens are remembered; the expiry still applies to the remembered ones.
+    expires = int(time.time()) + 4
+    token = cookie(make_jwt(exp=expires))
+    assert [code(fresh.check("/api/Shop/View", token)) for _ in range(3)] == [200, 200, 200]
+    time.sleep(max(0.0, expires - time.time()) + 0.2)
+    response = fresh.check("/api/Shop/View", token)
+    assert code(response) == 401 and response.status.message == "token expired"

@@ -16,6 +16,7 @@ from gitops_poc.platform import Platform
 from gitops_poc.render.findings import ManifestSeverity
 from gitops_poc.render.helm import Helm
 from gitops_poc.render.model import ChartResult, ChartUnavailable, Rendered
+from gitops_poc.render.references import with_platform_objects
 from gitops_poc.render.service import (
     chart_ref,
     check_target,
@@ -52,6 +53,11 @@ KubeVersionOption = typer.Option(
     DEFAULT_KUBE_VERSION,
     "--kube-version",
     help="Kubernetes version to render and validate for.",
+)
+RenderKubeVersionOption = typer.Option(
+    None,
+    "--kube-version",
+    help="Kubernetes version to render and validate for (default: KUBERNETES_VERSION of the configuration).",
 )
 SEVERITY_STYLE = {
     ManifestSeverity.ERROR: "red",
@@ -159,7 +165,7 @@ def render(
     service_dir: Path | None = ServiceDirOption,
     chart: Path | None = ChartOption,
     chart_version: str | None = ChartVersionOption,
-    kube_version: str = KubeVersionOption,
+    kube_version: str | None = RenderKubeVersionOption,
     values_only: bool = typer.Option(
         False, "--values-only", help="Only merge the value files; no chart, no helm."
     ),
@@ -179,9 +185,12 @@ def render(
     No chart (no network, no --chart): the merged values and a note, exit 0.
     Exit 1 when a manifest would be rejected, 2 on bad input.
     """
-    platform = load_platform(root, env_file)
-    if not values_only:
+    if kube_version is not None and not values_only:
         parse_kube_version(kube_version, for_validation=not no_validate)  # bad input before any work
+    platform = load_platform(root, env_file)
+    kube_version = kube_version or platform.config.kubernetes_version
+    if not values_only:
+        parse_kube_version(kube_version, for_validation=not no_validate)
         if chart_version is not None:
             chart_ref(platform, chart_version)
     check_target(platform, service, env)
@@ -194,6 +203,8 @@ def render(
     report = None
     if rendered.manifests is not None and not no_validate:
         report = validate_manifests(rendered.manifests, kube_version)
+        production = platform.owns_disruption_budget(env)
+        report = with_platform_objects(report, rendered, root, kube_version, production)
 
     if rendered.chart is not None and (note := unavailable_note(rendered.chart)):
         err.print(f"note: {note}", markup=False)

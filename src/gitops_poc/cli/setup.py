@@ -210,7 +210,7 @@ def registry(
     assert credentials is not None
     context = platform.config.kube_context
     state = _read_state(
-        lambda: read_registry_state(Kube.from_kubeconfig(context), platform),
+        lambda: read_registry_state(lambda c: Kube.from_kubeconfig(c or context), platform),
         RegistryState(),
         dry_run=dry_run,
         what="ServiceAccounts",
@@ -227,10 +227,39 @@ def _require_namespace(context: str, namespace: str, hint: str) -> None:
         raise UsageError(f"namespace {namespace} does not exist in {context}: {hint}")
 
 
+def _cluster_targets(platform: Platform, options: list[str]) -> tuple[Step, ...]:
+    """`--cluster NAME=CONTEXT` -> the registration steps, with server and CA from that context."""
+    import base64
+
+    from gitops_poc.cluster.clusters import ClusterTarget, parse_cluster_option, plan_registration
+    from gitops_poc.vault.kube_ca import ca_from_kubeconfig, server_from_kubeconfig
+
+    steps: list[Step] = []
+    for option in options:
+        name, context = parse_cluster_option(option, platform)
+        server = server_from_kubeconfig(context, os.environ)
+        ca, origin = ca_from_kubeconfig(context, os.environ)
+        if server is None or ca is None:
+            raise UsageError(
+                f"--cluster {option}: the kubeconfig must give the API server and CA of {context!r} "
+                f"({origin})"
+            )
+        target = ClusterTarget(name, context, server, base64.b64encode(ca.encode()).decode())
+        steps += plan_registration(platform, target)
+    return tuple(steps)
+
+
 @app.command("pull")
 def pull(
     root: Path = RootOption,
     env_file: Path | None = EnvFileOption,
+    cluster: list[str] = typer.Option(
+        [],
+        "--cluster",
+        metavar="NAME=CONTEXT",
+        help="Register a cluster of ENVIRONMENT_CLUSTERS with ArgoCD, reached through kube context CONTEXT "
+        "(as `argocd cluster add` does; repeatable).",
+    ),
     dry_run: bool = DryRunOption,
     output: OutputFormat = OutputOption,
 ) -> int:
@@ -248,7 +277,7 @@ def pull(
         _require_namespace(
             cfg.kube_context, cfg.argocd_namespace, "run `gitops-poc setup infrastructure` first"
         )
-    plan = plan_pull(platform, credentials)
+    plan = plan_pull(platform, credentials, _cluster_targets(platform, cluster))
     runner = None if dry_run else default_runner(cfg.kube_context)
     return carry_out("setup pull", plan, runner, dry_run=dry_run, output=output)
 

@@ -43,7 +43,9 @@ def up(
             root=root, env_file=env_file, dry_run=dry_run, output=text
         ),
         "registry": lambda: setup_cmd.registry(root=root, env_file=env_file, dry_run=dry_run, output=text),
-        "delivery": (lambda: setup_cmd.pull(root=root, env_file=env_file, dry_run=dry_run, output=text))
+        "delivery": (
+            lambda: setup_cmd.pull(root=root, env_file=env_file, cluster=[], dry_run=dry_run, output=text)
+        )
         if mode == "pull"
         else (
             lambda: setup_cmd.push(

@@ -73,11 +73,11 @@ def verify(
     ServiceAccounts listing it; Vault least privilege with real ServiceAccount logins. Every check runs even
     after a failure. Exit 1 when any check fails."""
     from gitops_poc.cluster.kube import Kube
-    from gitops_poc.cluster.verify import plan_checks, remembering, run_checks
+    from gitops_poc.cluster.verify import per_cluster, plan_checks, run_checks
 
     platform = load_platform(root, env_file)
     context = platform.config.kube_context
-    reader = remembering(lambda: Kube.from_kubeconfig(context))
+    reader = per_cluster(lambda other: Kube.from_kubeconfig(other or context))
     vault = None if skip_vault else (lambda: vault_least_privilege(root, platform))
     checks = run_checks(plan_checks(platform, reader, vault))
     return show_checks("gitops-poc verify", checks, output, junit)

@@ -18,6 +18,7 @@ from gitops_poc.cluster.model import (
     ClusterPlan,
     HelmRelease,
     PatchObject,
+    RegisterCluster,
     RunCommand,
     Step,
     VaultBootstrap,
@@ -134,13 +135,36 @@ class ClusterRunner:
         elif isinstance(step, ApplyObject):
             self.kube(step.context).apply(step.full_body())
         elif isinstance(step, PatchObject):
-            self.kube().patch(step.api_version, step.kind, step.namespace, step.name, step.patch)
+            self.kube(step.context).patch(step.api_version, step.kind, step.namespace, step.name, step.patch)
         elif isinstance(step, WaitReady):
             wait_ready(self.kube(), step)
+        elif isinstance(step, RegisterCluster):
+            register_cluster(step, self.kube(step.context), self.kube())
         elif isinstance(step, VaultBootstrap):
             if self.vault is None:
                 raise StepFailed("this command cannot configure Vault")
             self.vault(step)
+
+
+def register_cluster(step: RegisterCluster, target: Kube, argocd: Kube, *, timeout: float = 60) -> None:
+    """Wait for the token controller to fill the token Secret, then apply ArgoCD's cluster Secret."""
+    import base64
+
+    from gitops_poc.cluster.clusters import cluster_secret
+    from gitops_poc.cluster.model import Hidden
+
+    namespace, name = step.token_secret
+    deadline = time.monotonic() + timeout
+    while True:
+        secret = target.get("v1", "Secret", namespace, name) or {}
+        token = (secret.get("data") or {}).get("token")
+        if token:
+            break
+        if time.monotonic() > deadline:
+            raise StepFailed(f"no token in {namespace}/{name} of {step.context} after {timeout:.0f} s")
+        time.sleep(1)
+    body, secret_data = cluster_secret(step, base64.b64decode(token).decode())
+    argocd.apply(ApplyObject.of(body, Hidden.of(secret_data)).full_body())
 
 
 def default_runner(context: str, vault: Callable[[VaultBootstrap], None] | None = None) -> ClusterRunner:

@@ -97,15 +97,6 @@ class Kube:
     def server(self) -> str:
         return str(self.api.configuration.host)
 
-    @property
-    def ca_certificate(self) -> str | None:
-        """The PEM CA the kubeconfig trusts for this cluster (None when it trusts the system store)."""
-        path = self.api.configuration.ssl_ca_cert
-        if not path:
-            return None
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-
     def request(
         self,
         method: str,

@@ -19,6 +19,7 @@ __all__ = [
     "Hidden",
     "HelmRelease",
     "PatchObject",
+    "RegisterCluster",
     "RunCommand",
     "Step",
     "VaultBootstrap",
@@ -159,12 +160,20 @@ class PatchObject:
     name: str
     patch_json: str
     why: str
+    context: str = ""  # the kube context it goes to ("" = the platform's)
 
     @classmethod
     def of(
-        cls, api_version: str, kind: str, namespace: str, name: str, patch: dict[str, Any], why: str
+        cls,
+        api_version: str,
+        kind: str,
+        namespace: str,
+        name: str,
+        patch: dict[str, Any],
+        why: str,
+        context: str = "",
     ) -> PatchObject:
-        return cls(api_version, kind, namespace, name, json.dumps(patch, sort_keys=True), why)
+        return cls(api_version, kind, namespace, name, json.dumps(patch, sort_keys=True), why, context)
 
     @property
     def patch(self) -> dict[str, Any]:
@@ -223,7 +232,37 @@ class VaultBootstrap:
         }
 
 
-Step = RunCommand | HelmRelease | ApplyObject | PatchObject | WaitReady | VaultBootstrap
+@dataclass(frozen=True)
+class RegisterCluster:
+    """What `argocd cluster add` does last: read the ServiceAccount token minted in the target cluster and
+    apply ArgoCD's labelled cluster Secret (server, CA, token) in ArgoCD's namespace."""
+
+    name: str
+    context: str  # the target cluster's kube context
+    server: str
+    ca_data: str  # base64 PEM, as ArgoCD's tlsClientConfig wants it
+    token_secret: tuple[str, str]  # (namespace, name) of the token Secret in the target cluster
+    argocd_namespace: str
+
+    def describe(self) -> str:
+        ns, secret = self.token_secret
+        return (
+            f"register cluster {self.name} ({self.server}) with ArgoCD: token from {ns}/{secret} in "
+            f"context {self.context} into Secret {self.argocd_namespace}/cluster-{self.name} (not shown)"
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "step": "register-cluster",
+            "name": self.name,
+            "context": self.context,
+            "server": self.server,
+            "token_secret": "/".join(self.token_secret),
+            "argocd_namespace": self.argocd_namespace,
+        }
+
+
+Step = RunCommand | HelmRelease | ApplyObject | PatchObject | WaitReady | VaultBootstrap | RegisterCluster
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ printed), then the AppProject, the platform Applications and the ApplicationSet,
 
 from __future__ import annotations
 
-from gitops_poc.cluster.model import ApplyObject, ClusterPlan, Hidden, Step
+from gitops_poc.cluster.model import ApplyObject, ClusterPlan, Hidden, RegisterCluster, Step
 from gitops_poc.cluster.registry import MANAGED_BY, RegistryCredentials
 from gitops_poc.generate.delivery import platform_application
 from gitops_poc.generate.gitops_config import applicationset, project
@@ -47,6 +47,13 @@ def plan_pull(
         }
         steps.append(ApplyObject.of(secret, Hidden.of({"password": credentials.token})))
     steps.extend(extra)
+    registered = {s.name for s in extra if isinstance(s, RegisterCluster)}
+    unregistered = [c for c in platform.remote_clusters if c not in registered]
+    if unregistered:
+        notes.append(
+            f"cluster(s) {', '.join(unregistered)} must be registered with ArgoCD once: "
+            "`setup pull --cluster NAME=CONTEXT`"
+        )
     steps.append(ApplyObject.of(project(platform)))
     steps.extend(ApplyObject.of(platform_application(platform, env)) for env in platform.environments)
     steps.append(ApplyObject.of(applicationset(platform)))

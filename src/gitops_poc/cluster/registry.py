@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from gitops_poc.cluster.model import ApplyObject, ClusterPlan, Hidden, PatchObject, Step
 from gitops_poc.platform import PULL_SECRET, Platform
@@ -59,14 +60,15 @@ def plan_registry(platform: Platform, credentials: RegistryCredentials, state: R
     missing: list[str] = []
     for env in platform.environments:
         namespace = platform.namespace(env)
-        steps.append(ApplyObject.of(namespace_object(namespace, env)))
+        context = env_context(platform, env)
+        steps.append(ApplyObject.of(namespace_object(namespace, env), context=context))
         secret = {
             "apiVersion": "v1",
             "kind": "Secret",
             "type": "kubernetes.io/dockerconfigjson",
             "metadata": {"name": PULL_SECRET, "namespace": namespace, "labels": dict(MANAGED_BY)},
         }
-        steps.append(ApplyObject.of(secret, secret_value))
+        steps.append(ApplyObject.of(secret, secret_value, context))
         for account in service_accounts(platform):
             listed = state.pull_secrets.get((namespace, account))
             if listed is None:
@@ -78,7 +80,7 @@ def plan_registry(platform: Platform, credentials: RegistryCredentials, state: R
                         "metadata": {"name": account, "namespace": namespace},
                         "imagePullSecrets": [{"name": PULL_SECRET}],
                     }
-                    steps.append(ApplyObject.of(body))
+                    steps.append(ApplyObject.of(body, context=context))
                 else:
                     missing.append(f"{namespace}/{account}")
                 continue
@@ -93,6 +95,7 @@ def plan_registry(platform: Platform, credentials: RegistryCredentials, state: R
                     account,
                     {"imagePullSecrets": merged},
                     f"add {PULL_SECRET}, keep {', '.join(listed) or 'nothing else'}",
+                    context,
                 )
             )
     notes: tuple[str, ...] = ()
@@ -104,14 +107,19 @@ def plan_registry(platform: Platform, credentials: RegistryCredentials, state: R
     return ClusterPlan(tuple(steps), notes)
 
 
-def read_registry_state(kube: object, platform: Platform) -> RegistryState:
-    """GET every ServiceAccount the plan may patch (absent ones are simply not in the state)."""
-    from gitops_poc.cluster.kube import Kube
+def env_context(platform: Platform, env: str) -> str:
+    """The kube context of the environment's cluster; "" for the platform's own (KUBE_CONTEXT)."""
+    cluster = platform.cluster_of(env)
+    return platform.cluster_context(cluster) if cluster else ""
 
-    assert isinstance(kube, Kube)
+
+def read_registry_state(kube_for: Callable[[str], Any], platform: Platform) -> RegistryState:
+    """GET every ServiceAccount the plan may patch (absent ones are simply not in the state), each in its
+    environment's cluster."""
     found: dict[tuple[str, str], tuple[str, ...]] = {}
     for env in platform.environments:
         namespace = platform.namespace(env)
+        kube = kube_for(env_context(platform, env))
         for account in service_accounts(platform):
             body = kube.get("v1", "ServiceAccount", namespace, account)
             if body is not None:

@@ -145,17 +145,24 @@ def pull_secret_ok(
 
 
 def plan_checks(
-    platform: Platform, reader: Callable[[], Reader], vault_check: Callable[[], Check] | None = None
+    platform: Platform,
+    reader_of: Callable[[str], Callable[[], Reader]],
+    vault_check: Callable[[], Check] | None = None,
 ) -> list[PlannedCheck]:
-    """Every check, in report order; `reader()` is called inside each so a connection failure is that
-    check's failure."""
+    """Every check, in report order. `reader_of(context)` ("" = KUBE_CONTEXT) gives the reader of a cluster;
+    it is called inside each check, so a connection failure is that check's failure. Applications are read
+    in ArgoCD's cluster, workloads in their environment's cluster."""
     argocd = platform.config.argocd_namespace
+    reader = reader_of("")
     checks = [
         PlannedCheck("infrastructure", ns, partial(_pods, reader, ns))
         for ns in (VAULT_NAMESPACE, VSO_NAMESPACE, argocd)
     ]
     for env in platform.environments:
         namespace = platform.namespace(env)
+        cluster = platform.cluster_of(env)
+        where = f"{env}@{cluster}" if cluster else env
+        env_reader = reader_of(platform.cluster_context(cluster) if cluster else "")
         apps = [platform.platform_application_name(env)] + [
             platform.application_name(s, env) for s in platform.services
         ]
@@ -167,18 +174,23 @@ def plan_checks(
         ]
         checks += [
             PlannedCheck(
-                f"deployments/{env}",
+                f"deployments/{where}",
                 platform.app_name(s),
-                partial(_deployment, reader, f"deployments/{env}", namespace, platform.app_name(s)),
+                partial(_deployment, env_reader, f"deployments/{where}", namespace, platform.app_name(s)),
             )
             for s in platform.services
         ]
         checks += [
             PlannedCheck(
-                f"secrets/{env}",
+                f"secrets/{where}",
                 s,
                 partial(
-                    _vault_secrets, reader, f"secrets/{env}", s, namespace, f"{platform.app_name(s)}-vault-"
+                    _vault_secrets,
+                    env_reader,
+                    f"secrets/{where}",
+                    s,
+                    namespace,
+                    f"{platform.app_name(s)}-vault-",
                 ),
             )
             for s in platform.services
@@ -186,9 +198,9 @@ def plan_checks(
         accounts = ("default", *(platform.service_account(s) for s in platform.services))
         checks.append(
             PlannedCheck(
-                f"registry/{env}",
+                f"registry/{where}",
                 PULL_SECRET,
-                partial(_pull_secret, reader, f"registry/{env}", namespace, accounts),
+                partial(_pull_secret, env_reader, f"registry/{where}", namespace, accounts),
             )
         )
     if vault_check is not None:
@@ -233,6 +245,18 @@ def run_checks(planned: Iterable[PlannedCheck]) -> list[Check]:
         except GitopsError as exc:
             results.append(failed(check.group, check.name, str(exc)))
     return results
+
+
+def per_cluster(factory: Callable[[str], Reader]) -> Callable[[str], Callable[[], Reader]]:
+    """A remembering reader per kube context ("" = the platform's own)."""
+    readers: dict[str, Callable[[], Reader]] = {}
+
+    def reader_of(context: str) -> Callable[[], Reader]:
+        if context not in readers:
+            readers[context] = remembering(partial(factory, context))
+        return readers[context]
+
+    return reader_of
 
 
 def remembering(factory: Callable[[], Reader]) -> Callable[[], Reader]:

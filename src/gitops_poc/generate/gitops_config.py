@@ -44,7 +44,10 @@ def project(platform: Platform) -> dict[str, Any]:
         "metadata": {"name": platform.project_name, "namespace": cfg.argocd_namespace},
         "spec": {
             "description": f"Services of the {cfg.gitlab_group} GitOps platform",
-            # gitops-config itself: the platform Applications sync its platform/<env> folders.
+            # gitops-config itself: the platform Applications sync its platform/<env> folders. Exact URLs,
+            # not `<host>/<group>/*` as the seed had: a group pattern also admits any repository anyone later
+            # creates in the group, more than the platform's own. Size is no reason for a pattern: lint
+            # compiles the list once (literal URLs are a set lookup), ArgoCD matches each source once.
             "sourceRepos": (
                 [cfg.chart_repo, platform.gitops_config_repo_url]
                 + [platform.repo_url(s) for s in platform.services]

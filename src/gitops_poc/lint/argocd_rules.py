@@ -12,12 +12,13 @@ import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from gitops_poc.config import SEMVER
 from gitops_poc.layout import APPLICATIONSET_FILE, PROJECT_FILE
-from gitops_poc.lint.argoglob import allowed
+from gitops_poc.lint.argoglob import PatternSet, allowed
 from gitops_poc.lint.catalog import rule
 from gitops_poc.lint.documents import KeyPath, YamlDocument, read_document, read_documents
 from gitops_poc.lint.findings import Finding, Severity
@@ -149,9 +150,13 @@ class Project:
     def name(self) -> Any:
         return get_in(self.doc.data, ("metadata", "name"))
 
-    def allows_repo(self, url: str) -> bool:
+    @cached_property
+    def _source_repos(self) -> PatternSet:
         patterns = [str(p) for p in get_in(self.doc.data, ("spec", "sourceRepos")) or []]
-        return allowed(patterns, url, "/", repo=True)
+        return PatternSet.compile(patterns, "/", repo=True)
+
+    def allows_repo(self, url: str) -> bool:
+        return self._source_repos.allows(url)
 
     def allows_destination(self, server: str | None, name: str | None, namespace: str) -> bool:
         for item in get_in(self.doc.data, ("spec", "destinations")) or []:

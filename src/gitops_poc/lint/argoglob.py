@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import lru_cache
+from dataclasses import dataclass
+
+_GLOB_CHARS = frozenset("*?[{")
 
 
-@lru_cache(maxsize=512)
 def _compile(pattern: str, separator: str) -> re.Pattern[str]:
     not_sep = f"[^{re.escape(separator)}]" if separator else "."
     out, i = [], 0
@@ -54,6 +55,53 @@ def glob_match(pattern: str, value: str, separator: str = "") -> bool:
     return pattern == "*" or bool(_compile(pattern, separator).match(value))
 
 
+@dataclass(frozen=True)
+class _Matcher:
+    """One side (allow or deny) of a pattern list: literal patterns in a set, the globs compiled once."""
+
+    everything: bool
+    literals: frozenset[str]
+    globs: tuple[re.Pattern[str], ...]
+
+    @classmethod
+    def of(cls, patterns: list[str], separator: str) -> _Matcher:
+        globs = [p for p in patterns if _GLOB_CHARS & set(p)]
+        return cls(
+            "*" in patterns,
+            frozenset(p for p in patterns if not _GLOB_CHARS & set(p)),
+            tuple(_compile(p, separator) for p in globs if p != "*"),
+        )
+
+    def matches(self, value: str) -> bool:
+        return self.everything or value in self.literals or any(g.match(value) for g in self.globs)
+
+
+@dataclass(frozen=True)
+class PatternSet:
+    """A list of patterns compiled once, for many verdicts (an AppProject's sourceRepos against every
+    Application's sources): literal URLs cost a set lookup, not a regular expression each."""
+
+    allow: _Matcher
+    deny: _Matcher
+    repo: bool
+
+    @classmethod
+    def compile(cls, patterns: Iterable[str], separator: str = "", *, repo: bool = False) -> PatternSet:
+        allow: list[str] = []
+        deny: list[str] = []
+        for raw in patterns:
+            negate = raw.startswith("!")
+            pattern = raw[1:] if negate else raw
+            (deny if negate else allow).append(normalize_repo(pattern) if repo else pattern)
+        return cls(_Matcher.of(allow, separator), _Matcher.of(deny, separator), repo)
+
+    def allows(self, value: str) -> bool:
+        """ArgoCD's verdict: some pattern allows `value` and no `!pattern` denies it (order is irrelevant)."""
+        if self.repo:
+            value = normalize_repo(value)
+        return self.allow.matches(value) and not self.deny.matches(value)
+
+
 def normalize_repo(url: str) -> str:
     url = url.strip().lower()
     return url.removesuffix(".git")
@@ -61,16 +109,4 @@ def normalize_repo(url: str) -> str:
 
 def allowed(patterns: Iterable[str], value: str, separator: str = "", *, repo: bool = False) -> bool:
     """ArgoCD's verdict: some pattern allows `value` and no `!pattern` denies it."""
-    if repo:
-        value = normalize_repo(value)
-    permitted = False
-    for raw in patterns:
-        negate = raw.startswith("!")
-        pattern = raw[1:] if negate else raw
-        if repo:
-            pattern = normalize_repo(pattern)
-        if glob_match(pattern, value, separator):
-            if negate:
-                return False
-            permitted = True
-    return permitted
+    return PatternSet.compile(patterns, separator, repo=repo).allows(value)

@@ -141,6 +141,26 @@ _RULES = [
         "set one of pdb.minAvailable / pdb.maxUnavailable (the other null), e.g. minAvailable: 2",
     ),
     Rule(
+        "platform-object-invalid",
+        E,
+        "an object in gitops-config/platform/<env>/ that KUBERNETES_VERSION's API server would reject",
+        "regenerate it with gitops-poc init, or fix the field named",
+    ),
+    Rule(
+        "platform-service-account-missing",
+        E,
+        "the ServiceAccount a service runs as is not created by gitops-config/platform/<env>/ (or none is"
+        " set)",
+        "set serviceAccountName to the service's own account and run gitops-poc init",
+    ),
+    Rule(
+        "platform-vault-auth-missing",
+        E,
+        "the VaultAuth the service's secrets name is not in gitops-config/platform/<env>/, or logs in as"
+        " another ServiceAccount",
+        "keep secretsProvider.vault.authRef and serviceAccountName as gitops-poc init writes them",
+    ),
+    Rule(
         "pdb-api-version",
         E,
         "policy/v1beta1 PodDisruptionBudgets do not exist on Kubernetes >= 1.25",

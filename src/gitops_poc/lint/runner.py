@@ -8,7 +8,14 @@ from pathlib import Path
 
 from gitops_poc.errors import UsageError
 from gitops_poc.layout import GITOPS_CONFIG_DIR, SERVICES_DIR, VALUES_DIR
-from gitops_poc.lint import argocd_rules, chart_rules, delivery_rules, env_rules, reference_rules
+from gitops_poc.lint import (
+    argocd_rules,
+    chart_rules,
+    delivery_rules,
+    env_rules,
+    platform_rules,
+    reference_rules,
+)
 from gitops_poc.lint.catalog import rule
 from gitops_poc.lint.findings import Finding, sort_findings
 from gitops_poc.lint.model import ServiceFiles, ServiceIndex, display_path, read_service
@@ -133,9 +140,13 @@ def lint_platform(platform: Platform, root: Path, paths: Sequence[Path] = ()) ->
         )
     for name in selection.services:
         findings += _lint_service(index[name], platform, scope)
+    folders = platform_rules.PlatformFolders(root)
+    findings += platform_rules.check_references(platform, folders, (index[n] for n in selection.services))
     if selection.argocd:
         findings += argocd_rules.check_argocd(platform, root)
         findings += delivery_rules.check_delivery(platform, root)
+        findings += platform_rules.check_objects(platform, folders)
+    findings += folders.findings
     if selection.filters:
         findings = [f for f in findings if _inside(root, f, selection.filters)]
     return sort_findings(findings)

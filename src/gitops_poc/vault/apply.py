@@ -15,8 +15,7 @@ import hvac
 import hvac.exceptions
 
 from gitops_poc.errors import UsageError
-from gitops_poc.vault import answers
-from gitops_poc.vault.client import VaultError, VaultPermissionDenied, vault_errors
+from gitops_poc.vault.client import VaultError, VaultPermissionDenied, capabilities_self, vault_errors
 from gitops_poc.vault.model import (
     CA_REQUIRED,
     Change,
@@ -34,7 +33,6 @@ from gitops_poc.vault.model import (
 Progress = Callable[[int, int, Step], None]
 WRITE = frozenset({"create", "update", "root"})
 DELETE = frozenset({"delete", "root"})
-CAPABILITY_BATCH = 200
 
 
 @dataclass
@@ -74,16 +72,8 @@ def missing_rights(plan: VaultPlan, client: hvac.Client) -> list[str]:
     paths = sorted({path for path, _ in wanted})
     if not paths:
         return []
-    granted: dict[str, set[str]] = {}
-    # Vault refuses request bodies with too many strings, so the paths go in batches.
-    for start in range(0, len(paths), CAPABILITY_BATCH):
-        with vault_errors(client, "checking the token's capabilities (sys/capabilities-self)"):
-            response = client.adapter.post(
-                "/v1/sys/capabilities-self", json={"paths": paths[start : start + CAPABILITY_BATCH]}
-            )
-        body = answers.body(response, "POST sys/capabilities-self") or {}
-        data = answers.obj(body, "data", "POST sys/capabilities-self") if "data" in body else body
-        granted.update({p: set(c) for p, c in data.items() if isinstance(c, list)})
+    with vault_errors(client, "checking the token's capabilities (sys/capabilities-self)"):
+        granted = capabilities_self(client, paths)
     missing = []
     for step, (path, allowed) in zip(plan, wanted, strict=True):
         caps = granted.get(path, set())

@@ -287,3 +287,23 @@ def preflight(client: hvac.Client) -> TokenInfo:
     return TokenInfo(
         tuple(answers.texts(data, "policies", endpoint)), answers.text(data, "display_name", endpoint)
     )
+
+
+CAPABILITY_BATCH = 200  # Vault refuses request bodies with too many JSON strings
+
+
+def capabilities_self(client: hvac.Client, paths: list[str]) -> dict[str, set[str]]:
+    """What the client's token may do on each path, as Vault's ACL answers (POST /v1/sys/capabilities-self,
+    one call per CAPABILITY_BATCH paths). A path Vault does not answer for counts as denied."""
+    granted: dict[str, set[str]] = {}
+    for start in range(0, len(paths), CAPABILITY_BATCH):
+        response = client.adapter.post(
+            "/v1/sys/capabilities-self", json={"paths": paths[start : start + CAPABILITY_BATCH]}
+        )
+        from gitops_poc.vault import answers  # it builds on this module's errors
+
+        endpoint = "POST sys/capabilities-self"
+        body = answers.body(response, endpoint) or {}
+        data = answers.obj(body, "data", endpoint) if "data" in body else body
+        granted.update({p: set(c) for p, c in data.items() if isinstance(c, list)})
+    return {path: granted.get(path) or {"deny"} for path in paths}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -14,6 +15,7 @@ import jwt
 from gateway_config import Jwt
 
 CLIENT_ROLE = "CLIENT"
+CACHE_SIZE = 10_000
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,9 @@ class TokenValidator:
         required += ["iss"] if settings.issuer else []
         required += ["aud"] if settings.audience else []
         self._options = {"require": required}
+        # Verified JWTs by their exact text (signature included): a repeat skips the HMAC and the claim
+        # checks but not the time window. Bounded; emptied when full.
+        self._verified: dict[str, tuple[Identity, float, float]] = {}
 
     @property
     def static_count(self) -> int:
@@ -72,6 +77,20 @@ class TokenValidator:
         return self._jwt(token)
 
     def _jwt(self, token: str) -> Identity:
+        cached = self._verified.get(token)
+        if cached is not None:
+            identity, not_before, expires = cached
+            now = time.time()
+            if not_before <= now < expires:
+                return identity
+            self._verified.pop(token, None)  # outside its window now: the full check gives the reason
+        identity, not_before, expires = self._decode(token)
+        if len(self._verified) >= CACHE_SIZE:
+            self._verified.clear()
+        self._verified[token] = (identity, not_before, expires)
+        return identity
+
+    def _decode(self, token: str) -> tuple[Identity, float, float]:
         s = self._settings
         try:
             claims = jwt.decode(
@@ -101,7 +120,10 @@ class TokenValidator:
         session = claims.get("sid", claims.get("session_id", ""))
         if not isinstance(subject, str) or not subject or not isinstance(session, str):
             raise TokenError("token claims sub/sid are not strings")
-        return Identity(subject, session, _names(claims.get("roles")), _names(claims.get("permissions")))
+        identity = Identity(subject, session, _names(claims.get("roles")), _names(claims.get("permissions")))
+        # The window PyJWT just accepted: nbf - leeway <= now < exp + leeway (exp is required).
+        not_before = float(claims.get("nbf", float("-inf"))) - s.leeway_seconds
+        return identity, not_before, float(claims["exp"]) + s.leeway_seconds
 
 
 def _names(value: object) -> frozenset[str]:
