@@ -36,6 +36,7 @@ class Commands(LazyGroup):
         "publish": Lazy(
             "gitops_poc.cli.publish:publish", "Push gitops-config and each service to their remotes."
         ),
+        "demo": Lazy("gitops_poc.cli.demo:demo", "Run the whole GitOps loop here (no GitLab, no cluster)."),
         "doctor": Lazy(
             "gitops_poc.cli.doctor:doctor", "Check the tools, the kube context and the room needed."
         ),
