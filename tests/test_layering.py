@@ -97,3 +97,14 @@ def test_the_check_sees_an_adapter_when_one_is_loaded() -> None:
     assert "hvac" in loaded_by("gitops_poc.vault.state")
     assert "gitops_poc.gitrepo" in loaded_by("gitops_poc.argocd.preview")
     assert "gitlab" in loaded_by("gitops_poc.gitlab.client")
+
+
+def test_validation_reads_the_schemas_without_importing_kubernetes_validate() -> None:
+    code = (
+        "import json, sys\n"
+        "from gitops_poc.render.validate import schema_versions\n"
+        "assert schema_versions()\n"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert not [m for m in json.loads(proc.stdout) if _under(m, ("kubernetes_validate", "yaml", "packaging"))]

@@ -15,6 +15,7 @@ from gitops_poc.cli.output import OutputFormat, err, print_json
 from gitops_poc.errors import UsageError
 
 if TYPE_CHECKING:
+    from gitops_poc.delivery.deploy import HelmDeploy
     from gitops_poc.delivery.target import Target
     from gitops_poc.delivery.writeback import WriteBack
 
@@ -224,8 +225,8 @@ def promote(
 
 
 def _pinner(target: Target) -> str:
-    who = os.environ.get("GITLAB_USER_LOGIN") or str(target.identity)
-    return who
+    """Who pins: the GitLab user running the pipeline, else the commit identity."""
+    return os.environ.get("GITLAB_USER_LOGIN") or str(target.identity)
 
 
 @app.command("pin", epilog=EXIT_HELP)
@@ -380,19 +381,17 @@ def deploy(
             )
         return 0
 
-    return _render_dry_run(platform, plan, binary, chart, kube_version, command, output)
+    return _render_dry_run(plan, binary, chart, kube_version, command, output)
 
 
 def _render_dry_run(
-    platform: object,
-    plan: object,
+    plan: HelmDeploy,
     binary: str,
     chart: Path | None,
     kube_version: str,
     command: str,
     output: OutputFormat,
 ) -> int:
-    from gitops_poc.delivery.deploy import HelmDeploy
     from gitops_poc.errors import GitopsError
     from gitops_poc.render.chart import cache_root, resolve_chart
     from gitops_poc.render.helm import Helm
@@ -400,7 +399,6 @@ def _render_dry_run(
     from gitops_poc.render.model import ChartUnavailable
     from gitops_poc.render.validate import validate_manifests
 
-    assert isinstance(plan, HelmDeploy)
     helm = Helm(binary)
     local = resolve_chart(
         plan.chart,

@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from gitops_poc.delivery.image import Image
-from gitops_poc.delivery.pins import Pin, find_pin
+from gitops_poc.delivery.pins import Pin, find_pin, with_pin, without_pin
 from gitops_poc.delivery.values import ImageState, read_image, set_image
 from gitops_poc.errors import UsageError
 from gitops_poc.layout import VALUES_DIR
@@ -157,8 +157,6 @@ def promotion_order_error(
 
 def decide_pin(read: Reader, env: str, pin: Pin | None) -> Decision:
     """Add (or replace) a pin, or remove it (`pin` None)."""
-    from gitops_poc.delivery.pins import with_pin, without_pin
-
     path = values_path(env)
     text = _existing(read, env)
     current = find_pin(text, path) if pin is not None else None
