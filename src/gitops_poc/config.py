@@ -21,6 +21,8 @@ from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_va
 from gitops_poc.dnsnames import DNS1035_LABEL, DNS1123_LABEL, NameRule
 from gitops_poc.envfile import bindings
 from gitops_poc.errors import ConfigError
+from gitops_poc.redact import remember
+from gitops_poc.yamlio import reads_as_text
 
 DEFAULTS: dict[str, str] = {
     "GITLAB_GROUP": "gitops-poc",
@@ -125,6 +127,12 @@ def _label_error(kind: str, value: str, rule: NameRule) -> str | None:
         return (
             f"{kind} {value!r} is not a valid Kubernetes name: use lowercase letters, digits and '-', "
             f"starting with {rule.starts_with} and ending with a letter or digit"
+        )
+    if not reads_as_text(value):
+        # Names land unquoted in YAML that people and tools edit: `on` would become true, `0755` 493.
+        return (
+            f"{kind} {value!r} is a valid Kubernetes name, but YAML 1.1 readers (Helm, kubectl, ArgoCD) read "
+            "it as a boolean, number or null, not as text: choose another name"
         )
     return None
 
@@ -626,6 +634,8 @@ def parse_config(text: str | None, source: str, environ: Mapping[str, str] | Non
         auto_sync_environments=auto_sync,
     )
 
+    # Known from here on: error messages and crash logs take them out, whatever carries them.
+    remember(text_values[key] for key in SECRET_KEYS)
     try:
         return Config.model_validate(values)
     except ValidationError as exc:

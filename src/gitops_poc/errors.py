@@ -15,6 +15,14 @@ class UsageError(GitopsError):
     exit_code = 2
 
 
+class ToolError(GitopsError):
+    """A tool or service the command needs is missing, unreachable or failed (helm, Vault). Exit 2, as bad
+    input: 1 means "a finding" (differences, errors, a guard) for several commands and must never be
+    mistaken for one."""
+
+    exit_code = 2
+
+
 class ConfigError(UsageError):
     """A configuration value is invalid; the message names the file, the key and the value."""
 

@@ -21,7 +21,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.constructor import ConstructorError, DuplicateKeyError, SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-from ruamel.yaml.representer import SafeRepresenter
+from ruamel.yaml.representer import RoundTripRepresenter, SafeRepresenter
 from ruamel.yaml.resolver import BaseResolver
 
 from gitops_poc.errors import UsageError
@@ -37,8 +37,23 @@ class YamlSyntaxError(UsageError):
         super().__init__(f"{where}: invalid YAML: {problem}")
 
 
+class _QuotingRoundTripRepresenter(RoundTripRepresenter):
+    """Round-trip writing, with a plain string that YAML 1.1 readers would take for something else quoted."""
+
+    def represent_str(self, data: Any) -> Any:
+        if _go_resolve(data)[0] != _STR:
+            return self.represent_scalar("tag:yaml.org,2002:str", data, style="'")
+        return super().represent_str(data)
+
+
+_QuotingRoundTripRepresenter.add_representer(str, _QuotingRoundTripRepresenter.represent_str)
+
+
 def round_trip() -> YAML:
+    """The writer of every file people own and generated file alike: comments and order kept, and every
+    string quoted where Helm, kubectl or ArgoCD (YAML 1.1) would not read it back as that string."""
     yaml = YAML(typ="rt")
+    yaml.Representer = _QuotingRoundTripRepresenter
     yaml.preserve_quotes = True
     yaml.width = 4096
     yaml.indent(mapping=2, sequence=4, offset=2)
@@ -333,17 +348,79 @@ def _k8s() -> YAML:
     return yaml
 
 
+# go-yaml v2 (Helm, kubectl, ArgoCD) refuses a document whose decoding is mostly alias expansion: more than
+# 100 nodes decoded under aliases, more than 1000 in all, and a share above a ratio that falls from 0.99 to
+# 0.10 between 400,000 and 4,000,000 nodes (decode.go, allowedAliasRatio). The same bound here keeps a
+# few hundred bytes of anchors from expanding into billions of nodes in any reader or rule.
+_ALIAS_RATIO_LOW, _ALIAS_RATIO_HIGH = 400_000, 4_000_000
+
+
+def _allowed_alias_ratio(decoded: int) -> float:
+    if decoded <= _ALIAS_RATIO_LOW:
+        return 0.99
+    if decoded >= _ALIAS_RATIO_HIGH:
+        return 0.10
+    return 0.99 - 0.89 * (decoded - _ALIAS_RATIO_LOW) / (_ALIAS_RATIO_HIGH - _ALIAS_RATIO_LOW)
+
+
+def _expansion(node: Node, costs: dict[int, int], aliased: list[tuple[int, Node]]) -> tuple[int, int]:
+    """(nodes decoded, nodes decoded under an alias) when `node` is decoded once; linear in the graph's size.
+    A node met again is an alias: all of its nodes count as aliased."""
+    key = id(node)
+    if key in costs:
+        aliased.append((costs[key], node))
+        return costs[key], costs[key]
+    costs[key] = 1  # an alias to a node still being decoded (a cycle) costs one node
+    total, under_alias = 1, 0
+    children = (
+        [n for pair in node.value for n in pair]
+        if isinstance(node, MappingNode)
+        else (node.value if isinstance(node, SequenceNode) else [])
+    )
+    for child in children:
+        cost, child_aliased = _expansion(child, costs, aliased)
+        total, under_alias = total + cost, under_alias + child_aliased
+    costs[key] = total
+    return total, under_alias
+
+
+def check_aliasing(node: Node | None, path: str) -> None:
+    """Refuse, as go-yaml does, a document whose alias expansion dwarfs its text (an alias bomb)."""
+    if node is None:
+        return
+    aliased: list[tuple[int, Node]] = []
+    total, under_alias = _expansion(node, {}, aliased)
+    if under_alias > 100 and total > 1000 and under_alias / total > _allowed_alias_ratio(total):
+        _, anchor = max(aliased, key=lambda item: item[0])
+        raise YamlSyntaxError(
+            path,
+            anchor.start_mark.line + 1,
+            f"document contains excessive aliasing: its anchors expand to {total:,} nodes (Helm, kubectl and "
+            "ArgoCD refuse it too)",
+        )
+
+
+def _checked_documents(text: str, path: str) -> None:
+    # Only a text with an alias ('*') can expand; composing is cheap, the expansion is never built.
+    if "*" in text:
+        for node in _k8s().compose_all(text):
+            check_aliasing(node, path)
+
+
 def load_k8s(text: str, path: str = "<string>") -> Any:
     """One YAML document as Helm (values files), kubectl and ArgoCD read it: YAML 1.1 scalars, string keys.
 
-    Unlike them it refuses duplicate keys (they silently keep the last one), with the line."""
+    Unlike them it refuses duplicate keys (they silently keep the last one), with the line; like them it
+    refuses excessive aliasing."""
     with syntax_errors(path):
+        _checked_documents(text, path)
         return _k8s().load(text)
 
 
 def load_all_k8s(text: str, path: str = "<string>") -> list[Any]:
     """Every non-empty document of a multi-document text, read as `load_k8s` reads one."""
     with syntax_errors(path):
+        _checked_documents(text, path)
         return [doc for doc in _k8s().load_all(text) if doc is not None]
 
 
@@ -351,6 +428,7 @@ def compose_k8s(text: str, path: str = "<string>") -> Node | None:
     """The node tree of one document (positions, styles, scalars resolved as `load_k8s` does)."""
     with syntax_errors(path):
         node: Node | None = _k8s().compose(text)
+    check_aliasing(node, path)
     return node
 
 
@@ -429,6 +507,12 @@ def yaml12_value(text: str) -> Any:
     if match["oct"] is not None or match["hex"] is not None:
         return int(match["oct"], 8) if match["oct"] is not None else int(match["hex"], 16)
     return float(match["float"])
+
+
+def reads_as_text(text: str) -> bool:
+    """Does a plain (unquoted) `text` read back as that string, for YAML 1.1 readers (Helm, kubectl, ArgoCD)
+    and YAML 1.2 readers alike? `on`, `no`, `y`, `0755`, `1e3`, `null` do not."""
+    return _go_resolve(text)[0] == _STR and yaml12_value(text) == text
 
 
 def _differs(text: str) -> bool:
@@ -548,6 +632,7 @@ def dump_plain(data: Any) -> str:
     yaml: YAML | None = getattr(_local, "plain_dumper", None)
     if yaml is None:
         yaml = _local.plain_dumper = YAML(typ="safe", pure=False)
+        yaml.Representer = _K8sRepresenter  # strings YAML 1.1 readers would misread are quoted
         yaml.default_flow_style = False
         yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
         yaml.width = 4096
@@ -581,12 +666,13 @@ def read_text(path: Path, root: Path | None = None) -> str | None:
         raise UsageError(f"{path} is a folder where a file is expected") from None
     except OSError as exc:
         raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
-    with os.fdopen(fd, "rb") as handle:
-        mode = os.fstat(fd).st_mode
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
         if stat.S_ISDIR(mode):
             raise UsageError(f"{path} is a folder where a file is expected")
-        if not stat.S_ISREG(mode):
-            raise UsageError(f"{path} is not a regular file (a FIFO, socket or device); only files are read")
+        raise UsageError(f"{path} is not a regular file (a FIFO, socket or device); only files are read")
+    with os.fdopen(fd, "rb") as handle:
         try:
             data = handle.read()
         except OSError as exc:

@@ -8,10 +8,8 @@ as GitLab does, and can inject failures (429 with Retry-After, 5xx) for given re
 
 from __future__ import annotations
 
-import base64
 import itertools
 import json
-import os
 import re
 import subprocess
 import threading
@@ -22,6 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from gitops_poc.gitserver import basic_credentials, run_backend
 
 
 @dataclass
@@ -336,40 +336,17 @@ class _Handler(BaseHTTPRequestHandler):
     def _git(self, path: str, query: str, body: bytes) -> None:
         """Smart HTTP through the real `git http-backend`, behind HTTP basic auth with the API token."""
         fake = self.server.fake
-        auth = self.headers.get("Authorization", "")
-        user, _, password = (
-            base64.b64decode(auth.removeprefix("Basic ")).decode().partition(":") if auth else ("", "", "")
-        )
-        if password != fake.token:
+        given = basic_credentials(self.headers.get("Authorization", ""))
+        if given is None or given[1] != fake.token:
             self.send_response(401)
             self.send_header("WWW-Authenticate", 'Basic realm="GitLab"')
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        fake.git_auth.append(user)
-        env = {
-            "PATH": os.environ["PATH"],
-            "GIT_PROJECT_ROOT": str(fake.git_root),
-            "GIT_HTTP_EXPORT_ALL": "1",
-            "PATH_INFO": path,
-            "QUERY_STRING": query,
-            "REQUEST_METHOD": self.command,
-            "REMOTE_USER": user,
-            "CONTENT_TYPE": self.headers.get("Content-Type", ""),
-            "CONTENT_LENGTH": str(len(body)),
-        }
-        result = subprocess.run(
-            ["git", "http-backend"], input=body, env=env, capture_output=True, check=False
+        fake.git_auth.append(given[0])
+        status, headers, payload = run_backend(
+            fake.git_root, self.command, path, query, body, self.headers.get("Content-Type", ""), given[0]
         )
-        head, _, payload = result.stdout.partition(b"\r\n\r\n")
-        status = 200
-        headers = []
-        for line in head.decode().split("\r\n"):
-            name, _, value = line.partition(": ")
-            if name.lower() == "status":
-                status = int(value.split()[0])
-            elif name:
-                headers.append((name, value))
         self.send_response(status)
         for name, value in headers:
             self.send_header(name, value)

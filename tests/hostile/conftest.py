@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -38,3 +43,59 @@ def platform_root(tmp_path: Path) -> Path:
 @pytest.fixture
 def crash_dir(tmp_path: Path) -> Path:
     return tmp_path / "crash-logs"
+
+
+def _json(request: BaseHTTPRequestHandler, body: object, status: int = 200) -> None:
+    data = json.dumps(body).encode()
+    request.send_response(status)
+    request.send_header("Content-Type", "application/json")
+    request.send_header("Content-Length", str(len(data)))
+    request.end_headers()
+    request.wfile.write(data)
+
+
+HEALTHY = {
+    "/v1/sys/health": {"initialized": True, "sealed": False, "standby": False},
+    "/v1/auth/token/lookup-self": {"data": {"policies": ["root"], "display_name": "root"}},
+    "/v1/sys/mounts": {"data": {"secret/": {"type": "kv", "options": {"version": "2"}}}},
+    "/v1/sys/auth": {"data": {"token/": {"type": "token"}}},
+}
+
+
+@pytest.fixture
+def fake_vault() -> Iterator[Callable[[dict[str, object], float], str]]:
+    """A local HTTP server answering Vault paths from a table (an answer of `None`: drip it slowly)."""
+    servers: list[ThreadingHTTPServer] = []
+
+    def start(answers: dict[str, object], drip: float = 0.0) -> str:
+        class Fake(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _answer(self) -> None:
+                path = self.path.split("?")[0]
+                body = answers.get(path, HEALTHY.get(path, {"errors": []}))
+                if drip and path in answers:
+                    data = json.dumps(body).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    for byte in data:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(drip)
+                    return
+                _json(self, body, 200 if path in answers or path in HEALTHY else 404)
+
+            do_GET = do_LIST = do_POST = do_PUT = _answer
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Fake)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()

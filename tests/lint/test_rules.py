@@ -389,6 +389,13 @@ CASES = [
         "tpl",
     ),
     Case(
+        "image-tag-invalid",
+        {f"{SVC}/dev.yaml": env_file("dev").replace('"1.0.0"', '"latest; rm -rf /"')},
+        f"{SVC}/dev.yaml",
+        'tag: "latest; rm -rf /"',
+        "'latest; rm -rf /' is not an OCI tag",
+    ),
+    Case(
         "image-tag-number",
         {f"{SVC}/dev.yaml": env_file("dev").replace('"1.0.0"', "1.10")},
         f"{SVC}/dev.yaml",

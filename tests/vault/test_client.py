@@ -150,7 +150,9 @@ def test_a_misbehaving_server_is_a_clean_error(
     try:
         monkeypatch.setenv("VAULT_ADDR", f"http://127.0.0.1:{server.server_port}")
         monkeypatch.setenv("VAULT_TOKEN", "s.redirected-token")
-        assert main(["vault", "check", "-C", str(tmp_path)]) == 1  # not 3: an expected failure
+        assert (
+            main(["vault", "check", "-C", str(tmp_path)]) == 2
+        )  # not 3 (a crash) nor 1 (a finding): Vault failed
     finally:
         server.shutdown()
         server.server_close()
@@ -174,7 +176,7 @@ def test_unreachable_vault_names_the_address(
         preflight(client_from_env({"VAULT_ADDR": addr, "VAULT_TOKEN": "t"}))
     monkeypatch.setenv("VAULT_ADDR", addr)
     monkeypatch.setenv("VAULT_TOKEN", "t")
-    assert main(["vault", "provision", "-C", str(tmp_path), "--dry-run"]) == 1
+    assert main(["vault", "provision", "-C", str(tmp_path), "--dry-run"]) == 2
     err = capsys.readouterr().err
     assert f"cannot reach Vault at {addr}" in err and "VAULT_ADDR" in err
 

@@ -76,7 +76,7 @@ def test_interrupted_provision_is_finished_by_a_rerun(
         monkeypatch.setenv("VAULT_ADDR", bao.addr)
         monkeypatch.setenv("VAULT_TOKEN", token)
         args = ["vault", "provision", "-C", str(tmp_path), "--kubernetes-ca-file", str(ca_file), "-o", "json"]
-        assert main(args) == 1
+        assert main(args) == 2
         assert f"Vault at {bao.addr} is sealed" in capsys.readouterr().err
 
         client.sys.submit_unseal_key(unseal_key)

@@ -283,7 +283,7 @@ def test_a_token_without_rights_changes_nothing(
     code, _, err = run(
         capsys, "vault", "provision", "-C", str(tmp_path), "--kubernetes-ca-file", str(ca_file)
     )
-    assert code == 1
+    assert code == 2
     assert "the token lacks rights for sys/auth/kubernetes" in err and "nothing was changed" in err
     assert "kubernetes/" not in client.sys.list_auth_methods()["data"]
     assert client.sys.list_acl_policies()["data"]["keys"] == ["default", "reader", "root"]
@@ -295,12 +295,12 @@ def test_a_token_without_rights_changes_nothing(
     code, _, err = run(
         capsys, "vault", "provision", "-C", str(tmp_path), "--kubernetes-ca-file", str(ca_file)
     )
-    assert code == 1
+    assert code == 2
     assert "the token lacks rights for sys/mounts" in err
 
     monkeypatch.setenv("VAULT_TOKEN", "not-a-token")
     code, _, err = run(capsys, "vault", "check", "-C", str(tmp_path))
-    assert code == 1
+    assert code == 2
     assert "does not accept the token" in err
     assert "not-a-token" not in err
 

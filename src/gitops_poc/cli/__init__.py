@@ -36,6 +36,7 @@ class Commands(LazyGroup):
         "publish": Lazy(
             "gitops_poc.cli.publish:publish", "Push gitops-config and each service to their remotes."
         ),
+        "demo": Lazy("gitops_poc.cli.demo:demo", "Run the whole GitOps loop here (no GitLab, no cluster)."),
         "doctor": Lazy(
             "gitops_poc.cli.doctor:doctor", "Check the tools, the kube context and the room needed."
         ),
@@ -88,22 +89,12 @@ def _root(
     )
 
 
-SECRET_VARIABLES = (
-    "VAULT_TOKEN",
-    "GITLAB_TOKEN",
-    "GITLAB_DEPLOY_TOKEN",
-    "GITLAB_AGENT_TOKEN",
-    "CI_PUSH_TOKEN",
-)
-
-
 def _redact(text: str) -> str:
-    """Remove the values of known secret variables, in case an exception message carried one."""
-    for name in SECRET_VARIABLES:
-        value = os.environ.get(name, "")
-        if len(value) >= 4:
-            text = text.replace(value, "***")
-    return text
+    """Remove every secret value this process knows (environment, .env, secrets file, token file), in case
+    an exception message carried one."""
+    from gitops_poc.redact import redact  # no heavy import: only reached on an error
+
+    return redact(text)
 
 
 def _crash_log(exc: BaseException) -> str:

@@ -44,7 +44,7 @@ def run_plan(
     counts = summarize(changes)
     if output is OutputFormat.text:
         if not changes:
-            err.print(f"Nothing to change: {root} is up to date.")
+            err.print(f"Nothing to change: {root} is up to date.", markup=False)
         else:
             err.print(
                 f"{what}: {counts['create']} to create, {counts['update']} to update, "
@@ -87,7 +87,7 @@ def init(
     """
     platform = load_platform(root, env_file)
     if output is OutputFormat.text:
-        err.print(describe(platform))
+        err.print(describe(platform), markup=False)
     with writer_lock(root, "gitops-poc init", writes=not (check or dry_run)):
         changes = plan_init(platform, root)
         return run_plan(

@@ -74,7 +74,7 @@ def new_service(
     with writer_lock(root, f"gitops-poc new-service {name}", writes=not dry_run):
         _, changes = plan_new_service(root, env_file_path(root, env_file), name, current)
         if output is OutputFormat.text and not changes:
-            err.print(f"Service {name} already exists and is up to date.")
+            err.print(f"Service {name} already exists and is up to date.", markup=False)
         # The .env file is written where the user said it is, even outside the platform folder.
         outside = [Path(os.path.relpath(env_file_path(root, env_file), root))]
         return run_plan(

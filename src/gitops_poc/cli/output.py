@@ -8,12 +8,15 @@ from enum import StrEnum
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.syntax import Syntax
 
 from gitops_poc.changes import FileChange, summarize
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# No emoji codes: a user's `:x:` must print as written. Markup is ours alone: every user-supplied string is
+# passed through `escape` (or printed with markup=False), so `[...]` in a value cannot restyle or hide text.
+out = Console(highlight=False, soft_wrap=True, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 class OutputFormat(StrEnum):
@@ -32,7 +35,10 @@ def show_changes(changes: Sequence[FileChange], *, diff: bool = False) -> None:
     """One line per change (the first SHOWN_CHANGES of a large plan), then the diffs when asked."""
     for change in changes[:SHOWN_CHANGES]:
         style = {"create": "green", "update": "yellow", "delete": "red"}[change.action.value]
-        err.print(f"  [{style}]{change.action.value:6}[/] {change.path}  [dim]({change.reason})[/]")
+        err.print(
+            f"  [{style}]{change.action.value:6}[/] {escape(str(change.path))}"
+            f"  [dim]({escape(change.reason)})[/]"
+        )
     if len(changes) > SHOWN_CHANGES:
         err.print(
             f"  ... and {len(changes) - SHOWN_CHANGES} more (--output json lists them all, --diff shows them)"

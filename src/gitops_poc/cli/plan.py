@@ -10,6 +10,7 @@ from typing import Any
 import typer
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from gitops_poc import gitrepo
@@ -104,15 +105,19 @@ def _show_table(result: PlanResult, images: ImageReader) -> None:
         for app in result.applications
     ]
     table = Table(
-        title=f"{len(rows)} Application(s) from {result.file}", title_justify="left", box=box.SIMPLE_HEAD
+        title=escape(f"{len(rows)} Application(s) from {result.file}"),
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
     )
     for header in headers:
         table.add_column(header, no_wrap=True)
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(escape(cell) for cell in row))
     # Piped output is never folded or cut: one Application per line stays greppable.
     width = sum(max([len(h)] + [len(r[i]) for r in rows]) + 3 for i, h in enumerate(headers)) + 4
-    console = out if out.is_terminal else Console(file=out.file, width=max(width, 80), highlight=False)
+    console = (
+        out if out.is_terminal else Console(file=out.file, width=max(width, 80), highlight=False, emoji=False)
+    )
     console.print(table)
 
 

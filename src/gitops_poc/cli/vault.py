@@ -53,7 +53,8 @@ def show_plan(plan: VaultPlan, addr: str, *, full: bool) -> None:
     counts = ", ".join(f"{n} {kind}" for kind, n in plan.count().items()) or "nothing"
     err.print(
         f"Vault {addr}: {len(plan)} write(s) planned ({counts}); {len(plan.kept_secrets)} existing secret(s)"
-        " kept"
+        " kept",
+        markup=False,
     )
     steps = plan.steps if full else plan.steps[:SHOWN_STEPS]
     for step in steps:
@@ -182,12 +183,16 @@ def provision(
     if text:
         err.print(
             f"Token policies: {', '.join(prepared.token.policies)};"
-            f" state read in {prepared.state.calls} call(s)"
+            f" state read in {prepared.state.calls} call(s)",
+            markup=False,
         )
         if secrets is not None:
-            err.print(f"Secrets file: {secrets.path} ({len(secrets.entries)} secret(s))")
+            err.print(f"Secrets file: {secrets.path} ({len(secrets.entries)} secret(s))", markup=False)
             if secrets.world_readable:
-                err.print(f"[yellow]warning:[/] {secrets.path} is readable by other users; chmod 600 it")
+                err.print(
+                    f"[yellow]warning:[/] {escape(str(secrets.path))} is readable by other users;"
+                    " chmod 600 it"
+                )
         show_plan(plan, prepared.client.url, full=dry_run)
         demo = sum(1 for s in plan if isinstance(s, SecretSeed) and ValueSource.DEMO.value in s.sources)
         if demo:
@@ -258,7 +263,10 @@ def show_matrix(report: CheckReport) -> None:
             tail.append(_mark(result.default_login, False))
         tails = " ".join(f"{m}{' ' * (len(label) - 1)}" for m, label in zip(tail, extra, strict=True))
         out.print(f"{escape(result.role):<{width}}{marks}  {tails}")
-    out.print("secrets: " + "  ".join(f"{i}={s}/{e}" for i, (s, e) in enumerate(report.targets, start=1)))
+    out.print(
+        "secrets: " + "  ".join(f"{i}={s}/{e}" for i, (s, e) in enumerate(report.targets, start=1)),
+        markup=False,
+    )
     out.print(
         "R = reads its own secret   . = denied, as it must be   X = allowed: a leak   ! = own secret not"
         " readable\nwrite = writes its own secret, list = lists every service's secrets, binding = role"

@@ -22,7 +22,7 @@ from gitops_poc.generate.catalog import SIZING, blueprint_files, template_files
 from gitops_poc.k8app import SERVICE_TYPE
 from gitops_poc.layout import SERVICES_DIR
 from gitops_poc.platform import Platform
-from gitops_poc.yamlio import dump, indentation, load_plain, load_round_trip, round_trip
+from gitops_poc.yamlio import dump, indentation, load_k8s, load_round_trip, round_trip
 
 INITIAL_TAG = "0.1.0"  # only for a values file created before CI has built anything
 Reader = Callable[[Path], "str | None"]
@@ -176,7 +176,7 @@ def keep_managed(
     """Return `text` with the managed keys set; unchanged text when they already hold their values.
 
     `keys` may be a function of the file's current values."""
-    data = load_plain(text, where)
+    data = load_k8s(text, where) if text.strip() else None  # as Helm reads it (YAML 1.1), like every reader
     if data is None:
         data = {}
     if not isinstance(data, dict):

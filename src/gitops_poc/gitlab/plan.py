@@ -4,19 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from gitops_poc import __version__
 from gitops_poc.gitlab.model import Desired, Difference, Kind, Plan, Protection, State, Step, Variable
 from gitops_poc.platform import GITOPS_CONFIG_REPO, Platform
 
 PUSH_TOKEN_VARIABLE = "CI_PUSH_TOKEN"  # the write-back token of the pull-mode update jobs
 VISIBILITIES = ("private", "internal", "public")
-
-
-def tool_image(platform: Platform) -> str:
-    """The image CI jobs run the tool from: the group's registry path and the tool's version."""
-    return (
-        f"{platform.config.docker_registry}/{platform.config.gitlab_group.lower()}/gitops-poc:{__version__}"
-    )
 
 
 def desired(platform: Platform, *, push_token: str | None, visibility: str = "private") -> Desired:
@@ -25,7 +17,7 @@ def desired(platform: Platform, *, push_token: str | None, visibility: str = "pr
         # Masked and protected: only pipelines on protected branches see it, and never in job logs (bug 16).
         Variable(PUSH_TOKEN_VARIABLE, push_token, masked=True, protected=True, secret=True),
         Variable("GITOPS_MODE", cfg.gitops_mode, masked=False, protected=False),
-        Variable("CI_TOOL_IMAGE", tool_image(platform), masked=False, protected=False),
+        Variable("CI_TOOL_IMAGE", platform.ci_tool_image, masked=False, protected=False),
     )
     return Desired(
         group=cfg.gitlab_group,
@@ -190,4 +182,4 @@ def check_gitlab(want: Desired, state: State) -> list[Difference]:
     return found
 
 
-__all__ = ["VISIBILITIES", "check_gitlab", "desired", "group_chain", "plan_gitlab", "tool_image"]
+__all__ = ["VISIBILITIES", "check_gitlab", "desired", "group_chain", "plan_gitlab"]

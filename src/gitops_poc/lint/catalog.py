@@ -216,6 +216,13 @@ _RULES = [
         'quote the tag: tag: "1.10"',
     ),
     Rule(
+        "image-tag-invalid",
+        E,
+        "image.tag is not an OCI tag (letters, digits, '_', '.', '-'; at most 128; not starting with '.' or"
+        " '-'), optionally followed by @<algorithm>:<hex digest>",
+        'write the tag CI pushed, e.g. tag: "1.4.2" or tag: "1.4.2@sha256:<64 hex digits>"',
+    ),
+    Rule(
         "configfiles-template",
         W,
         "configfiles contents go through Helm's tpl, so {{ ... }} is evaluated",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -119,6 +120,34 @@ def _check_configfiles(doc: YamlDocument) -> Iterator[Finding]:
         )
 
 
+# The OCI distribution spec's grammar: a tag, and a digest `algorithm:encoded` (sha256/sha512 registered).
+OCI_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}\Z")
+OCI_DIGEST = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+\Z")
+DIGEST_LENGTH = {"sha256": 64, "sha512": 128}
+SHOWN_TAG = 60
+
+
+def _shown_tag(tag: str) -> str:
+    """The tag as a finding quotes it: one line, not longer than SHOWN_TAG characters."""
+    text = repr(tag)
+    return text if len(text) <= SHOWN_TAG else f"{text[:SHOWN_TAG]}... ({len(tag)} characters)"
+
+
+def tag_problem(value: str) -> str | None:
+    """Why `value` (image.tag: a tag, `tag@digest` or `@digest`) cannot be pulled; None when it can."""
+    tag, at, digest = value.partition("@")
+    if tag and not OCI_TAG.match(tag):
+        return f"image.tag {_shown_tag(tag)} is not an OCI tag"
+    if at:
+        algorithm, _, encoded = digest.partition(":")
+        wanted = DIGEST_LENGTH.get(algorithm)
+        if not OCI_DIGEST.match(digest) or (wanted and not re.fullmatch(f"[a-f0-9]{{{wanted}}}", encoded)):
+            return f"image.tag {_shown_tag(value)}: the digest after '@' is not <algorithm>:<hex digits>"
+    elif not tag:
+        return "image.tag is empty"
+    return None
+
+
 def _check_scalars(doc: YamlDocument) -> Iterator[Finding]:
     data = doc.data
     replicas = data.get("replicas")
@@ -137,6 +166,8 @@ def _check_scalars(doc: YamlDocument) -> Iterator[Finding]:
             doc.display, doc.line(("image", "tag")), f"image.tag is {image['tag']!r}"
         )
     tag = image.get("tag") if isinstance(image, dict) else None
+    if isinstance(tag, str) and tag and (problem := tag_problem(tag)):
+        yield rule("image-tag-invalid").at(doc.display, doc.line(("image", "tag")), problem)
     if isinstance(tag, (int, float)) and not isinstance(tag, bool):
         # `tag: 1.10` is the number 1.1 and `tag: 1e3` is 1000. k8app 3.13 cannot render it at all: its
         # appver label truncates the tag as text.

@@ -12,7 +12,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from gitops_poc.errors import GitopsError, UsageError
+from gitops_poc.errors import GitopsError, ToolError, UsageError
 from gitops_poc.publish.model import PUBLISH_TRAILER, FileDelta
 
 # Used only when git has no identity configured (a fresh CI container); a configured one wins.
@@ -24,7 +24,7 @@ FALLBACK_IDENTITY = {
 }
 
 
-class GitFailed(GitopsError):
+class GitFailed(ToolError):
     """A git command failed (an unreachable remote, a push refused for a reason other than a race)."""
 
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from gitops_poc.errors import GitopsError
+from gitops_poc.errors import ToolError
 
 TOOLS_BIN = Path(".tools") / "bin"
 # src/gitops_poc/render/helm.py -> the checkout that `make tools` installs into.
@@ -19,11 +19,11 @@ CHECKOUT = Path(__file__).resolve().parents[3]
 TIMEOUT_SECONDS = 120.0
 
 
-class HelmNotFound(GitopsError):
+class HelmNotFound(ToolError):
     """No helm binary: neither in .tools/bin nor on PATH."""
 
 
-class HelmError(GitopsError):
+class HelmError(ToolError):
     """helm ran and failed; the message is helm's own."""
 
 

@@ -34,6 +34,7 @@ import hvac
 import hvac.exceptions
 
 from gitops_poc.platform import VAULT_AUDIENCE, VAULT_KUBERNETES_AUTH_MOUNT, Platform
+from gitops_poc.vault import answers
 from gitops_poc.vault.client import capabilities_self, vault_errors
 from gitops_poc.vault.model import Leftover, RoleState
 from gitops_poc.vault.stale import find_leftovers
@@ -223,14 +224,23 @@ def _mint(client: hvac.Client, role_name: str, role: RoleState) -> str:
         display_name=f"check-{role_name}",
         meta={"purpose": "gitops-poc vault check", "role": role_name},
     )
-    return str(response["auth"]["client_token"])
+    return _client_token(response, "POST auth/token/create")
+
+
+def _client_token(response: object, endpoint: str) -> str:
+    token = answers.text(
+        answers.obj(answers.body(response, endpoint) or {}, "auth", endpoint), "client_token", endpoint
+    )
+    if not token:
+        raise answers.invalid(endpoint, "`auth.client_token`", "a token", None)
+    return token
 
 
 def _login(client: hvac.Client, mount: str, role_name: str, jwt: str) -> str:
     """POST /v1/auth/{mount}/login (sent without the caller's token)."""
     with _as_token(client, None):
         response = client.auth.kubernetes.login(role_name, jwt, use_token=False, mount_point=mount)
-    return str(response["auth"]["client_token"])
+    return _client_token(response, f"POST auth/{mount}/login")
 
 
 def _login_refused(client: hvac.Client, mount: str, role_name: str, jwt: str) -> Outcome:
@@ -342,7 +352,9 @@ def _check_identity(
 
 
 def _policies_problem(own: hvac.Client, role_name: str, role: RoleState) -> list[str]:
-    granted = sorted(own.auth.token.lookup_self()["data"].get("policies") or [])
+    endpoint = "GET auth/token/lookup-self"
+    lookup = answers.obj(answers.body(own.auth.token.lookup_self(), endpoint) or {}, "data", endpoint)
+    granted = sorted(answers.texts(lookup, "policies", endpoint))
     expected = sorted(set(role.policies) | (set() if role.no_default_policy else {"default"}))
     if granted != expected:
         return [f"the token of {role_name} carries policies {granted}, expected {expected}"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,15 +21,14 @@ import hvac
 import hvac.exceptions
 import requests
 
-from gitops_poc.errors import GitopsError, UsageError
+from gitops_poc.errors import ToolError, UsageError
+from gitops_poc.redact import remember
 
 TIMEOUT_SECONDS = 10
 
 
-class VaultError(GitopsError):
+class VaultError(ToolError):
     """Vault refused or could not do something; the message says what and where."""
-
-    exit_code = 1
 
 
 class VaultUnreachable(VaultError):
@@ -66,8 +66,12 @@ def target_from_env(environ: Mapping[str, str]) -> VaultTarget:
             "VAULT_ADDR is not set: export the address of Vault, e.g. VAULT_ADDR=http://127.0.0.1:8200 "
             "with `kubectl -n vault port-forward svc/vault 8200` running"
         )
-    parts = urlsplit(addr)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        parts = urlsplit(addr)
+        parts.port  # noqa: B018 - parsing the port is the check (a port out of range raises)
+    except ValueError as exc:
+        raise VaultLoginMissing(f"VAULT_ADDR={addr!r} is not an http(s):// address ({exc})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or re.search(r"\s", addr):
         raise VaultLoginMissing(f"VAULT_ADDR={addr!r} is not an http(s):// address")
     verify: bool | str = True
     if environ.get("VAULT_CACERT"):
@@ -85,6 +89,7 @@ TOKEN_TEXT = re.compile(r"^[\x21-\x7e]+$")
 def _checked(text: str, source: str) -> str:
     """The first line of `text` without surrounding whitespace; the message never shows the value."""
     token = text.split("\n", 1)[0].strip()
+    remember([token])
     if not token:
         raise VaultLoginMissing(f"the token from {source} is empty (the token is the first line)")
     if not TOKEN_TEXT.match(token):
@@ -119,16 +124,75 @@ def read_token(environ: Mapping[str, str], token_file: Path | None, stdin: IO[st
     )
 
 
-def make_client(target: VaultTarget, token: str | None) -> hvac.Client:
+class DeadlineExceeded(requests.exceptions.Timeout):
+    """A request got no complete answer within its overall deadline."""
+
+
+class DeadlineSession(requests.Session):
+    """Every request is over within `deadline` seconds, however slowly the server sends its answer.
+
+    requests' timeout bounds the connection and each wait for a byte, not the whole answer: a server
+    sending one byte every few seconds would hold the command forever. The request runs in a daemon thread
+    (never joined at exit) and the caller stops waiting at the deadline.
+    """
+
+    def __init__(self, deadline: float) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        outcome: list[requests.Response | BaseException] = []
+
+        def run() -> None:
+            try:
+                outcome.append(super(DeadlineSession, self).request(method, url, *args, **kwargs))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread as is
+                outcome.append(exc)
+
+        worker = threading.Thread(target=run, name="vault-request", daemon=True)
+        worker.start()
+        worker.join(self.deadline)
+        if not outcome:
+            raise DeadlineExceeded(f"no complete answer within {self.deadline:g} s")
+        if isinstance(outcome[0], BaseException):
+            raise outcome[0]
+        return outcome[0]
+
+
+DEADLINE_SECONDS = 60.0  # the Vault CLI's default VAULT_CLIENT_TIMEOUT
+_DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(ms|s|m)?$")
+
+
+def deadline_from_env(environ: Mapping[str, str]) -> float:
+    """VAULT_CLIENT_TIMEOUT as the Vault CLI reads it (seconds, or 500ms / 30s / 2m); 60 s when unset."""
+    raw = environ.get("VAULT_CLIENT_TIMEOUT", "").strip()
+    if not raw:
+        return DEADLINE_SECONDS
+    match = _DURATION.match(raw)
+    seconds = float(match[1]) * {"ms": 0.001, "s": 1, "m": 60, None: 1}[match[2]] if match else 0
+    if seconds <= 0:
+        raise VaultLoginMissing(f"VAULT_CLIENT_TIMEOUT={raw!r} is not a positive duration (e.g. 30 or 30s)")
+    return seconds
+
+
+def make_client(target: VaultTarget, token: str | None, deadline: float = DEADLINE_SECONDS) -> hvac.Client:
     # One requests.Session under the client: every call reuses the same keep-alive connection.
-    return hvac.Client(url=target.addr, token=token, verify=target.verify, timeout=TIMEOUT_SECONDS)
+    return hvac.Client(
+        url=target.addr,
+        token=token,
+        verify=target.verify,
+        timeout=max(1, int(min(TIMEOUT_SECONDS, deadline))),
+        session=DeadlineSession(deadline),
+    )
 
 
 def client_from_env(
     environ: Mapping[str, str] | None = None, token_file: Path | None = None, stdin: IO[str] | None = None
 ) -> hvac.Client:
     environ = os.environ if environ is None else environ
-    return make_client(target_from_env(environ), read_token(environ, token_file, stdin))
+    return make_client(
+        target_from_env(environ), read_token(environ, token_file, stdin), deadline_from_env(environ)
+    )
 
 
 def _path_of(exc: hvac.exceptions.VaultError, addr: str) -> str:
@@ -145,7 +209,9 @@ def vault_errors(client: hvac.Client, doing: str) -> Iterator[None]:
         yield
     except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
         reason = (
-            "timed out"
+            str(exc)
+            if isinstance(exc, DeadlineExceeded)
+            else "timed out"
             if isinstance(exc, requests.exceptions.Timeout)
             else (
                 "TLS failed: is VAULT_CACERT the CA of its certificate?"
@@ -213,9 +279,14 @@ def preflight(client: hvac.Client) -> TokenInfo:
         raise VaultPermissionDenied(
             f"Vault at {addr} does not accept the token (invalid, expired or revoked)"
         ) from None
-    data = lookup.get("data") or {}
+    from gitops_poc.vault import answers  # it builds on this module's errors
+
+    endpoint = "GET auth/token/lookup-self"
+    data = answers.obj(answers.body(lookup, endpoint) or {}, "data", endpoint)
     # The lookup also holds the token itself (`id`): keep only what is safe to show.
-    return TokenInfo(tuple(str(p) for p in data.get("policies") or ()), str(data.get("display_name", "")))
+    return TokenInfo(
+        tuple(answers.texts(data, "policies", endpoint)), answers.text(data, "display_name", endpoint)
+    )
 
 
 CAPABILITY_BATCH = 200  # Vault refuses request bodies with too many JSON strings
@@ -229,7 +300,10 @@ def capabilities_self(client: hvac.Client, paths: list[str]) -> dict[str, set[st
         response = client.adapter.post(
             "/v1/sys/capabilities-self", json={"paths": paths[start : start + CAPABILITY_BATCH]}
         )
-        body: dict[str, Any] = response if isinstance(response, dict) else {}
-        data = body["data"] if isinstance(body.get("data"), dict) else body
+        from gitops_poc.vault import answers  # it builds on this module's errors
+
+        endpoint = "POST sys/capabilities-self"
+        body = answers.body(response, endpoint) or {}
+        data = answers.obj(body, "data", endpoint) if "data" in body else body
         granted.update({p: set(c) for p, c in data.items() if isinstance(c, list)})
     return {path: granted.get(path) or {"deny"} for path in paths}

@@ -30,6 +30,7 @@ from ruamel.yaml.nodes import ScalarNode
 
 from gitops_poc.errors import UsageError
 from gitops_poc.platform import Platform, Tier
+from gitops_poc.redact import remember
 from gitops_poc.vault.model import ValueSource
 from gitops_poc.yamlio import YamlSyntaxError, load_round_trip
 
@@ -234,6 +235,7 @@ def parse_secrets_file(text: str, path: Path, platform: Platform) -> SecretsFile
                         "not starting with a digit): the chart passes each key to the container as one"
                     )
                 values[key] = _scalar(value, f"{service}.{env}.{key}", where)
+                remember([values[key]])
             entries[(service, env)] = values
     return SecretsFile(path, entries)
 

@@ -12,6 +12,7 @@ from typing import Any
 import hvac
 
 from gitops_poc.platform import VAULT_KUBERNETES_AUTH_MOUNT, VAULT_KV_MOUNT, Platform
+from gitops_poc.vault import answers
 from gitops_poc.vault.client import vault_errors
 from gitops_poc.vault.model import (
     ClusterAuthState,
@@ -24,45 +25,49 @@ from gitops_poc.vault.model import (
 )
 
 
-def _mounts(raw: Mapping[str, Any]) -> dict[str, Mount]:
-    data = raw.get("data", raw)
+def _mounts(response: object, endpoint: str) -> dict[str, Mount]:
+    """The mounts of GET sys/mounts or sys/auth: {path: {type, options: {version}}}, under `data` or not."""
+    raw = answers.body(response, endpoint) or {}
+    data = answers.obj(raw, "data", endpoint) if "data" in raw else raw
     mounts = {}
     for path, info in data.items():
         if isinstance(info, Mapping) and "type" in info:
-            version = str((info.get("options") or {}).get("version", ""))
-            mounts[path.rstrip("/")] = Mount(str(info["type"]), version)
+            options = answers.obj(info, "options", endpoint, optional=True)
+            version = str(options.get("version") or "")
+            mounts[path.rstrip("/")] = Mount(answers.text(info, "type", endpoint), version)
     return mounts
 
 
-def _body(response: object) -> dict[str, Any] | None:
-    """The JSON body of an hvac answer; None for 404 (hvac's None) or a body-less reply (a bare Response)."""
-    return response if isinstance(response, dict) else None
+def _data(response: object, endpoint: str) -> Mapping[str, Any] | None:
+    """`data` of an hvac answer; None for 404 (hvac's None) or a body-less reply."""
+    body = answers.body(response, endpoint)
+    return None if body is None else answers.obj(body, "data", endpoint)
 
 
-def _keys(response: Any) -> list[str]:
+def _keys(response: object, endpoint: str) -> list[str]:
     """Keys of a LIST response; hvac returns None when the path holds nothing (HTTP 404)."""
-    if not response:
-        return []
-    return list((response.get("data") or {}).get("keys") or [])
+    data = _data(response, endpoint)
+    return answers.texts(data, "keys", endpoint) if data else []
 
 
-def _role(data: Mapping[str, Any]) -> RoleState:
-    audience = data.get("audience") or ""
+def _role(data: Mapping[str, Any], endpoint: str) -> RoleState:
+    policies = answers.texts(data, "token_policies", endpoint) or answers.texts(data, "policies", endpoint)
     return RoleState(
-        service_accounts=tuple(data.get("bound_service_account_names") or ()),
-        namespaces=tuple(data.get("bound_service_account_namespaces") or ()),
-        namespace_selector=str(data.get("bound_service_account_namespace_selector") or ""),
-        policies=tuple(data.get("token_policies") or data.get("policies") or ()),
-        audience=audience if isinstance(audience, str) else ",".join(audience),
-        ttl=int(data.get("token_ttl") or data.get("ttl") or 0),
+        service_accounts=tuple(answers.texts(data, "bound_service_account_names", endpoint)),
+        namespaces=tuple(answers.texts(data, "bound_service_account_namespaces", endpoint)),
+        namespace_selector=answers.text(data, "bound_service_account_namespace_selector", endpoint),
+        policies=tuple(policies),
+        audience=",".join(answers.texts(data, "audience", endpoint)),
+        ttl=answers.number(data, "token_ttl", endpoint) or answers.number(data, "ttl", endpoint),
         no_default_policy=bool(data.get("token_no_default_policy")),
     )
 
 
 def read_role(client: hvac.Client, mount: str, name: str) -> RoleState | None:
     """GET /v1/auth/{mount}/role/{name}"""
-    response = _body(client.read(f"auth/{mount}/role/{name}"))
-    return _role(response["data"]) if response else None
+    endpoint = f"GET auth/{mount}/role/{name}"
+    data = _data(client.read(f"auth/{mount}/role/{name}"), endpoint)
+    return _role(data, endpoint) if data is not None else None
 
 
 def _named_like(platform: Platform, names: list[str]) -> list[str]:
@@ -74,7 +79,8 @@ def _named_like(platform: Platform, names: list[str]) -> list[str]:
 def read_roles(client: hvac.Client, platform: Platform, mount: str) -> tuple[dict[str, RoleState], int]:
     """Every role of the auth mount whose name starts with the platform's stem, and the API calls it took."""
     with vault_errors(client, f"listing auth/{mount}/role"):
-        names = _named_like(platform, _keys(client.list(f"auth/{mount}/role")))  # None: no such mount
+        # None: no such mount
+        names = _named_like(platform, _keys(client.list(f"auth/{mount}/role"), f"LIST auth/{mount}/role"))
         roles = {name: role for name in names if (role := read_role(client, mount, name)) is not None}
     return roles, 1 + len(names)
 
@@ -84,10 +90,11 @@ def read_policies(client: hvac.Client, platform: Platform) -> tuple[dict[str, st
     took."""
     policies: dict[str, str] = {}
     with vault_errors(client, "listing the ACL policies (LIST sys/policies/acl)"):
-        names = _named_like(platform, _keys(client.list("sys/policies/acl")))
+        names = _named_like(platform, _keys(client.list("sys/policies/acl"), "LIST sys/policies/acl"))
         for name in names:
-            if response := _body(client.read(f"sys/policies/acl/{name}")):
-                policies[name] = str(response["data"].get("policy", ""))
+            endpoint = f"GET sys/policies/acl/{name}"
+            if (data := _data(client.read(f"sys/policies/acl/{name}"), endpoint)) is not None:
+                policies[name] = answers.text(data, "policy", endpoint)
     return policies, 1 + len(names)
 
 
@@ -95,12 +102,12 @@ def _read_kubernetes_mount(
     client: hvac.Client, platform: Platform, mount: str
 ) -> tuple[KubernetesConfig | None, dict[str, RoleState], int]:
     """A kubernetes auth mount's config and the platform's roles on it, and the API calls it took."""
+    endpoint = f"GET auth/{mount}/config"
     with vault_errors(client, f"reading auth/{mount}/config"):
-        response = _body(client.read(f"auth/{mount}/config"))
-    data = (response or {}).get("data") or {}
+        data = _data(client.read(f"auth/{mount}/config"), endpoint) or {}
     config = None
-    if data.get("kubernetes_host"):
-        config = KubernetesConfig(str(data["kubernetes_host"]), str(data.get("kubernetes_ca_cert") or ""))
+    if host := answers.text(data, "kubernetes_host", endpoint):
+        config = KubernetesConfig(host, answers.text(data, "kubernetes_ca_cert", endpoint))
     roles, role_calls = read_roles(client, platform, mount)
     return config, roles, 1 + role_calls
 
@@ -119,10 +126,10 @@ def read_vault_state(
     calls = 0
     pairs = [(s, e) for s in platform.services for e in platform.environments]
     with vault_errors(client, "reading the mounted secrets engines (GET sys/mounts)"):
-        engines = _mounts(_body(client.read("sys/mounts")) or {})
+        engines = _mounts(client.read("sys/mounts"), "GET sys/mounts")
         calls += 1
     with vault_errors(client, "reading the enabled auth methods (GET sys/auth)"):
-        auths = _mounts(_body(client.read("sys/auth")) or {})
+        auths = _mounts(client.read("sys/auth"), "GET sys/auth")
         calls += 1
 
     kube_config = None
@@ -144,27 +151,31 @@ def read_vault_state(
     engine = engines.get(VAULT_KV_MOUNT)
     if engine is not None and engine.type == "kv" and engine.version == "2":
         with vault_errors(client, f"listing {platform.vault_metadata_root}/"):
-            present = {k.rstrip("/") for k in _keys(client.list(platform.vault_metadata_root))}
+            listed = _keys(client.list(platform.vault_metadata_root), f"LIST {platform.vault_metadata_root}")
+            present = {k.rstrip("/") for k in listed}
             calls += 1
             for service, env in pairs:
                 if service not in present:
                     continue
                 path = platform.vault_secret_path(service, env)
-                response = _body(client.read(platform.vault_metadata_path(service, env)))
+                endpoint = f"GET {platform.vault_metadata_path(service, env)}"
+                meta = _data(client.read(platform.vault_metadata_path(service, env)), endpoint)
                 calls += 1
-                if not response:
+                if not meta:
                     continue
-                meta = response["data"]
-                version = int(meta.get("current_version") or 0)
-                latest = (meta.get("versions") or {}).get(str(version)) or {}
+                version = answers.number(meta, "current_version", endpoint)
+                versions = answers.obj(meta, "versions", endpoint, optional=True)
+                latest = versions.get(str(version)) or {}
+                if not isinstance(latest, Mapping):
+                    raise answers.invalid(endpoint, f"`versions.{version}`", "an object", latest)
                 deleted = bool(latest.get("deletion_time")) or bool(latest.get("destroyed"))
                 values = None
                 if path in data_paths and not deleted:
-                    read = _body(client.read(platform.vault_data_path(service, env)))
+                    endpoint = f"GET {platform.vault_data_path(service, env)}"
+                    read = _data(client.read(platform.vault_data_path(service, env)), endpoint) or {}
                     calls += 1
-                    values = Hidden.of(
-                        {k: str(v) for k, v in ((read or {}).get("data") or {}).get("data", {}).items()}
-                    )
+                    stored = answers.obj(read, "data", endpoint, optional=True)
+                    values = Hidden.of({k: str(v) for k, v in stored.items()})
                 secrets[path] = SecretState(version, deleted, values)
 
     return VaultState(engines, auths, kube_config, policies, roles, secrets, cluster_auth, calls)
