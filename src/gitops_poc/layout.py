@@ -14,11 +14,13 @@ SERVICES_DIR = "services"
 LIBS_DIR = Path("libs")  # the shared libraries of the platform's own services (the one source of truth)
 VENDOR_DIR = "vendor"  # inside a service repository: the generator's copies of the libraries it uses
 VALUES_DIR = ".cicd"  # inside a service repository
-# credentials and secret values (git-ignored by init); .vault-keys.json: `setup infrastructure`
 SHARED_PIPELINE = Path("ci") / "service.gitlab-ci.yml"  # inside the gitops-config repository
 SHARED_PIPELINE_FILE = GITOPS_CONFIG_DIR / SHARED_PIPELINE
 SERVICE_PIPELINE = ".gitlab-ci.yml"  # inside a service repository
+# credentials and secret values (git-ignored by init); .vault-keys.json: `setup infrastructure`
 NEVER_COMMITTED = (".env", ".secrets.yaml", ".vault-keys.json")
+# state of this machine's runs (git-ignored by init): `up`'s finished stages
+LOCAL_STATE = (".gitops-poc-up.json",)
 
 
 def service_dir(root: Path, service: str) -> Path:

@@ -53,7 +53,9 @@ def test_group_and_vault_prefix_reach_every_place(tmp_path: Path) -> None:
     init(tmp_path, p)
     assert plan_init(p, tmp_path) == []
     # The tool's own name where it is the tool: its commands, its image (CI_TOOL_IMAGE), its comments.
-    tool_phrases = re.compile(r"gitops-poc (init|new-service|ci )|by gitops-poc|gitops-poc: |/gitops-poc:")
+    tool_phrases = re.compile(
+        r"gitops-poc (init|new-service|ci |up)|by gitops-poc|gitops-poc: |/gitops-poc:|\.gitops-poc-up\.json"
+    )
     for name, text in files(tmp_path).items():
         leftover = tool_phrases.sub("", text)
         assert "gitops-poc" not in leftover, name
@@ -254,6 +256,7 @@ def test_credential_files_are_git_ignored(tmp_path: Path, default_platform: Plat
         "# Credentials and secret values: never commit them (added by gitops-poc init)\n.secrets.yaml\n"
         ".vault-keys.json\n"
         "# Files an interrupted run left behind (the next run removes them)\n.*.tmp\n"
+        "# State of this machine's runs (`gitops-poc up`), not the platform's\n.gitops-poc-up.json\n"
     )
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     (tmp_path / ".env").write_text("GITLAB_AGENT_TOKEN=x\n")

@@ -15,7 +15,7 @@ from gitops_poc.cli.common import EnvFileOption, RootOption, load_platform
 from gitops_poc.cli.output import OutputFormat, err, out, print_json
 from gitops_poc.cli.render import (
     ChartOption,
-    KubeVersionOption,
+    RenderKubeVersionOption,
     ServiceDirOption,
     chart_for,
     jsonable,
@@ -153,7 +153,7 @@ def diff(
         "--chart-version",
         help="Compare the pinned chart (base) with this version of it (head): an upgrade preview.",
     ),
-    kube_version: str = KubeVersionOption,
+    kube_version: str | None = RenderKubeVersionOption,
     values_only: bool = typer.Option(
         False, "--values-only", help="Compare merged values only; no chart, no helm."
     ),
@@ -179,9 +179,12 @@ def diff(
     _check_options(env, against, base, head, chart_version)
     if chart_version is not None and (values_only or chart is not None):
         raise UsageError("--chart-version compares rendered manifests: leave out --values-only and --chart")
+    if kube_version is not None and not values_only:
+        parse_kube_version(kube_version, for_validation=False)  # bad input before any work
+    platform = load_platform(root, env_file)
+    kube_version = kube_version or platform.config.kubernetes_version
     if not values_only:
         parse_kube_version(kube_version, for_validation=False)
-    platform = load_platform(root, env_file)
     services = _services(platform, service, every, service_dir)
     if chart_version is not None:
         chart_ref(platform, chart_version)

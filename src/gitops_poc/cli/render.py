@@ -26,7 +26,6 @@ from gitops_poc.render.service import (
     service_directory,
 )
 from gitops_poc.render.validate import (
-    DEFAULT_KUBE_VERSION,
     ValidationReport,
     parse_kube_version,
     validate_manifests,
@@ -48,11 +47,6 @@ ChartVersionOption = typer.Option(
     None,
     "--chart-version",
     help="Render with this version of the pinned chart (same CHART_REPO/CHART_NAME), e.g. to try an upgrade.",
-)
-KubeVersionOption = typer.Option(
-    DEFAULT_KUBE_VERSION,
-    "--kube-version",
-    help="Kubernetes version to render and validate for.",
 )
 RenderKubeVersionOption = typer.Option(
     None,

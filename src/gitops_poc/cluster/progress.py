@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gitops_poc.config import Config
+from gitops_poc.layout import LOCAL_STATE
 
-STATE_FILE = ".gitops-poc-up.json"
+STATE_FILE = LOCAL_STATE[0]
 STAGES = ("doctor", "infrastructure", "registry", "delivery", "verify")
 ALWAYS = frozenset({"doctor", "verify"})  # cheap, and their answer may change: never skipped
 

@@ -13,7 +13,7 @@ from gitops_poc.generate.delivery import render_delivery_files
 from gitops_poc.generate.gitops_config import HEADER, render_files
 from gitops_poc.generate.pipelines import SHARED_PIPELINE_FILE, render_pipeline_files
 from gitops_poc.generate.services import Reader, TemplateRenderer, file_mode, plan_service
-from gitops_poc.layout import GITOPS_CONFIG_DIR, NEVER_COMMITTED, SERVICES_DIR, value_files
+from gitops_poc.layout import GITOPS_CONFIG_DIR, LOCAL_STATE, NEVER_COMMITTED, SERVICES_DIR, value_files
 from gitops_poc.platform import Platform
 from gitops_poc.vendoring import disk_reader, plan_vendor
 from gitops_poc.yamlio import load_plain
@@ -32,6 +32,7 @@ def _gitignore(previous: str | None) -> str:
     for comment, names in (
         ("# Credentials and secret values: never commit them (added by gitops-poc init)", NEVER_COMMITTED),
         ("# Files an interrupted run left behind (the next run removes them)", (TEMP_FILES,)),
+        ("# State of this machine's runs (`gitops-poc up`), not the platform's", LOCAL_STATE),
     ):
         present = {line.strip().lstrip("/") for line in text.splitlines()}
         missing = [name for name in names if name not in present]

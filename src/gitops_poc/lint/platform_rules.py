@@ -27,6 +27,7 @@ class PlatformFolders:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._objects: dict[str, list[PlatformObject] | None] = {}
+        self._by_kind_name: dict[str, dict[tuple[str, str], Manifest]] = {}
         self.findings: list[Finding] = []
 
     def objects(self, env: str) -> list[PlatformObject] | None:
@@ -41,10 +42,13 @@ class PlatformFolders:
         return self._objects[env]
 
     def find(self, env: str, kind: str, name: str) -> Manifest | None:
-        for item in self.objects(env) or ():
-            if item.manifest.kind == kind and item.manifest.name == name:
-                return item.manifest
-        return None
+        """The first object of that kind and name (an index per environment: one lookup per service)."""
+        if env not in self._by_kind_name:
+            index: dict[tuple[str, str], Manifest] = {}
+            for item in self.objects(env) or ():
+                index.setdefault((item.manifest.kind, item.manifest.name), item.manifest)
+            self._by_kind_name[env] = index
+        return self._by_kind_name[env].get((kind, name))
 
 
 def check_objects(platform: Platform, folders: PlatformFolders) -> Iterator[Finding]:

@@ -12,6 +12,7 @@ import difflib
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from gitops_poc.lint.catalog import rule
@@ -67,11 +68,16 @@ class Scope:
         )
         return cls(platform, services, namespaces, pattern)
 
-    def target_of_host(self, name: str) -> str | None:
+    @cached_property
+    def _service_by_host(self) -> dict[str, str]:
+        """Built once: a lookup per address, not a scan of every service (lint stays linear)."""
+        hosts: dict[str, str] = {}
         for service in self.platform.services:
-            if self.platform.service_host(service) == name:
-                return service
-        return None
+            hosts.setdefault(self.platform.service_host(service), service)
+        return hosts
+
+    def target_of_host(self, name: str) -> str | None:
+        return self._service_by_host.get(name)
 
 
 def _strings(data: Any, keys: KeyPath = ()) -> Iterator[tuple[KeyPath, str]]:

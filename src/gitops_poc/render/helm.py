@@ -63,7 +63,12 @@ class Helm:
         command = [self.binary, *args]
         try:
             result = subprocess.run(
-                command, capture_output=True, text=True, check=False, timeout=self.timeout
+                command,
+                stdin=subprocess.DEVNULL,  # helm never prompts here; a child reading stdin must not hang
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=self.timeout,
             )
         except FileNotFoundError:
             raise HelmNotFound(f"helm binary {self.binary} does not exist") from None
