@@ -16,10 +16,21 @@ from gitops_poc.changes import apply_changes
 from gitops_poc.config import load_config
 from gitops_poc.generate import plan_init
 from gitops_poc.platform import Platform
+from tests.clirun import Run, run_cli
 
 
 def git(root: Path, *args: str) -> str:
     return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True, text=True).stdout
+
+
+def provision_with_secrets(root: Path, secrets_text: str, crash_dir: Path) -> tuple[Path, Run]:
+    """`vault provision --dry-run` with a secrets file of the given text (no Vault needed to read it)."""
+    secrets = root / "s.yaml"
+    secrets.write_text(secrets_text)
+    run = run_cli(
+        "vault", "provision", "-C", str(root), "--dry-run", "--secrets-file", str(secrets), tmpdir=crash_dir
+    )
+    return secrets, run
 
 
 def generate(root: Path, settings: dict[str, str] | None = None) -> Platform:

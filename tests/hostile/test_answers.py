@@ -11,6 +11,8 @@ from gitops_poc.cli import main
 from gitops_poc.yamlio import load_all_k8s
 from tests.clirun import run_cli, tree
 
+from .conftest import provision_with_secrets
+
 DEV_VALUES = Path("services") / "api-gateway" / ".cicd" / "dev.yaml"
 
 
@@ -174,17 +176,8 @@ def test_errors_print_user_text_as_written(tmp_path: Path, crash_dir: Path) -> N
 # --- 11. a null key in the secrets file ------------------------------------------------------------------
 @pytest.mark.parametrize("key", ["~", "null", ""])
 def test_a_null_key_in_the_secrets_file_is_an_error(tmp_path: Path, crash_dir: Path, key: str) -> None:
-    secrets = tmp_path / "s.yaml"
-    secrets.write_text(f"api-gateway:\n  dev:\n    API_KEY: planted-one\n    {key}: planted-two\n")
-    run = run_cli(
-        "vault",
-        "provision",
-        "-C",
-        str(tmp_path),
-        "--dry-run",
-        "--secrets-file",
-        str(secrets),
-        tmpdir=crash_dir,
+    secrets, run = provision_with_secrets(
+        tmp_path, f"api-gateway:\n  dev:\n    API_KEY: planted-one\n    {key}: planted-two\n", crash_dir
     )
     run.one_error(2, f"{secrets}:4", "null")
     assert "planted" not in run.text

@@ -14,7 +14,7 @@ import pytest
 
 from tests.clirun import run_cli, tree
 
-from .conftest import generate, git
+from .conftest import generate, git, provision_with_secrets
 
 
 # --- 1. the deletion guard ---------------------------------------------------------------------------------
@@ -58,36 +58,20 @@ def test_diff_refuses_an_empty_or_option_looking_revision(
 def test_duplicate_key_in_the_secrets_file_names_the_key_not_the_values(
     tmp_path: Path, crash_dir: Path
 ) -> None:
-    secrets = tmp_path / "s.yaml"
-    secrets.write_text("api-gateway:\n  dev:\n    API_KEY: S1-planted-value\n    API_KEY: S2-planted-value\n")
-    run = run_cli(
-        "vault",
-        "provision",
-        "-C",
-        str(tmp_path),
-        "--dry-run",
-        "--secrets-file",
-        str(secrets),
-        tmpdir=crash_dir,
+    secrets, run = provision_with_secrets(
+        tmp_path,
+        "api-gateway:\n  dev:\n    API_KEY: S1-planted-value\n    API_KEY: S2-planted-value\n",
+        crash_dir,
     )
     run.one_error(2, f"{secrets}:4", "API_KEY")
     assert "planted-value" not in run.text
 
 
 def test_duplicate_environment_block_does_not_print_the_block(tmp_path: Path, crash_dir: Path) -> None:
-    secrets = tmp_path / "s.yaml"
-    secrets.write_text(
-        "api-gateway:\n  dev:\n    API_KEY: S1-planted-value\n  dev:\n    API_KEY: S2-planted-value\n"
-    )
-    run = run_cli(
-        "vault",
-        "provision",
-        "-C",
-        str(tmp_path),
-        "--dry-run",
-        "--secrets-file",
-        str(secrets),
-        tmpdir=crash_dir,
+    secrets, run = provision_with_secrets(
+        tmp_path,
+        "api-gateway:\n  dev:\n    API_KEY: S1-planted-value\n  dev:\n    API_KEY: S2-planted-value\n",
+        crash_dir,
     )
     run.one_error(2, f"{secrets}:4", "dev")
     assert "planted-value" not in run.text
