@@ -97,7 +97,8 @@ def find_leftovers_on_mounts(
 ) -> tuple[Leftover, ...]:
     """As `find_leftovers`, with every role's auth mount known (`auth_mount`: the mount of ArgoCD's own
     cluster): a role of a wanted pair on another mount than its environment's is a leftover as well."""
-    return _leftovers(platform, dict(roles_by_mount), policies, auth_mount)
+    known: dict[str | None, Mapping[str, RoleState]] = dict(roles_by_mount.items())
+    return _leftovers(platform, known, policies, auth_mount)
 
 
 def wanted_mount(platform: Platform, env: str, auth_mount: str) -> str:
