@@ -297,3 +297,32 @@ def test_a_too_long_namespace_blames_the_prefix(tmp_path: Path) -> None:
     path, error = config_error(tmp_path, f'ENVIRONMENTS="dev staging"\nNAMESPACE_PREFIX={prefix}\n')
     assert error.key == "NAMESPACE_PREFIX"
     assert str(error).startswith(f"{path}:2: NAMESPACE_PREFIX='{prefix}': namespace '{prefix}-staging'")
+
+
+def test_each_remote_cluster_has_its_own_agent_token_key() -> None:
+    from gitops_poc.config import agent_token_key
+
+    assert agent_token_key(None) == "GITLAB_AGENT_TOKEN"
+    assert agent_token_key("prod-eu") == "GITLAB_AGENT_TOKEN_PROD_EU"
+    text = 'ENVIRONMENT_CLUSTERS="prod=prod-eu"\nGITLAB_AGENT_TOKEN=glagent-own\n'
+    config = parse_config(text + "GITLAB_AGENT_TOKEN_PROD_EU=glagent-file\n", ".env", {})
+    assert (config.agent_token(None), config.agent_token("prod-eu")) == ("glagent-own", "glagent-file")
+    # The process environment wins over the file, as for every key.
+    environ = {"GITLAB_AGENT_TOKEN_PROD_EU": "glagent-env"}
+    assert parse_config(text, ".env", environ).agent_token("prod-eu") == "glagent-env"
+    assert "glagent-file" not in repr(config) + str(config.model_dump(mode="json"))
+
+
+def test_an_agent_token_key_of_no_cluster_is_an_error_that_hides_the_value() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(
+            'ENVIRONMENT_CLUSTERS="prod=prod-eu"\nGITLAB_AGENT_TOKEN_PROD_US=glagent-typo\n', ".env", {}
+        )
+    message = str(caught.value)
+    assert "GITLAB_AGENT_TOKEN_PROD_US" in message and "GITLAB_AGENT_TOKEN_PROD_EU" in message
+    assert ".env:2" in message and "glagent-typo" not in message
+
+
+def test_a_cluster_named_like_the_agent_of_argocds_cluster_is_refused() -> None:
+    with pytest.raises(ConfigError, match="named like GITLAB_AGENT_NAME"):
+        parse_config('ENVIRONMENT_CLUSTERS="prod=minikube-agent"\n', ".env", {})

@@ -69,6 +69,10 @@ DEFAULTS: dict[str, str] = {
     "GITLAB_AGENT_TOKEN": "",
 }
 SECRET_KEYS = frozenset({"GITLAB_DEPLOY_TOKEN", "GITLAB_AGENT_TOKEN"})
+# The agent token of each cluster of ENVIRONMENT_CLUSTERS (one agent per cluster, push mode): the key is
+# GITLAB_AGENT_TOKEN_ and the cluster name in capitals with '_' for '-' (prod-eu: GITLAB_AGENT_TOKEN_PROD_EU).
+# GITLAB_AGENT_TOKEN stays the token of the agent in ArgoCD's own cluster.
+CLUSTER_AGENT_TOKEN_PREFIX = "GITLAB_AGENT_TOKEN_"
 # Keys of the original .env.example that no command reads; accepted so old files keep loading.
 IGNORED_KEYS = frozenset({"PROJECT_PREFIX"})
 # Read from the process environment by the Vault and Kubernetes clients; a token must not sit in a file
@@ -107,6 +111,13 @@ TOOL_IMAGE = re.compile(
 MAX_NAME = DNS1123_LABEL.max_length
 SERVICE_SUFFIX = "-sv"  # the k8app chart names the Service <appName>-sv
 IN_CLUSTER_NAME = "in-cluster"  # ArgoCD's name for the cluster it runs in
+
+
+def agent_token_key(cluster: str | None) -> str:
+    """The .env key of the agent token of `cluster` (None: ArgoCD's own cluster, GITLAB_AGENT_TOKEN)."""
+    if cluster is None:
+        return "GITLAB_AGENT_TOKEN"
+    return CLUSTER_AGENT_TOKEN_PREFIX + cluster.upper().replace("-", "_")
 
 
 def _dot_segment(path: str) -> bool:
@@ -202,6 +213,14 @@ class Config(BaseModel):
     gitlab_deploy_token_user: str = ""
     gitlab_deploy_token: SecretStr = SecretStr("")
     gitlab_agent_token: SecretStr = SecretStr("")
+    # (cluster, token) from GITLAB_AGENT_TOKEN_<CLUSTER> keys (agent_token_key).
+    cluster_agent_tokens: tuple[tuple[str, SecretStr], ...] = ()
+
+    def agent_token(self, cluster: str | None) -> str:
+        """The agent token of `cluster` (None: ArgoCD's own), "" when not given."""
+        if cluster is None:
+            return self.gitlab_agent_token.get_secret_value()
+        return dict(self.cluster_agent_tokens).get(cluster, SecretStr("")).get_secret_value()
 
     @field_validator("gitlab_group")
     @classmethod
@@ -418,6 +437,14 @@ class Config(BaseModel):
                     shown,
                     f"{IN_CLUSTER_NAME!r} is ArgoCD's own cluster: leave {env} out instead",
                 )
+            if cluster == self.gitlab_agent_name:
+                # The cluster's GitLab agent is named after it (Platform.agent_name_of_cluster).
+                raise _CrossError(
+                    "ENVIRONMENT_CLUSTERS",
+                    shown,
+                    f"cluster {cluster!r} is named like GITLAB_AGENT_NAME, the agent of ArgoCD's own "
+                    "cluster; the agent of another cluster takes the cluster's name: rename one of them",
+                )
             clusters.add(cluster)
         if len({e for e, _ in self.environment_clusters}) != len(self.environment_clusters):
             raise _CrossError("ENVIRONMENT_CLUSTERS", shown, "an environment is mapped twice")
@@ -598,9 +625,13 @@ def parse_config(text: str | None, source: str, environ: Mapping[str, str] | Non
     environ = {} if environ is None else environ
     file_values: dict[str, str] = {}
     lines: dict[str, int] = {}
+    cluster_tokens: dict[str, tuple[str, _Origin]] = {}
     if text is not None:
         for key, (value, line) in _read_assignments(text, source).items():
             if key in IGNORED_KEYS:
+                continue
+            if key.startswith(CLUSTER_AGENT_TOKEN_PREFIX):
+                cluster_tokens[key] = (value, _Origin(source, line))
                 continue
             if key not in DEFAULTS:
                 raise ConfigError(_unknown_key(key), source=f"{source}:{line}", key=key)
@@ -634,15 +665,43 @@ def parse_config(text: str | None, source: str, environ: Mapping[str, str] | Non
         auto_sync_environments=auto_sync,
     )
 
+    for key, value in environ.items():
+        if key.startswith(CLUSTER_AGENT_TOKEN_PREFIX):
+            cluster_tokens[key] = (value, _Origin(f"environment variable {key}"))
+
     # Known from here on: error messages and crash logs take them out, whatever carries them.
     remember(text_values[key] for key in SECRET_KEYS)
+    remember(value.strip() for value, _ in cluster_tokens.values())
     try:
-        return Config.model_validate(values)
+        config = Config.model_validate(values)
     except ValidationError as exc:
         # A key may reference a secret (GITLAB_GROUP=${GITLAB_DEPLOY_TOKEN}): validators quote the value they
         # got, so every secret value is taken out of the message, whichever key it reached.
         hidden = {text_values[key] for key in SECRET_KEYS if text_values[key]}
         raise _to_config_error(exc, raw, origins, hidden) from None
+    return _with_cluster_tokens(config, cluster_tokens)
+
+
+def _with_cluster_tokens(config: Config, found: Mapping[str, tuple[str, _Origin]]) -> Config:
+    """The GITLAB_AGENT_TOKEN_<CLUSTER> keys, each checked against ENVIRONMENT_CLUSTERS (values never
+    shown)."""
+    by_key = {agent_token_key(cluster): cluster for _, cluster in config.environment_clusters}
+    tokens: dict[str, SecretStr] = {}
+    for key, (value, origin) in sorted(found.items()):
+        cluster = by_key.get(key)
+        if cluster is None:
+            expected = ", ".join(sorted(by_key)) or "none: ENVIRONMENT_CLUSTERS names no cluster"
+            raise ConfigError(
+                f"{key}='***': no cluster of ENVIRONMENT_CLUSTERS has this agent token key (expected: "
+                f"{expected})",
+                source=str(origin),
+                key=key,
+            )
+        if value.strip():
+            tokens[cluster] = SecretStr(value.strip())
+    if not tokens:
+        return config
+    return config.model_copy(update={"cluster_agent_tokens": tuple(sorted(tokens.items()))})
 
 
 def _to_config_error(

@@ -127,8 +127,23 @@ class Platform:
 
     def agent_context_of(self, env: str) -> str:
         """The kube context push-mode CI deploys `env` through: one agent per cluster."""
-        cluster = self.cluster_of(env)
-        return f"{self.repo_path(GITOPS_CONFIG_REPO)}:{cluster}" if cluster else self.agent_context
+        return f"{self.repo_path(GITOPS_CONFIG_REPO)}:{self.agent_name_of_cluster(self.cluster_of(env))}"
+
+    def agent_name_of_cluster(self, cluster: str | None) -> str:
+        """The GitLab agent of a cluster: GITLAB_AGENT_NAME in ArgoCD's (None), the cluster's name in another
+        (config refuses a cluster named like GITLAB_AGENT_NAME, so no two agents share a name)."""
+        return cluster or self.agent_name
+
+    def environments_of_cluster(self, cluster: str | None) -> tuple[str, ...]:
+        """The environments a cluster runs (None: ArgoCD's own), in ENVIRONMENTS order."""
+        return tuple(env for env in self.environments if self.cluster_of(env) == cluster)
+
+    @property
+    def agent_clusters(self) -> tuple[str | None, ...]:
+        """The clusters push mode needs an agent in: ArgoCD's own (None) when an environment runs there,
+        then every remote cluster."""
+        own: tuple[str | None, ...] = (None,) if self.environments_of_cluster(None) else ()
+        return own + self.remote_clusters
 
     def auto_sync(self, env: str) -> bool:
         return env in self.config.auto_sync_environments

@@ -292,3 +292,18 @@ def test_default_templating_file_gives_the_same_names_and_namespaces(
         assert manifest["spec"]["destination"]["namespace"] == default_platform.namespace(env)
         assert manifest["spec"]["sources"][1]["repoURL"] == default_platform.repo_url(service)
         assert "automated" not in manifest["spec"]["syncPolicy"]
+
+
+def test_two_clusters_show_each_environments_cluster_and_push_agent(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    platform = generate(tmp_path, {"GITLAB_GROUP": "acme", "ENVIRONMENT_CLUSTERS": "prod=prod-eu"})
+    code, out, _ = run(capsys, "-C", str(tmp_path))
+    assert code == 0
+    row = next(line for line in out.splitlines() if " api-gateway-prod " in line)
+    assert row.split()[3] == "prod-eu"
+    assert out.splitlines()[-1] == (
+        "Push mode (gitops-config/ci/service.gitlab-ci.yml): dev staging through "
+        "acme/gitops-config:minikube-agent; prod through acme/gitops-config:prod-eu"
+    )
+    assert platform.agent_context_of("prod") == "acme/gitops-config:prod-eu"

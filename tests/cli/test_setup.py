@@ -174,6 +174,19 @@ def test_infrastructure_dry_run_changes_nothing(
     assert not (tmp_path / ".vault-keys.json").exists()
 
 
+def two_cluster_kubeconfig(
+    tmp_path: Path, own: FakeApi, prod: FakeApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """KUBECONFIG with `minikube` (ArgoCD's cluster) and `gke-prod`, each a fake API server of its own."""
+    config = json.loads(own.kubeconfig(tmp_path).read_text())
+    other = json.loads(prod.kubeconfig(tmp_path, "gke-prod").read_text())
+    for key in ("clusters", "users", "contexts"):
+        config[key] += other[key]
+    path = tmp_path / "kubeconfig"
+    path.write_text(json.dumps(config))
+    monkeypatch.setenv("KUBECONFIG", str(path))
+
+
 def test_pull_registers_another_cluster_like_argocd_cluster_add(
     tmp_path: Path,
     standins: Path,
@@ -186,13 +199,7 @@ def test_pull_registers_another_cluster_like_argocd_cluster_add(
     with serve_fake_api() as argocd, serve_fake_api() as prod:
         argocd.objects["/api/v1/namespaces/argocd"] = {"metadata": {"name": "argocd"}}
         prod.tokens["service-account-token"] = manager_token
-        config = json.loads(argocd.kubeconfig(tmp_path).read_text())
-        other = json.loads(prod.kubeconfig(tmp_path, "gke-prod").read_text())
-        for key in ("clusters", "users", "contexts"):
-            config[key] += other[key]
-        path = tmp_path / "kubeconfig"
-        path.write_text(json.dumps(config))
-        monkeypatch.setenv("KUBECONFIG", str(path))
+        two_cluster_kubeconfig(tmp_path, argocd, prod, monkeypatch)
         monkeypatch.setenv("ENVIRONMENT_CLUSTERS", "prod=prod-eu")
         root = ["-C", str(tmp_path)]
         assert main(["setup", "pull", *root, "--cluster", "nope=gke-prod"]) == 2
@@ -225,3 +232,54 @@ def test_pull_registers_another_cluster_like_argocd_cluster_add(
         assert appset["spec"]["template"]["spec"]["destination"]["name"] == "{{.cluster}}"
         printed = capsys.readouterr()
         _no_secret_anywhere([manager_token], processes, printed.out + printed.err + caplog.text)
+
+
+def test_push_installs_one_agent_per_cluster_each_with_its_own_token(
+    tmp_path: Path,
+    standins: Path,
+    processes: list[list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    prod_token = "glagent-PLANTED-prod-eu-4d5e6f"
+    with serve_fake_api() as own, serve_fake_api() as prod:
+        two_cluster_kubeconfig(tmp_path, own, prod, monkeypatch)
+        monkeypatch.setenv("ENVIRONMENT_CLUSTERS", "prod=prod-eu")
+        monkeypatch.setenv("CLUSTER_CONTEXTS", "prod-eu=gke-prod")
+        monkeypatch.setenv("GITLAB_AGENT_TOKEN", AGENT_TOKEN)
+        # The remote cluster's token from the .env file, as `gitlab bootstrap` writes it there.
+        (tmp_path / ".env").write_text(f"GITLAB_AGENT_TOKEN_PROD_EU={prod_token}\n")
+        root = ["-C", str(tmp_path)]
+        assert main(["setup", "push", *root, "--output", "json"]) == 0
+        plan = json.loads(capsys.readouterr().out)
+        releases = [(s["context"], s["private_values"]) for s in plan["steps"] if s["step"] == "helm"]
+        assert releases == [("", ["config.token"]), ("gke-prod", ["config.token"])]
+        assert plan["notes"] == [
+            "CI deploys dev staging through the kube context gitops-poc/gitops-config:minikube-agent "
+            "(agent in KUBE_CONTEXT minikube)",
+            "CI deploys prod through the kube context gitops-poc/gitops-config:prod-eu "
+            "(agent in kube context gke-prod)",
+        ]
+
+        def bindings(api: FakeApi) -> list[str]:
+            return [
+                r.body["metadata"]["namespace"]
+                for r in api.sent("PATCH")
+                if r.body and r.body["kind"] == "RoleBinding"
+            ]
+
+        assert bindings(own) == ["poc-dev", "poc-staging"] and bindings(prod) == ["poc-prod"]
+        helm = [c for c in calls(standins / "helm.log") if "gitlab-agent" in c["args"]]  # type: ignore[operator]
+        contexts = [c["args"][c["args"].index("--kube-context") + 1] for c in helm]  # type: ignore[index, union-attr]
+        assert contexts == ["minikube", "gke-prod"]
+        tokens = [f["text"] for c in helm for p, f in c["files"].items() if "private-values" in p]  # type: ignore[union-attr]
+        assert tokens == [f"config:\n  token: {AGENT_TOKEN}\n", f"config:\n  token: {prod_token}\n"]
+        printed = capsys.readouterr()
+        _no_secret_anywhere([AGENT_TOKEN, prod_token], processes, printed.out + printed.err + caplog.text)
+        # No token for a cluster and no terminal: a clear error naming the key, nothing installed.
+        (tmp_path / ".env").write_text("")
+        before = len(calls(standins / "helm.log"))
+        assert main(["setup", "push", *root]) == 2
+        assert "GITLAB_AGENT_TOKEN_PROD_EU is not set" in capsys.readouterr().err
+        assert len(calls(standins / "helm.log")) == before

@@ -112,7 +112,7 @@ def test_pull_without_credentials_notes_anonymous_access() -> None:
 
 
 def test_push_binds_the_agent_per_namespace_and_passes_the_token_privately() -> None:
-    plan = plan_push(_platform(GITLAB_HOST="gitlab.example.com"), "glagent-SECRET")
+    plan = plan_push(_platform(GITLAB_HOST="gitlab.example.com"), {None: "glagent-SECRET"})
     bindings = [s.body for s in plan.steps if isinstance(s, ApplyObject) and s.body["kind"] == "RoleBinding"]
     assert [(b["metadata"]["namespace"], b["roleRef"]["name"]) for b in bindings] == [
         ("poc-dev", "edit"),
@@ -147,3 +147,38 @@ def test_registry_goes_to_each_environments_cluster() -> None:
     assert where["poc-dev"] == "" and where["poc-prod"] == "gke-prod"
     patch = next(s for s in plan.steps if isinstance(s, PatchObject))
     assert (patch.namespace, patch.context) == ("poc-prod", "gke-prod")
+
+
+def test_push_plans_one_agent_per_cluster_with_rights_only_where_its_environments_run() -> None:
+    platform = _platform(
+        ENVIRONMENTS="dev staging prod",
+        ENVIRONMENT_CLUSTERS="prod=prod-eu",
+        CLUSTER_CONTEXTS="prod-eu=gke-prod",
+    )
+    plan = plan_push(platform, {None: "glagent-OWN", "prod-eu": "glagent-PROD"})
+    assert [s.describe() for s in plan.steps] == [
+        "apply Namespace poc-dev",
+        "apply RoleBinding poc-dev/gitlab-agent-edit",
+        "apply Namespace poc-staging",
+        "apply RoleBinding poc-staging/gitlab-agent-edit",
+        "helm release gitlab-agent in gitlab-agent: gitlab-agent 2.12.2 from https://charts.gitlab.io "
+        "(1 values file(s), 1 private value(s), wait)",
+        "apply Namespace poc-prod [context gke-prod]",
+        "apply RoleBinding poc-prod/gitlab-agent-edit [context gke-prod]",
+        "helm release gitlab-agent in gitlab-agent: gitlab-agent 2.12.2 from https://charts.gitlab.io "
+        "(1 values file(s), 1 private value(s), wait) [context gke-prod]",
+    ]
+    own, remote = (s for s in plan.steps if isinstance(s, HelmRelease))
+    assert own.private_values.as_dict() == {"config.token": "glagent-OWN"}
+    assert remote.private_values.as_dict() == {"config.token": "glagent-PROD"}
+    assert (
+        remote.helm_args("minikube")[remote.helm_args("minikube").index("--kube-context") + 1] == "gke-prod"
+    )
+    assert "glagent" not in json.dumps(plan.as_json()) + repr(plan)
+
+
+def test_push_with_every_environment_elsewhere_installs_no_agent_in_argocds_cluster() -> None:
+    platform = _platform(ENVIRONMENT_CLUSTERS="dev=edge prod=edge")
+    plan = plan_push(platform, {"edge": "glagent-EDGE"})
+    assert {s.context for s in plan.steps if isinstance(s, (ApplyObject, HelmRelease))} == {"edge"}
+    assert platform.agent_clusters == ("edge",)

@@ -56,3 +56,18 @@ def test_bootstrap_check_and_publish_against_real_gitlab(
     assert "Everything is up to date" in capsys.readouterr().err
     output = capsys.readouterr()
     assert REAL_SYSTEMS["GITLAB_TOKEN"] not in output.out + output.err
+
+
+def test_two_clusters_register_one_agent_each_in_real_gitlab(
+    real_gitlab: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ENVIRONMENT_CLUSTERS", "prod=e2e-prod")
+    root = tmp_path / "platform"
+    root.mkdir()
+    assert main(["gitlab", "bootstrap", "--root", str(root)]) == 0
+    config = load_config(root / ".env", dict(os.environ))
+    assert config.agent_token(None) and config.agent_token("e2e-prod")
+    assert config.agent_token(None) != config.agent_token("e2e-prod")
+    assert main(["gitlab", "check", "--root", str(root)]) == 0
+    output = capsys.readouterr()
+    assert config.agent_token("e2e-prod") not in output.out + output.err

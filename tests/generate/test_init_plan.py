@@ -289,3 +289,27 @@ def test_a_values_file_that_is_not_utf8_is_named(tmp_path: Path, default_platfor
     (tmp_path / "services/web-http/.cicd/dev.yaml").write_bytes(b"environment: d\xe9v\n")
     with pytest.raises(UsageError, match=r"services/web-http/.cicd/dev.yaml: not UTF-8 text"):
         plan_init(default_platform, tmp_path)
+
+
+def test_one_agent_configuration_per_cluster_each_for_its_environments(tmp_path: Path) -> None:
+    two = platform('GITLAB_GROUP=acme\nENVIRONMENT_CLUSTERS="prod=prod-eu"\n')
+    init(tmp_path, two)
+    agents = tmp_path / "gitops-config/.gitlab/agents"
+    assert sorted(p.name for p in agents.iterdir()) == ["minikube-agent", "prod-eu"]
+    own = load_plain((agents / "minikube-agent/config.yaml").read_text())["ci_access"]["projects"]
+    remote = load_plain((agents / "prod-eu/config.yaml").read_text())["ci_access"]["projects"]
+    assert own[0] == {"id": "acme/api-gateway", "environments": ["dev", "staging"]}
+    assert remote[0] == {"id": "acme/api-gateway", "environments": ["prod"]}
+    assert [p["id"] for p in remote] == [p["id"] for p in own] == [f"acme/{s}" for s in two.services]
+    # The agent each file configures is the one CI deploys through (<group>/gitops-config:<agent>).
+    assert {two.agent_context_of(env).rsplit(":", 1)[1] for env in two.environments} == {
+        "minikube-agent",
+        "prod-eu",
+    }
+    # Back to one cluster: the remote agent's file goes, the other loses its environment restriction.
+    one = platform("GITLAB_GROUP=acme\n")
+    init(tmp_path, one)
+    assert sorted(p.name for p in agents.iterdir() if any(p.iterdir())) == ["minikube-agent"]
+    assert load_plain((agents / "minikube-agent/config.yaml").read_text())["ci_access"]["projects"][0] == {
+        "id": "acme/api-gateway"
+    }

@@ -219,3 +219,36 @@ def test_subgroups_are_created_parent_first(
     assert child["parent_id"] == gitlab_env.state.groups["acme"]["id"]
     assert "acme/platform/gitops-config" in gitlab_env.state.projects
     assert API_TOKEN not in json.dumps([r.body for r in gitlab_env.requests])
+
+
+def test_two_clusters_get_an_agent_each_and_each_token_goes_to_its_own_key(
+    gitlab_env: FakeGitLab,
+    generated_root: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ENVIRONMENT_CLUSTERS", "prod=prod-eu")
+    code, _out, err = run(capsys, "gitlab", "bootstrap", "--root", str(generated_root))
+    assert code == 0, err
+    state = gitlab_env.state
+    agents = state.agents[state.projects["gitops-poc/gitops-config"]["id"]]
+    assert [a["name"] for a in agents] == ["minikube-agent", "prod-eu"]
+    issued = {a["name"]: state.agent_tokens[a["id"]] for a in agents}
+    assert [t["name"] for t in issued["prod-eu"]] == ["prod-eu-token"]
+    text = (generated_root / ".env").read_text()
+    assert f'GITLAB_AGENT_TOKEN="{issued["minikube-agent"][0]["token"]}"' in text
+    assert f'GITLAB_AGENT_TOKEN_PROD_EU="{issued["prod-eu"][0]["token"]}"' in text
+    assert "GITLAB_AGENT_TOKEN_PROD_EU" in err and issued["prod-eu"][0]["token"] not in err
+    # The file loads: the new key is the prod-eu agent's token, which `setup push` reads from there.
+    from gitops_poc.config import load_config
+
+    config = load_config(generated_root / ".env", {"ENVIRONMENT_CLUSTERS": "prod=prod-eu"})
+    assert config.agent_token("prod-eu") == issued["prod-eu"][0]["token"]
+    writes = len(gitlab_env.writes())
+    code, _out, err = run(capsys, "gitlab", "bootstrap", "--root", str(generated_root))
+    assert code == 0 and "nothing to change" in err and len(gitlab_env.writes()) == writes
+    assert run(capsys, "gitlab", "check", "--root", str(generated_root))[0] == 0
+    # An agent deleted in GitLab is reported by check.
+    agents.remove(agents[1])
+    code, out, _err = run(capsys, "gitlab", "check", "--root", str(generated_root))
+    assert code == 1 and "gitops-poc/gitops-config:prod-eu: agent is not registered" in out

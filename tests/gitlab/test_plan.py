@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from gitops_poc.config import load_config
-from gitops_poc.gitlab.model import Kind, ProjectState, Protection, State, Step, VariableState
+from gitops_poc.gitlab.model import Agent, Kind, ProjectState, Protection, State, Step, VariableState
 from gitops_poc.gitlab.plan import check_gitlab, desired, group_chain, plan_gitlab
 from gitops_poc.platform import Platform
 
 PLATFORM = Platform(load_config(None, {"GITLAB_GROUP": "acme/platform", "SERVICES": "api billing"}))
 WANT = desired(PLATFORM, push_token="glpat-x")
-FULL = {"deploy_token": True, "agent_token": True}
+FULL = {"GITLAB_DEPLOY_TOKEN": True, "GITLAB_AGENT_TOKEN": True}
 
 
 def complete_state() -> State:
@@ -20,8 +20,7 @@ def complete_state() -> State:
         projects,
         variables,
         (WANT.deploy_token_name,),
-        True,
-        (WANT.agent_token_name,),
+        {a.name: (a.token_name,) for a in WANT.agents},
     )
 
 
@@ -34,7 +33,8 @@ def test_desired_from_the_configuration() -> None:
     assert (push.masked, push.protected, push.secret) == (True, True, True)
     assert variables["GITOPS_MODE"].value == "pull" and not variables["GITOPS_MODE"].protected
     assert variables["CI_TOOL_IMAGE"].value == "registry.gitlab.com/acme/platform/gitops-poc:0.1.0"
-    assert (WANT.deploy_token_scopes, WANT.agent_name) == (("read_registry",), "minikube-agent")
+    assert WANT.deploy_token_scopes == ("read_registry",)
+    assert WANT.agents == (Agent("minikube-agent", "minikube-agent-token", "GITLAB_AGENT_TOKEN"),)
 
 
 def test_group_chain() -> None:
@@ -123,3 +123,46 @@ def test_a_broken_protection_is_replaced() -> None:
     assert (step.kind, step.action, step.target) == (Kind.PROTECTION, "update", "acme/platform/billing:main")
     (diff,) = check_gitlab(WANT, state)
     assert "force push allowed" in diff.problem
+
+
+def test_two_clusters_register_an_agent_each_with_its_own_token_key() -> None:
+    two = Platform(load_config(None, {"GITLAB_GROUP": "acme", "ENVIRONMENT_CLUSTERS": "prod=prod-eu"}))
+    want = desired(two, push_token=None)
+    assert want.agents == (
+        Agent("minikube-agent", "minikube-agent-token", "GITLAB_AGENT_TOKEN"),
+        Agent("prod-eu", "prod-eu-token", "GITLAB_AGENT_TOKEN_PROD_EU"),
+    )
+    # Each agent is the one CI deploys the cluster's environments through.
+    assert {f"acme/gitops-config:{a.name}" for a in want.agents} == {
+        two.agent_context_of(env) for env in two.environments
+    }
+    # Only the first agent is registered: the second one and its token are planned, nothing else.
+    projects = {p: ProjectState(p, i, "private", Protection("main")) for i, p in enumerate(want.projects)}
+    variables = {v.key: VariableState(v.key, v.value, v.masked, v.protected) for v in want.variables}
+    state = State(
+        frozenset({"acme"}),
+        projects,
+        variables,
+        (want.deploy_token_name,),
+        {"minikube-agent": ("minikube-agent-token",)},
+    )
+    have = {"GITLAB_DEPLOY_TOKEN": True, "GITLAB_AGENT_TOKEN": True}
+    plan = plan_gitlab(want, state, have_credentials=have)
+    assert [s.describe() for s in plan.steps] == [
+        "create agent acme/gitops-config:prod-eu",
+        "create agent token acme/gitops-config:prod-eu/prod-eu-token",
+    ]
+    assert [(d.target, d.problem) for d in check_gitlab(want, state)] == [
+        ("acme/gitops-config:prod-eu", "agent is not registered")
+    ]
+    # Registered with its token, but the token is not in the credentials file under its own key.
+    registered = State(
+        state.groups,
+        projects,
+        variables,
+        state.deploy_tokens,
+        {"minikube-agent": ("minikube-agent-token",), "prod-eu": ("prod-eu-token",)},
+    )
+    plan = plan_gitlab(want, registered, have_credentials=have)
+    assert plan.steps == () and "as GITLAB_AGENT_TOKEN_PROD_EU" in plan.notes[0]
+    assert check_gitlab(want, registered) == []

@@ -91,8 +91,10 @@ def bootstrap(
 
     The group (and parents), gitops-config and one project per service (empty, for publish), the protected
     default branch (maintainers only, no force push), group CI variables (CI_PUSH_TOKEN masked and
-    protected, GITOPS_MODE, CI_TOOL_IMAGE), a read_registry deploy token and the agent registered in
-    gitops-config with a token. The two issued tokens go to the credentials file only (mode 0600).
+    protected, GITOPS_MODE, CI_TOOL_IMAGE), a read_registry deploy token and the agents registered in
+    gitops-config with a token each: GITLAB_AGENT_NAME, and one named after each cluster of
+    ENVIRONMENT_CLUSTERS. The issued tokens go to the credentials file only (mode 0600): GITLAB_DEPLOY_TOKEN,
+    GITLAB_AGENT_TOKEN and GITLAB_AGENT_TOKEN_<CLUSTER>.
     """
     platform = load_platform(root, env_file)
     target = _target(url or gitlab_url(platform, os.environ), token_file, required=not dry_run)

@@ -20,11 +20,18 @@ def describe(platform: Platform) -> str:
         f"{env} -> {platform.namespace(env)}{' (auto-sync)' if platform.auto_sync(env) else ''}"
         for env in platform.environments
     )
+    agents = platform.agent_context
+    if platform.multi_cluster:
+        agents = "; ".join(
+            f"{' '.join(platform.environments_of_cluster(c))} -> "
+            f"{platform.agent_context_of(platform.environments_of_cluster(c)[0])}"
+            for c in platform.agent_clusters
+        )
     return (
         f"GitLab group  {cfg.gitlab_group} on {cfg.gitlab_host} (images in {cfg.docker_registry})\nServices  "
         f"    {len(platform.services)}: {' '.join(platform.services)}\nEnvironments  {envs}\nChart        "
         f" {cfg.chart_name} {cfg.chart_version} from {cfg.chart_repo}\nVault prefix  {cfg.vault_path_prefix} "
-        f"   GitOps mode {cfg.gitops_mode}    agent {platform.agent_context}"
+        f"   GitOps mode {cfg.gitops_mode}    agent {agents}"
     )
 
 

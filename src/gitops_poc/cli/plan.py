@@ -200,8 +200,31 @@ def plan(
         _print(result, output, head_images, base_images, max_deletions)
     finally:
         base_images.close()
+    if output is PlanOutput.table:
+        _show_push_contexts(root)
     check_deletions(result, max_deletions)
     return 0
+
+
+def _show_push_contexts(root: Path) -> None:
+    """Push mode's side of the mapping: the agent (kube context) each environment's deploy job uses, from
+    the shared pipeline in ROOT/gitops-config (skipped when there is none)."""
+    from collections import defaultdict
+
+    from gitops_poc.generate.pipelines import SHARED_PIPELINE_FILE, deploy_contexts
+    from gitops_poc.yamlio import load_plain
+
+    pipeline_file = root / SHARED_PIPELINE_FILE
+    try:
+        text = pipeline_file.read_text(encoding="utf-8")
+    except OSError:
+        return
+    by_context: dict[str, list[str]] = defaultdict(list)
+    for env, context in deploy_contexts(load_plain(text, str(pipeline_file))).items():
+        by_context[context].append(env)
+    if by_context:
+        shown = "; ".join(f"{' '.join(envs)} through {context}" for context, envs in by_context.items())
+        out.print(f"Push mode ({SHARED_PIPELINE_FILE}): {shown}", markup=False, highlight=False)
 
 
 def _print(

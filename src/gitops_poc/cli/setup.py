@@ -291,25 +291,37 @@ def push(
         "--token-file",
         dir_okay=False,
         allow_dash=True,
-        help="Read the agent token from this file ('-' = stdin) instead of GITLAB_AGENT_TOKEN.",
+        help="Read the token of the agent in ArgoCD's cluster (KUBE_CONTEXT) from this file ('-' = stdin) "
+        "instead of GITLAB_AGENT_TOKEN.",
     ),
     dry_run: bool = DryRunOption,
     output: OutputFormat = OutputOption,
 ) -> int:
-    """GitLab agent (push delivery): bind the agent to the `edit` role in each environment's namespace (not
-    cluster-admin) and install the pinned gitlab-agent chart. The token (GITLAB_AGENT_TOKEN, --token-file or
-    a hidden prompt) goes to helm through a private values file (0600, deleted after), never --set."""
+    """GitLab agents (push delivery), one per cluster: bind each to the `edit` role in the namespaces of the
+    environments its cluster runs (not cluster-admin) and install the pinned gitlab-agent chart there.
+
+    ArgoCD's cluster (KUBE_CONTEXT) gets the agent GITLAB_AGENT_NAME with GITLAB_AGENT_TOKEN (or
+    --token-file); a cluster of ENVIRONMENT_CLUSTERS gets the agent named after it, in its kube context, with
+    the token GITLAB_AGENT_TOKEN_<CLUSTER> (capitals, '_' for '-'; `gitlab bootstrap` writes them). A token
+    not set is asked for with hidden input. Tokens go to helm through a private values file (0600, deleted
+    after), never --set."""
     from gitops_poc.cluster.apply import default_runner
     from gitops_poc.cluster.push import plan_push
 
     platform = load_platform(root, env_file)
-    token = _agent_token(platform, token_file, dry_run=dry_run)
-    plan = plan_push(platform, token)
+    tokens = {
+        cluster: _agent_token(platform, cluster, token_file if cluster is None else None, dry_run=dry_run)
+        for cluster in platform.agent_clusters
+    }
+    plan = plan_push(platform, tokens)
     runner = None if dry_run else default_runner(platform.config.kube_context)
     return carry_out("setup push", plan, runner, dry_run=dry_run, output=output)
 
 
-def _agent_token(platform: Platform, token_file: Path | None, *, dry_run: bool) -> str:
+def _agent_token(platform: Platform, cluster: str | None, token_file: Path | None, *, dry_run: bool) -> str:
+    """The agent token of `cluster`: --token-file, else its .env key, else a hidden prompt (never argv)."""
+    from gitops_poc.config import agent_token_key
+
     if token_file is not None:
         try:
             text = sys.stdin.read() if str(token_file) == "-" else token_file.read_text(encoding="utf-8")
@@ -319,12 +331,15 @@ def _agent_token(platform: Platform, token_file: Path | None, *, dry_run: bool) 
         if not token:
             raise UsageError(f"--token-file {token_file}: it is empty")
         return token
-    token = platform.config.gitlab_agent_token.get_secret_value()
+    token = platform.config.agent_token(cluster)
     if token or dry_run:
         return token
+    key = agent_token_key(cluster)
     if not sys.stdin.isatty():
-        raise UsageError("GITLAB_AGENT_TOKEN is not set (environment or .env); set it or pass --token-file -")
-    token = str(typer.prompt("GitLab agent token", hide_input=True, default="", show_default=False)).strip()
+        hint = "; set it or pass --token-file -" if cluster is None else "; set it"
+        raise UsageError(f"{key} is not set (environment or .env){hint}")
+    what = "GitLab agent token" + (f" of cluster {cluster}" if cluster else "")
+    token = str(typer.prompt(what, hide_input=True, default="", show_default=False)).strip()
     if not token:
-        raise UsageError("no agent token given")
+        raise UsageError(f"no agent token given ({key})")
     return token

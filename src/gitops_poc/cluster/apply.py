@@ -114,7 +114,7 @@ def wait_ready(
 
 @dataclass
 class ClusterRunner:
-    """Runs steps against the platform's kube context (and other contexts an ApplyObject names)."""
+    """Runs steps against the platform's kube context (and other contexts a step names)."""
 
     context: str
     helm: Helm

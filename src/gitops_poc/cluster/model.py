@@ -57,16 +57,19 @@ class HelmRelease:
     private_values: Hidden = field(default_factory=Hidden)
     wait: bool = True
     timeout: str = "10m"
+    context: str = ""  # the kube context it goes to ("" = the platform's)
 
     def describe(self) -> str:
         private = f", {len(self.private_values.items)} private value(s)" if self.private_values.items else ""
+        where = f" [context {self.context}]" if self.context else ""
         return (
             f"helm release {self.name} in {self.namespace}: {self.chart} {self.version} from {self.repo}"
-            f" ({len(self.values_files)} values file(s){private}{', wait' if self.wait else ''})"
+            f" ({len(self.values_files)} values file(s){private}{', wait' if self.wait else ''}){where}"
         )
 
     def helm_args(self, kube_context: str, private_file: str | None = None) -> list[str]:
-        """`helm upgrade --install` arguments; private values go in `private_file`, never in --set."""
+        """`helm upgrade --install` arguments; private values go in `private_file`, never in --set. The
+        release's own context wins over `kube_context` (the platform's)."""
         args = [
             "upgrade",
             "--install",
@@ -80,7 +83,7 @@ class HelmRelease:
             self.namespace,
             "--create-namespace",
             "--kube-context",
-            kube_context,
+            self.context or kube_context,
         ]
         for path in self.values_files:
             args += ["--values", path]
@@ -103,6 +106,7 @@ class HelmRelease:
             "values_files": list(self.values_files),
             "private_values": [k for k, _ in self.private_values.items],
             "wait": self.wait,
+            "context": self.context,
         }
 
 
@@ -181,7 +185,8 @@ class PatchObject:
         return data
 
     def describe(self) -> str:
-        return f"patch {self.kind} {self.namespace}/{self.name}: {self.patch_json}  ({self.why})"
+        where = f" [context {self.context}]" if self.context else ""
+        return f"patch {self.kind} {self.namespace}/{self.name}: {self.patch_json}  ({self.why}){where}"
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -191,6 +196,7 @@ class PatchObject:
             "name": self.name,
             "patch": self.patch,
             "why": self.why,
+            "context": self.context,
         }
 
 

@@ -22,7 +22,9 @@ ALWAYS = frozenset({"doctor", "verify"})  # cheap, and their answer may change: 
 
 
 def fingerprint(config: Config) -> str:
-    data = config.model_dump(mode="json", exclude={"gitlab_deploy_token", "gitlab_agent_token"})
+    data = config.model_dump(
+        mode="json", exclude={"gitlab_deploy_token", "gitlab_agent_token", "cluster_agent_tokens"}
+    )
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 

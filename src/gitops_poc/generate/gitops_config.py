@@ -28,8 +28,9 @@ spec:
 """
 
 
-def agent_config_file(platform: Platform) -> Path:
-    return GITOPS_CONFIG_DIR / ".gitlab" / "agents" / platform.agent_name / "config.yaml"
+def agent_config_file(platform: Platform, cluster: str | None = None) -> Path:
+    """The configuration file of the agent of `cluster` (None: ArgoCD's own cluster)."""
+    return GITOPS_CONFIG_DIR / ".gitlab" / "agents" / platform.agent_name_of_cluster(cluster) / "config.yaml"
 
 
 def _document(data: dict[str, Any]) -> str:
@@ -129,19 +130,26 @@ def applicationset(platform: Platform) -> dict[str, Any]:
     }
 
 
-def agent_config(platform: Platform) -> dict[str, Any]:
-    # Only the platform's own projects may use the agent, not every project of the group.
+def agent_config(platform: Platform, cluster: str | None = None) -> dict[str, Any]:
+    """Only the platform's own projects may use the agent, not every project of the group. With more than one
+    cluster, each agent serves only the jobs of the environments its cluster runs (ci_access `environments`,
+    matched against the deploy job's `environment:name`), so no job reaches another cluster's agent."""
+    project: dict[str, Any] = {}
+    if platform.multi_cluster:
+        project["environments"] = list(platform.environments_of_cluster(cluster))
     return {
         "ci_access": {
-            "projects": [{"id": platform.repo_path(s)} for s in platform.services],
+            "projects": [{"id": platform.repo_path(s), **project} for s in platform.services],
         }
     }
 
 
 def render_files(platform: Platform) -> dict[Path, str]:
-    """Every generator-owned file of gitops-config, as text."""
-    return {
+    """Every generator-owned file of gitops-config, as text: one agent configuration per cluster."""
+    files = {
         PROJECT_FILE: _document(project(platform)),
         APPLICATIONSET_FILE: _document(applicationset(platform)),
-        agent_config_file(platform): _document(agent_config(platform)),
     }
+    for cluster in platform.agent_clusters:
+        files[agent_config_file(platform, cluster)] = _document(agent_config(platform, cluster))
+    return files

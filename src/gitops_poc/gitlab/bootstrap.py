@@ -7,13 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gitops_poc.gitlab import credentials
-from gitops_poc.gitlab.client import (
-    AGENT_TOKEN_KEY,
-    DEPLOY_TOKEN_KEY,
-    apply_plan,
-    connect,
-    read_state,
-)
+from gitops_poc.gitlab.client import apply_plan, connect, read_state
 from gitops_poc.gitlab.model import Desired, Difference, Kind, Plan, State, Step
 from gitops_poc.gitlab.plan import check_gitlab, desired, plan_gitlab
 from gitops_poc.platform import Platform
@@ -38,11 +32,11 @@ class BootstrapResult:
     read_from_gitlab: bool
 
 
-def _have(path: Path, environ: Mapping[str, str]) -> dict[str, bool]:
-    present = credentials.present_keys(path) | {
-        k for k in (DEPLOY_TOKEN_KEY, AGENT_TOKEN_KEY) if environ.get(k)
-    }
-    return {"deploy_token": DEPLOY_TOKEN_KEY in present, "agent_token": AGENT_TOKEN_KEY in present}
+def _have(want: Desired, path: Path, environ: Mapping[str, str]) -> dict[str, bool]:
+    """By .env key: is the deploy token / each agent's token in the credentials file or the environment?"""
+    keys = (want.deploy_token_key, *(a.credential_key for a in want.agents))
+    present = credentials.present_keys(path) | {k for k in keys if environ.get(k)}
+    return {key: key in present for key in keys}
 
 
 def bootstrap(
@@ -58,10 +52,10 @@ def bootstrap(
 ) -> BootstrapResult:
     want = desired(platform, push_token=push_token, visibility=visibility)
     if target.token is None:  # only a dry run gets here: the plan for a GitLab that has nothing yet
-        plan = plan_gitlab(want, State(frozenset()), have_credentials=_have(credentials_file, environ))
+        plan = plan_gitlab(want, State(frozenset()), have_credentials=_have(want, credentials_file, environ))
         return BootstrapResult(want, plan, (), (), False)
     gl = connect(target.url, target.token)
-    plan = plan_gitlab(want, read_state(gl, want), have_credentials=_have(credentials_file, environ))
+    plan = plan_gitlab(want, read_state(gl, want), have_credentials=_have(want, credentials_file, environ))
     if dry_run or not plan.steps:
         return BootstrapResult(want, plan, (), (), True)
     stored: list[str] = []
@@ -98,9 +92,8 @@ def ensure_projects(
     assert target.token is not None
     want = desired(platform, push_token=None)
     gl = connect(target.url, target.token)
-    plan = plan_gitlab(
-        want, read_state(gl, want), have_credentials={"deploy_token": True, "agent_token": True}
-    )
+    # Only repository steps are kept: whether tokens are in a credentials file does not matter here.
+    plan = plan_gitlab(want, read_state(gl, want))
     missing = {s.target for s in plan.steps if s.kind is Kind.PROJECT}
     steps = tuple(
         s

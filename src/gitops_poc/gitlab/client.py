@@ -17,7 +17,7 @@ from gitlab.exceptions import GitlabAuthenticationError, GitlabError, GitlabGetE
 
 from gitops_poc.errors import GitopsError, UsageError
 from gitops_poc.gitlab.model import Desired, Kind, Plan, ProjectState, Protection, State, Step, VariableState
-from gitops_poc.gitlab.plan import group_chain
+from gitops_poc.gitlab.plan import agent_of_step, group_chain
 
 TIMEOUT = 30
 
@@ -26,12 +26,9 @@ class GitLabApiError(GitopsError):
     """GitLab refused or failed a request; the message has the method, the path and GitLab's answer."""
 
 
-# The .env keys that `setup registry` and `setup push` read the issued secrets from.
-DEPLOY_TOKEN_USER_KEY, DEPLOY_TOKEN_KEY, AGENT_TOKEN_KEY = (
-    "GITLAB_DEPLOY_TOKEN_USER",
-    "GITLAB_DEPLOY_TOKEN",
-    "GITLAB_AGENT_TOKEN",
-)
+# The .env key of the deploy token's user name (`setup registry` reads it with the token). The token keys
+# are in the plan: Desired.deploy_token_key, and each Agent's credential_key (GITLAB_AGENT_TOKEN[_<CLUSTER>]).
+DEPLOY_TOKEN_USER_KEY = "GITLAB_DEPLOY_TOKEN_USER"
 Keep = Callable[[dict[str, str]], None]
 
 
@@ -120,16 +117,17 @@ def read_state(gl: gitlab.Gitlab, want: Desired) -> State:
             for t in group.deploytokens.list(get_all=True)
             if not getattr(t, "revoked", False) and not getattr(t, "expired", False)
         )
-        agent, agent_tokens = False, ()
+        agents: dict[str, tuple[str, ...]] = {}
         if agent_project is not None:
-            found = [a for a in agent_project.cluster_agents.list(get_all=True) if a.name == want.agent_name]
-            if found:
-                agent = True
+            wanted = {a.name for a in want.agents}
+            for found in agent_project.cluster_agents.list(get_all=True):
+                if found.name not in wanted:
+                    continue
                 listed = gl.http_list(
-                    f"/projects/{agent_project.id}/cluster_agents/{found[0].id}/tokens", get_all=True
+                    f"/projects/{agent_project.id}/cluster_agents/{found.id}/tokens", get_all=True
                 )
-                agent_tokens = tuple(t["name"] for t in listed if t.get("status", "active") == "active")
-    return State(groups, projects, variables, tokens, agent, agent_tokens)
+                agents[found.name] = tuple(t["name"] for t in listed if t.get("status", "active") == "active")
+    return State(groups, projects, variables, tokens, agents)
 
 
 class _Applier:
@@ -174,21 +172,21 @@ class _Applier:
                 {"name": want.deploy_token_name, "scopes": list(want.deploy_token_scopes)},
                 retry_transient_errors=False,
             )
-            self.keep({DEPLOY_TOKEN_USER_KEY: token.username, DEPLOY_TOKEN_KEY: token.token})
+            self.keep({DEPLOY_TOKEN_USER_KEY: token.username, want.deploy_token_key: token.token})
         elif step.kind is Kind.AGENT:
-            self._create(
-                lambda: self.project(want.agent_project).cluster_agents.create({"name": want.agent_name})
-            )
+            name = agent_of_step(want, step).name
+            self._create(lambda: self.project(want.agent_project).cluster_agents.create({"name": name}))
         elif step.kind is Kind.AGENT_TOKEN:
+            wanted = agent_of_step(want, step)
             project = self.project(want.agent_project)
-            agent = next(a for a in project.cluster_agents.list(get_all=True) if a.name == want.agent_name)
+            agent = next(a for a in project.cluster_agents.list(get_all=True) if a.name == wanted.name)
             answer = self.gl.http_post(
                 f"/projects/{project.id}/cluster_agents/{agent.id}/tokens",
-                post_data={"name": want.agent_token_name, "description": "gitops-poc: CI push deploys"},
+                post_data={"name": wanted.token_name, "description": "gitops-poc: CI push deploys"},
                 retry_transient_errors=False,
             )
             assert isinstance(answer, dict)
-            self.keep({AGENT_TOKEN_KEY: answer["token"]})
+            self.keep({wanted.credential_key: answer["token"]})
 
     @staticmethod
     def _create(create: Callable[[], Any]) -> None:

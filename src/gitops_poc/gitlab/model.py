@@ -29,6 +29,15 @@ class Protection:
 
 
 @dataclass(frozen=True)
+class Agent:
+    """A GitLab agent registered in the agent project, with one token for `setup push`."""
+
+    name: str
+    token_name: str
+    credential_key: str  # the .env key its token is written to (GITLAB_AGENT_TOKEN[_<CLUSTER>])
+
+
+@dataclass(frozen=True)
 class Desired:
     group: str  # full path, e.g. org/platform
     projects: tuple[str, ...]  # project paths inside the group
@@ -39,8 +48,8 @@ class Desired:
     deploy_token_name: str
     deploy_token_scopes: tuple[str, ...]
     agent_project: str
-    agent_name: str
-    agent_token_name: str
+    agents: tuple[Agent, ...]  # one per cluster (ArgoCD's own first)
+    deploy_token_key: str = "GITLAB_DEPLOY_TOKEN"  # the .env key the deploy token is written to
 
 
 @dataclass(frozen=True)
@@ -67,8 +76,8 @@ class State:
     projects: dict[str, ProjectState] = field(default_factory=dict)  # by project path inside the group
     variables: dict[str, VariableState] = field(default_factory=dict)
     deploy_tokens: tuple[str, ...] = ()  # names of active group deploy tokens
-    agent: bool = False  # the agent is registered in the agent project
-    agent_tokens: tuple[str, ...] = ()  # names of its active tokens
+    # The wanted agents registered in the agent project -> the names of their active tokens.
+    agents: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 class Kind(StrEnum):

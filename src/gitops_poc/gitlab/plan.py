@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from gitops_poc.gitlab.model import Desired, Difference, Kind, Plan, Protection, State, Step, Variable
+from gitops_poc.config import agent_token_key
+from gitops_poc.gitlab.model import (
+    Agent,
+    Desired,
+    Difference,
+    Kind,
+    Plan,
+    Protection,
+    State,
+    Step,
+    Variable,
+)
 from gitops_poc.platform import GITOPS_CONFIG_REPO, Platform
 
 PUSH_TOKEN_VARIABLE = "CI_PUSH_TOKEN"  # the write-back token of the pull-mode update jobs
@@ -29,9 +40,28 @@ def desired(platform: Platform, *, push_token: str | None, visibility: str = "pr
         deploy_token_name=f"{platform.project_name}-registry",
         deploy_token_scopes=("read_registry",),
         agent_project=GITOPS_CONFIG_REPO,
-        agent_name=platform.agent_name,
-        agent_token_name=f"{platform.agent_name}-token",
+        agents=agents(platform),
     )
+
+
+def agents(platform: Platform) -> tuple[Agent, ...]:
+    """One agent per cluster push mode deploys to (`Platform.agent_clusters`), each with its own token."""
+    found = []
+    for cluster in platform.agent_clusters:
+        name = platform.agent_name_of_cluster(cluster)
+        found.append(Agent(name, f"{name}-token", agent_token_key(cluster)))
+    return tuple(found)
+
+
+def agent_target(want: Desired, agent: Agent) -> str:
+    """How steps and differences name an agent: `<group>/<project>:<agent>` (its kube context in CI)."""
+    return f"{want.group}/{want.agent_project}:{agent.name}"
+
+
+def agent_of_step(want: Desired, step: Step) -> Agent:
+    """The agent an AGENT or AGENT_TOKEN step is about (agent names hold no ':' or '/')."""
+    name = step.target.rpartition(":")[2].split("/")[0]
+    return next(a for a in want.agents if a.name == name)
 
 
 def group_chain(full_path: str) -> list[str]:
@@ -46,8 +76,9 @@ def _protection_detail(p: Protection) -> str:
 
 
 def plan_gitlab(want: Desired, state: State, *, have_credentials: Mapping[str, bool] | None = None) -> Plan:
-    """The writes that bring GitLab to `want`; empty when it is there. `have_credentials` says whether the
-    deploy and agent tokens are already in the credentials file (GitLab shows a token only when created)."""
+    """The writes that bring GitLab to `want`; empty when it is there. `have_credentials` says, by .env key,
+    whether the deploy and agent tokens are already in the credentials file (GitLab shows a token only when
+    created)."""
     have = have_credentials or {}
     steps: list[Step] = []
     notes: list[str] = []
@@ -112,21 +143,23 @@ def plan_gitlab(want: Desired, state: State, *, have_credentials: Mapping[str, b
         steps.append(
             Step(Kind.DEPLOY_TOKEN, "create", want.deploy_token_name, ", ".join(want.deploy_token_scopes))
         )
-    elif not have.get("deploy_token", False):
+    elif not have.get(want.deploy_token_key, False):
         notes.append(
             f"deploy token {want.deploy_token_name} exists but its secret is not in the credentials file "
             "(GitLab shows it only once): revoke it in GitLab and run bootstrap again"
         )
-    agent = f"{want.group}/{want.agent_project}:{want.agent_name}"
-    if not state.agent:
-        steps.append(Step(Kind.AGENT, "create", agent))
-    if want.agent_token_name not in state.agent_tokens:
-        steps.append(Step(Kind.AGENT_TOKEN, "create", f"{agent}/{want.agent_token_name}"))
-    elif not have.get("agent_token", False):
-        notes.append(
-            f"agent token {want.agent_token_name} exists but is not in the credentials file "
-            "(GitLab shows it only once): revoke it in GitLab and run bootstrap again"
-        )
+    for wanted in want.agents:
+        agent = agent_target(want, wanted)
+        if wanted.name not in state.agents:
+            steps.append(Step(Kind.AGENT, "create", agent))
+        if wanted.token_name not in state.agents.get(wanted.name, ()):
+            steps.append(Step(Kind.AGENT_TOKEN, "create", f"{agent}/{wanted.token_name}"))
+        elif not have.get(wanted.credential_key, False):
+            notes.append(
+                f"agent token {wanted.token_name} exists but is not in the credentials file as "
+                f"{wanted.credential_key} (GitLab shows it only once): revoke it in GitLab and run bootstrap "
+                "again"
+            )
     return Plan(tuple(steps), tuple(notes))
 
 
@@ -174,12 +207,22 @@ def check_gitlab(want: Desired, state: State) -> list[Difference]:
             found.append(Difference(var.key, f"variable is {current.value!r}, the plan says {var.value!r}"))
     if want.deploy_token_name not in state.deploy_tokens:
         found.append(Difference(want.deploy_token_name, "deploy token is missing"))
-    agent = f"{want.group}/{want.agent_project}:{want.agent_name}"
-    if not state.agent:
-        found.append(Difference(agent, "agent is not registered"))
-    elif want.agent_token_name not in state.agent_tokens:
-        found.append(Difference(agent, f"agent has no active token {want.agent_token_name}"))
+    for wanted in want.agents:
+        agent = agent_target(want, wanted)
+        if wanted.name not in state.agents:
+            found.append(Difference(agent, "agent is not registered"))
+        elif wanted.token_name not in state.agents[wanted.name]:
+            found.append(Difference(agent, f"agent has no active token {wanted.token_name}"))
     return found
 
 
-__all__ = ["VISIBILITIES", "check_gitlab", "desired", "group_chain", "plan_gitlab"]
+__all__ = [
+    "VISIBILITIES",
+    "agent_of_step",
+    "agent_target",
+    "agents",
+    "check_gitlab",
+    "desired",
+    "group_chain",
+    "plan_gitlab",
+]
