@@ -10,7 +10,7 @@ Part 2, references measured in the same run:
 - `vault check` of 200 x 3 (target: under 30 s).
 
 Run: .venv/bin/python bench/bench_scale.py [--sizes 250,500,1000,2000] [--vault-sizes 100,200,400]
-     [--no-vault] [--pairs 15]
+     [--no-vault] [--pairs 15] [--only references|scale|vault]
 """
 
 from __future__ import annotations
@@ -206,18 +206,24 @@ def with_vault(action: Callable[[dict[str, str] | None], None], use: bool) -> No
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="250,500,1000,2000", help="services per platform, comma-separated")
-    parser.add_argument("--vault-sizes", default="250,500,1000,2000", help="services for vault check")
+    parser.add_argument(
+        "--vault-sizes", default="200,250,500,1000,2000", help="services for vault check (200: the target)"
+    )
+    parser.add_argument("--only", choices=("references", "scale", "vault"), help="run one part only")
     parser.add_argument("--no-vault", action="store_true", help="leave out vault check (no OpenBao)")
     parser.add_argument("--pairs", type=int, default=15, help="--help/--version vs helm version pairs")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    print("References")
-    pairs(args.pairs)
-    init_200x5()
-    render_vs_helm()
-    scale(sizes)
-    vault_sizes = [int(s) for s in args.vault_sizes.split(",")]
-    with_vault(lambda env: vault_scale(vault_sizes, env), not args.no_vault)
+    if args.only in (None, "references"):
+        print("References")
+        pairs(args.pairs)
+        init_200x5()
+        render_vs_helm()
+    if args.only in (None, "scale"):
+        scale(sizes)
+    if args.only in (None, "vault"):
+        vault_sizes = [int(s) for s in args.vault_sizes.split(",")]
+        with_vault(lambda env: vault_scale(vault_sizes, env), not args.no_vault)
 
 
 if __name__ == "__main__":

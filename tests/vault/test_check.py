@@ -160,3 +160,98 @@ def test_bulk_capabilities_give_the_pairwise_verdicts(
     assert "gitops-poc-api-gateway-prod can list every service's secrets" in bulk["leaks"]  # type: ignore[operator]
     assert any("web-http-dev cannot read its own secret" in f for f in bulk["failures"])  # type: ignore[attr-defined]
     assert any("health-demo-staging" in f for f in bulk["failures"])  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("identity", [Identity.POLICY, Identity.KUBERNETES])
+def test_grants_outside_the_generated_policies_are_seen(
+    vault_env: Vault, kube_api: str, ca_file: Path, tmp_path: Path, identity: Identity
+) -> None:
+    """The bulk check asks Vault once per set of non-generated policies (here `default` and the foreign
+    ones) for every path: a grant there reaches every identity holding it, exactly as pairwise finds."""
+    provision(tmp_path, ca_file, kube_api)
+    client = vault_env.client()
+    default_rules = client.sys.read_acl_policy("default")["data"]["policy"]
+    kwargs = {"identity": identity, "jwt_source": fake_service_account_jwt}
+    try:
+        # `default` (every token holds it) lets everyone read one secret ...
+        client.sys.create_or_update_acl_policy(
+            "default",
+            default_rules
+            + f'\npath "{PLATFORM.vault_data_path("web-http", "prod")}" {{ capabilities = ["read"] }}\n',
+        )
+        # ... a role also carries another pair's generated policy, and another a foreign policy.
+        client.sys.create_or_update_acl_policy(
+            "extra-reader", 'path "secret/data/gitops-poc/api-gateway/+/*" { capabilities = ["read"] }'
+        )
+        client.write_data(
+            "auth/kubernetes/role/gitops-poc-health-demo-dev",
+            data={"token_policies": ["gitops-poc-health-demo-dev", "gitops-poc-web-grpc-staging"]},
+        )
+        client.write_data(
+            "auth/kubernetes/role/gitops-poc-web-grpc-prod",
+            data={"token_policies": ["gitops-poc-web-grpc-prod", "extra-reader"]},
+        )
+        bulk = check_vault(PLATFORM, client, **kwargs).as_json()  # type: ignore[arg-type]
+        pairwise = check_vault(PLATFORM, client, pairwise=True, **kwargs).as_json()  # type: ignore[arg-type]
+    finally:
+        client.sys.create_or_update_acl_policy("default", default_rules)
+        client.sys.delete_acl_policy("extra-reader")
+    assert bulk == pairwise
+    leaks: list[str] = bulk["leaks"]  # type: ignore[assignment]
+    readers = {leak.split()[0] for leak in leaks if leak.endswith("can read web-http/prod")}
+    assert len(readers) == len(PLATFORM.services) * len(PLATFORM.environments) - 1  # all but its owner
+    assert "gitops-poc-health-demo-dev can read web-grpc/staging" in leaks
+    assert {f"gitops-poc-web-grpc-prod can read api-gateway/{env}" for env in PLATFORM.environments} <= set(
+        leaks
+    )
+
+
+def test_bulk_check_asks_vault_linearly(
+    vault_env: Vault, kube_api: str, ca_file: Path, tmp_path: Path
+) -> None:
+    """Paths sent to sys/capabilities-self grow with identities + paths, not identities x paths."""
+    provision(tmp_path, ca_file, kube_api)
+    client = vault_env.client()
+    asked: list[int] = []
+
+    def count(response: object, *args: object, **kwargs: object) -> None:
+        request = response.request  # type: ignore[attr-defined]
+        if request.url.endswith("/v1/sys/capabilities-self"):
+            asked.append(len(json.loads(request.body)["paths"]))
+
+    client.session.hooks["response"].append(count)
+    report = check_vault(PLATFORM, client)
+    assert report.ok
+    identities = len(report.targets)
+    assert sum(asked) <= identities + 3 * identities < identities * identities
+
+
+def test_a_caller_that_cannot_create_tokens_still_gets_the_exact_answer(
+    vault_env: Vault, kube_api: str, ca_file: Path, tmp_path: Path
+) -> None:
+    """Real logins need no token creation: a caller allowed only to read roles and policies gets each
+    identity's capabilities on every path from the identity's own token instead of the shared answer."""
+    provision(tmp_path, ca_file, kube_api)
+    admin = vault_env.client()
+    admin.sys.create_or_update_acl_policy(
+        "check-reader",
+        'path "auth/kubernetes/role" { capabilities = ["list"] }\n'
+        'path "auth/kubernetes/role/*" { capabilities = ["read"] }\n'
+        'path "sys/policies/acl" { capabilities = ["list"] }\n'
+        'path "sys/policies/acl/*" { capabilities = ["read"] }\n',
+    )
+    admin.sys.create_or_update_acl_policy(
+        "gitops-poc-auth-adapter-dev",
+        f'path "{PLATFORM.vault_data_path("auth-adapter", "dev")}" {{ capabilities = ["read"] }}\n'
+        f'path "{PLATFORM.vault_data_path("web-http", "dev")}" {{ capabilities = ["read"] }}\n',
+    )
+    token = admin.auth.token.create(policies=["check-reader"], ttl="5m")["auth"]["client_token"]
+    try:
+        reader = vault_env.client(token)
+        kwargs = {"identity": Identity.KUBERNETES, "jwt_source": fake_service_account_jwt}
+        bulk = check_vault(PLATFORM, reader, **kwargs).as_json()  # type: ignore[arg-type]
+        pairwise = check_vault(PLATFORM, reader, pairwise=True, **kwargs).as_json()  # type: ignore[arg-type]
+    finally:
+        admin.sys.delete_acl_policy("check-reader")
+    assert bulk == pairwise
+    assert bulk["leaks"] == ["gitops-poc-auth-adapter-dev can read web-http/dev"]

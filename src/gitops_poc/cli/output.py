@@ -24,8 +24,17 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
+COLOURED_JSON_LIMIT = 100_000  # characters; Rich's highlighting of a 600 x 600 matrix took 30 s
+
+
 def print_json(data: Any) -> None:
-    out.print_json(json.dumps(data), indent=2)
+    """Coloured for a person at a terminal; plain, as fast as json writes it, for scripts and big data."""
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    if out.is_terminal and len(text) < COLOURED_JSON_LIMIT:
+        out.print_json(text, indent=2)
+    else:
+        out.file.write(text + "\n")
+        out.file.flush()
 
 
 SHOWN_CHANGES = 40

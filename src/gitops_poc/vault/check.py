@@ -23,6 +23,7 @@ check; a stale policy alone grants nothing to a login and is only reported.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,6 +38,7 @@ from gitops_poc.platform import VAULT_AUDIENCE, VAULT_KUBERNETES_AUTH_MOUNT, Pla
 from gitops_poc.vault import answers
 from gitops_poc.vault.client import capabilities_self, vault_errors
 from gitops_poc.vault.model import Leftover, RoleState
+from gitops_poc.vault.policy import policy_globs, policy_hcl
 from gitops_poc.vault.stale import find_leftovers
 from gitops_poc.vault.state import read_policies, read_roles
 
@@ -261,6 +263,8 @@ class _Setup:
     audience: str
     targets: tuple[Pair, ...]
     pairwise: bool = False
+    generated: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    others: _OtherPolicies | None = None
 
     def mount_of(self, env: str) -> str:
         """Where the environment's roles live: its cluster's mount (ArgoCD's own keeps `auth_mount`)."""
@@ -281,13 +285,14 @@ def check_vault(
 ) -> CheckReport:
     """Every identity against every path. `client` must be allowed to read roles and create tokens.
 
-    Each identity asks Vault once for its capabilities on every path (sys/capabilities-self), then proves
-    the answer with real requests: a read of its own secret, a read Vault must deny, and a real attempt at
-    everything the capabilities say is allowed beyond its own read (a leak is confirmed, not inferred).
-    `pairwise` makes one real request per path instead (the original proof; same verdicts, n x n calls)."""
+    Each identity's capabilities on every path come from Vault (sys/capabilities-self; see `_capabilities`
+    for how the work is shared), then real requests prove them: a read of its own secret, a read Vault must
+    deny, and a real attempt at everything the capabilities say is allowed beyond its own read (a leak is
+    confirmed, not inferred). `pairwise` makes one real request per path instead (the original proof; same
+    verdicts, n x n calls)."""
     if identity is Identity.KUBERNETES and jwt_source is None:
         raise ValueError("a kubernetes check needs a jwt_source")
-    targets = tuple((s, e) for s in platform.services for e in platform.environments)
+    targets = tuple(platform_pairs(platform))
     setup = _Setup(platform, identity, jwt_source, auth_mount, audience, targets, pairwise)
     # Every role and policy named with the platform's stem: its own, and what removed pairs left behind;
     # environments of other clusters have their roles on their cluster's mount.
@@ -295,6 +300,9 @@ def check_vault(
     for mount in sorted({setup.mount_of(env) for env in platform.environments} - {auth_mount}):
         roles.update(read_roles(client, platform, mount)[0])
     policies, _ = read_policies(client, platform)
+    paths = [platform.vault_data_path(*pair) for pair in targets]
+    others = _OtherPolicies(client, paths)
+    setup = replace(setup, generated=generated_prefixes(platform, policies), others=others)
     results = []
     for index, (service, env) in enumerate(targets, start=1):
         results.append(
@@ -303,6 +311,75 @@ def check_vault(
         if progress is not None:
             progress(index, len(targets))
     return CheckReport(identity, targets, tuple(results), find_leftovers(platform, roles, policies))
+
+
+def _glob_prefix(glob: str) -> str | None:
+    """The prefix a `path "x/*"` rule matches; None for any other pattern (exact, `+`, inner `*`)."""
+    head = glob.removesuffix("*")
+    return head if glob.endswith("*") and "*" not in head and "+" not in head else None
+
+
+def generated_prefixes(platform: Platform, policies: dict[str, str]) -> dict[str, tuple[str, ...]]:
+    """The platform's policies whose rules in Vault are exactly what provision writes, with the path
+    prefixes they grant on: such a policy grants nothing on any path outside those prefixes."""
+    known = {}
+    for service, env in platform_pairs(platform):
+        name = platform.vault_policy(service, env)
+        prefixes = [_glob_prefix(glob) for glob in policy_globs(platform, service, env)]
+        if policies.get(name) == policy_hcl(platform, service, env) and None not in prefixes:
+            known[name] = tuple(p for p in prefixes if p is not None)
+    return known
+
+
+def platform_pairs(platform: Platform) -> list[Pair]:
+    return [(s, e) for s in platform.services for e in platform.environments]
+
+
+class _OtherPolicies:
+    """Vault's capabilities on every platform path for a token of exactly the given policies (`default`,
+    foreign or edited ones), asked once per set of policies and shared by every identity that holds it."""
+
+    def __init__(self, client: hvac.Client, paths: list[str]) -> None:
+        # The identities use the same client with their own token: keep the caller's to create tokens.
+        self._client, self._token, self.paths = client, client.token, paths
+        self._sorted = sorted(paths)
+        self._known: dict[frozenset[str], dict[str, set[str]] | None] = {}
+
+    def under(self, prefix: str) -> list[str]:
+        """The platform paths a `path "<prefix>*"` rule matches."""
+        start = bisect.bisect_left(self._sorted, prefix)
+        end = start
+        while end < len(self._sorted) and self._sorted[end].startswith(prefix):
+            end += 1
+        return self._sorted[start:end]
+
+    def capabilities(self, policies: frozenset[str]) -> dict[str, set[str]] | None:
+        """None when the caller may not create such a token (then each identity asks for itself)."""
+        if not policies:
+            return {path: {"deny"} for path in self.paths}
+        if policies not in self._known:
+            self._known[policies] = self._ask(policies)
+        return self._known[policies]
+
+    def _ask(self, policies: frozenset[str]) -> dict[str, set[str]] | None:
+        try:
+            with _as_token(self._client, self._token) as caller:
+                response = caller.auth.token.create(
+                    policies=sorted(policies),
+                    no_default_policy="default" not in policies,
+                    ttl=CHECK_TOKEN_TTL,
+                    renewable=False,
+                    display_name="check-shared-policies",
+                    meta={"purpose": "gitops-poc vault check"},
+                )
+        except hvac.exceptions.Forbidden:
+            return None
+        token = _client_token(response, "POST auth/token/create")
+        with _as_token(self._client, token) as other:
+            try:
+                return capabilities_self(other, self.paths)
+            finally:
+                _revoke(other, token)
 
 
 def _check_identity(
@@ -339,8 +416,10 @@ def _check_identity(
                 )
     try:
         with _as_token(client, token) as own, vault_errors(own, f"using the token of {role_name}"):
-            probe = _probe_pairwise if setup.pairwise else _probe
-            result = probe(own, platform, service, env, role_name, role, setup.targets)
+            if setup.pairwise:
+                result = _probe_pairwise(own, platform, service, env, role_name, role, setup.targets)
+            else:
+                result = _probe(own, setup, service, env, role_name, role)
     finally:
         _revoke(client, token)
     return replace(
@@ -351,14 +430,17 @@ def _check_identity(
     )
 
 
-def _policies_problem(own: hvac.Client, role_name: str, role: RoleState) -> list[str]:
+def _token_policies(own: hvac.Client, role_name: str, role: RoleState) -> tuple[frozenset[str], list[str]]:
+    """Every policy the token's ACL is built from (its own and its entity's), and a problem when they are
+    not what the role grants."""
     endpoint = "GET auth/token/lookup-self"
     lookup = answers.obj(answers.body(own.auth.token.lookup_self(), endpoint) or {}, "data", endpoint)
     granted = sorted(answers.texts(lookup, "policies", endpoint))
     expected = sorted(set(role.policies) | (set() if role.no_default_policy else {"default"}))
+    problems = []
     if granted != expected:
-        return [f"the token of {role_name} carries policies {granted}, expected {expected}"]
-    return []
+        problems = [f"the token of {role_name} carries policies {granted}, expected {expected}"]
+    return frozenset(granted) | frozenset(answers.texts(lookup, "identity_policies", endpoint)), problems
 
 
 def _write_own(own: hvac.Client, platform: Platform, service: str, env: str) -> Outcome:
@@ -381,21 +463,36 @@ def _may(capabilities: set[str], *wanted: str) -> bool:
     return "deny" not in capabilities and ("root" in capabilities or bool(capabilities & set(wanted)))
 
 
+def _capabilities(
+    own: hvac.Client, setup: _Setup, policies: frozenset[str], asked: list[str]
+) -> dict[str, set[str]]:
+    """The token's capabilities on every platform path and on `asked`.
+
+    A policy whose rules are exactly what provision writes grants only under its own prefixes, and Vault
+    picks among the rules that match a path, so on every other path the token can do exactly what a token
+    of its remaining policies can: asked once per set of policies (`_OtherPolicies`). The token itself is
+    asked about `asked` and the paths under its generated policies' prefixes; when the shared answer is not
+    available, about every path."""
+    others = setup.others
+    generated = [setup.generated[p] for p in policies if p in setup.generated]
+    shared = others.capabilities(policies.difference(setup.generated)) if others else None
+    if others is None or shared is None:
+        paths = [setup.platform.vault_data_path(*pair) for pair in setup.targets]
+        return capabilities_self(own, [*paths, *asked])
+    covered = [path for prefixes in generated for prefix in prefixes for path in others.under(prefix)]
+    return {**shared, **capabilities_self(own, list(dict.fromkeys([*asked, *covered])))}
+
+
 def _probe(
-    own: hvac.Client,
-    platform: Platform,
-    service: str,
-    env: str,
-    role_name: str,
-    role: RoleState,
-    targets: tuple[Pair, ...],
+    own: hvac.Client, setup: _Setup, service: str, env: str, role_name: str, role: RoleState
 ) -> IdentityResult:
-    """One capabilities call for every path; real requests for its own read, one read that must be denied,
+    """Vault's capabilities for every path, real requests for its own read, one read that must be denied,
     and whatever the capabilities allow beyond that (so the matrix holds real outcomes, as pairwise)."""
-    problems = _policies_problem(own, role_name, role)
+    platform, targets = setup.platform, setup.targets
+    policies, problems = _token_policies(own, role_name, role)
     data_path = {pair: platform.vault_data_path(*pair) for pair in targets}
     list_path = platform.vault_metadata_root
-    caps = capabilities_self(own, [*data_path.values(), list_path])
+    caps = _capabilities(own, setup, policies, [data_path[(service, env)], list_path])
 
     def read(pair: Pair) -> Outcome:
         return _outcome(lambda: own.read(data_path[pair]))
@@ -433,7 +530,7 @@ def _probe_pairwise(
     targets: tuple[Pair, ...],
 ) -> IdentityResult:
     """What the token can do: its policies, a read of every path, a write of its own, a list of all."""
-    problems = _policies_problem(own, role_name, role)
+    _, problems = _token_policies(own, role_name, role)
 
     def read(path: str) -> Outcome:
         return _outcome(lambda: own.read(path))
