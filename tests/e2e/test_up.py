@@ -79,3 +79,6 @@ def test_gitlab_agent_release_renders_with_the_pinned_public_chart(real_cluster:
     )
     assert result.returncode == 0, result.stderr
     assert "kind: Deployment" in result.stdout and "cluster-admin" not in result.stdout
+    # The keys pinned in tests/cluster/test_agent_chart_keys.py do what they say at the pinned version.
+    assert "kind: ClusterRole" not in result.stdout  # neither cluster-admin nor the scanning ClusterRole
+    assert "name: gitlab-agent\n" in result.stdout and "--kas-address=wss://kas.gitlab.com" in result.stdout

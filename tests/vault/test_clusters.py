@@ -106,3 +106,59 @@ def test_a_remote_cluster_without_a_kube_context_is_bad_input(
     assert main(["vault", "provision", "-C", str(tmp_path)]) == 2
     assert "cluster prod-eu (ENVIRONMENT_CLUSTERS): its kube context 'prod-eu'" in capsys.readouterr().err
     assert "kubernetes-prod-eu/" not in vault_env.client().sys.list_auth_methods()["data"]
+
+
+def test_roles_left_on_the_mount_of_the_cluster_an_environment_moved_from_are_stale_and_pruned(
+    vault_env: Vault,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    ca_file: Path,
+    kube_api: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from gitops_poc.vault.stale import find_leftovers_on_mounts
+    from gitops_poc.vault.state import read_roles_by_mount
+
+    config = kubeconfig(tmp_path / "kc", ca_file, {"minikube": kube_api, "gke-prod": kube_api})
+    monkeypatch.setenv("KUBECONFIG", str(config))
+    monkeypatch.setenv("SERVICES", "api-gateway")
+    root = ["-C", str(tmp_path), "--kubernetes-host", kube_api]
+    client = vault_env.client()
+    # One cluster: every role on `kubernetes`. Then prod moves to prod-eu.
+    assert main(["vault", "provision", *root]) == 0
+    for key, value in TWO_CLUSTERS.items():
+        monkeypatch.setenv(key, value)
+    capsys.readouterr()
+    assert main(["vault", "provision", *root, "-o", "json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert [(s["name"], s["mount"], s["action"]) for s in plan["plan"]["stale"]] == [
+        ("gitops-poc-api-gateway-prod", "kubernetes", "kept")
+    ]
+    assert "runs in cluster 'prod-eu' now" in plan["plan"]["stale"][0]["reason"]
+    # The old grant is live: still there, next to the new role on prod-eu's mount.
+    assert client.read("auth/kubernetes/role/gitops-poc-api-gateway-prod") is not None
+    assert client.read("auth/kubernetes-prod-eu/role/gitops-poc-api-gateway-prod") is not None
+    moved = Platform(load_config(None, {"SERVICES": "api-gateway", **TWO_CLUSTERS}))
+    found = find_leftovers_on_mounts(moved, read_roles_by_mount(client, moved), {})
+    assert [(f.name, f.mount, f.moved) for f in found] == [
+        ("gitops-poc-api-gateway-prod", "kubernetes", True)
+    ]
+    # --prune deletes it on `kubernetes` only; the role prod logs in with now stays.
+    assert main(["vault", "provision", *root, "--prune"]) == 0
+    assert client.read("auth/kubernetes/role/gitops-poc-api-gateway-prod") is None
+    assert client.read("auth/kubernetes-prod-eu/role/gitops-poc-api-gateway-prod") is not None
+    assert client.read("auth/kubernetes/role/gitops-poc-api-gateway-dev") is not None
+    # Back to one cluster: the mount kubernetes-prod-eu is no cluster's now, its role is found and pruned.
+    for key in TWO_CLUSTERS:
+        monkeypatch.delenv(key)
+    capsys.readouterr()
+    assert main(["vault", "provision", *root, "--prune", "-o", "json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert [(s["name"], s["mount"], s["action"]) for s in plan["plan"]["stale"]] == [
+        ("gitops-poc-api-gateway-prod", "kubernetes-prod-eu", "delete")
+    ]
+    assert client.read("auth/kubernetes-prod-eu/role/gitops-poc-api-gateway-prod") is None
+    assert client.read("auth/kubernetes/role/gitops-poc-api-gateway-prod") is not None
+    capsys.readouterr()
+    assert main(["vault", "provision", *root, "-o", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["plan"]["stale"] == []

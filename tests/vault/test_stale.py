@@ -206,5 +206,6 @@ def test_plan_lists_leftovers_and_deletes_them_only_when_pruning() -> None:
         "service": "api",
         "environment": "qa",
         "reason": "environment 'qa' is not in ENVIRONMENTS",
+        "mount": "kubernetes",
         "action": "delete",
     }

@@ -107,6 +107,9 @@ class VaultState:
     secrets: Mapping[str, SecretState] = field(default_factory=dict)  # KV path (relative to the mount)
     # The kubernetes auth mounts of other clusters (ENVIRONMENT_CLUSTERS), by mount path: config and roles.
     cluster_auth: Mapping[str, ClusterAuthState] = field(default_factory=dict)
+    # Kubernetes auth mounts named like a cluster's (`kubernetes-<name>`) that no cluster uses now, by mount
+    # path: the platform's roles on them (a cluster its environments left) still let logins in.
+    former_auth_roles: Mapping[str, Mapping[str, RoleState]] = field(default_factory=dict)
     calls: int = 0  # API calls it took to read this
 
 
@@ -213,19 +216,23 @@ class Leftover:
     name: str
     service: str
     env: str
-    reason: str  # which of the two was removed
+    reason: str  # which of the two was removed, or where the environment runs now
+    mount: str = ""  # a role's auth mount ("": not known, e.g. roles of several mounts in one mapping)
+    moved: bool = False  # a wanted role left on the mount of a cluster its environment moved away from
 
     def describe(self) -> str:
-        return f"{self.kind} {self.name} ({self.reason})"
+        where = f" on auth/{self.mount}" if self.mount not in ("", "kubernetes") else ""
+        return f"{self.kind} {self.name}{where} ({self.reason})"
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        found = {
             "kind": self.kind,
             "name": self.name,
             "service": self.service,
             "environment": self.env,
             "reason": self.reason,
         }
+        return {**found, "mount": self.mount} if self.mount else found
 
 
 @dataclass(frozen=True)

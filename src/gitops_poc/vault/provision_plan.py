@@ -41,7 +41,7 @@ from gitops_poc.vault.model import (
 )
 from gitops_poc.vault.policy import policy_hcl
 from gitops_poc.vault.secrets_file import SeedValues
-from gitops_poc.vault.stale import find_leftovers
+from gitops_poc.vault.stale import find_leftovers_on_mounts
 
 __all__ = [
     "ProvisionOptions",
@@ -308,12 +308,17 @@ def plan_vault(
             f"{file_values_kept} secret(s) named in the secrets file already exist and were kept; "
             "pass --overwrite-secrets to write the file's values over them"
         )
-    stale = find_leftovers(platform, state.roles, state.policies)
+    roles_by_mount = {
+        options.auth_mount: state.roles,
+        **{mount: auth.roles for mount, auth in state.cluster_auth.items()},
+        **state.former_auth_roles,
+    }
+    stale = find_leftovers_on_mounts(platform, roles_by_mount, state.policies, auth_mount=options.auth_mount)
     if stale:
         notes.append(_stale_note(stale, options.prune))
     if options.prune:
         # Roles first: deleting a role ends the logins; its policy alone grants nothing.
-        steps += [DeleteRole(s.name, options.auth_mount, s.reason) for s in stale if s.kind == "role"]
+        steps += [DeleteRole(s.name, s.mount, s.reason) for s in stale if s.kind == "role"]
         steps += [DeletePolicy(s.name, s.reason) for s in stale if s.kind == "policy"]
     return VaultPlan(tuple(steps), tuple(kept), tuple(notes), stale, options.prune)
 
@@ -321,6 +326,8 @@ def plan_vault(
 def _stale_note(stale: tuple[Leftover, ...], prune: bool) -> str:
     roles = sum(1 for s in stale if s.kind == "role")
     what = f"{roles} role(s) and {len(stale) - roles} policy(ies) of removed services or environments"
+    if any(s.moved for s in stale):
+        what += " or left on the auth mount of a cluster an environment moved away from"
     never = "their secrets (KV data) are never deleted, not even with --prune"
     if prune:
         return f"{what} are deleted (--prune); {never}"

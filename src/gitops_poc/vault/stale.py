@@ -11,13 +11,17 @@ names `acme-<service>-<env>`, but so does, to a name match, the platform with pr
   policies is a same-stem policy proven to be someone else's (platforms sharing a NAMESPACE_PREFIX).
 
 Anything unproven is left out: never reported, never deleted.
+
+A role of a pair the platform still wants is a leftover too when it sits on another auth mount than the one
+of its environment's cluster (the environment moved cluster): it still lets that ServiceAccount log in
+there. Only `find_leftovers_on_mounts`, which knows each role's mount, can tell.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from gitops_poc.platform import Platform
+from gitops_poc.platform import VAULT_KUBERNETES_AUTH_MOUNT, Platform
 from gitops_poc.vault.model import Leftover, RoleState
 from gitops_poc.vault.policy import policy_globs, policy_paths
 
@@ -78,7 +82,43 @@ def find_leftovers(
     """Roles, then policies, named and made like this platform's that are not in its desired set.
 
     `roles`/`policies`: at least every one whose name starts with the platform's stem (others are ignored).
+    The roles' mounts are not known here, so a role is judged by its name alone; `find_leftovers_on_mounts`
+    also finds the roles an environment left on the mount of the cluster it moved away from.
     """
+    return _leftovers(platform, {None: roles}, policies, VAULT_KUBERNETES_AUTH_MOUNT)
+
+
+def find_leftovers_on_mounts(
+    platform: Platform,
+    roles_by_mount: Mapping[str, Mapping[str, RoleState]],
+    policies: Mapping[str, str],
+    *,
+    auth_mount: str = VAULT_KUBERNETES_AUTH_MOUNT,
+) -> tuple[Leftover, ...]:
+    """As `find_leftovers`, with every role's auth mount known (`auth_mount`: the mount of ArgoCD's own
+    cluster): a role of a wanted pair on another mount than its environment's is a leftover as well."""
+    known: dict[str | None, Mapping[str, RoleState]] = dict(roles_by_mount.items())
+    return _leftovers(platform, known, policies, auth_mount)
+
+
+def wanted_mount(platform: Platform, env: str, auth_mount: str) -> str:
+    """The auth mount an environment's roles belong on: its cluster's, `auth_mount` for ArgoCD's own."""
+    cluster = platform.cluster_of(env)
+    return platform.vault_auth_mount_of_cluster(cluster) if cluster else auth_mount
+
+
+def _moved(platform: Platform, env: str, mount: str) -> str:
+    cluster = platform.cluster_of(env)
+    where = f"cluster {cluster!r}" if cluster else "ArgoCD's own cluster"
+    return f"environment {env!r} runs in {where} now: its roles belong on auth/{mount}"
+
+
+def _leftovers(
+    platform: Platform,
+    roles_by_mount: Mapping[str | None, Mapping[str, RoleState]],
+    policies: Mapping[str, str],
+    auth_mount: str,
+) -> tuple[Leftover, ...]:
     pairs = [(s, e) for s in platform.services for e in platform.environments]
     wanted_roles = {platform.vault_role(s, e) for s, e in pairs}
     wanted_policies = {platform.vault_policy(s, e) for s, e in pairs}
@@ -88,10 +128,22 @@ def find_leftovers(
     foreign = set(candidates) - set(owned)
 
     found = []
-    for name in sorted(roles):
-        if not name.startswith(stem) or name in wanted_roles or set(roles[name].policies) & foreign:
-            continue
-        if (pair := role_pair(platform, name, roles[name])) is not None:
-            found.append(Leftover("role", name, *pair, _reason(platform, *pair)))
+    # ArgoCD's mount first, then the others by name (None: mount not known, name alone decides).
+    order = sorted(roles_by_mount, key=lambda m: (m != auth_mount, m or ""))
+    for mount in order:
+        roles = roles_by_mount[mount]
+        for name in sorted(roles):
+            if not name.startswith(stem) or set(roles[name].policies) & foreign:
+                continue
+            if mount is None and name in wanted_roles:
+                continue
+            if (pair := role_pair(platform, name, roles[name])) is None:
+                continue
+            reason, moved = _reason(platform, *pair), False
+            if not reason:  # a wanted pair: stale only on another mount than its environment's
+                if mount is None or mount == (want := wanted_mount(platform, pair[1], auth_mount)):
+                    continue
+                reason, moved = _moved(platform, pair[1], want), True
+            found.append(Leftover("role", name, *pair, reason, mount or "", moved))
     found += [Leftover("policy", n, *owned[n], _reason(platform, *owned[n])) for n in sorted(owned)]
     return tuple(found)

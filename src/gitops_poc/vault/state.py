@@ -112,6 +112,34 @@ def _read_kubernetes_mount(
     return config, roles, 1 + role_calls
 
 
+def former_cluster_mounts(platform: Platform, auths: Mapping[str, Mount], auth_mount: str) -> list[str]:
+    """Kubernetes auth mounts named like a cluster's (`kubernetes-<name>`) that neither ArgoCD's cluster nor a
+    cluster of ENVIRONMENT_CLUSTERS uses now: where a cluster the environments left may keep roles."""
+    prefix = platform.vault_auth_mount_of_cluster("")  # `kubernetes-`
+    current = {auth_mount, *(platform.vault_auth_mount_of_cluster(c) for c in platform.remote_clusters)}
+    return sorted(
+        path
+        for path, mount in auths.items()
+        if mount.type == "kubernetes" and path.startswith(prefix) and path not in current
+    )
+
+
+def read_roles_by_mount(
+    client: hvac.Client, platform: Platform, auth_mount: str = VAULT_KUBERNETES_AUTH_MOUNT
+) -> dict[str, dict[str, RoleState]]:
+    """The platform-named roles on every kubernetes auth mount they may be on, by mount: `auth_mount`, each
+    cluster's, and former clusters' (`former_cluster_mounts`), for `stale.find_leftovers_on_mounts`."""
+    with vault_errors(client, "reading the enabled auth methods (GET sys/auth)"):
+        auths = _mounts(client.read("sys/auth"), "GET sys/auth")
+    mounts = [auth_mount, *(platform.vault_auth_mount_of_cluster(c) for c in platform.remote_clusters)]
+    mounts += former_cluster_mounts(platform, auths, auth_mount)
+    return {
+        mount: read_roles(client, platform, mount)[0]
+        for mount in dict.fromkeys(mounts)
+        if auths.get(mount, Mount("")).type == "kubernetes"
+    }
+
+
 def read_vault_state(
     client: hvac.Client,
     platform: Platform,
@@ -144,6 +172,10 @@ def read_vault_state(
             config, cluster_roles, mount_calls = _read_kubernetes_mount(client, platform, mount)
             cluster_auth[mount] = ClusterAuthState(config, cluster_roles)
             calls += mount_calls
+    former: dict[str, dict[str, RoleState]] = {}
+    for mount in former_cluster_mounts(platform, auths, auth_mount):
+        former[mount], role_calls = read_roles(client, platform, mount)
+        calls += role_calls
     policies, policy_calls = read_policies(client, platform)
     calls += policy_calls
 
@@ -178,4 +210,4 @@ def read_vault_state(
                     values = Hidden.of({k: str(v) for k, v in stored.items()})
                 secrets[path] = SecretState(version, deleted, values)
 
-    return VaultState(engines, auths, kube_config, policies, roles, secrets, cluster_auth, calls)
+    return VaultState(engines, auths, kube_config, policies, roles, secrets, cluster_auth, former, calls)
