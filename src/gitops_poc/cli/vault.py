@@ -256,7 +256,7 @@ def show_matrix(report: CheckReport) -> None:
     )
     for result in report.results:
         own = (result.service, result.env)
-        marks = "".join(f"  {_mark(result.reads.get(t), t == own)}" for t in report.targets)
+        marks = "".join(f"  {_mark(result.outcome(t), t == own)}" for t in report.targets)
         binding = Outcome.ALLOWED if result.wide_binding else Outcome.DENIED
         tail = [_mark(result.write_own, False), _mark(result.list_all, False), _mark(binding, False)]
         if report.identity is Identity.KUBERNETES:

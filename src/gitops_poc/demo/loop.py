@@ -348,18 +348,18 @@ class Demo:
 
 def _vault_counts(report: dict[str, Any]) -> dict[str, int]:
     """The matrix of `vault check -o json`, counted."""
-    matrix = report["matrix"]
+    matrix, secrets = report["matrix"], len(report["secrets"])
     own = sum(1 for row in matrix if row["reads"].get(f"{row['service']}/{row['environment']}") == "read")
+    # `reads` lists what was not denied: every other secret of a checked identity was refused.
     denied = sum(
-        1
+        secrets - 1 - sum(1 for key in row["reads"] if key != f"{row['service']}/{row['environment']}")
         for row in matrix
-        for key, result in row["reads"].items()
-        if key != f"{row['service']}/{row['environment']}" and result == "denied"
+        if row["checked"]
     )
     sealed = sum(1 for row in matrix if row["write_own"] == "denied" and row["list_all"] == "denied")
     return {
         "identities": len(matrix),
-        "secrets": len(matrix[0]["reads"]) if matrix else 0,
+        "secrets": secrets,
         "own secret read": own,
         "denied": denied,
         "write/list denied": sealed,

@@ -71,7 +71,8 @@ class IdentityResult:
     service: str
     env: str
     role: str
-    reads: dict[Pair, Outcome] = field(default_factory=dict)
+    reads: dict[Pair, Outcome] = field(default_factory=dict)  # only what was not denied
+    checked: bool = False  # the identity got a token and its reads were checked (else see `problems`)
     write_own: Outcome | None = None
     list_all: Outcome | None = None
     default_login: Outcome | None = None  # KUBERNETES only: login as the namespace's `default` SA
@@ -93,9 +94,13 @@ class IdentityResult:
             found.append(f"the `default` ServiceAccount can log in with {self.role}")
         return found + list(self.wide_binding)
 
+    def outcome(self, pair: Pair) -> Outcome | None:
+        """What reading `pair`'s secret got; None when the identity was never checked."""
+        return self.reads.get(pair, Outcome.DENIED) if self.checked else None
+
     @property
     def failures(self) -> list[str]:
-        own = self.reads.get((self.service, self.env))
+        own = self.outcome((self.service, self.env))
         failures = list(self.problems)
         if own is not None and own is not Outcome.READ:
             failures.append(f"{self.role} cannot read its own secret ({own.value})")
@@ -133,11 +138,14 @@ class CheckReport:
             "failures": self.failures,
             "stale_roles": [s.as_json() for s in self.stale_roles],
             "stale_policies": [s.as_json() for s in self.stale if s.kind == "policy"],
+            # Every row's `reads` lists only what was not denied: a secret missing from it was denied.
+            "secrets": [f"{s}/{e}" for s, e in self.targets],
             "matrix": [
                 {
                     "role": r.role,
                     "service": r.service,
                     "environment": r.env,
+                    "checked": r.checked,
                     "reads": {f"{s}/{e}": o.value for (s, e), o in r.reads.items()},
                     "write_own": r.write_own.value if r.write_own else None,
                     "list_all": r.list_all.value if r.list_all else None,
@@ -265,6 +273,8 @@ class _Setup:
     pairwise: bool = False
     generated: dict[str, tuple[str, ...]] = field(default_factory=dict)
     others: _OtherPolicies | None = None
+    path_of: dict[Pair, str] = field(default_factory=dict)  # each target's KV data path
+    pair_of: dict[str, Pair] = field(default_factory=dict)
 
     def mount_of(self, env: str) -> str:
         """Where the environment's roles live: its cluster's mount (ArgoCD's own keeps `auth_mount`)."""
@@ -293,15 +303,26 @@ def check_vault(
     if identity is Identity.KUBERNETES and jwt_source is None:
         raise ValueError("a kubernetes check needs a jwt_source")
     targets = tuple(platform_pairs(platform))
-    setup = _Setup(platform, identity, jwt_source, auth_mount, audience, targets, pairwise)
+    path_of = {pair: platform.vault_data_path(*pair) for pair in targets}
+    pair_of = {path: pair for pair, path in path_of.items()}
+    setup = _Setup(
+        platform,
+        identity,
+        jwt_source,
+        auth_mount,
+        audience,
+        targets,
+        pairwise,
+        path_of=path_of,
+        pair_of=pair_of,
+    )
     # Every role and policy named with the platform's stem: its own, and what removed pairs left behind;
     # environments of other clusters have their roles on their cluster's mount.
     roles, _ = read_roles(client, platform, auth_mount)
     for mount in sorted({setup.mount_of(env) for env in platform.environments} - {auth_mount}):
         roles.update(read_roles(client, platform, mount)[0])
     policies, _ = read_policies(client, platform)
-    paths = [platform.vault_data_path(*pair) for pair in targets]
-    others = _OtherPolicies(client, paths)
+    others = _OtherPolicies(client, list(path_of.values()))
     setup = replace(setup, generated=generated_prefixes(platform, policies), others=others)
     results = []
     for index, (service, env) in enumerate(targets, start=1):
@@ -343,7 +364,7 @@ class _OtherPolicies:
         # The identities use the same client with their own token: keep the caller's to create tokens.
         self._client, self._token, self.paths = client, client.token, paths
         self._sorted = sorted(paths)
-        self._known: dict[frozenset[str], dict[str, set[str]] | None] = {}
+        self._known: dict[frozenset[str], _Shared | None] = {}
 
     def under(self, prefix: str) -> list[str]:
         """The platform paths a `path "<prefix>*"` rule matches."""
@@ -353,12 +374,13 @@ class _OtherPolicies:
             end += 1
         return self._sorted[start:end]
 
-    def capabilities(self, policies: frozenset[str]) -> dict[str, set[str]] | None:
+    def capabilities(self, policies: frozenset[str]) -> _Shared | None:
         """None when the caller may not create such a token (then each identity asks for itself)."""
         if not policies:
-            return {path: {"deny"} for path in self.paths}
+            return _Shared({})  # a token of no policy may do nothing
         if policies not in self._known:
-            self._known[policies] = self._ask(policies)
+            answer = self._ask(policies)
+            self._known[policies] = None if answer is None else _Shared(answer)
         return self._known[policies]
 
     def _ask(self, policies: frozenset[str]) -> dict[str, set[str]] | None:
@@ -463,9 +485,36 @@ def _may(capabilities: set[str], *wanted: str) -> bool:
     return "deny" not in capabilities and ("root" in capabilities or bool(capabilities & set(wanted)))
 
 
+@dataclass(frozen=True)
+class _Shared:
+    """Capabilities of a set of policies on the platform's paths (a path not named: denied)."""
+
+    capabilities: dict[str, set[str]]
+    readable: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        readable = tuple(path for path, caps in self.capabilities.items() if _may(caps, "read"))
+        object.__setattr__(self, "readable", readable)
+
+
+@dataclass(frozen=True)
+class _Capabilities:
+    """A token's capabilities: `direct` as asked of the token itself, every other path from `shared`."""
+
+    direct: dict[str, set[str]]
+    shared: _Shared
+
+    def of(self, path: str) -> set[str]:
+        return self.direct[path] if path in self.direct else self.shared.capabilities.get(path, {"deny"})
+
+    def readable(self) -> list[str]:
+        shared = [path for path in self.shared.readable if path not in self.direct]
+        return shared + [path for path, caps in self.direct.items() if _may(caps, "read")]
+
+
 def _capabilities(
     own: hvac.Client, setup: _Setup, policies: frozenset[str], asked: list[str]
-) -> dict[str, set[str]]:
+) -> _Capabilities:
     """The token's capabilities on every platform path and on `asked`.
 
     A policy whose rules are exactly what provision writes grants only under its own prefixes, and Vault
@@ -477,10 +526,9 @@ def _capabilities(
     generated = [setup.generated[p] for p in policies if p in setup.generated]
     shared = others.capabilities(policies.difference(setup.generated)) if others else None
     if others is None or shared is None:
-        paths = [setup.platform.vault_data_path(*pair) for pair in setup.targets]
-        return capabilities_self(own, [*paths, *asked])
+        return _Capabilities(capabilities_self(own, [*setup.path_of.values(), *asked]), _Shared({}))
     covered = [path for prefixes in generated for prefix in prefixes for path in others.under(prefix)]
-    return {**shared, **capabilities_self(own, list(dict.fromkeys([*asked, *covered])))}
+    return _Capabilities(capabilities_self(own, list(dict.fromkeys([*asked, *covered]))), shared)
 
 
 def _probe(
@@ -488,35 +536,37 @@ def _probe(
 ) -> IdentityResult:
     """Vault's capabilities for every path, real requests for its own read, one read that must be denied,
     and whatever the capabilities allow beyond that (so the matrix holds real outcomes, as pairwise)."""
-    platform, targets = setup.platform, setup.targets
+    platform, own_pair = setup.platform, (service, env)
     policies, problems = _token_policies(own, role_name, role)
-    data_path = {pair: platform.vault_data_path(*pair) for pair in targets}
     list_path = platform.vault_metadata_root
-    caps = _capabilities(own, setup, policies, [data_path[(service, env)], list_path])
+    caps = _capabilities(own, setup, policies, [setup.path_of[own_pair], list_path])
 
     def read(pair: Pair) -> Outcome:
-        return _outcome(lambda: own.read(data_path[pair]))
+        return _outcome(lambda: own.read(setup.path_of[pair]))
 
-    own_pair = (service, env)
-    reads = {pair: Outcome.DENIED for pair in targets}
-    denied_probe = None
-    for pair in targets:
-        if pair == own_pair or _may(caps[data_path[pair]], "read"):
-            reads[pair] = read(pair)
-        elif denied_probe is None:
-            denied_probe = pair
-    if denied_probe is not None:  # Vault said no: a real read must be refused as well
-        reads[denied_probe] = read(denied_probe)
-        if reads[denied_probe] is not Outcome.DENIED:
+    may_read = {setup.pair_of[path] for path in caps.readable() if path in setup.pair_of} | {own_pair}
+    outcomes = {pair: read(pair) for pair in may_read}
+    # Vault said no to the others: a real read of one of them must be refused as well.
+    if (denied_probe := next((p for p in setup.targets if p not in may_read), None)) is not None:
+        outcomes[denied_probe] = read(denied_probe)
+        if outcomes[denied_probe].allowed:
             problems.append(
                 f"Vault's capabilities deny {role_name} reading {'/'.join(denied_probe)}, but a real read "
-                f"got {reads[denied_probe].value}"
+                f"got {outcomes[denied_probe].value}"
             )
-    may_write = _may(caps[data_path[own_pair]], "create", "update")
+    reads = {pair: outcomes[pair] for pair in setup.targets if pair in outcomes and outcomes[pair].allowed}
+    may_write = _may(caps.of(setup.path_of[own_pair]), "create", "update")
     write_own = _write_own(own, platform, service, env) if may_write else Outcome.DENIED
-    list_all = _list_all(own, platform) if _may(caps[list_path], "list") else Outcome.DENIED
+    list_all = _list_all(own, platform) if _may(caps.of(list_path), "list") else Outcome.DENIED
     return IdentityResult(
-        service, env, role_name, reads, write_own=write_own, list_all=list_all, problems=tuple(problems)
+        service,
+        env,
+        role_name,
+        reads,
+        checked=True,
+        write_own=write_own,
+        list_all=list_all,
+        problems=tuple(problems),
     )
 
 
@@ -535,12 +585,13 @@ def _probe_pairwise(
     def read(path: str) -> Outcome:
         return _outcome(lambda: own.read(path))
 
-    reads = {(s, e): read(platform.vault_data_path(s, e)) for s, e in targets}
+    reads = {(s, e): outcome for s, e in targets if (outcome := read(platform.vault_data_path(s, e))).allowed}
     return IdentityResult(
         service,
         env,
         role_name,
         reads,
+        checked=True,
         write_own=_write_own(own, platform, service, env),
         list_all=_list_all(own, platform),
         problems=tuple(problems),
