@@ -120,6 +120,20 @@ def test_proxy_gateway_forwards_the_service_port_not_envoys_admin(
     assert args[3] == "poc-staging" and args[-2] == "svc/api-gateway-sv" and args[-1].endswith(":8080")
 
 
+def _up_environment(monkeypatch: pytest.MonkeyPatch, **extra: str) -> None:
+    """A small platform (one service, one environment) sized for the doctor's check, with credentials."""
+    for key, value in {
+        "MINIKUBE_CPUS": "1",
+        "MINIKUBE_MEMORY": "64",
+        "GITLAB_DEPLOY_TOKEN_USER": "u",
+        "GITLAB_DEPLOY_TOKEN": "gldt-x-123456",
+        "SERVICES": "health-demo",
+        "ENVIRONMENTS": "dev",
+        **extra,
+    }.items():
+        monkeypatch.setenv(key, value)
+
+
 def test_up_resumes_after_a_failed_stage_and_says_what_it_skips(
     tmp_path: Path,
     cluster: FakeApi,
@@ -129,15 +143,7 @@ def test_up_resumes_after_a_failed_stage_and_says_what_it_skips(
 ) -> None:
     root = tmp_path / "platform"
     root.mkdir()
-    for key, value in {
-        "MINIKUBE_CPUS": "1",
-        "MINIKUBE_MEMORY": "64",
-        "GITLAB_DEPLOY_TOKEN_USER": "u",
-        "GITLAB_DEPLOY_TOKEN": "gldt-x-123456",
-        "SERVICES": "health-demo",
-        "ENVIRONMENTS": "dev",
-    }.items():
-        monkeypatch.setenv(key, value)
+    _up_environment(monkeypatch)
     kubectl_port_forward(standins)
     for tool, out in (("docker", "28.0.1"), ("minikube", "v1.37.0")):
         recorder(standins, tool, stdout=out)
@@ -169,6 +175,41 @@ def test_up_resumes_after_a_failed_stage_and_says_what_it_skips(
     monkeypatch.setenv("ENVIRONMENTS", "dev prod")
     assert UpState.load(root, load_config(None, os.environ)).done == {}
     assert (root / STATE_FILE).is_file()
+
+
+def test_up_in_push_mode_applies_the_platform_objects_verify_then_finds(
+    tmp_path: Path,
+    cluster: FakeApi,
+    standins: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Push mode has no ArgoCD to sync gitops-config/platform/<env>/: `up` must still leave each service's
+    ServiceAccount (listing regsecret) and VaultAuth in place, so verify's registry and platform checks pass;
+    only the Deployments wait for the pipelines' deploy jobs, and verify says so."""
+    root = tmp_path / "platform"
+    _up_environment(monkeypatch, GITLAB_AGENT_TOKEN="glagent-x-654321", GITOPS_MODE="push")
+    assert main(["init", "-C", str(root), "--yes"]) == 0
+    for tool, out in (("docker", "28.0.1"), ("minikube", "v1.37.0")):
+        recorder(standins, tool, stdout=out)
+    recorder(standins, "helm", stdout="v4.1.4")
+    UpState.load(root, load_config(None, os.environ)).mark("infrastructure")  # no Vault to set up here
+    capsys.readouterr()
+    assert main(["up", "-C", str(root)]) == 1  # verify fails: nothing deployed the service yet
+    printed = capsys.readouterr().err
+    assert "4/5 delivery (push)" in printed and "verify failed" in printed
+    account = cluster.objects["/api/v1/namespaces/poc-dev/serviceaccounts/health-demo"]
+    assert account["imagePullSecrets"] == [{"name": "regsecret"}]
+    assert "/apis/secrets.hashicorp.com/v1beta1/namespaces/poc-dev/vaultauths/health-demo-vault-auth" in (
+        cluster.objects
+    )
+    assert main(["verify", "-C", str(root), "--skip-vault", "--output", "json"]) == 1
+    checks = {(c["group"], c["name"]): c for c in json.loads(capsys.readouterr().out)["checks"]}
+    assert checks[("platform/dev", "health-demo")]["status"] == "ok"
+    assert checks[("registry/dev", "regsecret")]["status"] == "ok"
+    deployment = checks[("deployments/dev", "health-demo")]
+    assert deployment["status"] == "failed" and "ci deploy --env dev" in deployment["fix"]
+    assert not any(group.startswith("applications/") for group, _ in checks)
 
 
 def test_build_images_refuses_vendored_libraries_that_differ_from_libs(

@@ -98,6 +98,7 @@ def test_registry_pull_push_keep_planted_secrets_out_of_argv_and_output(
         "imagePullSecrets": [{"name": "team-secret"}],
     }
     root = ["-C", str(tmp_path)]
+    assert main(["init", *root, "--yes"]) == 0  # gitops-config/platform/<env>/, which `setup push` applies
     for command in (["registry"], ["pull"], ["push"]):
         for dry in (["--dry-run"], [], ["--output", "json"]):
             assert main(["setup", *command, *root, *dry]) == 0, (command, dry)
@@ -157,12 +158,38 @@ def test_push_token_from_stdin(
 ) -> None:
     import io
 
+    assert main(["init", "-C", str(tmp_path), "--yes"]) == 0
     monkeypatch.setattr(sys, "stdin", io.StringIO(AGENT_TOKEN + "\n"))
     assert main(["setup", "push", "-C", str(tmp_path), "--token-file", "-"]) == 0
     [call] = calls(standins / "helm.log")
     assert any(f["text"].endswith(f"token: {AGENT_TOKEN}\n") for f in call["files"].values())  # type: ignore[union-attr]
     printed = capsys.readouterr()
     _no_secret_anywhere([AGENT_TOKEN], processes, printed.out + printed.err)
+
+
+def test_push_applies_the_same_platform_objects_on_a_rerun_and_needs_init_first(
+    tmp_path: Path,
+    cluster: FakeApi,
+    standins: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("GITLAB_AGENT_TOKEN", AGENT_TOKEN)
+    root = ["-C", str(tmp_path)]
+    assert main(["setup", "push", *root, "--dry-run"]) == 2
+    assert (
+        "gitops-config/platform/dev: no such folder; run `gitops-poc init` first" in capsys.readouterr().err
+    )
+    assert cluster.requests == [] and calls(standins / "helm.log") == []
+    assert main(["init", *root, "--yes"]) == 0
+    assert main(["setup", "push", *root, "--dry-run", "--output", "json"]) == 0
+    planned = [s["object"] for s in json.loads(capsys.readouterr().out)["steps"] if s["step"] == "apply"]
+    assert cluster.requests == []
+    assert main(["setup", "push", *root]) == 0
+    first = [r.body for r in cluster.sent("PATCH")]
+    assert first == planned  # the dry run printed exactly what is applied
+    assert main(["setup", "push", *root]) == 0
+    assert [r.body for r in cluster.sent("PATCH")][len(first) :] == first  # same objects, same content
 
 
 def test_infrastructure_dry_run_changes_nothing(
@@ -243,9 +270,10 @@ def test_push_installs_one_agent_per_cluster_each_with_its_own_token(
         monkeypatch.setenv("ENVIRONMENT_CLUSTERS", "prod=prod-eu")
         monkeypatch.setenv("CLUSTER_CONTEXTS", "prod-eu=gke-prod")
         monkeypatch.setenv("GITLAB_AGENT_TOKEN", AGENT_TOKEN)
+        root = ["-C", str(tmp_path)]
+        assert main(["init", *root, "--yes"]) == 0
         # The remote cluster's token from the .env file, as `gitlab bootstrap` writes it there.
         (tmp_path / ".env").write_text(f"GITLAB_AGENT_TOKEN_PROD_EU={prod_token}\n")
-        root = ["-C", str(tmp_path)]
         assert main(["setup", "push", *root, "--output", "json"]) == 0
         plan = json.loads(capsys.readouterr().out)
         releases = [(s["context"], s["private_values"]) for s in plan["steps"] if s["step"] == "helm"]
@@ -255,6 +283,8 @@ def test_push_installs_one_agent_per_cluster_each_with_its_own_token(
             "(agent in KUBE_CONTEXT minikube)",
             "CI deploys prod through the kube context gitops-poc/gitops-config:prod-eu "
             "(agent in kube context gke-prod)",
+            "the platform objects come from gitops-config/platform/<env>/ (as ArgoCD's platform-<env> would "
+            "sync them); nothing syncs them in push mode: re-run `setup push` after `init` changes them",
         ]
 
         def bindings(api: FakeApi) -> list[str]:
@@ -265,6 +295,40 @@ def test_push_installs_one_agent_per_cluster_each_with_its_own_token(
             ]
 
         assert bindings(own) == ["poc-dev", "poc-staging"] and bindings(prod) == ["poc-prod"]
+
+        # The platform objects ArgoCD's platform-<env> would sync: each environment's in its own cluster,
+        # server-side applied with our field manager, before that cluster's agent release.
+        def platform_objects(api: FakeApi) -> list[tuple[str, str, str]]:
+            return [
+                (r.body["kind"], r.body["metadata"]["namespace"], r.body["metadata"]["name"])
+                for r in api.sent("PATCH")
+                if r.body and r.body["kind"] in {"ServiceAccount", "VaultAuth", "PodDisruptionBudget"}
+            ]
+
+        services = ("api-gateway", "auth-adapter", "health-demo", "web-grpc", "web-http")
+        assert platform_objects(own) == [
+            (kind, f"poc-{env}", name)
+            for env in ("dev", "staging")
+            for s in services
+            for kind, name in (("ServiceAccount", s), ("VaultAuth", f"{s}-vault-auth"))
+        ]
+        assert platform_objects(prod) == [
+            (kind, "poc-prod", name)
+            for s in services
+            for kind, name in (
+                ("ServiceAccount", s),
+                ("VaultAuth", f"{s}-vault-auth"),
+                ("PodDisruptionBudget", f"{s}-pdb"),
+            )
+        ]
+        applied = [r for r in prod.sent("PATCH") if r.path.endswith("/vaultauths/api-gateway-vault-auth")]
+        assert [r.path for r in applied] == [
+            "/apis/secrets.hashicorp.com/v1beta1/namespaces/poc-prod/vaultauths/api-gateway-vault-auth"
+        ]
+        assert applied[0].headers["content-type"] == "application/apply-patch+yaml"
+        assert applied[0].query["fieldManager"] == ["gitops-poc"]
+        assert applied[0].body["spec"]["mount"] == "kubernetes-prod-eu"  # prod-eu's own auth mount
+        assert not any("/namespaces/poc-prod/" in r.path for r in own.requests)
         helm = [c for c in calls(standins / "helm.log") if "gitlab-agent" in c["args"]]  # type: ignore[operator]
         contexts = [c["args"][c["args"].index("--kube-context") + 1] for c in helm]  # type: ignore[index, union-attr]
         assert contexts == ["minikube", "gke-prod"]

@@ -11,6 +11,7 @@ from gitops_poc.cluster.pull import plan_pull
 from gitops_poc.cluster.push import plan_push
 from gitops_poc.cluster.registry import RegistryCredentials, RegistryState, plan_registry
 from gitops_poc.config import load_config
+from gitops_poc.generate.delivery import platform_objects
 from gitops_poc.platform import Platform
 
 CREDS = RegistryCredentials("gitlab+deploy-token-1", "gldt-SECRET-value")
@@ -20,6 +21,14 @@ def _platform(**env: str) -> Platform:
     return Platform(
         load_config(None, {"SERVICES": "api-gateway health-demo", "ENVIRONMENTS": "dev prod", **env})
     )
+
+
+def _objects(platform: Platform) -> dict[str, list[dict[str, object]]]:
+    """What `init` writes in gitops-config/platform/<env>/, as the generator makes it."""
+    return {
+        env: [doc for service in platform.services for doc in platform_objects(platform, service, env)]
+        for env in platform.environments
+    }
 
 
 def test_registry_applies_namespace_and_secret_in_place_and_merges_pull_secrets() -> None:
@@ -112,7 +121,8 @@ def test_pull_without_credentials_notes_anonymous_access() -> None:
 
 
 def test_push_binds_the_agent_per_namespace_and_passes_the_token_privately() -> None:
-    plan = plan_push(_platform(GITLAB_HOST="gitlab.example.com"), {None: "glagent-SECRET"})
+    platform = _platform(GITLAB_HOST="gitlab.example.com")
+    plan = plan_push(platform, {None: "glagent-SECRET"}, _objects(platform))
     bindings = [s.body for s in plan.steps if isinstance(s, ApplyObject) and s.body["kind"] == "RoleBinding"]
     assert [(b["metadata"]["namespace"], b["roleRef"]["name"]) for b in bindings] == [
         ("poc-dev", "edit"),
@@ -155,19 +165,44 @@ def test_push_plans_one_agent_per_cluster_with_rights_only_where_its_environment
         ENVIRONMENT_CLUSTERS="prod=prod-eu",
         CLUSTER_CONTEXTS="prod-eu=gke-prod",
     )
-    plan = plan_push(platform, {None: "glagent-OWN", "prod-eu": "glagent-PROD"})
+    plan = plan_push(platform, {None: "glagent-OWN", "prod-eu": "glagent-PROD"}, _objects(platform))
+
+    def platform_steps(namespace: str, context: str = "") -> list[str]:
+        where = f" [context {context}]" if context else ""
+        pdb = namespace == "poc-prod"
+        return [
+            f"apply {kind} {namespace}/{name}{where}"
+            for service in ("api-gateway", "health-demo")
+            for kind, name in (
+                ("ServiceAccount", service),
+                ("VaultAuth", f"{service}-vault-auth"),
+                *((("PodDisruptionBudget", f"{service}-pdb"),) if pdb else ()),
+            )
+        ]
+
     assert [s.describe() for s in plan.steps] == [
         "apply Namespace poc-dev",
         "apply RoleBinding poc-dev/gitlab-agent-edit",
+        *platform_steps("poc-dev"),
         "apply Namespace poc-staging",
         "apply RoleBinding poc-staging/gitlab-agent-edit",
+        *platform_steps("poc-staging"),
         "helm release gitlab-agent in gitlab-agent: gitlab-agent 2.12.2 from https://charts.gitlab.io "
         "(1 values file(s), 1 private value(s), wait)",
         "apply Namespace poc-prod [context gke-prod]",
         "apply RoleBinding poc-prod/gitlab-agent-edit [context gke-prod]",
+        *platform_steps("poc-prod", "gke-prod"),
         "helm release gitlab-agent in gitlab-agent: gitlab-agent 2.12.2 from https://charts.gitlab.io "
         "(1 values file(s), 1 private value(s), wait) [context gke-prod]",
     ]
+    # The objects go as generated: prod's VaultAuth logs in through prod-eu's own auth mount.
+    prod_auth = next(
+        s.body
+        for s in plan.steps
+        if isinstance(s, ApplyObject) and s.describe().startswith("apply VaultAuth poc-prod")
+    )
+    assert prod_auth["spec"]["mount"] == "kubernetes-prod-eu"
+    assert prod_auth == _objects(platform)["prod"][1]
     own, remote = (s for s in plan.steps if isinstance(s, HelmRelease))
     assert own.private_values.as_dict() == {"config.token": "glagent-OWN"}
     assert remote.private_values.as_dict() == {"config.token": "glagent-PROD"}
@@ -179,6 +214,6 @@ def test_push_plans_one_agent_per_cluster_with_rights_only_where_its_environment
 
 def test_push_with_every_environment_elsewhere_installs_no_agent_in_argocds_cluster() -> None:
     platform = _platform(ENVIRONMENT_CLUSTERS="dev=edge prod=edge")
-    plan = plan_push(platform, {"edge": "glagent-EDGE"})
+    plan = plan_push(platform, {"edge": "glagent-EDGE"}, _objects(platform))
     assert {s.context for s in plan.steps if isinstance(s, (ApplyObject, HelmRelease))} == {"edge"}
     assert platform.agent_clusters == ("edge",)

@@ -53,6 +53,9 @@ def healthy(api: FakeApi) -> None:
             api.objects[f"/api/v1/namespaces/{ns}/secrets/{service}-config"] = {
                 "metadata": {"name": f"{service}-config"}
             }
+            api.objects[
+                f"/apis/secrets.hashicorp.com/v1beta1/namespaces/{ns}/vaultauths/{service}-vault-auth"
+            ] = {"metadata": {"name": f"{service}-vault-auth"}}
         for account in ("default", "api-gateway", "health-demo"):
             api.objects[f"/api/v1/namespaces/{ns}/serviceaccounts/{account}"] = {
                 "metadata": {"name": account},
@@ -178,7 +181,11 @@ def test_push_mode_checks_each_clusters_agent_instead_of_applications(
         monkeypatch.setenv("KUBECONFIG", str(two_cluster_kubeconfig(tmp_path, own, prod, "prod-eu")))
         monkeypatch.setenv("ENVIRONMENT_CLUSTERS", "prod=prod-eu")
         monkeypatch.setenv("GITOPS_MODE", "push")
-        # prod-eu's agent is not running: that check fails, the others pass.
+        # In prod-eu: the agent is not running, health-demo's VaultAuth and its Deployment are missing.
+        del prod.objects[
+            "/apis/secrets.hashicorp.com/v1beta1/namespaces/poc-prod/vaultauths/health-demo-vault-auth"
+        ]
+        del prod.objects["/apis/apps/v1/namespaces/poc-prod/deployments/health-demo"]
         assert main(["verify", "-C", str(tmp_path), "--skip-vault", "--output", "json"]) == 1
         report = json.loads(capsys.readouterr().out)
         agents = {(c["group"], c["name"]): c for c in report["checks"] if c["group"].startswith("agents")}
@@ -186,6 +193,29 @@ def test_push_mode_checks_each_clusters_agent_instead_of_applications(
         assert agents[("agents", "minikube-agent")]["status"] == "ok"
         failed = agents[("agents@prod-eu", "prod-eu")]
         assert failed["status"] == "failed" and failed["fix"] == "run `gitops-poc setup push`"
-        assert report["failed"] == 1
+        # What ArgoCD's platform-<env> would own is checked in its cluster, with the push-mode fix.
+        platform = {
+            (c["group"], c["name"]): c for c in report["checks"] if c["group"].startswith("platform/")
+        }
+        assert set(platform) == {
+            (group, service)
+            for group in ("platform/dev", "platform/prod@prod-eu")
+            for service in ("api-gateway", "health-demo")
+        }
+        missing = platform[("platform/prod@prod-eu", "health-demo")]
+        assert missing["status"] == "failed"
+        assert missing["detail"] == "missing in poc-prod: VaultAuth health-demo-vault-auth"
+        assert missing["fix"] == "run `gitops-poc setup push` (it applies gitops-config/platform/<env>/)"
+        assert platform[("platform/dev", "health-demo")]["status"] == "ok"
+        deployment = next(
+            c
+            for c in report["checks"]
+            if c["group"] == "deployments/prod@prod-eu" and c["status"] == "failed"
+        )
+        assert (
+            deployment["fix"]
+            == "run the service's deploy:prod pipeline job (`gitops-poc ci deploy --env prod`)"
+        )
+        assert report["failed"] == 3
         assert not any(c["group"].startswith("applications/") for c in report["checks"])
         assert any(r.path == "/api/v1/namespaces/gitlab-agent/pods" for r in prod.requests)

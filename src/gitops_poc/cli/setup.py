@@ -298,7 +298,9 @@ def push(
     output: OutputFormat = OutputOption,
 ) -> int:
     """GitLab agents (push delivery), one per cluster: bind each to the `edit` role in the namespaces of the
-    environments its cluster runs (not cluster-admin) and install the pinned gitlab-agent chart there.
+    environments its cluster runs (not cluster-admin), apply those environments' platform objects from
+    gitops-config/platform/<env>/ (ServiceAccounts, VaultAuths, PDBs: what ArgoCD's platform-<env> applies in
+    pull mode) by server-side apply, and install the pinned gitlab-agent chart there.
 
     ArgoCD's cluster (KUBE_CONTEXT) gets the agent GITLAB_AGENT_NAME with GITLAB_AGENT_TOKEN (or
     --token-file); a cluster of ENVIRONMENT_CLUSTERS gets the agent named after it, in its kube context, with
@@ -306,14 +308,16 @@ def push(
     not set is asked for with hidden input. Tokens go to helm through a private values file (0600, deleted
     after), never --set."""
     from gitops_poc.cluster.apply import default_runner
+    from gitops_poc.cluster.platform_objects import read_platform_objects
     from gitops_poc.cluster.push import plan_push
 
     platform = load_platform(root, env_file)
+    objects = read_platform_objects(root, platform)
     tokens = {
         cluster: _agent_token(platform, cluster, token_file if cluster is None else None, dry_run=dry_run)
         for cluster in platform.agent_clusters
     }
-    plan = plan_push(platform, tokens)
+    plan = plan_push(platform, tokens, objects)
     runner = None if dry_run else default_runner(platform.config.kube_context)
     return carry_out("setup push", plan, runner, dry_run=dry_run, output=output)
 

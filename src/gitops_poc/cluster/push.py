@@ -1,9 +1,14 @@
-"""`setup push` as a plan: one GitLab agent per cluster (token through a private values file, never --set)
-and each agent's rights: `edit` in the namespaces of the environments its cluster runs, not cluster-admin."""
+"""`setup push` as a plan: one GitLab agent per cluster (token through a private values file, never --set),
+each agent's rights (`edit` in the namespaces of the environments its cluster runs, not cluster-admin), and
+the platform objects of those environments (gitops-config/platform/<env>/: ServiceAccounts, VaultAuths,
+PDBs), which ArgoCD's `platform-<env>` Application applies in pull mode and nothing else would apply in push
+mode. They are applied here, by the platform engineer, not by the deploy jobs: the agent's `edit` role may
+not create VaultAuths (a CRD), and a service's deploy should not own objects the platform team generates."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from gitops_poc.cluster.infrastructure import values_file
 from gitops_poc.cluster.model import ApplyObject, ClusterPlan, HelmRelease, Hidden, Step
@@ -50,9 +55,16 @@ def agent_binding(platform: Platform, env: str) -> dict[str, object]:
     }
 
 
-def plan_push(platform: Platform, tokens: Mapping[str | None, str]) -> ClusterPlan:
-    """Per cluster with an agent (`platform.agent_clusters`): its environments' namespaces and RoleBindings,
-    then its agent release, all in that cluster's kube context. `tokens`: the agent token of each cluster."""
+def plan_push(
+    platform: Platform,
+    tokens: Mapping[str | None, str],
+    objects: Mapping[str, Sequence[Mapping[str, Any]]],
+) -> ClusterPlan:
+    """Per cluster with an agent (`platform.agent_clusters`): for each of its environments the namespace, the
+    agent's RoleBinding and the platform objects (`objects[env]`, from gitops-config/platform/<env>/, in
+    their order), then its agent release; all in that cluster's kube context. The objects come before the
+    agent so that the first deploy through it finds its ServiceAccount and VaultAuth. `tokens`: the agent
+    token of each cluster."""
     steps: list[Step] = []
     notes: list[str] = []
     for cluster in platform.agent_clusters:
@@ -61,6 +73,7 @@ def plan_push(platform: Platform, tokens: Mapping[str | None, str]) -> ClusterPl
         for env in envs:
             steps.append(ApplyObject.of(namespace_object(platform.namespace(env), env), context=context))
             steps.append(ApplyObject.of(agent_binding(platform, env), context=context))
+            steps.extend(ApplyObject.of(dict(body), context=context) for body in objects.get(env, ()))
         steps.append(agent_release(platform, tokens[cluster], cluster))
         agent = f"{platform.repo_path(GITOPS_CONFIG_REPO)}:{platform.agent_name_of_cluster(cluster)}"
         if platform.multi_cluster:
@@ -68,4 +81,8 @@ def plan_push(platform: Platform, tokens: Mapping[str | None, str]) -> ClusterPl
             notes.append(f"CI deploys {' '.join(envs)} through the kube context {agent} (agent in {where})")
         else:
             notes.append(f"CI deploys through the kube context {agent}")
+    notes.append(
+        "the platform objects come from gitops-config/platform/<env>/ (as ArgoCD's platform-<env> would "
+        "sync them); nothing syncs them in push mode: re-run `setup push` after `init` changes them"
+    )
     return ClusterPlan(tuple(steps), tuple(notes))

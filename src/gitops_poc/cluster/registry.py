@@ -100,8 +100,9 @@ def plan_registry(platform: Platform, credentials: RegistryCredentials, state: R
             )
     notes: tuple[str, ...] = ()
     if missing:
+        creator = "`setup push` applies" if platform.config.gitops_mode == "push" else "ArgoCD creates"
         notes = (
-            f"{len(missing)} service ServiceAccount(s) do not exist yet (e.g. {missing[0]}): ArgoCD creates "
+            f"{len(missing)} service ServiceAccount(s) do not exist yet (e.g. {missing[0]}): {creator} "
             f"them from gitops-config/platform/<env> already listing {PULL_SECRET}",
         )
     return ClusterPlan(tuple(steps), notes)

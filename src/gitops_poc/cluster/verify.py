@@ -83,9 +83,15 @@ def application_ok(group: str, name: str, app: dict[str, Any] | None) -> Check:
     return failed(group, name, detail, f"argocd app get {name} (or the ArgoCD UI: `gitops-poc proxy argocd`)")
 
 
-def deployment_ok(group: str, name: str, namespace: str, deployment: dict[str, Any] | None) -> Check:
+def deployment_ok(
+    group: str,
+    name: str,
+    namespace: str,
+    deployment: dict[str, Any] | None,
+    missing_fix: str = "is its Application synced?",
+) -> Check:
     if deployment is None:
-        return failed(group, name, f"no Deployment {name} in {namespace}", "is its Application synced?")
+        return failed(group, name, f"no Deployment {name} in {namespace}", missing_fix)
     wanted = int((deployment.get("spec") or {}).get("replicas", 1) or 0)
     ready = int((deployment.get("status") or {}).get("readyReplicas") or 0)
     detail = f"{ready}/{wanted} ready in {namespace}"
@@ -121,6 +127,7 @@ def pull_secret_ok(
     namespace: str,
     secret: dict[str, Any] | None,
     accounts: dict[str, dict[str, Any] | None],
+    accounts_fix: str = "run `gitops-poc setup registry` (after ArgoCD created them)",
 ) -> Check:
     if secret is None:
         return failed(
@@ -143,9 +150,32 @@ def pull_secret_ok(
             group,
             name,
             f"ServiceAccounts without {PULL_SECRET} in {namespace}: {', '.join(missing)}",
-            "run `gitops-poc setup registry` (after ArgoCD created them)",
+            accounts_fix,
         )
     return passed(group, name, f"{PULL_SECRET} present; {len(accounts)} ServiceAccount(s) list it")
+
+
+def platform_objects_ok(
+    group: str,
+    name: str,
+    namespace: str,
+    account: tuple[str, dict[str, Any] | None],
+    auth: tuple[str, dict[str, Any] | None],
+) -> Check:
+    """Push mode: the service's ServiceAccount and VaultAuth, which `setup push` applies (no ArgoCD does)."""
+    missing = [
+        f"{kind} {found_name}"
+        for kind, (found_name, body) in (("ServiceAccount", account), ("VaultAuth", auth))
+        if body is None
+    ]
+    if missing:
+        return failed(
+            group,
+            name,
+            f"missing in {namespace}: {', '.join(missing)}",
+            "run `gitops-poc setup push` (it applies gitops-config/platform/<env>/)",
+        )
+    return passed(group, name, f"ServiceAccount {account[0]} and VaultAuth {auth[0]} in {namespace}")
 
 
 # --- the checks of a platform -------------------------------------------------------------------------------
@@ -195,9 +225,39 @@ def plan_checks(
         ]
         checks += [
             PlannedCheck(
+                f"platform/{where}",
+                s,
+                partial(
+                    _platform_objects,
+                    env_reader,
+                    f"platform/{where}",
+                    s,
+                    namespace,
+                    platform.service_account(s),
+                    platform.vault_auth_name(s),
+                ),
+            )
+            for s in platform.services
+            if push
+        ]
+        # Push mode: a service's Deployment comes from its pipeline's deploy job, not from an Application.
+        missing_fix = (
+            f"run the service's deploy:{env} pipeline job (`gitops-poc ci deploy --env {env}`)"
+            if push
+            else "is its Application synced?"
+        )
+        checks += [
+            PlannedCheck(
                 f"deployments/{where}",
                 platform.app_name(s),
-                partial(_deployment, env_reader, f"deployments/{where}", namespace, platform.app_name(s)),
+                partial(
+                    _deployment,
+                    env_reader,
+                    f"deployments/{where}",
+                    namespace,
+                    platform.app_name(s),
+                    missing_fix,
+                ),
             )
             for s in platform.services
         ]
@@ -221,7 +281,17 @@ def plan_checks(
             PlannedCheck(
                 f"registry/{where}",
                 PULL_SECRET,
-                partial(_pull_secret, env_reader, f"registry/{where}", namespace, accounts),
+                partial(
+                    _pull_secret,
+                    env_reader,
+                    f"registry/{where}",
+                    namespace,
+                    accounts,
+                    "run `gitops-poc setup push` (it applies the services' ServiceAccounts listing it), "
+                    "then `gitops-poc setup registry`"
+                    if push
+                    else "run `gitops-poc setup registry` (after ArgoCD created them)",
+                ),
             )
         )
     if vault_check is not None:
@@ -242,8 +312,20 @@ def _application(reader: Callable[[], Reader], group: str, namespace: str, app: 
     return application_ok(group, app, reader().get(ARGO_API, "Application", namespace, app))
 
 
-def _deployment(reader: Callable[[], Reader], group: str, namespace: str, name: str) -> Check:
-    return deployment_ok(group, name, namespace, reader().get("apps/v1", "Deployment", namespace, name))
+def _deployment(
+    reader: Callable[[], Reader], group: str, namespace: str, name: str, missing_fix: str
+) -> Check:
+    found = reader().get("apps/v1", "Deployment", namespace, name)
+    return deployment_ok(group, name, namespace, found, missing_fix)
+
+
+def _platform_objects(
+    reader: Callable[[], Reader], group: str, service: str, namespace: str, account: str, auth: str
+) -> Check:
+    kube = reader()
+    found_account = kube.get("v1", "ServiceAccount", namespace, account)
+    found_auth = kube.get(VSS_API, "VaultAuth", namespace, auth)
+    return platform_objects_ok(group, service, namespace, (account, found_account), (auth, found_auth))
 
 
 def _vault_secrets(
@@ -255,11 +337,13 @@ def _vault_secrets(
     return vault_secrets_ok(group, service, namespace, prefix, statics, secrets)
 
 
-def _pull_secret(reader: Callable[[], Reader], group: str, namespace: str, accounts: Iterable[str]) -> Check:
+def _pull_secret(
+    reader: Callable[[], Reader], group: str, namespace: str, accounts: Iterable[str], accounts_fix: str
+) -> Check:
     kube = reader()
     secret = kube.get("v1", "Secret", namespace, PULL_SECRET)
     found = {a: kube.get("v1", "ServiceAccount", namespace, a) for a in accounts}
-    return pull_secret_ok(group, PULL_SECRET, namespace, secret, found)
+    return pull_secret_ok(group, PULL_SECRET, namespace, secret, found, accounts_fix)
 
 
 def run_checks(planned: Iterable[PlannedCheck]) -> list[Check]:
