@@ -15,6 +15,7 @@ import pytest
 
 from gitops_poc.cli import main
 from tests.cluster.fakeapi import FakeApi, serve_fake_api
+from tests.cluster.fakeapi import two_cluster_kubeconfig as fake_two_clusters
 from tests.cluster.standins import calls, kubectl_port_forward
 from tests.vault.bao import start_persistent
 
@@ -178,13 +179,7 @@ def two_cluster_kubeconfig(
     tmp_path: Path, own: FakeApi, prod: FakeApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """KUBECONFIG with `minikube` (ArgoCD's cluster) and `gke-prod`, each a fake API server of its own."""
-    config = json.loads(own.kubeconfig(tmp_path).read_text())
-    other = json.loads(prod.kubeconfig(tmp_path, "gke-prod").read_text())
-    for key in ("clusters", "users", "contexts"):
-        config[key] += other[key]
-    path = tmp_path / "kubeconfig"
-    path.write_text(json.dumps(config))
-    monkeypatch.setenv("KUBECONFIG", str(path))
+    monkeypatch.setenv("KUBECONFIG", str(fake_two_clusters(tmp_path, own, prod, "gke-prod")))
 
 
 def test_pull_registers_another_cluster_like_argocd_cluster_add(

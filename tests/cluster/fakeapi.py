@@ -60,6 +60,17 @@ class FakeApi:
         return path
 
 
+def two_cluster_kubeconfig(folder: Path, own: FakeApi, other: FakeApi, other_context: str) -> Path:
+    """One kubeconfig with `minikube` (ArgoCD's cluster, current) and `other_context`, each its own fake."""
+    config = json.loads(own.kubeconfig(folder).read_text())
+    second = json.loads(other.kubeconfig(folder, other_context).read_text())
+    for key in ("clusters", "users", "contexts"):
+        config[key] += second[key]
+    path = folder / "kubeconfig"
+    path.write_text(json.dumps(config))
+    return path
+
+
 def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002

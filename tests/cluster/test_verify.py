@@ -12,7 +12,7 @@ from gitops_poc.cli import main
 from gitops_poc.cluster.checks import Status
 from gitops_poc.cluster.verify import application_ok, pods_ready, pull_secret_ok, vault_secrets_ok
 
-from .fakeapi import FakeApi
+from .fakeapi import FakeApi, two_cluster_kubeconfig
 
 ENV = {"SERVICES": "api-gateway health-demo", "ENVIRONMENTS": "dev prod"}
 
@@ -150,12 +150,7 @@ def test_each_environment_is_checked_in_its_own_cluster(
         healthy(argocd)
         healthy(prod)
         del argocd.objects["/apis/apps/v1/namespaces/poc-prod/deployments/api-gateway"]  # lives in prod only
-        config = json.loads(argocd.kubeconfig(tmp_path).read_text())
-        other = json.loads(prod.kubeconfig(tmp_path, "prod-eu").read_text())
-        for key in ("clusters", "users", "contexts"):
-            config[key] += other[key]
-        (tmp_path / "kc").write_text(json.dumps(config))
-        monkeypatch.setenv("KUBECONFIG", str(tmp_path / "kc"))
+        monkeypatch.setenv("KUBECONFIG", str(two_cluster_kubeconfig(tmp_path, argocd, prod, "prod-eu")))
         monkeypatch.setenv("ENVIRONMENT_CLUSTERS", "prod=prod-eu")
         assert main(["verify", "-C", str(tmp_path), "--skip-vault", "--output", "json"]) == 0
         report = json.loads(capsys.readouterr().out)
@@ -169,3 +164,28 @@ def test_each_environment_is_checked_in_its_own_cluster(
         assert not any("/applications/" in r.path for r in prod.requests)  # Applications live with ArgoCD
         assert any(r.path.endswith("/poc-prod/deployments/api-gateway") for r in prod.requests)
         assert not any("/namespaces/poc-prod/" in r.path for r in argocd.requests)
+
+
+def test_push_mode_checks_each_clusters_agent_instead_of_applications(
+    env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from .fakeapi import serve_fake_api
+
+    with serve_fake_api() as own, serve_fake_api() as prod:
+        healthy(own)
+        healthy(prod)
+        own.objects["/api/v1/namespaces/gitlab-agent/pods/agent-0"] = _ready_pod("agent-0")
+        monkeypatch.setenv("KUBECONFIG", str(two_cluster_kubeconfig(tmp_path, own, prod, "prod-eu")))
+        monkeypatch.setenv("ENVIRONMENT_CLUSTERS", "prod=prod-eu")
+        monkeypatch.setenv("GITOPS_MODE", "push")
+        # prod-eu's agent is not running: that check fails, the others pass.
+        assert main(["verify", "-C", str(tmp_path), "--skip-vault", "--output", "json"]) == 1
+        report = json.loads(capsys.readouterr().out)
+        agents = {(c["group"], c["name"]): c for c in report["checks"] if c["group"].startswith("agents")}
+        assert set(agents) == {("agents", "minikube-agent"), ("agents@prod-eu", "prod-eu")}
+        assert agents[("agents", "minikube-agent")]["status"] == "ok"
+        failed = agents[("agents@prod-eu", "prod-eu")]
+        assert failed["status"] == "failed" and failed["fix"] == "run `gitops-poc setup push`"
+        assert report["failed"] == 1
+        assert not any(c["group"].startswith("applications/") for c in report["checks"])
+        assert any(r.path == "/api/v1/namespaces/gitlab-agent/pods" for r in prod.requests)

@@ -157,3 +157,27 @@ def test_the_update_job_bumps_the_real_remote_in_shell_mode(default_gitlab: GitL
     assert TOKEN not in log.everything() and TOKEN not in result.stdout + result.stderr
     for config in default_gitlab.service.rglob(".git/config"):
         assert TOKEN not in config.read_text()
+
+
+def test_a_deploy_job_to_another_cluster_runs_ci_deploy_through_its_agent(tmp_path: Path) -> None:
+    """GitLab's precedence as gitlab-ci-local applies it: the job's KUBE_CONTEXT over the pipeline's, and
+    `ci deploy` hands it to helm. Helm then fails at once (no such context here; the chart repository is a
+    closed loopback port): only the context it was given matters here."""
+    for lab in gitlab(tmp_path, 'GITLAB_GROUP=acme\nENVIRONMENT_CLUSTERS="prod=prod-eu"\n'):
+        outputs = {}
+        for job in ("deploy:dev", "deploy:prod"):
+            result = lab.run(
+                job,
+                "--force-shell-executor",
+                "--variable",
+                "CHART_REPO=http://127.0.0.1:9",
+                "--variable",
+                "KUBECONFIG=/nonexistent",
+                env={"HOME": str(tmp_path)},
+            )
+            outputs[job] = result.stdout + result.stderr
+        assert "context acme/gitops-config:prod-eu)" in outputs["deploy:prod"]
+        assert "--kube-context acme/gitops-config:prod-eu" in outputs["deploy:prod"]
+        # helm itself looked for that context (there is no cluster here).
+        assert 'context "acme/gitops-config:prod-eu" does not exist' in outputs["deploy:prod"]
+        assert "context acme/gitops-config:minikube-agent)" in outputs["deploy:dev"]

@@ -517,6 +517,19 @@ CASES = [
         "ci unpin --env dev",
     ),
     Case(
+        "push-agent-mismatch",
+        {
+            "gitops-config/ci/service.gitlab-ci.yml": "variables:\n"
+            "  KUBE_CONTEXT: gitops-poc/gitops-config:minikube-agent\n"
+            "deploy:prod:\n  variables:\n    KUBE_CONTEXT: gitops-poc/gitops-config:prod-eu\n"
+        },
+        "gitops-config/ci/service.gitlab-ci.yml",
+        "deploy:prod:",
+        "job deploy:prod deploys through kube context 'gitops-poc/gitops-config:prod-eu'; "
+        "ENVIRONMENT_CLUSTERS says 'gitops-poc/gitops-config:minikube-agent'",
+        "gitops-poc init",
+    ),
+    Case(
         "push-pull-conflict",
         {"gitops-config/ci/service.gitlab-ci.yml": "variables:\n  GITOPS_MODE: push\nstages: [build]\n"},
         "gitops-config/ci/service.gitlab-ci.yml",
@@ -653,3 +666,18 @@ def test_required_keys_follow_the_pinned_chart_version(root: Path) -> None:
     # 3.12.1 has no NOTES.txt reading service.type: nothing is required.
     older = Platform(load_config(None, {"CHART_VERSION": "3.12.1"}))
     assert of_rule(lint(older, root), "chart-required-key") == []
+
+
+def test_two_cluster_files_lint_clean_and_their_agents_follow_environment_clusters(tmp_path: Path) -> None:
+    from gitops_poc.changes import apply_changes
+    from gitops_poc.config import load_config
+    from gitops_poc.generate import plan_init
+
+    two = Platform(load_config(None, {"ENVIRONMENT_CLUSTERS": "prod=prod-eu"}))
+    apply_changes(tmp_path, plan_init(two, tmp_path))
+    assert of_rule(lint(two, tmp_path), "push-agent-mismatch") == []
+    # The same files against a configuration that keeps prod in ArgoCD's cluster: prod's job is wrong.
+    one = Platform(load_config(None, {}))
+    (finding,) = of_rule(lint(one, tmp_path), "push-agent-mismatch")
+    assert "deploy:prod" in finding.message and "gitops-config:prod-eu" in finding.message
+    assert finding.file == "gitops-config/ci/service.gitlab-ci.yml" and finding.line is not None

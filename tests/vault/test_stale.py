@@ -209,3 +209,31 @@ def test_plan_lists_leftovers_and_deletes_them_only_when_pruning() -> None:
         "mount": "kubernetes",
         "action": "delete",
     }
+
+
+def test_a_role_on_the_mount_of_a_cluster_its_environment_left_is_stale_only_there() -> None:
+    from gitops_poc.vault.stale import find_leftovers_on_mounts
+
+    moved = platform(
+        VAULT_PATH_PREFIX="acme",
+        NAMESPACE_PREFIX="acme",
+        SERVICES="api",
+        ENVIRONMENTS="dev prod",
+        ENVIRONMENT_CLUSTERS="prod=prod-eu",
+    )
+    roles, policies = provisioned(ACME)  # all on ArgoCD's mount, as before the move
+    prod_roles = {n: r for n, r in roles.items() if n.endswith("-prod")}
+    by_mount = {"vault-k8s": roles, "kubernetes-prod-eu": prod_roles}
+    found = find_leftovers_on_mounts(moved, by_mount, policies, auth_mount="vault-k8s")
+    assert [(f.kind, f.name, f.mount, f.moved) for f in found] == [
+        ("role", "acme-api-prod", "vault-k8s", True)
+    ]
+    assert (
+        found[0].reason
+        == "environment 'prod' runs in cluster 'prod-eu' now: its roles belong on auth/kubernetes-prod-eu"
+    )
+    assert found[0].describe().startswith("role acme-api-prod on auth/vault-k8s (")
+    # Moved back: the role on the former cluster's mount is the stale one; mounts unknown judge by name only.
+    back = find_leftovers_on_mounts(ACME, by_mount, policies, auth_mount="vault-k8s")
+    assert [(f.name, f.mount) for f in back] == [("acme-api-prod", "kubernetes-prod-eu")]
+    assert find_leftovers(moved, roles, policies) == ()

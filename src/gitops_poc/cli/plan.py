@@ -211,7 +211,8 @@ def _show_push_contexts(root: Path) -> None:
     the shared pipeline in ROOT/gitops-config (skipped when there is none)."""
     from collections import defaultdict
 
-    from gitops_poc.generate.pipelines import SHARED_PIPELINE_FILE, deploy_contexts
+    from gitops_poc.delivery.agents import deploy_contexts
+    from gitops_poc.layout import SHARED_PIPELINE_FILE
     from gitops_poc.yamlio import load_plain
 
     pipeline_file = root / SHARED_PIPELINE_FILE

@@ -68,7 +68,8 @@ def verify(
     ),
     skip_vault: bool = typer.Option(False, "--skip-vault", help="Leave out the Vault least-privilege check."),
 ) -> int:
-    """Infrastructure pods ready; every Application Synced and Healthy per environment; each service's
+    """Infrastructure pods ready; every Application Synced and Healthy per environment (push mode: the GitLab
+    agent's pods in each cluster instead); each service's
     Deployment ready in <prefix>-<env>; VSO secrets synced into their Secrets; the pull secret and the
     ServiceAccounts listing it; Vault least privilege with real ServiceAccount logins. Every check runs even
     after a failure. Exit 1 when any check fails."""

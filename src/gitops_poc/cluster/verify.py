@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from gitops_poc.cluster.checks import Check, failed, passed
 from gitops_poc.cluster.infrastructure import VAULT_NAMESPACE, VSO_NAMESPACE
+from gitops_poc.cluster.push import AGENT_NAMESPACE
 from gitops_poc.errors import GitopsError
 from gitops_poc.platform import PULL_SECRET, Platform
 
@@ -43,9 +44,15 @@ def _name(obj: dict[str, Any]) -> str:
 # --- pure judgements ---------------------------------------------------------------------------------------
 
 
-def pods_ready(group: str, name: str, namespace: str, pods: list[dict[str, Any]]) -> Check:
+def pods_ready(
+    group: str,
+    name: str,
+    namespace: str,
+    pods: list[dict[str, Any]],
+    fix: str = "run `gitops-poc setup infrastructure`",
+) -> Check:
     if not pods:
-        return failed(group, name, f"no pods in {namespace}", "run `gitops-poc setup infrastructure`")
+        return failed(group, name, f"no pods in {namespace}", fix)
     bad = []
     for pod in pods:
         status = pod.get("status") or {}
@@ -151,13 +158,26 @@ def plan_checks(
 ) -> list[PlannedCheck]:
     """Every check, in report order. `reader_of(context)` ("" = KUBE_CONTEXT) gives the reader of a cluster;
     it is called inside each check, so a connection failure is that check's failure. Applications are read
-    in ArgoCD's cluster, workloads in their environment's cluster."""
+    in ArgoCD's cluster, workloads in their environment's cluster. Push mode (GITOPS_MODE=push) has no
+    Applications: the GitLab agent of each cluster is checked instead."""
     argocd = platform.config.argocd_namespace
     reader = reader_of("")
+    push = platform.config.gitops_mode == "push"
     checks = [
         PlannedCheck("infrastructure", ns, partial(_pods, reader, ns))
         for ns in (VAULT_NAMESPACE, VSO_NAMESPACE, argocd)
     ]
+    if push:
+        for cluster in platform.agent_clusters:
+            where = f"agents@{cluster}" if cluster else "agents"
+            agent_reader = reader_of(platform.cluster_context(cluster) if cluster else "")
+            checks.append(
+                PlannedCheck(
+                    where,
+                    platform.agent_name_of_cluster(cluster),
+                    partial(_agent_pods, agent_reader, where, platform.agent_name_of_cluster(cluster)),
+                )
+            )
     for env in platform.environments:
         namespace = platform.namespace(env)
         cluster = platform.cluster_of(env)
@@ -171,6 +191,7 @@ def plan_checks(
                 f"applications/{env}", app, partial(_application, reader, f"applications/{env}", argocd, app)
             )
             for app in apps
+            if not push
         ]
         checks += [
             PlannedCheck(
@@ -210,6 +231,11 @@ def plan_checks(
 
 def _pods(reader: Callable[[], Reader], namespace: str) -> Check:
     return pods_ready("infrastructure", namespace, namespace, reader().list("v1", "Pod", namespace))
+
+
+def _agent_pods(reader: Callable[[], Reader], group: str, agent: str) -> Check:
+    pods = reader().list("v1", "Pod", AGENT_NAMESPACE)
+    return pods_ready(group, agent, AGENT_NAMESPACE, pods, "run `gitops-poc setup push`")
 
 
 def _application(reader: Callable[[], Reader], group: str, namespace: str, app: str) -> Check:

@@ -290,6 +290,12 @@ _RULES = [
         "run `gitops-poc ci unpin --env <env>` (and pin again if still needed)",
     ),
     Rule(
+        "push-agent-mismatch",
+        E,
+        "a push-mode deploy job goes through another cluster's GitLab agent than ENVIRONMENT_CLUSTERS says",
+        "run gitops-poc init",
+    ),
+    Rule(
         "push-pull-conflict",
         W,
         "push-mode pipelines deploy to an environment ArgoCD also syncs automatically: they fight",

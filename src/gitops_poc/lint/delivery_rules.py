@@ -1,11 +1,13 @@
 """Push and pull delivery aimed at the same environment: ArgoCD's automated sync (selfHeal) reverts every
-helm deploy the push pipeline makes, and the two keep fighting over the same objects."""
+helm deploy the push pipeline makes, and the two keep fighting over the same objects. And push mode's deploy
+jobs going through another cluster's GitLab agent than ENVIRONMENT_CLUSTERS says."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from gitops_poc.delivery.agents import DEPLOY_JOB_PREFIX, deploy_contexts
 from gitops_poc.layout import SERVICE_PIPELINE, SERVICES_DIR, SHARED_PIPELINE_FILE
 from gitops_poc.lint.catalog import rule
 from gitops_poc.lint.findings import Finding
@@ -61,3 +63,31 @@ def _finding(file: str, line: int | None, services: list[str], auto: list[str]) 
         f"GITOPS_MODE is push for {', '.join(services)}, yet ArgoCD syncs {', '.join(auto)} automatically "
         f"({apps}): selfHeal reverts every helm deploy and the two fight over the same objects",
     )
+
+
+def check_agents(platform: Platform, root: Path) -> list[Finding]:
+    """Each `deploy:<env>` job of the shared pipeline deploys through the agent of the environment's cluster
+    (Platform.agent_context_of), as pull mode's Applications go to it (argocd-cluster-mismatch)."""
+    path = root / SHARED_PIPELINE_FILE
+    text = read_text(path)
+    if text is None:
+        return []
+    try:
+        pipeline = load_plain(text, str(path))
+    except YamlSyntaxError:
+        return []
+    lines = text.splitlines()
+    findings = []
+    for env, context in deploy_contexts(pipeline).items():
+        if env not in platform.environments or context == (want := platform.agent_context_of(env)):
+            continue
+        job = f"{DEPLOY_JOB_PREFIX}{env}"
+        line = next((n for n, t in enumerate(lines, 1) if t.strip().strip("'\"").startswith(job)), None)
+        findings.append(
+            rule("push-agent-mismatch").at(
+                SHARED_PIPELINE_FILE.as_posix(),
+                line,
+                f"job {job} deploys through kube context {context!r}; ENVIRONMENT_CLUSTERS says {want!r}",
+            )
+        )
+    return findings

@@ -145,6 +145,7 @@ def lint_platform(platform: Platform, root: Path, paths: Sequence[Path] = ()) ->
     if selection.argocd:
         findings += argocd_rules.check_argocd(platform, root)
         findings += delivery_rules.check_delivery(platform, root)
+        findings += delivery_rules.check_agents(platform, root)
         findings += platform_rules.check_objects(platform, folders)
     findings += folders.findings
     if selection.filters:
