@@ -235,6 +235,7 @@ def test_a_caller_that_cannot_create_tokens_still_gets_the_exact_answer(
     admin = vault_env.client()
     admin.sys.create_or_update_acl_policy(
         "check-reader",
+        'path "sys/auth" { capabilities = ["read"] }\n'
         'path "auth/kubernetes/role" { capabilities = ["list"] }\n'
         'path "auth/kubernetes/role/*" { capabilities = ["read"] }\n'
         'path "sys/policies/acl" { capabilities = ["list"] }\n'

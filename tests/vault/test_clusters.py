@@ -143,8 +143,13 @@ def test_roles_left_on_the_mount_of_the_cluster_an_environment_moved_from_are_st
     assert [(f.name, f.mount, f.moved) for f in found] == [
         ("gitops-poc-api-gateway-prod", "kubernetes", True)
     ]
+    # `vault check` fails on it: a live grant, while prod's identity is checked on its new mount.
+    report = check_vault(moved, client)
+    assert [(s.name, s.mount) for s in report.stale_roles] == [("gitops-poc-api-gateway-prod", "kubernetes")]
+    assert not report.ok and report.leaks == [] and report.failures == []
     # --prune deletes it on `kubernetes` only; the role prod logs in with now stays.
     assert main(["vault", "provision", *root, "--prune"]) == 0
+    assert check_vault(moved, client).ok
     assert client.read("auth/kubernetes/role/gitops-poc-api-gateway-prod") is None
     assert client.read("auth/kubernetes-prod-eu/role/gitops-poc-api-gateway-prod") is not None
     assert client.read("auth/kubernetes/role/gitops-poc-api-gateway-dev") is not None

@@ -39,8 +39,8 @@ from gitops_poc.vault import answers
 from gitops_poc.vault.client import capabilities_self, vault_errors
 from gitops_poc.vault.model import Leftover, RoleState
 from gitops_poc.vault.policy import policy_globs, policy_hcl
-from gitops_poc.vault.stale import find_leftovers
-from gitops_poc.vault.state import read_policies, read_roles
+from gitops_poc.vault.stale import find_leftovers_on_mounts
+from gitops_poc.vault.state import read_policies, read_roles_by_mount
 
 JwtSource = Callable[[str, str, str], str]  # (namespace, service account, audience) -> ServiceAccount JWT
 CHECK_TOKEN_TTL = "5m"
@@ -316,11 +316,16 @@ def check_vault(
         path_of=path_of,
         pair_of=pair_of,
     )
-    # Every role and policy named with the platform's stem: its own, and what removed pairs left behind;
-    # environments of other clusters have their roles on their cluster's mount.
-    roles, _ = read_roles(client, platform, auth_mount)
-    for mount in sorted({setup.mount_of(env) for env in platform.environments} - {auth_mount}):
-        roles.update(read_roles(client, platform, mount)[0])
+    # Every role and policy named with the platform's stem, by auth mount: its own, what removed pairs left
+    # behind, and roles left on the mount of a cluster an environment moved away from (live grants too).
+    roles_by_mount = read_roles_by_mount(client, platform, auth_mount)
+    # The identities: each environment's roles on the mount of its cluster, nowhere else.
+    roles = {}
+    for env in platform.environments:
+        on_mount = roles_by_mount.get(setup.mount_of(env), {})
+        for service in platform.services:
+            if (role := on_mount.get(platform.vault_role(service, env))) is not None:
+                roles[platform.vault_role(service, env)] = role
     policies, _ = read_policies(client, platform)
     others = _OtherPolicies(client, list(path_of.values()))
     setup = replace(setup, generated=generated_prefixes(platform, policies), others=others)
@@ -331,7 +336,8 @@ def check_vault(
         )
         if progress is not None:
             progress(index, len(targets))
-    return CheckReport(identity, targets, tuple(results), find_leftovers(platform, roles, policies))
+    stale = find_leftovers_on_mounts(platform, roles_by_mount, policies, auth_mount=auth_mount)
+    return CheckReport(identity, targets, tuple(results), stale)
 
 
 def _glob_prefix(glob: str) -> str | None:
