@@ -36,6 +36,8 @@ class FakeApi:
     requests: list[Request] = field(default_factory=list)
     fail: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)  # (method, path) -> status
     tokens: dict[str, str] = field(default_factory=dict)  # "ns/sa" -> token
+    # client-go (helm, kubectl) sends no bearer token over plain HTTP: let such a client in.
+    anonymous: bool = False
 
     def sent(self, method: str) -> list[Request]:
         return [r for r in self.requests if r.method == method]
@@ -98,7 +100,7 @@ def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
                     body,
                 )
             )
-            if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+            if not api.anonymous and self.headers.get("Authorization") != f"Bearer {TOKEN}":
                 return self._answer(401, {"kind": "Status", "message": "Unauthorized"})
             if (self.command, parts.path) in api.fail:
                 status, message = api.fail[(self.command, parts.path)]
@@ -114,10 +116,14 @@ def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
                 ]
                 if items or parts.path.endswith("s"):
                     selector = parse_qs(parts.query).get("labelSelector", [""])[0]
-                    if selector:
-                        k, _, v = selector.partition("=")
+                    for term in filter(None, selector.split(",")):  # equality terms, ANDed
+                        k, _, v = term.partition("=")
                         items = [o for o in items if o.get("metadata", {}).get("labels", {}).get(k) == v]
-                    return self._answer(200, {"kind": "List", "items": items})
+                    # Typed like the real server's (SecretList): client-go (helm) drops a plain List.
+                    first = items[0] if items else {}
+                    kind = f"{first['kind']}List" if first.get("kind") else "List"
+                    listing = {"kind": kind, "apiVersion": first.get("apiVersion", "v1"), "items": items}
+                    return self._answer(200, listing)
                 return self._answer(404, {"kind": "Status", "message": "not found", "code": 404})
             if self.command == "PATCH":
                 if self.headers.get("Content-Type") == "application/apply-patch+yaml":

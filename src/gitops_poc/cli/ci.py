@@ -328,11 +328,14 @@ def deploy(
 
     The release name is the one ArgoCD uses, so push and pull deploys own the same objects; the chart is
     CHART_NAME at CHART_VERSION from CHART_REPO; the value files are .cicd/default.yaml then .cicd/ENV.yaml;
-    the rollout is waited for and rolled back on failure. --dry-run prints the command and renders it.
+    the rollout is waited for and rolled back on failure. A failure says what it left: nothing changed (helm
+    failed before recording a revision), rolled back, or a revision left failed (from `helm history` read
+    before and after). --dry-run prints the command and renders it.
     """
     from gitops_poc.config import load_config, service_name_error
-    from gitops_poc.delivery.deploy import helm_major, plan_deploy, run_upgrade
+    from gitops_poc.delivery.deploy import helm_major, plan_deploy, release_history, run_upgrade
     from gitops_poc.delivery.image import Image, check_digest, check_repository, check_tag
+    from gitops_poc.delivery.outcome import failure_message
     from gitops_poc.errors import GitopsError
     from gitops_poc.platform import Platform
     from gitops_poc.render.helm import find_helm
@@ -364,9 +367,11 @@ def deploy(
             )
         )
         err.print(escape(f"$ {command}"))
-        code = run_upgrade(plan, binary)
+        before = release_history(plan, binary)
+        code, said = run_upgrade(plan, binary)
         if code != 0:
-            raise GitopsError(f"helm upgrade of {name} in {env} failed (exit {code}); helm rolled it back")
+            after = release_history(plan, binary)
+            raise GitopsError(failure_message(plan.release, plan.namespace, code, said, before, after))
         err.print(f"[green]deployed[/]: {escape(name)} in {escape(env)}")
         if output is OutputFormat.json:
             print_json(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gitops_poc.delivery.image import Image
+from gitops_poc.delivery.outcome import History, Revision
 from gitops_poc.errors import UsageError
 from gitops_poc.layout import value_files
 from gitops_poc.platform import Platform
@@ -145,14 +146,55 @@ def helm_major(binary: str) -> int:
     return int(match.group(1)) if match else 4
 
 
-def run_upgrade(plan: HelmDeploy, binary: str) -> int:
-    """Run `helm upgrade --install`, its output passed through (to stderr) as it waits for the rollout."""
+def run_upgrade(plan: HelmDeploy, binary: str) -> tuple[int, str]:
+    """Run `helm upgrade --install`, its output passed through (to stderr) as it waits for the rollout;
+    (exit code, the last of what it printed) so a failure can be explained."""
     import subprocess
     import sys
+    from collections import deque
 
+    tail: deque[str] = deque(maxlen=200)
     try:
-        return subprocess.run(
-            [binary, *plan.upgrade_args(helm_major(binary))], stdout=sys.stderr, check=False
-        ).returncode
+        process = subprocess.Popen(
+            [binary, *plan.upgrade_args(helm_major(binary))],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            errors="replace",
+        )
     except FileNotFoundError:
         raise UsageError(f"helm binary {binary} does not exist") from None
+    assert process.stdout is not None
+    with process.stdout:
+        for line in process.stdout:
+            sys.stderr.write(line)
+            sys.stderr.flush()
+            tail.append(line)
+    return process.wait(), "".join(tail)
+
+
+def release_history(plan: HelmDeploy, binary: str) -> History:
+    """`helm history` of the release in its namespace and kube context (empty when not installed)."""
+    import json
+    import subprocess
+
+    args = [binary, "history", plan.release, "--namespace", plan.namespace, "--output", "json", "--max", "20"]
+    if plan.kube_context:
+        args += ["--kube-context", plan.kube_context]
+    try:
+        result = subprocess.run(
+            args, capture_output=True, text=True, timeout=60, check=False, stdin=subprocess.DEVNULL
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return History(unreadable=f"helm history: {exc}")
+    if result.returncode != 0:
+        reason = (result.stderr.strip().splitlines() or [f"exit {result.returncode}"])[-1]
+        if "release: not found" in reason:
+            return History()
+        return History(unreadable=reason.removeprefix("Error: "))
+    try:
+        items = json.loads(result.stdout or "[]")
+        return History(tuple(Revision.from_json(item) for item in items))
+    except (ValueError, TypeError, AttributeError) as exc:
+        return History(unreadable=f"helm history printed no JSON list ({exc})")
