@@ -18,8 +18,10 @@ def doctor(
         OutputFormat.text, "--output", "-o", help="text, or json for scripts."
     ),
 ) -> int:
-    """Check minikube, kubectl, helm and docker (versions), whether KUBE_CONTEXT answers, and the free CPU
-    and memory against MINIKUBE_CPUS/MINIKUBE_MEMORY. Exit 1 when something required is missing."""
+    """Check minikube, kubectl, helm and docker (versions), whether KUBE_CONTEXT answers, whether the kube
+    context of every cluster of ENVIRONMENT_CLUSTERS (CLUSTER_CONTEXTS) is in the kubeconfig and answers, and
+    the free CPU and memory against MINIKUBE_CPUS/MINIKUBE_MEMORY. Exit 1 when something required is
+    missing."""
     from gitops_poc.cluster.doctor import evaluate, gather_facts
 
     config = load(root, env_file)

@@ -1,4 +1,5 @@
-"""`doctor`: are the tools there, does the kube context answer, is there room for what `setup` asks for.
+"""`doctor`: are the tools there, does the kube context answer (KUBE_CONTEXT and the context of every
+cluster of ENVIRONMENT_CLUSTERS), is there room for what `setup` asks for.
 
 `evaluate` is pure (facts in, checks out); `gather_facts` runs the version commands and asks the cluster.
 """
@@ -15,8 +16,10 @@ from dataclasses import dataclass, field
 from gitops_poc.cluster.checks import Check, failed, passed
 from gitops_poc.cluster.tools import find_tool
 from gitops_poc.config import Config
+from gitops_poc.platform import Platform
 
 GROUP_TOOLS, GROUP_CLUSTER, GROUP_RESOURCES = "tools", "cluster", "resources"
+GROUP_CLUSTERS = "clusters"  # the other clusters of ENVIRONMENT_CLUSTERS, one row each
 
 # tool -> (version command, why, install hint, required)
 TOOLS: dict[str, tuple[tuple[str, ...], str, str, bool]] = {
@@ -48,6 +51,18 @@ TOOLS: dict[str, tuple[tuple[str, ...], str, str, bool]] = {
 
 
 @dataclass(frozen=True)
+class ClusterFacts:
+    """A cluster of ENVIRONMENT_CLUSTERS: its kube context, whether the kubeconfig has it, does it answer."""
+
+    cluster: str
+    context: str
+    environments: tuple[str, ...]
+    in_kubeconfig: bool
+    version: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class Facts:
     tools: Mapping[str, str | None]  # name -> version (None: missing)
     context: str
@@ -57,6 +72,7 @@ class Facts:
     host_memory_mib: int | None = None  # available memory
     minikube_context: bool = True
     notes: tuple[str, ...] = field(default=())
+    clusters: tuple[ClusterFacts, ...] = ()
 
 
 def evaluate(config: Config, facts: Facts) -> list[Check]:
@@ -92,6 +108,7 @@ def evaluate(config: Config, facts: Facts) -> list[Check]:
                 required=not facts.minikube_context,
             )
         )
+    checks += [remote_cluster_check(cluster) for cluster in facts.clusters]
     if facts.minikube_context:
         want_cpus, want_mib = config.minikube_cpus, config.minikube_memory
         if facts.host_cpus is not None:
@@ -112,6 +129,28 @@ def evaluate(config: Config, facts: Facts) -> list[Check]:
                 else failed(GROUP_RESOURCES, "memory", detail, fix)
             )
     return checks
+
+
+def remote_cluster_check(facts: ClusterFacts) -> Check:
+    """Required: the environments ENVIRONMENT_CLUSTERS puts there cannot be set up or verified without it."""
+    name, context = facts.cluster, facts.context
+    runs = f"runs {' '.join(facts.environments)}"
+    if not facts.in_kubeconfig:
+        return failed(
+            GROUP_CLUSTERS,
+            name,
+            f"kube context {context} is not in the kubeconfig ({facts.error or 'not found'}); {runs}",
+            f"add the context {context} to your kubeconfig (KUBECONFIG), or name the one you have: "
+            f"CLUSTER_CONTEXTS={name}=<context> in .env",
+        )
+    if facts.version:
+        return passed(GROUP_CLUSTERS, name, f"{context}: Kubernetes {facts.version} answers; {runs}")
+    return failed(
+        GROUP_CLUSTERS,
+        name,
+        f"{context}: {facts.error or 'no answer'}; {runs}",
+        f"check `kubectl --context {context} version` (cluster stopped, VPN, expired credentials?)",
+    )
 
 
 # --- gathering (I/O) -------------------------------------------------------------------------------------
@@ -174,16 +213,34 @@ def is_minikube_context(context: str, run: Runner = run_quietly) -> bool:
     return context in names or context == "minikube"
 
 
-def gather_facts(config: Config, run: Runner = run_quietly) -> Facts:
+def ask_version(context: str) -> tuple[str | None, str | None]:
+    """(Kubernetes version, None) when the context's cluster answers, else (None, why not)."""
     from gitops_poc.cluster.kube import ClusterError, Kube
 
-    tools = {tool: tool_version(tool, run([tool, *args])) for tool, (args, _, _, _) in TOOLS.items()}
-    version = error = None
     try:
-        answer = Kube.from_kubeconfig(config.kube_context).version()
-        version = str(answer.get("gitVersion") or f"{answer.get('major')}.{answer.get('minor')}")
+        answer = Kube.from_kubeconfig(context).version()
     except ClusterError as exc:
-        error = str(exc)
+        return None, str(exc)
+    return str(answer.get("gitVersion") or f"{answer.get('major')}.{answer.get('minor')}"), None
+
+
+def gather_cluster(platform: Platform, cluster: str) -> ClusterFacts:
+    """A remote cluster's context: looked up in the kubeconfig first (asked only when it is there)."""
+    from gitops_poc.vault.kube_ca import find_context
+
+    context = platform.cluster_context(cluster)
+    environments = platform.environments_of_cluster(cluster)
+    path, tried = find_context(context, os.environ)
+    if path is None:
+        return ClusterFacts(cluster, context, environments, False, error="; ".join(tried) or None)
+    version, error = ask_version(context)
+    return ClusterFacts(cluster, context, environments, True, version, error)
+
+
+def gather_facts(config: Config, run: Runner = run_quietly) -> Facts:
+    tools = {tool: tool_version(tool, run([tool, *args])) for tool, (args, _, _, _) in TOOLS.items()}
+    version, error = ask_version(config.kube_context)
+    platform = Platform(config)
     return Facts(
         tools,
         config.kube_context,
@@ -192,4 +249,5 @@ def gather_facts(config: Config, run: Runner = run_quietly) -> Facts:
         os.cpu_count(),
         host_memory_mib(),
         is_minikube_context(config.kube_context, run),
+        clusters=tuple(gather_cluster(platform, cluster) for cluster in platform.remote_clusters),
     )

@@ -66,6 +66,12 @@ def _cluster_entry(
     return None, "", {}, tried
 
 
+def find_context(context: str, environ: Mapping[str, str]) -> tuple[Path | None, list[str]]:
+    """(the kubeconfig file that defines `context`, or None; what was looked at when none does)."""
+    path, _, _, tried = _cluster_entry(context, environ)
+    return path, tried
+
+
 def server_from_kubeconfig(context: str, environ: Mapping[str, str]) -> str | None:
     """The API server URL of a context's cluster (None when the kubeconfig does not name one)."""
     _, _, cluster, _ = _cluster_entry(context, environ)
