@@ -294,7 +294,8 @@ def test_push_installs_one_agent_per_cluster_each_with_its_own_token(
                 if r.body and r.body["kind"] == "RoleBinding"
             ]
 
-        assert bindings(own) == ["poc-dev", "poc-staging"] and bindings(prod) == ["poc-prod"]
+        assert bindings(own) == ["poc-dev", "poc-staging", "gitlab-agent"]  # + the agent's own namespace
+        assert bindings(prod) == ["poc-prod", "gitlab-agent"]
 
         # The platform objects ArgoCD's platform-<env> would sync: each environment's in its own cluster,
         # server-side applied with our field manager, before that cluster's agent release.

@@ -7,7 +7,9 @@ the templates in uundedd/cluster `k8s/gitlab-agent/templates/` at commit
 678868f13b5181f1615c7d670afc1aaee490513e (deployment.yaml reads config.kasAddress; secret.yaml writes
 config.token into the `<release>-gitlab-agent-token` Secret; clusterrolebinding.yaml binds cluster-admin only
 `if .Values.rbac.create`; _helpers.tpl names the ServiceAccount serviceAccount.name; ocs/clusterrole.yaml
-grants get/list on Secrets cluster-wide `if .Values.config.operational_container_scanning.enabled`). The
+grants get/list on Secrets cluster-wide `if .Values.config.operational_container_scanning.enabled`; no
+template grants the agent's own ServiceAccount anything else, so with rbac.create false `setup push` gives it
+Leases and Events in its namespace, see push.agent_own_rights). The
 pinned version (GITLAB_AGENT_CHART_VERSION 2.12.2) is rendered in tests/e2e/test_up.py where the public
 repository is reachable.
 """

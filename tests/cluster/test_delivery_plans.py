@@ -127,6 +127,7 @@ def test_push_binds_the_agent_per_namespace_and_passes_the_token_privately() -> 
     assert [(b["metadata"]["namespace"], b["roleRef"]["name"]) for b in bindings] == [
         ("poc-dev", "edit"),
         ("poc-prod", "edit"),
+        ("gitlab-agent", "gitlab-agent-own"),  # its own namespace: leader election and events only
     ]
     assert bindings[0]["subjects"] == [
         {"kind": "ServiceAccount", "name": "gitlab-agent", "namespace": "gitlab-agent"}
@@ -187,11 +188,17 @@ def test_push_plans_one_agent_per_cluster_with_rights_only_where_its_environment
         "apply Namespace poc-staging",
         "apply RoleBinding poc-staging/gitlab-agent-edit",
         *platform_steps("poc-staging"),
+        "apply Namespace gitlab-agent",
+        "apply Role gitlab-agent/gitlab-agent-own",
+        "apply RoleBinding gitlab-agent/gitlab-agent-own",
         "helm release gitlab-agent in gitlab-agent: gitlab-agent 2.12.2 from https://charts.gitlab.io "
         "(1 values file(s), 1 private value(s), wait)",
         "apply Namespace poc-prod [context gke-prod]",
         "apply RoleBinding poc-prod/gitlab-agent-edit [context gke-prod]",
         *platform_steps("poc-prod", "gke-prod"),
+        "apply Namespace gitlab-agent [context gke-prod]",
+        "apply Role gitlab-agent/gitlab-agent-own [context gke-prod]",
+        "apply RoleBinding gitlab-agent/gitlab-agent-own [context gke-prod]",
         "helm release gitlab-agent in gitlab-agent: gitlab-agent 2.12.2 from https://charts.gitlab.io "
         "(1 values file(s), 1 private value(s), wait) [context gke-prod]",
     ]
@@ -217,3 +224,39 @@ def test_push_with_every_environment_elsewhere_installs_no_agent_in_argocds_clus
     plan = plan_push(platform, {"edge": "glagent-EDGE"}, _objects(platform))
     assert {s.context for s in plan.steps if isinstance(s, (ApplyObject, HelmRelease))} == {"edge"}
     assert platform.agent_clusters == ("edge",)
+
+
+def test_the_agent_gets_leases_and_events_in_its_own_namespace_and_nothing_more() -> None:
+    """`rbac.create: false` drops the chart's cluster-admin binding, the only grant its templates make for
+    the agent itself; its two replicas still elect a leader through Leases in their own namespace."""
+    platform = _platform()
+    plan = plan_push(platform, {None: "glagent-x"}, _objects(platform))
+    own = {
+        s.body["kind"]: s.body
+        for s in plan.steps
+        if isinstance(s, ApplyObject) and s.body["metadata"].get("namespace") == "gitlab-agent"
+    }
+    assert own["Role"]["rules"] == [
+        {
+            "apiGroups": ["coordination.k8s.io"],
+            "resources": ["leases"],
+            "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"],
+        },
+        {"apiGroups": [""], "resources": ["events"], "verbs": ["create", "patch"]},
+    ]
+    assert own["RoleBinding"]["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "Role",
+        "name": "gitlab-agent-own",
+    }
+    assert own["RoleBinding"]["subjects"] == [
+        {"kind": "ServiceAccount", "name": "gitlab-agent", "namespace": "gitlab-agent"}
+    ]
+    kinds = [s.body["kind"] for s in plan.steps if isinstance(s, ApplyObject)]
+    assert "ClusterRole" not in kinds and "ClusterRoleBinding" not in kinds
+    # The namespace exists before the Role in it, and both before the release that starts the agent.
+    describe = [s.describe() for s in plan.steps]
+    assert describe.index("apply Namespace gitlab-agent") < describe.index(
+        "apply Role gitlab-agent/gitlab-agent-own"
+    )
+    assert isinstance(plan.steps[-1], HelmRelease)

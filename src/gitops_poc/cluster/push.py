@@ -55,6 +55,41 @@ def agent_binding(platform: Platform, env: str) -> dict[str, object]:
     }
 
 
+def agent_own_rights() -> list[dict[str, object]]:
+    """What agentk needs in its own namespace, which the chart grants only through the cluster-admin binding
+    that `rbac.create: false` turns off (its templates have no Role for the agent itself): Leases for the
+    leader election of its two replicas (`replicas: 2` in the chart) and Events it records. Sources:
+    third-party analyses of agentk's sources and RBAC (Ro-Fo/Gitlab-agent-helm docs/03-rechte-und-rbac.md:
+    "Leader Election: CRUD on coordination.k8s.io/leases in the agent namespace", "Events: create/patch";
+    cubesystems/charts gitlab-agent-rbac values: leases create/update/get, events create)."""
+    rbac = "rbac.authorization.k8s.io"
+    name = f"{AGENT_SERVICE_ACCOUNT}-own"
+    return [
+        {
+            "apiVersion": f"{rbac}/v1",
+            "kind": "Role",
+            "metadata": {"name": name, "namespace": AGENT_NAMESPACE, "labels": dict(MANAGED_BY)},
+            "rules": [
+                {
+                    "apiGroups": ["coordination.k8s.io"],
+                    "resources": ["leases"],
+                    "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"],
+                },
+                {"apiGroups": [""], "resources": ["events"], "verbs": ["create", "patch"]},
+            ],
+        },
+        {
+            "apiVersion": f"{rbac}/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": name, "namespace": AGENT_NAMESPACE, "labels": dict(MANAGED_BY)},
+            "roleRef": {"apiGroup": rbac, "kind": "Role", "name": name},
+            "subjects": [
+                {"kind": "ServiceAccount", "name": AGENT_SERVICE_ACCOUNT, "namespace": AGENT_NAMESPACE}
+            ],
+        },
+    ]
+
+
 def plan_push(
     platform: Platform,
     tokens: Mapping[str | None, str],
@@ -62,7 +97,8 @@ def plan_push(
 ) -> ClusterPlan:
     """Per cluster with an agent (`platform.agent_clusters`): for each of its environments the namespace, the
     agent's RoleBinding and the platform objects (`objects[env]`, from gitops-config/platform/<env>/, in
-    their order), then its agent release; all in that cluster's kube context. The objects come before the
+    their order), then the agent's namespace and its rights there (`agent_own_rights`), then its agent
+    release; all in that cluster's kube context. The objects come before the
     agent so that the first deploy through it finds its ServiceAccount and VaultAuth. `tokens`: the agent
     token of each cluster."""
     steps: list[Step] = []
@@ -74,6 +110,8 @@ def plan_push(
             steps.append(ApplyObject.of(namespace_object(platform.namespace(env), env), context=context))
             steps.append(ApplyObject.of(agent_binding(platform, env), context=context))
             steps.extend(ApplyObject.of(dict(body), context=context) for body in objects.get(env, ()))
+        steps.append(ApplyObject.of(namespace_object(AGENT_NAMESPACE), context=context))
+        steps.extend(ApplyObject.of(body, context=context) for body in agent_own_rights())
         steps.append(agent_release(platform, tokens[cluster], cluster))
         agent = f"{platform.repo_path(GITOPS_CONFIG_REPO)}:{platform.agent_name_of_cluster(cluster)}"
         if platform.multi_cluster:

@@ -40,12 +40,10 @@ def docker_config(host: str, credentials: RegistryCredentials) -> str:
     return json.dumps({"auths": {host: entry}}, sort_keys=True)
 
 
-def namespace_object(name: str, env: str) -> dict[str, object]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": {"name": name, "labels": {**MANAGED_BY, "environment": env}},
-    }
+def namespace_object(name: str, env: str | None = None) -> dict[str, object]:
+    """An environment's namespace (labelled with it), or another the platform needs (env None)."""
+    labels = {**MANAGED_BY, "environment": env} if env else dict(MANAGED_BY)
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
 
 
 def service_accounts(platform: Platform) -> tuple[str, ...]:
