@@ -301,8 +301,8 @@ def plan_checks(
                 "vault",
                 "least-privilege",
                 vault_check,
-                "make Vault reachable: the cluster (port-forward to svc/vault), or VAULT_ADDR and VAULT_TOKEN; "
-                "then `gitops-poc vault check --identity kubernetes`",
+                "make Vault reachable: the cluster (port-forward to svc/vault), or VAULT_ADDR and "
+                "VAULT_TOKEN; then `gitops-poc vault check --identity kubernetes`",
             )
         )
     return checks
