@@ -114,6 +114,8 @@ def test_without_a_cluster_every_check_fails_with_the_reason(
     report = json.loads(printed.out)
     assert report["failed"] == len(report["checks"]) == 3 + 2 * 8 + 1
     assert all(c["detail"] for c in report["checks"])
+    assert all(c["fix"] for c in report["checks"])  # what to do, on every row
+    assert "gitops-poc doctor" in report["checks"][0]["fix"]
     assert "absent" in report["checks"][0]["detail"]
     assert report["checks"][-1]["group"] == "vault" and "minikube" in report["checks"][-1]["detail"]
     assert "Traceback" not in printed.err + printed.out

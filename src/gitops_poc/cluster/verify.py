@@ -35,6 +35,7 @@ class PlannedCheck:
     group: str
     name: str
     run: Callable[[], Check]
+    error_fix: str = ""  # what to do when the check cannot run at all (besides an unreachable cluster)
 
 
 def _name(obj: dict[str, Any]) -> str:
@@ -295,7 +296,15 @@ def plan_checks(
             )
         )
     if vault_check is not None:
-        checks.append(PlannedCheck("vault", "least-privilege", vault_check))
+        checks.append(
+            PlannedCheck(
+                "vault",
+                "least-privilege",
+                vault_check,
+                "make Vault reachable: the cluster (port-forward to svc/vault), or VAULT_ADDR and "
+                "VAULT_TOKEN; then `gitops-poc vault check --identity kubernetes`",
+            )
+        )
     return checks
 
 
@@ -346,14 +355,24 @@ def _pull_secret(
     return pull_secret_ok(group, PULL_SECRET, namespace, secret, found, accounts_fix)
 
 
+UNREACHABLE_FIX = (
+    "run `gitops-poc doctor`: is the cluster running (`minikube start`), and do KUBECONFIG and the kube "
+    "context (KUBE_CONTEXT, CLUSTER_CONTEXTS) point at it?"
+)
+
+
 def run_checks(planned: Iterable[PlannedCheck]) -> list[Check]:
     """Run every check; an error becomes that check's failure with its reason, and the next check runs."""
+    from gitops_poc.cluster.kube import ClusterUnreachable
+
     results = []
     for check in planned:
         try:
             results.append(check.run())
+        except ClusterUnreachable as exc:
+            results.append(failed(check.group, check.name, str(exc), UNREACHABLE_FIX))
         except GitopsError as exc:
-            results.append(failed(check.group, check.name, str(exc)))
+            results.append(failed(check.group, check.name, str(exc), check.error_fix))
     return results
 
 
