@@ -82,3 +82,29 @@ def test_gitlab_agent_release_renders_with_the_pinned_public_chart(real_cluster:
     # The keys pinned in tests/cluster/test_agent_chart_keys.py do what they say at the pinned version.
     assert "kind: ClusterRole" not in result.stdout  # neither cluster-admin nor the scanning ClusterRole
     assert "name: gitlab-agent\n" in result.stdout and "--kas-address=wss://kas.gitlab.com" in result.stdout
+    # Nor any Role for the agent itself: its Leases and Events come from `setup push` (agent_own_rights).
+    assert "kind: Role\n" not in result.stdout and "kind: RoleBinding\n" not in result.stdout
+
+
+# Captured at import, before the suite's isolation clears the environment.
+AGENT_TOKEN = os.environ.get("GITLAB_AGENT_TOKEN", "")
+
+
+def test_push_mode_applies_the_platform_objects_verify_checks(
+    real_cluster: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Push mode on the real cluster: `setup push` applies gitops-config/platform/<env>/ and the agent;
+    verify's platform checks (ServiceAccount and VaultAuth of each service) then pass."""
+    if not AGENT_TOKEN:
+        pytest.skip(
+            "push mode end-to-end needs GITLAB_AGENT_TOKEN (a registered agent) besides GITOPS_POC_E2E"
+        )
+    monkeypatch.setenv("GITLAB_AGENT_TOKEN", AGENT_TOKEN)
+    monkeypatch.setenv("GITOPS_MODE", "push")
+    root = ["-C", str(REPO_ROOT), "--env-file", str(REPO_ROOT / ".env.example")]
+    assert main(["setup", "push", *root]) == 0
+    capsys.readouterr()
+    main(["verify", *root, "--skip-vault", "--output", "json"])
+    checks = json.loads(capsys.readouterr().out)["checks"]
+    platform = [c for c in checks if c["group"].startswith("platform/")]
+    assert platform and all(c["status"] == "ok" for c in platform), platform
