@@ -326,3 +326,33 @@ def test_an_agent_token_key_of_no_cluster_is_an_error_that_hides_the_value() -> 
 def test_a_cluster_named_like_the_agent_of_argocds_cluster_is_refused() -> None:
     with pytest.raises(ConfigError, match="named like GITLAB_AGENT_NAME"):
         parse_config('ENVIRONMENT_CLUSTERS="prod=minikube-agent"\n', ".env", {})
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("https://vault.example.com/", "https://vault.example.com"),
+        ("http://10.20.0.5:8200", "http://10.20.0.5:8200"),
+        ("", ""),
+    ],
+)
+def test_vault_external_addr_is_a_url_other_clusters_can_reach(value: str, expected: str) -> None:
+    assert parse_config(f"VAULT_EXTERNAL_ADDR={value}\n", ".env", {}).vault_external_addr == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("vault.example.com:8200", "is not a Vault address (http(s)://HOST[:PORT]"),
+        ("https://vault.example.com/v1/secret", "is not a Vault address"),
+        ("http://vault.vault.svc:8200", "only answers inside one cluster or on this machine"),
+        ("http://vault.vault.svc.cluster.local:8200", "only answers inside one cluster"),
+        ("http://localhost:8200", "only answers inside one cluster or on this machine"),
+    ],
+)
+def test_a_vault_external_addr_other_clusters_cannot_use_is_refused(value: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(f"GITLAB_GROUP=acme\nVAULT_EXTERNAL_ADDR={value}\n", ".env", {})
+    assert caught.value.key == "VAULT_EXTERNAL_ADDR"
+    assert str(caught.value).startswith(f".env:2: VAULT_EXTERNAL_ADDR={value!r}: {value!r} ")
+    assert message in str(caught.value)

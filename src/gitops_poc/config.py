@@ -49,6 +49,9 @@ DEFAULTS: dict[str, str] = {
     # cluster is reached through the kube context of its name unless CLUSTER_CONTEXTS says CLUSTER=CONTEXT.
     "ENVIRONMENT_CLUSTERS": "",
     "CLUSTER_CONTEXTS": "",
+    # The platform's single Vault as the Vault Secrets Operator of another cluster reaches it (the in-cluster
+    # address only works in ArgoCD's cluster); required by `setup infrastructure` with ENVIRONMENT_CLUSTERS.
+    "VAULT_EXTERNAL_ADDR": "",
     # Cluster bootstrap (`setup infrastructure`): minikube sizes, the Kubernetes version manifests are
     # validated for, and the pinned infrastructure charts.
     "KUBERNETES_VERSION": "1.34.0",
@@ -102,6 +105,7 @@ GITLAB_PATH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-
 HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$")
 REGISTRY = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?(/[a-z0-9][a-z0-9._/-]*)?$")
 VAULT_PATH = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
+VAULT_URL = re.compile(r"^https?://(?P<host>[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?/?$")
 SEMVER = re.compile(r"^v?[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
 # An image reference pinned by tag or digest (the OCI grammar of delivery/image.py, in one expression).
 TOOL_IMAGE = re.compile(
@@ -196,6 +200,7 @@ class Config(BaseModel):
     git_branch: str
     environment_clusters: tuple[tuple[str, str], ...] = ()
     cluster_contexts: tuple[tuple[str, str], ...] = ()
+    vault_external_addr: str = ""
     ci_tool_image: str = ""
     kubernetes_version: str = "1.34.0"
     minikube_cpus: int = 4
@@ -341,6 +346,24 @@ class Config(BaseModel):
                 "least 1 or a percentage from 1% to 100%"
             )
         return v
+
+    @field_validator("vault_external_addr")
+    @classmethod
+    def _vault_external_addr(cls, v: str) -> str:
+        if not v:
+            return v
+        match = VAULT_URL.match(v)
+        if not match:
+            raise ValueError(
+                f"{v!r} is not a Vault address (http(s)://HOST[:PORT], e.g. https://vault.example.com)"
+            )
+        host = match.group("host").lower()
+        if host.endswith((".svc", ".svc.cluster.local")) or host in {"localhost", "127.0.0.1", "::1"}:
+            raise ValueError(
+                f"{v!r} only answers inside one cluster or on this machine; give the address other clusters "
+                "reach Vault at (a LoadBalancer, an ingress or a DNS name)"
+            )
+        return v.rstrip("/")
 
     @field_validator("kubernetes_version")
     @classmethod

@@ -235,3 +235,18 @@ def test_build_images_refuses_vendored_libraries_that_differ_from_libs(
     assert main(["build-images", "-C", str(root)]) == 0
     [call] = calls(log)
     assert call["args"][-1] == str(root / "services" / "health-demo")  # the folder alone, no build context
+
+
+def test_up_with_another_cluster_and_no_vault_external_addr_stops_before_any_stage(
+    tmp_path: Path,
+    cluster: FakeApi,
+    standins: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ENVIRONMENT_CLUSTERS", "prod=prod-eu")
+    for dry in ([], ["--dry-run"]):
+        assert main(["up", "-C", str(tmp_path), *dry]) == 2
+        printed = capsys.readouterr().err
+        assert "VAULT_EXTERNAL_ADDR is not set" in printed and "1/5" not in printed
+    assert cluster.requests == [] and not (tmp_path / STATE_FILE).exists()

@@ -6,6 +6,7 @@ appear in them."""
 from __future__ import annotations
 
 import json
+import os
 import stat
 import sys
 from pathlib import Path
@@ -343,3 +344,54 @@ def test_push_installs_one_agent_per_cluster_each_with_its_own_token(
         assert main(["setup", "push", *root]) == 2
         assert "GITLAB_AGENT_TOKEN_PROD_EU is not set" in capsys.readouterr().err
         assert len(calls(standins / "helm.log")) == before
+
+
+def test_infrastructure_with_another_cluster_needs_vault_external_addr_then_installs_its_operator_there(
+    tmp_path: Path,
+    standins: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from gitops_poc.cluster.apply import ClusterRunner, apply_plan
+    from gitops_poc.cluster.infrastructure import plan_remote_clusters
+    from gitops_poc.cluster.model import ClusterPlan
+    from gitops_poc.config import load_config
+    from gitops_poc.platform import Platform
+    from gitops_poc.render.helm import Helm
+
+    with serve_fake_api() as own, serve_fake_api() as prod:
+        two_cluster_kubeconfig(tmp_path, own, prod, monkeypatch)
+        monkeypatch.setenv("ENVIRONMENT_CLUSTERS", "prod=prod-eu")
+        monkeypatch.setenv("CLUSTER_CONTEXTS", "prod-eu=gke-prod")
+        root = ["setup", "infrastructure", "-C", str(tmp_path)]
+        for dry in (["--dry-run"], []):
+            assert main([*root, *dry]) == 2
+            assert "VAULT_EXTERNAL_ADDR is not set: the Vault Secrets Operator of cluster(s) prod-eu" in (
+                capsys.readouterr().err
+            )
+        assert calls(standins / "helm.log") == [] and own.sent("PATCH") == [] and prod.requests == []
+
+        monkeypatch.setenv("VAULT_EXTERNAL_ADDR", "https://vault.example.com")
+        assert main([*root, "--dry-run", "--output", "json"]) == 0
+        steps = json.loads(capsys.readouterr().out)["steps"]
+        assert [(s["step"], s["context"]) for s in steps[-2:]] == [
+            ("apply", "gke-prod"),
+            ("helm", "gke-prod"),
+        ]
+        assert steps[-1]["set_strings"] == {"defaultVaultConnection.address": "https://vault.example.com"}
+        assert prod.requests == [] and calls(standins / "helm.log") == []
+
+        # What the real run does with those steps (Vault's own bootstrap is tested above): each goes to
+        # prod-eu's context, nothing to ArgoCD's cluster.
+        platform = Platform(load_config(None, dict(os.environ)))
+        runner = ClusterRunner("minikube", Helm(str(standins / "helm")))
+        assert apply_plan(ClusterPlan(tuple(plan_remote_clusters(platform))), runner) == 2
+        [binding] = prod.sent("PATCH")
+        assert binding.path.endswith("/clusterrolebindings/gitops-poc-vault-token-review")
+        assert binding.query["fieldManager"] == ["gitops-poc"]
+        assert own.requests == []
+        [helm] = calls(standins / "helm.log")
+        args = helm["args"]
+        assert args[:4] == ["upgrade", "--install", "vault-secrets-operator", "vault-secrets-operator"]  # type: ignore[index]
+        assert args[args.index("--kube-context") + 1] == "gke-prod"  # type: ignore[union-attr]
+        assert "defaultVaultConnection.address=https://vault.example.com" in args  # type: ignore[operator]

@@ -192,7 +192,7 @@ def test_push_plans_one_agent_per_cluster_with_rights_only_where_its_environment
         "apply Role gitlab-agent/gitlab-agent-own",
         "apply RoleBinding gitlab-agent/gitlab-agent-own",
         "helm release gitlab-agent in gitlab-agent: gitlab-agent 2.12.2 from https://charts.gitlab.io "
-        "(1 values file(s), 1 private value(s), wait)",
+        "(1 values file(s), config.kasAddress=wss://kas.gitlab.com, 1 private value(s), wait)",
         "apply Namespace poc-prod [context gke-prod]",
         "apply RoleBinding poc-prod/gitlab-agent-edit [context gke-prod]",
         *platform_steps("poc-prod", "gke-prod"),
@@ -200,7 +200,8 @@ def test_push_plans_one_agent_per_cluster_with_rights_only_where_its_environment
         "apply Role gitlab-agent/gitlab-agent-own [context gke-prod]",
         "apply RoleBinding gitlab-agent/gitlab-agent-own [context gke-prod]",
         "helm release gitlab-agent in gitlab-agent: gitlab-agent 2.12.2 from https://charts.gitlab.io "
-        "(1 values file(s), 1 private value(s), wait) [context gke-prod]",
+        "(1 values file(s), config.kasAddress=wss://kas.gitlab.com, 1 private value(s), wait) "
+        "[context gke-prod]",
     ]
     # The objects go as generated: prod's VaultAuth logs in through prod-eu's own auth mount.
     prod_auth = next(

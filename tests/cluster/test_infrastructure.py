@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gitops_poc.cluster.infrastructure import InfraState, plan_infrastructure
-from gitops_poc.cluster.model import HelmRelease, RunCommand, VaultBootstrap, WaitReady
+import pytest
+
+from gitops_poc.cluster.clusters import target_objects
+from gitops_poc.cluster.infrastructure import InfraState, plan_infrastructure, values_file
+from gitops_poc.cluster.model import ApplyObject, HelmRelease, RunCommand, VaultBootstrap, WaitReady
 from gitops_poc.config import load_config
+from gitops_poc.errors import UsageError
 from gitops_poc.platform import Platform
 
 
@@ -133,3 +137,84 @@ def test_helm_arguments() -> None:
         "minikube",
         "--values",
     ]
+
+
+TWO_CLUSTERS = {
+    "ENVIRONMENTS": "dev staging prod qa",
+    "ENVIRONMENT_CLUSTERS": "prod=prod-eu qa=qa-us",
+    "CLUSTER_CONTEXTS": "prod-eu=gke_prod_europe",
+    "VAULT_EXTERNAL_ADDR": "https://vault.example.com:8200",
+}
+
+
+def test_each_other_cluster_gets_only_the_operator_connected_to_the_external_vault_address() -> None:
+    plan = plan_infrastructure(_platform(**TWO_CLUSTERS), InfraState(None))
+    own, remote = plan.steps[:6], plan.steps[6:]
+    # ArgoCD's cluster is planned as with one cluster: Vault, VSO (in-cluster address), ArgoCD.
+    assert [(s.name, s.context, s.set_strings) for s in own if isinstance(s, HelmRelease)] == [
+        ("vault", "", ()),
+        ("vault-secrets-operator", "", ()),
+        ("argocd", "", ()),
+    ]
+    # Then per other cluster, in ENVIRONMENT_CLUSTERS order: TokenReview rights, then VSO alone (no Vault,
+    # no ArgoCD), in the cluster's kube context, same chart, pinned version and shipped values file.
+    assert [type(s).__name__ for s in remote] == ["ApplyObject", "HelmRelease"] * 2
+    releases = [s for s in remote if isinstance(s, HelmRelease)]
+    assert [r.as_json() for r in releases] == [
+        {
+            "step": "helm",
+            "release": "vault-secrets-operator",
+            "namespace": "vault-secrets-operator-system",
+            "chart": "vault-secrets-operator",
+            "repo": "https://helm.releases.hashicorp.com",
+            "version": "1.4.1",
+            "values_files": [values_file("vault-secrets-operator.yaml")],
+            "set_strings": {"defaultVaultConnection.address": "https://vault.example.com:8200"},
+            "private_values": [],
+            "wait": True,
+            "context": context,
+        }
+        for context in ("gke_prod_europe", "qa-us")
+    ]
+    args = releases[0].helm_args("minikube")
+    assert args[args.index("--kube-context") + 1] == "gke_prod_europe"
+    assert (
+        args[args.index("--set-string") + 1]
+        == "defaultVaultConnection.address=https://vault.example.com:8200"
+    )
+    bindings = [(s.context, s.body) for s in remote if isinstance(s, ApplyObject)]
+    assert [(c, b["kind"], b["metadata"]["name"], b["roleRef"]["name"]) for c, b in bindings] == [
+        (c, "ClusterRoleBinding", "gitops-poc-vault-token-review", "system:auth-delegator")
+        for c in ("gke_prod_europe", "qa-us")
+    ]
+    assert [[s["name"] for s in b["subjects"]] for _, b in bindings] == [
+        ["system:serviceaccounts:poc-prod"],
+        ["system:serviceaccounts:poc-qa"],
+    ]
+    assert plan.notes[-2:] == (
+        "cluster prod-eu (kube context gke_prod_europe): only the Vault Secrets Operator, its default "
+        "VaultConnection at VAULT_EXTERNAL_ADDR https://vault.example.com:8200",
+        "cluster qa-us (kube context qa-us): only the Vault Secrets Operator, its default VaultConnection "
+        "at VAULT_EXTERNAL_ADDR https://vault.example.com:8200",
+    )
+
+
+def test_the_token_review_binding_is_the_one_setup_pull_cluster_applies() -> None:
+    platform = _platform(**TWO_CLUSTERS)
+    plan = plan_infrastructure(platform, InfraState(None))
+    applied = [s.body for s in plan.steps if isinstance(s, ApplyObject) and s.context == "gke_prod_europe"]
+    assert applied == [target_objects(platform, "prod-eu")[-1]]
+
+
+def test_other_clusters_without_vault_external_addr_is_a_usage_error_naming_the_key() -> None:
+    platform = _platform(ENVIRONMENT_CLUSTERS="prod=prod-eu")
+    with pytest.raises(UsageError) as caught:
+        plan_infrastructure(platform, InfraState(None))
+    message = str(caught.value)
+    assert caught.value.exit_code == 2
+    assert message.startswith(
+        "VAULT_EXTERNAL_ADDR is not set: the Vault Secrets Operator of cluster(s) prod-eu"
+    )
+    assert "http://vault.vault.svc:8200 only answers in ArgoCD's" in message
+    # One cluster needs no external address.
+    assert plan_infrastructure(_platform(), InfraState(None)).steps

@@ -4,11 +4,12 @@ pulled by version) and the values files shipped in the package, validated for KU
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from gitops_poc.cluster.infrastructure import argocd_release, vault_release, vso_release
+from gitops_poc.cluster.infrastructure import argocd_release, remote_vso_release, vault_release, vso_release
 from gitops_poc.cluster.render import render_release
 from gitops_poc.cluster.values_keys import unknown_keys
 from gitops_poc.config import load_config
@@ -130,3 +131,36 @@ def test_free_form_maps_are_declared_per_chart() -> None:
     values = {"configs": {"params": {"server.insecure": True}}}
     assert unknown_keys(defaults, values, chart="argo-cd") == []
     assert unknown_keys(defaults, values, chart="other") == ["configs.params.server.insecure"]
+
+
+def test_vso_of_another_cluster_renders_with_vault_external_addr_in_its_vault_connection(
+    chart_repos: dict[str, str], helm: str
+) -> None:
+    platform = Platform(
+        load_config(
+            None,
+            {
+                "HASHICORP_HELM_REPO": chart_repos["hashicorp"],
+                "ENVIRONMENT_CLUSTERS": "prod=prod-eu",
+                "VAULT_EXTERNAL_ADDR": "https://vault.example.com:8200",
+            },
+        )
+    )
+    release = remote_vso_release(platform, "prod-eu", platform.config.vault_external_addr)
+    rendered = render_release(release, Helm(helm), platform.config.kubernetes_version, os.environ)
+    assert rendered.ok, (rendered.validation.errors, rendered.unknown_values)
+    assert rendered.validation.validated > 3
+    connections = [m for m in rendered.manifests if m.kind == "VaultConnection"]
+    assert [(c.name, c.body["spec"]["address"]) for c in connections] == [
+        ("default", "https://vault.example.com:8200")
+    ]
+    assert "vault.vault.svc" not in "".join(m.text for m in rendered.manifests)
+    # Only the operator: no Vault server, no ArgoCD.
+    assert not any(m.kind == "StatefulSet" or "argocd" in m.name for m in rendered.manifests)
+
+
+def test_a_set_string_key_the_chart_does_not_know_is_caught(platform: Platform, helm: str) -> None:
+    release = replace(vso_release(platform), set_strings=(("defaultVaultConnection.adress", "https://x"),))
+    rendered = render_release(release, Helm(helm), "1.34.0", os.environ)
+    assert not rendered.ok
+    assert rendered.unknown_values == ("--set-string: defaultVaultConnection.adress",)

@@ -221,3 +221,43 @@ def test_push_mode_checks_each_clusters_agent_instead_of_applications(
         assert report["failed"] == 3
         assert not any(c["group"].startswith("applications/") for c in report["checks"])
         assert any(r.path == "/api/v1/namespaces/gitlab-agent/pods" for r in prod.requests)
+
+
+def test_the_operator_of_each_other_cluster_is_checked_there(
+    env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from .fakeapi import serve_fake_api
+
+    with serve_fake_api() as argocd, serve_fake_api() as prod:
+        healthy(argocd)
+        healthy(prod)
+        monkeypatch.setenv("KUBECONFIG", str(two_cluster_kubeconfig(tmp_path, argocd, prod, "gke-prod")))
+        monkeypatch.setenv("ENVIRONMENT_CLUSTERS", "prod=prod-eu")
+        monkeypatch.setenv("CLUSTER_CONTEXTS", "prod-eu=gke-prod")
+        root = ["verify", "-C", str(tmp_path), "--skip-vault", "--output", "json"]
+        assert main(root) == 0
+        checks = {(c["group"], c["name"]): c for c in json.loads(capsys.readouterr().out)["checks"]}
+        remote = checks[("infrastructure@prod-eu", "vault-secrets-operator-system")]
+        assert remote["status"] == "ok"
+        pods = "/api/v1/namespaces/vault-secrets-operator-system/pods"
+        assert any(r.path == pods for r in prod.requests)
+        # Only the operator runs there: Vault and ArgoCD are not looked for in prod-eu.
+        assert not any(
+            r.path.startswith(("/api/v1/namespaces/vault/", "/api/v1/namespaces/argocd/"))
+            for r in prod.requests
+        )
+        # No operator in prod-eu: that check fails, with what to do, and the others still run.
+        del prod.objects[
+            "/api/v1/namespaces/vault-secrets-operator-system/pods/vault-secrets-operator-system-0"
+        ]
+        assert main(root) == 1
+        report = json.loads(capsys.readouterr().out)["checks"]
+        failed = [(c["group"], c["name"], c["detail"], c["fix"]) for c in report if c["status"] == "failed"]
+        assert failed == [
+            (
+                "infrastructure@prod-eu",
+                "vault-secrets-operator-system",
+                "no pods in vault-secrets-operator-system",
+                "run `gitops-poc setup infrastructure`",
+            )
+        ]

@@ -121,6 +121,12 @@ def test_ci_deploy_against_no_cluster_says_nothing_changed_not_rolled_back(
         "reach the cluster" in " ".join(printed.split())
     )
     assert "rolled" not in printed
+    assert main([*args, "--kube-context", "gone", "--output", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] is False and report["message"].endswith("helm could not reach the cluster")
+    for side in ("before", "after"):
+        assert report["history"][side]["revision"] is None
+        assert "kubernetes cluster unreachable" in report["history"][side]["unreadable"]
 
 
 def _release_secret(
@@ -226,3 +232,35 @@ def test_ci_deploy_that_helm_refuses_before_upgrading_keeps_the_revision(
             "is still at revision 3 (deployed)" in printed
         ), printed
         assert not [r for r in api.requests if r.method in {"POST", "PUT", "DELETE"}]
+        # Scripts reading JSON get the failure as an object on stdout, with the same exit code.
+        assert (
+            main(
+                [
+                    "ci",
+                    "deploy",
+                    "-C",
+                    str(service),
+                    "--service",
+                    "api-gateway",
+                    "--env",
+                    "prod",
+                    "-o",
+                    "json",
+                ]
+            )
+            == 1
+        )
+        printed = capsys.readouterr()
+        report = json.loads(printed.out)
+        assert report["ok"] is False and report["deployed"] is False and report["helm_exit_code"] == 1
+        assert report["message"] == (
+            "helm upgrade of api-gateway in poc-prod failed (exit 1) before changing anything: the release "
+            "is still at revision 3 (deployed)"
+        )
+        revision_3 = {"number": 3, "status": "deployed", "description": "Upgrade complete"}
+        assert report["history"] == {
+            "before": {"revision": revision_3, "unreadable": None},
+            "after": {"revision": revision_3, "unreadable": None},
+        }
+        assert (report["release"], report["namespace"]) == ("api-gateway", "poc-prod")
+        assert report["message"] in " ".join(printed.err.split())  # and the message on stderr, as before

@@ -330,7 +330,9 @@ def deploy(
     CHART_NAME at CHART_VERSION from CHART_REPO; the value files are .cicd/default.yaml then .cicd/ENV.yaml;
     the rollout is waited for and rolled back on failure. A failure says what it left: nothing changed (helm
     failed before recording a revision), rolled back, or a revision left failed (from `helm history` read
-    before and after). --dry-run prints the command and renders it.
+    before and after). --dry-run prints the command and renders it. With --output json, a failure is a JSON
+    object too (ok false, the message, the release's latest revision before and after), with the same exit
+    code.
     """
     from gitops_poc.config import load_config, service_name_error
     from gitops_poc.delivery.deploy import helm_major, plan_deploy, release_history, run_upgrade
@@ -367,23 +369,34 @@ def deploy(
             )
         )
         err.print(escape(f"$ {command}"))
+        summary = {
+            "service": name,
+            "environment": env,
+            "release": plan.release,
+            "namespace": plan.namespace,
+            "command": command,
+        }
         before = release_history(plan, binary)
         code, said = run_upgrade(plan, binary)
         if code != 0:
             after = release_history(plan, binary)
-            raise GitopsError(failure_message(plan.release, plan.namespace, code, said, before, after))
+            message = failure_message(plan.release, plan.namespace, code, said, before, after)
+            if output is OutputFormat.json:
+                # Scripts reading stdout get the failure too; the exit code stays the one of text output.
+                print_json(
+                    {
+                        **summary,
+                        "ok": False,
+                        "deployed": False,
+                        "helm_exit_code": code,
+                        "message": message,
+                        "history": {"before": before.as_json(), "after": after.as_json()},
+                    }
+                )
+            raise GitopsError(message)
         err.print(f"[green]deployed[/]: {escape(name)} in {escape(env)}")
         if output is OutputFormat.json:
-            print_json(
-                {
-                    "service": name,
-                    "environment": env,
-                    "release": plan.release,
-                    "namespace": plan.namespace,
-                    "command": command,
-                    "deployed": True,
-                }
-            )
+            print_json({**summary, "ok": True, "deployed": True})
         return 0
 
     return _render_dry_run(plan, binary, chart, kube_version, command, output)

@@ -29,9 +29,11 @@ def up(
     from gitops_poc.cli import doctor as doctor_cmd
     from gitops_poc.cli import setup as setup_cmd
     from gitops_poc.cli import verify as verify_cmd
+    from gitops_poc.cluster.infrastructure import remote_vault_address
     from gitops_poc.cluster.progress import STAGES, UpState
 
     platform = load_platform(root, env_file)
+    remote_vault_address(platform)  # bad input: exit 2 before any stage, not a failed stage (exit 1)
     state = UpState.load(root, platform.config)
     if restart and not dry_run:
         state.forget()

@@ -23,6 +23,7 @@ from gitops_poc.cluster.model import (
     Step,
     VaultBootstrap,
     WaitReady,
+    nested,
 )
 from gitops_poc.cluster.tools import find_tool
 from gitops_poc.errors import GitopsError
@@ -35,18 +36,6 @@ Progress = Callable[[int, int, Step], None]
 
 class StepFailed(GitopsError):
     """A step of the plan failed; the steps before it stay done, a re-run continues from here."""
-
-
-def nested(dotted: dict[str, str]) -> dict[str, Any]:
-    """{"config.token": t} -> {"config": {"token": t}}: a values file instead of --set."""
-    tree: dict[str, Any] = {}
-    for key, value in dotted.items():
-        *parents, last = key.split(".")
-        node = tree
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[last] = value
-    return tree
 
 
 def run_helm_release(release: HelmRelease, helm: Helm, kube_context: str) -> None:

@@ -45,9 +45,6 @@ def _labels() -> dict[str, str]:
 
 def target_objects(platform: Platform, cluster: str) -> list[dict[str, object]]:
     """What `argocd cluster add` creates in the target cluster, plus TokenReview rights for Vault logins."""
-    namespaces = [
-        platform.namespace(env) for env in platform.environments if platform.cluster_of(env) == cluster
-    ]
     rbac = "rbac.authorization.k8s.io"
     return [
         {
@@ -82,17 +79,24 @@ def target_objects(platform: Platform, cluster: str) -> list[dict[str, object]]:
                 "annotations": {"kubernetes.io/service-account.name": MANAGER},
             },
         },
-        {
-            "apiVersion": f"{rbac}/v1",
-            "kind": "ClusterRoleBinding",
-            "metadata": {"name": f"{platform.project_name}-vault-token-review", "labels": _labels()},
-            "roleRef": {"apiGroup": rbac, "kind": "ClusterRole", "name": "system:auth-delegator"},
-            "subjects": [
-                {"kind": "Group", "name": f"system:serviceaccounts:{ns}", "apiGroup": rbac}
-                for ns in namespaces
-            ],
-        },
+        token_review_binding(platform, cluster),
     ]
+
+
+def token_review_binding(platform: Platform, cluster: str) -> dict[str, object]:
+    """Lets the ServiceAccounts of the cluster's environments ask for TokenReviews: Vault's kubernetes auth
+    mount of the cluster reviews each login's own token (VSO logs in with the services' ServiceAccounts)."""
+    rbac = "rbac.authorization.k8s.io"
+    return {
+        "apiVersion": f"{rbac}/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": f"{platform.project_name}-vault-token-review", "labels": _labels()},
+        "roleRef": {"apiGroup": rbac, "kind": "ClusterRole", "name": "system:auth-delegator"},
+        "subjects": [
+            {"kind": "Group", "name": f"system:serviceaccounts:{platform.namespace(env)}", "apiGroup": rbac}
+            for env in platform.environments_of_cluster(cluster)
+        ],
+    }
 
 
 def plan_registration(platform: Platform, target: ClusterTarget) -> list[Step]:

@@ -1,16 +1,20 @@
 """`setup infrastructure` as a plan: minikube, its addons, then Vault, the Vault Secrets Operator and ArgoCD
-as Helm releases of pinned charts with the values files shipped in this package.
+as Helm releases of pinned charts with the values files shipped in this package; then, in every other
+cluster of ENVIRONMENT_CLUSTERS, the Vault Secrets Operator alone, connected to the same Vault through
+VAULT_EXTERNAL_ADDR.
 
 Pure: the state (is minikube running, which addons are on) is read by the caller.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
+from gitops_poc.cluster.clusters import token_review_binding
 from gitops_poc.cluster.model import (
+    ApplyObject,
     ClusterPlan,
     HelmRelease,
     Hidden,
@@ -19,6 +23,7 @@ from gitops_poc.cluster.model import (
     VaultBootstrap,
     WaitReady,
 )
+from gitops_poc.errors import UsageError
 from gitops_poc.platform import Platform
 
 VALUES_DIR = Path(str(resources.files("gitops_poc.cluster") / "values"))
@@ -30,6 +35,7 @@ VAULT_UI_SERVICE = "vault-ui"
 VAULT_PORT = 8200
 VSO_NAMESPACE = "vault-secrets-operator-system"
 VSO_RELEASE = "vault-secrets-operator"
+VSO_ADDRESS_KEY = "defaultVaultConnection.address"  # the chart's default VaultConnection
 ARGOCD_RELEASE = "argocd"
 ARGOCD_SERVER_SERVICE = "argocd-server"
 
@@ -78,6 +84,44 @@ def vso_release(platform: Platform) -> HelmRelease:
     )
 
 
+def remote_vault_address(platform: Platform) -> str:
+    """VAULT_EXTERNAL_ADDR, required once an environment runs in another cluster than ArgoCD's."""
+    address = platform.config.vault_external_addr
+    if platform.remote_clusters and not address:
+        clusters = " ".join(platform.remote_clusters)
+        raise UsageError(
+            f"VAULT_EXTERNAL_ADDR is not set: the Vault Secrets Operator of cluster(s) {clusters} "
+            "(ENVIRONMENT_CLUSTERS) must reach the platform's Vault from outside its cluster "
+            f"(http://{VAULT_SERVICE}.{VAULT_NAMESPACE}.svc:{VAULT_PORT} only answers in ArgoCD's); set it "
+            "in .env to the address they reach it at, e.g. VAULT_EXTERNAL_ADDR=https://vault.example.com"
+        )
+    return address
+
+
+def remote_vso_release(platform: Platform, cluster: str, address: str) -> HelmRelease:
+    """The operator in another cluster: same chart, version and values file, the default VaultConnection
+    pointing at Vault's external address (not a secret, so --set-string is fine)."""
+    return replace(
+        vso_release(platform),
+        set_strings=((VSO_ADDRESS_KEY, address),),
+        context=platform.cluster_context(cluster),
+    )
+
+
+def plan_remote_clusters(platform: Platform) -> list[Step]:
+    """Per other cluster, in ENVIRONMENT_CLUSTERS order: the TokenReview rights Vault's logins need there
+    (the same binding `setup pull --cluster` applies; push mode has no such step), then the operator."""
+    address = remote_vault_address(platform)
+    steps: list[Step] = []
+    for cluster in platform.remote_clusters:
+        context = platform.cluster_context(cluster)
+        steps += [
+            ApplyObject.of(token_review_binding(platform, cluster), context=context),
+            remote_vso_release(platform, cluster, address),
+        ]
+    return steps
+
+
 def argocd_release(platform: Platform) -> HelmRelease:
     cfg = platform.config
     return HelmRelease(
@@ -98,8 +142,10 @@ def minikube_profile(platform: Platform) -> str:
 def plan_infrastructure(
     platform: Platform, state: InfraState, *, dev_root_token: str | None = None
 ) -> ClusterPlan:
-    """minikube (start only when stopped, addons only when off), then Vault, VSO, ArgoCD, in that order."""
+    """minikube (start only when stopped, addons only when off), then Vault, VSO, ArgoCD, in that order;
+    then the operator in each other cluster. No Vault and no ArgoCD there: one of each serves them all."""
     cfg = platform.config
+    remote = plan_remote_clusters(platform)  # first: a missing VAULT_EXTERNAL_ADDR fails before anything
     profile = minikube_profile(platform)
     steps: list[Step] = []
     notes: list[str] = []
@@ -141,6 +187,12 @@ def plan_infrastructure(
         vso_release(platform),
         argocd_release(platform),
         WaitReady(cfg.argocd_namespace),
+        *remote,
+    ]
+    notes += [
+        f"cluster {cluster} (kube context {platform.cluster_context(cluster)}): only the Vault Secrets "
+        f"Operator, its default VaultConnection at VAULT_EXTERNAL_ADDR {cfg.vault_external_addr}"
+        for cluster in platform.remote_clusters
     ]
     if cfg.vault_dev_mode:
         notes.append("VAULT_DEV_MODE=true: Vault keeps everything in memory; a restart loses it all")

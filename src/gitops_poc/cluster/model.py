@@ -24,7 +24,20 @@ __all__ = [
     "Step",
     "VaultBootstrap",
     "WaitReady",
+    "nested",
 ]
+
+
+def nested(dotted: dict[str, str]) -> dict[str, Any]:
+    """{"config.token": t} -> {"config": {"token": t}}: a values file instead of --set."""
+    tree: dict[str, Any] = {}
+    for key, value in dotted.items():
+        *parents, last = key.split(".")
+        node = tree
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    return tree
 
 
 @dataclass(frozen=True)
@@ -62,9 +75,11 @@ class HelmRelease:
     def describe(self) -> str:
         private = f", {len(self.private_values.items)} private value(s)" if self.private_values.items else ""
         where = f" [context {self.context}]" if self.context else ""
+        plain = "".join(f", {key}={value}" for key, value in self.set_strings)
+        wait = ", wait" if self.wait else ""
         return (
             f"helm release {self.name} in {self.namespace}: {self.chart} {self.version} from {self.repo}"
-            f" ({len(self.values_files)} values file(s){private}{', wait' if self.wait else ''}){where}"
+            f" ({len(self.values_files)} values file(s){plain}{private}{wait}){where}"
         )
 
     def helm_args(self, kube_context: str, private_file: str | None = None) -> list[str]:
@@ -104,6 +119,7 @@ class HelmRelease:
             "repo": self.repo,
             "version": self.version,
             "values_files": list(self.values_files),
+            "set_strings": dict(self.set_strings),
             "private_values": [k for k, _ in self.private_values.items],
             "wait": self.wait,
             "context": self.context,

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from gitops_poc.cluster.model import HelmRelease
+from gitops_poc.cluster.model import HelmRelease, nested
 from gitops_poc.cluster.values_keys import unknown_keys
 from gitops_poc.errors import GitopsError
 from gitops_poc.render.chart import cache_root, resolve_chart
@@ -45,7 +45,8 @@ def render_release(
     environ: Mapping[str, str],
     extra_values: tuple[Path, ...] = (),
 ) -> RenderedRelease:
-    """Pull, template and validate `release` as it would be installed (private values as extra files)."""
+    """Pull, template and validate `release` as it would be installed (private values as extra files,
+    --set-string values as given)."""
     chart = resolve_chart(
         ChartRef(release.repo, release.chart, release.version),
         chart_path=None,
@@ -60,6 +61,9 @@ def render_release(
         f"{path.name}: {key}"
         for path in files
         for key in unknown_keys(defaults, _load(path), chart=release.chart)
+    ) + tuple(
+        f"--set-string: {key}"
+        for key in unknown_keys(defaults, nested(dict(release.set_strings)), chart=release.chart)
     )
     args = [
         "template",
@@ -73,5 +77,7 @@ def render_release(
     ]
     for path in files:
         args += ["--values", str(path)]
+    for key, value in release.set_strings:
+        args += ["--set-string", f"{key}={value}"]
     manifests = tuple(parse_manifests(helm.run(args), f"{release.chart} {release.version}"))
     return RenderedRelease(release, manifests, validate_manifests(manifests, kube_version), unknown)

@@ -198,6 +198,20 @@ def plan_checks(
         PlannedCheck("infrastructure", ns, partial(_pods, reader, ns))
         for ns in (VAULT_NAMESPACE, VSO_NAMESPACE, argocd)
     ]
+    # Another cluster runs only the Vault Secrets Operator (Vault and ArgoCD serve it from ArgoCD's).
+    checks += [
+        PlannedCheck(
+            f"infrastructure@{cluster}",
+            VSO_NAMESPACE,
+            partial(
+                _pods,
+                reader_of(platform.cluster_context(cluster)),
+                VSO_NAMESPACE,
+                f"infrastructure@{cluster}",
+            ),
+        )
+        for cluster in platform.remote_clusters
+    ]
     if push:
         for cluster in platform.agent_clusters:
             where = f"agents@{cluster}" if cluster else "agents"
@@ -308,8 +322,8 @@ def plan_checks(
     return checks
 
 
-def _pods(reader: Callable[[], Reader], namespace: str) -> Check:
-    return pods_ready("infrastructure", namespace, namespace, reader().list("v1", "Pod", namespace))
+def _pods(reader: Callable[[], Reader], namespace: str, group: str = "infrastructure") -> Check:
+    return pods_ready(group, namespace, namespace, reader().list("v1", "Pod", namespace))
 
 
 def _agent_pods(reader: Callable[[], Reader], group: str, agent: str) -> Check:

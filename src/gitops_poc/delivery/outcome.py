@@ -39,6 +39,16 @@ class History:
     def latest(self) -> Revision | None:
         return max(self.revisions, key=lambda r: r.number) if self.revisions else None
 
+    def as_json(self) -> dict[str, object]:
+        """The latest revision (None: no release), or why the history could not be read, for scripts."""
+        latest = self.latest
+        return {
+            "revision": None
+            if latest is None
+            else {"number": latest.number, "status": latest.status, "description": latest.description},
+            "unreadable": self.unreadable,
+        }
+
 
 ROLLED_BACK = "has been rolled back due to"
 UNINSTALLED = "has been uninstalled due to"
