@@ -131,7 +131,11 @@ def infrastructure(
     """Start minikube when it is not running (MINIKUBE_CPUS/MEMORY/DISK_SIZE), enable the ingress and
     metrics-server addons, install Vault, the Vault Secrets Operator and ArgoCD from pinned charts with the
     values files shipped in gitops-poc, wait for them, then initialise/unseal Vault and run `vault provision`
-    over a managed port-forward. Safe to re-run: only what is missing or different changes."""
+    over a managed port-forward. Then, in each cluster of ENVIRONMENT_CLUSTERS (its kube context, see
+    CLUSTER_CONTEXTS), only the Vault Secrets Operator (same pinned chart and values file) with its default
+    VaultConnection at VAULT_EXTERNAL_ADDR (required with such clusters: exit 2 without it), and the
+    TokenReview binding Vault's logins need there. Safe to re-run: only what is missing or different
+    changes."""
     from gitops_poc.cluster.apply import default_runner
     from gitops_poc.cluster.doctor import is_minikube_context
     from gitops_poc.cluster.infrastructure import minikube_profile, plan_infrastructure
