@@ -18,7 +18,7 @@ from rich.markup import escape
 
 from gitops_poc.cli.common import EnvFileOption, RootOption, load_platform
 from gitops_poc.cli.output import OutputFormat, err, print_json
-from gitops_poc.cluster.model import ClusterPlan, Step, VaultBootstrap
+from gitops_poc.cluster.model import ClusterPlan, HelmRelease, Step, VaultBootstrap
 from gitops_poc.errors import UsageError
 from gitops_poc.platform import Platform
 
@@ -35,35 +35,72 @@ DryRunOption = typer.Option(
 OutputOption = typer.Option(OutputFormat.text, "--output", "-o", help="text, or json for scripts.")
 
 
-def show_plan(title: str, plan: ClusterPlan) -> None:
+def show_plan(title: str, plan: ClusterPlan, *, dry_run: bool = False) -> None:
     err.print(f"[bold]{escape(title)}[/]: {len(plan)} step(s)")
     for number, step in enumerate(plan.steps, start=1):
         err.print(f"  {number:2}. {escape(step.describe())}")
     for note in plan.notes:
         err.print(f"[yellow]note:[/] {escape(note)}")
+    releases = [s for s in plan.steps if isinstance(s, HelmRelease)]
+    if dry_run and releases:
+        upgraded = ", ".join(s.name for s in releases if not s.unchanged) or "-"
+        current = ", ".join(s.name for s in releases if s.unchanged) or "-"
+        count = sum(1 for s in releases if s.unchanged)
+        err.print(
+            f"releases: {len(releases) - count} would be installed or upgraded ({escape(upgraded)}), "
+            f"{count} already current ({escape(current)})"
+        )
+
+
+def settle(plan: ClusterPlan, kube_context: str) -> ClusterPlan:
+    """Mark the releases already deployed as planned (read with helm: read-only, also in a dry run); a
+    release whose state cannot be read is planned as an upgrade, and its step says why."""
+    from gitops_poc.cluster.helm_state import read_releases
+    from gitops_poc.cluster.releases import Lookup, release_key, settle_releases
+    from gitops_poc.cluster.tools import find_tool
+    from gitops_poc.render.helm import Helm
+
+    releases = [s for s in plan.steps if isinstance(s, HelmRelease)]
+    if not releases:
+        return plan
+    binary = find_tool("helm")
+    if binary is None:
+        missing = Lookup(unreadable="helm is not installed")
+        return settle_releases(plan, {release_key(s, kube_context): missing for s in releases}, kube_context)
+    return settle_releases(plan, read_releases(plan, Helm(binary), kube_context), kube_context)
 
 
 def carry_out(
     title: str, plan: ClusterPlan, runner: ClusterRunner | None, *, dry_run: bool, output: OutputFormat
 ) -> int:
     """Show the plan, run it (unless a dry run) with progress, and report."""
+    from gitops_poc.cli.waiting import Waiting, step_label
     from gitops_poc.cluster.apply import apply_plan
 
-    if output is OutputFormat.json:
-        done = 0 if dry_run or runner is None else apply_plan(plan, runner)
-        print_json({"dry_run": dry_run, "done": done, **plan.as_json()})
-        return 0
-    show_plan(title, plan)
-    if dry_run or runner is None:
-        err.print("[dim]dry run: nothing changed[/]")
-        return 0
+    with Waiting(err) as waiting:
 
-    def progress(done: int, total: int, step: Step) -> None:
-        if done < total:
-            err.print(f"[cyan]{done + 1}/{total}[/] {escape(step.describe())} ...")
+        def progress(done: int, total: int, step: Step) -> None:
+            if done >= total:
+                waiting.stop()
+                return
+            if output is OutputFormat.text:
+                skipped = isinstance(step, HelmRelease) and step.unchanged
+                tail = ", skipped" if skipped else " ..."
+                err.print(f"[cyan]{done + 1}/{total}[/] {escape(step.describe())}{tail}")
+            waiting.start(step_label(step))
 
-    done = apply_plan(plan, runner, progress)
-    err.print(f"[green]Done:[/] {done} step(s).")
+        if output is OutputFormat.json:
+            done = 0 if dry_run or runner is None else apply_plan(plan, runner, progress)
+            print_json({"dry_run": dry_run, "done": done, **plan.as_json()})
+            return 0
+        show_plan(title, plan, dry_run=dry_run or runner is None)
+        if dry_run or runner is None:
+            err.print("[dim]dry run: nothing changed[/]")
+            return 0
+        done = apply_plan(plan, runner, progress)
+    unchanged = sum(1 for s in plan.steps if isinstance(s, HelmRelease) and s.unchanged)
+    kept = f", {unchanged} release(s) unchanged" if unchanged else ""
+    err.print(f"[green]Done:[/] {done} step(s){kept}.")
     return 0
 
 
@@ -140,15 +177,18 @@ def infrastructure(
     from gitops_poc.cluster.doctor import is_minikube_context
     from gitops_poc.cluster.infrastructure import minikube_profile, plan_infrastructure
     from gitops_poc.cluster.minikube import read_infra_state
-    from gitops_poc.vault.bootstrap import KEYS_FILE, dev_root_token
+    from gitops_poc.vault.bootstrap import KEYS_FILE, dev_root_token, read_keys
 
     platform = load_platform(root, env_file)
     cfg = platform.config
     state = read_infra_state(minikube_profile(platform), is_minikube_context(cfg.kube_context))
     token = None
     if cfg.vault_dev_mode:
-        token = "(generated at apply)" if dry_run else dev_root_token(root / KEYS_FILE)
-    plan = plan_infrastructure(platform, state, dev_root_token=token)
+        keys = root / KEYS_FILE
+        # A dry run creates no token, but compares the deployed release with the one kept from a real run.
+        kept = str(read_keys(keys)["root_token"]) if keys.is_file() else "(generated at apply)"
+        token = kept if dry_run else dev_root_token(keys)
+    plan = settle(plan_infrastructure(platform, state, dev_root_token=token), cfg.kube_context)
     runner = (
         None if dry_run else default_runner(cfg.kube_context, vault_bootstrapper(root, env_file, platform))
     )
@@ -321,7 +361,7 @@ def push(
         cluster: _agent_token(platform, cluster, token_file if cluster is None else None, dry_run=dry_run)
         for cluster in platform.agent_clusters
     }
-    plan = plan_push(platform, tokens, objects)
+    plan = settle(plan_push(platform, tokens, objects), platform.config.kube_context)
     runner = None if dry_run else default_runner(platform.config.kube_context)
     return carry_out("setup push", plan, runner, dry_run=dry_run, output=output)
 

@@ -120,7 +120,8 @@ class ClusterRunner:
         if isinstance(step, RunCommand):
             run_command(step.argv)
         elif isinstance(step, HelmRelease):
-            run_helm_release(step, self.helm, self.context)
+            if not step.unchanged:  # already deployed as planned: another revision would change nothing
+                run_helm_release(step, self.helm, self.context)
         elif isinstance(step, ApplyObject):
             self.kube(step.context).apply(step.full_body())
         elif isinstance(step, PatchObject):
