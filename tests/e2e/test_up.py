@@ -49,6 +49,32 @@ def test_up_then_verify(real_cluster: str, tmp_path: Path, capsys: pytest.Captur
     assert json.loads(capsys.readouterr().out)["failed"] == 0
 
 
+def test_setup_infrastructure_rerun_adds_no_helm_revision(
+    real_cluster: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After `up`, every release is current: the dry run says so and a re-run makes no revision."""
+    helm = require_binary("helm")
+    root = ["-C", str(REPO_ROOT), "--env-file", str(REPO_ROOT / ".env.example")]
+    assert main(["up", *root]) == 0
+
+    def revisions() -> list[str]:
+        listed = subprocess.run(
+            [helm, "list", "--all-namespaces", "--kube-context", real_cluster, "--output", "json"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return sorted(f"{r['name']}:{r['revision']}" for r in json.loads(listed.stdout))
+
+    before = revisions()
+    capsys.readouterr()
+    assert main(["setup", "infrastructure", *root, "--dry-run"]) == 0
+    assert "releases: 0 would be installed or upgraded (-), 3 already current" in capsys.readouterr().err
+    assert main(["setup", "infrastructure", *root]) == 0
+    assert "3 release(s) unchanged" in capsys.readouterr().err
+    assert revisions() == before
+
+
 def test_gitlab_agent_release_renders_with_the_pinned_public_chart(real_cluster: str, tmp_path: Path) -> None:
     """The agent chart has no offline copy: rendered here, where the public repository is reachable."""
     helm = require_binary("helm")
