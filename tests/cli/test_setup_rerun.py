@@ -141,3 +141,29 @@ def test_a_failing_wait_stops_its_progress_lines(
     assert "still waiting: helm release vault in vault" in capsys.readouterr().err
     time.sleep(0.3)
     assert capsys.readouterr().err == ""
+
+
+def test_a_release_unknown_when_planned_is_read_again_just_before_its_upgrade(
+    tmp_path: Path, cluster: FakeApi, standins: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """minikube stopped: the plan cannot read the releases (nor waits for a cluster that is not up); once
+    minikube runs, each release is read again and a current one is not upgraded."""
+    from gitops_poc.cli.setup import settle
+    from gitops_poc.cluster.releases import wanted_values
+
+    vso = HelmRelease("vault-secrets-operator", "vso", "vault-secrets-operator", "https://r", "1.4.1")
+    argocd = HelmRelease("argocd", "argocd", "argo-cd", "https://r", "10.1.1")
+    plan = settle(ClusterPlan((vso, argocd)), "minikube", not_up="minikube is not running yet")
+    assert cluster.requests == []  # nothing read from a cluster that is not up
+    assert [(s.upgrade_reason, s.state_unknown) for s in plan.steps] == [  # type: ignore[union-attr]
+        ("its state could not be read (minikube is not running yet)", True)
+    ] * 2
+    # minikube runs now; the operator is deployed as planned, ArgoCD is not installed.
+    chart = ("vault-secrets-operator", "1.4.1")
+    plant_release(
+        cluster, release_secret(vso.name, "vso", 3, "deployed", chart=chart, config=wanted_values(vso))
+    )
+    runner = ClusterRunner("minikube", Helm(str(standins / "helm")))
+    assert carry_out("t", plan, runner, dry_run=False, output=OutputFormat.text) == 0
+    assert [c["args"][2] for c in _upgrades(standins)] == ["argocd"]  # type: ignore[index]
+    assert "helm release vault-secrets-operator: read now, unchanged (revision 3)" in capsys.readouterr().err

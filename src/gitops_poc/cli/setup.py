@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -52,9 +53,10 @@ def show_plan(title: str, plan: ClusterPlan, *, dry_run: bool = False) -> None:
         )
 
 
-def settle(plan: ClusterPlan, kube_context: str) -> ClusterPlan:
+def settle(plan: ClusterPlan, kube_context: str, *, not_up: str = "") -> ClusterPlan:
     """Mark the releases already deployed as planned (read with helm: read-only, also in a dry run); a
-    release whose state cannot be read is planned as an upgrade, and its step says why."""
+    release whose state cannot be read is planned as an upgrade, and its step says why (a real run reads it
+    again just before). `not_up`: why the platform's cluster is not read now (minikube stopped)."""
     from gitops_poc.cluster.helm_state import read_releases
     from gitops_poc.cluster.releases import Lookup, release_key, settle_releases
     from gitops_poc.cluster.tools import find_tool
@@ -67,7 +69,11 @@ def settle(plan: ClusterPlan, kube_context: str) -> ClusterPlan:
     if binary is None:
         missing = Lookup(unreadable="helm is not installed")
         return settle_releases(plan, {release_key(s, kube_context): missing for s in releases}, kube_context)
-    return settle_releases(plan, read_releases(plan, Helm(binary), kube_context), kube_context)
+    later = [s for s in releases if not_up and not s.context]
+    now = replace(plan, steps=tuple(s for s in releases if not (not_up and not s.context)))
+    lookups = read_releases(now, Helm(binary), kube_context)
+    lookups.update({release_key(s, kube_context): Lookup(unreadable=not_up) for s in later})
+    return settle_releases(plan, lookups, kube_context)
 
 
 def carry_out(
@@ -77,6 +83,8 @@ def carry_out(
     from gitops_poc.cli.waiting import Waiting, step_label
     from gitops_poc.cluster.apply import apply_plan
 
+    if runner is not None:
+        runner.report = lambda message: err.print(f"  {escape(message)}")
     with Waiting(err) as waiting:
 
         def progress(done: int, total: int, step: Step) -> None:
@@ -87,7 +95,8 @@ def carry_out(
                 skipped = isinstance(step, HelmRelease) and step.unchanged
                 tail = ", skipped" if skipped else " ..."
                 err.print(f"[cyan]{done + 1}/{total}[/] {escape(step.describe())}{tail}")
-            waiting.start(step_label(step))
+            # The Vault step runs `vault provision`, whose progress bar is a live display of its own.
+            waiting.start(step_label(step), live=not isinstance(step, VaultBootstrap))
 
         if output is OutputFormat.json:
             done = 0 if dry_run or runner is None else apply_plan(plan, runner, progress)
@@ -188,7 +197,11 @@ def infrastructure(
         # A dry run creates no token, but compares the deployed release with the one kept from a real run.
         kept = str(read_keys(keys)["root_token"]) if keys.is_file() else "(generated at apply)"
         token = kept if dry_run else dev_root_token(keys)
-    plan = settle(plan_infrastructure(platform, state, dev_root_token=token), cfg.kube_context)
+    # A stopped minikube answers nothing (and may time out): its releases are read once it runs.
+    stopped = "minikube is not running yet" if state.minikube_running is False else ""
+    plan = settle(
+        plan_infrastructure(platform, state, dev_root_token=token), cfg.kube_context, not_up=stopped
+    )
     runner = (
         None if dry_run else default_runner(cfg.kube_context, vault_bootstrapper(root, env_file, platform))
     )

@@ -56,10 +56,12 @@ class Waiting:
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def start(self, label: str) -> None:
+    def start(self, label: str, *, live: bool = True) -> None:
+        """`live=False`: plain lines even on a terminal, for a step that shows a live display of its own
+        (rich before 14.1 refuses two at once)."""
         self.stop()
         self._done = threading.Event()
-        target = self._live if self.terminal else self._plain
+        target = self._live if self.terminal and live else self._plain
         self._thread = threading.Thread(
             target=target, args=(label, self._done, time.monotonic()), daemon=True
         )
@@ -73,13 +75,13 @@ class Waiting:
 
     def _plain(self, label: str, done: threading.Event, started: float) -> None:
         while not done.wait(PLAIN_INTERVAL):
-            elapsed = time.monotonic() - started
-            self.console.print(f"still waiting: {escape(label)} ({elapsed:.0f} s)", highlight=False)
+            elapsed = int(time.monotonic() - started)
+            self.console.print(f"still waiting: {escape(label)} ({elapsed} s)", highlight=False)
 
     def _live(self, label: str, done: threading.Event, started: float) -> None:
         with self.console.status(f"{escape(label)} (0 s)") as status:
             while not done.wait(TERMINAL_REFRESH):
-                status.update(f"{escape(label)} ({time.monotonic() - started:.0f} s)")
+                status.update(f"{escape(label)} ({int(time.monotonic() - started)} s)")
 
     def __enter__(self) -> Waiting:
         return self

@@ -74,6 +74,8 @@ class HelmRelease:
     # Set from what is deployed (cluster/releases.py): a current release is skipped, another says why not.
     unchanged_revision: int | None = None
     upgrade_reason: str = ""
+    # Its state could not be read when planned (cluster not up yet): read again just before upgrading.
+    state_unknown: bool = False
 
     @property
     def unchanged(self) -> bool:

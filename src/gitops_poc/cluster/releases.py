@@ -119,6 +119,12 @@ def why_upgrade(release: HelmRelease, wanted: Mapping[str, Any], lookup: Lookup)
     return ""
 
 
+def is_current(
+    release: HelmRelease, lookup: Lookup, load: Callable[[str], Mapping[str, Any]] = load_values_file
+) -> bool:
+    return lookup.deployed is not None and not why_upgrade(release, wanted_values(release, load), lookup)
+
+
 def settle_releases(
     plan: ClusterPlan,
     lookups: Mapping[tuple[str, str, str], Lookup],
@@ -133,7 +139,7 @@ def settle_releases(
             lookup = lookups.get(release_key(step, kube_context), Lookup(unreadable="not read"))
             reason = why_upgrade(step, wanted_values(step, load), lookup)
             if reason:
-                step = replace(step, upgrade_reason=reason)
+                step = replace(step, upgrade_reason=reason, state_unknown=bool(lookup.unreadable))
             else:
                 assert lookup.deployed is not None
                 step = replace(step, unchanged_revision=lookup.deployed.revision)
