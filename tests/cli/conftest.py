@@ -12,6 +12,7 @@ import pytest
 
 from tests.cluster.fakeapi import FakeApi, serve_fake_api
 from tests.cluster.standins import recorder
+from tests.conftest import require_binary
 
 MINIKUBE = r"""#!{python}
 import json, sys
@@ -49,7 +50,8 @@ def standins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     minikube = folder / "minikube"
     minikube.write_text(MINIKUBE.format(python=sys.executable, log=str(folder / "minikube.log")))
     minikube.chmod(0o755)
-    recorder(folder, "helm")
+    # helm upgrade needs a cluster: recorded; helm history/get values read the API stand-in for real.
+    recorder(folder, "helm", real=str(Path(require_binary("helm")).resolve()), reads=("history", "get"))
     monkeypatch.setattr("gitops_poc.cluster.tools.CHECKOUT", tmp_path / "no-checkout")
     monkeypatch.setenv("PATH", f"{folder}:{Path(sys.executable).parent}:/usr/bin:/bin")
     return folder
@@ -58,5 +60,6 @@ def standins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeApi]:
     with serve_fake_api() as api:
+        api.anonymous = True  # helm (client-go) sends no bearer token over plain HTTP
         monkeypatch.setenv("KUBECONFIG", str(api.kubeconfig(tmp_path)))
         yield api

@@ -5,6 +5,7 @@ body) and serves objects from a dict, so tests assert what the client SENT."""
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import threading
 from collections.abc import Iterator
@@ -60,6 +61,75 @@ class FakeApi:
             )
         )
         return path
+
+
+def unreachable_kubeconfig(folder: Path, context: str = "minikube") -> Path:
+    """A kubeconfig whose API server is a loopback port nothing listens on."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    path = folder / f"kubeconfig-unreachable-{context}"
+    cluster = {"name": context, "cluster": {"server": f"http://127.0.0.1:{port}"}}
+    path.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": context,
+                "clusters": [cluster],
+                "users": [{"name": context, "user": {}}],
+                "contexts": [{"name": context, "context": {"cluster": context, "user": context}}],
+            }
+        )
+    )
+    return path
+
+
+def release_secret(
+    name: str,
+    namespace: str,
+    version: int,
+    status: str,
+    description: str = "Install complete",
+    *,
+    chart: tuple[str, str] = ("app", "3.13.0"),
+    config: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A release revision as Helm's secrets driver stores it (JSON, gzip, base64 in `data.release`)."""
+    release = {
+        "name": name,
+        "namespace": namespace,
+        "version": version,
+        "info": {
+            "first_deployed": "2026-12-01T10:00:00Z",
+            "last_deployed": "2026-12-01T10:00:00Z",
+            "deleted": "",
+            "description": description,
+            "status": status,
+        },
+        "chart": {"metadata": {"name": chart[0], "version": chart[1], "apiVersion": "v2"}},
+        "config": config or {},
+        "manifest": "",
+    }
+    stored = base64.b64encode(gzip.compress(json.dumps(release).encode())).decode()
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "helm.sh/release.v1",
+        "metadata": {
+            "name": f"sh.helm.release.v1.{name}.v{version}",
+            "namespace": namespace,
+            "labels": {"name": name, "owner": "helm", "status": status, "version": str(version)},
+        },
+        "data": {"release": base64.b64encode(stored.encode()).decode()},
+    }
+
+
+def plant_release(api: FakeApi, secret: dict[str, Any]) -> None:
+    meta = secret["metadata"]
+    api.objects[f"/api/v1/namespaces/{meta['namespace']}/secrets/{meta['name']}"] = secret
 
 
 def two_cluster_kubeconfig(folder: Path, own: FakeApi, other: FakeApi, other_context: str) -> Path:

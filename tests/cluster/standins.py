@@ -58,6 +58,8 @@ def kubectl_port_forward(folder: Path, mode: str = "listen") -> tuple[Path, Path
 RECORDER = r"""#!{python}
 import json, os, stat, sys
 args = sys.argv[1:]
+if args and args[0] in {reads!r}:  # read-only subcommands: the real binary, reading the API stand-in
+    os.execv({real!r}, [{real!r}, *args])
 files = {{}}
 for i, a in enumerate(args):
     if a in ("--values", "-f") and i + 1 < len(args) and os.path.exists(args[i + 1]):
@@ -70,13 +72,30 @@ sys.exit({code} if {fail_on!r} in (None, args[0] if args else None) else 0)
 
 
 def recorder(
-    folder: Path, name: str, *, stdout: str = "", code: int = 0, fail_on: str | None = None
+    folder: Path,
+    name: str,
+    *,
+    stdout: str = "",
+    code: int = 0,
+    fail_on: str | None = None,
+    real: str = "",
+    reads: tuple[str, ...] = (),
 ) -> tuple[Path, Path]:
     """An executable `name` that records its arguments and the values files it was given (mode and
-    text), prints `stdout` and exits with `code` (only for the subcommand `fail_on`, when given)."""
+    text), prints `stdout` and exits with `code` (only for the subcommand `fail_on`, when given). The
+    subcommands in `reads` run the `real` binary instead, unrecorded (helm history/get against the API
+    stand-in: the reads are real, only what would need a cluster is recorded)."""
     exe, log = folder / name, folder / f"{name}.log"
     exe.write_text(
-        RECORDER.format(python=sys.executable, log=str(log), stdout=stdout, code=code, fail_on=fail_on)
+        RECORDER.format(
+            python=sys.executable,
+            log=str(log),
+            stdout=stdout,
+            code=code,
+            fail_on=fail_on,
+            real=real,
+            reads=set(reads) if real else set(),
+        )
     )
     exe.chmod(0o755)
     return exe, log

@@ -173,6 +173,8 @@ def test_each_other_cluster_gets_only_the_operator_connected_to_the_external_vau
             "private_values": [],
             "wait": True,
             "context": context,
+            "unchanged_revision": None,  # nothing read from a cluster yet
+            "upgrade_reason": "",
         }
         for context in ("gke_prod_europe", "qa-us")
     ]

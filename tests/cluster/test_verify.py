@@ -63,6 +63,19 @@ def healthy(api: FakeApi) -> None:
             }
 
 
+EXTERNAL_VAULT = "https://vault.example.com"
+CONNECTION = (
+    "/apis/secrets.hashicorp.com/v1beta1/namespaces/vault-secrets-operator-system/vaultconnections/default"
+)
+
+
+def other_cluster(api: FakeApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A healthy cluster of ENVIRONMENT_CLUSTERS: its operator's VaultConnection at VAULT_EXTERNAL_ADDR."""
+    healthy(api)
+    api.objects[CONNECTION] = {"metadata": {"name": "default"}, "spec": {"address": EXTERNAL_VAULT}}
+    monkeypatch.setenv("VAULT_EXTERNAL_ADDR", EXTERNAL_VAULT)
+
+
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch) -> None:
     for key, value in ENV.items():
@@ -153,7 +166,7 @@ def test_each_environment_is_checked_in_its_own_cluster(
 
     with serve_fake_api() as argocd, serve_fake_api() as prod:
         healthy(argocd)
-        healthy(prod)
+        other_cluster(prod, monkeypatch)
         del argocd.objects["/apis/apps/v1/namespaces/poc-prod/deployments/api-gateway"]  # lives in prod only
         monkeypatch.setenv("KUBECONFIG", str(two_cluster_kubeconfig(tmp_path, argocd, prod, "prod-eu")))
         monkeypatch.setenv("ENVIRONMENT_CLUSTERS", "prod=prod-eu")
@@ -178,7 +191,7 @@ def test_push_mode_checks_each_clusters_agent_instead_of_applications(
 
     with serve_fake_api() as own, serve_fake_api() as prod:
         healthy(own)
-        healthy(prod)
+        other_cluster(prod, monkeypatch)
         own.objects["/api/v1/namespaces/gitlab-agent/pods/agent-0"] = _ready_pod("agent-0")
         monkeypatch.setenv("KUBECONFIG", str(two_cluster_kubeconfig(tmp_path, own, prod, "prod-eu")))
         monkeypatch.setenv("ENVIRONMENT_CLUSTERS", "prod=prod-eu")
@@ -230,7 +243,7 @@ def test_the_operator_of_each_other_cluster_is_checked_there(
 
     with serve_fake_api() as argocd, serve_fake_api() as prod:
         healthy(argocd)
-        healthy(prod)
+        other_cluster(prod, monkeypatch)
         monkeypatch.setenv("KUBECONFIG", str(two_cluster_kubeconfig(tmp_path, argocd, prod, "gke-prod")))
         monkeypatch.setenv("ENVIRONMENT_CLUSTERS", "prod=prod-eu")
         monkeypatch.setenv("CLUSTER_CONTEXTS", "prod-eu=gke-prod")
@@ -239,6 +252,9 @@ def test_the_operator_of_each_other_cluster_is_checked_there(
         checks = {(c["group"], c["name"]): c for c in json.loads(capsys.readouterr().out)["checks"]}
         remote = checks[("infrastructure@prod-eu", "vault-secrets-operator-system")]
         assert remote["status"] == "ok"
+        connection = checks[("infrastructure@prod-eu", "vault-connection")]
+        assert connection["status"] == "ok" and EXTERNAL_VAULT in connection["detail"]
+        assert any(r.path == CONNECTION for r in prod.requests)
         pods = "/api/v1/namespaces/vault-secrets-operator-system/pods"
         assert any(r.path == pods for r in prod.requests)
         # Only the operator runs there: Vault and ArgoCD are not looked for in prod-eu.
@@ -246,10 +262,12 @@ def test_the_operator_of_each_other_cluster_is_checked_there(
             r.path.startswith(("/api/v1/namespaces/vault/", "/api/v1/namespaces/argocd/"))
             for r in prod.requests
         )
-        # No operator in prod-eu: that check fails, with what to do, and the others still run.
+        # No operator in prod-eu, and a connection left at the in-cluster address: both checks fail, with
+        # what to do, and the others still run.
         del prod.objects[
             "/api/v1/namespaces/vault-secrets-operator-system/pods/vault-secrets-operator-system-0"
         ]
+        prod.objects[CONNECTION]["spec"]["address"] = "http://vault.vault.svc.cluster.local:8200"
         assert main(root) == 1
         report = json.loads(capsys.readouterr().out)["checks"]
         failed = [(c["group"], c["name"], c["detail"], c["fix"]) for c in report if c["status"] == "failed"]
@@ -259,5 +277,24 @@ def test_the_operator_of_each_other_cluster_is_checked_there(
                 "vault-secrets-operator-system",
                 "no pods in vault-secrets-operator-system",
                 "run `gitops-poc setup infrastructure`",
-            )
+            ),
+            (
+                "infrastructure@prod-eu",
+                "vault-connection",
+                "VaultConnection vault-secrets-operator-system/default points at "
+                "http://vault.vault.svc.cluster.local:8200, not VAULT_EXTERNAL_ADDR (https://vault.example.com)",
+                "set VAULT_EXTERNAL_ADDR, then run `gitops-poc setup infrastructure`",
+            ),
         ]
+        assert len(report) > 20  # every other check ran too
+
+
+def test_vault_connection_judgement() -> None:
+    from gitops_poc.cluster.verify import vault_connection_ok
+
+    at = {"spec": {"address": "https://vault.example.com/"}}
+    assert vault_connection_ok("g", "c", at, "https://vault.example.com").status is Status.OK
+    missing = vault_connection_ok("g", "c", None, "https://vault.example.com")
+    assert missing.status is Status.FAILED and missing.detail.startswith("no VaultConnection")
+    unset = vault_connection_ok("g", "c", at, "")
+    assert unset.status is Status.FAILED and "not VAULT_EXTERNAL_ADDR (not set)" in unset.detail

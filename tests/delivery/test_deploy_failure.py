@@ -5,8 +5,6 @@ release history from the Kubernetes API stand-in at the HTTP boundary."""
 
 from __future__ import annotations
 
-import base64
-import gzip
 import json
 from pathlib import Path
 
@@ -17,7 +15,7 @@ from gitops_poc.config import parse_config
 from gitops_poc.delivery.deploy import plan_deploy, release_history
 from gitops_poc.delivery.outcome import History, Revision, failure_message
 from gitops_poc.platform import Platform
-from tests.cluster.fakeapi import FakeApi, serve_fake_api
+from tests.cluster.fakeapi import FakeApi, plant_release, release_secret, serve_fake_api
 from tests.conftest import require_binary
 
 HELM4_ROLLED_BACK = (
@@ -129,43 +127,9 @@ def test_ci_deploy_against_no_cluster_says_nothing_changed_not_rolled_back(
         assert "kubernetes cluster unreachable" in report["history"][side]["unreadable"]
 
 
-def _release_secret(
-    name: str, namespace: str, version: int, status: str, description: str
-) -> dict[str, object]:
-    """A release as Helm's secrets driver stores it (JSON, gzip, base64 in `data.release`)."""
-    release = {
-        "name": name,
-        "namespace": namespace,
-        "version": version,
-        "info": {
-            "first_deployed": "2026-12-01T10:00:00Z",
-            "last_deployed": "2026-12-01T10:00:00Z",
-            "deleted": "",
-            "description": description,
-            "status": status,
-        },
-        "chart": {"metadata": {"name": "app", "version": "3.13.0", "apiVersion": "v2"}},
-        "config": {},
-        "manifest": "",
-    }
-    stored = base64.b64encode(gzip.compress(json.dumps(release).encode())).decode()
-    return {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "type": "helm.sh/release.v1",
-        "metadata": {
-            "name": f"sh.helm.release.v1.{name}.v{version}",
-            "namespace": namespace,
-            "labels": {"name": name, "owner": "helm", "status": status, "version": str(version)},
-        },
-        "data": {"release": base64.b64encode(stored.encode()).decode()},
-    }
-
-
 def _plant(api: FakeApi, *rows: tuple[int, str, str]) -> None:
     for version, status, description in rows:
-        secret = _release_secret("api-gateway", "poc-prod", version, status, description)
-        api.objects[f"/api/v1/namespaces/poc-prod/secrets/{secret['metadata']['name']}"] = secret  # type: ignore[index]
+        plant_release(api, release_secret("api-gateway", "poc-prod", version, status, description))
 
 
 def test_release_history_reads_what_the_real_helm_reports(

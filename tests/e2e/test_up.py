@@ -49,6 +49,32 @@ def test_up_then_verify(real_cluster: str, tmp_path: Path, capsys: pytest.Captur
     assert json.loads(capsys.readouterr().out)["failed"] == 0
 
 
+def test_setup_infrastructure_rerun_adds_no_helm_revision(
+    real_cluster: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After `up`, every release is current: the dry run says so and a re-run makes no revision."""
+    helm = require_binary("helm")
+    root = ["-C", str(REPO_ROOT), "--env-file", str(REPO_ROOT / ".env.example")]
+    assert main(["up", *root]) == 0
+
+    def revisions() -> list[str]:
+        listed = subprocess.run(
+            [helm, "list", "--all-namespaces", "--kube-context", real_cluster, "--output", "json"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return sorted(f"{r['name']}:{r['revision']}" for r in json.loads(listed.stdout))
+
+    before = revisions()
+    capsys.readouterr()
+    assert main(["setup", "infrastructure", *root, "--dry-run"]) == 0
+    assert "releases: 0 would be installed or upgraded (-), 3 already current" in capsys.readouterr().err
+    assert main(["setup", "infrastructure", *root]) == 0
+    assert "3 release(s) unchanged" in capsys.readouterr().err
+    assert revisions() == before
+
+
 def test_gitlab_agent_release_renders_with_the_pinned_public_chart(real_cluster: str, tmp_path: Path) -> None:
     """The agent chart has no offline copy: rendered here, where the public repository is reachable."""
     helm = require_binary("helm")
@@ -108,3 +134,38 @@ def test_push_mode_applies_the_platform_objects_verify_checks(
     checks = json.loads(capsys.readouterr().out)["checks"]
     platform = [c for c in checks if c["group"].startswith("platform/")]
     assert platform and all(c["status"] == "ok" for c in platform), platform
+
+
+# Captured at import, like AGENT_TOKEN: a second disposable cluster and the address it reaches Vault at.
+SECOND_CONTEXT = os.environ.get("GITOPS_POC_E2E_SECOND_CONTEXT", "")
+EXTERNAL_VAULT = os.environ.get("VAULT_EXTERNAL_ADDR", "")
+
+
+def test_another_cluster_gets_the_operator_connected_to_vault_external_addr(
+    real_cluster: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two clusters: `setup infrastructure` installs only the Vault Secrets Operator in the second one, its
+    default VaultConnection at VAULT_EXTERNAL_ADDR, and verify finds its pods ready there."""
+    if not (SECOND_CONTEXT and EXTERNAL_VAULT):
+        pytest.skip(
+            "two-cluster end-to-end needs GITOPS_POC_E2E_SECOND_CONTEXT (a second disposable cluster's kube "
+            "context) and VAULT_EXTERNAL_ADDR (Vault as that cluster reaches it) besides GITOPS_POC_E2E"
+        )
+    from gitops_poc.cluster.kube import Kube
+
+    monkeypatch.setenv("ENVIRONMENT_CLUSTERS", "prod=prod-e2e")
+    monkeypatch.setenv("CLUSTER_CONTEXTS", f"prod-e2e={SECOND_CONTEXT}")
+    monkeypatch.setenv("VAULT_EXTERNAL_ADDR", EXTERNAL_VAULT)
+    root = ["-C", str(REPO_ROOT), "--env-file", str(REPO_ROOT / ".env.example")]
+    assert main(["setup", "infrastructure", *root]) == 0
+    second = Kube.from_kubeconfig(SECOND_CONTEXT)
+    connection = second.get(
+        "secrets.hashicorp.com/v1beta1", "VaultConnection", "vault-secrets-operator-system", "default"
+    )
+    assert connection is not None and connection["spec"]["address"] == EXTERNAL_VAULT.rstrip("/")
+    assert second.get("v1", "Namespace", None, "vault") is None  # no Vault there
+    capsys.readouterr()
+    main(["verify", *root, "--skip-vault", "--output", "json"])
+    checks = json.loads(capsys.readouterr().out)["checks"]
+    [operator] = [c for c in checks if c["group"] == "infrastructure@prod-e2e"]
+    assert operator["status"] == "ok", operator

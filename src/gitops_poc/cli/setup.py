@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -18,7 +19,7 @@ from rich.markup import escape
 
 from gitops_poc.cli.common import EnvFileOption, RootOption, load_platform
 from gitops_poc.cli.output import OutputFormat, err, print_json
-from gitops_poc.cluster.model import ClusterPlan, Step, VaultBootstrap
+from gitops_poc.cluster.model import ClusterPlan, HelmRelease, Step, VaultBootstrap
 from gitops_poc.errors import UsageError
 from gitops_poc.platform import Platform
 
@@ -35,35 +36,80 @@ DryRunOption = typer.Option(
 OutputOption = typer.Option(OutputFormat.text, "--output", "-o", help="text, or json for scripts.")
 
 
-def show_plan(title: str, plan: ClusterPlan) -> None:
+def show_plan(title: str, plan: ClusterPlan, *, dry_run: bool = False) -> None:
     err.print(f"[bold]{escape(title)}[/]: {len(plan)} step(s)")
     for number, step in enumerate(plan.steps, start=1):
         err.print(f"  {number:2}. {escape(step.describe())}")
     for note in plan.notes:
         err.print(f"[yellow]note:[/] {escape(note)}")
+    releases = [s for s in plan.steps if isinstance(s, HelmRelease)]
+    if dry_run and releases:
+        upgraded = ", ".join(s.name for s in releases if not s.unchanged) or "-"
+        current = ", ".join(s.name for s in releases if s.unchanged) or "-"
+        count = sum(1 for s in releases if s.unchanged)
+        err.print(
+            f"releases: {len(releases) - count} would be installed or upgraded ({escape(upgraded)}), "
+            f"{count} already current ({escape(current)})"
+        )
+
+
+def settle(plan: ClusterPlan, kube_context: str, *, not_up: str = "") -> ClusterPlan:
+    """Mark the releases already deployed as planned (read with helm: read-only, also in a dry run); a
+    release whose state cannot be read is planned as an upgrade, and its step says why (a real run reads it
+    again just before). `not_up`: why the platform's cluster is not read now (minikube stopped)."""
+    from gitops_poc.cluster.helm_state import read_releases
+    from gitops_poc.cluster.releases import Lookup, release_key, settle_releases
+    from gitops_poc.cluster.tools import find_tool
+    from gitops_poc.render.helm import Helm
+
+    releases = [s for s in plan.steps if isinstance(s, HelmRelease)]
+    if not releases:
+        return plan
+    binary = find_tool("helm")
+    if binary is None:
+        missing = Lookup(unreadable="helm is not installed")
+        return settle_releases(plan, {release_key(s, kube_context): missing for s in releases}, kube_context)
+    later = [s for s in releases if not_up and not s.context]
+    now = replace(plan, steps=tuple(s for s in releases if not (not_up and not s.context)))
+    lookups = read_releases(now, Helm(binary), kube_context)
+    lookups.update({release_key(s, kube_context): Lookup(unreadable=not_up) for s in later})
+    return settle_releases(plan, lookups, kube_context)
 
 
 def carry_out(
     title: str, plan: ClusterPlan, runner: ClusterRunner | None, *, dry_run: bool, output: OutputFormat
 ) -> int:
     """Show the plan, run it (unless a dry run) with progress, and report."""
+    from gitops_poc.cli.waiting import Waiting, step_label
     from gitops_poc.cluster.apply import apply_plan
 
-    if output is OutputFormat.json:
-        done = 0 if dry_run or runner is None else apply_plan(plan, runner)
-        print_json({"dry_run": dry_run, "done": done, **plan.as_json()})
-        return 0
-    show_plan(title, plan)
-    if dry_run or runner is None:
-        err.print("[dim]dry run: nothing changed[/]")
-        return 0
+    if runner is not None:
+        runner.report = lambda message: err.print(f"  {escape(message)}")
+    with Waiting(err) as waiting:
 
-    def progress(done: int, total: int, step: Step) -> None:
-        if done < total:
-            err.print(f"[cyan]{done + 1}/{total}[/] {escape(step.describe())} ...")
+        def progress(done: int, total: int, step: Step) -> None:
+            if done >= total:
+                waiting.stop()
+                return
+            if output is OutputFormat.text:
+                skipped = isinstance(step, HelmRelease) and step.unchanged
+                tail = ", skipped" if skipped else " ..."
+                err.print(f"[cyan]{done + 1}/{total}[/] {escape(step.describe())}{tail}")
+            # The Vault step runs `vault provision`, whose progress bar is a live display of its own.
+            waiting.start(step_label(step), live=not isinstance(step, VaultBootstrap))
 
-    done = apply_plan(plan, runner, progress)
-    err.print(f"[green]Done:[/] {done} step(s).")
+        if output is OutputFormat.json:
+            done = 0 if dry_run or runner is None else apply_plan(plan, runner, progress)
+            print_json({"dry_run": dry_run, "done": done, **plan.as_json()})
+            return 0
+        show_plan(title, plan, dry_run=dry_run or runner is None)
+        if dry_run or runner is None:
+            err.print("[dim]dry run: nothing changed[/]")
+            return 0
+        done = apply_plan(plan, runner, progress)
+    unchanged = sum(1 for s in plan.steps if isinstance(s, HelmRelease) and s.unchanged)
+    kept = f", {unchanged} release(s) unchanged" if unchanged else ""
+    err.print(f"[green]Done:[/] {done} step(s){kept}.")
     return 0
 
 
@@ -131,20 +177,31 @@ def infrastructure(
     """Start minikube when it is not running (MINIKUBE_CPUS/MEMORY/DISK_SIZE), enable the ingress and
     metrics-server addons, install Vault, the Vault Secrets Operator and ArgoCD from pinned charts with the
     values files shipped in gitops-poc, wait for them, then initialise/unseal Vault and run `vault provision`
-    over a managed port-forward. Safe to re-run: only what is missing or different changes."""
+    over a managed port-forward. Then, in each cluster of ENVIRONMENT_CLUSTERS (its kube context, see
+    CLUSTER_CONTEXTS), only the Vault Secrets Operator (same pinned chart and values file) with its default
+    VaultConnection at VAULT_EXTERNAL_ADDR (required with such clusters: exit 2 without it), and the
+    TokenReview binding Vault's logins need there. Safe to re-run: only what is missing or different
+    changes."""
     from gitops_poc.cluster.apply import default_runner
     from gitops_poc.cluster.doctor import is_minikube_context
     from gitops_poc.cluster.infrastructure import minikube_profile, plan_infrastructure
     from gitops_poc.cluster.minikube import read_infra_state
-    from gitops_poc.vault.bootstrap import KEYS_FILE, dev_root_token
+    from gitops_poc.vault.bootstrap import KEYS_FILE, dev_root_token, read_keys
 
     platform = load_platform(root, env_file)
     cfg = platform.config
     state = read_infra_state(minikube_profile(platform), is_minikube_context(cfg.kube_context))
     token = None
     if cfg.vault_dev_mode:
-        token = "(generated at apply)" if dry_run else dev_root_token(root / KEYS_FILE)
-    plan = plan_infrastructure(platform, state, dev_root_token=token)
+        keys = root / KEYS_FILE
+        # A dry run creates no token, but compares the deployed release with the one kept from a real run.
+        kept = str(read_keys(keys)["root_token"]) if keys.is_file() else "(generated at apply)"
+        token = kept if dry_run else dev_root_token(keys)
+    # A stopped minikube answers nothing (and may time out): its releases are read once it runs.
+    stopped = "minikube is not running yet" if state.minikube_running is False else ""
+    plan = settle(
+        plan_infrastructure(platform, state, dev_root_token=token), cfg.kube_context, not_up=stopped
+    )
     runner = (
         None if dry_run else default_runner(cfg.kube_context, vault_bootstrapper(root, env_file, platform))
     )
@@ -317,7 +374,7 @@ def push(
         cluster: _agent_token(platform, cluster, token_file if cluster is None else None, dry_run=dry_run)
         for cluster in platform.agent_clusters
     }
-    plan = plan_push(platform, tokens, objects)
+    plan = settle(plan_push(platform, tokens, objects), platform.config.kube_context)
     runner = None if dry_run else default_runner(platform.config.kube_context)
     return carry_out("setup push", plan, runner, dry_run=dry_run, output=output)
 

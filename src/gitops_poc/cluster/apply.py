@@ -108,6 +108,7 @@ class ClusterRunner:
     context: str
     helm: Helm
     vault: Callable[[VaultBootstrap], None] | None = None
+    report: Callable[[str], None] = lambda message: None  # what a step found out while running
     _kubes: dict[str, Kube] = field(default_factory=dict)
 
     def kube(self, context: str = "") -> Kube:
@@ -116,11 +117,27 @@ class ClusterRunner:
             self._kubes[name] = Kube.from_kubeconfig(name)
         return self._kubes[name]
 
+    def _current_now(self, step: HelmRelease) -> bool:
+        """A release whose state was unknown when planned (the cluster was not up) is read again now."""
+        if not step.state_unknown:
+            return False
+        from gitops_poc.cluster.helm_state import READ_TIMEOUT, read_release
+        from gitops_poc.cluster.releases import is_current
+
+        lookup = read_release(Helm(self.helm.binary, READ_TIMEOUT), step, self.context)
+        if not is_current(step, lookup):
+            return False
+        assert lookup.deployed is not None
+        self.report(f"helm release {step.name}: read now, unchanged (revision {lookup.deployed.revision})")
+        return True
+
     def run(self, step: Step) -> None:
         if isinstance(step, RunCommand):
             run_command(step.argv)
         elif isinstance(step, HelmRelease):
-            run_helm_release(step, self.helm, self.context)
+            # Already deployed as planned: another revision would change nothing.
+            if not step.unchanged and not self._current_now(step):
+                run_helm_release(step, self.helm, self.context)
         elif isinstance(step, ApplyObject):
             self.kube(step.context).apply(step.full_body())
         elif isinstance(step, PatchObject):

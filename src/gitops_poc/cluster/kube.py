@@ -41,6 +41,7 @@ KINDS: dict[str, tuple[str, bool]] = {
     "ApplicationSet": ("applicationsets", True),
     "VaultAuth": ("vaultauths", True),
     "VaultStaticSecret": ("vaultstaticsecrets", True),
+    "VaultConnection": ("vaultconnections", True),
     "PodDisruptionBudget": ("poddisruptionbudgets", True),
 }
 

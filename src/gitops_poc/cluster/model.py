@@ -71,15 +71,30 @@ class HelmRelease:
     wait: bool = True
     timeout: str = "10m"
     context: str = ""  # the kube context it goes to ("" = the platform's)
+    # Set from what is deployed (cluster/releases.py): a current release is skipped, another says why not.
+    unchanged_revision: int | None = None
+    upgrade_reason: str = ""
+    # Its state could not be read when planned (cluster not up yet): read again just before upgrading.
+    state_unknown: bool = False
+
+    @property
+    def unchanged(self) -> bool:
+        return self.unchanged_revision is not None
 
     def describe(self) -> str:
-        private = f", {len(self.private_values.items)} private value(s)" if self.private_values.items else ""
         where = f" [context {self.context}]" if self.context else ""
+        if self.unchanged:
+            return (
+                f"helm release {self.name} in {self.namespace}: {self.chart} {self.version} unchanged "
+                f"(revision {self.unchanged_revision}){where}"
+            )
+        private = f", {len(self.private_values.items)} private value(s)" if self.private_values.items else ""
+        reason = f"; upgrade: {self.upgrade_reason}" if self.upgrade_reason else ""
         plain = "".join(f", {key}={value}" for key, value in self.set_strings)
         wait = ", wait" if self.wait else ""
         return (
             f"helm release {self.name} in {self.namespace}: {self.chart} {self.version} from {self.repo}"
-            f" ({len(self.values_files)} values file(s){plain}{private}{wait}){where}"
+            f" ({len(self.values_files)} values file(s){plain}{private}{wait}){where}{reason}"
         )
 
     def helm_args(self, kube_context: str, private_file: str | None = None) -> list[str]:
@@ -123,6 +138,8 @@ class HelmRelease:
             "private_values": [k for k, _ in self.private_values.items],
             "wait": self.wait,
             "context": self.context,
+            "unchanged_revision": self.unchanged_revision,
+            "upgrade_reason": self.upgrade_reason,
         }
 
 

@@ -20,6 +20,7 @@ from gitops_poc.platform import PULL_SECRET, Platform
 
 VSS_API = "secrets.hashicorp.com/v1beta1"
 ARGO_API = "argoproj.io/v1alpha1"
+VSO_DEFAULT_CONNECTION = "default"  # the chart's defaultVaultConnection
 
 
 class Reader(Protocol):
@@ -70,6 +71,22 @@ def pods_ready(
             f"kubectl -n {namespace} describe pods",
         )
     return passed(group, name, f"{len(pods)} pod(s) ready in {namespace}")
+
+
+def vault_connection_ok(group: str, name: str, connection: dict[str, Any] | None, expected: str) -> Check:
+    """The operator of another cluster reaches Vault only through VAULT_EXTERNAL_ADDR."""
+    where = f"VaultConnection {VSO_NAMESPACE}/{VSO_DEFAULT_CONNECTION}"
+    if connection is None:
+        return failed(group, name, f"no {where}", "run `gitops-poc setup infrastructure`")
+    address = str((connection.get("spec") or {}).get("address", ""))
+    if not expected or address.rstrip("/") != expected:
+        return failed(
+            group,
+            name,
+            f"{where} points at {address or '(nothing)'}, not VAULT_EXTERNAL_ADDR ({expected or 'not set'})",
+            "set VAULT_EXTERNAL_ADDR, then run `gitops-poc setup infrastructure`",
+        )
+    return passed(group, name, f"{where} points at {address}")
 
 
 def application_ok(group: str, name: str, app: dict[str, Any] | None) -> Check:
@@ -198,20 +215,18 @@ def plan_checks(
         PlannedCheck("infrastructure", ns, partial(_pods, reader, ns))
         for ns in (VAULT_NAMESPACE, VSO_NAMESPACE, argocd)
     ]
-    # Another cluster runs only the Vault Secrets Operator (Vault and ArgoCD serve it from ArgoCD's).
-    checks += [
-        PlannedCheck(
-            f"infrastructure@{cluster}",
-            VSO_NAMESPACE,
-            partial(
-                _pods,
-                reader_of(platform.cluster_context(cluster)),
-                VSO_NAMESPACE,
-                f"infrastructure@{cluster}",
+    # Another cluster runs only the Vault Secrets Operator (Vault and ArgoCD serve it from ArgoCD's), whose
+    # default VaultConnection must point at VAULT_EXTERNAL_ADDR.
+    for other in platform.remote_clusters:
+        group, remote = f"infrastructure@{other}", reader_of(platform.cluster_context(other))
+        checks += [
+            PlannedCheck(group, VSO_NAMESPACE, partial(_pods, remote, VSO_NAMESPACE, group)),
+            PlannedCheck(
+                group,
+                "vault-connection",
+                partial(_vault_connection, remote, group, platform.config.vault_external_addr),
             ),
-        )
-        for cluster in platform.remote_clusters
-    ]
+        ]
     if push:
         for cluster in platform.agent_clusters:
             where = f"agents@{cluster}" if cluster else "agents"
@@ -324,6 +339,11 @@ def plan_checks(
 
 def _pods(reader: Callable[[], Reader], namespace: str, group: str = "infrastructure") -> Check:
     return pods_ready(group, namespace, namespace, reader().list("v1", "Pod", namespace))
+
+
+def _vault_connection(reader: Callable[[], Reader], group: str, expected: str) -> Check:
+    found = reader().get(VSS_API, "VaultConnection", VSO_NAMESPACE, VSO_DEFAULT_CONNECTION)
+    return vault_connection_ok(group, "vault-connection", found, expected)
 
 
 def _agent_pods(reader: Callable[[], Reader], group: str, agent: str) -> Check:
