@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 from pathlib import Path
 
 import hvac
@@ -200,3 +200,42 @@ def test_token_checks(vault: Vault) -> None:
     with pytest.raises(VaultPermissionDenied, match="does not accept the token") as caught:
         preflight(bad)
     assert "wrong" not in str(caught.value)
+
+
+class _SlowOrFast(BaseHTTPRequestHandler):
+    """/slow holds the answer back for a second; anything else answers at once."""
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        if self.path == "/slow":
+            threading.Event().wait(1.0)
+        body = b"{}"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_deadline_session_reuses_one_worker_and_replaces_a_stuck_one() -> None:
+    from gitops_poc.vault.client import DeadlineExceeded, DeadlineSession
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _SlowOrFast)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    session = DeadlineSession(0.3)
+    try:
+        before = {t.ident for t in threading.enumerate() if t.name == "vault-request"}
+        for _ in range(50):
+            assert session.get(f"{url}/fast", timeout=5).status_code == 200
+        workers = {t.ident for t in threading.enumerate() if t.name == "vault-request"} - before
+        assert len(workers) == 1  # one thread served all 50, none started per request
+        with pytest.raises(DeadlineExceeded, match="no complete answer within 0.3 s"):
+            session.get(f"{url}/slow", timeout=5)
+        # The stuck worker is left behind: the next request does not queue behind it.
+        assert session.get(f"{url}/fast", timeout=5).status_code == 200
+    finally:
+        session.close()
+        server.shutdown()
+        server.server_close()
