@@ -2,7 +2,8 @@
 
 Part 1, scale: `init`, `lint`, `plan` (the table, which reads every service's values for its image) and
 `vault check` (against a real OpenBao dev server, provisioned first) at 250, 500, 1,000 and 2,000
-services x 3 environments, with the growth factor per doubling (target <= 2.3x: near-linear).
+services x 3 environments, with the growth factor per doubling (target <= 2.3x: near-linear); `init`
+runs once per size (a second run is a no-op), the read-only commands twice, and the best run counts.
 Part 2, references measured in the same run:
 - `gitops-poc --help` and `--version` against `helm version`, as interleaved pairs (target: within 4x);
 - `init` of 200 services x 5 environments (target: under 2.5 s);
@@ -79,8 +80,9 @@ def scale(sizes: list[int]) -> None:
             root = Path(tmp) / "platform"
             write_root(root, size, THREE_ENVIRONMENTS)
             figures["init"].append(cli("init", "-C", str(root), "--yes"))
-            figures["lint"].append(cli("lint", "-C", str(root)))
-            figures["plan table"].append(cli("plan", "-C", str(root)))
+            # Best of 2 for the read-only commands: one noisy run on a shared machine moves a growth factor.
+            figures["lint"].append(min(cli("lint", "-C", str(root)) for _ in range(2)))
+            figures["plan table"].append(min(cli("plan", "-C", str(root)) for _ in range(2)))
         print(f"  ... {size} services done", file=sys.stderr)
     for name, seconds in figures.items():
         growth_table(name, sizes, seconds)
@@ -102,7 +104,8 @@ def vault_scale(sizes: list[int], vault_env: dict[str, str] | None) -> None:
             cli(
                 "vault", "provision", "-C", str(root), "-o", "json", "--kubernetes-ca-file", ca, env=vault_env
             )
-            seconds.append(cli("vault", "check", "-C", str(root), "-o", "json", env=vault_env))
+            check = ("vault", "check", "-C", str(root), "-o", "json")
+            seconds.append(min(cli(*check, env=vault_env) for _ in range(2)))  # best of 2, as lint
         print(f"  ... vault check at {size} services done", file=sys.stderr)
     growth_table("vault check", sizes, seconds)
     if 200 in sizes:

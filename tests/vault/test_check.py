@@ -256,3 +256,20 @@ def test_a_caller_that_cannot_create_tokens_still_gets_the_exact_answer(
         admin.sys.delete_acl_policy("check-reader")
     assert bulk == pairwise
     assert bulk["leaks"] == ["gitops-poc-auth-adapter-dev can read web-http/dev"]
+
+
+def test_the_issued_policies_are_compared_with_the_role() -> None:
+    from gitops_poc.vault.check import Issued, _token_policies
+    from gitops_poc.vault.model import RoleState
+
+    role = RoleState(("web-http",), ("poc-dev",), "", ("gitops-poc-web-http-dev",), "vault", 3600)
+    as_granted = Issued("t", ("default", "gitops-poc-web-http-dev"), identity_policies=("team-readers",))
+    policies, problems = _token_policies(as_granted, "gitops-poc-web-http-dev", role)
+    # The entity's policies are part of the token's ACL, so they count in what is asked of Vault.
+    assert policies == {"default", "gitops-poc-web-http-dev", "team-readers"} and problems == []
+    wider = Issued("t", ("default", "gitops-poc-web-http-dev", "admin"))
+    _, problems = _token_policies(wider, "gitops-poc-web-http-dev", role)
+    assert problems == [
+        "the token of gitops-poc-web-http-dev carries policies"
+        " ['admin', 'default', 'gitops-poc-web-http-dev'], expected ['default', 'gitops-poc-web-http-dev']"
+    ]

@@ -224,7 +224,16 @@ def _revoke(client: hvac.Client, token: str) -> None:
         client.auth.token.revoke_self()
 
 
-def _mint(client: hvac.Client, role_name: str, role: RoleState) -> str:
+@dataclass(frozen=True)
+class Issued:
+    """A token as Vault issued it, with the policies its ACL is built from (from the same answer)."""
+
+    token: str
+    policies: tuple[str, ...]  # the token's own, `default` included when attached
+    identity_policies: tuple[str, ...] = ()  # those of its entity's groups (logins only)
+
+
+def _mint(client: hvac.Client, role_name: str, role: RoleState) -> Issued:
     """POST /v1/auth/token/create with the role's policies: what a login with the role is issued."""
     response = client.auth.token.create(
         policies=list(role.policies),
@@ -234,31 +243,32 @@ def _mint(client: hvac.Client, role_name: str, role: RoleState) -> str:
         display_name=f"check-{role_name}",
         meta={"purpose": "gitops-poc vault check", "role": role_name},
     )
-    return _client_token(response, "POST auth/token/create")
+    return _issued(response, "POST auth/token/create")
 
 
-def _client_token(response: object, endpoint: str) -> str:
-    token = answers.text(
-        answers.obj(answers.body(response, endpoint) or {}, "auth", endpoint), "client_token", endpoint
-    )
+def _issued(response: object, endpoint: str) -> Issued:
+    auth = answers.obj(answers.body(response, endpoint) or {}, "auth", endpoint)
+    token = answers.text(auth, "client_token", endpoint)
     if not token:
         raise answers.invalid(endpoint, "`auth.client_token`", "a token", None)
-    return token
+    # A login's `policies` also holds its entity's; `token_policies` only the token's own.
+    policies = answers.texts(auth, "token_policies", endpoint) or answers.texts(auth, "policies", endpoint)
+    return Issued(token, tuple(policies), tuple(answers.texts(auth, "identity_policies", endpoint)))
 
 
-def _login(client: hvac.Client, mount: str, role_name: str, jwt: str) -> str:
+def _login(client: hvac.Client, mount: str, role_name: str, jwt: str) -> Issued:
     """POST /v1/auth/{mount}/login (sent without the caller's token)."""
     with _as_token(client, None):
         response = client.auth.kubernetes.login(role_name, jwt, use_token=False, mount_point=mount)
-    return _client_token(response, f"POST auth/{mount}/login")
+    return _issued(response, f"POST auth/{mount}/login")
 
 
 def _login_refused(client: hvac.Client, mount: str, role_name: str, jwt: str) -> Outcome:
     try:
-        token = _login(client, mount, role_name, jwt)
+        issued = _login(client, mount, role_name, jwt)
     except (hvac.exceptions.Forbidden, hvac.exceptions.InvalidRequest):
         return Outcome.DENIED
-    _revoke(client, token)
+    _revoke(client, issued.token)
     return Outcome.ALLOWED
 
 
@@ -402,7 +412,7 @@ class _OtherPolicies:
                 )
         except hvac.exceptions.Forbidden:
             return None
-        token = _client_token(response, "POST auth/token/create")
+        token = _issued(response, "POST auth/token/create").token
         with _as_token(self._client, token) as other:
             try:
                 return capabilities_self(other, self.paths)
@@ -421,7 +431,7 @@ def _check_identity(
     default_login = None
     with vault_errors(client, f"obtaining a token for {role_name}"):
         if setup.identity is Identity.POLICY:
-            token = _mint(client, role_name, role)
+            issued = _mint(client, role_name, role)
         else:
             assert setup.jwt_source is not None
             ns, sa = platform.namespace(env), platform.service_account(service)
@@ -429,7 +439,7 @@ def _check_identity(
             mount = setup.mount_of(env)
             default_login = _login_refused(client, mount, role_name, jwt(ns, "default", setup.audience))
             try:
-                token = _login(client, mount, role_name, jwt(ns, sa, setup.audience))
+                issued = _login(client, mount, role_name, jwt(ns, sa, setup.audience))
             except (hvac.exceptions.Forbidden, hvac.exceptions.InvalidRequest) as exc:
                 problems.append(
                     f"ServiceAccount {sa} in {ns} cannot log in with {role_name}: {exc.errors or exc}"
@@ -443,13 +453,13 @@ def _check_identity(
                     wide_binding=tuple(wide),
                 )
     try:
-        with _as_token(client, token) as own, vault_errors(own, f"using the token of {role_name}"):
+        with _as_token(client, issued.token) as own, vault_errors(own, f"using the token of {role_name}"):
             if setup.pairwise:
-                result = _probe_pairwise(own, platform, service, env, role_name, role, setup.targets)
+                result = _probe_pairwise(own, platform, service, env, role_name, role, setup.targets, issued)
             else:
-                result = _probe(own, setup, service, env, role_name, role)
+                result = _probe(own, setup, service, env, role_name, role, issued)
     finally:
-        _revoke(client, token)
+        _revoke(client, issued.token)
     return replace(
         result,
         default_login=default_login,
@@ -458,17 +468,15 @@ def _check_identity(
     )
 
 
-def _token_policies(own: hvac.Client, role_name: str, role: RoleState) -> tuple[frozenset[str], list[str]]:
+def _token_policies(issued: Issued, role_name: str, role: RoleState) -> tuple[frozenset[str], list[str]]:
     """Every policy the token's ACL is built from (its own and its entity's), and a problem when they are
     not what the role grants."""
-    endpoint = "GET auth/token/lookup-self"
-    lookup = answers.obj(answers.body(own.auth.token.lookup_self(), endpoint) or {}, "data", endpoint)
-    granted = sorted(answers.texts(lookup, "policies", endpoint))
+    granted = sorted(issued.policies)
     expected = sorted(set(role.policies) | (set() if role.no_default_policy else {"default"}))
     problems = []
     if granted != expected:
         problems = [f"the token of {role_name} carries policies {granted}, expected {expected}"]
-    return frozenset(granted) | frozenset(answers.texts(lookup, "identity_policies", endpoint)), problems
+    return frozenset(granted) | frozenset(issued.identity_policies), problems
 
 
 def _write_own(own: hvac.Client, platform: Platform, service: str, env: str) -> Outcome:
@@ -538,12 +546,12 @@ def _capabilities(
 
 
 def _probe(
-    own: hvac.Client, setup: _Setup, service: str, env: str, role_name: str, role: RoleState
+    own: hvac.Client, setup: _Setup, service: str, env: str, role_name: str, role: RoleState, issued: Issued
 ) -> IdentityResult:
     """Vault's capabilities for every path, real requests for its own read, one read that must be denied,
     and whatever the capabilities allow beyond that (so the matrix holds real outcomes, as pairwise)."""
     platform, own_pair = setup.platform, (service, env)
-    policies, problems = _token_policies(own, role_name, role)
+    policies, problems = _token_policies(issued, role_name, role)
     list_path = platform.vault_metadata_root
     caps = _capabilities(own, setup, policies, [setup.path_of[own_pair], list_path])
 
@@ -584,9 +592,10 @@ def _probe_pairwise(
     role_name: str,
     role: RoleState,
     targets: tuple[Pair, ...],
+    issued: Issued,
 ) -> IdentityResult:
     """What the token can do: its policies, a read of every path, a write of its own, a list of all."""
-    _, problems = _token_policies(own, role_name, role)
+    _, problems = _token_policies(issued, role_name, role)
 
     def read(path: str) -> Outcome:
         return _outcome(lambda: own.read(path))
