@@ -237,3 +237,24 @@ def test_a_role_on_the_mount_of_a_cluster_its_environment_left_is_stale_only_the
     back = find_leftovers_on_mounts(ACME, by_mount, policies, auth_mount="vault-k8s")
     assert [(f.name, f.mount) for f in back] == [("acme-api-prod", "kubernetes-prod-eu")]
     assert find_leftovers(moved, roles, policies) == ()
+
+
+def test_former_cluster_mounts_are_only_those_named_like_a_cluster_mount() -> None:
+    """`kubernetes-<cluster>` of a cluster no longer configured; never `kubernetes` itself (in use by another
+    platform when this one uses a custom --auth-mount), nor a mount that merely starts with the word."""
+    from gitops_poc.vault.model import Mount
+    from gitops_poc.vault.state import former_cluster_mounts
+
+    kube = Mount("kubernetes")
+    auths = {
+        "kubernetes": kube,
+        "kubernetes2": kube,
+        "kubernetes-old": kube,
+        "k8s": kube,
+        "kv-x": Mount("kv"),
+    }
+    platform = Platform(load_config(None, {}))
+    assert former_cluster_mounts(platform, auths, "k8s") == ["kubernetes-old"]
+    assert former_cluster_mounts(platform, auths, "kubernetes") == ["kubernetes-old"]
+    moved = Platform(load_config(None, {"ENVIRONMENT_CLUSTERS": "prod=old"}))
+    assert former_cluster_mounts(moved, auths, "kubernetes") == []

@@ -115,7 +115,7 @@ def _read_kubernetes_mount(
 def former_cluster_mounts(platform: Platform, auths: Mapping[str, Mount], auth_mount: str) -> list[str]:
     """Kubernetes auth mounts named like a cluster's (`kubernetes-<name>`) that neither ArgoCD's cluster nor a
     cluster of ENVIRONMENT_CLUSTERS uses now: where a cluster the environments left may keep roles."""
-    prefix = platform.vault_auth_mount_of_cluster("")  # `kubernetes-`
+    prefix = f"{VAULT_KUBERNETES_AUTH_MOUNT}-"  # as vault_auth_mount_of_cluster names them
     current = {auth_mount, *(platform.vault_auth_mount_of_cluster(c) for c in platform.remote_clusters)}
     return sorted(
         path
@@ -152,7 +152,7 @@ def read_vault_state(
     `data_paths`: KV paths whose current values are needed (only for --overwrite-secrets).
     """
     calls = 0
-    pairs = [(s, e) for s in platform.services for e in platform.environments]
+    pairs = platform.pairs
     with vault_errors(client, "reading the mounted secrets engines (GET sys/mounts)"):
         engines = _mounts(client.read("sys/mounts"), "GET sys/mounts")
         calls += 1
