@@ -47,6 +47,11 @@ class Platform:
     def environments(self) -> tuple[str, ...]:
         return self.config.environments
 
+    @property
+    def pairs(self) -> list[tuple[str, str]]:
+        """Every (service, environment), services first: the platform's deployments and Vault identities."""
+        return [(s, e) for s in self.services for e in self.environments]
+
     # --- Kubernetes -------------------------------------------------------------------------------------
     def namespace(self, env: str) -> str:
         prefix = self.config.namespace_prefix

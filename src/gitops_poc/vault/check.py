@@ -39,7 +39,7 @@ from gitops_poc.vault import answers
 from gitops_poc.vault.client import capabilities_self, vault_errors
 from gitops_poc.vault.model import Leftover, RoleState
 from gitops_poc.vault.policy import policy_globs, policy_hcl
-from gitops_poc.vault.stale import find_leftovers_on_mounts
+from gitops_poc.vault.stale import find_leftovers_on_mounts, wanted_mount
 from gitops_poc.vault.state import read_policies, read_roles_by_mount
 
 JwtSource = Callable[[str, str, str], str]  # (namespace, service account, audience) -> ServiceAccount JWT
@@ -233,17 +233,22 @@ class Issued:
     identity_policies: tuple[str, ...] = ()  # those of its entity's groups (logins only)
 
 
-def _mint(client: hvac.Client, role_name: str, role: RoleState) -> Issued:
-    """POST /v1/auth/token/create with the role's policies: what a login with the role is issued."""
+def _create_token(client: hvac.Client, policies: list[str], no_default_policy: bool, role: str) -> Issued:
+    """POST /v1/auth/token/create: a short-lived, non-renewable token of exactly these policies."""
     response = client.auth.token.create(
-        policies=list(role.policies),
-        no_default_policy=role.no_default_policy,
+        policies=policies,
+        no_default_policy=no_default_policy,
         ttl=CHECK_TOKEN_TTL,
         renewable=False,
-        display_name=f"check-{role_name}",
-        meta={"purpose": "gitops-poc vault check", "role": role_name},
+        display_name=f"check-{role}",
+        meta={"purpose": "gitops-poc vault check", "role": role},
     )
     return _issued(response, "POST auth/token/create")
+
+
+def _mint(client: hvac.Client, role_name: str, role: RoleState) -> Issued:
+    """A token with the role's policies: what a login with the role is issued."""
+    return _create_token(client, list(role.policies), role.no_default_policy, role_name)
 
 
 def _issued(response: object, endpoint: str) -> Issued:
@@ -287,9 +292,7 @@ class _Setup:
     pair_of: dict[str, Pair] = field(default_factory=dict)
 
     def mount_of(self, env: str) -> str:
-        """Where the environment's roles live: its cluster's mount (ArgoCD's own keeps `auth_mount`)."""
-        cluster = self.platform.cluster_of(env)
-        return self.platform.vault_auth_mount_of_cluster(cluster) if cluster else self.auth_mount
+        return wanted_mount(self.platform, env, self.auth_mount)
 
 
 def check_vault(
@@ -312,7 +315,7 @@ def check_vault(
     verdicts, n x n calls)."""
     if identity is Identity.KUBERNETES and jwt_source is None:
         raise ValueError("a kubernetes check needs a jwt_source")
-    targets = tuple(platform_pairs(platform))
+    targets = tuple(platform.pairs)
     path_of = {pair: platform.vault_data_path(*pair) for pair in targets}
     pair_of = {path: pair for pair, path in path_of.items()}
     setup = _Setup(
@@ -360,16 +363,12 @@ def generated_prefixes(platform: Platform, policies: dict[str, str]) -> dict[str
     """The platform's policies whose rules in Vault are exactly what provision writes, with the path
     prefixes they grant on: such a policy grants nothing on any path outside those prefixes."""
     known = {}
-    for service, env in platform_pairs(platform):
+    for service, env in platform.pairs:
         name = platform.vault_policy(service, env)
         prefixes = [_glob_prefix(glob) for glob in policy_globs(platform, service, env)]
         if policies.get(name) == policy_hcl(platform, service, env) and None not in prefixes:
             known[name] = tuple(p for p in prefixes if p is not None)
     return known
-
-
-def platform_pairs(platform: Platform) -> list[Pair]:
-    return [(s, e) for s in platform.services for e in platform.environments]
 
 
 class _OtherPolicies:
@@ -402,17 +401,9 @@ class _OtherPolicies:
     def _ask(self, policies: frozenset[str]) -> dict[str, set[str]] | None:
         try:
             with _as_token(self._client, self._token) as caller:
-                response = caller.auth.token.create(
-                    policies=sorted(policies),
-                    no_default_policy="default" not in policies,
-                    ttl=CHECK_TOKEN_TTL,
-                    renewable=False,
-                    display_name="check-shared-policies",
-                    meta={"purpose": "gitops-poc vault check"},
-                )
+                token = _create_token(caller, sorted(policies), "default" not in policies, "shared").token
         except hvac.exceptions.Forbidden:
             return None
-        token = _issued(response, "POST auth/token/create").token
         with _as_token(self._client, token) as other:
             try:
                 return capabilities_self(other, self.paths)

@@ -119,7 +119,7 @@ def _leftovers(
     policies: Mapping[str, str],
     auth_mount: str,
 ) -> tuple[Leftover, ...]:
-    pairs = [(s, e) for s in platform.services for e in platform.environments]
+    pairs = platform.pairs
     wanted_roles = {platform.vault_role(s, e) for s, e in pairs}
     wanted_policies = {platform.vault_policy(s, e) for s, e in pairs}
     stem = f"{platform.vault_name_stem}-"
