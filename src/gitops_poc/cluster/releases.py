@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_poc.cluster.model import ClusterPlan, HelmRelease, Step, nested
-from gitops_poc.yamlio import load_k8s
+from gitops_poc.values import merge_files, parse_values
 
 MAX_PATHS_SHOWN = 3
 
@@ -43,48 +43,22 @@ def release_key(release: HelmRelease, kube_context: str) -> tuple[str, str, str]
     return (release.context or kube_context, release.namespace, release.name)
 
 
-def merge_values(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Helm's merge of values files: maps merge key by key, anything else is replaced."""
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = merge_values(dict(merged[key]), value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def set_string(values: dict[str, Any], dotted: str, value: str) -> dict[str, Any]:
-    """`--set-string a.b=v`: the path is made of maps (a value in the way is replaced)."""
-    *parents, last = dotted.split(".")
-    result = dict(values)
-    node = result
-    for part in parents:
-        child = node.get(part)
-        node[part] = dict(child) if isinstance(child, Mapping) else {}
-        node = node[part]
-    node[last] = value
-    return result
-
-
 def load_values_file(path: str) -> dict[str, Any]:
-    data = load_k8s(Path(path).read_text(encoding="utf-8"), path)
-    return dict(data) if isinstance(data, Mapping) else {}
+    return parse_values(Path(path).read_text(encoding="utf-8"), path)
 
 
 def wanted_values(
     release: HelmRelease, load: Callable[[str], Mapping[str, Any]] = load_values_file
 ) -> dict[str, Any]:
     """The user-supplied values helm records for the step's arguments: the `--values` files in order (the
-    private file last), then each --set-string."""
-    values: dict[str, Any] = {}
-    for path in release.values_files:
-        values = merge_values(values, load(path))
-    if release.private_values.items:
-        values = merge_values(values, nested(release.private_values.as_dict()))
-    for key, value in release.set_strings:
-        values = set_string(values, key, value)
-    return values
+    private file last), then each --set-string (a path of maps, as `nested` builds it)."""
+    return merge_files(
+        [
+            *(load(path) for path in release.values_files),
+            nested(release.private_values.as_dict()) if release.private_values.items else None,
+            *(nested({key: value}) for key, value in release.set_strings),
+        ]
+    )
 
 
 def differing_paths(wanted: Any, found: Any, prefix: str = "") -> Iterator[str]:
