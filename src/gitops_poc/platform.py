@@ -113,8 +113,11 @@ class Platform:
         """ArgoCD's name of the environment's cluster (`in-cluster` for its own)."""
         return self.cluster_of(env) or IN_CLUSTER_NAME
 
-    def cluster_context(self, cluster: str) -> str:
-        """The kube context of a remote cluster: its name, unless CLUSTER_CONTEXTS says otherwise."""
+    def cluster_context(self, cluster: str | None) -> str:
+        """The kube context of a remote cluster: its name, unless CLUSTER_CONTEXTS says otherwise; "" for
+        ArgoCD's own (None), which the commands reach through KUBE_CONTEXT."""
+        if cluster is None:
+            return ""
         return dict(self.config.cluster_contexts).get(cluster, cluster)
 
     def destination(self, env: str) -> dict[str, str]:

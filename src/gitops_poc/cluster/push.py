@@ -20,11 +20,6 @@ AGENT_RELEASE = "gitlab-agent"
 AGENT_SERVICE_ACCOUNT = "gitlab-agent"
 
 
-def cluster_kube_context(platform: Platform, cluster: str | None) -> str:
-    """Where a cluster's steps go: "" (KUBE_CONTEXT) for ArgoCD's own, else the cluster's kube context."""
-    return platform.cluster_context(cluster) if cluster else ""
-
-
 def agent_release(platform: Platform, token: str, cluster: str | None = None) -> HelmRelease:
     """The agent of `cluster` (None: ArgoCD's own); each cluster runs its own release with its own token."""
     cfg = platform.config
@@ -37,7 +32,7 @@ def agent_release(platform: Platform, token: str, cluster: str | None = None) ->
         (values_file("gitlab-agent.yaml"),),
         set_strings=(("config.kasAddress", cfg.gitlab_kas_address),),
         private_values=Hidden.of({"config.token": token}),
-        context=cluster_kube_context(platform, cluster),
+        context=platform.cluster_context(cluster),
     )
 
 
@@ -104,7 +99,7 @@ def plan_push(
     steps: list[Step] = []
     notes: list[str] = []
     for cluster in platform.agent_clusters:
-        context = cluster_kube_context(platform, cluster)
+        context = platform.cluster_context(cluster)
         envs = platform.environments_of_cluster(cluster)
         for env in envs:
             steps.append(ApplyObject.of(namespace_object(platform.namespace(env), env), context=context))

@@ -108,8 +108,7 @@ def plan_registry(platform: Platform, credentials: RegistryCredentials, state: R
 
 def env_context(platform: Platform, env: str) -> str:
     """The kube context of the environment's cluster; "" for the platform's own (KUBE_CONTEXT)."""
-    cluster = platform.cluster_of(env)
-    return platform.cluster_context(cluster) if cluster else ""
+    return platform.cluster_context(platform.cluster_of(env))
 
 
 def read_registry_state(kube_for: Callable[[str], Any], platform: Platform) -> RegistryState:

@@ -230,7 +230,7 @@ def plan_checks(
     if push:
         for cluster in platform.agent_clusters:
             where = f"agents@{cluster}" if cluster else "agents"
-            agent_reader = reader_of(platform.cluster_context(cluster) if cluster else "")
+            agent_reader = reader_of(platform.cluster_context(cluster))
             checks.append(
                 PlannedCheck(
                     where,
@@ -242,7 +242,7 @@ def plan_checks(
         namespace = platform.namespace(env)
         cluster = platform.cluster_of(env)
         where = f"{env}@{cluster}" if cluster else env
-        env_reader = reader_of(platform.cluster_context(cluster) if cluster else "")
+        env_reader = reader_of(platform.cluster_context(cluster))
         apps = [platform.platform_application_name(env)] + [
             platform.application_name(s, env) for s in platform.services
         ]
