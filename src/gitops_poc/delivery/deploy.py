@@ -177,24 +177,22 @@ def run_upgrade(plan: HelmDeploy, binary: str) -> tuple[int, str]:
 def release_history(plan: HelmDeploy, binary: str) -> History:
     """`helm history` of the release in its namespace and kube context (empty when not installed)."""
     import json
-    import subprocess
 
-    args = [binary, "history", plan.release, "--namespace", plan.namespace, "--output", "json", "--max", "20"]
+    from gitops_poc.render.helm import Helm, HelmError, HelmNotFound
+
+    args = ["history", plan.release, "--namespace", plan.namespace, "--output", "json", "--max", "20"]
     if plan.kube_context:
         args += ["--kube-context", plan.kube_context]
     try:
-        result = subprocess.run(
-            args, capture_output=True, text=True, timeout=60, check=False, stdin=subprocess.DEVNULL
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return History(unreadable=f"helm history: {exc}")
-    if result.returncode != 0:
-        reason = (result.stderr.strip().splitlines() or [f"exit {result.returncode}"])[-1]
-        if "release: not found" in reason:
+        printed = Helm(binary, 60).run(args)
+    except HelmNotFound as exc:
+        return History(unreadable=str(exc))
+    except HelmError as exc:
+        if "release: not found" in str(exc):
             return History()
-        return History(unreadable=reason.removeprefix("Error: "))
+        return History(unreadable=str(exc).splitlines()[-1])
     try:
-        items = json.loads(result.stdout or "[]")
+        items = json.loads(printed or "[]")
         return History(tuple(Revision.from_json(item) for item in items))
     except (ValueError, TypeError, AttributeError) as exc:
         return History(unreadable=f"helm history printed no JSON list ({exc})")
