@@ -87,14 +87,15 @@ _RULES = [
         "chart-hpa-behavior",
         E,
         "hpa.behavior with the HPA on: the pinned chart version (3.12.1, 3.13.0) renders it as invalid YAML",
-        "remove hpa.behavior (Kubernetes' default scaling behaviour applies) or pin a chart without the defect",
+        "remove hpa.behavior (Kubernetes' default scaling behaviour applies) or pin a chart without the"
+        " defect",
     ),
     Rule(
         "chart-rbac-no-resources",
         E,
         "rbac.create without rbac.resources: the pinned chart version (3.12.1, 3.13.0) renders invalid YAML",
-        "remove rbac.create and run as the ServiceAccount gitops-poc init creates (with rbac.resources the chart"
-        " renders a ClusterRole in rbac.authorization.k8s.io/v1beta1, not served since Kubernetes 1.22)",
+        "remove rbac.create and run as the ServiceAccount gitops-poc init creates (with rbac.resources the"
+        " chart renders a ClusterRole in rbac.authorization.k8s.io/v1beta1, not served since Kubernetes 1.22)",
     ),
     Rule(
         "labels-unsupported",
