@@ -22,7 +22,8 @@ FAILING_VALUES: dict[str, dict[tuple[str, ...], tuple[str, str]]] = {
 }
 
 # Render defects of published versions, confirmed by rendering each version
-# (tests/lint/test_chart_contract.py): a values key that makes that version's templates emit YAML helm cannot parse, so every render fails.
+# (tests/lint/test_chart_contract.py): a values key that makes that version's templates emit YAML helm
+# cannot parse, so every render fails.
 # - hpa.behavior: kube-hpa.yaml writes `behavior:` then `{{- toYaml .Values.hpa.behavior | indent 4 }}`; the
 #   `{{-` eats the newline, the first key lands on the `behavior:` line ("mapping values are not allowed").
 # - rbac.create without rbac.resources: rbac.yaml writes `resources:` then `toYaml ... | indent 2`, which

@@ -95,7 +95,8 @@ _RULES = [
         E,
         "rbac.create without rbac.resources: the pinned chart version (3.12.1, 3.13.0) renders invalid YAML",
         "remove rbac.create and run as the ServiceAccount gitops-poc init creates (with rbac.resources the"
-        " chart renders a ClusterRole in rbac.authorization.k8s.io/v1beta1, not served since Kubernetes 1.22)",
+        " chart renders a ClusterRole in rbac.authorization.k8s.io/v1beta1, not served since Kubernetes"
+        " 1.22)",
     ),
     Rule(
         "labels-unsupported",
