@@ -156,6 +156,21 @@ _RULES = [
         "set one of pdb.minAvailable / pdb.maxUnavailable (the other null), e.g. minAvailable: 2",
     ),
     Rule(
+        "crd-invalid",
+        E,
+        "a custom resource in gitops-config/ (Application, ApplicationSet, AppProject, VaultAuth, ...) that"
+        " its CRD in the pinned Argo CD or Vault Secrets Operator chart rejects: unknown field, wrong type,"
+        " value not allowed, required field missing, API version not served",
+        "fix the field named (generated files: gitops-poc init)",
+    ),
+    Rule(
+        "crd-schema-unavailable",
+        W,
+        "the CRDs of a pinned chart could not be had (no helm, chart repository unreachable): its custom"
+        " resources are not checked",
+        "install helm (make tools) and make ARGO_HELM_REPO / HASHICORP_HELM_REPO reachable once (cached)",
+    ),
+    Rule(
         "platform-object-invalid",
         E,
         "an object in gitops-config/platform/<env>/ that KUBERNETES_VERSION's API server would reject",
