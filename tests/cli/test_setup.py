@@ -286,6 +286,8 @@ def test_push_installs_one_agent_per_cluster_each_with_its_own_token(
             "(agent in kube context gke-prod)",
             "the platform objects come from gitops-config/platform/<env>/ (as ArgoCD's platform-<env> would "
             "sync them); nothing syncs them in push mode: re-run `setup push` after `init` changes them",
+            "prune: no platform object to delete (only objects labelled part of an environment's ApplySet"
+            " gitops-poc-platform are ever pruned)",
         ]
 
         def bindings(api: FakeApi) -> list[str]:
