@@ -198,3 +198,46 @@ def test_a_dry_run_without_a_cluster_says_pruning_is_not_known(
     assert main(["setup", "push", *root, "--dry-run"]) == 0
     err = " ".join(capsys.readouterr().err.split())
     assert "poc-dev: what `setup push` applied before could not be read: what it prunes is not known" in err
+
+
+@pytest.mark.helm
+def test_an_invalid_custom_resource_stops_the_plan_before_any_change(
+    tmp_path: Path,
+    cluster: FakeApi,
+    standins: Path,
+    platform_charts_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The VaultAuth of gitops-config/platform/dev/ with a field its CRD (Vault Secrets Operator 1.4.1, pulled
+    from the pinned chart) does not know: setup push (and its dry run) exits 2 naming object and field, and
+    nothing is applied; setup pull checks its AppProject, Applications and ApplicationSet the same way."""
+    from tests.cluster.standins import recorder
+    from tests.conftest import require_binary
+
+    # helm pull and template run for real (the CRDs of the pinned charts); upgrade stays recorded.
+    real = str(Path(require_binary("helm")).resolve())
+    recorder(standins, "helm", real=real, reads=("history", "get", "pull", "template"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("GITLAB_AGENT_TOKEN", "glagent-test")
+    root = ["-C", str(tmp_path)]
+    assert main(["init", *root, "--yes"]) == 0
+    capsys.readouterr()
+    assert main(["setup", "push", *root, "--dry-run"]) == 0
+    assert "custom resource(s) not checked" not in capsys.readouterr().err
+    auth = tmp_path / "gitops-config/platform/dev/web-http.yaml"
+    auth.write_text(auth.read_text().replace("    audiences:", "    audience:"))
+    for dry in (["--dry-run"], []):
+        assert main(["setup", "push", *root, *dry]) == 2
+        err = " ".join(capsys.readouterr().err.split())
+        assert "1 object(s) of the plan would be rejected by the API server" in err
+        assert (
+            "VaultAuth poc-dev/web-http-vault-auth: (CRD of vault-secrets-operator 1.4.1)"
+            " spec.kubernetes.audience: Additional properties are not allowed ('audience' was unexpected)"
+            in err
+        )
+    assert cluster.sent("PATCH") == [] and cluster.sent("DELETE") == []
+    # setup pull: the generated Argo CD objects pass the Argo CD chart's CRDs.
+    cluster.objects["/api/v1/namespaces/argocd"] = {"metadata": {"name": "argocd"}}
+    assert main(["setup", "pull", *root, "--dry-run"]) == 0
+    assert "custom resource(s) not checked" not in capsys.readouterr().err

@@ -77,6 +77,34 @@ def settle(plan: ClusterPlan, kube_context: str, *, not_up: str = "") -> Cluster
     return settle_releases(plan, lookups, kube_context)
 
 
+def check_custom_resources(plan: ClusterPlan, platform: Platform) -> None:
+    """Stop (exit 2, nothing changed) when a custom resource of the plan fails its CRD from the pinned
+    charts; say so when the CRDs cannot be had (the API server then is the only check)."""
+    from gitops_poc.cluster.plan_check import custom_resource_problems
+    from gitops_poc.cluster.tools import find_tool
+    from gitops_poc.render.crds import load_crd_schemas
+    from gitops_poc.render.helm import Helm
+
+    binary = find_tool("helm")
+    crds = load_crd_schemas(
+        platform.config,
+        Helm(binary) if binary else None,
+        os.environ,
+        on_pull=lambda message: err.print(escape(message)),
+    )
+    problems, unchecked = custom_resource_problems(plan, crds)
+    if problems:
+        raise UsageError(
+            f"{len(problems)} object(s) of the plan would be rejected by the API server (CRDs of the pinned"
+            " charts); nothing was changed:\n  " + "\n  ".join(problems)
+        )
+    if unchecked:
+        err.print(
+            f"[yellow]note:[/] {unchecked} custom resource(s) not checked before applying: "
+            f"{escape('; '.join(crds.unavailable) or 'no CRD for them')}"
+        )
+
+
 def carry_out(
     title: str, plan: ClusterPlan, runner: ClusterRunner | None, *, dry_run: bool, output: OutputFormat
 ) -> int:
@@ -336,6 +364,7 @@ def pull(
             cfg.kube_context, cfg.argocd_namespace, "run `gitops-poc setup infrastructure` first"
         )
     plan = plan_pull(platform, credentials, _cluster_targets(platform, cluster))
+    check_custom_resources(plan, platform)
     runner = None if dry_run else default_runner(cfg.kube_context)
     return carry_out("setup pull", plan, runner, dry_run=dry_run, output=output)
 
@@ -396,7 +425,9 @@ def push(
         dry_run=dry_run,
         what="the platform objects to prune",
     )
-    plan = settle(plan_push(platform, tokens, objects, live), context)
+    plan = plan_push(platform, tokens, objects, live)
+    check_custom_resources(plan, platform)
+    plan = settle(plan, context)
     if not dry_run:
         check_prune_guard(plan, max_prune)  # before any change
     runner = None if dry_run else default_runner(context)
