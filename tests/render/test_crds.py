@@ -145,3 +145,20 @@ def test_required_enum_and_served_versions(crds: CrdSchemas) -> None:
         "not validated (custom resource koudingspawn.de/v1; no pinned chart defines koudingspawn.de"
         " (argo-cd 10.1.1, vault-secrets-operator 1.4.1))"
     )
+
+
+@pytest.mark.parametrize(
+    "text", ["{", '{"format": 1, "schemas": [{"kind": 3}]}', '{"format": 1, "schemas": []}']
+)
+def test_a_damaged_cache_is_extracted_again(text: str, chart_repos: dict[str, str], tmp_path: Path) -> None:
+    config = load_config(
+        None, {"HASHICORP_HELM_REPO": chart_repos["hashicorp"], "ARGO_HELM_REPO": "http://127.0.0.1:9"}
+    )
+    environ = {"XDG_CACHE_HOME": str(tmp_path)}
+    helm = Helm(require_binary("helm"))
+    assert ("secrets.hashicorp.com/v1beta1", "VaultAuth") in load_crd_schemas(config, helm, environ).schemas
+    cache = tmp_path / "gitops-poc" / "charts" / "vault-secrets-operator-1.4.1" / CACHE_FILE
+    cache.write_text(text)
+    again = load_crd_schemas(config, helm, environ)
+    assert ("secrets.hashicorp.com/v1beta1", "VaultAuth") in again.schemas
+    assert '"format": 1' in cache.read_text() and len(cache.read_text()) > 1000

@@ -61,7 +61,20 @@ def _read_cache(path: Path) -> list[CrdSchema] | None:
         return None
     if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT:
         return None
-    return [CrdSchema(**item) for item in data.get("schemas") or ()]
+    items = data.get("schemas")
+    fields = ("group", "version", "kind", "chart")
+    if not isinstance(items, list) or not items:
+        return None
+    for item in items:  # anything else than what _write_cache wrote: extract again
+        if not (
+            isinstance(item, dict)
+            and all(isinstance(item.get(f), str) for f in fields)
+            and isinstance(item.get("schema"), dict)
+        ):
+            return None
+    return [
+        CrdSchema(*(str(item[f]) for f in fields[:3]), item["schema"], str(item["chart"])) for item in items
+    ]
 
 
 def _write_cache(path: Path, schemas: list[CrdSchema]) -> None:
