@@ -73,7 +73,8 @@ def _read_cache(path: Path) -> list[CrdSchema] | None:
         ):
             return None
     return [
-        CrdSchema(*(str(item[f]) for f in fields[:3]), item["schema"], str(item["chart"])) for item in items
+        CrdSchema(item["group"], item["version"], item["kind"], item["schema"], item["chart"])
+        for item in items
     ]
 
 
