@@ -241,3 +241,27 @@ def test_an_invalid_custom_resource_stops_the_plan_before_any_change(
     cluster.objects["/api/v1/namespaces/argocd"] = {"metadata": {"name": "argocd"}}
     assert main(["setup", "pull", *root, "--dry-run"]) == 0
     assert "custom resource(s) not checked" not in capsys.readouterr().err
+
+
+def test_each_environment_is_pruned_in_its_own_cluster(
+    tmp_path: Path, standins: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.cluster.fakeapi import serve_fake_api, two_cluster_kubeconfig
+
+    with serve_fake_api() as own, serve_fake_api() as prod:
+        own.anonymous = prod.anonymous = True  # helm (client-go) reads the releases without a token
+        monkeypatch.setenv("KUBECONFIG", str(two_cluster_kubeconfig(tmp_path, own, prod, "gke-prod")))
+        monkeypatch.setenv("ENVIRONMENT_CLUSTERS", "prod=prod-eu")
+        monkeypatch.setenv("CLUSTER_CONTEXTS", "prod-eu=gke-prod")
+        monkeypatch.setenv("GITLAB_AGENT_TOKEN", "glagent-own")
+        monkeypatch.setenv("GITLAB_AGENT_TOKEN_PROD_EU", "glagent-prod")
+        root = ["-C", str(tmp_path)]
+        assert main(["init", *root, "--yes"]) == 0
+        assert main(["setup", "push", *root]) == 0
+        assert (
+            PARENT.format(ns="poc-prod") in prod.objects and PARENT.format(ns="poc-prod") not in own.objects
+        )
+        remove_web_http(root, monkeypatch)
+        assert main(["setup", "push", *root]) == 0
+        assert deleted(prod) == [t for t in WEB_HTTP if t[1] == "poc-prod"]
+        assert deleted(own) == [t for t in WEB_HTTP if t[1] != "poc-prod"]
