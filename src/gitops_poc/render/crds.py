@@ -42,7 +42,8 @@ def extract_crds(chart_path: Path, helm: Helm) -> list[dict[str, Any]]:
     from gitops_poc.render.manifests import DOCUMENT_SEPARATOR, SOURCE_LINE
     from gitops_poc.yamlio import load_k8s
 
-    output = helm.run(["template", "crds", str(chart_path), "--include-crds"])
+    # An absolute path: a value can never be read as one of helm's options.
+    output = helm.run(["template", "crds", str(chart_path.absolute()), "--include-crds"])
     crds = []
     for chunk in DOCUMENT_SEPARATOR.split(output):
         # Parse only the CRDs: the rest of a chart like Argo CD's is most of the text.
@@ -83,11 +84,14 @@ def _write_cache(path: Path, schemas: list[CrdSchema]) -> None:
     data = {"format": CACHE_FORMAT, "schemas": [s.__dict__ for s in schemas]}
     try:
         fd, temp = tempfile.mkstemp(prefix=".crds-", dir=path.parent)
+    except OSError:
+        return  # a read-only cache: extract again next time
+    try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(data, handle)
         os.replace(temp, path)
     except OSError:
-        pass  # a read-only cache: extract again next time
+        Path(temp).unlink(missing_ok=True)
 
 
 def chart_schemas(
