@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 import tempfile
+import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import typer
 
@@ -106,9 +109,37 @@ def _crash_log(exc: BaseException) -> str:
     return path
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+@contextmanager
+def _stops_like_ctrl_c() -> Iterator[None]:
+    """SIGTERM (a cancelled CI job, `kill`) and SIGHUP (a closed terminal) end a command as Ctrl-C does:
+    its cleanup runs, so no child process it started (a server, a port-forward) outlives it. Only in the
+    main thread (where Python delivers signals), and not where the caller chose to ignore them (nohup)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {}
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(number) is signal.SIG_DFL:
+            previous[number] = signal.signal(number, _interrupt)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 ok, 1 failure/changes, 2 bad input, 3 internal error, 130
-    Ctrl-C)."""
+    Ctrl-C, SIGTERM or SIGHUP)."""
+    with _stops_like_ctrl_c():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     try:
         result = app(
             args=list(argv) if argv is not None else None, prog_name="gitops-poc", standalone_mode=False

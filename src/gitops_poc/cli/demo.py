@@ -64,8 +64,9 @@ def demo(
         Path("demo-out"),
         "--workspace",
         "-w",
-        file_okay=False,
-        help="Scratch folder for the demo (emptied first): platform root, bare remotes, clones, logs.",
+        help="Scratch folder for the demo: platform root, bare remotes, clones, logs. A new or empty "
+        "folder, or one an earlier demo made (it carries a .gitops-poc-demo marker; emptied first). "
+        "A folder holding anything else is refused untouched.",
     ),
 ) -> int:
     """Run the whole GitOps loop here, with neither GitLab nor a cluster.
@@ -73,7 +74,9 @@ def demo(
     init, publish to local bare repositories, Vault (a real OpenBao dev server) provision and check, a code
     change to health-demo, its pipeline's update job run as GitLab CI would (gitlab-ci-local, shell
     executor), plan and diff of what ArgoCD would change in dev, promotion to staging, a pin on prod that
-    a promotion respects, and a summary. Every server it starts is stopped at the end.
+    a promotion respects, and a summary. Every server and command it starts is stopped when it ends,
+    however it ends (Ctrl-C, SIGTERM from a cancelled CI job); a second demo on the same workspace stops
+    at once.
     """
     checkout = Path(__file__).resolve().parents[3]
     runner = Demo(workspace, _Printer(), checkout if (checkout / "pyproject.toml").is_file() else None)

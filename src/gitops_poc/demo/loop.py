@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -14,6 +13,7 @@ from typing import Any
 from gitops_poc.config import DEFAULTS
 from gitops_poc.demo.commands import TOOL, DemoFailed, Reporter, Shell, base_env, write_gitconfig
 from gitops_poc.demo.servers import ChartSource, chart_repository, openbao
+from gitops_poc.demo.workspace import workspace
 from gitops_poc.gitrepo import read_at
 from gitops_poc.gitserver import serve_git
 from gitops_poc.helmrepo import shared_charts_dir
@@ -107,12 +107,9 @@ class Demo:
     # --- the run --------------------------------------------------------------------------------------
     def run(self) -> Summary:
         started = time.monotonic()
-        if self.layout.workspace.exists():
-            shutil.rmtree(self.layout.workspace)
-        self.layout.workspace.mkdir(parents=True)
-        write_gitconfig(self.layout.gitconfig)
         try:
-            with self._stack:
+            with workspace(self.layout.workspace), self._stack:
+                write_gitconfig(self.layout.gitconfig)
                 for number, (title, step) in enumerate(self.steps, 1):
                     self.reporter.step(number, len(self.steps), title)
                     step()

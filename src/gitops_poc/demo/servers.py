@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from gitops_poc.demo.commands import end_group
 from gitops_poc.errors import GitopsError, UsageError
 from gitops_poc.helmrepo import repository_reachable, serve_chart_repository
 
@@ -72,31 +72,25 @@ def openbao(home: Path, attempts: int = 3) -> Iterator[OpenBao]:
             "BAO_DEV_LISTEN_ADDRESS": f"127.0.0.1:{port}",
             "HOME": str(home),
         }
-        # Dev mode prints its root token on start: its output is not kept anywhere.
+        # Dev mode prints its root token on start: its output is not kept anywhere. Its own process group:
+        # it ends with the demo, however the demo ends (an error, Ctrl-C, SIGTERM from a cancelled job).
         process = subprocess.Popen(
             [bao_binary(), "server", "-dev", "-dev-no-store-token"],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
-        deadline = time.monotonic() + START_SECONDS
-        while time.monotonic() < deadline and process.poll() is None and not _answers(addr):
-            time.sleep(0.05)
-        if process.poll() is None and _answers(addr):
-            try:
+        try:
+            deadline = time.monotonic() + START_SECONDS
+            while time.monotonic() < deadline and process.poll() is None and not _answers(addr):
+                time.sleep(0.05)
+            if process.poll() is None and _answers(addr):
                 yield OpenBao(addr, token, process.pid)
-            finally:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-            return
-        if process.poll() is None:
-            process.kill()
-        process.wait()
+                return
+        finally:
+            end_group(process, grace=10)
     raise GitopsError(
         f"OpenBao did not start ({attempts} attempts on free ports; `bao server -dev` to see why)"
     )
