@@ -83,15 +83,23 @@ class StreamLimit(grpc.aio.ServerInterceptor):
             response_serializer=handler.response_serializer,
         )
 
+    async def _enter(self, context: grpc.aio.ServicerContext[Any, Any]) -> Callable[[], None]:
+        """Take a place for this call or answer RESOURCE_EXHAUSTED; the end of the call gives it back.
+
+        The end of the call, not the handler's `finally`: when the client leaves, grpc.aio drops a
+        generator handler without closing it.
+        """
+        give_back = self._take()
+        if give_back is None:
+            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, self._refusal())
+        context.add_done_callback(lambda _call: give_back())  # type: ignore[arg-type]  # stubs: not a Protocol
+        return give_back
+
     def _limited_async(self, behavior: Callable[..., Any]) -> Callable[..., Any]:
         if inspect.iscoroutinefunction(behavior):  # a handler that writes with context.write()
 
             async def limited_writer(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> None:
-                give_back = self._take()
-                if give_back is None:
-                    await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, self._refusal())
-                    return
-                context.add_done_callback(lambda _call: give_back())  # type: ignore[arg-type]  # stubs: not a Protocol
+                give_back = await self._enter(context)
                 try:
                     await behavior(request, context)
                 finally:
@@ -100,12 +108,7 @@ class StreamLimit(grpc.aio.ServerInterceptor):
             return limited_writer
 
         async def limited(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
-            give_back = self._take()
-            if give_back is None:
-                await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, self._refusal())
-                return
-            # When the client leaves, the generator is dropped un-closed: the end of the call gives back.
-            context.add_done_callback(lambda _call: give_back())  # type: ignore[arg-type]  # stubs: not a Protocol
+            give_back = await self._enter(context)
             try:
                 async for item in behavior(request, context):
                     yield item
