@@ -185,7 +185,7 @@ def test_an_output_that_is_not_a_regular_file_is_refused_and_left_alone(
     assert leftovers == []
 
 
-def test_a_write_that_fails_half_way_is_exit_1_and_the_old_bootstrap_stays(
+def test_a_write_that_fails_half_way_is_exit_2_and_the_old_bootstrap_stays(
     config: Path, tmp_path: Path
 ) -> None:
     """A full disk, as the kernel reports it: the file size limit makes write(2) fail (EFBIG) part way."""
@@ -203,7 +203,7 @@ def test_a_write_that_fails_half_way_is_exit_1_and_the_old_bootstrap_stays(
         timeout=60,
         preexec_fn=small_files,  # noqa: PLW1509 - the limit is the point of the test
     )
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr.startswith(f"api-gateway: error: cannot write {out}: File too large")
     assert out.read_text() == "old bootstrap\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["config.yaml", "envoy.yaml"]  # no temporary file

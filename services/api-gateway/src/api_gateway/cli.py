@@ -61,7 +61,7 @@ def _generate(args: argparse.Namespace, env: Mapping[str, str], check: bool = Fa
         return EXIT_BAD_INPUT
     except OSError as exc:
         print(f"api-gateway: error: cannot write {output}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
+        return EXIT_BAD_INPUT  # could not do its job (docs/exit-codes.md): never 1, which --check uses
     print(f"{'wrote' if written else 'unchanged'} {output}", file=sys.stderr)
     return 0
 
