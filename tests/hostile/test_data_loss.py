@@ -10,9 +10,16 @@ import subprocess
 import threading
 from pathlib import Path
 
+import pytest
+
+from gitops_poc.yamlio import load_k8s
 from tests.clirun import Run, run_cli
+from tests.delivery.conftest import ServiceRemote, service_remote
+from tests.delivery.conftest import git as dgit
 from tests.hostile.conftest import generate, git
 from tests.publish.conftest import assert_fast_forward_only, bare_head
+
+__all__ = ["service_remote"]  # the fixture, used by name
 
 SERVICE = "health-demo"
 
@@ -177,3 +184,126 @@ def test_two_checkouts_publishing_at_once_keep_both_files(tmp_path: Path) -> Non
         files = remote_files(remotes, repo)
         assert {f"docs/from-{n}.md" for n in range(len(roots))} <= set(files), repo
         assert_fast_forward_only(remotes / "gitops-poc" / f"{repo}.git")
+
+
+# --- ci bump: only the intended key changes, and the file keeps its bytes --------------------------------
+
+DEV_VALUES = ".cicd/dev.yaml"
+
+
+def team_writes(remote: ServiceRemote, path: str, data: bytes) -> None:
+    """A team member commits `path` with exactly these bytes (CRLF, a byte order mark) and pushes."""
+    clone = remote.new_clone(f"team-{len(list(remote.tmp.glob('team-*')))}")
+    (clone / path).write_bytes(data)
+    dgit(clone, "-c", "core.autocrlf=false", "add", path)
+    dgit(clone, "commit", "-qm", "team: values")
+    dgit(clone, "push", "-q", "origin", "HEAD:main")
+
+
+def remote_bytes(remote: ServiceRemote, path: str) -> bytes:
+    return subprocess.run(
+        ["git", f"--git-dir={remote.bare}", "cat-file", "blob", f"main:{path}"],
+        capture_output=True,
+        check=True,
+    ).stdout
+
+
+def bump(remote: ServiceRemote, tmp_path: Path, *args: str) -> Run:
+    return run_cli(
+        "ci", "bump", "-C", str(remote.clone), "--push", "--env", "dev", *args, tmpdir=tmp_path / "crash"
+    )
+
+
+@pytest.mark.parametrize(
+    ("bom", "newline"),
+    [(b"", b"\r\n"), (b"\xef\xbb\xbf", b"\n"), (b"\xef\xbb\xbf", b"\r\n")],
+    ids=["crlf", "bom", "bom-crlf"],
+)
+def test_bump_keeps_the_line_endings_and_byte_order_mark(
+    service_remote: ServiceRemote, tmp_path: Path, bom: bytes, newline: bytes
+) -> None:
+    text = (service_remote.clone / DEV_VALUES).read_bytes()
+    team_writes(service_remote, DEV_VALUES, bom + text.replace(b"\n", newline))
+    run = bump(service_remote, tmp_path, "--tag", "7.7.7", "--pipeline", "77")
+    assert run.code == 0, run.text
+    after = remote_bytes(service_remote, DEV_VALUES)
+    assert after.startswith(bom) and (bom or not after.startswith(b"\xef\xbb\xbf"))
+    body = after[len(bom) :]
+    assert body.count(newline) == text.count(b"\n")  # every line, none lost, none added
+    if newline == b"\r\n":
+        assert b"\n" not in body.replace(b"\r\n", b"")
+    else:
+        assert b"\r" not in body
+    expected = text.replace(b'tag: "0.1.0"', b'tag: "7.7.7" # gitops-poc: pipeline 77')
+    assert body.replace(b"\r\n", b"\n") == expected
+    # and a second bump reads what the first wrote: same form, only the tag line differs
+    run = bump(service_remote, tmp_path, "--tag", "7.7.8", "--pipeline", "78")
+    assert run.code == 0, run.text
+    assert remote_bytes(service_remote, DEV_VALUES) == after.replace(b"7.7.7", b"7.7.8").replace(
+        b"77\r", b"78\r"
+    ).replace(b"pipeline 77", b"pipeline 78")
+
+
+SHARED = """\
+# the image every container of the pod runs
+x-image: &image
+  repository: registry.gitlab.com/gitops-poc/api-gateway
+  tag: "0.1.0"
+environment: dev
+image: *image
+migrations:
+  image: *image
+sidecar:
+  image:
+    <<: *image
+    pullPolicy: Always
+"""
+
+ANCHORED_HERE = """\
+environment: dev
+image: &image
+  repository: registry.gitlab.com/gitops-poc/api-gateway
+  tag: "0.1.0"  # the release
+migrations:
+  image: *image
+"""
+
+
+@pytest.mark.parametrize("text", [SHARED, ANCHORED_HERE], ids=["image-is-an-alias", "image-holds-the-anchor"])
+def test_bump_of_an_image_shared_through_an_anchor_changes_image_alone(
+    service_remote: ServiceRemote, tmp_path: Path, text: str
+) -> None:
+    team_writes(service_remote, DEV_VALUES, text.encode())
+    before = load_k8s(text, DEV_VALUES)
+    run = bump(service_remote, tmp_path, "--tag", "9.9.9")
+    assert run.code == 0, run.text
+    after_text = remote_bytes(service_remote, DEV_VALUES).decode()
+    after = load_k8s(after_text, DEV_VALUES)
+    assert after["image"]["tag"] == "9.9.9"
+    before["image"] = {**before["image"], "tag": "9.9.9"}
+    assert after == before, after_text  # the other keys mean what they meant
+    assert after_text.startswith(text.splitlines()[0])  # comments kept
+
+
+@pytest.mark.parametrize("branch", ["", "  "])
+def test_bump_to_an_empty_branch_is_refused_and_pushes_nothing(
+    service_remote: ServiceRemote, tmp_path: Path, branch: str
+) -> None:
+    head = service_remote.head()
+    for command in (["bump", "--tag", "1.2.3"], ["pin", "--reason", "hold"]):
+        run = run_cli(
+            "ci",
+            command[0],
+            "-C",
+            str(service_remote.clone),
+            "--push",
+            "--env",
+            "dev",
+            *command[1:],
+            "--branch",
+            branch,
+            tmpdir=tmp_path / "crash",
+        )
+        run.one_error(2, "--branch", "empty")
+    assert service_remote.head() == head
+    assert len(dgit(service_remote.bare, "for-each-ref", "refs/heads").splitlines()) == 1
