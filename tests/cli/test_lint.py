@@ -181,3 +181,14 @@ def test_crds_that_cannot_be_had_are_one_warning_not_silence(
     assert (finding["rule_id"], finding["severity"]) == ("crd-schema-unavailable", "warning")
     assert finding["message"].startswith("20 custom resource(s) not checked against a CRD: ")
     assert "vault-secrets-operator 1.4.1: cannot pull chart" in finding["message"]
+
+
+def test_a_service_path_alone_needs_no_crds(
+    generated_root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the CRDs are loaded only when gitops-config/ is linted")
+
+    monkeypatch.setattr("gitops_poc.render.crds.load_crd_schemas", refuse)
+    assert main(["lint", "-C", str(generated_root), str(generated_root / "services/web-http")]) == 0
+    assert "0 error(s), 0 warning(s)" in capsys.readouterr().err

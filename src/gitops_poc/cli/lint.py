@@ -78,7 +78,7 @@ def lint(
     2: unusable input (no platform root, a missing path, a bad .env).
     """
     platform = load_platform(root, env_file)
-    findings = lint_platform(platform, root, paths or [], platform_crds(platform, root))
+    findings = lint_platform(platform, root, paths or [], lambda: platform_crds(platform, root))
     shown = [f for f in findings if severity is MinimumSeverity.warning or f.severity is Severity.ERROR]
     errors, warnings = count(findings, Severity.ERROR), count(findings, Severity.WARNING)
     if output is OutputFormat.json:

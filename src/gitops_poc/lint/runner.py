@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -115,10 +115,14 @@ def _inside(root: Path, finding: Finding, filters: list[Path]) -> bool:
 
 
 def lint_platform(
-    platform: Platform, root: Path, paths: Sequence[Path] = (), crds: CrdSchemas | None = None
+    platform: Platform,
+    root: Path,
+    paths: Sequence[Path] = (),
+    crds: Callable[[], CrdSchemas] | None = None,
 ) -> list[Finding]:
     """Every finding for the platform under `root` (or only under `paths`), sorted by file and line. With
-    `crds` (the pinned charts' CRDs), the custom resources under gitops-config/ are checked against them.
+    `crds` (loads the pinned charts' CRDs; called only when gitops-config/ is linted), the custom resources
+    under gitops-config/ are checked against them.
 
     Raises UsageError when `root` is not a platform folder or a path does not exist; problems inside the
     files (YAML syntax included) are findings.
@@ -153,7 +157,7 @@ def lint_platform(
         findings += delivery_rules.check_agents(platform, root)
         findings += platform_rules.check_objects(platform, folders)
         if crds is not None:
-            findings += crd_rules.check_custom_resources(root, crds)
+            findings += crd_rules.check_custom_resources(root, crds())
     findings += folders.findings
     if selection.filters:
         findings = [f for f in findings if _inside(root, f, selection.filters)]
