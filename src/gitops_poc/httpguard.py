@@ -36,7 +36,7 @@ from gitops_poc.errors import UsageError
 T = TypeVar("T")
 
 DEADLINE_VARIABLE = "GITOPS_POC_HTTP_DEADLINE"
-DEFAULT_DEADLINE = 60.0  # seconds for one request, its whole answer included
+DEFAULT_DEADLINE = 30.0  # seconds for one request, its whole answer included
 RETRY_AFTER_CAP = 30.0  # the longest Retry-After waited for; a longer one is an error
 MAX_PAGES = 1000  # pages of one listing (100 items each for GitLab: 100,000 items)
 MAX_REDIRECTS = 5  # same-origin redirects of one request
@@ -256,10 +256,13 @@ class GuardedSession(requests.Session):
     def _cap_wait(self, response: requests.Response) -> None:
         headers = response.headers
         wait: float | None = None
+        given = ""
         if "Retry-After" in headers:
+            given = f"Retry-After: {headers['Retry-After']}"
             wait = retry_after_seconds(headers["Retry-After"])
         elif "RateLimit-Reset" in headers:  # GitLab: the Unix time when the limit resets
             raw = headers["RateLimit-Reset"].strip()
+            given = f"RateLimit-Reset: {raw}"
             wait = max(0.0, int(raw) - time.time()) if raw.isascii() and raw.isdigit() else None
         headers.pop("RateLimit-Reset", None)
         if wait is None:  # absent or unparsable: the client's own short backoff
@@ -267,9 +270,9 @@ class GuardedSession(requests.Session):
             return
         if wait > self.retry_after_cap:
             raise WaitTooLong(
-                f"{self.service} at {show_origin(self.origin)} answered {response.status_code} and asks to "
-                f"wait {wait:.0f} s before retrying (more than the {self.retry_after_cap:g} s waited at "
-                "most): try again later"
+                f"{self.service} at {show_origin(self.origin)} answered {response.status_code} with "
+                f"{given[:60]!r}, a wait of more than the {self.retry_after_cap:g} s waited at most: "
+                "try again later"
             )
         headers["Retry-After"] = str(math.ceil(wait))
 
