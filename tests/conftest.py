@@ -97,6 +97,31 @@ def k8app_repo(chart_repos: dict[str, str]) -> str:
     return chart_repos["k8app"]
 
 
+@pytest.fixture
+def platform_charts_env(chart_repos: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Every chart repository of the platform on loopback: CHART_REPO (k8app) and the repositories of the
+    pinned Vault Secrets Operator and Argo CD charts, whose CRDs validate the custom resources."""
+    monkeypatch.setenv("CHART_REPO", chart_repos["k8app"])
+    monkeypatch.setenv("HASHICORP_HELM_REPO", chart_repos["hashicorp"])
+    monkeypatch.setenv("ARGO_HELM_REPO", chart_repos["argo"])
+    return chart_repos
+
+
+@pytest.fixture(scope="session")
+def session_chart_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One chart cache (XDG_CACHE_HOME) for the tests that share it: pulled and extracted once."""
+    return tmp_path_factory.mktemp("xdg-cache")
+
+
+@pytest.fixture
+def cached_platform_charts(
+    platform_charts_env: dict[str, str], session_chart_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
+    """platform_charts_env with the session's chart cache: the pinned charts are pulled once per worker."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(session_chart_cache))
+    return platform_charts_env
+
+
 PINNED_CHART_VERSION = DEFAULTS["CHART_VERSION"]
 
 

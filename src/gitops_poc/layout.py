@@ -19,8 +19,8 @@ SHARED_PIPELINE_FILE = GITOPS_CONFIG_DIR / SHARED_PIPELINE
 SERVICE_PIPELINE = ".gitlab-ci.yml"  # inside a service repository
 # credentials and secret values (git-ignored by init); .vault-keys.json: `setup infrastructure`
 NEVER_COMMITTED = (".env", ".secrets.yaml", ".vault-keys.json")
-# state of this machine's runs (git-ignored by init): `up`'s finished stages
-LOCAL_STATE = (".gitops-poc-up.json",)
+# state of this machine's runs (git-ignored by init): `up`'s finished stages, what `publish` last pushed
+LOCAL_STATE = (".gitops-poc-up.json", ".gitops-poc-published.json")
 
 
 def service_dir(root: Path, service: str) -> Path:

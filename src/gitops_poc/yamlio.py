@@ -11,13 +11,14 @@ import re
 import stat
 import struct
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.constructor import ConstructorError, DuplicateKeyError, SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -618,6 +619,95 @@ def indentation(text: str) -> tuple[int, int, int]:
     mapping = mapping or 2
     seq, offset = sequence or (mapping + 2, mapping)
     return mapping, seq, offset
+
+
+@dataclass(frozen=True)
+class TextForm:
+    """How a file people own spells its text: a UTF-8 byte order mark, and CRLF or LF line endings. An edit
+    works on LF text without the mark; `apply` gives the result back the file's own form."""
+
+    bom: bool = False
+    newline: str = "\n"
+
+    @classmethod
+    def of(cls, text: str) -> TextForm:
+        """The form of `text` as read from the file (no universal-newline translation): the first line
+        ending decides."""
+        first = text.find("\n")
+        return cls(text.startswith("\ufeff"), "\r\n" if first > 0 and text[first - 1] == "\r" else "\n")
+
+    @staticmethod
+    def strip(text: str) -> str:
+        """`text` without the mark, with LF line endings."""
+        text = text.removeprefix("\ufeff")
+        return text.replace("\r\n", "\n") if "\r\n" in text else text
+
+    def apply(self, text: str) -> str:
+        text = self.strip(text)
+        if self.newline != "\n":
+            text = text.replace("\n", self.newline)
+        return "\ufeff" + text if self.bom else text
+
+
+def _references(node: Any, counts: dict[int, int]) -> None:
+    """How many places hold each mapping and sequence (an alias, `<<: *anchor` and the anchor each count)."""
+    counts[id(node)] = counts.get(id(node), 0) + 1
+    if counts[id(node)] > 1:
+        return  # its children were counted the first time
+    if isinstance(node, dict):
+        for _position, merged in getattr(node, "merge", []):
+            _references(merged, counts)
+        own = node._ok if isinstance(node, CommentedMap) else set(node)  # keys written here, not merged
+        children = [node[key] for key in own if key in node]
+    elif isinstance(node, list):
+        children = list(node)
+    else:
+        return
+    for child in children:
+        if isinstance(child, dict | list):
+            _references(child, counts)
+
+
+def unshared(doc: Any, parent: CommentedMap, key: Any) -> CommentedMap:
+    """`parent[key]`, a mapping, as one this key alone holds. A mapping shared through an anchor
+    (`image: *base`, or the anchor another key aliases) is replaced here by a copy first: editing it in
+    place would change the other key too. The other key keeps the original (its anchor moves with it), so
+    the file means what it meant, except for the edit."""
+    node = parent[key]
+    counts: dict[int, int] = {}
+    _references(doc, counts)
+    if counts.get(id(node), 0) <= 1:
+        return node  # type: ignore[no-any-return]
+    copy = CommentedMap()
+    for name in node._ok:
+        copy[name] = node[name]
+    for _position, merged in getattr(node, "merge", []):
+        for name, value in merged.items():
+            if name not in copy:
+                copy[name] = value
+    parent[key] = copy
+    return copy
+
+
+def edit_round_trip(text: str, where: str, edit: Callable[[CommentedMap], None]) -> str:
+    """The one editor of YAML files people own (values files: `init`'s managed keys, `ci bump`): `edit` gets
+    the top-level mapping and changes it in place; comments, order, quoting, indentation, the byte order mark
+    and CRLF line endings of the rest stay as the file had them. `text` as read, without newline
+    translation. A file of nothing but comments keeps them above the new keys."""
+    form = TextForm.of(text)
+    body = form.strip(text)
+    yaml = round_trip()
+    mapping, sequence, offset = indentation(body)
+    yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
+    doc = load_round_trip(body, where, yaml) if body.strip() else None
+    head = ""
+    if doc is None:  # empty, or nothing but comments: keep them above the keys
+        head = body.rstrip("\n") + "\n" if body.strip() else ""
+        doc = CommentedMap()
+    if not isinstance(doc, CommentedMap):
+        raise UsageError(f"{where}: expected a mapping at the top level, found {type(doc).__name__}")
+    edit(doc)
+    return form.apply(head + dump(doc, yaml))
 
 
 def dump(data: Any, yaml: YAML | None = None) -> str:

@@ -142,23 +142,75 @@ def test_a_chart_failure_carries_helms_message_and_the_files(
     )
 
 
-def test_vault_secrets_render_as_not_validated_custom_resources(
+VAULT_SECRETS = (
+    "secrets:\n  JWT_SECRET: gitops-poc/auth-adapter/{env}/config\n"
+    "secretsProvider: {provider: vault}\nserviceAccountName: auth-adapter\n"
+)
+
+
+def test_custom_resources_are_not_validated_when_the_pinned_charts_cannot_be_had(
     helm: str, k8app_env: str, generated_root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # Only k8app is served: the VSO and Argo CD repositories are the public ones, unreachable here.
     dev = generated_root / "services/auth-adapter/.cicd/dev.yaml"
-    dev.write_text(
-        dev.read_text() + "secrets:\n  JWT_SECRET: gitops-poc/auth-adapter/{env}/config\n"
-        "secretsProvider: {provider: vault}\nserviceAccountName: auth-adapter\n"
-    )
+    dev.write_text(dev.read_text() + VAULT_SECRETS)
     code, out, err = render(capsys, "auth-adapter", "dev", "-C", str(generated_root))
     assert code == 0, err
     assert "kind: VaultStaticSecret" in out
-    assert "VaultStaticSecret/auth-adapter-vault-0" in err and "not validated (custom resource" in err
+    text = " ".join(err.split())
+    assert "VaultStaticSecret/auth-adapter-vault-0" in text
+    assert "not validated (custom resource secrets.hashicorp.com/v1beta1; CRDs unavailable:" in text
+    assert "vault-secrets-operator 1.4.1: cannot pull chart" in text
     assert (
         "VaultAuth/auth-adapter-vault-auth (gitops-config/platform/dev/auth-adapter.yaml): not validated"
-        in err
+        in text
     )
     assert "2 not validated" in err  # the VaultStaticSecret, and the VaultAuth it names
+
+
+def test_custom_resources_are_validated_against_the_crds_of_the_pinned_charts(
+    helm: str, platform_charts_env: dict[str, str], generated_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dev = generated_root / "services/auth-adapter/.cicd/dev.yaml"
+    dev.write_text(dev.read_text() + VAULT_SECRETS)
+    code, out, err = render(capsys, "auth-adapter", "dev", "-C", str(generated_root))
+    assert code == 0, err
+    assert "Pulling chart vault-secrets-operator 1.4.1" in err and "Pulling chart argo-cd 10.1.1" in err
+    assert "0 not validated" in err and "0 error(s)" in err
+    # The VaultStaticSecret and the VaultAuth count as checked against a schema: one more each than the
+    # built-in kinds alone.
+    builtin = sum(1 for d in load_all_plain(out) if d["kind"] != "VaultStaticSecret") + 1  # + ServiceAccount
+    assert f"{builtin + 2} checked against a schema" in err
+    # A second run reads the CRD schemas from the cache: no pull, same result.
+    code, _, again = render(capsys, "auth-adapter", "dev", "-C", str(generated_root))
+    assert code == 0 and "Pulling" not in again and "0 not validated" in again
+
+
+def test_an_invalid_vault_static_secret_and_vault_auth_are_rejected_with_object_and_field(
+    helm: str, platform_charts_env: dict[str, str], generated_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dev = generated_root / "services/auth-adapter/.cicd/dev.yaml"
+    # kv-v3 is no secret engine the operator knows: the chart writes it into the VaultStaticSecret as given.
+    dev.write_text(
+        dev.read_text()
+        + VAULT_SECRETS.replace("{provider: vault}", "{provider: vault, vault: {type: kv-v3}}")
+    )
+    platform_file = generated_root / "gitops-config/platform/dev/auth-adapter.yaml"
+    platform_file.write_text(platform_file.read_text().replace("    audiences:", "    audience:"))
+    code, _, err = render(capsys, "auth-adapter", "dev", "-C", str(generated_root))
+    assert code == 1
+    text = " ".join(err.split())
+    assert (
+        "VaultStaticSecret/auth-adapter-vault-0 (app/templates/secrets/vault-static-secret.yaml): (CRD of"
+        " vault-secrets-operator 1.4.1) spec.type: 'kv-v3' is not one of ['kv-v1', 'kv-v2']" in text
+    )
+    assert (
+        "VaultAuth/auth-adapter-vault-auth (gitops-config/platform/dev/auth-adapter.yaml): (CRD of"
+        " vault-secrets-operator 1.4.1) spec.kubernetes.audience: Additional properties are not allowed"
+        " ('audience'"
+        " was unexpected)" in text
+    )
+    assert "2 error(s)" in err
 
 
 @pytest.mark.parametrize(

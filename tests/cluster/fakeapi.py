@@ -208,6 +208,10 @@ def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
                     return self._answer(404, {"kind": "Status", "message": "not found", "code": 404})
                 api.objects[parts.path] = {**api.objects[parts.path], **body}
                 return self._answer(200, api.objects[parts.path])
+            if self.command == "DELETE":
+                if api.objects.pop(parts.path, None) is None:
+                    return self._answer(404, {"kind": "Status", "message": "not found", "code": 404})
+                return self._answer(200, {"kind": "Status", "status": "Success"})
             if self.command == "POST" and parts.path.endswith("/token"):
                 ns_sa = "/".join(parts.path.split("/")[4:7:2])
                 return self._answer(201, {"status": {"token": api.tokens.get(ns_sa, "minted-token")}})

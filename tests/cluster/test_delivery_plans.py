@@ -6,6 +6,7 @@ import base64
 import json
 from pathlib import Path
 
+from gitops_poc.cluster.applyset import applyset_id
 from gitops_poc.cluster.model import ApplyObject, HelmRelease, PatchObject
 from gitops_poc.cluster.pull import plan_pull
 from gitops_poc.cluster.push import plan_push
@@ -171,7 +172,7 @@ def test_push_plans_one_agent_per_cluster_with_rights_only_where_its_environment
     def platform_steps(namespace: str, context: str = "") -> list[str]:
         where = f" [context {context}]" if context else ""
         pdb = namespace == "poc-prod"
-        return [
+        return [f"apply ConfigMap {namespace}/gitops-poc-platform{where}"] + [
             f"apply {kind} {namespace}/{name}{where}"
             for service in ("api-gateway", "health-demo")
             for kind, name in (
@@ -210,6 +211,9 @@ def test_push_plans_one_agent_per_cluster_with_rights_only_where_its_environment
         if isinstance(s, ApplyObject) and s.describe().startswith("apply VaultAuth poc-prod")
     )
     assert prod_auth["spec"]["mount"] == "kubernetes-prod-eu"
+    # As generated, plus the label that makes it a member of prod's ApplySet (what push may prune).
+    labels = prod_auth["metadata"]["labels"]
+    assert labels.pop("applyset.kubernetes.io/part-of") == applyset_id("poc-prod")
     assert prod_auth == _objects(platform)["prod"][1]
     own, remote = (s for s in plan.steps if isinstance(s, HelmRelease))
     assert own.private_values.as_dict() == {"config.token": "glagent-OWN"}

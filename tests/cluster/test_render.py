@@ -154,6 +154,8 @@ def test_vso_of_another_cluster_renders_with_vault_external_addr_in_its_vault_co
     assert [(c.name, c.body["spec"]["address"]) for c in connections] == [
         ("default", "https://vault.example.com:8200")
     ]
+    # The VaultConnection is checked against the CRD the same chart installs, not skipped.
+    assert rendered.validation.skipped == []
     assert "vault.vault.svc" not in "".join(m.text for m in rendered.manifests)
     # Only the operator: no Vault server, no ArgoCD.
     assert not any(m.kind == "StatefulSet" or "argocd" in m.name for m in rendered.manifests)
@@ -164,3 +166,19 @@ def test_a_set_string_key_the_chart_does_not_know_is_caught(platform: Platform, 
     rendered = render_release(release, Helm(helm), "1.34.0", os.environ)
     assert not rendered.ok
     assert rendered.unknown_values == ("--set-string: defaultVaultConnection.adress",)
+
+
+def test_the_default_vault_connection_is_validated_against_the_operators_crd(
+    platform: Platform, helm: str
+) -> None:
+    """--set-string makes skipTLSVerify the text "maybe": the chart writes it unquoted, the CRD wants a
+    boolean, and the API server would reject the VaultConnection."""
+    release = replace(vso_release(platform), set_strings=(("defaultVaultConnection.skipTLSVerify", "maybe"),))
+    rendered = render_release(release, Helm(helm), "1.34.0", os.environ)
+    assert not rendered.ok
+    assert [(f.manifest, f.message) for f in rendered.validation.errors] == [
+        (
+            "VaultConnection/default",
+            "(CRD of vault-secrets-operator 1.4.1) spec.skipTLSVerify: 'maybe' is not of type 'boolean'",
+        )
+    ]

@@ -191,3 +191,27 @@ def test_a_digest_bump_renders_into_a_valid_deployment(
     )
     # The chart derives the appver label from the tag (its last 63 characters): a valid label value.
     assert deployment["metadata"]["labels"]["appver"] == f"v2.3.4-rc.1@{DIGEST}"[-63:]
+
+
+@pytest.mark.helm
+def test_dry_run_checks_the_vault_static_secrets_against_the_operators_crd(
+    generated_root: Path,
+    platform_charts_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    require_binary("helm")
+    service = generated_root / "services" / "auth-adapter"
+    dev = service / ".cicd" / "dev.yaml"
+    dev.write_text(
+        dev.read_text() + "secrets:\n  JWT_SECRET: gitops-poc/auth-adapter/{env}/config\n"
+        "secretsProvider: {provider: vault, vault: {type: kv-v3}}\n"
+    )
+    args = ["ci", "deploy", "-C", str(service), "--service", "auth-adapter", "--env", "dev", "--dry-run"]
+    code = main([*args, "-o", "json"])
+    result = json.loads(capsys.readouterr().out)
+    assert code == 1 and result["valid"] is False
+    assert [f for f in result["findings"] if "not validated" not in f] == [
+        "VaultStaticSecret/auth-adapter-vault-0 (app/templates/secrets/vault-static-secret.yaml): (CRD of"
+        " vault-secrets-operator 1.4.1) spec.type: 'kv-v3' is not one of ['kv-v1', 'kv-v2']"
+    ]

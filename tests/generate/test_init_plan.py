@@ -54,7 +54,8 @@ def test_group_and_vault_prefix_reach_every_place(tmp_path: Path) -> None:
     assert plan_init(p, tmp_path) == []
     # The tool's own name where it is the tool: its commands, its image (CI_TOOL_IMAGE), its comments.
     tool_phrases = re.compile(
-        r"gitops-poc (init|new-service|ci |up)|by gitops-poc|gitops-poc: |/gitops-poc:|\.gitops-poc-up\.json"
+        r"gitops-poc (init|new-service|ci |up)|by gitops-poc|gitops-poc: |/gitops-poc:|"
+        r"\.gitops-poc-(up|published)\.json"
     )
     for name, text in files(tmp_path).items():
         leftover = tool_phrases.sub("", text)
@@ -256,7 +257,8 @@ def test_credential_files_are_git_ignored(tmp_path: Path, default_platform: Plat
         "# Credentials and secret values: never commit them (added by gitops-poc init)\n.secrets.yaml\n"
         ".vault-keys.json\n"
         "# Files an interrupted run left behind (the next run removes them)\n.*.tmp\n"
-        "# State of this machine's runs (`gitops-poc up`), not the platform's\n.gitops-poc-up.json\n"
+        "# State of this machine's runs (`gitops-poc up`, `publish`), not the platform's\n"
+        ".gitops-poc-up.json\n.gitops-poc-published.json\n"
     )
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     (tmp_path / ".env").write_text("GITLAB_AGENT_TOKEN=x\n")

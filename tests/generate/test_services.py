@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gitops_poc.generate.services import ManagedKey, indentation, keep_managed
+from gitops_poc.generate.services import ManagedKey, keep_managed
+from gitops_poc.yamlio import indentation
 
 TWO_SPACES = """\
 # team file

@@ -147,3 +147,49 @@ def test_pod_selector_labels_are_the_charts(helm: str, k8app_chart: Path, tmp_pa
     assert tuple(sorted(selector)) == tuple(sorted(k8app.POD_SELECTOR_LABELS))
     assert selector == {"app": "demo", "release": "rel"}
     assert selector.items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
+
+
+DEFECT_VALUES = {
+    k8app.HPA_BEHAVIOR: (
+        "hpa: {enabled: true, behavior: {scaleDown: {stabilizationWindowSeconds: 300}}}\n",
+        "hpa: {enabled: true}\n",
+        "kube-hpa.yaml",
+    ),
+    k8app.RBAC_NO_RESOURCES: (
+        "rbac: {create: true}\n",
+        "rbac: {create: true, resources: [pods]}\n",
+        "rbac.yaml",
+    ),
+}
+
+
+@pytest.mark.parametrize("version", ["3.12.1", "3.13.0"])
+@pytest.mark.parametrize("defect", sorted(DEFECT_VALUES))
+def test_render_defects_are_what_each_version_fails_to_render(
+    defect: str, version: str, helm: str, k8app_charts: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """k8app.RENDER_DEFECTS lists a defect for a version exactly when that version's chart fails on it, and
+    the neighbouring values (the HPA without behavior, rbac with resources) render."""
+    chart_dir = k8app_charts(version)
+    base = MINIMAL + "".join(f"{k[0]}: {{{k[1]}: {v}}}\n" for k, v in k8app.required_keys(version).items())
+    failing, fine, template = DEFECT_VALUES[defect]
+    result = render(helm, chart_dir, base + failing, tmp_path)
+    if defect in k8app.render_defects(version):
+        assert result.returncode != 0
+        assert f"YAML parse error on app/templates/{template}" in result.stderr, result.stderr
+    else:
+        assert result.returncode == 0, result.stderr
+    assert render(helm, chart_dir, base + fine, tmp_path).returncode == 0
+
+
+def test_rbac_with_resources_renders_a_cluster_role_no_current_kubernetes_serves(
+    helm: str, k8app_chart: Path, tmp_path: Path
+) -> None:
+    from gitops_poc.render.manifests import parse_manifests
+    from gitops_poc.render.validate import validate_manifests
+
+    values = MINIMAL + "service: {type: ClusterIP}\nrbac: {create: true, resources: [pods]}\n"
+    result = render(helm, k8app_chart, values, tmp_path)
+    assert result.returncode == 0, result.stderr
+    [error] = validate_manifests(parse_manifests(result.stdout), "1.30").errors
+    assert error.manifest == "ClusterRole/ns-demo" and "v1beta1" in error.message

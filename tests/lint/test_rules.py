@@ -110,6 +110,27 @@ CASES = [
         "service.ports.http.proto",
     ),
     Case(
+        "chart-hpa-behavior",
+        {
+            f"{SVC}/prod.yaml": env_file(
+                "prod",
+                "hpa:\n  enabled: true\n  behavior:\n    scaleDown: {stabilizationWindowSeconds: 300}\n",
+            )
+        },
+        f"{SVC}/prod.yaml",
+        "behavior:",
+        "chart app 3.13.0 writes it onto the `behavior:` line",
+        "remove hpa.behavior",
+    ),
+    Case(
+        "chart-rbac-no-resources",
+        {DEFAULT: BASE_DEFAULT + "rbac:\n  create: true\n"},
+        DEFAULT,
+        "create: true",
+        "rbac.create in dev with rbac.resources None",
+        "v1beta1",
+    ),
+    Case(
         "chart-dead-key", {DEFAULT: BASE_DEFAULT + "nodeSelector:\n  disk: ssd\n"}, DEFAULT, "nodeSelector:"
     ),
     Case(
@@ -637,7 +658,9 @@ def test_rule(case: Case, root: Path, default_platform: Platform) -> None:
 def test_every_values_rule_has_a_case() -> None:
     from .test_argocd_rules import ARGOCD_RULES
 
-    covered = {c.rule_id for c in CASES} | ARGOCD_RULES
+    # The CRD rules need the pinned charts served: tests/cli/test_lint.py covers them end to end.
+    crd_rules = {"crd-invalid", "crd-schema-unavailable"}
+    covered = {c.rule_id for c in CASES} | ARGOCD_RULES | crd_rules
     assert covered == set(RULES)
 
 
@@ -666,6 +689,30 @@ def test_required_keys_follow_the_pinned_chart_version(root: Path) -> None:
     # 3.12.1 has no NOTES.txt reading service.type: nothing is required.
     older = Platform(load_config(None, {"CHART_VERSION": "3.12.1"}))
     assert of_rule(lint(older, root), "chart-required-key") == []
+
+
+def test_render_defects_fire_only_for_the_chart_versions_that_have_them(root: Path) -> None:
+    from gitops_poc.config import load_config
+
+    write(root, DEFAULT, BASE_DEFAULT + "rbac:\n  create: true\n  resources: []\n")
+    behavior = "hpa:\n  enabled: true\n  behavior:\n    scaleUp: {stabilizationWindowSeconds: 0}\n"
+    write(root, f"{SVC}/prod.yaml", env_file("prod", behavior))
+    rules = ("chart-hpa-behavior", "chart-rbac-no-resources")
+    for version in ("3.12.1", "3.13.0"):  # both published versions render these values as invalid YAML
+        pinned = Platform(load_config(None, {"CHART_VERSION": version}))
+        found = [(f.rule_id, f.file) for f in lint(pinned, root) if f.rule_id in rules]
+        assert sorted(found) == [
+            ("chart-hpa-behavior", f"{SVC}/prod.yaml"),
+            *[("chart-rbac-no-resources", DEFAULT)] * 3,  # once per environment, at the one line
+        ], version
+    # A version without the known defect (a later release) gets neither.
+    later = Platform(load_config(None, {"CHART_VERSION": "3.14.0"}))
+    assert [f for f in lint(later, root) if f.rule_id in rules] == []
+    # The HPA off, or resources listed: nothing to flag.
+    write(root, DEFAULT, BASE_DEFAULT + "rbac:\n  create: true\n  resources: [pods]\n")
+    write(root, f"{SVC}/prod.yaml", env_file("prod", behavior.replace("enabled: true", "enabled: false")))
+    pinned = Platform(load_config(None, {}))
+    assert [f for f in lint(pinned, root) if f.rule_id in rules] == []
 
 
 def test_two_cluster_files_lint_clean_and_their_agents_follow_environment_clusters(tmp_path: Path) -> None:

@@ -146,6 +146,10 @@ def test_roles_left_on_the_mount_of_the_cluster_an_environment_moved_from_are_st
     # `vault check` fails on it: a live grant, while prod's identity is checked on its new mount.
     report = check_vault(moved, client)
     assert [(s.name, s.mount) for s in report.stale_roles] == [("gitops-poc-api-gateway-prod", "kubernetes")]
+    # Its namesake on prod-eu's mount is the wanted one: the message says which mount is meant.
+    assert (
+        report.stale_roles[0].describe().startswith("role gitops-poc-api-gateway-prod on auth/kubernetes (")
+    )
     assert not report.ok and report.leaks == [] and report.failures == []
     # --prune deletes it on `kubernetes` only; the role prod logs in with now stays.
     assert main(["vault", "provision", *root, "--prune"]) == 0
@@ -167,3 +171,69 @@ def test_roles_left_on_the_mount_of_the_cluster_an_environment_moved_from_are_st
     capsys.readouterr()
     assert main(["vault", "provision", *root, "-o", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["plan"]["stale"] == []
+
+
+def test_an_environment_moved_between_two_other_clusters_leaves_a_role_every_command_flags(
+    vault_env: Vault,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    ca_file: Path,
+    kube_api: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """prod runs in prod-eu, then moves to prod-us: the role on kubernetes-prod-eu (a mount no cluster of the
+    configuration uses any more) is flagged by `vault provision --dry-run` (nothing written), by `vault
+    check` (exit 1, role and mount named) and by check_vault with real logins (verify's check), and pruned."""
+    servers = {"minikube": kube_api, "gke-eu": kube_api, "gke-us": kube_api}
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig(tmp_path / "kc", ca_file, servers)))
+    monkeypatch.setenv("SERVICES", "api-gateway")
+    eu = {"ENVIRONMENT_CLUSTERS": "prod=prod-eu", "CLUSTER_CONTEXTS": "prod-eu=gke-eu"}
+    us = {"ENVIRONMENT_CLUSTERS": "prod=prod-us", "CLUSTER_CONTEXTS": "prod-us=gke-us"}
+    root = ["-C", str(tmp_path), "--kubernetes-host", kube_api]
+    client = vault_env.client()
+    for key, value in eu.items():
+        monkeypatch.setenv(key, value)
+    assert main(["vault", "provision", *root]) == 0
+    for key, value in us.items():
+        monkeypatch.setenv(key, value)
+    assert main(["vault", "provision", *root]) == 0
+    old = "auth/kubernetes-prod-eu/role/gitops-poc-api-gateway-prod"
+    assert client.read(old) is not None  # a live grant on the mount prod left
+    capsys.readouterr()
+    # The dry run flags it and writes nothing.
+    assert main(["vault", "provision", *root, "--dry-run", "--prune", "-o", "json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert [(s["name"], s["mount"], s["action"]) for s in plan["plan"]["stale"]] == [
+        ("gitops-poc-api-gateway-prod", "kubernetes-prod-eu", "delete")
+    ]
+    assert "runs in cluster 'prod-us' now" in plan["plan"]["stale"][0]["reason"]
+    assert client.read(old) is not None
+    # vault check: exit 1, naming the role and its mount.
+    assert main(["vault", "check", "-C", str(tmp_path)]) == 1
+    captured = capsys.readouterr()
+    said = " ".join((captured.out + captured.err).split())
+    assert "gitops-poc-api-gateway-prod" in said and "kubernetes-prod-eu" in said, said
+    moved = Platform(load_config(None, {"SERVICES": "api-gateway", **us}))
+    report = check_vault(moved, client, identity=Identity.KUBERNETES, jwt_source=fake_service_account_jwt)
+    assert [(s.name, s.mount) for s in report.stale_roles] == [
+        ("gitops-poc-api-gateway-prod", "kubernetes-prod-eu")
+    ]
+    assert not report.ok and report.leaks == [] and report.failures == []
+    # verify's Vault check (the same check with ServiceAccount logins) fails naming the role and its mount.
+    from gitops_poc.cli.verify import vault_least_privilege
+
+    monkeypatch.setattr(
+        "gitops_poc.vault.kube_tokens.kubectl_jwt_source", lambda context: fake_service_account_jwt
+    )
+    check = vault_least_privilege(tmp_path, moved)
+    assert check.failed and check.detail.startswith(
+        "stale role gitops-poc-api-gateway-prod on auth/kubernetes-prod-eu (environment 'prod' runs in"
+        " cluster 'prod-us' now"
+    ), check.detail
+    # Pruned on that mount only; prod's new role stays and every check passes.
+    assert main(["vault", "provision", *root, "--prune"]) == 0
+    assert client.read(old) is None
+    assert client.read("auth/kubernetes-prod-us/role/gitops-poc-api-gateway-prod") is not None
+    assert check_vault(moved, client, identity=Identity.KUBERNETES, jwt_source=fake_service_account_jwt).ok
+    assert main(["vault", "check", "-C", str(tmp_path)]) == 0
+    assert not vault_least_privilege(tmp_path, moved).failed

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from gitops_poc.delivery.deploy import HelmDeploy
     from gitops_poc.delivery.target import Target
     from gitops_poc.delivery.writeback import WriteBack
+    from gitops_poc.platform import Platform
 
 app = typer.Typer(
     help="Pipeline commands: bump/promote/pin/unpin write to a service repository's .cicd/<env>.yaml "
@@ -399,7 +400,7 @@ def deploy(
             print_json({**summary, "ok": True, "deployed": True})
         return 0
 
-    return _render_dry_run(plan, binary, chart, kube_version, command, output)
+    return _render_dry_run(plan, binary, chart, kube_version, command, output, platform)
 
 
 def _render_dry_run(
@@ -409,9 +410,11 @@ def _render_dry_run(
     kube_version: str,
     command: str,
     output: OutputFormat,
+    platform: Platform,
 ) -> int:
     from gitops_poc.errors import GitopsError
     from gitops_poc.render.chart import cache_root, resolve_chart
+    from gitops_poc.render.crds import load_crd_schemas
     from gitops_poc.render.helm import Helm
     from gitops_poc.render.manifests import parse_manifests
     from gitops_poc.render.model import ChartUnavailable
@@ -431,7 +434,10 @@ def _render_dry_run(
     manifests = parse_manifests(
         helm.run(plan.template_args(local.path, kube_version)), f"{plan.service}/{plan.env}"
     )
-    report = validate_manifests(manifests, kube_version)
+    crds = load_crd_schemas(
+        platform.config, helm, os.environ, on_pull=lambda message: err.print(message, markup=False)
+    )
+    report = validate_manifests(manifests, kube_version, crds)
     if output is OutputFormat.json:
         print_json(
             {

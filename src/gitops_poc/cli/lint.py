@@ -13,6 +13,8 @@ from gitops_poc.cli.common import EnvFileOption, RootOption, load_platform
 from gitops_poc.cli.output import OutputFormat, err, out, print_json
 from gitops_poc.lint import Finding, Severity, lint_platform
 from gitops_poc.lint.findings import count
+from gitops_poc.platform import Platform
+from gitops_poc.render.crdschema import CrdSchemas
 
 
 class MinimumSeverity(StrEnum):
@@ -32,6 +34,22 @@ def _print_text(findings: list[Finding]) -> None:
                 f"  {escape(f.location)}: [{STYLE[f.severity]}]{f.severity.value}[/] {f.rule_id}"
                 f" {escape(f.message)}{hint}"
             )
+
+
+def platform_crds(platform: Platform, root: Path) -> CrdSchemas:
+    """The pinned charts' CRD schemas (cached after the first pull); without helm, only what is cached."""
+    import os
+
+    from gitops_poc.render.crds import load_crd_schemas
+    from gitops_poc.render.helm import Helm, HelmNotFound, find_helm
+
+    try:
+        helm: Helm | None = Helm(find_helm(root))
+    except HelmNotFound:
+        helm = None
+    return load_crd_schemas(
+        platform.config, helm, os.environ, on_pull=lambda message: err.print(message, markup=False)
+    )
 
 
 def lint(
@@ -60,7 +78,7 @@ def lint(
     2: unusable input (no platform root, a missing path, a bad .env).
     """
     platform = load_platform(root, env_file)
-    findings = lint_platform(platform, root, paths or [])
+    findings = lint_platform(platform, root, paths or [], lambda: platform_crds(platform, root))
     shown = [f for f in findings if severity is MinimumSeverity.warning or f.severity is Severity.ERROR]
     errors, warnings = count(findings, Severity.ERROR), count(findings, Severity.WARNING)
     if output is OutputFormat.json:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from gitops_poc.cli.common import EnvFileOption, RootOption, load_platform
 from gitops_poc.cli.output import err, out, print_json
 from gitops_poc.errors import GitopsError, UsageError
 from gitops_poc.platform import Platform
+from gitops_poc.render.crds import load_crd_schemas
 from gitops_poc.render.findings import ManifestSeverity
 from gitops_poc.render.helm import Helm
 from gitops_poc.render.model import ChartResult, ChartUnavailable, Rendered
@@ -80,9 +82,11 @@ def chart_for(
     """helm plus the chart, with progress on stderr when a pull is needed."""
     if chart is not None and version is not None:
         raise UsageError("give --chart PATH or --chart-version VERSION, not both")
-    return prepare_chart(
-        platform, root, chart, on_pull=lambda message: err.print(message, markup=False), version=version
-    )
+    return prepare_chart(platform, root, chart, on_pull=progress, version=version)
+
+
+def progress(message: str) -> None:
+    err.print(message, markup=False)
 
 
 def require_chart(chart: ChartResult) -> None:
@@ -196,9 +200,10 @@ def render(
         rendered = render_manifests(rendered, helm, chart_result, kube_version)
     report = None
     if rendered.manifests is not None and not no_validate:
-        report = validate_manifests(rendered.manifests, kube_version)
+        crds = load_crd_schemas(platform.config, helm, os.environ, on_pull=progress)
+        report = validate_manifests(rendered.manifests, kube_version, crds)
         production = platform.owns_disruption_budget(env)
-        report = with_platform_objects(report, rendered, root, kube_version, production)
+        report = with_platform_objects(report, rendered, root, kube_version, production, crds)
 
     if rendered.chart is not None and (note := unavailable_note(rendered.chart)):
         err.print(f"note: {note}", markup=False)

@@ -19,6 +19,7 @@ from rich.markup import escape
 
 from gitops_poc.cli.common import EnvFileOption, RootOption, load_platform
 from gitops_poc.cli.output import OutputFormat, err, print_json
+from gitops_poc.cluster.applyset import DEFAULT_MAX_PRUNE, LiveSet
 from gitops_poc.cluster.model import ClusterPlan, HelmRelease, Step, VaultBootstrap
 from gitops_poc.errors import UsageError
 from gitops_poc.platform import Platform
@@ -74,6 +75,34 @@ def settle(plan: ClusterPlan, kube_context: str, *, not_up: str = "") -> Cluster
     lookups = read_releases(now, Helm(binary), kube_context)
     lookups.update({release_key(s, kube_context): Lookup(unreadable=not_up) for s in later})
     return settle_releases(plan, lookups, kube_context)
+
+
+def check_custom_resources(plan: ClusterPlan, platform: Platform) -> None:
+    """Stop (exit 2, nothing changed) when a custom resource of the plan fails its CRD from the pinned
+    charts; say so when the CRDs cannot be had (the API server then is the only check)."""
+    from gitops_poc.cluster.plan_check import custom_resource_problems
+    from gitops_poc.cluster.tools import find_tool
+    from gitops_poc.render.crds import load_crd_schemas
+    from gitops_poc.render.helm import Helm
+
+    binary = find_tool("helm")
+    crds = load_crd_schemas(
+        platform.config,
+        Helm(binary) if binary else None,
+        os.environ,
+        on_pull=lambda message: err.print(escape(message)),
+    )
+    problems, unchecked = custom_resource_problems(plan, crds)
+    if problems:
+        raise UsageError(
+            f"{len(problems)} object(s) of the plan would be rejected by the API server (CRDs of the pinned"
+            " charts); nothing was changed:\n  " + "\n  ".join(problems)
+        )
+    if unchecked:
+        err.print(
+            f"[yellow]note:[/] {unchecked} custom resource(s) not checked before applying: "
+            f"{escape('; '.join(crds.unavailable) or 'no CRD for them')}"
+        )
 
 
 def carry_out(
@@ -335,6 +364,7 @@ def pull(
             cfg.kube_context, cfg.argocd_namespace, "run `gitops-poc setup infrastructure` first"
         )
     plan = plan_pull(platform, credentials, _cluster_targets(platform, cluster))
+    check_custom_resources(plan, platform)
     runner = None if dry_run else default_runner(cfg.kube_context)
     return carry_out("setup pull", plan, runner, dry_run=dry_run, output=output)
 
@@ -351,6 +381,12 @@ def push(
         help="Read the token of the agent in ArgoCD's cluster (KUBE_CONTEXT) from this file ('-' = stdin) "
         "instead of GITLAB_AGENT_TOKEN.",
     ),
+    max_prune: int = typer.Option(
+        DEFAULT_MAX_PRUNE,
+        "--max-prune",
+        min=0,
+        help="Stop (exit 1, nothing changed) when more platform objects than this would be pruned.",
+    ),
     dry_run: bool = DryRunOption,
     output: OutputFormat = OutputOption,
 ) -> int:
@@ -363,10 +399,17 @@ def push(
     --token-file); a cluster of ENVIRONMENT_CLUSTERS gets the agent named after it, in its kube context, with
     the token GITLAB_AGENT_TOKEN_<CLUSTER> (capitals, '_' for '-'; `gitlab bootstrap` writes them). A token
     not set is asked for with hidden input. Tokens go to helm through a private values file (0600, deleted
-    after), never --set."""
+    after), never --set.
+
+    Each environment's platform objects form an ApplySet (parent ConfigMap gitops-poc-platform, members
+    labelled applyset.kubernetes.io/part-of): an object of it that gitops-config/platform/<env>/ no longer
+    holds is deleted (pruned); nothing without that label ever is. More than --max-prune deletions: exit 1,
+    nothing changed (--dry-run lists them)."""
     from gitops_poc.cluster.apply import default_runner
+    from gitops_poc.cluster.applyset_live import read_live_sets
+    from gitops_poc.cluster.kube import Kube
     from gitops_poc.cluster.platform_objects import read_platform_objects
-    from gitops_poc.cluster.push import plan_push
+    from gitops_poc.cluster.push import check_prune_guard, plan_push
 
     platform = load_platform(root, env_file)
     objects = read_platform_objects(root, platform)
@@ -374,9 +417,23 @@ def push(
         cluster: _agent_token(platform, cluster, token_file if cluster is None else None, dry_run=dry_run)
         for cluster in platform.agent_clusters
     }
-    plan = settle(plan_push(platform, tokens, objects), platform.config.kube_context)
-    runner = None if dry_run else default_runner(platform.config.kube_context)
-    return carry_out("setup push", plan, runner, dry_run=dry_run, output=output)
+    context = platform.config.kube_context
+    unknown: dict[str, LiveSet | None] = dict.fromkeys(platform.environments)
+    live = _read_state(
+        lambda: read_live_sets(platform, objects, lambda other: Kube.from_kubeconfig(other or context)),
+        unknown,
+        dry_run=dry_run,
+        what="the platform objects to prune",
+    )
+    plan = plan_push(platform, tokens, objects, live)
+    check_custom_resources(plan, platform)
+    plan = settle(plan, context)
+    if not dry_run:
+        check_prune_guard(plan, max_prune)  # before any change
+    runner = None if dry_run else default_runner(context)
+    code = carry_out("setup push", plan, runner, dry_run=dry_run, output=output)
+    check_prune_guard(plan, max_prune)  # a dry run shows the plan, then says the guard would stop it
+    return code
 
 
 def _agent_token(platform: Platform, cluster: str | None, token_file: Path | None, *, dry_run: bool) -> str:

@@ -29,6 +29,7 @@ def up(
     from gitops_poc.cli import doctor as doctor_cmd
     from gitops_poc.cli import setup as setup_cmd
     from gitops_poc.cli import verify as verify_cmd
+    from gitops_poc.cluster.applyset import DEFAULT_MAX_PRUNE
     from gitops_poc.cluster.infrastructure import remote_vault_address
     from gitops_poc.cluster.progress import STAGES, UpState
 
@@ -51,7 +52,12 @@ def up(
         if mode == "pull"
         else (
             lambda: setup_cmd.push(
-                root=root, env_file=env_file, token_file=None, dry_run=dry_run, output=text
+                root=root,
+                env_file=env_file,
+                token_file=None,
+                max_prune=DEFAULT_MAX_PRUNE,
+                dry_run=dry_run,
+                output=text,
             )
         ),
         "verify": lambda: verify_cmd.verify(

@@ -48,11 +48,11 @@ def vault_least_privilege(root: Path, platform: Platform) -> Check:
     total = len(platform.services) * len(platform.environments)
     if report.ok:
         return passed("vault", "least-privilege", f"{total} ServiceAccounts each read only their own secret")
-    problems = [*report.leaks, *report.failures][:3]
+    problems = [*report.leaks, *report.failures, *(f"stale {s.describe()}" for s in report.stale_roles)][:3]
     return failed(
         "vault",
         "least-privilege",
-        "; ".join(problems) or "stale roles",
+        "; ".join(problems),
         "gitops-poc vault check --identity kubernetes",
     )
 

@@ -13,6 +13,7 @@ from rich.markup import escape
 
 from gitops_poc.cluster.model import (
     ApplyObject,
+    DeleteObject,
     HelmRelease,
     PatchObject,
     RegisterCluster,
@@ -28,7 +29,7 @@ TERMINAL_REFRESH = 1.0
 
 
 def step_label(step: Step) -> str:
-    context = step.context if isinstance(step, (HelmRelease, ApplyObject, PatchObject)) else ""
+    context = step.context if isinstance(step, (HelmRelease, ApplyObject, PatchObject, DeleteObject)) else ""
     where = f" [context {context}]" if context else ""
     if isinstance(step, HelmRelease):
         return f"helm release {step.name} in {step.namespace}{where}"
@@ -44,6 +45,8 @@ def step_label(step: Step) -> str:
         return f"apply {object_ref(step.body)}{where}"
     if isinstance(step, PatchObject):
         return f"patch {step.kind} {step.namespace}/{step.name}{where}"
+    if isinstance(step, DeleteObject):
+        return f"delete {step.kind} {step.namespace}/{step.name}{where}"
     return type(step).__name__
 
 

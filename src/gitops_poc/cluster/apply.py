@@ -16,6 +16,7 @@ from gitops_poc.cluster.kube import Kube
 from gitops_poc.cluster.model import (
     ApplyObject,
     ClusterPlan,
+    DeleteObject,
     HelmRelease,
     PatchObject,
     RegisterCluster,
@@ -142,6 +143,9 @@ class ClusterRunner:
             self.kube(step.context).apply(step.full_body())
         elif isinstance(step, PatchObject):
             self.kube(step.context).patch(step.api_version, step.kind, step.namespace, step.name, step.patch)
+        elif isinstance(step, DeleteObject):
+            if not self.kube(step.context).delete(step.api_version, step.kind, step.namespace, step.name):
+                self.report(f"{step.kind} {step.namespace}/{step.name} was gone already")
         elif isinstance(step, WaitReady):
             wait_ready(self.kube(), step)
         elif isinstance(step, RegisterCluster):

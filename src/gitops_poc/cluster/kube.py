@@ -1,5 +1,5 @@
 """Thin adapter over the official `kubernetes` client: get, list, server-side apply, strategic merge patch,
-ServiceAccount tokens. The only module that imports `kubernetes`.
+delete, ServiceAccount tokens. The only module that imports `kubernetes`.
 
 Objects are plain dicts; paths come from a small table of the kinds the platform touches. Library errors
 become `ClusterError` (with status, method and path) or `ClusterUnreachable`. Every request is over within
@@ -228,6 +228,17 @@ class Kube:
         return (
             self.request("PATCH", path, query=query, body=dict(body), content_type=APPLY_CONTENT_TYPE) or {}
         )
+
+    def delete(self, api_version: str, kind: str, namespace: str | None, name: str) -> bool:
+        """Delete one object (background propagation); False when it was gone already."""
+        path = resource_path(api_version, kind, namespace, name)
+        try:
+            self.request("DELETE", path, query={"propagationPolicy": "Background"})
+        except ClusterError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
 
     def patch(
         self, api_version: str, kind: str, namespace: str, name: str, patch: Mapping[str, Any]

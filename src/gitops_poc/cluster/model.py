@@ -16,6 +16,7 @@ from gitops_poc.vault.model import Hidden
 __all__ = [
     "ApplyObject",
     "ClusterPlan",
+    "DeleteObject",
     "Hidden",
     "HelmRelease",
     "PatchObject",
@@ -234,6 +235,34 @@ class PatchObject:
 
 
 @dataclass(frozen=True)
+class DeleteObject:
+    """Delete one object (push mode's prune of a platform object it no longer generates); gone already is
+    fine."""
+
+    api_version: str
+    kind: str
+    namespace: str
+    name: str
+    why: str
+    context: str = ""  # the kube context it goes to ("" = the platform's)
+
+    def describe(self) -> str:
+        where = f" [context {self.context}]" if self.context else ""
+        return f"delete {self.kind} {self.namespace}/{self.name}  ({self.why}){where}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "step": "delete",
+            "apiVersion": self.api_version,
+            "kind": self.kind,
+            "namespace": self.namespace,
+            "name": self.name,
+            "why": self.why,
+            "context": self.context,
+        }
+
+
+@dataclass(frozen=True)
 class WaitReady:
     """Wait until every Deployment, StatefulSet and DaemonSet in `namespace` is ready."""
 
@@ -301,7 +330,16 @@ class RegisterCluster:
         }
 
 
-Step = RunCommand | HelmRelease | ApplyObject | PatchObject | WaitReady | VaultBootstrap | RegisterCluster
+Step = (
+    RunCommand
+    | HelmRelease
+    | ApplyObject
+    | PatchObject
+    | DeleteObject
+    | WaitReady
+    | VaultBootstrap
+    | RegisterCluster
+)
 
 
 @dataclass(frozen=True)

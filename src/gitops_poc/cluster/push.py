@@ -10,10 +10,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from gitops_poc.cluster import applyset
+from gitops_poc.cluster.applyset import LiveSet
 from gitops_poc.cluster.infrastructure import values_file
-from gitops_poc.cluster.model import ApplyObject, ClusterPlan, HelmRelease, Hidden, Step
+from gitops_poc.cluster.model import ApplyObject, ClusterPlan, DeleteObject, HelmRelease, Hidden, Step
 from gitops_poc.cluster.registry import MANAGED_BY, namespace_object
+from gitops_poc.errors import GitopsError
 from gitops_poc.platform import GITOPS_CONFIG_REPO, Platform
+
+
+class PruneGuardTripped(GitopsError):
+    """More platform objects would be pruned than --max-prune allows: nothing is changed (exit 1)."""
+
+    exit_code = 1
+
 
 AGENT_NAMESPACE = "gitlab-agent"
 AGENT_RELEASE = "gitlab-agent"
@@ -85,26 +95,78 @@ def agent_own_rights() -> list[dict[str, object]]:
     ]
 
 
+def platform_object_steps(
+    platform: Platform,
+    env: str,
+    wanted: Sequence[Mapping[str, Any]],
+    live: LiveSet | None,
+    context: str,
+) -> tuple[list[Step], str | None]:
+    """The environment's platform objects as members of its ApplySet: the parent naming every group-kind
+    it may hold (the live ones too, so an interrupted run still finds them), the objects labelled part of
+    it, the deletion of the members no longer wanted, then the parent with only the kinds wanted now.
+    `live` None: not known (a dry run without the cluster); nothing is pruned and the note says so."""
+    namespace = platform.namespace(env)
+    set_id = applyset.applyset_id(namespace)
+    kinds = applyset.wanted_group_kinds(wanted)
+    before = sorted({*kinds, *(live.group_kinds if live else ())})
+    steps: list[Step] = [ApplyObject.of(applyset.parent(namespace, env, before), context=context)]
+    steps += [ApplyObject.of(applyset.member(body, set_id), context=context) for body in wanted]
+    if live is None:
+        note = f"{namespace}: what `setup push` applied before could not be read: what it prunes is not known"
+        return steps, note
+    for gone in applyset.prune_candidates(wanted, live):
+        why = f"no longer in gitops-config/platform/{env}/ (pruned: part of ApplySet {applyset.PARENT_NAME})"
+        steps.append(DeleteObject(gone.api_version, gone.kind, namespace, gone.name, why, context))
+    if before != kinds:
+        steps.append(ApplyObject.of(applyset.parent(namespace, env, kinds), context=context))
+    return steps, None
+
+
+def prunes(plan: ClusterPlan) -> list[DeleteObject]:
+    return [s for s in plan.steps if isinstance(s, DeleteObject)]
+
+
+def check_prune_guard(plan: ClusterPlan, max_prune: int) -> None:
+    """PruneGuardTripped when the plan deletes more than `max_prune` objects (the deletion guard of push)."""
+    deleted = prunes(plan)
+    if len(deleted) > max_prune:
+        listed = ", ".join(f"{d.kind} {d.namespace}/{d.name}" for d in deleted[:5])
+        more = f" and {len(deleted) - 5} more" if len(deleted) > 5 else ""
+        raise PruneGuardTripped(
+            f"setup push would prune {len(deleted)} platform object(s), more than --max-prune {max_prune}:"
+            f" {listed}{more}; nothing was changed. Check gitops-config/platform/<env>/ (a folder emptied by"
+            f" mistake?), then re-run with --max-prune {len(deleted)} if this is intended"
+        )
+
+
 def plan_push(
     platform: Platform,
     tokens: Mapping[str | None, str],
     objects: Mapping[str, Sequence[Mapping[str, Any]]],
+    live: Mapping[str, LiveSet | None] | None = None,
 ) -> ClusterPlan:
     """Per cluster with an agent (`platform.agent_clusters`): for each of its environments the namespace, the
     agent's RoleBinding and the platform objects (`objects[env]`, from gitops-config/platform/<env>/, in
-    their order), then the agent's namespace and its rights there (`agent_own_rights`), then its agent
-    release; all in that cluster's kube context. The objects come before the
-    agent so that the first deploy through it finds its ServiceAccount and VaultAuth. `tokens`: the agent
-    token of each cluster."""
+    their order) as the environment's ApplySet, pruning its members no longer there (`live[env]`: what the
+    cluster holds of it; None or missing: not known), then the agent's namespace and its rights there
+    (`agent_own_rights`), then its agent release; all in that cluster's kube context. The objects come
+    before the agent so that the first deploy through it finds its ServiceAccount and VaultAuth. `tokens`:
+    the agent token of each cluster."""
     steps: list[Step] = []
     notes: list[str] = []
+    unknown: list[str] = []
     for cluster in platform.agent_clusters:
         context = platform.cluster_context(cluster)
         envs = platform.environments_of_cluster(cluster)
         for env in envs:
             steps.append(ApplyObject.of(namespace_object(platform.namespace(env), env), context=context))
             steps.append(ApplyObject.of(agent_binding(platform, env), context=context))
-            steps.extend(ApplyObject.of(dict(body), context=context) for body in objects.get(env, ()))
+            found = (live or {}).get(env)
+            env_steps, note = platform_object_steps(platform, env, objects.get(env, ()), found, context)
+            steps += env_steps
+            if note:
+                unknown.append(note)
         steps.append(ApplyObject.of(namespace_object(AGENT_NAMESPACE), context=context))
         steps.extend(ApplyObject.of(body, context=context) for body in agent_own_rights())
         steps.append(agent_release(platform, tokens[cluster], cluster))
@@ -118,4 +180,13 @@ def plan_push(
         "the platform objects come from gitops-config/platform/<env>/ (as ArgoCD's platform-<env> would "
         "sync them); nothing syncs them in push mode: re-run `setup push` after `init` changes them"
     )
+    plan = ClusterPlan(tuple(steps), tuple(notes))
+    pruned = prunes(plan)
+    notes.append(
+        f"prune: {len(pruned)} platform object(s) no longer generated would be deleted"
+        if pruned
+        else "prune: no platform object to delete (only objects labelled part of an environment's ApplySet"
+        f" {applyset.PARENT_NAME} are ever pruned)"
+    )
+    notes += unknown
     return ClusterPlan(tuple(steps), tuple(notes))

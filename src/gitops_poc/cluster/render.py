@@ -15,6 +15,7 @@ from gitops_poc.cluster.model import HelmRelease, nested
 from gitops_poc.cluster.values_keys import unknown_keys
 from gitops_poc.errors import GitopsError
 from gitops_poc.render.chart import cache_root, resolve_chart
+from gitops_poc.render.crdschema import CrdSchemas, schemas_of
 from gitops_poc.render.helm import Helm
 from gitops_poc.render.manifests import Manifest, parse_manifests
 from gitops_poc.render.model import ChartRef, ChartUnavailable
@@ -38,15 +39,26 @@ def _load(path: Path) -> object:
     return load_k8s(path.read_text(encoding="utf-8"), str(path))
 
 
+def own_crds(release: HelmRelease, manifests: tuple[Manifest, ...], crds: CrdSchemas | None) -> CrdSchemas:
+    """`crds` (the pinned charts' CRDs, when given) plus the CRDs the release itself installs: its custom
+    resources (the operator's default VaultConnection) are validated against its own chart's."""
+    found = CrdSchemas(dict(crds.schemas), dict(crds.groups)) if crds is not None else CrdSchemas()
+    bodies = [m.body for m in manifests if m.kind == "CustomResourceDefinition"]
+    for schema in schemas_of(bodies, f"{release.chart} {release.version}"):
+        found.add(schema)
+    return found
+
+
 def render_release(
     release: HelmRelease,
     helm: Helm,
     kube_version: str,
     environ: Mapping[str, str],
     extra_values: tuple[Path, ...] = (),
+    crds: CrdSchemas | None = None,
 ) -> RenderedRelease:
     """Pull, template and validate `release` as it would be installed (private values as extra files,
-    --set-string values as given)."""
+    --set-string values as given); custom resources against the release's own CRDs and `crds`."""
     chart = resolve_chart(
         ChartRef(release.repo, release.chart, release.version),
         chart_path=None,
@@ -80,4 +92,5 @@ def render_release(
     for key, value in release.set_strings:
         args += ["--set-string", f"{key}={value}"]
     manifests = tuple(parse_manifests(helm.run(args), f"{release.chart} {release.version}"))
-    return RenderedRelease(release, manifests, validate_manifests(manifests, kube_version), unknown)
+    validation = validate_manifests(manifests, kube_version, own_crds(release, manifests, crds))
+    return RenderedRelease(release, manifests, validation, unknown)

@@ -115,12 +115,19 @@ class Repository:
     def run(
         self, *args: str, input: str | None = None, env: Mapping[str, str] | None = None, check: bool = True
     ) -> subprocess.CompletedProcess[str]:
+        """git's output as text with universal newlines (what every command but `read` wants)."""
+        result = self.run_bytes(*args, input=None if input is None else input.encode(), env=env, check=check)
+        out, err = (b.decode(errors="replace").replace("\r\n", "\n") for b in (result.stdout, result.stderr))
+        return subprocess.CompletedProcess(result.args, result.returncode, out, err)
+
+    def run_bytes(
+        self, *args: str, input: bytes | None = None, env: Mapping[str, str] | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess[bytes]:
         try:
             result = subprocess.run(
                 ["git", "-C", str(self.path), *args],
                 input=input,
                 capture_output=True,
-                text=True,
                 check=False,
                 env={**self._env, **(env or {})},
                 timeout=TIMEOUT_SECONDS,
@@ -130,7 +137,8 @@ class Repository:
         except subprocess.TimeoutExpired:
             raise GitError(f"`git {args[0]}` did not finish within {TIMEOUT_SECONDS:.0f} s") from None
         if check and result.returncode != 0:
-            raise GitError(f"git {args[0]} failed: {redact(result.stderr.strip(), self.environ)}")
+            stderr = result.stderr.decode(errors="replace").strip()
+            raise GitError(f"git {args[0]} failed: {redact(stderr, self.environ)}")
         return result
 
     def toplevel(self) -> Path:
@@ -183,8 +191,15 @@ class Repository:
         return self.run("rev-parse", "--verify", f"{FETCHED_REF}^{{commit}}").stdout.strip()
 
     def read(self, commit: str, path: str) -> str | None:
-        result = self.run("cat-file", "blob", f"{commit}:{path}", check=False)
-        return result.stdout if result.returncode == 0 else None
+        """The file as committed, byte for byte (CRLF line endings and a byte order mark kept: the edit
+        writes them back); None when the commit does not have it."""
+        result = self.run_bytes("cat-file", "blob", f"{commit}:{path}", check=False)
+        if result.returncode != 0:
+            return None
+        try:
+            return result.stdout.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"{path} at {commit[:12]}: not UTF-8 text (byte {exc.start})") from None
 
     def _mode(self, commit: str, path: str) -> str:
         listed = self.run("ls-tree", commit, "--", path).stdout.split()

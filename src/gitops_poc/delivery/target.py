@@ -66,6 +66,12 @@ def resolve_target(
         notes.append(
             "the remote URL carried credentials; they are not used (the credential helper supplies them)"
         )
+    if branch is not None and not branch.strip():
+        # Given but empty (`--branch ""`, an unset variable in a CI script): never "the default branch".
+        raise UsageError(
+            f"--branch {branch!r} is empty: name the branch to write to, or leave --branch out "
+            "(CI_COMMIT_BRANCH, CI_DEFAULT_BRANCH, else the checked-out branch)"
+        )
     chosen = (
         branch or environ.get("CI_COMMIT_BRANCH") or environ.get("CI_DEFAULT_BRANCH") or repo.current_branch()
     )

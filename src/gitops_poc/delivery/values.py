@@ -20,7 +20,7 @@ from ruamel.yaml.tokens import CommentToken
 from gitops_poc.delivery.image import Image, split_tag_field
 from gitops_poc.errors import UsageError
 from gitops_poc.values import parse_values
-from gitops_poc.yamlio import dump, indentation, load_round_trip, round_trip
+from gitops_poc.yamlio import edit_round_trip, load_round_trip, unshared
 
 RECORD = re.compile(r"\s*;?\s*gitops-poc: pipeline (\d+)")
 
@@ -92,28 +92,24 @@ def _set_record(image: CommentedMap, pipeline: int | None) -> None:
 
 
 def set_image(text: str, where: str, image: Image, pipeline: int | None) -> str:
-    """`text` with image.tag (and image.repository when `image` names one) set, as a key-level edit."""
+    """`text` with image.tag (and image.repository when `image` names one) set, as a key-level edit. An
+    `image` mapping shared with another key through an anchor is written out for `image` alone first."""
     parse_values(text, where)  # a values file Helm cannot read is refused before it is rewritten
-    yaml = round_trip()
-    mapping, sequence, offset = indentation(text)
-    yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
-    doc = load_round_trip(text, where, yaml) if text.strip() else None
-    head = ""
-    if doc is None:  # empty, or nothing but comments: keep them above the keys
-        head = text.rstrip("\n") + "\n" if text.strip() else ""
-        doc = CommentedMap()
-    node = doc.get("image")
-    if node is None:
-        node = doc["image"] = CommentedMap()
-    elif not isinstance(node, CommentedMap):
-        raise UsageError(
-            f"{where}: `image` is a {type(node).__name__}, not a mapping with repository and tag"
-        )
-    if image.repository is not None:
-        if "repository" in node:
-            node["repository"] = image.repository
-        else:
-            node.insert(0, "repository", image.repository)
-    node["tag"] = DoubleQuotedScalarString(image.tag_field)
-    _set_record(node, pipeline)
-    return head + dump(doc, yaml)
+
+    def edit(doc: CommentedMap) -> None:
+        if doc.get("image") is None:
+            doc["image"] = CommentedMap()
+        elif not isinstance(doc["image"], CommentedMap):
+            raise UsageError(
+                f"{where}: `image` is a {type(doc['image']).__name__}, not a mapping with repository and tag"
+            )
+        node = unshared(doc, doc, "image")
+        if image.repository is not None:
+            if "repository" in node:
+                node["repository"] = image.repository
+            else:
+                node.insert(0, "repository", image.repository)
+        node["tag"] = DoubleQuotedScalarString(image.tag_field)
+        _set_record(node, pipeline)
+
+    return edit_round_trip(text, where, edit)

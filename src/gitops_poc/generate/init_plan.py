@@ -32,7 +32,7 @@ def _gitignore(previous: str | None) -> str:
     for comment, names in (
         ("# Credentials and secret values: never commit them (added by gitops-poc init)", NEVER_COMMITTED),
         ("# Files an interrupted run left behind (the next run removes them)", (TEMP_FILES,)),
-        ("# State of this machine's runs (`gitops-poc up`), not the platform's", LOCAL_STATE),
+        ("# State of this machine's runs (`gitops-poc up`, `publish`), not the platform's", LOCAL_STATE),
     ):
         present = {line.strip().lstrip("/") for line in text.splitlines()}
         missing = [name for name in names if name not in present]

@@ -22,7 +22,7 @@ from gitops_poc.generate.catalog import SIZING, blueprint_files, template_files
 from gitops_poc.k8app import SERVICE_TYPE
 from gitops_poc.layout import SERVICES_DIR
 from gitops_poc.platform import Platform
-from gitops_poc.yamlio import dump, indentation, load_k8s, load_round_trip, round_trip
+from gitops_poc.yamlio import edit_round_trip, load_k8s, unshared
 
 INITIAL_TAG = "0.1.0"  # only for a values file created before CI has built anything
 Reader = Callable[[Path], "str | None"]
@@ -190,17 +190,12 @@ def keep_managed(
     keys = [key for key in keys if _settable(data, key.path)]
     if all(_get(data, key.path) == key.value for key in keys):
         return text
-    yaml = round_trip()
-    mapping, sequence, offset = indentation(text)
-    yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
-    doc = load_round_trip(text, where, yaml) if text.strip() else None
-    head = ""
-    if doc is None:  # empty, or nothing but comments: keep them above the keys
-        head = text.rstrip("\n") + "\n" if text.strip() else ""
-        doc = CommentedMap()
-    for key in keys:
-        _set(doc, key)
-    return head + dump(doc, yaml)
+
+    def edit(doc: CommentedMap) -> None:
+        for key in keys:
+            _set(doc, key)
+
+    return edit_round_trip(text, where, edit)
 
 
 def _settable(data: Any, path: tuple[str, ...]) -> bool:
@@ -218,7 +213,7 @@ def _set(doc: CommentedMap, key: ManagedKey) -> None:
     for part in key.path[:-1]:
         if not isinstance(node.get(part), dict):
             node[part] = CommentedMap()
-        node = node[part]
+        node = unshared(doc, node, part)  # a block shared through an anchor: only this key's copy changes
     name = key.path[-1]
     if node is not doc and name not in node and len(node) > 0 and isinstance(node, CommentedMap):
         # A new key in a block the team wrote goes after its first key: at the end it would land below

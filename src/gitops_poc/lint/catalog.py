@@ -84,6 +84,21 @@ _RULES = [
         "add it to .cicd/default.yaml (gitops-poc init does)",
     ),
     Rule(
+        "chart-hpa-behavior",
+        E,
+        "hpa.behavior with the HPA on: the pinned chart version (3.12.1, 3.13.0) renders it as invalid YAML",
+        "remove hpa.behavior (Kubernetes' default scaling behaviour applies) or pin a chart without the"
+        " defect",
+    ),
+    Rule(
+        "chart-rbac-no-resources",
+        E,
+        "rbac.create without rbac.resources: the pinned chart version (3.12.1, 3.13.0) renders invalid YAML",
+        "remove rbac.create and run as the ServiceAccount gitops-poc init creates (with rbac.resources the"
+        " chart renders a ClusterRole in rbac.authorization.k8s.io/v1beta1, not served since Kubernetes"
+        " 1.22)",
+    ),
+    Rule(
         "labels-unsupported",
         E,
         "top-level labels/annotations are silently ignored by the chart (sync waves too)",
@@ -139,6 +154,21 @@ _RULES = [
         E,
         "the production PDB budget in the values is not one limit (a number or a percentage)",
         "set one of pdb.minAvailable / pdb.maxUnavailable (the other null), e.g. minAvailable: 2",
+    ),
+    Rule(
+        "crd-invalid",
+        E,
+        "a custom resource in gitops-config/ (Application, ApplicationSet, AppProject, VaultAuth, ...) that"
+        " its CRD in the pinned Argo CD or Vault Secrets Operator chart rejects: unknown field, wrong type,"
+        " value not allowed, required field missing, API version not served",
+        "fix the field named (generated files: gitops-poc init)",
+    ),
+    Rule(
+        "crd-schema-unavailable",
+        W,
+        "the CRDs of a pinned chart could not be had (no helm, chart repository unreachable): its custom"
+        " resources are not checked",
+        "install helm (make tools) and make ARGO_HELM_REPO / HASHICORP_HELM_REPO reachable once (cached)",
     ),
     Rule(
         "platform-object-invalid",

@@ -404,12 +404,42 @@ def _required_findings(
         )
 
 
+def _defect_findings(
+    files: ServiceFiles, env: str, values: dict[str, Any], platform: Platform
+) -> Iterator[Finding]:
+    """Values that hit a known render defect of the pinned chart version (k8app.RENDER_DEFECTS)."""
+    version = platform.config.chart_version
+    defects = k8app.render_defects(version)
+    chart_text = f"chart {platform.config.chart_name} {version}"
+    hpa, rbac = values.get("hpa"), values.get("rbac")
+    if k8app.HPA_BEHAVIOR in defects and isinstance(hpa, dict) and hpa.get("enabled") and hpa.get("behavior"):
+        file, line = files.locate(env, ("hpa", "behavior"))
+        yield rule("chart-hpa-behavior").at(
+            file,
+            line,
+            f"hpa.behavior in {env}: {chart_text} writes it onto the `behavior:` line of the HPA (its"
+            " template trims the newline), which is not YAML: every render of the service fails",
+        )
+    if k8app.RBAC_NO_RESOURCES in defects and isinstance(rbac, dict) and rbac.get("create"):
+        resources = rbac.get("resources")
+        if not (isinstance(resources, list) and resources):
+            file, line = files.locate(env, ("rbac", "create"))
+            yield rule("chart-rbac-no-resources").at(
+                file,
+                line,
+                f"rbac.create in {env} with rbac.resources {resources!r}: {chart_text} renders the"
+                " ClusterRole's resources at the wrong indentation, which is not YAML: every render of the"
+                " service fails",
+            )
+
+
 def check_environment(files: ServiceFiles, env: str, platform: Platform) -> list[Finding]:
     """Rules on the merged values of one environment, located in the file that sets the value."""
     values = files.merged(env)
     return [
         *_app_name_findings(files, env, platform),
         *_required_findings(files, env, values, platform),
+        *_defect_findings(files, env, values, platform),
         *_probe_findings(files, env, values),
         *_scaling_findings(files, env, values, platform),
         *_disruption_findings(files, env, values, platform),

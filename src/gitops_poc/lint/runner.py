@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,6 +11,7 @@ from gitops_poc.layout import GITOPS_CONFIG_DIR, SERVICES_DIR, VALUES_DIR
 from gitops_poc.lint import (
     argocd_rules,
     chart_rules,
+    crd_rules,
     delivery_rules,
     env_rules,
     platform_rules,
@@ -20,6 +21,7 @@ from gitops_poc.lint.catalog import rule
 from gitops_poc.lint.findings import Finding, sort_findings
 from gitops_poc.lint.model import ServiceFiles, ServiceIndex, display_path, read_service
 from gitops_poc.platform import Platform
+from gitops_poc.render.crdschema import CrdSchemas
 
 
 @dataclass
@@ -112,8 +114,15 @@ def _inside(root: Path, finding: Finding, filters: list[Path]) -> bool:
     return any(path == f or f in path.parents for f in filters)
 
 
-def lint_platform(platform: Platform, root: Path, paths: Sequence[Path] = ()) -> list[Finding]:
-    """Every finding for the platform under `root` (or only under `paths`), sorted by file and line.
+def lint_platform(
+    platform: Platform,
+    root: Path,
+    paths: Sequence[Path] = (),
+    crds: Callable[[], CrdSchemas] | None = None,
+) -> list[Finding]:
+    """Every finding for the platform under `root` (or only under `paths`), sorted by file and line. With
+    `crds` (loads the pinned charts' CRDs; called only when gitops-config/ is linted), the custom resources
+    under gitops-config/ are checked against them.
 
     Raises UsageError when `root` is not a platform folder or a path does not exist; problems inside the
     files (YAML syntax included) are findings.
@@ -147,6 +156,8 @@ def lint_platform(platform: Platform, root: Path, paths: Sequence[Path] = ()) ->
         findings += delivery_rules.check_delivery(platform, root)
         findings += delivery_rules.check_agents(platform, root)
         findings += platform_rules.check_objects(platform, folders)
+        if crds is not None:
+            findings += crd_rules.check_custom_resources(root, crds())
     findings += folders.findings
     if selection.filters:
         findings = [f for f in findings if _inside(root, f, selection.filters)]

@@ -53,3 +53,29 @@ def publishable_files(folder: Path) -> list[str]:
     if names is None:
         names = _walk(folder)
     return sorted(n for n in names if Path(n).name not in NEVER_COMMITTED and ".git" not in Path(n).parts)
+
+
+def _git(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True, check=False)
+
+
+def clean_commit(folder: Path) -> str | None:
+    """The commit of `folder`'s git work tree when every file of the folder is as that commit has it
+    (nothing modified, staged or untracked-and-not-ignored); None when not (or not in a work tree)."""
+    head = _git(folder, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+    if head.returncode != 0:
+        return None
+    status = _git(
+        folder, "status", "--porcelain", "--untracked-files=all", "--ignore-submodules=none", "--", "."
+    )
+    if status.returncode != 0 or status.stdout.strip():
+        return None
+    return head.stdout.strip()
+
+
+def checkout_contains(folder: Path, commit: str) -> bool:
+    """Whether `commit` is in the history of `folder`'s checked-out commit (False when it is not a git work
+    tree, or git does not know `commit`)."""
+    if not commit or not all(c in "0123456789abcdef" for c in commit):
+        return False
+    return _git(folder, "merge-base", "--is-ancestor", commit, "HEAD").returncode == 0

@@ -4,6 +4,7 @@ files as a commit, merge, push without force. Only this module runs git for `pub
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -13,7 +14,7 @@ from types import TracebackType
 from typing import Self
 
 from gitops_poc.errors import GitopsError, ToolError, UsageError
-from gitops_poc.publish.model import PUBLISH_TRAILER, FileDelta
+from gitops_poc.publish.model import PUBLISH_TRAILER, ROOT_TRAILER, FileDelta
 
 # Used only when git has no identity configured (a fresh CI container); a configured one wins.
 FALLBACK_IDENTITY = {
@@ -22,6 +23,14 @@ FALLBACK_IDENTITY = {
     "GIT_COMMITTER_NAME": "gitops-poc",
     "GIT_COMMITTER_EMAIL": "gitops-poc@localhost",
 }
+
+
+# A push that lost a race: the branch moved, or another push held the ref lock at that instant (two
+# checkouts publishing at once).
+_RACE = re.compile(
+    r"\[rejected\]|fetch first|non-fast-forward|stale info|failed to (update|lock) ref|cannot lock ref|"
+    r"incorrect old value"
+)
 
 
 class GitFailed(ToolError):
@@ -93,16 +102,30 @@ class Scratch:
         self.run("fetch", "--quiet", "--no-tags", remote, f"+refs/heads/{branch}:refs/remote/head")
         return self.out("rev-parse", "refs/remote/head")
 
-    def last_published(self, head: str) -> str | None:
-        """The newest commit of the root's files in the remote's history (the base of the next merge)."""
-        found = self.out(
-            "rev-list", "--topo-order", "-1", "--fixed-strings", f"--grep={PUBLISH_TRAILER}: ", head
+    def publishes(self, head: str, limit: int = 200) -> list[tuple[str, str]]:
+        """The publish commits in `head`'s history, newest first, with the root commit each names (or "")."""
+        raw = self.out(
+            "log",
+            "--topo-order",
+            f"--max-count={limit}",
+            "--fixed-strings",
+            f"--grep={PUBLISH_TRAILER}: ",
+            f"--format=%H %(trailers:key={ROOT_TRAILER},valueonly,separator=%x20)",
+            head,
         )
-        return found or None
+        found = []
+        for line in raw.splitlines():
+            commit, _, root = line.partition(" ")
+            if commit:
+                found.append((commit, root.strip().split(" ")[0]))
+        return found
 
-    def commits_since(self, base: str | None, head: str) -> int:
-        spec = [head, f"^{base}"] if base else [head]
-        return int(self.out("rev-list", "--count", *spec))
+    def is_ancestor(self, commit: str, of: str) -> bool:
+        """Whether `commit` is `of` or in its history (False when this repository does not have it)."""
+        return self.run("merge-base", "--is-ancestor", commit, of, check=False).returncode == 0
+
+    def commits_since(self, bases: Sequence[str], head: str) -> int:
+        return int(self.out("rev-list", "--count", head, *(f"^{base}" for base in bases)))
 
     # --- writing ----------------------------------------------------------------------------------------
     def tree_of(self, folder: Path, files: Sequence[str]) -> str:
@@ -166,7 +189,7 @@ class Scratch:
         if result.returncode == 0:
             return
         text = (result.stdout + result.stderr).decode(errors="replace")
-        if any(word in text for word in ("non-fast-forward", "fetch first", "[rejected]", "stale info")):
+        if _RACE.search(text):
             raise PushRejected(text.strip())
         raise GitFailed(f"cannot push to {remote}: {result.stderr.decode(errors='replace').strip()}")
 

@@ -9,10 +9,17 @@ from pathlib import Path
 from gitops_poc.layout import GITOPS_CONFIG_DIR, SERVICES_DIR
 from gitops_poc.platform import GITOPS_CONFIG_REPO, Platform
 
-# The trailer that marks the commits holding the platform root's files. Each one's parent is the previous
-# one, so git's merge base of "the remote" and "the root now" is the root as last published: a three-way
-# merge then keeps every change made on the remote since (a team's values edit, a CI image bump).
+# The trailer that marks the commits holding the platform root's files. Each one's parent is the publish
+# this checkout's files derive from (never merely the newest one), so git's merge base of "the remote" and
+# "the root now" is the root as this checkout last had it: a three-way merge then keeps every change made on
+# the remote since (a team's values edit, a CI image bump, another checkout's publish).
 PUBLISH_TRAILER = "Gitops-Poc-Publish"
+# Which merge base is right depends on the checkout publishing, not on the remote: two checkouts of one
+# root publish in turn, and the newest publish may hold the other checkout's files. A publish of a folder
+# that matched a commit of its git work tree names that commit here: a later checkout whose HEAD contains it
+# has every change of that publish, so that publish is a base for it. (The checkout's own record,
+# publish.record, covers the rest: its own earlier publishes, plain folders, copies.)
+ROOT_TRAILER = "Gitops-Poc-Root"
 
 
 @dataclass(frozen=True)

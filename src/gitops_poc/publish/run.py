@@ -7,9 +7,17 @@ from pathlib import Path
 
 from gitops_poc.errors import GitopsError
 from gitops_poc.platform import Platform
-from gitops_poc.publish.files import publishable_files
+from gitops_poc.publish.files import checkout_contains, clean_commit, publishable_files
 from gitops_poc.publish.git import GitFailed, MergeConflict, PushRejected, Scratch, create_bare
-from gitops_poc.publish.model import PUBLISH_TRAILER, Outcome, RepoResult, Repository, repositories
+from gitops_poc.publish.model import (
+    PUBLISH_TRAILER,
+    ROOT_TRAILER,
+    Outcome,
+    RepoResult,
+    Repository,
+    repositories,
+)
+from gitops_poc.publish.record import Record
 from gitops_poc.publish.remote import RemoteBase
 from gitops_poc.vendoring import require_vendored
 
@@ -21,12 +29,39 @@ class PublishConflict(GitopsError):
     """A repository could not be merged or pushed; the ones before it are published, it and later ones not."""
 
 
-def _message(repo: Repository, files: int) -> str:
+def _message(repo: Repository, files: int, root_commit: str | None) -> str:
+    trailers = f"{PUBLISH_TRAILER}: {repo.name}\n"
+    if root_commit:
+        trailers += f"{ROOT_TRAILER}: {root_commit}\n"
     return (
         f"Publish {repo.folder.as_posix()} from the platform root ({files} files)\n\n"
         "Written by `gitops-poc publish`: generated and team files, as the platform root has them.\n\n"
-        f"{PUBLISH_TRAILER}: {repo.name}\n"
+        + trailers
     )
+
+
+def _bases(scratch: Scratch, head: str, folder: Path, recorded: str | None) -> list[str]:
+    """The publishes in `head`'s history that this checkout's files derive from (the merge bases).
+
+    Never merely the newest publish: another checkout may have made it, and its changes would look like ours
+    to undo. Two sources: this checkout's own record (its last publish, kept by a copy), and the newest
+    publish of a clean git commit that the checkout's HEAD contains (a fresh clone, a CI job). None found:
+    the merge has no base, and a file both sides hold differently is a conflict (exit 1), never overwritten.
+    """
+    found = []
+    if recorded and scratch.is_ancestor(recorded, head):
+        found.append(recorded)
+    for commit, root_commit in scratch.publishes(head):
+        if commit in found:
+            break  # the record is newer than any publish a clean commit of this checkout made
+        if root_commit and checkout_contains(folder, root_commit):
+            found.append(commit)
+            break
+    if len(found) == 2 and scratch.is_ancestor(found[0], found[1]):
+        found = found[1:]
+    elif len(found) == 2 and scratch.is_ancestor(found[1], found[0]):
+        found = found[:1]
+    return found
 
 
 def _publish_one(
@@ -37,32 +72,43 @@ def _publish_one(
     branch: str,
     dry_run: bool,
     create: bool,
+    record: Record,
 ) -> RepoResult:
     files = publishable_files(folder)
+    root_commit = clean_commit(folder)
     for _attempt in range(PUSH_ATTEMPTS):
         head = None if create else scratch.fetch(remote, branch)
-        base = scratch.last_published(head) if head else None
-        kept = scratch.commits_since(base, head) if head else 0
+        bases = _bases(scratch, head, folder, record.get(remote, branch)) if head else []
+        kept = scratch.commits_since(bases, head) if head else 0
         if not files:
             return RepoResult(repo, remote, Outcome.UNCHANGED, head, head, remote_commits=kept)
         tree = scratch.tree_of(folder, files)
-        if base is not None and scratch.tree(base) == tree:
+        same = [base for base in bases if scratch.tree(base) == tree]
+        if same or (head is not None and scratch.tree(head) == tree):  # this checkout changed nothing
+            if not dry_run:
+                record.set(remote, branch, same[0] if same else str(head))
             return RepoResult(repo, remote, Outcome.UNCHANGED, head, head, remote_commits=kept)
-        local = scratch.commit(tree, [base] if base else [], _message(repo, len(files)))
+        local = scratch.commit(tree, bases, _message(repo, len(files), root_commit))
         if head is None:
             new, outcome = local, Outcome.CREATED
-        elif head == base:
+        elif bases == [head]:
             new, outcome = local, Outcome.UPDATED
         else:
             try:
                 merged = scratch.merge(head, local)
             except MergeConflict as exc:
+                since = (
+                    "since the last publish"
+                    if bases
+                    else "(no publish is known that this checkout's files derive from)"
+                )
                 raise PublishConflict(
-                    f"{repo.path}: the platform root and {remote} both changed {exc} since the last publish; "
+                    f"{repo.path}: the platform root and {remote} both changed {exc} {since}; "
                     f"nothing was pushed. Bring the remote's change into {folder} (or undo yours), "
                     "then publish again"
                 ) from None
-            if merged == scratch.tree(head):  # the remote already has these changes
+            if merged == scratch.tree(head) and bases:  # the remote already has these changes
+                # (With no base, the merge is pushed even so: it records what this checkout derives from.)
                 return RepoResult(repo, remote, Outcome.UNCHANGED, head, head, remote_commits=kept)
             message = (
                 f"Merge the platform root's {repo.folder.as_posix()} into {branch} (gitops-poc publish)\n"
@@ -76,6 +122,7 @@ def _publish_one(
         except PushRejected:
             create = False
             continue  # someone pushed in between: fetch, merge again
+        record.set(remote, branch, local)  # the commit of this checkout's files, now in the remote's history
         return RepoResult(repo, remote, outcome, new, head, delta, create, kept)
     raise PublishConflict(
         f"{repo.path}: {remote} kept moving; gave up after {PUSH_ATTEMPTS} attempts (run publish again)"
@@ -102,21 +149,28 @@ def publish(
     require_vendored(root, platform.services, "publish")
     results = []
     branch = platform.config.git_branch
+    record = Record(root)
     with Scratch(git_env) as scratch:
-        for repo in repositories(platform):
-            if progress:
-                progress(repo, "publishing")
-            remote = base.location(repo.path)
-            create = (base.is_local and not (Path(remote) / "HEAD").exists()) or repo.path in absent
-            if create and base.is_local and not dry_run:
-                create_bare(Path(remote), branch)
-            try:
-                result = _publish_one(scratch, repo, root / repo.folder, remote, branch, dry_run, create)
-            except GitFailed as exc:
-                raise GitFailed(f"{repo.path}: {exc}") from None
-            results.append(result)
-            if progress:
-                progress(repo, result.outcome.value)
+        try:
+            for repo in repositories(platform):
+                if progress:
+                    progress(repo, "publishing")
+                remote = base.location(repo.path)
+                create = (base.is_local and not (Path(remote) / "HEAD").exists()) or repo.path in absent
+                if create and base.is_local and not dry_run:
+                    create_bare(Path(remote), branch)
+                try:
+                    result = _publish_one(
+                        scratch, repo, root / repo.folder, remote, branch, dry_run, create, record
+                    )
+                except GitFailed as exc:
+                    raise GitFailed(f"{repo.path}: {exc}") from None
+                results.append(result)
+                if progress:
+                    progress(repo, result.outcome.value)
+        finally:
+            if not dry_run:
+                record.save()  # what was pushed before a failure is recorded too
     if base.folder is not None and not dry_run:
         _ignore_in_root(base.folder, root)
     return results

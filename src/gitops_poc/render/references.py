@@ -8,13 +8,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gitops_poc.layout import GITOPS_CONFIG_DIR, PLATFORM_DIR
 from gitops_poc.render.findings import ManifestFinding, ManifestSeverity
 from gitops_poc.render.manifests import DOCUMENT_SEPARATOR, Manifest, parse_manifests
 from gitops_poc.render.model import Rendered
 from gitops_poc.render.validate import ValidationReport, validate_manifests
+
+if TYPE_CHECKING:
+    from gitops_poc.render.crdschema import CrdSchemas
 
 WORKLOADS = ("Deployment",)
 
@@ -126,7 +129,12 @@ def check_references(
 
 
 def with_platform_objects(
-    report: ValidationReport, rendered: Rendered, root: Path, kube_version: str, production: bool
+    report: ValidationReport,
+    rendered: Rendered,
+    root: Path,
+    kube_version: str,
+    production: bool,
+    crds: CrdSchemas | None = None,
 ) -> ValidationReport:
     """The report plus what ArgoCD syncs beside the chart: the service's gitops-config/platform/<env>/ objects
     validated for the same Kubernetes version, and the objects its manifests name found there."""
@@ -144,7 +152,7 @@ def with_platform_objects(
     manifests = [o.manifest for o in objects]
     # The service's own file is validated here; `lint` validates the whole folder.
     own_file = (platform_folder(env) / f"{rendered.service}.yaml").as_posix()
-    own = validate_manifests([m for m in manifests if m.source == own_file], kube_version)
+    own = validate_manifests([m for m in manifests if m.source == own_file], kube_version, crds)
     references = check_references(rendered.manifests or (), manifests, env, rendered.namespace, production)
     return replace(
         report,

@@ -3,8 +3,10 @@
 Schemas are the strict OpenAPI-derived JSON schemas shipped in the `kubernetes-validate` package. Its own
 `validate()` re-reads the 1.2 MB definitions file for every object (~18 ms each); here each version's
 definitions and each kind's validator are loaded once per process. On top of the schemas come the
-API-server rules of `checks.py`. Custom resources (VaultStaticSecret, ...) have no schema offline and are
-reported as not validated rather than passed or failed.
+API-server rules of `checks.py`. Custom resources (VaultStaticSecret, Application, ...) are validated against
+the CRDs of the pinned charts (crds.py) when the caller passes them; a custom resource with no schema (no
+CRDs given, a chart that could not be pulled, a group no pinned chart defines) is reported as not validated
+rather than passed or failed.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from gitops_poc.errors import UsageError
 from gitops_poc.render import checks
 from gitops_poc.render.findings import ManifestFinding, ManifestSeverity
 from gitops_poc.render.manifests import Manifest
+
+if TYPE_CHECKING:
+    from gitops_poc.render.crdschema import CrdSchemas
 
 if TYPE_CHECKING:  # jsonschema costs ~55 ms to import: only commands that validate pay for it
     from jsonschema import Draft202012Validator
@@ -162,19 +167,74 @@ def schema_filename(kind: str, api_version: str) -> str:
     return f"{kind.lower()}-{group_version}.json"
 
 
+def error_keys(error: Any) -> tuple[str | int, ...]:
+    """Where a schema error is: its path, plus the first unknown field for an additionalProperties error
+    (jsonschema reports those at the object holding them)."""
+    keys = tuple(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = set((error.schema or {}).get("properties") or ())
+        extra = sorted(str(k) for k in error.instance if k not in known)
+        if extra:
+            keys += (extra[0],)
+    return keys
+
+
 def _path(error: Any) -> str:
-    return ".".join(str(p) for p in error.absolute_path) or "(object)"
+    return ".".join(str(p) for p in error_keys(error)) or "(object)"
+
+
+def _schema_errors(manifest: Manifest, errors: list[Any], prefix: str = "") -> list[ManifestFinding]:
+    errors = sorted(errors, key=lambda e: list(map(str, error_keys(e))))
+    findings = [
+        checks.error(manifest, f"{prefix}{_path(e)}: {e.message}") for e in errors[:MAX_SCHEMA_ERRORS]
+    ]
+    if len(errors) > MAX_SCHEMA_ERRORS:
+        findings.append(
+            checks.error(manifest, f"... and {len(errors) - MAX_SCHEMA_ERRORS} more schema errors")
+        )
+    return findings
+
+
+def custom_resource_findings(
+    manifest: Manifest, crds: CrdSchemas | None
+) -> tuple[list[ManifestFinding], bool]:
+    """A custom resource against its CRD from the pinned charts; not validated when there is none."""
+    group, kind = api_group(manifest.api_version), manifest.kind
+    schema = None if crds is None else crds.find(manifest.api_version, kind)
+    if crds is not None and schema is not None:
+        found = list(crds.validator(schema).iter_errors(manifest.body))
+        return _schema_errors(manifest, found, f"(CRD of {schema.chart}) "), True
+    if crds is not None and group in crds.groups:
+        served = crds.served(group, kind)
+        chart = crds.groups[group]
+        message = (
+            f"{chart} serves {kind} only as {', '.join(f'{group}/{v}' for v in served)}"
+            if served
+            else f"{chart} defines no {kind} in {group}"
+        )
+        return [checks.error(manifest, f"{manifest.api_version}: {message}")], False
+    if crds is None:
+        why = "no CRD schemas given"
+    elif crds.unavailable:
+        why = "CRDs unavailable: " + "; ".join(crds.unavailable)
+    else:
+        why = f"no pinned chart defines {group} ({', '.join(crds.charts)})"
+    note = f"not validated (custom resource {manifest.api_version}; {why})"
+    return [ManifestFinding(ManifestSeverity.SKIPPED, manifest.key, manifest.source, note)], False
 
 
 def schema_findings(
-    manifest: Manifest, wanted: tuple[int, int], version: tuple[int, int]
+    manifest: Manifest,
+    wanted: tuple[int, int],
+    version: tuple[int, int],
+    crds: CrdSchemas | None = None,
 ) -> tuple[list[ManifestFinding], bool]:
-    """Findings from the `version` schemas for a cluster at `wanted`, and whether a schema was applied."""
+    """Findings from the `version` schemas for a cluster at `wanted` (custom resources: from `crds`), and
+    whether a schema was applied."""
     if not manifest.api_version or manifest.kind == "?":
         return [checks.error(manifest, "apiVersion and kind are required")], False
     if api_group(manifest.api_version) not in BUILTIN_GROUPS:
-        note = f"not validated (custom resource {manifest.api_version}; no schema offline)"
-        return [ManifestFinding(ManifestSeverity.SKIPPED, manifest.key, manifest.source, note)], False
+        return custom_resource_findings(manifest, crds)
     if removed := checks.removed_api(manifest, wanted):
         return [removed], False
     folder = f"v{version[0]}.{version[1]}.0-local-strict"
@@ -182,25 +242,22 @@ def schema_findings(
     if validator is None:
         message = f"Kubernetes {version[0]}.{version[1]} serves no {manifest.kind} in {manifest.api_version}"
         return [checks.error(manifest, message)], False
-    errors = sorted(validator.iter_errors(manifest.body), key=lambda e: list(map(str, e.absolute_path)))
-    findings = [checks.error(manifest, f"{_path(e)}: {e.message}") for e in errors[:MAX_SCHEMA_ERRORS]]
-    if len(errors) > MAX_SCHEMA_ERRORS:
-        findings.append(
-            checks.error(manifest, f"... and {len(errors) - MAX_SCHEMA_ERRORS} more schema errors")
-        )
-    return findings, True
+    return _schema_errors(manifest, list(validator.iter_errors(manifest.body))), True
 
 
 def validate_manifests(
-    manifests: Sequence[Manifest], kube_version: str = DEFAULT_KUBE_VERSION
+    manifests: Sequence[Manifest],
+    kube_version: str = DEFAULT_KUBE_VERSION,
+    crds: CrdSchemas | None = None,
 ) -> ValidationReport:
-    """Schema plus API-server checks for every object, as the given Kubernetes version would see them."""
+    """Schema plus API-server checks for every object, as the given Kubernetes version would see them;
+    custom resources against `crds` (the pinned charts' CRDs, crds.load_crd_schemas)."""
     wanted = parse_kube_version(kube_version)
     version = schema_version_for(wanted)
     findings: list[ManifestFinding] = []
     validated = 0
     for manifest in manifests:
-        found, applied = schema_findings(manifest, wanted, version)
+        found, applied = schema_findings(manifest, wanted, version, crds)
         validated += int(applied)
         findings.extend(found)
         findings.extend(checks.check_manifest(manifest))

@@ -221,7 +221,9 @@ class Leftover:
     moved: bool = False  # a wanted role left on the mount of a cluster its environment moved away from
 
     def describe(self) -> str:
-        where = f" on auth/{self.mount}" if self.mount not in ("", "kubernetes") else ""
+        # A moved role has a namesake on its new mount: always say which one is meant.
+        named = self.mount and (self.moved or self.mount != "kubernetes")
+        where = f" on auth/{self.mount}" if named else ""
         return f"{self.kind} {self.name}{where} ({self.reason})"
 
     def as_json(self) -> dict[str, Any]:

@@ -1,0 +1,62 @@
+"""What this checkout last published to each remote branch, kept in ROOT/.gitops-poc-published.json.
+
+The base of a publish's three-way merge must be the state this checkout's files derive from. Another
+checkout of the same root (a second clone, a copy, a CI job) may have published since; taking the newest
+publish as the base would make its changes look like ours to undo. The record travels with the folder (a copy
+made with `cp -r` derives from the same publishes) and is machine state: git-ignored by `init`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+from gitops_poc.layout import LOCAL_STATE
+
+RECORD_FILE = LOCAL_STATE[1]
+MAX_BYTES = 1 << 20  # a record per remote branch of each repository: a few hundred bytes each
+
+
+def _key(remote: str, branch: str) -> str:
+    return f"{remote} {branch}"
+
+
+class Record:
+    """The commits this root published (or found equal to its files), per remote and branch."""
+
+    def __init__(self, root: Path) -> None:
+        self.path = root / RECORD_FILE
+        self.published: dict[str, str] = {}
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+            with os.fdopen(fd, "rb") as handle:
+                if not stat.S_ISREG(os.fstat(fd).st_mode):  # a FIFO or a device is never read
+                    return
+                data = json.loads(handle.read(MAX_BYTES + 1)[:MAX_BYTES] or b"{}")
+        except (OSError, ValueError):
+            return  # missing or unreadable: no earlier publish is known (the merge is only more careful)
+        entries = data.get("published") if isinstance(data, dict) else None
+        if isinstance(entries, dict):
+            self.published = {k: v for k, v in entries.items() if isinstance(k, str) and isinstance(v, str)}
+
+    def get(self, remote: str, branch: str) -> str | None:
+        return self.published.get(_key(remote, branch))
+
+    def set(self, remote: str, branch: str, commit: str) -> None:
+        self.published[_key(remote, branch)] = commit
+
+    def save(self) -> None:
+        if not self.path.parent.is_dir():
+            return
+        fd, temp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump({"published": dict(sorted(self.published.items()))}, handle, indent=1)
+                handle.write("\n")
+            os.replace(temp, self.path)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
