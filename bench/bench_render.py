@@ -18,14 +18,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from pathlib import Path
+
+from _charts import chart_repositories
 
 from gitops_poc.changes import apply_changes
 from gitops_poc.config import load_config
 from gitops_poc.generate import plan_init
-from gitops_poc.helmrepo import repository_reachable, serve_chart_repository, shared_charts_dir
 from gitops_poc.platform import Platform
 from gitops_poc.render.chart import cache_root, resolve_chart
 from gitops_poc.render.crds import load_crd_schemas
@@ -36,22 +35,6 @@ from gitops_poc.render.validate import validate_manifests
 
 REPO = Path(__file__).resolve().parent.parent
 GITOPS_POC = Path(sys.executable).with_name("gitops-poc")
-
-
-@contextmanager
-def chart_repositories(public: str) -> Iterator[dict[str, str]]:
-    """The public repositories when k8app's answers, else the offline copies on loopback (as settings)."""
-    if repository_reachable(public):
-        yield {}
-        return
-    folders = {"CHART_REPO": "k8app", "HASHICORP_HELM_REPO": "hashicorp", "ARGO_HELM_REPO": "argo"}
-    with ExitStack() as stack:
-        urls = {
-            key: stack.enter_context(serve_chart_repository(shared_charts_dir(REPO) / folder))
-            for key, folder in folders.items()
-        }
-        print(f"{public} cannot be reached: serving the offline copies at {', '.join(urls.values())}")
-        yield urls
 
 
 def startup() -> float:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 import pytest
@@ -198,3 +200,56 @@ def test_load_reads_a_file_and_names_a_missing_one(tmp_path: Path) -> None:
     assert load(path).policies()["S"].policy is Policy.NO_NEED
     with pytest.raises(ConfigError, match=f"^{tmp_path}/absent.yaml: cannot read: No such file"):
         load(tmp_path / "absent.yaml")
+
+
+def test_identity_headers_default_and_configured() -> None:
+    from gateway_config import IdentitySource
+    from gateway_config.model import DEFAULT_IDENTITY_HEADERS
+
+    assert loads("apis: [{name: S}]\n").identity_headers == DEFAULT_IDENTITY_HEADERS
+    config = loads("identity_headers: {x-user-id: user, x-sid: session, x-email: none}\napis: [{name: S}]\n")
+    assert config.identity_headers == (
+        ("x-user-id", IdentitySource.USER),
+        ("x-sid", IdentitySource.SESSION),
+        ("x-email", IdentitySource.NONE),
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("{X-User: user}", "identity_headers.X-User: expected a lowercase HTTP header name, got 'X-User'"),
+        ("{cookie: none}", "identity_headers.cookie: 'cookie' is not an identity header"),
+        ("{x-envoy-original-path: none}", "is not an identity header"),
+        ("{user-id: admin}", "identity_headers.user-id: expected one of user, session, none, got 'admin'"),
+        ("[user-id]", "identity_headers: expected a mapping of header: user|session|none"),
+        ("{}", "identity_headers: expected a mapping"),
+    ],
+)
+def test_bad_identity_headers_name_the_header(value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        loads(f"identity_headers: {value}\napis: [{{name: S}}]\n")
+
+
+def test_load_reads_only_small_regular_utf8_files(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo.yaml"
+    os.mkfifo(fifo)
+    latin1 = tmp_path / "latin1.yaml"
+    latin1.write_bytes(b"apis: [{name: S}]\n# caf\xe9\n")
+    big = tmp_path / "big.yaml"
+    big.write_text("apis: [{name: S}]\n" + "#" * (1024 * 1024))
+    for path, reason in (
+        (fifo, "cannot read: not a regular file"),
+        (Path("/dev/zero"), "cannot read: not a regular file"),
+        (tmp_path, "cannot read: not a regular file"),
+        (latin1, "not UTF-8 text (byte 23)"),
+        (big, "cannot read: larger than 1048576 bytes"),
+        (tmp_path / "absent.yaml", "cannot read: No such file or directory"),
+    ):
+        with pytest.raises(ConfigError) as caught:
+            load(path)
+        assert str(caught.value) == f"{path}: {reason}"
+    link = tmp_path / "link.yaml"  # ConfigMap mounts are symlinks: followed
+    (tmp_path / "real.yaml").write_text("apis: [{name: S}]\n")
+    link.symlink_to(tmp_path / "real.yaml")
+    assert load(link).apis[0].name == "S"

@@ -11,7 +11,6 @@ from api_gateway import envoy_schema
 from api_gateway.bootstrap import Overrides, build_bootstrap
 from envoy.config.bootstrap.v3 import bootstrap_pb2
 from envoy.extensions.filters.http.ext_authz.v3 import ext_authz_pb2
-from envoy.extensions.filters.http.local_ratelimit.v3 import local_rate_limit_pb2
 from envoy.extensions.filters.network.http_connection_manager.v3 import http_connection_manager_pb2
 from envoy.extensions.upstreams.http.v3 import http_protocol_options_pb2
 from ruamel.yaml import YAML
@@ -85,7 +84,6 @@ def test_every_configuration_parses_into_envoys_bootstrap_without_deprecated_fie
     message = parsed(CONFIGS[name])
     assert isinstance(message, bootstrap_pb2.Bootstrap)
     assert [f.name for f in hcm(message).http_filters] == [
-        "envoy.filters.http.local_ratelimit",
         "envoy.filters.http.cors",
         "envoy.filters.http.ext_authz",
         "envoy.filters.http.grpc_web",
@@ -99,8 +97,9 @@ def test_the_platform_gateway() -> None:
     message = parsed(platform_config_text())
     manager = hcm(message)
     assert manager.use_remote_address.value and manager.normalize_path.value and manager.merge_slashes
+    assert manager.path_with_escaped_slashes_action == manager.REJECT_REQUEST
     assert not manager.HasField("tracing")  # off unless enabled
-    authz = unpack(manager.http_filters[2].typed_config, ext_authz_pb2.ExtAuthz)
+    authz = unpack(manager.http_filters[1].typed_config, ext_authz_pb2.ExtAuthz)
     assert authz.grpc_service.envoy_grpc.cluster_name == "ext_auth" and not authz.failure_mode_allow
     assert [p.exact for p in authz.allowed_headers.patterns] == [
         "cookie", "authorization", "x-forwarded-for", "x-rc-token", "x-rc-token-2"
@@ -117,14 +116,8 @@ def test_the_platform_gateway() -> None:
         ("/FakeService", "", "web-grpc"),
         ("/grpc.health.v1.Health", "", "health-demo"),
     ]
-    limit = unpack(
-        host.routes[0].typed_per_filter_config["envoy.filters.http.local_ratelimit"],
-        local_rate_limit_pb2.LocalRateLimit,
-    )
-    assert limit.stat_prefix == "rate_limit_FakeService_Handle"
-    assert (limit.token_bucket.max_tokens, limit.token_bucket.tokens_per_fill.value) == (200, 100)
-    assert limit.token_bucket.fill_interval.seconds == 60
-    assert "envoy.filters.http.local_ratelimit" not in host.routes[1].typed_per_filter_config
+    # rate_limit.count is per client: auth-adapter enforces it; the gateway has no shared bucket of its own
+    assert all(not route.typed_per_filter_config for route in host.routes)
     assert host.routes[0].route.max_stream_duration.max_stream_duration.seconds == 600
 
     by_name = clusters(message)
@@ -183,11 +176,6 @@ def test_cors_tracing_circuit_breakers_and_the_adapter_address_from_configuratio
     assert check.grpc_health_check.service_name == "svc.v1.Svc" and check.interval.seconds == 7
     routes = manager.route_config.virtual_hosts[0].routes
     assert routes[0].match.path_separated_prefix == "/gw/svc.v1.Svc/Get"
-    limit = unpack(
-        routes[0].typed_per_filter_config["envoy.filters.http.local_ratelimit"],
-        local_rate_limit_pb2.LocalRateLimit,
-    )
-    assert limit.token_bucket.fill_interval.seconds == 1 and limit.token_bucket.max_tokens == 10
 
 
 def test_environment_overrides_win_over_the_file() -> None:

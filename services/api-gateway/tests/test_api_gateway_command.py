@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import resource
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -121,3 +123,87 @@ def test_the_entrypoint_does_not_start_envoy_on_a_bad_config(config: Path, tmp_p
     result = run("api-gateway", env=env)
     assert result.returncode == 2 and "apis: required" in result.stderr
     assert not (tmp_path / "envoy-started.json").exists()
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "directory", "not-utf8", "too-big"])
+def test_a_config_that_is_not_a_small_regular_utf8_file_is_exit_2_naming_it(
+    tmp_path: Path, kind: str
+) -> None:
+    config = tmp_path / "config.yaml"
+    if kind == "fifo":
+        os.mkfifo(config)  # nobody writes: reading it would block for ever
+    elif kind == "dev-zero":
+        config = Path("/dev/zero")  # reading it would never end
+    elif kind == "directory":
+        config.mkdir()
+    elif kind == "not-utf8":
+        config.write_bytes(platform_config_text().encode() + b"# caf\xe9\n")
+    else:
+        config.write_text(platform_config_text() + "#" * (1024 * 1024) + "\n")
+    out = tmp_path / "envoy.yaml"
+    result = run("api-gateway-config", "--config", str(config), "--output", str(out))
+    reason = {
+        "fifo": "not a regular file",
+        "dev-zero": "not a regular file",
+        "directory": "not a regular file",
+        "not-utf8": "not UTF-8 text (byte",
+        "too-big": "larger than 1048576 bytes",
+    }[kind]
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"api-gateway: error: {config}: cannot read: {reason}") or (
+        kind == "not-utf8" and result.stderr.startswith(f"api-gateway: error: {config}: {reason}")
+    ), result.stderr
+    assert "Traceback" not in result.stderr and not out.exists()
+
+
+@pytest.mark.parametrize("kind", ["dev-full", "dev-null", "fifo", "directory", "symlink"])
+def test_an_output_that_is_not_a_regular_file_is_refused_and_left_alone(
+    config: Path, tmp_path: Path, kind: str
+) -> None:
+    target = tmp_path / "envoy.yaml"
+    if kind == "dev-full":
+        target = Path("/dev/full")
+    elif kind == "dev-null":
+        target = Path("/dev/null")
+    elif kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "directory":
+        target.mkdir()
+    else:
+        (tmp_path / "elsewhere.yaml").write_text("kept\n")
+        target.symlink_to(tmp_path / "elsewhere.yaml")
+    before = os.lstat(target)
+    for extra in ((), ("--check",)):
+        result = run("api-gateway-config", *extra, "--config", str(config), "--output", str(target))
+        assert result.returncode == 2, result.stderr
+        assert f"--output {target}: not a regular file" in result.stderr
+    after = os.lstat(target)
+    assert (after.st_mode, after.st_ino, after.st_rdev) == (before.st_mode, before.st_ino, before.st_rdev)
+    if kind == "symlink":
+        assert (tmp_path / "elsewhere.yaml").read_text() == "kept\n"
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".envoy.yaml.")]
+    assert leftovers == []
+
+
+def test_a_write_that_fails_half_way_is_exit_2_and_the_old_bootstrap_stays(
+    config: Path, tmp_path: Path
+) -> None:
+    """A full disk, as the kernel reports it: the file size limit makes write(2) fail (EFBIG) part way."""
+    out = tmp_path / "envoy.yaml"
+    out.write_text("old bootstrap\n")
+
+    def small_files() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+
+    result = subprocess.run(
+        [str(BIN / "api-gateway-config"), "--config", str(config), "--output", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=small_files,  # noqa: PLW1509 - the limit is the point of the test
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"api-gateway: error: cannot write {out}: File too large")
+    assert out.read_text() == "old bootstrap\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.yaml", "envoy.yaml"]  # no temporary file

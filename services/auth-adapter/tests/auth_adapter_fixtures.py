@@ -16,6 +16,7 @@ import gateway_config
 import grpc
 import jwt
 from auth_adapter.cli import build
+from auth_adapter.ratelimit import RateLimiter
 from auth_adapter.server import AuthAdapterServer, Settings
 from envoy.config.core.v3 import address_pb2
 from envoy.service.auth.v3 import attribute_context_pb2, external_auth_pb2, external_auth_pb2_grpc
@@ -90,8 +91,10 @@ def request(
 
 
 class Adapter:
-    def __init__(self, env: Mapping[str, str], config: str = CONFIG) -> None:
-        authorizer = build(gateway_config.loads(config), env)
+    def __init__(
+        self, env: Mapping[str, str], config: str = CONFIG, limiter: RateLimiter | None = None
+    ) -> None:
+        authorizer = build(gateway_config.loads(config), env, limiter)
         self.server = AuthAdapterServer(Settings(port=0, host="127.0.0.1", shutdown_grace=1.0), authorizer)
         self.server.start()
         self.channel = grpc.insecure_channel(f"127.0.0.1:{self.server.port}")
@@ -108,8 +111,10 @@ class Adapter:
 
 
 @contextmanager
-def adapter(env: Mapping[str, str], config: str = CONFIG) -> Iterator[Adapter]:
-    a = Adapter(env, config)
+def adapter(
+    env: Mapping[str, str], config: str = CONFIG, limiter: RateLimiter | None = None
+) -> Iterator[Adapter]:
+    a = Adapter(env, config, limiter)
     try:
         yield a
     finally:

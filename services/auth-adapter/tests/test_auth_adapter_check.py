@@ -7,14 +7,25 @@ from collections.abc import Iterator
 
 import grpc
 import pytest
-from auth_adapter_fixtures import SECRET, STATIC, Adapter, Siteverify, adapter, make_jwt, silent_server
+from auth_adapter_fixtures import (
+    CONFIG,
+    SECRET,
+    STATIC,
+    Adapter,
+    Siteverify,
+    adapter,
+    make_jwt,
+    silent_server,
+)
 from envoy.config.core.v3 import base_pb2
 from envoy.service.auth.v3 import external_auth_pb2
+from gateway_config.model import DEFAULT_IDENTITY_HEADERS
 from google.rpc import code_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 ENV = {"VALID_TOKENS": f" {STATIC[0]} ,{STATIC[1]},", "JWT_SECRET": SECRET}
 CLEAR = "token=; Path=/; Max-Age=0; HttpOnly"
+TRUSTED = {name for name, _ in DEFAULT_IDENTITY_HEADERS}  # every identity header the upstreams trust
 
 
 @pytest.fixture(scope="module")
@@ -58,20 +69,16 @@ def cookie(token: str) -> dict[str, str]:
 
 
 def test_no_need_allows_without_a_token_and_drops_client_identity_headers(shared: Adapter) -> None:
-    response = shared.check("/api/Shop/Browse", {"user-id": "admin", "session-id": "stolen"})
+    forged = {"user-id": "admin", "session-id": "stolen", "x-user-id": "admin", "x-forwarded-user": "root"}
+    response = shared.check("/api/Shop/Browse", forged)
     assert code(response) == 200
-    assert upstream(response) == {} and set(response.ok_response.headers_to_remove) == {
-        "user-id",
-        "session-id",
-    }
+    assert upstream(response) == {} and set(response.ok_response.headers_to_remove) == TRUSTED
+    assert {"user-id", "session-id", "x-user-id", "x-forwarded-user"} <= TRUSTED
 
 
 def test_optional_api_policy_covers_other_methods_anonymous_or_identified(shared: Adapter) -> None:
     anonymous = shared.check("/api/Shop/Other", {"user-id": "admin"})
-    assert code(anonymous) == 200 and set(anonymous.ok_response.headers_to_remove) == {
-        "user-id",
-        "session-id",
-    }
+    assert code(anonymous) == 200 and set(anonymous.ok_response.headers_to_remove) == TRUSTED
     identified = shared.check("/api/Shop/Other", cookie(make_jwt()))
     assert code(identified) == 200 and upstream(identified) == {
         "user-id": "user-7",
@@ -84,28 +91,45 @@ def test_optional_with_a_bad_token_is_anonymous_and_the_clear_cookie_goes_to_the
 ) -> None:
     response = shared.check("/api/Shop/Other", cookie(make_jwt(secret="another-key-0123456789abcdef-0123")))
     assert code(response) == 200
-    assert upstream(response) == {} and set(response.ok_response.headers_to_remove) == {
-        "user-id",
-        "session-id",
-    }
+    assert upstream(response) == {} and set(response.ok_response.headers_to_remove) == TRUSTED
     assert to_client(response) == {"set-cookie": CLEAR}
 
 
 def test_required_without_a_token_is_401(shared: Adapter) -> None:
     response = shared.check("/api/Shop/View")
     assert code(response) == 401 and response.status.message == "token required"
-    assert code(shared.check("/api/Secret/Any")) == 400  # not configured at all: unknown
 
 
-def test_a_method_without_any_policy_is_400(shared: Adapter) -> None:
+def test_a_route_without_any_policy_is_400(shared: Adapter) -> None:
     response = shared.check("/api/Bare/Call")
     assert code(response) == 400 and response.status.message == "unknown auth for method"
 
 
-@pytest.mark.parametrize("path", ["/Call", "Call", "/", "//Call"])
-def test_a_path_without_a_service_is_400_bad_path(shared: Adapter, path: str) -> None:
-    response = shared.check(path)
-    assert code(response) == 400 and response.status.message == "bad path"
+@pytest.mark.parametrize("path", ["/Call", "/", "//Call", "/api/Secret/Any", "/api/shop/Browse", "/api"])
+def test_a_path_the_gateway_routes_nowhere_is_404_no_route(shared: Adapter, path: str) -> None:
+    response = shared.check(path, {"cookie": f"token={STATIC[0]}"})
+    assert code(response) == 404 and response.status.message == "no route"
+
+
+@pytest.mark.parametrize(
+    "path", ["Call", "/api/Shop%2FBrowse", "/api/Shop/Browse#x", "/api/Shop/..;/Browse", "/api/%00/Shop"]
+)
+def test_a_path_envoy_rejects_is_400_path_rejected(shared: Adapter, path: str) -> None:
+    response = shared.check(path, {"cookie": f"token={STATIC[0]}"})
+    assert code(response) == 400 and response.status.message == "path rejected"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/Shop/Admin/x/Shop/Browse", "/api/Shop/Admin/Shop/Browse", "/Shop/Admin/Bare/x/Shop/Browse"],
+)
+def test_the_policy_is_the_route_envoy_takes_not_the_last_two_segments(shared: Adapter, path: str) -> None:
+    # The last two segments name the no-need Shop/Browse; Envoy routes by the leading prefix, to
+    # Shop/Admin's upstream (permission admin): that route's policy applies.
+    assert code(shared.check(path)) == 401
+    assert code(shared.check(path, cookie(make_jwt(permissions=["read", "write"])))) == 403
+    # A dot segment is resolved first, as Envoy does: this one is Shop/Browse, and so is its route.
+    assert code(shared.check("/api/Shop/Admin/../Browse")) == 200
 
 
 def test_an_empty_path_is_invalid_argument_and_the_path_header_is_a_fallback(shared: Adapter) -> None:
@@ -152,16 +176,15 @@ def test_a_valid_jwt_from_the_cookie_or_a_bearer_header_identifies_the_user(shar
             "user-id": "user-7",
             "session-id": "session-9",
         }  # overwrite the client's
-        assert list(response.ok_response.headers_to_remove) == []
+        assert set(response.ok_response.headers_to_remove) == TRUSTED - {"user-id", "session-id"}
 
 
 def test_static_tokens_are_each_accepted_and_identified_by_position_not_value(shared: Adapter) -> None:
     for position, token in enumerate(STATIC, start=1):
         response = shared.check("/api/Shop/Buy", cookie(token))
         assert code(response) == 200 and upstream(response) == {"user-id": f"static-token-{position}"}
-        assert list(response.ok_response.headers_to_remove) == [
-            "session-id"
-        ]  # none issued: the client's goes
+        # no session issued: the client's goes, with every other trusted header
+        assert set(response.ok_response.headers_to_remove) == TRUSTED - {"user-id"}
     assert code(shared.check("/api/Shop/Buy", cookie(STATIC[0] + "x"))) == 401
     assert code(shared.check("/api/Shop/Buy", cookie(STATIC[0][:-1]))) == 401
 
@@ -206,7 +229,7 @@ def test_static_tokens_have_the_configured_permissions(shared: Adapter) -> None:
 # --- the query-string bypass -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("suffix", ["?x=1", "?", "#frag", "?a=/b/c"])
+@pytest.mark.parametrize("suffix", ["?x=1", "?", "?a=/b/c", "?/../Browse"])
 def test_the_query_string_does_not_change_which_policy_applies(shared: Adapter, suffix: str) -> None:
     # The original looked up "Shop/Admin?x=1", missed, and fell back to the optional "Shop" policy.
     assert code(shared.check(f"/api/Shop/Admin{suffix}")) == 401
@@ -339,3 +362,15 @@ def test_a_verified_jwt_is_refused_once_it_expires(fresh: Adapter) -> None:
     time.sleep(max(0.0, expires - time.time()) + 0.2)
     response = fresh.check("/api/Shop/View", token)
     assert code(response) == 401 and response.status.message == "token expired"
+
+
+def test_configured_identity_headers_are_removed_and_set_from_the_token_only() -> None:
+    config = CONFIG + "identity_headers: {x-user-id: user, x-session: session, x-tenant: none}\n"
+    with adapter(ENV, config) as a:
+        forged = {"x-user-id": "admin", "x-session": "s", "x-tenant": "other", "user-id": "u"}
+        anonymous = a.check("/api/Shop/Browse", forged)
+        assert upstream(anonymous) == {}
+        assert set(anonymous.ok_response.headers_to_remove) == {"x-user-id", "x-session", "x-tenant"}
+        identified = a.check("/api/Shop/Buy", {**forged, **cookie(make_jwt())})
+        assert upstream(identified) == {"x-user-id": "user-7", "x-session": "session-9"}
+        assert list(identified.ok_response.headers_to_remove) == ["x-tenant"]

@@ -95,3 +95,20 @@ def test_debug_logs_hold_decisions_but_no_token_or_secret_and_sigterm_stops_clea
     for secret in (token, token.split(".")[1], SECRET, *STATIC, "rc-secret-token", "query-secret"):
         assert secret not in stderr
     assert [line["msg"] for line in lines][-3:] == ["signal received", "shutting down", "stopped"]
+
+
+def test_a_config_that_is_not_a_small_regular_utf8_file_exits_2_naming_it(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo.yaml"
+    os.mkfifo(fifo)  # nobody writes: reading would block for ever
+    latin1 = tmp_path / "latin1.yaml"
+    latin1.write_bytes(CONFIG.encode() + b"# caf\xe9\n")
+    cases = {
+        fifo: "cannot read: not a regular file",
+        Path("/dev/zero"): "cannot read: not a regular file",
+        latin1: f"not UTF-8 text (byte {len(CONFIG.encode()) + 5})",
+    }
+    for config, reason in cases.items():
+        process = start(config, free_port())
+        _, stderr = process.communicate(timeout=30)
+        assert process.returncode == 2, stderr
+        assert json.loads(stderr.splitlines()[-1])["error"] == f"{config}: {reason}"

@@ -1,7 +1,7 @@
 """The Envoy v3 bootstrap as plain data, from a validated GatewayConfig. Pure: no I/O, no protobuf.
 
-Listener: local rate limit -> CORS -> ext_authz -> gRPC-Web -> router, a route per method and per API
-(under `api_route` with the prefix rewritten, and at the native gRPC path), matched on whole segments.
+Listener: CORS -> ext_authz -> gRPC-Web -> router, a route per method and per API (under `api_route` with
+the prefix rewritten, and at the native gRPC path), matched on whole segments.
 """
 
 from __future__ import annotations
@@ -9,12 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from gateway_config import Api, Cluster, ClusterType, GatewayConfig, HealthCheck, Method, RateLimit
+from gateway_config import Cluster, ClusterType, GatewayConfig, HealthCheck, Route, build_routes, routing
 
 ADMIN_CLUSTER, AUTH_CLUSTER, TRACING_CLUSTER = "envoy_admin", "ext_auth", "opentelemetry_collector"
 T = "type.googleapis.com/"
 HCM = T + "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
-LOCAL_RATE_LIMIT = T + "envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit"
 CORS, CORS_POLICY = (
     T + "envoy.extensions.filters.http.cors.v3.Cors",
     T + "envoy.extensions.filters.http.cors.v3.CorsPolicy",
@@ -35,7 +34,6 @@ CORS_ALLOW_HEADERS = (
     "x-accept-response-streaming,x-user-agent,x-grpc-web,grpc-timeout,authorization,x-rc-token,x-rc-token-2"
 )
 CORS_EXPOSE_HEADERS = "grpc-status,grpc-message,grpc-status-details-bin,grpc-status-details-text"
-_PER_FILL = {1: "1s", 60: "60s", 3600: "3600s"}
 
 
 @dataclass(frozen=True)
@@ -68,56 +66,24 @@ def _http2(**options: Any) -> dict[str, Any]:
     }
 
 
-def _percent(value: int) -> dict[str, Any]:
-    return {"default_value": {"numerator": value, "denominator": "HUNDRED"}}
-
-
-def _rate_limit(api: Api, method: Method, limit: RateLimit) -> dict[str, Any]:
-    return {
-        "@type": LOCAL_RATE_LIMIT,
-        "stat_prefix": f"rate_limit_{api.name}_{method.name}",
-        "token_bucket": {
-            "max_tokens": 2 * limit.count,
-            "tokens_per_fill": limit.count,
-            "fill_interval": _PER_FILL[limit.period_seconds],
-        },
-        "filter_enabled": {"runtime_key": "local_rate_limit_enabled", **_percent(100)},
-        "filter_enforced": {"runtime_key": "local_rate_limit_enforced", **_percent(100)},
-    }
-
-
-def _route(prefix: str, rewrite: str | None, cluster: str) -> dict[str, Any]:
+def _route(route: Route) -> dict[str, Any]:
+    assert route.api.cluster is not None  # checked by the generator before
     action: dict[str, Any] = {
-        "cluster": cluster,
+        "cluster": route.api.cluster,
         "timeout": "0s",  # streams may run long; max_stream_duration bounds them
         "max_stream_duration": {"max_stream_duration": "600s", "grpc_timeout_header_max": "0s"},
     }
-    if rewrite is not None:
-        action["prefix_rewrite"] = rewrite
+    if route.rewrite is not None:
+        action["prefix_rewrite"] = route.rewrite
     # path_separated_prefix matches the path or the path followed by '/' (or '?'): whole segments only,
-    # so /api/Shop does not also catch /api/ShopAdmin.
-    return {"match": {"path_separated_prefix": prefix}, "route": action}
+    # so /api/Shop does not also catch /api/ShopAdmin. Case-sensitive, first match wins: auth-adapter
+    # decides on the same table (gateway_config.RouteTable), so a path's route and its policy are one.
+    return {"match": {"path_separated_prefix": route.prefix}, "route": action}
 
 
 def routes(config: GatewayConfig) -> list[dict[str, Any]]:
-    """Per API: a route per method, then the API's route; under api_route and, for native gRPC clients,
-    at the service's own path (unless api_route is `/`, where the two are the same)."""
-    result: list[dict[str, Any]] = []
-    bases = [config.api_route] + (["/"] if config.api_route != "/" else [])
-    for base in bases:
-        for api in config.apis:
-            assert api.cluster is not None  # checked by the generator before
-            for method in api.methods:
-                path = f"/{api.name}/{method.name}"
-                route = _route(f"{base}{api.name}/{method.name}", path if base != "/" else None, api.cluster)
-                limit = method.auth.rate_limit if method.auth else None
-                if limit is not None:
-                    route["typed_per_filter_config"] = {
-                        "envoy.filters.http.local_ratelimit": _rate_limit(api, method, limit)
-                    }
-                result.append(route)
-            result.append(_route(f"{base}{api.name}", f"/{api.name}" if base != "/" else None, api.cluster))
-    return result
+    """The route table of gateway_config.build_routes, in its order."""
+    return [_route(route) for route in build_routes(config)]
 
 
 def _http_filters(config: GatewayConfig) -> list[dict[str, Any]]:
@@ -132,12 +98,9 @@ def _http_filters(config: GatewayConfig) -> list[dict[str, Any]]:
         "with_request_body": {"max_request_bytes": 1024, "allow_partial_message": True},
         "allowed_headers": {"patterns": [{"exact": h} for h in AUTHZ_HEADERS]},
     }
+    # No local rate limit: `rate_limit.count` is per client, which auth-adapter enforces (and lifts for a
+    # solved reCAPTCHA v2); Envoy's local bucket is per instance and shared by every client.
     return [
-        # No bucket here: the per-route configuration of each rate-limited method turns it on.
-        {
-            "name": "envoy.filters.http.local_ratelimit",
-            "typed_config": {"@type": LOCAL_RATE_LIMIT, "stat_prefix": "http_local_rate_limiter"},
-        },
         {"name": "envoy.filters.http.cors", "typed_config": {"@type": CORS}},
         {"name": "envoy.filters.http.ext_authz", "typed_config": authz},
         {"name": "envoy.filters.http.grpc_web", "typed_config": {"@type": GRPC_WEB}},
@@ -176,8 +139,10 @@ def _connection_manager(
         "generate_request_id": True,
         "use_remote_address": True,
         "xff_num_trusted_hops": 0,
-        "normalize_path": True,
-        "merge_slashes": True,
+        # The path rules gateway_config.normalize applies in auth-adapter too: one path, one route.
+        "normalize_path": routing.NORMALIZE_PATH,
+        "merge_slashes": routing.MERGE_SLASHES,
+        "path_with_escaped_slashes_action": routing.ESCAPED_SLASHES_ACTION,
         "access_log": [{"name": "envoy.access_loggers.stdout", "typed_config": {"@type": STDOUT_LOG}}],
         "route_config": {"name": "local_route", "virtual_hosts": [_virtual_host(config)]},
         "http_filters": _http_filters(config),

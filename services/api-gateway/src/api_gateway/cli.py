@@ -12,7 +12,7 @@ from gateway_config import ConfigError
 
 from api_gateway import __version__
 from api_gateway.envoy_schema import SchemaError
-from api_gateway.generate import render, write_atomically
+from api_gateway.generate import OutputRefused, current_output, render, write_atomically
 
 EXIT_BAD_INPUT = 2
 DEFAULT_CONFIG = "/opt/auth-adapter/config.yaml"
@@ -48,18 +48,20 @@ def _generate(args: argparse.Namespace, env: Mapping[str, str], check: bool = Fa
         print(f"api-gateway: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     output = Path(args.output)
-    if check:
-        current = output.read_text(encoding="utf-8") if output.is_file() else None
-        if current != text:
-            print(f"{output} is not up to date with {args.config}", file=sys.stderr)
-            return 1
-        print(f"{output} is up to date")
-        return 0
     try:
+        if check:
+            if current_output(output) != text:
+                print(f"{output} is not up to date with {args.config}", file=sys.stderr)
+                return 1
+            print(f"{output} is up to date")
+            return 0
         written = write_atomically(output, text)
+    except OutputRefused as exc:
+        print(f"api-gateway: error: --output {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except OSError as exc:
         print(f"api-gateway: error: cannot write {output}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
+        return EXIT_BAD_INPUT  # could not do its job (docs/exit-codes.md): never 1, which --check uses
     print(f"{'wrote' if written else 'unchanged'} {output}", file=sys.stderr)
     return 0
 

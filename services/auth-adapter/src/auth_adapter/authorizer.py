@@ -1,6 +1,8 @@
 """The authorization decision for one request, as the original adapter made it, with its defects fixed.
 
 Pure of gRPC: a path, the request headers and the connection's source address in; a Decision out.
+The policy is the one of the route Envoy takes for the path (gateway_config.RouteTable over the path
+normalized as Envoy normalizes it): one path, one route, one policy; no route, no access.
 """
 
 from __future__ import annotations
@@ -8,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from gateway_config import Auth, GatewayConfig, Policy
+from gateway_config import GatewayConfig, IdentitySource, Policy, Route, RouteTable, normalize
 
 from auth_adapter.ratelimit import RateLimiter
 from auth_adapter.recaptcha import Recaptcha
 from auth_adapter.tokens import CLIENT_ROLE, Identity, TokenError, TokenValidator
 
-IDENTITY_HEADERS = ("user-id", "session-id")
 CLEAR_COOKIE = "token=; Path=/; Max-Age=0; HttpOnly"
 OK = 200
 
@@ -30,15 +31,6 @@ class Decision:
     @property
     def allowed(self) -> bool:
         return self.code == OK
-
-
-def split_path(path: str) -> tuple[str, str] | None:
-    """(API, "API/method") of a request path; the query string and fragment are not part of it."""
-    path = path.split("?", 1)[0].split("#", 1)[0]
-    segments = path.split("/")
-    if len(segments) < 2 or not segments[-2]:
-        return None
-    return segments[-2], f"{segments[-2]}/{segments[-1]}"
 
 
 def client_address(headers: Mapping[str, str], source: str, trusted_hops: int) -> str:
@@ -63,23 +55,31 @@ class Authorizer:
     def __init__(
         self, config: GatewayConfig, tokens: TokenValidator, limiter: RateLimiter, recaptcha: Recaptcha
     ) -> None:
-        self._policies: dict[str, Auth] = config.policies()
+        self._table = RouteTable.of(config)
         self._trusted_hops = config.trusted_hops
+        self._identity = config.identity_headers
+        self._identity_names = tuple(name for name, _ in config.identity_headers)
         self._tokens = tokens
         self._limiter = limiter
         self._recaptcha = recaptcha
 
-    def decide(self, path: str, headers: Mapping[str, str], source: str) -> Decision:
-        parts = split_path(path)
-        if parts is None:
-            return Decision(400, "bad path")
-        api, method_key = parts
-        client = client_address(headers, source, self._trusted_hops)
+    def route(self, path: str) -> Route | None:
+        """The route Envoy takes for `path` as Envoy receives it (or as it hands it on): None when Envoy
+        rejects the path or routes it nowhere."""
+        normalized = normalize(path)
+        return None if normalized is None else self._table.match(normalized)
 
-        method_auth = self._policies.get(method_key)
-        auth, key = (method_auth, method_key) if method_auth is not None else (self._policies.get(api), api)
+    def decide(self, path: str, headers: Mapping[str, str], source: str) -> Decision:
+        normalized = normalize(path)
+        if normalized is None:
+            return Decision(400, "path rejected")
+        route = self._table.match(normalized)
+        if route is None:
+            return Decision(404, "no route")
+        auth, key = route.auth, route.policy_key
         if auth is None:
             return Decision(400, "unknown auth for method")
+        client = client_address(headers, source, self._trusted_hops)
         passed_v2 = False
         if auth.rate_limit is not None and not self._limiter.allow(key, client, auth.rate_limit):
             # Over the limit: a solved v2 challenge lets a person through and refills the bucket.
@@ -94,37 +94,39 @@ class Authorizer:
         ):
             return Decision(412, "recaptcha failed")
         if auth.policy is Policy.NO_NEED:
-            return _allow(None)
+            return self._allow(None)
 
         token = _token(headers)
         if not token:
-            return _allow(None) if auth.policy is Policy.OPTIONAL else Decision(401, "token required")
+            return self._allow(None) if auth.policy is Policy.OPTIONAL else Decision(401, "token required")
         try:
             identity = self._tokens.validate(token)
         except TokenError as exc:
             clear = {"set-cookie": CLEAR_COOKIE}
             if auth.policy is Policy.OPTIONAL:
-                return _allow(None, clear, reason=f"anonymous: {exc}")
+                return self._allow(None, clear, reason=f"anonymous: {exc}")
             return Decision(401, str(exc), to_client=clear)
         if auth.policy is Policy.REQUIRED and not _permitted(identity, auth.permission):
             return Decision(403, "access denied")
-        return _allow(identity)
+        return self._allow(identity)
+
+    def _allow(
+        self, identity: Identity | None, to_client: Mapping[str, str] | None = None, reason: str = "allowed"
+    ) -> Decision:
+        """Every identity header the upstreams trust (config `identity_headers`) is removed from the
+        client's request; those derived from a validated token are then set (overwriting)."""
+        upstream: dict[str, str] = {}
+        if identity is not None:
+            for name, source in self._identity:
+                if source is IdentitySource.USER:
+                    upstream[name] = identity.user_id
+                elif source is IdentitySource.SESSION and identity.session_id:
+                    upstream[name] = identity.session_id
+        remove = tuple(name for name in self._identity_names if name not in upstream)
+        return Decision(OK, reason, upstream=upstream, remove=remove, to_client=to_client or {})
 
 
 def _permitted(identity: Identity, permission: str) -> bool:
     if not permission:
         return CLIENT_ROLE in identity.roles
     return permission in identity.permissions
-
-
-def _allow(
-    identity: Identity | None, to_client: Mapping[str, str] | None = None, reason: str = "allowed"
-) -> Decision:
-    """Identity headers only from a validated token; whatever the client sent under those names is dropped."""
-    if identity is None:
-        return Decision(OK, reason, remove=IDENTITY_HEADERS, to_client=to_client or {})
-    upstream = {"user-id": identity.user_id}
-    if identity.session_id:
-        upstream["session-id"] = identity.session_id
-    remove = tuple(h for h in IDENTITY_HEADERS if h not in upstream)
-    return Decision(OK, reason, upstream=upstream, remove=remove, to_client=to_client or {})

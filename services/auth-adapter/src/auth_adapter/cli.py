@@ -43,7 +43,9 @@ def parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     return p
 
 
-def build(config: gateway_config.GatewayConfig, env: Mapping[str, str]) -> Authorizer:
+def build(
+    config: gateway_config.GatewayConfig, env: Mapping[str, str], limiter: RateLimiter | None = None
+) -> Authorizer:
     static = [t.strip() for t in env.get("VALID_TOKENS", "").split(",") if t.strip()]
     tokens = TokenValidator(
         static, env.get("JWT_SECRET") or None, config.jwt, config.static_token_permissions
@@ -62,11 +64,12 @@ def build(config: gateway_config.GatewayConfig, env: Mapping[str, str]) -> Autho
         "jwt": tokens.accepts_jwt,
         "recaptcha": recaptcha.enabled,
         "policies": len(config.policies()),
+        "routes": len(gateway_config.build_routes(config)),
     }
     log.info("configured", extra={"fields": fields})
     if not static and not tokens.accepts_jwt:
         log.warning("neither VALID_TOKENS nor JWT_SECRET is set: every token is refused")
-    return Authorizer(config, tokens, RateLimiter(), recaptcha)
+    return Authorizer(config, tokens, limiter or RateLimiter(), recaptcha)
 
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:

@@ -10,7 +10,9 @@ from typing import Any, NoReturn, TypeVar
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from gateway_config.files import FileRefused, read_text
 from gateway_config.model import (
+    DEFAULT_IDENTITY_HEADERS,
     PERIODS,
     Api,
     Auth,
@@ -20,6 +22,7 @@ from gateway_config.model import (
     Endpoint,
     GatewayConfig,
     HealthCheck,
+    IdentitySource,
     Jwt,
     Method,
     Policy,
@@ -32,7 +35,28 @@ from gateway_config.model import (
 RESERVED_CLUSTERS = frozenset({"ext_auth", "opentelemetry_collector", "envoy_admin"})
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
-E = TypeVar("E", Policy, ClusterType)
+E = TypeVar("E", Policy, ClusterType, IdentitySource)
+_HEADER = re.compile(r"^[a-z0-9!#$%&'*+.^_`|~-]+$")
+# Headers the gateway or the adapter need as the client sent them (or that Envoy will not remove):
+# never identity headers.
+_NOT_IDENTITY = frozenset(
+    {
+        "host",
+        "cookie",
+        "authorization",
+        "content-type",
+        "content-length",
+        "transfer-encoding",
+        "te",
+        "connection",
+        "upgrade",
+        "x-forwarded-for",
+        "x-forwarded-proto",
+        "x-request-id",
+        "x-rc-token",
+        "x-rc-token-2",
+    }
+)
 
 
 class ConfigError(ValueError):
@@ -44,12 +68,13 @@ class ConfigError(ValueError):
 
 
 def load(path: str | Path) -> GatewayConfig:
-    """Parse the file at `path` (YAML 1.2, duplicate keys rejected)."""
+    """Parse the regular file at `path` (UTF-8, at most MAX_CONFIG_BYTES; YAML 1.2, duplicate keys
+    rejected)."""
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(source, "", f"cannot read: {exc.strerror or exc}") from None
+        text = read_text(path)
+    except FileRefused as exc:
+        raise ConfigError(source, "", str(exc)) from None
     return loads(text, source)
 
 
@@ -185,6 +210,7 @@ class _Reader:
                 "recaptcha",
                 "clusters",
                 "apis",
+                "identity_headers",
             },
         )
         if not top:
@@ -236,6 +262,7 @@ class _Reader:
             ),
             jwt=self.jwt(top),
             recaptcha=self.recaptcha(top),
+            identity_headers=self.identity_headers(top),
         )
 
     def strings(
@@ -275,6 +302,22 @@ class _Reader:
             self.integer(m, "port", "tracing", d.port, high=65535),
             self.string(m, "service_name", "tracing", d.service_name),
         )
+
+    def identity_headers(self, top: Mapping[str, Any]) -> tuple[tuple[str, IdentitySource], ...]:
+        if top.get("identity_headers") is None:
+            return DEFAULT_IDENTITY_HEADERS
+        m = top["identity_headers"]
+        if not isinstance(m, Mapping) or not m:
+            self.fail("identity_headers", f"expected a mapping of header: user|session|none, got {_show(m)}")
+        result: list[tuple[str, IdentitySource]] = []
+        for name in m:
+            where = _at("identity_headers", str(name))
+            if not isinstance(name, str) or not _HEADER.match(name):
+                self.fail(where, f"expected a lowercase HTTP header name, got {_show(name)}")
+            if name in _NOT_IDENTITY or name.startswith(("x-envoy-", "grpc-")):
+                self.fail(where, f"{name!r} is not an identity header: the gateway needs it as sent")
+            result.append((name, self.choice(m, name, "identity_headers", IdentitySource)))
+        return tuple(result)
 
     def jwt(self, top: Mapping[str, Any]) -> Jwt:
         m = self.mapping(top.get("jwt"), "jwt", {"issuer", "audience", "leeway_seconds"})

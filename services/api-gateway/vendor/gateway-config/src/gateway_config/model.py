@@ -17,11 +17,37 @@ class ClusterType(StrEnum):
     HTTP = "http"
 
 
+class IdentitySource(StrEnum):
+    """What the adapter puts in an identity header: from a validated token only, or nothing."""
+
+    USER = "user"  # the token's subject (a static token: static-token-<n>)
+    SESSION = "session"  # the token's sid (static tokens have none)
+    NONE = "none"  # trusted by some upstream but never set: always removed
+
+
 PERIODS = {"1s": 1, "1m": 60, "1h": 3600}
+
+# Every request header an upstream of the platform may take as the caller's identity. The adapter removes
+# each from every client request and sets only those it derives from a validated token.
+DEFAULT_IDENTITY_HEADERS: tuple[tuple[str, IdentitySource], ...] = (
+    ("user-id", IdentitySource.USER),
+    ("session-id", IdentitySource.SESSION),
+    ("x-user-id", IdentitySource.NONE),
+    ("x-session-id", IdentitySource.NONE),
+    ("x-user", IdentitySource.NONE),
+    ("x-remote-user", IdentitySource.NONE),
+    ("x-forwarded-user", IdentitySource.NONE),
+    ("x-forwarded-email", IdentitySource.NONE),
+    ("x-auth-request-user", IdentitySource.NONE),
+    ("x-auth-request-email", IdentitySource.NONE),
+)
 
 
 @dataclass(frozen=True)
 class RateLimit:
+    """`count` requests per `period` for each client (the address the adapter derives), enforced by
+    auth-adapter alone; the gateway has no rate limit of its own (see the gateway-config README)."""
+
     period: str  # one of PERIODS
     count: int
     delay: str | None = None  # accepted for compatibility; never slept on (see auth-adapter README)
@@ -126,6 +152,7 @@ class GatewayConfig:
     static_token_permissions: tuple[str, ...] = ("read", "write")
     jwt: Jwt = field(default_factory=Jwt)
     recaptcha: Recaptcha = field(default_factory=Recaptcha)
+    identity_headers: tuple[tuple[str, IdentitySource], ...] = DEFAULT_IDENTITY_HEADERS
 
     def policies(self) -> dict[str, Auth]:
         """Policy index as the auth-adapter uses it: `API` and `API/method`, present only when auth is set."""

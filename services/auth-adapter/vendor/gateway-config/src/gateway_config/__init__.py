@@ -1,5 +1,6 @@
 """The gateway `config.yaml`: one loader for api-gateway (routes) and auth-adapter (policies)."""
 
+from gateway_config.files import MAX_CONFIG_BYTES, FileRefused, read_regular, read_text
 from gateway_config.loader import RESERVED_CLUSTERS, ConfigError, load, loads
 from gateway_config.model import (
     Api,
@@ -10,6 +11,7 @@ from gateway_config.model import (
     Endpoint,
     GatewayConfig,
     HealthCheck,
+    IdentitySource,
     Jwt,
     Method,
     Policy,
@@ -17,8 +19,10 @@ from gateway_config.model import (
     Recaptcha,
     Tracing,
 )
+from gateway_config.routing import Route, RouteTable, build_routes, normalize
 
 __all__ = [
+    "MAX_CONFIG_BYTES",
     "RESERVED_CLUSTERS",
     "Api",
     "Auth",
@@ -27,14 +31,22 @@ __all__ = [
     "ClusterType",
     "ConfigError",
     "Endpoint",
+    "FileRefused",
     "GatewayConfig",
     "HealthCheck",
+    "IdentitySource",
     "Jwt",
     "Method",
     "Policy",
     "RateLimit",
     "Recaptcha",
+    "Route",
+    "RouteTable",
     "Tracing",
+    "build_routes",
     "load",
     "loads",
+    "normalize",
+    "read_regular",
+    "read_text",
 ]

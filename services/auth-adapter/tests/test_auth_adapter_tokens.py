@@ -1,0 +1,142 @@
+"""The adapter's own HS256 verification against tokens signed by PyJWT (another implementation), and the
+RFC 7519 rules PyJWT itself is lax about (NumericDate as a JSON number)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from typing import Any
+
+import jwt
+import pytest
+from auth_adapter.tokens import TokenError, TokenValidator
+from auth_adapter_fixtures import AUDIENCE, ISSUER, SECRET, make_jwt
+from gateway_config import Jwt
+
+SETTINGS = Jwt(ISSUER, AUDIENCE, 0)
+
+
+def validator(settings: Jwt = SETTINGS) -> TokenValidator:
+    return TokenValidator([], SECRET, settings)
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def signed(header: object, payload: str, secret: str = SECRET) -> str:
+    """A JWS with exactly this header and payload text (PyJWT would re-encode them)."""
+    signing_input = f"{b64(json.dumps(header).encode())}.{b64(payload.encode())}"
+    mac = hmac.new(secret.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{b64(mac)}"
+
+
+def reason(token: str, v: TokenValidator | None = None) -> str:
+    try:
+        (v or validator()).validate(token)
+    except TokenError as exc:
+        return str(exc)
+    return "valid"
+
+
+NOW = int(time.time())
+
+
+@pytest.mark.parametrize(
+    ("claim", "value"),
+    [
+        ("exp", str(NOW + 3600)),
+        ("exp", f"{NOW + 3600}.5"),
+        ("exp", True),
+        ("exp", [NOW + 3600]),
+        ("nbf", str(NOW - 10)),
+        ("iat", str(NOW - 10)),
+        ("nbf", None),
+    ],
+)
+def test_a_numeric_date_that_is_not_a_json_number_is_refused(claim: str, value: Any) -> None:
+    token = make_jwt(**{claim: value}) if value is not None else make_jwt()
+    if value is None:  # JSON null is not a NumericDate either
+        body = {"sub": "u", "iss": ISSUER, "aud": AUDIENCE, "exp": NOW + 60, claim: None}
+        token = signed({"alg": "HS256", "typ": "JWT"}, json.dumps(body))
+    assert reason(token) == f"token claim {claim!r} is not a NumericDate"
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_non_finite_dates_are_refused(constant: str) -> None:
+    payload = f'{{"sub": "u", "iss": "{ISSUER}", "aud": "{AUDIENCE}", "exp": {constant}}}'
+    assert reason(signed({"alg": "HS256"}, payload)) in (
+        "malformed token",  # NaN and Infinity are not JSON
+        "token claim 'exp' is not a NumericDate",  # 1e999 is JSON, and infinite
+    )
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ({"alg": "none"}, "malformed token"),
+        ({"alg": "HS512"}, "malformed token"),
+        ({"alg": "RS256"}, "malformed token"),
+        ({"alg": "hs256"}, "malformed token"),
+        ({"alg": "HS256", "crit": ["exp"]}, "malformed token"),
+        (["HS256"], "malformed token"),
+        ({"alg": "HS256", "kid": "whatever"}, "valid"),
+    ],
+)
+def test_only_hs256_headers_are_accepted(header: object, expected: str) -> None:
+    payload = json.dumps({"sub": "u", "iss": ISSUER, "aud": AUDIENCE, "exp": NOW + 60})
+    assert reason(signed(header, payload)) == expected
+
+
+def test_tampering_with_any_part_breaks_the_token() -> None:
+    token = make_jwt()
+    header, payload, signature = token.split(".")
+    other = make_jwt(sub="admin").split(".")[1]
+    assert reason(f"{header}.{other}.{signature}") == "token signature does not verify"
+    assert reason(f"{header}.{payload}.{signature[:-2]}AA") == "token signature does not verify"
+    assert reason(f"{header}.{payload}.{signature}=") == "malformed token"  # only base64url, unpadded
+    assert reason(f"{header}.{payload}.{signature}!") == "malformed token"
+    assert reason(f"{header}.{payload}") == "invalid token"
+    assert reason(token) == "valid"
+
+
+# Claims PyJWT and the adapter must judge alike (PyJWT signs; both verify).
+CLAIMS = {
+    "exp": [NOW + 300, NOW - 300, NOW + 0.5, None],
+    "nbf": [None, NOW - 300, NOW + 300],
+    "iat": [None, NOW - 300, NOW + 300],
+    "iss": [ISSUER, "https://other.test", None],
+    "aud": [AUDIENCE, [AUDIENCE, "x"], ["x"], None],
+    "sub": ["user-1", None],
+}
+
+
+def pyjwt_verdict(token: str) -> str:
+    try:
+        jwt.decode(
+            token,
+            SECRET,
+            algorithms=["HS256"],
+            issuer=ISSUER,
+            audience=AUDIENCE,
+            options={"require": ["exp", "sub", "iss", "aud"]},
+        )
+    except jwt.InvalidTokenError:
+        return "refused"
+    return "valid"
+
+
+def test_the_adapter_and_pyjwt_agree_on_every_combination_of_claims() -> None:
+    names = list(CLAIMS)
+    compared = 0
+    for values in itertools.product(*(CLAIMS[n] for n in names)):
+        claims = {n: v for n, v in zip(names, values, strict=True) if v is not None}
+        token = jwt.encode(claims, SECRET, algorithm="HS256")
+        mine = "valid" if reason(token) == "valid" else "refused"
+        assert mine == pyjwt_verdict(token), claims
+        compared += 1
+    assert compared == 4 * 3 * 3 * 3 * 4 * 2
