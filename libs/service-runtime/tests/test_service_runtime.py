@@ -29,6 +29,14 @@ def test_flags_take_defaults_from_the_environment_and_the_original_port_spelling
     )
     assert parse(["-port=7200"]).port == 7200 and parse(["--port", "0"]).port == 0
     assert (parse([]).port, parse([]).workers) == (7000, 8)
+    assert parse(["--port", "65535"]).port == 65535
+
+
+def test_drain_and_stream_bound_come_from_flags_or_the_environment() -> None:
+    defaults = parse([])
+    assert (defaults.shutdown_drain, defaults.shutdown_grace, defaults.max_streams) == (5.0, 5.0, 2000)
+    args = parse(["--max-streams", "10"], {"SHUTDOWN_DRAIN": "0.25"})
+    assert (args.shutdown_drain, args.max_streams) == (0.25, 10)
 
 
 @pytest.mark.parametrize(
@@ -38,6 +46,16 @@ def test_flags_take_defaults_from_the_environment_and_the_original_port_spelling
         ([], {"GRPC_WORKERS": "1"}, "argument --workers: must be at least 2, got '1'"),
         (["--shutdown-grace", "-1"], {}, "must be at least 0"),
         (["--log-level", "loud"], {}, "invalid choice: 'loud'"),
+        # gRPC takes a port modulo 65536: 70000 would listen on 4464 without a word.
+        (["--port", "70000"], {}, "argument -port/--port: must be at most 65535, got '70000'"),
+        ([], {"PORT": "65536"}, "argument -port/--port: must be at most 65535, got '65536'"),
+        (["--port=-1"], {}, "must be at least 0, got '-1'"),
+        (["--port", "\uff18\uff10\uff18\uff11"], {}, "expected a number"),  # full-width digits
+        (["--port", "80.5"], {}, "expected a number, got '80.5'"),
+        (["--shutdown-grace", "nan"], {}, "expected a finite number, got 'nan'"),
+        ([], {"SHUTDOWN_DRAIN": "inf"}, "argument --shutdown-drain: expected a finite number, got 'inf'"),
+        ([], {"SHUTDOWN_DRAIN": "-0.5"}, "argument --shutdown-drain: must be at least 0"),
+        (["--max-streams", "0"], {}, "argument --max-streams: must be at least 1, got '0'"),
     ],
 )
 def test_bad_values_exit_2_naming_the_flag(
@@ -65,6 +83,8 @@ def test_bind_names_the_address_it_cannot_listen_on() -> None:
         server = new_server(2)
         with pytest.raises(OSError, match=f"cannot listen on 127.0.0.1:{port}"):
             bind(server, "127.0.0.1", port)
+    with pytest.raises(OSError, match="not a TCP port"):
+        bind(new_server(2), "127.0.0.1", 70000)
     free = bind(new_server(2), "127.0.0.1", 0)
     assert free > 0
     assert isinstance(new_server(2), grpc.Server)

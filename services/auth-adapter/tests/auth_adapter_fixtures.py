@@ -131,7 +131,7 @@ class Siteverify:
         "broken": (500, {"success": True, "score": 1.0}),
     }
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.forms: list[dict[str, list[str]]] = []
         outer = self
 
@@ -151,8 +151,8 @@ class Siteverify:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/recaptcha/api/siteverify"
+        self.httpd = ThreadingHTTPServer((host, 0), Handler)
+        self.url = f"http://{host}:{self.httpd.server_address[1]}/recaptcha/api/siteverify"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def close(self) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import grpc
 import pytest
@@ -374,3 +377,71 @@ def test_configured_identity_headers_are_removed_and_set_from_the_token_only() -
         identified = a.check("/api/Shop/Buy", {**forged, **cookie(make_jwt())})
         assert upstream(identified) == {"x-user-id": "user-7", "x-session": "session-9"}
         assert list(identified.ok_response.headers_to_remove) == ["x-tenant"]
+
+
+class Redirecting:
+    """A siteverify that answers every POST with a redirect to another host (127.0.0.2) that records
+    what reaches it."""
+
+    def __init__(self, status: int) -> None:
+        self.other = Siteverify(host="127.0.0.2")
+        target = self.other.url
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                self.send_response(status)
+                self.send_header("Location", target)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/siteverify"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.other.close()
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_is_never_followed_and_the_secret_goes_nowhere_else(status: int) -> None:
+    server = Redirecting(status)
+    try:
+        with adapter(recaptcha_env(server.url)) as a:
+            assert code(a.check("/api/Shop/Human", {"x-rc-token": "human"})) == 412
+        assert server.other.forms == []  # the other host never heard of the request, nor of the secret
+    finally:
+        server.close()
+
+
+def test_a_server_dripping_its_answer_cannot_hold_the_check_past_the_timeout() -> None:
+    """Each byte comes within the per-read timeout; only a deadline on the whole exchange ends it."""
+    stop = threading.Event()
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def drip() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 200 OK\r\n")
+            while not stop.wait(0.1):
+                try:
+                    connection.sendall(b"X")  # a header line that never ends
+                except OSError:
+                    return
+
+    threading.Thread(target=drip, daemon=True).start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/siteverify"
+    try:
+        with adapter(recaptcha_env(url)) as a:  # timeout_seconds: 0.5
+            started = time.monotonic()
+            assert code(a.check("/api/Shop/Human", {"x-rc-token": "human"})) == 412
+            assert time.monotonic() - started < 2.0
+    finally:
+        stop.set()
+        listener.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -52,7 +53,9 @@ def test_the_entrypoint_serves_health_when_run_as_the_image_runs_it() -> None:
         "127.0.0.1",
     ]
     port = int(command[1].split("=")[1])
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command, stderr=subprocess.PIPE, text=True, env={**os.environ, "SHUTDOWN_DRAIN": "0.1"}
+    )
     try:
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             grpc.channel_ready_future(channel).result(timeout=15)
