@@ -17,8 +17,6 @@ import os
 import signal
 import sys
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -63,13 +61,21 @@ def serve_chart_repository(folder: Path) -> Iterator[str]:
 
 
 def repository_reachable(url: str, timeout: float = 5.0) -> bool:
-    """Does `url` answer as a classic Helm repository (its index.yaml)? OCI registries are taken as given."""
+    """Does `url` answer as a classic Helm repository (its index.yaml) within `timeout` seconds, answer
+    included? OCI registries are taken as given. Through httpguard: a redirect to another origin is not
+    followed (a user or password in the URL stays with its host)."""
     if url.startswith("oci://"):
         return True
+    import requests
+
+    from gitops_poc.httpguard import GuardedSession
+
     try:
-        with urllib.request.urlopen(f"{url.rstrip('/')}/index.yaml", timeout=timeout) as response:  # noqa: S310 - http(s) only
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError, ValueError):
+        with GuardedSession(url, service="the chart repository", deadline=timeout) as session:
+            response = session.get(f"{url.rstrip('/')}/index.yaml", timeout=timeout, stream=True)
+            response.close()
+            return bool(response.status_code == 200)
+    except (requests.RequestException, OSError, ValueError):
         return False
 
 

@@ -219,12 +219,12 @@ class _SlowOrFast(BaseHTTPRequestHandler):
 
 
 def test_deadline_session_reuses_one_worker_and_replaces_a_stuck_one() -> None:
-    from gitops_poc.vault.client import DeadlineExceeded, DeadlineSession
+    from gitops_poc.httpguard import DeadlineExceeded, GuardedSession
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), _SlowOrFast)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_port}"
-    session = DeadlineSession(0.3)
+    session = GuardedSession(url, service="vault", deadline=0.3)
     try:
         before = {t.ident for t in threading.enumerate() if t.name == "vault-request"}
         for _ in range(50):

@@ -2,7 +2,10 @@
 delete, ServiceAccount tokens. The only module that imports `kubernetes`.
 
 Objects are plain dicts; paths come from a small table of the kinds the platform touches. Library errors
-become `ClusterError` (with status, method and path) or `ClusterUnreachable`.
+become `ClusterError` (with status, method and path) or `ClusterUnreachable`. Every request is over within
+httpguard's overall deadline (GITOPS_POC_HTTP_DEADLINE), however slowly the server answers; redirects are
+not followed (the bearer token goes to the configured server only); an answer that is not a JSON object (a
+proxy's HTML error page) is an error, not a crash.
 """
 
 from __future__ import annotations
@@ -10,15 +13,16 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from gitops_poc.errors import GitopsError
+from gitops_poc.errors import ToolError
+from gitops_poc.httpguard import Deadline, DeadlineExceeded, deadline_from_env
 
 FIELD_MANAGER = "gitops-poc"
 APPLY_CONTENT_TYPE = "application/apply-patch+yaml"
 MERGE_PATCH_CONTENT_TYPE = "application/strategic-merge-patch+json"
-REQUEST_TIMEOUT = 15.0
+REQUEST_TIMEOUT = 15.0  # the connection and each read; the overall deadline bounds the whole answer
 
 # kind -> (plural, namespaced)
 KINDS: dict[str, tuple[str, bool]] = {
@@ -46,8 +50,9 @@ KINDS: dict[str, tuple[str, bool]] = {
 }
 
 
-class ClusterError(GitopsError):
-    """The API server refused a request; the message names the method, the path and the server's reason."""
+class ClusterError(ToolError):
+    """The API server refused a request; the message names the method, the path and the server's reason.
+    Exit 2: a service the command needs failed (1 is a finding)."""
 
     def __init__(self, message: str, *, status: int | None = None, method: str = "", path: str = "") -> None:
         self.status, self.method, self.path = status, method, path
@@ -76,6 +81,7 @@ class Kube:
 
     api: Any  # kubernetes.client.ApiClient
     context: str
+    deadline: Deadline = field(default_factory=lambda: Deadline(deadline_from_env(), "kube-request"))
 
     @classmethod
     def from_kubeconfig(cls, context: str, config_file: str | None = None) -> Kube:
@@ -92,7 +98,11 @@ class Kube:
             )
         except (ConfigException, OSError, TypeError, ValueError) as exc:
             raise ClusterUnreachable(f"kube context {context!r} (kubeconfig {path}): {exc}") from None
-        configuration.retries = 1  # a stopped cluster should say so quickly, not after urllib3's backoff
+        from urllib3.util.retry import Retry
+
+        # One retry: a stopped cluster should say so quickly, not after urllib3's backoff. No redirect is
+        # followed: the 3xx answer comes back and is an error naming where it pointed.
+        configuration.retries = Retry(total=1, redirect=False)
         return cls(kube_client.ApiClient(configuration), context)
 
     @property
@@ -116,8 +126,9 @@ class Kube:
         if body is not None:
             headers["Content-Type"] = content_type
         payload = body  # the client serialises JSON and structured YAML bodies as JSON (valid YAML)
-        try:
-            _, url, headers, payload, _ = self.api.param_serialize(
+
+        def call() -> tuple[Any, bytes]:
+            _, url, sent_headers, sent, _ = self.api.param_serialize(
                 method=method,
                 resource_path=path,
                 query_params=list((query or {}).items()),
@@ -126,15 +137,25 @@ class Kube:
                 auth_settings=["BearerToken"],
             )
             response = self.api.call_api(
-                method, url, header_params=headers, body=payload, _request_timeout=REQUEST_TIMEOUT
+                method, url, header_params=sent_headers, body=sent, _request_timeout=REQUEST_TIMEOUT
             )
-            data = response.read()
+            return response, response.read()
+
+        try:
+            response, data = self.deadline.run(call)
         except ApiException as exc:
             if exc.status == 404 and method == "GET":
                 return None
             raise ClusterError(
                 f"{method} {path} on {self.context}: {exc.status} {_reason(exc)}",
                 status=exc.status,
+                method=method,
+                path=path,
+            ) from None
+        except DeadlineExceeded as exc:
+            raise ClusterUnreachable(
+                f"the cluster of kube context {self.context!r} ({self.server}) gave no complete answer to "
+                f"{method} {path}: {exc}",
                 method=method,
                 path=path,
             ) from None
@@ -145,6 +166,8 @@ class Kube:
                 method=method,
                 path=path,
             ) from None
+        if 300 <= response.status < 400:
+            raise self._redirected(method, path, response.status, response.headers.get("Location"))
         if response.status >= 400:
             if response.status == 404 and method == "GET":
                 return None
@@ -154,7 +177,33 @@ class Kube:
                 method=method,
                 path=path,
             )
-        return json.loads(data) if data else {}
+        if not data:
+            return {}
+        try:
+            answer = json.loads(data)
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict):
+            kind = response.headers.get("Content-Type") or "no content type"
+            raise ClusterUnreachable(
+                f"the cluster of kube context {self.context!r} ({self.server}) answered {method} {path} "
+                f"with something that is not a JSON object ({kind}): is a proxy in the way, or is the "
+                "server address of the kubeconfig wrong?",
+                method=method,
+                path=path,
+            )
+        return answer
+
+    def _redirected(self, method: str, path: str, status: int, location: str | None) -> ClusterError:
+        from gitops_poc.httpguard import shown
+
+        return ClusterError(
+            f"{method} {path} on {self.context}: the server ({self.server}) answered {status}, a redirect to "
+            f"{shown(location or '?')}: not followed (the token goes to the kubeconfig's server only)",
+            status=status,
+            method=method,
+            path=path,
+        )
 
     # --- verbs --------------------------------------------------------------------------------------------
     def version(self) -> dict[str, Any]:

@@ -93,10 +93,14 @@ def port_forward(
     *,
     local_port: int | None = None,
     kubectl: str | None = None,
-    timeout: float = READY_TIMEOUT,
+    timeout: float | None = None,
 ) -> Iterator[Forward]:
     """Forward 127.0.0.1:`local_port` (a free one by default) to `target` (svc/NAME, pod/NAME) and yield
-    once the local port answers; the forward ends with the block, also on errors and Ctrl-C."""
+    once the local port answers; the forward ends with the block, also on errors and Ctrl-C. Waits at most
+    `timeout` (default READY_TIMEOUT, or the HTTP deadline when shorter: kubectl talks to the API server)."""
+    from gitops_poc.httpguard import deadline_from_env
+
+    timeout = min(READY_TIMEOUT, deadline_from_env()) if timeout is None else timeout
     local = local_port or free_port()
     argv = forward_args(kubectl or find_kubectl(), context, namespace, target, local, remote_port)
     with tempfile.TemporaryFile() as log:

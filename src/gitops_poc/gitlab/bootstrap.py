@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gitops_poc.gitlab import credentials
-from gitops_poc.gitlab.client import apply_plan, connect, read_state
+from gitops_poc.gitlab.client import URL_SOURCE, apply_plan, connect, read_state
 from gitops_poc.gitlab.model import Desired, Difference, Kind, Plan, State, Step
 from gitops_poc.gitlab.plan import check_gitlab, desired, plan_gitlab
+from gitops_poc.httpguard import checked_url
 from gitops_poc.platform import Platform
 
 
@@ -17,6 +18,9 @@ from gitops_poc.platform import Platform
 class Target:
     url: str  # e.g. https://gitlab.com
     token: str | None  # None: nothing can be read (a dry run then plans against an empty GitLab)
+
+    def __post_init__(self) -> None:
+        checked_url(self.url, URL_SOURCE)  # a dry run without a token too: the URL is in its output
 
 
 def gitlab_url(platform: Platform, environ: Mapping[str, str]) -> str:

@@ -1,8 +1,11 @@
 """The GitLab adapter: python-gitlab reads the state and applies a plan. Only this module imports it.
 
-Transient failures (429 with Retry-After, 500/502/503/504) are retried by python-gitlab with backoff; a
-create that races another writer (GitLab's 409 or "has already been taken") is read back, not failed.
-Creates that hand out a secret (deploy and agent tokens) are not retried on 5xx: the first may have worked.
+Transient failures (429 with Retry-After, 500/502/503/504) are retried by python-gitlab with backoff, at most
+MAX_RETRIES times; a create that races another writer (GitLab's 409 or "has already been taken") is read
+back, not failed. Creates that hand out a secret (deploy and agent tokens) are not retried on 5xx: the first
+may have worked. Every request goes through httpguard.GuardedSession: only to the configured origin (the
+token never follows a redirect or a pagination link elsewhere), within an overall deadline, with
+Retry-After capped and pagination loops stopped.
 """
 
 from __future__ import annotations
@@ -13,17 +16,34 @@ from typing import Any
 
 import gitlab
 import requests
-from gitlab.exceptions import GitlabAuthenticationError, GitlabError, GitlabGetError, GitlabHttpError
+from gitlab.exceptions import (
+    GitlabAuthenticationError,
+    GitlabError,
+    GitlabGetError,
+    GitlabHttpError,
+    GitlabParsingError,
+)
 
-from gitops_poc.errors import GitopsError, UsageError
+from gitops_poc.errors import ToolError, UsageError
 from gitops_poc.gitlab.model import Desired, Kind, Plan, ProjectState, Protection, State, Step, VariableState
 from gitops_poc.gitlab.plan import agent_of_step, group_chain
+from gitops_poc.httpguard import GuardedSession, NetworkRefused, checked_url, origin, show_origin
 
-TIMEOUT = 30
+TIMEOUT = 30  # seconds for the connection and each read; httpguard's deadline bounds the whole answer
+MAX_RETRIES = 4  # of a request GitLab answered 429 or 5xx (backoff 0.1 s doubling, or its Retry-After)
+URL_SOURCE = "GitLab's URL (--url or GITLAB_URL)"
 
 
-class GitLabApiError(GitopsError):
-    """GitLab refused or failed a request; the message has the method, the path and GitLab's answer."""
+class GitLabApiError(ToolError):
+    """GitLab refused or failed a request, or cannot be reached: exit 2 (1 is a finding of `gitlab check`).
+    The message has the method, the path and GitLab's answer, never the token."""
+
+
+class _Gitlab(gitlab.Gitlab):
+    """python-gitlab with MAX_RETRIES instead of its 10 (with backoff, 10 retries wait 102 s)."""
+
+    def http_request(self, *args: Any, max_retries: int = MAX_RETRIES, **kwargs: Any) -> requests.Response:
+        return super().http_request(*args, **{**kwargs, "max_retries": max_retries})
 
 
 # The .env key of the deploy token's user name (`setup registry` reads it with the token). The token keys
@@ -33,26 +53,55 @@ Keep = Callable[[dict[str, str]], None]
 
 
 def connect(url: str, token: str) -> gitlab.Gitlab:
-    gl = gitlab.Gitlab(url, private_token=token, timeout=TIMEOUT, retry_transient_errors=True, per_page=100)
-    with translated("GET /user (checking the token)"):
+    url = checked_url(url, URL_SOURCE)
+    gl = _Gitlab(
+        url,
+        private_token=token,
+        timeout=TIMEOUT,
+        retry_transient_errors=True,
+        per_page=100,
+        session=GuardedSession(url, service="GitLab"),
+    )
+    with translated("GET /user (checking the token)", url):
         gl.auth()
     return gl
 
 
 @contextmanager
-def translated(what: str) -> Iterator[None]:
-    """python-gitlab and requests errors as one message the user can act on (never the token)."""
+def translated(what: str, url: str = "") -> Iterator[None]:
+    """python-gitlab and requests errors as one message the user can act on (never the token): exit 2."""
+    at = f" (GitLab at {_where(url)})" if url else ""
     try:
         yield
     except GitlabAuthenticationError as exc:
         raise UsageError(
-            f"GitLab refused the token ({exc.response_code}) on {what}: check GITLAB_TOKEN "
+            f"GitLab refused the token ({exc.response_code}) on {what}{at}: check GITLAB_TOKEN "
             "(it needs the api scope)"
         ) from None
+    except GitlabParsingError:
+        raise GitLabApiError(
+            f"GitLab answered {what} with something that is not JSON{at}: is {URL_SOURCE} the address of "
+            "GitLab (not a proxy's or a login page)?"
+        ) from None
     except GitlabError as exc:
-        raise GitLabApiError(f"GitLab answered {exc.response_code} to {what}: {exc.error_message}") from None
+        answer = f"{exc.response_code}" if exc.response_code else "an error"
+        raise GitLabApiError(f"GitLab answered {answer} to {what}{at}: {exc.error_message}") from None
+    except NetworkRefused as exc:  # our own message: a redirect elsewhere, a wait too long, a loop
+        raise GitLabApiError(f"{exc} (on {what})") from None
+    except requests.exceptions.Timeout:
+        raise GitLabApiError(f"GitLab did not answer {what} in time{at}") from None
     except requests.RequestException as exc:
-        raise GitLabApiError(f"cannot reach GitLab for {what}: {type(exc).__name__}") from None
+        # Fixed text: some of these messages quote request headers, i.e. the token.
+        raise GitLabApiError(
+            f"cannot reach GitLab for {what}{at}: {type(exc).__name__}; check {URL_SOURCE}"
+        ) from None
+
+
+def _where(url: str) -> str:
+    try:
+        return show_origin(origin(url))
+    except ValueError:
+        return "?"
 
 
 def _missing(exc: GitlabError) -> bool:
@@ -92,7 +141,7 @@ def _protection(project: Any, branch: str) -> Protection | None:
 def read_state(gl: gitlab.Gitlab, want: Desired) -> State:
     """GET the group chain, each project and its branch protection, the group's variables, deploy tokens,
     and the agent with its tokens (lists follow every page)."""
-    with translated(f"reading group {want.group}"):
+    with translated(f"reading group {want.group}", gl.url):
         groups = frozenset(p for p in group_chain(want.group) if _get_or_none(gl.groups.get, p))
         if want.group not in groups:
             return State(groups)
@@ -185,7 +234,8 @@ class _Applier:
                 post_data={"name": wanted.token_name, "description": "gitops-poc: CI push deploys"},
                 retry_transient_errors=False,
             )
-            assert isinstance(answer, dict)
+            if not isinstance(answer, dict) or not isinstance(answer.get("token"), str):
+                raise GitLabApiError(f"GitLab's answer to {step.describe()} holds no token")
             self.keep({wanted.credential_key: answer["token"]})
 
     @staticmethod
@@ -247,7 +297,7 @@ def apply_plan(
     for step in plan.steps:
         if progress:
             progress(step)
-        with translated(step.describe()):
+        with translated(step.describe(), gl.url):
             applier.apply(step)
         done.append(step)
     return done

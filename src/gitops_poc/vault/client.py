@@ -7,17 +7,13 @@ command-line option, so it never shows up in `ps` or shell history. Only this mo
 from __future__ import annotations
 
 import os
-import queue
 import re
 import sys
-import threading
-from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 from urllib.parse import urlsplit
 
 import hvac
@@ -25,6 +21,7 @@ import hvac.exceptions
 import requests
 
 from gitops_poc.errors import ToolError, UsageError
+from gitops_poc.httpguard import DeadlineExceeded, GuardedSession, NetworkRefused
 from gitops_poc.redact import remember
 
 TIMEOUT_SECONDS = 10
@@ -127,75 +124,6 @@ def read_token(environ: Mapping[str, str], token_file: Path | None, stdin: IO[st
     )
 
 
-class DeadlineExceeded(requests.exceptions.Timeout):
-    """A request got no complete answer within its overall deadline."""
-
-
-class _Worker:
-    """A daemon thread that runs one request after another and ends after IDLE_SECONDS without work.
-
-    A thread per request cost about 0.35 ms each (48,000 requests in a `vault check` of 2,000 x 3)."""
-
-    IDLE_SECONDS = 5.0
-
-    def __init__(self) -> None:
-        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
-        self._lock = threading.Lock()
-        self._running = False
-
-    def submit(self, job: Callable[[], Any]) -> Future[Any]:
-        future: Future[Any] = Future()
-        with self._lock:
-            self._jobs.put((job, future))
-            if not self._running:
-                self._running = True
-                threading.Thread(target=self._loop, name="vault-request", daemon=True).start()
-        return future
-
-    def _loop(self) -> None:
-        while True:
-            try:
-                job, future = self._jobs.get(timeout=self.IDLE_SECONDS)
-            except queue.Empty:
-                with self._lock:
-                    if self._jobs.empty():
-                        self._running = False
-                        return
-                continue
-            if future.set_running_or_notify_cancel():
-                try:
-                    future.set_result(job())
-                except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread as is
-                    future.set_exception(exc)
-
-
-class DeadlineSession(requests.Session):
-    """Every request is over within `deadline` seconds, however slowly the server sends its answer.
-
-    requests' timeout bounds the connection and each wait for a byte, not the whole answer: a server
-    sending one byte every few seconds would hold the command forever. Requests run on a daemon worker
-    thread (never joined at exit) and the caller stops waiting at the deadline; a worker stuck on such an
-    answer is left behind and the next request gets a new one.
-    """
-
-    def __init__(self, deadline: float) -> None:
-        super().__init__()
-        self.deadline = deadline
-        self._worker = _Worker()
-
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
-        send = super().request
-        future = self._worker.submit(lambda: send(method, url, *args, **kwargs))
-        try:
-            response: requests.Response = future.result(timeout=self.deadline)
-        except FutureTimeout:
-            if future.done():  # the request's own timeout (socket.timeout is a TimeoutError too)
-                raise
-            self._worker = _Worker()
-            raise DeadlineExceeded(f"no complete answer within {self.deadline:g} s") from None
-        return response
-
-
 DEADLINE_SECONDS = 60.0  # the Vault CLI's default VAULT_CLIENT_TIMEOUT
 _DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(ms|s|m)?$")
 
@@ -219,7 +147,7 @@ def make_client(target: VaultTarget, token: str | None, deadline: float = DEADLI
         token=token,
         verify=target.verify,
         timeout=max(1, int(min(TIMEOUT_SECONDS, deadline))),
-        session=DeadlineSession(deadline),
+        session=GuardedSession(target.addr, service="Vault", deadline=deadline),
     )
 
 
@@ -259,6 +187,8 @@ def vault_errors(client: hvac.Client, doing: str) -> Iterator[None]:
         raise VaultUnreachable(
             f"cannot reach Vault at {addr} while {doing} ({reason}): is it running, and is VAULT_ADDR right?"
         ) from None
+    except NetworkRefused as exc:  # our own message: a redirect elsewhere, a wait too long
+        raise VaultRequestFailed(f"{exc} (while {doing})") from None
     except requests.RequestException as exc:
         # Fixed text: the messages of some of these (InvalidHeader) quote header values, i.e. the token.
         raise VaultRequestFailed(

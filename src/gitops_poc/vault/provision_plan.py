@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
-from gitops_poc.errors import GitopsError, UsageError
+from gitops_poc.errors import ToolError, UsageError
 from gitops_poc.platform import (
     IN_CLUSTER_SERVER,
     VAULT_AUDIENCE,
@@ -56,8 +56,9 @@ DEFAULT_TOKEN_TTL = 3600  # the original's 1h
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
 
-class VaultConflict(GitopsError):
-    """Vault holds something at a path the platform needs, of a kind it cannot use; nothing was changed."""
+class VaultConflict(ToolError):
+    """Vault holds something at a path the platform needs, of a kind it cannot use; nothing was changed.
+    Exit 2: the command cannot do its job (1 is `vault check`'s finding)."""
 
 
 def parse_duration(text: str) -> int:
