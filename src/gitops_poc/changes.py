@@ -11,6 +11,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from gitops_poc.rootpath import check_inside
+from gitops_poc.yamlio import TextForm
 
 
 class Action(StrEnum):
@@ -88,7 +89,11 @@ def apply_changes(
         if change.content is None:
             (root / change.path).unlink(missing_ok=True)
         else:
-            write_atomic(root / change.path, change.content, change.mode)
+            content = change.content
+            if change.previous is not None:  # rewritten in place: the file keeps its BOM and line endings
+                form = TextForm.of_file(root / change.path)
+                content = form.apply(content) if form != TextForm() else content
+            write_atomic(root / change.path, content, change.mode)
         written.append(change)
     return written
 

@@ -636,6 +636,20 @@ class TextForm:
         first = text.find("\n")
         return cls(text.startswith("\ufeff"), "\r\n" if first > 0 and text[first - 1] == "\r" else "\n")
 
+    @classmethod
+    def of_file(cls, path: Path, probe: int = 1 << 16) -> TextForm:
+        """The form of the file at `path` from its first bytes (a file that cannot be read, or is not a
+        regular file, has the default form: a rewrite then writes LF, as before)."""
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+        except OSError:
+            return cls()
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return cls()
+            head = handle.read(probe)
+        return cls.of(head.decode("utf-8", errors="replace"))
+
     @staticmethod
     def strip(text: str) -> str:
         """`text` without the mark, with LF line endings."""

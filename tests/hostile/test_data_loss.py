@@ -307,3 +307,64 @@ def test_bump_to_an_empty_branch_is_refused_and_pushes_nothing(
         run.one_error(2, "--branch", "empty")
     assert service_remote.head() == head
     assert len(dgit(service_remote.bare, "for-each-ref", "refs/heads").splitlines()) == 1
+
+
+# --- init: its in-place edits keep the file's form and meaning -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("bom", "newline"),
+    [(b"", b"\r\n"), (b"\xef\xbb\xbf", b"\n"), (b"\xef\xbb\xbf", b"\r\n")],
+    ids=["crlf", "bom", "bom-crlf"],
+)
+def test_init_rewriting_a_team_file_keeps_its_line_endings_and_byte_order_mark(
+    tmp_path: Path, bom: bytes, newline: bytes
+) -> None:
+    root = tmp_path / "platform"
+    root.mkdir()
+    generate(root)
+    values = root / "services" / SERVICE / ".cicd" / "dev.yaml"
+    ignore = root / ".gitignore"
+    text = values.read_bytes().replace(b"environment: dev", b"environment: wrong")
+    values.write_bytes(bom + text.replace(b"\n", newline))
+    ignore.write_bytes(bom + b"node_modules/" + newline + b"*.log" + newline)  # init adds its lines
+    run = run_cli("init", "--root", str(root), "--yes", tmpdir=tmp_path / "crash")
+    assert run.code == 0, run.text
+    for path in (values, ignore):
+        data = path.read_bytes()
+        assert data.startswith(bom) and data[len(bom) :][:3] != b"\xef\xbb\xbf", path
+        lines = data[len(bom) :].split(b"\n")[:-1]
+        assert lines and all(line.endswith(b"\r") == (newline == b"\r\n") for line in lines), data
+    assert b"environment: dev" + newline in values.read_bytes()
+    assert values.read_bytes().replace(b"\r\n", b"\n")[len(bom) :] == text.replace(
+        b"environment: wrong", b"environment: dev"
+    )
+    again = run_cli("init", "--root", str(root), "--check", tmpdir=tmp_path / "crash")
+    assert again.code == 0, again.text  # and it stays up to date: the form is no change
+
+
+def test_init_setting_a_managed_key_in_a_block_shared_through_an_anchor_changes_that_key_alone(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "platform"
+    root.mkdir()
+    generate(root)
+    values = root / "services" / SERVICE / ".cicd" / "dev.yaml"
+    text = (
+        "environment: dev\n"
+        "x-image: &image\n"
+        "  repository: registry.example.com/old/health-demo\n"
+        '  tag: "0.1.0"\n'
+        "image: *image\n"
+        "jobs:\n"
+        "  migrate:\n"
+        "    image: *image\n"
+    )
+    values.write_text(text)
+    run = run_cli("init", "--root", str(root), "--yes", tmpdir=tmp_path / "crash")
+    assert run.code == 0, run.text
+    after = load_k8s(values.read_text(), "dev.yaml")
+    before = load_k8s(text, "dev.yaml")
+    assert after["image"]["repository"] != before["image"]["repository"]  # the managed key follows .env
+    assert after["jobs"] == before["jobs"] and after["x-image"] == before["x-image"]  # the others do not
+    assert after["image"]["tag"] == "0.1.0"
