@@ -5,6 +5,7 @@ Real git and local bare remotes throughout; each case runs the real command line
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import threading
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from gitops_poc.publish.record import RECORD_FILE
 from gitops_poc.yamlio import load_k8s
 from tests.clirun import Run, run_cli
 from tests.delivery.conftest import ServiceRemote, service_remote
@@ -184,6 +186,27 @@ def test_two_checkouts_publishing_at_once_keep_both_files(tmp_path: Path) -> Non
         files = remote_files(remotes, repo)
         assert {f"docs/from-{n}.md" for n in range(len(roots))} <= set(files), repo
         assert_fast_forward_only(remotes / "gitops-poc" / f"{repo}.git")
+
+
+@pytest.mark.parametrize("record", ["fifo", "junk"])
+def test_a_record_that_is_not_ours_is_ignored_never_waited_on(tmp_path: Path, record: str) -> None:
+    first, remotes = tmp_path / "first", tmp_path / "remotes"
+    first.mkdir()
+    generate(first)
+    published(first, remotes, tmp_path)
+    shutil.copytree(first, tmp_path / "second")
+    second = tmp_path / "second"
+    state = second / RECORD_FILE
+    state.unlink()
+    if record == "fifo":
+        os.mkfifo(state)
+    else:
+        state.write_text("{not json")
+    add(first, "docs/first.md", "first\n")
+    published(first, remotes, tmp_path)
+    run = publish(second, remotes, tmp_path)  # no record: no base; the same files and one it lacks: kept
+    assert run.code == 0, run.text
+    assert "docs/first.md" in remote_files(remotes)
 
 
 # --- ci bump: only the intended key changes, and the file keeps its bytes --------------------------------

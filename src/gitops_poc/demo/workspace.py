@@ -34,7 +34,11 @@ def _check(folder: Path) -> None:
         raise UsageError(f"--workspace {folder} is a symlink; give the folder itself")
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"--workspace {folder} is not a folder")
-    if folder.is_dir() and not _is_workspace(folder) and any(folder.iterdir()):
+    try:
+        holds = folder.is_dir() and not _is_workspace(folder) and any(folder.iterdir())
+    except OSError as exc:
+        raise UsageError(f"--workspace {folder}: cannot read it: {exc.strerror}") from None
+    if holds:
         raise UsageError(
             f"--workspace {folder} holds files the demo did not make (no {MARKER} marker); nothing was "
             "touched. Give a new or empty folder"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import tempfile
 from pathlib import Path
@@ -17,7 +18,10 @@ from pathlib import Path
 from gitops_poc.layout import LOCAL_STATE
 
 RECORD_FILE = LOCAL_STATE[1]
-MAX_BYTES = 1 << 20  # a record per remote branch of each repository: a few hundred bytes each
+MAX_BYTES = 1 << 20
+_COMMIT = re.compile(
+    r"\A(?:[0-9a-f]{40}|[0-9a-f]{64})\Z"
+)  # a record per remote branch of each repository: a few hundred bytes each
 
 
 def _key(remote: str, branch: str) -> str:
@@ -40,7 +44,12 @@ class Record:
             return  # missing or unreadable: no earlier publish is known (the merge is only more careful)
         entries = data.get("published") if isinstance(data, dict) else None
         if isinstance(entries, dict):
-            self.published = {k: v for k, v in entries.items() if isinstance(k, str) and isinstance(v, str)}
+            # Only commit ids: the value reaches git's argv (an edited file must not pass it an option).
+            self.published = {
+                k: v
+                for k, v in entries.items()
+                if isinstance(k, str) and isinstance(v, str) and _COMMIT.match(v)
+            }
 
     def get(self, remote: str, branch: str) -> str | None:
         return self.published.get(_key(remote, branch))
