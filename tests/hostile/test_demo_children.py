@@ -213,3 +213,33 @@ def test_a_demo_stopped_by_a_signal_leaves_no_child_and_no_listener(
     charts = re.search(r"at http://127\.0\.0\.1:(\d+)", seen)
     if charts:
         assert not listening(int(charts.group(1))), "the chart repository still answers"
+
+
+def test_two_demos_at_once_on_their_own_workspaces_use_their_own_ports_and_both_clean_up(
+    tmp_path: Path,
+) -> None:
+    bao_binary()
+    require_shared_charts("k8app")
+    tags = [f"demo-children-{uuid.uuid4().hex}" for _ in range(2)]
+    procs = [start_demo(tmp_path / f"ws-{n}", tag) for n, tag in enumerate(tags)]
+    ports: list[int] = []
+    try:
+        for proc in procs:
+            bao, _ = read_until(proc, r"OpenBao dev server on http://127\.0\.0\.1:(\d+)", 240)
+            ports.append(int(bao.group(1)))
+        assert ports[0] != ports[1] and all(listening(port) for port in ports)
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            proc.communicate(timeout=60)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    deadline = time.monotonic() + 5
+    while any(tagged(tag) for tag in tags) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [tagged(tag) for tag in tags] == [[], []], "children left running"
+    assert [proc.returncode for proc in procs] == [130, 130]
+    assert not any(listening(port) for port in ports)
