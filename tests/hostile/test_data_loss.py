@@ -11,9 +11,13 @@ import subprocess
 import threading
 from pathlib import Path
 
+import hvac
 import pytest
 
+from gitops_poc.demo.loop import STAND_IN_CA
+from gitops_poc.demo.servers import openbao
 from gitops_poc.publish.record import RECORD_FILE
+from gitops_poc.vault.secrets_file import DEFAULT_SECRETS_FILE
 from gitops_poc.yamlio import load_k8s
 from tests.clirun import Run, run_cli
 from tests.delivery.conftest import ServiceRemote, service_remote
@@ -330,6 +334,39 @@ def test_bump_to_an_empty_branch_is_refused_and_pushes_nothing(
         run.one_error(2, "--branch", "empty")
     assert service_remote.head() == head
     assert len(dgit(service_remote.bare, "for-each-ref", "refs/heads").splitlines()) == 1
+
+
+# --- vault provision: a .secrets.yaml it cannot read is an error, never "generate the values" -------------
+
+
+@pytest.mark.parametrize("kind", ["folder", "link to a folder"])  # a FIFO: with fileio (helper files)
+def test_a_secrets_file_that_is_not_a_file_stops_provision_before_vault_is_written(
+    platform_root: Path, tmp_path: Path, kind: str
+) -> None:
+    secrets = platform_root / DEFAULT_SECRETS_FILE
+    if kind == "folder":
+        secrets.mkdir()
+        (secrets / "web-http.yaml").write_text("API_KEY: the team's real key\n")
+    elif kind == "link to a folder":
+        (tmp_path / "elsewhere").mkdir()
+        secrets.symlink_to(tmp_path / "elsewhere")
+    else:
+        os.mkfifo(secrets)
+    with openbao(tmp_path / "bao-home") as bao:
+        env = {"VAULT_ADDR": bao.addr, "VAULT_TOKEN": bao.token}
+        args = ("vault", "provision", "--root", str(platform_root), "--kubernetes-ca-file", str(STAND_IN_CA))
+        run = run_cli(*args, env=env, tmpdir=tmp_path / "crash", timeout=30)
+        run.one_error(2, DEFAULT_SECRETS_FILE)
+        client = hvac.Client(bao.addr, bao.token)
+        assert "kubernetes/" not in client.sys.list_auth_methods()["data"]  # nothing written
+        assert not [p for p in client.sys.list_policies()["data"]["policies"] if p.startswith("gitops-poc")]
+        # The same run with a readable file provisions: the refusal was the file's doing.
+        if secrets.is_dir() and not secrets.is_symlink():
+            shutil.rmtree(secrets)
+        else:
+            secrets.unlink()
+        run = run_cli(*args, env=env, tmpdir=tmp_path / "crash", timeout=60)
+        assert run.code == 0, run.text
 
 
 # --- init: its in-place edits keep the file's form and meaning -------------------------------------------

@@ -3,6 +3,7 @@ Vault, plan the differences (provision_plan.py), and apply them (apply.py)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,7 +89,8 @@ def _secrets_file(root: Path, option: Path | None, platform: Platform) -> Secret
     if option is not None:
         return load_secrets_file(option, platform)
     default = root / DEFAULT_SECRETS_FILE
-    return load_secrets_file(default, platform) if default.is_file() else None
+    # Anything at that name is read: a folder or FIFO there is an error, never "no secrets file".
+    return load_secrets_file(default, platform) if os.path.lexists(default) else None
 
 
 def prepare_provision(
