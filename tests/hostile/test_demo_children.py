@@ -1,4 +1,5 @@
-"""`demo` (#17): it empties only a workspace of its own, and nothing it starts outlives it.
+"""`demo` (#17): it empties only a workspace of its own, and nothing it starts outlives it (nor does
+`ci deploy`'s helm).
 
 Real processes throughout: the demo as a user runs it, stopped with SIGTERM as a cancelled CI job stops it;
 what is left is read from /proc and from the ports its servers listened on.
@@ -21,7 +22,8 @@ import pytest
 
 from gitops_poc.demo.workspace import MARKER, workspace
 from tests.clirun import run_cli, tree
-from tests.conftest import REPO_ROOT, require_shared_charts
+from tests.cluster.fakeapi import serve_fake_api
+from tests.conftest import REPO_ROOT, require_binary, require_shared_charts
 from tests.vault.bao import bao_binary
 
 
@@ -243,3 +245,84 @@ def test_two_demos_at_once_on_their_own_workspaces_use_their_own_ports_and_both_
     assert [tagged(tag) for tag in tags] == [[], []], "children left running"
     assert [proc.returncode for proc in procs] == [130, 130]
     assert not any(listening(port) for port in ports)
+
+
+# --- the same for `ci deploy`: its helm ends with it ------------------------------------------------------
+
+
+def test_a_cancelled_ci_deploy_leaves_no_helm_running(generated_root: Path, tmp_path: Path) -> None:
+    """The real helm, against the API stand-in, stuck fetching the chart from a repository that accepts the
+    connection and never answers; the job is cancelled (SIGTERM): helm must not go on without it."""
+    helm = require_binary("helm")
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        silent.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(silent.accept()[0])
+            except OSError:
+                continue
+
+    acceptor = threading.Thread(target=accept, daemon=True)
+    acceptor.start()
+    tag = f"deploy-children-{uuid.uuid4().hex}"
+    try:
+        with serve_fake_api() as api:
+            api.anonymous = True
+            env = {
+                **os.environ,
+                "KUBECONFIG": str(api.kubeconfig(tmp_path)),
+                "HOME": str(tmp_path),
+                "CHART_REPO": f"http://127.0.0.1:{silent.getsockname()[1]}",
+                "PATH": f"{Path(helm).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+                "DEMO_CHILDREN_TAG": tag,
+            }
+            service = generated_root / "services" / "api-gateway"
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "gitops_poc", "ci", "deploy", "-C", str(service)]
+                + ["--service", "api-gateway", "--env", "dev"],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            try:
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline and not upgrading(tag):
+                    assert proc.poll() is None, proc.communicate()[0]
+                    time.sleep(0.1)
+                assert upgrading(tag), "helm upgrade did not start"
+                time.sleep(0.5)
+                proc.send_signal(signal.SIGTERM)
+                output, _ = proc.communicate(timeout=30)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+        deadline = time.monotonic() + 5
+        while tagged(tag) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert tagged(tag) == [], "helm left running after the job was cancelled"
+        assert proc.returncode == 130, output
+    finally:
+        stop.set()
+        acceptor.join()
+        for connection in held:
+            connection.close()
+        silent.close()
+
+
+def upgrading(tag: str) -> bool:
+    for pid in tagged(tag):
+        try:
+            if b"upgrade" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0"):
+                return True
+        except OSError:
+            continue
+    return False

@@ -166,11 +166,20 @@ def run_upgrade(plan: HelmDeploy, binary: str) -> tuple[int, str]:
     except FileNotFoundError:
         raise UsageError(f"helm binary {binary} does not exist") from None
     assert process.stdout is not None
-    with process.stdout:
-        for line in process.stdout:
-            sys.stderr.write(line)
-            sys.stderr.flush()
-            tail.append(line)
+    try:
+        with process.stdout:
+            for line in process.stdout:
+                sys.stderr.write(line)
+                sys.stderr.flush()
+                tail.append(line)
+    except BaseException:  # Ctrl-C, SIGTERM (a cancelled job), a broken stderr: helm ends with us
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        raise
     return process.wait(), "".join(tail)
 
 
