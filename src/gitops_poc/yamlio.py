@@ -641,13 +641,12 @@ class TextForm:
         """The form of the file at `path` from its first bytes (a file that cannot be read, or is not a
         regular file, has the default form: a rewrite then writes LF, as before)."""
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+            if path.is_symlink() or not path.is_file():  # a FIFO or device is never opened
+                return cls()
+            with path.open("rb") as handle:
+                head = handle.read(probe)
         except OSError:
             return cls()
-        with os.fdopen(fd, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                return cls()
-            head = handle.read(probe)
         return cls.of(head.decode("utf-8", errors="replace"))
 
     @staticmethod

@@ -9,8 +9,11 @@ top with `--set-string`; every value in the command is validated first and none 
 from __future__ import annotations
 
 import shlex
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gitops_poc.delivery.image import Image
 from gitops_poc.delivery.outcome import History, Revision
@@ -18,6 +21,9 @@ from gitops_poc.errors import UsageError
 from gitops_poc.layout import value_files
 from gitops_poc.platform import Platform
 from gitops_poc.render.model import ChartRef
+
+if TYPE_CHECKING:
+    import subprocess
 
 DEFAULT_TIMEOUT = "5m"
 
@@ -146,6 +152,23 @@ def helm_major(binary: str) -> int:
     return int(match.group(1)) if match else 4
 
 
+@contextmanager
+def _ends_with_us(process: subprocess.Popen[str]) -> Iterator[None]:
+    """Ctrl-C, SIGTERM (a cancelled job) or a broken stderr in the block: `process` is ended too."""
+    import subprocess
+
+    try:
+        yield
+    except BaseException:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        raise
+
+
 def run_upgrade(plan: HelmDeploy, binary: str) -> tuple[int, str]:
     """Run `helm upgrade --install`, its output passed through (to stderr) as it waits for the rollout;
     (exit code, the last of what it printed) so a failure can be explained."""
@@ -166,20 +189,11 @@ def run_upgrade(plan: HelmDeploy, binary: str) -> tuple[int, str]:
     except FileNotFoundError:
         raise UsageError(f"helm binary {binary} does not exist") from None
     assert process.stdout is not None
-    try:
-        with process.stdout:
-            for line in process.stdout:
-                sys.stderr.write(line)
-                sys.stderr.flush()
-                tail.append(line)
-    except BaseException:  # Ctrl-C, SIGTERM (a cancelled job), a broken stderr: helm ends with us
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        raise
+    with _ends_with_us(process), process.stdout:
+        for line in process.stdout:
+            sys.stderr.write(line)
+            sys.stderr.flush()
+            tail.append(line)
     return process.wait(), "".join(tail)
 
 
