@@ -43,7 +43,12 @@ def reason(token: str, v: TokenValidator | None = None) -> str:
     return "valid"
 
 
-NOW = int(time.time())
+def now() -> int:
+    """The clock when a test runs: a time taken at import would age while xdist collects and queues."""
+    return int(time.time())
+
+
+NOW = now()  # only for parametrize ids and dates far enough off that queueing cannot matter
 
 
 @pytest.mark.parametrize(
@@ -61,7 +66,7 @@ NOW = int(time.time())
 def test_a_numeric_date_that_is_not_a_json_number_is_refused(claim: str, value: Any) -> None:
     token = make_jwt(**{claim: value}) if value is not None else make_jwt()
     if value is None:  # JSON null is not a NumericDate either
-        body = {"sub": "u", "iss": ISSUER, "aud": AUDIENCE, "exp": NOW + 60, claim: None}
+        body = {"sub": "u", "iss": ISSUER, "aud": AUDIENCE, "exp": now() + 60, claim: None}
         token = signed({"alg": "HS256", "typ": "JWT"}, json.dumps(body))
     assert reason(token) == f"token claim {claim!r} is not a NumericDate"
 
@@ -88,7 +93,7 @@ def test_non_finite_dates_are_refused(constant: str) -> None:
     ],
 )
 def test_only_hs256_headers_are_accepted(header: object, expected: str) -> None:
-    payload = json.dumps({"sub": "u", "iss": ISSUER, "aud": AUDIENCE, "exp": NOW + 60})
+    payload = json.dumps({"sub": "u", "iss": ISSUER, "aud": AUDIENCE, "exp": now() + 60})
     assert reason(signed(header, payload)) == expected
 
 
@@ -104,11 +109,12 @@ def test_tampering_with_any_part_breaks_the_token() -> None:
     assert reason(token) == "valid"
 
 
-# Claims PyJWT and the adapter must judge alike (PyJWT signs; both verify).
-CLAIMS = {
-    "exp": [NOW + 300, NOW - 300, NOW + 0.5, None],
-    "nbf": [None, NOW - 300, NOW + 300],
-    "iat": [None, NOW - 300, NOW + 300],
+# Claims PyJWT and the adapter must judge alike (PyJWT signs; both verify). Dates are offsets from the
+# moment the test runs.
+CLAIMS: dict[str, list[Any]] = {
+    "exp": [300, -300, 30.5, None],  # a fractional NumericDate too
+    "nbf": [None, -300, 300],
+    "iat": [None, -300, 300],
     "iss": [ISSUER, "https://other.test", None],
     "aud": [AUDIENCE, [AUDIENCE, "x"], ["x"], None],
     "sub": ["user-1", None],
@@ -133,8 +139,12 @@ def pyjwt_verdict(token: str) -> str:
 def test_the_adapter_and_pyjwt_agree_on_every_combination_of_claims() -> None:
     names = list(CLAIMS)
     compared = 0
+    start = now()
+    dates = {"exp", "nbf", "iat"}
     for values in itertools.product(*(CLAIMS[n] for n in names)):
-        claims = {n: v for n, v in zip(names, values, strict=True) if v is not None}
+        claims = {
+            n: start + v if n in dates else v for n, v in zip(names, values, strict=True) if v is not None
+        }
         token = jwt.encode(claims, SECRET, algorithm="HS256")
         mine = "valid" if reason(token) == "valid" else "refused"
         assert mine == pyjwt_verdict(token), claims
