@@ -9,12 +9,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from gitops_poc import proc
 from gitops_poc.errors import UsageError
+from gitops_poc.proc import END_OF_OPTIONS, Part, Value
 
 
-def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _git(cwd: Path, *args: Part) -> subprocess.CompletedProcess[str]:
     try:
-        return subprocess.run(["git", "-C", str(cwd), *args], capture_output=True, text=True, check=False)
+        return proc.run(["git", "-C", cwd, *args], text=True)
     except FileNotFoundError:
         raise UsageError("git is not installed or not on PATH") from None
 
@@ -42,7 +44,9 @@ def resolve(path: Path, rev: str) -> str:
     """The commit id of `rev` in the repository holding `path`; a clear error for an unknown revision."""
     check_revision(rev)
     folder = path if path.is_dir() else path.parent
-    result = _git(folder, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
+    result = _git(
+        folder, "rev-parse", "--verify", "--quiet", END_OF_OPTIONS, Value(f"{rev}^{{commit}}", "revision")
+    )
     if result.returncode != 0:
         raise UsageError(f"unknown git revision {rev!r} in {toplevel(path)}")
     return result.stdout.strip()
@@ -60,9 +64,9 @@ def list_at(folder: Path, rev: str) -> list[str]:
     top = toplevel(folder)
     commit = resolve(folder, rev)
     relative = folder.resolve().relative_to(top.resolve()).as_posix()
-    args = ["ls-tree", "-r", "--name-only", commit]
+    args: list[Part] = ["ls-tree", "-r", "--name-only", END_OF_OPTIONS, Value(commit, "commit")]
     if relative != ".":
-        args += ["--", relative]
+        args += ["--", Value(relative, "folder")]
     result = _git(top, *args)
     if result.returncode != 0:
         raise UsageError(f"cannot list {folder} at {rev}: {result.stderr.strip()}")
@@ -95,12 +99,12 @@ class RevisionReader:
         relative = self._relative(Path(path))
         if "\n" in relative:
             raise UsageError(f"cannot read {relative!r} from git: the name holds a line break")
-        proc = self._start()
-        assert proc.stdin is not None and proc.stdout is not None
+        child = self._start()
+        assert child.stdin is not None and child.stdout is not None
         try:
-            proc.stdin.write(f"{self.rev}:./{relative}\n".encode())
-            proc.stdin.flush()
-            header = proc.stdout.readline()
+            child.stdin.write(f"{self.rev}:./{relative}\n".encode())
+            child.stdin.flush()
+            header = child.stdout.readline()
         except BrokenPipeError:
             header = b""
         if not header:
@@ -110,7 +114,7 @@ class RevisionReader:
             self._check_revision()
             return None
         _oid, kind, size = header.split()
-        data = proc.stdout.read(int(size) + 1)[:-1]  # the content, then a newline
+        data = child.stdout.read(int(size) + 1)[:-1]  # the content, then a newline
         if kind != b"blob":
             return None  # a folder (tree) or a submodule: not a file
         try:
@@ -121,24 +125,23 @@ class RevisionReader:
         return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
     def close(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is None:
+        child, self._proc = self._proc, None
+        if child is None:
             return
-        assert proc.stdin is not None and proc.stdout is not None
+        assert child.stdin is not None and child.stdout is not None
         with contextlib.suppress(BrokenPipeError):
-            proc.stdin.close()
+            child.stdin.close()
         try:
-            proc.wait(timeout=10)
+            child.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
+            proc.end_group(child, grace=1.0)
+        child.stdout.close()
 
     def _start(self) -> subprocess.Popen[bytes]:
         if self._proc is None:
             try:
-                self._proc = subprocess.Popen(
-                    ["git", "-C", str(self.folder), "cat-file", "--batch"],
+                self._proc = proc.start(
+                    ["git", "-C", self.folder, "cat-file", "--batch"],
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     stderr=subprocess.DEVNULL,
