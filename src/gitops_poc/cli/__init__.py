@@ -36,6 +36,9 @@ class Commands(LazyGroup):
         "diff": Lazy("gitops_poc.cli.diff:diff", "What a change does to a service's desired state."),
         "vault": Lazy("gitops_poc.cli.vault:app", "Configure Vault and prove least privilege."),
         "ci": Lazy("gitops_poc.cli.ci:app", "Pipeline commands: bump, promote, pin, unpin an image; deploy."),
+        "status": Lazy(
+            "gitops_poc.cli.status:status", "What runs where: git and Argo CD per service and environment."
+        ),
         "publish": Lazy(
             "gitops_poc.cli.publish:publish", "Push gitops-config and each service to their remotes."
         ),
