@@ -14,7 +14,7 @@ T0 = datetime(2026, 12, 1, tzinfo=UTC)
 def _v(
     n: int, tag: str | None, pin: Pin | None = None, subject: str = "edit", present: bool = True
 ) -> Version:
-    commit = Commit(f"{n:040x}", "dev", T0 + timedelta(hours=n), subject)
+    commit = Commit(f"{n:040x}", "dev", T0 + timedelta(hours=n), subject, order=n)
     return Version(commit, present, Image(None, tag) if tag else None, pin=pin)
 
 

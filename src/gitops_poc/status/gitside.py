@@ -84,7 +84,8 @@ def parse_log(output: str, paths: Sequence[str]) -> Walked:
     for record in reversed(output.split(_RECORD)[1:]):
         commit_id, author, when, subject, trailers, raw = record.split(_FIELD, 5)
         index = len(commits)
-        commits.append(Commit(commit_id, author, datetime.fromisoformat(when), subject, _trailers(trailers)))
+        moment = datetime.fromisoformat(when)
+        commits.append(Commit(commit_id, author, moment, subject, _trailers(trailers), index))
         for line in raw.splitlines():
             if not line.startswith(":"):
                 continue
@@ -141,6 +142,7 @@ def read_histories(
         "--raw",
         "--no-abbrev",
         "--no-renames",
+        "--topo-order",  # parents before children even when their times tie
         "--diff-merges=first-parent",
         "--end-of-options",
         ref,

@@ -39,6 +39,7 @@ class Commit:
     when: datetime
     subject: str
     trailers: tuple[tuple[str, str], ...] = ()
+    order: int = 0  # position in the repository's history, oldest first (times tie within a second)
 
     @property
     def short(self) -> str:
@@ -397,7 +398,7 @@ def git_row(service: str, histories: dict[str, Sequence[Version]], now: datetime
         timeline += changes(env, versions)
         cells[env] = Cell(_git_cell(service, env, versions, previous, now))
         previous = (env, versions)
-    timeline.sort(key=lambda c: c.commit.when, reverse=True)
+    timeline.sort(key=lambda c: c.commit.order, reverse=True)  # history order: clocks may disagree
     return Row(service, cells, tuple(timeline))
 
 
