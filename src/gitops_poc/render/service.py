@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from gitops_poc.config import SEMVER
+from gitops_poc.config import SEMVER, environment_error
 from gitops_poc.errors import UsageError
 from gitops_poc.layout import service_dir
 from gitops_poc.platform import Platform
@@ -25,8 +25,8 @@ def check_target(platform: Platform, service: str, env: str) -> None:
     """Bad input is exit 2: a service or environment the platform does not have."""
     if service not in platform.services:
         raise UsageError(f"unknown service {service!r}; SERVICES has: {' '.join(platform.services)}")
-    if env not in platform.environments:
-        raise UsageError(f"unknown environment {env!r}; ENVIRONMENTS has: {' '.join(platform.environments)}")
+    if problem := environment_error(env, platform.environments):
+        raise UsageError(problem)
 
 
 def service_directory(root: Path, service: str, override: Path | None = None) -> Path:
