@@ -18,7 +18,9 @@ from gitops_poc.errors import UsageError
 from gitops_poc.render.cache import RenderCache, render_cache_root
 from gitops_poc.render.helm import Helm, find_helm
 from gitops_poc.render.validate import parse_kube_version
+from gitops_poc.review.codequality import codequality_json
 from gitops_poc.review.compare import Renderer, Sides, review_platform
+from gitops_poc.review.junit import junit_xml
 from gitops_poc.review.markdown import DEFAULT_BUDGET, render_markdown
 from gitops_poc.review.tree import tree_at
 
@@ -51,6 +53,15 @@ def review(
     ),
     report: Path | None = typer.Option(
         None, "--report", dir_okay=False, help="Also write the full Markdown report here (the job artifact)."
+    ),
+    codequality: Path | None = typer.Option(
+        None,
+        "--codequality",
+        dir_okay=False,
+        help="Write lint findings as a GitLab Code Quality report here.",
+    ),
+    junit: Path | None = typer.Option(
+        None, "--junit", dir_okay=False, help="Write lint, renders and the guard as a JUnit report here."
     ),
     max_deletions: int | None = typer.Option(
         None, "--max-deletions", min=0, help="Exit 1 when more Applications than this would be deleted."
@@ -92,6 +103,10 @@ def review(
         )
     if report is not None:
         write_atomic(report, render_markdown(result, argocd_url, budget=2**62))
+    if codequality is not None:
+        write_atomic(codequality, codequality_json(result.lint_findings))
+    if junit is not None:
+        write_atomic(junit, junit_xml(result, result.lint_findings))
     if output is ReviewOutput.json:
         typer.echo(json.dumps(result.as_dict(), indent=2, sort_keys=False))
     else:
