@@ -13,6 +13,7 @@ import subprocess
 from gitops_poc import proc
 from gitops_poc.errors import GitopsError, UsageError
 from gitops_poc.proc import Opt, Part, Value
+from gitops_poc.redact import remember
 from gitops_poc.vault.check import JwtSource
 
 TOKEN_DURATION = "10m"
@@ -51,6 +52,7 @@ def kubectl_jwt_source(context: str, kubectl: str | None = None) -> JwtSource:
                 f"kubectl create token {service_account} -n {namespace} (context {context}) failed: "
                 f"{done.stderr.strip() or done.returncode}"
             )
+        remember([done.stdout])
         return done.stdout.strip()
 
     return source
