@@ -103,7 +103,9 @@ def entrypoint_main(argv: Sequence[str] | None = None) -> int:
     binary = env.get("ENVOY_BIN", "envoy")
     level = env.get("LOG_LEVEL", "info")
     if level not in ENVOY_LOG_LEVELS:  # a value Envoy could read as another option never reaches it
-        print(f"api-gateway: error: LOG_LEVEL={level!r}: one of {', '.join(ENVOY_LOG_LEVELS)}", file=sys.stderr)
+        print(
+            f"api-gateway: error: LOG_LEVEL={level!r}: one of {', '.join(ENVOY_LOG_LEVELS)}", file=sys.stderr
+        )
         return 2
     # An absolute path: never read as an option, whatever the name.
     command = [binary, "-c", os.path.abspath(args.output), "-l", level, *extra]
