@@ -25,11 +25,12 @@ import pytest
 from api_gateway import envoy_schema
 from api_gateway.bootstrap import build_bootstrap
 from auth_adapter.cli import build
-from auth_adapter.server import AuthAdapterServer, Settings
+from auth_adapter.server import build_server
 from envoy.config.core.v3 import address_pb2
 from envoy.extensions.filters.network.http_connection_manager.v3 import http_connection_manager_pb2
 from envoy.service.auth.v3 import attribute_context_pb2, external_auth_pb2, external_auth_pb2_grpc
 from gateway_config.routing import canonicalize, merge_slashes
+from service_runtime import ServerSettings, ServerThread
 
 from gitops_poc.yamlio import load_plain
 
@@ -202,14 +203,14 @@ def setup(request: pytest.FixtureRequest) -> Iterator[tuple[gateway_config.Gatew
     bootstrap = envoy_schema.parse(build_bootstrap(config))  # what Envoy would load
     manager = connection_manager(bootstrap)
     authorizer = build(config, {})
-    server = AuthAdapterServer(Settings(port=0, host="127.0.0.1", shutdown_grace=0.5), authorizer)
+    server = ServerThread(build_server(ServerSettings(host="127.0.0.1", drain=0.0, grace=0.5), authorizer))
     server.start()
     channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
     try:
         yield config, manager, external_auth_pb2_grpc.AuthorizationStub(channel)
     finally:
         channel.close()
-        server.stop(0).wait()
+        assert server.stop(timeout=15)
 
 
 CLIENTS = itertools.count(1)

@@ -175,6 +175,34 @@ def _unique(kind: str, values: tuple[str, ...]) -> None:
         seen.add(value)
 
 
+def _environment_names(names: tuple[str, ...]) -> tuple[str, ...]:
+    if not names:
+        raise ValueError("the list is empty; name at least one environment")
+    for name in names:
+        if err := _label_error("environment name", name, DNS1123_LABEL):
+            raise ValueError(err)
+        if name in RESERVED_ENVIRONMENTS:
+            raise ValueError(f"environment name {name!r} is reserved: {RESERVED_ENVIRONMENTS[name]}")
+    _unique("environment", names)
+    return names
+
+
+def environments_of(raw: str, source: str = "ENVIRONMENTS") -> tuple[str, ...]:
+    """An ENVIRONMENTS list given on its own (a pipeline variable, `--environments`), checked as .env's."""
+    try:
+        return _environment_names(_words(raw))
+    except ValueError as exc:
+        raise ConfigError(f"{raw.strip()!r}: {exc}", source=source, key="ENVIRONMENTS") from None
+
+
+def environment_error(name: str, environments: tuple[str, ...]) -> str | None:
+    """Why `name` is not an environment of the platform (None: it is one). Every command that takes an
+    environment asks this, so a values file left over from a removed environment is never written."""
+    if name in environments:
+        return None
+    return f"unknown environment {name!r}; ENVIRONMENTS has: {' '.join(environments)}"
+
+
 class Config(BaseModel):
     """The validated platform configuration. Field aliases are the `.env` keys."""
 
@@ -274,15 +302,7 @@ class Config(BaseModel):
     @field_validator("environments")
     @classmethod
     def _environments(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        if not v:
-            raise ValueError("the list is empty; name at least one environment")
-        for name in v:
-            if err := _label_error("environment name", name, DNS1123_LABEL):
-                raise ValueError(err)
-            if name in RESERVED_ENVIRONMENTS:
-                raise ValueError(f"environment name {name!r} is reserved: {RESERVED_ENVIRONMENTS[name]}")
-        _unique("environment", v)
-        return v
+        return _environment_names(v)
 
     @field_validator("namespace_prefix")
     @classmethod

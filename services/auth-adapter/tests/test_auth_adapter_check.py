@@ -352,9 +352,9 @@ def test_health_reports_serving_then_not_serving_on_shutdown() -> None:
     assert caught.value.code() == grpc.StatusCode.NOT_FOUND
     watch = stub.Watch(health_pb2.HealthCheckRequest(service=""))
     assert next(watch).status == health_pb2.HealthCheckResponse.SERVING
-    a.server.stop(1.0)
+    a.server.server.request_stop()
     assert next(watch).status == health_pb2.HealthCheckResponse.NOT_SERVING
-    a.channel.close()
+    a.close()
 
 
 def test_a_verified_jwt_is_refused_once_it_expires(fresh: Adapter) -> None:

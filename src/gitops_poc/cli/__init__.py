@@ -34,8 +34,14 @@ class Commands(LazyGroup):
         "lint": Lazy("gitops_poc.cli.lint:lint", "Check values files and ArgoCD objects before a push."),
         "render": Lazy("gitops_poc.cli.render:render", "Render a service for an environment, validated."),
         "diff": Lazy("gitops_poc.cli.diff:diff", "What a change does to a service's desired state."),
+        "review": Lazy(
+            "gitops_poc.cli.review:review", "What a merge request will do, as a note for its reviewers."
+        ),
         "vault": Lazy("gitops_poc.cli.vault:app", "Configure Vault and prove least privilege."),
         "ci": Lazy("gitops_poc.cli.ci:app", "Pipeline commands: bump, promote, pin, unpin an image; deploy."),
+        "status": Lazy(
+            "gitops_poc.cli.status:status", "What runs where: git and Argo CD per service and environment."
+        ),
         "publish": Lazy(
             "gitops_poc.cli.publish:publish", "Push gitops-config and each service to their remotes."
         ),

@@ -4,7 +4,6 @@ promote it, pin an environment, or deploy with Helm through the GitLab agent (pu
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -92,14 +91,32 @@ EXIT_HELP = (
 )
 
 
-def _check_env(env: str, option: str = "--env") -> str:
-    from gitops_poc.dnsnames import DNS1123_LABEL
+EnvironmentsOption = typer.Option(
+    None,
+    "--environments",
+    envvar="ENVIRONMENTS",
+    help="The platform's environments, in promotion order (default: ENVIRONMENTS, which the generated "
+    "pipeline sets; else dev staging prod).",
+)
 
-    if not DNS1123_LABEL.matches(env) or env == "default":
-        raise UsageError(
-            f"{option} {env!r} is not an environment name (lowercase letters, digits and '-'; "
-            "its values file is .cicd/<env>.yaml, and 'default' is the shared file)"
-        )
+
+def _environments(given: str | None) -> tuple[str, ...]:
+    from gitops_poc.config import DEFAULTS, environments_of
+
+    if given is None:
+        return environments_of(DEFAULTS["ENVIRONMENTS"], "built-in default")
+    return environments_of(
+        given, "ENVIRONMENTS" if os.environ.get("ENVIRONMENTS") == given else "--environments"
+    )
+
+
+def _check_env(env: str, environments: tuple[str, ...], option: str = "--env") -> str:
+    """`env` when it is one of the platform's environments: a values file of another name (left from a
+    removed environment, or a typo's twin) is never written."""
+    from gitops_poc.config import environment_error
+
+    if problem := environment_error(env, environments):
+        raise UsageError(f"{option}: {problem}")
     return env
 
 
@@ -191,6 +208,7 @@ def bump(
     remote: str | None = RemoteOption,
     branch: str | None = BranchOption,
     attempts: int = AttemptsOption,
+    environments: str | None = EnvironmentsOption,
     repo_dir: Path = RepoDirOption,
     output: OutputFormat = OutputOption,
     service: str | None = ServiceOption,
@@ -215,7 +233,7 @@ def bump(
         check_tag(tag),
         check_digest(digest) if digest is not None else None,
     )
-    _check_env(env)
+    _check_env(env, _environments(environments))
     trailers = _freeze(env, _service(service, repo_dir), release_config, break_glass, reason, "bump of")
     target = _target(repo_dir, remote, branch, pipeline, push)
     result = run_bump(
@@ -239,12 +257,7 @@ def promote(
     allow_skip: bool = typer.Option(
         False, "--allow-skip", help="Allow skipping environments of ENVIRONMENTS."
     ),
-    environments: str | None = typer.Option(
-        None,
-        "--environments",
-        envvar="ENVIRONMENTS",
-        help="The environments in promotion order (default: ENVIRONMENTS, else dev staging prod).",
-    ),
+    environments: str | None = EnvironmentsOption,
     push: bool = PushOption,
     force_older: bool = ForceOlderOption,
     remote: str | None = RemoteOption,
@@ -264,17 +277,14 @@ def promote(
     with the image, so an older image never replaces a newer one (exit 4, --force-older overrides).
     Inside a freeze window of the target's Application it changes nothing (exit 7).
     """
-    from gitops_poc.config import DEFAULTS
     from gitops_poc.delivery.decide import promotion_order_error
     from gitops_poc.delivery.pins import now_utc
     from gitops_poc.delivery.writeback import RetryPolicy
     from gitops_poc.delivery.writes import promote as run_promote
 
-    order = tuple(w for w in re.split(r"[\s,]+", environments or DEFAULTS["ENVIRONMENTS"]) if w)
-    for name in order:
-        _check_env(name, "ENVIRONMENTS entry")
+    order = _environments(environments)
     if problem := promotion_order_error(
-        order, _check_env(source, "--from"), _check_env(env, "--to"), allow_skip
+        order, _check_env(source, order, "--from"), _check_env(env, order, "--to"), allow_skip
     ):
         raise UsageError(problem)
     trailers = _freeze(env, _service(service, repo_dir), release_config, break_glass, reason, "promotion to")
@@ -309,6 +319,7 @@ def pin(
     remote: str | None = RemoteOption,
     branch: str | None = BranchOption,
     attempts: int = AttemptsOption,
+    environments: str | None = EnvironmentsOption,
     repo_dir: Path = RepoDirOption,
     output: OutputFormat = OutputOption,
 ) -> int:
@@ -321,7 +332,7 @@ def pin(
     from gitops_poc.delivery.writeback import RetryPolicy
     from gitops_poc.delivery.writes import set_pin
 
-    _check_env(env)
+    _check_env(env, _environments(environments))
     if not reason.strip():
         raise UsageError("--reason must say why the environment is pinned")
     now = now_utc()
@@ -342,6 +353,7 @@ def unpin(
     remote: str | None = RemoteOption,
     branch: str | None = BranchOption,
     attempts: int = AttemptsOption,
+    environments: str | None = EnvironmentsOption,
     repo_dir: Path = RepoDirOption,
     output: OutputFormat = OutputOption,
 ) -> int:
@@ -349,7 +361,7 @@ def unpin(
     from gitops_poc.delivery.writeback import RetryPolicy
     from gitops_poc.delivery.writes import set_pin
 
-    _check_env(env)
+    _check_env(env, _environments(environments))
     target = _target(repo_dir, remote, branch, None, push)
     result = set_pin(target, env, None, push=push, policy=RetryPolicy(attempts=attempts), on_retry=_on_retry)
     return _finish(result, target, output)
