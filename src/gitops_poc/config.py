@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_va
 from gitops_poc.dnsnames import DNS1035_LABEL, DNS1123_LABEL, NameRule
 from gitops_poc.envfile import bindings
 from gitops_poc.errors import ConfigError
-from gitops_poc.redact import remember
+from gitops_poc.redact import remember, remember_url_passwords
 from gitops_poc.yamlio import reads_as_text
 
 DEFAULTS: dict[str, str] = {
@@ -571,9 +571,20 @@ def _value_error(key: str, value: str, message: str, origin: object) -> ConfigEr
     return ConfigError(f"{key}={_shown(key, value)}: {message}", source=str(origin), key=key)
 
 
+def _known_key(word: str) -> bool:
+    word = word.upper()
+    return word in DEFAULTS or word in PROCESS_ONLY_KEYS or word.startswith(CLUSTER_AGENT_TOKEN_PREFIX)
+
+
 def _shown_line(line: str) -> str:
-    """An unparsable line, unless it may carry a credential (a pasted token, `TOKEN value`)."""
-    if re.search(r"token|secret|password|glagent|glpat|hvs\.", line, re.IGNORECASE):
+    """An unparsable line when it starts with a key this tool knows and names no credential; anything else
+    may be a pasted token (alone, or `TOKEN value`) and is never repeated."""
+    first = re.match(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)", line)
+    if (
+        first is None
+        or not _known_key(first[1])
+        or re.search(r"token|secret|password|glagent|glpat|hvs\.", line, re.IGNORECASE)
+    ):
         return "(not shown: it may hold a credential)"
     return repr(line if len(line) <= 80 else line[:77] + "...")
 
@@ -604,7 +615,15 @@ def _read_assignments(text: str, source: str) -> dict[str, tuple[str, int]]:
         if key is None:
             continue
         if binding.value is None:
+            if not _known_key(key):  # a word alone on a line: maybe a token pasted without its key
+                raise ConfigError(
+                    "the line has no '=' and is not a known key (not shown: it may hold a credential); "
+                    "expected KEY=value, a # comment or a blank line",
+                    source=where,
+                )
             raise ConfigError(f"{key} has no '=': write {key}= for an empty value", source=where, key=key)
+        if _is_secret_name(key):
+            remember([binding.value])  # known before anything else can go wrong with this file
         if key in found:
             value, line = found[key]
             raise ConfigError(
@@ -715,6 +734,7 @@ def parse_config(text: str | None, source: str, environ: Mapping[str, str] | Non
     # Known from here on: error messages and crash logs take them out, whatever carries them.
     remember(text_values[key] for key in SECRET_KEYS)
     remember(value.strip() for value, _ in cluster_tokens.values())
+    remember_url_passwords(text_values.values())
     try:
         config = Config.model_validate(values)
     except ValidationError as exc:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import IO
 
 from gitops_poc.errors import UsageError
+from gitops_poc.redact import remember
 
 
 def read_secret(path: Path, option: str, stdin: IO[str] | None = None) -> str:
@@ -17,6 +18,7 @@ def read_secret(path: Path, option: str, stdin: IO[str] | None = None) -> str:
         raise UsageError(f"{option} {path}: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise UsageError(f"{option} {path}: not UTF-8 text") from None
+    remember([text])  # before any check: whatever goes wrong next, no message or crash log shows it
     secret = text.strip()
     if not secret:
         raise UsageError(f"{option} {path}: the file is empty")

@@ -19,8 +19,9 @@ from gitops_poc.vault.provision_plan import parse_duration
 from tests.clirun import Run, run_cli
 from tests.delivery.conftest import ServiceRemote, service_remote
 from tests.delivery.conftest import git as dgit
+from tests.hostile.conftest import platform_root
 
-__all__ = ["service_remote"]  # the fixture, used by name
+__all__ = ["platform_root", "service_remote"]  # the fixtures, used by name
 
 # Digits of other scripts and forms: str.isdigit() takes every one of them, int() all but the superscript.
 NOT_ASCII = ["٤٢", "４２", "४२", "²", "𝟒𝟐"]
@@ -134,3 +135,18 @@ def test_a_bad_environments_variable_is_exit_2_naming_it(
         service_remote, tmp_path, "bump", "--env", "dev", "--tag", "1.2.3", env={"ENVIRONMENTS": "dev QA"}
     )
     run.one_error(2, "ENVIRONMENTS", "'QA'")
+
+
+# --- revisions: exactly one commit -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("base", ["^HEAD", "HEAD..HEAD", "HEAD^@", "HEAD^{tree}"])
+def test_plan_against_a_base_that_is_not_one_commit_is_exit_2_not_a_pass_of_the_guard(
+    platform_root: Path, tmp_path: Path, base: str
+) -> None:
+    run = run_cli(
+        "plan", "-C", str(platform_root), "--base", base, "--max-deletions", "0", tmpdir=tmp_path / "c"
+    )
+    run.one_error(2, repr(base), "exactly one commit")
+    assert "to delete" not in run.text
+    assert run_cli("plan", "-C", str(platform_root), "--base", "HEAD", "--max-deletions", "0").code == 0

@@ -23,6 +23,7 @@ from gitops_poc.cluster.applyset import DEFAULT_MAX_PRUNE, LiveSet
 from gitops_poc.cluster.model import ClusterPlan, HelmRelease, Step, VaultBootstrap
 from gitops_poc.errors import UsageError
 from gitops_poc.platform import Platform
+from gitops_poc.redact import remember
 
 if TYPE_CHECKING:
     from gitops_poc.cluster.apply import ClusterRunner
@@ -256,6 +257,7 @@ def _registry_credentials(platform: Platform, *, required: bool, dry_run: bool) 
         )
     user = user or typer.prompt("GitLab deploy token username", default="", show_default=False)
     token = token or typer.prompt("GitLab deploy token", hide_input=True, default="", show_default=False)
+    remember([token])
     if not user or not token:
         if not required:
             return None
@@ -441,14 +443,9 @@ def _agent_token(platform: Platform, cluster: str | None, token_file: Path | Non
     from gitops_poc.config import agent_token_key
 
     if token_file is not None:
-        try:
-            text = sys.stdin.read() if str(token_file) == "-" else token_file.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"--token-file {token_file}: cannot read it ({exc.strerror})") from None
-        token = text.strip()
-        if not token:
-            raise UsageError(f"--token-file {token_file}: it is empty")
-        return token
+        from gitops_poc.secretfile import read_secret
+
+        return read_secret(token_file, "--token-file")
     token = platform.config.agent_token(cluster)
     if token or dry_run:
         return token
@@ -458,6 +455,7 @@ def _agent_token(platform: Platform, cluster: str | None, token_file: Path | Non
         raise UsageError(f"{key} is not set (environment or .env){hint}")
     what = "GitLab agent token" + (f" of cluster {cluster}" if cluster else "")
     token = str(typer.prompt(what, hide_input=True, default="", show_default=False)).strip()
+    remember([token])
     if not token:
         raise UsageError(f"no agent token given ({key})")
     return token

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from gitops_poc.envfile import bindings, set_key
 from gitops_poc.errors import UsageError
+from gitops_poc.redact import remember
 
 
 def present_keys(path: Path) -> set[str]:
@@ -25,6 +26,7 @@ def present_keys(path: Path) -> set[str]:
 
 def store(path: Path, values: Mapping[str, str]) -> None:
     """Set `values` in the file, other lines kept; written atomically and left readable by the owner only."""
+    remember(values.values())
     try:
         text: str | None = path.read_text(encoding="utf-8")
     except FileNotFoundError:
