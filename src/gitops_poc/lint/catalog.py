@@ -130,6 +130,20 @@ _RULES = [
     ),
     Rule("probe-incomplete", E, "an enabled probe lacks what its mode needs", "add the missing field"),
     Rule(
+        "shutdown-setting-invalid",
+        E,
+        "SHUTDOWN_DRAIN / SHUTDOWN_GRACE (configmap) or --shutdown-drain / --shutdown-grace (args) is not a"
+        " number of seconds >= 0: the service exits 2 at start",
+        'write the seconds as a number, e.g. SHUTDOWN_DRAIN: "5"',
+    ),
+    Rule(
+        "shutdown-over-termination-grace",
+        E,
+        "drain + grace + 2 s to exit exceed the pod's terminationGracePeriodSeconds (30 s, Kubernetes'"
+        " default: the chart renders none), so the kubelet kills the container with calls in flight",
+        "keep SHUTDOWN_DRAIN + SHUTDOWN_GRACE at 28 s or less (the defaults are 5 + 5)",
+    ),
+    Rule(
         "pdb-both-limits",
         E,
         "the PDB renders minAvailable and maxUnavailable together (chart default maxUnavailable: 1); the API"
