@@ -11,7 +11,7 @@ from gitops_poc import k8app
 from gitops_poc.disruption import LIMITS, budget_from_values
 from gitops_poc.errors import UsageError
 from gitops_poc.imageref import repository_problem, tag_problem
-from gitops_poc.lint import chart, yaml11_rules
+from gitops_poc.lint import chart, shutdown_rules, yaml11_rules
 from gitops_poc.lint.catalog import rule
 from gitops_poc.lint.documents import KeyPath, YamlDocument
 from gitops_poc.lint.findings import Finding
@@ -204,7 +204,7 @@ def _check_text_keys(doc: YamlDocument) -> Iterator[Finding]:
         value = text_key_value(doc, keys)
         if value is None:
             continue
-        dotted = ".".join(str(k) for k in keys)
+        dotted = _dotted(keys)
         what = f"the boolean {str(value).lower()}" if isinstance(value, bool) else f"the number {value!r}"
         yield rule("text-key-not-text").at(
             doc.display,
@@ -474,6 +474,7 @@ def check_environment(files: ServiceFiles, env: str, platform: Platform) -> list
         *_required_findings(files, env, values, platform),
         *_defect_findings(files, env, values, platform),
         *_probe_findings(files, env, values),
+        *shutdown_rules.check_environment(files, env, values),
         *_scaling_findings(files, env, values, platform),
         *_disruption_findings(files, env, values, platform),
         *_service_findings(files, env, values),
