@@ -133,6 +133,8 @@ FOREIGN_KEY_HINTS = {
     "serviceAccount": "use serviceAccountName (the chart never creates a ServiceAccount)",
     "container": "set ports under service.ports.<name>.internalPort",
     "valult": "rendering fails on purpose: use secretsProvider.provider: vault with the secrets map",
+    "terminationGracePeriodSeconds": "the chart renders none: pods get Kubernetes' 30 s; keep the service's "
+    "SHUTDOWN_DRAIN + SHUTDOWN_GRACE within it (lint checks them)",
 }
 SERVICE_KEY_HINTS = {
     "port": "use service.ports.<name>.externalPort",

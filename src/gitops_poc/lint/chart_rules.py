@@ -10,7 +10,7 @@ from typing import Any
 from gitops_poc import k8app
 from gitops_poc.disruption import LIMITS, budget_from_values
 from gitops_poc.errors import UsageError
-from gitops_poc.lint import chart, yaml11_rules
+from gitops_poc.lint import chart, shutdown_rules, yaml11_rules
 from gitops_poc.lint.catalog import rule
 from gitops_poc.lint.documents import KeyPath, YamlDocument
 from gitops_poc.lint.findings import Finding
@@ -441,6 +441,7 @@ def check_environment(files: ServiceFiles, env: str, platform: Platform) -> list
         *_required_findings(files, env, values, platform),
         *_defect_findings(files, env, values, platform),
         *_probe_findings(files, env, values),
+        *shutdown_rules.check_environment(files, env, values),
         *_scaling_findings(files, env, values, platform),
         *_disruption_findings(files, env, values, platform),
         *_service_findings(files, env, values),
