@@ -340,6 +340,37 @@ _RULES = [
         "run gitops-poc init",
     ),
     Rule(
+        "window-schedule",
+        E,
+        "a freeze window's schedule is not a cron expression Argo CD accepts (its syncs then fail)",
+        'five fields: minute hour day-of-month month day-of-week (0-6), e.g. "0 18 * * 5"',
+    ),
+    Rule(
+        "window-duration",
+        E,
+        "a freeze window's duration is invalid, zero or negative",
+        "a Go duration such as 1h, 90m or 62h (no days)",
+    ),
+    Rule(
+        "window-time-zone",
+        E,
+        "a freeze window's timeZone is unknown (Argo CD silently uses UTC)",
+        "an IANA name such as Europe/Berlin, or leave it out for UTC",
+    ),
+    Rule(
+        "window-never-opens",
+        E,
+        "a freeze window's schedule never fires: Argo CD holds every sync it matches for ever",
+        "fix the day and month (e.g. no 30 February)",
+    ),
+    Rule(
+        "window-invalid",
+        E,
+        "gitops-config/release.yaml cannot be read as Argo CD sync windows",
+        "keys: kind (allow/deny), schedule, duration, applications, namespaces, clusters, manualSync, "
+        "timeZone, andOperator, description, syncOverrun",
+    ),
+    Rule(
         "push-pull-conflict",
         W,
         "push-mode pipelines deploy to an environment ArgoCD also syncs automatically: they fight",
