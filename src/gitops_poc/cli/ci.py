@@ -308,6 +308,94 @@ def _pinner(target: Target) -> str:
     return os.environ.get("GITLAB_USER_LOGIN") or str(target.identity)
 
 
+@app.command("rollback", epilog=EXIT_HELP)
+def rollback(
+    env: str = typer.Option(..., "--env", help="Environment to roll back."),
+    to: str | None = typer.Option(
+        None, "--to", help="An earlier image tag of the environment, or a commit (its file's image then)."
+    ),
+    steps: int | None = typer.Option(
+        None, "--steps", min=1, max=1000, help="How many images back (default 1: the previous one)."
+    ),
+    allow_repository_change: bool = typer.Option(
+        False, "--allow-repository-change", help="Roll back even when the image repository differs."
+    ),
+    reason: str | None = typer.Option(
+        None, "--reason", help="Why (added to the pin's reason; with --break-glass, recorded as that too)."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show the change it would commit; write nothing."),
+    push: bool = PushOption,
+    remote: str | None = RemoteOption,
+    branch: str | None = BranchOption,
+    attempts: int = AttemptsOption,
+    environments: str | None = EnvironmentsOption,
+    repo_dir: Path = RepoDirOption,
+    output: OutputFormat = OutputOption,
+    service: str | None = ServiceOption,
+    break_glass: bool = BreakGlassOption,
+    release_config: Path | None = ReleaseConfigOption,
+) -> int:
+    """Write an earlier image of ENV back into .cicd/ENV.yaml, exactly (repository, tag, digest), and pin ENV.
+
+    The image comes from the history of .cicd/ENV.yaml (each commit that changed it). The pin, in the same
+    commit, names the rollback, so the next pipeline's bump stands down (exit 5) instead of undoing it;
+    `ci unpin` releases it. The write is `ci bump`'s: key-level, retried on lost races, never forced. A
+    rollback to another image repository is refused unless --allow-repository-change. Inside a freeze
+    window it changes nothing (exit 7) unless --break-glass.
+    """
+    from gitops_poc.delivery.pins import now_utc
+    from gitops_poc.delivery.writeback import RetryPolicy
+    from gitops_poc.release.rollback_job import plan_rollback, preview, run_rollback
+
+    _check_env(env, _environments(environments))
+    if to is not None and steps is not None:
+        raise UsageError("--to and --steps exclude each other: give one")
+    target = _target(repo_dir, remote, branch, None, push)
+    now = now_utc()
+    plan = plan_rollback(
+        target,
+        env,
+        now,
+        push=push,
+        steps=steps,
+        to=to,
+        allow_repository_change=allow_repository_change,
+        reason=reason,
+        pinner=_pinner(target),
+    )
+    if dry_run:
+        decision, diff = preview(target, env, plan, now)
+        if output is OutputFormat.json:
+            print_json(
+                {
+                    "result": "dry-run",
+                    "environment": env,
+                    "from": {"reference": plan.current.reference, "commit": plan.current.commit},
+                    "to": {"reference": plan.target.reference, "commit": plan.target.commit},
+                    "pin": plan.pin.as_dict(),
+                    "diff": diff,
+                }
+            )
+        else:
+            from gitops_poc.cli.output import out
+
+            out.out(diff, end="", highlight=False)
+        err.print(escape(f"dry run: {decision.message}; nothing was written"))
+        return 0
+    trailers = _freeze(env, _service(service, repo_dir), release_config, break_glass, reason, "rollback of")
+    result = run_rollback(
+        target,
+        env,
+        plan,
+        now,
+        push=push,
+        policy=RetryPolicy(attempts=attempts),
+        on_retry=_on_retry,
+        trailers=trailers,
+    )
+    return _finish(result, target, output)
+
+
 @app.command("pin", epilog=EXIT_HELP)
 def pin(
     env: str = typer.Option(..., "--env", help="Environment to pin."),
