@@ -19,13 +19,15 @@ from auth_adapter_fixtures import (
     Siteverify,
     adapter,
     make_jwt,
+    request,
     silent_server,
 )
 from envoy.config.core.v3 import base_pb2
-from envoy.service.auth.v3 import external_auth_pb2
+from envoy.service.auth.v3 import external_auth_pb2, external_auth_pb2_grpc
 from gateway_config.model import DEFAULT_IDENTITY_HEADERS
 from google.rpc import code_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2
 
 ENV = {"VALID_TOKENS": f" {STATIC[0]} ,{STATIC[1]},", "JWT_SECRET": SECRET}
 CLEAR = "token=; Path=/; Max-Age=0; HttpOnly"
@@ -365,6 +367,38 @@ def test_health_reports_serving_then_not_serving_on_shutdown() -> None:
     a.server.server.request_stop()
     assert next(watch).status == health_pb2.HealthCheckResponse.NOT_SERVING
     a.close()
+
+
+def test_reflection_v1_lists_the_authorization_service(shared: Adapter) -> None:
+    # v1 is what current grpcurl asks first; the messages are v1alpha's on the wire.
+    call = shared.channel.stream_stream("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo")
+    request = reflection_pb2.ServerReflectionRequest(list_services="")
+    [raw] = list(call(iter([request.SerializeToString()]), timeout=5))
+    listed = {
+        s.name for s in reflection_pb2.ServerReflectionResponse.FromString(raw).list_services_response.service
+    }
+    assert {
+        "envoy.service.auth.v3.Authorization",
+        "grpc.health.v1.Health",
+        "grpc.reflection.v1.ServerReflection",
+    } <= listed
+
+
+def test_watch_streams_beyond_the_workers_leave_checks_on_new_connections_answered() -> None:
+    # The adapter runs on 4 workers here: 200 open health Watch streams hold none of them.
+    with adapter(ENV) as a:
+        health = health_pb2_grpc.HealthStub(a.channel)
+        watches = [health.Watch(health_pb2.HealthCheckRequest(), timeout=30) for _ in range(200)]
+        assert {next(w).status for w in watches} == {health_pb2.HealthCheckResponse.SERVING}
+        assert a.server.server.streams.open == 200
+        with grpc.insecure_channel(f"127.0.0.1:{a.server.port}") as fresh:  # as Envoy's new connection
+            answer = external_auth_pb2_grpc.AuthorizationStub(fresh).Check(
+                request("/api/Shop/Browse"), timeout=1
+            )
+            probe = health_pb2_grpc.HealthStub(fresh).Check(health_pb2.HealthCheckRequest(), timeout=1)
+        assert answer.HasField("ok_response") and probe.status == health_pb2.HealthCheckResponse.SERVING
+        for watch in watches:
+            watch.cancel()
 
 
 def test_a_verified_jwt_is_refused_once_it_expires(fresh: Adapter) -> None:
