@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
+from gitops_poc import proc
 from tests.status.conftest import DIGEST, Published
 
 pytestmark = pytest.mark.usefixtures("published")
@@ -133,15 +133,8 @@ def test_history_is_read_once_per_repository_not_per_commit(
             published.ci("health-demo", "bump", "--env", "dev", "--tag", f"1.{n}.0", "--pipeline", str(n))
             == 0
         )
-    started: list[list[str]] = []
-    real = subprocess.run
-
-    def recording(args: list[str], *rest: object, **kwargs: object) -> subprocess.CompletedProcess[bytes]:
-        started.append([str(a) for a in args])
-        return real(args, *rest, **kwargs)  # type: ignore[call-overload,no-any-return]
-
-    monkeypatch.setattr(subprocess, "run", recording)
-    code, doc, _ = published.status("--no-cluster", capsys=capsys)
+    with proc.recording() as started:  # every child process the tool starts
+        code, doc, _ = published.status("--no-cluster", capsys=capsys)
     assert code == 0 and _cell(doc, "health-demo", "dev")["image"]["tag"] == "1.8.0"
     git_runs = [a for a in started if a[0] == "git"]
     # Per repository: verify the branch, one `git log` walk, one `git cat-file --batch`.
