@@ -23,6 +23,7 @@ from gitops_poc.envfile import MAX_LINE, bindings
 from gitops_poc.errors import ConfigError
 from gitops_poc.imageref import domain_problem, pinned_reference_problem, registry_problem, repository_problem
 from gitops_poc.redact import remember, remember_url_passwords
+from gitops_poc.refname import branch_problem
 from gitops_poc.yamlio import reads_as_text
 
 DEFAULTS: dict[str, str] = {
@@ -159,6 +160,13 @@ def service_name_error(name: str) -> str | None:
         )
     if name in RESERVED_SERVICES:
         return f"service name {name!r} is reserved: {RESERVED_SERVICES[name]}"
+    return None
+
+
+def _context_error(context: str) -> str | None:
+    """A kube context reaches kubectl's and helm's argv: never something they could read as an option."""
+    if context.startswith("-") or not context.isprintable():
+        return f"kube context {context!r} starts with '-' or holds a control character"
     return None
 
 
@@ -330,6 +338,38 @@ class Config(BaseModel):
     def _not_empty(cls, v: str) -> str:
         if not v.strip() or re.search(r"\s", v):
             raise ValueError(f"{v!r} must be one non-empty word")
+        return v
+
+    @field_validator("chart_name")
+    @classmethod
+    def _chart_name(cls, v: str) -> str:
+        # An operand of `helm pull` and `helm upgrade`: a name, never something helm reads as an option.
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", v):
+            raise ValueError(
+                f"{v!r} is not a chart name (letters, digits, '.', '_', '-'; a letter or digit first)"
+            )
+        return v
+
+    @field_validator("git_branch")
+    @classmethod
+    def _branch(cls, v: str) -> str:
+        if problem := branch_problem(v):
+            raise ValueError(f"{v!r} is not a branch name git accepts: {problem}")
+        return v
+
+    @field_validator("kube_context")
+    @classmethod
+    def _context(cls, v: str) -> str:
+        if err := _context_error(v):
+            raise ValueError(err)
+        return v
+
+    @field_validator("cluster_contexts")
+    @classmethod
+    def _contexts(cls, v: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+        for _cluster, context in v:
+            if err := _context_error(context):
+                raise ValueError(err)
         return v
 
     @field_validator("environment_clusters", "cluster_contexts", mode="before")
