@@ -37,10 +37,8 @@ def test_build_images_builds_from_this_repository_and_a_failure_fails(
     assert call["args"] == [
         "image",
         "build",
-        "--profile",
-        "minikube",
-        "--tag",
-        "registry.gitlab.com/gitops-poc/health-demo:local",
+        "--profile=minikube",
+        "--tag=registry.gitlab.com/gitops-poc/health-demo:local",
         str(root / "services" / "health-demo"),
     ]
     recorder(standins, "minikube", code=1)
@@ -117,7 +115,9 @@ def test_proxy_gateway_forwards_the_service_port_not_envoys_admin(
         == 0
     )
     args = json.loads(log.read_text().splitlines()[0])
-    assert args[3] == "poc-staging" and args[-2] == "svc/api-gateway-sv" and args[-1].endswith(":8080")
+    assert (
+        "--namespace=poc-staging" in args and args[-2] == "svc/api-gateway-sv" and args[-1].endswith(":8080")
+    )
 
 
 def _up_environment(monkeypatch: pytest.MonkeyPatch, **extra: str) -> None:

@@ -43,7 +43,7 @@ def build_images(
     if not dry_run:
         for step in plan.steps:
             assert isinstance(step, RunCommand)
-            image = step.argv[6]
+            image = next(word.removeprefix("--tag=") for word in step.argv if word.startswith("--tag="))
             if output is OutputFormat.text:
                 err.print(f"building {escape(image)} ...")
             try:
