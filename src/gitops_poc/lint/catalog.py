@@ -267,6 +267,20 @@ _RULES = [
         'write the tag CI pushed, e.g. tag: "1.4.2" or tag: "1.4.2@sha256:<64 hex digits>"',
     ),
     Rule(
+        "image-repository-invalid",
+        E,
+        "image.repository is not an image repository by the distribution reference grammar "
+        "([registry[:port]/]path; path parts lowercase; a port from 1 to 65535)",
+        "write the repository CI pushes to, e.g. repository: registry.gitlab.com/<group>/<service>",
+    ),
+    Rule(
+        "text-key-not-text",
+        E,
+        "a key the chart uses as text (image.tag, image.repository, appName, environment, version, ...) holds"
+        " what Helm (YAML 1.1) reads as a boolean or a number: tag: yes is true, version: 1.10 is 1.1",
+        'quote the value as it is meant: tag: "yes", version: "1.10"',
+    ),
+    Rule(
         "configfiles-template",
         W,
         "configfiles contents go through Helm's tpl, so {{ ... }} is evaluated",

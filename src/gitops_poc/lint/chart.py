@@ -106,6 +106,23 @@ KNOWN_SUBKEYS: dict[str, frozenset[str]] = {
 }
 SERVICE_PORT_KEYS = frozenset({"externalPort", "internalPort", "protocol"})
 
+# Keys the templates use as text (names, labels, the image line, a path): `tag: yes` is the boolean true for
+# Helm and renders "true" (or fails a template that needs text), `version: 1.10` renders 1.1.
+TEXT_KEYS: tuple[KeyPath, ...] = (
+    ("appName",),
+    ("environment",),
+    ("branch",),
+    ("version",),
+    ("serviceAccountName",),
+    ("image", "repository"),
+    ("image", "tag"),
+    ("image", "pullPolicy"),
+    ("service", "type"),
+    ("configfiles", "mountPath"),
+    ("pdb", "apiVersion"),
+    *((probe, "mode") for probe in PROBES),
+)
+
 # Known keys that render nothing.
 DEAD_KEYS: dict[KeyPath, str] = {
     ("nodeSelector",): "deployment.yaml never reads nodeSelector",
