@@ -202,3 +202,35 @@ def test_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["review", "--help"]) == 0
     text = capsys.readouterr().out
     assert "CI_MERGE_REQUEST_DIFF_BASE_SHA" in text and "--max-deletions" in text
+
+
+def test_code_quality_and_junit_reports(
+    platform_repo: Make, capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    import xml.etree.ElementTree as ET
+
+    repo = platform_repo(SERVICES="web-http")
+    repo.edit("services/web-http/.cicd/dev.yaml", "replicas: 1", "replicas: 1\nreplicaCount: 2")
+    quality, junit = tmp_path / "gl-code-quality.json", tmp_path / "junit.xml"
+    reports = ("--codequality", str(quality), "--junit", str(junit))
+    code, _, _ = review(capsys, repo, "--base", "HEAD", *reports)
+    assert code == 1
+    issues = json.loads(quality.read_text(encoding="utf-8"))
+    issue = next(i for i in issues if i["check_name"] == "chart-unknown-key")
+    assert set(issue) == {"description", "check_name", "fingerprint", "severity", "location"}
+    assert issue["severity"] == "major"
+    assert issue["location"]["path"] == "services/web-http/.cicd/dev.yaml"
+    line = issue["location"]["lines"]["begin"]
+    assert (
+        repo.root.joinpath(issue["location"]["path"]).read_text().splitlines()[line - 1] == "replicaCount: 2"
+    )
+    assert len({i["fingerprint"] for i in issues}) == len(issues)
+    suites = {s.get("name"): s for s in ET.parse(junit).getroot()}
+    assert suites["lint"].get("failures") == "1"
+    assert suites["render"].get("failures") == "0" and suites["deletion guard"].get("failures") == "0"
+
+    # The same finding on another line keeps its fingerprint: GitLab shows it neither new nor fixed.
+    repo.edit("services/web-http/.cicd/dev.yaml", "environment: dev", "environment: dev\n# moved down")
+    review(capsys, repo, "--base", "HEAD", *reports)
+    moved = next(i for i in json.loads(quality.read_text()) if i["check_name"] == "chart-unknown-key")
+    assert moved["fingerprint"] == issue["fingerprint"] and moved["location"]["lines"]["begin"] == line + 1

@@ -259,8 +259,10 @@ def review_platform(
     objects, notes = platform_objects(sides)
     introduced: list[Finding] = []
     fixed: list[Finding] = []
+    head_findings: list[Finding] = []
     if lint:
-        introduced, fixed = new_findings(_lint(platform, sides.base), _lint(platform, sides.head))
+        head_findings = _lint(platform, sides.head)
+        introduced, fixed = new_findings(_lint(platform, sides.base), head_findings)
     return Review(
         mode="platform",
         base=sides.base_label,
@@ -270,6 +272,7 @@ def review_platform(
         vault=tuple(vault_changes(platform, base_apps, head_apps)),
         lint_introduced=tuple(introduced),
         lint_fixed=tuple(fixed),
+        lint_findings=tuple(head_findings),
         guard=Guard(max_deletions, sum(1 for a in apps if a.change is AppChange.DELETED)),
         errors=tuple(sorted(errors)),
         notes=tuple(notes),

@@ -91,6 +91,7 @@ class Review:
     vault: tuple[VaultChange, ...] = ()
     lint_introduced: tuple[Finding, ...] = ()
     lint_fixed: tuple[Finding, ...] = ()
+    lint_findings: tuple[Finding, ...] = ()  # every finding on the merge request's side (the reports)
     guard: Guard = field(default_factory=lambda: Guard(None, 0))
     errors: tuple[str, ...] = ()  # renders that failed, and why
     notes: tuple[str, ...] = ()

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import io
 import shutil
-import subprocess
 import tarfile
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from gitops_poc import gitrepo
+from gitops_poc import gitrepo, proc
+from gitops_poc.argv import END_OF_OPTIONS, Value
 from gitops_poc.errors import UsageError
 
 
@@ -26,19 +26,8 @@ def tree_at(root: Path, rev: str) -> Iterator[Path]:
     folder = Path(tempfile.mkdtemp(prefix="gitops-poc-review-base-"))
     try:
         if prefix == "." or _exists(top, commit, prefix):
-            result = subprocess.run(
-                [
-                    "git",
-                    "-C",
-                    str(top),
-                    "archive",
-                    "--format=tar",
-                    commit if prefix == "." else f"{commit}:{prefix}",
-                ],
-                capture_output=True,
-                stdin=subprocess.DEVNULL,
-                check=False,
-            )
+            tree = Value(commit if prefix == "." else f"{commit}:{prefix}", "revision")
+            result = proc.run(["git", "-C", top, "archive", "--format=tar", END_OF_OPTIONS, tree])
             if result.returncode != 0:
                 raise UsageError(
                     f"cannot read {root} at {rev}: {result.stderr.decode(errors='replace').strip()}"
@@ -51,10 +40,5 @@ def tree_at(root: Path, rev: str) -> Iterator[Path]:
 
 
 def _exists(top: Path, commit: str, prefix: str) -> bool:
-    result = subprocess.run(
-        ["git", "-C", str(top), "cat-file", "-e", f"{commit}:{prefix}"],
-        capture_output=True,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    result = proc.run(["git", "-C", top, "cat-file", "-e", Value(f"{commit}:{prefix}", "revision")])
     return result.returncode == 0

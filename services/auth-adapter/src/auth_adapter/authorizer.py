@@ -61,8 +61,10 @@ class Authorizer:
     ) -> None:
         self._table = RouteTable.of(config)
         self._trusted_hops = config.trusted_hops
-        self._identity = config.identity_headers
         names = tuple(name for name, _ in config.identity_headers)
+        sources = config.identity_headers
+        self._user_headers = tuple(n for n, source in sources if source is IdentitySource.USER)
+        self._session_headers = tuple(n for n, source in sources if source is IdentitySource.SESSION)
         kept = {IdentitySource.USER, IdentitySource.SESSION}
         # What is removed: every identity header but those then set from the token (precomputed: per call).
         self._remove_anonymous = names
@@ -145,16 +147,13 @@ class Authorizer:
     ) -> Decision:
         """Every identity header the upstreams trust (config `identity_headers`) is removed from the
         client's request; those derived from a validated token are then set (overwriting)."""
-        upstream: dict[str, str] = {}
-        remove = self._remove_anonymous
-        if identity is not None:
-            for name, source in self._identity:
-                if source is IdentitySource.USER:
-                    upstream[name] = identity.user_id
-                elif source is IdentitySource.SESSION and identity.session_id:
-                    upstream[name] = identity.session_id
-            session = identity.session_id
-            remove = self._remove_with_session if session else self._remove_without_session
+        if identity is None:
+            return Decision(OK, reason, remove=self._remove_anonymous, to_client=to_client or {})
+        upstream = dict.fromkeys(self._user_headers, identity.user_id)
+        remove = self._remove_without_session
+        if identity.session_id:
+            upstream.update(dict.fromkeys(self._session_headers, identity.session_id))
+            remove = self._remove_with_session
         return Decision(OK, reason, upstream=upstream, remove=remove, to_client=to_client or {})
 
 
