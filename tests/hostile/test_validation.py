@@ -206,3 +206,41 @@ def test_lint_reports_a_boolean_tag_as_an_error_at_its_line(platform_root: Path,
     assert run.code == 1, run.text
     assert f"services/health-demo/.cicd/dev.yaml:{number}" in run.out
     assert "text-key-not-text" in run.out and "image.tag is the boolean true" in run.out
+
+
+# --- .env values: one line each, a bounded line -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "env", "needles"),
+    [
+        (
+            'SERVICES="api-gateway\nhealth-demo"\n',
+            {},
+            [".env:1: SERVICES='api-gateway\\nhealth-demo'", "line break"],
+        ),
+        (
+            'GITLAB_DEPLOY_TOKEN_USER="bot\\nx"\n',
+            {},
+            [".env:1: GITLAB_DEPLOY_TOKEN_USER='bot\\nx'", "line break"],
+        ),
+        ("", {"ENVIRONMENTS": "dev\nprod"}, ["environment variable ENVIRONMENTS", "line break"]),
+        (
+            'GITLAB_DEPLOY_TOKEN="glpat-secret\nsecond"\n',
+            {},
+            [".env:1: GITLAB_DEPLOY_TOKEN='***'", "line break"],
+        ),
+        ("GITLAB_GROUP=a" + " " * 10_000_000 + "b\n", {}, [".env:1:", "10000015 characters", "at most 4096"]),
+        ("", {"GITLAB_GROUP": "g" * 5000}, ["environment variable GITLAB_GROUP", "5000 characters"]),
+    ],
+    ids=["quoted-two-lines", "escaped-newline", "environment", "token-hidden", "10MB-line", "long-variable"],
+)
+def test_a_value_over_two_lines_or_too_long_is_exit_2_at_once(
+    platform_root: Path, tmp_path: Path, text: str, env: dict[str, str], needles: list[str]
+) -> None:
+    if text:
+        (platform_root / ".env").write_text(text)
+    # 10 MB of blanks took python-dotenv 93 s; the line cap refuses it before the parser runs.
+    run = run_cli("init", "--check", "-C", str(platform_root), env=env, timeout=20, tmpdir=tmp_path / "crash")
+    run.one_error(2, *needles)
+    assert "glpat-secret" not in run.text and "second" not in run.text
