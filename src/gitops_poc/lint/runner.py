@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,11 +142,13 @@ def lint_platform(
     scope = reference_rules.Scope.of(platform, index)
     findings: list[Finding] = []
     for name in selection.missing:
+        is_file = os.path.lexists(root / SERVICES_DIR / name)
         findings.append(
             rule("service-missing").at(
                 display_path(root, root / SERVICES_DIR / name),
                 None,
-                f"service {name} is in SERVICES but has no folder",
+                f"service {name} is in SERVICES but "
+                + ("its path is a file, not a folder" if is_file else "has no folder"),
             )
         )
     for name in selection.services:
