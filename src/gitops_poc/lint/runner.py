@@ -159,7 +159,7 @@ def lint_platform(
         findings += argocd_rules.check_argocd(platform, root)
         findings += delivery_rules.check_delivery(platform, root)
         findings += delivery_rules.check_agents(platform, root)
-        findings += release_rules.check_release(root)
+        findings += release_rules.check_release(root, platform.config.production_environments)
         findings += platform_rules.check_objects(platform, folders)
         if crds is not None:
             findings += crd_rules.check_custom_resources(root, crds())
