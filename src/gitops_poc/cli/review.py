@@ -15,6 +15,7 @@ from gitops_poc.cli.common import EnvFileOption, RootOption, load_platform
 from gitops_poc.cli.output import err
 from gitops_poc.cli.render import RenderKubeVersionOption
 from gitops_poc.errors import GitopsError, UsageError
+from gitops_poc.layout import GITOPS_CONFIG_DIR
 from gitops_poc.render.cache import RenderCache, render_cache_root
 from gitops_poc.render.helm import Helm, find_helm
 from gitops_poc.render.validate import parse_kube_version
@@ -24,7 +25,7 @@ from gitops_poc.review.junit import junit_xml
 from gitops_poc.review.markdown import DEFAULT_BUDGET, render_markdown
 from gitops_poc.review.post import post as post_note
 from gitops_poc.review.post import target_from
-from gitops_poc.review.tree import tree_at
+from gitops_poc.review.tree import changed_units, tree_at
 
 BASE_VARIABLE = "CI_MERGE_REQUEST_DIFF_BASE_SHA"
 
@@ -109,9 +110,14 @@ def review(
     cache = None if no_cache else RenderCache(render_cache_root(os.environ))
     renderer = Renderer(helm, kube_version, cache, _progress)
     base_label = base if len(base) < 40 else base[:12]
-    with tree_at(root, base) as base_tree:
+    changed = changed_units(root, base)
+    with tree_at(root, base, changed | {GITOPS_CONFIG_DIR.as_posix()}) as base_tree:
         result = review_platform(
-            platform, Sides(base_tree, root, base_label, "merge request"), renderer, max_deletions
+            platform,
+            Sides(base_tree, root, base_label, "head", frozenset(changed)),
+            renderer,
+            max_deletions,
+            every_finding=codequality is not None or junit is not None,
         )
     if report is not None:
         write_atomic(report, render_markdown(result, argocd_url, budget=2**62))

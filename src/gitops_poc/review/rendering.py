@@ -53,7 +53,8 @@ def render_all(
         if isinstance(chart, ChartUnavailable):
             return chart.note
         try:
-            rendered = render_manifests(job.inputs.rendered(job.app), helm, chart, kube_version, cache)
+            inputs = job.inputs.rendered(job.app)
+            rendered = render_manifests(inputs, helm, chart, kube_version, cache)
         except HelmNotFound:
             raise
         except HelmError as exc:
