@@ -129,7 +129,7 @@ def _render(pending: list[_Pending], renderer: Renderer) -> None:
             if isinstance(inputs, str):
                 setattr(item, f"{side}_result", inputs)
             elif inputs is not None and app is not None:
-                jobs.append(Job(app, inputs))
+                jobs.append(Job(app.service, app.environment, inputs))
                 slots.append((item, side))
     for (item, side), result in zip(slots, renderer.run(jobs), strict=True):
         setattr(item, f"{side}_result", result)

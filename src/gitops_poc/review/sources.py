@@ -30,14 +30,14 @@ class RenderInput:
         """Equal identities render equally: the Application is unaffected by the change."""
         return (self.chart, self.release, self.namespace, tuple(text for _, text in self.value_texts))
 
-    def rendered(self, app: Application) -> Rendered:
+    def rendered(self, service: str, env: str) -> Rendered:
         """The values parsed (UsageError on a file that does not parse), ready for `helm template`."""
         files = tuple(
             ValuesFile(path, text, parse_values(text, str(path))) for path, text in self.value_texts
         )
         return Rendered(
-            app.service,
-            app.environment,
+            service,
+            env,
             self.namespace,
             self.release,
             None,

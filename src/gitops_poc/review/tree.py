@@ -45,7 +45,7 @@ def changed_units(root: Path, rev: str) -> set[str]:
 
 
 @contextmanager
-def tree_at(root: Path, rev: str, units: set[str] | None = None) -> Iterator[Path]:
+def tree_at(root: Path, rev: str, units: set[str] | None = None, name: str = "base") -> Iterator[Path]:
     """`root` (a folder in a git repository) as it is at `rev` (only the files of `units` when given),
     removed afterwards. A folder that did not exist at `rev` is an empty side: everything is new."""
     commit = gitrepo.resolve(root, rev)
@@ -53,7 +53,7 @@ def tree_at(root: Path, rev: str, units: set[str] | None = None) -> Iterator[Pat
     prefix = root.resolve().relative_to(top.resolve()).as_posix()
     treeish = commit if prefix == "." else f"{commit}:{prefix}"
     scratch = Path(tempfile.mkdtemp(prefix="gitops-poc-review-"))
-    folder = scratch / "base"
+    folder = scratch / name  # a service repository's lint names the service after its folder
     folder.mkdir()
     # A private index: the repository's own index and working tree are never touched. git writes the files
     # (fast at thousands of files); nothing outside `folder` is written.
