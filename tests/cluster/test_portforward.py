@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from gitops_poc.argv import render
 from gitops_poc.cluster.portforward import PortForwardError, forward_args, port_answers, port_forward
 
 from .standins import kubectl_port_forward
@@ -24,13 +25,10 @@ def test_forward_is_ready_when_the_port_answers_and_ends_with_the_block(tmp_path
         os.kill(pid, 0)
     args = json.loads(log.read_text().splitlines()[0])
     assert args == [
-        "--context",
-        "minikube",
-        "--namespace",
-        "vault",
+        "--context=minikube",
+        "--namespace=vault",
         "port-forward",
-        "--address",
-        "127.0.0.1",
+        "--address=127.0.0.1",
         "svc/vault",
         f"{forward.local_port}:8200",
     ]
@@ -82,4 +80,4 @@ def test_the_forward_is_ended_when_the_block_fails(tmp_path: Path) -> None:
 
 
 def test_forward_args_bind_loopback_only() -> None:
-    assert forward_args("k", "ctx", "ns", "svc/a", 1, 2)[6:8] == ["--address", "127.0.0.1"]
+    assert "--address=127.0.0.1" in render(forward_args("k", "ctx", "ns", "svc/a", 1, 2))

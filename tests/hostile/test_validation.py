@@ -150,3 +150,97 @@ def test_plan_against_a_base_that_is_not_one_commit_is_exit_2_not_a_pass_of_the_
     run.one_error(2, repr(base), "exactly one commit")
     assert "to delete" not in run.text
     assert run_cli("plan", "-C", str(platform_root), "--base", "HEAD", "--max-deletions", "0").code == 0
+
+
+# --- images: one parser (imageref) for every image, registry and tag ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "repository", ["MyOrg/app", "registry.example.com/Team/app", "registry.example.com:99999/app", "r.io:0/a"]
+)
+def test_bump_and_deploy_refuse_a_repository_the_grammar_refuses(
+    service_remote: ServiceRemote, tmp_path: Path, repository: str
+) -> None:
+    head = service_remote.head()
+    run = ci(service_remote, tmp_path, "bump", "--env", "dev", "--tag", "1.2.3", "--repository", repository)
+    run.one_error(2, "--repository", repr(repository))
+    assert service_remote.head() == head
+    deploy = ["deploy", "-C", str(service_remote.clone), "--env", "dev", "--service", "api-gateway"]
+    run = run_cli(
+        "ci", *deploy, "--dry-run", "--tag", "1.2", "--repository", repository, tmpdir=tmp_path / "c"
+    )
+    run.one_error(2, "--repository", repr(repository))
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "why"),
+    [
+        ("DOCKER_REGISTRY", "registry.example.com:99999", "port '99999'"),
+        ("DOCKER_REGISTRY", "registry.example.com/Team", "'Team' is not a path part"),
+        ("GITLAB_HOST", "gitlab.example.com:65536", "from 1 to 65535"),
+        ("CI_TOOL_IMAGE", "registry.example.com:70000/g/gitops-poc:1.0", "port '70000'"),
+        ("CI_TOOL_IMAGE", "Registry/gitops-poc:1.0", "'Registry' is not a path part"),
+        ("GITLAB_GROUP", "a..b", "image repository"),
+    ],
+)
+def test_a_registry_or_image_in_the_env_file_is_checked_by_the_same_grammar(
+    platform_root: Path, tmp_path: Path, key: str, value: str, why: str
+) -> None:
+    (platform_root / ".env").write_text(f"{key}={value}\n")
+    run = run_cli("init", "--check", "-C", str(platform_root), tmpdir=tmp_path / "crash")
+    run.one_error(2, f".env:1: {key}={value!r}", why)
+
+
+def test_build_images_refuses_a_tag_the_grammar_refuses(platform_root: Path, tmp_path: Path) -> None:
+    run = run_cli("build-images", "-C", str(platform_root), "--dry-run", "--tag", "-x", tmpdir=tmp_path / "c")
+    run.one_error(2, "--tag '-x'")
+
+
+def test_lint_reports_a_boolean_tag_as_an_error_at_its_line(platform_root: Path, tmp_path: Path) -> None:
+    values = platform_root / "services" / "health-demo" / ".cicd" / "dev.yaml"
+    lines = values.read_text().splitlines()
+    number = next(i for i, line in enumerate(lines, 1) if line.strip().startswith("tag:"))
+    lines[number - 1] = "  tag: yes"
+    values.write_text("\n".join(lines) + "\n")
+    run = run_cli("lint", "-C", str(platform_root), tmpdir=tmp_path / "crash")
+    assert run.code == 1, run.text
+    assert f"services/health-demo/.cicd/dev.yaml:{number}" in run.out
+    assert "text-key-not-text" in run.out and "image.tag is the boolean true" in run.out
+
+
+# --- .env values: one line each, a bounded line -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "env", "needles"),
+    [
+        (
+            'SERVICES="api-gateway\nhealth-demo"\n',
+            {},
+            [".env:1: SERVICES='api-gateway\\nhealth-demo'", "line break"],
+        ),
+        (
+            'GITLAB_DEPLOY_TOKEN_USER="bot\\nx"\n',
+            {},
+            [".env:1: GITLAB_DEPLOY_TOKEN_USER='bot\\nx'", "line break"],
+        ),
+        ("", {"ENVIRONMENTS": "dev\nprod"}, ["environment variable ENVIRONMENTS", "line break"]),
+        (
+            'GITLAB_DEPLOY_TOKEN="glpat-secret\nsecond"\n',
+            {},
+            [".env:1: GITLAB_DEPLOY_TOKEN='***'", "line break"],
+        ),
+        ("GITLAB_GROUP=a" + " " * 10_000_000 + "b\n", {}, [".env:1:", "10000015 characters", "at most 4096"]),
+        ("", {"GITLAB_GROUP": "g" * 5000}, ["environment variable GITLAB_GROUP", "5000 characters"]),
+    ],
+    ids=["quoted-two-lines", "escaped-newline", "environment", "token-hidden", "10MB-line", "long-variable"],
+)
+def test_a_value_over_two_lines_or_too_long_is_exit_2_at_once(
+    platform_root: Path, tmp_path: Path, text: str, env: dict[str, str], needles: list[str]
+) -> None:
+    if text:
+        (platform_root / ".env").write_text(text)
+    # 10 MB of blanks took python-dotenv 93 s; the line cap refuses it before the parser runs.
+    run = run_cli("init", "--check", "-C", str(platform_root), env=env, timeout=20, tmpdir=tmp_path / "crash")
+    run.one_error(2, *needles)
+    assert "glpat-secret" not in run.text and "second" not in run.text

@@ -43,6 +43,9 @@ class Commands(LazyGroup):
         "status": Lazy(
             "gitops_poc.cli.status:status", "What runs where: git and Argo CD per service and environment."
         ),
+        "report": Lazy(
+            "gitops_poc.cli.report:report", "Write the status, timelines, Vault and lint as a page."
+        ),
         "publish": Lazy(
             "gitops_poc.cli.publish:publish", "Push gitops-config and each service to their remotes."
         ),

@@ -357,6 +357,7 @@ def pull(
     --show-password` shows it on request)."""
     from gitops_poc.cluster.apply import default_runner
     from gitops_poc.cluster.pull import plan_pull
+    from gitops_poc.release.policy import release_windows
 
     platform = load_platform(root, env_file)
     cfg = platform.config
@@ -365,7 +366,7 @@ def pull(
         _require_namespace(
             cfg.kube_context, cfg.argocd_namespace, "run `gitops-poc setup infrastructure` first"
         )
-    plan = plan_pull(platform, credentials, _cluster_targets(platform, cluster))
+    plan = plan_pull(platform, credentials, _cluster_targets(platform, cluster), release_windows(root))
     check_custom_resources(plan, platform)
     runner = None if dry_run else default_runner(cfg.kube_context)
     return carry_out("setup pull", plan, runner, dry_run=dry_run, output=output)

@@ -12,12 +12,14 @@ from rich.table import Table
 from gitops_poc.cli.common import EnvFileOption, RootOption, load_platform
 from gitops_poc.cli.output import OutputFormat, err, out, print_json
 from gitops_poc.cli.waiting import Waiting
+from gitops_poc.platform import Platform
 from gitops_poc.status.model import Cell, Matrix, image_text
 
 STYLE = {
     "ok": "green",
     "behind": "yellow",
     "pinned": "cyan",
+    "frozen": "cyan",
     "drift": "red",
     "failed": "red",
     "problem": "red",
@@ -38,8 +40,8 @@ NoClusterOption = typer.Option(False, "--no-cluster", help="Git side only; do no
 
 
 def read_matrix(
+    platform: Platform,
     root: Path,
-    env_file: Path | None,
     remote_base: str | None,
     services: list[str],
     envs: list[str],
@@ -53,14 +55,13 @@ def read_matrix(
     from gitops_poc.status import collect
     from gitops_poc.status.gitside import Repositories
 
-    platform = load_platform(root, env_file)
     chosen, shown = collect.selection(platform, services, envs)
     base = parse_remote_base(remote_base, root)
     with askpass_env(os.environ.get("GITLAB_TOKEN") if base.is_http else None) as git_env:
         repositories = Repositories(base, platform.config.git_branch, git_env)
         with Waiting(err) as waiting:
             waiting.start(f"reading the history of {len(chosen)} service repositories in {base.shown()}")
-            matrix = collect.git_matrix(platform, repositories, chosen, shown, now_utc())
+            matrix = collect.git_matrix(platform, root, repositories, chosen, shown, now_utc())
             collect.check_readable(matrix)
             context = kube_context or platform.config.kube_context
             kube = None if no_cluster else collect.cluster(context)
@@ -93,6 +94,8 @@ def _cell_text(cell: Cell) -> str:
         )
     if git.pin is not None:
         lines.append(escape(f"pinned{' (expired)' if git.pin_expired else ''}: {git.pin.reason}"))
+    if git.frozen:
+        lines.append(escape(f"frozen: {git.frozen}"))
     if git.lag_of is not None:
         lines.append(
             escape(f"{git.lag} behind {git.lag_of}" if git.lag is not None else f"not from {git.lag_of}")
@@ -142,7 +145,9 @@ def status(
     pipeline that set it and when, pins, how many images each environment lags the one before it; with a
     cluster, Argo CD's sync, health, running images and revision, and drift (git says X, the cluster runs Y;
     Applications git no longer generates). Read-only. Exit 1 on drift or a failed health."""
-    matrix = read_matrix(root, env_file, remote_base, service, env, kube_context, no_cluster)
+    matrix = read_matrix(
+        load_platform(root, env_file), root, remote_base, service, env, kube_context, no_cluster
+    )
     if output is OutputFormat.json:
         print_json(matrix.as_dict())
     else:

@@ -4,7 +4,6 @@ waits. Thin: every decision was made by the plan; this only talks to the tools a
 from __future__ import annotations
 
 import os
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable
@@ -12,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gitops_poc import proc
 from gitops_poc.cluster.kube import Kube
 from gitops_poc.cluster.model import (
     ApplyObject,
@@ -56,9 +56,7 @@ def run_command(argv: tuple[str, ...]) -> None:
     binary = find_tool(argv[0])
     if binary is None:
         raise StepFailed(f"{argv[0]} is not installed (see `gitops-poc doctor`)")
-    result = subprocess.run(
-        [binary, *argv[1:]], capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL
-    )
+    result = proc.run([binary, *argv[1:]], text=True)
     if result.returncode != 0:
         tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
         raise StepFailed(f"`{' '.join(argv)}` failed (exit {result.returncode}): {' / '.join(tail)}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from gitops_poc.argv import Opt, render
 from gitops_poc.cluster.infrastructure import minikube_profile
 from gitops_poc.cluster.model import ClusterPlan, RunCommand, Step
 from gitops_poc.layout import SERVICES_DIR
@@ -31,15 +32,17 @@ def plan_images(platform: Platform, root: Path, tag: str) -> ClusterPlan:
             continue
         steps.append(
             RunCommand(
-                (
-                    "minikube",
-                    "image",
-                    "build",
-                    "--profile",
-                    minikube_profile(platform),
-                    "--tag",
-                    image_name(platform, service, tag),
-                    str(folder),
+                tuple(
+                    render(
+                        [
+                            "minikube",
+                            "image",
+                            "build",
+                            Opt("--profile", minikube_profile(platform)),
+                            Opt("--tag", image_name(platform, service, tag)),
+                            folder,
+                        ]
+                    )
                 ),
                 f"build {service} from {folder}",
             )

@@ -4,15 +4,16 @@ the process it started (never `pkill`, so the user's other forwards live on)."""
 from __future__ import annotations
 
 import socket
-import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from gitops_poc import proc
 from gitops_poc.cluster.tools import find_tool
 from gitops_poc.errors import GitopsError
+from gitops_poc.proc import Opt, Part, Value
 
 READY_TIMEOUT = 30.0
 
@@ -50,17 +51,14 @@ def port_answers(port: int) -> bool:
 
 def forward_args(
     kubectl: str, context: str, namespace: str, target: str, local: int, remote: int
-) -> list[str]:
+) -> list[Part]:
     return [
         kubectl,
-        "--context",
-        context,
-        "--namespace",
-        namespace,
+        Opt("--context", context),
+        Opt("--namespace", namespace),
         "port-forward",
-        "--address",
-        "127.0.0.1",
-        target,
+        "--address=127.0.0.1",
+        Value(target, "target"),
         f"{local}:{remote}",
     ]
 
@@ -72,16 +70,6 @@ def find_kubectl() -> str:
             "kubectl is not installed: `make tools` puts one in .tools/bin (see `gitops-poc doctor`)"
         )
     return found
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
 
 
 @contextmanager
@@ -104,7 +92,7 @@ def port_forward(
     local = local_port or free_port()
     argv = forward_args(kubectl or find_kubectl(), context, namespace, target, local, remote_port)
     with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        process = proc.start(argv, stdout=log, stderr=log)
         try:
             deadline = time.monotonic() + timeout
             while not port_answers(local):
@@ -123,4 +111,4 @@ def port_forward(
                 time.sleep(0.05)
             yield Forward(namespace, target, local, remote_port, process.pid)
         finally:
-            _stop(process)
+            proc.end_group(process)

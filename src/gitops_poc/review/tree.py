@@ -5,25 +5,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from gitops_poc import gitrepo
+from gitops_poc import gitrepo, proc
+from gitops_poc.argv import Opt, Part, Value
 from gitops_poc.errors import UsageError
 
 
-def _git(top: Path, *args: str, environ: dict[str, str] | None = None) -> str:
-    result = subprocess.run(
-        ["git", "-C", str(top), *args],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        env=environ,
-        check=False,
-    )
+def _git(top: Path, *args: Part, environ: dict[str, str] | None = None, stdin: str | None = None) -> str:
+    result = proc.run(["git", "-C", top, *args], env=environ, input=stdin, text=True)
     if result.returncode != 0:
         raise UsageError(f"git {args[0]} failed in {top}: {result.stderr.strip()}")
     return result.stdout
@@ -39,7 +32,9 @@ def changed_units(root: Path, rev: str) -> set[str]:
     """The units (see unit_of) whose files differ between `rev` and the working tree, untracked files
     included: git compares, nothing is read twice."""
     commit = gitrepo.resolve(root, rev)
-    changed = _git(root, "diff", "--name-only", "--relative", "-z", commit, "--", ".").split("\0")
+    changed = _git(
+        root, "diff", "--name-only", "--relative", "-z", Value(commit, "revision"), "--", "."
+    ).split("\0")
     changed += _git(root, "ls-files", "--others", "--exclude-standard", "-z", "--", ".").split("\0")
     return {unit_of(path) for path in changed if path}
 
@@ -51,7 +46,7 @@ def tree_at(root: Path, rev: str, units: set[str] | None = None, name: str = "ba
     commit = gitrepo.resolve(root, rev)
     top = gitrepo.toplevel(root)
     prefix = root.resolve().relative_to(top.resolve()).as_posix()
-    treeish = commit if prefix == "." else f"{commit}:{prefix}"
+    treeish = Value(commit if prefix == "." else f"{commit}:{prefix}", "revision")
     scratch = Path(tempfile.mkdtemp(prefix="gitops-poc-review-"))
     folder = scratch / name  # a service repository's lint names the service after its folder
     folder.mkdir()
@@ -61,30 +56,15 @@ def tree_at(root: Path, rev: str, units: set[str] | None = None, name: str = "ba
     try:
         if prefix == "." or _exists(top, treeish):
             _git(top, "read-tree", treeish, environ=environ)
-            if units is None:
-                _git(top, "checkout-index", "--all", f"--prefix={folder}/", environ=environ)
-            else:
-                listed = _git(top, "ls-files", "-z", environ=environ).split("\0")
-                wanted = [path for path in listed if path and unit_of(path) in units]
-                for start in range(0, len(wanted), 500):  # bounded argument lists
-                    _git(
-                        top,
-                        "checkout-index",
-                        f"--prefix={folder}/",
-                        "--",
-                        *wanted[start : start + 500],
-                        environ=environ,
-                    )
+            listed = _git(top, "ls-files", "-z", environ=environ).split("\0")
+            wanted = [path for path in listed if path and (units is None or unit_of(path) in units)]
+            # File names on stdin, NUL-separated: never on the command line, whatever they hold.
+            prefix_opt = Opt("--prefix", f"{folder}/")
+            _git(top, "checkout-index", prefix_opt, "--stdin", "-z", environ=environ, stdin="\0".join(wanted))
         yield folder
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _exists(top: Path, treeish: str) -> bool:
-    result = subprocess.run(
-        ["git", "-C", str(top), "cat-file", "-e", treeish],
-        capture_output=True,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
-    return result.returncode == 0
+def _exists(top: Path, treeish: Value) -> bool:
+    return proc.run(["git", "-C", top, "cat-file", "-e", treeish]).returncode == 0

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from gitops_poc import gitnet, proc
+from gitops_poc.argv import END_OF_OPTIONS, Opt, Part, Value
 from gitops_poc.delivery.decide import values_path
 from gitops_poc.delivery.pins import find_pin
 from gitops_poc.delivery.values import read_image
@@ -50,17 +52,15 @@ class Walked:
 
 
 def _git(
-    git_dir: Path, *args: str, stdin: bytes | None = None, env: Mapping[str, str] | None = None
+    git_dir: Path, *args: Part, stdin: bytes | None = None, env: Mapping[str, str] | None = None
 ) -> bytes:
-    command = ["git", f"--git-dir={git_dir}", *args]
+    command: list[Part] = ["git", Opt("--git-dir", git_dir), *args]
     try:
-        result = subprocess.run(
+        result = proc.run(
             command,
             input=stdin,
-            capture_output=True,
             timeout=GIT_TIMEOUT,
             env={**os.environ, "GIT_TERMINAL_PROMPT": "0", **(env or {})},
-            check=False,
         )
     except FileNotFoundError:
         raise ToolError("git is not installed or not on PATH") from None
@@ -132,7 +132,9 @@ def read_histories(
     """Every version of each environment's values file on `ref`, oldest first."""
     paths = [values_path(env) for env in environments]
     try:
-        _git(git_dir, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
+        _git(
+            git_dir, "rev-parse", "--verify", "--quiet", END_OF_OPTIONS, Value(f"{ref}^{{commit}}", "branch")
+        )
     except ToolError:
         raise RepositoryMissing(f"{name}: no branch {ref!r} in {git_dir}") from None
     log = _git(
@@ -144,10 +146,10 @@ def read_histories(
         "--no-renames",
         "--topo-order",  # parents before children even when their times tie
         "--diff-merges=first-parent",
-        "--end-of-options",
-        ref,
+        END_OF_OPTIONS,
+        Value(ref, "branch"),
         "--",
-        *paths,
+        *(Value(p, "file") for p in paths),
     ).decode("utf-8", "replace")
     walked = parse_log(log, paths)
     blobs = sorted({b for found in walked.versions.values() for _, b in found if b})
@@ -196,21 +198,28 @@ class Repositories:
         assert self._scratch is not None
         ref = f"refs/gitops-poc-status/{service}"
         try:
-            _git(
-                self._scratch,
-                "fetch",
-                "--quiet",
-                "--no-tags",
-                "--no-write-fetch-head",  # several fetches into the scratch repository at once
-                "--end-of-options",
+            fetched = gitnet.talk(
+                ["git", Opt("--git-dir", self._scratch)],
+                [
+                    "fetch",
+                    "--quiet",
+                    "--no-tags",
+                    "--no-write-fetch-head",  # several fetches into the scratch repository at once
+                    END_OF_OPTIONS,
+                    Value(location, "remote"),
+                    Value(f"+refs/heads/{self.branch}:{ref}", "GIT_BRANCH"),
+                ],
                 location,
-                f"+refs/heads/{self.branch}:{ref}",
-                env=self.env,
+                env={**os.environ, "GIT_TERMINAL_PROMPT": "0", **self.env},
             )
-        except ToolError as exc:
+        except FileNotFoundError:
+            raise ToolError("git is not installed or not on PATH") from None
+        if fetched.returncode != 0:
+            message = fetched.stderr.decode("utf-8", "replace").strip().splitlines()
             raise RepositoryMissing(
-                f"{service}: cannot fetch {self.branch!r} from {location}: {exc}"
-            ) from None
+                f"{service}: cannot fetch {self.branch!r} from {location}: "
+                f"git fetch: {message[-1] if message else 'failed'}"
+            )
         return self._scratch, ref
 
 
