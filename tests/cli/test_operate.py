@@ -150,7 +150,7 @@ def test_up_resumes_after_a_failed_stage_and_says_what_it_skips(
     recorder(
         standins, "helm", stdout="v4.1.4", code=1, fail_on="upgrade"
     )  # installs fail: infrastructure stops
-    assert main(["up", "-C", str(root)]) == 1
+    assert main(["up", "-C", str(root)]) == 2  # helm failing: the command could not do its job
     first = capsys.readouterr().err
     assert "infrastructure failed: step " in first and "`gitops-poc up` resumes here" in first
     state = UpState.load(root, load_config(None, os.environ))
@@ -160,7 +160,7 @@ def test_up_resumes_after_a_failed_stage_and_says_what_it_skips(
     state.mark("registry")
     recorder(standins, "helm", stdout="v4.1.4")
     cluster.objects["/api/v1/namespaces/argocd"] = {"metadata": {"name": "argocd"}}
-    assert main(["up", "-C", str(root)]) == 1  # verify fails: the fake cluster runs nothing
+    assert main(["up", "-C", str(root)]) == 1  # verify's finding: the fake cluster runs nothing
     second = capsys.readouterr().err
     assert "2/5 infrastructure: done at" in second and "skipped" in second
     assert "4/5 delivery (pull)" in second and "verify failed" in second
