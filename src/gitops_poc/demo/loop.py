@@ -31,6 +31,7 @@ class Summary:
     applications: int = 0
     images: list[tuple[str, str, str]] = field(default_factory=list)  # (env, before, after)
     vault: dict[str, int] = field(default_factory=dict)
+    report: Path | None = None  # the page `report --html` wrote
     servers_stopped: bool = False
     seconds: float = 0.0
     commands: int = 0
@@ -45,6 +46,14 @@ class Layout:
     @property
     def root(self) -> Path:  # the platform root: .env, gitops-config/, services/, templates/
         return self.workspace / "platform"
+
+    @property
+    def vault_check(self) -> Path:  # `vault check -o json`: the least-privilege matrix of the report
+        return self.workspace / "vault-check.json"
+
+    @property
+    def report(self) -> Path:  # `report --html`: the page to open
+        return self.workspace / "report"
 
     @property
     def remotes(self) -> Path:  # bare repositories, as GitLab would hold them
@@ -100,6 +109,7 @@ class Demo:
             ("gitops-poc ci promote: dev's exact image to staging", self.promote),
             ("a pin on prod, and a promotion that respects it", self.pin),
             ("publish again: the pipeline's commits on the remotes survive", self.publish_again),
+            ("gitops-poc status and report --html: what runs where, as a page", self.report),
         ]
         self._stack = ExitStack()
         self.sha = self.before = self.git_url = ""
@@ -191,6 +201,7 @@ class Demo:
             [TOOL, "vault", "check", "--root", root, "-o", "json"], env=env, quiet=False, show=0
         )
         self.summary.vault = _vault_counts(json.loads(check.stdout))
+        self.layout.vault_check.write_text(check.stdout, encoding="utf-8")  # for the report's matrix
         counts = self.summary.vault
         self.reporter.note(
             f"{counts['identities']} identities x {counts['secrets']} secrets: each reads its own "
@@ -341,6 +352,28 @@ class Demo:
                 ["git", f"--git-dir={self.layout.bare(repo)}", "rev-list", "--count", "HEAD"], quiet=True
             ).stdout.strip()
             self.summary.repositories.append((repo, int(count)))
+
+    def report(self) -> None:
+        root, remotes = str(self.layout.root), str(self.layout.remotes)
+        where = ["--root", root, "--remote-base", remotes, "--no-cluster"]
+        self.shell.run([TOOL, "status", *where, "--service", SERVICE], show=12)
+        self.shell.run(
+            [
+                TOOL,
+                "report",
+                "--html",
+                str(self.layout.report),
+                *where,
+                "--vault-json",
+                str(self.layout.vault_check),
+            ],
+            show=2,
+        )
+        page = self.layout.report / "index.html"
+        if not page.is_file():
+            raise DemoFailed(f"report --html wrote no {page}")
+        self.summary.report = page
+        self.reporter.note(f"open {page.as_uri()} in a browser (one file, nothing fetched)")
 
 
 def _vault_counts(report: dict[str, Any]) -> dict[str, int]:
