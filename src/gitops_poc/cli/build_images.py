@@ -31,7 +31,7 @@ def build_images(
     (`minikube image build`). Every build runs; exit 1 when any failed (nothing is substituted)."""
     from gitops_poc.cli.setup import show_plan
     from gitops_poc.cluster.apply import StepFailed, run_command
-    from gitops_poc.cluster.images import plan_images
+    from gitops_poc.cluster.images import built_image, plan_images
     from gitops_poc.cluster.minikube import require_running_minikube
     from gitops_poc.cluster.model import RunCommand
     from gitops_poc.delivery.image import check_tag
@@ -46,7 +46,7 @@ def build_images(
     if not dry_run:
         for step in plan.steps:
             assert isinstance(step, RunCommand)
-            image = step.argv[6]
+            image = built_image(step)
             if output is OutputFormat.text:
                 err.print(f"building {escape(image)} ...")
             try:
