@@ -349,9 +349,14 @@ def test_helm_sends_the_repository_password_to_the_repository_alone(
                 "dev",
                 "-C",
                 str(platform_root),
-                env={"CHART_REPO": repository.url.replace("http://", f"http://reader:{REPO_PASSWORD}@")},
+                env={
+                    "CHART_REPO": repository.url.replace("http://", f"http://reader:{REPO_PASSWORD}@"),
+                    "GITOPS_POC_RECORD_ARGV": str(tmp_path / "argv.jsonl"),
+                },
                 crash_dir=crash_dir,
             )
+    started = (tmp_path / "argv.jsonl").read_text()
+    assert "helm" in started and REPO_PASSWORD not in started  # never in argv: `ps` would show it
     assert [a.path for a in elsewhere.arrived] == ["/app-3.13.0.tgz"], run.text  # the chart came from there
     assert "authorization" in repository.arrived[0].headers  # the password is in use, for the repository
     assert credentials_in(elsewhere.arrived) == []

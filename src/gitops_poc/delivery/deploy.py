@@ -160,29 +160,36 @@ def _ends_with_us(process: subprocess.Popen[str]) -> Iterator[None]:
 def run_upgrade(plan: HelmDeploy, binary: str) -> tuple[int, str]:
     """Run `helm upgrade --install`, its output passed through (to stderr) as it waits for the rollout;
     (exit code, the last of what it printed) so a failure can be explained."""
+    import os
     import subprocess
     import sys
     from collections import deque
 
-    from gitops_poc import proc
+    from gitops_poc import helmauth, proc
 
     tail: deque[str] = deque(maxlen=200)
-    try:
-        process = proc.start(
-            [binary, *plan.upgrade_args(helm_major(binary))],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-    except FileNotFoundError:
-        raise UsageError(f"helm binary {binary} does not exist") from None
-    assert process.stdout is not None
-    with _ends_with_us(process), process.stdout:
-        for line in process.stdout:
-            sys.stderr.write(line)
-            sys.stderr.flush()
-            tail.append(line)
-    return process.wait(), "".join(tail)
+    # A repository's password reaches helm through a private repository configuration, never its argv.
+    with helmauth.private_repository(binary, [binary, *plan.upgrade_args(helm_major(binary))]) as (
+        argv,
+        extra,
+    ):
+        try:
+            process = proc.start(
+                argv,
+                env={**os.environ, **extra} if extra else None,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        except FileNotFoundError:
+            raise UsageError(f"helm binary {binary} does not exist") from None
+        assert process.stdout is not None
+        with _ends_with_us(process), process.stdout:
+            for line in process.stdout:
+                sys.stderr.write(line)
+                sys.stderr.flush()
+                tail.append(line)
+        return process.wait(), "".join(tail)
 
 
 def release_history(plan: HelmDeploy, binary: str) -> History:

@@ -5,13 +5,14 @@ Helm's own environment (HELM_CACHE_HOME, HELM_CONFIG_HOME, HELM_REGISTRY_CONFIG,
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from gitops_poc import proc
+from gitops_poc import helmauth, proc
 from gitops_poc.errors import ToolError
 from gitops_poc.proc import Opt, Part, Value
 
@@ -62,8 +63,13 @@ class Helm:
     def run(self, args: Sequence[Part]) -> str:
         """Run helm; its stdout, or HelmError carrying helm's message."""
         try:
-            # No stdin: helm never prompts here, and a child reading stdin must not hang.
-            result = proc.run([self.binary, *args], text=True, timeout=self.timeout)
+            # No stdin: helm never prompts here, and a child reading stdin must not hang. A repository's
+            # password reaches helm through a private repository configuration, never its argv.
+            with helmauth.private_repository(self.binary, [self.binary, *args]) as (argv, extra):
+                env = {**os.environ, **extra} if extra else None
+                result = proc.run(argv, env=env, text=True, timeout=self.timeout)
+        except helmauth.RepositoryUnreadable as exc:
+            raise HelmError(str(exc)) from None
         except FileNotFoundError:
             raise HelmNotFound(f"helm binary {self.binary} does not exist") from None
         except subprocess.TimeoutExpired:
