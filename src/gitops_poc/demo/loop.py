@@ -12,6 +12,7 @@ from typing import Any
 
 from gitops_poc.config import DEFAULTS
 from gitops_poc.demo.commands import TOOL, DemoFailed, Reporter, Shell, base_env, write_gitconfig
+from gitops_poc.demo.release_steps import ReleaseSteps
 from gitops_poc.demo.servers import ChartSource, chart_repository, openbao
 from gitops_poc.demo.workspace import workspace
 from gitops_poc.gitrepo import read_at
@@ -106,7 +107,9 @@ class Demo:
                 self.pipeline,
             ),
             ("what ArgoCD would change in dev: plan --base and diff", self.argocd_view),
+            ("a freeze window: the update:staging job stops inside it", self.freeze),
             ("gitops-poc ci promote: dev's exact image to staging", self.promote),
+            ("promotion on evidence (refused without it) and a rollback that sticks", self.release),
             ("a pin on prod, and a promotion that respects it", self.pin),
             ("publish again: the pipeline's commits on the remotes survive", self.publish_again),
             ("gitops-poc status and report --html: what runs where, as a page", self.report),
@@ -307,6 +310,16 @@ class Demo:
         self.shell.run(["git", "-C", str(clone), "pull", "--quiet", "--ff-only"], quiet=True)
         if _image(clone, "staging", "HEAD") != self.sha:
             raise DemoFailed("the promotion did not bring dev's image to staging")
+
+    def _release_steps(self) -> ReleaseSteps:
+        clone = self.layout.clone
+        return ReleaseSteps(self.shell, self.reporter, clone, lambda env: _image(clone, env, "HEAD"))
+
+    def freeze(self) -> None:
+        self._release_steps().freeze()
+
+    def release(self) -> None:
+        self._release_steps().evidence_and_rollback(self.sha)
 
     def pin(self) -> None:
         clone = self.layout.clone
