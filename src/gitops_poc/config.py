@@ -18,6 +18,7 @@ from dotenv.variables import Literal as TextAtom
 from dotenv.variables import Variable, parse_variables
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator, model_validator
 
+from gitops_poc import fileio
 from gitops_poc.dnsnames import DNS1035_LABEL, DNS1123_LABEL, NameRule
 from gitops_poc.envfile import bindings
 from gitops_poc.errors import ConfigError
@@ -636,10 +637,7 @@ def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> 
     overrides, validate once. Whether a missing default file means the defaults is the caller's call."""
     text = None
     if path is not None:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read the file: {exc}", source=str(path)) from exc
+        text = fileio.read_text(path, fileio.ENV_FILE)
     return parse_config(text, str(path) if path else "defaults", environ)
 
 

@@ -441,14 +441,9 @@ def _agent_token(platform: Platform, cluster: str | None, token_file: Path | Non
     from gitops_poc.config import agent_token_key
 
     if token_file is not None:
-        try:
-            text = sys.stdin.read() if str(token_file) == "-" else token_file.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"--token-file {token_file}: cannot read it ({exc.strerror})") from None
-        token = text.strip()
-        if not token:
-            raise UsageError(f"--token-file {token_file}: it is empty")
-        return token
+        from gitops_poc.secretfile import read_secret
+
+        return read_secret(token_file, "--token-file")
     token = platform.config.agent_token(cluster)
     if token or dry_run:
         return token

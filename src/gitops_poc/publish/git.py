@@ -196,7 +196,10 @@ class Scratch:
 
 def create_bare(path: Path, branch: str) -> None:
     """A local remote, as a server would hold it; its reflog records every update (an audit of pushes)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file on the way, no permission, a full disk
+        raise GitFailed(f"cannot create the remote {path}: {exc.strerror or exc}") from None
     subprocess.run(
         ["git", "init", "--quiet", "--bare", f"--initial-branch={branch}", str(path)],
         check=True,
