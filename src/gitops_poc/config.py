@@ -637,7 +637,10 @@ def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> 
     overrides, validate once. Whether a missing default file means the defaults is the caller's call."""
     text = None
     if path is not None:
-        text = fileio.read_text(path, fileio.ENV_FILE)
+        try:
+            text = fileio.read_text(path, fileio.ENV_FILE)
+        except fileio.FileRefused as exc:
+            raise ConfigError(str(exc)) from None  # the message names the file
     return parse_config(text, str(path) if path else "defaults", environ)
 
 

@@ -31,7 +31,7 @@ def test_a_credentials_file_reached_through_a_link_is_refused_before_gitlab_is_a
     outside = tmp_path / "outside"
     outside.mkdir()
     kept = outside / "team.env"
-    kept.write_text("KEEP=1\n")
+    kept.write_text("# kept\n")
     args: tuple[str, ...] = ()
     if link == "file link":
         named = generated_root / "creds.env"
@@ -53,7 +53,7 @@ def test_a_credentials_file_reached_through_a_link_is_refused_before_gitlab_is_a
     assert str(named) in err and "symlink" in err, err
     assert gitlab_env.writes() == []  # nothing issued that could not be stored
     assert sorted(p.name for p in outside.iterdir()) == ["team.env"]
-    assert kept.read_text() == "KEEP=1\n"
+    assert kept.read_text() == "# kept\n"
     assert named.is_symlink()
 
 

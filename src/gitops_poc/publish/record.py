@@ -8,6 +8,7 @@ made with `cp -r` derives from the same publishes) and is machine state: git-ign
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from pathlib import Path
@@ -56,4 +57,7 @@ class Record:
         if not self.path.parent.is_dir():
             return
         text = json.dumps({"published": dict(sorted(self.published.items()))}, indent=1) + "\n"
-        fileio.write_atomic(self.path, text)
+        # Something else at the record's name (a FIFO, a link) is left alone: with no record kept, the next
+        # publish merges with no known base, which is only more careful.
+        with contextlib.suppress(fileio.WriteRefused):
+            fileio.write_atomic(self.path, text)
