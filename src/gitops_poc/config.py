@@ -22,7 +22,8 @@ from gitops_poc import fileio
 from gitops_poc.dnsnames import DNS1035_LABEL, DNS1123_LABEL, NameRule
 from gitops_poc.envfile import bindings
 from gitops_poc.errors import ConfigError
-from gitops_poc.redact import remember
+from gitops_poc.imageref import domain_problem, pinned_reference_problem, registry_problem, repository_problem
+from gitops_poc.redact import remember, remember_url_passwords
 from gitops_poc.yamlio import reads_as_text
 
 DEFAULTS: dict[str, str] = {
@@ -104,15 +105,9 @@ RESERVED_ENVIRONMENTS = {
 
 GITLAB_PATH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)*$")
 HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$")
-REGISTRY = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?(/[a-z0-9][a-z0-9._/-]*)?$")
 VAULT_PATH = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
 VAULT_URL = re.compile(r"^https?://(?P<host>[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?/?$")
 SEMVER = re.compile(r"^v?[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
-# An image reference pinned by tag or digest (the OCI grammar of delivery/image.py, in one expression).
-TOOL_IMAGE = re.compile(
-    r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)+"
-    r"(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|@sha256:[a-f0-9]{64})$"
-)
 MAX_NAME = DNS1123_LABEL.max_length
 SERVICE_SUFFIX = "-sv"  # the k8app chart names the Service <appName>-sv
 IN_CLUSTER_NAME = "in-cluster"  # ArgoCD's name for the cluster it runs in
@@ -174,6 +169,34 @@ def _unique(kind: str, values: tuple[str, ...]) -> None:
         if value in seen:
             raise ValueError(f"{kind} {value!r} is listed twice")
         seen.add(value)
+
+
+def _environment_names(names: tuple[str, ...]) -> tuple[str, ...]:
+    if not names:
+        raise ValueError("the list is empty; name at least one environment")
+    for name in names:
+        if err := _label_error("environment name", name, DNS1123_LABEL):
+            raise ValueError(err)
+        if name in RESERVED_ENVIRONMENTS:
+            raise ValueError(f"environment name {name!r} is reserved: {RESERVED_ENVIRONMENTS[name]}")
+    _unique("environment", names)
+    return names
+
+
+def environments_of(raw: str, source: str = "ENVIRONMENTS") -> tuple[str, ...]:
+    """An ENVIRONMENTS list given on its own (a pipeline variable, `--environments`), checked as .env's."""
+    try:
+        return _environment_names(_words(raw))
+    except ValueError as exc:
+        raise ConfigError(f"{raw.strip()!r}: {exc}", source=source, key="ENVIRONMENTS") from None
+
+
+def environment_error(name: str, environments: tuple[str, ...]) -> str | None:
+    """Why `name` is not an environment of the platform (None: it is one). Every command that takes an
+    environment asks this, so a values file left over from a removed environment is never written."""
+    if name in environments:
+        return None
+    return f"unknown environment {name!r}; ENVIRONMENTS has: {' '.join(environments)}"
 
 
 class Config(BaseModel):
@@ -240,15 +263,20 @@ class Config(BaseModel):
     @field_validator("gitlab_host")
     @classmethod
     def _host(cls, v: str) -> str:
-        if not HOST.match(v):
-            raise ValueError(f"{v!r} is not a host name (no scheme, no path; an optional :port)")
+        if not HOST.match(v) or domain_problem(v):
+            raise ValueError(
+                f"{v!r} is not a host name (no scheme, no path; an optional :port from 1 to 65535)"
+            )
         return v
 
     @field_validator("docker_registry")
     @classmethod
     def _registry(cls, v: str) -> str:
-        if not REGISTRY.match(v) or _dot_segment(v):
-            raise ValueError(f"{v!r} is not a registry host (e.g. registry.gitlab.com, no scheme)")
+        if problem := registry_problem(v):
+            raise ValueError(
+                f"{v!r} is not a registry host (e.g. registry.gitlab.com or registry.example.com:5000, no "
+                f"scheme): {problem}"
+            )
         return v
 
     @field_validator("vault_path_prefix")
@@ -275,15 +303,7 @@ class Config(BaseModel):
     @field_validator("environments")
     @classmethod
     def _environments(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        if not v:
-            raise ValueError("the list is empty; name at least one environment")
-        for name in v:
-            if err := _label_error("environment name", name, DNS1123_LABEL):
-                raise ValueError(err)
-            if name in RESERVED_ENVIRONMENTS:
-                raise ValueError(f"environment name {name!r} is reserved: {RESERVED_ENVIRONMENTS[name]}")
-        _unique("environment", v)
-        return v
+        return _environment_names(v)
 
     @field_validator("namespace_prefix")
     @classmethod
@@ -329,10 +349,10 @@ class Config(BaseModel):
     @field_validator("ci_tool_image")
     @classmethod
     def _tool_image(cls, v: str) -> str:
-        if v and not TOOL_IMAGE.match(v):
+        if v and (problem := pinned_reference_problem(v)):
             raise ValueError(
-                f"{v!r} is not an image reference: <registry>/<path>:<tag> "
-                "or <registry>/<path>@sha256:<digest>"
+                f"{v!r} is not an image reference (<registry>/<path>:<tag> or "
+                f"<registry>/<path>@sha256:<digest>): {problem}"
             )
         return v
 
@@ -354,7 +374,7 @@ class Config(BaseModel):
         if not v:
             return v
         match = VAULT_URL.match(v)
-        if not match:
+        if not match or domain_problem(v.split("://", 1)[1].rstrip("/")):
             raise ValueError(
                 f"{v!r} is not a Vault address (http(s)://HOST[:PORT], e.g. https://vault.example.com)"
             )
@@ -493,6 +513,15 @@ class Config(BaseModel):
                     self.namespace_prefix,
                     f"namespace {namespace!r} for environment {env!r} would exceed {MAX_NAME} characters",
                 )
+        for service in self.services:
+            repository = f"{self.docker_registry}/{self.gitlab_group.lower()}/{service}"  # image_repository
+            if problem := repository_problem(repository):
+                raise _CrossError(
+                    "GITLAB_GROUP",
+                    self.gitlab_group,
+                    f"the image repository <DOCKER_REGISTRY>/<group>/<service> {repository!r} is not valid: "
+                    f"{problem}",
+                )
         # `<service>-<env>` names the Application and (after the Vault prefix) the Vault policy and role
         # (Platform.application_name / vault_policy); two different pairs must never make the same one.
         made: dict[str, tuple[str, str]] = {}
@@ -552,9 +581,20 @@ def _value_error(key: str, value: str, message: str, origin: object) -> ConfigEr
     return ConfigError(f"{key}={_shown(key, value)}: {message}", source=str(origin), key=key)
 
 
+def _known_key(word: str) -> bool:
+    word = word.upper()
+    return word in DEFAULTS or word in PROCESS_ONLY_KEYS or word.startswith(CLUSTER_AGENT_TOKEN_PREFIX)
+
+
 def _shown_line(line: str) -> str:
-    """An unparsable line, unless it may carry a credential (a pasted token, `TOKEN value`)."""
-    if re.search(r"token|secret|password|glagent|glpat|hvs\.", line, re.IGNORECASE):
+    """An unparsable line when it starts with a key this tool knows and names no credential; anything else
+    may be a pasted token (alone, or `TOKEN value`) and is never repeated."""
+    first = re.match(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)", line)
+    if (
+        first is None
+        or not _known_key(first[1])
+        or re.search(r"token|secret|password|glagent|glpat|hvs\.", line, re.IGNORECASE)
+    ):
         return "(not shown: it may hold a credential)"
     return repr(line if len(line) <= 80 else line[:77] + "...")
 
@@ -585,7 +625,15 @@ def _read_assignments(text: str, source: str) -> dict[str, tuple[str, int]]:
         if key is None:
             continue
         if binding.value is None:
+            if not _known_key(key):  # a word alone on a line: maybe a token pasted without its key
+                raise ConfigError(
+                    "the line has no '=' and is not a known key (not shown: it may hold a credential); "
+                    "expected KEY=value, a # comment or a blank line",
+                    source=where,
+                )
             raise ConfigError(f"{key} has no '=': write {key}= for an empty value", source=where, key=key)
+        if _is_secret_name(key):
+            remember([binding.value])  # known before anything else can go wrong with this file
         if key in found:
             value, line = found[key]
             raise ConfigError(
@@ -696,6 +744,7 @@ def parse_config(text: str | None, source: str, environ: Mapping[str, str] | Non
     # Known from here on: error messages and crash logs take them out, whatever carries them.
     remember(text_values[key] for key in SECRET_KEYS)
     remember(value.strip() for value, _ in cluster_tokens.values())
+    remember_url_passwords(text_values.values())
     try:
         config = Config.model_validate(values)
     except ValidationError as exc:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import subprocess
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
 from gitops_poc.errors import UsageError
+
+_COMMIT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # SHA-1 or SHA-256 repositories
 
 
 def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -39,13 +42,19 @@ def toplevel(path: Path) -> Path:
 
 
 def resolve(path: Path, rev: str) -> str:
-    """The commit id of `rev` in the repository holding `path`; a clear error for an unknown revision."""
+    """The commit id of `rev` in the repository holding `path`; a clear error for a revision that does not
+    name exactly one commit (unknown, a range such as `A..B`, or a negation such as `^HEAD`, for which
+    rev-parse succeeds and prints `^<id>`: compared as "no file", it would pass the deletion guard)."""
     check_revision(rev)
     folder = path if path.is_dir() else path.parent
     result = _git(folder, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
-    if result.returncode != 0:
-        raise UsageError(f"unknown git revision {rev!r} in {toplevel(path)}")
-    return result.stdout.strip()
+    commit = result.stdout.strip()
+    if result.returncode != 0 or not _COMMIT_ID.fullmatch(commit):
+        raise UsageError(
+            f"unknown git revision {rev!r} in {toplevel(path)}: it must name exactly one commit (a branch, "
+            "tag or commit id; not a range or a ^negation)"
+        )
+    return commit
 
 
 def read_at(path: Path, rev: str) -> str | None:
@@ -81,7 +90,7 @@ class RevisionReader:
     def __init__(self, folder: Path, rev: str) -> None:
         self.folder, self.rev = folder, check_revision(rev)
         self._proc: subprocess.Popen[bytes] | None = None
-        self._checked = False  # the revision is known to exist
+        self._commit: str | None = None  # what `rev` names, resolved before the first read
 
     def __enter__(self) -> Self:
         return self
@@ -98,16 +107,14 @@ class RevisionReader:
         proc = self._start()
         assert proc.stdin is not None and proc.stdout is not None
         try:
-            proc.stdin.write(f"{self.rev}:./{relative}\n".encode())
+            proc.stdin.write(f"{self._commit}:./{relative}\n".encode())
             proc.stdin.flush()
             header = proc.stdout.readline()
         except BrokenPipeError:
             header = b""
         if not header:
-            self._check_revision()
             raise UsageError(f"git cat-file stopped while reading {relative} at {self.rev} in {self.folder}")
-        if header.endswith((b" missing\n", b" ambiguous\n")):  # no such file at the revision, or no revision
-            self._check_revision()
+        if header.endswith((b" missing\n", b" ambiguous\n")):  # no such file at the revision
             return None
         _oid, kind, size = header.split()
         data = proc.stdout.read(int(size) + 1)[:-1]  # the content, then a newline
@@ -135,6 +142,10 @@ class RevisionReader:
         proc.stdout.close()
 
     def _start(self) -> subprocess.Popen[bytes]:
+        if self._commit is None:
+            # Raises for an unknown revision, a range or a folder outside git; reading at the commit id
+            # means cat-file never reads `rev` another way (`:/text` would take the path as search text).
+            self._commit = resolve(self.folder, self.rev)
         if self._proc is None:
             try:
                 self._proc = subprocess.Popen(
@@ -146,11 +157,6 @@ class RevisionReader:
             except FileNotFoundError:
                 raise UsageError("git is not installed or not on PATH") from None
         return self._proc
-
-    def _check_revision(self) -> None:
-        if not self._checked:
-            resolve(self.folder, self.rev)  # raises for an unknown revision or a folder outside git
-            self._checked = True
 
     def _relative(self, path: Path) -> str:
         """A relative path is relative to `folder`; an absolute one is made so (the working directory plays no

@@ -8,6 +8,8 @@ from pathlib import Path
 GITOPS_CONFIG_DIR = Path("gitops-config")
 PROJECT_FILE = GITOPS_CONFIG_DIR / "argocd" / "project.yaml"
 APPLICATIONSET_FILE = GITOPS_CONFIG_DIR / "argocd" / "applicationset.yaml"
+# Hand-written (never generated): freeze windows and promotion gates, read by init, lint and the pipeline.
+RELEASE_FILE = GITOPS_CONFIG_DIR / "release.yaml"
 PLATFORM_APPS_FILE = GITOPS_CONFIG_DIR / "argocd" / "platform.yaml"
 PLATFORM_DIR = Path("platform")  # inside the gitops-config repository
 SERVICES_DIR = "services"

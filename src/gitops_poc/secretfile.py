@@ -28,6 +28,7 @@ def read_secret(path: Path, option: str, stdin: IO[str] | None = None) -> str:
     """The file's one line, stripped. An unreadable or empty file, or one holding more than one line, is bad
     input naming the option and the path (never the content)."""
     text = read_secret_text(path, option, stdin)
+    remember([text])  # before any check: whatever goes wrong next, no message or crash log shows it
     secret = text.strip()
     remember([secret, *secret.splitlines()])
     if not secret:

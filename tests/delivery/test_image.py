@@ -62,6 +62,8 @@ def test_valid_digest() -> None:
         "a.b-c/d__e/f.g",
         "127.0.0.1:5000/x",
         "[::1]:5000/x",
+        "Registry.Example.com:65535/x",  # a host name may have capitals (DNS ignores case)
+        "localhost/x",
     ],
 )
 def test_valid_repositories(repository: str) -> None:
@@ -79,6 +81,16 @@ def test_valid_repositories(repository: str) -> None:
         "a/b/",
         "$(id)/x",
         "a/" + "b" * 300,
+        # capitals: without '.' or ':' the first part is a path part, not a registry (docker refuses it)
+        "Group/svc",
+        "MyOrg/app",
+        "registry.gitlab.com/group/Svc",
+        # ports are 1-65535
+        "registry.example.com:99999/a",
+        "registry.example.com:65536/a",
+        "registry.example.com:0/a",
+        "[::1]:70000/x",
+        "registry.example.com:٥٠٠٠/a",
     ],
 )
 def test_invalid_repositories(repository: str) -> None:

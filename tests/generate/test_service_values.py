@@ -68,4 +68,16 @@ def test_secrets_listed_are_the_ones_the_services_read(root: Path) -> None:
     assert set(values(root, "api-gateway")["secrets"]) == {"AUTH_ADAPTER_HOST"}
     assert set(values(root, "health-demo")["secrets"]) == {"SERVICE_NAME", "ENVIRONMENT"}
     adapter_env = values(root, "auth-adapter")["configmap"]
-    assert adapter_env == {"LOG_LEVEL": "info", "RECAPTCHA_URL": ""}  # nothing the adapter does not read
+    shutdown = {"SHUTDOWN_DRAIN": "5", "SHUTDOWN_GRACE": "5"}
+    assert adapter_env == {"LOG_LEVEL": "info", "RECAPTCHA_URL": "", **shutdown}  # all read by the adapter
+    assert values(root, "health-demo")["configmap"] == shutdown
+
+
+def test_the_drain_and_grace_in_the_values_reach_the_services_settings(root: Path) -> None:
+    from auth_adapter.cli import parser as adapter_parser
+    from health_demo.cli import parser as demo_parser
+
+    for service, parser in (("auth-adapter", adapter_parser), ("health-demo", demo_parser)):
+        env = {k: str(v) for k, v in values(root, service)["configmap"].items()}
+        args = parser({**env, "SHUTDOWN_DRAIN": env["SHUTDOWN_DRAIN"] + "1"}).parse_args([])
+        assert (args.shutdown_drain, args.shutdown_grace) == (51.0, 5.0), service

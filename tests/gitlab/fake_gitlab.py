@@ -52,6 +52,7 @@ class GitLabState:
     deploy_tokens: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     agents: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # project id -> agents
     agent_tokens: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # agent id -> tokens
+    notes: dict[tuple[int, int], list[dict[str, Any]]] = field(default_factory=dict)  # (project, MR iid)
 
 
 class FakeGitLab:
@@ -250,6 +251,8 @@ class FakeGitLab:
                 del self.state.protected[(pid, rest[2])]
                 return 204, None, {}
             return 200, rule, {}
+        if rest[1] == "merge_requests" and len(rest) >= 4 and rest[3] == "notes":
+            return self._notes(req, self.state.notes.setdefault((pid, int(rest[2])), []), rest[4:])
         if rest[1] == "cluster_agents":
             agents = self.state.agents[pid]
             if len(rest) == 2:
@@ -276,6 +279,23 @@ class FakeGitLab:
             tokens.append(token)
             return 201, token, {}
         return self._not_found()
+
+    def _notes(
+        self, req: Request, notes: list[dict[str, Any]], rest: list[str]
+    ) -> tuple[int, Any, dict[str, str]]:
+        """A merge request's notes: list (oldest first, paged), create, update one in place."""
+        if not rest:
+            if req.method == "GET":
+                return self._page(req, notes)
+            note = {"id": next(self._ids), "body": req.body["body"], "author": {"username": "review-bot"}}
+            notes.append(note)
+            return 201, note, {}
+        note = next((n for n in notes if str(n["id"]) == rest[0]), None)
+        if note is None:
+            return self._not_found("Note Not Found")
+        if req.method == "PUT":
+            note["body"] = req.body["body"]
+        return 200, note, {}
 
     def _page(self, req: Request, items: list[Any]) -> tuple[int, Any, dict[str, str]]:
         per_page = min(int(req.query.get("per_page", 20)), self.page_size)

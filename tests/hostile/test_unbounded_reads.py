@@ -26,9 +26,9 @@ import typer
 from typer import _click as click
 
 from gitops_poc.cli import app
-from tests.hostile.conftest import generate
+from tests.hostile.conftest import generate, git
 
-DEADLINE = 10.0  # seconds; each refusal takes well under one (start-up included)
+DEADLINE = 60.0  # seconds: a refusal takes ~1 s, 8 s on a machine loaded 8x; a blocked read never ends
 MEMORY = 4 << 30  # address space of each child: reading /dev/zero would hit it long before the machine's
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -61,6 +61,15 @@ def _option(command: str, option: str, *extra: str, **more: Any) -> Reads:
 def _in_root(command: str, relative: str, *extra: str) -> Reads:
     """`command -C ROOT EXTRA` with the file at `relative` in the platform folder."""
     return Reads(command, relative, (*command.split(), "-C", "{root}", *extra), in_root=relative)
+
+
+def _release(command: str, *extra: str) -> Reads:
+    """`ci COMMAND --repo-dir SERVICE-REPOSITORY EXTRA --release-config FILE`."""
+    return Reads(
+        f"ci {command}",
+        "--release-config",
+        ("ci", command, "--repo-dir", "{svc}", *extra, "--release-config", "{file}"),
+    )
 
 
 GITLAB = ("--dry-run", "--url", "http://127.0.0.1:9")  # never reached: the file is refused first
@@ -116,6 +125,14 @@ CASES = (
     _option("gitlab bootstrap", "--credentials-file", *GITLAB),
     _option("gitlab check", "--env-file", *GITLAB[1:]),
     _option("gitlab check", "--token-file", *GITLAB[1:]),
+    Reads("review", "--env-file", ("review", "-C", "{root}", "--base", "HEAD", "--env-file", "{file}")),
+    _option("status", "--env-file"),
+    _option("report", "--env-file", "--html", "{root}/site"),
+    _option("report", "--vault-json", "--html", "{root}/site"),
+    _release("bump", "--env", "dev", "--tag", "9.9.9"),
+    _release("promote", "--from", "dev", "--to", "staging"),
+    _release("rollback", "--env", "dev"),
+    _release("deploy", "--env", "dev", "--service", "web-http"),
 )
 
 # Path options that are not files read by the command, and why.
@@ -125,14 +142,15 @@ NOT_READ = {
     "--workspace": "demo's own folder",
     "--service-dir": "a service repository folder (its values files are covered through the platform's)",
     "--chart": "a chart folder or .tgz handed to helm: render/chart.local_chart refuses anything else",
-    "--junit": "written, never read (test_a_report_to_a_device_or_full_disk_is_exit_2_naming_it)",
+    "--junit": "written, never read (fileio.write_atomic: tests/test_fileio.py)",
+    "--report": "review writes it (fileio.write_atomic)",
+    "--codequality": "review writes it (fileio.write_atomic)",
+    "--html": "report writes a page into this folder (fileio.write_atomic)",
 }
 # Commands whose options include no file they read.
 NO_FILE = {
-    "ci bump": "reads the committed values files through git (git show), no path",
-    "ci promote": "as ci bump",
-    "ci pin": "as ci bump",
-    "ci unpin": "as ci bump",
+    "ci pin": "reads the committed values files through git (git show), no path",
+    "ci unpin": "as ci pin",
     "demo": "reads only files it generates in its own workspace",
 }
 
@@ -202,20 +220,38 @@ def _run(argv: list[str], env: dict[str, str], cwd: Path) -> subprocess.Complete
 
 
 @pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A generated platform in a git repository, and a service repository with two images for dev (one to
+    roll back to)."""
     root = tmp_path_factory.mktemp("generated") / "platform"
     root.mkdir()
     generate(root)
-    return root
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "platform")
+    service = root.parent / "web-http"
+    shutil.copytree(root / "services" / "web-http", service)
+    git(service, "init", "-q", "-b", "main")
+    git(service, "add", "-A")
+    git(service, "commit", "-q", "-m", "service")
+    bump = ("ci", "bump", "--repo-dir", str(service), "--env", "dev", "--tag", "0.2.0")
+    assert (
+        subprocess.run(
+            [sys.executable, "-m", "gitops_poc", *bump], capture_output=True, check=False
+        ).returncode
+        == 0
+    )
+    return root, service
 
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_a_file_that_never_ends_is_exit_2_naming_it_at_once(
-    case: Reads, kind: str, generated: Path, tmp_path: Path, fake_vault: Callable[..., str]
+    case: Reads, kind: str, generated: tuple[Path, Path], tmp_path: Path, fake_vault: Callable[..., str]
 ) -> None:
-    platform_root = tmp_path / "platform"
-    shutil.copytree(generated, platform_root, symlinks=True)
+    platform_root, service = tmp_path / "platform", tmp_path / "web-http"
+    shutil.copytree(generated[0], platform_root, symlinks=True)
+    shutil.copytree(generated[1], service, symlinks=True)
     home = Path(os.environ["HOME"])
     if case.in_root:
         bad = _bad_file(kind, tmp_path, platform_root / case.in_root)
@@ -223,7 +259,7 @@ def test_a_file_that_never_ends_is_exit_2_naming_it_at_once(
         bad = _bad_file(kind, tmp_path, home / case.in_home)
     else:
         bad = _bad_file(kind, tmp_path)
-    fill = {"file": str(bad), "root": str(platform_root)}
+    fill = {"file": str(bad), "root": str(platform_root), "svc": str(service)}
     args = [a.format(**fill) for a in case.args]
     env = {k: v.format(**fill) for k, v in case.env.items()}
     if case.vault:

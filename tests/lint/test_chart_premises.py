@@ -70,6 +70,12 @@ CASES: list[tuple[str, str, Callable[[dict[str, dict[str, Any]]], bool]]] = [
         ),
     ),
     ("replicas-zero", "replicas: 0\n", lambda o: o["Deployment"]["spec"]["replicas"] == 3),
+    (
+        # shutdown-over-termination-grace counts on it: the pod gets Kubernetes' default (30 s).
+        "chart-unknown-key",
+        "terminationGracePeriodSeconds: 45\n",
+        lambda o: "terminationGracePeriodSeconds" not in o["Deployment"]["spec"]["template"]["spec"],
+    ),
 ]
 
 

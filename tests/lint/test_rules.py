@@ -216,6 +216,37 @@ CASES = [
         "non-empty list",
     ),
     Case(
+        "shutdown-setting-invalid",
+        {DEFAULT: BASE_DEFAULT + 'configmap:\n  SHUTDOWN_DRAIN: "5s"\n'},
+        DEFAULT,
+        "SHUTDOWN_DRAIN",
+        "configmap.SHUTDOWN_DRAIN is '5s'",
+        "as a number",
+    ),
+    Case(
+        "shutdown-setting-invalid",
+        {DEFAULT: BASE_DEFAULT + "args:\n  - -port=9092\n  - --shutdown-grace\n  - inf\n"},
+        DEFAULT,
+        "--shutdown-grace",
+        "args --shutdown-grace is 'inf'",
+    ),
+    Case(
+        "shutdown-over-termination-grace",
+        {DEFAULT: BASE_DEFAULT + 'configmap:\n  SHUTDOWN_DRAIN: "20"\n  SHUTDOWN_GRACE: "9"\n'},
+        DEFAULT,
+        "SHUTDOWN_DRAIN",
+        "drain 20 s + grace 9 s + 2 s to exit is 31 s",
+        "28 s or less",
+    ),
+    Case(
+        # The flag wins over the variable, as in the service; the default drain (5 s) counts.
+        "shutdown-over-termination-grace",
+        {DEFAULT: BASE_DEFAULT + 'configmap:\n  SHUTDOWN_GRACE: "1"\nargs:\n  - --shutdown-grace=24\n'},
+        DEFAULT,
+        "--shutdown-grace=24",
+        "drain 5 s + grace 24 s",
+    ),
+    Case(
         "pdb-both-limits",
         {f"{SVC}/prod.yaml": env_file("prod", "pdb:\n  enabled: true\n  minAvailable: 2\n", replicas=3)},
         f"{SVC}/prod.yaml",
@@ -415,6 +446,34 @@ CASES = [
         f"{SVC}/dev.yaml",
         'tag: "latest; rm -rf /"',
         "'latest; rm -rf /' is not an OCI tag",
+    ),
+    Case(
+        "text-key-not-text",
+        {f"{SVC}/dev.yaml": env_file("dev").replace('"1.0.0"', "yes")},
+        f"{SVC}/dev.yaml",
+        "tag: yes",
+        "image.tag is the boolean true",
+    ),
+    Case(
+        "text-key-not-text",
+        {f"{SVC}/dev.yaml": env_file("dev", "version: 1.10\n")},
+        f"{SVC}/dev.yaml",
+        "version: 1.10",
+        "version is the number 1.1",
+    ),
+    Case(
+        "image-repository-invalid",
+        {f"{SVC}/dev.yaml": env_file("dev").replace("registry.gitlab.com/gitops-poc", "Gitops-Poc")},
+        f"{SVC}/dev.yaml",
+        "repository: Gitops-Poc/web-http",
+        "'Gitops-Poc' is not a path part",
+    ),
+    Case(
+        "image-repository-invalid",
+        {f"{SVC}/dev.yaml": env_file("dev").replace("registry.gitlab.com", "registry.gitlab.com:99999")},
+        f"{SVC}/dev.yaml",
+        "repository: registry.gitlab.com:99999/",
+        "port '99999' is not a port from 1 to 65535",
     ),
     Case(
         "image-tag-number",
@@ -660,7 +719,15 @@ def test_every_values_rule_has_a_case() -> None:
 
     # The CRD rules need the pinned charts served: tests/cli/test_lint.py covers them end to end.
     crd_rules = {"crd-invalid", "crd-schema-unavailable"}
-    covered = {c.rule_id for c in CASES} | ARGOCD_RULES | crd_rules
+    # tests/release/test_generated_windows.py::test_lint_window_rules covers release.yaml's rules.
+    window_rules = {
+        "window-schedule",
+        "window-duration",
+        "window-time-zone",
+        "window-never-opens",
+        "window-invalid",
+    }
+    covered = {c.rule_id for c in CASES} | ARGOCD_RULES | crd_rules | window_rules
     assert covered == set(RULES)
 
 
@@ -728,3 +795,19 @@ def test_two_cluster_files_lint_clean_and_their_agents_follow_environment_cluste
     (finding,) = of_rule(lint(one, tmp_path), "push-agent-mismatch")
     assert "deploy:prod" in finding.message and "gitops-config:prod-eu" in finding.message
     assert finding.file == "gitops-config/ci/service.gitlab-ci.yml" and finding.line is not None
+
+
+def test_a_shutdown_budget_that_fits_is_clean(root: Path, default_platform: Platform) -> None:
+    write(root, DEFAULT, BASE_DEFAULT + 'configmap:\n  SHUTDOWN_DRAIN: "20"\n  SHUTDOWN_GRACE: "8"\n')
+    assert lint(default_platform, root) == []
+
+
+def test_the_shutdown_defaults_are_the_service_runtimes() -> None:
+    from service_runtime import flags
+
+    from gitops_poc.lint import shutdown_rules
+
+    assert shutdown_rules.DEFAULTS == {
+        "SHUTDOWN_DRAIN": flags.DEFAULT_DRAIN_SECONDS,
+        "SHUTDOWN_GRACE": flags.DEFAULT_GRACE_SECONDS,
+    }

@@ -120,6 +120,15 @@ def test_what_the_findings_say_is_what_helm_renders(helm: str, k8app_chart: Path
     # about it
     assert "livenessProbe" in objects["Deployment"]["spec"]["template"]["spec"]["containers"][0]
 
+    # text-key-not-text: `tag: yes` is the boolean true for Helm, and the chart fails on it as on a number.
+    path.write_text(TEXT.replace("tag: 0755", "tag: yes"))
+    failed = template()
+    assert failed.returncode != 0 and "k8app.labelVersion" in failed.stderr and "got bool" in failed.stderr
+    doc = parse_document(Path("default.yaml"), "default.yaml", TEXT.replace("tag: 0755", "tag: yes"))
+    flagged = [f for f in chart_rules.check_file(doc) if f.line == 4]
+    assert [(f.rule_id, f.severity.value) for f in flagged] == [("text-key-not-text", "error")]
+    assert "image.tag is the boolean true" in flagged[0].message
+
 
 @pytest.mark.parametrize(
     "text",

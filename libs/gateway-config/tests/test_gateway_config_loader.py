@@ -157,6 +157,9 @@ BASE_CLUSTER = "clusters: [{name: c, addr: 'h:1'}]\n"
             "clusters[0].addr",
             "70000",
         ),
+        # str.isdigit() passes both; int() reads the first as 80 and crashes on the second
+        ("clusters: [{name: c, addr: 'h:٨٠'}]\napis: [{name: S, cluster: c}]", "clusters[0].addr", "h:٨٠"),
+        ("clusters: [{name: c, addr: 'h:²'}]\napis: [{name: S, cluster: c}]", "clusters[0].addr", "h:²"),
         (
             "clusters: [{name: c, addr: 'h:1', type: tcp}]\napis: [{name: S, cluster: c}]",
             "clusters[0].type",

@@ -63,6 +63,8 @@ def test_generate_writes_once_then_reports_unchanged_and_check_agrees(config: Pa
             "clusters[0].addr: expected host:port",
         ),
         (None, {"OPEN_TELEMETRY_PORT": "otel"}, "environment: OPEN_TELEMETRY_PORT: expected a port"),
+        (None, {"OPEN_TELEMETRY_PORT": "٤٣١٨"}, "environment: OPEN_TELEMETRY_PORT: expected a port"),
+        (None, {"OPEN_TELEMETRY_PORT": "²"}, "environment: OPEN_TELEMETRY_PORT: expected a port"),
         (
             None,
             {"OPEN_TELEMETRY_ENABLE": "maybe"},

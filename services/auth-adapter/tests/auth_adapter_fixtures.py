@@ -17,9 +17,10 @@ import grpc
 import jwt
 from auth_adapter.cli import build
 from auth_adapter.ratelimit import RateLimiter
-from auth_adapter.server import AuthAdapterServer, Settings
+from auth_adapter.server import build_server
 from envoy.config.core.v3 import address_pb2
 from envoy.service.auth.v3 import attribute_context_pb2, external_auth_pb2, external_auth_pb2_grpc
+from service_runtime import ServerSettings, ServerThread
 
 SECRET = "test-signing-key-0123456789abcdef-0123456789"  # HS256 wants 32 bytes or more
 ISSUER, AUDIENCE = "https://issuer.test", "gateway"
@@ -95,7 +96,8 @@ class Adapter:
         self, env: Mapping[str, str], config: str = CONFIG, limiter: RateLimiter | None = None
     ) -> None:
         authorizer = build(gateway_config.loads(config), env, limiter)
-        self.server = AuthAdapterServer(Settings(port=0, host="127.0.0.1", shutdown_grace=1.0), authorizer)
+        settings = ServerSettings(port=0, host="127.0.0.1", drain=0.0, grace=1.0, workers=4)
+        self.server = ServerThread(build_server(settings, authorizer))
         self.server.start()
         self.channel = grpc.insecure_channel(f"127.0.0.1:{self.server.port}")
         self.stub = external_auth_pb2_grpc.AuthorizationStub(self.channel)
@@ -107,7 +109,7 @@ class Adapter:
 
     def close(self) -> None:
         self.channel.close()
-        self.server.stop(0).wait()
+        assert self.server.stop(timeout=15), "the adapter did not stop"
 
 
 @contextmanager

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import grpc
 import pytest
@@ -144,27 +145,36 @@ def test_an_empty_path_is_invalid_argument_and_the_path_header_is_a_fallback(sha
 
 # --- tokens --------------------------------------------------------------------------------------
 
-NOW = int(time.time())
+
+def _token(claims: dict[str, Any] | str) -> str:
+    """A raw token, or one signed now from claims given relative to now ("exp": -60 is a minute ago): a
+    token made at collection time would age while the suite runs."""
+    if isinstance(claims, str):
+        return claims
+    now = int(time.time())
+    dated = {k: now + v if k in ("exp", "nbf") and v is not None else v for k, v in claims.items()}
+    return make_jwt(**dated)
 
 
 @pytest.mark.parametrize(
-    ("token", "reason"),
+    ("claims", "reason"),
     [
-        (make_jwt(exp=NOW - 60), "token expired"),
-        (make_jwt(nbf=NOW + 600), "token not yet valid"),
-        (make_jwt(secret="not-the-signing-key-0123456789abcdef"), "token signature does not verify"),
-        (make_jwt(iss="https://elsewhere.test"), "token issuer not accepted"),
-        (make_jwt(aud="someone-else"), "token audience not accepted"),
-        (make_jwt(exp=None), "token lacks the 'exp' claim"),
-        (make_jwt(sub=None), "token lacks the 'sub' claim"),
+        ({"exp": -60}, "token expired"),
+        ({"nbf": 600}, "token not yet valid"),
+        ({"secret": "not-the-signing-key-0123456789abcdef"}, "token signature does not verify"),
+        ({"iss": "https://elsewhere.test"}, "token issuer not accepted"),
+        ({"aud": "someone-else"}, "token audience not accepted"),
+        ({"exp": None}, "token lacks the 'exp' claim"),
+        ({"sub": None}, "token lacks the 'sub' claim"),
         ("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.", "malformed token"),  # alg none
         ("not-a-known-token", "invalid token"),
         ("a.b.c", "malformed token"),
     ],
 )
 def test_bad_tokens_are_401_with_the_reason_and_a_clear_cookie(
-    shared: Adapter, token: str, reason: str
+    shared: Adapter, claims: dict[str, Any] | str, reason: str
 ) -> None:
+    token = _token(claims)
     response = shared.check("/api/Shop/View", cookie(token))
     assert code(response) == 401 and response.status.message == reason
     assert to_client(response) == {"set-cookie": CLEAR}
@@ -352,9 +362,9 @@ def test_health_reports_serving_then_not_serving_on_shutdown() -> None:
     assert caught.value.code() == grpc.StatusCode.NOT_FOUND
     watch = stub.Watch(health_pb2.HealthCheckRequest(service=""))
     assert next(watch).status == health_pb2.HealthCheckResponse.SERVING
-    a.server.stop(1.0)
+    a.server.server.request_stop()
     assert next(watch).status == health_pb2.HealthCheckResponse.NOT_SERVING
-    a.channel.close()
+    a.close()
 
 
 def test_a_verified_jwt_is_refused_once_it_expires(fresh: Adapter) -> None:

@@ -8,6 +8,8 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import grpc
@@ -34,7 +36,7 @@ def start(config: Path, port: int, **env: str) -> subprocess.Popen[str]:
             "127.0.0.1",
             f"-port={port}",
         ],
-        env={**os.environ, **env},
+        env={**os.environ, "SHUTDOWN_DRAIN": "0.1", **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -94,7 +96,12 @@ def test_debug_logs_hold_decisions_but_no_token_or_secret_and_sigterm_stops_clea
     assert configured["static_tokens"] == 2 and configured["jwt"] is True and configured["recaptcha"] is False
     for secret in (token, token.split(".")[1], SECRET, *STATIC, "rc-secret-token", "query-secret"):
         assert secret not in stderr
-    assert [line["msg"] for line in lines][-3:] == ["signal received", "shutting down", "stopped"]
+    assert [line["msg"] for line in lines][-4:] == [
+        "signal received",
+        "draining: health NOT_SERVING",
+        "stopping: no new calls",
+        "stopped",
+    ]
 
 
 def test_a_config_that_is_not_a_small_regular_utf8_file_exits_2_naming_it(tmp_path: Path) -> None:
@@ -112,3 +119,61 @@ def test_a_config_that_is_not_a_small_regular_utf8_file_exits_2_naming_it(tmp_pa
         _, stderr = process.communicate(timeout=30)
         assert process.returncode == 2, stderr
         assert json.loads(stderr.splitlines()[-1])["error"] == f"{config}: {reason}"
+
+
+def poll_on_new_connections(port: int, stop: threading.Event, seen: list[str]) -> None:
+    """Every 20 ms on a connection of its own with a 1 s deadline, as a kubelet probe does: health Check,
+    then an ext_authz Check as Envoy sends one; each change of what the two answer is recorded."""
+    while not stop.is_set():
+        try:
+            with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+                status = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1)
+                answer = external_auth_pb2_grpc.AuthorizationStub(channel).Check(
+                    request("/api/Shop/Browse"), timeout=1
+                )
+            outcome = health_pb2.HealthCheckResponse.ServingStatus.Name(status.status)
+            outcome += " allowed" if answer.HasField("ok_response") else " denied"
+        except grpc.RpcError as exc:
+            outcome = exc.code().name
+        if not seen or seen[-1] != outcome:
+            seen.append(outcome)
+        time.sleep(0.02)
+
+
+def test_sigterm_answers_not_serving_and_keeps_deciding_through_the_drain_then_unavailable(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(CONFIG)
+    port = free_port()
+    process = start(config, port, SHUTDOWN_DRAIN="1.0", SHUTDOWN_GRACE="1")
+    seen: list[str] = []
+    stop = threading.Event()
+    poller = threading.Thread(target=poll_on_new_connections, args=(port, stop, seen))
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            grpc.channel_ready_future(channel).result(timeout=20)
+        poller.start()
+        time.sleep(0.3)
+        signalled = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+        stopped_after = time.monotonic() - signalled
+        time.sleep(0.3)
+    finally:
+        stop.set()
+        if poller.is_alive():
+            poller.join(10)
+        process.kill()
+        _, stderr = process.communicate()
+    # Serving, then NOT_SERVING while checks are still decided (Envoy keeps sending them until its
+    # endpoints drop the pod), then nothing listening: never a refused check while still in endpoints.
+    assert seen == ["SERVING allowed", "NOT_SERVING allowed", "UNAVAILABLE"], seen
+    assert 1.0 <= stopped_after < 5
+    messages = [json.loads(line)["msg"] for line in stderr.splitlines()]
+    assert messages[-4:] == [
+        "signal received",
+        "draining: health NOT_SERVING",
+        "stopping: no new calls",
+        "stopped",
+    ]

@@ -266,7 +266,7 @@ def to_json(value: Any, *, escape_html: bool = True, indent: str | None = None, 
 
 
 # --- fmt.Sprintf -----------------------------------------------------------------------------------------
-_SPEC = re.compile(r"%([-+# 0]*)(\*|\d+)?(?:\.(\*|\d*))?(.)", re.DOTALL)
+_SPEC = re.compile(r"%([-+# 0]*)(\*|[0-9]+)?(?:\.(\*|[0-9]*))?(.)", re.DOTALL)
 
 
 class _Spec:

@@ -40,7 +40,7 @@ def strslice(value: Any) -> list[str]:
 
 
 def _trim_zero_decimal(text: str) -> str:
-    match = re.fullmatch(r"([+-]?\d+)\.0*", text)
+    match = re.fullmatch(r"([+-]?[0-9]+)\.0*", text)
     return match.group(1) if match else text
 
 

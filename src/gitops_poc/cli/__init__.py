@@ -17,6 +17,7 @@ import typer
 from gitops_poc import __version__
 from gitops_poc.cli.lazy import Lazy, LazyGroup
 from gitops_poc.errors import GitopsError
+from gitops_poc.redact import RedactingStream, redact, remember_url_passwords
 
 
 class Commands(LazyGroup):
@@ -34,8 +35,17 @@ class Commands(LazyGroup):
         "lint": Lazy("gitops_poc.cli.lint:lint", "Check values files and ArgoCD objects before a push."),
         "render": Lazy("gitops_poc.cli.render:render", "Render a service for an environment, validated."),
         "diff": Lazy("gitops_poc.cli.diff:diff", "What a change does to a service's desired state."),
+        "review": Lazy(
+            "gitops_poc.cli.review:review", "What a merge request will do, as a note for its reviewers."
+        ),
         "vault": Lazy("gitops_poc.cli.vault:app", "Configure Vault and prove least privilege."),
         "ci": Lazy("gitops_poc.cli.ci:app", "Pipeline commands: bump, promote, pin, unpin an image; deploy."),
+        "status": Lazy(
+            "gitops_poc.cli.status:status", "What runs where: git and Argo CD per service and environment."
+        ),
+        "report": Lazy(
+            "gitops_poc.cli.report:report", "Write the status, timelines, Vault and lint as a page."
+        ),
         "publish": Lazy(
             "gitops_poc.cli.publish:publish", "Push gitops-config and each service to their remotes."
         ),
@@ -92,20 +102,12 @@ def _root(
     )
 
 
-def _redact(text: str) -> str:
-    """Remove every secret value this process knows (environment, .env, secrets file, token file), in case
-    an exception message carried one."""
-    from gitops_poc.redact import redact  # no heavy import: only reached on an error
-
-    return redact(text)
-
-
 def _crash_log(exc: BaseException) -> str:
     """Write the traceback to a new private file (0600, unique name) and return its path."""
     fd, path = tempfile.mkstemp(prefix="gitops-poc-crash-", suffix=".log")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(f"gitops-poc {__version__}, Python {sys.version}\n")
-        handle.write(_redact("".join(traceback.format_exception(exc))))
+        handle.write(redact("".join(traceback.format_exception(exc))))
     return path
 
 
@@ -132,10 +134,26 @@ def _stops_like_ctrl_c() -> Iterator[None]:
             signal.signal(number, handler)
 
 
+@contextmanager
+def _redacted_output(argv: Sequence[str]) -> Iterator[None]:
+    """Everything written to stdout and stderr while a command runs (Rich, logging, a child's output passed
+    through, typer's own messages) passes one redaction; a URL password given in argv is one it knows."""
+    remember_url_passwords(argv)
+    if isinstance(sys.stdout, RedactingStream):  # a command run from inside another one
+        yield
+        return
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = RedactingStream(sys.stdout), RedactingStream(sys.stderr)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 ok, 1 failure/changes, 2 bad input, 3 internal error, 130
     Ctrl-C, SIGTERM or SIGHUP)."""
-    with _stops_like_ctrl_c():
+    with _stops_like_ctrl_c(), _redacted_output(sys.argv[1:] if argv is None else argv):
         return _main(argv)
 
 
@@ -149,7 +167,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
         from gitops_poc.cli.output import err
 
-        err.print("[red]error:[/]", escape(_redact(str(exc))))
+        err.print("[red]error:[/]", escape(str(exc)))
         return exc.exit_code
     except (typer.Abort, KeyboardInterrupt):  # click turns Ctrl-C into Abort
         print("Interrupted.", file=sys.stderr)

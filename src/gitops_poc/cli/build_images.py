@@ -33,9 +33,10 @@ def build_images(
     from gitops_poc.cluster.apply import StepFailed, run_command
     from gitops_poc.cluster.images import plan_images
     from gitops_poc.cluster.model import RunCommand
+    from gitops_poc.delivery.image import check_tag
 
     platform = load_platform(root, env_file)
-    plan = plan_images(platform, root, tag)
+    plan = plan_images(platform, root, check_tag(tag))
     if output is OutputFormat.text:
         show_plan("build-images", plan)
     results: dict[str, str] = {}

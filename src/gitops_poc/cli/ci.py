@@ -4,7 +4,6 @@ promote it, pin an environment, or deploy with Helm through the GitLab agent (pu
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -63,20 +62,61 @@ AttemptsOption = typer.Option(
     30, "--attempts", min=1, max=1000, help="Push attempts before giving up (exit 6)."
 )
 OutputOption = typer.Option(OutputFormat.text, "--output", "-o", help="text, or json for scripts.")
+BreakGlassOption = typer.Option(
+    False,
+    "--break-glass",
+    help="Go on inside a freeze (a sync window holding the environment); needs --reason, which the "
+    "commit records as a Break-glass trailer.",
+)
+ReasonOption = typer.Option(None, "--reason", help="Why --break-glass (recorded in the commit).")
+ReleaseConfigOption = typer.Option(
+    None,
+    "--release-config",
+    envvar="GITOPS_POC_RELEASE_CONFIG",
+    help="gitops-config/release.yaml to take the sync windows from (default: the pipeline's SYNC_WINDOWS "
+    "variable, which `init` generates from it).",
+    dir_okay=False,
+)
+ServiceOption = typer.Option(
+    None,
+    "--service",
+    envvar="SERVICE_NAME",
+    help="Service (default: SERVICE_NAME, set by its .gitlab-ci.yml, else the project or folder name); "
+    "names the Application the sync windows are matched against.",
+)
 EXIT_HELP = (
     "Exit codes: 0 updated or already up to date, 2 bad input, 4 superseded by a newer pipeline, "
-    "5 environment pinned, 6 gave up after --attempts lost races, 1 other git failures."
+    "5 environment pinned, 6 gave up after --attempts lost races, 7 held by a freeze window, "
+    "1 other git failures."
 )
 
 
-def _check_env(env: str, option: str = "--env") -> str:
-    from gitops_poc.dnsnames import DNS1123_LABEL
+EnvironmentsOption = typer.Option(
+    None,
+    "--environments",
+    envvar="ENVIRONMENTS",
+    help="The platform's environments, in promotion order (default: ENVIRONMENTS, which the generated "
+    "pipeline sets; else dev staging prod).",
+)
 
-    if not DNS1123_LABEL.matches(env) or env == "default":
-        raise UsageError(
-            f"{option} {env!r} is not an environment name (lowercase letters, digits and '-'; "
-            "its values file is .cicd/<env>.yaml, and 'default' is the shared file)"
-        )
+
+def _environments(given: str | None) -> tuple[str, ...]:
+    from gitops_poc.config import DEFAULTS, environments_of
+
+    if given is None:
+        return environments_of(DEFAULTS["ENVIRONMENTS"], "built-in default")
+    return environments_of(
+        given, "ENVIRONMENTS" if os.environ.get("ENVIRONMENTS") == given else "--environments"
+    )
+
+
+def _check_env(env: str, environments: tuple[str, ...], option: str = "--env") -> str:
+    """`env` when it is one of the platform's environments: a values file of another name (left from a
+    removed environment, or a typo's twin) is never written."""
+    from gitops_poc.config import environment_error
+
+    if problem := environment_error(env, environments):
+        raise UsageError(f"{option}: {problem}")
     return env
 
 
@@ -113,6 +153,37 @@ def _finish(result: WriteBack, target: Target, output: OutputFormat) -> int:
     return EXIT_CODES[decision.outcome]
 
 
+def _service(service: str | None, repo_dir: Path) -> str:
+    return service or os.environ.get("CI_PROJECT_NAME") or repo_dir.resolve().name
+
+
+def _freeze(
+    env: str,
+    service: str,
+    release_config: Path | None,
+    break_glass: bool,
+    reason: str | None,
+    action: str,
+) -> tuple[tuple[str, str], ...]:
+    """The freeze check at the moment the command runs; the commit trailers of a break-glass override."""
+    from gitops_poc.delivery.pins import now_utc
+    from gitops_poc.release.freeze import job_freeze
+
+    check = job_freeze(
+        os.environ,
+        release_config=release_config,
+        service=service,
+        env=env,
+        now=now_utc(),
+        break_glass=break_glass,
+        reason=reason,
+        action=action,
+    )
+    if check.note:
+        err.print(escape(f"warning: {check.note}"))
+    return check.trailers
+
+
 def _target(
     repo_dir: Path, remote: str | None, branch: str | None, pipeline: str | None, push: bool
 ) -> Target:
@@ -137,14 +208,20 @@ def bump(
     remote: str | None = RemoteOption,
     branch: str | None = BranchOption,
     attempts: int = AttemptsOption,
+    environments: str | None = EnvironmentsOption,
     repo_dir: Path = RepoDirOption,
     output: OutputFormat = OutputOption,
+    service: str | None = ServiceOption,
+    break_glass: bool = BreakGlassOption,
+    reason: str | None = ReasonOption,
+    release_config: Path | None = ReleaseConfigOption,
 ) -> int:
     """Set image.tag (and image.repository) in .cicd/ENV.yaml as a key-level edit; commit and push.
 
     Comments and layout are kept; the pipeline number is recorded beside the tag. Nothing is committed when
     the image is already there. A rejected push fetches the new head, re-applies the change on it and
-    retries with jittered backoff; it never forces and never merges.
+    retries with jittered backoff; it never forces and never merges. Inside a freeze window of the
+    environment's Application it changes nothing (exit 7).
     """
     from gitops_poc.delivery.image import Image, check_digest, check_repository, check_tag
     from gitops_poc.delivery.pins import now_utc
@@ -156,7 +233,8 @@ def bump(
         check_tag(tag),
         check_digest(digest) if digest is not None else None,
     )
-    _check_env(env)
+    _check_env(env, _environments(environments))
+    trailers = _freeze(env, _service(service, repo_dir), release_config, break_glass, reason, "bump of")
     target = _target(repo_dir, remote, branch, pipeline, push)
     result = run_bump(
         target,
@@ -167,6 +245,7 @@ def bump(
         force_older=force_older,
         policy=RetryPolicy(attempts=attempts),
         on_retry=_on_retry,
+        trailers=trailers,
     )
     return _finish(result, target, output)
 
@@ -178,12 +257,7 @@ def promote(
     allow_skip: bool = typer.Option(
         False, "--allow-skip", help="Allow skipping environments of ENVIRONMENTS."
     ),
-    environments: str | None = typer.Option(
-        None,
-        "--environments",
-        envvar="ENVIRONMENTS",
-        help="The environments in promotion order (default: ENVIRONMENTS, else dev staging prod).",
-    ),
+    environments: str | None = EnvironmentsOption,
     push: bool = PushOption,
     force_older: bool = ForceOlderOption,
     remote: str | None = RemoteOption,
@@ -191,26 +265,29 @@ def promote(
     attempts: int = AttemptsOption,
     repo_dir: Path = RepoDirOption,
     output: OutputFormat = OutputOption,
+    service: str | None = ServiceOption,
+    break_glass: bool = BreakGlassOption,
+    reason: str | None = ReasonOption,
+    release_config: Path | None = ReleaseConfigOption,
 ) -> int:
     """Copy the exact image (repository, tag, digest) of --from into --to; commit and push.
 
     The order comes from ENVIRONMENTS: only to the next environment unless --allow-skip. Refused when the
     source has no image; a pinned target is left alone (exit 5). The source's pipeline record travels
     with the image, so an older image never replaces a newer one (exit 4, --force-older overrides).
+    Inside a freeze window of the target's Application it changes nothing (exit 7).
     """
-    from gitops_poc.config import DEFAULTS
     from gitops_poc.delivery.decide import promotion_order_error
     from gitops_poc.delivery.pins import now_utc
     from gitops_poc.delivery.writeback import RetryPolicy
     from gitops_poc.delivery.writes import promote as run_promote
 
-    order = tuple(w for w in re.split(r"[\s,]+", environments or DEFAULTS["ENVIRONMENTS"]) if w)
-    for name in order:
-        _check_env(name, "ENVIRONMENTS entry")
+    order = _environments(environments)
     if problem := promotion_order_error(
-        order, _check_env(source, "--from"), _check_env(env, "--to"), allow_skip
+        order, _check_env(source, order, "--from"), _check_env(env, order, "--to"), allow_skip
     ):
         raise UsageError(problem)
+    trailers = _freeze(env, _service(service, repo_dir), release_config, break_glass, reason, "promotion to")
     target = _target(repo_dir, remote, branch, None, push)
     result = run_promote(
         target,
@@ -221,6 +298,7 @@ def promote(
         force_older=force_older,
         policy=RetryPolicy(attempts=attempts),
         on_retry=_on_retry,
+        trailers=trailers,
     )
     return _finish(result, target, output)
 
@@ -228,6 +306,94 @@ def promote(
 def _pinner(target: Target) -> str:
     """Who pins: the GitLab user running the pipeline, else the commit identity."""
     return os.environ.get("GITLAB_USER_LOGIN") or str(target.identity)
+
+
+@app.command("rollback", epilog=EXIT_HELP)
+def rollback(
+    env: str = typer.Option(..., "--env", help="Environment to roll back."),
+    to: str | None = typer.Option(
+        None, "--to", help="An earlier image tag of the environment, or a commit (its file's image then)."
+    ),
+    steps: int | None = typer.Option(
+        None, "--steps", min=1, max=1000, help="How many images back (default 1: the previous one)."
+    ),
+    allow_repository_change: bool = typer.Option(
+        False, "--allow-repository-change", help="Roll back even when the image repository differs."
+    ),
+    reason: str | None = typer.Option(
+        None, "--reason", help="Why (added to the pin's reason; with --break-glass, recorded as that too)."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show the change it would commit; write nothing."),
+    push: bool = PushOption,
+    remote: str | None = RemoteOption,
+    branch: str | None = BranchOption,
+    attempts: int = AttemptsOption,
+    environments: str | None = EnvironmentsOption,
+    repo_dir: Path = RepoDirOption,
+    output: OutputFormat = OutputOption,
+    service: str | None = ServiceOption,
+    break_glass: bool = BreakGlassOption,
+    release_config: Path | None = ReleaseConfigOption,
+) -> int:
+    """Write an earlier image of ENV back into .cicd/ENV.yaml, exactly (repository, tag, digest), and pin ENV.
+
+    The image comes from the history of .cicd/ENV.yaml (each commit that changed it). The pin, in the same
+    commit, names the rollback, so the next pipeline's bump stands down (exit 5) instead of undoing it;
+    `ci unpin` releases it. The write is `ci bump`'s: key-level, retried on lost races, never forced. A
+    rollback to another image repository is refused unless --allow-repository-change. Inside a freeze
+    window it changes nothing (exit 7) unless --break-glass.
+    """
+    from gitops_poc.delivery.pins import now_utc
+    from gitops_poc.delivery.writeback import RetryPolicy
+    from gitops_poc.release.rollback_job import plan_rollback, preview, run_rollback
+
+    _check_env(env, _environments(environments))
+    if to is not None and steps is not None:
+        raise UsageError("--to and --steps exclude each other: give one")
+    target = _target(repo_dir, remote, branch, None, push)
+    now = now_utc()
+    plan = plan_rollback(
+        target,
+        env,
+        now,
+        push=push,
+        steps=steps,
+        to=to,
+        allow_repository_change=allow_repository_change,
+        reason=reason,
+        pinner=_pinner(target),
+    )
+    if dry_run:
+        decision, diff = preview(target, env, plan, now)
+        if output is OutputFormat.json:
+            print_json(
+                {
+                    "result": "dry-run",
+                    "environment": env,
+                    "from": {"reference": plan.current.reference, "commit": plan.current.commit},
+                    "to": {"reference": plan.target.reference, "commit": plan.target.commit},
+                    "pin": plan.pin.as_dict(),
+                    "diff": diff,
+                }
+            )
+        else:
+            from gitops_poc.cli.output import out
+
+            out.out(diff, end="", highlight=False)
+        err.print(escape(f"dry run: {decision.message}; nothing was written"))
+        return 0
+    trailers = _freeze(env, _service(service, repo_dir), release_config, break_glass, reason, "rollback of")
+    result = run_rollback(
+        target,
+        env,
+        plan,
+        now,
+        push=push,
+        policy=RetryPolicy(attempts=attempts),
+        on_retry=_on_retry,
+        trailers=trailers,
+    )
+    return _finish(result, target, output)
 
 
 @app.command("pin", epilog=EXIT_HELP)
@@ -241,6 +407,7 @@ def pin(
     remote: str | None = RemoteOption,
     branch: str | None = BranchOption,
     attempts: int = AttemptsOption,
+    environments: str | None = EnvironmentsOption,
     repo_dir: Path = RepoDirOption,
     output: OutputFormat = OutputOption,
 ) -> int:
@@ -253,7 +420,7 @@ def pin(
     from gitops_poc.delivery.writeback import RetryPolicy
     from gitops_poc.delivery.writes import set_pin
 
-    _check_env(env)
+    _check_env(env, _environments(environments))
     if not reason.strip():
         raise UsageError("--reason must say why the environment is pinned")
     now = now_utc()
@@ -274,6 +441,7 @@ def unpin(
     remote: str | None = RemoteOption,
     branch: str | None = BranchOption,
     attempts: int = AttemptsOption,
+    environments: str | None = EnvironmentsOption,
     repo_dir: Path = RepoDirOption,
     output: OutputFormat = OutputOption,
 ) -> int:
@@ -281,7 +449,7 @@ def unpin(
     from gitops_poc.delivery.writeback import RetryPolicy
     from gitops_poc.delivery.writes import set_pin
 
-    _check_env(env)
+    _check_env(env, _environments(environments))
     target = _target(repo_dir, remote, branch, None, push)
     result = set_pin(target, env, None, push=push, policy=RetryPolicy(attempts=attempts), on_retry=_on_retry)
     return _finish(result, target, output)
@@ -324,6 +492,9 @@ def deploy(
     ),
     repo_dir: Path = RepoDirOption,
     output: OutputFormat = OutputOption,
+    break_glass: bool = BreakGlassOption,
+    reason: str | None = ReasonOption,
+    release_config: Path | None = ReleaseConfigOption,
 ) -> int:
     """Push mode: helm upgrade --install SERVICE into ENV through the GitLab agent's kube context.
 
@@ -333,7 +504,7 @@ def deploy(
     failed before recording a revision), rolled back, or a revision left failed (from `helm history` read
     before and after). --dry-run prints the command and renders it. With --output json, a failure is a JSON
     object too (ok false, the message, the release's latest revision before and after), with the same exit
-    code.
+    code. Inside a freeze window of the environment's Application nothing runs (exit 7, before helm).
     """
     from gitops_poc.config import load_config, service_name_error
     from gitops_poc.delivery.deploy import helm_major, plan_deploy, release_history, run_upgrade
@@ -359,6 +530,8 @@ def deploy(
             check_digest(digest) if digest is not None else None,
         )
     context = kube_context or platform.config.kube_context
+    if not dry_run:
+        _freeze(env, name, release_config, break_glass, reason, "deploy of")
     plan = plan_deploy(platform, repo_dir.resolve(), name, env, image, kube_context=context, timeout=timeout)
     binary = find_helm()
     command = plan.command("helm", helm_major(binary))

@@ -43,6 +43,11 @@ def _show(result: RepoResult, dry_run: bool) -> None:
         detail += "; new bare repository" if not dry_run else "; the bare repository would be created"
     style = _STYLE[result.outcome]
     out.print(f"  [{style}]{verb:16}[/] {escape(result.repository.path):32} {escape(detail)}")
+    for kept in result.withheld:
+        err.print(
+            f"      [yellow]withheld[/] {escape(result.repository.folder.as_posix())}/{escape(kept.path)}: "
+            f"{escape(kept.reason)} (never pushed; add it to .gitignore)"
+        )
     if dry_run:
         for delta in result.files[:SHOWN_FILES]:
             out.print(f"      {delta.status} {escape(delta.path)}")
@@ -76,8 +81,11 @@ def publish(
 ) -> int:
     """Push gitops-config and every service repository to their remotes.
 
-    Only the files of each repository's folder go in (generated and team-owned; never .env or
-    .secrets.yaml, nor what .gitignore excludes). To a GitLab URL with a token, the group and the
+    Only what git itself would track in each repository's folder goes in (.gitignore honoured, even
+    when the root is not a git repository; symlinks as links). Never pushed, and listed as withheld: any
+    credentials file in any spelling (.env, .env.local, .ENV, .env~, prod.env, .secrets.yaml.orig,
+    .vault-keys.json, ...) and a link that points outside the folder. A repository folder that is a
+    link is refused. To a GitLab URL with a token, the group and the
     missing projects are created through the API first (empty, default branch protected). A remote that
     moved on (a team's commit, a CI image bump) is fetched and the root's changes since the last publish
     are merged on top of it; pushes are fast-forward only, never forced. A second run with nothing

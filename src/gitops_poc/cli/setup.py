@@ -23,6 +23,7 @@ from gitops_poc.cluster.applyset import DEFAULT_MAX_PRUNE, LiveSet
 from gitops_poc.cluster.model import ClusterPlan, HelmRelease, Step, VaultBootstrap
 from gitops_poc.errors import UsageError
 from gitops_poc.platform import Platform
+from gitops_poc.redact import remember
 
 if TYPE_CHECKING:
     from gitops_poc.cluster.apply import ClusterRunner
@@ -256,6 +257,7 @@ def _registry_credentials(platform: Platform, *, required: bool, dry_run: bool) 
         )
     user = user or typer.prompt("GitLab deploy token username", default="", show_default=False)
     token = token or typer.prompt("GitLab deploy token", hide_input=True, default="", show_default=False)
+    remember([token])
     if not user or not token:
         if not required:
             return None
@@ -355,6 +357,7 @@ def pull(
     --show-password` shows it on request)."""
     from gitops_poc.cluster.apply import default_runner
     from gitops_poc.cluster.pull import plan_pull
+    from gitops_poc.release.policy import release_windows
 
     platform = load_platform(root, env_file)
     cfg = platform.config
@@ -363,7 +366,7 @@ def pull(
         _require_namespace(
             cfg.kube_context, cfg.argocd_namespace, "run `gitops-poc setup infrastructure` first"
         )
-    plan = plan_pull(platform, credentials, _cluster_targets(platform, cluster))
+    plan = plan_pull(platform, credentials, _cluster_targets(platform, cluster), release_windows(root))
     check_custom_resources(plan, platform)
     runner = None if dry_run else default_runner(cfg.kube_context)
     return carry_out("setup pull", plan, runner, dry_run=dry_run, output=output)
@@ -453,6 +456,7 @@ def _agent_token(platform: Platform, cluster: str | None, token_file: Path | Non
         raise UsageError(f"{key} is not set (environment or .env){hint}")
     what = "GitLab agent token" + (f" of cluster {cluster}" if cluster else "")
     token = str(typer.prompt(what, hide_input=True, default="", show_default=False)).strip()
+    remember([token])
     if not token:
         raise UsageError(f"no agent token given ({key})")
     return token

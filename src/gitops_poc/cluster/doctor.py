@@ -185,7 +185,7 @@ def tool_version(tool: str, output: str | None) -> str | None:
             return str(json.loads(output)["clientVersion"]["gitVersion"])
         except (ValueError, KeyError, TypeError):
             return None
-    match = re.search(r"v?\d+\.\d+\.\d+[^\s+]*", output)
+    match = re.search(r"v?[0-9]+\.[0-9]+\.[0-9]+[^\s+]*", output)
     return match.group(0) if match else output.splitlines()[0][:40] or None
 
 

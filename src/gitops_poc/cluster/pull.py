@@ -8,6 +8,7 @@ from gitops_poc.cluster.registry import MANAGED_BY, RegistryCredentials
 from gitops_poc.generate.delivery import platform_application
 from gitops_poc.generate.gitops_config import applicationset, project
 from gitops_poc.platform import Platform
+from gitops_poc.release.windows import SyncWindow
 
 REPO_CREDS_LABEL = {"argocd.argoproj.io/secret-type": "repo-creds"}
 
@@ -22,7 +23,10 @@ def repo_creds_url(platform: Platform) -> str:
 
 
 def plan_pull(
-    platform: Platform, credentials: RegistryCredentials | None, extra: tuple[Step, ...] = ()
+    platform: Platform,
+    credentials: RegistryCredentials | None,
+    extra: tuple[Step, ...] = (),
+    windows: tuple[SyncWindow, ...] = (),
 ) -> ClusterPlan:
     """Credentials first (the first sync needs them), then the project before what refers to it."""
     cfg = platform.config
@@ -54,7 +58,7 @@ def plan_pull(
             f"cluster(s) {', '.join(unregistered)} must be registered with ArgoCD once: "
             "`setup pull --cluster NAME=CONTEXT`"
         )
-    steps.append(ApplyObject.of(project(platform)))
+    steps.append(ApplyObject.of(project(platform, windows)))
     steps.extend(ApplyObject.of(platform_application(platform, env)) for env in platform.environments)
     steps.append(ApplyObject.of(applicationset(platform)))
     return ClusterPlan(tuple(steps), tuple(notes))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from gitops_poc.config import environment_error
 from gitops_poc.delivery.image import Image
 from gitops_poc.delivery.pins import Pin, find_pin, with_pin, without_pin
 from gitops_poc.delivery.values import ImageState, read_image, set_image
@@ -140,8 +141,8 @@ def promotion_order_error(
 ) -> str | None:
     """Why promoting `source` -> `target` is not allowed by the configured order (None: it is)."""
     for name in (source, target):
-        if name not in environments:
-            return f"unknown environment {name!r}; ENVIRONMENTS has: {' '.join(environments)}"
+        if problem := environment_error(name, environments):
+            return problem
     i, j = environments.index(source), environments.index(target)
     if j <= i:
         return (

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gitops_poc.config import environment_error
 from gitops_poc.delivery.image import Image
 from gitops_poc.delivery.outcome import History, Revision
 from gitops_poc.errors import UsageError
@@ -103,8 +104,8 @@ def plan_deploy(
     timeout: str = DEFAULT_TIMEOUT,
 ) -> HelmDeploy:
     """The deploy of `service` to `env` from the service repository at `repo_dir`."""
-    if env not in platform.environments:
-        raise UsageError(f"unknown environment {env!r}; ENVIRONMENTS has: {' '.join(platform.environments)}")
+    if problem := environment_error(env, platform.environments):
+        raise UsageError(f"--env: {problem}")
     files = tuple(repo_dir / name for name in value_files(env))
     for path in files:
         if not path.is_file():
@@ -148,7 +149,7 @@ def helm_major(binary: str) -> int:
         )
     except (OSError, subprocess.TimeoutExpired):
         return 4
-    match = re.match(r"v(\d+)\.", result.stdout.strip())
+    match = re.match(r"v([0-9]+)\.", result.stdout.strip())
     return int(match.group(1)) if match else 4
 
 

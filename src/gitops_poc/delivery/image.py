@@ -6,21 +6,11 @@ value either matches the grammar or is refused (exit 2) with the value named, an
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from gitops_poc.errors import UsageError
+from gitops_poc.imageref import digest_problem, repository_problem, tag_problem
 
-# github.com/opencontainers/distribution-spec (spec.md, "Pulling manifests"): a tag is at most 128 characters.
-TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
-# Only sha256 is accepted: it is what registries compute and what the chart's image line passes through.
-DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
-# github.com/distribution/reference (reference.go): domain[:port]/path, path components lowercase.
-_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-_DOMAIN_COMPONENT = r"(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])"
-_DOMAIN = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[0-9A-Fa-f:]+\])(?::[0-9]+)?"
-REPOSITORY = re.compile(rf"(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*")
-MAX_REPOSITORY = 255
 SHOWN = 80  # longer values are cut in messages, with their length
 
 
@@ -31,22 +21,16 @@ def shown(value: str) -> str:
 
 
 def check_tag(tag: str, option: str = "--tag") -> str:
-    if not TAG.fullmatch(tag):
-        if len(tag) > 128:
-            why = "a tag has at most 128 characters"
-        elif not tag:
-            why = "a tag must not be empty"
-        else:
-            why = "a tag is letters, digits, '_', '.' and '-', and does not start with '.' or '-'"
+    if why := tag_problem(tag):
         raise UsageError(f"{option} {shown(tag)} is not a valid image tag: {why} (OCI distribution spec)")
     return tag
 
 
 def check_digest(digest: str, option: str = "--digest") -> str:
-    if not DIGEST.fullmatch(digest):
+    if why := digest_problem(digest):
         raise UsageError(
-            f"{option} {shown(digest)} is not an image digest: expected 'sha256:' followed by 64 lowercase "
-            "hexadecimal digits (as `docker buildx imagetools inspect` or the registry reports it)"
+            f"{option} {shown(digest)} is not an image digest: {why} (as `docker buildx imagetools inspect` "
+            "or the registry reports it)"
         )
     return digest
 
@@ -57,11 +41,9 @@ def check_repository(repository: str, option: str = "--repository") -> str:
             f"{option} {shown(repository)} carries a tag or digest; give the repository alone "
             "(e.g. registry.gitlab.com/group/service) and the tag with --tag"
         )
-    if len(repository) > MAX_REPOSITORY or not REPOSITORY.fullmatch(repository):
+    if why := repository_problem(repository):
         raise UsageError(
-            f"{option} {shown(repository)} is not an image repository: [registry[:port]/]path, path parts "
-            f"lowercase letters and digits separated by '.', '_', '__' or '-', "
-            f"at most {MAX_REPOSITORY} characters"
+            f"{option} {shown(repository)} is not an image repository ([registry[:port]/]path): {why}"
         )
     return repository
 

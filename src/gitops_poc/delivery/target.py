@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gitops_poc.delivery.gitops import Identity, Repository, strip_credentials
+from gitops_poc.digits import natural
 from gitops_poc.errors import UsageError
 
 TOOL_IDENTITY = Identity("gitops-poc", "gitops-poc@localhost")
@@ -28,11 +29,12 @@ def pipeline_number(value: str | None) -> int | None:
     if value in (None, ""):
         return None
     assert value is not None
-    if not value.isdigit() or len(value) > 18:
+    number = natural(value) if len(value) <= 18 else None
+    if number is None:
         raise UsageError(
-            f"--pipeline {value!r} is not a pipeline number (CI_PIPELINE_IID, a positive integer)"
+            f"--pipeline {value!r} is not a pipeline number (CI_PIPELINE_IID: ASCII digits 0-9, at most 18)"
         )
-    return int(value)
+    return number
 
 
 def resolve_target(

@@ -22,7 +22,7 @@ from gitops_poc.errors import UsageError
 from gitops_poc.values import parse_values
 from gitops_poc.yamlio import edit_round_trip, load_round_trip, unshared
 
-RECORD = re.compile(r"\s*;?\s*gitops-poc: pipeline (\d+)")
+RECORD = re.compile(r"\s*;?\s*gitops-poc: pipeline ([0-9]+)\b")
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from gitops_poc.delivery.decide import Decision, Outcome, Reader
@@ -45,11 +45,16 @@ class WriteBack:
         return self.decision.outcome
 
 
-def commit_message(decision: Decision, subject: str, pipeline_url: str | None) -> str:
-    lines = [subject, ""]
-    if decision.pipeline is not None:
-        lines.append(f"Pipeline: {pipeline_url or decision.pipeline}")
-    lines.append("Written by gitops-poc (key-level change of image values; never force-pushed).")
+def commit_message(
+    decision: Decision, subject: str, pipeline_url: str | None, trailers: Sequence[tuple[str, str]] = ()
+) -> str:
+    """Subject, a line on who wrote it, then git trailers (`git log --format=%(trailers)` reads them):
+    the pipeline, and what a release recorded (evidence, a break-glass reason, a rollback's source)."""
+    lines = [subject, "", "Written by gitops-poc (key-level change of image values; never force-pushed)."]
+    found = [("Pipeline", str(pipeline_url or decision.pipeline))] if decision.pipeline is not None else []
+    found += [(key, " ".join(value.split())) for key, value in trailers]
+    if found:
+        lines += ["", *(f"{key}: {value}" for key, value in found)]
     return "\n".join(lines) + "\n"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ from gitops_poc.delivery.writeback import (
 )
 
 OnRetry = Callable[[int, float, str], None]
+Trailer = tuple[str, str]
 
 
 def _subject(decision: Decision, action: str) -> str:
@@ -34,9 +35,10 @@ def write(
     push: bool,
     policy: RetryPolicy,
     on_retry: OnRetry | None = None,
+    trailers: Sequence[Trailer] = (),
 ) -> WriteBack:
     def message(decision: Decision) -> str:
-        return commit_message(decision, subject(decision), target.pipeline_url)
+        return commit_message(decision, subject(decision), target.pipeline_url, trailers)
 
     if not push:
         return commit_locally(target.repo, decide, message, target.identity)
@@ -55,6 +57,7 @@ def bump(
     force_older: bool = False,
     policy: RetryPolicy = RetryPolicy(),
     on_retry: OnRetry | None = None,
+    trailers: Sequence[Trailer] = (),
 ) -> WriteBack:
     return write(
         target,
@@ -63,6 +66,7 @@ def bump(
         push=push,
         policy=policy,
         on_retry=on_retry,
+        trailers=trailers,
     )
 
 
@@ -76,6 +80,7 @@ def promote(
     force_older: bool = False,
     policy: RetryPolicy = RetryPolicy(),
     on_retry: OnRetry | None = None,
+    trailers: Sequence[Trailer] = (),
 ) -> WriteBack:
     return write(
         target,
@@ -84,6 +89,7 @@ def promote(
         push=push,
         policy=policy,
         on_retry=on_retry,
+        trailers=trailers,
     )
 
 

@@ -14,8 +14,16 @@ from gitops_poc.generate.delivery import render_delivery_files
 from gitops_poc.generate.gitops_config import HEADER, render_files
 from gitops_poc.generate.pipelines import SHARED_PIPELINE_FILE, render_pipeline_files
 from gitops_poc.generate.services import Reader, TemplateRenderer, file_mode, plan_service
-from gitops_poc.layout import GITOPS_CONFIG_DIR, LOCAL_STATE, NEVER_COMMITTED, SERVICES_DIR, value_files
+from gitops_poc.layout import (
+    GITOPS_CONFIG_DIR,
+    LOCAL_STATE,
+    NEVER_COMMITTED,
+    RELEASE_FILE,
+    SERVICES_DIR,
+    value_files,
+)
 from gitops_poc.platform import Platform
+from gitops_poc.release.policy import parse_policy
 from gitops_poc.vendoring import disk_reader, plan_vendor
 from gitops_poc.yamlio import load_plain
 
@@ -132,10 +140,11 @@ def plan_init(platform: Platform, root: Path, reader: Reader | None = None) -> l
     # From the service files as they will be: a pyproject this run creates from a template counts.
     service_changes.extend(plan_vendor(root, platform.services, planned_read))
 
+    windows = parse_policy(read(RELEASE_FILE), str(RELEASE_FILE)).windows
     generated = {
-        **render_files(platform),
+        **render_files(platform, windows),
         **render_delivery_files(platform, _budgets(platform, planned_read)),
-        **render_pipeline_files(platform),
+        **render_pipeline_files(platform, windows),
     }
     for path, content in generated.items():
         if change := change_if_different(path, content, read(path), "generated"):

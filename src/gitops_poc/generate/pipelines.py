@@ -19,6 +19,8 @@ from typing import Any
 from gitops_poc.delivery.decide import EXIT_CODES, Outcome
 from gitops_poc.layout import SERVICE_PIPELINE, SERVICES_DIR, SHARED_PIPELINE, SHARED_PIPELINE_FILE
 from gitops_poc.platform import GITOPS_CONFIG_REPO, Platform, Tier
+from gitops_poc.release.policy import SYNC_WINDOWS_VARIABLE, windows_json
+from gitops_poc.release.windows import SyncWindow
 from gitops_poc.yamlio import dump_plain
 
 __all__ = ["SHARED_PIPELINE_FILE", "render_pipeline_files", "service_pipeline", "shared_pipeline"]
@@ -39,9 +41,9 @@ def _tool_image(platform: Platform) -> dict[str, Any]:
     return {"name": "$CI_TOOL_IMAGE", "entrypoint": [""]}
 
 
-def _variables(platform: Platform) -> dict[str, str]:
+def _variables(platform: Platform, windows: tuple[SyncWindow, ...] = ()) -> dict[str, str]:
     cfg = platform.config
-    return {
+    variables = {
         "GITOPS_MODE": cfg.gitops_mode,
         "CI_TOOL_IMAGE": platform.ci_tool_image,
         # What `ci promote` and `ci deploy` read (the .env of the platform is not in the service repository).
@@ -57,6 +59,13 @@ def _variables(platform: Platform) -> dict[str, str]:
         # The agent of ArgoCD's cluster; a deploy job to another cluster sets its own.
         "KUBE_CONTEXT": platform.agent_context,
     }
+    if windows:
+        # What `ci` commands check at the moment a job runs (gitops-config/release.yaml's syncWindows),
+        # with what they match the Application's destination by.
+        variables[SYNC_WINDOWS_VARIABLE] = windows_json(windows)
+        if cfg.environment_clusters:
+            variables["ENVIRONMENT_CLUSTERS"] = " ".join(f"{e}={c}" for e, c in cfg.environment_clusters)
+    return variables
 
 
 def _build_job() -> dict[str, Any]:
@@ -144,13 +153,13 @@ def _deploy_job(platform: Platform, index: int) -> dict[str, Any]:
     return job
 
 
-def shared_pipeline(platform: Platform) -> dict[str, Any]:
+def shared_pipeline(platform: Platform, windows: tuple[SyncWindow, ...] = ()) -> dict[str, Any]:
     jobs: dict[str, Any] = {"build": _build_job()}
     for index in range(len(platform.environments)):
         jobs[f"update:{platform.environments[index]}"] = _update_job(platform, index)
     for index in range(len(platform.environments)):
         jobs[f"deploy:{platform.environments[index]}"] = _deploy_job(platform, index)
-    return {"variables": _variables(platform), "stages": ["build", "deploy"], **jobs}
+    return {"variables": _variables(platform, windows), "stages": ["build", "deploy"], **jobs}
 
 
 def service_pipeline(platform: Platform, service: str) -> dict[str, Any]:
@@ -167,8 +176,8 @@ def service_pipeline(platform: Platform, service: str) -> dict[str, Any]:
     }
 
 
-def render_pipeline_files(platform: Platform) -> dict[Path, str]:
-    files = {SHARED_PIPELINE_FILE: HEADER + dump_plain(shared_pipeline(platform))}
+def render_pipeline_files(platform: Platform, windows: tuple[SyncWindow, ...] = ()) -> dict[Path, str]:
+    files = {SHARED_PIPELINE_FILE: HEADER + dump_plain(shared_pipeline(platform, windows))}
     for service in platform.services:
         files[service_pipeline_file(service)] = HEADER + dump_plain(service_pipeline(platform, service))
     return files

@@ -301,3 +301,22 @@ def apply_plan(
             applier.apply(step)
         done.append(step)
     return done
+
+
+def upsert_note(gl: gitlab.Gitlab, project: str, merge_request: int, marker: str, body: str) -> str:
+    """The merge request's note holding `marker`, updated in place (or created once): never a second note.
+    Returns what was done: created, updated or unchanged."""
+    where = f"/projects/{project}/merge_requests/{merge_request}/notes"
+    with translated(f"GET {where}", gl.url):
+        mr = gl.projects.get(project, lazy=True).mergerequests.get(merge_request, lazy=True)
+        found = next((n for n in mr.notes.list(iterator=True, sort="asc") if marker in (n.body or "")), None)
+    if found is None:
+        with translated(f"POST {where}", gl.url):
+            mr.notes.create({"body": body})
+        return "created"
+    if found.body == body:
+        return "unchanged"
+    with translated(f"PUT {where}/{found.id}", gl.url):
+        found.body = body
+        found.save()
+    return "updated"

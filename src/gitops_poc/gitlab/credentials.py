@@ -9,6 +9,7 @@ from pathlib import Path
 
 from gitops_poc import fileio
 from gitops_poc.envfile import bindings, set_key
+from gitops_poc.redact import remember
 from gitops_poc.rootpath import check_inside
 
 
@@ -39,6 +40,7 @@ def present_keys(path: Path) -> set[str]:
 
 def store(path: Path, values: Mapping[str, str]) -> None:
     """Set `values` in the file, other lines kept; written atomically and left readable by the owner only."""
+    remember(values.values())
     text = _read(path)
     for key, value in values.items():
         text = set_key(text, key, value)

@@ -130,6 +130,20 @@ _RULES = [
     ),
     Rule("probe-incomplete", E, "an enabled probe lacks what its mode needs", "add the missing field"),
     Rule(
+        "shutdown-setting-invalid",
+        E,
+        "SHUTDOWN_DRAIN / SHUTDOWN_GRACE (configmap) or --shutdown-drain / --shutdown-grace (args) is not a"
+        " number of seconds >= 0: the service exits 2 at start",
+        'write the seconds as a number, e.g. SHUTDOWN_DRAIN: "5"',
+    ),
+    Rule(
+        "shutdown-over-termination-grace",
+        E,
+        "drain + grace + 2 s to exit exceed the pod's terminationGracePeriodSeconds (30 s, Kubernetes'"
+        " default: the chart renders none), so the kubelet kills the container with calls in flight",
+        "keep SHUTDOWN_DRAIN + SHUTDOWN_GRACE at 28 s or less (the defaults are 5 + 5)",
+    ),
+    Rule(
         "pdb-both-limits",
         E,
         "the PDB renders minAvailable and maxUnavailable together (chart default maxUnavailable: 1); the API"
@@ -253,6 +267,20 @@ _RULES = [
         'write the tag CI pushed, e.g. tag: "1.4.2" or tag: "1.4.2@sha256:<64 hex digits>"',
     ),
     Rule(
+        "image-repository-invalid",
+        E,
+        "image.repository is not an image repository by the distribution reference grammar "
+        "([registry[:port]/]path; path parts lowercase; a port from 1 to 65535)",
+        "write the repository CI pushes to, e.g. repository: registry.gitlab.com/<group>/<service>",
+    ),
+    Rule(
+        "text-key-not-text",
+        E,
+        "a key the chart uses as text (image.tag, image.repository, appName, environment, version, ...) holds"
+        " what Helm (YAML 1.1) reads as a boolean or a number: tag: yes is true, version: 1.10 is 1.1",
+        'quote the value as it is meant: tag: "yes", version: "1.10"',
+    ),
+    Rule(
         "configfiles-template",
         W,
         "configfiles contents go through Helm's tpl, so {{ ... }} is evaluated",
@@ -324,6 +352,37 @@ _RULES = [
         E,
         "a push-mode deploy job goes through another cluster's GitLab agent than ENVIRONMENT_CLUSTERS says",
         "run gitops-poc init",
+    ),
+    Rule(
+        "window-schedule",
+        E,
+        "a freeze window's schedule is not a cron expression Argo CD accepts (its syncs then fail)",
+        'five fields: minute hour day-of-month month day-of-week (0-6), e.g. "0 18 * * 5"',
+    ),
+    Rule(
+        "window-duration",
+        E,
+        "a freeze window's duration is invalid, zero or negative",
+        "a Go duration such as 1h, 90m or 62h (no days)",
+    ),
+    Rule(
+        "window-time-zone",
+        E,
+        "a freeze window's timeZone is unknown (Argo CD silently uses UTC)",
+        "an IANA name such as Europe/Berlin, or leave it out for UTC",
+    ),
+    Rule(
+        "window-never-opens",
+        E,
+        "a freeze window's schedule never fires: Argo CD holds every sync it matches for ever",
+        "fix the day and month (e.g. no 30 February)",
+    ),
+    Rule(
+        "window-invalid",
+        E,
+        "gitops-config/release.yaml cannot be read as Argo CD sync windows",
+        "keys: kind (allow/deny), schedule, duration, applications, namespaces, clusters, manualSync, "
+        "timeZone, andOperator, description, syncOverrun",
     ),
     Rule(
         "push-pull-conflict",

@@ -106,6 +106,23 @@ KNOWN_SUBKEYS: dict[str, frozenset[str]] = {
 }
 SERVICE_PORT_KEYS = frozenset({"externalPort", "internalPort", "protocol"})
 
+# Keys the templates use as text (names, labels, the image line, a path): `tag: yes` is the boolean true for
+# Helm and renders "true" (or fails a template that needs text), `version: 1.10` renders 1.1.
+TEXT_KEYS: tuple[KeyPath, ...] = (
+    ("appName",),
+    ("environment",),
+    ("branch",),
+    ("version",),
+    ("serviceAccountName",),
+    ("image", "repository"),
+    ("image", "tag"),
+    ("image", "pullPolicy"),
+    ("service", "type"),
+    ("configfiles", "mountPath"),
+    ("pdb", "apiVersion"),
+    *((probe, "mode") for probe in PROBES),
+)
+
 # Known keys that render nothing.
 DEAD_KEYS: dict[KeyPath, str] = {
     ("nodeSelector",): "deployment.yaml never reads nodeSelector",
@@ -133,6 +150,8 @@ FOREIGN_KEY_HINTS = {
     "serviceAccount": "use serviceAccountName (the chart never creates a ServiceAccount)",
     "container": "set ports under service.ports.<name>.internalPort",
     "valult": "rendering fails on purpose: use secretsProvider.provider: vault with the secrets map",
+    "terminationGracePeriodSeconds": "the chart renders none: pods get Kubernetes' 30 s; keep the service's "
+    "SHUTDOWN_DRAIN + SHUTDOWN_GRACE within it (lint checks them)",
 }
 SERVICE_KEY_HINTS = {
     "port": "use service.ports.<name>.externalPort",

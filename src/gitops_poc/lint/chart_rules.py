@@ -10,7 +10,8 @@ from typing import Any
 from gitops_poc import k8app
 from gitops_poc.disruption import LIMITS, budget_from_values
 from gitops_poc.errors import UsageError
-from gitops_poc.lint import chart, yaml11_rules
+from gitops_poc.imageref import repository_problem, tag_problem
+from gitops_poc.lint import chart, shutdown_rules, yaml11_rules
 from gitops_poc.lint.catalog import rule
 from gitops_poc.lint.documents import KeyPath, YamlDocument
 from gitops_poc.lint.findings import Finding
@@ -120,8 +121,7 @@ def _check_configfiles(doc: YamlDocument) -> Iterator[Finding]:
         )
 
 
-# The OCI distribution spec's grammar: a tag, and a digest `algorithm:encoded` (sha256/sha512 registered).
-OCI_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}\Z")
+# The OCI distribution spec's digest `algorithm:encoded` (sha256/sha512 registered); the tag is imageref's.
 OCI_DIGEST = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+\Z")
 DIGEST_LENGTH = {"sha256": 64, "sha512": 128}
 SHOWN_TAG = 60
@@ -133,10 +133,10 @@ def _shown_tag(tag: str) -> str:
     return text if len(text) <= SHOWN_TAG else f"{text[:SHOWN_TAG]}... ({len(tag)} characters)"
 
 
-def tag_problem(value: str) -> str | None:
+def image_tag_problem(value: str) -> str | None:
     """Why `value` (image.tag: a tag, `tag@digest` or `@digest`) cannot be pulled; None when it can."""
     tag, at, digest = value.partition("@")
-    if tag and not OCI_TAG.match(tag):
+    if tag and tag_problem(tag):
         return f"image.tag {_shown_tag(tag)} is not an OCI tag"
     if at:
         algorithm, _, encoded = digest.partition(":")
@@ -166,8 +166,16 @@ def _check_scalars(doc: YamlDocument) -> Iterator[Finding]:
             doc.display, doc.line(("image", "tag")), f"image.tag is {image['tag']!r}"
         )
     tag = image.get("tag") if isinstance(image, dict) else None
-    if isinstance(tag, str) and tag and (problem := tag_problem(tag)):
+    if isinstance(tag, str) and tag and (problem := image_tag_problem(tag)):
         yield rule("image-tag-invalid").at(doc.display, doc.line(("image", "tag")), problem)
+    repository = image.get("repository") if isinstance(image, dict) else None
+    if isinstance(repository, str) and (problem := repository_problem(repository)):
+        yield rule("image-repository-invalid").at(
+            doc.display,
+            doc.line(("image", "repository")),
+            f"image.repository {_shown_tag(repository)} is not an image repository: {problem}",
+        )
+    yield from _check_text_keys(doc)
     if isinstance(tag, (int, float)) and not isinstance(tag, bool):
         # `tag: 1.10` is the number 1.1 and `tag: 1e3` is 1000. k8app 3.13 cannot render it at all: its
         # appver label truncates the tag as text.
@@ -177,6 +185,31 @@ def _check_scalars(doc: YamlDocument) -> Iterator[Finding]:
             f"image.tag is the number {tag!r}, not the text that was written; the chart fails to render a "
             "numeric tag (its appver label needs text)",
             'quote the tag exactly as the image was tagged, e.g. tag: "1.10"',
+        )
+
+
+def text_key_value(doc: YamlDocument, keys: KeyPath) -> Any:
+    """The value at `keys` when the chart needs text there and Helm reads a boolean or a number instead
+    (None otherwise). `image.tag` numbers are image-tag-number's, which says why the chart fails."""
+    value = get_in(doc.data, keys)
+    if not isinstance(value, (bool, int, float)):
+        return None
+    if keys == ("image", "tag") and not isinstance(value, bool):
+        return None
+    return value
+
+
+def _check_text_keys(doc: YamlDocument) -> Iterator[Finding]:
+    for keys in chart.TEXT_KEYS:
+        value = text_key_value(doc, keys)
+        if value is None:
+            continue
+        dotted = _dotted(keys)
+        what = f"the boolean {str(value).lower()}" if isinstance(value, bool) else f"the number {value!r}"
+        yield rule("text-key-not-text").at(
+            doc.display,
+            doc.line(keys),
+            f"{dotted} is {what} for Helm (YAML 1.1), not the text the chart uses it as",
         )
 
 
@@ -441,6 +474,7 @@ def check_environment(files: ServiceFiles, env: str, platform: Platform) -> list
         *_required_findings(files, env, values, platform),
         *_defect_findings(files, env, values, platform),
         *_probe_findings(files, env, values),
+        *shutdown_rules.check_environment(files, env, values),
         *_scaling_findings(files, env, values, platform),
         *_disruption_findings(files, env, values, platform),
         *_service_findings(files, env, values),

@@ -9,6 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from gitops_poc.digits import natural
 from gitops_poc.layout import VALUES_DIR
 from gitops_poc.lint import chart
 from gitops_poc.lint.catalog import rule
@@ -141,7 +142,8 @@ class ServiceFiles:
                 for spec in ports.values():
                     port = str(spec.get("externalPort") if isinstance(spec, dict) else "")
                     # `default 80` in the template: a missing or empty externalPort means 80.
-                    found.add(int(port) if port.isdigit() else chart.DEFAULT_SERVICE_PORT)
+                    number = natural(port)
+                    found.add(chart.DEFAULT_SERVICE_PORT if number is None else number)
         return frozenset(found)
 
     def _all_envs(self) -> list[str]:

@@ -16,6 +16,7 @@ from gitops_poc.lint import (
     env_rules,
     platform_rules,
     reference_rules,
+    release_rules,
 )
 from gitops_poc.lint.catalog import rule
 from gitops_poc.lint.findings import Finding, sort_findings
@@ -155,6 +156,7 @@ def lint_platform(
         findings += argocd_rules.check_argocd(platform, root)
         findings += delivery_rules.check_delivery(platform, root)
         findings += delivery_rules.check_agents(platform, root)
+        findings += release_rules.check_release(root)
         findings += platform_rules.check_objects(platform, folders)
         if crds is not None:
             findings += crd_rules.check_custom_resources(root, crds())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gitops_poc.lint import chart
 from gitops_poc.lint.catalog import rule
 from gitops_poc.lint.documents import YamlDocument
 from gitops_poc.lint.findings import Finding
@@ -28,16 +29,13 @@ def _spelled(value: Any) -> str:
 
 
 def _covered(diff: Yaml11Difference) -> bool:
-    """Said better by another rule: configmap-yaml11-bool (what the chart renders), image-tag-number."""
-    if diff.is_key or len(diff.keys) != 2:
+    """Said better by another rule: configmap-yaml11-bool (what the chart renders), text-key-not-text and
+    image-tag-number (an error: the chart needs text there)."""
+    if diff.is_key:
         return False
-    if diff.keys[0] == "configmap":
+    if len(diff.keys) == 2 and diff.keys[0] == "configmap":
         return isinstance(diff.value, bool)
-    return (
-        diff.keys == ("image", "tag")
-        and isinstance(diff.value, (int, float))
-        and not isinstance(diff.value, bool)
-    )
+    return diff.keys in chart.TEXT_KEYS and isinstance(diff.value, (bool, int, float))
 
 
 def _finding(doc: YamlDocument, diff: Yaml11Difference) -> Finding:

@@ -1,58 +1,111 @@
-"""Which files of a repository's folder are published: everything the generator and the team keep there,
-minus what git ignores and the credential files that must never be committed."""
+"""Which files of a repository's folder are published: what git itself would track there (its `.gitignore`
+honoured, whether or not the root is a git repository), never a credentials file in any spelling, symlinks
+kept as links and never one that leaves the folder."""
 
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
-from pathlib import Path
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 
 from gitops_poc.errors import UsageError
-from gitops_poc.layout import NEVER_COMMITTED
+from gitops_poc.publish.model import Withheld
+from gitops_poc.secretnames import credential_part
 
 
-def _git_listing(folder: Path) -> list[str] | None:
-    """Tracked and untracked-but-not-ignored files when `folder` is inside a git work tree (None if not)."""
-    inside = subprocess.run(
-        ["git", "-C", str(folder), "rev-parse", "--is-inside-work-tree"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if inside.returncode != 0 or inside.stdout.strip() != "true":
-        return None
+@dataclass(frozen=True)
+class Selection:
+    files: list[str] = field(default_factory=list)  # relative to the folder, sorted
+    withheld: list[Withheld] = field(default_factory=list)
+
+
+def _listing(args: list[str], folder: Path, env: dict[str, str] | None = None) -> list[str]:
     listing = subprocess.run(
-        ["git", "-C", str(folder), "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."],
+        ["git", *args, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."],
+        cwd=folder,
         capture_output=True,
+        env=env,
         check=False,
     )
     if listing.returncode != 0:
         raise UsageError(
             f"cannot list the files of {folder}: {listing.stderr.decode(errors='replace').strip()}"
         )
-    names = [n for n in listing.stdout.decode().split("\0") if n]
-    return [
-        n for n in names if (folder / n).is_file() or (folder / n).is_symlink()
-    ]  # deleted-but-tracked: out
+    return [n for n in os.fsdecode(listing.stdout).split("\0") if n]
 
 
-def _walk(folder: Path) -> list[str]:
-    found = []
-    for current, dirs, names in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if d != ".git")
-        for name in sorted(names):
-            found.append((Path(current) / name).relative_to(folder).as_posix())
-    return found
+def _in_work_tree(folder: Path) -> bool:
+    inside = subprocess.run(
+        ["git", "rev-parse", "--is-inside-work-tree"], cwd=folder, capture_output=True, text=True, check=False
+    )
+    return inside.returncode == 0 and inside.stdout.strip() == "true"
 
 
-def publishable_files(folder: Path) -> list[str]:
-    """Paths relative to `folder`, sorted. A nested repository's `.git` is never part of it."""
+def _git_listing(root: Path, folder: Path) -> list[str]:
+    """Tracked and untracked-but-not-ignored paths under `folder`, relative to it, as git lists them. Not in
+    a git work tree: as git would list them once the root became one (a throwaway repository whose work tree
+    is the root, so the root's and the folder's `.gitignore` both count)."""
+    if _in_work_tree(folder):
+        return _listing([], folder)
+    with tempfile.TemporaryDirectory(prefix="gitops-poc-listing-") as scratch:
+        git_dir = Path(scratch) / "git"
+        subprocess.run(["git", "init", "--quiet", "--bare", str(git_dir)], capture_output=True, check=True)
+        env = {**os.environ, "GIT_DIR": str(git_dir), "GIT_WORK_TREE": str(root)}
+        return _listing([], folder, env)
+
+
+def _leaves(folder: Path, name: str) -> str | None:
+    """Where the link `name` points when that is outside `folder` (None when it stays inside)."""
+    target = os.readlink(folder / name)
+    inside = os.path.normpath(PurePosixPath(name).parent / target)
+    if os.path.isabs(target) or inside == ".." or inside.startswith("../"):
+        return target
+    return None
+
+
+def _linked_folder(root: Path, folder: Path) -> Path | None:
+    """The first of `folder` and the folders between it and `root` that is a symlink (None: there is none)."""
+    current = folder
+    while current != root and current != current.parent:
+        if current.is_symlink():
+            return current
+        current = current.parent
+    return None
+
+
+def publishable_files(root: Path, folder: Path) -> Selection:
+    """The files of `folder` (inside `root`) to publish, and the ones git would track that are withheld.
+    A folder that is (or lies under) a symlink is refused: its files are not the root's."""
+    root, folder = root.absolute(), folder.absolute()
+    if (link := _linked_folder(root, folder)) is not None:
+        raise UsageError(
+            f"{link}: a link to {os.readlink(link)}; publish takes a repository's files from the platform "
+            "root itself, never through a link (make it a folder)"
+        )
     if not folder.is_dir():
-        return []
-    names = _git_listing(folder)
-    if names is None:
-        names = _walk(folder)
-    return sorted(n for n in names if Path(n).name not in NEVER_COMMITTED and ".git" not in Path(n).parts)
+        return Selection()
+    files, withheld = [], []
+    for name in sorted(set(_git_listing(root, folder))):
+        parts = PurePosixPath(name).parts
+        if name.endswith("/") or any(part.casefold() == ".git" for part in parts):
+            continue  # a nested repository: not a file of this one
+        try:
+            mode = os.lstat(folder / name).st_mode
+        except FileNotFoundError:
+            continue  # tracked but deleted
+        if credential_part(name) is not None:
+            withheld.append(Withheld(name, "a credentials file name"))
+        elif stat.S_ISLNK(mode):
+            if (target := _leaves(folder, name)) is not None:
+                withheld.append(Withheld(name, f"a link to {target}, outside the folder"))
+            else:
+                files.append(name)
+        elif stat.S_ISREG(mode):
+            files.append(name)
+    return Selection(files, withheld)
 
 
 def _git(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:

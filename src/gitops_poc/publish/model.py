@@ -52,6 +52,14 @@ class FileDelta:
 
 
 @dataclass(frozen=True)
+class Withheld:
+    """A file git would track in a repository's folder that publish keeps back, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class RepoResult:
     repository: Repository
     remote: str  # where it was (or would be) pushed, without credentials
@@ -63,6 +71,7 @@ class RepoResult:
     files: tuple[FileDelta, ...] = ()  # what changes on the remote branch
     remote_created: bool = False
     remote_commits: int = 0  # commits on the remote since the last publish (kept)
+    withheld: tuple[Withheld, ...] = ()  # files of the folder never pushed (credentials, links leaving it)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -75,4 +84,5 @@ class RepoResult:
             "remote_created": self.remote_created,
             "remote_commits_kept": self.remote_commits,
             "files": [{"status": f.status, "path": f.path} for f in self.files],
+            "withheld": [{"path": w.path, "reason": w.reason} for w in self.withheld],
         }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Collection, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from gitops_poc import fileio
@@ -75,8 +76,8 @@ def _publish_one(
     dry_run: bool,
     create: bool,
     record: Record,
+    files: list[str],
 ) -> RepoResult:
-    files = publishable_files(folder)
     root_commit = clean_commit(folder)
     for _attempt in range(PUSH_ATTEMPTS):
         head = None if create else scratch.fetch(remote, branch)
@@ -152,9 +153,11 @@ def publish(
     results = []
     branch = platform.config.git_branch
     record = Record(root)
+    # Every folder's files chosen first: a folder publish refuses stops it before anything is pushed.
+    selections = {repo: publishable_files(root, root / repo.folder) for repo in repositories(platform)}
     with Scratch(git_env) as scratch:
         try:
-            for repo in repositories(platform):
+            for repo, selection in selections.items():
                 if progress:
                     progress(repo, "publishing")
                 remote = base.location(repo.path)
@@ -163,11 +166,19 @@ def publish(
                     create_bare(Path(remote), branch)
                 try:
                     result = _publish_one(
-                        scratch, repo, root / repo.folder, remote, branch, dry_run, create, record
+                        scratch,
+                        repo,
+                        root / repo.folder,
+                        remote,
+                        branch,
+                        dry_run,
+                        create,
+                        record,
+                        selection.files,
                     )
                 except GitFailed as exc:
                     raise GitFailed(f"{repo.path}: {exc}") from None
-                results.append(result)
+                results.append(replace(result, withheld=tuple(selection.withheld)))
                 if progress:
                     progress(repo, result.outcome.value)
         finally:

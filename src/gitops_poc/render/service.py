@@ -9,14 +9,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from gitops_poc.config import SEMVER
+from gitops_poc.config import SEMVER, environment_error
 from gitops_poc.errors import UsageError
 from gitops_poc.layout import service_dir
 from gitops_poc.platform import Platform
+from gitops_poc.render.cache import RenderCache, render_key
 from gitops_poc.render.chart import cache_root, resolve_chart
 from gitops_poc.render.helm import Helm, HelmError, find_helm
 from gitops_poc.render.manifests import parse_manifests
-from gitops_poc.render.model import ChartRef, ChartResult, ChartUnavailable, Rendered
+from gitops_poc.render.model import ChartRef, ChartResult, ChartUnavailable, LocalChart, Rendered
 from gitops_poc.servicerepo import read_values
 from gitops_poc.values import merge_files
 
@@ -25,8 +26,8 @@ def check_target(platform: Platform, service: str, env: str) -> None:
     """Bad input is exit 2: a service or environment the platform does not have."""
     if service not in platform.services:
         raise UsageError(f"unknown service {service!r}; SERVICES has: {' '.join(platform.services)}")
-    if env not in platform.environments:
-        raise UsageError(f"unknown environment {env!r}; ENVIRONMENTS has: {' '.join(platform.environments)}")
+    if problem := environment_error(env, platform.environments):
+        raise UsageError(problem)
 
 
 def service_directory(root: Path, service: str, override: Path | None = None) -> Path:
@@ -92,11 +93,31 @@ def _safe_name(revision: str) -> str:
 
 
 def render_manifests(
-    rendered: Rendered, helm: Helm, chart: ChartResult, kube_version: str | None
+    rendered: Rendered,
+    helm: Helm,
+    chart: ChartResult,
+    kube_version: str | None,
+    cache: RenderCache | None = None,
 ) -> Rendered:
-    """`helm template` with the real value files (copies in a temp folder when read from a revision)."""
+    """`helm template` with the real value files (copies in a temp folder when read from a revision); with
+    `cache`, an identical render done before is read back instead."""
     if isinstance(chart, ChartUnavailable):
         return replace(rendered, chart=chart)
+    key = None
+    if cache is not None:
+        texts = [f.text or "" for f in rendered.value_files]
+        key = render_key(chart.path, texts, rendered.release, rendered.namespace, kube_version)
+        if (hit := cache.get(key)) is not None:
+            manifests = parse_manifests(hit, f"{rendered.service}/{rendered.label}")
+            return replace(rendered, chart=chart, manifests=tuple(manifests))
+    output = _template(rendered, helm, chart, kube_version)
+    if cache is not None and key is not None:
+        cache.put(key, output)
+    manifests = parse_manifests(output, f"{rendered.service}/{rendered.label}")
+    return replace(rendered, chart=chart, manifests=tuple(manifests))
+
+
+def _template(rendered: Rendered, helm: Helm, chart: LocalChart, kube_version: str | None) -> str:
     with tempfile.TemporaryDirectory(prefix="gitops-poc-values-") as tmp:
         paths, labels = _value_file_paths(rendered, Path(tmp))
         try:
@@ -109,8 +130,7 @@ def render_manifests(
                 f"rendering {rendered.service} for {rendered.label} with {chart.description} and "
                 f"{', '.join(labels)}: {message}"
             ) from None
-    manifests = parse_manifests(output, f"{rendered.service}/{rendered.label}")
-    return replace(rendered, chart=chart, manifests=tuple(manifests))
+    return output
 
 
 def _value_file_paths(rendered: Rendered, tmp: Path) -> tuple[list[Path], list[str]]:

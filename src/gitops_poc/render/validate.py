@@ -66,8 +66,8 @@ BUILTIN_GROUPS = frozenset(
         "storagemigration.k8s.io",
     }
 )
-VERSION_TEXT = re.compile(r"^v?(\d+)\.(\d+)(\.\d+)?$")
-SCHEMA_DIR = re.compile(r"^v(\d+)\.(\d+)\.\d+-local-strict$")
+VERSION_TEXT = re.compile(r"v?([0-9]+)\.([0-9]+)(\.[0-9]+)?\Z")
+SCHEMA_DIR = re.compile(r"v([0-9]+)\.([0-9]+)\.[0-9]+-local-strict\Z")
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from gitops_poc.digits import natural
 from gitops_poc.vault.client import VaultRequestFailed
 
 
@@ -83,7 +84,7 @@ def number(container: Mapping[str, Any], key: str, endpoint: str) -> int:
         return 0
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise invalid(endpoint, f"`{key}`", "a number", value)
-    try:
-        return int(value)
-    except ValueError:
-        raise invalid(endpoint, f"`{key}`", "a number", value) from None
+    number = value if isinstance(value, int) else natural(value)
+    if number is None:
+        raise invalid(endpoint, f"`{key}`", "a number", value)
+    return number

@@ -15,6 +15,7 @@ from typing import Any
 
 from gitops_poc import fileio
 from gitops_poc.errors import GitopsError, UsageError
+from gitops_poc.redact import remember
 from gitops_poc.vault.client import vault_errors
 
 KEYS_FILE = ".vault-keys.json"
@@ -31,8 +32,16 @@ class BootstrapReport:
         return f"Vault {' and '.join(done)}" if done else "Vault already initialised and unsealed"
 
 
+def _remember_keys(data: object) -> None:
+    if isinstance(data, dict):
+        keys = data.get("unseal_keys")
+        remember([*(k for k in keys if isinstance(k, str))] if isinstance(keys, list) else [])
+        remember([data["root_token"]] if isinstance(data.get("root_token"), str) else [])
+
+
 def write_private_json(path: Path, data: dict[str, Any]) -> None:
     """0600 from the first byte, renamed into place."""
+    _remember_keys(data)
     fileio.write_atomic(path, json.dumps(data), private=True)
 
 
@@ -46,6 +55,7 @@ def read_keys(path: Path) -> dict[str, Any]:
         ) from None
     except ValueError as exc:
         raise UsageError(f"{path}: cannot read the Vault keys file: {type(exc).__name__}") from None
+    _remember_keys(data)
     if not isinstance(data, dict) or not isinstance(data.get("root_token"), str):
         raise UsageError(f"{path}: key root_token is missing (expected unseal_keys and root_token)")
     return data

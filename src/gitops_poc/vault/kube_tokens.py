@@ -11,6 +11,7 @@ import shutil
 import subprocess
 
 from gitops_poc.errors import GitopsError, UsageError
+from gitops_poc.redact import remember
 from gitops_poc.vault.check import JwtSource
 
 TOKEN_DURATION = "10m"
@@ -52,6 +53,7 @@ def kubectl_jwt_source(context: str, kubectl: str | None = None) -> JwtSource:
                 f"kubectl create token {service_account} -n {namespace} (context {context}) failed: "
                 f"{done.stderr.strip() or done.returncode}"
             )
+        remember([done.stdout])
         return done.stdout.strip()
 
     return source

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
+from gitops_poc.digits import natural
 from gitops_poc.errors import ToolError, UsageError
 from gitops_poc.platform import (
     IN_CLUSTER_SERVER,
@@ -53,7 +54,7 @@ __all__ = [
 ]
 
 DEFAULT_TOKEN_TTL = 3600  # the original's 1h
-_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+_DURATION = re.compile(r"(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?\Z")
 
 
 class VaultConflict(ToolError):
@@ -64,8 +65,8 @@ class VaultConflict(ToolError):
 def parse_duration(text: str) -> int:
     """'1h', '90m', '1h30m', '45s' or plain seconds -> seconds."""
     text = text.strip()
-    if text.isdigit():
-        return int(text)
+    if (seconds := natural(text)) is not None:
+        return seconds
     match = _DURATION.match(text)
     if not text or not match or not any(match.groups()):
         raise UsageError(f"{text!r} is not a duration (examples: 1h, 30m, 1h30m, 3600)")

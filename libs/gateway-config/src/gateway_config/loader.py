@@ -356,7 +356,8 @@ class _Reader:
     def address(self, m: Mapping[str, Any], where: str) -> tuple[str, int]:
         addr = self.string(m, "addr", where)
         host, sep, port = addr.partition(":")
-        if not sep or ":" in port or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        # ASCII digits only: isdigit() also passes '²' (int() then raises) and '٨٠'.
+        if not sep or not host or not re.fullmatch("[0-9]{1,5}", port) or not 0 < int(port) < 65536:
             self.fail(
                 _at(where, "addr"), f"expected host:port with a port from 1 to 65535, got {_show(addr)}"
             )

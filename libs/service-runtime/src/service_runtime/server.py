@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from types import FrameType
+from typing import Any, TypeVar
 
 import grpc
 from grpc_health.v1 import health_pb2_grpc
@@ -39,6 +39,7 @@ log = logging.getLogger("service_runtime")
 # so_reuseport off: a second instance on the same port must fail, not share it silently.
 _OPTIONS = [("grpc.so_reuseport", 0)]
 
+T = TypeVar("T")
 Register = Callable[[grpc.aio.Server], Iterable[str]]
 """Adds a service's servicers to the server; returns their full service names (listed by reflection)."""
 
@@ -110,6 +111,12 @@ class GrpcServer:
         }
         log.info("serving", extra={"fields": fields})
         return self.port
+
+    async def run_blocking(self, function: Callable[..., T], *args: Any) -> T:
+        """`function(*args)` on the server's worker threads (the `workers` that blocking handlers use), for
+        an asyncio handler that must sometimes wait on something blocking."""
+        assert self._loop is not None and self._pool is not None, "start() first"
+        return await self._loop.run_in_executor(self._pool, function, *args)
 
     def request_stop(self) -> None:
         """Begin the shutdown (from any thread); asked again during the drain, end the drain now."""
@@ -216,25 +223,3 @@ def bind(server: grpc.Server | grpc.aio.Server, host: str, port: int) -> int:
         return server.add_insecure_port(address)
     except RuntimeError as exc:
         raise OSError(f"cannot listen on {address}: {exc}") from None
-
-
-# The threaded server auth-adapter used before GrpcServer: kept until it moves (its Watch holds a thread).
-def new_server(workers: int) -> grpc.Server:
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grpc")
-    return grpc.server(pool, options=_OPTIONS)
-
-
-def serve_until_signal(start: Callable[[], None], stop: Callable[[], threading.Event]) -> None:
-    """start(), wait for SIGTERM or SIGINT, then stop() (health NOT_SERVING first, then the grace)."""
-    stopping = threading.Event()
-
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        log.info("signal received", extra={"fields": {"signal": signal.Signals(signum).name}})
-        stopping.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    start()
-    stopping.wait()
-    stop().wait()
-    log.info("stopped")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Mapping
@@ -25,7 +26,8 @@ def overrides_from(env: Mapping[str, str]) -> Overrides:
     if enable and enable not in _TRUE | _FALSE:
         raise ConfigError("environment", "OPEN_TELEMETRY_ENABLE", f"expected true or false, got {enable!r}")
     port_text = env.get("OPEN_TELEMETRY_PORT", "").strip()
-    if port_text and not (port_text.isdigit() and 0 < int(port_text) < 65536):
+    # ASCII digits only: isdigit() also passes '²' (int() then raises) and '٨٠'.
+    if port_text and not (re.fullmatch("[0-9]{1,5}", port_text) and 0 < int(port_text) < 65536):
         raise ConfigError(
             "environment", "OPEN_TELEMETRY_PORT", f"expected a port from 1 to 65535, got {port_text!r}"
         )

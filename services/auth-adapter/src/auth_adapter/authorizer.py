@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
 from gateway_config import GatewayConfig, IdentitySource, Policy, Route, RouteTable, normalize
 
@@ -17,6 +18,9 @@ from auth_adapter.recaptcha import Recaptcha
 from auth_adapter.tokens import CLIENT_ROLE, Identity, TokenError, TokenValidator
 
 CLEAR_COOKIE = "token=; Path=/; Max-Age=0; HttpOnly"
+REJECTED: Literal["rejected"] = "rejected"
+MISSING = object()
+ROUTE_CACHE = 10_000  # paths remembered with their route (about 200 bytes each); emptied when full
 OK = 200
 
 
@@ -57,11 +61,26 @@ class Authorizer:
     ) -> None:
         self._table = RouteTable.of(config)
         self._trusted_hops = config.trusted_hops
-        self._identity = config.identity_headers
-        self._identity_names = tuple(name for name, _ in config.identity_headers)
+        names = tuple(name for name, _ in config.identity_headers)
+        sources = config.identity_headers
+        self._user_headers = tuple(n for n, source in sources if source is IdentitySource.USER)
+        self._session_headers = tuple(n for n, source in sources if source is IdentitySource.SESSION)
+        kept = {IdentitySource.USER, IdentitySource.SESSION}
+        # What is removed: every identity header but those then set from the token (precomputed: per call).
+        self._remove_anonymous = names
+        self._remove_with_session = tuple(n for n, source in config.identity_headers if source not in kept)
+        self._remove_without_session = tuple(
+            n for n, source in config.identity_headers if source is not IdentitySource.USER
+        )
+        self._routes: dict[str, Route | None | Literal["rejected"]] = {}
         self._tokens = tokens
         self._limiter = limiter
         self._recaptcha = recaptcha
+
+    @property
+    def may_block(self) -> bool:
+        """Whether a decision may wait on the network (reCAPTCHA is on)."""
+        return self._recaptcha.enabled
 
     def route(self, path: str) -> Route | None:
         """The route Envoy takes for `path` as Envoy receives it (or as it hands it on): None when Envoy
@@ -69,11 +88,24 @@ class Authorizer:
         normalized = normalize(path)
         return None if normalized is None else self._table.match(normalized)
 
+    def _route_of(self, path: str) -> Route | None | Literal["rejected"]:
+        """route(path), remembered per path without its query (bounded), or "rejected" (Envoy's 400)."""
+        if "#" in path:  # Envoy rejects a fragment anywhere, the query included
+            return REJECTED
+        head = path.partition("?")[0]
+        found = self._routes.get(head, MISSING)
+        if found is MISSING:
+            normalized = normalize(head)
+            found = REJECTED if normalized is None else self._table.match(normalized)
+            if len(self._routes) >= ROUTE_CACHE:
+                self._routes.clear()
+            self._routes[head] = found
+        return found  # type: ignore[return-value]  # MISSING was replaced
+
     def decide(self, path: str, headers: Mapping[str, str], source: str) -> Decision:
-        normalized = normalize(path)
-        if normalized is None:
+        route = self._route_of(path)
+        if route == REJECTED:
             return Decision(400, "path rejected")
-        route = self._table.match(normalized)
         if route is None:
             return Decision(404, "no route")
         auth, key = route.auth, route.policy_key
@@ -115,14 +147,13 @@ class Authorizer:
     ) -> Decision:
         """Every identity header the upstreams trust (config `identity_headers`) is removed from the
         client's request; those derived from a validated token are then set (overwriting)."""
-        upstream: dict[str, str] = {}
-        if identity is not None:
-            for name, source in self._identity:
-                if source is IdentitySource.USER:
-                    upstream[name] = identity.user_id
-                elif source is IdentitySource.SESSION and identity.session_id:
-                    upstream[name] = identity.session_id
-        remove = tuple(name for name in self._identity_names if name not in upstream)
+        if identity is None:
+            return Decision(OK, reason, remove=self._remove_anonymous, to_client=to_client or {})
+        upstream = dict.fromkeys(self._user_headers, identity.user_id)
+        remove = self._remove_without_session
+        if identity.session_id:
+            upstream.update(dict.fromkeys(self._session_headers, identity.session_id))
+            remove = self._remove_with_session
         return Decision(OK, reason, upstream=upstream, remove=remove, to_client=to_client or {})
 
 

@@ -13,13 +13,13 @@ import sys
 from collections.abc import Mapping, Sequence
 
 import gateway_config
-from service_runtime import add_server_flags, serve_until_signal, setup_logging
+from service_runtime import ServerSettings, add_server_flags, run, setup_logging
 
 from auth_adapter import __version__
 from auth_adapter.authorizer import Authorizer
 from auth_adapter.ratelimit import RateLimiter
 from auth_adapter.recaptcha import Recaptcha, RecaptchaSettings
-from auth_adapter.server import AuthAdapterServer, Settings
+from auth_adapter.server import PORT, WORKERS, build_server
 from auth_adapter.tokens import TokenValidator
 
 log = logging.getLogger("auth_adapter")
@@ -38,7 +38,7 @@ def parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         default=env.get("CONFIG_FILE", "/opt/auth-adapter/config.yaml"),
         help="the gateway config.yaml (CONFIG_FILE, default /opt/auth-adapter/config.yaml)",
     )
-    add_server_flags(p, env, port=9000, workers=32)  # a reCAPTCHA call holds its worker up to its timeout
+    add_server_flags(p, env, port=PORT, workers=WORKERS)
     p.add_argument("--version", action="version", version=f"auth-adapter {__version__}")
     return p
 
@@ -81,15 +81,11 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     except gateway_config.ConfigError as exc:
         log.error("bad configuration", extra={"fields": {"error": str(exc)}})
         return EXIT_BAD_INPUT
-    settings = Settings(
-        port=args.port, host=args.host, shutdown_grace=args.shutdown_grace, workers=args.workers
-    )
     try:
-        server = AuthAdapterServer(settings, build(config, env))
+        run(build_server(ServerSettings.from_args(args), build(config, env)))
     except OSError as exc:
         log.error("cannot start", extra={"fields": {"reason": str(exc)}})
         return 1
-    serve_until_signal(server.start, server.stop)
     return 0
 
 

@@ -23,6 +23,7 @@ from gateway_config import Jwt
 
 CLIENT_ROLE = "CLIENT"
 CACHE_SIZE = 10_000
+GOOD_HEADERS = 64
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class TokenValidator:
         # Verified JWTs by their exact text (signature included): a repeat skips the HMAC and the claim
         # checks but not the time window. Bounded; emptied when full.
         self._verified: dict[str, tuple[Identity, float, float]] = {}
+        self._good_headers: set[str] = set()  # JWS headers already found HS256 without `crit`
 
     @property
     def static_count(self) -> int:
@@ -140,13 +142,15 @@ class TokenValidator:
         assert self._key is not None
         header_part, _, rest = token.partition(".")
         payload_part, _, signature_part = rest.partition(".")
-        if not (_BASE64URL.fullmatch(header_part) and _BASE64URL.fullmatch(payload_part)):
+        if not (_BASE64URL.fullmatch(payload_part) and _BASE64URL.fullmatch(signature_part)):
             raise TokenError("malformed token")
-        if not _BASE64URL.fullmatch(signature_part):
-            raise TokenError("malformed token")
-        header = _json_object(header_part)
-        if header is None or header.get("alg") != "HS256" or "crit" in header:
-            raise TokenError("malformed token")  # alg none, RS256 with an HMAC key, unknown extensions
+        if header_part not in self._good_headers:  # one issuer's tokens share one header: checked once
+            header = _json_object(header_part) if _BASE64URL.fullmatch(header_part) else None
+            if header is None or header.get("alg") != "HS256" or "crit" in header:
+                raise TokenError("malformed token")  # alg none, RS256 with an HMAC key, unknown extensions
+            if len(self._good_headers) >= GOOD_HEADERS:
+                self._good_headers.clear()
+            self._good_headers.add(header_part)
         signed = f"{header_part}.{payload_part}".encode("ascii")
         expected = hmac.new(self._key, signed, hashlib.sha256).digest()
         if not hmac.compare_digest(expected, _unbase64(signature_part)):

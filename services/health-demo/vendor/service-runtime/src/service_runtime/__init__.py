@@ -9,9 +9,7 @@ from service_runtime.server import (
     ServerSettings,
     ServerThread,
     bind,
-    new_server,
     run,
-    serve_until_signal,
 )
 
 __all__ = [
@@ -22,8 +20,6 @@ __all__ = [
     "ServerThread",
     "add_server_flags",
     "bind",
-    "new_server",
     "run",
-    "serve_until_signal",
     "setup_logging",
 ]

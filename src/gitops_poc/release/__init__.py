@@ -1,0 +1,1 @@
+"""Releases with brakes: freeze windows (Argo CD sync windows), promotion on evidence, lasting rollbacks."""
