@@ -109,7 +109,7 @@ def read_token(environ: Mapping[str, str], token_file: Path | None, stdin: IO[st
         try:
             text = fileio.read_text(token_file, fileio.TOKEN_FILE)
         except fileio.FileRefused as exc:
-            raise VaultLoginMissing(f"--token-file {exc}") from None
+            raise VaultLoginMissing(f"cannot read the token file: {exc}") from None
         return _checked(text, str(token_file))
     if environ.get("VAULT_TOKEN", "").strip():
         return _checked(environ["VAULT_TOKEN"], "VAULT_TOKEN")
