@@ -5,7 +5,7 @@ Each server runs in this process with the same worker threads, the load generato
 - health Check: health-demo vs a bare grpcio `HealthServicer` on a threaded server;
 - ext_authz Check: auth-adapter with an HS256 JWT new each call (its cache of verified tokens never answers;
   every call pays the verification), a repeated JWT and a static token, vs a bare grpcio `Check` server that
-  returns OK;
+  returns OK (the target's baseline) and the same on a bare grpc.aio server (the asyncio runtime's share);
 - Watch capacity, health-demo vs the bare HealthServicer: another process opens health `Watch` streams in
   steps (each answered once: held); at each step a `Check` with a 1 s deadline on a new connection (a
   kubelet probe), the server's RSS growth per 1,000 streams, and at 1,000 open streams the p99 of `Check`
@@ -231,6 +231,39 @@ class _AllowAll(external_auth_pb2_grpc.AuthorizationServicer):
         return self.RESPONSE
 
 
+class _AllowAllAsync(external_auth_pb2_grpc.AuthorizationServicer):
+    async def Check(self, request: Any, context: Any) -> Any:  # noqa: N802 - gRPC method name
+        return _AllowAll.RESPONSE
+
+
+async def _serve_aio(ready: Any, stop: Any, port: list[int]) -> None:
+    server = grpc.aio.server(ThreadPoolExecutor(max_workers=WORKERS))
+    external_auth_pb2_grpc.add_AuthorizationServicer_to_server(_AllowAllAsync(), server)
+    port.append(bind(server, "127.0.0.1", 0))
+    await server.start()
+    ready.set()
+    while not stop.is_set():
+        await asyncio.sleep(0.05)
+    await server.stop(0)
+
+
+def bare_aio_check() -> Started:
+    """The same OK answer from an asyncio handler on a bare grpc.aio server: what the asyncio runtime
+    costs per call by itself, so the adapter's own share shows."""
+    import threading
+
+    ready, stop, port = threading.Event(), threading.Event(), []
+    thread = threading.Thread(target=lambda: asyncio.run(_serve_aio(ready, stop, port)), daemon=True)
+    thread.start()
+    ready.wait(30)
+
+    def halt() -> None:
+        stop.set()
+        thread.join(30)
+
+    return port[0], halt
+
+
 def bare_check() -> Started:
     return _threaded(
         lambda server: external_auth_pb2_grpc.add_AuthorizationServicer_to_server(_AllowAll(), server)
@@ -389,6 +422,7 @@ def main() -> int:
         ("bare grpcio HealthServicer", bare_health, "health"),
         ("health-demo Check", health_demo, "health"),
         ("bare grpcio Check returning OK", bare_check, "token"),
+        ("bare grpc.aio async Check returning OK", bare_aio_check, "token"),
         ("auth-adapter Check, JWT new each call", auth_adapter, "jwt-fresh"),
         ("auth-adapter Check, JWT repeated", auth_adapter, "jwt"),
         ("auth-adapter Check, static token", auth_adapter, "token"),
@@ -415,6 +449,9 @@ def main() -> int:
 
     health_ratio, health_cpu = ratios("health-demo Check", "bare grpcio HealthServicer")
     authz_ratio, authz_cpu = ratios("auth-adapter Check, JWT new each call", "bare grpcio Check returning OK")
+    aio_ratio, aio_cpu = ratios(
+        "auth-adapter Check, JWT new each call", "bare grpc.aio async Check returning OK"
+    )
     demo_steps = [w for w in watch if w.server == "health-demo"]
     targets = {
         "auth-adapter (new JWT each call) >= 0.8x bare Check": authz_ratio >= 0.8,
@@ -438,6 +475,8 @@ def main() -> int:
                         "health_cpu": health_cpu,
                         "authz": authz_ratio,
                         "authz_cpu": authz_cpu,
+                        "authz_vs_aio": aio_ratio,
+                        "authz_vs_aio_cpu": aio_cpu,
                     },
                     "targets": targets,
                     "load": {"before": load_before, "after": load_after},
@@ -462,6 +501,10 @@ def main() -> int:
     print(
         f"auth-adapter (new JWT each call) / bare Check: {authz_ratio:.2f}x calls/s, "
         f"{authz_cpu:.2f}x by CPU per call"
+    )
+    print(
+        f"auth-adapter (new JWT each call) / bare grpc.aio Check: {aio_ratio:.2f}x calls/s, "
+        f"{aio_cpu:.2f}x by CPU per call (the asyncio runtime's own cost set aside)"
     )
     print(f"\n{'Watch streams held':22} {'streams':>8} {'refused':>8} {'probe':>6} {'probe ms':>9}", end=" ")
     print(f"{'RSS KiB/1000':>13}")

@@ -47,3 +47,20 @@ def test_set_key_does_not_match_a_longer_key_or_a_comment() -> None:
 def test_set_key_refuses_a_key_set_twice() -> None:
     with pytest.raises(ValueError, match="lines 1 and 2"):
         set_key('SERVICES="a"\nSERVICES="b"\n', "SERVICES", "x")
+
+
+def test_a_line_longer_than_the_cap_is_refused_before_python_dotenv_reads_it() -> None:
+    from gitops_poc.envfile import MAX_LINE, LineTooLong, bindings
+
+    ok = "A=" + "x" * (MAX_LINE - 2) + "\n"
+    assert [b.key for b, _ in bindings(ok)] == ["A"]
+    with pytest.raises(LineTooLong, match=r"\.env:2: the line is 4097 characters long"):
+        list(bindings("A=1\nB=" + " " * (MAX_LINE - 1) + "\n"))
+    with pytest.raises(LineTooLong, match="x.env:1:"):
+        list(bindings("A=" + "x" * MAX_LINE, "x.env"))
+
+
+@pytest.mark.parametrize("value", ['a"b', "a\\b", "a\nb", "a\rb", "a\0b"])
+def test_set_key_refuses_a_value_it_cannot_write_on_one_line(value: str) -> None:
+    with pytest.raises(ValueError, match="cannot be written"):
+        set_key("A=1\n", "A", value)

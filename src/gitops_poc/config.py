@@ -20,10 +20,11 @@ from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_va
 
 from gitops_poc import fileio
 from gitops_poc.dnsnames import DNS1035_LABEL, DNS1123_LABEL, NameRule
-from gitops_poc.envfile import bindings
+from gitops_poc.envfile import MAX_LINE, bindings
 from gitops_poc.errors import ConfigError
 from gitops_poc.imageref import domain_problem, pinned_reference_problem, registry_problem, repository_problem
 from gitops_poc.redact import remember, remember_url_passwords
+from gitops_poc.refname import branch_problem
 from gitops_poc.yamlio import reads_as_text
 
 DEFAULTS: dict[str, str] = {
@@ -160,6 +161,15 @@ def service_name_error(name: str) -> str | None:
         )
     if name in RESERVED_SERVICES:
         return f"service name {name!r} is reserved: {RESERVED_SERVICES[name]}"
+    return None
+
+
+def context_error(context: str) -> str | None:
+    """A kube context reaches kubectl's and helm's argv: never something they could read as an option."""
+    if not context.strip():
+        return "the kube context is empty"
+    if context.startswith("-") or not context.isprintable():
+        return f"kube context {context!r} starts with '-' or holds a control character"
     return None
 
 
@@ -331,6 +341,38 @@ class Config(BaseModel):
     def _not_empty(cls, v: str) -> str:
         if not v.strip() or re.search(r"\s", v):
             raise ValueError(f"{v!r} must be one non-empty word")
+        return v
+
+    @field_validator("chart_name")
+    @classmethod
+    def _chart_name(cls, v: str) -> str:
+        # An operand of `helm pull` and `helm upgrade`: a name, never something helm reads as an option.
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", v):
+            raise ValueError(
+                f"{v!r} is not a chart name (letters, digits, '.', '_', '-'; a letter or digit first)"
+            )
+        return v
+
+    @field_validator("git_branch")
+    @classmethod
+    def _branch(cls, v: str) -> str:
+        if problem := branch_problem(v):
+            raise ValueError(f"{v!r} is not a branch name git accepts: {problem}")
+        return v
+
+    @field_validator("kube_context")
+    @classmethod
+    def _context(cls, v: str) -> str:
+        if err := context_error(v):
+            raise ValueError(err)
+        return v
+
+    @field_validator("cluster_contexts")
+    @classmethod
+    def _contexts(cls, v: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+        for _cluster, context in v:
+            if err := context_error(context):
+                raise ValueError(err)
         return v
 
     @field_validator("environment_clusters", "cluster_contexts", mode="before")
@@ -567,7 +609,9 @@ FIELD_BY_KEY = {key: key.lower() for key in DEFAULTS}
 
 def _shown(key: str, value: str) -> str:
     """A value as error messages may show it: never a secret, nor anything under a key we do not know."""
-    return repr(value) if key in DEFAULTS and key not in SECRET_KEYS else "'***'"
+    if key not in DEFAULTS or key in SECRET_KEYS:
+        return "'***'"
+    return repr(value) if len(value) <= 80 else f"{value[:77]!r}... ({len(value)} characters)"
 
 
 _SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|PRIVATE_KEY|API_KEY", re.IGNORECASE)
@@ -613,7 +657,7 @@ def _unknown_key(key: str) -> str:
 def _read_assignments(text: str, source: str) -> dict[str, tuple[str, int]]:
     """KEY -> (value, line) of a .env text; anything but blank lines, comments and KEY=value is an error."""
     found: dict[str, tuple[str, int]] = {}
-    for binding, number in bindings(text):
+    for binding, number in bindings(text, source):
         where = f"{source}:{number}"
         key = binding.key
         if binding.error:
@@ -644,6 +688,19 @@ def _read_assignments(text: str, source: str) -> dict[str, tuple[str, int]]:
             )
         found[key] = (binding.value, number)
     return found
+
+
+def _check_one_line(key: str, value: str, origin: object) -> None:
+    """Every value is one line of text: a line break (a quoted value over two lines, "\\n" in double quotes,
+    a variable set by a script) would reach generated files, git and kubectl arguments as two lines."""
+    if len(value) > MAX_LINE:
+        raise ConfigError(
+            f"{key}: the value is {len(value)} characters long; a value holds at most {MAX_LINE}",
+            source=str(origin),
+            key=key,
+        )
+    if any(c in value.strip() for c in "\n\r\0"):
+        raise _value_error(key, value, "the value holds a line break (or NUL): write it on one line", origin)
 
 
 def _expand(
@@ -719,7 +776,11 @@ def parse_config(text: str | None, source: str, environ: Mapping[str, str] | Non
         else:
             raw[key], origins[key] = default, _Origin("built-in default")
 
+    for key, value in raw.items():
+        _check_one_line(key, value, origins[key])
     text_values = {key: _expand(key, raw, environ, origins).strip() for key in DEFAULTS}
+    for key, value in text_values.items():
+        _check_one_line(key, value, origins[key])
     values: dict[str, object] = {FIELD_BY_KEY[key]: value for key, value in text_values.items()}
     environments = _words(text_values["ENVIRONMENTS"])
     production = _words(text_values["PRODUCTION_ENVIRONMENTS"])
@@ -740,6 +801,8 @@ def parse_config(text: str | None, source: str, environ: Mapping[str, str] | Non
     for key, value in environ.items():
         if key.startswith(CLUSTER_AGENT_TOKEN_PREFIX):
             cluster_tokens[key] = (value, _Origin(f"environment variable {key}"))
+    for key, (value, origin) in cluster_tokens.items():
+        _check_one_line(key, value, origin)
 
     # Known from here on: error messages and crash logs take them out, whatever carries them.
     remember(text_values[key] for key in SECRET_KEYS)

@@ -8,16 +8,42 @@ from collections.abc import Iterator
 
 from dotenv.parser import Binding, parse_stream
 
+from gitops_poc.errors import UsageError
+
+# python-dotenv strips an unquoted value's comment with re.sub(r"\s+#.*"), quadratic in a run of blanks: a
+# 10 MB line took 93 s. No setting comes near this (a token is under 100 characters, SERVICES of 60 services
+# under 2,000), and a line this long is never read by the parser.
+MAX_LINE = 4096
+
 _ASSIGNMENT = re.compile(r"(?P<lead>\s*(?:export\s+)?)(?P<key>[^\s=]+)\s*=[^\S\r\n]*(?P<value>.*)", re.DOTALL)
 _QUOTED = {'"': re.compile(r'"(?:\\.|[^"\\])*"', re.DOTALL), "'": re.compile(r"'(?:\\'|[^'])*'", re.DOTALL)}
 _UNQUOTED_COMMENT = re.compile(r"[^\S\r\n]+#[^\r\n]*")  # python-dotenv's rule: whitespace, then '#'
 
 
-def bindings(text: str) -> Iterator[tuple[Binding, int]]:
+class LineTooLong(UsageError):
+    """A .env line longer than MAX_LINE characters (refused before python-dotenv reads it)."""
+
+    def __init__(self, source: str, line: int, length: int) -> None:
+        self.source, self.line = source, line
+        super().__init__(
+            f"{source}:{line}: the line is {length} characters long; a .env line holds at most {MAX_LINE}"
+        )
+
+
+def check_lines(text: str, source: str = ".env") -> None:
+    """Raise LineTooLong for the first line longer than MAX_LINE characters (linear in the text)."""
+    for number, line in enumerate(text.split("\n"), 1):
+        if len(line) > MAX_LINE:
+            raise LineTooLong(source, number, len(line.rstrip("\r")))
+
+
+def bindings(text: str, source: str = ".env") -> Iterator[tuple[Binding, int]]:
     """python-dotenv's reading of `text`, each with the line its key (or error) is on.
 
     The pieces' `original.string` joined give `text` back; a piece starts with the blank lines before it.
+    A line longer than MAX_LINE raises LineTooLong naming `source` and the line.
     """
+    check_lines(text, source)
     for binding in parse_stream(io.StringIO(text)):
         original = binding.original.string
         yield binding, binding.original.line + original[: len(original) - len(original.lstrip())].count("\n")
@@ -45,6 +71,9 @@ def set_key(text: str | None, key: str, value: str) -> str:
 
     Only that assignment changes: an inline comment after it, `export`, other lines and line endings stay.
     """
+    if any(c in value for c in '"\\\n\r\0'):
+        # Written between double quotes: these would end the value early or run it onto the next line.
+        raise ValueError(f"the value for {key} holds a quote, backslash or line break; it cannot be written")
     line = f'{key}="{value}"'
     if text is None:
         return line + "\n"

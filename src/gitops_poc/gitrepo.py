@@ -10,14 +10,16 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from gitops_poc import proc
 from gitops_poc.errors import UsageError
+from gitops_poc.proc import END_OF_OPTIONS, Part, Value
 
 _COMMIT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # SHA-1 or SHA-256 repositories
 
 
-def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _git(cwd: Path, *args: Part) -> subprocess.CompletedProcess[str]:
     try:
-        return subprocess.run(["git", "-C", str(cwd), *args], capture_output=True, text=True, check=False)
+        return proc.run(["git", "-C", cwd, *args], text=True)
     except FileNotFoundError:
         raise UsageError("git is not installed or not on PATH") from None
 
@@ -47,7 +49,9 @@ def resolve(path: Path, rev: str) -> str:
     rev-parse succeeds and prints `^<id>`: compared as "no file", it would pass the deletion guard)."""
     check_revision(rev)
     folder = path if path.is_dir() else path.parent
-    result = _git(folder, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
+    result = _git(
+        folder, "rev-parse", "--verify", "--quiet", END_OF_OPTIONS, Value(f"{rev}^{{commit}}", "revision")
+    )
     commit = result.stdout.strip()
     if result.returncode != 0 or not _COMMIT_ID.fullmatch(commit):
         raise UsageError(
@@ -69,9 +73,9 @@ def list_at(folder: Path, rev: str) -> list[str]:
     top = toplevel(folder)
     commit = resolve(folder, rev)
     relative = folder.resolve().relative_to(top.resolve()).as_posix()
-    args = ["ls-tree", "-r", "--name-only", commit]
+    args: list[Part] = ["ls-tree", "-r", "--name-only", END_OF_OPTIONS, Value(commit, "commit")]
     if relative != ".":
-        args += ["--", relative]
+        args += ["--", Value(relative, "folder")]
     result = _git(top, *args)
     if result.returncode != 0:
         raise UsageError(f"cannot list {folder} at {rev}: {result.stderr.strip()}")
@@ -104,12 +108,12 @@ class RevisionReader:
         relative = self._relative(Path(path))
         if "\n" in relative:
             raise UsageError(f"cannot read {relative!r} from git: the name holds a line break")
-        proc = self._start()
-        assert proc.stdin is not None and proc.stdout is not None
+        child = self._start()
+        assert child.stdin is not None and child.stdout is not None
         try:
-            proc.stdin.write(f"{self._commit}:./{relative}\n".encode())
-            proc.stdin.flush()
-            header = proc.stdout.readline()
+            child.stdin.write(f"{self._commit}:./{relative}\n".encode())
+            child.stdin.flush()
+            header = child.stdout.readline()
         except BrokenPipeError:
             header = b""
         if not header:
@@ -117,7 +121,7 @@ class RevisionReader:
         if header.endswith((b" missing\n", b" ambiguous\n")):  # no such file at the revision
             return None
         _oid, kind, size = header.split()
-        data = proc.stdout.read(int(size) + 1)[:-1]  # the content, then a newline
+        data = child.stdout.read(int(size) + 1)[:-1]  # the content, then a newline
         if kind != b"blob":
             return None  # a folder (tree) or a submodule: not a file
         try:
@@ -128,18 +132,17 @@ class RevisionReader:
         return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
     def close(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is None:
+        child, self._proc = self._proc, None
+        if child is None:
             return
-        assert proc.stdin is not None and proc.stdout is not None
+        assert child.stdin is not None and child.stdout is not None
         with contextlib.suppress(BrokenPipeError):
-            proc.stdin.close()
+            child.stdin.close()
         try:
-            proc.wait(timeout=10)
+            child.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
+            proc.end_group(child, grace=1.0)
+        child.stdout.close()
 
     def _start(self) -> subprocess.Popen[bytes]:
         if self._commit is None:
@@ -148,8 +151,8 @@ class RevisionReader:
             self._commit = resolve(self.folder, self.rev)
         if self._proc is None:
             try:
-                self._proc = subprocess.Popen(
-                    ["git", "-C", str(self.folder), "cat-file", "--batch"],
+                self._proc = proc.start(
+                    ["git", "-C", self.folder, "cat-file", "--batch"],
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     stderr=subprocess.DEVNULL,

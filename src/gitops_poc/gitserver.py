@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,6 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from gitops_poc import proc
 
 # (user, password) -> allowed; None: anyone may clone and push (a loopback demo server).
 Authorize = Callable[[str, str], bool]
@@ -63,7 +64,7 @@ def run_backend(
         "GIT_CONFIG_KEY_1": "uploadpack.allowAnySHA1InWant",
         "GIT_CONFIG_VALUE_1": "true",
     }
-    result = subprocess.run(["git", "http-backend"], input=body, env=env, capture_output=True, check=False)
+    result = proc.run(["git", "http-backend"], input=body, env=env)
     head, _, payload = result.stdout.partition(b"\r\n\r\n")
     status, headers = 200, []
     for line in head.decode(errors="replace").split("\r\n"):

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import email.utils
 import math
-import os
 import queue
 import re
 import threading
@@ -111,17 +110,9 @@ def checked_url(url: str, name: str) -> str:
 # --- the overall deadline -----------------------------------------------------------------------------------
 def deadline_from_env(environ: Mapping[str, str] | None = None) -> float:
     """GITOPS_POC_HTTP_DEADLINE in seconds (default DEFAULT_DEADLINE); UsageError when not positive."""
-    env = os.environ if environ is None else environ
-    raw = env.get(DEADLINE_VARIABLE, "").strip()
-    if not raw:
-        return DEFAULT_DEADLINE
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = 0
-    if not 0 < seconds < math.inf:
-        raise UsageError(f"{DEADLINE_VARIABLE}={raw!r} is not a positive number of seconds")
-    return seconds
+    from gitops_poc.envseconds import seconds
+
+    return seconds(DEADLINE_VARIABLE, DEFAULT_DEADLINE, environ)
 
 
 class _Worker:

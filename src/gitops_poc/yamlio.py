@@ -458,6 +458,33 @@ class _K8sRepresenter(SafeRepresenter):
 _K8sRepresenter.add_representer(str, _K8sRepresenter.represent_str)
 
 
+class _ReadableRepresenter(_K8sRepresenter):
+    """Multi-line strings (embedded config files) as literal blocks: a one-line change stays one line."""
+
+    def represent_str(self, data: Any) -> Any:
+        if "\n" in data:
+            return self.represent_scalar("tag:yaml.org,2002:str", data, style="|")
+        return super().represent_str(data)
+
+
+_ReadableRepresenter.add_representer(str, _ReadableRepresenter.represent_str)
+
+
+def dump_readable(data: Any) -> str:
+    """Plain data as block YAML for people to compare (diffs): key order kept, multi-line strings as
+    literal blocks, through libyaml's emitter (about 5x faster than `dump`: a chart bump diffs thousands)."""
+    yaml: YAML | None = getattr(_local, "readable_dumper", None)
+    if yaml is None:
+        yaml = _local.readable_dumper = YAML(typ="safe", pure=False)
+        yaml.Representer = _ReadableRepresenter
+        yaml.default_flow_style = False
+        yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
+        yaml.width = 4096
+    stream = io.StringIO()
+    yaml.dump(data, stream)
+    return stream.getvalue()
+
+
 def dump_all_k8s(docs: list[Any]) -> str:
     """Documents as one `---`-separated YAML text that Helm and kubectl read back unchanged: block style, keys
     sorted, through libyaml's emitter (fast for thousands of manifests)."""

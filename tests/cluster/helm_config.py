@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from gitops_poc.argv import Part, render
 from gitops_poc.cluster.model import HelmRelease, nested
 from gitops_poc.yamlio import dump
 
@@ -36,26 +37,24 @@ def config_for_call(helm: str, call: dict[str, Any], folder: Path, chart: str | 
     for number, (path, seen) in enumerate(call["files"].items()):
         copy = folder / f"recorded-{number}.yaml"
         copy.write_text(seen["text"])
-        args = [str(copy) if arg == path else arg for arg in args]
+        args = [f"--values={copy}" if arg == f"--values={path}" else arg for arg in args]
     return config_for_args(helm, args, folder, chart)
 
 
-def config_for_args(helm: str, args: list[str], folder: Path, chart: str | None = None) -> Any:
+def config_for_args(helm: str, parts: list[Part], folder: Path, chart: str | None = None) -> Any:
+    """`helm install` with the options of `upgrade --install` that store values (`--opt=value` words, then
+    `-- RELEASE CHART`)."""
+    args = render(parts)
     assert args[:2] == ["upgrade", "--install"]
-    command = ["install"]
-    rest = iter(args[2:])
-    for arg in rest:
-        if arg in DROPPED_WITH_VALUE:
-            next(rest)
-        elif arg not in DROPPED:
+    command = ["install", "--dry-run=client", "--output=json"]
+    for arg in args[2:]:
+        if arg.partition("=")[0] not in DROPPED_WITH_VALUE and arg not in DROPPED:
             command.append(arg)
     if chart is not None:
-        command[2] = chart
-        for flag in ("--repo", "--version"):
-            at = command.index(flag)
-            del command[at : at + 2]
+        command[-1] = chart
+        command = [arg for arg in command if not arg.startswith(("--repo=", "--version="))]
     result = subprocess.run(
-        [helm, *command, "--dry-run=client", "--output", "json"],
+        [helm, *command],
         capture_output=True,
         text=True,
         check=False,

@@ -62,8 +62,8 @@ if args and args[0] in {reads!r}:  # read-only subcommands: the real binary, rea
     os.execv({real!r}, [{real!r}, *args])
 files = {{}}
 for i, a in enumerate(args):
-    if a in ("--values", "-f") and i + 1 < len(args) and os.path.exists(args[i + 1]):
-        p = args[i + 1]
+    p = args[i + 1] if a in ("--values", "-f") and i + 1 < len(args) else a.partition("--values=")[2]
+    if p and os.path.exists(p):
         files[p] = {{"mode": oct(stat.S_IMODE(os.stat(p).st_mode)), "text": open(p).read()}}
 open({log!r}, "a").write(json.dumps({{"args": args, "files": files}}) + "\n")
 sys.stdout.write({stdout!r})

@@ -6,12 +6,14 @@ from pathlib import Path
 
 import pytest
 
+from gitops_poc.argv import render
 from gitops_poc.cluster.clusters import target_objects
 from gitops_poc.cluster.infrastructure import InfraState, plan_infrastructure, values_file
 from gitops_poc.cluster.model import ApplyObject, HelmRelease, RunCommand, VaultBootstrap, WaitReady
 from gitops_poc.config import load_config
 from gitops_poc.errors import UsageError
 from gitops_poc.platform import Platform
+from tests.argvparts import words
 
 
 def _platform(**env: str) -> Platform:
@@ -37,17 +39,13 @@ def test_stopped_minikube_starts_with_the_configured_sizes_then_addons_then_rele
     assert start.argv == (
         "minikube",
         "start",
-        "--profile",
-        "minikube",
-        "--cpus",
-        "6",
-        "--memory",
-        "12288mb",
-        "--disk-size",
-        "40g",
+        "--profile=minikube",
+        "--cpus=6",
+        "--memory=12288mb",
+        "--disk-size=40g",
         "--kubernetes-version=v1.34.0",
     )
-    assert [s.argv[3] for s in plan.steps[1:3] if isinstance(s, RunCommand)] == ["ingress", "metrics-server"]
+    assert [s.argv[-1] for s in plan.steps[1:3] if isinstance(s, RunCommand)] == ["ingress", "metrics-server"]
     releases = [s for s in plan.steps if isinstance(s, HelmRelease)]
     assert [(r.name, r.namespace, r.chart, r.version, r.repo) for r in releases] == [
         ("vault", "vault", "vault", "0.34.1", "https://helm.releases.hashicorp.com"),
@@ -79,7 +77,7 @@ def test_running_minikube_with_addons_plans_only_the_releases() -> None:
     assert not any(isinstance(s, RunCommand) for s in plan.steps)
     one_off = plan_infrastructure(_platform(), InfraState(True, frozenset({"ingress"})))
     assert [s.argv for s in one_off.steps if isinstance(s, RunCommand)] == [
-        ("minikube", "addons", "enable", "metrics-server", "--profile", "minikube")
+        ("minikube", "addons", "enable", "--profile=minikube", "metrics-server")
     ]
 
 
@@ -111,32 +109,27 @@ def test_dev_mode_is_opt_in_and_its_root_token_stays_private() -> None:
     assert [Path(f).name for f in vault.values_files] == ["vault.yaml", "vault-dev.yaml"]
     assert vault.private_values.as_dict() == {"server.dev.devRootToken": "s3cr3t-t0ken"}
     assert vault.wait
-    args = vault.helm_args("minikube", "/private/values.yaml")
+    args = render(vault.helm_args("minikube", "/private/values.yaml"))
     assert "s3cr3t-t0ken" not in " ".join(args) + repr(plan) + str(plan.as_json()) + vault.describe()
-    assert args[-5:] == ["--values", "/private/values.yaml", "--wait", "--timeout", "10m"]
-    assert "--set" not in args
+    assert args[-6:-2] == ["--values=/private/values.yaml", "--wait", "--timeout=10m", "--"]
+    assert not any(a.startswith("--set") for a in args)
 
 
 def test_helm_arguments() -> None:
     release = plan_infrastructure(_platform(), InfraState(None)).steps[3]
     assert isinstance(release, HelmRelease) and release.name == "vault-secrets-operator"
-    args = release.helm_args("minikube")
-    assert args[:14] == [
+    args = render(release.helm_args("minikube"))
+    assert args[:8] == [
         "upgrade",
         "--install",
-        "vault-secrets-operator",
-        "vault-secrets-operator",
-        "--repo",
-        "https://helm.releases.hashicorp.com",
-        "--version",
-        "1.4.1",
-        "--namespace",
-        "vault-secrets-operator-system",
+        "--repo=https://helm.releases.hashicorp.com",
+        "--version=1.4.1",
+        "--namespace=vault-secrets-operator-system",
         "--create-namespace",
-        "--kube-context",
-        "minikube",
-        "--values",
+        "--kube-context=minikube",
+        f"--values={release.values_files[0]}",
     ]
+    assert args[-3:] == ["--", "vault-secrets-operator", "vault-secrets-operator"]  # release, chart
 
 
 TWO_CLUSTERS = {
@@ -178,12 +171,9 @@ def test_each_other_cluster_gets_only_the_operator_connected_to_the_external_vau
         }
         for context in ("gke_prod_europe", "qa-us")
     ]
-    args = releases[0].helm_args("minikube")
-    assert args[args.index("--kube-context") + 1] == "gke_prod_europe"
-    assert (
-        args[args.index("--set-string") + 1]
-        == "defaultVaultConnection.address=https://vault.example.com:8200"
-    )
+    args = words(releases[0].helm_args("minikube"))
+    assert args.one("--kube-context") == "gke_prod_europe"
+    assert args.one("--set-string") == "defaultVaultConnection.address=https://vault.example.com:8200"
     bindings = [(s.context, s.body) for s in remote if isinstance(s, ApplyObject)]
     assert [(c, b["kind"], b["metadata"]["name"], b["roleRef"]["name"]) for c, b in bindings] == [
         (c, "ClusterRoleBinding", "gitops-poc-vault-token-review", "system:auth-delegator")

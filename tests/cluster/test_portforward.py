@@ -3,12 +3,14 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from gitops_poc.argv import render
 from gitops_poc.cluster.portforward import PortForwardError, forward_args, port_answers, port_forward
 
 from .standins import kubectl_port_forward
@@ -24,13 +26,10 @@ def test_forward_is_ready_when_the_port_answers_and_ends_with_the_block(tmp_path
         os.kill(pid, 0)
     args = json.loads(log.read_text().splitlines()[0])
     assert args == [
-        "--context",
-        "minikube",
-        "--namespace",
-        "vault",
+        "--context=minikube",
+        "--namespace=vault",
         "port-forward",
-        "--address",
-        "127.0.0.1",
+        "--address=127.0.0.1",
         "svc/vault",
         f"{forward.local_port}:8200",
     ]
@@ -82,4 +81,20 @@ def test_the_forward_is_ended_when_the_block_fails(tmp_path: Path) -> None:
 
 
 def test_forward_args_bind_loopback_only() -> None:
-    assert forward_args("k", "ctx", "ns", "svc/a", 1, 2)[6:8] == ["--address", "127.0.0.1"]
+    assert "--address=127.0.0.1" in render(forward_args("k", "ctx", "ns", "svc/a", 1, 2))
+
+
+def test_a_local_port_another_process_holds_is_refused_before_kubectl_starts(tmp_path: Path) -> None:
+    # The other process would answer on it and pass for the forward.
+    kubectl, log = kubectl_port_forward(tmp_path)
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        with (
+            pytest.raises(PortForwardError, match=f"127.0.0.1:{port} is in use by another process") as caught,
+            port_forward("minikube", "vault", "svc/vault", 8200, local_port=port, kubectl=str(kubectl)),
+        ):
+            pass
+    assert caught.value.exit_code == 2
+    assert not log.exists()  # kubectl never ran

@@ -17,6 +17,7 @@ from gitops_poc.delivery.image import Image
 from gitops_poc.errors import UsageError
 from gitops_poc.platform import Platform
 from gitops_poc.yamlio import load_plain
+from tests.argvparts import words
 from tests.conftest import require_binary
 from tests.delivery.processes import recording
 
@@ -38,19 +39,21 @@ def test_the_plan_deploys_what_argocd_deploys(generated_root: Path) -> None:
         Image(None, "1.4.0", DIGEST),
         kube_context="gitops-poc/gitops-config:minikube-agent",
     )
-    args = plan.upgrade_args(4)
+    args = words(plan.upgrade_args(4))
     appset = load_plain((generated_root / "gitops-config/argocd/applicationset.yaml").read_text())
     assert appset["spec"]["template"]["spec"]["sources"][0]["helm"]["releaseName"] == "{{.service}}"
-    assert args[:4] == ["upgrade", "--install", "web-http", "app"]  # ArgoCD's release name for web-http
-    assert args[args.index("--repo") + 1] == "https://d7561985.github.io/k8app"
-    assert args[args.index("--version") + 1] == "3.13.0"
-    assert args[args.index("--namespace") + 1] == "poc-staging"
-    values = [args[i + 1] for i, a in enumerate(args) if a == "--values"]
-    assert values == [str(service / ".cicd/default.yaml"), str(service / ".cicd/staging.yaml")]
-    assert args[args.index("--set-string") + 1] == f"image.tag=1.4.0@{DIGEST}"
-    assert "--rollback-on-failure" in args and "--wait=watcher" in args
-    assert args[-2:] == ["--kube-context", "gitops-poc/gitops-config:minikube-agent"]
-    assert {"--atomic", "--wait"} <= set(plan.upgrade_args(3))  # the same for Helm 3
+    assert args.words == ["upgrade"] and args.operands == ["web-http", "app"]  # ArgoCD's release name
+    assert args.one("--repo") == "https://d7561985.github.io/k8app"
+    assert args.one("--version") == "3.13.0"
+    assert args.one("--namespace") == "poc-staging"
+    assert args.options["--values"] == [
+        str(service / ".cicd/default.yaml"),
+        str(service / ".cicd/staging.yaml"),
+    ]
+    assert args.one("--set-string") == f"image.tag=1.4.0@{DIGEST}"
+    assert "--rollback-on-failure" in args.flags and args.one("--wait") == "watcher"
+    assert args.one("--kube-context") == "gitops-poc/gitops-config:minikube-agent"
+    assert {"--atomic", "--wait"} <= set(words(plan.upgrade_args(3)).flags)  # the same for Helm 3
 
 
 def test_an_oci_chart_and_a_repository_override(generated_root: Path) -> None:
@@ -63,9 +66,11 @@ def test_an_oci_chart_and_a_repository_override(generated_root: Path) -> None:
         Image("registry.example.com/t/web", "2"),
         kube_context=None,
     )
-    args = plan.upgrade_args()
-    assert args[3:6] == ["oci://registry.example.com/charts/app", "--version", "3.13.0"]
-    assert "image.repository=registry.example.com/t/web" in args and "--kube-context" not in args
+    args = words(plan.upgrade_args())
+    assert args.operands == ["web-http", "oci://registry.example.com/charts/app"]
+    assert args.one("--version") == "3.13.0" and "--repo" not in args.options
+    assert "image.repository=registry.example.com/t/web" in args.options["--set-string"]
+    assert "--kube-context" not in args.options
 
 
 @pytest.mark.parametrize(
@@ -129,9 +134,9 @@ def test_dry_run_renders_with_the_published_chart_and_no_secret_in_argv(
     captured = capsys.readouterr()
     assert code == 0, captured.err
     result = json.loads(captured.out)
-    command = shlex.split(result["command"])
-    assert command[:5] == ["helm", "upgrade", "--install", "api-gateway", "app"]
-    assert command[command.index("--repo") + 1] == k8app_repo and "--kube-context" in command
+    command = words(shlex.split(result["command"]))
+    assert command.words[:2] == ["helm", "upgrade"] and command.operands == ["api-gateway", "app"]
+    assert command.one("--repo") == k8app_repo and "--kube-context" in command.options
     assert (
         result["valid"] is True and result["namespace"] == "poc-prod" and result["release"] == "api-gateway"
     )

@@ -39,7 +39,7 @@ def test_the_whole_loop(tmp_path: Path) -> None:
     steps = re.findall(r"==> \[(\d+)/(\d+)\]", output)
     assert [int(n) for n, _ in steps] == list(range(1, len(steps) + 1)) and len(steps) == int(
         steps[0][1]
-    ) == 10
+    ) == 13
 
     clone = workspace / "clones" / "health-demo"
     sha = subprocess.run(
@@ -53,6 +53,10 @@ def test_the_whole_loop(tmp_path: Path) -> None:
     assert re.search(rf"image in staging\s+0\.1\.0 -> {sha}", output)
     assert re.search(r"image in prod\s+0\.1\.0 \(unchanged\)", output)
     assert "prod is pinned: the promotion changed nothing (exit 5)" in output
+    # The release brakes: a job stopped by a freeze window, prod refused without evidence, a rollback.
+    assert "inside a deny window" in output and "demo freeze" in output
+    assert "prod was not changed (fail closed)" in output
+    assert "the rollback pinned staging: the next promotion stood down (exit 5)" in output
     # The diff shows what ArgoCD would change in dev: the image of the Deployment.
     assert re.search(rf"[-+].*image: registry\.gitlab\.com/gitops-poc/health-demo:{sha}", output)
     # The Vault matrix, with no leak.
@@ -63,3 +67,13 @@ def test_the_whole_loop(tmp_path: Path) -> None:
     assert_fast_forward_only(bare)
     pid = int(re.search(r"OpenBao dev server on \S+ \(pid (\d+)\)", output).group(1))  # type: ignore[union-attr]
     assert not alive(pid)
+    # The report: written, named with its file:// address, one row per service, the Vault matrix in it.
+    page = workspace / "report" / "index.html"
+    assert f"open {page.as_uri()}" in output
+    text = page.read_text(encoding="utf-8")
+    assert (
+        text.count('<tr data-service="') == 5
+        and 'class="a-leak"' not in text
+        and text.count('class="a-ok"') == 15
+    )
+    assert re.search(rf"health-demo.*ok +{sha}", output)  # `status`: dev runs the pipeline's image

@@ -10,8 +10,10 @@ VAULT_CLIENT_TIMEOUT) so that every test ends in seconds.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,7 +26,9 @@ from typing import Any
 import pytest
 
 from gitops_poc.errors import GitopsError
+from gitops_poc.redact import redact
 from tests.clirun import Run, run_cli
+from tests.conftest import require_binary
 from tests.gitlab.fake_gitlab import FakeGitLab, Request, fake_gitlab
 
 GITLAB_TOKEN = "glpat-PLANTED-net-gitlab-4242"
@@ -193,6 +197,18 @@ def _chart_repository(url: str, tmp_path: Path) -> None:
     assert repository_reachable(with_password, timeout=float(DEADLINE)) is False
 
 
+def _helm(url: str, tmp_path: Path) -> None:
+    """helm itself, as render, diff, review and ci deploy run it: `helm pull --repo URL` with the
+    repository's password in the URL (helm turns it into basic auth)."""
+    from gitops_poc.render.helm import Helm
+    from gitops_poc.render.model import ChartRef
+
+    with_password = url.replace("http://", f"http://reader:{REPO_PASSWORD}@")
+    args = ChartRef(with_password, "app", "3.13.0").pull_args()
+    assert "--pass-credentials" not in args
+    Helm(require_binary("helm"), timeout=float(BOUND)).pull(args, tmp_path / "pulled")
+
+
 def _recaptcha(url: str, tmp_path: Path) -> None:
     from auth_adapter.recaptcha import Recaptcha, RecaptchaSettings
 
@@ -208,6 +224,9 @@ CLIENTS: dict[str, tuple[Callable[[str, Path], None], bool]] = {
     "kubernetes": (_kubernetes, True),
     "chart-repository": (_chart_repository, True),
     "recaptcha": (_recaptcha, False),
+    # helm follows a redirect itself (Go's client, which drops the Authorization header for another host);
+    # what matters is that nothing of the credential arrives there.
+    "helm": (_helm, False),
 }
 
 
@@ -226,8 +245,9 @@ def test_no_client_of_ours_sends_a_credential_to_another_host(
         try:
             talk(redirector.url, tmp_path)
         except GitopsError as exc:
-            assert "Traceback" not in str(exc)
-            assert not any(value in str(exc) for value in PLANTED), str(exc)
+            shown = redact(str(exc))  # as the error handler shows it (helm's own text names the URL)
+            assert "Traceback" not in shown
+            assert not any(value in shown for value in PLANTED), shown
         assert time.monotonic() - started < BOUND
     assert redirector.arrived, "the client never asked the configured server"
     assert credentials_in(elsewhere.arrived) == []
@@ -248,6 +268,94 @@ def test_a_redirect_to_another_port_of_the_same_host_or_to_http_is_refused_too(t
         with pytest.raises(CrossOriginRefused, match="sent us to http://"):
             session.get(redirector.url)
     assert other_port.arrived == []
+
+
+def asks_for_credentials(request: BaseHTTPRequestHandler, _server: Server) -> None:
+    """A git server wanting basic auth: git asks its askpass or credential helper and sends what it gets."""
+    if "authorization" in {k.lower() for k in request.headers}:
+        send(request, 404, b"")
+    else:
+        send(request, 401, b"", WWW_Authenticate='Basic realm="git"')
+
+
+def _git_publish(url: str, tmp_path: Path) -> None:
+    from gitops_poc.gitauth import askpass_env
+    from gitops_poc.publish.git import Scratch
+
+    with askpass_env(GITLAB_TOKEN) as env, Scratch(env) as scratch:
+        scratch.fetch(f"{url}/group/repo.git", "main")
+
+
+def _git_write_back(url: str, tmp_path: Path) -> None:
+    from gitops_poc.delivery.gitops import Repository
+
+    subprocess.run(["git", "init", "--quiet", str(tmp_path / "clone")], check=True)
+    Repository(tmp_path / "clone", {"CI_PUSH_TOKEN": GITLAB_TOKEN}).fetch(f"{url}/group/repo.git", "main")
+
+
+def _git_status(url: str, tmp_path: Path) -> None:
+    from gitops_poc.gitauth import askpass_env
+    from gitops_poc.publish.remote import parse_remote_base
+    from gitops_poc.status.gitside import Repositories
+
+    with (
+        askpass_env(GITLAB_TOKEN) as env,
+        Repositories(parse_remote_base(url, tmp_path), "main", env).open() as repos,
+    ):
+        repos.locate("group/repo", "health-demo")
+
+
+@pytest.mark.parametrize("status", [301, 302, 307])
+@pytest.mark.parametrize(
+    "talk", [_git_publish, _git_write_back, _git_status], ids=["publish", "ci-write-back", "status"]
+)
+def test_git_never_sends_the_token_to_another_host(
+    talk: Callable[[str, Path], None], status: int, tmp_path: Path
+) -> None:
+    """Real git over http, its token from the askpass script (publish, status) or the credential helper (ci):
+    a redirect to another host that then asks for credentials gets none."""
+    with (
+        serve(asks_for_credentials, host="127.0.0.2") as elsewhere,
+        serve(redirecting(status, elsewhere.url)) as redirector,
+        contextlib.suppress(GitopsError),
+    ):
+        talk(redirector.url, tmp_path)
+    assert redirector.arrived, "git never asked the configured server"
+    assert credentials_in(elsewhere.arrived) == []
+    assert elsewhere.arrived == []  # not even followed
+
+
+K8APP = Path("/work/shared/charts/k8app")
+
+
+def test_helm_sends_the_repository_password_to_the_repository_alone(
+    tmp_path: Path, platform_root: Path, crash_dir: Path
+) -> None:
+    """The real command path (`render` -> `helm pull --repo URL`, no --pass-credentials), a repository whose
+    index places the chart on another host: the chart is fetched from there without the password."""
+    require_binary("helm")
+    if not (K8APP / "index.yaml").is_file():
+        pytest.skip("the offline chart repositories are not here (/work/shared/charts)")
+
+    def chart(request: BaseHTTPRequestHandler, _server: Server) -> None:
+        send(request, 200, (K8APP / Path(request.path).name).read_bytes(), Content_Type="application/gzip")
+
+    with serve(chart, host="127.0.0.2") as elsewhere:
+        index = (K8APP / "index.yaml").read_text().replace("- app-3", f"- {elsewhere.url}/app-3").encode()
+        with serve(lambda request, _server: send(request, 200, index)) as repository:
+            run = cli(
+                "render",
+                "health-demo",
+                "dev",
+                "-C",
+                str(platform_root),
+                env={"CHART_REPO": repository.url.replace("http://", f"http://reader:{REPO_PASSWORD}@")},
+                crash_dir=crash_dir,
+            )
+    assert [a.path for a in elsewhere.arrived] == ["/app-3.13.0.tgz"], run.text  # the chart came from there
+    assert "authorization" in repository.arrived[0].headers  # the password is in use, for the repository
+    assert credentials_in(elsewhere.arrived) == []
+    assert REPO_PASSWORD not in run.text + "".join(run.crash_logs)
 
 
 def test_a_redirect_within_the_configured_origin_is_followed(tmp_path: Path) -> None:

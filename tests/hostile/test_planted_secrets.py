@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +23,19 @@ GITLAB_TOKEN = "glpat-PLANTED-gitlab-token-77aa"
 DEPLOY_TOKEN = "gldt-PLANTED-deploy-token-5c21"
 AGENT_TOKEN = "glagent-PLANTED-agent-token-9d03"
 FILE_VALUES = ("PLANTED-api-key-value-3b", "PLANTED-jwt-secret-value-8e", "PLANTED-second-value-0c")
-PLANTED = (VAULT_TOKEN, GITLAB_TOKEN, DEPLOY_TOKEN, AGENT_TOKEN, *FILE_VALUES)
+URL_PASSWORD = "PLANTED-url-password-2b7e"
+TOKEN_FILE_LINES = ("PLANTED-token-file-line-one-51", "PLANTED-token-file-line-two-52")
+PASTED = "glpat-PLANTED-pasted-alone-0a9c"  # a token pasted on a .env line of its own: known to nothing
+PLANTED = (
+    VAULT_TOKEN,
+    GITLAB_TOKEN,
+    DEPLOY_TOKEN,
+    AGENT_TOKEN,
+    *FILE_VALUES,
+    URL_PASSWORD,
+    *TOKEN_FILE_LINES,
+    PASTED,
+)
 
 DEV_VALUES = Path("services") / "api-gateway" / ".cicd" / "dev.yaml"
 SECRETS = (
@@ -138,7 +151,42 @@ def unreachable_vault(root: Path, env: dict[str, str]) -> tuple[str, ...]:
     return ("vault", "check")
 
 
+def vault_addr_with_a_password(root: Path, env: dict[str, str]) -> tuple[str, ...]:
+    env["VAULT_ADDR"] = f"http://vault:{URL_PASSWORD}@127.0.0.1:9"
+    return ("vault", "check")
+
+
+def remote_base_with_a_password(root: Path, env: dict[str, str]) -> tuple[str, ...]:
+    return ("publish", "--dry-run", "--remote-base", f"https://user:{URL_PASSWORD}@127.0.0.1:9/")
+
+
+def gitlab_url_with_a_password(root: Path, env: dict[str, str]) -> tuple[str, ...]:
+    return ("gitlab", "check", "--url", f"http://user:{URL_PASSWORD}@127.0.0.1:9")
+
+
+def status_remote_base_with_a_password(root: Path, env: dict[str, str]) -> tuple[str, ...]:
+    return ("status", "--remote-base", f"http://user:{URL_PASSWORD}@127.0.0.1:9/")
+
+
+def token_pasted_alone(root: Path, env: dict[str, str]) -> tuple[str, ...]:
+    with (root / ".env").open("a") as handle:
+        handle.write(f"{PASTED}\n")
+    return ("init", "--dry-run")
+
+
+def token_pasted_with_a_space(root: Path, env: dict[str, str]) -> tuple[str, ...]:
+    with (root / ".env").open("a") as handle:
+        handle.write(f"deploy {FILE_VALUES[0]}\n")
+    return ("lint",)
+
+
 SCENARIOS: list[Setup] = [
+    vault_addr_with_a_password,
+    remote_base_with_a_password,
+    gitlab_url_with_a_password,
+    status_remote_base_with_a_password,
+    token_pasted_alone,
+    token_pasted_with_a_space,
     duplicate_key,
     duplicate_block,
     null_key,
@@ -210,8 +258,6 @@ def test_wrong_shaped_vault_answers_leak_nothing(
 
 def test_a_crash_log_holds_no_planted_secret(planted_root: Path, crash_dir: Path) -> None:
     """An internal error whose message carries the tokens: the crash log has the traceback, not them."""
-    import subprocess
-
     code = (
         "import sys, gitops_poc.generate.init_plan as plan\n"
         "def boom(*a, **k):\n"
@@ -239,3 +285,91 @@ def test_a_crash_log_holds_no_planted_secret(planted_root: Path, crash_dir: Path
     assert result.returncode == 3 and len(logs) == 1, result.stderr
     assert "RuntimeError" in logs[0] and "boom" in logs[0]
     assert_nothing_planted(result.stdout + result.stderr + logs[0])
+
+
+def _two_line_token_file(root: Path) -> Path:
+    path = root.parent / "token"
+    path.write_text("\n".join(TOKEN_FILE_LINES) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("gitlab", "check", "--url", "http://127.0.0.1:9"),
+        ("gitlab", "bootstrap", "--dry-run", "--url", "http://127.0.0.1:9"),
+        ("publish", "--dry-run", "--remote-base", "http://127.0.0.1:9"),
+        ("vault", "check"),
+        ("vault", "provision", "--dry-run"),
+        ("setup", "push", "--dry-run"),
+    ],
+    ids=" ".join,
+)
+def test_a_token_file_of_two_lines_shows_neither_line(
+    planted_root: Path, crash_dir: Path, command: tuple[str, ...]
+) -> None:
+    """Whatever the command makes of it (an error, or a crash whose log holds the traceback), neither line of
+    the file reaches stdout, stderr or the crash log."""
+    token_file = _two_line_token_file(planted_root)
+    env = {"VAULT_ADDR": "http://127.0.0.1:9", "VAULT_CLIENT_TIMEOUT": "3", "GITOPS_POC_HTTP_DEADLINE": "3"}
+    run = run_cli(
+        *command,
+        "--token-file",
+        str(token_file),
+        "-C",
+        str(planted_root),
+        env=env,
+        tmpdir=crash_dir,
+        timeout=60,
+    )
+    assert_nothing_planted(run.text + "".join(run.crash_logs))
+
+
+def test_a_child_process_naming_a_url_password_shows_it_masked(
+    planted_root: Path, crash_dir: Path, helm: str
+) -> None:
+    """helm repeats the chart repository URL, password included, in its own error (render shows it)."""
+    env = {"CHART_REPO": f"http://reader:{URL_PASSWORD}@127.0.0.1:9/charts"}
+    run = run_cli(
+        "render", "api-gateway", "dev", "-C", str(planted_root), env=env, tmpdir=crash_dir, timeout=120
+    )
+    assert "reader:***@127.0.0.1:9" in run.text
+    assert_nothing_planted(run.text + "".join(run.crash_logs))
+
+
+def test_publish_pushes_no_planted_secret_from_a_look_alike_file(planted_root: Path, crash_dir: Path) -> None:
+    """Every planted value, in files named like the credentials files in several spellings (the one list,
+    secretnames), beside the generated files of a repository: the remote holds none of them."""
+    from gitops_poc.secretnames import is_credential_name
+
+    service = planted_root / "services" / "api-gateway"
+    names = (
+        ".env.local",
+        ".ENV",
+        ".env~",
+        "prod.env",
+        ".secrets.yaml.orig",
+        "secrets.yml",
+        ".vault-keys.json.bak",
+    )
+    for name in names:
+        assert is_credential_name(name)
+        (service / name).write_text("".join(f"KEY{i}={value}\n" for i, value in enumerate(PLANTED)))
+    remotes = planted_root.parent / "remotes"
+    run = run_cli(
+        "publish", "--remote-base", str(remotes), "-C", str(planted_root), tmpdir=crash_dir, timeout=120
+    )
+    assert run.code == 0, run.text
+    objects = subprocess.run(
+        [
+            "git",
+            f"--git-dir={remotes / 'gitops-poc' / 'api-gateway.git'}",
+            "cat-file",
+            "--batch-all-objects",
+            "--batch",
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout.decode(errors="replace")
+    assert "api-gateway/.cicd/dev.yaml" not in objects and "image:" in objects  # the real files went
+    assert_nothing_planted(objects + run.text)

@@ -6,10 +6,12 @@ Real git and local bare remotes throughout (tests/delivery's service remote).
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from gitops_poc.argocd.preview import ImageReader, default_file, read_applications
 from gitops_poc.config import ConfigError, environments_of
 from gitops_poc.delivery.target import pipeline_number
 from gitops_poc.delivery.values import read_image
@@ -206,3 +208,96 @@ def test_lint_reports_a_boolean_tag_as_an_error_at_its_line(platform_root: Path,
     assert run.code == 1, run.text
     assert f"services/health-demo/.cicd/dev.yaml:{number}" in run.out
     assert "text-key-not-text" in run.out and "image.tag is the boolean true" in run.out
+
+
+# --- .env values: one line each, a bounded line -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "env", "needles"),
+    [
+        (
+            'SERVICES="api-gateway\nhealth-demo"\n',
+            {},
+            [".env:1: SERVICES='api-gateway\\nhealth-demo'", "line break"],
+        ),
+        (
+            'GITLAB_DEPLOY_TOKEN_USER="bot\\nx"\n',
+            {},
+            [".env:1: GITLAB_DEPLOY_TOKEN_USER='bot\\nx'", "line break"],
+        ),
+        ("", {"ENVIRONMENTS": "dev\nprod"}, ["environment variable ENVIRONMENTS", "line break"]),
+        (
+            'GITLAB_DEPLOY_TOKEN="glpat-secret\nsecond"\n',
+            {},
+            [".env:1: GITLAB_DEPLOY_TOKEN='***'", "line break"],
+        ),
+        ("GITLAB_GROUP=a" + " " * 10_000_000 + "b\n", {}, [".env:1:", "10000015 characters", "at most 4096"]),
+        ("", {"GITLAB_GROUP": "g" * 5000}, ["environment variable GITLAB_GROUP", "5000 characters"]),
+    ],
+    ids=["quoted-two-lines", "escaped-newline", "environment", "token-hidden", "10MB-line", "long-variable"],
+)
+def test_a_value_over_two_lines_or_too_long_is_exit_2_at_once(
+    platform_root: Path, tmp_path: Path, text: str, env: dict[str, str], needles: list[str]
+) -> None:
+    if text:
+        (platform_root / ".env").write_text(text)
+    # 10 MB of blanks took python-dotenv 93 s; the line cap refuses it before the parser runs.
+    run = run_cli("init", "--check", "-C", str(platform_root), env=env, timeout=20, tmpdir=tmp_path / "crash")
+    run.one_error(2, *needles)
+    assert "glpat-secret" not in run.text and "second" not in run.text
+
+
+# --- services/<svc>: a folder, never a file taken for "no service here" -------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["file", "link to a file", "dangling link"])
+def test_a_service_path_that_is_a_file_is_exit_2_for_plan_and_render_and_a_finding_for_lint(
+    platform_root: Path, tmp_path: Path, kind: str
+) -> None:
+    service = platform_root / "services" / "health-demo"
+    subprocess.run(["rm", "-rf", str(service)], check=True)
+    if kind == "file":
+        service.write_text("not a folder\n")
+    else:
+        target = tmp_path / "elsewhere.txt"
+        if kind == "link to a file":
+            target.write_text("x\n")
+        service.symlink_to(target)
+    run = run_cli("plan", "-C", str(platform_root), tmpdir=tmp_path / "crash")
+    run.one_error(2, "services/health-demo", "is a file, not the folder of service health-demo")
+    run = run_cli("render", "-C", str(platform_root), "health-demo", "dev", tmpdir=tmp_path / "crash")
+    run.one_error(2, "services/health-demo", "is not a folder")
+    run = run_cli("lint", "-C", str(platform_root), tmpdir=tmp_path / "crash")
+    # lint reads the service's pipeline file through it (exit 2) or reports the service (exit 1): never a pass
+    assert run.code in (1, 2) and "services/health-demo" in run.text and "is a file" in run.text, run.text
+
+
+def test_a_service_path_that_was_a_file_at_the_base_revision_is_exit_2(
+    platform_root: Path, tmp_path: Path
+) -> None:
+    service = platform_root / "services" / "health-demo"
+    subprocess.run(["git", "-C", str(platform_root), "rm", "-rq", str(service)], check=True)
+    service.write_text("not a folder\n")
+    subprocess.run(["git", "-C", str(platform_root), "add", "-A"], check=True)
+    subprocess.run(["git", "-C", str(platform_root), "commit", "-qm", "file"], check=True)
+    base = subprocess.run(
+        ["git", "-C", str(platform_root), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    subprocess.run(
+        ["git", "-C", str(platform_root), "revert", "--no-edit", "HEAD"], capture_output=True, check=True
+    )
+    # what `plan --base` reads for a deleted Application's image
+    file = default_file(platform_root)
+    app = next(a for a in read_applications(file) if a.service == "health-demo")
+    reader = ImageReader(platform_root, base, file)
+    try:
+        with pytest.raises(UsageError, match=f"health-demo at {base} is a file, not the folder"):
+            reader.image(app)
+    finally:
+        reader.close()
+    head = ImageReader(platform_root, "HEAD", file)
+    try:
+        assert head.image(app).endswith(":0.1.0")  # the folder restored: its image again
+    finally:
+        head.close()

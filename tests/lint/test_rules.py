@@ -726,6 +726,7 @@ def test_every_values_rule_has_a_case() -> None:
         "window-time-zone",
         "window-never-opens",
         "window-invalid",
+        "gates-production-none",
     }
     covered = {c.rule_id for c in CASES} | ARGOCD_RULES | crd_rules | window_rules
     assert covered == set(RULES)

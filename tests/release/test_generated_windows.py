@@ -8,19 +8,15 @@ from pathlib import Path
 import pytest
 
 from gitops_poc.changes import apply_changes
-from gitops_poc.config import load_config
 from gitops_poc.generate import plan_init
 from gitops_poc.layout import PROJECT_FILE, RELEASE_FILE, SHARED_PIPELINE_FILE
 from gitops_poc.lint import lint_platform
 from gitops_poc.platform import Platform
 from gitops_poc.release.policy import windows_from_json
-from gitops_poc.render.crds import load_crd_schemas
 from gitops_poc.render.crdschema import CrdSchemas
-from gitops_poc.render.helm import Helm
 from gitops_poc.render.manifests import Manifest
 from gitops_poc.render.validate import validate_manifests
 from gitops_poc.yamlio import load_plain
-from tests.conftest import require_binary
 
 RELEASE = """\
 # Freezes of the platform (hand-written; init generates them into the AppProject and the pipeline).
@@ -36,18 +32,9 @@ syncWindows:
     duration: 10h
     applications: ["*-prod"]
     manualSync: true
+gates:
+  staging->prod: {health: true, soak: 1h}
 """
-
-
-@pytest.fixture(scope="module")
-def argocd_crds(chart_repos: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> CrdSchemas:
-    config = load_config(
-        None, {"HASHICORP_HELM_REPO": chart_repos["hashicorp"], "ARGO_HELM_REPO": chart_repos["argo"]}
-    )
-    cache = {"XDG_CACHE_HOME": str(tmp_path_factory.mktemp("xdg"))}
-    loaded = load_crd_schemas(config, Helm(require_binary("helm")), cache)
-    assert loaded.find("argoproj.io/v1alpha1", "AppProject") is not None
-    return loaded
 
 
 def generate(root: Path, platform: Platform, release: str) -> None:
@@ -86,6 +73,7 @@ def test_windows_reach_the_appproject_and_the_pipeline(
     assert not validate_manifests([Manifest(str(PROJECT_FILE), "", project)], "1.34", argocd_crds).ok
 
     variables = load_plain((generated_root / SHARED_PIPELINE_FILE).read_text())["variables"]
+    assert variables["PROMOTION_GATES"] == '{"staging->prod":{"health":true,"soak":"3600s"}}'
     carried = windows_from_json(variables["SYNC_WINDOWS"])
     assert [w.as_argocd() for w in carried] == load_plain((generated_root / PROJECT_FILE).read_text())[
         "spec"
@@ -128,6 +116,11 @@ def test_a_bad_release_yaml_stops_init_naming_file_key_and_value(
         ),
         ("schedule: '0 0 30 2 *'\n    duration: 1h", "window-never-opens", "schedule:"),
         ("schedule: '0 0 * * *'\n    duration: 1h\n    namespace: [poc-prod]", "window-invalid", "- kind"),
+        (
+            "schedule: '0 0 * * *'\n    duration: 1h\ngates:\n  staging->prod: {soak: 1h}",
+            "gates-production-none",
+            "staging->prod",
+        ),
     ],
 )
 def test_lint_window_rules(

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from gitops_poc.argv import render
 from gitops_poc.errors import UsageError
 from gitops_poc.render.chart import (
     SOURCE_MARKER,
@@ -21,17 +22,16 @@ VERSION = "3.13.0"  # the pinned version, in the published repository
 
 
 def test_pull_arguments_for_classic_and_oci_repositories() -> None:
-    assert ChartRef("https://example.org/charts", "app", "3.13.0").pull_args() == [
+    assert render(ChartRef("https://example.org/charts", "app", "3.13.0").pull_args()) == [
+        "--repo=https://example.org/charts",
+        "--version=3.13.0",
+        "--",
         "app",
-        "--repo",
-        "https://example.org/charts",
-        "--version",
-        "3.13.0",
     ]
-    assert ChartRef("oci://registry.example.org/charts", "app", "3.13.0").pull_args() == [
+    assert render(ChartRef("oci://registry.example.org/charts", "app", "3.13.0").pull_args()) == [
+        "--version=3.13.0",
+        "--",
         "oci://registry.example.org/charts/app",
-        "--version",
-        "3.13.0",
     ]
 
 

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from gitops_poc.argv import render
 from gitops_poc.render import helm as helm_module
 from gitops_poc.render.helm import Helm, HelmError, HelmNotFound, find_helm, template_args
 
@@ -13,21 +14,18 @@ EXAMPLES = Path(__file__).resolve().parent / "examples"
 
 def test_template_arguments_follow_argocd_order() -> None:
     args = template_args("api-gateway", Path("/c/app"), "poc-dev", [Path("d.yaml"), Path("e.yaml")], "1.30")
-    assert args == [
+    assert render(args) == [
         "template",
+        "--namespace=poc-dev",
+        "--include-crds",
+        "--values=d.yaml",
+        "--values=e.yaml",
+        "--kube-version=1.30",
+        "--",
         "api-gateway",
         "/c/app",
-        "--namespace",
-        "poc-dev",
-        "--include-crds",
-        "--values",
-        "d.yaml",
-        "--values",
-        "e.yaml",
-        "--kube-version",
-        "1.30",
     ]
-    assert "--kube-version" not in template_args("r", Path("c"), "n", [], None)
+    assert "--kube-version" not in " ".join(render(template_args("r", Path("c"), "n", [], None)))
 
 
 def test_find_helm_prefers_the_platform_tools_then_path(

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
+from gitops_poc import proc
 from tests.status.conftest import DIGEST, Published
 
 pytestmark = pytest.mark.usefixtures("published")
@@ -105,7 +105,7 @@ def test_timeline_kinds_with_who_and_pipeline(published: Published) -> None:
 
     platform = Platform(load_config(None, {}))
     repositories = Repositories(parse_remote_base(None, published.root), "main")
-    matrix = git_matrix(platform, repositories, [svc], list(platform.environments), now_utc())
+    matrix = git_matrix(platform, published.root, repositories, [svc], list(platform.environments), now_utc())
     [row] = matrix.rows
     kinds = [(c.env, c.kind.value) for c in reversed(row.timeline)]
     assert kinds[-6:] == [
@@ -133,15 +133,8 @@ def test_history_is_read_once_per_repository_not_per_commit(
             published.ci("health-demo", "bump", "--env", "dev", "--tag", f"1.{n}.0", "--pipeline", str(n))
             == 0
         )
-    started: list[list[str]] = []
-    real = subprocess.run
-
-    def recording(args: list[str], *rest: object, **kwargs: object) -> subprocess.CompletedProcess[bytes]:
-        started.append([str(a) for a in args])
-        return real(args, *rest, **kwargs)  # type: ignore[call-overload,no-any-return]
-
-    monkeypatch.setattr(subprocess, "run", recording)
-    code, doc, _ = published.status("--no-cluster", capsys=capsys)
+    with proc.recording() as started:  # every child process the tool starts
+        code, doc, _ = published.status("--no-cluster", capsys=capsys)
     assert code == 0 and _cell(doc, "health-demo", "dev")["image"]["tag"] == "1.8.0"
     git_runs = [a for a in started if a[0] == "git"]
     # Per repository: verify the branch, one `git log` walk, one `git cat-file --batch`.
@@ -169,3 +162,47 @@ def test_a_service_removed_from_the_configuration_has_no_row(
     code, doc, _ = published.status(capsys=capsys)
     assert code == 0
     assert [r["service"] for r in doc["services"]] == ["api-gateway", "auth-adapter"]
+
+
+def test_freeze_window_and_rollback_from_release(
+    published: Published, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A deny window over prod that started at midnight and lasts a day: held now, whatever the hour.
+    (published.root / "gitops-config" / "release.yaml").write_text(
+        "syncWindows:\n"
+        "  - kind: deny\n"
+        '    schedule: "0 0 * * *"\n'
+        "    duration: 24h\n"
+        "    namespaces: [poc-prod]\n"
+        "    description: audit freeze\n"
+    )
+    assert published.ci("web-grpc", "bump", "--env", "dev", "--tag", "1.0.0", "--pipeline", "1") == 0
+    assert published.ci("web-grpc", "bump", "--env", "dev", "--tag", "1.1.0", "--pipeline", "2") == 0
+    assert published.ci("web-grpc", "rollback", "--env", "dev", "--reason", "1.1 is broken") == 0
+    code, doc, _ = published.status(capsys=capsys)
+    assert code == 0
+    prod = _cell(doc, "api-gateway", "prod")
+    assert prod["state"] == "frozen" and "deny" in prod["frozen"] and "freeze ends at" in prod["frozen"]
+    assert _cell(doc, "api-gateway", "dev")["frozen"] is None
+    dev = _cell(doc, "web-grpc", "dev")
+    assert dev["image"]["tag"] == "1.0.0" and dev["state"] == "pinned"  # a rollback pins the environment
+    web = next(r for r in doc["services"] if r["service"] == "web-grpc")
+    assert web["environments"]["dev"]["set_by"]["commit"] == published.head("web-grpc")
+
+
+def test_rollback_is_a_rollback_in_the_timeline(published: Published) -> None:
+    from gitops_poc.config import load_config
+    from gitops_poc.delivery.pins import now_utc
+    from gitops_poc.platform import Platform
+    from gitops_poc.publish.remote import parse_remote_base
+    from gitops_poc.status.collect import git_matrix
+    from gitops_poc.status.gitside import Repositories
+
+    assert published.ci("web-http", "bump", "--env", "dev", "--tag", "1.0.0", "--pipeline", "1") == 0
+    assert published.ci("web-http", "bump", "--env", "dev", "--tag", "1.1.0", "--pipeline", "2") == 0
+    assert published.ci("web-http", "rollback", "--env", "dev", "--reason", "broken") == 0
+    platform = Platform(load_config(None, {}))
+    repositories = Repositories(parse_remote_base(None, published.root), "main")
+    [row] = git_matrix(platform, published.root, repositories, ["web-http"], ["dev"], now_utc()).rows
+    newest = [c.kind.value for c in row.timeline[:2]]
+    assert newest == ["rollback", "pin"] and row.timeline[0].commit.id == published.head("web-http")

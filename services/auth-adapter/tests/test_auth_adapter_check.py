@@ -19,13 +19,15 @@ from auth_adapter_fixtures import (
     Siteverify,
     adapter,
     make_jwt,
+    request,
     silent_server,
 )
 from envoy.config.core.v3 import base_pb2
-from envoy.service.auth.v3 import external_auth_pb2
+from envoy.service.auth.v3 import external_auth_pb2, external_auth_pb2_grpc
 from gateway_config.model import DEFAULT_IDENTITY_HEADERS
 from google.rpc import code_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2
 
 ENV = {"VALID_TOKENS": f" {STATIC[0]} ,{STATIC[1]},", "JWT_SECRET": SECRET}
 CLEAR = "token=; Path=/; Max-Age=0; HttpOnly"
@@ -367,6 +369,38 @@ def test_health_reports_serving_then_not_serving_on_shutdown() -> None:
     a.close()
 
 
+def test_reflection_v1_lists_the_authorization_service(shared: Adapter) -> None:
+    # v1 is what current grpcurl asks first; the messages are v1alpha's on the wire.
+    call = shared.channel.stream_stream("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo")
+    request = reflection_pb2.ServerReflectionRequest(list_services="")
+    [raw] = list(call(iter([request.SerializeToString()]), timeout=5))
+    listed = {
+        s.name for s in reflection_pb2.ServerReflectionResponse.FromString(raw).list_services_response.service
+    }
+    assert {
+        "envoy.service.auth.v3.Authorization",
+        "grpc.health.v1.Health",
+        "grpc.reflection.v1.ServerReflection",
+    } <= listed
+
+
+def test_watch_streams_beyond_the_workers_leave_checks_on_new_connections_answered() -> None:
+    # The adapter runs on 4 workers here: 200 open health Watch streams hold none of them.
+    with adapter(ENV) as a:
+        health = health_pb2_grpc.HealthStub(a.channel)
+        watches = [health.Watch(health_pb2.HealthCheckRequest(), timeout=30) for _ in range(200)]
+        assert {next(w).status for w in watches} == {health_pb2.HealthCheckResponse.SERVING}
+        assert a.server.server.streams.open == 200
+        with grpc.insecure_channel(f"127.0.0.1:{a.server.port}") as fresh:  # as Envoy's new connection
+            answer = external_auth_pb2_grpc.AuthorizationStub(fresh).Check(
+                request("/api/Shop/Browse"), timeout=1
+            )
+            probe = health_pb2_grpc.HealthStub(fresh).Check(health_pb2.HealthCheckRequest(), timeout=1)
+        assert answer.HasField("ok_response") and probe.status == health_pb2.HealthCheckResponse.SERVING
+        for watch in watches:
+            watch.cancel()
+
+
 def test_a_verified_jwt_is_refused_once_it_expires(fresh: Adapter) -> None:
     # Verified tokens are remembered; the expiry still applies to the remembered ones.
     expires = int(time.time()) + 4
@@ -455,3 +489,20 @@ def test_a_server_dripping_its_answer_cannot_hold_the_check_past_the_timeout() -
     finally:
         stop.set()
         listener.close()
+
+
+def test_remembered_routes_stay_bounded_and_decide_as_the_route_table() -> None:
+    import gateway_config
+    from auth_adapter import authorizer as module
+    from auth_adapter.cli import build
+
+    decider = build(gateway_config.loads(CONFIG), ENV)
+    long_path = "/api/Shop/Browse/" + "x" * 100_000  # a client chooses the path: never remembered
+    assert decider.decide(long_path, {}, "10.0.0.1").code == 200
+    for n in range(module.ROUTE_CACHE + 500):
+        path = f"/api/Shop/Admin/{n}" if n % 2 else f"/api/Nope/{n}"
+        expected = decider.route(path)
+        assert decider.decide(path, {}, "10.0.0.1").code == (401 if expected is not None else 404)
+    remembered = decider._routes  # noqa: SLF001 - the bound is the point of this test
+    assert 0 < len(remembered) <= module.ROUTE_CACHE
+    assert all(len(path) <= module.ROUTE_CACHE_PATH for path in remembered)

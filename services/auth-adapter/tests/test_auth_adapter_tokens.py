@@ -153,3 +153,19 @@ def test_the_adapter_and_pyjwt_agree_on_every_combination_of_claims() -> None:
         assert mine == pyjwt_verdict(token), claims
         compared += 1
     assert compared == 4 * 3 * 3 * 3 * 4 * 2
+
+
+def test_only_headers_of_tokens_signed_with_the_key_are_remembered() -> None:
+    v = validator()
+    payload = json.dumps({"sub": "u", "iss": ISSUER, "aud": AUDIENCE, "exp": now() + 60})
+    for n in range(200):  # valid HS256 headers, each new, under a foreign key: nothing remembered
+        forged = signed(
+            {"alg": "HS256", "n": n, "pad": "x" * 1000}, payload, secret="another-key-" + "k" * 32
+        )
+        assert reason(forged, v) == "token signature does not verify"
+    assert v._good_headers == set()  # noqa: SLF001 - what an attacker could fill is the point
+    good = signed({"alg": "HS256", "typ": "JWT"}, payload)
+    assert reason(good, v) == "valid" and len(v._good_headers) == 1  # noqa: SLF001
+    # A remembered header still needs its signature, and a bad header is still refused.
+    assert reason(good[:-4] + "AAAA", v) == "token signature does not verify"
+    assert reason(signed({"alg": "none"}, payload), v) == "malformed token"

@@ -5,6 +5,7 @@ expand it, and find the image each Application would deploy. The comparison itse
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from gitops_poc import gitrepo
 from gitops_poc.argocd.applications import Application, PlanResult, compare
 from gitops_poc.argocd.appset import expand_all, load_applicationsets
 from gitops_poc.errors import UsageError
-from gitops_poc.layout import APPLICATIONSET_FILE, service_dir, value_files
+from gitops_poc.layout import APPLICATIONSET_FILE, SERVICES_DIR, VALUES_DIR, service_dir, value_files
 from gitops_poc.servicerepo import read_values_file
 from gitops_poc.values import get_path, merge_files
 from gitops_poc.yamlio import read_text
@@ -62,6 +63,7 @@ class ImageReader:
     def __init__(self, root: Path, rev: str | None = None, file: Path | None = None) -> None:
         self.root = root
         self._files: dict[Path, dict[str, Any]] = {}
+        self._folders: set[Path] = set()  # service folders known not to be files
         # One `git cat-file --batch` for every values file: a mass deletion reads thousands.
         self._reader: gitrepo.RevisionReader | None = None
         if rev is not None and file is not None:
@@ -80,9 +82,28 @@ class ImageReader:
         if self._reader is not None:
             self._reader.close()
 
+    def _check_folder(self, directory: Path, service: str) -> None:
+        """A file (or a link to one) where a service's folder belongs is bad input, never "no image"."""
+        if directory in self._folders:
+            return
+        if self._reader is None:
+            is_file = os.path.lexists(directory) and not directory.is_dir()
+        else:  # at a revision: a folder is a tree, which reads as None; a file reads as its text
+            is_file = self._reader.read(directory.absolute()) is not None
+        if is_file:
+            where = f" at {self._reader.rev}" if self._reader is not None else ""
+            raise UsageError(
+                f"{directory}{where} is a file, not the folder of service {service} "
+                f"({SERVICES_DIR}/<service>/{VALUES_DIR}/ holds its values)"
+            )
+        self._folders.add(directory)
+
     def image(self, app: Application) -> str:
         directory = service_dir(self.root, app.service)
-        if app.environment == "-" or (self._reader is None and not directory.is_dir()):
+        if app.environment == "-":
+            return NO_IMAGE
+        self._check_folder(directory, app.service)
+        if self._reader is None and not directory.is_dir():
             return NO_IMAGE
         # A values file that does not parse is an error (exit 2), never a silent "-".
         merged = merge_files(self._values(directory / name) for name in value_files(app.environment))

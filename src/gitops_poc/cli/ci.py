@@ -87,6 +87,7 @@ ServiceOption = typer.Option(
 EXIT_HELP = (
     "Exit codes: 0 updated or already up to date, 2 bad input, 4 superseded by a newer pipeline, "
     "5 environment pinned, 6 gave up after --attempts lost races, 7 held by a freeze window, "
+    "8 a promotion gate failed, "
     "1 other git failures."
 )
 
@@ -269,26 +270,58 @@ def promote(
     break_glass: bool = BreakGlassOption,
     reason: str | None = ReasonOption,
     release_config: Path | None = ReleaseConfigOption,
+    skip_gates: bool = typer.Option(
+        False,
+        "--skip-gates",
+        help="Promote without the evidence the gates ask for; needs --reason (recorded as Gates-skipped).",
+    ),
+    kube_context: str | None = typer.Option(
+        None,
+        "--kube-context",
+        help="Kube context of Argo CD's cluster, where the source's Application is read (default: "
+        "KUBE_CONTEXT).",
+    ),
 ) -> int:
     """Copy the exact image (repository, tag, digest) of --from into --to; commit and push.
 
     The order comes from ENVIRONMENTS: only to the next environment unless --allow-skip. Refused when the
     source has no image; a pinned target is left alone (exit 5). The source's pipeline record travels
     with the image, so an older image never replaces a newer one (exit 4, --force-older overrides).
-    Inside a freeze window of the target's Application it changes nothing (exit 7).
+    Inside a freeze window of the target's Application it changes nothing (exit 7). Gates (release.yaml's
+    `gates`, default health + soak 30m into production): the source's Argo CD Application must be Synced,
+    Healthy, its last sync Succeeded, at a revision containing the image's commit, running the image, and
+    healthy for the soak time; else nothing changes (exit 8). The evidence goes into the commit as
+    trailers. An unreachable cluster fails closed (exit 2).
     """
     from gitops_poc.delivery.decide import promotion_order_error
     from gitops_poc.delivery.pins import now_utc
     from gitops_poc.delivery.writeback import RetryPolicy
     from gitops_poc.delivery.writes import promote as run_promote
+    from gitops_poc.release.promotion import promotion_gates
 
     order = _environments(environments)
     if problem := promotion_order_error(
         order, _check_env(source, order, "--from"), _check_env(env, order, "--to"), allow_skip
     ):
         raise UsageError(problem)
-    trailers = _freeze(env, _service(service, repo_dir), release_config, break_glass, reason, "promotion to")
+    name = _service(service, repo_dir)
+    trailers = _freeze(env, name, release_config, break_glass, reason, "promotion to")
     target = _target(repo_dir, remote, branch, None, push)
+    gated = promotion_gates(
+        os.environ,
+        target=target,
+        push=push,
+        source=source,
+        env=env,
+        service=name,
+        skip_gates=skip_gates,
+        reason=reason,
+        kube_context=kube_context,
+        release_config=release_config,
+        now=now_utc(),
+    )
+    if gated.note:
+        err.print(escape(f"warning: {gated.note}"))
     result = run_promote(
         target,
         source,
@@ -298,7 +331,9 @@ def promote(
         force_older=force_older,
         policy=RetryPolicy(attempts=attempts),
         on_retry=_on_retry,
-        trailers=trailers,
+        trailers=(*trailers, *gated.trailers),
+        expected=gated.expected,
+        require_pin=gated.pinned,
     )
     return _finish(result, target, output)
 
@@ -506,7 +541,7 @@ def deploy(
     object too (ok false, the message, the release's latest revision before and after), with the same exit
     code. Inside a freeze window of the environment's Application nothing runs (exit 7, before helm).
     """
-    from gitops_poc.config import load_config, service_name_error
+    from gitops_poc.config import context_error, load_config, service_name_error
     from gitops_poc.delivery.deploy import helm_major, plan_deploy, release_history, run_upgrade
     from gitops_poc.delivery.image import Image, check_digest, check_repository, check_tag
     from gitops_poc.delivery.outcome import failure_message
@@ -517,9 +552,15 @@ def deploy(
     if env_file is not None and not env_file.is_file():
         raise UsageError(f"--env-file {env_file}: no such file")
     platform = Platform(load_config(env_file, os.environ))
+    if service is not None and not service.strip():
+        raise UsageError("--service (SERVICE_NAME) is empty: name the service to deploy, or leave it out")
     name = service or os.environ.get("CI_PROJECT_NAME") or repo_dir.resolve().name
     if problem := service_name_error(name):
         raise UsageError(f"--service: {problem}")
+    if name not in platform.services:
+        raise UsageError(f"--service {name!r} is not in SERVICES ({' '.join(platform.services)})")
+    if kube_context is not None and (problem := context_error(kube_context)):
+        raise UsageError(f"--kube-context: {problem}")
     if digest is not None and tag is None:
         raise UsageError("--digest needs --tag (the reference deployed is <tag>@<digest>)")
     image = None

@@ -53,6 +53,8 @@ def _show_summary(summary: Summary) -> None:
             "k8app chart",
             summary.chart.url + (" (offline copy on loopback)" if summary.chart.offline else ""),
         )
+    if summary.report is not None:
+        table.add_row("report", f"open {summary.report.as_uri()}")
     table.add_row("workspace", f"{summary.workspace} (logs/ holds every command's full output)")
     table.add_row("servers", "stopped" if summary.servers_stopped else "NOT stopped")
     table.add_row("time", f"{summary.seconds:.1f} s, {summary.commands} commands")

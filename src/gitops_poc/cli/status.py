@@ -19,6 +19,7 @@ STYLE = {
     "ok": "green",
     "behind": "yellow",
     "pinned": "cyan",
+    "frozen": "cyan",
     "drift": "red",
     "failed": "red",
     "problem": "red",
@@ -60,7 +61,7 @@ def read_matrix(
         repositories = Repositories(base, platform.config.git_branch, git_env)
         with Waiting(err) as waiting:
             waiting.start(f"reading the history of {len(chosen)} service repositories in {base.shown()}")
-            matrix = collect.git_matrix(platform, repositories, chosen, shown, now_utc())
+            matrix = collect.git_matrix(platform, root, repositories, chosen, shown, now_utc())
             collect.check_readable(matrix)
             context = kube_context or platform.config.kube_context
             kube = None if no_cluster else collect.cluster(context)
@@ -93,6 +94,8 @@ def _cell_text(cell: Cell) -> str:
         )
     if git.pin is not None:
         lines.append(escape(f"pinned{' (expired)' if git.pin_expired else ''}: {git.pin.reason}"))
+    if git.frozen:
+        lines.append(escape(f"frozen: {git.frozen}"))
     if git.lag_of is not None:
         lines.append(
             escape(f"{git.lag} behind {git.lag_of}" if git.lag is not None else f"not from {git.lag_of}")

@@ -4,7 +4,6 @@ waits. Thin: every decision was made by the plan; this only talks to the tools a
 from __future__ import annotations
 
 import os
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable
@@ -12,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gitops_poc import proc
 from gitops_poc.cluster.kube import Kube
 from gitops_poc.cluster.model import (
     ApplyObject,
@@ -27,7 +27,7 @@ from gitops_poc.cluster.model import (
     nested,
 )
 from gitops_poc.cluster.tools import find_tool
-from gitops_poc.errors import GitopsError
+from gitops_poc.errors import GitopsError, ToolError
 from gitops_poc.render.helm import Helm
 from gitops_poc.yamlio import dump
 
@@ -35,8 +35,9 @@ HELM_INSTALL_TIMEOUT = 1200.0
 Progress = Callable[[int, int, Step], None]
 
 
-class StepFailed(GitopsError):
-    """A step of the plan failed; the steps before it stay done, a re-run continues from here."""
+class StepFailed(ToolError):
+    """A step of the plan failed (exit 2: a tool or the cluster failing); the steps before it stay done, a
+    re-run continues from here."""
 
 
 def run_helm_release(release: HelmRelease, helm: Helm, kube_context: str) -> None:
@@ -56,9 +57,7 @@ def run_command(argv: tuple[str, ...]) -> None:
     binary = find_tool(argv[0])
     if binary is None:
         raise StepFailed(f"{argv[0]} is not installed (see `gitops-poc doctor`)")
-    result = subprocess.run(
-        [binary, *argv[1:]], capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL
-    )
+    result = proc.run([binary, *argv[1:]], text=True)
     if result.returncode != 0:
         tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
         raise StepFailed(f"`{' '.join(argv)}` failed (exit {result.returncode}): {' / '.join(tail)}")

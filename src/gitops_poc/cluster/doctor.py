@@ -13,6 +13,7 @@ import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from gitops_poc import proc
 from gitops_poc.cluster.checks import Check, failed, passed
 from gitops_poc.cluster.tools import find_tool
 from gitops_poc.config import Config
@@ -164,14 +165,7 @@ def run_quietly(argv: list[str]) -> str | None:
     if binary is None:
         return None
     try:
-        result = subprocess.run(
-            [binary, *argv[1:]],
-            capture_output=True,
-            text=True,
-            timeout=20,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        )
+        result = proc.run([binary, *argv[1:]], text=True, timeout=20)
     except (OSError, subprocess.TimeoutExpired):
         return None
     return result.stdout.strip() if result.returncode == 0 else None

@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from gitops_poc.argv import Opt, Part, Value
 from gitops_poc.cluster.model import ClusterPlan, HelmRelease
 from gitops_poc.cluster.releases import Deployed, Lookup, release_key
 from gitops_poc.render.helm import Helm, HelmError, HelmNotFound
@@ -14,13 +15,20 @@ from gitops_poc.render.helm import Helm, HelmError, HelmNotFound
 READ_TIMEOUT = 60.0
 
 
-def _target(release: HelmRelease, kube_context: str) -> list[str]:
-    return [release.name, "--namespace", release.namespace, "--kube-context", release.context or kube_context]
+def _target(release: HelmRelease, kube_context: str) -> list[Part]:
+    """Options, then the release name after `--`: the name is only ever an operand."""
+    context = release.context or kube_context
+    return [
+        Opt("--namespace", release.namespace),
+        Opt("--kube-context", context),
+        "--",
+        Value(release.name, "release"),
+    ]
 
 
 def read_release(helm: Helm, release: HelmRelease, kube_context: str) -> Lookup:
     try:
-        history = helm.run(["history", *_target(release, kube_context), "--max", "1", "--output", "json"])
+        history = helm.run(["history", "--max=1", "--output=json", *_target(release, kube_context)])
     except HelmNotFound as exc:
         return Lookup(unreadable=str(exc))
     except HelmError as exc:
@@ -33,7 +41,7 @@ def read_release(helm: Helm, release: HelmRelease, kube_context: str) -> Lookup:
     except (ValueError, TypeError, KeyError, AttributeError):
         return Lookup(unreadable="helm history printed no revision")
     try:
-        text = helm.run(["get", "values", *_target(release, kube_context), "--output", "json"])
+        text = helm.run(["get", "values", "--output=json", *_target(release, kube_context)])
     except (HelmError, HelmNotFound) as exc:
         return Lookup(unreadable=str(exc).splitlines()[-1])
     try:

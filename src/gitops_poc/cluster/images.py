@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from gitops_poc.argv import Opt, render
 from gitops_poc.cluster.infrastructure import minikube_profile
 from gitops_poc.cluster.model import ClusterPlan, RunCommand, Step
 from gitops_poc.layout import SERVICES_DIR
@@ -14,6 +15,11 @@ from gitops_poc.vendoring import require_vendored
 
 def image_name(platform: Platform, service: str, tag: str) -> str:
     return f"{platform.image_repository(service)}:{tag}"
+
+
+def built_image(step: RunCommand) -> str:
+    """The image a build step of `plan_images` makes (its `--tag=` value)."""
+    return next(arg.removeprefix("--tag=") for arg in step.argv if arg.startswith("--tag="))
 
 
 def plan_images(platform: Platform, root: Path, tag: str) -> ClusterPlan:
@@ -31,15 +37,17 @@ def plan_images(platform: Platform, root: Path, tag: str) -> ClusterPlan:
             continue
         steps.append(
             RunCommand(
-                (
-                    "minikube",
-                    "image",
-                    "build",
-                    "--profile",
-                    minikube_profile(platform),
-                    "--tag",
-                    image_name(platform, service, tag),
-                    str(folder),
+                tuple(
+                    render(
+                        [
+                            "minikube",
+                            "image",
+                            "build",
+                            Opt("--profile", minikube_profile(platform)),
+                            Opt("--tag", image_name(platform, service, tag)),
+                            folder,
+                        ]
+                    )
                 ),
                 f"build {service} from {folder}",
             )

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
+from gitops_poc.argv import Opt, Value, render
 from gitops_poc.cluster.clusters import token_review_binding
 from gitops_poc.cluster.model import (
     ApplyObject,
@@ -157,18 +158,18 @@ def plan_infrastructure(
         if not state.minikube_running:
             steps.append(
                 RunCommand(
-                    (
-                        "minikube",
-                        "start",
-                        "--profile",
-                        profile,
-                        "--cpus",
-                        str(cfg.minikube_cpus),
-                        "--memory",
-                        f"{cfg.minikube_memory}mb",
-                        "--disk-size",
-                        cfg.minikube_disk_size,
-                        f"--kubernetes-version=v{cfg.kubernetes_version}",
+                    tuple(
+                        render(
+                            [
+                                "minikube",
+                                "start",
+                                Opt("--profile", profile),
+                                Opt("--cpus", str(cfg.minikube_cpus)),
+                                Opt("--memory", f"{cfg.minikube_memory}mb"),
+                                Opt("--disk-size", cfg.minikube_disk_size),
+                                Opt("--kubernetes-version", f"v{cfg.kubernetes_version}"),
+                            ]
+                        )
                     ),
                     "minikube is not running",
                 )
@@ -177,7 +178,18 @@ def plan_infrastructure(
             if addon not in state.addons_enabled:
                 steps.append(
                     RunCommand(
-                        ("minikube", "addons", "enable", addon, "--profile", profile), f"addon {addon} is off"
+                        tuple(
+                            render(
+                                [
+                                    "minikube",
+                                    "addons",
+                                    "enable",
+                                    Opt("--profile", profile),
+                                    Value(addon, "addon"),
+                                ]
+                            )
+                        ),
+                        f"addon {addon} is off",
                     )
                 )
     steps += [

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from gitops_poc.argv import Opt, Part, Value
 from gitops_poc.vault.model import Hidden
 
 __all__ = [
@@ -45,7 +46,7 @@ def nested(dotted: dict[str, str]) -> dict[str, Any]:
 class RunCommand:
     """A local command (minikube): `argv` never holds a secret."""
 
-    argv: tuple[str, ...]
+    argv: tuple[str, ...]  # rendered by argv.render: every value checked, `--opt=value` or an operand
     why: str
 
     def describe(self) -> str:
@@ -98,33 +99,26 @@ class HelmRelease:
             f" ({len(self.values_files)} values file(s){plain}{private}{wait}){where}{reason}"
         )
 
-    def helm_args(self, kube_context: str, private_file: str | None = None) -> list[str]:
+    def helm_args(self, kube_context: str, private_file: str | None = None) -> list[Part]:
         """`helm upgrade --install` arguments; private values go in `private_file`, never in --set. The
-        release's own context wins over `kube_context` (the platform's)."""
-        args = [
+        release's own context wins over `kube_context` (the platform's). Every value is `--opt=value` or an
+        operand after `--`."""
+        args: list[Part] = [
             "upgrade",
             "--install",
-            self.name,
-            self.chart,
-            "--repo",
-            self.repo,
-            "--version",
-            self.version,
-            "--namespace",
-            self.namespace,
+            Opt("--repo", self.repo),
+            Opt("--version", self.version),
+            Opt("--namespace", self.namespace),
             "--create-namespace",
-            "--kube-context",
-            self.context or kube_context,
+            Opt("--kube-context", self.context or kube_context),
         ]
-        for path in self.values_files:
-            args += ["--values", path]
-        for key, value in self.set_strings:
-            args += ["--set-string", f"{key}={value}"]
+        args += [Opt("--values", path) for path in self.values_files]
+        args += [Opt("--set-string", f"{key}={value}") for key, value in self.set_strings]
         if private_file is not None:
-            args += ["--values", private_file]
+            args.append(Opt("--values", private_file))
         if self.wait:
-            args += ["--wait", "--timeout", self.timeout]
-        return args
+            args += ["--wait", Opt("--timeout", self.timeout)]
+        return [*args, "--", Value(self.name, "release"), Value(self.chart, "chart")]
 
     def as_json(self) -> dict[str, Any]:
         return {

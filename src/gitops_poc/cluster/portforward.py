@@ -4,21 +4,23 @@ the process it started (never `pkill`, so the user's other forwards live on)."""
 from __future__ import annotations
 
 import socket
-import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from gitops_poc import proc
 from gitops_poc.cluster.tools import find_tool
-from gitops_poc.errors import GitopsError
+from gitops_poc.errors import ToolError
+from gitops_poc.proc import Opt, Part, Value
 
 READY_TIMEOUT = 30.0
 
 
-class PortForwardError(GitopsError):
-    """The forward did not come up; the message carries kubectl's own reason."""
+class PortForwardError(ToolError):
+    """The forward did not come up (exit 2: the cluster or kubectl failing, or the local port taken); the
+    message carries kubectl's own reason."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def port_taken(port: int) -> bool:
+    """Does another process hold 127.0.0.1:`port`? Then it, not our forward, would answer on it."""
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
 def port_answers(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5):
@@ -50,17 +62,14 @@ def port_answers(port: int) -> bool:
 
 def forward_args(
     kubectl: str, context: str, namespace: str, target: str, local: int, remote: int
-) -> list[str]:
+) -> list[Part]:
     return [
         kubectl,
-        "--context",
-        context,
-        "--namespace",
-        namespace,
+        Opt("--context", context),
+        Opt("--namespace", namespace),
         "port-forward",
-        "--address",
-        "127.0.0.1",
-        target,
+        "--address=127.0.0.1",
+        Value(target, "target"),
         f"{local}:{remote}",
     ]
 
@@ -72,16 +81,6 @@ def find_kubectl() -> str:
             "kubectl is not installed: `make tools` puts one in .tools/bin (see `gitops-poc doctor`)"
         )
     return found
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
 
 
 @contextmanager
@@ -102,12 +101,17 @@ def port_forward(
 
     timeout = min(READY_TIMEOUT, deadline_from_env()) if timeout is None else timeout
     local = local_port or free_port()
+    if local_port is not None and port_taken(local):
+        raise PortForwardError(
+            f"127.0.0.1:{local} is in use by another process, so a forward to {target} cannot listen there: "
+            "stop that process or pass --local-port with a free port"
+        )
     argv = forward_args(kubectl or find_kubectl(), context, namespace, target, local, remote_port)
     with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        process = proc.start(argv, stdout=log, stderr=log)
         try:
             deadline = time.monotonic() + timeout
-            while not port_answers(local):
+            while not port_answers(local) or process.poll() is not None:
                 if process.poll() is not None:
                     log.seek(0)
                     reason = log.read().decode(errors="replace").strip() or f"exit code {process.returncode}"
@@ -123,4 +127,4 @@ def port_forward(
                 time.sleep(0.05)
             yield Forward(namespace, target, local, remote_port, process.pid)
         finally:
-            _stop(process)
+            proc.end_group(process)

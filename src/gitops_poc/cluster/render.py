@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gitops_poc import fileio
+from gitops_poc.argv import Opt, Part, Value
 from gitops_poc.cluster.model import HelmRelease, nested
 from gitops_poc.cluster.values_keys import unknown_keys
 from gitops_poc.errors import GitopsError
@@ -78,20 +79,15 @@ def render_release(
         f"--set-string: {key}"
         for key in unknown_keys(defaults, nested(dict(release.set_strings)), chart=release.chart)
     )
-    args = [
+    args: list[Part] = [
         "template",
-        release.name,
-        str(chart.path),
-        "--namespace",
-        release.namespace,
+        Opt("--namespace", release.namespace),
         "--include-crds",
-        "--kube-version",
-        kube_version,
+        Opt("--kube-version", kube_version),
     ]
-    for path in files:
-        args += ["--values", str(path)]
-    for key, value in release.set_strings:
-        args += ["--set-string", f"{key}={value}"]
+    args += [Opt("--values", path) for path in files]
+    args += [Opt("--set-string", f"{key}={value}") for key, value in release.set_strings]
+    args += ["--", Value(release.name, "release"), chart.path]
     manifests = tuple(parse_manifests(helm.run(args), f"{release.chart} {release.version}"))
     validation = validate_manifests(manifests, kube_version, own_crds(release, manifests, crds))
     return RenderedRelease(release, manifests, validation, unknown)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gitops_poc.argv import Opt, Part, Value, render
 from gitops_poc.config import environment_error
 from gitops_poc.delivery.image import Image
 from gitops_poc.delivery.outcome import History, Revision
@@ -41,56 +42,47 @@ class HelmDeploy:
     kube_context: str | None
     timeout: str = DEFAULT_TIMEOUT
 
-    def _chart_args(self) -> list[str]:
+    def _chart(self) -> Value:
         if self.chart.is_oci:
-            return [f"{self.chart.repo.rstrip('/')}/{self.chart.name}", "--version", self.chart.version]
-        return [self.chart.name, "--repo", self.chart.repo, "--version", self.chart.version]
+            return Value(f"{self.chart.repo.rstrip('/')}/{self.chart.name}", "CHART_REPO")
+        return Value(self.chart.name, "CHART_NAME")
 
-    def _values_args(self) -> list[str]:
-        args: list[str] = []
-        for path in self.value_files:
-            args += ["--values", str(path)]
-        for key, value in self.set_string:
-            args += ["--set-string", f"{key}={value}"]
-        return args
+    def _chart_args(self) -> list[Part]:
+        repo: list[Part] = [] if self.chart.is_oci else [Opt("--repo", self.chart.repo)]
+        return [*repo, Opt("--version", self.chart.version)]
 
-    def upgrade_args(self, helm_major: int = 4) -> list[str]:
+    def _values_args(self) -> list[Part]:
+        args: list[Part] = [Opt("--values", path) for path in self.value_files]
+        return args + [Opt("--set-string", f"{key}={value}") for key, value in self.set_string]
+
+    def upgrade_args(self, helm_major: int = 4) -> list[Part]:
         """`helm upgrade --install` with rollback on failure and waiting for the rollout (`--atomic --wait`;
-        Helm 4 names the first `--rollback-on-failure`)."""
+        Helm 4 names the first `--rollback-on-failure`). Values as `--opt=value`, the release and the chart
+        as operands after `--`."""
         safety = ["--rollback-on-failure", "--wait=watcher"] if helm_major >= 4 else ["--atomic", "--wait"]
-        args = [
+        args: list[Part] = [
             "upgrade",
             "--install",
-            self.release,
             *self._chart_args(),
-            "--namespace",
-            self.namespace,
+            Opt("--namespace", self.namespace),
             "--create-namespace",
             *self._values_args(),
             *safety,
-            "--timeout",
-            self.timeout,
+            Opt("--timeout", self.timeout),
         ]
         if self.kube_context:
-            args += ["--kube-context", self.kube_context]
-        return args
+            args.append(Opt("--kube-context", self.kube_context))
+        return [*args, "--", Value(self.release, "release"), self._chart()]
 
-    def template_args(self, chart_path: Path, kube_version: str | None = None) -> list[str]:
+    def template_args(self, chart_path: Path, kube_version: str | None = None) -> list[Part]:
         """The same release rendered offline from a local copy of the pinned chart (`--dry-run`)."""
-        args = [
-            "template",
-            self.release,
-            str(chart_path),
-            "--namespace",
-            self.namespace,
-            *self._values_args(),
-        ]
+        args: list[Part] = ["template", Opt("--namespace", self.namespace), *self._values_args()]
         if kube_version:
-            args += ["--kube-version", kube_version]
-        return args
+            args.append(Opt("--kube-version", kube_version))
+        return [*args, "--", Value(self.release, "release"), chart_path]
 
     def command(self, helm: str = "helm", helm_major: int = 4) -> str:
-        return shlex.join([helm, *self.upgrade_args(helm_major)])
+        return shlex.join(render([helm, *self.upgrade_args(helm_major)]))
 
 
 def plan_deploy(
@@ -143,10 +135,10 @@ def helm_major(binary: str) -> int:
     import re
     import subprocess
 
+    from gitops_poc import proc
+
     try:
-        result = subprocess.run(
-            [binary, "version", "--short"], capture_output=True, text=True, timeout=30, check=False
-        )
+        result = proc.run([binary, "version", "--short"], text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired):
         return 4
     match = re.match(r"v([0-9]+)\.", result.stdout.strip())
@@ -156,17 +148,12 @@ def helm_major(binary: str) -> int:
 @contextmanager
 def _ends_with_us(process: subprocess.Popen[str]) -> Iterator[None]:
     """Ctrl-C, SIGTERM (a cancelled job) or a broken stderr in the block: `process` is ended too."""
-    import subprocess
+    from gitops_poc import proc
 
     try:
         yield
     except BaseException:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        proc.end_group(process, grace=10)
         raise
 
 
@@ -177,15 +164,15 @@ def run_upgrade(plan: HelmDeploy, binary: str) -> tuple[int, str]:
     import sys
     from collections import deque
 
+    from gitops_poc import proc
+
     tail: deque[str] = deque(maxlen=200)
     try:
-        process = subprocess.Popen(
+        process = proc.start(
             [binary, *plan.upgrade_args(helm_major(binary))],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
             text=True,
-            errors="replace",
         )
     except FileNotFoundError:
         raise UsageError(f"helm binary {binary} does not exist") from None
@@ -204,9 +191,10 @@ def release_history(plan: HelmDeploy, binary: str) -> History:
 
     from gitops_poc.render.helm import Helm, HelmError, HelmNotFound
 
-    args = ["history", plan.release, "--namespace", plan.namespace, "--output", "json", "--max", "20"]
+    args: list[Part] = ["history", Opt("--namespace", plan.namespace), "--output=json", "--max=20"]
     if plan.kube_context:
-        args += ["--kube-context", plan.kube_context]
+        args.append(Opt("--kube-context", plan.kube_context))
+    args += ["--", Value(plan.release, "release")]
     try:
         printed = Helm(binary, 60).run(args)
     except HelmNotFound as exc:

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from gitops_poc import gitnet, proc
 from gitops_poc.errors import GitopsError, UsageError
+from gitops_poc.proc import END_OF_OPTIONS, Opt, Part, Value
 
 TOKEN_VARIABLES = (("CI_PUSH_TOKEN", "oauth2"), ("CI_JOB_TOKEN", "gitlab-ci-token"))
 TIMEOUT_SECONDS = 120.0
@@ -113,7 +115,7 @@ class Repository:
         self._env = {**self.environ, **credential_environment(self.environ)}
 
     def run(
-        self, *args: str, input: str | None = None, env: Mapping[str, str] | None = None, check: bool = True
+        self, *args: Part, input: str | None = None, env: Mapping[str, str] | None = None, check: bool = True
     ) -> subprocess.CompletedProcess[str]:
         """git's output as text with universal newlines (what every command but `read` wants)."""
         result = self.run_bytes(*args, input=None if input is None else input.encode(), env=env, check=check)
@@ -121,14 +123,16 @@ class Repository:
         return subprocess.CompletedProcess(result.args, result.returncode, out, err)
 
     def run_bytes(
-        self, *args: str, input: bytes | None = None, env: Mapping[str, str] | None = None, check: bool = True
+        self,
+        *args: Part,
+        input: bytes | None = None,
+        env: Mapping[str, str] | None = None,
+        check: bool = True,
     ) -> subprocess.CompletedProcess[bytes]:
         try:
-            result = subprocess.run(
-                ["git", "-C", str(self.path), *args],
+            result = proc.run(
+                ["git", "-C", self.path, *args],
                 input=input,
-                capture_output=True,
-                check=False,
                 env={**self._env, **(env or {})},
                 timeout=TIMEOUT_SECONDS,
             )
@@ -136,10 +140,24 @@ class Repository:
             raise UsageError("git is not installed or not on PATH") from None
         except subprocess.TimeoutExpired:
             raise GitError(f"`git {args[0]}` did not finish within {TIMEOUT_SECONDS:.0f} s") from None
+        return self._checked(args, result, check)
+
+    def _checked(
+        self, args: Sequence[Part], result: subprocess.CompletedProcess[bytes], check: bool
+    ) -> subprocess.CompletedProcess[bytes]:
         if check and result.returncode != 0:
             stderr = result.stderr.decode(errors="replace").strip()
             raise GitError(f"git {args[0]} failed: {redact(stderr, self.environ)}")
         return result
+
+    def talk(self, url: str, *args: Part) -> subprocess.CompletedProcess[str]:
+        """A git command that talks to the remote `url`, within the network limits (gitnet)."""
+        try:
+            result = gitnet.talk(["git", "-C", self.path], args, url, env=self._env)
+        except FileNotFoundError:
+            raise UsageError("git is not installed or not on PATH") from None
+        out, err = (b.decode(errors="replace").replace("\r\n", "\n") for b in (result.stdout, result.stderr))
+        return subprocess.CompletedProcess(result.args, result.returncode, out, err)
 
     def toplevel(self) -> Path:
         result = self.run("rev-parse", "--show-toplevel", check=False)
@@ -152,7 +170,7 @@ class Repository:
     def remote_url(self, remote: str) -> str:
         """The URL a remote name stands for; anything else (a URL, a path) is taken as given."""
         if re.fullmatch(r"[A-Za-z0-9._-]+", remote) and not Path(remote).exists():
-            result = self.run("remote", "get-url", remote, check=False)
+            result = self.run("remote", "get-url", Value(remote, "--remote"), check=False)
             if result.returncode != 0:
                 raise UsageError(
                     f"--remote {remote!r}: no such remote in {self.path} (give a URL or a remote name)"
@@ -174,26 +192,27 @@ class Repository:
     def fetch(self, url: str, branch: str) -> str:
         """The commit `branch` points at on the remote now. It lands in a private local ref (the `+` forces
         only that local ref; the remote is never forced), not FETCH_HEAD or the remote-tracking branches."""
-        result = self.run(
+        result = self.talk(
+            url,
             "fetch",
             "--quiet",
             "--no-tags",
             "--no-write-fetch-head",
-            url,
-            f"+refs/heads/{branch}:{FETCHED_REF}",
-            check=False,
+            END_OF_OPTIONS,
+            Value(url, "--remote"),
+            Value(f"+refs/heads/{branch}:{FETCHED_REF}", "--branch"),
         )
         if result.returncode != 0:
             raise GitError(
                 f"cannot fetch branch {branch!r} from {redact(url, self.environ)}: "
                 f"{redact(result.stderr.strip(), self.environ)}"
             )
-        return self.run("rev-parse", "--verify", f"{FETCHED_REF}^{{commit}}").stdout.strip()
+        return self.run("rev-parse", "--verify", END_OF_OPTIONS, f"{FETCHED_REF}^{{commit}}").stdout.strip()
 
     def read(self, commit: str, path: str) -> str | None:
         """The file as committed, byte for byte (CRLF line endings and a byte order mark kept: the edit
         writes them back); None when the commit does not have it."""
-        result = self.run_bytes("cat-file", "blob", f"{commit}:{path}", check=False)
+        result = self.run_bytes("cat-file", "blob", Value(f"{commit}:{path}", "file"), check=False)
         if result.returncode != 0:
             return None
         try:
@@ -202,31 +221,41 @@ class Repository:
             raise UsageError(f"{path} at {commit[:12]}: not UTF-8 text (byte {exc.start})") from None
 
     def _mode(self, commit: str, path: str) -> str:
-        listed = self.run("ls-tree", commit, "--", path).stdout.split()
+        listed = self.run(
+            "ls-tree", END_OF_OPTIONS, Value(commit, "commit"), "--", Value(path, "file")
+        ).stdout.split()
         return listed[0] if listed else "100644"
 
     def commit_files(self, parent: str, files: Mapping[str, str], message: str, identity: Identity) -> str:
         """A new commit: `parent`'s tree with `files` replaced. The index and working tree are not touched."""
         with tempfile.TemporaryDirectory(prefix="gitops-poc-index-") as tmp:
             index = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
-            self.run("read-tree", parent, env=index)
+            self.run("read-tree", END_OF_OPTIONS, Value(parent, "commit"), env=index)
             for path, text in files.items():
-                blob = self.run("hash-object", "-w", "--stdin", "--path", path, input=text).stdout.strip()
-                self.run(
-                    "update-index",
-                    "--add",
-                    "--cacheinfo",
-                    f"{self._mode(parent, path)},{blob},{path}",
-                    env=index,
-                )
+                blob = self.run(
+                    "hash-object", "-w", "--stdin", Opt("--path", path), input=text
+                ).stdout.strip()
+                entry = Value(f"{self._mode(parent, path)},{blob},{path}", "file")
+                self.run("update-index", "--add", "--cacheinfo", entry, env=index)
             tree = self.run("write-tree", env=index).stdout.strip()
         return self.run(
-            "commit-tree", tree, "-p", parent, "-F", "-", input=message, env=identity.environment()
+            "commit-tree",
+            "-p",
+            Value(parent, "commit"),
+            "-F",
+            "-",
+            END_OF_OPTIONS,
+            Value(tree, "tree"),
+            input=message,
+            env=identity.environment(),
         ).stdout.strip()
 
     def push(self, url: str, commit: str, branch: str) -> PushResult:
         """A plain push of `commit` to `branch`: the remote takes it only as a fast-forward. Never forced."""
-        result = self.run("push", "--porcelain", "--quiet", url, f"{commit}:refs/heads/{branch}", check=False)
+        spec = Value(f"{commit}:refs/heads/{branch}", "--branch")
+        result = self.talk(
+            url, "push", "--porcelain", "--quiet", END_OF_OPTIONS, Value(url, "--remote"), spec
+        )
         text = redact((result.stdout + "\n" + result.stderr).strip(), self.environ)
         if result.returncode == 0:
             return PushResult(True, False, text)
@@ -234,10 +263,18 @@ class Repository:
 
     def advance_local(self, commit: str, old: str, paths: Sequence[str]) -> None:
         """Move HEAD (and its branch) from `old` to `commit` and check out `paths` from it."""
-        self.run("update-ref", "-m", "gitops-poc ci", "HEAD", commit, old)
-        self.run("checkout", commit, "--", *paths)
+        self.run(
+            "update-ref",
+            "-m",
+            "gitops-poc ci",
+            END_OF_OPTIONS,
+            "HEAD",
+            Value(commit, "commit"),
+            Value(old, "commit"),
+        )
+        self.run("checkout", Value(commit, "commit"), "--", *(Value(p, "file") for p in paths))
 
     def working_copy_differs(self, paths: Sequence[str]) -> list[str]:
         """Those of `paths` with uncommitted changes (staged or not)."""
-        result = self.run("status", "--porcelain", "--", *paths)
+        result = self.run("status", "--porcelain", "--", *(Value(p, "file") for p in paths))
         return [line[3:] for line in result.stdout.splitlines() if line.strip()]

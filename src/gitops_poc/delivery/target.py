@@ -7,9 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from gitops_poc.argv import check_value
 from gitops_poc.delivery.gitops import Identity, Repository, strip_credentials
 from gitops_poc.digits import natural
 from gitops_poc.errors import UsageError
+from gitops_poc.refname import branch_problem
 
 TOOL_IDENTITY = Identity("gitops-poc", "gitops-poc@localhost")
 
@@ -52,6 +54,8 @@ def resolve_target(
     carries the job token), else origin. Credentials in a URL are dropped: the credential helper supplies
     them. Branch: `--branch`, else CI_COMMIT_BRANCH, CI_DEFAULT_BRANCH, the checked-out branch.
     """
+    if remote is not None:
+        check_value(remote, "--remote (GITOPS_POC_REMOTE)")
     repo = Repository(path, environ)
     repo.path = repo.toplevel()
     notes: list[str] = []
@@ -60,9 +64,11 @@ def resolve_target(
     elif remote:
         raw = repo.remote_url(remote)
     elif environ.get("CI_PROJECT_URL"):
-        raw = environ["CI_PROJECT_URL"].rstrip("/") + ".git"
+        raw = check_value(environ["CI_PROJECT_URL"], "CI_PROJECT_URL").rstrip("/") + ".git"
     else:
         raw = repo.remote_url("origin")
+    if raw:
+        check_value(raw, f"the remote URL of {remote or 'origin'}")
     url, had = strip_credentials(raw)
     if had:
         notes.append(
@@ -74,11 +80,14 @@ def resolve_target(
             f"--branch {branch!r} is empty: name the branch to write to, or leave --branch out "
             "(CI_COMMIT_BRANCH, CI_DEFAULT_BRANCH, else the checked-out branch)"
         )
-    chosen = (
-        branch or environ.get("CI_COMMIT_BRANCH") or environ.get("CI_DEFAULT_BRANCH") or repo.current_branch()
+    source, chosen = next(
+        ((name, value) for name, value in _branch_sources(branch, environ) if value),
+        ("the checked-out branch", repo.current_branch()),
     )
     if not chosen:
         raise UsageError("no branch to write to: HEAD is detached; pass --branch (CI sets CI_COMMIT_BRANCH)")
+    if problem := branch_problem(chosen):
+        raise UsageError(f"{source} {chosen!r} is not a branch name git accepts: {problem}")
     return Target(
         repo,
         url,
@@ -88,6 +97,14 @@ def resolve_target(
         environ.get("CI_PIPELINE_URL"),
         tuple(notes),
     )
+
+
+def _branch_sources(branch: str | None, environ: Mapping[str, str]) -> list[tuple[str, str | None]]:
+    return [
+        ("--branch", branch),
+        ("CI_COMMIT_BRANCH", environ.get("CI_COMMIT_BRANCH")),
+        ("CI_DEFAULT_BRANCH", environ.get("CI_DEFAULT_BRANCH")),
+    ]
 
 
 def identity(repo: Repository, environ: Mapping[str, str]) -> Identity:

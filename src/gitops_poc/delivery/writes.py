@@ -17,6 +17,7 @@ from gitops_poc.delivery.writeback import (
     commit_message,
     push_with_retry,
 )
+from gitops_poc.errors import UsageError
 
 OnRetry = Callable[[int, float, str], None]
 Trailer = tuple[str, str]
@@ -81,10 +82,36 @@ def promote(
     policy: RetryPolicy = RetryPolicy(),
     on_retry: OnRetry | None = None,
     trailers: Sequence[Trailer] = (),
+    expected: Image | None = None,
+    require_pin: bool = False,
 ) -> WriteBack:
+    def decide(read: Reader) -> Decision:
+        decision = decide_promotion(read, source, env, now, force_older=force_older)
+        image = decision.image
+        moved = (
+            image is not None
+            and expected is not None
+            and (image.tag, image.digest)
+            != (
+                expected.tag,
+                expected.digest,
+            )
+        )
+        if moved and decision.outcome is Outcome.UPDATED and image is not None and expected is not None:
+            raise UsageError(
+                f"{source}'s image changed to {image.tag_field} after its evidence was checked for "
+                f"{expected.tag_field}; nothing was promoted (re-run the job)"
+            )
+        if require_pin and decision.outcome is Outcome.UPDATED:
+            raise UsageError(
+                f"{env} was unpinned after this job found it pinned, so no evidence was read; nothing was "
+                "promoted (re-run the job)"
+            )
+        return decision
+
     return write(
         target,
-        lambda read: decide_promotion(read, source, env, now, force_older=force_older),
+        decide,
         lambda d: _subject(d, f"promote image {d.image.tag_field if d.image else ''} from {source}"),
         push=push,
         policy=policy,

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shlex
-import signal
-import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -16,6 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 from gitops_poc.errors import GitopsError
+from gitops_poc.proc import run
 
 TOOL = "gitops-poc"
 NOISE = "using the built-in defaults"  # said by every command: the demo runs on them, and says so once
@@ -45,40 +43,6 @@ class Result:
         return self.stdout + self.stderr
 
 
-def end_group(process: subprocess.Popen[str] | subprocess.Popen[bytes], grace: float = 5.0) -> None:
-    """End `process` and every process it started (its process group: a pipeline's job shell, a server it
-    forked): SIGTERM, then SIGKILL after `grace` seconds for what is left. Safe to call when it has ended."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=grace)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)  # descendants that outlived the leader, or ignored SIGTERM
-    process.wait()
-
-
-def run_group(
-    argv: Sequence[str], *, cwd: Path | None, env: Mapping[str, str]
-) -> subprocess.CompletedProcess[str]:
-    """`argv` in a process group of its own, its output captured; the whole group ends with it (normal
-    exit, an error, Ctrl-C or SIGTERM to the demo): nothing it started is left running."""
-    process = subprocess.Popen(
-        list(argv),
-        cwd=cwd,
-        env=dict(env),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        stdout, stderr = process.communicate()
-    finally:
-        end_group(process, grace=2.0)
-    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
-
-
 class Shell:
     """Runs commands in the workspace, shows each one and (some of) its output, and logs all of it."""
 
@@ -104,7 +68,9 @@ class Shell:
         if not quiet:
             self.reporter.command(shown)
         started = time.monotonic()
-        proc = run_group(real, cwd=cwd, env={**self.env, **(env or {})})
+        # In a process group of its own that ends with it (normal exit, an error, Ctrl-C or SIGTERM to the
+        # demo): nothing it started is left running.
+        proc = run(real, cwd=cwd, env={**self.env, **(env or {})}, text=True)
         self.count += 1
         self.logs.mkdir(parents=True, exist_ok=True)
         # Named after the command and its subcommands (`gitops-poc vault check`), not its paths or values.

@@ -12,6 +12,7 @@ from typing import Any
 
 from gitops_poc.config import DEFAULTS
 from gitops_poc.demo.commands import TOOL, DemoFailed, Reporter, Shell, base_env, write_gitconfig
+from gitops_poc.demo.release_steps import ReleaseSteps
 from gitops_poc.demo.servers import ChartSource, chart_repository, openbao
 from gitops_poc.demo.workspace import workspace
 from gitops_poc.gitrepo import read_at
@@ -31,6 +32,7 @@ class Summary:
     applications: int = 0
     images: list[tuple[str, str, str]] = field(default_factory=list)  # (env, before, after)
     vault: dict[str, int] = field(default_factory=dict)
+    report: Path | None = None  # the page `report --html` wrote
     servers_stopped: bool = False
     seconds: float = 0.0
     commands: int = 0
@@ -45,6 +47,14 @@ class Layout:
     @property
     def root(self) -> Path:  # the platform root: .env, gitops-config/, services/, templates/
         return self.workspace / "platform"
+
+    @property
+    def vault_check(self) -> Path:  # `vault check -o json`: the least-privilege matrix of the report
+        return self.workspace / "vault-check.json"
+
+    @property
+    def report(self) -> Path:  # `report --html`: the page to open
+        return self.workspace / "report"
 
     @property
     def remotes(self) -> Path:  # bare repositories, as GitLab would hold them
@@ -97,9 +107,12 @@ class Demo:
                 self.pipeline,
             ),
             ("what ArgoCD would change in dev: plan --base and diff", self.argocd_view),
+            ("a freeze window: the update:staging job stops inside it", self.freeze),
             ("gitops-poc ci promote: dev's exact image to staging", self.promote),
+            ("promotion on evidence (refused without it) and a rollback that sticks", self.release),
             ("a pin on prod, and a promotion that respects it", self.pin),
             ("publish again: the pipeline's commits on the remotes survive", self.publish_again),
+            ("gitops-poc status and report --html: what runs where, as a page", self.report),
         ]
         self._stack = ExitStack()
         self.sha = self.before = self.git_url = ""
@@ -191,6 +204,7 @@ class Demo:
             [TOOL, "vault", "check", "--root", root, "-o", "json"], env=env, quiet=False, show=0
         )
         self.summary.vault = _vault_counts(json.loads(check.stdout))
+        self.layout.vault_check.write_text(check.stdout, encoding="utf-8")  # for the report's matrix
         counts = self.summary.vault
         self.reporter.note(
             f"{counts['identities']} identities x {counts['secrets']} secrets: each reads its own "
@@ -297,6 +311,16 @@ class Demo:
         if _image(clone, "staging", "HEAD") != self.sha:
             raise DemoFailed("the promotion did not bring dev's image to staging")
 
+    def _release_steps(self) -> ReleaseSteps:
+        clone = self.layout.clone
+        return ReleaseSteps(self.shell, self.reporter, clone, lambda env: _image(clone, env, "HEAD"))
+
+    def freeze(self) -> None:
+        self._release_steps().freeze()
+
+    def release(self) -> None:
+        self._release_steps().evidence_and_rollback(self.sha)
+
     def pin(self) -> None:
         clone = self.layout.clone
         self.shell.run(
@@ -341,6 +365,28 @@ class Demo:
                 ["git", f"--git-dir={self.layout.bare(repo)}", "rev-list", "--count", "HEAD"], quiet=True
             ).stdout.strip()
             self.summary.repositories.append((repo, int(count)))
+
+    def report(self) -> None:
+        root, remotes = str(self.layout.root), str(self.layout.remotes)
+        where = ["--root", root, "--remote-base", remotes, "--no-cluster"]
+        self.shell.run([TOOL, "status", *where, "--service", SERVICE], show=12)
+        self.shell.run(
+            [
+                TOOL,
+                "report",
+                "--html",
+                str(self.layout.report),
+                *where,
+                "--vault-json",
+                str(self.layout.vault_check),
+            ],
+            show=2,
+        )
+        page = self.layout.report / "index.html"
+        if not page.is_file():
+            raise DemoFailed(f"report --html wrote no {page}")
+        self.summary.report = page
+        self.reporter.note(f"open {page.as_uri()} in a browser (one file, nothing fetched)")
 
 
 def _vault_counts(report: dict[str, Any]) -> dict[str, int]:

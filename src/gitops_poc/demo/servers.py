@@ -17,9 +17,9 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from gitops_poc.demo.commands import end_group
 from gitops_poc.errors import GitopsError, UsageError
 from gitops_poc.helmrepo import repository_reachable, serve_chart_repository
+from gitops_poc.proc import end_group, start
 
 START_SECONDS = 30
 
@@ -74,13 +74,11 @@ def openbao(home: Path, attempts: int = 3) -> Iterator[OpenBao]:
         }
         # Dev mode prints its root token on start: its output is not kept anywhere. Its own process group:
         # it ends with the demo, however the demo ends (an error, Ctrl-C, SIGTERM from a cancelled job).
-        process = subprocess.Popen(
+        process = start(
             [bao_binary(), "server", "-dev", "-dev-no-store-token"],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
         )
         try:
             deadline = time.monotonic() + START_SECONDS

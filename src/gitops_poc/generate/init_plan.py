@@ -140,11 +140,11 @@ def plan_init(platform: Platform, root: Path, reader: Reader | None = None) -> l
     # From the service files as they will be: a pyproject this run creates from a template counts.
     service_changes.extend(plan_vendor(root, platform.services, planned_read))
 
-    windows = parse_policy(read(RELEASE_FILE), str(RELEASE_FILE)).windows
+    release = parse_policy(read(RELEASE_FILE), str(RELEASE_FILE))
     generated = {
-        **render_files(platform, windows),
+        **render_files(platform, release.windows),
         **render_delivery_files(platform, _budgets(platform, planned_read)),
-        **render_pipeline_files(platform, windows),
+        **render_pipeline_files(platform, release),
     }
     for path, content in generated.items():
         if change := change_if_different(path, content, read(path), "generated"):

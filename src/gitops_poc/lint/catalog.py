@@ -378,6 +378,12 @@ _RULES = [
         "fix the day and month (e.g. no 30 February)",
     ),
     Rule(
+        "gates-production-none",
+        W,
+        "release.yaml lets a promotion into production go without evidence (no health gate)",
+        "set health: true (and a soak time) for the pair, or remove it to get the default",
+    ),
+    Rule(
         "window-invalid",
         E,
         "gitops-config/release.yaml cannot be read as Argo CD sync windows",

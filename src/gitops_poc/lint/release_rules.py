@@ -80,7 +80,26 @@ def _window_findings(item: CommentedMap, where: str, now: datetime) -> list[Find
     return found
 
 
-def check_release(root: Path, now: datetime | None = None) -> list[Finding]:
+def _gate_findings(data: CommentedMap, production: tuple[str, ...]) -> list[Finding]:
+    gates = data.get("gates")
+    if not isinstance(gates, CommentedMap):
+        return []
+    found = []
+    for pair, spec in gates.items():
+        target = str(pair).split("->")[-1].strip()
+        health = spec.get("health", False) if isinstance(spec, CommentedMap) else False
+        if target in production and health is not True:
+            found.append(
+                rule("gates-production-none").at(
+                    FILE,
+                    _line(gates, pair),
+                    f"gates.{pair}: a promotion into production {target} needs no evidence",
+                )
+            )
+    return found
+
+
+def check_release(root: Path, production: tuple[str, ...] = (), now: datetime | None = None) -> list[Finding]:
     text = read_text(root / RELEASE_FILE)
     if text is None or not text.strip():
         return []
@@ -99,6 +118,7 @@ def check_release(root: Path, now: datetime | None = None) -> list[Finding]:
         for key in data
         if key not in KNOWN_KEYS
     ]
+    found += _gate_findings(data, production)
     windows = data.get("syncWindows")
     if windows is None:
         return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,11 +142,13 @@ def lint_platform(
     scope = reference_rules.Scope.of(platform, index)
     findings: list[Finding] = []
     for name in selection.missing:
+        is_file = os.path.lexists(root / SERVICES_DIR / name)
         findings.append(
             rule("service-missing").at(
                 display_path(root, root / SERVICES_DIR / name),
                 None,
-                f"service {name} is in SERVICES but has no folder",
+                f"service {name} is in SERVICES but "
+                + ("its path is a file, not a folder" if is_file else "has no folder"),
             )
         )
     for name in selection.services:
@@ -156,7 +159,7 @@ def lint_platform(
         findings += argocd_rules.check_argocd(platform, root)
         findings += delivery_rules.check_delivery(platform, root)
         findings += delivery_rules.check_agents(platform, root)
-        findings += release_rules.check_release(root)
+        findings += release_rules.check_release(root, platform.config.production_environments)
         findings += platform_rules.check_objects(platform, folders)
         if crds is not None:
             findings += crd_rules.check_custom_resources(root, crds())

@@ -11,6 +11,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from gitops_poc import proc
+from gitops_poc.argv import END_OF_OPTIONS, Part, Value
 from gitops_poc.errors import UsageError
 from gitops_poc.publish.model import Withheld
 from gitops_poc.secretnames import credential_part
@@ -23,12 +25,10 @@ class Selection:
 
 
 def _listing(args: list[str], folder: Path, env: dict[str, str] | None = None) -> list[str]:
-    listing = subprocess.run(
+    listing = proc.run(
         ["git", *args, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."],
         cwd=folder,
-        capture_output=True,
         env=env,
-        check=False,
     )
     if listing.returncode != 0:
         raise UsageError(
@@ -38,9 +38,7 @@ def _listing(args: list[str], folder: Path, env: dict[str, str] | None = None) -
 
 
 def _in_work_tree(folder: Path) -> bool:
-    inside = subprocess.run(
-        ["git", "rev-parse", "--is-inside-work-tree"], cwd=folder, capture_output=True, text=True, check=False
-    )
+    inside = proc.run(["git", "rev-parse", "--is-inside-work-tree"], cwd=folder, text=True)
     return inside.returncode == 0 and inside.stdout.strip() == "true"
 
 
@@ -52,7 +50,10 @@ def _git_listing(root: Path, folder: Path) -> list[str]:
         return _listing([], folder)
     with tempfile.TemporaryDirectory(prefix="gitops-poc-listing-") as scratch:
         git_dir = Path(scratch) / "git"
-        subprocess.run(["git", "init", "--quiet", "--bare", str(git_dir)], capture_output=True, check=True)
+        created = proc.run(["git", "init", "--quiet", "--bare", END_OF_OPTIONS, git_dir])
+        if created.returncode != 0:
+            reason = created.stderr.decode(errors="replace").strip()
+            raise UsageError(f"cannot list the files of {folder}: {reason}")
         env = {**os.environ, "GIT_DIR": str(git_dir), "GIT_WORK_TREE": str(root)}
         return _listing([], folder, env)
 
@@ -108,14 +109,14 @@ def publishable_files(root: Path, folder: Path) -> Selection:
     return Selection(files, withheld)
 
 
-def _git(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True, check=False)
+def _git(folder: Path, *args: Part) -> subprocess.CompletedProcess[str]:
+    return proc.run(["git", "-C", folder, *args], text=True)
 
 
 def clean_commit(folder: Path) -> str | None:
     """The commit of `folder`'s git work tree when every file of the folder is as that commit has it
     (nothing modified, staged or untracked-and-not-ignored); None when not (or not in a work tree)."""
-    head = _git(folder, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+    head = _git(folder, "rev-parse", "--verify", "--quiet", END_OF_OPTIONS, "HEAD^{commit}")
     if head.returncode != 0:
         return None
     status = _git(
@@ -131,4 +132,5 @@ def checkout_contains(folder: Path, commit: str) -> bool:
     tree, or git does not know `commit`)."""
     if not commit or not all(c in "0123456789abcdef" for c in commit):
         return False
-    return _git(folder, "merge-base", "--is-ancestor", commit, "HEAD").returncode == 0
+    ancestor = Value(commit, "commit")
+    return _git(folder, "merge-base", "--is-ancestor", END_OF_OPTIONS, ancestor, "HEAD").returncode == 0

@@ -13,7 +13,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from gitops_poc import gitnet, proc
 from gitops_poc.errors import GitopsError, ToolError, UsageError
+from gitops_poc.proc import END_OF_OPTIONS, Opt, Part, Value
 from gitops_poc.publish.model import PUBLISH_TRAILER, ROOT_TRAILER, FileDelta
 
 # Used only when git has no identity configured (a fresh CI container); a configured one wins.
@@ -52,7 +54,7 @@ class Scratch:
         self.dir = Path(tempfile.mkdtemp(prefix="gitops-poc-publish-"))
         self.git_dir = self.dir / "repo.git"
         self.env = {**os.environ, **(env or {}), "GIT_TERMINAL_PROMPT": "0"}
-        self.run("init", "--quiet", "--bare", str(self.git_dir), git_dir=False)
+        self.run("init", "--quiet", "--bare", END_OF_OPTIONS, self.git_dir, git_dir=False)
         if self.run("var", "GIT_COMMITTER_IDENT", check=False).returncode != 0:
             self.env.update({k: v for k, v in FALLBACK_IDENTITY.items() if not self.env.get(k)})
 
@@ -64,23 +66,26 @@ class Scratch:
     ) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
 
+    def _git(self, git_dir: bool, work_tree: Path | None) -> list[Part]:
+        cmd: list[Part] = ["git"]
+        if git_dir:
+            cmd.append(Opt("--git-dir", self.git_dir))
+        if work_tree is not None:
+            cmd.append(Opt("--work-tree", work_tree))
+        return cmd
+
     def run(
         self,
-        *args: str,
+        *args: Part,
         check: bool = True,
         git_dir: bool = True,
         input: bytes | None = None,
         env: Mapping[str, str] | None = None,
         work_tree: Path | None = None,
     ) -> subprocess.CompletedProcess[bytes]:
-        cmd = ["git"]
-        if git_dir:
-            cmd.append(f"--git-dir={self.git_dir}")
-        if work_tree is not None:
-            cmd.append(f"--work-tree={work_tree}")
         try:
-            result = subprocess.run(
-                [*cmd, *args], capture_output=True, input=input, env={**self.env, **(env or {})}, check=False
+            result = proc.run(
+                [*self._git(git_dir, work_tree), *args], input=input, env={**self.env, **(env or {})}
             )
         except FileNotFoundError:
             raise UsageError("git is not installed or not on PATH") from None
@@ -88,19 +93,30 @@ class Scratch:
             raise GitFailed(f"git {args[0]} failed: {result.stderr.decode(errors='replace').strip()}")
         return result
 
-    def out(self, *args: str, **kwargs: object) -> str:
+    def talk(self, remote: str, *args: Part) -> subprocess.CompletedProcess[bytes]:
+        """A git command that talks to `remote`, within the network limits (gitnet)."""
+        try:
+            return gitnet.talk(self._git(True, None), args, remote, env=self.env)
+        except FileNotFoundError:
+            raise UsageError("git is not installed or not on PATH") from None
+
+    def out(self, *args: Part, **kwargs: object) -> str:
         return self.run(*args, **kwargs).stdout.decode().strip()  # type: ignore[arg-type]
 
     # --- reading the remote ---------------------------------------------------------------------------
     def fetch(self, remote: str, branch: str) -> str | None:
         """The remote branch's head, fetched (None: the branch or the repository does not exist yet)."""
-        listed = self.run("ls-remote", "--heads", remote, f"refs/heads/{branch}", check=False)
+        where, ref = Value(remote, "remote"), Value(f"refs/heads/{branch}", "branch")
+        listed = self.talk(remote, "ls-remote", "--heads", END_OF_OPTIONS, where, ref)
         if listed.returncode != 0:
             raise GitFailed(f"cannot read {remote}: {listed.stderr.decode(errors='replace').strip()}")
         if not listed.stdout.strip():
             return None
-        self.run("fetch", "--quiet", "--no-tags", remote, f"+refs/heads/{branch}:refs/remote/head")
-        return self.out("rev-parse", "refs/remote/head")
+        spec = Value(f"+refs/heads/{branch}:refs/remote/head", "branch")
+        fetched = self.talk(remote, "fetch", "--quiet", "--no-tags", END_OF_OPTIONS, where, spec)
+        if fetched.returncode != 0:
+            raise GitFailed(f"cannot fetch from {remote}: {fetched.stderr.decode(errors='replace').strip()}")
+        return self.out("rev-parse", "--verify", END_OF_OPTIONS, "refs/remote/head")
 
     def publishes(self, head: str, limit: int = 200) -> list[tuple[str, str]]:
         """The publish commits in `head`'s history, newest first, with the root commit each names (or "")."""
@@ -111,7 +127,8 @@ class Scratch:
             "--fixed-strings",
             f"--grep={PUBLISH_TRAILER}: ",
             f"--format=%H %(trailers:key={ROOT_TRAILER},valueonly,separator=%x20)",
-            head,
+            END_OF_OPTIONS,
+            Value(head, "commit"),
         )
         found = []
         for line in raw.splitlines():
@@ -122,10 +139,12 @@ class Scratch:
 
     def is_ancestor(self, commit: str, of: str) -> bool:
         """Whether `commit` is `of` or in its history (False when this repository does not have it)."""
-        return self.run("merge-base", "--is-ancestor", commit, of, check=False).returncode == 0
+        args = ("merge-base", "--is-ancestor", END_OF_OPTIONS, Value(commit, "commit"), Value(of, "commit"))
+        return self.run(*args, check=False).returncode == 0
 
     def commits_since(self, bases: Sequence[str], head: str) -> int:
-        return int(self.out("rev-list", "--count", head, *(f"^{base}" for base in bases)))
+        excluded = (Value(f"^{base}", "commit") for base in bases)
+        return int(self.out("rev-list", "--count", END_OF_OPTIONS, Value(head, "commit"), *excluded))
 
     # --- writing ----------------------------------------------------------------------------------------
     def tree_of(self, folder: Path, files: Sequence[str]) -> str:
@@ -146,13 +165,13 @@ class Scratch:
         return self.out("write-tree", env=env)
 
     def tree(self, commit: str) -> str:
-        return self.out("rev-parse", f"{commit}^{{tree}}")
+        return self.out("rev-parse", "--verify", END_OF_OPTIONS, Value(f"{commit}^{{tree}}", "commit"))
 
     def commit(self, tree: str, parents: Sequence[str], message: str) -> str:
-        args = ["commit-tree", tree]
+        args: list[Part] = ["commit-tree"]
         for parent in parents:
-            args += ["-p", parent]
-        return self.out(*args, input=message.encode())
+            args += ["-p", Value(parent, "commit")]
+        return self.out(*args, END_OF_OPTIONS, Value(tree, "tree"), input=message.encode())
 
     def merge(self, ours: str, theirs: str) -> str:
         """The tree of a three-way merge of two commits; MergeConflict names the files both sides changed."""
@@ -162,8 +181,9 @@ class Scratch:
             "--name-only",
             "--no-messages",
             "--allow-unrelated-histories",
-            ours,
-            theirs,
+            END_OF_OPTIONS,
+            Value(ours, "commit"),
+            Value(theirs, "commit"),
             check=False,
         )
         lines = result.stdout.decode().splitlines()
@@ -176,15 +196,17 @@ class Scratch:
 
     def changed_files(self, before: str | None, after: str) -> tuple[FileDelta, ...]:
         if before is None:
-            names = self.out("ls-tree", "-r", "--name-only", after).splitlines()
-            return tuple(FileDelta("A", n) for n in names)
-        raw = self.out("diff-tree", "-r", "--no-renames", "--name-status", before, after)
+            names = self.out("ls-tree", "-r", "--name-only", END_OF_OPTIONS, Value(after, "commit"))
+            return tuple(FileDelta("A", n) for n in names.splitlines())
+        commits = (Value(before, "commit"), Value(after, "commit"))
+        raw = self.out("diff-tree", "-r", "--no-renames", "--name-status", END_OF_OPTIONS, *commits)
         return tuple(FileDelta(*line.split("\t", 1)) for line in raw.splitlines() if line)
 
     def push(self, remote: str, commit: str, branch: str) -> None:
         """Fast-forward only (no `+`, no --force): a remote that moved on refuses (PushRejected)."""
-        result = self.run(
-            "push", "--quiet", "--porcelain", remote, f"{commit}:refs/heads/{branch}", check=False
+        spec = Value(f"{commit}:refs/heads/{branch}", "branch")
+        result = self.talk(
+            remote, "push", "--quiet", "--porcelain", END_OF_OPTIONS, Value(remote, "remote"), spec
         )
         if result.returncode == 0:
             return
@@ -200,13 +222,11 @@ def create_bare(path: Path, branch: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:  # a file on the way, no permission, a full disk
         raise GitFailed(f"cannot create the remote {path}: {exc.strerror or exc}") from None
-    subprocess.run(
-        ["git", "init", "--quiet", "--bare", f"--initial-branch={branch}", str(path)],
-        check=True,
-        capture_output=True,
+    steps: tuple[tuple[str, list[Part]], ...] = (
+        ("init", ["git", "init", "--quiet", "--bare", Opt("--initial-branch", branch), END_OF_OPTIONS, path]),
+        ("config", ["git", Opt("--git-dir", path), "config", "core.logAllRefUpdates", "always"]),
     )
-    subprocess.run(
-        ["git", f"--git-dir={path}", "config", "core.logAllRefUpdates", "always"],
-        check=True,
-        capture_output=True,
-    )
+    for command, argv in steps:
+        result = proc.run(argv)
+        if result.returncode != 0:
+            raise GitFailed(f"git {command} failed: {result.stderr.decode(errors='replace').strip()}")

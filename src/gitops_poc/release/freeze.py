@@ -10,11 +10,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from gitops_poc import fileio
 from gitops_poc.config import load_config, service_name_error
 from gitops_poc.errors import GitopsError, UsageError
 from gitops_poc.platform import Platform
-from gitops_poc.release.policy import SYNC_WINDOWS_VARIABLE, parse_policy, windows_from_json
+from gitops_poc.release.policy import (
+    SYNC_WINDOWS_VARIABLE,
+    parse_policy,
+    read_release_config,
+    windows_from_json,
+)
 from gitops_poc.release.windows import SyncWindow, Target, Verdict, WindowError, can_sync, matching
 
 EXIT_FROZEN = 7
@@ -86,11 +90,7 @@ def check_freeze(
 def job_windows(environ: Mapping[str, str], release_config: Path | None) -> tuple[SyncWindow, ...]:
     """The windows a job checks: --release-config (release.yaml), else the pipeline's SYNC_WINDOWS."""
     if release_config is not None:
-        try:
-            text = fileio.read_text(release_config, fileio.YAML_FILE)
-        except fileio.FileRefused as exc:
-            raise UsageError(f"--release-config {exc}") from None
-        return parse_policy(text, str(release_config)).windows
+        return parse_policy(read_release_config(release_config), str(release_config)).windows
     return windows_from_json(environ.get(SYNC_WINDOWS_VARIABLE, ""))
 
 

@@ -42,8 +42,7 @@ def extract_crds(chart_path: Path, helm: Helm) -> list[dict[str, Any]]:
     from gitops_poc.render.manifests import DOCUMENT_SEPARATOR, SOURCE_LINE
     from gitops_poc.yamlio import load_k8s
 
-    # An absolute path: a value can never be read as one of helm's options.
-    output = helm.run(["template", "crds", str(chart_path.absolute()), "--include-crds"])
+    output = helm.run(["template", "--include-crds", "--", "crds", chart_path])
     crds = []
     for chunk in DOCUMENT_SEPARATOR.split(output):
         # Parse only the CRDs: the rest of a chart like Argo CD's is most of the text.

@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from gitops_poc import proc
 from gitops_poc.errors import ToolError
+from gitops_poc.proc import Opt, Part, Value
 
 TOOLS_BIN = Path(".tools") / "bin"
 # src/gitops_poc/render/helm.py -> the checkout that `make tools` installs into.
@@ -43,14 +45,13 @@ def find_helm(root: Path | None = None) -> str:
 
 def template_args(
     release: str, chart: Path, namespace: str, value_files: Sequence[Path], kube_version: str | None
-) -> list[str]:
+) -> list[Part]:
     """The arguments ArgoCD's repo-server passes: release name, namespace, value files in order, CRDs."""
-    args = ["template", release, str(chart), "--namespace", namespace, "--include-crds"]
-    for path in value_files:
-        args += ["--values", str(path)]
+    args: list[Part] = ["template", Opt("--namespace", namespace), "--include-crds"]
+    args += [Opt("--values", path) for path in value_files]
     if kube_version:
-        args += ["--kube-version", kube_version]
-    return args
+        args.append(Opt("--kube-version", kube_version))
+    return [*args, "--", Value(release, "release"), chart]
 
 
 @dataclass(frozen=True)
@@ -58,18 +59,11 @@ class Helm:
     binary: str
     timeout: float = TIMEOUT_SECONDS
 
-    def run(self, args: Sequence[str]) -> str:
+    def run(self, args: Sequence[Part]) -> str:
         """Run helm; its stdout, or HelmError carrying helm's message."""
-        command = [self.binary, *args]
         try:
-            result = subprocess.run(
-                command,
-                stdin=subprocess.DEVNULL,  # helm never prompts here; a child reading stdin must not hang
-                capture_output=True,
-                text=True,
-                check=False,
-                timeout=self.timeout,
-            )
+            # No stdin: helm never prompts here, and a child reading stdin must not hang.
+            result = proc.run([self.binary, *args], text=True, timeout=self.timeout)
         except FileNotFoundError:
             raise HelmNotFound(f"helm binary {self.binary} does not exist") from None
         except subprocess.TimeoutExpired:
@@ -90,6 +84,6 @@ class Helm:
         """`helm template` as ArgoCD runs it; the rendered multi-document YAML."""
         return self.run(template_args(release, chart, namespace, value_files, kube_version))
 
-    def pull(self, pull_args: Sequence[str], destination: Path) -> None:
-        """`helm pull <pull_args> --untar -d <destination>`."""
-        self.run(["pull", *pull_args, "--untar", "-d", str(destination)])
+    def pull(self, pull_args: Sequence[Part], destination: Path) -> None:
+        """`helm pull --untar --destination=<destination> <pull_args>` (they end with the chart's operand)."""
+        self.run(["pull", "--untar", Opt("--destination", destination), *pull_args])

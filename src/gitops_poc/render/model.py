@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gitops_poc.argv import Opt, Part, Value
 from gitops_poc.config import Config
 from gitops_poc.render.manifests import Manifest
 from gitops_poc.values import ValuesFile
@@ -28,11 +29,20 @@ class ChartRef:
     def is_oci(self) -> bool:
         return self.repo.startswith("oci://")
 
-    def pull_args(self) -> list[str]:
+    def pull_args(self) -> list[Part]:
         """Arguments for `helm pull`: a classic repository by URL, an OCI one by reference."""
         if self.is_oci:
-            return [f"{self.repo.rstrip('/')}/{self.name}", "--version", self.version]
-        return [self.name, "--repo", self.repo, "--version", self.version]
+            return [
+                Opt("--version", self.version),
+                "--",
+                Value(f"{self.repo.rstrip('/')}/{self.name}", "CHART_REPO"),
+            ]
+        return [
+            Opt("--repo", self.repo),
+            Opt("--version", self.version),
+            "--",
+            Value(self.name, "CHART_NAME"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} {self.version} from {self.repo}"

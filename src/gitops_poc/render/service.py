@@ -34,9 +34,8 @@ def service_directory(root: Path, service: str, override: Path | None = None) ->
     """`<root>/services/<service>`, or a standalone clone given with `--service-dir`."""
     directory = override if override is not None else service_dir(root, service)
     if not directory.is_dir():
-        raise UsageError(
-            f"service folder {directory} does not exist (pass --service-dir for a standalone clone)"
-        )
+        what = "is not a folder" if os.path.lexists(directory) else "does not exist"
+        raise UsageError(f"service folder {directory} {what} (pass --service-dir for a standalone clone)")
     return directory
 
 

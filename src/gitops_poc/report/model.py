@@ -70,6 +70,8 @@ def _cell_view(cell: Cell) -> CellView:
         )
     if git.pin is not None:
         lines.append(f"pinned{' (expired)' if git.pin_expired else ''} by {git.pin.by}: {git.pin.reason}")
+    if git.frozen:
+        lines.append(f"frozen: {git.frozen}")
     if git.lag_of is not None:
         lines.append(f"{git.lag} behind {git.lag_of}" if git.lag is not None else f"not from {git.lag_of}")
     if cell.cluster is not None:

@@ -4,6 +4,7 @@ answers (git alone otherwise, said once)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -11,10 +12,13 @@ from gitops_poc.argocd.preview import default_file, read_applications
 from gitops_poc.cluster.kube import ClusterError, Kube
 from gitops_poc.errors import GitopsError, UsageError
 from gitops_poc.platform import Platform
+from gitops_poc.release.freeze import describe
+from gitops_poc.release.policy import release_windows
+from gitops_poc.release.windows import SyncWindow, Target, WindowError, can_sync, matching
 from gitops_poc.status import clusterside
 from gitops_poc.status.drift import with_cluster
 from gitops_poc.status.gitside import Repositories, RepositoryMissing, read_all, read_histories
-from gitops_poc.status.model import Matrix, Row, Version, git_row
+from gitops_poc.status.model import Cell, Matrix, Row, Version, git_row
 
 Progress = Callable[[int, int], None]
 
@@ -35,8 +39,27 @@ def selection(
     return chosen, shown
 
 
+def _with_freeze(cell: Cell, platform: Platform, windows: Sequence[SyncWindow], now: datetime) -> Cell:
+    """The cell with the sync window of gitops-config/release.yaml that holds its Application now."""
+    if not windows or not cell.git.present:
+        return cell
+    destination = platform.destination(cell.git.env)
+    target = Target(
+        platform.application_name(cell.git.service, cell.git.env),
+        destination["namespace"],
+        destination.get("name", ""),
+        destination.get("server", ""),
+    )
+    try:
+        verdict = can_sync(matching(windows, target), now, manual=False)
+    except WindowError as exc:
+        raise UsageError(f"gitops-config/release.yaml: invalid sync windows: {exc}") from None
+    return cell if verdict.allowed else Cell(replace(cell.git, frozen=describe(verdict, now)))
+
+
 def git_matrix(
     platform: Platform,
+    root: Path,
     repositories: Repositories,
     services: Sequence[str],
     envs: Sequence[str],
@@ -45,6 +68,7 @@ def git_matrix(
 ) -> Matrix:
     """Every environment's history is read (lag needs the previous one); the cells shown are `envs`."""
     environments = platform.environments
+    windows = release_windows(root)
 
     def read_one(service: str) -> dict[str, list[Version]] | str:
         try:
@@ -62,7 +86,7 @@ def git_matrix(
             rows.append(Row(service, {}, (), problem=result))
             continue
         row = git_row(service, dict(result), now)
-        cells = {env: row.cells[env] for env in envs}
+        cells = {env: _with_freeze(row.cells[env], platform, windows, now) for env in envs}
         rows.append(Row(service, cells, tuple(c for c in row.timeline if c.env in envs)))
     return Matrix(tuple(envs), tuple(rows))
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from gitops_poc import gitnet, proc
+from gitops_poc.argv import END_OF_OPTIONS, Opt, Part, Value
 from gitops_poc.delivery.decide import values_path
 from gitops_poc.delivery.pins import find_pin
 from gitops_poc.delivery.values import read_image
@@ -50,17 +52,15 @@ class Walked:
 
 
 def _git(
-    git_dir: Path, *args: str, stdin: bytes | None = None, env: Mapping[str, str] | None = None
+    git_dir: Path, *args: Part, stdin: bytes | None = None, env: Mapping[str, str] | None = None
 ) -> bytes:
-    command = ["git", f"--git-dir={git_dir}", *args]
+    command: list[Part] = ["git", Opt("--git-dir", git_dir), *args]
     try:
-        result = subprocess.run(
+        result = proc.run(
             command,
             input=stdin,
-            capture_output=True,
             timeout=GIT_TIMEOUT,
             env={**os.environ, "GIT_TERMINAL_PROMPT": "0", **(env or {})},
-            check=False,
         )
     except FileNotFoundError:
         raise ToolError("git is not installed or not on PATH") from None
@@ -115,11 +115,12 @@ def read_blobs(git_dir: Path, blobs: Sequence[str]) -> dict[str, str]:
     return texts
 
 
-def _version(commit: Commit, text: str | None, where: str) -> Version:
+def _version(commit: Commit, text: str | None, where: str, newest: bool) -> Version:
+    """One version; the pipeline record (a costly round-trip parse) only for the newest, the one shown."""
     if text is None:
         return Version(commit, present=False)
     try:
-        state = read_image(text, where)
+        state = read_image(text, where, record=newest)
         pin = find_pin(text, where)
     except UsageError as exc:
         return Version(commit, present=True, problem=str(exc))
@@ -132,7 +133,9 @@ def read_histories(
     """Every version of each environment's values file on `ref`, oldest first."""
     paths = [values_path(env) for env in environments]
     try:
-        _git(git_dir, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
+        _git(
+            git_dir, "rev-parse", "--verify", "--quiet", END_OF_OPTIONS, Value(f"{ref}^{{commit}}", "branch")
+        )
     except ToolError:
         raise RepositoryMissing(f"{name}: no branch {ref!r} in {git_dir}") from None
     log = _git(
@@ -144,23 +147,27 @@ def read_histories(
         "--no-renames",
         "--topo-order",  # parents before children even when their times tie
         "--diff-merges=first-parent",
-        "--end-of-options",
-        ref,
+        END_OF_OPTIONS,
+        Value(ref, "branch"),
         "--",
-        *paths,
+        *(Value(p, "file") for p in paths),
     ).decode("utf-8", "replace")
     walked = parse_log(log, paths)
     blobs = sorted({b for found in walked.versions.values() for _, b in found if b})
     texts = read_blobs(git_dir, blobs)
-    return {
-        env: [
+    histories = {}
+    for env, path in zip(environments, paths, strict=True):
+        found = walked.versions[path]
+        histories[env] = [
             _version(
-                walked.commits[i], texts.get(b) if b else None, f"{name}:{path}@{walked.commits[i].short}"
+                walked.commits[i],
+                texts.get(b) if b else None,
+                f"{name}:{path}@{walked.commits[i].short}",
+                newest=n == len(found) - 1,
             )
-            for i, b in walked.versions[path]
+            for n, (i, b) in enumerate(found)
         ]
-        for env, path in zip(environments, paths, strict=True)
-    }
+    return histories
 
 
 class Repositories:
@@ -196,21 +203,28 @@ class Repositories:
         assert self._scratch is not None
         ref = f"refs/gitops-poc-status/{service}"
         try:
-            _git(
-                self._scratch,
-                "fetch",
-                "--quiet",
-                "--no-tags",
-                "--no-write-fetch-head",  # several fetches into the scratch repository at once
-                "--end-of-options",
+            fetched = gitnet.talk(
+                ["git", Opt("--git-dir", self._scratch)],
+                [
+                    "fetch",
+                    "--quiet",
+                    "--no-tags",
+                    "--no-write-fetch-head",  # several fetches into the scratch repository at once
+                    END_OF_OPTIONS,
+                    Value(location, "remote"),
+                    Value(f"+refs/heads/{self.branch}:{ref}", "GIT_BRANCH"),
+                ],
                 location,
-                f"+refs/heads/{self.branch}:{ref}",
-                env=self.env,
+                env={**os.environ, "GIT_TERMINAL_PROMPT": "0", **self.env},
             )
-        except ToolError as exc:
+        except FileNotFoundError:
+            raise ToolError("git is not installed or not on PATH") from None
+        if fetched.returncode != 0:
+            message = fetched.stderr.decode("utf-8", "replace").strip().splitlines()
             raise RepositoryMissing(
-                f"{service}: cannot fetch {self.branch!r} from {location}: {exc}"
-            ) from None
+                f"{service}: cannot fetch {self.branch!r} from {location}: "
+                f"git fetch: {message[-1] if message else 'failed'}"
+            )
         return self._scratch, ref
 
 

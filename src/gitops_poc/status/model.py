@@ -174,7 +174,9 @@ def _image_change(
     if promoted:
         return Change(env, ChangeKind.PROMOTION, commit, image, previous, source=promoted.group(1))
     kind = ChangeKind.BUMP
-    if any(k.lower() == "rollback" for k, _ in commit.trailers) or any(same_image(image, s) for s in seen):
+    # `ci rollback` writes Rollback-from/-to/-source lines; an image seen before is one too.
+    rolled_back = any(k.lower().startswith("rollback") for k, _ in commit.trailers)
+    if rolled_back or any(same_image(image, s) for s in seen):
         kind = ChangeKind.ROLLBACK
     return Change(env, kind, commit, image, previous)
 
@@ -223,10 +225,12 @@ class GitCell:
     lag: int | None = None  # images behind the previous environment (None: not comparable)
     lag_of: str | None = None  # the previous environment
     problem: str | None = None
+    frozen: str | None = None  # the sync window of gitops-config/release.yaml holding it now, and until when
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "present": self.present,
+            "frozen": self.frozen,
             "image": image_dict(self.image),
             "pipeline": self.record,
             "set_by": self.set_by.as_dict() if self.set_by else None,
@@ -312,6 +316,8 @@ class Cell:
             return "failed"
         if self.git.pin is not None and not self.git.pin_expired:
             return "pinned"
+        if self.git.frozen:
+            return "frozen"
         if self.git.lag:
             return "behind"
         return "ok"

@@ -10,7 +10,9 @@ from __future__ import annotations
 import shutil
 import subprocess
 
+from gitops_poc import proc
 from gitops_poc.errors import GitopsError, UsageError
+from gitops_poc.proc import Opt, Part, Value
 from gitops_poc.redact import remember
 from gitops_poc.vault.check import JwtSource
 
@@ -30,22 +32,19 @@ def kubectl_jwt_source(context: str, kubectl: str | None = None) -> JwtSource:
     binary = kubectl or find_kubectl()
 
     def source(namespace: str, service_account: str, audience: str) -> str:
-        command = [
+        # kubectl reads no operand after `--` here: the name is a checked Value, everything else --opt=value.
+        command: list[Part] = [
             binary,
-            "--context",
-            context,
-            "--namespace",
-            namespace,
+            Opt("--context", context),
+            Opt("--namespace", namespace),
             "create",
             "token",
-            service_account,
-            "--audience",
-            audience,
-            "--duration",
-            TOKEN_DURATION,
+            Value(service_account, "service account"),
+            Opt("--audience", audience),
+            Opt("--duration", TOKEN_DURATION),
         ]
         try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+            done = proc.run(command, text=True, timeout=60)
         except subprocess.TimeoutExpired:
             raise GitopsError(f"kubectl create token {service_account} -n {namespace} timed out") from None
         if done.returncode != 0:

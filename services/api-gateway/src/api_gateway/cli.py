@@ -81,6 +81,9 @@ def generate_main(argv: Sequence[str] | None = None) -> int:
     return _generate(args, env, check=args.check)
 
 
+ENVOY_LOG_LEVELS = ("trace", "debug", "info", "warning", "warn", "error", "critical", "off")
+
+
 def entrypoint_main(argv: Sequence[str] | None = None) -> int:
     """api-gateway: generate, then replace this process with Envoy (so Envoy gets SIGTERM as PID 1)."""
     env = os.environ
@@ -98,7 +101,14 @@ def entrypoint_main(argv: Sequence[str] | None = None) -> int:
         return status
     extra = args.envoy_args[1:] if args.envoy_args[:1] == ["--"] else args.envoy_args
     binary = env.get("ENVOY_BIN", "envoy")
-    command = [binary, "-c", args.output, "-l", env.get("LOG_LEVEL", "info"), *extra]
+    level = env.get("LOG_LEVEL", "info")
+    if level not in ENVOY_LOG_LEVELS:  # a value Envoy could read as another option never reaches it
+        print(
+            f"api-gateway: error: LOG_LEVEL={level!r}: one of {', '.join(ENVOY_LOG_LEVELS)}", file=sys.stderr
+        )
+        return 2
+    # An absolute path: never read as an option, whatever the name.
+    command = [binary, "-c", os.path.abspath(args.output), "-l", level, *extra]
     sys.stderr.flush()
     try:
         os.execvp(binary, command)

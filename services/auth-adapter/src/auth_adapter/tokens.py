@@ -144,17 +144,19 @@ class TokenValidator:
         payload_part, _, signature_part = rest.partition(".")
         if not (_BASE64URL.fullmatch(payload_part) and _BASE64URL.fullmatch(signature_part)):
             raise TokenError("malformed token")
-        if header_part not in self._good_headers:  # one issuer's tokens share one header: checked once
+        known = header_part in self._good_headers  # one issuer's tokens share one header: checked once
+        if not known:
             header = _json_object(header_part) if _BASE64URL.fullmatch(header_part) else None
             if header is None or header.get("alg") != "HS256" or "crit" in header:
                 raise TokenError("malformed token")  # alg none, RS256 with an HMAC key, unknown extensions
+        signed = f"{header_part}.{payload_part}".encode("ascii")
+        expected = hmac.digest(self._key, signed, "sha256")  # one-shot, in C
+        if not hmac.compare_digest(expected, _unbase64(signature_part)):
+            raise TokenError("token signature does not verify")
+        if not known:  # remembered once signed with the key: no one else can fill the set
             if len(self._good_headers) >= GOOD_HEADERS:
                 self._good_headers.clear()
             self._good_headers.add(header_part)
-        signed = f"{header_part}.{payload_part}".encode("ascii")
-        expected = hmac.new(self._key, signed, hashlib.sha256).digest()
-        if not hmac.compare_digest(expected, _unbase64(signature_part)):
-            raise TokenError("token signature does not verify")
         claims = _json_object(payload_part)
         if claims is None:
             raise TokenError("malformed token")
