@@ -163,8 +163,10 @@ def service_name_error(name: str) -> str | None:
     return None
 
 
-def _context_error(context: str) -> str | None:
+def context_error(context: str) -> str | None:
     """A kube context reaches kubectl's and helm's argv: never something they could read as an option."""
+    if not context.strip():
+        return "the kube context is empty"
     if context.startswith("-") or not context.isprintable():
         return f"kube context {context!r} starts with '-' or holds a control character"
     return None
@@ -360,7 +362,7 @@ class Config(BaseModel):
     @field_validator("kube_context")
     @classmethod
     def _context(cls, v: str) -> str:
-        if err := _context_error(v):
+        if err := context_error(v):
             raise ValueError(err)
         return v
 
@@ -368,7 +370,7 @@ class Config(BaseModel):
     @classmethod
     def _contexts(cls, v: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
         for _cluster, context in v:
-            if err := _context_error(context):
+            if err := context_error(context):
                 raise ValueError(err)
         return v
 
