@@ -18,6 +18,7 @@ from dotenv.variables import Literal as TextAtom
 from dotenv.variables import Variable, parse_variables
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator, model_validator
 
+from gitops_poc import fileio
 from gitops_poc.dnsnames import DNS1035_LABEL, DNS1123_LABEL, NameRule
 from gitops_poc.envfile import MAX_LINE, bindings
 from gitops_poc.errors import ConfigError
@@ -742,9 +743,9 @@ def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> 
     text = None
     if path is not None:
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read the file: {exc}", source=str(path)) from exc
+            text = fileio.read_text(path, fileio.ENV_FILE)
+        except fileio.FileRefused as exc:
+            raise ConfigError(str(exc)) from None  # the message names the file
     return parse_config(text, str(path) if path else "defaults", environ)
 
 
