@@ -39,7 +39,12 @@ def test_the_whole_loop(tmp_path: Path) -> None:
     steps = re.findall(r"==> \[(\d+)/(\d+)\]", output)
     assert [int(n) for n, _ in steps] == list(range(1, len(steps) + 1)) and len(steps) == int(
         steps[0][1]
-    ) == 13
+    ) == 14
+    # The review of a merge request raising prod's memory: the note's summary, and where the whole note is.
+    assert re.search(r"gitops-poc review\*\* `HEAD` → `head`: Applications: 1 changed", output)
+    note = workspace / "logs" / "review.md"
+    assert f"the whole note (as posted on the merge request with --post): {note}" in output
+    assert "<code>health-demo-prod</code>" in note.read_text(encoding="utf-8")
 
     clone = workspace / "clones" / "health-demo"
     sha = subprocess.run(

@@ -218,3 +218,30 @@ def test_a_deploy_job_inside_a_freeze_window_stops_before_helm(tmp_path: Path) -
         )
         assert "does not exist" not in prod  # helm never ran
         assert "context acme/gitops-config:minikube-agent)" in outputs["deploy:dev"]  # dev went on to helm
+
+
+def test_the_review_job_runs_on_a_merge_request_only(tmp_path: Path, k8app_repo: str) -> None:
+    for lab in gitlab(tmp_path, "GITLAB_GROUP=acme\n"):
+        assert "review" not in lab.jobs("pull")  # a pipeline on the default branch has no review job
+        base = git(lab.service, "rev-parse", "HEAD").strip()
+        values = lab.service / ".cicd" / "prod.yaml"
+        values.write_text(values.read_text().replace("memory: 1Gi", "memory: 2Gi", 1))
+        git(lab.service, "commit", "-q", "-am", "more memory in prod")
+        result = lab.run(
+            "review",
+            "--force-shell-executor",
+            "--variable",
+            "CI_PIPELINE_SOURCE=merge_request_event",
+            "--variable",
+            f"CI_MERGE_REQUEST_DIFF_BASE_SHA={base}",
+            "--variable",
+            "CI_MERGE_REQUEST_IID=3",
+            "--variable",
+            f"CHART_REPO={k8app_repo}",
+            env={"HOME": str(tmp_path)},
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "PASS  review" in result.stdout
+        assert "gitops-poc review" in result.stdout and "Applications: 1 changed" in result.stdout
+        reports = {p.name for p in (lab.service / ".gitlab-ci-local").rglob("*") if p.is_file()}
+        assert {"review.md", "gl-code-quality-report.json", "review-junit.xml"} <= reports

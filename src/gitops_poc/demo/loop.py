@@ -107,6 +107,7 @@ class Demo:
                 self.pipeline,
             ),
             ("what ArgoCD would change in dev: plan --base and diff", self.argocd_view),
+            ("gitops-poc review: the note a merge request raising prod's memory gets", self.review),
             ("a freeze window: the update:staging job stops inside it", self.freeze),
             ("gitops-poc ci promote: dev's exact image to staging", self.promote),
             ("promotion on evidence (refused without it) and a rollback that sticks", self.release),
@@ -302,7 +303,36 @@ class Demo:
             grep=r"^===|Values:|image|Manifests:|^ +~ [A-Z]",
         )
 
+    def review(self) -> None:
+        clone = self.layout.clone
+        values = clone / ".cicd" / "prod.yaml"
+        text = values.read_text(encoding="utf-8")
+        values.write_text(text.replace("memory:", "memory: 1Gi #", 1), encoding="utf-8")  # a change to review
+        note = self.layout.logs / "review.md"
+        try:
+            self.shell.run(
+                [
+                    TOOL,
+                    "review",
+                    "--root",
+                    str(clone),
+                    "--service",
+                    SERVICE,
+                    "--base",
+                    "HEAD",
+                    "--report",
+                    str(note),
+                ],
+                expect=(0, 1),
+                show=3,
+                grep=r"gitops-poc review\*\*|What merging does|^- prod",
+            )
+        finally:
+            values.write_text(text, encoding="utf-8")  # the demo goes on from the pushed state
+        self.reporter.note(f"the whole note (as posted on the merge request with --post): {note}")
+
     def promote(self) -> None:
+
         clone = self.layout.clone
         self.shell.run(
             [TOOL, "ci", "promote", "--from", "dev", "--to", "staging", "--push", "-C", str(clone)], show=4

@@ -161,5 +161,6 @@ def _lint(platform: Platform, tree: Path) -> list[Finding]:
     """The repository linted as the service named after its folder; files shown relative to it."""
     if not (tree / VALUES_DIR).is_dir():
         return []
+    tree = tree.resolve()  # `.` has no parent to lint it from
     findings = lint_platform(platform, tree.parent, [tree])
     return [replace(f, file=f.file.split("/", 1)[-1]) for f in findings]
