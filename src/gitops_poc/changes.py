@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import difflib
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from gitops_poc import fileio
 from gitops_poc.rootpath import check_inside
 from gitops_poc.yamlio import TextForm
 
@@ -54,22 +54,9 @@ def change_if_different(
 
 
 def write_atomic(path: Path, content: str, new_mode: int | None = None) -> None:
-    """Write via a temporary file in the same folder and rename, so readers never see half a file.
-
-    No fsync: the rename protects against a failing or interrupted process, which is the risk here;
-    it costs ~0.4 ms a file, a third of `init` for a large platform.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o777 if path.exists() else (new_mode or 0o644)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(content)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """fileio.write_atomic. No fsync: the rename protects against a failing or interrupted process, which is
+    the risk here; it costs ~0.4 ms a file, a third of `init` for a large platform."""
+    fileio.write_atomic(path, content, new_mode=new_mode or 0o644)
 
 
 def apply_changes(

@@ -18,6 +18,7 @@ from dotenv.variables import Literal as TextAtom
 from dotenv.variables import Variable, parse_variables
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator, model_validator
 
+from gitops_poc import fileio
 from gitops_poc.dnsnames import DNS1035_LABEL, DNS1123_LABEL, NameRule
 from gitops_poc.envfile import MAX_LINE, bindings
 from gitops_poc.errors import ConfigError
@@ -163,8 +164,10 @@ def service_name_error(name: str) -> str | None:
     return None
 
 
-def _context_error(context: str) -> str | None:
+def context_error(context: str) -> str | None:
     """A kube context reaches kubectl's and helm's argv: never something they could read as an option."""
+    if not context.strip():
+        return "the kube context is empty"
     if context.startswith("-") or not context.isprintable():
         return f"kube context {context!r} starts with '-' or holds a control character"
     return None
@@ -360,7 +363,7 @@ class Config(BaseModel):
     @field_validator("kube_context")
     @classmethod
     def _context(cls, v: str) -> str:
-        if err := _context_error(v):
+        if err := context_error(v):
             raise ValueError(err)
         return v
 
@@ -368,7 +371,7 @@ class Config(BaseModel):
     @classmethod
     def _contexts(cls, v: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
         for _cluster, context in v:
-            if err := _context_error(context):
+            if err := context_error(context):
                 raise ValueError(err)
         return v
 
@@ -740,9 +743,9 @@ def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> 
     text = None
     if path is not None:
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read the file: {exc}", source=str(path)) from exc
+            text = fileio.read_text(path, fileio.ENV_FILE)
+        except fileio.FileRefused as exc:
+            raise ConfigError(str(exc)) from None  # the message names the file
     return parse_config(text, str(path) if path else "defaults", environ)
 
 

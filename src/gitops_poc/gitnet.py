@@ -1,6 +1,7 @@
 """git's network limits: every git command that talks to a remote gets low-speed limits (http), a connect
 timeout and keep-alives (ssh) and an overall deadline that ends its process group (any transport, git://
-included), so a remote that accepts the connection and never answers ends in bounded time."""
+included), so a remote that accepts the connection and never answers ends in bounded time; and it follows no
+redirect, so the token it is given never goes to another host."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ DEADLINE_VARIABLE = "GITOPS_POC_GIT_DEADLINE"
 DEFAULT_DEADLINE = 300.0  # seconds for one fetch, ls-remote or push, from start to end
 # Below 1 KB/s for 30 s: curl gives up (GIT_HTTP_LOW_SPEED_LIMIT/_TIME in the environment still win).
 LOW_SPEED = ("-c", "http.lowSpeedLimit=1000", "-c", "http.lowSpeedTime=30")
+# No redirect followed: git would ask for (and send) the token again on whatever host it is sent to.
+NO_REDIRECTS = ("-c", "http.followRedirects=false")
 SSH_COMMAND = "ssh -o ConnectTimeout=20 -o ServerAliveInterval=15 -o ServerAliveCountMax=2"
 _SSH_LIKE = re.compile(r"^(ssh://|git\+ssh://|ssh\+git://|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:)")
 
@@ -49,7 +52,9 @@ def talk(
             extra["GIT_SSH_COMMAND"] = SSH_COMMAND
     seconds = deadline(env)
     try:
-        return proc.run([*git, *LOW_SPEED, *command], cwd=cwd, env={**env, **extra}, timeout=seconds)
+        return proc.run(
+            [*git, *LOW_SPEED, *NO_REDIRECTS, *command], cwd=cwd, env={**env, **extra}, timeout=seconds
+        )
     except subprocess.TimeoutExpired:
         name = next((p for p in command if isinstance(p, str) and not p.startswith("-")), "command")
         raise timed_out(name, remote, seconds) from None

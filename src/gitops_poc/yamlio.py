@@ -8,7 +8,6 @@ import io
 import math
 import os
 import re
-import stat
 import struct
 import threading
 from collections.abc import Callable, Iterator
@@ -25,7 +24,9 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.representer import RoundTripRepresenter, SafeRepresenter
 from ruamel.yaml.resolver import BaseResolver
 
+from gitops_poc import fileio
 from gitops_poc.errors import UsageError
+from gitops_poc.fileio import YAML_FILE, FileKind, FileMissing
 from gitops_poc.rootpath import check_inside
 
 
@@ -457,6 +458,33 @@ class _K8sRepresenter(SafeRepresenter):
 _K8sRepresenter.add_representer(str, _K8sRepresenter.represent_str)
 
 
+class _ReadableRepresenter(_K8sRepresenter):
+    """Multi-line strings (embedded config files) as literal blocks: a one-line change stays one line."""
+
+    def represent_str(self, data: Any) -> Any:
+        if "\n" in data:
+            return self.represent_scalar("tag:yaml.org,2002:str", data, style="|")
+        return super().represent_str(data)
+
+
+_ReadableRepresenter.add_representer(str, _ReadableRepresenter.represent_str)
+
+
+def dump_readable(data: Any) -> str:
+    """Plain data as block YAML for people to compare (diffs): key order kept, multi-line strings as
+    literal blocks, through libyaml's emitter (about 5x faster than `dump`: a chart bump diffs thousands)."""
+    yaml: YAML | None = getattr(_local, "readable_dumper", None)
+    if yaml is None:
+        yaml = _local.readable_dumper = YAML(typ="safe", pure=False)
+        yaml.Representer = _ReadableRepresenter
+        yaml.default_flow_style = False
+        yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
+        yaml.width = 4096
+    stream = io.StringIO()
+    yaml.dump(data, stream)
+    return stream.getvalue()
+
+
 def dump_all_k8s(docs: list[Any]) -> str:
     """Documents as one `---`-separated YAML text that Helm and kubectl read back unchanged: block style, keys
     sorted, through libyaml's emitter (fast for thousands of manifests)."""
@@ -641,11 +669,8 @@ class TextForm:
         """The form of the file at `path` from its first bytes (a file that cannot be read, or is not a
         regular file, has the default form: a rewrite then writes LF, as before)."""
         try:
-            if path.is_symlink() or not path.is_file():  # a FIFO or device is never opened
-                return cls()
-            with path.open("rb") as handle:
-                head = handle.read(probe)
-        except OSError:
+            head = fileio.read_bytes(path, YAML_FILE, follow=False)[:probe]
+        except UsageError:  # absent, not a regular file, a link: the write refuses or creates it
             return cls()
         return cls.of(head.decode("utf-8", errors="replace"))
 
@@ -744,45 +769,12 @@ def dump_plain(data: Any) -> str:
     return stream.getvalue()
 
 
-def _file_on_the_way(path: Path) -> Path:
-    """The first part of `path` that is a file where a folder is needed."""
-    for parent in reversed(path.parents):
-        if parent.is_file():
-            return parent
-    return path.parent
-
-
-def read_text(path: Path, root: Path | None = None) -> str | None:
-    """The text of a regular file, None when it does not exist. Anything else is bad input named with its
-    path: a folder, a FIFO or device (never opened for reading: it would block), a file where a folder
-    should be, bytes that are not UTF-8. With `root`, a symlink on the way must not lead outside it."""
+def read_text(path: Path, root: Path | None = None, kind: FileKind = YAML_FILE) -> str | None:
+    """The text of a regular file (fileio's rules: no FIFO, device or folder, at most `kind`'s size, UTF-8),
+    None when it does not exist. With `root`, a symlink on the way must not lead outside it."""
     if root is not None:
         check_inside(root, Path(os.path.abspath(path)))
     try:
-        # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except FileNotFoundError:
+        return fileio.read_text(path, kind)
+    except FileMissing:
         return None
-    except NotADirectoryError:
-        raise UsageError(f"{path}: {_file_on_the_way(path)} is a file, not a folder") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path} is a folder where a file is expected") from None
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
-    mode = os.fstat(fd).st_mode
-    if not stat.S_ISREG(mode):
-        os.close(fd)
-        if stat.S_ISDIR(mode):
-            raise UsageError(f"{path} is a folder where a file is expected")
-        raise UsageError(f"{path} is not a regular file (a FIFO, socket or device); only files are read")
-    with os.fdopen(fd, "rb") as handle:
-        try:
-            data = handle.read()
-        except OSError as exc:
-            raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
-    # As Path.read_text does: universal newlines.
-    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text

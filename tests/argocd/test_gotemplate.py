@@ -293,6 +293,9 @@ CASES = [
         "  3.1|api   |+5|FF|10|101|A|'A'",
     ),
     ("regex-go-group-names", '{{ regexReplaceAll "a(x*)b" "-ab-axxb-" "$1W" }}', "---"),
+    # Go: a group number is ASCII digits; `$١W` is a name (no such group: empty), `$²` no reference at all
+    # ('²' is not a decimal digit: the '$' stays text; int() crashed on it)
+    ("regex-group-in-other-digits", '{{ regexReplaceAll "a(x*)b" "-axb-" "$١W$²${1}${١}${x" }}', "-$²x${x-"),
     ("unicode-case", '{{ lower "ÀB" }}{{ title "élan vital" }}', "àbÉlan Vital"),
     ("fromJson", '{{ (fromJson "{\\"a\\": 2}").a }}', "2"),
 ]

@@ -27,7 +27,7 @@ def test_usage_errors_exit_2_without_a_traceback(argv: list[str], capsys: pytest
     assert main(argv) == 2
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err + captured.out
-    assert "Error" in captured.err
+    assert [line for line in captured.err.splitlines() if line.startswith("error:")], captured.err
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:

@@ -25,25 +25,26 @@ def _platform_root(tmp_path: Path) -> Path:
     return root
 
 
+RUNNING = '{"Name": "minikube", "Host": "Running"}'  # `minikube status --output=json` of a running profile
+
+
 def test_build_images_builds_from_this_repository_and_a_failure_fails(
     tmp_path: Path,
     standins: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     root = _platform_root(tmp_path)
-    _, log = recorder(standins, "minikube")
+    _, log = recorder(standins, "minikube", stdout=RUNNING)
     assert main(["build-images", "-C", str(root)]) == 0
-    [call] = calls(log)
+    [call] = [c for c in calls(log) if c["args"][0] == "image"]
     assert call["args"] == [
         "image",
         "build",
-        "--profile",
-        "minikube",
-        "--tag",
-        "registry.gitlab.com/gitops-poc/health-demo:local",
+        "--profile=minikube",
+        "--tag=registry.gitlab.com/gitops-poc/health-demo:local",
         str(root / "services" / "health-demo"),
     ]
-    recorder(standins, "minikube", code=1)
+    recorder(standins, "minikube", stdout=RUNNING, code=1, fail_on="image")
     assert main(["build-images", "-C", str(root), "--tag", "dev1"]) == 1
     printed = capsys.readouterr().err
     assert "1 image(s) failed to build: registry.gitlab.com/gitops-poc/health-demo:dev1" in printed
@@ -117,7 +118,9 @@ def test_proxy_gateway_forwards_the_service_port_not_envoys_admin(
         == 0
     )
     args = json.loads(log.read_text().splitlines()[0])
-    assert args[3] == "poc-staging" and args[-2] == "svc/api-gateway-sv" and args[-1].endswith(":8080")
+    assert (
+        "--namespace=poc-staging" in args and args[-2] == "svc/api-gateway-sv" and args[-1].endswith(":8080")
+    )
 
 
 def _up_environment(monkeypatch: pytest.MonkeyPatch, **extra: str) -> None:
@@ -150,7 +153,7 @@ def test_up_resumes_after_a_failed_stage_and_says_what_it_skips(
     recorder(
         standins, "helm", stdout="v4.1.4", code=1, fail_on="upgrade"
     )  # installs fail: infrastructure stops
-    assert main(["up", "-C", str(root)]) == 1
+    assert main(["up", "-C", str(root)]) == 2  # helm failing: the command could not do its job
     first = capsys.readouterr().err
     assert "infrastructure failed: step " in first and "`gitops-poc up` resumes here" in first
     state = UpState.load(root, load_config(None, os.environ))
@@ -160,7 +163,7 @@ def test_up_resumes_after_a_failed_stage_and_says_what_it_skips(
     state.mark("registry")
     recorder(standins, "helm", stdout="v4.1.4")
     cluster.objects["/api/v1/namespaces/argocd"] = {"metadata": {"name": "argocd"}}
-    assert main(["up", "-C", str(root)]) == 1  # verify fails: the fake cluster runs nothing
+    assert main(["up", "-C", str(root)]) == 1  # verify's finding: the fake cluster runs nothing
     second = capsys.readouterr().err
     assert "2/5 infrastructure: done at" in second and "skipped" in second
     assert "4/5 delivery (pull)" in second and "verify failed" in second
@@ -223,7 +226,7 @@ def test_build_images_refuses_vendored_libraries_that_differ_from_libs(
     (root / "services" / "health-demo" / "pyproject.toml").write_text(
         '[project]\nname = "health-demo"\ndependencies = ["service-runtime>=0.1"]\n'
     )
-    _, log = recorder(standins, "minikube")
+    _, log = recorder(standins, "minikube", stdout=RUNNING)
     assert main(["build-images", "-C", str(root), "--dry-run"]) == 2
     printed = capsys.readouterr().err
     assert "build-images: the vendored libraries differ from libs/" in printed
@@ -233,7 +236,7 @@ def test_build_images_refuses_vendored_libraries_that_differ_from_libs(
     )
     assert main(["init", "-C", str(root), "--yes"]) == 0
     assert main(["build-images", "-C", str(root)]) == 0
-    [call] = calls(log)
+    [call] = [c for c in calls(log) if c["args"][0] == "image"]
     assert call["args"][-1] == str(root / "services" / "health-demo")  # the folder alone, no build context
 
 

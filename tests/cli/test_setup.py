@@ -15,6 +15,7 @@ import hvac
 import pytest
 
 from gitops_poc.cli import main
+from tests.argvparts import words
 from tests.cluster.fakeapi import FakeApi, serve_fake_api
 from tests.cluster.fakeapi import two_cluster_kubeconfig as fake_two_clusters
 from tests.cluster.standins import calls, kubectl_port_forward
@@ -58,7 +59,8 @@ def test_infrastructure_installs_initialises_unseals_and_provisions_a_real_vault
             "bound_service_account_names"
         ] == ["api-gateway"]
         helm = calls(standins / "helm.log")
-        assert [(c["args"][2], c["args"][3], c["args"][7]) for c in helm] == [  # type: ignore[index]
+        releases = [words(c["args"]) for c in helm]  # type: ignore[arg-type]
+        assert [(*w.operands, w.one("--version")) for w in releases] == [
             ("vault", "vault", "0.34.1"),
             ("vault-secrets-operator", "vault-secrets-operator", "1.4.1"),
             ("argocd", "argo-cd", "10.1.1"),
@@ -66,7 +68,7 @@ def test_infrastructure_installs_initialises_unseals_and_provisions_a_real_vault
         # minikube runs with its addons: it is only asked, never started or changed.
         minikube = [json.loads(line) for line in (standins / "minikube.log").read_text().splitlines()]
         assert {tuple(c[:2]) for c in minikube} <= {
-            ("status", "--profile"),
+            ("status", "--profile=minikube"),
             ("addons", "list"),
             ("profile", "list"),
         }
@@ -335,7 +337,7 @@ def test_push_installs_one_agent_per_cluster_each_with_its_own_token(
         assert applied[0].body["spec"]["mount"] == "kubernetes-prod-eu"  # prod-eu's own auth mount
         assert not any("/namespaces/poc-prod/" in r.path for r in own.requests)
         helm = [c for c in calls(standins / "helm.log") if "gitlab-agent" in c["args"]]  # type: ignore[operator]
-        contexts = [c["args"][c["args"].index("--kube-context") + 1] for c in helm]  # type: ignore[index, union-attr]
+        contexts = [words(c["args"]).one("--kube-context") for c in helm]  # type: ignore[arg-type]
         assert contexts == ["minikube", "gke-prod"]
         tokens = [f["text"] for c in helm for p, f in c["files"].items() if "private-values" in p]  # type: ignore[union-attr]
         assert tokens == [f"config:\n  token: {AGENT_TOKEN}\n", f"config:\n  token: {prod_token}\n"]
@@ -398,6 +400,7 @@ def test_infrastructure_with_another_cluster_needs_vault_external_addr_then_inst
         assert own.requests == []
         [helm] = calls(standins / "helm.log")
         args = helm["args"]
-        assert args[:4] == ["upgrade", "--install", "vault-secrets-operator", "vault-secrets-operator"]  # type: ignore[index]
-        assert args[args.index("--kube-context") + 1] == "gke-prod"  # type: ignore[union-attr]
-        assert "defaultVaultConnection.address=https://vault.example.com" in args  # type: ignore[operator]
+        parsed = words(args)  # type: ignore[arg-type]
+        assert parsed.words == ["upgrade"] and parsed.operands == ["vault-secrets-operator"] * 2
+        assert parsed.one("--kube-context") == "gke-prod"
+        assert "defaultVaultConnection.address=https://vault.example.com" in parsed.options["--set-string"]

@@ -19,6 +19,7 @@ from gitops_poc.cli.setup import carry_out
 from gitops_poc.cluster.apply import ClusterRunner
 from gitops_poc.cluster.model import ClusterPlan, HelmRelease, WaitReady
 from gitops_poc.render.helm import Helm
+from tests.argvparts import words
 from tests.cluster.fakeapi import FakeApi, plant_release, release_secret, unreachable_kubeconfig
 from tests.cluster.helm_config import config_for_call
 from tests.cluster.standins import calls
@@ -54,8 +55,7 @@ def test_push_rerun_leaves_the_agent_release_alone_until_its_token_changes(
     # What helm would have stored for exactly that call, as revision 1 in the API stand-in.
     subprocess.run([helm, "create", str(tmp_path / "starter")], check=True, capture_output=True)
     config = config_for_call(helm, call, tmp_path, chart=str(tmp_path / "starter"))
-    args: list[str] = call["args"]  # type: ignore[assignment]
-    version = args[args.index("--version") + 1]
+    version = words(call["args"]).one("--version")  # type: ignore[arg-type]
     plant_release(
         cluster,
         release_secret(
@@ -165,5 +165,5 @@ def test_a_release_unknown_when_planned_is_read_again_just_before_its_upgrade(
     )
     runner = ClusterRunner("minikube", Helm(str(standins / "helm")))
     assert carry_out("t", plan, runner, dry_run=False, output=OutputFormat.text) == 0
-    assert [c["args"][2] for c in _upgrades(standins)] == ["argocd"]  # type: ignore[index]
+    assert [words(c["args"]).operands[0] for c in _upgrades(standins)] == ["argocd"]  # type: ignore[arg-type]
     assert "helm release vault-secrets-operator: read now, unchanged (revision 3)" in capsys.readouterr().err

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -81,3 +82,19 @@ def test_the_forward_is_ended_when_the_block_fails(tmp_path: Path) -> None:
 
 def test_forward_args_bind_loopback_only() -> None:
     assert "--address=127.0.0.1" in render(forward_args("k", "ctx", "ns", "svc/a", 1, 2))
+
+
+def test_a_local_port_another_process_holds_is_refused_before_kubectl_starts(tmp_path: Path) -> None:
+    # The other process would answer on it and pass for the forward.
+    kubectl, log = kubectl_port_forward(tmp_path)
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        with (
+            pytest.raises(PortForwardError, match=f"127.0.0.1:{port} is in use by another process") as caught,
+            port_forward("minikube", "vault", "svc/vault", 8200, local_port=port, kubectl=str(kubectl)),
+        ):
+            pass
+    assert caught.value.exit_code == 2
+    assert not log.exists()  # kubectl never ran

@@ -39,7 +39,12 @@ def test_the_whole_loop(tmp_path: Path) -> None:
     steps = re.findall(r"==> \[(\d+)/(\d+)\]", output)
     assert [int(n) for n, _ in steps] == list(range(1, len(steps) + 1)) and len(steps) == int(
         steps[0][1]
-    ) == 11
+    ) == 14
+    # The review of a merge request raising prod's memory: the note's summary, and where the whole note is.
+    assert re.search(r"gitops-poc review\*\* `HEAD` → `head`: Applications: 1 changed", output)
+    note = workspace / "logs" / "review.md"
+    assert f"the whole note (as posted on the merge request with --post): {note}" in output
+    assert "<code>health-demo-prod</code>" in note.read_text(encoding="utf-8")
 
     clone = workspace / "clones" / "health-demo"
     sha = subprocess.run(
@@ -53,6 +58,10 @@ def test_the_whole_loop(tmp_path: Path) -> None:
     assert re.search(rf"image in staging\s+0\.1\.0 -> {sha}", output)
     assert re.search(r"image in prod\s+0\.1\.0 \(unchanged\)", output)
     assert "prod is pinned: the promotion changed nothing (exit 5)" in output
+    # The release brakes: a job stopped by a freeze window, prod refused without evidence, a rollback.
+    assert "inside a deny window" in output and "demo freeze" in output
+    assert "prod was not changed (fail closed)" in output
+    assert "the rollback pinned staging: the next promotion stood down (exit 5)" in output
     # The diff shows what ArgoCD would change in dev: the image of the Deployment.
     assert re.search(rf"[-+].*image: registry\.gitlab\.com/gitops-poc/health-demo:{sha}", output)
     # The Vault matrix, with no leak.

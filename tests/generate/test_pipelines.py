@@ -25,6 +25,7 @@ def test_jobs_follow_the_configured_environments() -> None:
     jobs = [name for name, job in pipeline.items() if isinstance(job, dict) and "stage" in job]
     assert jobs == [
         "build",
+        "review",
         "update:dev",
         "update:qa",
         "update:staging",

@@ -85,9 +85,12 @@ def publish(folder: Path, bare: Path) -> None:
     git(folder, "push", "-q", str(bare), "main")
 
 
-def gitlab(tmp: Path, env_text: str) -> Iterator[GitLab]:
+def gitlab(tmp: Path, env_text: str, release_yaml: str | None = None) -> Iterator[GitLab]:
     platform = Platform(parse_config(env_text, ".env", {}))
     root = tmp / "platform"
+    if release_yaml is not None:  # gitops-config/release.yaml, written by hand before init
+        (root / "gitops-config").mkdir(parents=True)
+        (root / "gitops-config" / "release.yaml").write_text(release_yaml)
     apply_changes(root, plan_init(platform, root))
     group = platform.config.gitlab_group
     srv = tmp / "srv"
@@ -181,3 +184,64 @@ def test_a_deploy_job_to_another_cluster_runs_ci_deploy_through_its_agent(tmp_pa
         # helm itself looked for that context (there is no cluster here).
         assert 'context "acme/gitops-config:prod-eu" does not exist' in outputs["deploy:prod"]
         assert "context acme/gitops-config:minikube-agent)" in outputs["deploy:dev"]
+
+
+def test_a_deploy_job_inside_a_freeze_window_stops_before_helm(tmp_path: Path) -> None:
+    """gitops-config/release.yaml's deny window reaches the pipeline (SYNC_WINDOWS) and `ci deploy` checks it
+    when the job runs: deploy:prod (namespace poc-prod, inside the window) stops with exit 7 naming the
+    window; deploy:dev (not matched) goes on to helm."""
+    freeze = (
+        "syncWindows:\n"
+        "  - kind: deny\n"
+        "    schedule: '* * * * *'\n"
+        "    duration: 1h\n"
+        "    namespaces: [poc-prod]\n"
+        "    description: year-end freeze\n"
+    )
+    for lab in gitlab(tmp_path, "GITLAB_GROUP=acme\nGITOPS_MODE=push\n", freeze):
+        outputs, codes = {}, {}
+        for job in ("deploy:dev", "deploy:prod"):
+            result = lab.run(
+                job,
+                "--force-shell-executor",
+                "--variable",
+                "CHART_REPO=http://127.0.0.1:9",
+                "--variable",
+                "KUBECONFIG=/nonexistent",
+                env={"HOME": str(tmp_path)},
+            )
+            outputs[job], codes[job] = result.stdout + result.stderr, result.returncode
+        prod = outputs["deploy:prod"]
+        assert codes["deploy:prod"] != 0 and "FAIL  deploy:prod" in prod
+        assert (
+            "deploy of api-gateway-prod refused, inside a deny window" in prod and "year-end freeze" in prod
+        )
+        assert "does not exist" not in prod  # helm never ran
+        assert "context acme/gitops-config:minikube-agent)" in outputs["deploy:dev"]  # dev went on to helm
+
+
+def test_the_review_job_runs_on_a_merge_request_only(tmp_path: Path, k8app_repo: str) -> None:
+    for lab in gitlab(tmp_path, "GITLAB_GROUP=acme\n"):
+        assert "review" not in lab.jobs("pull")  # a pipeline on the default branch has no review job
+        base = git(lab.service, "rev-parse", "HEAD").strip()
+        values = lab.service / ".cicd" / "prod.yaml"
+        values.write_text(values.read_text().replace("memory: 1Gi", "memory: 2Gi", 1))
+        git(lab.service, "commit", "-q", "-am", "more memory in prod")
+        result = lab.run(
+            "review",
+            "--force-shell-executor",
+            "--variable",
+            "CI_PIPELINE_SOURCE=merge_request_event",
+            "--variable",
+            f"CI_MERGE_REQUEST_DIFF_BASE_SHA={base}",
+            "--variable",
+            "CI_MERGE_REQUEST_IID=3",
+            "--variable",
+            f"CHART_REPO={k8app_repo}",
+            env={"HOME": str(tmp_path)},
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "PASS  review" in result.stdout
+        assert "gitops-poc review" in result.stdout and "Applications: 1 changed" in result.stdout
+        reports = {p.name for p in (lab.service / ".gitlab-ci-local").rglob("*") if p.is_file()}
+        assert {"review.md", "gl-code-quality-report.json", "review-junit.xml"} <= reports

@@ -339,7 +339,7 @@ def test_bump_to_an_empty_branch_is_refused_and_pushes_nothing(
 # --- vault provision: a .secrets.yaml it cannot read is an error, never "generate the values" -------------
 
 
-@pytest.mark.parametrize("kind", ["folder", "link to a folder"])  # a FIFO: with fileio (helper files)
+@pytest.mark.parametrize("kind", ["folder", "link to a folder", "fifo"])
 def test_a_secrets_file_that_is_not_a_file_stops_provision_before_vault_is_written(
     platform_root: Path, tmp_path: Path, kind: str
 ) -> None:

@@ -10,8 +10,10 @@ VAULT_CLIENT_TIMEOUT) so that every test ends in seconds.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -266,6 +268,61 @@ def test_a_redirect_to_another_port_of_the_same_host_or_to_http_is_refused_too(t
         with pytest.raises(CrossOriginRefused, match="sent us to http://"):
             session.get(redirector.url)
     assert other_port.arrived == []
+
+
+def asks_for_credentials(request: BaseHTTPRequestHandler, _server: Server) -> None:
+    """A git server wanting basic auth: git asks its askpass or credential helper and sends what it gets."""
+    if "authorization" in {k.lower() for k in request.headers}:
+        send(request, 404, b"")
+    else:
+        send(request, 401, b"", WWW_Authenticate='Basic realm="git"')
+
+
+def _git_publish(url: str, tmp_path: Path) -> None:
+    from gitops_poc.gitauth import askpass_env
+    from gitops_poc.publish.git import Scratch
+
+    with askpass_env(GITLAB_TOKEN) as env, Scratch(env) as scratch:
+        scratch.fetch(f"{url}/group/repo.git", "main")
+
+
+def _git_write_back(url: str, tmp_path: Path) -> None:
+    from gitops_poc.delivery.gitops import Repository
+
+    subprocess.run(["git", "init", "--quiet", str(tmp_path / "clone")], check=True)
+    Repository(tmp_path / "clone", {"CI_PUSH_TOKEN": GITLAB_TOKEN}).fetch(f"{url}/group/repo.git", "main")
+
+
+def _git_status(url: str, tmp_path: Path) -> None:
+    from gitops_poc.gitauth import askpass_env
+    from gitops_poc.publish.remote import parse_remote_base
+    from gitops_poc.status.gitside import Repositories
+
+    with (
+        askpass_env(GITLAB_TOKEN) as env,
+        Repositories(parse_remote_base(url, tmp_path), "main", env).open() as repos,
+    ):
+        repos.locate("group/repo", "health-demo")
+
+
+@pytest.mark.parametrize("status", [301, 302, 307])
+@pytest.mark.parametrize(
+    "talk", [_git_publish, _git_write_back, _git_status], ids=["publish", "ci-write-back", "status"]
+)
+def test_git_never_sends_the_token_to_another_host(
+    talk: Callable[[str, Path], None], status: int, tmp_path: Path
+) -> None:
+    """Real git over http, its token from the askpass script (publish, status) or the credential helper (ci):
+    a redirect to another host that then asks for credentials gets none."""
+    with (
+        serve(asks_for_credentials, host="127.0.0.2") as elsewhere,
+        serve(redirecting(status, elsewhere.url)) as redirector,
+        contextlib.suppress(GitopsError),
+    ):
+        talk(redirector.url, tmp_path)
+    assert redirector.arrived, "git never asked the configured server"
+    assert credentials_in(elsewhere.arrived) == []
+    assert elsewhere.arrived == []  # not even followed
 
 
 K8APP = Path("/work/shared/charts/k8app")

@@ -264,3 +264,36 @@ def test_every_git_command_that_talks_to_a_remote_carries_the_limits(
     assert {w for a in talking for w in a} >= {"fetch", "push"}
     for argv in talking:
         assert "http.lowSpeedLimit=1000" in argv and "http.lowSpeedTime=30" in argv, argv
+
+
+SSH_SHIM = """#!/bin/sh
+printf '%s\\n' "$@" > "{log}"
+exit 1
+"""
+
+
+@pytest.mark.parametrize("chosen", [None, "GIT_SSH_COMMAND", "core.sshCommand"])
+def test_ssh_gets_a_connect_timeout_unless_the_user_chose_an_ssh_command(
+    tmp_path: Path, service_remote: ServiceRemote, chosen: str | None
+) -> None:
+    """git runs `ssh` from PATH (a shim recording its arguments): with our limits, or the user's command."""
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    ours, theirs = tmp_path / "ssh.log", tmp_path / "mine.log"
+    for name, log in (("ssh", ours), ("my-ssh", theirs)):
+        (shims / name).write_text(SSH_SHIM.format(log=log))
+        (shims / name).chmod(0o755)
+    env = {"PATH": f"{shims}{os.pathsep}{os.environ['PATH']}"}
+    if chosen == "GIT_SSH_COMMAND":
+        env["GIT_SSH_COMMAND"] = "my-ssh"
+    elif chosen == "core.sshCommand":
+        subprocess.run(
+            ["git", "-C", str(service_remote.clone), "config", "core.sshCommand", "my-ssh"], check=True
+        )
+    args = ["ci", "bump", "-C", str(service_remote.clone), "--env", "dev", "--tag", "2.0.0", "--push"]
+    run = run_cli(*args, "--remote", "ssh://git@127.0.0.1:1/g/r.git", env=env, tmpdir=tmp_path / "t")
+    assert run.code != 0 and "Traceback" not in run.text
+    if chosen is None:
+        assert "ConnectTimeout=20" in ours.read_text() and not theirs.exists()
+    else:
+        assert theirs.exists() and not ours.exists()

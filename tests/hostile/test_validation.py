@@ -44,6 +44,20 @@ def test_only_ascii_digits_make_a_number(text: str) -> None:
         pipeline_number(text or " ")
 
 
+@pytest.mark.parametrize("iid", ["٤٢", "²", "4_2"])
+def test_a_merge_request_number_in_other_digits_is_no_merge_request(iid: str) -> None:
+    from gitops_poc.review.post import target_from
+
+    environ = {
+        "CI_SERVER_URL": "https://gitlab.example.com",
+        "CI_PROJECT_ID": "7",
+        "CI_MERGE_REQUEST_IID": iid,
+    }
+    with pytest.raises(UsageError, match="merge-request pipeline"):
+        target_from(environ)
+    assert target_from({**environ, "CI_MERGE_REQUEST_IID": "42"}).merge_request == 42
+
+
 def test_ascii_digits_make_the_number_they_spell() -> None:
     assert natural("0042") == 42 and pipeline_number("7") == 7 and pipeline_number(None) is None
 

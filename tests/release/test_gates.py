@@ -170,6 +170,9 @@ def test_unreachable_cluster_or_missing_application_fails_closed(
     monkeypatch.setenv("KUBECONFIG", str(unreachable_kubeconfig(tmp_path)))
     assert promote(staged) == 2
     assert "failing closed" in capsys.readouterr().err
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-such-kubeconfig"))
+    assert promote(staged) == 2
+    assert "failing closed" in capsys.readouterr().err
     assert service_remote.head() == head
 
 

@@ -22,12 +22,12 @@ pytestmark = pytest.mark.vault
 PLATFORM = Platform(load_config(None, {}))
 
 FAKE_KUBECTL = """#!{python} -S
-# Stand-in for `kubectl create token SA --namespace NS --audience AUD`: prints a ServiceAccount-shaped JWT
+# Stand-in for `kubectl --namespace=NS create token SA --audience=AUD`: prints a ServiceAccount-shaped JWT
 # (the same shape as bao.fake_service_account_jwt; stdlib only, so it starts fast).
 import base64, json, sys
 args = sys.argv[1:]
-ns, sa = args[args.index("--namespace") + 1], args[args.index("token") + 1]
-aud = args[args.index("--audience") + 1]
+opts = dict(a[2:].split("=", 1) for a in args if a.startswith("--") and "=" in a)
+ns, sa, aud = opts["namespace"], args[args.index("token") + 1], opts["audience"]
 def enc(d): return base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()
 claims = {{"aud": [aud], "sub": f"system:serviceaccount:{{ns}}:{{sa}}",
           "kubernetes.io": {{"namespace": ns, "serviceaccount": {{"name": sa, "uid": "uid-" + sa}}}}}}

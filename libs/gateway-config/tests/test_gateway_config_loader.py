@@ -245,7 +245,7 @@ def test_load_reads_only_small_regular_utf8_files(tmp_path: Path) -> None:
         (fifo, "cannot read: not a regular file"),
         (Path("/dev/zero"), "cannot read: not a regular file"),
         (tmp_path, "cannot read: not a regular file"),
-        (latin1, "not UTF-8 text (byte 23)"),
+        (latin1, "not UTF-8 text (byte 23, line 2, column 6)"),
         (big, "cannot read: larger than 1048576 bytes"),
         (tmp_path / "absent.yaml", "cannot read: No such file or directory"),
     ):

@@ -109,10 +109,11 @@ def test_a_config_that_is_not_a_small_regular_utf8_file_exits_2_naming_it(tmp_pa
     os.mkfifo(fifo)  # nobody writes: reading would block for ever
     latin1 = tmp_path / "latin1.yaml"
     latin1.write_bytes(CONFIG.encode() + b"# caf\xe9\n")
+    line = CONFIG.count("\n") + 1  # "# caf" then the bad byte, on the line after the config
     cases = {
         fifo: "cannot read: not a regular file",
         Path("/dev/zero"): "cannot read: not a regular file",
-        latin1: f"not UTF-8 text (byte {len(CONFIG.encode()) + 5})",
+        latin1: f"not UTF-8 text (byte {len(CONFIG.encode()) + 5}, line {line}, column 6)",
     }
     for config, reason in cases.items():
         process = start(config, free_port())

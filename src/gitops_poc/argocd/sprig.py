@@ -22,6 +22,7 @@ from typing import Any
 from gitops_poc.argocd import gofmt, goyaml
 from gitops_poc.argocd.gofmt import MISSING, Int64
 from gitops_poc.argocd.gotemplate import ANY, BOOL, INT, MAP, STRING, Func, FuncError, unsupported
+from gitops_poc.digits import is_natural
 
 
 # --- conversions (Sprig's strval/strslice and spf13/cast) -------------------------------------------------
@@ -195,6 +196,14 @@ def _compile(pattern: str) -> re.Pattern[str]:
         raise FuncError(f"error parsing regexp: {exc}") from None
 
 
+def _go_name_end(text: str, start: int) -> int:
+    """Where a group name from `start` ends (Go's Regexp.Expand: Unicode letters, decimal digits, '_')."""
+    end = start
+    while end < len(text) and (text[end].isalpha() or text[end].isdecimal() or text[end] == "_"):
+        end += 1
+    return end
+
+
 def _expand(match: re.Match[str], template: str) -> str:
     """Go's Regexp.Expand: $1, ${1}, $name, ${name}, $$; unknown groups expand to nothing."""
     out, i = [], 0
@@ -208,18 +217,21 @@ def _expand(match: re.Match[str], template: str) -> str:
             out.append("$")
             i += 2
             continue
-        m = re.compile(r"\{(\w+)\}|(\w+)").match(template, i + 1)
-        if not m:
-            out.append("$")
+        braced = template[i + 1] == "{"
+        start = i + 2 if braced else i + 1
+        end = _go_name_end(template, start)
+        if end == start or (braced and template[end : end + 1] != "}"):
+            out.append("$")  # malformed: Go keeps the '$' as text
             i += 1
             continue
-        name = m.group(1) or m.group(2)
+        name = template[start:end]
         try:
-            group = match.group(int(name)) if name.isdigit() else match.group(name)
+            # a number only in ASCII digits (Go's rule); '١' is a name, and int() would crash on '²'
+            group = match.group(int(name)) if is_natural(name) else match.group(name)
         except IndexError:
             group = None
         out.append(group or "")
-        i = m.end()
+        i = end + 1 if braced else end
     return "".join(out)
 
 

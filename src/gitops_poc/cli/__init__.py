@@ -173,10 +173,23 @@ def _main(argv: Sequence[str] | None) -> int:
         print("Interrupted.", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - the last resort: exit 3 and a crash log, never a raw traceback
-        # Usage errors (typer's click, vendored or not): they know how to show themselves and their code.
+        # Usage errors (typer's click, vendored or not): one `error:` line like every other error, with the
+        # command's help named; only "no arguments" shows the help itself, as asked.
         show, code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
         if callable(show) and isinstance(code, int):
-            show()
+            if type(exc).__name__ == "NoArgsIsHelpError" or not callable(
+                message := getattr(exc, "format_message", None)
+            ):
+                show()
+                return code
+            from rich.markup import escape
+
+            from gitops_poc.cli.output import err
+
+            context = getattr(exc, "ctx", None)
+            command = getattr(context, "command_path", None) or "gitops-poc"
+            text = " ".join(str(message()).split())  # one line, whatever the library wrapped
+            err.print("[red]error:[/]", escape(f"{text} (see `{command} --help`)"))
             return code
         from gitops_poc.cli.output import err
 

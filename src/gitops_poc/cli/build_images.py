@@ -31,19 +31,22 @@ def build_images(
     (`minikube image build`). Every build runs; exit 1 when any failed (nothing is substituted)."""
     from gitops_poc.cli.setup import show_plan
     from gitops_poc.cluster.apply import StepFailed, run_command
-    from gitops_poc.cluster.images import plan_images
+    from gitops_poc.cluster.images import built_image, plan_images
+    from gitops_poc.cluster.minikube import require_running_minikube
     from gitops_poc.cluster.model import RunCommand
     from gitops_poc.delivery.image import check_tag
 
     platform = load_platform(root, env_file)
     plan = plan_images(platform, root, check_tag(tag))
+    if not dry_run and plan.steps:
+        require_running_minikube(platform)
     if output is OutputFormat.text:
         show_plan("build-images", plan)
     results: dict[str, str] = {}
     if not dry_run:
         for step in plan.steps:
             assert isinstance(step, RunCommand)
-            image = step.argv[6]
+            image = built_image(step)
             if output is OutputFormat.text:
                 err.print(f"building {escape(image)} ...")
             try:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from rich.markup import escape
 from rich.table import Table
 
+from gitops_poc import fileio
 from gitops_poc.cli.output import OutputFormat, err, out, print_json
 from gitops_poc.cluster.checks import Check, Status, junit_xml
 
@@ -22,11 +21,7 @@ _MARK = {
 
 def write_junit(path: Path, suite: str, checks: Sequence[Check]) -> None:
     """Atomic: a reader never sees half a report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(junit_xml(suite, checks))
-    os.replace(temp, path)
+    fileio.write_atomic(path, junit_xml(suite, checks))
 
 
 def show_checks(title: str, checks: Sequence[Check], output: OutputFormat, junit: Path | None = None) -> int:

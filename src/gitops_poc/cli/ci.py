@@ -541,7 +541,7 @@ def deploy(
     object too (ok false, the message, the release's latest revision before and after), with the same exit
     code. Inside a freeze window of the environment's Application nothing runs (exit 7, before helm).
     """
-    from gitops_poc.config import load_config, service_name_error
+    from gitops_poc.config import context_error, load_config, service_name_error
     from gitops_poc.delivery.deploy import helm_major, plan_deploy, release_history, run_upgrade
     from gitops_poc.delivery.image import Image, check_digest, check_repository, check_tag
     from gitops_poc.delivery.outcome import failure_message
@@ -552,9 +552,15 @@ def deploy(
     if env_file is not None and not env_file.is_file():
         raise UsageError(f"--env-file {env_file}: no such file")
     platform = Platform(load_config(env_file, os.environ))
+    if service is not None and not service.strip():
+        raise UsageError("--service (SERVICE_NAME) is empty: name the service to deploy, or leave it out")
     name = service or os.environ.get("CI_PROJECT_NAME") or repo_dir.resolve().name
     if problem := service_name_error(name):
         raise UsageError(f"--service: {problem}")
+    if name not in platform.services:
+        raise UsageError(f"--service {name!r} is not in SERVICES ({' '.join(platform.services)})")
+    if kube_context is not None and (problem := context_error(kube_context)):
+        raise UsageError(f"--kube-context: {problem}")
     if digest is not None and tag is None:
         raise UsageError("--digest needs --tag (the reference deployed is <tag>@<digest>)")
     image = None

@@ -13,6 +13,7 @@ from rich.markup import escape
 from gitops_poc.cli.common import EnvFileOption, RootOption, load_platform
 from gitops_poc.cli.output import OutputFormat, err, out, print_json
 from gitops_poc.errors import GitopsError, UsageError
+from gitops_poc.gitlab import credentials
 from gitops_poc.gitlab.bootstrap import Target, gitlab_url
 from gitops_poc.gitlab.bootstrap import bootstrap as run_bootstrap
 from gitops_poc.gitlab.bootstrap import check as run_check
@@ -103,7 +104,7 @@ def bootstrap(
         if push_token_file
         else os.environ.get(PUSH_TOKEN_VARIABLE) or None
     )
-    store = credentials_file or root / ".env"
+    store = credentials.place(credentials_file, root)
     err.print(
         f"GitLab {escape(target.url)}: group {escape(platform.config.gitlab_group)}"
         + ("" if target.token else " (no token: planned as if GitLab had none of it)")

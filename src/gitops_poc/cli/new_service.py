@@ -14,6 +14,7 @@ from gitops_poc.cli.output import OutputFormat, err
 from gitops_poc.config import Config, parse_config, service_name_error
 from gitops_poc.envfile import set_key
 from gitops_poc.errors import ConfigError, UsageError
+from gitops_poc.fileio import ENV_FILE
 from gitops_poc.generate import plan_init
 from gitops_poc.platform import Platform
 from gitops_poc.yamlio import read_text
@@ -33,7 +34,7 @@ def plan_new_service(
     if "SERVICES" in os.environ:
         raise UsageError("SERVICES is set in the process environment, which overrides .env; unset it first")
     services = current.services if name in current.services else (*current.services, name)
-    previous = read_text(env_file)
+    previous = read_text(env_file, kind=ENV_FILE)
     updated = set_key(previous, "SERVICES", " ".join(services))
     # Validate the new list exactly as a later load will see it; what can still fail involves the other
     # names (a `<service>-<env>` collision, a too long Application name), so the argument is to blame.

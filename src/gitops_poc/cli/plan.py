@@ -213,12 +213,11 @@ def _show_push_contexts(root: Path) -> None:
 
     from gitops_poc.delivery.agents import deploy_contexts
     from gitops_poc.layout import SHARED_PIPELINE_FILE
-    from gitops_poc.yamlio import load_plain
+    from gitops_poc.yamlio import load_plain, read_text
 
     pipeline_file = root / SHARED_PIPELINE_FILE
-    try:
-        text = pipeline_file.read_text(encoding="utf-8")
-    except OSError:
+    text = read_text(pipeline_file)
+    if text is None:
         return
     by_context: dict[str, list[str]] = defaultdict(list)
     for env, context in deploy_contexts(load_plain(text, str(pipeline_file))).items():

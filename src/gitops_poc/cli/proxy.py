@@ -72,7 +72,9 @@ def proxy(
     env: str | None = typer.Option(None, "--env", help="Environment of the gateway (default: the first)."),
     show_password: bool = typer.Option(False, "--show-password", help="Print the ArgoCD admin password."),
     seconds: float | None = typer.Option(None, "--for", help="Close the forwards after this many seconds."),
-    local_port: int | None = typer.Option(None, "--local-port", help="Local port (one target only)."),
+    local_port: int | None = typer.Option(
+        None, "--local-port", min=1, max=65535, help="Local port, 1-65535 (one target only)."
+    ),
 ) -> int:
     """Open port-forwards to Vault's UI, ArgoCD's server and/or the API gateway and print the URLs; they
     close with Ctrl-C (or after --for seconds). Only the forwards this command started are ended. The ArgoCD

@@ -93,9 +93,10 @@ def publish(
     """
     platform = load_platform(root, env_file)
     base = parse_remote_base(remote_base, root)
-    token = None
-    if base.is_http:
-        token = read_secret(token_file, "--token-file") if token_file else os.environ.get("GITLAB_TOKEN")
+    # A given --token-file is read even for a local base: a bad one is reported, never silently passed over.
+    token = read_secret(token_file, "--token-file") if token_file else None
+    if base.is_http and token is None:
+        token = os.environ.get("GITLAB_TOKEN")
     verb = "Checking what to publish" if dry_run else "Publishing"
     err.print(f"{verb}: {len(platform.services) + 1} repositories -> {escape(base.shown())}")
 
@@ -112,7 +113,7 @@ def publish(
             err.print(f"  [green]+[/] GitLab: {escape(step.describe())}" + (" (dry run)" if dry_run else ""))
             if dry_run and step.kind.value == "project":
                 absent.add(step.target)
-    with askpass_env(token) as git_env:
+    with askpass_env(token if base.is_http else None) as git_env:
         results = publish_all(
             platform, root, base, dry_run=dry_run, git_env=git_env, progress=progress, absent=absent
         )

@@ -9,6 +9,7 @@ from typing import Any
 import typer
 from rich.markup import escape
 
+from gitops_poc import fileio
 from gitops_poc.cli.common import EnvFileOption, RootOption, load_platform
 from gitops_poc.cli.output import err, out
 from gitops_poc.cli.status import (
@@ -25,9 +26,9 @@ from gitops_poc.platform import Platform
 
 def _vault_json(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UsageError(f"--vault-json {path}: cannot read it ({exc.strerror})") from None
+        data = json.loads(fileio.read_bytes(path, fileio.JSON_STATE))
+    except fileio.FileRefused as exc:
+        raise UsageError(f"--vault-json {exc}") from None
     except ValueError as exc:
         raise UsageError(f"--vault-json {path}: not JSON ({exc})") from None
     if not isinstance(data, dict):

@@ -15,6 +15,7 @@ from gitops_poc.cli.common import EnvFileOption, RootOption, load_platform
 from gitops_poc.cli.output import err
 from gitops_poc.cli.render import RenderKubeVersionOption
 from gitops_poc.errors import GitopsError, UsageError
+from gitops_poc.layout import APPLICATIONSET_FILE, GITOPS_CONFIG_DIR, VALUES_DIR
 from gitops_poc.render.cache import RenderCache, render_cache_root
 from gitops_poc.render.helm import Helm, find_helm
 from gitops_poc.render.validate import parse_kube_version
@@ -24,7 +25,8 @@ from gitops_poc.review.junit import junit_xml
 from gitops_poc.review.markdown import DEFAULT_BUDGET, render_markdown
 from gitops_poc.review.post import post as post_note
 from gitops_poc.review.post import target_from
-from gitops_poc.review.tree import tree_at
+from gitops_poc.review.service import review_service
+from gitops_poc.review.tree import changed_units, tree_at
 
 BASE_VARIABLE = "CI_MERGE_REQUEST_DIFF_BASE_SHA"
 
@@ -74,6 +76,11 @@ def review(
     argocd_url: str | None = typer.Option(
         None, "--argocd-url", envvar="ARGOCD_URL", help="Argo CD's URL, for a link to every Application."
     ),
+    service: str | None = typer.Option(
+        None,
+        "--service",
+        help="In a service repository: the service's name [default: $CI_PROJECT_NAME, else the folder's].",
+    ),
     post: bool = typer.Option(
         False,
         "--post",
@@ -109,10 +116,20 @@ def review(
     cache = None if no_cache else RenderCache(render_cache_root(os.environ))
     renderer = Renderer(helm, kube_version, cache, _progress)
     base_label = base if len(base) < 40 else base[:12]
-    with tree_at(root, base) as base_tree:
-        result = review_platform(
-            platform, Sides(base_tree, root, base_label, "merge request"), renderer, max_deletions
-        )
+    if (root / VALUES_DIR).is_dir() and not (root / APPLICATIONSET_FILE).is_file():
+        name = service or os.environ.get("CI_PROJECT_NAME") or root.resolve().name
+        with tree_at(root, base, name=root.resolve().name) as base_tree:
+            result = review_service(platform, name, Sides(base_tree, root, base_label, "head"), renderer)
+    else:
+        changed = changed_units(root, base)
+        with tree_at(root, base, changed | {GITOPS_CONFIG_DIR.as_posix()}) as base_tree:
+            result = review_platform(
+                platform,
+                Sides(base_tree, root, base_label, "head", frozenset(changed)),
+                renderer,
+                max_deletions,
+                every_finding=codequality is not None or junit is not None,
+            )
     if report is not None:
         write_atomic(report, render_markdown(result, argocd_url, budget=2**62))
     if codequality is not None:

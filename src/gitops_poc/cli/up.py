@@ -14,7 +14,13 @@ from gitops_poc.errors import GitopsError
 
 
 class StageFailed(GitopsError):
-    """A stage of `up` failed; the stages before it are recorded as done."""
+    """A stage of `up` failed; the stages before it are recorded as done. Its exit code is the stage's: 2
+    when a tool, the cluster or the input failed (a required tool missing by doctor's account included), 1
+    for a stage's own finding (a tripped prune guard, a failed verification)."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 def up(
@@ -80,16 +86,16 @@ def up(
         try:
             code = runs[stage]()
         except GitopsError as exc:
-            raise StageFailed(f"{stage} failed: {exc}\n`gitops-poc up` resumes here") from None
+            raise StageFailed(f"{stage} failed: {exc}\n`gitops-poc up` resumes here", exc.exit_code) from None
         if code != 0 and stage == "doctor" and dry_run:
             err.print("[yellow]note:[/] doctor found problems; a real run stops here")
             continue
         if code != 0 and stage == "doctor":
             raise StageFailed(
-                "doctor found something required missing: fix it, then run `gitops-poc up` again"
+                "doctor found something required missing: fix it, then run `gitops-poc up` again", 2
             )
         if code != 0:
-            raise StageFailed(f"{stage} failed; `gitops-poc up` resumes here")
+            raise StageFailed(f"{stage} failed; `gitops-poc up` resumes here", code)
         if not dry_run:
             state.mark(stage)
     return 0

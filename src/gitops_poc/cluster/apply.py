@@ -27,7 +27,7 @@ from gitops_poc.cluster.model import (
     nested,
 )
 from gitops_poc.cluster.tools import find_tool
-from gitops_poc.errors import GitopsError
+from gitops_poc.errors import GitopsError, ToolError
 from gitops_poc.render.helm import Helm
 from gitops_poc.yamlio import dump
 
@@ -35,8 +35,9 @@ HELM_INSTALL_TIMEOUT = 1200.0
 Progress = Callable[[int, int, Step], None]
 
 
-class StepFailed(GitopsError):
-    """A step of the plan failed; the steps before it stay done, a re-run continues from here."""
+class StepFailed(ToolError):
+    """A step of the plan failed (exit 2: a tool or the cluster failing); the steps before it stay done, a
+    re-run continues from here."""
 
 
 def run_helm_release(release: HelmRelease, helm: Helm, kube_context: str) -> None:

@@ -17,6 +17,11 @@ def image_name(platform: Platform, service: str, tag: str) -> str:
     return f"{platform.image_repository(service)}:{tag}"
 
 
+def built_image(step: RunCommand) -> str:
+    """The image a build step of `plan_images` makes (its `--tag=` value)."""
+    return next(arg.removeprefix("--tag=") for arg in step.argv if arg.startswith("--tag="))
+
+
 def plan_images(platform: Platform, root: Path, tag: str) -> ClusterPlan:
     steps: list[Step] = []
     notes: list[str] = []

@@ -6,8 +6,10 @@ import json
 import subprocess
 
 from gitops_poc import proc
-from gitops_poc.cluster.infrastructure import InfraState
+from gitops_poc.cluster.infrastructure import InfraState, minikube_profile
 from gitops_poc.cluster.tools import find_tool
+from gitops_poc.errors import ToolError
+from gitops_poc.platform import Platform
 from gitops_poc.proc import Opt, Part
 
 
@@ -16,6 +18,18 @@ def _run(argv: list[Part]) -> subprocess.CompletedProcess[str] | None:
     if binary is None:
         return None
     return proc.run([binary, *argv], text=True, timeout=60)
+
+
+def require_running_minikube(platform: Platform) -> None:
+    """Raise ToolError (exit 2) unless minikube is installed and its profile runs: without it every build
+    or load would fail alike, a missing cluster and not a finding about the images."""
+    profile = minikube_profile(platform)
+    if find_tool("minikube") is None:
+        raise ToolError("minikube is not installed: `make tools` or see `gitops-poc doctor`")
+    if not read_infra_state(profile, True).minikube_running:
+        raise ToolError(
+            f"minikube profile {profile!r} is not running: `gitops-poc setup infrastructure` starts it"
+        )
 
 
 def read_infra_state(profile: str, is_minikube: bool) -> InfraState:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from gitops_poc import fileio
 from gitops_poc.errors import UsageError
 from gitops_poc.layout import GITOPS_CONFIG_DIR, PLATFORM_DIR
 from gitops_poc.platform import Platform
@@ -59,7 +60,7 @@ def read_platform_objects(root: Path, platform: Platform) -> dict[str, tuple[dic
             )
         objects: list[dict[str, Any]] = []
         for path in sorted(p for p in folder.iterdir() if p.suffix in MANIFEST_SUFFIXES and p.is_file()):
-            docs = load_all_k8s(path.read_text(encoding="utf-8"), str(path))
+            docs = load_all_k8s(fileio.read_text(path, fileio.YAML_FILE), str(path))
             objects += [
                 _checked(doc, f"{path} (document {number})", platform.namespace(env))
                 for number, doc in enumerate(docs, start=1)

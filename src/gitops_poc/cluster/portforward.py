@@ -12,14 +12,15 @@ from dataclasses import dataclass
 
 from gitops_poc import proc
 from gitops_poc.cluster.tools import find_tool
-from gitops_poc.errors import GitopsError
+from gitops_poc.errors import ToolError
 from gitops_poc.proc import Opt, Part, Value
 
 READY_TIMEOUT = 30.0
 
 
-class PortForwardError(GitopsError):
-    """The forward did not come up; the message carries kubectl's own reason."""
+class PortForwardError(ToolError):
+    """The forward did not come up (exit 2: the cluster or kubectl failing, or the local port taken); the
+    message carries kubectl's own reason."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,16 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def port_taken(port: int) -> bool:
+    """Does another process hold 127.0.0.1:`port`? Then it, not our forward, would answer on it."""
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
 
 
 def port_answers(port: int) -> bool:
@@ -90,12 +101,17 @@ def port_forward(
 
     timeout = min(READY_TIMEOUT, deadline_from_env()) if timeout is None else timeout
     local = local_port or free_port()
+    if local_port is not None and port_taken(local):
+        raise PortForwardError(
+            f"127.0.0.1:{local} is in use by another process, so a forward to {target} cannot listen there: "
+            "stop that process or pass --local-port with a free port"
+        )
     argv = forward_args(kubectl or find_kubectl(), context, namespace, target, local, remote_port)
     with tempfile.TemporaryFile() as log:
         process = proc.start(argv, stdout=log, stderr=log)
         try:
             deadline = time.monotonic() + timeout
-            while not port_answers(local):
+            while not port_answers(local) or process.poll() is not None:
                 if process.poll() is not None:
                     log.seek(0)
                     reason = log.read().decode(errors="replace").strip() or f"exit code {process.returncode}"

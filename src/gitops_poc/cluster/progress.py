@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from gitops_poc import fileio
 from gitops_poc.config import Config
+from gitops_poc.errors import UsageError
 from gitops_poc.layout import LOCAL_STATE
 
 STATE_FILE = LOCAL_STATE[0]
@@ -39,8 +39,8 @@ class UpState:
         path = root / STATE_FILE
         current = fingerprint(config)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            data = json.loads(fileio.read_bytes(path, fileio.JSON_STATE))
+        except (UsageError, ValueError):  # absent, not a file or damaged: start over
             data = {}
         done = data.get("done", {}) if isinstance(data, dict) and data.get("config") == current else {}
         return cls(path, current, {k: float(v) for k, v in done.items() if k in STAGES})
@@ -50,10 +50,7 @@ class UpState:
 
     def mark(self, stage: str) -> None:
         self.done[stage] = time.time()
-        fd, temp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump({"config": self.config, "done": self.done}, handle)
-        os.replace(temp, self.path)
+        fileio.write_atomic(self.path, json.dumps({"config": self.config, "done": self.done}))
 
     def forget(self) -> None:
         self.done.clear()

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from gitops_poc import fileio
 from gitops_poc.cluster.model import ClusterPlan, HelmRelease, Step, nested
 from gitops_poc.values import merge_files, parse_values
 
@@ -44,7 +45,7 @@ def release_key(release: HelmRelease, kube_context: str) -> tuple[str, str, str]
 
 
 def load_values_file(path: str) -> dict[str, Any]:
-    return parse_values(Path(path).read_text(encoding="utf-8"), path)
+    return parse_values(fileio.read_text(Path(path), fileio.YAML_FILE), path)
 
 
 def wanted_values(

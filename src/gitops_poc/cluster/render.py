@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from gitops_poc import fileio
 from gitops_poc.argv import Opt, Part, Value
 from gitops_poc.cluster.model import HelmRelease, nested
 from gitops_poc.cluster.values_keys import unknown_keys
@@ -37,7 +38,7 @@ class RenderedRelease:
 
 
 def _load(path: Path) -> object:
-    return load_k8s(path.read_text(encoding="utf-8"), str(path))
+    return load_k8s(fileio.read_text(path, fileio.YAML_FILE), str(path))
 
 
 def own_crds(release: HelmRelease, manifests: tuple[Manifest, ...], crds: CrdSchemas | None) -> CrdSchemas:

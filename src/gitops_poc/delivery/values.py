@@ -59,14 +59,15 @@ def _tag_comment(image: CommentedMap) -> str | None:
     return token.value if isinstance(token, CommentToken) else None
 
 
-def read_image(text: str | None, where: str) -> ImageState:
-    """The image of a values file's text, read as Helm reads it (a tag written `1.10` is the number 1.1)."""
+def read_image(text: str | None, where: str, *, record: bool = True) -> ImageState:
+    """The image of a values file's text, read as Helm reads it (a tag written `1.10` is the number 1.1).
+    `record=False` skips the pipeline record (a round-trip parse, ten times the cost of the rest)."""
     data = parse_values(text, where)
     image = _image_map(data, where) or {}
     repository, raw_tag = image.get("repository"), image.get("tag")
     tag, digest = split_tag_field(str(raw_tag)) if raw_tag not in (None, "") else (None, None)
     pipeline = None
-    if text and "gitops-poc: pipeline" in text:  # only then is the comment worth a round-trip parse
+    if record and text and "gitops-poc: pipeline" in text:  # only then is a round-trip parse worth it
         doc = load_round_trip(text, where)
         node = doc.get("image") if isinstance(doc, CommentedMap) else None
         if isinstance(node, CommentedMap):

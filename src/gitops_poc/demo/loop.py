@@ -12,6 +12,7 @@ from typing import Any
 
 from gitops_poc.config import DEFAULTS
 from gitops_poc.demo.commands import TOOL, DemoFailed, Reporter, Shell, base_env, write_gitconfig
+from gitops_poc.demo.release_steps import ReleaseSteps
 from gitops_poc.demo.servers import ChartSource, chart_repository, openbao
 from gitops_poc.demo.workspace import workspace
 from gitops_poc.gitrepo import read_at
@@ -106,7 +107,10 @@ class Demo:
                 self.pipeline,
             ),
             ("what ArgoCD would change in dev: plan --base and diff", self.argocd_view),
+            ("gitops-poc review: the note a merge request raising prod's memory gets", self.review),
+            ("a freeze window: the update:staging job stops inside it", self.freeze),
             ("gitops-poc ci promote: dev's exact image to staging", self.promote),
+            ("promotion on evidence (refused without it) and a rollback that sticks", self.release),
             ("a pin on prod, and a promotion that respects it", self.pin),
             ("publish again: the pipeline's commits on the remotes survive", self.publish_again),
             ("gitops-poc status and report --html: what runs where, as a page", self.report),
@@ -299,7 +303,36 @@ class Demo:
             grep=r"^===|Values:|image|Manifests:|^ +~ [A-Z]",
         )
 
+    def review(self) -> None:
+        clone = self.layout.clone
+        values = clone / ".cicd" / "prod.yaml"
+        text = values.read_text(encoding="utf-8")
+        values.write_text(text.replace("memory:", "memory: 1Gi #", 1), encoding="utf-8")  # a change to review
+        note = self.layout.logs / "review.md"
+        try:
+            self.shell.run(
+                [
+                    TOOL,
+                    "review",
+                    "--root",
+                    str(clone),
+                    "--service",
+                    SERVICE,
+                    "--base",
+                    "HEAD",
+                    "--report",
+                    str(note),
+                ],
+                expect=(0, 1),
+                show=3,
+                grep=r"gitops-poc review\*\*|What merging does|^- prod",
+            )
+        finally:
+            values.write_text(text, encoding="utf-8")  # the demo goes on from the pushed state
+        self.reporter.note(f"the whole note (as posted on the merge request with --post): {note}")
+
     def promote(self) -> None:
+
         clone = self.layout.clone
         self.shell.run(
             [TOOL, "ci", "promote", "--from", "dev", "--to", "staging", "--push", "-C", str(clone)], show=4
@@ -307,6 +340,16 @@ class Demo:
         self.shell.run(["git", "-C", str(clone), "pull", "--quiet", "--ff-only"], quiet=True)
         if _image(clone, "staging", "HEAD") != self.sha:
             raise DemoFailed("the promotion did not bring dev's image to staging")
+
+    def _release_steps(self) -> ReleaseSteps:
+        clone = self.layout.clone
+        return ReleaseSteps(self.shell, self.reporter, clone, lambda env: _image(clone, env, "HEAD"))
+
+    def freeze(self) -> None:
+        self._release_steps().freeze()
+
+    def release(self) -> None:
+        self._release_steps().evidence_and_rollback(self.sha)
 
     def pin(self) -> None:
         clone = self.layout.clone

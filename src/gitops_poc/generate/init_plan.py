@@ -6,6 +6,7 @@ import os
 import re
 from pathlib import Path
 
+from gitops_poc import fileio
 from gitops_poc.changes import FileChange, change_if_different
 from gitops_poc.disruption import Budget, budget_from_values
 from gitops_poc.generate.catalog import SERVICE_TEMPLATE, template_files
@@ -121,7 +122,9 @@ def plan_init(platform: Platform, root: Path, reader: Reader | None = None) -> l
         target = TEMPLATE_DIR / relative
         if read(target) is None:
             template_changes.append(
-                FileChange(target, source.read_text(encoding="utf-8"), None, "new file", file_mode(source))
+                FileChange(
+                    target, fileio.read_text(source, fileio.TEMPLATE), None, "new file", file_mode(source)
+                )
             )
     user_template = root / TEMPLATE_DIR
     template_dir = user_template if user_template.is_dir() else SERVICE_TEMPLATE

@@ -5,6 +5,7 @@ Jobs (the environment list comes from ENVIRONMENTS, not a hard-coded three):
   `-p`), its digest handed to later jobs as IMAGE_DIGEST (a dotenv report);
 - pull mode (GITOPS_MODE=pull): `update:<env>`: `ci bump` into the first environment automatically, then
   `ci promote` from the previous environment, manual and chained;
+- `review` (merge requests only): `gitops-poc review` of the change, its note on the merge request;
 - push mode (GITOPS_MODE=push): `deploy:<env>`: `ci deploy` through the GitLab agent of the environment's
   cluster (KUBE_CONTEXT), the first automatic, the next ones manual and chained.
 GITOPS_MODE defaults to the .env value; a project or group CI/CD variable overrides it (GitLab gives those
@@ -94,7 +95,36 @@ def _build_job() -> dict[str, Any]:
             " > build.env",
         ],
         "artifacts": {"reports": {"dotenv": "build.env"}},
-        "rules": [{"if": ON_DEFAULT_BRANCH}, {"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'}],
+        "rules": [{"if": ON_DEFAULT_BRANCH}, {"if": ON_MERGE_REQUEST}],
+    }
+
+
+ON_MERGE_REQUEST = '$CI_PIPELINE_SOURCE == "merge_request_event"'
+REVIEW_REPORTS = {"codequality": "gl-code-quality-report.json", "junit": "review-junit.xml"}
+
+
+def _review_job(platform: Platform) -> dict[str, Any]:
+    """`review` on merge requests: the note (posted when GITOPS_REVIEW_TOKEN is set), the full report as an
+    artifact, Code Quality and JUnit reports for GitLab's widgets. The render cache is kept between
+    pipelines, so the target branch's side is usually free."""
+    return {
+        "stage": "build",
+        "image": _tool_image(platform),
+        "needs": [],
+        "variables": {"GIT_DEPTH": "0", "XDG_CACHE_HOME": "$CI_PROJECT_DIR/.review-cache"},
+        "cache": {"key": "review-renders", "paths": [".review-cache/"], "when": "always"},
+        "script": [
+            'gitops-poc review --service "$SERVICE_NAME" --report review.md'
+            f" --codequality {REVIEW_REPORTS['codequality']} --junit {REVIEW_REPORTS['junit']}"
+            " ${GITOPS_REVIEW_TOKEN:+--post}"
+        ],
+        "artifacts": {
+            "when": "always",
+            "expose_as": "review",
+            "paths": ["review.md", *REVIEW_REPORTS.values()],
+            "reports": dict(REVIEW_REPORTS),
+        },
+        "rules": [{"if": ON_MERGE_REQUEST}],
     }
 
 
@@ -162,7 +192,7 @@ def _deploy_job(platform: Platform, index: int) -> dict[str, Any]:
 
 
 def shared_pipeline(platform: Platform, release: ReleasePolicy = NO_POLICY) -> dict[str, Any]:
-    jobs: dict[str, Any] = {"build": _build_job()}
+    jobs: dict[str, Any] = {"build": _build_job(), "review": _review_job(platform)}
     for index in range(len(platform.environments)):
         jobs[f"update:{platform.environments[index]}"] = _update_job(platform, index)
     for index in range(len(platform.environments)):

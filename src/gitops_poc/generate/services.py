@@ -16,6 +16,7 @@ from typing import Any
 import jinja2
 from ruamel.yaml.comments import CommentedMap
 
+from gitops_poc import fileio
 from gitops_poc.changes import FileChange, change_if_different
 from gitops_poc.errors import UsageError
 from gitops_poc.generate.catalog import SIZING, blueprint_files, template_files
@@ -91,7 +92,7 @@ class TemplateRenderer:
             compiled = self._cache.get(template)
             if compiled is None:
                 compiled = self._cache[template] = self._jinja.from_string(
-                    template.read_text(encoding="utf-8")
+                    fileio.read_text(template, fileio.TEMPLATE)
                 )
             return compiled.render(context)
         except jinja2.TemplateSyntaxError as exc:

@@ -17,8 +17,7 @@ from typing import Any
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from gitops_poc.errors import UsageError
-from gitops_poc.rootpath import OutsideRoot
+from gitops_poc.fileio import NotText
 from gitops_poc.yamlio import (
     Yaml11Difference,
     YamlSyntaxError,
@@ -177,13 +176,11 @@ def split_documents(text: str) -> list[tuple[int, str]]:
 
 
 def _read(path: Path, display: str, root: Path | None) -> str:
-    """The file's text; what makes it unreadable (not UTF-8, not a regular file) is a finding on it, while
-    a symlink leading outside `root` stops the run (OutsideRoot)."""
+    """The file's text; bytes that are not UTF-8 are a finding on it, while what is not a file to read (a
+    FIFO, a device, a folder, a file over the size cap, a symlink leading outside `root`) stops the run."""
     try:
         text = read_text(path, root)
-    except OutsideRoot:
-        raise
-    except UsageError as exc:
+    except NotText as exc:
         raise YamlSyntaxError(
             display, None, str(exc).removeprefix(f"{path}: ").removeprefix(str(path) + " ")
         ) from None

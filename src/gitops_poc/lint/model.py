@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -155,7 +156,8 @@ def read_service(directory: Path, name: str, platform: Platform, root: Path) -> 
     values_dir = directory / VALUES_DIR
     default_path = values_dir / DEFAULT_FILE
     default = None
-    if default_path.is_file():
+    # Anything at a values file's name is read (a FIFO or device is refused there, exit 2), never "missing".
+    if os.path.lexists(default_path):
         default = load_values(default_path, display_path(root, default_path), findings, directory)
     else:
         findings.append(
@@ -164,7 +166,7 @@ def read_service(directory: Path, name: str, platform: Platform, root: Path) -> 
             )
         )
     files = ServiceFiles(name, directory, display, default, findings=findings)
-    present = {p.stem: p for p in values_dir.glob("*.yaml") if p.is_file() and p.name != DEFAULT_FILE}
+    present = {p.stem: p for p in values_dir.glob("*.yaml") if p.name != DEFAULT_FILE}
     for env in platform.environments:
         path = values_dir / f"{env}.yaml"
         if env not in present:

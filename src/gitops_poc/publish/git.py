@@ -218,7 +218,10 @@ class Scratch:
 
 def create_bare(path: Path, branch: str) -> None:
     """A local remote, as a server would hold it; its reflog records every update (an audit of pushes)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file on the way, no permission, a full disk
+        raise GitFailed(f"cannot create the remote {path}: {exc.strerror or exc}") from None
     steps: tuple[tuple[str, list[Part]], ...] = (
         ("init", ["git", "init", "--quiet", "--bare", Opt("--initial-branch", branch), END_OF_OPTIONS, path]),
         ("config", ["git", Opt("--git-dir", path), "config", "core.logAllRefUpdates", "always"]),

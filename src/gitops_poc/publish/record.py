@@ -8,17 +8,17 @@ made with `cp -r` derives from the same publishes) and is machine state: git-ign
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
 import re
-import stat
-import tempfile
 from pathlib import Path
 
+from gitops_poc import fileio
+from gitops_poc.errors import UsageError
 from gitops_poc.layout import LOCAL_STATE
 
 RECORD_FILE = LOCAL_STATE[1]
-MAX_BYTES = 1 << 20
+RECORD = fileio.FileKind("publish record", 1 << 20)
 _COMMIT = re.compile(
     r"\A(?:[0-9a-f]{40}|[0-9a-f]{64})\Z"
 )  # a record per remote branch of each repository: a few hundred bytes each
@@ -35,13 +35,9 @@ class Record:
         self.path = root / RECORD_FILE
         self.published: dict[str, str] = {}
         try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
-            with os.fdopen(fd, "rb") as handle:
-                if not stat.S_ISREG(os.fstat(fd).st_mode):  # a FIFO or a device is never read
-                    return
-                data = json.loads(handle.read(MAX_BYTES + 1)[:MAX_BYTES] or b"{}")
-        except (OSError, ValueError):
-            return  # missing or unreadable: no earlier publish is known (the merge is only more careful)
+            data = json.loads(fileio.read_bytes(self.path, RECORD, follow=False) or b"{}")
+        except (UsageError, ValueError):
+            return  # missing, not a file, too big, junk: no earlier publish known (the merge is more careful)
         entries = data.get("published") if isinstance(data, dict) else None
         if isinstance(entries, dict):
             # Only commit ids: the value reaches git's argv (an edited file must not pass it an option).
@@ -60,12 +56,8 @@ class Record:
     def save(self) -> None:
         if not self.path.parent.is_dir():
             return
-        fd, temp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump({"published": dict(sorted(self.published.items()))}, handle, indent=1)
-                handle.write("\n")
-            os.replace(temp, self.path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        text = json.dumps({"published": dict(sorted(self.published.items()))}, indent=1) + "\n"
+        # Something else at the record's name (a FIFO, a link) is left alone: with no record kept, the next
+        # publish merges with no known base, which is only more careful.
+        with contextlib.suppress(fileio.WriteRefused):
+            fileio.write_atomic(self.path, text)

@@ -50,7 +50,7 @@ def parse_remote_base(value: str | None, root: Path) -> RemoteBase:
     if "://" in value:
         parts = urlsplit(value)
         if parts.scheme == "file":
-            return RemoteBase(folder=Path(parts.path).absolute())
+            return _folder_base(Path(parts.path).absolute(), value)
         if parts.scheme not in ("http", "https", "ssh", "git"):
             raise UsageError(
                 f"--remote-base {value!r}: unsupported scheme {parts.scheme!r} (https, ssh, file or a folder)"
@@ -67,4 +67,15 @@ def parse_remote_base(value: str | None, root: Path) -> RemoteBase:
         return RemoteBase(url=urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", "")))
     if _SCP_LIKE.match(value):
         return RemoteBase(url=value)
-    return RemoteBase(folder=Path(value).expanduser().absolute())
+    return _folder_base(Path(value).expanduser().absolute(), value)
+
+
+def _folder_base(folder: Path, value: str) -> RemoteBase:
+    """A local base is a folder (made on demand): a file at it or on the way to it is bad input."""
+    for part in (folder, *folder.parents):
+        if part.exists() and not part.is_dir():  # a link to a folder is a folder
+            raise UsageError(
+                f"--remote-base {value}: {part} is a file, not a folder (the base holds a folder of bare "
+                "repositories per group)"
+            )
+    return RemoteBase(folder=folder)

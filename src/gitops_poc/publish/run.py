@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import replace
 from pathlib import Path
 
+from gitops_poc import fileio
 from gitops_poc.errors import GitopsError
 from gitops_poc.platform import Platform
 from gitops_poc.publish.files import checkout_contains, clean_commit, publishable_files
@@ -192,5 +194,5 @@ def _ignore_in_root(folder: Path, root: Path) -> None:
     if not folder.resolve().is_relative_to(root.resolve()):
         return
     marker = folder / ".gitignore"
-    if folder.is_dir() and not marker.exists():
-        marker.write_text("# bare repositories made by gitops-poc publish\n*\n", encoding="utf-8")
+    if folder.is_dir() and not os.path.lexists(marker):
+        fileio.write_atomic(marker, "# bare repositories made by gitops-poc publish\n*\n")

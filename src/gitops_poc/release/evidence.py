@@ -33,8 +33,9 @@ def gate_spec(platform: Platform, source: str, target: str, configured: Mapping[
     return DEFAULT_PRODUCTION if target in platform.config.production_environments else GateSpec()
 
 
-def read_application(kube: Kube, namespace: str, name: str) -> dict[str, Any]:
+def read_application(connect: Callable[[], Kube], namespace: str, name: str) -> dict[str, Any]:
     try:
+        kube = connect()
         found = kube.get(ARGOCD_API, "Application", namespace, name)
     except ClusterError as exc:
         raise ToolError(f"promotion gate cannot be checked (failing closed): {exc}") from None
@@ -73,7 +74,7 @@ def check_gates(
     if entry is None:
         raise UsageError(f".cicd/{source}.yaml sets no image.tag: there is nothing to promote from {source}")
     name = platform.application_name(service, source)
-    application = read_application(kube(), platform.config.argocd_namespace, name)
+    application = read_application(kube, platform.config.argocd_namespace, name)
     evaluation = evaluate(
         application,
         name=name,

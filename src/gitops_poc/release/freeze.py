@@ -13,7 +13,12 @@ from pathlib import Path
 from gitops_poc.config import load_config, service_name_error
 from gitops_poc.errors import GitopsError, UsageError
 from gitops_poc.platform import Platform
-from gitops_poc.release.policy import SYNC_WINDOWS_VARIABLE, parse_policy, windows_from_json
+from gitops_poc.release.policy import (
+    SYNC_WINDOWS_VARIABLE,
+    parse_policy,
+    read_release_config,
+    windows_from_json,
+)
 from gitops_poc.release.windows import SyncWindow, Target, Verdict, WindowError, can_sync, matching
 
 EXIT_FROZEN = 7
@@ -85,9 +90,7 @@ def check_freeze(
 def job_windows(environ: Mapping[str, str], release_config: Path | None) -> tuple[SyncWindow, ...]:
     """The windows a job checks: --release-config (release.yaml), else the pipeline's SYNC_WINDOWS."""
     if release_config is not None:
-        if not release_config.is_file():
-            raise UsageError(f"--release-config {release_config}: no such file")
-        return parse_policy(release_config.read_text(encoding="utf-8"), str(release_config)).windows
+        return parse_policy(read_release_config(release_config), str(release_config)).windows
     return windows_from_json(environ.get(SYNC_WINDOWS_VARIABLE, ""))
 
 

@@ -22,12 +22,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from gitops_poc import fileio
 from gitops_poc.errors import UsageError
 from gitops_poc.layout import RELEASE_FILE
 from gitops_poc.release.gates import GateSpec
 from gitops_poc.release.schedule import ScheduleError, parse_duration
 from gitops_poc.release.windows import SyncWindow, WindowError, window_from
-from gitops_poc.yamlio import load_plain
+from gitops_poc.yamlio import load_plain, read_text
 
 SYNC_WINDOWS_VARIABLE = "SYNC_WINDOWS"
 GATES_VARIABLE = "PROMOTION_GATES"
@@ -147,7 +148,13 @@ def windows_from_json(text: str, source: str = SYNC_WINDOWS_VARIABLE) -> tuple[S
 
 def release_windows(root: Path) -> tuple[SyncWindow, ...]:
     """The windows of the platform folder's gitops-config/release.yaml (none when there is no such file)."""
-    path = root / RELEASE_FILE
-    if not path.is_file():
-        return ()
-    return parse_policy(path.read_text(encoding="utf-8"), str(RELEASE_FILE)).windows
+    text = read_text(root / RELEASE_FILE, root)  # anything at that name is read: a FIFO there is an error
+    return () if text is None else parse_policy(text, str(RELEASE_FILE)).windows
+
+
+def read_release_config(path: Path) -> str:
+    """The text of a --release-config file (fileio's rules: a regular file, bounded, UTF-8)."""
+    try:
+        return fileio.read_text(path, fileio.YAML_FILE)
+    except fileio.FileRefused as exc:
+        raise UsageError(f"--release-config {exc}") from None

@@ -17,7 +17,7 @@ from gitops_poc.errors import UsageError
 from gitops_poc.platform import Platform
 from gitops_poc.release.evidence import check_gates, gate_spec
 from gitops_poc.release.gates import GateSpec
-from gitops_poc.release.policy import GATES_VARIABLE, gates_from_json, parse_policy
+from gitops_poc.release.policy import GATES_VARIABLE, gates_from_json, parse_policy, read_release_config
 
 
 @dataclass(frozen=True)
@@ -30,9 +30,7 @@ class Gated:
 
 def configured_gates(environ: Mapping[str, str], release_config: Path | None) -> dict[str, GateSpec]:
     if release_config is not None:
-        if not release_config.is_file():
-            raise UsageError(f"--release-config {release_config}: no such file")
-        return dict(parse_policy(release_config.read_text(encoding="utf-8"), str(release_config)).gates)
+        return dict(parse_policy(read_release_config(release_config), str(release_config)).gates)
     return dict(gates_from_json(environ.get(GATES_VARIABLE, "")))
 
 

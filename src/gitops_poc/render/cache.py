@@ -4,12 +4,13 @@ review, a re-run) costs one file read."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from gitops_poc import fileio
+from gitops_poc.errors import UsageError
 from gitops_poc.render.chart import cache_root
 
 SCHEMA = "1"  # bump when what is stored changes
@@ -62,20 +63,13 @@ class RenderCache:
 
     def get(self, key: str) -> str | None:
         try:
-            text = self._path(key).read_text(encoding="utf-8")
-        except OSError:
+            text = fileio.read_text(self._path(key), fileio.YAML_FILE, universal=False)
+        except UsageError:  # absent, not a file, too big: a miss
             self.misses += 1
             return None
         self.hits += 1
         return text
 
     def put(self, key: str, output: str) -> None:
-        path = self._path(key)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".put-", dir=path.parent)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(output)
-            os.replace(tmp, path)  # atomic: a reader sees the whole output or none
-        except OSError:
-            return
+        with contextlib.suppress(UsageError):  # a read-only or full cache: only a miss next time
+            fileio.write_atomic(self._path(key), output)

@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from gitops_poc import fileio
 from gitops_poc.errors import UsageError
 from gitops_poc.render.helm import Helm, HelmError
 from gitops_poc.render.model import ChartRef, ChartResult, ChartUnavailable, LocalChart
@@ -42,7 +43,7 @@ def cached_chart(ref: ChartRef, cache: Path) -> LocalChart | None:
     if (
         (folder / "Chart.yaml").is_file()
         and marker.is_file()
-        and marker.read_text(encoding="utf-8").strip() == ref.repo
+        and fileio.read_text(marker, fileio.JSON_STATE).strip() == ref.repo
     ):
         return LocalChart(folder, f"{ref} (cached in {folder})")
     return None
@@ -61,7 +62,7 @@ def pull_chart(ref: ChartRef, helm: Helm, cache: Path) -> ChartResult:
         pulled = staging / ref.name
         if not (pulled / "Chart.yaml").is_file():
             return ChartUnavailable(f"helm pull of {ref} produced no chart folder {ref.name}/")
-        (pulled / SOURCE_MARKER).write_text(ref.repo + "\n", encoding="utf-8")
+        fileio.write_atomic(pulled / SOURCE_MARKER, ref.repo + "\n")
         if folder.exists():  # stale: pulled earlier from another repository
             os.rename(folder, staging / "previous")
         try:

@@ -10,15 +10,15 @@ with those CRDs installed accepts is what the charts say."""
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from gitops_poc import fileio
 from gitops_poc.config import Config
-from gitops_poc.errors import GitopsError
+from gitops_poc.errors import GitopsError, UsageError
 from gitops_poc.render.chart import cache_root, cached_chart, resolve_chart
 from gitops_poc.render.crdschema import CrdSchema, CrdSchemas, schemas_of
 from gitops_poc.render.helm import Helm
@@ -56,8 +56,8 @@ def extract_crds(chart_path: Path, helm: Helm) -> list[dict[str, Any]]:
 
 def _read_cache(path: Path) -> list[CrdSchema] | None:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(fileio.read_bytes(path, fileio.CRD_CACHE))
+    except (UsageError, ValueError):  # absent, not a file, too big, damaged: extract again
         return None
     if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT:
         return None
@@ -81,16 +81,8 @@ def _read_cache(path: Path) -> list[CrdSchema] | None:
 def _write_cache(path: Path, schemas: list[CrdSchema]) -> None:
     """Temporary file + rename: a concurrent reader sees the whole file or none."""
     data = {"format": CACHE_FORMAT, "schemas": [s.__dict__ for s in schemas]}
-    try:
-        fd, temp = tempfile.mkstemp(prefix=".crds-", dir=path.parent)
-    except OSError:
-        return  # a read-only cache: extract again next time
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle)
-        os.replace(temp, path)
-    except OSError:
-        Path(temp).unlink(missing_ok=True)
+    with contextlib.suppress(UsageError):  # a read-only or full cache: extract again next time
+        fileio.write_atomic(path, json.dumps(data))
 
 
 def chart_schemas(

@@ -14,11 +14,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from ruamel.yaml.scalarstring import LiteralScalarString
-
 from gitops_poc.render.manifests import Manifest
 from gitops_poc.render.model import Rendered
-from gitops_poc.yamlio import dump
+from gitops_poc.yamlio import dump_readable
 
 PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -92,20 +90,10 @@ class ManifestChange:
         return {"manifest": self.key, "change": self.change.value, "diff": self.diff}
 
 
-def _blocks(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _blocks(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_blocks(v) for v in value]
-    if isinstance(value, str) and "\n" in value:
-        return LiteralScalarString(value)
-    return value
-
-
 def readable(manifest: Manifest | dict[str, Any]) -> str:
     """The object as YAML in helm's key order, multi-line strings (config files) as literal blocks, so a
     one-line change in an embedded file is a one-line change in the diff."""
-    return dump(_blocks(manifest.body if isinstance(manifest, Manifest) else manifest))
+    return dump_readable(manifest.body if isinstance(manifest, Manifest) else manifest)
 
 
 def _in_order_of(value: Any, model: Any) -> Any:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gitops_poc import fileio
 from gitops_poc.layout import GITOPS_CONFIG_DIR, PLATFORM_DIR
 from gitops_poc.render.findings import ManifestFinding, ManifestSeverity
 from gitops_poc.render.manifests import DOCUMENT_SEPARATOR, Manifest, parse_manifests
@@ -41,7 +42,7 @@ def load_platform_objects(root: Path, env: str) -> list[PlatformObject] | None:
     objects = []
     for path in sorted(folder.glob("*.yaml")):
         relative = path.relative_to(root).as_posix()
-        text = path.read_text(encoding="utf-8")
+        text = fileio.read_text(path, fileio.YAML_FILE)
         line = 1
         for chunk in DOCUMENT_SEPARATOR.split(text):
             start = line + next(

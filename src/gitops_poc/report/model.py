@@ -72,7 +72,7 @@ def _cell_view(cell: Cell) -> CellView:
         lines.append(f"pinned{' (expired)' if git.pin_expired else ''} by {git.pin.by}: {git.pin.reason}")
     if git.frozen:
         lines.append(f"frozen: {git.frozen}")
-    if git.lag_of is not None:
+    if git.lag_of is not None and git.lag != 0:  # 0 behind is what `ok` says; one element less per cell
         lines.append(f"{git.lag} behind {git.lag_of}" if git.lag is not None else f"not from {git.lag_of}")
     if cell.cluster is not None:
         c = cell.cluster

@@ -11,14 +11,14 @@ from pathlib import Path
 from gitops_poc.argocd.applications import Application, FieldChange, compare
 from gitops_poc.argocd.preview import read_applications
 from gitops_poc.errors import GitopsError
-from gitops_poc.layout import APPLICATIONSET_FILE, GITOPS_CONFIG_DIR, PLATFORM_DIR
+from gitops_poc.layout import APPLICATIONSET_FILE, GITOPS_CONFIG_DIR, PLATFORM_DIR, SERVICES_DIR
 from gitops_poc.lint import lint_platform
 from gitops_poc.lint.findings import Finding
 from gitops_poc.platform import Platform, Tier
 from gitops_poc.render.cache import RenderCache
 from gitops_poc.render.diff import diff_manifests
 from gitops_poc.render.helm import Helm
-from gitops_poc.render.manifests import Manifest, parse_manifests
+from gitops_poc.render.manifests import parse_manifests
 from gitops_poc.review.model import AppChange, AppReview, Guard, ObjectsReview, Review, VaultChange
 from gitops_poc.review.rendering import Job, Result, render_all
 from gitops_poc.review.sources import RenderInput, render_input
@@ -35,6 +35,13 @@ class Sides:
     head: Path
     base_label: str
     head_label: str
+    # The units (tree.unit_of) that differ, when git told: `base` then holds only those and gitops-config;
+    # everything else is read from `head`, where it is the same.
+    changed: frozenset[str] | None = None
+
+    def base_service_tree(self, service: str) -> Path:
+        same = self.changed is not None and f"{SERVICES_DIR}/{service}" not in self.changed
+        return self.head if same else self.base
 
 
 @dataclass(frozen=True)
@@ -86,7 +93,8 @@ def _pending(
         old = before.get(app.key)
         if old is None:
             continue
-        head_inputs, base_inputs = _inputs(app, sides.head), _inputs(old, sides.base)
+        head_inputs = _inputs(app, sides.head)
+        base_inputs = _inputs(old, sides.base_service_tree(old.service))
         same = (
             isinstance(head_inputs, RenderInput)
             and isinstance(base_inputs, RenderInput)
@@ -103,7 +111,10 @@ def _pending(
                 None if same else head_inputs,
             )
         )
-    pending += [_Pending(app, None, (), base_inputs=_inputs(app, sides.base)) for app in comparison.deleted]
+    pending += [
+        _Pending(app, None, (), base_inputs=_inputs(app, sides.base_service_tree(app.service)))
+        for app in comparison.deleted
+    ]
     return pending
 
 
@@ -118,7 +129,7 @@ def _render(pending: list[_Pending], renderer: Renderer) -> None:
             if isinstance(inputs, str):
                 setattr(item, f"{side}_result", inputs)
             elif inputs is not None and app is not None:
-                jobs.append(Job(app, inputs))
+                jobs.append(Job(app.service, app.environment, inputs))
                 slots.append((item, side))
     for (item, side), result in zip(slots, renderer.run(jobs), strict=True):
         setattr(item, f"{side}_result", result)
@@ -179,8 +190,11 @@ def platform_objects(sides: Sides) -> tuple[list[ObjectsReview], list[str]]:
             )
     reviews, notes = [], []
     for name in sorted(names):
+        texts = [_text(tree / name) for tree in (sides.base, sides.head)]
+        if texts[0] == texts[1]:
+            continue  # the same bytes: nothing to parse
         try:
-            old, new = (_objects(tree / name, name) for tree in (sides.base, sides.head))
+            old, new = (parse_manifests(text, name) if text else [] for text in texts)
         except GitopsError as exc:
             notes.append(f"{name}: not compared ({exc})")
             continue
@@ -190,9 +204,8 @@ def platform_objects(sides: Sides) -> tuple[list[ObjectsReview], list[str]]:
     return reviews, notes
 
 
-def _objects(path: Path, name: str) -> list[Manifest]:
-    text = read_text(path) if path.is_file() else None
-    return parse_manifests(text, name) if text else []
+def _text(path: Path) -> str | None:
+    return read_text(path) if path.is_file() else None
 
 
 def vault_changes(
@@ -240,16 +253,43 @@ def new_findings(base: Sequence[Finding], head: Sequence[Finding]) -> tuple[list
     return introduced, fixed
 
 
-def _lint(platform: Platform, tree: Path) -> list[Finding]:
-    if not (tree / GITOPS_CONFIG_DIR).is_dir() and not (tree / "services").is_dir():
-        return []
-    return lint_platform(platform, tree)
+def _files(folder: Path) -> dict[str, bytes]:
+    if not folder.is_dir():
+        return {}
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def changed_units(sides: Sides) -> list[Path]:
+    """The folders lint looks at that differ between the sides (relative): gitops-config/ and each
+    services/<name>/. Lint runs on these only: a values change lints one service, not the fleet."""
+    if sides.changed is not None:
+        known = (
+            u for u in sides.changed if u == GITOPS_CONFIG_DIR.as_posix() or u.startswith(f"{SERVICES_DIR}/")
+        )
+        return sorted(Path(u) for u in known)
+    units = [GITOPS_CONFIG_DIR]
+    for tree in (sides.base, sides.head):
+        if (tree / SERVICES_DIR).is_dir():
+            units += [Path(SERVICES_DIR) / p.name for p in (tree / SERVICES_DIR).iterdir() if p.is_dir()]
+    changed = [u for u in dict.fromkeys(units) if _files(sides.base / u) != _files(sides.head / u)]
+    return sorted(changed)
+
+
+def _lint(platform: Platform, tree: Path, units: Sequence[Path]) -> list[Finding]:
+    paths = [tree / unit for unit in units if (tree / unit).is_dir()]
+    return lint_platform(platform, tree, paths) if paths else []
 
 
 def review_platform(
-    platform: Platform, sides: Sides, renderer: Renderer, max_deletions: int | None = None, lint: bool = True
+    platform: Platform,
+    sides: Sides,
+    renderer: Renderer,
+    max_deletions: int | None = None,
+    lint: bool = True,
+    every_finding: bool = False,
 ) -> Review:
-    """The review of a platform folder: `sides.head` (the merge request) against `sides.base`."""
+    """The review of a platform folder: `sides.head` (the merge request) against `sides.base`. Lint runs on
+    the folders that differ; with `every_finding`, the merge request's side is linted whole (the reports)."""
     head_apps = _applications(sides.head)
     base_apps = _applications(sides.base)
     pending = _pending(base_apps, head_apps, sides)
@@ -261,8 +301,14 @@ def review_platform(
     fixed: list[Finding] = []
     head_findings: list[Finding] = []
     if lint:
-        head_findings = _lint(platform, sides.head)
-        introduced, fixed = new_findings(_lint(platform, sides.base), head_findings)
+        units = changed_units(sides)
+        if every_finding:  # the reports: GitLab compares them with the target branch's whole report
+            head_findings = lint_platform(platform, sides.head)
+            prefixes = tuple(f"{unit.as_posix()}/" for unit in units)
+            scoped = [f for f in head_findings if f.file.startswith(prefixes)]
+        else:
+            head_findings = scoped = _lint(platform, sides.head, units)
+        introduced, fixed = new_findings(_lint(platform, sides.base, units), scoped)
     return Review(
         mode="platform",
         base=sides.base_label,

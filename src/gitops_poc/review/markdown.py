@@ -123,6 +123,9 @@ def _finding(finding: Finding) -> str:
 
 def _tail(review: Review) -> list[str]:
     parts = []
+    if review.triggers:
+        lines = "\n".join(f"- {html.escape(t)}" for t in review.triggers)
+        parts.append(f"#### What merging does\n\n{lines}\n")
     if review.vault:
         parts.append(
             "#### Vault\n\n" + "\n".join(f"- {v.change} {_code(v.what)}" for v in review.vault) + "\n"

@@ -95,6 +95,7 @@ class Review:
     guard: Guard = field(default_factory=lambda: Guard(None, 0))
     errors: tuple[str, ...] = ()  # renders that failed, and why
     notes: tuple[str, ...] = ()
+    triggers: tuple[str, ...] = ()  # what merging does per environment (service repositories)
 
     def count(self, change: AppChange) -> int:
         return sum(1 for app in self.applications if app.change is change)
@@ -147,5 +148,6 @@ class Review:
             },
             "errors": list(self.errors),
             "notes": list(self.notes),
+            "triggers": list(self.triggers),
             "failed": self.failed,
         }

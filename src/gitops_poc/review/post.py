@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from gitops_poc.digits import is_natural
 from gitops_poc.errors import GitopsError, UsageError
 from gitops_poc.review.markdown import MARKER
 
@@ -25,7 +26,7 @@ def target_from(environ: Mapping[str, str]) -> Target:
     url = environ.get("GITLAB_URL") or environ.get("CI_SERVER_URL") or ""
     project = environ.get("CI_MERGE_REQUEST_PROJECT_ID") or environ.get("CI_PROJECT_ID") or ""
     iid = environ.get("CI_MERGE_REQUEST_IID") or ""
-    if not url or not project or not iid.isdigit():
+    if not url or not project or not is_natural(iid):
         raise UsageError(
             "--post needs a merge-request pipeline: CI_SERVER_URL (or GITLAB_URL), CI_PROJECT_ID and "
             "CI_MERGE_REQUEST_IID"

@@ -8,7 +8,6 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from gitops_poc.argocd.applications import Application
 from gitops_poc.errors import GitopsError
 from gitops_poc.render.cache import RenderCache
 from gitops_poc.render.chart import cache_root, resolve_chart
@@ -21,7 +20,8 @@ from gitops_poc.review.sources import RenderInput
 
 @dataclass(frozen=True)
 class Job:
-    app: Application
+    service: str
+    env: str
     inputs: RenderInput
 
 
@@ -53,7 +53,8 @@ def render_all(
         if isinstance(chart, ChartUnavailable):
             return chart.note
         try:
-            rendered = render_manifests(job.inputs.rendered(job.app), helm, chart, kube_version, cache)
+            inputs = job.inputs.rendered(job.service, job.env)
+            rendered = render_manifests(inputs, helm, chart, kube_version, cache)
         except HelmNotFound:
             raise
         except HelmError as exc:

@@ -10,30 +10,34 @@ from typing import Any
 from gitops_poc.argocd.applications import Application
 from gitops_poc.layout import service_dir
 from gitops_poc.render.model import ChartRef, Rendered
-from gitops_poc.servicerepo import read_values_file
-from gitops_poc.values import ValuesFile, merge_files
+from gitops_poc.values import ValuesFile, merge_files, parse_values
+from gitops_poc.yamlio import read_text
 
 VALUES_REF = "$values/"
 
 
 @dataclass(frozen=True)
 class RenderInput:
-    """Everything `helm template` output depends on for one Application, except the chart's own files."""
+    """Everything `helm template` output depends on for one Application, except the chart's own files.
+    Value files are kept as text: comparing two sides needs no YAML parsing."""
 
     chart: ChartRef
     release: str
     namespace: str
-    value_files: tuple[ValuesFile, ...]
+    value_texts: tuple[tuple[Path, str], ...]
 
     def identity(self) -> tuple[Any, ...]:
         """Equal identities render equally: the Application is unaffected by the change."""
-        return (self.chart, self.release, self.namespace, tuple(f.text for f in self.value_files))
+        return (self.chart, self.release, self.namespace, tuple(text for _, text in self.value_texts))
 
-    def rendered(self, app: Application) -> Rendered:
-        files = self.value_files
+    def rendered(self, service: str, env: str) -> Rendered:
+        """The values parsed (UsageError on a file that does not parse), ready for `helm template`."""
+        files = tuple(
+            ValuesFile(path, text, parse_values(text, str(path))) for path, text in self.value_texts
+        )
         return Rendered(
-            app.service,
-            app.environment,
+            service,
+            env,
             self.namespace,
             self.release,
             None,
@@ -65,10 +69,10 @@ def render_input(app: Application, tree: Path) -> RenderInput | str:
         if not text.startswith(VALUES_REF):
             return f"value file {text} is not in the service repository ($values/...): not rendered here"
         path = folder / text.removeprefix(VALUES_REF)
-        values_file = read_values_file(path, within=folder)
-        if values_file.text is None:
+        content = read_text(path, folder)
+        if content is None:
             return f"value file {text} does not exist in services/{app.service}: ArgoCD fails to render it"
-        files.append(values_file)
+        files.append((path, content))
     return RenderInput(
         ChartRef(str(source.get("repoURL", "")), str(source["chart"]), str(source.get("targetRevision", ""))),
         str(helm.get("releaseName") or app.name),

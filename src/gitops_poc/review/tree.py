@@ -1,44 +1,70 @@
-"""The target branch's side of a review: the platform folder as it is at a git revision, extracted once
+"""The target branch's side of a review: the platform folder as it is at a git revision, checked out once
 into a temporary folder so every reader (plan, render, lint) reads it exactly as it reads the working tree."""
 
 from __future__ import annotations
 
-import io
+import os
 import shutil
-import tarfile
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from gitops_poc import gitrepo, proc
-from gitops_poc.argv import END_OF_OPTIONS, Value
+from gitops_poc.argv import Opt, Part, Value
 from gitops_poc.errors import UsageError
 
 
+def _git(top: Path, *args: Part, environ: dict[str, str] | None = None, stdin: str | None = None) -> str:
+    result = proc.run(["git", "-C", top, *args], env=environ, input=stdin, text=True)
+    if result.returncode != 0:
+        raise UsageError(f"git {args[0]} failed in {top}: {result.stderr.strip()}")
+    return result.stdout
+
+
+def unit_of(path: str) -> str:
+    """The part of the platform folder a file belongs to: `services/<name>`, else its top folder or file."""
+    parts = path.split("/")
+    return "/".join(parts[:2]) if parts[0] == "services" and len(parts) > 2 else parts[0]
+
+
+def changed_units(root: Path, rev: str) -> set[str]:
+    """The units (see unit_of) whose files differ between `rev` and the working tree, untracked files
+    included: git compares, nothing is read twice."""
+    commit = gitrepo.resolve(root, rev)
+    changed = _git(
+        root, "diff", "--name-only", "--relative", "-z", Value(commit, "revision"), "--", "."
+    ).split("\0")
+    changed += _git(root, "ls-files", "--others", "--exclude-standard", "-z", "--", ".").split("\0")
+    return {unit_of(path) for path in changed if path}
+
+
 @contextmanager
-def tree_at(root: Path, rev: str) -> Iterator[Path]:
-    """`root` (a folder in a git repository) as it is at `rev`, removed afterwards. A folder that did not
-    exist at `rev` is an empty side: everything in the change is new."""
+def tree_at(root: Path, rev: str, units: set[str] | None = None, name: str = "base") -> Iterator[Path]:
+    """`root` (a folder in a git repository) as it is at `rev` (only the files of `units` when given),
+    removed afterwards. A folder that did not exist at `rev` is an empty side: everything is new."""
     commit = gitrepo.resolve(root, rev)
     top = gitrepo.toplevel(root)
     prefix = root.resolve().relative_to(top.resolve()).as_posix()
-    folder = Path(tempfile.mkdtemp(prefix="gitops-poc-review-base-"))
+    treeish = Value(commit if prefix == "." else f"{commit}:{prefix}", "revision")
+    scratch = Path(tempfile.mkdtemp(prefix="gitops-poc-review-"))
+    folder = scratch / name  # a service repository's lint names the service after its folder
+    folder.mkdir()
+    # A private index: the repository's own index and working tree are never touched. git writes the files
+    # (fast at thousands of files); nothing outside `folder` is written.
+    environ = {**os.environ, "GIT_INDEX_FILE": str(scratch / "index")}
     try:
-        if prefix == "." or _exists(top, commit, prefix):
-            tree = Value(commit if prefix == "." else f"{commit}:{prefix}", "revision")
-            result = proc.run(["git", "-C", top, "archive", "--format=tar", END_OF_OPTIONS, tree])
-            if result.returncode != 0:
-                raise UsageError(
-                    f"cannot read {root} at {rev}: {result.stderr.decode(errors='replace').strip()}"
-                )
-            with tarfile.open(fileobj=io.BytesIO(result.stdout), mode="r:") as archive:
-                archive.extractall(folder, filter="data")  # nothing outside the folder, no device files
+        if prefix == "." or _exists(top, treeish):
+            _git(top, "read-tree", treeish, environ=environ)
+            listed = _git(top, "ls-files", "-z", environ=environ).split("\0")
+            wanted = [path for path in listed if path and (units is None or unit_of(path) in units)]
+            # File names on stdin, NUL-separated: never on the command line, whatever they hold.
+            prefix_opt = Opt("--prefix", f"{folder}/")
+            _git(top, "checkout-index", prefix_opt, "--stdin", "-z", environ=environ, stdin="\0".join(wanted))
         yield folder
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _exists(top: Path, commit: str, prefix: str) -> bool:
-    result = proc.run(["git", "-C", top, "cat-file", "-e", Value(f"{commit}:{prefix}", "revision")])
-    return result.returncode == 0
+def _exists(top: Path, treeish: Value) -> bool:
+    return proc.run(["git", "-C", top, "cat-file", "-e", treeish]).returncode == 0

@@ -115,11 +115,12 @@ def read_blobs(git_dir: Path, blobs: Sequence[str]) -> dict[str, str]:
     return texts
 
 
-def _version(commit: Commit, text: str | None, where: str) -> Version:
+def _version(commit: Commit, text: str | None, where: str, newest: bool) -> Version:
+    """One version; the pipeline record (a costly round-trip parse) only for the newest, the one shown."""
     if text is None:
         return Version(commit, present=False)
     try:
-        state = read_image(text, where)
+        state = read_image(text, where, record=newest)
         pin = find_pin(text, where)
     except UsageError as exc:
         return Version(commit, present=True, problem=str(exc))
@@ -154,15 +155,19 @@ def read_histories(
     walked = parse_log(log, paths)
     blobs = sorted({b for found in walked.versions.values() for _, b in found if b})
     texts = read_blobs(git_dir, blobs)
-    return {
-        env: [
+    histories = {}
+    for env, path in zip(environments, paths, strict=True):
+        found = walked.versions[path]
+        histories[env] = [
             _version(
-                walked.commits[i], texts.get(b) if b else None, f"{name}:{path}@{walked.commits[i].short}"
+                walked.commits[i],
+                texts.get(b) if b else None,
+                f"{name}:{path}@{walked.commits[i].short}",
+                newest=n == len(found) - 1,
             )
-            for i, b in walked.versions[path]
+            for n, (i, b) in enumerate(found)
         ]
-        for env, path in zip(environments, paths, strict=True)
-    }
+    return histories
 
 
 class Repositories:

@@ -8,13 +8,12 @@ restart). In dev mode the root token is the one the chart was given, kept in the
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gitops_poc import fileio
 from gitops_poc.errors import GitopsError, UsageError
 from gitops_poc.redact import remember
 from gitops_poc.vault.client import vault_errors
@@ -41,28 +40,20 @@ def _remember_keys(data: object) -> None:
 
 
 def write_private_json(path: Path, data: dict[str, Any]) -> None:
-    """0600 from the first byte (mkstemp), renamed into place."""
+    """0600 from the first byte, renamed into place."""
     _remember_keys(data)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    fileio.write_atomic(path, json.dumps(data), private=True)
 
 
 def read_keys(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+        data = json.loads(fileio.read_bytes(path, fileio.JSON_STATE))
+    except fileio.FileMissing:
         raise UsageError(
             f"{path}: no Vault keys file; Vault was initialised elsewhere. Put its unseal key and root token "
             'there as {"unseal_keys": [...], "root_token": "..."} (mode 0600)'
         ) from None
-    except (OSError, ValueError) as exc:
+    except ValueError as exc:
         raise UsageError(f"{path}: cannot read the Vault keys file: {type(exc).__name__}") from None
     _remember_keys(data)
     if not isinstance(data, dict) or not isinstance(data.get("root_token"), str):

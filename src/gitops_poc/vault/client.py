@@ -20,6 +20,7 @@ import hvac
 import hvac.exceptions
 import requests
 
+from gitops_poc import fileio
 from gitops_poc.errors import ToolError, UsageError
 from gitops_poc.httpguard import DeadlineExceeded, GuardedSession, NetworkRefused
 from gitops_poc.redact import remember
@@ -106,19 +107,21 @@ def read_token(environ: Mapping[str, str], token_file: Path | None, stdin: IO[st
         if str(token_file) == "-":
             return _checked((stdin or sys.stdin).readline(), "standard input")
         try:
-            text = token_file.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise VaultLoginMissing(f"{token_file}: cannot read the token file: {exc.strerror}") from None
-        except UnicodeDecodeError:
-            raise VaultLoginMissing(f"{token_file}: the token file is not UTF-8 text") from None
+            text = fileio.read_text(token_file, fileio.TOKEN_FILE)
+        except fileio.FileRefused as exc:
+            raise VaultLoginMissing(f"cannot read the token file: {exc}") from None
         return _checked(text, str(token_file))
     if environ.get("VAULT_TOKEN", "").strip():
         return _checked(environ["VAULT_TOKEN"], "VAULT_TOKEN")
     helper = Path(environ.get("HOME", str(Path.home()))) / ".vault-token"
-    if helper.is_file():
-        text = helper.read_text(encoding="utf-8", errors="replace")
-        if text.strip():
-            return _checked(text, str(helper))
+    try:
+        text = fileio.read_text(helper, fileio.TOKEN_FILE)
+    except fileio.FileMissing:
+        text = ""
+    except fileio.FileRefused as exc:
+        raise VaultLoginMissing(str(exc)) from None
+    if text.strip():
+        return _checked(text, str(helper))
     raise VaultLoginMissing(
         "no Vault token: set VAULT_TOKEN, pass --token-file FILE (or - for stdin), or log in with `bao login`"
     )

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from gitops_poc import fileio
 from gitops_poc.errors import UsageError
 from gitops_poc.yamlio import load_k8s
 
@@ -21,13 +22,13 @@ PEM_BEGIN = "-----BEGIN CERTIFICATE-----"
 
 def read_ca_file(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read the CA certificate: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise UsageError(
-            f"{path}: not a PEM certificate (binary file; convert DER with openssl x509)"
-        ) from None
+        text = fileio.read_text(path, fileio.CA_FILE)
+    except fileio.FileRefused as exc:
+        if "not UTF-8" in str(exc):
+            raise UsageError(
+                f"{path}: not a PEM certificate (binary file; convert DER with openssl x509)"
+            ) from None
+        raise
     if PEM_BEGIN not in text:
         raise UsageError(f"{path}: not a PEM certificate (no '{PEM_BEGIN}' line)")
     return text
@@ -52,10 +53,12 @@ def _cluster_entry(
     """(kubeconfig path, cluster name, cluster entry, what was tried) of a context's cluster."""
     tried = []
     for path in kubeconfig_paths(environ):
-        if not path.is_file():
+        try:
+            text = fileio.read_text(path, fileio.CA_FILE)
+        except fileio.FileMissing:
             tried.append(f"{path} does not exist")
             continue
-        config = load_k8s(path.read_text(encoding="utf-8"), str(path)) or {}
+        config = load_k8s(text, str(path)) or {}
         ctx = _named(config.get("contexts"), context)
         if ctx is None:
             tried.append(f"{path} has no context {context!r}")

@@ -28,6 +28,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.nodes import ScalarNode
 
+from gitops_poc import fileio
 from gitops_poc.errors import UsageError
 from gitops_poc.platform import Platform, Tier
 from gitops_poc.redact import remember
@@ -242,12 +243,12 @@ def parse_secrets_file(text: str, path: Path, platform: Platform) -> SecretsFile
 
 def load_secrets_file(path: Path, platform: Platform) -> SecretsFile:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = fileio.read_text(path, fileio.SECRETS_FILE)
         mode = path.stat().st_mode
-    except FileNotFoundError:
+    except fileio.FileMissing:
         raise UsageError(f"{path}: the secrets file does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read the secrets file: {exc}") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read the secrets file: {exc.strerror}") from None
     parsed = parse_secrets_file(text, path, platform)
     return SecretsFile(parsed.path, parsed.entries, world_readable=bool(mode & (stat.S_IRWXG | stat.S_IRWXO)))
 

@@ -48,9 +48,11 @@ def read_regular(path: str | Path, limit: int = MAX_CONFIG_BYTES) -> bytes:
 
 
 def read_text(path: str | Path, limit: int = MAX_CONFIG_BYTES) -> str:
-    """`read_regular` decoded as UTF-8; FileRefused naming the byte offset when it is not UTF-8."""
+    """`read_regular` decoded as UTF-8; FileRefused naming where the first bad byte is when it is not."""
     data = read_regular(path, limit)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise FileRefused(f"not UTF-8 text (byte {exc.start})") from None
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise FileRefused(f"not UTF-8 text (byte {exc.start}, line {line}, column {column})") from None
