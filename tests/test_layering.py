@@ -69,6 +69,12 @@ PLANNERS = [
     "gitops_poc.publish.remote",
     "gitops_poc.gitlab.model",
     "gitops_poc.gitlab.plan",
+    "gitops_poc.release.schedule",
+    "gitops_poc.release.windows",
+    "gitops_poc.release.gates",
+    "gitops_poc.release.history",
+    "gitops_poc.release.rollback",
+    "gitops_poc.release.policy",
 ]
 GENERATOR = ["gitops_poc.generate.init_plan"]  # jinja2 is what it renders with
 

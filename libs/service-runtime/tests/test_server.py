@@ -21,7 +21,7 @@ NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 SLOW = "test.Slow"
 
 
-def slow_service(server: grpc.aio.Server) -> list[str]:
+def slow_service(server: grpc.Server) -> list[str]:
     """A blocking unary method sleeping as many seconds as its request says, and a blocking stream."""
 
     def sleep(request: bytes, _context: grpc.ServicerContext) -> bytes:
@@ -108,7 +108,8 @@ def test_streams_beyond_the_bound_are_refused_and_their_places_come_back() -> No
 
 
 def test_a_blocking_streaming_handler_is_refused_rather_than_left_holding_a_thread() -> None:
-    # grpc.aio never closes a blocking generator whose client left: its thread and place stay taken.
+    # A blocking stream holds a worker for as long as its client keeps it open: enough, and no worker is
+    # left for a probe.
     with serving() as srv, grpc.insecure_channel(f"127.0.0.1:{srv.port}") as channel:
         with pytest.raises(grpc.RpcError) as caught:
             next(channel.unary_stream(f"/{SLOW}/Ticks")(b"3", timeout=5))
@@ -125,6 +126,27 @@ def test_more_watch_streams_than_workers_leave_check_on_a_new_connection_answeri
         assert check(srv.port, timeout=1.0) == SERVING
         for watch in watches:
             watch.cancel()
+
+
+def test_reflection_streams_hold_workers_so_their_own_bound_leaves_one_for_check() -> None:
+    # Reflection is a blocking stream: each open one holds a worker. With 4 workers, one place (4 // 4).
+    with serving(workers=4) as srv, grpc.insecure_channel(f"127.0.0.1:{srv.port}") as channel:
+        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+        requests: queue.Queue[reflection_pb2.ServerReflectionRequest | None] = queue.Queue()
+        requests.put(reflection_pb2.ServerReflectionRequest(list_services=""))
+        held = stub.ServerReflectionInfo(iter(requests.get, None), timeout=10)
+        assert next(held).HasField("list_services_response")
+        with pytest.raises(grpc.RpcError) as caught:
+            next(stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest()]), timeout=5))
+        assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert "1 streams of this kind" in caught.value.details()
+        assert check(srv.port, timeout=1.0) == SERVING
+        requests.put(None)
+        assert list(held) == []
+        again = stub.ServerReflectionInfo(
+            iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=5
+        )
+        assert next(again).HasField("list_services_response")
 
 
 def reflect(channel: grpc.Channel, method: str, request: Any, response_type: Any) -> Any:

@@ -17,6 +17,8 @@ from grpc_reflection.v1alpha import reflection, reflection_pb2
 V1ALPHA = reflection.SERVICE_NAME  # grpc.reflection.v1alpha.ServerReflection
 V1 = "grpc.reflection.v1.ServerReflection"
 _V1_FILE = "grpc/reflection/v1/reflection.proto"
+METHODS = tuple(f"/{name}/ServerReflectionInfo" for name in (V1, V1ALPHA))
+"""The method paths: blocking bidi streams (each holds a worker while open), bounded apart."""
 
 
 def _add_v1_descriptor(pool: descriptor_pool.DescriptorPool) -> None:
@@ -41,12 +43,12 @@ def _add_v1_descriptor(pool: descriptor_pool.DescriptorPool) -> None:
     pool.Add(proto)
 
 
-def enable_reflection(server: grpc.aio.Server, service_names: Iterable[str]) -> list[str]:
+def enable_reflection(server: grpc.Server, service_names: Iterable[str]) -> list[str]:
     """Serve reflection (v1 and v1alpha) listing `service_names` and both reflection services; that list."""
     pool = descriptor_pool.Default()
     _add_v1_descriptor(pool)
     names = sorted({*service_names, V1, V1ALPHA})
-    servicer = reflection.aio.ReflectionServicer(names, pool=pool)
+    servicer = reflection.ReflectionServicer(names, pool=pool)
     handlers = {
         "ServerReflectionInfo": grpc.stream_stream_rpc_method_handler(
             servicer.ServerReflectionInfo,

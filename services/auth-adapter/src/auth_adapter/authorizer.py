@@ -80,11 +80,6 @@ class Authorizer:
         self._limiter = limiter
         self._recaptcha = recaptcha
 
-    @property
-    def may_block(self) -> bool:
-        """Whether a decision may wait on the network (reCAPTCHA is on)."""
-        return self._recaptcha.enabled
-
     def route(self, path: str) -> Route | None:
         """The route Envoy takes for `path` as Envoy receives it (or as it hands it on): None when Envoy
         rejects the path or routes it nowhere."""

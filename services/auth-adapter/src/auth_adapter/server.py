@@ -1,4 +1,4 @@
-"""The gRPC server: Authorization beside the shared runtime's health and reflection, on one asyncio server.
+"""The gRPC server: Authorization beside the shared runtime's health and reflection, on one server.
 
 service_runtime.GrpcServer does the serving and the Kubernetes-shaped shutdown (NOT_SERVING at once, the
 drain, then the grace), as for health-demo: a restart never turns into 403s at the gateway while Envoy
@@ -7,8 +7,8 @@ still sends checks here.
 
 from __future__ import annotations
 
+import grpc
 from envoy.service.auth.v3 import external_auth_pb2, external_auth_pb2_grpc
-from grpc import aio
 from service_runtime import GrpcServer, Health, ServerSettings
 
 from auth_adapter.authorizer import Authorizer
@@ -16,16 +16,15 @@ from auth_adapter.service import AuthorizationService
 
 AUTHORIZATION = external_auth_pb2.DESCRIPTOR.services_by_name["Authorization"].full_name
 PORT = 9000
-WORKERS = 32  # a reCAPTCHA call holds its worker for up to its timeout
+WORKERS = 32  # Check runs on these; a reCAPTCHA call holds its worker for up to its timeout
 
 
 def build_server(settings: ServerSettings, authorizer: Authorizer) -> GrpcServer:
     """The server, not started yet; health knows "" and the Authorization service."""
 
-    def register(grpc_server: aio.Server) -> list[str]:
-        service = AuthorizationService(authorizer, server.run_blocking)
+    def register(grpc_server: grpc.Server) -> list[str]:
+        service = AuthorizationService(authorizer)
         external_auth_pb2_grpc.add_AuthorizationServicer_to_server(service, grpc_server)
         return [AUTHORIZATION]
 
-    server = GrpcServer(settings, Health([AUTHORIZATION]), register)
-    return server
+    return GrpcServer(settings, Health([AUTHORIZATION]), register)

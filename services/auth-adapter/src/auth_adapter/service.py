@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
 
 import grpc
 from envoy.config.core.v3 import base_pb2
@@ -17,8 +16,6 @@ from auth_adapter.authorizer import Authorizer, Decision
 log = logging.getLogger("auth_adapter")
 _OVERWRITE = base_pb2.HeaderValueOption.OVERWRITE_IF_EXISTS_OR_ADD
 _OK_STATUS = status_pb2.Status(code=code_pb2.OK)
-RunBlocking = Callable[..., Awaitable[Decision]]
-"""Runs a blocking function on the server's worker threads (service_runtime.GrpcServer.run_blocking)."""
 
 
 def _headers(values: Mapping[str, str]) -> list[base_pb2.HeaderValueOption]:
@@ -70,25 +67,21 @@ def to_response(decision: Decision) -> external_auth_pb2.CheckResponse:
 
 
 class AuthorizationService(external_auth_pb2_grpc.AuthorizationServicer):
-    """Check on the event loop. A decision is pure CPU unless it may ask reCAPTCHA (a blocking POST of up
-    to its timeout): with reCAPTCHA on, decisions run on the server's worker threads instead."""
+    """Check on the server's worker threads: a decision is CPU, or a blocking reCAPTCHA POST of up to its
+    timeout (which holds its worker for that long)."""
 
-    def __init__(self, authorizer: Authorizer, run_blocking: RunBlocking) -> None:
+    def __init__(self, authorizer: Authorizer) -> None:
         self._authorizer = authorizer
-        self._run_blocking = run_blocking
 
-    async def Check(  # noqa: N802 - gRPC method name
-        self, request: external_auth_pb2.CheckRequest, context: grpc.aio.ServicerContext[Any, Any]
+    def Check(  # noqa: N802 - gRPC method name
+        self, request: external_auth_pb2.CheckRequest, context: grpc.ServicerContext
     ) -> external_auth_pb2.CheckResponse:
         http = request.attributes.request.http
         path = http.path or http.headers.get(":path", "")
         if not path:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the request has no path")
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the request has no path")
         source = request.attributes.source.address.socket_address.address
-        if self._authorizer.may_block:
-            decision = await self._run_blocking(self._authorizer.decide, path, http.headers, source)
-        else:
-            decision = self._authorizer.decide(path, http.headers, source)
+        decision = self._authorizer.decide(path, http.headers, source)
         if log.isEnabledFor(logging.DEBUG):
             # The path without its query (which may carry anything) and the decision; never a header value.
             fields = {"path": path.split("?", 1)[0], "code": decision.code, "reason": decision.reason}

@@ -1,17 +1,18 @@
-"""grpc.health.v1.Health on asyncio: a Watch stream waits on the event loop and holds no thread.
+"""grpc.health.v1.Health for grpcio's threaded server, with a Watch stream that holds no thread.
 
+Watch is an `experimental_non_blocking` handler (as grpcio's own HealthServicer): the server hands it a
+`send_response_callback`, it registers the stream and returns at once. One notifier thread sends each
+change, and with an `interval` the status again every `interval` seconds (keeps idle proxies from dropping
+the stream). A stream keeps no queue: it always gets the latest status, so a slow reader costs no memory.
 Statuses of the server ("") and of each named service; Check of an unknown name is NOT_FOUND, Watch of one
-reports SERVICE_UNKNOWN and stays open (the health protocol). Watch sends the current status at once, then
-each change of it and, with an `interval`, the status again every `interval` seconds (keeps idle proxies
-from dropping the stream). A stream keeps no queue: it always sends the latest status, so a slow reader
-costs no memory.
+reports SERVICE_UNKNOWN and stays open (the health protocol).
 """
 
 from __future__ import annotations
 
-import asyncio
 import threading
-from collections.abc import AsyncIterator, Iterable
+import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import grpc
@@ -27,6 +28,32 @@ _RESPONSES: dict[int, health_pb2.HealthCheckResponse] = {
     status: health_pb2.HealthCheckResponse(status=status)
     for status in (SERVING, NOT_SERVING, SERVICE_UNKNOWN)
 }
+Send = Callable[[health_pb2.HealthCheckResponse | None], None]
+"""grpcio's send_response_callback: a response, or None to end the stream with OK."""
+
+
+class _Stream:
+    """One open Watch; its lock keeps its sends in order (the first answer vs the notifier's)."""
+
+    __slots__ = ("service", "send", "sent", "ended", "lock")
+
+    def __init__(self, service: str, send: Send) -> None:
+        self.service = service
+        self.send = send
+        self.sent: int | None = None
+        self.ended = False
+        self.lock = threading.Lock()
+
+    def update(self, status: int, repeat: bool, end: bool) -> None:
+        with self.lock:
+            if self.ended:
+                return
+            if repeat or status != self.sent:
+                self.send(_RESPONSES[status])
+                self.sent = status
+            if end:
+                self.ended = True
+                self.send(None)
 
 
 class Health(health_pb2_grpc.HealthServicer):
@@ -37,22 +64,40 @@ class Health(health_pb2_grpc.HealthServicer):
             raise ValueError(f"watch interval must be positive, got {interval}")
         self._interval = interval
         self._statuses: dict[str, int] = {name: SERVING for name in ("", *services)}
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._changed = asyncio.Event()  # replaced at each change: waiters of the old one wake up
-        self._lock = threading.Lock()
+        self._streams: dict[int, _Stream] = {}
+        self._changed = threading.Condition()
+        self._generation = 0  # bumped at each change: the notifier misses none while it sends
         self._shutting_down = False
         self._ended = False
+        self._closed = False
+        self._notifier: threading.Thread | None = None
 
     @property
     def services(self) -> list[str]:
         return sorted(self._statuses)
 
+    @property
+    def watching(self) -> int:
+        """Watch streams open now."""
+        return len(self._streams)
+
     def status(self, service: str) -> int | None:
         return self._statuses.get(service)
 
-    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
-        """The loop the server runs on (Watch streams wait there); other threads' changes go through it."""
-        self._loop = loop
+    def open(self) -> None:
+        """Start the notifier thread (the server does, before it serves)."""
+        with self._changed:
+            if self._notifier is None:
+                self._notifier = threading.Thread(target=self._notify_loop, name="health-watch", daemon=True)
+                self._notifier.start()
+
+    def close(self) -> None:
+        """Stop the notifier thread."""
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+        if self._notifier is not None:
+            self._notifier.join(5)
 
     def set_status(self, service: str, status: int) -> None:
         """Change a known service's status; every Watch on it sends the new one at once.
@@ -61,73 +106,90 @@ class Health(health_pb2_grpc.HealthServicer):
         """
         if service not in self._statuses:
             raise KeyError(f"unknown service {service!r}")
-        with self._lock:
+        with self._changed:
             if not self._shutting_down:
                 self._statuses[service] = status
-        self._notify()
+            self._bump()
 
     def enter_shutdown(self) -> None:
         """Every service NOT_SERVING, for good; open Watch streams send it and stay open (see end_streams)."""
-        with self._lock:
+        with self._changed:
             self._shutting_down = True
             for name in self._statuses:
                 self._statuses[name] = NOT_SERVING
-        self._notify()
+            self._bump()
 
     def end_streams(self) -> None:
-        """Open Watch streams send the last status and end (OK); new ones end after their first answer."""
-        self._ended = True
-        self._notify()
+        """Open Watch streams send the last status and end (OK); new ones end after their first answer.
 
-    def _notify(self) -> None:
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            return
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            self._wake()
-        else:
-            loop.call_soon_threadsafe(self._wake)
+        Returns once every open stream has been ended."""
+        with self._changed:
+            self._ended = True
+            streams = list(self._streams.values())
+        for stream in streams:
+            stream.update(self._statuses.get(stream.service, SERVICE_UNKNOWN), repeat=False, end=True)
 
-    def _wake(self) -> None:
-        changed, self._changed = self._changed, asyncio.Event()
-        changed.set()
+    def _bump(self) -> None:
+        self._generation += 1
+        self._changed.notify_all()
 
-    async def Check(  # noqa: N802 - gRPC method name
-        self, request: health_pb2.HealthCheckRequest, context: grpc.aio.ServicerContext[Any, Any]
+    def _notify_loop(self) -> None:
+        seen = -1
+
+        def moved() -> bool:
+            return self._closed or self._generation != seen
+
+        next_repeat = time.monotonic() + (self._interval or 0.0)
+        while True:
+            with self._changed:
+                timeout = None if self._interval is None else max(0.0, next_repeat - time.monotonic())
+                self._changed.wait_for(moved, timeout)
+                if self._closed:
+                    return
+                seen = self._generation
+                streams = list(self._streams.values())
+                statuses = dict(self._statuses)
+            repeat = self._interval is not None and time.monotonic() >= next_repeat
+            if repeat:
+                next_repeat = time.monotonic() + (self._interval or 0.0)
+            for stream in streams:
+                stream.update(statuses.get(stream.service, SERVICE_UNKNOWN), repeat, end=False)
+
+    def Check(  # noqa: N802 - gRPC method name
+        self, request: health_pb2.HealthCheckRequest, context: grpc.ServicerContext
     ) -> health_pb2.HealthCheckResponse:
         status = self._statuses.get(request.service)
         if status is None:
-            await context.abort(grpc.StatusCode.NOT_FOUND, f"unknown service {request.service!r}")
+            context.abort(grpc.StatusCode.NOT_FOUND, f"unknown service {request.service!r}")
         return _RESPONSES[status]
 
     # List is newer than the typing stubs: its messages are looked up by name.
-    async def List(self, request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:  # noqa: N802
+    def List(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
         response = getattr(health_pb2, "HealthListResponse")()  # noqa: B009
         for name, status in list(self._statuses.items()):
             response.statuses[name].status = status
         return response
 
-    async def Watch(  # noqa: N802 - gRPC method name
-        self, request: health_pb2.HealthCheckRequest, context: grpc.aio.ServicerContext[Any, Any]
-    ) -> AsyncIterator[health_pb2.HealthCheckResponse]:
-        # The client leaving cancels this coroutine at its await: nothing to clean up, nothing held.
-        sent: int | None = None
-        due = True  # the first answer, and each interval's repeat
-        while True:
-            changed = self._changed  # taken before sending: a change while the write waits is not missed
-            status = self._statuses.get(request.service, SERVICE_UNKNOWN)
-            if due or status != sent:
-                yield _RESPONSES[status]
-                sent = status
-            if self._ended:
-                return
-            try:
-                async with asyncio.timeout(self._interval):
-                    await changed.wait()
-                due = False
-            except TimeoutError:
-                due = True
+    def Watch(  # noqa: N802 - gRPC method name; the non-blocking signature
+        self,
+        request: health_pb2.HealthCheckRequest,
+        context: grpc.ServicerContext,
+        send_response_callback: Send | None = None,
+    ) -> None:
+        if send_response_callback is None:  # a server that would run this on a thread for its lifetime
+            context.abort(grpc.StatusCode.UNIMPLEMENTED, "Watch needs a non-blocking server")
+        stream = _Stream(request.service, send_response_callback)
+        key = id(stream)
+        with self._changed:
+            self._streams[key] = stream
+            ended = self._ended
+        # Registered first, then the first answer: a change in between is sent after it, never lost.
+        context.add_callback(lambda: self._forget(key))
+        stream.update(self._statuses.get(request.service, SERVICE_UNKNOWN), repeat=True, end=ended)
+        if ended:
+            self._forget(key)
+
+    def _forget(self, key: int) -> None:
+        self._streams.pop(key, None)
+
+    Watch.experimental_non_blocking = True  # type: ignore[attr-defined]  # read by grpcio's server

@@ -1,17 +1,18 @@
-"""A bound on the streams a server holds at once, for every streaming method of every service on it.
+"""Bounds on the streams a server holds at once, for every streaming method of every service on it.
 
-A stream beyond the bound is answered RESOURCE_EXHAUSTED at once; unary calls pass untouched. Streaming
-handlers must be asyncio ones (a waiting stream then holds no thread): a blocking one is answered
-UNIMPLEMENTED and logged as an error. The wrapped handlers are built once per method and cached (one dict
-look-up per call afterwards).
+A stream beyond `limit` is answered RESOURCE_EXHAUSTED at once; unary calls pass untouched. Streaming
+handlers must be non-blocking (grpcio's `experimental_non_blocking`: a waiting stream then holds no worker
+thread); a blocking one is answered UNIMPLEMENTED and logged as an error, except the methods named in
+`blocking`, which hold a worker while open and so share a second, small bound (`blocking_limit`, kept
+below the workers so unary calls always find one). The wrapped handlers are built once per method and
+cached (one dict look-up per call afterwards).
 """
 
 from __future__ import annotations
 
-import inspect
 import logging
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import grpc
@@ -22,33 +23,15 @@ if TYPE_CHECKING:  # generic only in the typing stubs
     Handler = grpc.RpcMethodHandler[Any, Any]
 
 
-class StreamLimit(grpc.aio.ServerInterceptor):
+class _Places:
+    """A counted bound; `take` gives the function that gives the place back (once, however often called)."""
+
     def __init__(self, limit: int) -> None:
-        if limit < 1:
-            raise ValueError(f"the stream limit must be at least 1, got {limit}")
         self.limit = limit
         self.open = 0
-        self._lock = threading.Lock()  # the count is read from other threads (tests, metrics)
-        self._handlers: dict[str, Handler] = {}
+        self._lock = threading.Lock()
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler | None]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> Handler | None:
-        method = handler_call_details.method
-        cached = self._handlers.get(method)
-        if cached is not None:
-            return cached
-        handler = await continuation(handler_call_details)
-        if handler is None:
-            return handler  # unknown method: not cached, so random names cannot grow the table
-        wrapped = self._wrap(handler, method)
-        self._handlers[method] = wrapped
-        return wrapped
-
-    def _take(self) -> Callable[[], None] | None:
-        """A place, as the function that gives it back (once, however often called); None when full."""
+    def take(self) -> Callable[[], None] | None:
         with self._lock:
             if self.open >= self.limit:
                 return None
@@ -64,73 +47,106 @@ class StreamLimit(grpc.aio.ServerInterceptor):
 
         return give_back
 
-    def _refusal(self) -> str:
-        return f"the server holds {self.limit} streams, its limit; try again later"
+
+class StreamLimit(grpc.ServerInterceptor):
+    def __init__(self, limit: int, blocking: Iterable[str] = (), blocking_limit: int = 1) -> None:
+        if limit < 1:
+            raise ValueError(f"the stream limit must be at least 1, got {limit}")
+        if blocking_limit < 1:
+            raise ValueError(f"the blocking stream limit must be at least 1, got {blocking_limit}")
+        self.limit = limit
+        self._all = _Places(limit)
+        self._blocking = _Places(blocking_limit)
+        self._blocking_methods = frozenset(blocking)
+        self._handlers: dict[str, Handler] = {}
+
+    @property
+    def open(self) -> int:
+        """Streams open now (read from other threads: tests, metrics)."""
+        return self._all.open
+
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Handler | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> Handler | None:
+        method = handler_call_details.method
+        cached = self._handlers.get(method)
+        if cached is not None:
+            return cached
+        handler = continuation(handler_call_details)
+        if handler is None:
+            return handler  # unknown method: not cached, so random names cannot grow the table
+        wrapped = self._wrap(handler, method)
+        self._handlers[method] = wrapped
+        return wrapped
 
     def _wrap(self, handler: Handler, method: str) -> Handler:
         if handler.unary_stream is not None:
-            behavior = handler.unary_stream
-            make = grpc.unary_stream_rpc_method_handler
+            behavior: Callable[..., Any] = handler.unary_stream
+            make: Callable[..., Handler] = grpc.unary_stream_rpc_method_handler
         elif handler.stream_stream is not None:
             behavior = handler.stream_stream
             make = grpc.stream_stream_rpc_method_handler
         else:
             return handler  # unary response: not a stream this bound is about
-        limited = self._limited_async(behavior) if _is_async(behavior) else self._refused_blocking(method)
+        if getattr(behavior, "experimental_non_blocking", False):
+            limited = self._limited_non_blocking(behavior)
+        elif method in self._blocking_methods:
+            limited = self._limited_blocking(behavior)
+        else:
+            limited = self._refused_blocking(method)
         return make(
             limited,
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )
 
-    async def _enter(self, context: grpc.aio.ServicerContext[Any, Any]) -> Callable[[], None]:
-        """Take a place for this call or answer RESOURCE_EXHAUSTED; the end of the call gives it back.
-
-        The end of the call, not the handler's `finally`: when the client leaves, grpc.aio drops a
-        generator handler without closing it.
-        """
-        give_back = self._take()
+    def _enter(self, places: _Places, context: grpc.ServicerContext, what: str) -> Callable[[], None]:
+        """Take a place for this call or answer RESOURCE_EXHAUSTED; the end of the call gives it back."""
+        give_back = places.take()
         if give_back is None:
-            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, self._refusal())
-        context.add_done_callback(lambda _call: give_back())  # type: ignore[arg-type]  # stubs: not a Protocol
+            context.abort(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"the server holds {places.limit} {what}, its limit; try again later",
+            )
+        context.add_callback(give_back)
         return give_back
 
-    def _limited_async(self, behavior: Callable[..., Any]) -> Callable[..., Any]:
-        if inspect.iscoroutinefunction(behavior):  # a handler that writes with context.write()
+    def _limited_non_blocking(self, behavior: Callable[..., Any]) -> Callable[..., Any]:
+        def limited(request: Any, context: grpc.ServicerContext, send_response_callback: Any = None) -> None:
+            self._enter(self._all, context, "streams")
+            behavior(request, context, send_response_callback)
 
-            async def limited_writer(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> None:
-                give_back = await self._enter(context)
-                try:
-                    await behavior(request, context)
-                finally:
-                    give_back()
+        limited.experimental_non_blocking = True  # type: ignore[attr-defined]  # read by grpcio's server
+        return limited
 
-            return limited_writer
-
-        async def limited(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
-            give_back = await self._enter(context)
+    def _limited_blocking(self, behavior: Callable[..., Any]) -> Callable[..., Iterator[Any]]:
+        def limited(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+            give_back = self._enter(self._all, context, "streams")
             try:
-                async for item in behavior(request, context):
-                    yield item
+                give_back_blocking = self._enter(self._blocking, context, "streams of this kind")
+            except BaseException:
+                give_back()
+                raise
+            try:
+                yield from behavior(request, context)
             finally:
+                give_back_blocking()
                 give_back()
 
         return limited
 
-    def _refused_blocking(self, method: str) -> Callable[..., AsyncIterator[Any]]:
-        # grpc.aio runs a blocking generator on a worker thread and, when the client leaves, never closes
-        # it: the thread and the stream stay taken. Streams here must be asyncio handlers.
+    def _refused_blocking(self, method: str) -> Callable[..., Iterator[Any]]:
+        # A blocking stream holds a worker thread for as long as the client keeps it open: enough of them
+        # and unary calls (probes) find no worker. Streams here must be non-blocking handlers.
         log.error(
-            "a blocking streaming handler is refused: write it with asyncio",
+            "a blocking streaming handler is refused: make it non-blocking",
             extra={"fields": {"method": method}},
         )
 
-        async def refused(_request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
-            await context.abort(grpc.StatusCode.UNIMPLEMENTED, f"{method}: a blocking streaming handler")
-            yield  # an async generator, like the handler it stands for
+        def refused(_request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+            context.abort(grpc.StatusCode.UNIMPLEMENTED, f"{method}: a blocking streaming handler")
+            yield  # a generator, like the handler it stands for
 
         return refused
-
-
-def _is_async(behavior: Callable[..., Any]) -> bool:
-    return inspect.isasyncgenfunction(behavior) or inspect.iscoroutinefunction(behavior)

@@ -1,15 +1,17 @@
-"""One gRPC server per service on asyncio, stopped the way Kubernetes stops a pod.
+"""One gRPC server per service on grpcio's threaded server, stopped the way Kubernetes stops a pod.
 
-Streams wait on the event loop and hold no thread, so open Watch streams never take capacity from Check;
-blocking (non-asyncio) handlers run on `workers` threads. Every streaming method shares one bound
-(`max_streams`, RESOURCE_EXHAUSTED beyond it). Health (grpc.health.v1) and reflection (v1 and v1alpha) are
-always served.
+Unary calls run on `workers` threads (grpcio's threaded server costs about 0.7x the CPU per call of
+grpc.aio). Streams must be non-blocking handlers (health Watch is one) and hold no thread, so open Watch
+streams never take capacity from Check; every streaming method shares one bound (`max_streams`,
+RESOURCE_EXHAUSTED beyond it). Reflection (v1 and v1alpha) streams are blocking and hold a worker while
+open: they share a bound of their own, a quarter of the workers (at least 1). Health (grpc.health.v1) and
+reflection are always served. The shutdown is driven from an asyncio loop (signals, the drain's clock).
 
 Shutdown, on SIGTERM/SIGINT or `request_stop()`:
 1. every health status NOT_SERVING at once (probes, Envoy health checks and Watch streams see it);
 2. keep answering for `drain` seconds while Kubernetes endpoints and load balancers drop the pod
    (a second signal ends the drain early);
-3. stop accepting calls (new connections are refused), end the Watch streams, give in-flight calls
+3. end the Watch streams, stop accepting calls (new connections are refused), give in-flight calls
    `grace` seconds, then cancel what is left and return.
 """
 
@@ -23,7 +25,6 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
 
 import grpc
 from grpc_health.v1 import health_pb2_grpc
@@ -32,6 +33,7 @@ from service_runtime.flags import DEFAULT_DRAIN_SECONDS, DEFAULT_GRACE_SECONDS, 
 from service_runtime.health import SERVICE_NAME as HEALTH_SERVICE
 from service_runtime.health import Health
 from service_runtime.limits import StreamLimit
+from service_runtime.reflection import METHODS as REFLECTION_METHODS
 from service_runtime.reflection import enable_reflection
 
 log = logging.getLogger("service_runtime")
@@ -39,8 +41,7 @@ log = logging.getLogger("service_runtime")
 # so_reuseport off: a second instance on the same port must fail, not share it silently.
 _OPTIONS = [("grpc.so_reuseport", 0)]
 
-T = TypeVar("T")
-Register = Callable[[grpc.aio.Server], Iterable[str]]
+Register = Callable[[grpc.Server], Iterable[str]]
 """Adds a service's servicers to the server; returns their full service names (listed by reflection)."""
 
 
@@ -66,7 +67,7 @@ class ServerSettings:
         )
 
 
-def _no_services(_server: grpc.aio.Server) -> list[str]:
+def _no_services(_server: grpc.Server) -> list[str]:
     return []
 
 
@@ -76,11 +77,13 @@ class GrpcServer:
     def __init__(self, settings: ServerSettings, health: Health, register: Register = _no_services) -> None:
         self.settings = settings
         self.health = health
-        self.streams = StreamLimit(settings.max_streams)
+        self.streams = StreamLimit(
+            settings.max_streams, blocking=REFLECTION_METHODS, blocking_limit=max(1, settings.workers // 4)
+        )
         self.port = 0
         self.service_names: list[str] = []
         self._register = register
-        self._server: grpc.aio.Server | None = None
+        self._server: grpc.Server | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop = asyncio.Event()
@@ -89,21 +92,19 @@ class GrpcServer:
     async def start(self) -> int:
         """Listen and serve; the port bound. OSError naming the address if it cannot listen."""
         self._loop = asyncio.get_running_loop()
-        self.health.attach(self._loop)
-        self._pool = ThreadPoolExecutor(max_workers=self.settings.workers, thread_name_prefix="grpc")
-        server = grpc.aio.server(
-            migration_thread_pool=self._pool, interceptors=[self.streams], options=_OPTIONS
-        )
+        pool = ThreadPoolExecutor(max_workers=self.settings.workers, thread_name_prefix="grpc")
+        server = grpc.server(pool, interceptors=[self.streams], options=_OPTIONS)
         names = list(self._register(server))
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         self.service_names = enable_reflection(server, [*names, HEALTH_SERVICE])
         try:
             self.port = bind(server, self.settings.host, self.settings.port)
         except OSError:
-            self._pool.shutdown(wait=False)
+            pool.shutdown(wait=False)
             raise
-        await server.start()
-        self._server = server
+        self.health.open()
+        server.start()
+        self._server, self._pool = server, pool
         fields = {
             "port": self.port,
             "services": self.health.services,
@@ -111,12 +112,6 @@ class GrpcServer:
         }
         log.info("serving", extra={"fields": fields})
         return self.port
-
-    async def run_blocking(self, function: Callable[..., T], *args: Any) -> T:
-        """`function(*args)` on the server's worker threads (the `workers` that blocking handlers use), for
-        an asyncio handler that must sometimes wait on something blocking."""
-        assert self._loop is not None and self._pool is not None, "start() first"
-        return await self._loop.run_in_executor(self._pool, function, *args)
 
     def request_stop(self) -> None:
         """Begin the shutdown (from any thread); asked again during the drain, end the drain now."""
@@ -133,7 +128,7 @@ class GrpcServer:
     async def wait_and_shutdown(self) -> None:
         """Wait for request_stop(), then NOT_SERVING, drain, stop accepting, grace, done."""
         await self._stop.wait()
-        assert self._server is not None and self._pool is not None, "start() first"
+        assert self._server is not None, "start() first"
         log.info("draining: health NOT_SERVING", extra={"fields": {"drain_seconds": self.settings.drain}})
         self.health.enter_shutdown()
         try:
@@ -143,8 +138,12 @@ class GrpcServer:
             pass
         log.info("stopping: no new calls", extra={"fields": {"grace_seconds": self.settings.grace}})
         self.health.end_streams()
-        await self._server.stop(self.settings.grace)
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        stopped = self._server.stop(self.settings.grace)
+        while not stopped.is_set():  # the loop stays free for a signal meanwhile
+            await asyncio.sleep(0.02)
+        self.health.close()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
         log.info("stopped")
 
     async def serve(self) -> None:
