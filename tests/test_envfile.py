@@ -54,10 +54,27 @@ def test_a_line_longer_than_the_cap_is_refused_before_python_dotenv_reads_it() -
 
     ok = "A=" + "x" * (MAX_LINE - 2) + "\n"
     assert [b.key for b, _ in bindings(ok)] == ["A"]
-    with pytest.raises(LineTooLong, match=r"\.env:2: the line is 4097 characters long"):
-        list(bindings("A=1\nB=" + " " * (MAX_LINE - 1) + "\n"))
+    with pytest.raises(LineTooLong, match=rf"\.env:2: the line is {MAX_LINE + 1} characters long"):
+        list(bindings("A=1\nB=" + "x" * (MAX_LINE - 1) + "\n"))
     with pytest.raises(LineTooLong, match="x.env:1:"):
         list(bindings("A=" + "x" * MAX_LINE, "x.env"))
+
+
+def test_services_of_2000_names_fit_on_one_line() -> None:
+    from gitops_poc.envfile import bindings
+
+    names = ",".join(f"service-{i:04d}" for i in range(2000))
+    [(binding, _line)] = list(bindings(f"SERVICES={names}\n"))
+    assert binding.value == names
+
+
+@pytest.mark.parametrize("blanks", ["\t" * 65, " " * 65, " \t" * 40])
+def test_a_long_run_of_blanks_is_refused_before_python_dotenv_reads_it(blanks: str) -> None:
+    from gitops_poc.envfile import BlankRunTooLong, bindings
+
+    assert [b.value for b, _ in bindings("A=a" + " " * 64 + "b\n")] == ["a" + " " * 64 + "b"]
+    with pytest.raises(BlankRunTooLong, match=rf"x\.env:2: {len(blanks)} blanks in a row; .* at most 64"):
+        list(bindings(f"A=1\nB=a{blanks}b\n", "x.env"))
 
 
 @pytest.mark.parametrize("value", ['a"b', "a\\b", "a\nb", "a\rb", "a\0b"])

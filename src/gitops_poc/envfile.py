@@ -11,9 +11,11 @@ from dotenv.parser import Binding, parse_stream
 from gitops_poc.errors import UsageError
 
 # python-dotenv strips an unquoted value's comment with re.sub(r"\s+#.*"), quadratic in a run of blanks: a
-# 10 MB line took 93 s. No setting comes near this (a token is under 100 characters, SERVICES of 60 services
-# under 2,000), and a line this long is never read by the parser.
-MAX_LINE = 4096
+# 10 MB line took 93 s, 64 KiB of blanks 11 s. So a run of blanks is capped, and the line length on its own
+# (SERVICES of 2,000 names is ~26,000 characters; 256 KiB with blank runs at the cap parses in 0.04 s).
+MAX_LINE = 256 * 1024
+MAX_BLANK_RUN = 64
+_BLANK_RUN = re.compile(rf"[^\S\r\n]{{{MAX_BLANK_RUN + 1},}}")
 
 _ASSIGNMENT = re.compile(r"(?P<lead>\s*(?:export\s+)?)(?P<key>[^\s=]+)\s*=[^\S\r\n]*(?P<value>.*)", re.DOTALL)
 _QUOTED = {'"': re.compile(r'"(?:\\.|[^"\\])*"', re.DOTALL), "'": re.compile(r"'(?:\\'|[^'])*'", re.DOTALL)}
@@ -30,18 +32,33 @@ class LineTooLong(UsageError):
         )
 
 
+class BlankRunTooLong(UsageError):
+    """A .env line with more than MAX_BLANK_RUN blanks in a row (refused before python-dotenv reads it)."""
+
+    def __init__(self, source: str, line: int, length: int) -> None:
+        self.source, self.line = source, line
+        super().__init__(
+            f"{source}:{line}: {length} blanks in a row; a .env line holds at most {MAX_BLANK_RUN} in a row"
+        )
+
+
 def check_lines(text: str, source: str = ".env") -> None:
-    """Raise LineTooLong for the first line longer than MAX_LINE characters (linear in the text)."""
+    """Raise LineTooLong / BlankRunTooLong for the first line python-dotenv would take too long over (linear
+    in the text)."""
     for number, line in enumerate(text.split("\n"), 1):
         if len(line) > MAX_LINE:
             raise LineTooLong(source, number, len(line.rstrip("\r")))
+        run = _BLANK_RUN.search(line)
+        if run:
+            raise BlankRunTooLong(source, number, len(run[0]))
 
 
 def bindings(text: str, source: str = ".env") -> Iterator[tuple[Binding, int]]:
     """python-dotenv's reading of `text`, each with the line its key (or error) is on.
 
     The pieces' `original.string` joined give `text` back; a piece starts with the blank lines before it.
-    A line longer than MAX_LINE raises LineTooLong naming `source` and the line.
+    A line longer than MAX_LINE raises LineTooLong (one with a longer run of blanks than MAX_BLANK_RUN,
+    BlankRunTooLong) naming `source` and the line.
     """
     check_lines(text, source)
     for binding in parse_stream(io.StringIO(text)):

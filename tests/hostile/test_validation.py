@@ -246,10 +246,23 @@ def test_lint_reports_a_boolean_tag_as_an_error_at_its_line(platform_root: Path,
             {},
             [".env:1: GITLAB_DEPLOY_TOKEN='***'", "line break"],
         ),
-        ("GITLAB_GROUP=a" + " " * 10_000_000 + "b\n", {}, [".env:1:", "10000015 characters", "at most 4096"]),
-        ("", {"GITLAB_GROUP": "g" * 5000}, ["environment variable GITLAB_GROUP", "5000 characters"]),
+        (
+            "GITLAB_GROUP=a" + " " * 10_000_000 + "b\n",
+            {},
+            [".env: larger than 1048576 bytes"],  # the whole file's cap, before any line is looked at
+        ),
+        ("GITLAB_GROUP=a" + " " * 60_000 + "b\n", {}, [".env:1:", "60000 blanks in a row", "at most 64"]),
+        ("GITLAB_GROUP=" + "g" * 300_000 + "\n", {}, [".env:1:", "300013 characters", "at most 262144"]),
     ],
-    ids=["quoted-two-lines", "escaped-newline", "environment", "token-hidden", "10MB-line", "long-variable"],
+    ids=[
+        "quoted-two-lines",
+        "escaped-newline",
+        "environment",
+        "token-hidden",
+        "10MB-line",
+        "blank-run",
+        "long-line",
+    ],
 )
 def test_a_value_over_two_lines_or_too_long_is_exit_2_at_once(
     platform_root: Path, tmp_path: Path, text: str, env: dict[str, str], needles: list[str]
