@@ -180,7 +180,7 @@ def test_a_deploy_job_to_another_cluster_runs_ci_deploy_through_its_agent(tmp_pa
             )
             outputs[job] = result.stdout + result.stderr
         assert "context acme/gitops-config:prod-eu)" in outputs["deploy:prod"]
-        assert "--kube-context=acme/gitops-config:prod-eu" in outputs["deploy:prod"]  # one word: never an option
+        assert "--kube-context=acme/gitops-config:prod-eu" in outputs["deploy:prod"]  # one word
         # helm itself looked for that context (there is no cluster here).
         assert 'context "acme/gitops-config:prod-eu" does not exist' in outputs["deploy:prod"]
         assert "context acme/gitops-config:minikube-agent)" in outputs["deploy:dev"]
