@@ -2,8 +2,8 @@
 
 Each service is a real bare repository under ROOT/.remotes (as `publish` leaves them) holding a history of
 its values files written by `git fast-import`: the initial files, three pipeline bumps of dev, two
-promotions and a pin (7 commits, 12 file versions). Timed in-process (the CLI cannot be configured with
-more than about 500 service names: a .env value holds at most 4,096 characters), best of --repeat runs:
+promotions and a pin (7 commits, 12 file versions). Timed in-process (the platform is built from the
+configuration without a .env of 2,000 names on disk), best of --repeat runs:
 what `status -o json --no-cluster` does (read every repository, build the matrix, serialise it) and what
 `report --html --no-cluster --no-lint` does (the same, then the page written); then the growth per
 doubling of services (target <= 2.2x: history is read once per repository, not per cell per commit), the
