@@ -101,7 +101,7 @@ def test_the_pipelines_jobs_on_a_merge_request_and_on_the_default_branch(clone: 
     assert (clone.path / ".gitlab-ci.yml").is_file()  # published with gitops-config
     on_main = clone.listed({})
     assert on_main == ["lint", "plan", "init-check", "pages"]
-    git(clone.path, "checkout", "-q", "-b", "feature")  # a merge request's pipeline runs off the default branch
+    git(clone.path, "checkout", "-q", "-b", "feature")  # a merge request's pipeline: off the default branch
     assert clone.listed(MR) == ["lint", "plan", "review", "report"]
 
 

@@ -54,7 +54,8 @@ def test_group_and_vault_prefix_reach_every_place(tmp_path: Path) -> None:
     assert plan_init(p, tmp_path) == []
     # The tool's own name where it is the tool: its commands, its image (CI_TOOL_IMAGE), its comments.
     tool_phrases = re.compile(
-        r"gitops-poc (init|new-service|ci |up|review|lint|plan|report)|by gitops-poc|gitops-poc: |/gitops-poc:|"
+        r"gitops-poc (init|new-service|ci |up|review|lint|plan|report)|by gitops-poc|gitops-poc: |"
+        r"/gitops-poc:|"
         r"\.gitops-poc-(up|published)\.json"
     )
     for name, text in files(tmp_path).items():
