@@ -141,9 +141,9 @@ def test_environments_come_from_the_configuration(tmp_path: Path) -> None:
     appset = load_plain((tmp_path / "gitops-config/argocd/applicationset.yaml").read_text())
     envs = appset["spec"]["generators"][0]["matrix"]["generators"][1]["list"]["elements"]
     assert envs == [
-        {"env": "dev", "namespace": "dev", "autoSync": "true"},
-        {"env": "qa", "namespace": "qa", "autoSync": "true"},
-        {"env": "prod", "namespace": "prod", "autoSync": "false"},
+        {"env": "dev", "namespace": "dev", "autoSync": "true", "chartVersion": "3.13.0"},
+        {"env": "qa", "namespace": "qa", "autoSync": "true", "chartVersion": "3.13.0"},
+        {"env": "prod", "namespace": "prod", "autoSync": "false", "chartVersion": "3.13.0"},
     ]
 
 
@@ -154,7 +154,7 @@ def test_applicationset_pins_chart_and_never_auto_syncs_production(
     appset = load_plain((tmp_path / "gitops-config/argocd/applicationset.yaml").read_text())
     spec = appset["spec"]
     chart_source = spec["template"]["spec"]["sources"][0]
-    assert chart_source["targetRevision"] == "3.13.0"
+    assert chart_source["targetRevision"] == "{{.chartVersion}}"  # each environment's element gives it
     assert chart_source["helm"]["releaseName"] == "{{.service}}"
     assert "automated" not in spec["template"]["spec"]["syncPolicy"]
     assert 'if eq .autoSync "true"' in spec["templatePatch"]
