@@ -72,6 +72,11 @@ def _variables(platform: Platform, release: ReleasePolicy = NO_POLICY) -> dict[s
         "CHART_REPO": cfg.chart_repo,
         "CHART_NAME": cfg.chart_name,
         "CHART_VERSION": cfg.chart_version,
+        **(
+            {"CHART_VERSIONS": " ".join(f"{e}={v}" for e, v in cfg.chart_versions)}
+            if cfg.chart_versions
+            else {}
+        ),
         # The agent of ArgoCD's cluster; a deploy job to another cluster sets its own.
         "KUBE_CONTEXT": platform.agent_context,
     }

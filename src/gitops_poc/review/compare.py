@@ -180,6 +180,7 @@ def _app_review(item: _Pending, platform: Platform, sides: Sides, errors: list[s
         objects=changes,
         note="; ".join(notes) or None,
         cascades=app.cascades if change is AppChange.DELETED else False,
+        chart_version=app.chart_version,
     )
 
 

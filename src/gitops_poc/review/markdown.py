@@ -88,7 +88,8 @@ def _value(value: Any) -> str:
 
 
 def _app_body(app: AppReview) -> str:
-    lines = [f"Project {_code(app.project)}, namespace {_code(app.namespace)}, service {_code(app.service)}."]
+    lines = [f"Project {_code(app.project)}, namespace {_code(app.namespace)}, service {_code(app.service)}"]
+    lines[0] += f", chart version {_code(app.chart_version)}." if app.chart_version else "."
     if app.note:
         lines.append(f"\n> {app.note}")
     if app.fields:

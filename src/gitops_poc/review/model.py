@@ -40,6 +40,7 @@ class AppReview:
     objects: tuple[ManifestChange, ...] | None = None  # None: not rendered (see note)
     note: str | None = None
     cascades: bool = False  # deleting it deletes its resources too
+    chart_version: str | None = None  # the chart version it deploys (head side; base for a deletion)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -55,6 +56,7 @@ class AppReview:
             "objects": None if self.objects is None else [o.as_dict() for o in self.objects],
             "note": self.note,
             "deletesResources": self.cascades,
+            "chartVersion": self.chart_version,
         }
 
 
