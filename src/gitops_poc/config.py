@@ -761,6 +761,23 @@ def _expand(
     return "".join(atom.resolve(env) for atom in atoms)
 
 
+def environment_of(config: Config) -> dict[str, str]:
+    """Every non-secret key as the process environment gives it: `parse_config(None, ..., environment_of(c))`
+    is `c` without its secrets (a pipeline that has no .env carries these as its variables)."""
+    found: dict[str, str] = {}
+    for key in DEFAULTS:
+        if key in SECRET_KEYS:
+            continue
+        value = getattr(config, FIELD_BY_KEY[key])
+        if isinstance(value, bool):
+            found[key] = str(value).lower()
+        elif isinstance(value, tuple):
+            found[key] = " ".join(v if isinstance(v, str) else "=".join(v) for v in value)
+        else:
+            found[key] = str(value)
+    return found
+
+
 def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> Config:
     """Read `path` (None = built-in defaults; a path that does not exist is an error), apply `environ`
     overrides, validate once. Whether a missing default file means the defaults is the caller's call."""
