@@ -278,8 +278,8 @@ def promote(
     kube_context: str | None = typer.Option(
         None,
         "--kube-context",
-        help="Kube context of Argo CD's cluster, where the source's Application is read (default: "
-        "KUBE_CONTEXT).",
+        help="Kube context of Argo CD's cluster, where the source's Application is read (push mode: the "
+        "source environment's cluster, where its Helm release is read; default: KUBE_CONTEXT).",
     ),
 ) -> int:
     """Copy the exact image (repository, tag, digest) of --from into --to; commit and push.
@@ -290,8 +290,9 @@ def promote(
     Inside a freeze window of the target's Application it changes nothing (exit 7). Gates (release.yaml's
     `gates`, default health + soak 30m into production): the source's Argo CD Application must be Synced,
     Healthy, its last sync Succeeded, at a revision containing the image's commit, running the image, and
-    healthy for the soak time; else nothing changes (exit 8). The evidence goes into the commit as
-    trailers. An unreachable cluster fails closed (exit 2).
+    healthy for the soak time; else nothing changes (exit 8). Push mode (GITOPS_MODE=push): the source's
+    Helm release must be deployed with the image, its Deployments rolled out, for the soak time. The
+    evidence goes into the commit as trailers. An unreachable cluster fails closed (exit 2).
     """
     from gitops_poc.delivery.decide import promotion_order_error
     from gitops_poc.delivery.pins import now_utc
