@@ -12,6 +12,7 @@ from rich.markup import escape
 
 from gitops_poc.cli.common import EnvFileOption, RootOption, load_platform, writer_lock
 from gitops_poc.cli.output import OutputFormat, err, print_json
+from gitops_poc.cli.rollout_template import template
 from gitops_poc.config import SEMVER
 from gitops_poc.errors import UsageError
 from gitops_poc.platform import Platform
@@ -20,6 +21,7 @@ app = typer.Typer(
     help="Change every service safely: a chart version wave by wave, a template change everywhere.",
     no_args_is_help=True,
 )
+app.command("template")(template)
 
 
 def _read_apps(platform: Platform) -> Any:
