@@ -122,7 +122,7 @@ def plan_deploy(
         env,
         platform.release_name(service),
         platform.namespace(env),
-        ChartRef.from_config(platform.config),
+        ChartRef.from_config(platform.config, env),
         files,
         tuple(overrides),
         kube_context,
