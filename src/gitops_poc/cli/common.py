@@ -17,6 +17,8 @@ from gitops_poc.config import Config, load_config
 from gitops_poc.errors import UsageError
 from gitops_poc.lock import platform_lock
 from gitops_poc.platform import Platform
+from gitops_poc.publish.remote import RemoteBase
+from gitops_poc.secretfile import read_secret
 
 if TYPE_CHECKING:
     from gitops_poc.checkout import Checkout
@@ -69,6 +71,30 @@ def existing_env_file(root: Path, env_file: Path | None) -> Path | None:
 
 def load(root: Path, env_file: Path | None) -> Config:
     return load_config(existing_env_file(root, env_file), os.environ)
+
+
+TokenFileOption = typer.Option(
+    None,
+    "--token-file",
+    help="Read the GitLab token (scope api) from this file ('-' = stdin) instead of GITLAB_TOKEN.",
+    dir_okay=False,
+    allow_dash=True,
+)
+RemoteBaseOption = typer.Option(
+    None,
+    "--remote-base",
+    help="Where the repositories are: <base>/<group>/<repo>.git. A GitLab URL (https://gitlab.example.com), "
+    "any git URL, or a folder of bare repositories created on demand (default: ROOT/.remotes).",
+)
+
+
+def remote_token(base: RemoteBase, token_file: Path | None) -> str | None:
+    """The token for `base`: --token-file when given (read even for a local base: a bad one is reported, never
+    passed over), else GITLAB_TOKEN for an https base."""
+    token = read_secret(token_file, "--token-file") if token_file else None
+    if base.is_http and token is None:
+        token = os.environ.get("GITLAB_TOKEN")
+    return token
 
 
 def load_platform(root: Path, env_file: Path | None) -> Platform:
