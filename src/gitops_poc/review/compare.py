@@ -186,6 +186,8 @@ def _order(platform: Platform) -> Callable[[AppReview], tuple[int, str, int, str
 
 def platform_objects(sides: Sides) -> tuple[list[ObjectsReview], list[str]]:
     """gitops-config/platform/<env>/*.yaml, file by file: objects added, changed, removed."""
+    if sides.unchanged(GITOPS_CONFIG_DIR.as_posix()):
+        return [], []  # git says gitops-config/ is the same: no file to read
     folder = GITOPS_CONFIG_DIR / PLATFORM_DIR
     names: set[str] = set()
     for tree in (sides.base, sides.head):
