@@ -72,6 +72,7 @@ PLANNERS = [
     "gitops_poc.release.schedule",
     "gitops_poc.release.windows",
     "gitops_poc.release.gates",
+    "gitops_poc.release.push_gates",
     "gitops_poc.release.history",
     "gitops_poc.release.rollback",
     "gitops_poc.release.policy",

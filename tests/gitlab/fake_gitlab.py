@@ -53,6 +53,7 @@ class GitLabState:
     agents: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # project id -> agents
     agent_tokens: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # agent id -> tokens
     notes: dict[tuple[int, int], list[dict[str, Any]]] = field(default_factory=dict)  # (project, MR iid)
+    merge_requests: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # project id -> MRs
     access_tokens: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # group id -> its tokens
 
 
@@ -267,6 +268,8 @@ class FakeGitLab:
             return 200, rule, {}
         if rest[1] == "merge_requests" and len(rest) >= 4 and rest[3] == "notes":
             return self._notes(req, self.state.notes.setdefault((pid, int(rest[2])), []), rest[4:])
+        if rest[1] == "merge_requests":
+            return self._merge_requests(req, project, self.state.merge_requests.setdefault(pid, []), rest[2:])
         if rest[1] == "cluster_agents":
             agents = self.state.agents[pid]
             if len(rest) == 2:
@@ -360,6 +363,50 @@ class FakeGitLab:
         if req.method == "PUT":
             note["body"] = req.body["body"]
         return 200, note, {}
+
+    def _merge_requests(
+        self, req: Request, project: dict[str, Any], mrs: list[dict[str, Any]], rest: list[str]
+    ) -> tuple[int, Any, dict[str, str]]:
+        """List (filtered by state, source_branch, target_branch; paged), create (409 for a second open one
+        of the same branches, as GitLab), update title and description in place."""
+        if not rest and req.method == "GET":
+            filters = {k: req.query[k] for k in ("state", "source_branch", "target_branch") if k in req.query}
+            return self._page(req, [m for m in mrs if all(m[k] == v for k, v in filters.items())])
+        if not rest and req.method == "POST":
+            body = req.body
+            if any(
+                m["state"] == "opened"
+                and m["source_branch"] == body["source_branch"]
+                and m["target_branch"] == body["target_branch"]
+                for m in mrs
+            ):
+                return (
+                    409,
+                    {"message": ["Another open merge request already exists for this source branch"]},
+                    {},
+                )
+            iid = len(mrs) + 1
+            mr = {
+                "id": next(self._ids),
+                "iid": iid,
+                "project_id": project["id"],
+                "state": "opened",
+                "source_branch": body["source_branch"],
+                "target_branch": body["target_branch"],
+                "title": body["title"],
+                "description": body.get("description", ""),
+                "web_url": f"{self.url}/{project['path_with_namespace']}/-/merge_requests/{iid}",
+            }
+            mrs.append(mr)
+            return 201, mr, {}
+        found = next((m for m in mrs if rest and str(m["iid"]) == rest[0]), None)
+        if found is None:
+            return self._not_found("Merge Request Not Found")
+        if req.method == "PUT":
+            found.update({k: v for k, v in req.body.items() if k in ("title", "description", "state_event")})
+            if found.pop("state_event", None) == "close":
+                found["state"] = "closed"
+        return 200, found, {}
 
     def _page(self, req: Request, items: list[Any]) -> tuple[int, Any, dict[str, str]]:
         per_page = min(int(req.query.get("per_page", 20)), self.page_size)

@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from gitops_poc.cli.common import EnvFileOption, RootOption, load_platform
+from gitops_poc.cli.common import EnvFileOption, RootOption, TokenFileOption, load_platform
 from gitops_poc.cli.output import OutputFormat, err, out, print_json
 from gitops_poc.errors import GitopsError, UsageError
 from gitops_poc.gitlab import credentials
@@ -36,13 +36,6 @@ class GitLabDiffers(GitopsError):
     """`gitlab check` found differences from the plan."""
 
 
-TokenFileOption = typer.Option(
-    None,
-    "--token-file",
-    help="Read the GitLab API token (scope api) from this file ('-' = stdin) instead of GITLAB_TOKEN.",
-    dir_okay=False,
-    allow_dash=True,
-)
 UrlOption = typer.Option(None, "--url", help="GitLab's URL (default: GITLAB_URL, else https://GITLAB_HOST).")
 VisibilityOption = typer.Option(Visibility.private, "--visibility", help="Of the group and the projects.")
 

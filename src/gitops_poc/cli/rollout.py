@@ -8,12 +8,14 @@ from pathlib import Path
 import typer
 
 from gitops_poc.cli.common import EnvFileOption, RootOption, load_platform
+from gitops_poc.cli.rollout_template import template
 from gitops_poc.errors import UsageError
 
 app = typer.Typer(
     help="Change every service safely: a chart version wave by wave, a template change everywhere.",
     no_args_is_help=True,
 )
+app.command("template")(template)
 
 
 @app.command()

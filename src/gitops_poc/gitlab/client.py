@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -404,3 +405,47 @@ def upsert_note(gl: gitlab.Gitlab, project: str, merge_request: int, marker: str
         found.body = body
         found.save()
     return "updated"
+
+
+@dataclass(frozen=True)
+class MergeRequest:
+    iid: int
+    web_url: str
+    action: str  # created, updated or unchanged
+
+
+def open_merge_request(
+    gl: gitlab.Gitlab, project: str, source_branch: str, target_branch: str, title: str, description: str
+) -> MergeRequest:
+    """The open merge request of `source_branch` into `target_branch`, its title and description brought in
+    line (or created once): never a second one for the same branch."""
+    where = f"/projects/{project}/merge_requests"
+    handle = gl.projects.get(project, lazy=True)
+    with translated(f"GET {where}", gl.url):
+        found = next(
+            iter(
+                handle.mergerequests.list(
+                    state="opened", source_branch=source_branch, target_branch=target_branch, iterator=True
+                )
+            ),
+            None,
+        )
+    if found is None:
+        with translated(f"POST {where}", gl.url):
+            created = handle.mergerequests.create(
+                {
+                    "source_branch": source_branch,
+                    "target_branch": target_branch,
+                    "title": title,
+                    "description": description,
+                    "remove_source_branch": True,
+                },
+                retry_transient_errors=False,  # a 5xx may hide a created one: the next run finds it
+            )
+        return MergeRequest(int(created.iid), str(getattr(created, "web_url", "")), "created")
+    if found.title == title and (found.description or "") == description:
+        return MergeRequest(int(found.iid), str(getattr(found, "web_url", "")), "unchanged")
+    with translated(f"PUT {where}/{found.iid}", gl.url):
+        found.title, found.description = title, description
+        found.save()
+    return MergeRequest(int(found.iid), str(getattr(found, "web_url", "")), "updated")

@@ -38,6 +38,8 @@ class Sides:
     # The units (tree.unit_of) that differ, when git told: `base` then holds only those and gitops-config;
     # everything else is read from `head`, where it is the same.
     changed: frozenset[str] | None = None
+    # The parts of the platform the checkout holds (checkout.Checkout.scope); empty: all of it.
+    scope: tuple[Path, ...] = ()
 
     def base_service_tree(self, service: str) -> Path:
         return self.head if self.unchanged(f"{SERVICES_DIR}/{service}") else self.base
@@ -53,9 +55,17 @@ class Renderer:
     kube_version: str | None
     cache: RenderCache | None
     on_progress: Progress | None = None
+    chart_mirror: str | None = None  # pull every Application's chart from here (CHART_REPO_MIRROR)
 
     def run(self, jobs: Sequence[Job]) -> list[Result]:
-        return render_all(jobs, self.helm, self.kube_version, self.cache, on_progress=self.on_progress)
+        return render_all(
+            jobs,
+            self.helm,
+            self.kube_version,
+            self.cache,
+            on_progress=self.on_progress,
+            mirror=self.chart_mirror,
+        )
 
 
 def _applications(tree: Path) -> tuple[Application, ...]:
@@ -175,6 +185,7 @@ def _app_review(item: _Pending, platform: Platform, sides: Sides, errors: list[s
         objects=changes,
         note="; ".join(notes) or None,
         cascades=app.cascades if change is AppChange.DELETED else False,
+        chart_version=app.chart_version,
     )
 
 
@@ -311,7 +322,7 @@ def review_platform(
     if lint:
         units = changed_units(sides)
         if every_finding:  # the reports: GitLab compares them with the target branch's whole report
-            head_findings = lint_platform(platform, sides.head)
+            head_findings = lint_platform(platform, sides.head, [sides.head / p for p in sides.scope])
             prefixes = tuple(f"{unit.as_posix()}/" for unit in units)
             scoped = [f for f in head_findings if f.file.startswith(prefixes)]
         else:

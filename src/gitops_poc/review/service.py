@@ -40,7 +40,7 @@ def _inputs(platform: Platform, tree: Path, service: str, env: str) -> RenderInp
             return f"{name} does not exist: ArgoCD fails to render {env}"
         texts.append((tree / name, text))
     return RenderInput(
-        ChartRef.from_config(platform.config),
+        ChartRef.from_config(platform.config, env),
         platform.release_name(service),
         platform.namespace(env),
         tuple(texts),
@@ -133,6 +133,7 @@ def review_service(
                 fields=tuple(fields),
                 objects=objects,
                 note=note,
+                chart_version=platform.config.chart_version_of(env),
             )
         )
         if objects or fields:

@@ -1,0 +1,224 @@
+"""The `rollout template` use case: for every service repository, the template's changes since the version it
+took, merged with the team's edits, proposed as a merge request on our branch (or pushed with --push)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from gitops_poc.errors import ToolError
+from gitops_poc.generate.services import TemplateRenderer
+from gitops_poc.gitlab.client import GitLabApiError, MergeRequest
+from gitops_poc.platform import Platform
+from gitops_poc.proc import END_OF_OPTIONS, Value
+from gitops_poc.publish.git import GitFailed, MergeConflict, PushRejected, Scratch
+from gitops_poc.publish.remote import RemoteBase
+from gitops_poc.rollout.template.files import Files, service_files
+from gitops_poc.rollout.template.merge import Merged, merge_template
+from gitops_poc.rollout.template.model import (
+    ROLLOUT_BRANCH,
+    ROLLOUT_TRAILER,
+    Outcome,
+    RepoRollout,
+)
+from gitops_poc.rollout.template.sources import TemplateVersions
+from gitops_poc.templatestamp import STAMP_FILE, parse_stamp, stamp_text
+
+PUSH_ATTEMPTS = 4  # a default branch that keeps moving gets a few fresh merges (as publish)
+# (project path, source branch, target branch, title, description) -> the merge request
+OpenMergeRequest = Callable[[str, str, str, str, str], MergeRequest]
+Progress = Callable[[str, int, int], None]
+
+
+class RolloutStopped(ToolError):
+    """GitLab or a remote failed mid-rollout: what was done stays (branches, merge requests); a re-run
+    resumes, finding it done."""
+
+    def __init__(self, message: str, results: list[RepoRollout]) -> None:
+        super().__init__(message)
+        self.results = results
+
+
+@dataclass(frozen=True)
+class Options:
+    push: bool = False  # onto the default branch instead of a merge request
+    dry_run: bool = False
+    batch: int | None = None  # at most this many repositories changed by this run
+    since: str | None = None  # the platform root's revision unrecorded repositories took the template at
+
+
+def _message(service: str, old: str, new: str) -> str:
+    return (
+        f"Template rollout: templates/service-repo {new[:12]} into {service}\n\n"
+        f"What changed in templates/service-repo since this repository took {old[:12]}, merged with the "
+        "team's own edits (gitops-poc rollout template).\n\n"
+        f"{ROLLOUT_TRAILER}: {new}\n"
+    )
+
+
+def _description(result: Merged, old: str, new: str) -> str:
+    files = "\n".join(f"- `{name}`" for name in result.files)
+    return (
+        f"The changes of `templates/service-repo` from `{old[:12]}` (the version this repository took) to "
+        f"`{new[:12]}`, merged with this repository's own edits by `gitops-poc rollout template`.\n\n"
+        f"Files:\n{files}\n\n"
+        f"A later rollout updates this merge request (branch `{ROLLOUT_BRANCH}`); commits of your own on it "
+        "stop that.\n"
+    )
+
+
+class _Rollout:
+    def __init__(
+        self,
+        platform: Platform,
+        base: RemoteBase,
+        scratch: Scratch,
+        versions: TemplateVersions,
+        options: Options,
+        open_mr: OpenMergeRequest | None,
+    ) -> None:
+        self.platform, self.base, self.scratch, self.versions = platform, base, scratch, versions
+        self.options, self.open_mr = options, open_mr
+        self.branch = platform.config.git_branch
+        self.new = versions.current()
+        self.renderer = TemplateRenderer()
+        self.since = versions.tree_at(options.since) if options.since else None
+
+    def taken(self, service: str, head: str) -> tuple[str | None, str]:
+        """The template version the repository took, and where that comes from (or why it is unknown)."""
+        stamp = self.scratch.read(head, STAMP_FILE)
+        recorded = parse_stamp(stamp.decode(errors="replace")) if stamp is not None else None
+        if recorded is not None and self.versions.has(recorded):
+            return recorded, STAMP_FILE
+        if self.options.since:
+            return self.since, f"--since {self.options.since}"
+        if recorded is not None:
+            return None, (
+                f"{STAMP_FILE} names template version {recorded}, which the platform root's git history "
+                "does not hold (fetch it, or give --since REV)"
+            )
+        created = self.versions.at_creation(service)
+        if created is not None:
+            return created, "the template committed with services/" + service
+        return None, (
+            f"no {STAMP_FILE}, and the platform root's history has no commit adding services/{service} with "
+            "templates/service-repo in it: give --since REV (the root's revision whose template it took)"
+        )
+
+    def files(self, service: str, tree: str) -> Files:
+        return service_files(self.platform, service, self.versions.folder(tree), self.renderer)
+
+    def one(self, service: str) -> RepoRollout:
+        repo = self.platform.repo_path(service)
+        remote = self.base.location(repo)
+        for _attempt in range(PUSH_ATTEMPTS):
+            if self.base.is_local and not (Path(remote) / "HEAD").exists():
+                return RepoRollout(service, repo, Outcome.NOT_PUBLISHED, detail=f"no repository at {remote}")
+            head = self.scratch.fetch(remote, self.branch)
+            if head is None:
+                return RepoRollout(service, repo, Outcome.NOT_PUBLISHED, detail=f"no branch {self.branch}")
+            old, source = self.taken(service, head)
+            if old is None:
+                return RepoRollout(service, repo, Outcome.NO_BASE, detail=source)
+            if old == self.new:
+                return RepoRollout(service, repo, Outcome.UP_TO_DATE, old)
+            try:
+                merged = merge_template(
+                    self.scratch,
+                    head,
+                    self.files(service, old),
+                    self.files(service, self.new),
+                    stamp_text(self.new).encode(),
+                    _message(service, old, self.new),
+                )
+            except MergeConflict as exc:
+                return RepoRollout(service, repo, Outcome.CONFLICT, old, exc.files, f"base: {source}")
+            result = RepoRollout(service, repo, Outcome.PUSHED, old, merged.files, commit=merged.commit)
+            if self.options.push:
+                if self.options.dry_run:
+                    return result
+                try:
+                    self.scratch.push(remote, merged.commit, self.branch)
+                except PushRejected:
+                    continue  # the team pushed in between: fetch and merge again
+                return result
+            return self.propose(replace(result, outcome=Outcome.PROPOSED), remote, head, merged, old)
+        raise GitFailed(f"{remote}: {self.branch} kept moving; gave up after {PUSH_ATTEMPTS} attempts")
+
+    def propose(self, result: RepoRollout, remote: str, head: str, merged: Merged, old: str) -> RepoRollout:
+        """Our branch holds the merge (replaced only while it is ours), and one merge request proposes it."""
+        ours = self.scratch.fetch(remote, ROLLOUT_BRANCH, into="refs/rollout/ours")
+        current = False
+        if ours is not None:
+            parents, _, message = self.scratch.out(
+                "log", "-1", "--format=%P%n%B", END_OF_OPTIONS, Value(ours, "commit")
+            ).partition("\n")
+            mine = f"\n{ROLLOUT_TRAILER}: " in message
+            if not mine and not self.scratch.is_ancestor(ours, head):
+                return replace(
+                    result,
+                    outcome=Outcome.BRANCH_TAKEN,
+                    detail=f"{ROLLOUT_BRANCH} holds commits that are not this command's: left alone",
+                )
+            current = parents.split() == [head] and self.scratch.tree(ours) == merged.tree
+        if self.options.dry_run:
+            return replace(result, outcome=Outcome.UNCHANGED) if current else result
+        commit = ours if current and ours else merged.commit
+        if not current:
+            try:
+                self.scratch.push(remote, merged.commit, ROLLOUT_BRANCH, lease=ours or "")
+            except PushRejected:
+                return replace(
+                    result,
+                    outcome=Outcome.BRANCH_TAKEN,
+                    detail=f"{ROLLOUT_BRANCH} moved while this run read it: run again",
+                )
+        assert self.open_mr is not None
+        mr = self.open_mr(
+            result.repository,
+            ROLLOUT_BRANCH,
+            self.branch,
+            f"Template rollout: templates/service-repo {self.new[:12]}",
+            _description(merged, old, self.new),
+        )
+        outcome = Outcome.UNCHANGED if current and mr.action == "unchanged" else Outcome.PROPOSED
+        return replace(result, outcome=outcome, commit=commit, detail=mr.web_url, merge_request=mr.action)
+
+
+def rollout_template(
+    platform: Platform,
+    root: Path,
+    base: RemoteBase,
+    options: Options,
+    *,
+    open_mr: OpenMergeRequest | None = None,
+    git_env: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
+) -> list[RepoRollout]:
+    """Every service repository, in SERVICES order, until `options.batch` of them changed (the rest PENDING).
+    A merge request needs `open_mr` (GitLab); --push and --dry-run do not."""
+    results: list[RepoRollout] = []
+    changed = 0
+    with Scratch(git_env) as scratch, TemplateVersions(root) as versions:
+        rollout = _Rollout(platform, base, scratch, versions, options, open_mr)
+        for index, service in enumerate(platform.services):
+            if options.batch is not None and changed >= options.batch:
+                repo = platform.repo_path(service)
+                results.append(RepoRollout(service, repo, Outcome.PENDING, detail="beyond --batch"))
+                continue
+            if progress:
+                progress(service, index, len(platform.services))
+            try:
+                result = rollout.one(service)
+            except (GitLabApiError, GitFailed) as exc:
+                raise RolloutStopped(
+                    f"{platform.repo_path(service)}: {exc}. Stopped after {len(results)} of "
+                    f"{len(platform.services)} repositories; what was done stays (branches, merge "
+                    "requests): run the same command again to resume",
+                    results,
+                ) from None
+            results.append(result)
+            if result.outcome in (Outcome.PROPOSED, Outcome.PUSHED):
+                changed += 1
+    return results
