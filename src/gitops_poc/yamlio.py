@@ -23,6 +23,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.representer import RoundTripRepresenter, SafeRepresenter
 from ruamel.yaml.resolver import BaseResolver
+from ruamel.yaml.tag import Tag
 
 from gitops_poc import fileio
 from gitops_poc.errors import UsageError
@@ -260,14 +261,24 @@ def json_key(key: Any) -> str | None:
     return None
 
 
+@functools.cache
+def _shared_tag(name: str) -> Tag:
+    """One Tag per tag name, its text worked out once. ruamel makes a Tag per node from the resolver's string
+    and URI-decodes it character by character on first use: a quarter of loading a Kubernetes object."""
+    tag = Tag(suffix=name)
+    _ = tag.trval
+    return tag
+
+
 class _K8sResolver(BaseResolver):
     def __init__(self, version: Any = None, loader: Any = None, loadumper: Any = None) -> None:
         BaseResolver.__init__(self, loader if loader is not None else loadumper)
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         if kind is ScalarNode and implicit[0]:
-            return _go_resolve(value)[0]
-        return super().resolve(kind, value, implicit)
+            return _shared_tag(_go_resolve(value)[0])
+        found = super().resolve(kind, value, implicit)
+        return _shared_tag(found) if isinstance(found, str) else found
 
 
 def _scalar_value(node: ScalarNode, key: bool = False) -> Any:

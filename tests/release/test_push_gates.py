@@ -34,25 +34,13 @@ DEPLOYMENT_PATH = "/apis/apps/v1/namespaces/poc-staging/deployments/api-gateway"
 
 
 @pytest.fixture
-def staged(
-    service_remote: ServiceRemote,
-    fake_api: FakeApi,
-    k8app_repo: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> list[str]:
+def staged(service_remote: ServiceRemote, push_mode: FakeApi) -> list[str]:
     """Push mode; 1.0.0@digest bumped into dev (pipeline 10), promoted to staging (no gates into staging)."""
-    fake_api.anonymous = True  # helm (client-go) sends no bearer token over plain HTTP
-    monkeypatch.setenv("KUBECONFIG", str(fake_api.kubeconfig(tmp_path)))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # helm's cache and configuration
-    monkeypatch.setenv("GITOPS_MODE", "push")
-    monkeypatch.setenv("CHART_REPO", k8app_repo)
-    monkeypatch.setenv("SERVICE_NAME", "api-gateway")
     c = ["-C", str(service_remote.clone), "--push"]
     bump = ["ci", "bump", *c, "--env", "dev", "--tag", "1.0.0", "--digest", DIGEST, "--pipeline", "10"]
     assert main(bump) == 0
     assert main(["ci", "promote", *c, "--from", "dev", "--to", "staging"]) == 0
-    assert fake_api.requests == []  # dev -> staging: no gates by default, the cluster is not asked
+    assert push_mode.requests == []  # dev -> staging: no gates by default, the cluster is not asked
     git(service_remote.clone, "pull", "-q", "--ff-only")
     return c
 
