@@ -270,6 +270,10 @@ def _shared_tag(name: str) -> Tag:
     return tag
 
 
+def _shared_tag_of(tag: Any) -> Any:
+    return _shared_tag(tag) if isinstance(tag, str) else tag
+
+
 class _K8sResolver(BaseResolver):
     def __init__(self, version: Any = None, loader: Any = None, loadumper: Any = None) -> None:
         BaseResolver.__init__(self, loader if loader is not None else loadumper)
@@ -277,8 +281,7 @@ class _K8sResolver(BaseResolver):
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         if kind is ScalarNode and implicit[0]:
             return _shared_tag(_go_resolve(value)[0])
-        found = super().resolve(kind, value, implicit)
-        return _shared_tag(found) if isinstance(found, str) else found
+        return _shared_tag_of(super().resolve(kind, value, implicit))
 
 
 def _scalar_value(node: ScalarNode, key: bool = False) -> Any:
@@ -458,7 +461,17 @@ def node_key(node: Node) -> str | None:
 
 class _K8sRepresenter(SafeRepresenter):
     """Quotes every string Helm and kubectl would read as something else (`on`, `y`, `08`), which YAML 1.2
-    writers leave plain."""
+    writers leave plain. Nodes get the shared Tag objects (`_shared_tag`): half of a diff's dump was ruamel
+    decoding a fresh Tag per node."""
+
+    def represent_scalar(self, tag: Any, value: Any, style: Any = None, anchor: Any = None) -> Any:
+        return super().represent_scalar(_shared_tag_of(tag), value, style, anchor)
+
+    def represent_sequence(self, tag: Any, sequence: Any, flow_style: Any = None) -> Any:
+        return super().represent_sequence(_shared_tag_of(tag), sequence, flow_style)
+
+    def represent_mapping(self, tag: Any, mapping: Any, flow_style: Any = None) -> Any:
+        return super().represent_mapping(_shared_tag_of(tag), mapping, flow_style)
 
     def represent_str(self, data: Any) -> Any:
         if _go_resolve(data)[0] != _STR:
