@@ -360,3 +360,25 @@ def test_a_vault_external_addr_other_clusters_cannot_use_is_refused(value: str, 
     assert caught.value.key == "VAULT_EXTERNAL_ADDR"
     assert str(caught.value).startswith(f".env:2: VAULT_EXTERNAL_ADDR={value!r}: {value!r} ")
     assert message in str(caught.value)
+
+
+def test_an_environment_can_have_its_own_chart_version() -> None:
+    config = parse_config('CHART_VERSION=3.12.1\nCHART_VERSIONS="dev=3.13.0"\n', ".env", {})
+    assert [config.chart_version_of(env) for env in config.environments] == ["3.13.0", "3.12.1", "3.12.1"]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("qa=3.13.0", "environment 'qa' is not in ENVIRONMENTS (dev staging prod)"),
+        ("dev=^3.13", "dev: '^3.13' is not an exact chart version"),
+        ("dev=3.13.0 dev=3.12.1", "an environment is given two versions"),
+        ("dev", "'dev' is not NAME=VALUE"),
+    ],
+)
+def test_a_bad_chart_versions_entry_names_the_key_and_value(value: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(f'CHART_VERSIONS="{value}"\n', ".env", {})
+    assert caught.value.key == "CHART_VERSIONS"
+    assert str(caught.value).startswith(f".env:1: CHART_VERSIONS='{value}': ")
+    assert message in str(caught.value)

@@ -19,6 +19,8 @@ CREDENTIALS = (
     ".#.env",
     "#.env#",
     ".env.swp",
+    "..secrets.yaml.swp",
+    ".vault-keys.json.swo",
     "secrets.yaml",
     "Secrets.YML.save",
     ".secrets.yml",

@@ -43,6 +43,9 @@ DEFAULTS: dict[str, str] = {
     "CHART_REPO": "https://d7561985.github.io/k8app",
     "CHART_NAME": "app",
     "CHART_VERSION": "3.13.0",
+    # An environment on another chart version than CHART_VERSION: ENV=VERSION pairs (`rollout chart` stages
+    # a new version through the environments; the environments not named use CHART_VERSION).
+    "CHART_VERSIONS": "",
     "GITLAB_AGENT_NAME": "minikube-agent",
     "ARGOCD_NAMESPACE": "argocd",
     "GIT_BRANCH": "main",
@@ -233,6 +236,7 @@ class Config(BaseModel):
     argocd_namespace: str
     git_branch: str
     environment_clusters: tuple[tuple[str, str], ...] = ()
+    chart_versions: tuple[tuple[str, str], ...] = ()
     cluster_contexts: tuple[tuple[str, str], ...] = ()
     vault_external_addr: str = ""
     ci_tool_image: str = ""
@@ -254,6 +258,10 @@ class Config(BaseModel):
     gitlab_agent_token: SecretStr = SecretStr("")
     # (cluster, token) from GITLAB_AGENT_TOKEN_<CLUSTER> keys (agent_token_key).
     cluster_agent_tokens: tuple[tuple[str, SecretStr], ...] = ()
+
+    def chart_version_of(self, env: str) -> str:
+        """The chart version `env` deploys: its CHART_VERSIONS entry, else CHART_VERSION."""
+        return dict(self.chart_versions).get(env, self.chart_version)
 
     def agent_token(self, cluster: str | None) -> str:
         """The agent token of `cluster` (None: ArgoCD's own), "" when not given."""
@@ -375,7 +383,7 @@ class Config(BaseModel):
                 raise ValueError(err)
         return v
 
-    @field_validator("environment_clusters", "cluster_contexts", mode="before")
+    @field_validator("environment_clusters", "cluster_contexts", "chart_versions", mode="before")
     @classmethod
     def _pairs(cls, v: object) -> object:
         if not isinstance(v, str):
@@ -496,6 +504,22 @@ class Config(BaseModel):
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:
         envs = set(self.environments)
+        shown_versions = " ".join(f"{e}={v}" for e, v in self.chart_versions)
+        for env, version in self.chart_versions:
+            if env not in envs:
+                raise _CrossError(
+                    "CHART_VERSIONS",
+                    shown_versions,
+                    f"environment {env!r} is not in ENVIRONMENTS ({' '.join(self.environments)})",
+                )
+            if not SEMVER.match(version):
+                raise _CrossError(
+                    "CHART_VERSIONS",
+                    shown_versions,
+                    f"{env}: {version!r} is not an exact chart version; pin one such as 3.13.0",
+                )
+        if len(dict(self.chart_versions)) != len(self.chart_versions):
+            raise _CrossError("CHART_VERSIONS", shown_versions, "an environment is given two versions")
         for key, listed in (
             ("PRODUCTION_ENVIRONMENTS", self.production_environments),
             ("AUTO_SYNC_ENVIRONMENTS", self.auto_sync_environments),
@@ -735,6 +759,23 @@ def _expand(
         if isinstance(atom, Variable) and atom.name in raw:
             env[atom.name] = _expand(atom.name, raw, environ, origins, seen + (key,))
     return "".join(atom.resolve(env) for atom in atoms)
+
+
+def environment_of(config: Config) -> dict[str, str]:
+    """Every non-secret key as the process environment gives it: `parse_config(None, ..., environment_of(c))`
+    is `c` without its secrets (a pipeline that has no .env carries these as its variables)."""
+    found: dict[str, str] = {}
+    for key in DEFAULTS:
+        if key in SECRET_KEYS:
+            continue
+        value = getattr(config, FIELD_BY_KEY[key])
+        if isinstance(value, bool):
+            found[key] = str(value).lower()
+        elif isinstance(value, tuple):
+            found[key] = " ".join(v if isinstance(v, str) else "=".join(v) for v in value)
+        else:
+            found[key] = str(value)
+    return found
 
 
 def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> Config:

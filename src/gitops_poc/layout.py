@@ -1,5 +1,6 @@
 """Where things live in the platform's repository: the folders and files the generator writes and every
-reader (lint, plan, render, diff) looks in. Constants only, so planners and adapters can both import them."""
+reader (lint, plan, render, diff) looks in. Constants (and the one test telling a platform folder from a
+published gitops-config clone), so planners and adapters can both import them."""
 
 from __future__ import annotations
 
@@ -19,10 +20,18 @@ VALUES_DIR = ".cicd"  # inside a service repository
 SHARED_PIPELINE = Path("ci") / "service.gitlab-ci.yml"  # inside the gitops-config repository
 SHARED_PIPELINE_FILE = GITOPS_CONFIG_DIR / SHARED_PIPELINE
 SERVICE_PIPELINE = ".gitlab-ci.yml"  # inside a service repository
+GITOPS_CONFIG_PIPELINE = GITOPS_CONFIG_DIR / ".gitlab-ci.yml"  # gitops-config's own pipeline
 # credentials and secret values (git-ignored by init); .vault-keys.json: `setup infrastructure`
 NEVER_COMMITTED = (".env", ".secrets.yaml", ".vault-keys.json")
 # state of this machine's runs (git-ignored by init): `up`'s finished stages, what `publish` last pushed
 LOCAL_STATE = (".gitops-poc-up.json", ".gitops-poc-published.json")
+
+
+def is_published_gitops_config(root: Path) -> bool:
+    """`root` is a clone of the published gitops-config repository (its ApplicationSet at argocd/), not the
+    platform folder that holds gitops-config/ (the one place that tells the two layouts apart)."""
+    inner = APPLICATIONSET_FILE.relative_to(GITOPS_CONFIG_DIR)
+    return not (root / GITOPS_CONFIG_DIR).exists() and (root / inner).is_file()
 
 
 def service_dir(root: Path, service: str) -> Path:

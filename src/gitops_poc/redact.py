@@ -22,6 +22,7 @@ SECRET_VARIABLES = (
     "GITLAB_AGENT_TOKEN",
     "CI_PUSH_TOKEN",
     "CI_JOB_TOKEN",
+    "GITOPS_REVIEW_TOKEN",
 )
 # Shorter values are not taken out: every line of output passes here, and a 4-letter value (a dev server's
 # token `root`) would blank ordinary words. Every credential this tool handles is far longer.

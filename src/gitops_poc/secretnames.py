@@ -40,7 +40,10 @@ def _core(name: str) -> str:
         name = name[2:]
     name = name.strip("#~")
     for suffix in _EDITOR_SUFFIXES:
-        name = name.removesuffix(suffix)
+        if name.endswith(suffix):
+            name = name.removesuffix(suffix)
+            if name.startswith(".."):  # vim's swap of a dotfile `.x` is `..x.swp`
+                name = name[1:]
     return name
 
 
@@ -62,3 +65,18 @@ def credential_part(path: str) -> str | None:
         if is_credential_name(part):
             return part
     return None
+
+
+def _ignore_patterns() -> tuple[str, ...]:
+    """`.gitignore` lines for the kept names and the copies people and editors make of them, so a plain
+    `git add -A` in the platform root leaves them out too (git matches case-sensitively here: the other
+    spellings are withheld by `publish` alone). Templates are re-included last."""
+    lines: list[str] = []
+    for name in NEVER_COMMITTED:
+        lines += [name, f"{name}.*", f"{name}~", f".{name}.sw[opx]", f".#{name}", f"\\#{name}#"]
+    lines.append("*.env")
+    lines += [f"!{template}" for template in sorted(TEMPLATES)]
+    return tuple(lines)
+
+
+IGNORE_PATTERNS = _ignore_patterns()

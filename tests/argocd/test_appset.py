@@ -29,6 +29,7 @@ CONFIGS = {
         "SERVICES": "billing",
     },
     "two-prod": {"ENVIRONMENTS": "dev prod-eu prod-us", "PRODUCTION_ENVIRONMENTS": "prod-eu prod-us"},
+    "chart-per-env": {"CHART_VERSION": "3.12.1", "CHART_VERSIONS": "dev=3.13.0 staging=3.13.0"},
 }
 
 
@@ -63,6 +64,8 @@ def test_generated_applicationset_gives_services_times_environments(settings: di
         assert spec["project"] == platform.project_name
         chart, values = spec["sources"]
         assert chart["helm"]["releaseName"] == platform.release_name(service)
+        # Each Application deploys its environment's chart version (CHART_VERSIONS, else CHART_VERSION).
+        assert chart["targetRevision"] == platform.config.chart_version_of(env)
         assert chart["helm"]["valueFiles"] == ["$values/.cicd/default.yaml", f"$values/.cicd/{env}.yaml"]
         assert values == {
             "repoURL": platform.repo_url(service),
@@ -379,3 +382,11 @@ def test_load_keeps_only_applicationsets_and_reads_yaml_1_1() -> None:
     appsets = load_applicationsets(text, "f.yaml")
     assert [d["metadata"]["name"] for d in appsets] == ["s"]
     assert expand(appsets[0], "f.yaml")[0].name == "a-true"  # `yes` is a boolean to Kubernetes (YAML 1.1)
+
+
+def test_per_environment_chart_versions_reach_each_application() -> None:
+    platform = platform_for(CONFIGS["chart-per-env"])
+    apps = by_name(expand_all(generated_appsets(platform), "applicationset.yaml"))
+    revisions = {name: app.spec["sources"][0]["targetRevision"] for name, app in apps.items()}
+    assert {revisions[f"health-demo-{env}"] for env in ("dev", "staging")} == {"3.13.0"}
+    assert revisions["health-demo-prod"] == "3.12.1"

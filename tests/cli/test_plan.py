@@ -75,6 +75,7 @@ def test_table_lists_every_application_with_its_image(
                 "in-cluster",
                 default_platform.namespace(env),
                 auto,
+                default_platform.config.chart_version,
                 image,
             ]
     assert f"{len(expected_names(default_platform))} Application(s)" in out
@@ -307,3 +308,28 @@ def test_two_clusters_show_each_environments_cluster_and_push_agent(
         "acme/gitops-config:minikube-agent; prod through acme/gitops-config:prod-eu"
     )
     assert platform.agent_context_of("prod") == "acme/gitops-config:prod-eu"
+
+
+def test_a_chart_version_staged_per_environment_is_shown_per_application(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The generated ApplicationSet, expanded as ArgoCD does: each Application deploys its environment's
+    chart version; against the base, only the staged environment's Applications change."""
+    platform = generate(repo, {"CHART_VERSION": "3.12.1", "CHART_VERSIONS": "dev=3.13.0"})
+    commit(repo, "dev on 3.13.0")
+    code, out, err = run(capsys, "-C", str(repo), "--base", "HEAD~1", "-o", "json")
+    assert code == 0, err
+    report = json.loads(out)
+    changed = {c["name"]: c for c in report["changed"]}
+    # The base (init's defaults) pinned 3.13.0 everywhere: staging and prod go back to 3.12.1, dev stays.
+    assert set(changed) == {f"{s}-{e}" for s in platform.services for e in ("staging", "prod")}
+    some = changed["health-demo-prod"]
+    assert some["chartVersion"] == "3.12.1"
+    assert {"path": "spec.sources[0].targetRevision", "before": "3.13.0", "after": "3.12.1"} in some["fields"]
+    code, out, _ = run(capsys, "-C", str(repo))
+    rows = {line.split()[2]: line.split()[6] for line in out.splitlines() if " health-demo-" in line}
+    assert rows == {
+        "health-demo-dev": "3.13.0",
+        "health-demo-staging": "3.12.1",
+        "health-demo-prod": "3.12.1",
+    }

@@ -113,6 +113,14 @@ def release_secret(
         "config": config or {},
         "manifest": "",
     }
+    return stored_release(release)
+
+
+def stored_release(release: dict[str, Any]) -> dict[str, Any]:
+    """The Secret helm's secrets driver stores a release object in (JSON, gzip, base64 in `data.release`,
+    which the API server base64-encodes once more), labelled as helm labels it."""
+    name, namespace, version = release["name"], release["namespace"], release["version"]
+    status = release["info"]["status"]
     stored = base64.b64encode(gzip.compress(json.dumps(release).encode())).decode()
     return {
         "apiVersion": "v1",

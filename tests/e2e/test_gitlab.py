@@ -71,3 +71,26 @@ def test_two_clusters_register_one_agent_each_in_real_gitlab(
     assert main(["gitlab", "check", "--root", str(root)]) == 0
     output = capsys.readouterr()
     assert config.agent_token("e2e-prod") not in output.out + output.err
+
+
+def test_the_review_token_lands_in_a_masked_unprotected_group_variable_of_real_gitlab(
+    real_gitlab: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A real GitLab decides what a group access token may be (Owner role, tier, maximum lifetime) and
+    whether `masked_and_hidden` is known: bootstrap creates it, check passes, a re-run changes nothing."""
+    import gitlab
+
+    root = tmp_path / "platform"
+    root.mkdir()
+    assert main(["gitlab", "bootstrap", "--root", str(root)]) == 0
+    assert main(["gitlab", "bootstrap", "--root", str(root)]) == 0
+    assert "nothing to change" in capsys.readouterr().err
+    assert main(["gitlab", "check", "--root", str(root)]) == 0
+    gl = gitlab.Gitlab(REAL_SYSTEMS["GITLAB_URL"], private_token=REAL_SYSTEMS["GITLAB_TOKEN"])
+    group = gl.groups.get(real_gitlab)
+    var = group.variables.get("GITOPS_REVIEW_TOKEN")
+    assert var.masked and not var.protected
+    tokens = [t for t in group.access_tokens.list(get_all=True) if t.active and t.name.endswith("-review")]
+    assert [(t.scopes, t.access_level) for t in tokens] == [(["api"], 20)]
+    output = capsys.readouterr()
+    assert "glpat-" not in output.out + output.err

@@ -11,6 +11,7 @@ from gitops_poc.config import parse_config
 from gitops_poc.errors import UsageError
 from gitops_poc.generate import plan_init
 from gitops_poc.platform import Platform
+from gitops_poc.secretnames import is_credential_name
 from gitops_poc.yamlio import load_plain
 
 
@@ -54,7 +55,8 @@ def test_group_and_vault_prefix_reach_every_place(tmp_path: Path) -> None:
     assert plan_init(p, tmp_path) == []
     # The tool's own name where it is the tool: its commands, its image (CI_TOOL_IMAGE), its comments.
     tool_phrases = re.compile(
-        r"gitops-poc (init|new-service|ci |up|review)|by gitops-poc|gitops-poc: |/gitops-poc:|"
+        r"gitops-poc (init|new-service|ci |up|review|lint|plan|report)|by gitops-poc|gitops-poc: |"
+        r"/gitops-poc:|"
         r"\.gitops-poc-(up|published)\.json"
     )
     for name, text in files(tmp_path).items():
@@ -140,9 +142,9 @@ def test_environments_come_from_the_configuration(tmp_path: Path) -> None:
     appset = load_plain((tmp_path / "gitops-config/argocd/applicationset.yaml").read_text())
     envs = appset["spec"]["generators"][0]["matrix"]["generators"][1]["list"]["elements"]
     assert envs == [
-        {"env": "dev", "namespace": "dev", "autoSync": "true"},
-        {"env": "qa", "namespace": "qa", "autoSync": "true"},
-        {"env": "prod", "namespace": "prod", "autoSync": "false"},
+        {"env": "dev", "namespace": "dev", "autoSync": "true", "chartVersion": "3.13.0"},
+        {"env": "qa", "namespace": "qa", "autoSync": "true", "chartVersion": "3.13.0"},
+        {"env": "prod", "namespace": "prod", "autoSync": "false", "chartVersion": "3.13.0"},
     ]
 
 
@@ -153,7 +155,7 @@ def test_applicationset_pins_chart_and_never_auto_syncs_production(
     appset = load_plain((tmp_path / "gitops-config/argocd/applicationset.yaml").read_text())
     spec = appset["spec"]
     chart_source = spec["template"]["spec"]["sources"][0]
-    assert chart_source["targetRevision"] == "3.13.0"
+    assert chart_source["targetRevision"] == "{{.chartVersion}}"  # each environment's element gives it
     assert chart_source["helm"]["releaseName"] == "{{.service}}"
     assert "automated" not in spec["template"]["spec"]["syncPolicy"]
     assert 'if eq .autoSync "true"' in spec["templatePatch"]
@@ -252,14 +254,9 @@ def test_gitops_config_as_its_own_git_repository(tmp_path: Path, default_platfor
 def test_credential_files_are_git_ignored(tmp_path: Path, default_platform: Platform) -> None:
     (tmp_path / ".gitignore").write_text("node_modules/\n/.env")
     init(tmp_path, default_platform)
-    assert (tmp_path / ".gitignore").read_text() == (
-        "node_modules/\n/.env\n"
-        "# Credentials and secret values: never commit them (added by gitops-poc init)\n.secrets.yaml\n"
-        ".vault-keys.json\n"
-        "# Files an interrupted run left behind (the next run removes them)\n.*.tmp\n"
-        "# State of this machine's runs (`gitops-poc up`, `publish`), not the platform's\n"
-        ".gitops-poc-up.json\n.gitops-poc-published.json\n"
-    )
+    text = (tmp_path / ".gitignore").read_text()
+    assert text.startswith("node_modules/\n/.env\n# Credentials")
+    assert "\n.env\n" not in text  # the team's `/.env` already ignores it: not listed twice
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     (tmp_path / ".env").write_text("GITLAB_AGENT_TOKEN=x\n")
     (tmp_path / ".secrets.yaml").write_text("web-http: {}\n")
@@ -271,6 +268,46 @@ def test_credential_files_are_git_ignored(tmp_path: Path, default_platform: Plat
     ).stdout
     assert ".env" not in status and ".secrets.yaml" not in status
     assert "services/" in status
+
+
+# Copies people and editors make; the real git decides whether each is ignored.
+COPIES = (
+    ".env.local",
+    ".env.prod",
+    ".env.bak",
+    ".env~",
+    "..env.swp",
+    ".#.env",
+    "#.env#",
+    "prod.env",
+    ".secrets.yaml.orig",
+    ".secrets.yaml~",
+    "..secrets.yaml.swp",
+    ".vault-keys.json.bak",
+    "#.vault-keys.json#",
+)
+KEPT = (".env.example", ".env.sample", "environment.md", "secrets-howto.md")
+
+
+def test_copies_of_credential_files_are_git_ignored_and_templates_are_not(
+    tmp_path: Path, default_platform: Platform
+) -> None:
+    init(tmp_path, default_platform)
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    for name in (*COPIES, *KEPT):
+        (tmp_path / "services" / name).write_text("x\n")
+    status = subprocess.run(
+        ["git", "-C", str(tmp_path), "status", "--porcelain", "--untracked-files=all", "--", "services"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    shown = {line[3:].strip('"').removeprefix("services/") for line in status.splitlines()}
+    assert not shown & set(COPIES)
+    assert set(KEPT) <= shown
+    # the same verdicts as publish's own list of names
+    assert all(is_credential_name(name) for name in COPIES)
+    assert not any(is_credential_name(name) for name in KEPT)
 
 
 def test_executable_template_files_stay_executable(tmp_path: Path) -> None:

@@ -53,6 +53,8 @@ class GitLabState:
     agents: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # project id -> agents
     agent_tokens: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # agent id -> tokens
     notes: dict[tuple[int, int], list[dict[str, Any]]] = field(default_factory=dict)  # (project, MR iid)
+    merge_requests: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # project id -> MRs
+    access_tokens: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # group id -> its tokens
 
 
 class FakeGitLab:
@@ -95,6 +97,7 @@ class FakeGitLab:
         self.state.groups[full_path] = group
         self.state.variables[group["id"]] = {}
         self.state.deploy_tokens[group["id"]] = []
+        self.state.access_tokens[group["id"]] = []
         return group
 
     def add_project(self, group_path: str, name: str, visibility: str = "private") -> dict[str, Any]:
@@ -127,13 +130,18 @@ class FakeGitLab:
             if fault.times > 0 and fault.method == req.method and re.fullmatch(fault.pattern, req.path):
                 fault.times -= 1
                 return fault.status, {"message": f"{fault.status} injected"}, fault.headers
-        if req.headers.get("private-token") != self.token:
+        if req.headers.get("private-token") not in self._accepted():
             return 401, {"message": "401 Unauthorized"}, {}
         parts = [unquote(p) for p in req.path.strip("/").split("/")]
         route = getattr(self, f"_{parts[0]}", None)
         if route is None:
             return 404, {"error": "404 Not Found"}, {}
         return route(req, parts[1:])
+
+    def _accepted(self) -> set[str]:
+        """The API token, and every active group access token this GitLab issued (a rotated one is not)."""
+        issued = {t["token"] for tokens in self.state.access_tokens.values() for t in tokens if t["active"]}
+        return {self.token, *issued}
 
     @staticmethod
     def _not_found(what: str = "Not found") -> tuple[int, Any, dict[str, str]]:
@@ -172,24 +180,31 @@ class FakeGitLab:
         if rest[1] == "variables":
             variables = self.state.variables[group["id"]]
             if len(rest) == 2 and req.method == "GET":
-                return self._page(req, list(variables.values()))
+                return self._page(req, [self._shown(v) for v in variables.values()])
             if len(rest) == 2 and req.method == "POST":
                 if req.body["key"] in variables:
                     return 400, {"message": {"key": [f"({req.body['key']}) has already been taken"]}}, {}
+                body = {k: v for k, v in req.body.items() if k != "masked_and_hidden"}
+                hidden = bool(req.body.get("masked_and_hidden"))
                 var = {
                     "variable_type": "env_var",
-                    "masked": False,
+                    "masked": hidden,
                     "protected": False,
                     "raw": False,
-                    **req.body,
+                    **body,
+                    "hidden": hidden,
                 }
+                if var["masked"] and not _maskable(str(var.get("value", ""))):
+                    return 400, {"message": {"value": ["is invalid"]}}, {}
                 variables[req.body["key"]] = var
-                return 201, var, {}
+                return 201, self._shown(var), {}
             if len(rest) == 3 and req.method == "PUT":
                 if rest[2] not in variables:
                     return self._not_found("Variable Not Found")
                 variables[rest[2]].update({k: v for k, v in req.body.items() if k != "key"})
-                return 200, variables[rest[2]], {}
+                return 200, self._shown(variables[rest[2]]), {}
+        if rest[1] == "access_tokens":
+            return self._access_tokens(req, self.state.access_tokens[group["id"]], rest[2:])
         if rest[1] == "deploy_tokens":
             tokens = self.state.deploy_tokens[group["id"]]
             if req.method == "GET":
@@ -253,6 +268,8 @@ class FakeGitLab:
             return 200, rule, {}
         if rest[1] == "merge_requests" and len(rest) >= 4 and rest[3] == "notes":
             return self._notes(req, self.state.notes.setdefault((pid, int(rest[2])), []), rest[4:])
+        if rest[1] == "merge_requests":
+            return self._merge_requests(req, project, self.state.merge_requests.setdefault(pid, []), rest[2:])
         if rest[1] == "cluster_agents":
             agents = self.state.agents[pid]
             if len(rest) == 2:
@@ -280,6 +297,56 @@ class FakeGitLab:
             return 201, token, {}
         return self._not_found()
 
+    @staticmethod
+    def _shown(var: dict[str, Any]) -> dict[str, Any]:
+        """As GitLab answers: a hidden variable's value is never given back (null)."""
+        return {**var, "value": None} if var.get("hidden") else var
+
+    def _issue(self, tokens: list[dict[str, Any]], name: str, **fields: Any) -> dict[str, Any]:
+        token = {
+            "id": next(self._ids),
+            "name": name,
+            "revoked": False,
+            "active": True,
+            **fields,
+            "token": f"glpat-issued{next(self._ids)}secret",
+        }
+        tokens.append(token)
+        return token
+
+    def _access_tokens(
+        self, req: Request, tokens: list[dict[str, Any]], rest: list[str]
+    ) -> tuple[int, Any, dict[str, str]]:
+        """Group access tokens: list (values never listed), create, rotate (a new token, the old one
+        revoked), revoke (DELETE). GitLab requires expires_at within its maximum lifetime."""
+        if not rest:
+            if req.method == "GET":
+                return self._page(req, [{k: v for k, v in t.items() if k != "token"} for t in tokens])
+            body = req.body
+            if not body.get("expires_at"):
+                return 400, {"message": "expires_at is missing"}, {}
+            token = self._issue(
+                tokens,
+                body["name"],
+                scopes=list(body["scopes"]),
+                access_level=int(body.get("access_level", 40)),
+                expires_at=body["expires_at"],
+            )
+            return 201, token, {}
+        old = next((t for t in tokens if str(t["id"]) == rest[0]), None)
+        if old is None:
+            return self._not_found()
+        if req.method == "DELETE":
+            old.update(revoked=True, active=False)
+            return 204, None, {}
+        if rest[1:] == ["rotate"] and req.method == "POST":
+            if not old["active"]:
+                return 400, {"message": "token is not active"}, {}
+            old.update(revoked=True, active=False)
+            fields = {k: old[k] for k in ("scopes", "access_level")}
+            return 200, self._issue(tokens, old["name"], expires_at=req.body.get("expires_at"), **fields), {}
+        return 200, {k: v for k, v in old.items() if k != "token"}, {}
+
     def _notes(
         self, req: Request, notes: list[dict[str, Any]], rest: list[str]
     ) -> tuple[int, Any, dict[str, str]]:
@@ -297,6 +364,50 @@ class FakeGitLab:
             note["body"] = req.body["body"]
         return 200, note, {}
 
+    def _merge_requests(
+        self, req: Request, project: dict[str, Any], mrs: list[dict[str, Any]], rest: list[str]
+    ) -> tuple[int, Any, dict[str, str]]:
+        """List (filtered by state, source_branch, target_branch; paged), create (409 for a second open one
+        of the same branches, as GitLab), update title and description in place."""
+        if not rest and req.method == "GET":
+            filters = {k: req.query[k] for k in ("state", "source_branch", "target_branch") if k in req.query}
+            return self._page(req, [m for m in mrs if all(m[k] == v for k, v in filters.items())])
+        if not rest and req.method == "POST":
+            body = req.body
+            if any(
+                m["state"] == "opened"
+                and m["source_branch"] == body["source_branch"]
+                and m["target_branch"] == body["target_branch"]
+                for m in mrs
+            ):
+                return (
+                    409,
+                    {"message": ["Another open merge request already exists for this source branch"]},
+                    {},
+                )
+            iid = len(mrs) + 1
+            mr = {
+                "id": next(self._ids),
+                "iid": iid,
+                "project_id": project["id"],
+                "state": "opened",
+                "source_branch": body["source_branch"],
+                "target_branch": body["target_branch"],
+                "title": body["title"],
+                "description": body.get("description", ""),
+                "web_url": f"{self.url}/{project['path_with_namespace']}/-/merge_requests/{iid}",
+            }
+            mrs.append(mr)
+            return 201, mr, {}
+        found = next((m for m in mrs if rest and str(m["iid"]) == rest[0]), None)
+        if found is None:
+            return self._not_found("Merge Request Not Found")
+        if req.method == "PUT":
+            found.update({k: v for k, v in req.body.items() if k in ("title", "description", "state_event")})
+            if found.pop("state_event", None) == "close":
+                found["state"] = "closed"
+        return 200, found, {}
+
     def _page(self, req: Request, items: list[Any]) -> tuple[int, Any, dict[str, str]]:
         per_page = min(int(req.query.get("per_page", 20)), self.page_size)
         page = int(req.query.get("page", 1))
@@ -312,6 +423,11 @@ class FakeGitLab:
         if page < total_pages:
             headers["Link"] = f'<{self.url}/api/v4{req.path}?page={page + 1}&per_page={per_page}>; rel="next"'
         return 200, chunk, headers
+
+
+def _maskable(value: str) -> bool:
+    """GitLab's rule for a masked value: one line, at least 8 characters of a limited alphabet."""
+    return re.fullmatch(r"[A-Za-z0-9+/=@:.~_\-]{8,}", value) is not None
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -171,7 +171,7 @@ def test_no_token_is_a_clear_error_but_dry_run_plans(
     )
     assert code == 0
     plan = json.loads(out)
-    assert plan["read_from_gitlab"] is False and len(plan["steps"]) == 18 and plan["applied"] == 0
+    assert plan["read_from_gitlab"] is False and len(plan["steps"]) == 19 and plan["applied"] == 0
 
 
 def test_dry_run_reads_but_writes_nothing(
@@ -182,7 +182,7 @@ def test_dry_run_reads_but_writes_nothing(
     code, out, err = run(capsys, "gitlab", "bootstrap", "--root", str(generated_root), "--dry-run")
     assert code == 0 and gitlab_env.writes() == []
     assert "update visibility gitops-poc/gitops-config (public -> private)" in out
-    assert "create group" not in out
+    assert "create group gitops-poc" not in out
     assert not (generated_root / ".env").exists()
 
 

@@ -64,8 +64,9 @@ def test_publish_and_bootstrap_against_gitlab_leak_no_token(
     group_id = gitlab_env.state.groups["gitops-poc"]["id"]
     issued = [t["token"] for t in gitlab_env.state.deploy_tokens[group_id]]
     issued += [t["token"] for tokens in gitlab_env.state.agent_tokens.values() for t in tokens]
-    secrets = [API_TOKEN, PUSH_TOKEN, *issued]
-    assert len(issued) == 2 and process_args
+    review = [t["token"] for t in gitlab_env.state.access_tokens[group_id]]
+    secrets = [API_TOKEN, PUSH_TOKEN, *issued, *review]
+    assert len(issued) == 2 and len(review) == 1 and process_args
     assert any(args[:1] == ["git"] and "push" in args for args in process_args)
     for secret in secrets:
         assert not any(secret in arg for args in process_args for arg in args), "a token in a process's argv"
@@ -76,6 +77,7 @@ def test_publish_and_bootstrap_against_gitlab_leak_no_token(
     env = generated_root / ".env"
     assert stat.S_IMODE(env.stat().st_mode) == 0o600
     assert all(token in env.read_text() for token in issued)
+    assert review[0] not in env.read_text()  # the review token lives in GitLab's variable only
     leftovers = [
         p for p in generated_root.rglob("*") if p.is_file() and p != env and ".remotes" not in p.parts
     ]

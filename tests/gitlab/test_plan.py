@@ -2,25 +2,47 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date, timedelta
+
 from gitops_poc.config import load_config
-from gitops_poc.gitlab.model import Agent, Kind, ProjectState, Protection, State, Step, VariableState
+from gitops_poc.gitlab.model import (
+    AccessTokenState,
+    Agent,
+    Kind,
+    ProjectState,
+    Protection,
+    State,
+    Step,
+    VariableState,
+)
 from gitops_poc.gitlab.plan import check_gitlab, desired, group_chain, plan_gitlab
 from gitops_poc.platform import Platform
 
 PLATFORM = Platform(load_config(None, {"GITLAB_GROUP": "acme/platform", "SERVICES": "api billing"}))
 WANT = desired(PLATFORM, push_token="glpat-x")
 FULL = {"GITLAB_DEPLOY_TOKEN": True, "GITLAB_AGENT_TOKEN": True}
+TODAY = date(2026, 12, 6)
+REVIEW = "acme-platform-review"
+
+
+def review_token(days_left: int | None = 100, token_id: int = 7, level: int = 20) -> AccessTokenState:
+    expires = None if days_left is None else TODAY + timedelta(days=days_left)
+    return AccessTokenState(token_id, REVIEW, ("api",), level, expires)
 
 
 def complete_state() -> State:
     projects = {p: ProjectState(p, i, "private", Protection("main")) for i, p in enumerate(WANT.projects)}
     variables = {v.key: VariableState(v.key, v.value, v.masked, v.protected) for v in WANT.variables}
+    variables["GITOPS_REVIEW_TOKEN"] = VariableState("GITOPS_REVIEW_TOKEN", None, True, False, hidden=True)
     return State(
         frozenset({"acme", "acme/platform"}),
         projects,
         variables,
         (WANT.deploy_token_name,),
         {a.name: (a.token_name,) for a in WANT.agents},
+        (review_token(),),
+        TODAY,
     )
 
 
@@ -47,12 +69,13 @@ def test_an_empty_gitlab_gets_everything_in_order() -> None:
     assert kinds[:2] == [(Kind.GROUP, "acme"), (Kind.GROUP, "acme/platform")]
     assert (Kind.PROJECT, "acme/platform/billing") in kinds
     assert (Kind.PROTECTION, "acme/platform/billing:main") in kinds
-    assert kinds[-3:] == [
+    assert kinds[-4:] == [
         (Kind.DEPLOY_TOKEN, "acme-platform-registry"),
         (Kind.AGENT, "acme/platform/gitops-config:minikube-agent"),
         (Kind.AGENT_TOKEN, "acme/platform/gitops-config:minikube-agent/minikube-agent-token"),
+        (Kind.ACCESS_TOKEN, REVIEW),
     ]
-    assert len(plan) == 2 + 3 * 2 + 3 + 3
+    assert len(plan) == 2 + 3 * 2 + 3 + 3 + 1
 
 
 def test_a_complete_gitlab_needs_nothing() -> None:
@@ -127,7 +150,7 @@ def test_a_broken_protection_is_replaced() -> None:
 
 def test_two_clusters_register_an_agent_each_with_its_own_token_key() -> None:
     two = Platform(load_config(None, {"GITLAB_GROUP": "acme", "ENVIRONMENT_CLUSTERS": "prod=prod-eu"}))
-    want = desired(two, push_token=None)
+    want = replace(desired(two, push_token=None), review_token=None)  # the review token: tests below
     assert want.agents == (
         Agent("minikube-agent", "minikube-agent-token", "GITLAB_AGENT_TOKEN"),
         Agent("prod-eu", "prod-eu-token", "GITLAB_AGENT_TOKEN_PROD_EU"),
@@ -166,3 +189,59 @@ def test_two_clusters_register_an_agent_each_with_its_own_token_key() -> None:
     plan = plan_gitlab(want, registered, have_credentials=have)
     assert plan.steps == () and "as GITLAB_AGENT_TOKEN_PROD_EU" in plan.notes[0]
     assert check_gitlab(want, registered) == []
+
+
+def test_the_review_token_is_a_reporter_api_group_token_in_a_masked_hidden_unprotected_variable() -> None:
+    token = WANT.review_token
+    assert token is not None
+    assert (token.name, token.scopes, token.access_level) == (REVIEW, ("api",), 20)
+    assert (token.lifetime_days, token.renew_within_days) == (180, 30)
+    var = token.variable
+    assert (var.key, var.value, var.masked, var.hidden, var.protected) == (
+        "GITOPS_REVIEW_TOKEN",
+        None,
+        True,
+        True,
+        False,
+    )
+    assert WANT.variable("GITOPS_REVIEW_TOKEN") is var
+
+
+def test_the_review_token_is_rotated_in_its_last_30_days_only() -> None:
+    assert (
+        plan_gitlab(
+            WANT, replace(complete_state(), access_tokens=(review_token(30),)), have_credentials=FULL
+        ).steps
+        == ()
+    )
+    (step,) = plan_gitlab(
+        WANT, replace(complete_state(), access_tokens=(review_token(29),)), have_credentials=FULL
+    ).steps
+    assert step.describe() == (
+        f"rotate group access token {REVIEW}#7 (expires 2027-01-04, in 29 days; "
+        "value to GITOPS_REVIEW_TOKEN: masked, hidden, not protected)"
+    )
+    never = replace(complete_state(), access_tokens=(review_token(None),))
+    assert plan_gitlab(WANT, never, have_credentials=FULL).steps == () and check_gitlab(WANT, never) == []
+
+
+def test_an_expired_review_token_still_listed_is_not_rotated_but_replaced() -> None:
+    """GitLab cannot rotate an expired token: a new one is created."""
+    state = replace(complete_state(), access_tokens=(review_token(-1),))
+    (step,) = plan_gitlab(WANT, state, have_credentials=FULL).steps
+    assert (step.kind, step.action, step.target) == (Kind.ACCESS_TOKEN, "create", REVIEW)
+    assert "expires 2027-06-04" in step.detail
+    assert [d.problem for d in check_gitlab(WANT, state)] == [
+        "group access token is missing (none active: revoked or expired)"
+    ]
+
+
+def test_the_longest_living_fitting_review_token_counts_and_misfits_are_revoked() -> None:
+    state = replace(
+        complete_state(),
+        access_tokens=(review_token(10, 1), review_token(200, 2), review_token(300, 3, level=30)),
+    )
+    steps = plan_gitlab(WANT, state, have_credentials=FULL).steps
+    assert [s.describe() for s in steps] == [
+        f"revoke group access token {REVIEW}#3 (api, Developer: not the plan's)"
+    ]

@@ -67,7 +67,7 @@ CASES = [
         APPSET,
         replace(
             "                - env: staging\n                  namespace: poc-staging\n                 "
-            " autoSync: 'true'\n",
+            " autoSync: 'true'\n                  chartVersion: 3.13.0\n",
             "",
         ),
         "generators:",
@@ -132,21 +132,42 @@ CASES = [
     Case(
         "argocd-chart-unpinned",
         APPSET,
-        replace("targetRevision: 3.13.0", "targetRevision: '*'"),
+        replace("targetRevision: '{{.chartVersion}}'", "targetRevision: '*'"),
         "targetRevision: '*'",
     ),
     Case(
         "argocd-chart-unpinned",
         APPSET,
-        replace("targetRevision: 3.13.0", "targetRevision: ^3.13.0"),
+        replace("targetRevision: '{{.chartVersion}}'", "targetRevision: ^3.13.0"),
         "targetRevision: ^3",
     ),
     Case(
         "argocd-chart-version",
         APPSET,
-        replace("targetRevision: 3.13.0", "targetRevision: 3.4.0"),
+        replace("targetRevision: '{{.chartVersion}}'", "targetRevision: 3.4.0"),
         "targetRevision: 3.4.0",
         "CHART_VERSION 3.13.0",
+    ),
+    # The element of one environment: the finding is at that element's chartVersion.
+    Case(
+        "argocd-chart-unpinned",
+        APPSET,
+        replace(
+            "autoSync: 'true'\n                  chartVersion: 3.13.0",
+            "autoSync: 'true'\n                  chartVersion: ~3.13",
+        ),
+        "chartVersion: ~3.13",
+        "of dev",
+    ),
+    Case(
+        "argocd-chart-version",
+        APPSET,
+        replace(
+            "autoSync: 'false'\n                  chartVersion: 3.13.0",
+            "autoSync: 'false'\n                  chartVersion: 3.12.1",
+        ),
+        "chartVersion: 3.12.1",
+        "chart version 3.12.1 of prod differs from CHART_VERSION 3.13.0",
     ),
     Case(
         "argocd-prod-auto-sync",

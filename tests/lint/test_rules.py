@@ -757,6 +757,11 @@ def test_required_keys_follow_the_pinned_chart_version(root: Path) -> None:
     # 3.12.1 has no NOTES.txt reading service.type: nothing is required.
     older = Platform(load_config(None, {"CHART_VERSION": "3.12.1"}))
     assert of_rule(lint(older, root), "chart-required-key") == []
+    # Each environment against its own chart version: only staging stays on 3.13.0.
+    staged = Platform(load_config(None, {"CHART_VERSION": "3.12.1", "CHART_VERSIONS": "staging=3.13.0"}))
+    assert [f.message.split(":")[0] for f in of_rule(lint(staged, root), "chart-required-key")] == [
+        "service.type is not set in staging"
+    ]
 
 
 def test_render_defects_fire_only_for_the_chart_versions_that_have_them(root: Path) -> None:

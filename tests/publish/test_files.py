@@ -96,10 +96,11 @@ def test_no_credentials_file_in_any_spelling_reaches_the_remote(
 def test_the_credentials_files_are_named_in_the_text_output(
     generated_root: Path, remotes: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (generated_root / SERVICE / ".env.local").write_text(f"X={SECRET}\n")
+    # init's .gitignore ignores `.env.local`; another case passes git's matching, not the names rule
+    (generated_root / SERVICE / ".ENV.local").write_text(f"X={SECRET}\n")
     assert main(["publish", "--root", str(generated_root), "--remote-base", str(remotes)]) == 0
     text = capsys.readouterr().err
-    assert f"withheld {SERVICE}/.env.local: a credentials file name" in text
+    assert f"withheld {SERVICE}/.ENV.local: a credentials file name" in text
     assert SECRET not in text
 
 

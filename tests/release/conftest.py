@@ -38,3 +38,18 @@ def argocd_crds(chart_repos: dict[str, str], tmp_path_factory: pytest.TempPathFa
     loaded = load_crd_schemas(config, Helm(require_binary("helm")), cache)
     assert loaded.find("argoproj.io/v1alpha1", "Application") is not None
     return loaded
+
+
+@pytest.fixture
+def push_mode(fake_api: FakeApi, k8app_repo: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeApi:
+    """GITOPS_MODE=push, the real helm (its cache and configuration under tmp_path) and the kubernetes client
+    reaching the API stand-in as context `minikube`, the published chart on loopback, api-gateway."""
+    helm = require_binary("helm")
+    monkeypatch.setattr("gitops_poc.render.helm.find_helm", lambda root=None: helm)
+    fake_api.anonymous = True  # helm (client-go) sends no bearer token over plain HTTP
+    monkeypatch.setenv("KUBECONFIG", str(fake_api.kubeconfig(tmp_path)))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("GITOPS_MODE", "push")
+    monkeypatch.setenv("CHART_REPO", k8app_repo)
+    monkeypatch.setenv("SERVICE_NAME", "api-gateway")
+    return fake_api

@@ -110,3 +110,15 @@ def test_headers_alone_past_the_hard_limit_are_cut_with_a_pointer() -> None:
     assert len(text) <= HARD_LIMIT
     assert "Cut at" in text and text.endswith(MARKER + "\n")
     parse_note(text)
+
+
+def test_the_report_page_is_linked_on_one_line_under_the_summary() -> None:
+    review = Review("platform", "main", "head", ())
+    url = "https://acme.pages.example/gitops-config"
+    linked = render_markdown(review, report_url=url)
+    assert linked == render_markdown(review, report_url=url)  # deterministic
+    lines = linked.splitlines()
+    assert lines[0] == render_markdown(review).splitlines()[0]  # the summary stays first
+    assert lines[1:3] == ["", f"What runs where: [the platform report]({url})"]
+    assert parse_note(linked).summary == parse_note(render_markdown(review)).summary
+    assert "What runs where" not in render_markdown(review)  # no page, no line

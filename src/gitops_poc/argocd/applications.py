@@ -81,6 +81,16 @@ class Application:
         return "in-cluster" if server == "https://kubernetes.default.svc" else server or "-"
 
     @property
+    def chart_version(self) -> str:
+        """The version of the Helm chart it deploys (its chart source's targetRevision), "-" without one."""
+        sources = self.spec.get("sources")
+        candidates = sources if isinstance(sources, list) else [self.spec.get("source")]
+        for source in candidates:
+            if isinstance(source, dict) and source.get("chart"):
+                return str(source.get("targetRevision") or "-")
+        return "-"
+
+    @property
     def auto_sync(self) -> bool:
         policy = self.spec.get("syncPolicy")
         automated = policy.get("automated") if isinstance(policy, dict) else None

@@ -13,7 +13,15 @@ from gitops_poc import gitrepo
 from gitops_poc.argocd.applications import Application, PlanResult, compare
 from gitops_poc.argocd.appset import expand_all, load_applicationsets
 from gitops_poc.errors import UsageError
-from gitops_poc.layout import APPLICATIONSET_FILE, SERVICES_DIR, VALUES_DIR, service_dir, value_files
+from gitops_poc.layout import (
+    APPLICATIONSET_FILE,
+    GITOPS_CONFIG_DIR,
+    SERVICES_DIR,
+    VALUES_DIR,
+    is_published_gitops_config,
+    service_dir,
+    value_files,
+)
 from gitops_poc.servicerepo import read_values_file
 from gitops_poc.values import get_path, merge_files
 from gitops_poc.yamlio import read_text
@@ -22,6 +30,9 @@ NO_IMAGE = "-"
 
 
 def default_file(root: Path) -> Path:
+    """The ApplicationSet of the platform folder, or of a published gitops-config clone."""
+    if is_published_gitops_config(root):
+        return root / APPLICATIONSET_FILE.relative_to(GITOPS_CONFIG_DIR)
     return root / APPLICATIONSET_FILE
 
 

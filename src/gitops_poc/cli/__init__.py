@@ -67,6 +67,9 @@ class Commands(LazyGroup):
         "gitlab": Lazy(
             "gitops_poc.cli.gitlab:app", "Create and check the GitLab group, projects and tokens."
         ),
+        "rollout": Lazy(
+            "gitops_poc.cli.rollout:app", "Roll a chart version or a template change out to every service."
+        ),
     }
 
 

@@ -4,8 +4,9 @@ promote it, pin an environment, or deploy with Helm through the GitLab agent (pu
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
@@ -130,14 +131,31 @@ def _on_retry(attempt: int, pause: float, message: str) -> None:
     )
 
 
-def _finish(result: WriteBack, target: Target, output: OutputFormat) -> int:
-    from gitops_poc.delivery.decide import EXIT_CODES, Outcome
+def _finish(
+    result: WriteBack,
+    target: Target,
+    output: OutputFormat,
+    then: Callable[[], dict[str, Any]] | None = None,
+) -> int:
+    """Print what the write did; with `then` (push mode's redeploy), run it after a write that went
+    through and report both (`--output json`: one document, the follow-up under `deploy`)."""
     from gitops_poc.delivery.writes import report
+    from gitops_poc.errors import GitopsError
 
     for note in (*target.notes, *result.decision.warnings):
         err.print(escape(f"warning: {note}"))
+    code = _print_write(result, target)
+    followed = then() if then is not None and code == 0 else None
     if output is OutputFormat.json:
-        print_json(report(result, target))
+        print_json({**report(result, target), **({"deploy": followed} if followed is not None else {})})
+    if followed is not None and not followed["ok"]:
+        raise GitopsError(followed["message"])
+    return code
+
+
+def _print_write(result: WriteBack, target: Target) -> int:
+    from gitops_poc.delivery.decide import EXIT_CODES, Outcome
+
     decision = result.decision
     text = decision.message
     if decision.outcome is Outcome.UPDATED:
@@ -278,8 +296,8 @@ def promote(
     kube_context: str | None = typer.Option(
         None,
         "--kube-context",
-        help="Kube context of Argo CD's cluster, where the source's Application is read (default: "
-        "KUBE_CONTEXT).",
+        help="Kube context of Argo CD's cluster, where the source's Application is read (push mode: the "
+        "source environment's cluster, where its Helm release is read; default: KUBE_CONTEXT).",
     ),
 ) -> int:
     """Copy the exact image (repository, tag, digest) of --from into --to; commit and push.
@@ -290,8 +308,9 @@ def promote(
     Inside a freeze window of the target's Application it changes nothing (exit 7). Gates (release.yaml's
     `gates`, default health + soak 30m into production): the source's Argo CD Application must be Synced,
     Healthy, its last sync Succeeded, at a revision containing the image's commit, running the image, and
-    healthy for the soak time; else nothing changes (exit 8). The evidence goes into the commit as
-    trailers. An unreachable cluster fails closed (exit 2).
+    healthy for the soak time; else nothing changes (exit 8). Push mode (GITOPS_MODE=push): the source's
+    Helm release must be deployed with the image, its Deployments rolled out, for the soak time. The
+    evidence goes into the commit as trailers. An unreachable cluster fails closed (exit 2).
     """
     from gitops_poc.delivery.decide import promotion_order_error
     from gitops_poc.delivery.pins import now_utc
@@ -369,6 +388,12 @@ def rollback(
     service: str | None = ServiceOption,
     break_glass: bool = BreakGlassOption,
     release_config: Path | None = ReleaseConfigOption,
+    kube_context: str | None = typer.Option(
+        None,
+        "--kube-context",
+        help="Push mode: the kube context helm redeploys through (default: KUBE_CONTEXT; in CI the agent's).",
+    ),
+    timeout: str = typer.Option("5m", "--timeout", help="Push mode: how long helm waits for the rollout."),
 ) -> int:
     """Write an earlier image of ENV back into .cicd/ENV.yaml, exactly (repository, tag, digest), and pin ENV.
 
@@ -376,15 +401,24 @@ def rollback(
     commit, names the rollback, so the next pipeline's bump stands down (exit 5) instead of undoing it;
     `ci unpin` releases it. The write is `ci bump`'s: key-level, retried on lost races, never forced. A
     rollback to another image repository is refused unless --allow-repository-change. Inside a freeze
-    window it changes nothing (exit 7) unless --break-glass.
+    window it changes nothing (exit 7) unless --break-glass. Push mode (GITOPS_MODE=push): after the
+    commit, the image is redeployed as `ci deploy` does (helm upgrade --install through the agent's kube
+    context, the rollback recorded as the revision's description); --dry-run also prints that command.
     """
+    from gitops_poc.config import load_config
     from gitops_poc.delivery.pins import now_utc
     from gitops_poc.delivery.writeback import RetryPolicy
+    from gitops_poc.platform import Platform
     from gitops_poc.release.rollback_job import plan_rollback, preview, run_rollback
 
     _check_env(env, _environments(environments))
     if to is not None and steps is not None:
         raise UsageError("--to and --steps exclude each other: give one")
+    platform = Platform(load_config(None, os.environ))
+    push_mode = platform.config.gitops_mode == "push"
+    if push_mode:
+        name = _deployed_service(platform, service, repo_dir)
+        _check_context(kube_context)
     target = _target(repo_dir, remote, branch, None, push)
     now = now_utc()
     plan = plan_rollback(
@@ -398,8 +432,28 @@ def rollback(
         reason=reason,
         pinner=_pinner(target),
     )
+
+    def redeploy(trailers: tuple[tuple[str, str], ...]) -> tuple[HelmDeploy, str, str]:
+        """Push mode's redeploy of the rollback's image: the plan, the helm binary, the command."""
+        from gitops_poc.delivery.deploy import helm_major, plan_deploy, release_description
+        from gitops_poc.render.helm import find_helm
+
+        deploy_plan = plan_deploy(
+            platform,
+            repo_dir.resolve(),
+            name,
+            env,
+            plan.target.image,
+            kube_context=kube_context or platform.config.kube_context,
+            timeout=timeout,
+            description=release_description((*plan.trailers(), *trailers)),
+        )
+        binary = find_helm()
+        return deploy_plan, binary, deploy_plan.command("helm", helm_major(binary))
+
     if dry_run:
         decision, diff = preview(target, env, plan, now)
+        command = redeploy(())[2] if push_mode else None
         if output is OutputFormat.json:
             print_json(
                 {
@@ -409,15 +463,36 @@ def rollback(
                     "to": {"reference": plan.target.reference, "commit": plan.target.commit},
                     "pin": plan.pin.as_dict(),
                     "diff": diff,
+                    **({"deploy": {"command": command}} if command else {}),
                 }
             )
         else:
             from gitops_poc.cli.output import out
 
             out.out(diff, end="", highlight=False)
+        if command:
+            err.print(escape(f"Would run: {command}"))
         err.print(escape(f"dry run: {decision.message}; nothing was written"))
         return 0
     trailers = _freeze(env, _service(service, repo_dir), release_config, break_glass, reason, "rollback of")
+    then: Callable[[], dict[str, Any]] | None = None
+    if push_mode:
+        deploy_plan, binary, command = redeploy(trailers)
+        image = plan.target.image
+        again = " ".join(
+            ["ci deploy", f"--env {env}", f"--tag {image.tag}"]
+            + ([f"--digest {image.digest}"] if image.digest else [])
+            + ([f"--repository {image.repository}"] if image.repository else [])
+        )
+
+        def upgrade() -> dict[str, Any]:
+            outcome = _helm_upgrade(deploy_plan, binary, command)
+            if not outcome["ok"]:
+                outcome["message"] += f"; the rollback commit stands (pinned): `{again}` deploys it"
+            return outcome
+
+        then = upgrade
+
     result = run_rollback(
         target,
         env,
@@ -428,7 +503,7 @@ def rollback(
         on_retry=_on_retry,
         trailers=trailers,
     )
-    return _finish(result, target, output)
+    return _finish(result, target, output, then)
 
 
 @app.command("pin", epilog=EXIT_HELP)
@@ -541,10 +616,9 @@ def deploy(
     object too (ok false, the message, the release's latest revision before and after), with the same exit
     code. Inside a freeze window of the environment's Application nothing runs (exit 7, before helm).
     """
-    from gitops_poc.config import context_error, load_config, service_name_error
-    from gitops_poc.delivery.deploy import helm_major, plan_deploy, release_history, run_upgrade
+    from gitops_poc.config import load_config
+    from gitops_poc.delivery.deploy import helm_major, plan_deploy, release_description
     from gitops_poc.delivery.image import Image, check_digest, check_repository, check_tag
-    from gitops_poc.delivery.outcome import failure_message
     from gitops_poc.errors import GitopsError
     from gitops_poc.platform import Platform
     from gitops_poc.render.helm import find_helm
@@ -552,15 +626,8 @@ def deploy(
     if env_file is not None and not env_file.is_file():
         raise UsageError(f"--env-file {env_file}: no such file")
     platform = Platform(load_config(env_file, os.environ))
-    if service is not None and not service.strip():
-        raise UsageError("--service (SERVICE_NAME) is empty: name the service to deploy, or leave it out")
-    name = service or os.environ.get("CI_PROJECT_NAME") or repo_dir.resolve().name
-    if problem := service_name_error(name):
-        raise UsageError(f"--service: {problem}")
-    if name not in platform.services:
-        raise UsageError(f"--service {name!r} is not in SERVICES ({' '.join(platform.services)})")
-    if kube_context is not None and (problem := context_error(kube_context)):
-        raise UsageError(f"--kube-context: {problem}")
+    name = _deployed_service(platform, service, repo_dir)
+    _check_context(kube_context)
     if digest is not None and tag is None:
         raise UsageError("--digest needs --tag (the reference deployed is <tag>@<digest>)")
     image = None
@@ -571,50 +638,88 @@ def deploy(
             check_digest(digest) if digest is not None else None,
         )
     context = kube_context or platform.config.kube_context
-    if not dry_run:
-        _freeze(env, name, release_config, break_glass, reason, "deploy of")
-    plan = plan_deploy(platform, repo_dir.resolve(), name, env, image, kube_context=context, timeout=timeout)
+    trailers = () if dry_run else _freeze(env, name, release_config, break_glass, reason, "deploy of")
+    plan = plan_deploy(
+        platform,
+        repo_dir.resolve(),
+        name,
+        env,
+        image,
+        kube_context=context,
+        timeout=timeout,
+        description=release_description(trailers),
+    )
     binary = find_helm()
     command = plan.command("helm", helm_major(binary))
     if not dry_run:
-        err.print(
-            escape(
-                f"Deploying {name} to {env} (namespace {plan.namespace}, release {plan.release}, "
-                f"context {context}); helm waits up to {timeout} for the rollout ..."
-            )
-        )
-        err.print(escape(f"$ {command}"))
-        summary = {
-            "service": name,
-            "environment": env,
-            "release": plan.release,
-            "namespace": plan.namespace,
-            "command": command,
-        }
-        before = release_history(plan, binary)
-        code, said = run_upgrade(plan, binary)
-        if code != 0:
-            after = release_history(plan, binary)
-            message = failure_message(plan.release, plan.namespace, code, said, before, after)
-            if output is OutputFormat.json:
-                # Scripts reading stdout get the failure too; the exit code stays the one of text output.
-                print_json(
-                    {
-                        **summary,
-                        "ok": False,
-                        "deployed": False,
-                        "helm_exit_code": code,
-                        "message": message,
-                        "history": {"before": before.as_json(), "after": after.as_json()},
-                    }
-                )
-            raise GitopsError(message)
-        err.print(f"[green]deployed[/]: {escape(name)} in {escape(env)}")
+        outcome = _helm_upgrade(plan, binary, command)
         if output is OutputFormat.json:
-            print_json({**summary, "ok": True, "deployed": True})
+            # Scripts reading stdout get a failure too; the exit code stays the one of text output.
+            print_json(outcome)
+        if not outcome["ok"]:
+            raise GitopsError(outcome["message"])
         return 0
-
     return _render_dry_run(plan, binary, chart, kube_version, command, output, platform)
+
+
+def _deployed_service(platform: Platform, service: str | None, repo_dir: Path) -> str:
+    """The service a push-mode deploy upgrades: named, valid, one of SERVICES."""
+    from gitops_poc.config import service_name_error
+
+    if service is not None and not service.strip():
+        raise UsageError("--service (SERVICE_NAME) is empty: name the service to deploy, or leave it out")
+    name = _service(service, repo_dir)
+    if problem := service_name_error(name):
+        raise UsageError(f"--service: {problem}")
+    if name not in platform.services:
+        raise UsageError(f"--service {name!r} is not in SERVICES ({' '.join(platform.services)})")
+    return name
+
+
+def _check_context(kube_context: str | None) -> None:
+    from gitops_poc.config import context_error
+
+    if kube_context is not None and (problem := context_error(kube_context)):
+        raise UsageError(f"--kube-context: {problem}")
+
+
+def _helm_upgrade(plan: HelmDeploy, binary: str, command: str) -> dict[str, Any]:
+    """Run the upgrade `command` stands for, its output passed through; what happened, as `--output json`
+    reports it (`ok` false with the message saying what a failure left)."""
+    from gitops_poc.delivery.deploy import release_history, run_upgrade
+    from gitops_poc.delivery.outcome import failure_message
+
+    err.print(
+        escape(
+            f"Deploying {plan.service} to {plan.env} (namespace {plan.namespace}, release {plan.release}, "
+            f"context {plan.kube_context}); helm waits up to {plan.timeout} for the rollout ..."
+        )
+    )
+    err.print(escape(f"$ {command}"))
+    summary = {
+        "service": plan.service,
+        "environment": plan.env,
+        "release": plan.release,
+        "namespace": plan.namespace,
+        "command": command,
+        "description": plan.description or None,
+    }
+    before = release_history(plan, binary)
+    code, said = run_upgrade(plan, binary)
+    if code != 0:
+        after = release_history(plan, binary)
+        return {
+            **summary,
+            "ok": False,
+            "deployed": False,
+            "helm_exit_code": code,
+            "message": failure_message(plan.release, plan.namespace, code, said, before, after),
+            "history": {"before": before.as_json(), "after": after.as_json()},
+        }
+    err.print(f"[green]deployed[/]: {escape(plan.service)} in {escape(plan.env)}")
+    if plan.description:
+        err.print(escape(f"recorded in the release's revision (helm history): {plan.description}"))
+    return {**summary, "ok": True, "deployed": True}
 
 
 def _render_dry_run(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
@@ -15,6 +17,11 @@ from gitops_poc.config import Config, load_config
 from gitops_poc.errors import UsageError
 from gitops_poc.lock import platform_lock
 from gitops_poc.platform import Platform
+from gitops_poc.publish.remote import RemoteBase
+from gitops_poc.secretfile import read_secret
+
+if TYPE_CHECKING:
+    from gitops_poc.checkout import Checkout
 
 RootOption = typer.Option(
     Path("."),
@@ -31,6 +38,17 @@ EnvFileOption = typer.Option(
         " exist)."
     ),
     dir_okay=False,
+)
+
+
+# Commands that only read the repositories (a pipeline sets GITOPS_REMOTE_BASE); publish writes: no envvar.
+ReadRemoteBaseOption = typer.Option(
+    None,
+    "--remote-base",
+    envvar="GITOPS_REMOTE_BASE",
+    help="Where the repositories are, as for `publish`: <base>/<group>/<repo>.git (default: ROOT/.remotes; "
+    "in a gitops-config clone, the services' value files are read from there). An HTTPS base reads "
+    "GITLAB_TOKEN.",
 )
 
 
@@ -56,8 +74,68 @@ def load(root: Path, env_file: Path | None) -> Config:
     return load_config(existing_env_file(root, env_file), os.environ)
 
 
+TokenFileOption = typer.Option(
+    None,
+    "--token-file",
+    help="Read the GitLab token (scope api) from this file ('-' = stdin) instead of GITLAB_TOKEN.",
+    dir_okay=False,
+    allow_dash=True,
+)
+RemoteBaseOption = typer.Option(
+    None,
+    "--remote-base",
+    help="Where the repositories are: <base>/<group>/<repo>.git. A GitLab URL (https://gitlab.example.com), "
+    "any git URL, or a folder of bare repositories created on demand (default: ROOT/.remotes).",
+)
+
+
+def remote_token(base: RemoteBase, token_file: Path | None) -> str | None:
+    """The token for `base`: --token-file when given (read even for a local base: a bad one is reported, never
+    passed over), else GITLAB_TOKEN for an https base."""
+    token = read_secret(token_file, "--token-file") if token_file else None
+    if base.is_http and token is None:
+        token = os.environ.get("GITLAB_TOKEN")
+    return token
+
+
 def load_platform(root: Path, env_file: Path | None) -> Platform:
     return Platform(load(root, env_file))
+
+
+@contextmanager
+def platform_checkout(platform: Platform, root: Path, remote_base: str | None) -> Iterator[Checkout]:
+    """`root` as a platform folder: itself, or (a published gitops-config clone) a scratch platform folder
+    with the services' value files read from `remote_base` (said once when they cannot be)."""
+    from gitops_poc import checkout
+    from gitops_poc.gitauth import askpass_env
+    from gitops_poc.publish.remote import parse_remote_base
+    from gitops_poc.status.gitside import Repositories
+
+    services = platform.services
+    if remote_base is None:
+        with checkout.platform_checkout(root, services, None, platform.repo_path) as found:
+            _say_missing(found)
+            yield found
+        return
+    base = parse_remote_base(remote_base, root)
+    with askpass_env(os.environ.get("GITLAB_TOKEN") if base.is_http else None) as git_env:
+        repositories = Repositories(base, platform.config.git_branch, git_env)
+        with checkout.platform_checkout(root, services, repositories, platform.repo_path) as found:
+            _say_missing(found)
+            yield found
+
+
+def _say_missing(found: Checkout) -> None:
+    if found.published:
+        err.print("a clone of gitops-config: read as the platform's gitops-config/", markup=False)
+    if found.missing_values:
+        first, why = next(iter(found.missing_values.items()))
+        err.print(
+            escape(
+                f"value files of {len(found.missing_values)} service(s) not read (first: {first}: {why}); "
+                "their Applications cannot be rendered"
+            )
+        )
 
 
 def writer_lock(root: Path, command: str, writes: bool) -> AbstractContextManager[None]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from gitops_poc.cli.common import EnvFileOption, RootOption, load_platform
+from gitops_poc.cli.common import EnvFileOption, RootOption, TokenFileOption, load_platform
 from gitops_poc.cli.output import OutputFormat, err, out, print_json
 from gitops_poc.errors import GitopsError, UsageError
 from gitops_poc.gitlab import credentials
@@ -36,13 +36,6 @@ class GitLabDiffers(GitopsError):
     """`gitlab check` found differences from the plan."""
 
 
-TokenFileOption = typer.Option(
-    None,
-    "--token-file",
-    help="Read the GitLab API token (scope api) from this file ('-' = stdin) instead of GITLAB_TOKEN.",
-    dir_okay=False,
-    allow_dash=True,
-)
 UrlOption = typer.Option(None, "--url", help="GitLab's URL (default: GITLAB_URL, else https://GITLAB_HOST).")
 VisibilityOption = typer.Option(Visibility.private, "--visibility", help="Of the group and the projects.")
 
@@ -96,6 +89,11 @@ def bootstrap(
     gitops-config with a token each: GITLAB_AGENT_NAME, and one named after each cluster of
     ENVIRONMENT_CLUSTERS. The issued tokens go to the credentials file only (mode 0600): GITLAB_DEPLOY_TOKEN,
     GITLAB_AGENT_TOKEN and GITLAB_AGENT_TOKEN_<CLUSTER>.
+
+    The review token: a group access token <group>-review (scope api, role Reporter, 180 days), whose value
+    goes straight into the group variable GITOPS_REVIEW_TOKEN (masked, hidden, not protected: merge-request
+    pipelines post the review note with it), never to a file or the screen. A run in its last 30 days
+    rotates it. Creating it needs the Owner role of the group.
     """
     platform = load_platform(root, env_file)
     target = _target(url or gitlab_url(platform, os.environ), token_file, required=not dry_run)
@@ -171,7 +169,8 @@ def check(
     output: OutputFormat = typer.Option(OutputFormat.text, "--output", "-o", help="text or json."),
 ) -> int:
     """Report how GitLab differs from the plan (a missing project or variable, an unprotected variable or
-    branch, a wrong visibility, a missing token); exit 1 when it does."""
+    branch, a wrong visibility, a missing token, a review token missing or expiring within 30 days); exit 1
+    when it does."""
     platform = load_platform(root, env_file)
     target = _target(url or gitlab_url(platform, os.environ), token_file, required=True)
     _want, differences = run_check(platform, target, visibility=visibility.value)

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import typer
 
 from gitops_poc.changes import FileChange, apply_changes, summarize
-from gitops_poc.cli.common import EnvFileOption, RootOption, confirm, load_platform, writer_lock
+from gitops_poc.cli.common import (
+    EnvFileOption,
+    ReadRemoteBaseOption,
+    RootOption,
+    confirm,
+    load_platform,
+    platform_checkout,
+    writer_lock,
+)
 from gitops_poc.cli.output import OutputFormat, changes_as_json, err, print_json, show_changes
-from gitops_poc.errors import ChangesPending
+from gitops_poc.errors import ChangesPending, UsageError
 from gitops_poc.generate import plan_init
+from gitops_poc.layout import GITOPS_CONFIG_DIR, is_published_gitops_config
 from gitops_poc.platform import Platform
 
 
@@ -82,6 +92,7 @@ def init(
     check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 when any file would change."),
     diff: bool = typer.Option(False, "--diff", help="Show a unified diff of every change."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the plan and write nothing."),
+    remote_base: str | None = ReadRemoteBaseOption,
     output: OutputFormat = typer.Option(
         OutputFormat.text, "--output", "-o", help="text, or json for scripts."
     ),
@@ -90,13 +101,43 @@ def init(
 
     Generated files are rewritten whole; values files are created when missing and otherwise only their
     .env-derived keys are updated in place (comments kept). image.tag is never touched. Re-running
-    changes nothing.
+    changes nothing. In a clone of the published gitops-config repository (its pipeline), --check compares
+    gitops-config only, with the services' value files read from --remote-base.
     """
     platform = load_platform(root, env_file)
     if output is OutputFormat.text:
         err.print(describe(platform), markup=False)
+    if is_published_gitops_config(root):
+        return _check_clone(platform, root, remote_base, check, diff, dry_run, output)
     with writer_lock(root, "gitops-poc init", writes=not (check or dry_run)):
         changes = plan_init(platform, root)
         return run_plan(
             changes, root, yes=yes, check=check, diff=diff, dry_run=dry_run, output=output, what="Plan"
         )
+
+
+def _check_clone(
+    platform: Platform,
+    root: Path,
+    remote_base: str | None,
+    check: bool,
+    diff: bool,
+    dry_run: bool,
+    output: OutputFormat,
+) -> int:
+    """In a clone of the published gitops-config (its pipeline's `init --check`): what init would change in
+    gitops-config, named as the clone names it. Writing happens in the platform folder, then `publish`."""
+    if not (check or dry_run):
+        raise UsageError(
+            f"{root} is a clone of the published gitops-config: pass --check or --dry-run here; "
+            "run `gitops-poc init` in the platform folder and `gitops-poc publish` to change it"
+        )
+    with platform_checkout(platform, root, remote_base) as checkout:
+        changes = [
+            replace(c, path=c.path.relative_to(GITOPS_CONFIG_DIR))
+            for c in plan_init(platform, checkout.root)
+            if GITOPS_CONFIG_DIR in c.path.parents
+        ]
+    return run_plan(
+        changes, root, yes=False, check=check, diff=diff, dry_run=True, output=output, what="Plan"
+    )

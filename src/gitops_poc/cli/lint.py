@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from enum import StrEnum
 from itertools import groupby
 from pathlib import Path
@@ -9,7 +10,13 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from gitops_poc.cli.common import EnvFileOption, RootOption, load_platform
+from gitops_poc.cli.common import (
+    EnvFileOption,
+    ReadRemoteBaseOption,
+    RootOption,
+    load_platform,
+    platform_checkout,
+)
 from gitops_poc.cli.output import OutputFormat, err, out, print_json
 from gitops_poc.lint import Finding, Severity, lint_platform
 from gitops_poc.lint.findings import count
@@ -59,6 +66,7 @@ def lint(
     ),
     root: Path = RootOption,
     env_file: Path | None = EnvFileOption,
+    remote_base: str | None = ReadRemoteBaseOption,
     output: OutputFormat = typer.Option(
         OutputFormat.text, "--output", "-o", help="text, or json for scripts."
     ),
@@ -72,13 +80,17 @@ def lint(
 
     Rules: the seed README's configuration principles and the k8app chart contract (docs/lint.md).
 
-    Each finding names its rule, file:line, the problem and a fix.
+    Each finding names its rule, file:line, the problem and a fix. In a clone of the published gitops-config
+    repository, gitops-config is linted, with the services' value files read from --remote-base.
 
     Exit 0: no errors (warnings allowed). 1: errors found (a YAML syntax error is one).
     2: unusable input (no platform root, a missing path, a bad .env).
     """
     platform = load_platform(root, env_file)
-    findings = lint_platform(platform, root, paths or [], lambda: platform_crds(platform, root))
+    with platform_checkout(platform, root, remote_base) as checkout:
+        given = [checkout.inside(root, p) for p in paths] if paths else checkout.lint_paths()
+        found = lint_platform(platform, checkout.root, given, lambda: platform_crds(platform, root))
+        findings = [replace(f, file=checkout.shown(f.file)) for f in found]
     shown = [f for f in findings if severity is MinimumSeverity.warning or f.severity is Severity.ERROR]
     errors, warnings = count(findings, Severity.ERROR), count(findings, Severity.WARNING)
     if output is OutputFormat.json:

@@ -43,6 +43,7 @@ def _row(app: Application, images: ImageReader | None) -> dict[str, Any]:
         "namespace": app.destination_namespace,
         "cluster": app.destination_cluster,
         "autoSync": app.auto_sync,
+        "chartVersion": app.chart_version,
     }
     if images is not None:
         row["image"] = images.image(app)
@@ -91,7 +92,7 @@ def _comparison_json(
 
 
 def _show_table(result: PlanResult, images: ImageReader) -> None:
-    headers = ("SERVICE", "ENV", "APPLICATION", "CLUSTER", "NAMESPACE", "AUTO-SYNC", "IMAGE")
+    headers = ("SERVICE", "ENV", "APPLICATION", "CLUSTER", "NAMESPACE", "AUTO-SYNC", "CHART", "IMAGE")
     rows = [
         (
             app.service,
@@ -100,6 +101,7 @@ def _show_table(result: PlanResult, images: ImageReader) -> None:
             app.destination_cluster,
             app.destination_namespace,
             "yes" if app.auto_sync else "no",
+            app.chart_version,
             images.image(app),
         )
         for app in result.applications

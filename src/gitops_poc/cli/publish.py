@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import typer
 from rich.markup import escape
 
-from gitops_poc.cli.common import EnvFileOption, RootOption, load_platform
+from gitops_poc.cli.common import (
+    EnvFileOption,
+    RemoteBaseOption,
+    RootOption,
+    TokenFileOption,
+    load_platform,
+    remote_token,
+)
 from gitops_poc.cli.output import OutputFormat, err, out, print_json
 from gitops_poc.gitauth import askpass_env
 from gitops_poc.publish.model import Outcome, RepoResult, Repository
 from gitops_poc.publish.remote import parse_remote_base
 from gitops_poc.publish.run import publish as publish_all
-from gitops_poc.secretfile import read_secret
 
 SHOWN_FILES = 8
 _STYLE = {
@@ -58,20 +63,8 @@ def _show(result: RepoResult, dry_run: bool) -> None:
 def publish(
     root: Path = RootOption,
     env_file: Path | None = EnvFileOption,
-    remote_base: str | None = typer.Option(
-        None,
-        "--remote-base",
-        help="Where the repositories go: <base>/<group>/<repo>.git. A GitLab URL "
-        "(https://gitlab.example.com), "
-        "any git URL, or a folder of bare repositories created on demand (default: ROOT/.remotes).",
-    ),
-    token_file: Path | None = typer.Option(
-        None,
-        "--token-file",
-        help="Read the HTTPS token from this file ('-' = stdin) instead of GITLAB_TOKEN.",
-        dir_okay=False,
-        allow_dash=True,
-    ),
+    remote_base: str | None = RemoteBaseOption,
+    token_file: Path | None = TokenFileOption,
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Fetch and merge, show what would be pushed, push nothing."
     ),
@@ -93,10 +86,7 @@ def publish(
     """
     platform = load_platform(root, env_file)
     base = parse_remote_base(remote_base, root)
-    # A given --token-file is read even for a local base: a bad one is reported, never silently passed over.
-    token = read_secret(token_file, "--token-file") if token_file else None
-    if base.is_http and token is None:
-        token = os.environ.get("GITLAB_TOKEN")
+    token = remote_token(base, token_file)
     verb = "Checking what to publish" if dry_run else "Publishing"
     err.print(f"{verb}: {len(platform.services) + 1} repositories -> {escape(base.shown())}")
 

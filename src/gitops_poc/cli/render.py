@@ -77,12 +77,12 @@ def jsonable(data: Any) -> Any:
 
 
 def chart_for(
-    platform: Platform, root: Path, chart: Path | None, version: str | None = None
+    platform: Platform, root: Path, chart: Path | None, version: str | None = None, env: str | None = None
 ) -> tuple[Helm, ChartResult]:
-    """helm plus the chart, with progress on stderr when a pull is needed."""
+    """helm plus the chart (of `env`), with progress on stderr when a pull is needed."""
     if chart is not None and version is not None:
         raise UsageError("give --chart PATH or --chart-version VERSION, not both")
-    return prepare_chart(platform, root, chart, on_pull=progress, version=version)
+    return prepare_chart(platform, root, chart, on_pull=progress, version=version, env=env)
 
 
 def progress(message: str) -> None:
@@ -194,7 +194,7 @@ def render(
     check_target(platform, service, env)
     rendered = render_values(platform, service_directory(root, service, service_dir), service, env)
     if not values_only:
-        helm, chart_result = chart_for(platform, root, chart, chart_version)
+        helm, chart_result = chart_for(platform, root, chart, chart_version, env)
         if chart_version is not None:
             require_chart(chart_result)
         rendered = render_manifests(rendered, helm, chart_result, kube_version)

@@ -4,24 +4,32 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
 
 from gitops_poc import fileio
-from gitops_poc.cli.common import EnvFileOption, RootOption, load_platform
+from gitops_poc.cli.common import (
+    EnvFileOption,
+    ReadRemoteBaseOption,
+    RootOption,
+    load_platform,
+    platform_checkout,
+)
 from gitops_poc.cli.output import err, out
 from gitops_poc.cli.status import (
     ContextOption,
     EnvOption,
     NoClusterOption,
-    RemoteBaseOption,
     ServiceOption,
     read_matrix,
 )
 from gitops_poc.errors import UsageError
 from gitops_poc.platform import Platform
+
+if TYPE_CHECKING:
+    from gitops_poc.checkout import Checkout
 
 
 def _vault_json(path: Path) -> dict[str, Any]:
@@ -36,11 +44,15 @@ def _vault_json(path: Path) -> dict[str, Any]:
     return data
 
 
-def _lint(root: Path, platform: Platform) -> list[dict[str, Any]]:
+def _lint(checkout: Checkout, platform: Platform) -> list[dict[str, Any]]:
+    from dataclasses import replace
+
     from gitops_poc.cli.lint import platform_crds
     from gitops_poc.lint import lint_platform
 
-    return [f.to_dict() for f in lint_platform(platform, root, [], lambda: platform_crds(platform, root))]
+    root = checkout.root
+    found = lint_platform(platform, root, checkout.lint_paths(), lambda: platform_crds(platform, root))
+    return [replace(f, file=checkout.shown(f.file)).to_dict() for f in found]
 
 
 def report(
@@ -49,7 +61,7 @@ def report(
     ),
     root: Path = RootOption,
     env_file: Path | None = EnvFileOption,
-    remote_base: str | None = RemoteBaseOption,
+    remote_base: str | None = ReadRemoteBaseOption,
     service: list[str] = ServiceOption,
     env: list[str] = EnvOption,
     kube_context: str | None = ContextOption,
@@ -72,8 +84,9 @@ def report(
 
     vault = access_of(_vault_json(vault_json), f"--vault-json {vault_json}") if vault_json else None
     platform = load_platform(root, env_file)
-    matrix = read_matrix(platform, root, remote_base, service, env, kube_context, no_cluster)
-    findings = _lint(root, platform) if lint else None
+    with platform_checkout(platform, root, remote_base) as checkout:
+        matrix = read_matrix(platform, checkout.root, remote_base, service, env, kube_context, no_cluster)
+        findings = _lint(checkout, platform) if lint else None
     page = build_page(matrix, timestamp(now_utc()), vault, findings)
     written = write_site(html, page)
     out.print(

@@ -11,11 +11,17 @@ import typer
 
 from gitops_poc import gitrepo
 from gitops_poc.changes import write_atomic
-from gitops_poc.cli.common import EnvFileOption, RootOption, load_platform
+from gitops_poc.cli.common import (
+    EnvFileOption,
+    ReadRemoteBaseOption,
+    RootOption,
+    load_platform,
+    platform_checkout,
+)
 from gitops_poc.cli.output import err
 from gitops_poc.cli.render import RenderKubeVersionOption
 from gitops_poc.errors import GitopsError, UsageError
-from gitops_poc.layout import APPLICATIONSET_FILE, GITOPS_CONFIG_DIR, VALUES_DIR
+from gitops_poc.layout import APPLICATIONSET_FILE, VALUES_DIR
 from gitops_poc.render.cache import RenderCache, render_cache_root
 from gitops_poc.render.helm import Helm, find_helm
 from gitops_poc.render.validate import parse_kube_version
@@ -26,7 +32,7 @@ from gitops_poc.review.markdown import DEFAULT_BUDGET, render_markdown
 from gitops_poc.review.post import post as post_note
 from gitops_poc.review.post import target_from
 from gitops_poc.review.service import review_service
-from gitops_poc.review.tree import changed_units, tree_at
+from gitops_poc.review.tree import base_side, tree_at
 
 BASE_VARIABLE = "CI_MERGE_REQUEST_DIFF_BASE_SHA"
 
@@ -89,13 +95,28 @@ def review(
             "a failed post is a warning, never the verdict."
         ),
     ),
+    remote_base: str | None = ReadRemoteBaseOption,
+    chart_mirror: str | None = typer.Option(
+        None,
+        "--chart-mirror",
+        envvar="CHART_REPO_MIRROR",
+        help="Pull every Application's chart (same name and version) from this Helm repository, not its "
+        "repoURL: CI without the public repository.",
+    ),
+    report_url: str | None = typer.Option(
+        None,
+        "--report-url",
+        envvar="REPORT_URL",
+        help="The published report page (`report --html`), linked under the summary.",
+    ),
     kube_version: str | None = RenderKubeVersionOption,
     no_cache: bool = typer.Option(False, "--no-cache", help="Render everything again (no render cache)."),
 ) -> int:
     """Show what a merge request will do: Applications added, changed and deleted with their rendered
     difference, platform objects, Vault policies and roles, lint findings it introduces or fixes.
 
-    Run in the platform folder with the target branch's revision (in GitLab CI,
+    Run in the platform folder, a service repository or a clone of the published gitops-config (the
+    services' value files then come from --remote-base) with the target branch's revision (in GitLab CI,
     $CI_MERGE_REQUEST_DIFF_BASE_SHA is used). Only Applications the change can affect are rendered,
     in parallel, through a render cache. Markdown starts with a one-line summary. Exit 0 ok; 1 when
     the change trips the deletion guard, fails to render or introduces a lint error; 2 on bad input
@@ -114,29 +135,32 @@ def review(
     parse_kube_version(kube_version, for_validation=False)
     helm = Helm(find_helm(root))
     cache = None if no_cache else RenderCache(render_cache_root(os.environ))
-    renderer = Renderer(helm, kube_version, cache, _progress)
+    renderer = Renderer(helm, kube_version, cache, _progress, chart_mirror or None)
     base_label = base if len(base) < 40 else base[:12]
     if (root / VALUES_DIR).is_dir() and not (root / APPLICATIONSET_FILE).is_file():
         name = service or os.environ.get("CI_PROJECT_NAME") or root.resolve().name
         with tree_at(root, base, name=root.resolve().name) as base_tree:
             result = review_service(platform, name, Sides(base_tree, root, base_label, "head"), renderer)
     else:
-        changed = changed_units(root, base)
-        with tree_at(root, base, changed | {GITOPS_CONFIG_DIR.as_posix()}) as base_tree:
+        with (
+            platform_checkout(platform, root, remote_base) as checkout,
+            base_side(root, base, checkout) as (base_tree, changed),
+        ):
             result = review_platform(
                 platform,
-                Sides(base_tree, root, base_label, "head", frozenset(changed)),
+                Sides(base_tree, checkout.root, base_label, "head", changed, checkout.scope),
                 renderer,
                 max_deletions,
                 every_finding=codequality is not None or junit is not None,
             )
+        result = result.with_files_named(checkout.shown)
     if report is not None:
-        write_atomic(report, render_markdown(result, argocd_url, budget=2**62))
+        write_atomic(report, render_markdown(result, argocd_url, budget=2**62, report_url=report_url))
     if codequality is not None:
         write_atomic(codequality, codequality_json(result.lint_findings))
     if junit is not None:
         write_atomic(junit, junit_xml(result, result.lint_findings))
-    note = render_markdown(result, argocd_url, budget, _full_report(report))
+    note = render_markdown(result, argocd_url, budget, _full_report(report), report_url)
     if output is ReviewOutput.json:
         typer.echo(json.dumps(result.as_dict(), indent=2, sort_keys=False))
     else:

@@ -9,7 +9,13 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from gitops_poc.cli.common import EnvFileOption, RootOption, load_platform
+from gitops_poc.cli.common import (
+    EnvFileOption,
+    ReadRemoteBaseOption,
+    RootOption,
+    load_platform,
+    platform_checkout,
+)
 from gitops_poc.cli.output import OutputFormat, err, out, print_json
 from gitops_poc.cli.waiting import Waiting
 from gitops_poc.platform import Platform
@@ -25,12 +31,6 @@ STYLE = {
     "problem": "red",
     "absent": "dim",
 }
-RemoteBaseOption = typer.Option(
-    None,
-    "--remote-base",
-    help="Where the repositories are, as for `publish`: <base>/<group>/<repo>.git (default: ROOT/.remotes). "
-    "An HTTPS base reads GITLAB_TOKEN.",
-)
 ServiceOption = typer.Option([], "--service", "-s", help="Only this service (repeatable).")
 EnvOption = typer.Option([], "--env", "-e", help="Only this environment (repeatable).")
 ContextOption = typer.Option(
@@ -132,7 +132,7 @@ def show(matrix: Matrix) -> None:
 def status(
     root: Path = RootOption,
     env_file: Path | None = EnvFileOption,
-    remote_base: str | None = RemoteBaseOption,
+    remote_base: str | None = ReadRemoteBaseOption,
     service: list[str] = ServiceOption,
     env: list[str] = EnvOption,
     kube_context: str | None = ContextOption,
@@ -145,9 +145,9 @@ def status(
     pipeline that set it and when, pins, how many images each environment lags the one before it; with a
     cluster, Argo CD's sync, health, running images and revision, and drift (git says X, the cluster runs Y;
     Applications git no longer generates). Read-only. Exit 1 on drift or a failed health."""
-    matrix = read_matrix(
-        load_platform(root, env_file), root, remote_base, service, env, kube_context, no_cluster
-    )
+    platform = load_platform(root, env_file)
+    with platform_checkout(platform, root, remote_base) as checkout:
+        matrix = read_matrix(platform, checkout.root, remote_base, service, env, kube_context, no_cluster)
     if output is OutputFormat.json:
         print_json(matrix.as_dict())
     else:

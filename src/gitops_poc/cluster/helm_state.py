@@ -1,5 +1,6 @@
-"""Read what helm has deployed for the releases of a plan: `helm history --max 1` (revision, status, chart)
-and `helm get values` (the user-supplied values, which may hold a secret: parsed in memory, never shown)."""
+"""Read what helm has deployed for the releases of a plan: `helm history --max 1` (revision, status, chart,
+when), `helm get values` (the user-supplied values, which may hold a secret: parsed in memory, never shown)
+and `helm get manifest` (the objects of a revision)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ def read_release(helm: Helm, release: HelmRelease, kube_context: str) -> Lookup:
     try:
         latest = max(json.loads(history), key=lambda item: int(item["revision"]))
         revision, status, chart = int(latest["revision"]), str(latest["status"]), str(latest["chart"])
+        updated = str(latest.get("updated") or "")
     except (ValueError, TypeError, KeyError, AttributeError):
         return Lookup(unreadable="helm history printed no revision")
     try:
@@ -49,7 +51,13 @@ def read_release(helm: Helm, release: HelmRelease, kube_context: str) -> Lookup:
     except ValueError:
         # Never quote what helm printed: it may hold the release's secrets.
         return Lookup(unreadable="helm get values printed no JSON")
-    return Lookup(Deployed(revision, status, chart, values if isinstance(values, Mapping) else {}))
+    return Lookup(Deployed(revision, status, chart, values if isinstance(values, Mapping) else {}, updated))
+
+
+def read_manifest(helm: Helm, release: HelmRelease, kube_context: str, revision: int) -> str:
+    """The manifest of one revision (HelmError or HelmNotFound when helm cannot read it). It may hold a
+    Secret's data: parsed in memory, never shown."""
+    return helm.run(["get", "manifest", Opt("--revision", str(revision)), *_target(release, kube_context)])
 
 
 def read_releases(plan: ClusterPlan, helm: Helm, kube_context: str) -> dict[tuple[str, str, str], Lookup]:

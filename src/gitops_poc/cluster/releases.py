@@ -30,6 +30,7 @@ class Deployed:
     status: str
     chart: str  # "<chart>-<version>", as `helm history` prints it
     values: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    updated: str = field(default="", compare=False)  # when it was deployed (RFC 3339, as helm prints it)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ top with `--set-string`; every value in the command is validated first and none 
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +41,9 @@ class HelmDeploy:
     set_string: tuple[tuple[str, str], ...]
     kube_context: str | None
     timeout: str = DEFAULT_TIMEOUT
+    # Why this revision (a break-glass reason, a rollback): helm keeps it in the release, `helm history`
+    # shows it.
+    description: str = ""
 
     def _chart(self) -> Value:
         if self.chart.is_oci:
@@ -72,6 +75,8 @@ class HelmDeploy:
         ]
         if self.kube_context:
             args.append(Opt("--kube-context", self.kube_context))
+        if self.description:
+            args.append(Opt("--description", self.description))
         return [*args, "--", Value(self.release, "release"), self._chart()]
 
     def template_args(self, chart_path: Path, kube_version: str | None = None) -> list[Part]:
@@ -94,6 +99,7 @@ def plan_deploy(
     *,
     kube_context: str | None,
     timeout: str = DEFAULT_TIMEOUT,
+    description: str = "",
 ) -> HelmDeploy:
     """The deploy of `service` to `env` from the service repository at `repo_dir`."""
     if problem := environment_error(env, platform.environments):
@@ -116,12 +122,18 @@ def plan_deploy(
         env,
         platform.release_name(service),
         platform.namespace(env),
-        ChartRef.from_config(platform.config),
+        ChartRef.from_config(platform.config, env),
         files,
         tuple(overrides),
         kube_context,
         timeout,
+        " ".join(description.split()),
     )
+
+
+def release_description(trailers: Sequence[tuple[str, str]]) -> str:
+    """A revision's description from commit-style trailers (`Break-glass: ...; Freeze-window: ...`)."""
+    return "; ".join(f"{key}: {value}" for key, value in trailers)
 
 
 def _duration(text: str) -> bool:

@@ -69,8 +69,14 @@ def project(platform: Platform, windows: tuple[SyncWindow, ...] = ()) -> dict[st
 def applicationset(platform: Platform) -> dict[str, Any]:
     cfg = platform.config
     services = [{"service": s, "repoURL": platform.repo_url(s)} for s in platform.services]
+    # Each environment names its chart version: `rollout chart` moves one environment at a time.
     environments: list[dict[str, str]] = [
-        {"env": env, "namespace": platform.namespace(env), "autoSync": str(platform.auto_sync(env)).lower()}
+        {
+            "env": env,
+            "namespace": platform.namespace(env),
+            "autoSync": str(platform.auto_sync(env)).lower(),
+            "chartVersion": cfg.chart_version_of(env),
+        }
         for env in platform.environments
     ]
     # One cluster: the in-cluster server, as ever. More: each element names its cluster as ArgoCD knows it.
@@ -110,7 +116,7 @@ def applicationset(platform: Platform) -> dict[str, Any]:
                         {
                             "repoURL": cfg.chart_repo,
                             "chart": cfg.chart_name,
-                            "targetRevision": cfg.chart_version,
+                            "targetRevision": "{{.chartVersion}}",
                             "helm": {
                                 "releaseName": "{{.service}}",
                                 "valueFiles": ["$values/.cicd/default.yaml", "$values/.cicd/{{.env}}.yaml"],

@@ -17,13 +17,13 @@ from gitops_poc.generate.services import Reader, TemplateRenderer, file_mode, pl
 from gitops_poc.layout import (
     GITOPS_CONFIG_DIR,
     LOCAL_STATE,
-    NEVER_COMMITTED,
     RELEASE_FILE,
     SERVICES_DIR,
     value_files,
 )
 from gitops_poc.platform import Platform
 from gitops_poc.release.policy import parse_policy
+from gitops_poc.secretnames import IGNORE_PATTERNS
 from gitops_poc.vendoring import disk_reader, plan_vendor
 from gitops_poc.yamlio import load_plain
 
@@ -39,7 +39,10 @@ def _gitignore(previous: str | None) -> str:
     kept."""
     text = previous or ""
     for comment, names in (
-        ("# Credentials and secret values: never commit them (added by gitops-poc init)", NEVER_COMMITTED),
+        (
+            "# Credentials, secret values and copies of them: never commit them (added by gitops-poc init)",
+            IGNORE_PATTERNS,
+        ),
         ("# Files an interrupted run left behind (the next run removes them)", (TEMP_FILES,)),
         ("# State of this machine's runs (`gitops-poc up`, `publish`), not the platform's", LOCAL_STATE),
     ):

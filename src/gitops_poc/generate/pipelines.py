@@ -8,6 +8,8 @@ Jobs (the environment list comes from ENVIRONMENTS, not a hard-coded three):
 - `review` (merge requests only): `gitops-poc review` of the change, its note on the merge request;
 - push mode (GITOPS_MODE=push): `deploy:<env>`: `ci deploy` through the GitLab agent of the environment's
   cluster (KUBE_CONTEXT), the first automatic, the next ones manual and chained.
+gitops-config's own `.gitlab-ci.yml` (gitops_config_pipeline): lint, plan with the deletion guard, review,
+init --check, the report page.
 GITOPS_MODE defaults to the .env value; a project or group CI/CD variable overrides it (GitLab gives those
 precedence over variables in the file), as the original's "variant B" did.
 """
@@ -17,8 +19,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from gitops_poc.config import environment_of
 from gitops_poc.delivery.decide import EXIT_CODES, Outcome
-from gitops_poc.layout import SERVICE_PIPELINE, SERVICES_DIR, SHARED_PIPELINE, SHARED_PIPELINE_FILE
+from gitops_poc.layout import (
+    GITOPS_CONFIG_PIPELINE,
+    SERVICE_PIPELINE,
+    SERVICES_DIR,
+    SHARED_PIPELINE,
+    SHARED_PIPELINE_FILE,
+)
 from gitops_poc.platform import GITOPS_CONFIG_REPO, Platform, Tier
 from gitops_poc.release.policy import (
     GATES_VARIABLE,
@@ -63,6 +72,11 @@ def _variables(platform: Platform, release: ReleasePolicy = NO_POLICY) -> dict[s
         "CHART_REPO": cfg.chart_repo,
         "CHART_NAME": cfg.chart_name,
         "CHART_VERSION": cfg.chart_version,
+        **(
+            {"CHART_VERSIONS": " ".join(f"{e}={v}" for e, v in cfg.chart_versions)}
+            if cfg.chart_versions
+            else {}
+        ),
         # The agent of ArgoCD's cluster; a deploy job to another cluster sets its own.
         "KUBE_CONTEXT": platform.agent_context,
     }
@@ -103,18 +117,20 @@ ON_MERGE_REQUEST = '$CI_PIPELINE_SOURCE == "merge_request_event"'
 REVIEW_REPORTS = {"codequality": "gl-code-quality-report.json", "junit": "review-junit.xml"}
 
 
-def _review_job(platform: Platform) -> dict[str, Any]:
+def _review_job(
+    platform: Platform, stage: str = "build", options: str = '--service "$SERVICE_NAME"'
+) -> dict[str, Any]:
     """`review` on merge requests: the note (posted when GITOPS_REVIEW_TOKEN is set), the full report as an
     artifact, Code Quality and JUnit reports for GitLab's widgets. The render cache is kept between
     pipelines, so the target branch's side is usually free."""
     return {
-        "stage": "build",
+        "stage": stage,
         "image": _tool_image(platform),
         "needs": [],
         "variables": {"GIT_DEPTH": "0", "XDG_CACHE_HOME": "$CI_PROJECT_DIR/.review-cache"},
         "cache": {"key": "review-renders", "paths": [".review-cache/"], "when": "always"},
         "script": [
-            'gitops-poc review --service "$SERVICE_NAME" --report review.md'
+            f"gitops-poc review {options} --report review.md"
             f" --codequality {REVIEW_REPORTS['codequality']} --junit {REVIEW_REPORTS['junit']}"
             " ${GITOPS_REVIEW_TOKEN:+--post}"
         ],
@@ -214,8 +230,79 @@ def service_pipeline(platform: Platform, service: str) -> dict[str, Any]:
     }
 
 
+MAX_DELETIONS = "MAX_DELETIONS"
+PAGES_DIR = "public"  # GitLab Pages publishes the `pages` job's public/ folder
+# The report reads every service repository's history; a cluster only when REPORT_KUBE_CONTEXT names one.
+REPORT_SCRIPT = [
+    'if [ -n "$REPORT_KUBE_CONTEXT" ]; then cluster="--kube-context=$REPORT_KUBE_CONTEXT"; '
+    "else cluster=--no-cluster; fi",
+    f'gitops-poc report --html {PAGES_DIR} "$cluster"',
+]
+
+
+def _gitops_config_variables(platform: Platform) -> dict[str, str]:
+    """The configuration the commands read, as variables (gitops-config holds no .env): every non-secret
+    key, so `init --check` regenerates exactly what `init` wrote."""
+    variables = environment_of(platform.config)
+    variables["CI_TOOL_IMAGE"] = platform.ci_tool_image
+    # The services' value files (review, lint, init --check) and histories (report) are read from the
+    # group's repositories on this GitLab, with GITLAB_TOKEN (read_repository) when they are private.
+    variables["GITOPS_REMOTE_BASE"] = "$CI_SERVER_URL"
+    # The deletion guard: one service's Applications may go in one merge request; more needs this raised.
+    variables[MAX_DELETIONS] = str(len(platform.environments))
+    return variables
+
+
+def _check_job(platform: Platform, script: list[str], rules: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"stage": "check", "image": _tool_image(platform), "needs": [], "script": script, "rules": rules}
+
+
+def _report_job(platform: Platform, on_default_branch: bool) -> dict[str, Any]:
+    """The report page: GitLab Pages from the default branch (`pages`), an artifact in a merge request."""
+    job: dict[str, Any] = {
+        "stage": "report",
+        "image": _tool_image(platform),
+        "needs": [],
+        "script": list(REPORT_SCRIPT),
+        "artifacts": {"paths": [PAGES_DIR]},
+        "rules": [{"if": ON_DEFAULT_BRANCH if on_default_branch else ON_MERGE_REQUEST}],
+    }
+    if not on_default_branch:
+        job["artifacts"]["expose_as"] = "report"
+    return job
+
+
+def gitops_config_pipeline(platform: Platform) -> dict[str, Any]:
+    """gitops-config's own pipeline: lint and the deletion guard on every change, the review note on merge
+    requests, `init --check` on the default branch (a hand edit of a generated file fails it), the report page
+    (GitLab Pages; an artifact in a merge request)."""
+    guard = f'--base "$CI_MERGE_REQUEST_DIFF_BASE_SHA" --max-deletions "${MAX_DELETIONS}"'
+    review = _review_job(platform, "review", f'--max-deletions "${MAX_DELETIONS}"')
+    review["variables"]["REPORT_URL"] = "$CI_PAGES_URL"  # the page the default branch's `pages` job publishes
+
+    def both() -> list[dict[str, Any]]:  # a list per job: YAML would otherwise share it as an anchor
+        return [{"if": ON_MERGE_REQUEST}, {"if": ON_DEFAULT_BRANCH}]
+
+    return {
+        "variables": _gitops_config_variables(platform),
+        "stages": ["check", "review", "report"],
+        "lint": _check_job(platform, ["gitops-poc lint"], both()),
+        "plan": {
+            **_check_job(platform, [f"gitops-poc plan ${{CI_MERGE_REQUEST_DIFF_BASE_SHA:+{guard}}}"], both()),
+            "variables": {"GIT_DEPTH": "0"},
+        },
+        "init-check": _check_job(platform, ["gitops-poc init --check"], [{"if": ON_DEFAULT_BRANCH}]),
+        "review": review,
+        "pages": _report_job(platform, on_default_branch=True),
+        "report": _report_job(platform, on_default_branch=False),
+    }
+
+
 def render_pipeline_files(platform: Platform, release: ReleasePolicy = NO_POLICY) -> dict[Path, str]:
-    files = {SHARED_PIPELINE_FILE: HEADER + dump_plain(shared_pipeline(platform, release))}
+    files = {
+        SHARED_PIPELINE_FILE: HEADER + dump_plain(shared_pipeline(platform, release)),
+        GITOPS_CONFIG_PIPELINE: HEADER + dump_plain(gitops_config_pipeline(platform)),
+    }
     for service in platform.services:
         files[service_pipeline_file(service)] = HEADER + dump_plain(service_pipeline(platform, service))
     return files

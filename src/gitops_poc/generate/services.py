@@ -23,6 +23,7 @@ from gitops_poc.generate.catalog import SIZING, blueprint_files, template_files
 from gitops_poc.k8app import SERVICE_TYPE
 from gitops_poc.layout import SERVICES_DIR
 from gitops_poc.platform import Platform
+from gitops_poc.templatestamp import STAMP_FILE, stamp_text, tree_id
 from gitops_poc.yamlio import edit_round_trip, load_k8s, unshared
 
 INITIAL_TAG = "0.1.0"  # only for a values file created before CI has built anything
@@ -230,6 +231,36 @@ def file_mode(template: Path) -> int | None:
     return mode if mode & 0o111 else None
 
 
+def render_template_files(
+    platform: Platform,
+    service: str,
+    renderer: TemplateRenderer,
+    files: list[tuple[str, Path]],
+    read: Reader | None = None,
+) -> Iterator[tuple[Path, str, str | None, int | None]]:
+    """(path under services/, content, previous content, mode) of each file the template makes for `service`:
+    rendered when `read` has no file there (or no `read`: as a new service gets it), managed keys kept."""
+    for pattern, template in files:
+        for env, context, relative in _targets(platform, service, pattern, renderer):
+            target = Path(SERVICES_DIR) / service / relative
+            previous = read(target) if read is not None else None
+            content = renderer.render_file(template, context) if previous is None else previous
+            is_values, values_env = _values_env(relative, platform)
+            if is_values and (env is None or values_env == env):
+                content = keep_managed(
+                    content, partial(managed_keys, platform, service, values_env), str(target)
+                )
+            yield target, content, previous, file_mode(template)
+
+
+def template_version(template_dir: Path) -> str:
+    """The template folder's version as `rollout template` knows it: its git tree id (templatestamp)."""
+    return tree_id(
+        (relative, fileio.read_bytes(path, fileio.TEMPLATE), file_mode(path) is not None)
+        for relative, path in template_files(template_dir)
+    )
+
+
 def plan_service(
     platform: Platform,
     service: str,
@@ -237,21 +268,20 @@ def plan_service(
     renderer: TemplateRenderer,
     template_dir: Path,
 ) -> list[FileChange]:
-    """Files of `services/<service>/`: created when missing, managed keys kept in line."""
-    files = blueprint_files(service) if service in SIZING else template_files(template_dir)
+    """Files of `services/<service>/`: created when missing, managed keys kept in line. A service made from
+    the template (not a built-in blueprint) that is new gets the stamp of the template version it took."""
+    from_template = service not in SIZING
+    files = template_files(template_dir) if from_template else blueprint_files(service)
     changes: list[FileChange] = []
-    for pattern, template in files:
-        for env, context, relative in _targets(platform, service, pattern, renderer):
-            target = Path(SERVICES_DIR) / service / relative
-            previous = read(target)
-            content = renderer.render_file(template, context) if previous is None else previous
-            is_values, values_env = _values_env(relative, platform)
-            if is_values and (env is None or values_env == env):
-                content = keep_managed(
-                    content, partial(managed_keys, platform, service, values_env), str(target)
-                )
-            if previous is None:
-                changes.append(FileChange(target, content, None, "new file", file_mode(template)))
-            elif change := change_if_different(target, content, previous, "keys that follow .env"):
+    new_service = True
+    for target, content, previous, mode in render_template_files(platform, service, renderer, files, read):
+        if previous is None:
+            changes.append(FileChange(target, content, None, "new file", mode))
+        else:
+            new_service = False
+            if change := change_if_different(target, content, previous, "keys that follow .env"):
                 changes.append(change)
+    stamp = Path(SERVICES_DIR) / service / STAMP_FILE
+    if from_template and new_service and read(stamp) is None:
+        changes.append(FileChange(stamp, stamp_text(template_version(template_dir)), None, "new file"))
     return changes

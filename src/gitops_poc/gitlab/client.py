@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import gitlab
@@ -25,9 +27,22 @@ from gitlab.exceptions import (
 )
 
 from gitops_poc.errors import ToolError, UsageError
-from gitops_poc.gitlab.model import Desired, Kind, Plan, ProjectState, Protection, State, Step, VariableState
+from gitops_poc.gitlab.access_token import expires_at, token_id
+from gitops_poc.gitlab.model import (
+    AccessTokenState,
+    Desired,
+    Kind,
+    Plan,
+    ProjectState,
+    Protection,
+    State,
+    Step,
+    VariableState,
+    utc_today,
+)
 from gitops_poc.gitlab.plan import agent_of_step, group_chain
 from gitops_poc.httpguard import GuardedSession, NetworkRefused, checked_url, origin, show_origin
+from gitops_poc.redact import remember
 
 TIMEOUT = 30  # seconds for the connection and each read; httpguard's deadline bounds the whole answer
 MAX_RETRIES = 4  # of a request GitLab answered 429 or 5xx (backoff 0.1 s doubling, or its Retry-After)
@@ -138,13 +153,33 @@ def _protection(project: Any, branch: str) -> Protection | None:
     )
 
 
+def _access_tokens(group: Any, names: set[str]) -> tuple[AccessTokenState, ...]:
+    """The group's active access tokens of these names (scopes, role, expiry; GitLab never lists values)."""
+    found = []
+    for t in group.access_tokens.list(get_all=True):
+        if t.name not in names or getattr(t, "revoked", False) or not getattr(t, "active", True):
+            continue
+        expires = getattr(t, "expires_at", None)
+        found.append(
+            AccessTokenState(
+                int(t.id),
+                t.name,
+                tuple(getattr(t, "scopes", ()) or ()),
+                int(getattr(t, "access_level", 0) or 0),
+                date.fromisoformat(expires[:10]) if expires else None,
+            )
+        )
+    return tuple(found)
+
+
 def read_state(gl: gitlab.Gitlab, want: Desired) -> State:
     """GET the group chain, each project and its branch protection, the group's variables, deploy tokens,
-    and the agent with its tokens (lists follow every page)."""
+    access tokens, and the agent with its tokens (lists follow every page)."""
+    today = utc_today()
     with translated(f"reading group {want.group}", gl.url):
         groups = frozenset(p for p in group_chain(want.group) if _get_or_none(gl.groups.get, p))
         if want.group not in groups:
-            return State(groups)
+            return State(groups, today=today)
         group = gl.groups.get(want.group)
         projects: dict[str, ProjectState] = {}
         agent_project = None
@@ -158,7 +193,13 @@ def read_state(gl: gitlab.Gitlab, want: Desired) -> State:
                 name, project.id, project.visibility, _protection(project, want.protection.branch)
             )
         variables = {
-            v.key: VariableState(v.key, getattr(v, "value", None), bool(v.masked), bool(v.protected))
+            v.key: VariableState(
+                v.key,
+                getattr(v, "value", None),
+                bool(v.masked),
+                bool(v.protected),
+                getattr(v, "hidden", None),
+            )
             for v in group.variables.list(get_all=True)
         }
         tokens = tuple(
@@ -176,7 +217,8 @@ def read_state(gl: gitlab.Gitlab, want: Desired) -> State:
                     f"/projects/{agent_project.id}/cluster_agents/{found.id}/tokens", get_all=True
                 )
                 agents[found.name] = tuple(t["name"] for t in listed if t.get("status", "active") == "active")
-    return State(groups, projects, variables, tokens, agents)
+        access_tokens = _access_tokens(group, {want.review_token.name}) if want.review_token else ()
+    return State(groups, projects, variables, tokens, agents, access_tokens, today)
 
 
 class _Applier:
@@ -234,9 +276,9 @@ class _Applier:
                 post_data={"name": wanted.token_name, "description": "gitops-poc: CI push deploys"},
                 retry_transient_errors=False,
             )
-            if not isinstance(answer, dict) or not isinstance(answer.get("token"), str):
-                raise GitLabApiError(f"GitLab's answer to {step.describe()} holds no token")
-            self.keep({wanted.credential_key: answer["token"]})
+            self.keep({wanted.credential_key: _issued(answer, step)})
+        elif step.kind is Kind.ACCESS_TOKEN:
+            self._access_token(step)
 
     @staticmethod
     def _create(create: Callable[[], Any]) -> None:
@@ -266,21 +308,64 @@ class _Applier:
             project.protectedbranches.delete(wanted.branch)
             project.protectedbranches.create(data)
 
-    def _variable(self, key: str) -> None:
-        var = next(v for v in self.want.variables if v.key == key)
+    def _access_token(self, step: Step) -> None:
+        """Issue (create or rotate) the token and put its value straight into its group variable: it lives in
+        this process's memory between the two calls only. Revoke: one of that name the plan does not want."""
+        spec = self.want.review_token
+        assert spec is not None
+        group = self.group(self.want.group)
+        if step.action == "revoke":
+            group.access_tokens.delete(token_id(step))
+            return
+        expires = expires_at(spec, utc_today()).isoformat()
+        if step.action == "rotate":  # a new value, the old one revoked by GitLab; same bot user
+            answer = group.access_tokens.rotate(
+                token_id(step), expires_at=expires, retry_transient_errors=False
+            )
+        else:
+            data = {
+                "name": spec.name,
+                "scopes": list(spec.scopes),
+                "access_level": spec.access_level,
+                "expires_at": expires,
+            }
+            try:
+                answer = group.access_tokens.create(data, retry_transient_errors=False).attributes
+            except GitlabError as exc:
+                if exc.response_code in (403, 404):
+                    raise GitLabApiError(
+                        f"GitLab answered {exc.response_code} to {step.describe()}: group access tokens need "
+                        "the Owner role of the group (on GitLab.com, a Premium group); see docs/review.md"
+                    ) from None
+                raise
+        self._variable(spec.variable.key, _issued(answer, step))
+
+    def _variable(self, key: str, value: str | None = None) -> None:
+        var = self.want.variable(key)
+        value = var.value if value is None else value
         group = self.group(self.want.group)
         data: dict[str, Any] = {"key": key, "masked": var.masked, "protected": var.protected, "raw": True}
-        if var.value is not None:
-            data["value"] = var.value
+        if value is not None:
+            data["value"] = value
         try:
-            if var.value is None:
+            if value is None:
                 raise GitlabHttpError("exists", 409)  # only the flags change: update in place
-            group.variables.create(data)
+            # Hidden is set when a variable is created only (GitLab 17.4+; older ones ignore the field).
+            group.variables.create({**data, "masked_and_hidden": True} if var.hidden else data)
         except GitlabError as exc:
             if not _taken(exc):
                 raise
             data.pop("key")
             group.variables.update(key, data)
+
+
+def _issued(answer: Any, step: Step) -> str:
+    """The token value in GitLab's answer, registered as a secret before anything else can print it."""
+    token = answer.get("token") if isinstance(answer, dict) else None
+    if not isinstance(token, str) or not token:
+        raise GitLabApiError(f"GitLab's answer to {step.describe()} holds no token")
+    remember([token])
+    return token
 
 
 def apply_plan(
@@ -320,3 +405,47 @@ def upsert_note(gl: gitlab.Gitlab, project: str, merge_request: int, marker: str
         found.body = body
         found.save()
     return "updated"
+
+
+@dataclass(frozen=True)
+class MergeRequest:
+    iid: int
+    web_url: str
+    action: str  # created, updated or unchanged
+
+
+def open_merge_request(
+    gl: gitlab.Gitlab, project: str, source_branch: str, target_branch: str, title: str, description: str
+) -> MergeRequest:
+    """The open merge request of `source_branch` into `target_branch`, its title and description brought in
+    line (or created once): never a second one for the same branch."""
+    where = f"/projects/{project}/merge_requests"
+    handle = gl.projects.get(project, lazy=True)
+    with translated(f"GET {where}", gl.url):
+        found = next(
+            iter(
+                handle.mergerequests.list(
+                    state="opened", source_branch=source_branch, target_branch=target_branch, iterator=True
+                )
+            ),
+            None,
+        )
+    if found is None:
+        with translated(f"POST {where}", gl.url):
+            created = handle.mergerequests.create(
+                {
+                    "source_branch": source_branch,
+                    "target_branch": target_branch,
+                    "title": title,
+                    "description": description,
+                    "remove_source_branch": True,
+                },
+                retry_transient_errors=False,  # a 5xx may hide a created one: the next run finds it
+            )
+        return MergeRequest(int(created.iid), str(getattr(created, "web_url", "")), "created")
+    if found.title == title and (found.description or "") == description:
+        return MergeRequest(int(found.iid), str(getattr(found, "web_url", "")), "unchanged")
+    with translated(f"PUT {where}/{found.iid}", gl.url):
+        found.title, found.description = title, description
+        found.save()
+    return MergeRequest(int(found.iid), str(getattr(found, "web_url", "")), "updated")

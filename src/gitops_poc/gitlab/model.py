@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
 MAINTAINER = 40  # GitLab access level: only maintainers push or merge to the protected branch
+REPORTER = 20  # the least role that reads a private project's merge requests and comments on them
 NO_ONE = 0
+ROLES = {10: "Guest", 20: "Reporter", 30: "Developer", 40: "Maintainer", 50: "Owner"}
 
 
 @dataclass(frozen=True)
@@ -18,6 +21,9 @@ class Variable:
     masked: bool
     protected: bool
     secret: bool = False  # never shown, never compared in output
+    hidden: bool = (
+        False  # masked and hidden (GitLab 17.4+): the value is never shown again, not even in the UI
+    )
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,19 @@ class Agent:
 
 
 @dataclass(frozen=True)
+class AccessToken:
+    """A group access token (a bot user of the group) whose value goes to a group CI/CD variable only.
+    GitLab shows the value once, when the token is created or rotated."""
+
+    name: str
+    scopes: tuple[str, ...]
+    access_level: int
+    lifetime_days: int  # expires this many days after it is issued
+    renew_within_days: int  # a re-run of bootstrap rotates it when it expires sooner than this
+    variable: Variable  # where its value is stored (value None: only the token knows it)
+
+
+@dataclass(frozen=True)
 class Desired:
     group: str  # full path, e.g. org/platform
     projects: tuple[str, ...]  # project paths inside the group
@@ -50,6 +69,14 @@ class Desired:
     agent_project: str
     agents: tuple[Agent, ...]  # one per cluster (ArgoCD's own first)
     deploy_token_key: str = "GITLAB_DEPLOY_TOKEN"  # the .env key the deploy token is written to
+    review_token: AccessToken | None = None  # the token `review --post` comments with
+
+    def variable(self, key: str) -> Variable:
+        """The wanted group variable `key`, the review token's included."""
+        wanted: list[Variable] = [*self.variables]
+        if self.review_token is not None:
+            wanted.append(self.review_token.variable)
+        return next(v for v in wanted if v.key == key)
 
 
 @dataclass(frozen=True)
@@ -66,6 +93,22 @@ class VariableState:
     value: str | None  # None when GitLab hides it
     masked: bool
     protected: bool
+    hidden: bool | None = None  # None: GitLab does not say (older than 17.4)
+
+
+@dataclass(frozen=True)
+class AccessTokenState:
+    """An active group access token as GitLab lists it (never its value)."""
+
+    id: int
+    name: str
+    scopes: tuple[str, ...]
+    access_level: int
+    expires_at: date | None
+
+
+def utc_today() -> date:
+    return datetime.now(UTC).date()
 
 
 @dataclass(frozen=True)
@@ -78,6 +121,8 @@ class State:
     deploy_tokens: tuple[str, ...] = ()  # names of active group deploy tokens
     # The wanted agents registered in the agent project -> the names of their active tokens.
     agents: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    access_tokens: tuple[AccessTokenState, ...] = ()  # the group's active access tokens
+    today: date = field(default_factory=utc_today)  # the day the state was read (UTC): expiry is against it
 
 
 class Kind(StrEnum):
@@ -89,6 +134,7 @@ class Kind(StrEnum):
     DEPLOY_TOKEN = "deploy token"
     AGENT = "agent"
     AGENT_TOKEN = "agent token"
+    ACCESS_TOKEN = "group access token"
 
 
 @dataclass(frozen=True)
@@ -96,7 +142,7 @@ class Step:
     """One write to GitLab. `target` names the object; `detail` is safe to print (never a secret value)."""
 
     kind: Kind
-    action: str  # create | update
+    action: str  # create | update | rotate | revoke
     target: str
     detail: str = ""
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from gitops_poc.config import agent_token_key
+from gitops_poc.gitlab.access_token import check_access_token, plan_access_token
 from gitops_poc.gitlab.model import (
+    REPORTER,
+    AccessToken,
     Agent,
     Desired,
     Difference,
@@ -19,6 +22,9 @@ from gitops_poc.gitlab.model import (
 from gitops_poc.platform import GITOPS_CONFIG_REPO, Platform
 
 PUSH_TOKEN_VARIABLE = "CI_PUSH_TOKEN"  # the write-back token of the pull-mode update jobs
+REVIEW_TOKEN_VARIABLE = "GITOPS_REVIEW_TOKEN"  # what `review --post` comments with (review/post.py)
+REVIEW_TOKEN_DAYS = 180  # lifetime of an issued review token (GitLab's default maximum is 365)
+REVIEW_TOKEN_RENEW_DAYS = 30  # a bootstrap run in the last 30 days of its life rotates it
 VISIBILITIES = ("private", "internal", "public")
 
 
@@ -41,6 +47,23 @@ def desired(platform: Platform, *, push_token: str | None, visibility: str = "pr
         deploy_token_scopes=("read_registry",),
         agent_project=GITOPS_CONFIG_REPO,
         agents=agents(platform),
+        review_token=review_token(platform),
+    )
+
+
+def review_token(platform: Platform) -> AccessToken:
+    """The group access token review notes are posted with (docs/review.md says why this kind): api is the
+    only scope that writes notes, Reporter the least role that comments in private projects. Its group
+    variable is masked and hidden but not protected, so merge-request pipelines of feature branches see it."""
+    return AccessToken(
+        name=f"{platform.project_name}-review",
+        scopes=("api",),
+        access_level=REPORTER,
+        lifetime_days=REVIEW_TOKEN_DAYS,
+        renew_within_days=REVIEW_TOKEN_RENEW_DAYS,
+        variable=Variable(
+            REVIEW_TOKEN_VARIABLE, None, masked=True, protected=False, secret=True, hidden=True
+        ),
     )
 
 
@@ -160,6 +183,8 @@ def plan_gitlab(want: Desired, state: State, *, have_credentials: Mapping[str, b
                 f"{wanted.credential_key} (GitLab shows it only once): revoke it in GitLab and run bootstrap "
                 "again"
             )
+    if want.review_token is not None:
+        steps.extend(plan_access_token(want.review_token, state))
     return Plan(tuple(steps), tuple(notes))
 
 
@@ -213,6 +238,8 @@ def check_gitlab(want: Desired, state: State) -> list[Difference]:
             found.append(Difference(agent, "agent is not registered"))
         elif wanted.token_name not in state.agents[wanted.name]:
             found.append(Difference(agent, f"agent has no active token {wanted.token_name}"))
+    if want.review_token is not None:
+        found.extend(check_access_token(want.review_token, state))
     return found
 
 
@@ -225,4 +252,5 @@ __all__ = [
     "desired",
     "group_chain",
     "plan_gitlab",
+    "review_token",
 ]

@@ -16,7 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from gitops_poc.config import SEMVER
+from gitops_poc.config import SEMVER, Config
 from gitops_poc.layout import APPLICATIONSET_FILE, PROJECT_FILE
 from gitops_poc.lint.argoglob import PatternSet, allowed
 from gitops_poc.lint.catalog import rule
@@ -31,6 +31,11 @@ ACTION = re.compile(r"{{-?\s*(if|else|end)\b(.*?)\s*-?}}", re.DOTALL)
 CONDITION = re.compile(r'^(eq|ne)\s+(?:\.?([A-Za-z_]\w*)\s+"([^"]*)"|"([^"]*)"\s+\.?([A-Za-z_]\w*))$')
 RESPECT = "RespectIgnoreDifferences=true"
 TEMPLATE_SPEC: KeyPath = ("spec", "template", "spec")
+
+
+def _same(revision: str, env: str | None, config: Config) -> bool:
+    wanted = config.chart_version if env is None else config.chart_version_of(env)
+    return revision.lstrip("v") == wanted.lstrip("v")
 
 
 @dataclass(frozen=True)
@@ -300,7 +305,7 @@ class _Check:
                 continue
             keys: KeyPath = (*TEMPLATE_SPEC, key, i) if key == "sources" else (*TEMPLATE_SPEC, key)
             if "chart" in source:
-                yield from self._chart(source, keys)
+                yield from self._chart(source, keys, params)
             value_files = get_in(source, ("helm", "valueFiles")) or []
             if (
                 any(isinstance(f, str) and f.startswith("$values/") for f in value_files)
@@ -337,23 +342,56 @@ class _Check:
                             f"add {url} to spec.sourceRepos of {self.project.doc.display}",
                         )
 
-    def _chart(self, source: dict[str, Any], keys: KeyPath) -> Iterator[Finding]:
-        revision = str(source.get("targetRevision") or "")
-        where = (*keys, "targetRevision") if "targetRevision" in source else keys
-        if not SEMVER.match(revision):
-            yield self.at(
-                "argocd-chart-unpinned",
-                where,
-                f"chart {source.get('chart')} targetRevision is {revision or 'empty'!r}: not one exact"
-                " version",
-                f"pin targetRevision: {self.platform.config.chart_version}",
-            )
-        elif revision.lstrip("v") != self.platform.config.chart_version.lstrip("v"):
-            yield self.at(
-                "argocd-chart-version",
-                where,
-                f"chart version {revision} differs from CHART_VERSION {self.platform.config.chart_version}",
-            )
+    def _chart(self, source: dict[str, Any], keys: KeyPath, params: list[Params]) -> Iterator[Finding]:
+        """The chart version of each environment (`{{.chartVersion}}` from its element, or one literal for
+        all) is one exact version: the one CHART_VERSIONS, else CHART_VERSION, gives that environment."""
+        raw = source.get("targetRevision")
+        field = (*keys, "targetRevision") if "targetRevision" in source else keys
+        config = self.platform.config
+        envs = list(dict.fromkeys(str(p.values.get("env", "")) for p in params))
+        if not (isinstance(raw, str) and "{{" in raw):  # one literal version for every environment
+            revision = str(raw or "")
+            if not SEMVER.match(revision):
+                yield self._unpinned(source, field, revision, "", config.chart_version)
+                return
+            differs = [e for e in envs if e in self.platform.environments and not _same(revision, e, config)]
+            if differs or (not envs and not _same(revision, None, config)):
+                yield self._version_differs(revision, differs, field)
+            return
+        for p in params:
+            env = str(p.values.get("env", ""))
+            if env not in envs:
+                continue
+            envs.remove(env)
+            revision = substitute(raw, p.values) or ""
+            where = next((o for name in PARAM.findall(raw) if (o := p.origin(name))), field)
+            known = env in self.platform.environments
+            if not SEMVER.match(revision):
+                wanted = config.chart_version_of(env) if known else config.chart_version
+                yield self._unpinned(source, where, revision or raw, f" of {env}", wanted)
+            elif known and not _same(revision, env, config):
+                yield self._version_differs(revision, [env], where)
+
+    def _unpinned(
+        self, source: dict[str, Any], where: KeyPath, revision: str, label: str, wanted: str
+    ) -> Finding:
+        return self.at(
+            "argocd-chart-unpinned",
+            where,
+            f"chart {source.get('chart')} targetRevision{label} is {revision or 'empty'!r}: not one exact"
+            " version",
+            f"pin targetRevision: {wanted}",
+        )
+
+    def _version_differs(self, revision: str, envs: list[str], where: KeyPath) -> Finding:
+        config = self.platform.config
+        wanted = [(e, config.chart_version_of(e)) for e in envs]
+        if not wanted or all(e not in dict(config.chart_versions) for e in envs):
+            said = f"CHART_VERSION {config.chart_version}"
+        else:
+            said = "CHART_VERSIONS/CHART_VERSION " + " ".join(f"{e}={v}" for e, v in wanted)
+        label = f" of {' '.join(envs)}" if envs else ""
+        return self.at("argocd-chart-version", where, f"chart version {revision}{label} differs from {said}")
 
     def _sync(self, params: list[Params]) -> Iterator[Finding]:
         literal = get_in(self.spec, ("syncPolicy", "automated")) is not None

@@ -417,7 +417,7 @@ def _secret_findings(
 def _required_findings(
     files: ServiceFiles, env: str, values: dict[str, Any], platform: Platform
 ) -> Iterator[Finding]:
-    version = platform.config.chart_version
+    version = platform.config.chart_version_of(env)
     failing = k8app.failing_values(version)
     for keys, wanted in k8app.required_keys(version).items():
         value = get_in(values, keys)
@@ -441,7 +441,7 @@ def _defect_findings(
     files: ServiceFiles, env: str, values: dict[str, Any], platform: Platform
 ) -> Iterator[Finding]:
     """Values that hit a known render defect of the pinned chart version (k8app.RENDER_DEFECTS)."""
-    version = platform.config.chart_version
+    version = platform.config.chart_version_of(env)
     defects = k8app.render_defects(version)
     chart_text = f"chart {platform.config.chart_name} {version}"
     hpa, rbac = values.get("hpa"), values.get("rbac")

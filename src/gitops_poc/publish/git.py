@@ -42,6 +42,10 @@ class GitFailed(ToolError):
 class MergeConflict(GitopsError):
     """The root and the remote changed the same lines since the last publish: nothing was pushed."""
 
+    def __init__(self, files: list[str]) -> None:
+        super().__init__(", ".join(files))
+        self.files = tuple(files)
+
 
 class PushRejected(Exception):
     """The remote branch moved between fetch and push (a race): fetch and merge again."""
@@ -104,19 +108,20 @@ class Scratch:
         return self.run(*args, **kwargs).stdout.decode().strip()  # type: ignore[arg-type]
 
     # --- reading the remote ---------------------------------------------------------------------------
-    def fetch(self, remote: str, branch: str) -> str | None:
-        """The remote branch's head, fetched (None: the branch or the repository does not exist yet)."""
+    def fetch(self, remote: str, branch: str, into: str = "refs/remote/head") -> str | None:
+        """The remote branch's head, fetched into the ref `into` (None: the branch or the repository does not
+        exist yet)."""
         where, ref = Value(remote, "remote"), Value(f"refs/heads/{branch}", "branch")
         listed = self.talk(remote, "ls-remote", "--heads", END_OF_OPTIONS, where, ref)
         if listed.returncode != 0:
             raise GitFailed(f"cannot read {remote}: {listed.stderr.decode(errors='replace').strip()}")
         if not listed.stdout.strip():
             return None
-        spec = Value(f"+refs/heads/{branch}:refs/remote/head", "branch")
+        spec = Value(f"+refs/heads/{branch}:{into}", "branch")
         fetched = self.talk(remote, "fetch", "--quiet", "--no-tags", END_OF_OPTIONS, where, spec)
         if fetched.returncode != 0:
             raise GitFailed(f"cannot fetch from {remote}: {fetched.stderr.decode(errors='replace').strip()}")
-        return self.out("rev-parse", "--verify", END_OF_OPTIONS, "refs/remote/head")
+        return self.out("rev-parse", "--verify", END_OF_OPTIONS, into)
 
     def publishes(self, head: str, limit: int = 200) -> list[tuple[str, str]]:
         """The publish commits in `head`'s history, newest first, with the root commit each names (or "")."""
@@ -189,7 +194,7 @@ class Scratch:
         lines = result.stdout.decode().splitlines()
         if result.returncode == 1:
             conflicted = sorted({line for line in lines[1:] if line})
-            raise MergeConflict(", ".join(conflicted))
+            raise MergeConflict(conflicted)
         if result.returncode != 0:
             raise GitFailed(f"git merge-tree failed: {result.stderr.decode(errors='replace').strip()}")
         return lines[0]
@@ -202,11 +207,21 @@ class Scratch:
         raw = self.out("diff-tree", "-r", "--no-renames", "--name-status", END_OF_OPTIONS, *commits)
         return tuple(FileDelta(*line.split("\t", 1)) for line in raw.splitlines() if line)
 
-    def push(self, remote: str, commit: str, branch: str) -> None:
-        """Fast-forward only (no `+`, no --force): a remote that moved on refuses (PushRejected)."""
+    def read(self, commit: str, path: str) -> bytes | None:
+        """The bytes of `path` in `commit` (None: no such file)."""
+        found = self.run("cat-file", "blob", END_OF_OPTIONS, Value(f"{commit}:{path}", "path"), check=False)
+        return found.stdout if found.returncode == 0 else None
+
+    def push(self, remote: str, commit: str, branch: str, lease: str | None = None) -> None:
+        """Fast-forward only (no `+`, no --force): a remote that moved on refuses (PushRejected). With `lease`
+        (a branch of our own: "" = must not exist yet, else the head we read), the branch is replaced only
+        while it still is what we read; main never gets a lease."""
         spec = Value(f"{commit}:refs/heads/{branch}", "branch")
+        options: list[Part] = []
+        if lease is not None:
+            options.append(Opt("--force-with-lease", f"refs/heads/{branch}:{lease}"))
         result = self.talk(
-            remote, "push", "--quiet", "--porcelain", END_OF_OPTIONS, Value(remote, "remote"), spec
+            remote, "push", "--quiet", "--porcelain", *options, END_OF_OPTIONS, Value(remote, "remote"), spec
         )
         if result.returncode == 0:
             return

@@ -14,7 +14,7 @@ from gitops_poc.delivery.image import Image
 from gitops_poc.errors import GitopsError, ToolError, UsageError
 from gitops_poc.platform import Platform
 from gitops_poc.release.gates import DEFAULT_PRODUCTION, Evaluation, GateSpec, evaluate
-from gitops_poc.release.history import image_at
+from gitops_poc.release.history import Entry, image_at
 
 ARGOCD_API = "argoproj.io/v1alpha1"
 EXIT_GATE_FAILED = 8
@@ -56,6 +56,23 @@ def _contains(repo: Repository) -> Callable[[str, str], bool]:
     return contains
 
 
+def promoted_entry(repo: Repository, head: str, source: str) -> Entry:
+    """The image `.cicd/SOURCE.yaml` holds at `head` and the commit that brought it in."""
+    commits = repo.run("log", "--format=%H", "-1", head, "--", f".cicd/{source}.yaml").stdout.split()
+    entry = image_at(repo.read, commits[0], source) if commits else None
+    if entry is None:
+        raise UsageError(f".cicd/{source}.yaml sets no image.tag: there is nothing to promote from {source}")
+    return entry
+
+
+def refusal(source: str, subject: str, spec: GateSpec, evaluation: Evaluation) -> GateFailed:
+    failed = "; ".join(f"{c.name}: {c.seen}" for c in evaluation.failures())
+    return GateFailed(
+        f"promotion from {source} refused: {subject} does not show the evidence ({spec.describe()}): "
+        f"{failed} (nothing was changed; --skip-gates --reason TEXT overrides and is recorded)"
+    )
+
+
 def check_gates(
     *,
     kube: Callable[[], Kube],
@@ -69,10 +86,7 @@ def check_gates(
 ) -> tuple[Evaluation, Image]:
     """Evaluate `spec` on the source environment's Application for the image its values file holds at
     `head`; raise GateFailed naming every failed check."""
-    commits = repo.run("log", "--format=%H", "-1", head, "--", f".cicd/{source}.yaml").stdout.split()
-    entry = image_at(repo.read, commits[0], source) if commits else None
-    if entry is None:
-        raise UsageError(f".cicd/{source}.yaml sets no image.tag: there is nothing to promote from {source}")
+    entry = promoted_entry(repo, head, source)
     name = platform.application_name(service, source)
     application = read_application(kube, platform.config.argocd_namespace, name)
     evaluation = evaluate(
@@ -86,9 +100,5 @@ def check_gates(
         now=now,
     )
     if not evaluation.ok:
-        failed = "; ".join(f"{c.name}: {c.seen}" for c in evaluation.failures())
-        raise GateFailed(
-            f"promotion from {source} refused: {name} does not show the evidence ({spec.describe()}): "
-            f"{failed} (nothing was changed; --skip-gates --reason TEXT overrides and is recorded)"
-        )
+        raise refusal(source, name, spec, evaluation)
     return evaluation, entry.image

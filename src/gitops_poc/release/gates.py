@@ -28,7 +28,7 @@ class GateSpec:
         return self.health or self.soak > timedelta(0)
 
     def describe(self) -> str:
-        parts = (["health"] if self.health else []) + ([f"soak {_span(self.soak)}"] if self.soak else [])
+        parts = (["health"] if self.health else []) + ([f"soak {span(self.soak)}"] if self.soak else [])
         return " + ".join(parts) or "none"
 
 
@@ -45,9 +45,10 @@ class Check:
 
 @dataclass(frozen=True)
 class Evaluation:
-    application: str
+    application: str  # what was read: the Argo CD Application, or (push mode) the Helm release
     checks: tuple[Check, ...]
     checked_at: datetime
+    subject: str = "application"  # its trailer: Gate-application or Gate-release
 
     @property
     def ok(self) -> bool:
@@ -59,13 +60,13 @@ class Evaluation:
     def trailers(self) -> tuple[tuple[str, str], ...]:
         stamp = self.checked_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         return (
-            ("Gate-application", self.application),
+            (f"Gate-{self.subject}", self.application),
             ("Gate-checked-at", stamp),
             *((f"Gate-{c.name}", c.seen) for c in self.checks),
         )
 
 
-def _span(delta: timedelta) -> str:
+def span(delta: timedelta) -> str:
     seconds = int(delta.total_seconds())
     if seconds >= 3600:
         return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
@@ -74,13 +75,13 @@ def _span(delta: timedelta) -> str:
     return f"{seconds}s"
 
 
-def _get(data: Any, *keys: str) -> Any:
+def dig(data: Any, *keys: str) -> Any:
     for key in keys:
         data = data.get(key) if isinstance(data, Mapping) else None
     return data
 
 
-def _time(value: Any) -> datetime | None:
+def parse_time(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
@@ -89,17 +90,29 @@ def _time(value: Any) -> datetime | None:
         return None
 
 
+def soak_check(state: str, since: datetime | None, soak: timedelta, now: datetime) -> Check:
+    """Has the source been `state` (healthy, deployed) for `soak`? `since` None: not in it, or since when
+    is unknown."""
+    if since is None:
+        return Check("soak", False, f"not {state} since a known time (needs {span(soak)})")
+    ran = now - since
+    verdict = ">=" if ran >= soak else "<"
+    return Check(
+        "soak", ran >= soak, f"{state} since {since:%Y-%m-%dT%H:%M:%SZ}: {span(ran)} {verdict} {span(soak)}"
+    )
+
+
 def synced_revision(application: Mapping[str, Any], values_repo: str) -> str | None:
     """The revision Argo CD synced of the service repository (the values source of a multi-source
     Application, else the single source's)."""
-    revisions = _get(application, "status", "sync", "revisions")
-    sources = _get(application, "spec", "sources")
+    revisions = dig(application, "status", "sync", "revisions")
+    sources = dig(application, "spec", "sources")
     if isinstance(revisions, list) and isinstance(sources, list):
         for source, revision in zip(sources, revisions, strict=False):
             if isinstance(source, Mapping) and _same_repo(str(source.get("repoURL", "")), values_repo):
                 return str(revision)
         return None
-    revision = _get(application, "status", "sync", "revision")
+    revision = dig(application, "status", "sync", "revision")
     return str(revision) if revision else None
 
 
@@ -124,11 +137,11 @@ def evaluate(
     """Every check `spec` asks for, on `application` (as the API server returned it). `contains(revision,
     commit)` says whether the synced revision has the commit that brought the image in."""
     checks: list[Check] = []
-    sync = _get(application, "status", "sync", "status")
-    health = _get(application, "status", "health", "status")
+    sync = dig(application, "status", "sync", "status")
+    health = dig(application, "status", "health", "status")
     revision = synced_revision(application, values_repo)
-    images = _get(application, "status", "summary", "images") or []
-    phase = _get(application, "status", "operationState", "phase")
+    images = dig(application, "status", "summary", "images") or []
+    phase = dig(application, "status", "operationState", "phase")
     if spec.health:
         checks.append(Check("sync", sync == "Synced", f"sync status {sync or '(none)'} (needs Synced)"))
         checks.append(Check("health", health == "Healthy", f"health {health or '(none)'} (needs Healthy)"))
@@ -153,20 +166,8 @@ def evaluate(
             )
         )
     if spec.soak > timedelta(0):
-        since = _time(_get(application, "status", "health", "lastTransitionTime"))
+        since = parse_time(dig(application, "status", "health", "lastTransitionTime"))
         if since is None:
-            since = _time(_get(application, "status", "operationState", "finishedAt"))
-        if health != "Healthy" or since is None:
-            checks.append(Check("soak", False, f"not healthy since a known time (needs {_span(spec.soak)})"))
-        else:
-            ran = now - since
-            ok = ran >= spec.soak
-            verdict = ">=" if ok else "<"
-            checks.append(
-                Check(
-                    "soak",
-                    ok,
-                    f"healthy since {since:%Y-%m-%dT%H:%M:%SZ}: {_span(ran)} {verdict} {_span(spec.soak)}",
-                )
-            )
+            since = parse_time(dig(application, "status", "operationState", "finishedAt"))
+        checks.append(soak_check("healthy", since if health == "Healthy" else None, spec.soak, now))
     return Evaluation(name, tuple(checks), now)

@@ -1,11 +1,13 @@
 """The gates of one `ci promote` job: which apply (release.yaml's pair, else the tier default), the evidence
-read and recorded as commit trailers, or the recorded break-glass skip."""
+read (the Argo CD Application in pull mode, the Helm release and its Deployments in push mode) and recorded
+as commit trailers, or the recorded break-glass skip."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from gitops_poc.config import load_config
@@ -16,8 +18,10 @@ from gitops_poc.delivery.target import Target
 from gitops_poc.errors import UsageError
 from gitops_poc.platform import Platform
 from gitops_poc.release.evidence import check_gates, gate_spec
-from gitops_poc.release.gates import GateSpec
+from gitops_poc.release.gates import Evaluation, GateSpec
 from gitops_poc.release.policy import GATES_VARIABLE, gates_from_json, parse_policy, read_release_config
+
+READ_TIMEOUT = 60.0  # seconds for each read-only helm command
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,24 @@ def promotion_gates(
         # A pinned target changes nothing whatever the evidence: no cluster is asked (exit 5 follows).
         return Gated(pinned=True)
     context = kube_context or platform.config.kube_context
+    check: Callable[..., tuple[Evaluation, Image]] = check_gates
+    if platform.config.gitops_mode == "push":
+        # Push mode: no Application; the evidence is the Helm release `ci deploy` made and its rollout.
+        from gitops_poc.release.push_evidence import check_push_gates
+        from gitops_poc.render.helm import Helm, find_helm
+
+        check = partial(check_push_gates, helm=Helm(find_helm(), timeout=READ_TIMEOUT), context=context)
+    evaluation, image = check(
+        kube=lambda: Kube.from_kubeconfig(context),
+        platform=platform,
+        repo=repo,
+        head=head,
+        service=service,
+        source=source,
+        spec=spec,
+        now=now,
+    )
+    return Gated(evaluation.trailers(), image)
     evaluation, image = check_gates(
         kube=lambda: Kube.from_kubeconfig(context),
         platform=platform,

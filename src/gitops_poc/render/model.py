@@ -15,15 +15,17 @@ from gitops_poc.values import ValuesFile
 
 @dataclass(frozen=True)
 class ChartRef:
-    """The pinned chart ArgoCD deploys: CHART_REPO, CHART_NAME, CHART_VERSION."""
+    """The pinned chart ArgoCD deploys: CHART_REPO, CHART_NAME, CHART_VERSION (CHART_VERSIONS per env)."""
 
     repo: str
     name: str
     version: str
 
     @classmethod
-    def from_config(cls, config: Config) -> ChartRef:
-        return cls(config.chart_repo, config.chart_name, config.chart_version)
+    def from_config(cls, config: Config, env: str | None = None) -> ChartRef:
+        """The chart of `env` (None: CHART_VERSION, the default of every environment)."""
+        version = config.chart_version if env is None else config.chart_version_of(env)
+        return cls(config.chart_repo, config.chart_name, version)
 
     @property
     def is_oci(self) -> bool:

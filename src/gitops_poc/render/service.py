@@ -60,9 +60,9 @@ def render_values(
     )
 
 
-def chart_ref(platform: Platform, version: str | None = None) -> ChartRef:
-    """The pinned chart, or another version of it from the same repository (`--chart-version`)."""
-    ref = ChartRef.from_config(platform.config)
+def chart_ref(platform: Platform, version: str | None = None, env: str | None = None) -> ChartRef:
+    """The pinned chart (of `env`), or another version of it from the same repository (`--chart-version`)."""
+    ref = ChartRef.from_config(platform.config, env)
     if version is None:
         return ref
     if not SEMVER.match(version):
@@ -77,11 +77,12 @@ def prepare_chart(
     environ: Mapping[str, str] = os.environ,
     on_pull: Callable[[str], None] | None = None,
     version: str | None = None,
+    env: str | None = None,
 ) -> tuple[Helm, ChartResult]:
-    """The helm binary and the chart: `--chart PATH`, else the pinned chart (or `version` of it) from the
-    cache or pulled once."""
+    """The helm binary and the chart: `--chart PATH`, else the pinned chart of `env` (or `version` of it)
+    from the cache or pulled once."""
     helm = Helm(find_helm(root))
-    ref = chart_ref(platform, version)
+    ref = chart_ref(platform, version, env)
     return helm, resolve_chart(
         ref, chart_path=chart_path, helm=helm, cache=cache_root(environ), on_pull=on_pull
     )

@@ -38,10 +38,15 @@ class Sides:
     # The units (tree.unit_of) that differ, when git told: `base` then holds only those and gitops-config;
     # everything else is read from `head`, where it is the same.
     changed: frozenset[str] | None = None
+    # The parts of the platform the checkout holds (checkout.Checkout.scope); empty: all of it.
+    scope: tuple[Path, ...] = ()
 
     def base_service_tree(self, service: str) -> Path:
-        same = self.changed is not None and f"{SERVICES_DIR}/{service}" not in self.changed
-        return self.head if same else self.base
+        return self.head if self.unchanged(f"{SERVICES_DIR}/{service}") else self.base
+
+    def unchanged(self, unit: str) -> bool:
+        """Git says the unit is the same on both sides (False when git was not asked)."""
+        return self.changed is not None and unit not in self.changed
 
 
 @dataclass(frozen=True)
@@ -50,9 +55,17 @@ class Renderer:
     kube_version: str | None
     cache: RenderCache | None
     on_progress: Progress | None = None
+    chart_mirror: str | None = None  # pull every Application's chart from here (CHART_REPO_MIRROR)
 
     def run(self, jobs: Sequence[Job]) -> list[Result]:
-        return render_all(jobs, self.helm, self.kube_version, self.cache, on_progress=self.on_progress)
+        return render_all(
+            jobs,
+            self.helm,
+            self.kube_version,
+            self.cache,
+            on_progress=self.on_progress,
+            mirror=self.chart_mirror,
+        )
 
 
 def _applications(tree: Path) -> tuple[Application, ...]:
@@ -93,6 +106,8 @@ def _pending(
         old = before.get(app.key)
         if old is None:
             continue
+        if app.key not in fields and sides.unchanged(f"{SERVICES_DIR}/{app.service}"):
+            continue  # the same manifest and the same value files: nothing to read, nothing to render
         head_inputs = _inputs(app, sides.head)
         base_inputs = _inputs(old, sides.base_service_tree(old.service))
         same = (
@@ -170,6 +185,7 @@ def _app_review(item: _Pending, platform: Platform, sides: Sides, errors: list[s
         objects=changes,
         note="; ".join(notes) or None,
         cascades=app.cascades if change is AppChange.DELETED else False,
+        chart_version=app.chart_version,
     )
 
 
@@ -181,6 +197,8 @@ def _order(platform: Platform) -> Callable[[AppReview], tuple[int, str, int, str
 
 def platform_objects(sides: Sides) -> tuple[list[ObjectsReview], list[str]]:
     """gitops-config/platform/<env>/*.yaml, file by file: objects added, changed, removed."""
+    if sides.unchanged(GITOPS_CONFIG_DIR.as_posix()):
+        return [], []  # git says gitops-config/ is the same: no file to read
     folder = GITOPS_CONFIG_DIR / PLATFORM_DIR
     names: set[str] = set()
     for tree in (sides.base, sides.head):
@@ -291,7 +309,8 @@ def review_platform(
     """The review of a platform folder: `sides.head` (the merge request) against `sides.base`. Lint runs on
     the folders that differ; with `every_finding`, the merge request's side is linted whole (the reports)."""
     head_apps = _applications(sides.head)
-    base_apps = _applications(sides.base)
+    # gitops-config the same on both sides: the same ApplicationSet expands to the same Applications.
+    base_apps = head_apps if sides.unchanged(GITOPS_CONFIG_DIR.as_posix()) else _applications(sides.base)
     pending = _pending(base_apps, head_apps, sides)
     _render(pending, renderer)
     errors: list[str] = []
@@ -303,7 +322,7 @@ def review_platform(
     if lint:
         units = changed_units(sides)
         if every_finding:  # the reports: GitLab compares them with the target branch's whole report
-            head_findings = lint_platform(platform, sides.head)
+            head_findings = lint_platform(platform, sides.head, [sides.head / p for p in sides.scope])
             prefixes = tuple(f"{unit.as_posix()}/" for unit in units)
             scoped = [f for f in head_findings if f.file.startswith(prefixes)]
         else:

@@ -88,7 +88,8 @@ def _value(value: Any) -> str:
 
 
 def _app_body(app: AppReview) -> str:
-    lines = [f"Project {_code(app.project)}, namespace {_code(app.namespace)}, service {_code(app.service)}."]
+    lines = [f"Project {_code(app.project)}, namespace {_code(app.namespace)}, service {_code(app.service)}"]
+    lines[0] += f", chart version {_code(app.chart_version)}." if app.chart_version else "."
     if app.note:
         lines.append(f"\n> {app.note}")
     if app.fields:
@@ -148,8 +149,10 @@ def _tail(review: Review) -> list[str]:
     return parts
 
 
-def _head(review: Review) -> list[str]:
+def _head(review: Review, report_url: str | None) -> list[str]:
     parts = [summary_line(review) + "\n"]
+    if report_url:
+        parts.append(f"What runs where: [the platform report]({report_url})\n")
     if review.guard.tripped:
         parts.append(
             f"> **Deletion guard:** this change deletes {review.guard.deletions} Application(s), more than "
@@ -171,9 +174,11 @@ def render_markdown(
     argocd_url: str | None = None,
     budget: int = DEFAULT_BUDGET,
     full_report: str | None = None,
+    report_url: str | None = None,
 ) -> str:
-    """The note. `full_report` says where the whole report is when the note has to leave diffs out."""
-    head, tail = _head(review), _tail(review)
+    """The note. `full_report` says where the whole report is when the note has to leave diffs out;
+    `report_url` is the published report page (`report --html`), linked under the summary."""
+    head, tail = _head(review, report_url), _tail(review)
     apps = [_details(_app_title(a, argocd_url), _app_body(a)) for a in review.applications]
     objects = [_details(_objects_title(r), _objects_body(r.objects)) for r in review.platform_objects]
     full = _assemble(head, apps, [], objects, tail)

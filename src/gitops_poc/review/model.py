@@ -4,7 +4,8 @@ reads files or runs tools; markdown.py, codequality.py and the JSON output are v
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -39,6 +40,7 @@ class AppReview:
     objects: tuple[ManifestChange, ...] | None = None  # None: not rendered (see note)
     note: str | None = None
     cascades: bool = False  # deleting it deletes its resources too
+    chart_version: str | None = None  # the chart version it deploys (head side; base for a deletion)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -54,6 +56,7 @@ class AppReview:
             "objects": None if self.objects is None else [o.as_dict() for o in self.objects],
             "note": self.note,
             "deletesResources": self.cascades,
+            "chartVersion": self.chart_version,
         }
 
 
@@ -99,6 +102,19 @@ class Review:
 
     def count(self, change: AppChange) -> int:
         return sum(1 for app in self.applications if app.change is change)
+
+    def with_files_named(self, name: Callable[[str], str]) -> Review:
+        """The same review with every lint finding's file renamed (as a gitops-config clone names it)."""
+
+        def renamed(findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
+            return tuple(replace(f, file=name(f.file)) for f in findings)
+
+        return replace(
+            self,
+            lint_introduced=renamed(self.lint_introduced),
+            lint_fixed=renamed(self.lint_fixed),
+            lint_findings=renamed(self.lint_findings),
+        )
 
     def objects_by_kind(self) -> dict[str, Counter[str]]:
         """Kind -> {added/changed/removed: n} over every Application and platform file, kinds sorted."""

@@ -8,9 +8,8 @@ from dataclasses import dataclass
 
 from gitops_poc.digits import is_natural
 from gitops_poc.errors import GitopsError, UsageError
+from gitops_poc.gitlab.plan import REVIEW_TOKEN_VARIABLE as TOKEN_VARIABLE  # set up by `gitlab bootstrap`
 from gitops_poc.review.markdown import MARKER
-
-TOKEN_VARIABLE = "GITOPS_REVIEW_TOKEN"  # a group access token, Reporter role, api scope (docs/review.md)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from gitops_poc.errors import GitopsError
 from gitops_poc.render.cache import RenderCache
@@ -40,13 +40,16 @@ def render_all(
     cache: RenderCache | None,
     environ: Mapping[str, str] = os.environ,
     on_progress: Callable[[int, int], None] | None = None,
+    mirror: str | None = None,
 ) -> list[Result]:
-    """One result per job, in the jobs' order."""
+    """One result per job, in the jobs' order. With `mirror`, every chart is pulled from that repository
+    (same name and version) instead of the Application's repoURL: CI and tests without the public one."""
     charts: dict[ChartRef, ChartResult] = {}
     for job in jobs:
         ref = job.inputs.chart
         if ref not in charts:
-            charts[ref] = resolve_chart(ref, chart_path=None, helm=helm, cache=cache_root(environ))
+            pulled = ref if mirror is None else replace(ref, repo=mirror)
+            charts[ref] = resolve_chart(pulled, chart_path=None, helm=helm, cache=cache_root(environ))
 
     def one(job: Job) -> Result:
         chart = charts[job.inputs.chart]

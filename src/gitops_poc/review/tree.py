@@ -12,7 +12,9 @@ from pathlib import Path
 
 from gitops_poc import gitrepo, proc
 from gitops_poc.argv import Opt, Part, Value
+from gitops_poc.checkout import Checkout
 from gitops_poc.errors import UsageError
+from gitops_poc.layout import GITOPS_CONFIG_DIR
 
 
 def _git(top: Path, *args: Part, environ: dict[str, str] | None = None, stdin: str | None = None) -> str:
@@ -40,9 +42,12 @@ def changed_units(root: Path, rev: str) -> set[str]:
 
 
 @contextmanager
-def tree_at(root: Path, rev: str, units: set[str] | None = None, name: str = "base") -> Iterator[Path]:
+def tree_at(
+    root: Path, rev: str, units: set[str] | None = None, name: str = "base", under: Path | None = None
+) -> Iterator[Path]:
     """`root` (a folder in a git repository) as it is at `rev` (only the files of `units` when given),
-    removed afterwards. A folder that did not exist at `rev` is an empty side: everything is new."""
+    removed afterwards; its files in the folder `under` of the side when given. A folder that did not exist
+    at `rev` is an empty side: everything is new."""
     commit = gitrepo.resolve(root, rev)
     top = gitrepo.toplevel(root)
     prefix = root.resolve().relative_to(top.resolve()).as_posix()
@@ -59,11 +64,26 @@ def tree_at(root: Path, rev: str, units: set[str] | None = None, name: str = "ba
             listed = _git(top, "ls-files", "-z", environ=environ).split("\0")
             wanted = [path for path in listed if path and (units is None or unit_of(path) in units)]
             # File names on stdin, NUL-separated: never on the command line, whatever they hold.
-            prefix_opt = Opt("--prefix", f"{folder}/")
+            prefix_opt = Opt("--prefix", f"{folder / under if under else folder}/")
             _git(top, "checkout-index", prefix_opt, "--stdin", "-z", environ=environ, stdin="\0".join(wanted))
         yield folder
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+@contextmanager
+def base_side(root: Path, rev: str, checkout: Checkout) -> Iterator[tuple[Path, frozenset[str]]]:
+    """The target branch's platform folder and the units (unit_of) the change touches. In a published
+    gitops-config clone every file is gitops-config's, and the services' value files (not part of the merge
+    request) are read from the head side."""
+    changed = changed_units(root, rev)
+    if checkout.published:
+        touched = frozenset({GITOPS_CONFIG_DIR.as_posix()} if changed else ())
+        with tree_at(root, rev, under=GITOPS_CONFIG_DIR) as tree:
+            yield tree, touched
+        return
+    with tree_at(root, rev, changed | {GITOPS_CONFIG_DIR.as_posix()}) as tree:
+        yield tree, frozenset(changed)
 
 
 def _exists(top: Path, treeish: Value) -> bool:

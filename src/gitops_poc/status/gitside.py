@@ -51,7 +51,7 @@ class Walked:
     versions: dict[str, list[tuple[int, str | None]]]
 
 
-def _git(
+def git_output(
     git_dir: Path, *args: Part, stdin: bytes | None = None, env: Mapping[str, str] | None = None
 ) -> bytes:
     command: list[Part] = ["git", Opt("--git-dir", git_dir), *args]
@@ -100,7 +100,7 @@ def read_blobs(git_dir: Path, blobs: Sequence[str]) -> dict[str, str]:
     """The text of each blob, through one `git cat-file --batch`."""
     if not blobs:
         return {}
-    data = _git(git_dir, "cat-file", "--batch", stdin="".join(b + "\n" for b in blobs).encode())
+    data = git_output(git_dir, "cat-file", "--batch", stdin="".join(b + "\n" for b in blobs).encode())
     texts: dict[str, str] = {}
     at = 0
     for blob in blobs:
@@ -133,12 +133,12 @@ def read_histories(
     """Every version of each environment's values file on `ref`, oldest first."""
     paths = [values_path(env) for env in environments]
     try:
-        _git(
+        git_output(
             git_dir, "rev-parse", "--verify", "--quiet", END_OF_OPTIONS, Value(f"{ref}^{{commit}}", "branch")
         )
     except ToolError:
         raise RepositoryMissing(f"{name}: no branch {ref!r} in {git_dir}") from None
-    log = _git(
+    log = git_output(
         git_dir,
         "log",
         f"--format={_FORMAT}",
@@ -186,7 +186,7 @@ class Repositories:
             return
         with tempfile.TemporaryDirectory(prefix="gitops-poc-status-") as folder:
             self._scratch = Path(folder) / "repo.git"
-            _git(self._scratch, "init", "--quiet", "--bare")
+            git_output(self._scratch, "init", "--quiet", "--bare")
             try:
                 yield self
             finally:

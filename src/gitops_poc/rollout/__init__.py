@@ -1,0 +1,1 @@
+"""Change the whole fleet safely: a chart version wave by wave through the environments, template changes."""

@@ -1,0 +1,1 @@
+"""`rollout template`: what changed in templates/service-repo, merged into every service repository."""

@@ -1,0 +1,172 @@
+"""gitops-config's own generated pipeline, run by gitlab-ci-local in a clone of the real published
+gitops-config repository (`gitops-poc publish` to local bare remotes): the merge-request pipeline (lint, plan
+with the deletion guard, review, the report artifact) and the default branch's (init --check, GitLab Pages).
+
+The jobs run the tool in shell mode. Their configuration is the pipeline's own variables (gitops-config holds
+no .env); the services' value files and histories come from the bare remotes (GITOPS_REMOTE_BASE), the
+charts from the offline repositories on loopback (CHART_REPO_MIRROR, ARGO_HELM_REPO, HASHICORP_HELM_REPO)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+from tests.generate.test_pipelines_gitlab_ci_local import NODE_BIN, git, gitlab_ci_local
+from tests.review.structure import parse_note
+
+TOOL = REPO_ROOT / ".venv" / "bin" / "gitops-poc"
+
+
+@dataclass
+class Clone:
+    root: Path  # the platform folder init writes and publish pushes
+    remotes: Path
+    path: Path  # the clone of gitops-config the pipeline runs in
+    charts: dict[str, str]
+    home: Path
+
+    def tool(self, *args: str) -> None:
+        result = subprocess.run(
+            [str(TOOL), *args, "-C", str(self.root)], capture_output=True, text=True, check=False, timeout=300
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
+    def reconfigure(self, env_text: str) -> None:
+        """The platform team's change: .env, `init`, `publish` (gitops-config's main moves on)."""
+        (self.root / ".env").write_text(env_text)
+        self.tool("init", "--yes")
+        self.tool("publish", "--remote-base", str(self.remotes))
+
+    def run(self, *jobs: str, variables: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        arguments = [str(gitlab_ci_local()), *jobs, "--force-shell-executor"]
+        served = {
+            "GITOPS_REMOTE_BASE": str(self.remotes),
+            "CHART_REPO_MIRROR": self.charts["k8app"],
+            **variables,
+        }
+        for name, value in served.items():
+            arguments += ["--variable", f"{name}={value}"]
+        environ = {**os.environ, "HOME": str(self.home)}
+        environ["PATH"] = f"{NODE_BIN}{os.pathsep}{REPO_ROOT / '.venv' / 'bin'}{os.pathsep}{environ['PATH']}"
+        return subprocess.run(
+            arguments, cwd=self.path, env=environ, capture_output=True, text=True, check=False, timeout=600
+        )
+
+    def artifact(self, job: str, name: str) -> Path:
+        found = sorted((self.path / ".gitlab-ci-local" / "artifacts" / job).rglob(name))
+        assert found, f"no {name} among {job}'s artifacts"
+        return found[0]
+
+    def listed(self, variables: dict[str, str]) -> list[str]:
+        arguments = [str(gitlab_ci_local()), "--list-json"]
+        for name, value in variables.items():
+            arguments += ["--variable", f"{name}={value}"]
+        environ = {**os.environ, "HOME": str(self.home)}
+        environ["PATH"] = f"{NODE_BIN}{os.pathsep}{environ['PATH']}"
+        result = subprocess.run(
+            arguments, cwd=self.path, env=environ, capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        lines = result.stdout.splitlines()
+        listing = "\n".join(lines[lines.index("[") :])  # after gitlab-ci-local's warnings
+        return [job["name"] for job in json.loads(listing) if job["when"] != "never"]
+
+
+MR = {"CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "7"}
+
+
+@pytest.fixture
+def clone(tmp_path: Path, chart_repos: dict[str, str]) -> Iterator[Clone]:
+    gitlab_ci_local()  # fails under CI when missing, skips elsewhere
+    lab = Clone(tmp_path / "platform", tmp_path / "srv", tmp_path / "gitops-config", chart_repos, tmp_path)
+    lab.root.mkdir()
+    lab.reconfigure("GITLAB_GROUP=acme\n")
+    subprocess.run(
+        ["git", "clone", "-q", str(lab.remotes / "acme" / "gitops-config.git"), str(lab.path)], check=True
+    )
+    git(lab.path, "config", "user.email", "reviewer@example.com")
+    git(lab.path, "config", "user.name", "Reviewer")
+    (lab.path / ".git" / "info" / "exclude").write_text(".gitlab-ci-local/\n")
+    yield lab
+
+
+def test_the_pipelines_jobs_on_a_merge_request_and_on_the_default_branch(clone: Clone) -> None:
+    assert (clone.path / ".gitlab-ci.yml").is_file()  # published with gitops-config
+    on_main = clone.listed({})
+    assert on_main == ["lint", "plan", "init-check", "pages"]
+    git(clone.path, "checkout", "-q", "-b", "feature")  # a merge request's pipeline: off the default branch
+    assert clone.listed(MR) == ["lint", "plan", "review", "report"]
+
+
+def test_merge_request_pipeline_reviews_a_chart_bump(clone: Clone) -> None:
+    base = git(clone.path, "rev-parse", "HEAD").strip()
+    clone.reconfigure("GITLAB_GROUP=acme\nCHART_VERSION=3.12.1\n")
+    git(clone.path, "pull", "-q", "--ff-only")
+    git(clone.path, "checkout", "-q", "-b", "chart-3.12.1")
+    result = clone.run(
+        "lint",
+        "plan",
+        "review",
+        "report",
+        variables={
+            **MR,
+            "CI_MERGE_REQUEST_DIFF_BASE_SHA": base,
+            "CI_PAGES_URL": "https://acme.pages.example/gitops-config",
+            "ARGO_HELM_REPO": clone.charts["argo"],
+            "HASHICORP_HELM_REPO": clone.charts["hashicorp"],
+        },
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    for job in ("lint", "plan", "review", "report"):
+        assert f"PASS  {job}" in output
+    note = clone.artifact("review", "review.md").read_text()
+    assert "Applications: 15 changed, 0 added, 0 deleted" in note
+    parsed = parse_note(note)
+    assert parsed.summary.startswith("✅ **gitops-poc review**") or "gitops-poc review" in parsed.summary
+    assert len(parsed.sections) == 15  # one collapsed section per Application
+    assert any("<code>api-gateway-prod</code>" in s for s in parsed.sections)
+    assert '`"3.13.0"` → `"3.12.1"`' in note
+    # One line under the summary: the page the default branch publishes.
+    assert note.splitlines()[2] == (
+        "What runs where: [the platform report](https://acme.pages.example/gitops-config)"
+    )
+    quality = json.loads(clone.artifact("review", "gl-code-quality-report.json").read_text())
+    assert all(not f["location"]["path"].startswith("gitops-config/") for f in quality)
+    assert clone.artifact("report", "index.html").stat().st_size > 0
+    assert "Compared with" in output and "0 to delete" in output  # plan ran with the deletion guard
+
+
+def test_removing_two_services_trips_the_deletion_guard(clone: Clone) -> None:
+    base = git(clone.path, "rev-parse", "HEAD").strip()
+    clone.reconfigure('GITLAB_GROUP=acme\nSERVICES="api-gateway auth-adapter health-demo"\n')
+    git(clone.path, "pull", "-q", "--ff-only")
+    result = clone.run("plan", variables={**MR, "CI_MERGE_REQUEST_DIFF_BASE_SHA": base})
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and "FAIL  plan" in output
+    assert "6 to delete" in output or "6 Application" in output
+
+
+def test_default_branch_init_check_and_pages(clone: Clone) -> None:
+    result = clone.run("init-check", "pages", variables={})
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "PASS  init-check" in output and "PASS  pages" in output
+    page = clone.artifact("pages", "index.html")
+    assert page.parent.name == "public"
+    assert "api-gateway" in page.read_text()
+    # A hand edit of a generated file: the default branch's init --check fails, naming the file.
+    appset = clone.path / "argocd" / "applicationset.yaml"
+    appset.write_text(appset.read_text().replace("PruneLast=true", "PruneLast=false"))
+    git(clone.path, "commit", "-q", "-am", "hand edit")
+    result = clone.run("init-check", variables={})
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and "FAIL  init-check" in output
+    assert "update argocd/applicationset.yaml" in output
