@@ -76,6 +76,8 @@ PLANNERS = [
     "gitops_poc.release.history",
     "gitops_poc.release.rollback",
     "gitops_poc.release.policy",
+    "gitops_poc.rollout.waves",
+    "gitops_poc.rollout.health",
 ]
 GENERATOR = ["gitops_poc.generate.init_plan"]  # jinja2 is what it renders with
 

@@ -5,6 +5,7 @@ value files read from their repositories: every reader (lint, review, report, in
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import tarfile
 import tempfile
@@ -14,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gitops_poc import proc
 from gitops_poc.argv import END_OF_OPTIONS, Value
 from gitops_poc.errors import GitopsError, UsageError
 from gitops_poc.layout import GITOPS_CONFIG_DIR, VALUES_DIR, is_published_gitops_config, service_dir
@@ -56,8 +58,20 @@ class Checkout:
 
 
 def _copy_clone(clone: Path, target: Path) -> None:
-    # Links are copied as links: rootpath still refuses one that leads outside.
-    shutil.copytree(clone, target, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+    """The files git tracks in the clone, as they are in the working tree: a job's caches and outputs in the
+    project folder (.review-cache/, public/) are not gitops-config's. Links are copied as links: rootpath
+    still refuses one that leads outside."""
+    listed = proc.run(["git", "-C", clone, "ls-files", "-z", "--cached"])
+    if listed.returncode != 0:  # not a git work tree (an unpacked archive): every file but .git
+        shutil.copytree(clone, target, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+        return
+    target.mkdir(parents=True)
+    for name in dict.fromkeys(os.fsdecode(listed.stdout).split("\0")):
+        source = clone / name
+        if not name or not os.path.lexists(source):  # deleted in the working tree
+            continue
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target / name, follow_symlinks=False)
 
 
 def _values(locate: Locate, service: str, folder: Path) -> str | None:

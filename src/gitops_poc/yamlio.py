@@ -23,6 +23,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.representer import RoundTripRepresenter, SafeRepresenter
 from ruamel.yaml.resolver import BaseResolver
+from ruamel.yaml.tag import Tag
 
 from gitops_poc import fileio
 from gitops_poc.errors import UsageError
@@ -260,14 +261,27 @@ def json_key(key: Any) -> str | None:
     return None
 
 
+@functools.cache
+def _shared_tag(name: str) -> Tag:
+    """One Tag per tag name, its text worked out once. ruamel makes a Tag per node from the resolver's string
+    and URI-decodes it character by character on first use: a quarter of loading a Kubernetes object."""
+    tag = Tag(suffix=name)
+    _ = tag.trval
+    return tag
+
+
+def _shared_tag_of(tag: Any) -> Any:
+    return _shared_tag(tag) if isinstance(tag, str) else tag
+
+
 class _K8sResolver(BaseResolver):
     def __init__(self, version: Any = None, loader: Any = None, loadumper: Any = None) -> None:
         BaseResolver.__init__(self, loader if loader is not None else loadumper)
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         if kind is ScalarNode and implicit[0]:
-            return _go_resolve(value)[0]
-        return super().resolve(kind, value, implicit)
+            return _shared_tag(_go_resolve(value)[0])
+        return _shared_tag_of(super().resolve(kind, value, implicit))
 
 
 def _scalar_value(node: ScalarNode, key: bool = False) -> Any:
@@ -447,7 +461,17 @@ def node_key(node: Node) -> str | None:
 
 class _K8sRepresenter(SafeRepresenter):
     """Quotes every string Helm and kubectl would read as something else (`on`, `y`, `08`), which YAML 1.2
-    writers leave plain."""
+    writers leave plain. Nodes get the shared Tag objects (`_shared_tag`): half of a diff's dump was ruamel
+    decoding a fresh Tag per node."""
+
+    def represent_scalar(self, tag: Any, value: Any, style: Any = None, anchor: Any = None) -> Any:
+        return super().represent_scalar(_shared_tag_of(tag), value, style, anchor)
+
+    def represent_sequence(self, tag: Any, sequence: Any, flow_style: Any = None) -> Any:
+        return super().represent_sequence(_shared_tag_of(tag), sequence, flow_style)
+
+    def represent_mapping(self, tag: Any, mapping: Any, flow_style: Any = None) -> Any:
+        return super().represent_mapping(_shared_tag_of(tag), mapping, flow_style)
 
     def represent_str(self, data: Any) -> Any:
         if _go_resolve(data)[0] != _STR:

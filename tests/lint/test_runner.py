@@ -97,3 +97,41 @@ def test_unusable_input_raises(tmp_path: Path, generated_root: Path, default_pla
 def test_findings_are_sorted_and_unique(default_platform: Platform) -> None:
     findings = lint(default_platform, SEED)
     assert findings == sorted(set(findings), key=lambda f: f.sort_key())
+
+
+def test_a_service_is_checked_against_only_the_platform_files_that_can_name_it(
+    generated_root: Path, default_platform: Platform
+) -> None:
+    """Linting one service looks its ServiceAccount and VaultAuth up by name, parsing only the files whose
+    text holds that name: another service's broken file neither hides a missing ServiceAccount nor is parsed
+    (linting gitops-config/ still reports it)."""
+    own = generated_root / "gitops-config/platform/dev/web-http.yaml"
+    own.write_text(own.read_text().replace("name: web-http\n", "name: web-http-renamed\n", 1))
+    write(generated_root, "gitops-config/platform/dev/web-grpc.yaml", "kind: [\n")
+    findings = lint(default_platform, generated_root, generated_root / "services/web-http")
+    assert [(f.rule_id, f.message) for f in findings] == [
+        (
+            "platform-service-account-missing",
+            "serviceAccountName web-http in dev: gitops-config/platform/dev/ creates no such ServiceAccount",
+        )
+    ]
+    whole = of_rule(lint(default_platform, generated_root), "platform-object-invalid")
+    assert [f.file for f in whole] == ["gitops-config/platform/dev"]
+
+
+def test_a_broken_file_that_may_hold_the_name_leaves_the_references_unjudged(
+    generated_root: Path, default_platform: Platform
+) -> None:
+    broken = "kind: ServiceAccount\nname: web-http: [\n"
+    write(generated_root, "gitops-config/platform/dev/web-http.yaml", broken)
+    assert lint(default_platform, generated_root, generated_root / "services/web-http") == []
+
+
+def test_a_name_written_with_escapes_is_found(generated_root: Path, default_platform: Platform) -> None:
+    own = generated_root / "gitops-config/platform/dev/web-http.yaml"
+    own.write_text(own.read_text().replace("name: web-http\n", "name: web-http-renamed\n", 1))
+    by_hand = (
+        'kind: ServiceAccount\napiVersion: v1\nmetadata:\n  name: "web\\x2dhttp"\n  namespace: poc-dev\n'
+    )
+    write(generated_root, "gitops-config/platform/dev/zz-by-hand.yaml", by_hand)
+    assert lint(default_platform, generated_root, generated_root / "services/web-http") == []

@@ -54,6 +54,35 @@ def test_values_change_renders_only_that_application_and_shows_its_diff(
     assert "Render cache: 0 hit(s), 2 miss(es)" in err
 
 
+def test_a_values_change_reads_that_service_only_and_expands_the_applicationset_once(
+    platform_repo: Make, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """git says which folders differ: the other services' Applications are not read (their value files and
+    manifests are the same), and an unchanged gitops-config/ is expanded once for both sides."""
+    from gitops_poc.review import compare
+
+    read: list[str] = []
+    expanded: list[str] = []
+    real_input, real_apps = compare.render_input, compare._applications
+    monkeypatch.setattr(
+        compare, "render_input", lambda app, tree: read.append(app.name) or real_input(app, tree)
+    )
+    monkeypatch.setattr(compare, "_applications", lambda tree: expanded.append(tree.name) or real_apps(tree))
+    repo = platform_repo()
+    repo.edit("services/web-http/.cicd/prod.yaml", "memory: 256Mi", "memory: 512Mi")
+    code, out, err = review(capsys, repo, "--base", "HEAD")
+    assert code == 0, err
+    assert "Applications: 1 changed" in out
+    assert sorted(set(read)) == ["web-http-dev", "web-http-prod", "web-http-staging"]
+    assert len(expanded) == 1
+    repo.edit("gitops-config/argocd/applicationset.yaml", "", "# a comment\n")
+    read.clear()
+    expanded.clear()
+    assert review(capsys, repo, "--base", "HEAD")[0] == 0
+    assert len(expanded) == 2  # both sides expanded, to the same Applications: still web-http's only
+    assert sorted(set(read)) == ["web-http-dev", "web-http-prod", "web-http-staging"]
+
+
 def test_same_change_gives_the_same_note_byte_for_byte_and_the_second_run_is_all_cache_hits(
     platform_repo: Make, capsys: pytest.CaptureFixture[str]
 ) -> None:

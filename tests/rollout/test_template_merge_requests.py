@@ -139,7 +139,8 @@ def test_gitlab_failing_mid_rollout_stops_keeps_what_was_done_and_a_rerun_resume
     assert code == 2
     assert [line for line in err.splitlines() if line.startswith("error:")], err
     assert "run the same command again to resume" in err
-    assert list(results) == ["billing"] and results["billing"]["outcome"] == "proposed"
+    # The others ran at the same time (workers): done, and reported.
+    assert "orders" not in results and results["billing"]["outcome"] == "proposed"
     assert len(merge_requests(fake, "billing")) == 1 and merge_requests(fake, "orders") == []
     pushed = fleet.head("orders", BRANCH)  # the branch went up before GitLab refused the merge request
 
@@ -149,7 +150,7 @@ def test_gitlab_failing_mid_rollout_stops_keeps_what_was_done_and_a_rerun_resume
     assert results["billing"]["outcome"] == "unchanged"
     assert results["orders"]["outcome"] == "proposed" and results["orders"]["merge_request"] == "created"
     assert fleet.head("orders", BRANCH) == pushed  # the same proposal, not pushed again
-    assert results["shipping"]["outcome"] == "proposed"
+    assert results["shipping"]["outcome"] in ("proposed", "unchanged")
     assert all(len(merge_requests(fake, s)) == 1 for s in SERVICES)
 
 
@@ -171,7 +172,8 @@ def test_gitlab_timing_out_stops_the_rollout(
     code, results, err = rollout(fleet, fake, capsys)
     assert code == 2
     assert "in time" in err
-    assert [results[s]["outcome"] for s in results] == ["proposed", "proposed"]
+    assert "shipping" not in results and merge_requests(fake, "shipping") == []
+    # (The fake answers one request at a time: the others may time out behind it, so only shipping counts.)
 
 
 def test_the_token_is_never_in_argv_or_output(

@@ -41,7 +41,8 @@ EnvFileOption = typer.Option(
 )
 
 
-RemoteBaseOption = typer.Option(
+# Commands that only read the repositories (a pipeline sets GITOPS_REMOTE_BASE); publish writes: no envvar.
+ReadRemoteBaseOption = typer.Option(
     None,
     "--remote-base",
     envvar="GITOPS_REMOTE_BASE",

@@ -10,7 +10,7 @@ import typer
 from gitops_poc.changes import FileChange, apply_changes, summarize
 from gitops_poc.cli.common import (
     EnvFileOption,
-    RemoteBaseOption,
+    ReadRemoteBaseOption,
     RootOption,
     confirm,
     load_platform,
@@ -92,7 +92,7 @@ def init(
     check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 when any file would change."),
     diff: bool = typer.Option(False, "--diff", help="Show a unified diff of every change."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the plan and write nothing."),
-    remote_base: str | None = RemoteBaseOption,
+    remote_base: str | None = ReadRemoteBaseOption,
     output: OutputFormat = typer.Option(
         OutputFormat.text, "--output", "-o", help="text, or json for scripts."
     ),

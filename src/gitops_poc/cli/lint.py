@@ -12,7 +12,7 @@ from rich.markup import escape
 
 from gitops_poc.cli.common import (
     EnvFileOption,
-    RemoteBaseOption,
+    ReadRemoteBaseOption,
     RootOption,
     load_platform,
     platform_checkout,
@@ -66,7 +66,7 @@ def lint(
     ),
     root: Path = RootOption,
     env_file: Path | None = EnvFileOption,
-    remote_base: str | None = RemoteBaseOption,
+    remote_base: str | None = ReadRemoteBaseOption,
     output: OutputFormat = typer.Option(
         OutputFormat.text, "--output", "-o", help="text, or json for scripts."
     ),

@@ -12,7 +12,7 @@ from rich.markup import escape
 from gitops_poc import fileio
 from gitops_poc.cli.common import (
     EnvFileOption,
-    RemoteBaseOption,
+    ReadRemoteBaseOption,
     RootOption,
     load_platform,
     platform_checkout,
@@ -61,7 +61,7 @@ def report(
     ),
     root: Path = RootOption,
     env_file: Path | None = EnvFileOption,
-    remote_base: str | None = RemoteBaseOption,
+    remote_base: str | None = ReadRemoteBaseOption,
     service: list[str] = ServiceOption,
     env: list[str] = EnvOption,
     kube_context: str | None = ContextOption,

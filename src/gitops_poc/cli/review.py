@@ -13,7 +13,7 @@ from gitops_poc import gitrepo
 from gitops_poc.changes import write_atomic
 from gitops_poc.cli.common import (
     EnvFileOption,
-    RemoteBaseOption,
+    ReadRemoteBaseOption,
     RootOption,
     load_platform,
     platform_checkout,
@@ -95,7 +95,7 @@ def review(
             "a failed post is a warning, never the verdict."
         ),
     ),
-    remote_base: str | None = RemoteBaseOption,
+    remote_base: str | None = ReadRemoteBaseOption,
     chart_mirror: str | None = typer.Option(
         None,
         "--chart-mirror",

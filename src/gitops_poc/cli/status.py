@@ -11,7 +11,7 @@ from rich.table import Table
 
 from gitops_poc.cli.common import (
     EnvFileOption,
-    RemoteBaseOption,
+    ReadRemoteBaseOption,
     RootOption,
     load_platform,
     platform_checkout,
@@ -132,7 +132,7 @@ def show(matrix: Matrix) -> None:
 def status(
     root: Path = RootOption,
     env_file: Path | None = EnvFileOption,
-    remote_base: str | None = RemoteBaseOption,
+    remote_base: str | None = ReadRemoteBaseOption,
     service: list[str] = ServiceOption,
     env: list[str] = EnvOption,
     kube_context: str | None = ContextOption,

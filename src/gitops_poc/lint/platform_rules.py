@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from gitops_poc import fileio
 from gitops_poc.errors import UsageError
 from gitops_poc.lint.catalog import rule
 from gitops_poc.lint.findings import Finding, Severity
@@ -15,40 +16,92 @@ from gitops_poc.lint.model import ServiceFiles, get_in
 from gitops_poc.platform import Platform
 from gitops_poc.render.findings import ManifestSeverity
 from gitops_poc.render.manifests import Manifest
-from gitops_poc.render.references import PlatformObject, load_platform_objects, platform_folder
+from gitops_poc.render.references import PlatformObject, parse_platform_file, platform_files, platform_folder
 from gitops_poc.render.validate import validate_manifests
 
 CHART_AUTH_REF = "vault-auth"  # the chart's secretsProvider.vault.authRef default
 
 
 class PlatformFolders:
-    """`gitops-config/platform/<env>/` objects per environment, read once; unreadable YAML is a finding."""
+    """`gitops-config/platform/<env>/` objects per environment, each file parsed at most once; unreadable YAML
+    is a finding. A lookup by name parses only the files whose text holds that name, so linting one service
+    of a large fleet does not parse every other service's objects."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._files: dict[str, list[Path] | None] = {}
+        self._texts: dict[Path, str] = {}
+        self._parsed: dict[Path, list[PlatformObject] | None] = {}  # None: does not parse (a finding)
         self._objects: dict[str, list[PlatformObject] | None] = {}
-        self._by_kind_name: dict[str, dict[tuple[str, str], Manifest]] = {}
         self.findings: list[Finding] = []
 
-    def objects(self, env: str) -> list[PlatformObject] | None:
-        if env not in self._objects:
+    def exists(self, env: str) -> bool:
+        return self._paths(env) is not None
+
+    def _paths(self, env: str) -> list[Path] | None:
+        if env not in self._files:
+            self._files[env] = platform_files(self.root, env)
+        return self._files[env]
+
+    def _text(self, path: Path) -> str | None:
+        if path not in self._texts:
             try:
-                self._objects[env] = load_platform_objects(self.root, env)
+                self._texts[path] = fileio.read_text(path, fileio.YAML_FILE)
             except UsageError as exc:
-                self._objects[env] = None
-                self.findings.append(
-                    rule("platform-object-invalid").at(platform_folder(env).as_posix(), None, str(exc))
-                )
+                self._broken(path, exc)
+                return None
+        return self._texts[path]
+
+    def _broken(self, path: Path, exc: UsageError) -> None:
+        self._parsed[path] = None
+        folder = path.parent.relative_to(self.root).as_posix()
+        self.findings.append(rule("platform-object-invalid").at(folder, None, str(exc)))
+
+    def _parse(self, path: Path) -> list[PlatformObject] | None:
+        if path not in self._parsed:
+            text = self._text(path)
+            if text is None:
+                return None
+            try:
+                self._parsed[path] = parse_platform_file(path.relative_to(self.root).as_posix(), text)
+            except UsageError as exc:
+                self._broken(path, exc)
+        return self._parsed[path]
+
+    def objects(self, env: str) -> list[PlatformObject] | None:
+        """Every object of the folder; None when there is none or a file does not parse (a finding)."""
+        if env not in self._objects:
+            found: list[PlatformObject] | None = []
+            for path in self._paths(env) or ():
+                parsed = self._parse(path)
+                if parsed is None or found is None:
+                    found = None
+                    continue
+                found += parsed
+            self._objects[env] = found if self._paths(env) is not None else None
         return self._objects[env]
 
     def find(self, env: str, kind: str, name: str) -> Manifest | None:
-        """The first object of that kind and name (an index per environment: one lookup per service)."""
-        if env not in self._by_kind_name:
-            index: dict[tuple[str, str], Manifest] = {}
-            for item in self.objects(env) or ():
-                index.setdefault((item.manifest.kind, item.manifest.name), item.manifest)
-            self._by_kind_name[env] = index
-        return self._by_kind_name[env].get((kind, name))
+        """The first object of that kind and name, in file order. A file that cannot hold it is not parsed:
+        an object's name is in its file's text, unless written with escapes (a backslash: parsed too).
+        Raises Unreadable when a file that may hold it does not parse (its finding is recorded)."""
+        for path in self._paths(env) or ():
+            text = self._text(path)
+            if text is None:
+                raise Unreadable(path)
+            if name not in text and "\\" not in text:
+                continue
+            parsed = self._parse(path)
+            if parsed is None:
+                raise Unreadable(path)
+            for item in parsed:
+                if item.manifest.kind == kind and item.manifest.name == name:
+                    return item.manifest
+        return None
+
+
+class Unreadable(Exception):
+    """A platform file that may hold the object looked for does not parse: nothing can be said about it."""
 
 
 def check_objects(platform: Platform, folders: PlatformFolders) -> Iterator[Finding]:
@@ -82,9 +135,13 @@ def check_references(
         if files.default is None or files.name not in platform.services:
             continue
         for env in platform.environments:
-            if folders.objects(env) is None:
+            if not folders.exists(env):
                 continue
-            yield from _service_references(files, env, _values(files, env), folders)
+            try:
+                found = list(_service_references(files, env, _values(files, env), folders))
+            except Unreadable:
+                continue  # the file's own finding says why; no reference into that folder is judged
+            yield from found
 
 
 def _service_references(

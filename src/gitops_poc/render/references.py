@@ -34,23 +34,37 @@ def platform_folder(env: str) -> Path:
     return GITOPS_CONFIG_DIR / PLATFORM_DIR / env
 
 
+def platform_files(root: Path, env: str) -> list[Path] | None:
+    """The files of `gitops-config/platform/<env>/`, in the order they are read (None: no such folder)."""
+    folder = root / platform_folder(env)
+    return sorted(folder.glob("*.yaml")) if folder.is_dir() else None
+
+
+def parse_platform_file(relative: str, text: str) -> list[PlatformObject]:
+    """The objects of one platform file, each with the line its document starts on. YAML errors raise."""
+    objects = []
+    line = 1
+    for chunk in DOCUMENT_SEPARATOR.split(text):
+        start = line + next(
+            (i for i, t in enumerate(chunk.splitlines()) if t.strip() and not t.startswith("#")), 0
+        )
+        objects += [PlatformObject(m, start) for m in parse_manifests(chunk, relative)]
+        line += chunk.count("\n")
+    return objects
+
+
 def load_platform_objects(root: Path, env: str) -> list[PlatformObject] | None:
     """Every object of `gitops-config/platform/<env>/*.yaml` (None: no such folder). YAML errors raise."""
-    folder = root / platform_folder(env)
-    if not folder.is_dir():
+    files = platform_files(root, env)
+    if files is None:
         return None
-    objects = []
-    for path in sorted(folder.glob("*.yaml")):
-        relative = path.relative_to(root).as_posix()
-        text = fileio.read_text(path, fileio.YAML_FILE)
-        line = 1
-        for chunk in DOCUMENT_SEPARATOR.split(text):
-            start = line + next(
-                (i for i, t in enumerate(chunk.splitlines()) if t.strip() and not t.startswith("#")), 0
-            )
-            objects += [PlatformObject(m, start) for m in parse_manifests(chunk, relative)]
-            line += chunk.count("\n")
-    return objects
+    return [
+        item
+        for path in files
+        for item in parse_platform_file(
+            path.relative_to(root).as_posix(), fileio.read_text(path, fileio.YAML_FILE)
+        )
+    ]
 
 
 def _map(value: Any) -> dict[str, Any]:

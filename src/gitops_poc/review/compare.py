@@ -42,8 +42,11 @@ class Sides:
     scope: tuple[Path, ...] = ()
 
     def base_service_tree(self, service: str) -> Path:
-        same = self.changed is not None and f"{SERVICES_DIR}/{service}" not in self.changed
-        return self.head if same else self.base
+        return self.head if self.unchanged(f"{SERVICES_DIR}/{service}") else self.base
+
+    def unchanged(self, unit: str) -> bool:
+        """Git says the unit is the same on both sides (False when git was not asked)."""
+        return self.changed is not None and unit not in self.changed
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,8 @@ def _pending(
         old = before.get(app.key)
         if old is None:
             continue
+        if app.key not in fields and sides.unchanged(f"{SERVICES_DIR}/{app.service}"):
+            continue  # the same manifest and the same value files: nothing to read, nothing to render
         head_inputs = _inputs(app, sides.head)
         base_inputs = _inputs(old, sides.base_service_tree(old.service))
         same = (
@@ -192,6 +197,8 @@ def _order(platform: Platform) -> Callable[[AppReview], tuple[int, str, int, str
 
 def platform_objects(sides: Sides) -> tuple[list[ObjectsReview], list[str]]:
     """gitops-config/platform/<env>/*.yaml, file by file: objects added, changed, removed."""
+    if sides.unchanged(GITOPS_CONFIG_DIR.as_posix()):
+        return [], []  # git says gitops-config/ is the same: no file to read
     folder = GITOPS_CONFIG_DIR / PLATFORM_DIR
     names: set[str] = set()
     for tree in (sides.base, sides.head):
@@ -302,7 +309,8 @@ def review_platform(
     """The review of a platform folder: `sides.head` (the merge request) against `sides.base`. Lint runs on
     the folders that differ; with `every_finding`, the merge request's side is linted whole (the reports)."""
     head_apps = _applications(sides.head)
-    base_apps = _applications(sides.base)
+    # gitops-config the same on both sides: the same ApplicationSet expands to the same Applications.
+    base_apps = head_apps if sides.unchanged(GITOPS_CONFIG_DIR.as_posix()) else _applications(sides.base)
     pending = _pending(base_apps, head_apps, sides)
     _render(pending, renderer)
     errors: list[str] = []

@@ -10,7 +10,7 @@ from pathlib import Path
 from gitops_poc.argocd.applications import FieldChange
 from gitops_poc.delivery.pins import find_pin
 from gitops_poc.errors import GitopsError
-from gitops_poc.layout import VALUES_DIR, value_files
+from gitops_poc.layout import VALUES_DIR
 from gitops_poc.lint import lint_platform
 from gitops_poc.lint.findings import Finding
 from gitops_poc.platform import Platform, Tier
@@ -19,7 +19,7 @@ from gitops_poc.render.model import ChartRef
 from gitops_poc.review.compare import Renderer, Sides, new_findings
 from gitops_poc.review.model import AppChange, AppReview, Review
 from gitops_poc.review.rendering import Job
-from gitops_poc.review.sources import RenderInput
+from gitops_poc.review.sources import RenderInput, service_inputs
 from gitops_poc.values import get_path, merge_files, parse_values
 from gitops_poc.yamlio import read_text
 
@@ -33,18 +33,7 @@ def environments(platform: Platform) -> list[str]:
 
 
 def _inputs(platform: Platform, tree: Path, service: str, env: str) -> RenderInput | str:
-    texts = []
-    for name in value_files(env):
-        text = read_text(tree / name, tree)
-        if text is None:
-            return f"{name} does not exist: ArgoCD fails to render {env}"
-        texts.append((tree / name, text))
-    return RenderInput(
-        ChartRef.from_config(platform.config, env),
-        platform.release_name(service),
-        platform.namespace(env),
-        tuple(texts),
-    )
+    return service_inputs(platform, tree, service, env, ChartRef.from_config(platform.config, env))
 
 
 def _image_fields(base: RenderInput | str, head: RenderInput | str) -> list[FieldChange]:

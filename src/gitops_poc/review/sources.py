@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from gitops_poc.argocd.applications import Application
-from gitops_poc.layout import service_dir
+from gitops_poc.layout import service_dir, value_files
+from gitops_poc.platform import Platform
 from gitops_poc.render.model import ChartRef, Rendered
 from gitops_poc.values import ValuesFile, merge_files, parse_values
 from gitops_poc.yamlio import read_text
@@ -79,3 +80,17 @@ def render_input(app: Application, tree: Path) -> RenderInput | str:
         app.destination_namespace,
         tuple(files),
     )
+
+
+def service_inputs(
+    platform: Platform, folder: Path, service: str, env: str, chart: ChartRef
+) -> RenderInput | str:
+    """The render input of `service` in `env` with `chart`, its value files read from the service folder,
+    or why it cannot be rendered (a value file missing fails in Argo CD too)."""
+    texts = []
+    for name in value_files(env):
+        text = read_text(folder / name, folder)
+        if text is None:
+            return f"{name} does not exist: ArgoCD fails to render {env}"
+        texts.append((folder / name, text))
+    return RenderInput(chart, platform.release_name(service), platform.namespace(env), tuple(texts))

@@ -3,7 +3,12 @@ took, merged with the team's edits, proposed as a merge request on our branch (o
 
 from __future__ import annotations
 
+import itertools
+import os
+import queue
 from collections.abc import Callable, Mapping
+from concurrent.futures import CancelledError, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -25,6 +30,8 @@ from gitops_poc.rollout.template.model import (
 from gitops_poc.rollout.template.sources import TemplateVersions
 from gitops_poc.templatestamp import STAMP_FILE, parse_stamp, stamp_text
 
+# Repositories in flight at once: each is a handful of git processes, mostly waiting on the remote.
+WORKERS = min(8, 2 * (os.cpu_count() or 1))
 PUSH_ATTEMPTS = 4  # a default branch that keeps moving gets a few fresh merges (as publish)
 # (project path, source branch, target branch, title, description) -> the merge request
 OpenMergeRequest = Callable[[str, str, str, str, str], MergeRequest]
@@ -73,21 +80,20 @@ class _Rollout:
         self,
         platform: Platform,
         base: RemoteBase,
-        scratch: Scratch,
         versions: TemplateVersions,
         options: Options,
         open_mr: OpenMergeRequest | None,
     ) -> None:
-        self.platform, self.base, self.scratch, self.versions = platform, base, scratch, versions
+        self.platform, self.base, self.versions = platform, base, versions
         self.options, self.open_mr = options, open_mr
         self.branch = platform.config.git_branch
         self.new = versions.current()
         self.renderer = TemplateRenderer()
         self.since = versions.tree_at(options.since) if options.since else None
 
-    def taken(self, service: str, head: str) -> tuple[str | None, str]:
-        """The template version the repository took, and where that comes from (or why it is unknown)."""
-        stamp = self.scratch.read(head, STAMP_FILE)
+    def taken(self, service: str, stamp: bytes | None) -> tuple[str | None, str]:
+        """The template version the repository took (its stamp is `stamp`), and where that comes from (or why
+        it is unknown)."""
         recorded = parse_stamp(stamp.decode(errors="replace")) if stamp is not None else None
         if recorded is not None and self.versions.has(recorded):
             return recorded, STAMP_FILE
@@ -109,24 +115,26 @@ class _Rollout:
     def files(self, service: str, tree: str) -> Files:
         return service_files(self.platform, service, self.versions.folder(tree), self.renderer)
 
-    def one(self, service: str) -> RepoRollout:
+    def one(self, service: str, scratch: Scratch) -> RepoRollout:
         repo = self.platform.repo_path(service)
         remote = self.base.location(repo)
         for _attempt in range(PUSH_ATTEMPTS):
             if self.base.is_local and not (Path(remote) / "HEAD").exists():
                 return RepoRollout(service, repo, Outcome.NOT_PUBLISHED, detail=f"no repository at {remote}")
-            head = self.scratch.fetch(remote, self.branch)
+            head = scratch.fetch(remote, self.branch)
             if head is None:
                 return RepoRollout(service, repo, Outcome.NOT_PUBLISHED, detail=f"no branch {self.branch}")
-            old, source = self.taken(service, head)
+            stamp = scratch.read(head, STAMP_FILE)
+            old, source = self.taken(service, stamp)
             if old is None:
                 return RepoRollout(service, repo, Outcome.NO_BASE, detail=source)
             if old == self.new:
                 return RepoRollout(service, repo, Outcome.UP_TO_DATE, old)
             try:
                 merged = merge_template(
-                    self.scratch,
+                    scratch,
                     head,
+                    stamp,
                     self.files(service, old),
                     self.files(service, self.new),
                     stamp_text(self.new).encode(),
@@ -139,35 +147,37 @@ class _Rollout:
                 if self.options.dry_run:
                     return result
                 try:
-                    self.scratch.push(remote, merged.commit, self.branch)
+                    scratch.push(remote, merged.commit, self.branch)
                 except PushRejected:
                     continue  # the team pushed in between: fetch and merge again
                 return result
-            return self.propose(replace(result, outcome=Outcome.PROPOSED), remote, head, merged, old)
+            return self.propose(scratch, replace(result, outcome=Outcome.PROPOSED), remote, head, merged, old)
         raise GitFailed(f"{remote}: {self.branch} kept moving; gave up after {PUSH_ATTEMPTS} attempts")
 
-    def propose(self, result: RepoRollout, remote: str, head: str, merged: Merged, old: str) -> RepoRollout:
+    def propose(
+        self, scratch: Scratch, result: RepoRollout, remote: str, head: str, merged: Merged, old: str
+    ) -> RepoRollout:
         """Our branch holds the merge (replaced only while it is ours), and one merge request proposes it."""
-        ours = self.scratch.fetch(remote, ROLLOUT_BRANCH, into="refs/rollout/ours")
+        ours = scratch.fetch(remote, ROLLOUT_BRANCH, into="refs/rollout/ours")
         current = False
         if ours is not None:
-            parents, _, message = self.scratch.out(
+            parents, _, message = scratch.out(
                 "log", "-1", "--format=%P%n%B", END_OF_OPTIONS, Value(ours, "commit")
             ).partition("\n")
             mine = f"\n{ROLLOUT_TRAILER}: " in message
-            if not mine and not self.scratch.is_ancestor(ours, head):
+            if not mine and not scratch.is_ancestor(ours, head):
                 return replace(
                     result,
                     outcome=Outcome.BRANCH_TAKEN,
                     detail=f"{ROLLOUT_BRANCH} holds commits that are not this command's: left alone",
                 )
-            current = parents.split() == [head] and self.scratch.tree(ours) == merged.tree
+            current = parents.split() == [head] and scratch.tree(ours) == merged.tree
         if self.options.dry_run:
             return replace(result, outcome=Outcome.UNCHANGED) if current else result
         commit = ours if current and ours else merged.commit
         if not current:
             try:
-                self.scratch.push(remote, merged.commit, ROLLOUT_BRANCH, lease=ours or "")
+                scratch.push(remote, merged.commit, ROLLOUT_BRANCH, lease=ours or "")
             except PushRejected:
                 return replace(
                     result,
@@ -195,30 +205,64 @@ def rollout_template(
     open_mr: OpenMergeRequest | None = None,
     git_env: Mapping[str, str] | None = None,
     progress: Progress | None = None,
+    workers: int = WORKERS,
 ) -> list[RepoRollout]:
-    """Every service repository, in SERVICES order, until `options.batch` of them changed (the rest PENDING).
-    A merge request needs `open_mr` (GitLab); --push and --dry-run do not."""
-    results: list[RepoRollout] = []
-    changed = 0
-    with Scratch(git_env) as scratch, TemplateVersions(root) as versions:
-        rollout = _Rollout(platform, base, scratch, versions, options, open_mr)
-        for index, service in enumerate(platform.services):
-            if options.batch is not None and changed >= options.batch:
-                repo = platform.repo_path(service)
-                results.append(RepoRollout(service, repo, Outcome.PENDING, detail="beyond --batch"))
-                continue
+    """Every service repository, in SERVICES order, until `options.batch` of them changed (the rest PENDING),
+    `workers` at a time (each with its own scratch repository). A merge request needs `open_mr` (GitLab);
+    --push and --dry-run do not. A failing remote or GitLab stops the run: RolloutStopped with what was
+    done."""
+    services = list(platform.services)
+    results: dict[str, RepoRollout] = {}
+    failure: tuple[str, Exception] | None = None
+    with ExitStack() as stack:
+        versions = stack.enter_context(TemplateVersions(root))
+        rollout = _Rollout(platform, base, versions, options, open_mr)
+        idle: queue.SimpleQueue[Scratch] = queue.SimpleQueue()
+        for _worker in range(max(1, min(workers, len(services)))):
+            idle.put(stack.enter_context(Scratch(git_env)))
+        started = itertools.count(1)
+
+        def one(service: str) -> RepoRollout:
             if progress:
-                progress(service, index, len(platform.services))
+                progress(service, next(started), len(services))
+            scratch = idle.get()
             try:
-                result = rollout.one(service)
-            except (GitLabApiError, GitFailed) as exc:
-                raise RolloutStopped(
-                    f"{platform.repo_path(service)}: {exc}. Stopped after {len(results)} of "
-                    f"{len(platform.services)} repositories; what was done stays (branches, merge "
-                    "requests): run the same command again to resume",
-                    results,
-                ) from None
-            results.append(result)
-            if result.outcome in (Outcome.PROPOSED, Outcome.PUSHED):
-                changed += 1
-    return results
+                return rollout.one(service, scratch)
+            finally:
+                idle.put(scratch)
+
+        with ThreadPoolExecutor(max(1, workers), thread_name_prefix="rollout") as pool:
+            index, changed = 0, 0
+            while index < len(services) and failure is None:
+                budget = len(services) if options.batch is None else options.batch - changed
+                if budget <= 0:
+                    break
+                # Each repository changes at most once: a chunk within the budget cannot overshoot --batch.
+                chunk = services[index : index + budget]
+                index += len(chunk)
+                futures = {service: pool.submit(one, service) for service in chunk}
+                for service, future in futures.items():
+                    try:
+                        result = future.result()
+                    except (GitLabApiError, GitFailed) as error:
+                        failure = failure or (service, error)
+                        for waiting in futures.values():
+                            waiting.cancel()  # the ones not started yet: a re-run takes them
+                        continue
+                    except CancelledError:
+                        continue
+                    results[service] = result
+                    changed += result.outcome in (Outcome.PROPOSED, Outcome.PUSHED)
+    done = [results[s] for s in services if s in results]
+    if failure is not None:
+        service, exc = failure
+        raise RolloutStopped(
+            f"{platform.repo_path(service)}: {exc}. Stopped with {len(done)} of {len(services)} repositories "
+            "done; what was done stays (branches, merge requests): run the same command again to resume",
+            done,
+        )
+    for service in services[len(done) :]:
+        done.append(
+            RepoRollout(service, platform.repo_path(service), Outcome.PENDING, detail="beyond --batch")
+        )
+    return done

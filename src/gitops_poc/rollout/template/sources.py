@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+import threading
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -32,6 +33,8 @@ class TemplateVersions:
         self.dir = Path(tempfile.mkdtemp(prefix="gitops-poc-template-"))
         self._folders: dict[str, Path] = {}
         self._created: dict[str, str | None] = {}
+        self._known: dict[str, bool] = {}
+        self._lock = threading.Lock()
 
     def __enter__(self) -> Self:
         return self
@@ -78,17 +81,19 @@ class TemplateVersions:
         return committed
 
     def has(self, tree: str) -> bool:
-        return (
-            self._git(
-                "cat-file", "-e", END_OF_OPTIONS, Value(f"{tree}^{{tree}}", "template version")
-            ).returncode
-            == 0
-        )
+        if tree not in self._known:
+            found = self._git("cat-file", "-e", END_OF_OPTIONS, Value(f"{tree}^{{tree}}", "template version"))
+            self._known[tree] = found.returncode == 0
+        return self._known[tree]
 
     def folder(self, tree: str) -> Path:
         """The template of version `tree` as a folder (extracted from git once)."""
-        if tree in self._folders:
+        with self._lock:  # workers ask for the same versions at once: extracted once
+            if tree not in self._folders:
+                self._folders[tree] = self._extract(tree)
             return self._folders[tree]
+
+    def _extract(self, tree: str) -> Path:
         archive = proc.run(
             [
                 "git",
@@ -105,7 +110,6 @@ class TemplateVersions:
         target = self.dir / tree
         with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
             tar.extractall(target, filter="data")
-        self._folders[tree] = target
         return target
 
     def at_creation(self, service: str) -> str | None:
