@@ -95,7 +95,7 @@ def check_version(platform: Platform, version: str, tools: Tools) -> ChartRef:
     ref = ChartRef(cfg.chart_repo, cfg.chart_name, version)
     chart = resolve_chart(ref, chart_path=None, helm=tools.helm, cache=cache_root(tools.environ))
     if isinstance(chart, ChartUnavailable):
-        raise ToolError(f"chart {cfg.chart_name} {version} from {cfg.chart_repo}: {chart.note}")
+        raise ToolError(f"{chart.note} (nothing was written)")
     return ref
 
 
