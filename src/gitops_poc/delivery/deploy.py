@@ -12,14 +12,18 @@ import shlex
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gitops_poc import fileio
 from gitops_poc.argv import Opt, Part, Value, render
 from gitops_poc.config import environment_error
+from gitops_poc.delivery.decide import EXIT_CODES, Outcome
 from gitops_poc.delivery.image import Image
 from gitops_poc.delivery.outcome import History, Revision
-from gitops_poc.errors import UsageError
+from gitops_poc.delivery.pins import find_pin
+from gitops_poc.errors import GitopsError, UsageError
 from gitops_poc.layout import value_files
 from gitops_poc.platform import Platform
 from gitops_poc.render.model import ChartRef
@@ -129,6 +133,28 @@ def plan_deploy(
         timeout,
         " ".join(description.split()),
     )
+
+
+class DeployPinned(GitopsError):
+    """The environment is pinned (a rollback, a hold): a deploy of another image stands down."""
+
+    exit_code = EXIT_CODES[Outcome.PINNED]
+
+
+def check_pin(plan: HelmDeploy, now: datetime) -> None:
+    """Push mode's side of "a rollback sticks": with the environment's values file pinned (in the checkout
+    the job runs on), a deploy that sets an image (`--tag`) stands down (exit 5); a deploy without one
+    deploys the pinned file's image, which the pin holds."""
+    path = plan.value_files[-1]
+    if not plan.set_string:
+        return
+    pin = find_pin(fileio.read_text(path, fileio.YAML_FILE), str(path))
+    if pin is not None and not pin.expired(now):
+        image = dict(plan.set_string)["image.tag"]
+        raise DeployPinned(
+            f"{plan.env} is {pin.describe()}: not deploying {image} (nothing was changed; `ci unpin --env "
+            f"{plan.env}` releases it; `ci deploy` without --tag deploys the pinned file's image)"
+        )
 
 
 def release_description(trailers: Sequence[tuple[str, str]]) -> str:
