@@ -284,8 +284,10 @@ class Rollout:
 
 
 def verdict_lines(results: Sequence[WaveResult]) -> list[str]:
+    """One line per service and wave (helm's messages span lines: joined)."""
     return [
-        f"{r.wave.env}: {v.service}: {'ok, ' + str(v.objects) + ' object(s)' if v.error is None else v.error}"
+        f"{r.wave.env}: {v.service}: "
+        + (f"ok, {v.objects} object(s)" if v.error is None else " ".join(v.error.split()))
         for r in results
         for v in r.verdicts
     ]
