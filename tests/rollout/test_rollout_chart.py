@@ -43,17 +43,20 @@ def platform_root(
     return root
 
 
-@pytest.fixture
-def remote(tmp_path: Path, platform_root: Path) -> Path:
-    """gitops-config as `publish` leaves it: the folder's files at the root of a bare repository."""
-    bare = tmp_path / "gitops-config.git"
-    git("init", "-q", "--bare", "-b", "main", str(bare))
-    work = tmp_path / "clone"
+def publish(platform_root: Path, bare: Path, work: Path) -> None:
+    """gitops-config as `publish` leaves it: the folder's files at the root of the bare repository."""
     shutil.copytree(platform_root / "gitops-config", work)
     git("init", "-q", "-b", "main", cwd=work)
     git("add", "-A", cwd=work)
     git("-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "publish", cwd=work)
     git("push", "-q", str(bare), "main", cwd=work)
+
+
+@pytest.fixture
+def remote(tmp_path: Path, platform_root: Path) -> Path:
+    bare = tmp_path / "remotes" / "gitops-poc" / "gitops-config.git"
+    git("init", "-q", "--bare", "-b", "main", str(bare))
+    publish(platform_root, bare, tmp_path / "clone")
     return bare
 
 
@@ -66,7 +69,8 @@ def commits(bare: Path) -> list[str]:
 
 
 def rollout(capsys: pytest.CaptureFixture[str], root: Path, bare: Path, *extra: str) -> tuple[int, str, str]:
-    code = main(["rollout", "chart", "3.13.0", "-C", str(root), "--remote", str(bare), "--no-wait", *extra])
+    base = str(bare.parent.parent)
+    code = main(["rollout", "chart", "3.13.0", "-C", str(root), "--remote-base", base, "--no-wait", *extra])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
@@ -163,8 +167,8 @@ def test_bad_input_is_exit_2_and_writes_nothing(
             version,
             "-C",
             str(platform_root),
-            "--remote",
-            str(remote),
+            "--remote-base",
+            str(remote.parent.parent),
             "--no-wait",
             "--push",
         ]
@@ -251,3 +255,45 @@ def test_the_wait_polls_until_every_application_is_synced_and_healthy_on_the_ver
     assert [(r.wave.env, r.action) for r in results] == [("dev", "healthy")]
     assert polls == ["dev", "dev"]
     assert any("dev: waiting (5 not ready" in line and "deploys chart 3.12.1" in line for line in said)
+
+
+def test_merge_requests_per_wave_against_a_gitlab_like_server(
+    platform_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --push: a branch and a merge request for the wave, then the rollout stops until it is
+    merged; a second run opens nothing new; after the merge the next run continues with the next wave."""
+    from tests.gitlab.conftest import API_TOKEN
+    from tests.gitlab.fake_gitlab import fake_gitlab
+
+    with fake_gitlab(API_TOKEN, tmp_path / "gitlab-repos") as fake:
+        monkeypatch.setenv("GITLAB_TOKEN", API_TOKEN)
+        fake.add_group("gitops-poc")
+        project = fake.add_project("gitops-poc", "gitops-config")
+        bare = fake.git_root / "gitops-poc" / "gitops-config.git"
+        publish(platform_root, bare, tmp_path / "clone")
+
+        def run() -> tuple[int, str]:
+            argv = ["rollout", "chart", "3.13.0", "-C", str(platform_root), "--remote-base", fake.url]
+            code = main([*argv, "--no-wait"])
+            return code, capsys.readouterr().err
+
+        code, err = run()
+        assert code == 0, err
+        [mr] = fake.state.merge_requests[int(project["id"])]
+        assert (mr["source_branch"], mr["target_branch"]) == ("gitops-poc/rollout-chart-3.13.0-dev", "main")
+        assert mr["title"] == "rollout: chart app 3.13.0 in dev"
+        assert "dev: merge request !1 (created)" in err
+        assert versions(bare)["dev"] == ("3.12.1",)  # main is untouched until the merge
+        branch = git("--git-dir", str(bare), "show", f"{mr['source_branch']}:{APPSET_PATH}")
+        assert deployed_versions(branch)["dev"] == ("3.13.0",)
+
+        code, err = run()  # not merged yet: the same request, nothing new
+        assert code == 0, err
+        assert len(fake.state.merge_requests[int(project["id"])]) == 1 and "!1 (unchanged)" in err
+
+        git("--git-dir", str(bare), "update-ref", "refs/heads/main", f"refs/heads/{mr['source_branch']}")
+        code, err = run()  # merged: dev is done, staging gets its request
+        assert code == 0, err
+        assert "dev: already on 3.13.0 (wave done before)" in err
+        titles = [m["title"] for m in fake.state.merge_requests[int(project["id"])]]
+        assert titles == ["rollout: chart app 3.13.0 in dev", "rollout: chart app 3.13.0 in staging"]

@@ -200,3 +200,34 @@ def test_tree_id_is_the_one_git_gives_the_committed_template(fleet: Fleet, tmp_p
     git("commit", "--quiet", "-m", "a script", cwd=fleet.root)
     committed = git("rev-parse", "HEAD:templates/service-repo", cwd=fleet.root)
     assert template_version(fleet.root / "templates" / "service-repo") == committed
+
+
+def test_an_unknown_since_revision_is_bad_input(fleet: Fleet, capsys: pytest.CaptureFixture[str]) -> None:
+    change_the_template(fleet)
+    heads = {service: fleet.head(service) for service in SERVICES}
+    args = [
+        "--root",
+        str(fleet.root),
+        "--remote-base",
+        str(fleet.remotes),
+        "--push",
+        "--since",
+        "no-such-rev",
+    ]
+    code = main(["rollout", "template", *args])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert [line for line in err.splitlines() if line.startswith("error:")] and "no-such-rev" in err
+    assert {service: fleet.head(service) for service in SERVICES} == heads
+
+
+def test_new_service_writes_the_stamp_and_a_later_init_keeps_it(
+    fleet: Fleet, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["new-service", "invoices", "--root", str(fleet.root), "--yes"]) == 0
+    stamp = fleet.root / "services" / "invoices" / STAMP_FILE
+    committed = git("rev-parse", "HEAD:templates/service-repo", cwd=fleet.root)
+    assert parse_stamp(stamp.read_text()) == committed
+    stamp.unlink()  # a repository from before the record: init does not invent one
+    assert main(["init", "--root", str(fleet.root), "--yes"]) == 0
+    assert not stamp.exists()

@@ -10,7 +10,15 @@ from typing import Any
 import typer
 from rich.markup import escape
 
-from gitops_poc.cli.common import EnvFileOption, RootOption, load_platform, writer_lock
+from gitops_poc.cli.common import (
+    EnvFileOption,
+    RemoteBaseOption,
+    RootOption,
+    TokenFileOption,
+    load_platform,
+    remote_token,
+    writer_lock,
+)
 from gitops_poc.cli.output import OutputFormat, err, print_json
 from gitops_poc.cli.rollout_template import template
 from gitops_poc.config import SEMVER
@@ -45,6 +53,26 @@ def _read_apps(platform: Platform) -> Any:
     return read
 
 
+def _merge_requests(url: str | None, token: str | None) -> Any:
+    """(project, target branch, source branch, title, description) -> the merge request's URL."""
+    if url is None:
+        raise UsageError(
+            "merge requests need GitLab: give --remote-base an https URL of GitLab, or pass --push "
+            "(or --dry-run to look)"
+        )
+    if not token:
+        raise UsageError("merge requests need GitLab's API: set GITLAB_TOKEN (or pass --token-file)")
+    from gitops_poc.gitlab.client import connect, open_merge_request
+
+    gl = connect(url, token)
+
+    def open_one(project: str, target: str, source: str, title: str, text: str) -> str:
+        found = open_merge_request(gl, project, source, target, title, text)
+        return f"!{found.iid} ({found.action}) {found.web_url}".rstrip()
+
+    return open_one
+
+
 @app.command()
 def chart(
     version: str = typer.Argument(..., help="The chart version to roll out (of CHART_NAME in CHART_REPO)."),
@@ -66,9 +94,8 @@ def chart(
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Print the waves and the pre-flight verdicts; write nothing."
     ),
-    remote: str | None = typer.Option(
-        None, "--remote", help="The gitops-config repository (default: <GITLAB_HOST>/<group>/gitops-config)."
-    ),
+    remote_base: str | None = RemoteBaseOption,
+    token_file: Path | None = TokenFileOption,
     branch: str | None = typer.Option(None, "--branch", help="Its branch (default: GIT_BRANCH)."),
     root: Path = RootOption,
     env_file: Path | None = EnvFileOption,
@@ -92,23 +119,31 @@ def chart(
 
     if not SEMVER.match(version):
         raise UsageError(f"VERSION {version!r} is not an exact chart version such as 3.13.0")
+    from gitops_poc.gitauth import askpass_env
+    from gitops_poc.platform import GITOPS_CONFIG_REPO
+    from gitops_poc.publish.remote import parse_remote_base
+
     platform = load_platform(root, env_file)
-    if not push and not dry_run:
-        raise UsageError("merge requests per wave are not available yet: pass --push (or --dry-run)")
-    target = Target(remote or platform.gitops_config_repo_url, branch or platform.config.git_branch)
-    tools = Tools(
-        Helm(find_helm(root)),
-        RenderCache(render_cache_root(os.environ)),
-        read_apps=None if no_wait else _read_apps(platform),
-    )
+    base = parse_remote_base(remote_base, root)
+    token = remote_token(base, token_file)
+    project = platform.repo_path(GITOPS_CONFIG_REPO)
+    target = Target(base.location(project), branch or platform.config.git_branch)
+    open_request = None if push or dry_run else _merge_requests(base.url if base.is_http else None, token)
 
     def say(line: str) -> None:
         err.print(escape(line))
 
     settings = Settings(version, tuple(env), yes_production, dry_run, None if no_wait else timeout)
+    tools = Tools(
+        Helm(find_helm(root)),
+        RenderCache(render_cache_root(os.environ)),
+        read_apps=None if no_wait else _read_apps(platform),
+        open_request=None if open_request is None else lambda *a: open_request(project, target.branch, *a),
+    )
     rollout = Rollout(platform, root, target, tools, say)
     stopped: RolloutStopped | None = None
-    with writer_lock(root, "rollout chart", writes=not dry_run):
+    with writer_lock(root, "rollout chart", writes=not dry_run), askpass_env(token) as git_env:
+        tools.environ = {**os.environ, **git_env}
         try:
             results = rollout.run(settings)
         except RolloutStopped as exc:

@@ -248,8 +248,10 @@ class Rollout:
         message = _message(self.platform, wave)
         commit = repo.commit_files(head, decision.files, message, self._identity(repo))
         pushed = repo.push(self.target.url, commit, branch)
-        if not pushed.ok:  # the branch exists from an earlier run: it stays, the request is refreshed
-            self.say(f"{wave.env}: branch {branch} kept as it is ({pushed.message.splitlines()[0][:120]})")
+        if not pushed.ok and not pushed.retryable:
+            raise GitError(f"push of {branch!r} refused: {pushed.message}")
+        if not pushed.ok:  # the branch is there from an earlier run: it stays, its request is refreshed
+            self.say(f"{wave.env}: branch {branch} is there from an earlier run; kept as it is")
         title, _, body = message.partition("\n\n")
         result.merge_request = self.tools.open_request(branch, title, body)
         result.action, result.commit = "merge-request", commit if pushed.ok else None
