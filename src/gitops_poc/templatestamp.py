@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable
 
 STAMP_FILE = ".gitops-poc-template.json"
+STAMP_LIMIT = 64 << 10  # characters: a stamp is a few hundred; a bigger file is not one
 _TREE_ID = re.compile(r"\A[0-9a-f]{40}\Z")
 
 # (relative posix path, content, executable)
@@ -69,8 +70,8 @@ def stamp_text(tree: str) -> str:
 
 
 def parse_stamp(text: str | None) -> str | None:
-    """The tree id a stamp names; None for no stamp or one that names none (edited, junk)."""
-    if not text:
+    """The tree id a stamp names; None for no stamp or one that names none (edited, junk, too big)."""
+    if not text or len(text) > STAMP_LIMIT:
         return None
     try:
         data = json.loads(text)

@@ -231,3 +231,12 @@ def test_new_service_writes_the_stamp_and_a_later_init_keeps_it(
     stamp.unlink()  # a repository from before the record: init does not invent one
     assert main(["init", "--root", str(fleet.root), "--yes"]) == 0
     assert not stamp.exists()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "not json", "[]", '{"tree": "--upload-pack=evil"}', '{"tree": "' + "a" * 39 + '"}', " " * 70_000],
+)
+def test_a_stamp_that_names_no_tree_is_no_record(text: str) -> None:
+    assert parse_stamp(text) is None
+    assert parse_stamp('{"tree": "' + "a" * 40 + '"}') == "a" * 40

@@ -108,6 +108,9 @@ def test_tampering_with_any_part_breaks_the_token() -> None:
     assert reason(f"{header}.{payload}.{signature[:-2]}AA") == "token signature does not verify"
     assert reason(f"{header}.{payload}.{signature}=") == "malformed token"  # only base64url, unpadded
     assert reason(f"{header}.{payload}.{signature}!") == "malformed token"
+    # A length base64 never has (4n+1 characters) is a refused token, not an error in the server.
+    assert len(f"{signature}AA") % 4 == 1
+    assert reason(f"{header}.{payload}.{signature}AA") == "malformed token"
     assert reason(f"{header}.{payload}") == "invalid token"
     assert reason(token) == "valid"
 

@@ -8,7 +8,7 @@ still sends checks here.
 from __future__ import annotations
 
 import grpc
-from envoy.service.auth.v3 import external_auth_pb2, external_auth_pb2_grpc
+from envoy.service.auth.v3 import external_auth_pb2
 from service_runtime import GrpcServer, Health, ServerSettings
 
 from auth_adapter.authorizer import Authorizer
@@ -23,8 +23,9 @@ def build_server(settings: ServerSettings, authorizer: Authorizer) -> GrpcServer
     """The server, not started yet; health knows "" and the Authorization service."""
 
     def register(grpc_server: grpc.Server) -> list[str]:
-        service = AuthorizationService(authorizer)
-        external_auth_pb2_grpc.add_AuthorizationServicer_to_server(service, grpc_server)
+        handlers = AuthorizationService(authorizer).handlers()
+        grpc_server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(AUTHORIZATION, handlers),))
+        grpc_server.add_registered_method_handlers(AUTHORIZATION, handlers)
         return [AUTHORIZATION]
 
     return GrpcServer(settings, Health([AUTHORIZATION]), register)

@@ -8,7 +8,7 @@ must say HS256 (no `none`, no other algorithm, no `crit`), the HMAC must match i
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
 import hmac
 import json
@@ -16,8 +16,7 @@ import math
 import re
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from gateway_config import Jwt
 
@@ -26,8 +25,7 @@ CACHE_SIZE = 10_000
 GOOD_HEADERS = 64
 
 
-@dataclass(frozen=True)
-class Identity:
+class Identity(NamedTuple):  # built per new token: a tuple costs a third of a frozen dataclass
     user_id: str
     session_id: str
     roles: frozenset[str]
@@ -55,6 +53,8 @@ class TokenValidator:
         self._static = [_digest(t) for t in static_tokens]
         self._static_permissions = frozenset(static_permissions)
         self._key = jwt_secret.encode("utf-8") if jwt_secret else None
+        # HMAC keyed once; each token's MAC starts from a copy (skips hashing the padded key per call).
+        self._mac = hmac.new(self._key, digestmod=hashlib.sha256) if self._key else None
         self._settings = settings
         required = ["exp", "sub"]
         required += ["iss"] if settings.issuer else []
@@ -103,23 +103,20 @@ class TokenValidator:
         """Verify an HS256 JWT (RFC 7515/7519) and its claims; the window it is valid in."""
         claims = self._verified_claims(token)
         s = self._settings
-        now = time.time()
-        times: dict[str, float] = {}
-        for name in ("exp", "nbf", "iat"):
-            if name in claims:
-                value = claims[name]
-                # NumericDate is a JSON number (RFC 7519 section 2): no string, no boolean, finite.
-                if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-                    raise TokenError(f"token claim {name!r} is not a NumericDate")
-                times[name] = float(value)
+        exp, nbf, iat = (
+            _numeric_date(claims, "exp"),
+            _numeric_date(claims, "nbf"),
+            _numeric_date(claims, "iat"),
+        )
         for name in self._required:
             if name not in claims:
                 raise TokenError(f"token lacks the {name!r} claim")
-        if times["exp"] <= now - s.leeway_seconds:
+        assert exp is not None  # required
+        leeway = s.leeway_seconds
+        now = time.time()
+        if exp <= now - leeway:
             raise TokenError("token expired")
-        if times.get("nbf", float("-inf")) > now + s.leeway_seconds:
-            raise TokenError("token not yet valid")
-        if times.get("iat", float("-inf")) > now + s.leeway_seconds:
+        if (nbf is not None and nbf > now + leeway) or (iat is not None and iat > now + leeway):
             raise TokenError("token not yet valid")
         if s.issuer is not None and claims["iss"] != s.issuer:
             raise TokenError("token issuer not accepted")
@@ -134,24 +131,28 @@ class TokenValidator:
             raise TokenError("token claims sub/sid are not strings")
         identity = Identity(subject, session, _names(claims.get("roles")), _names(claims.get("permissions")))
         # The window just accepted: nbf - leeway <= now < exp + leeway.
-        not_before = max(times.get("nbf", float("-inf")), times.get("iat", float("-inf"))) - s.leeway_seconds
-        return identity, not_before, times["exp"] + s.leeway_seconds
+        starts = max(nbf if nbf is not None else -math.inf, iat if iat is not None else -math.inf)
+        return identity, starts - leeway, exp + leeway
 
     def _verified_claims(self, token: str) -> dict[str, Any]:
         """The claims of a JWS in compact form whose header says HS256 and whose signature verifies."""
-        assert self._key is not None
+        assert self._mac is not None
         header_part, _, rest = token.partition(".")
         payload_part, _, signature_part = rest.partition(".")
         if not (_BASE64URL.fullmatch(payload_part) and _BASE64URL.fullmatch(signature_part)):
             raise TokenError("malformed token")
+        try:
+            signature = _unbase64(signature_part)
+        except binascii.Error:  # a length base64 never has: refused, not a failed call
+            raise TokenError("malformed token") from None
         known = header_part in self._good_headers  # one issuer's tokens share one header: checked once
         if not known:
             header = _json_object(header_part) if _BASE64URL.fullmatch(header_part) else None
             if header is None or header.get("alg") != "HS256" or "crit" in header:
                 raise TokenError("malformed token")  # alg none, RS256 with an HMAC key, unknown extensions
-        signed = f"{header_part}.{payload_part}".encode("ascii")
-        expected = hmac.digest(self._key, signed, "sha256")  # one-shot, in C
-        if not hmac.compare_digest(expected, _unbase64(signature_part)):
+        mac = self._mac.copy()
+        mac.update(f"{header_part}.{payload_part}".encode("ascii"))
+        if not hmac.compare_digest(mac.digest(), signature):
             raise TokenError("token signature does not verify")
         if not known:  # remembered once signed with the key: no one else can fill the set
             if len(self._good_headers) >= GOOD_HEADERS:
@@ -164,19 +165,40 @@ class TokenValidator:
 
 
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
+_URLSAFE = bytes.maketrans(b"-_", b"+/")
+_PADDING = (b"", b"", b"==", b"=")  # by length % 4; 1 is never valid base64 (a2b_base64 says so)
 
 
 def _unbase64(part: str) -> bytes:
-    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+    """A base64url part already matched by _BASE64URL; binascii.Error if its length cannot be base64."""
+    return binascii.a2b_base64(part.encode("ascii").translate(_URLSAFE) + _PADDING[len(part) % 4])
+
+
+_ABSENT = object()
+
+
+def _numeric_date(claims: dict[str, Any], name: str) -> float | None:
+    """The claim as a NumericDate, None when absent; a JSON number (RFC 7519 section 2): no string, no
+    boolean, finite."""
+    value = claims.get(name, _ABSENT)
+    if value is _ABSENT:
+        return None
+    if value.__class__ is bool or not isinstance(value, int | float) or not math.isfinite(value):
+        raise TokenError(f"token claim {name!r} is not a NumericDate")
+    return float(value)
 
 
 def _no_constant(name: str) -> object:
     raise ValueError(name)  # NaN and Infinity are not JSON
 
 
+# One decoder for every token (json.loads with an option builds a new one per call); decode is stateless.
+_JSON = json.JSONDecoder(parse_constant=_no_constant)
+
+
 def _json_object(part: str) -> dict[str, Any] | None:
     try:
-        value = json.loads(_unbase64(part).decode("utf-8"), parse_constant=_no_constant)
+        value = _JSON.decode(_unbase64(part).decode("utf-8"))
     except ValueError:  # bad base64 (binascii.Error), bad UTF-8, bad JSON
         return None
     return value if isinstance(value, dict) else None

@@ -1,0 +1,115 @@
+"""A Decision as the serialized envoy.service.auth.v3.CheckResponse Envoy receives.
+
+An allowed request's answer is built from bytes: the parts that repeat (the status, the headers to remove,
+the headers for the client) are serialized once by protobuf and remembered; only the identity headers,
+whose values differ per token, are encoded per call. Building and serializing the message instead cost
+about a sixth of the adapter's time per Check. The bytes equal protobuf's own serialization of the same
+message (test_auth_adapter_responses.py compares them), so Envoy parses what it always parsed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from envoy.config.core.v3 import base_pb2
+from envoy.service.auth.v3 import external_auth_pb2
+from envoy.type.v3 import http_status_pb2
+from google.protobuf.message import Message
+from google.rpc import code_pb2, status_pb2
+
+from auth_adapter.authorizer import Decision
+
+_OVERWRITE = base_pb2.HeaderValueOption.OVERWRITE_IF_EXISTS_OR_ADD
+_OK_STATUS = status_pb2.Status(code=code_pb2.OK)
+
+
+def _varint(value: int) -> bytes:
+    """A non-negative integer in protobuf's base-128 varint encoding."""
+    if value < 0x80:
+        return _ONE_BYTE[value]
+    out = bytearray()
+    while value > 0x7F:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+_ONE_BYTE = [bytes((n,)) for n in range(0x80)]  # lengths below 128: most of them, one look-up
+
+
+def _key(message: type[Message], field: str) -> bytes:
+    """The key of a length-delimited field (wire type 2), its number read from the generated descriptor."""
+    return _varint(message.DESCRIPTOR.fields_by_name[field].number << 3 | 2)
+
+
+_OK_RESPONSE = _key(external_auth_pb2.CheckResponse, "ok_response")
+_HEADERS = _key(external_auth_pb2.OkHttpResponse, "headers")
+_HEADER = _key(base_pb2.HeaderValueOption, "header")
+_NAME = _key(base_pb2.HeaderValue, "key")
+_VALUE = _key(base_pb2.HeaderValue, "value")
+_OVERWRITE_FIELD: bytes = base_pb2.HeaderValueOption(append_action=_OVERWRITE).SerializeToString()
+_STATUS_OK: bytes = external_auth_pb2.CheckResponse(status=_OK_STATUS).SerializeToString()
+
+
+def _delimited(key: bytes, payload: bytes) -> bytes:
+    return key + _varint(len(payload)) + payload
+
+
+def _header_options(values: Mapping[str, str]) -> list[base_pb2.HeaderValueOption]:
+    return [
+        base_pb2.HeaderValueOption(header=base_pb2.HeaderValue(key=k, value=v), append_action=_OVERWRITE)
+        for k, v in values.items()
+    ]
+
+
+# The rest of OkHttpResponse per (headers to remove, headers to the client): a handful of keys in practice
+# (which identity headers are removed; the clear-cookie or not); bounded anyway.
+_OK_TAILS: dict[tuple[tuple[str, ...], tuple[tuple[str, str], ...]], bytes] = {}
+_MAX_TAILS = 64
+
+
+def _ok_tail(remove: tuple[str, ...], to_client: Mapping[str, str]) -> bytes:
+    key = (remove, tuple(to_client.items()))
+    tail = _OK_TAILS.get(key)
+    if tail is None:
+        tail = external_auth_pb2.OkHttpResponse(
+            headers_to_remove=remove, response_headers_to_add=_header_options(to_client)
+        ).SerializeToString()
+        if len(_OK_TAILS) >= _MAX_TAILS:
+            _OK_TAILS.clear()
+        _OK_TAILS[key] = tail
+    return tail
+
+
+# HeaderValue.key's field per header name (names come from the configuration: a handful).
+_NAME_FIELDS: dict[str, bytes] = {}
+
+
+def _upstream_header(name: str, value: str) -> bytes:
+    """OkHttpResponse.headers entry: {header: {key: name, value: value}, append_action: OVERWRITE}."""
+    name_field = _NAME_FIELDS.get(name)
+    if name_field is None:
+        name_field = _NAME_FIELDS[name] = _delimited(_NAME, name.encode()) if name else b""
+    encoded = value.encode()
+    # proto3 leaves an empty string out, as protobuf's serializer does
+    header = name_field + _VALUE + _varint(len(encoded)) + encoded if encoded else name_field
+    option = _HEADER + _varint(len(header)) + header + _OVERWRITE_FIELD
+    return _HEADERS + _varint(len(option)) + option
+
+
+def encode(decision: Decision) -> bytes:
+    """The serialized CheckResponse for `decision`: OK with its headers, or PERMISSION_DENIED."""
+    if decision.allowed:
+        # OkHttpResponse.headers (field 2) first, then the remembered fields 5 and 6: protobuf's own order.
+        ok = b"".join([_upstream_header(k, v) for k, v in decision.upstream.items()])
+        ok += _ok_tail(decision.remove, decision.to_client)
+        return _STATUS_OK + _OK_RESPONSE + _varint(len(ok)) + ok
+    denied = external_auth_pb2.DeniedHttpResponse(
+        status=http_status_pb2.HttpStatus(code=decision.code), headers=_header_options(decision.to_client)
+    )
+    serialized: bytes = external_auth_pb2.CheckResponse(
+        status=status_pb2.Status(code=code_pb2.PERMISSION_DENIED, message=decision.reason),
+        denied_response=denied,
+    ).SerializeToString()
+    return serialized

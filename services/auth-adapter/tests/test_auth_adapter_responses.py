@@ -1,0 +1,69 @@
+"""The CheckResponse bytes the adapter builds by hand equal protobuf's own serialization of the message
+built with the protobuf API (the reference), for every shape of decision and lengths past each varint size."""
+
+from __future__ import annotations
+
+import pytest
+from auth_adapter.authorizer import Decision
+from auth_adapter.responses import encode
+from envoy.config.core.v3 import base_pb2
+from envoy.service.auth.v3 import external_auth_pb2
+from envoy.type.v3 import http_status_pb2
+from google.rpc import code_pb2, status_pb2
+
+OVERWRITE = base_pb2.HeaderValueOption.OVERWRITE_IF_EXISTS_OR_ADD
+
+
+def options(values: dict[str, str]) -> list[base_pb2.HeaderValueOption]:
+    return [
+        base_pb2.HeaderValueOption(header=base_pb2.HeaderValue(key=k, value=v), append_action=OVERWRITE)
+        for k, v in values.items()
+    ]
+
+
+def reference(decision: Decision) -> external_auth_pb2.CheckResponse:
+    """What Envoy must receive, built field by field with the generated classes."""
+    if decision.code == 200:
+        ok = external_auth_pb2.OkHttpResponse(
+            headers=options(dict(decision.upstream)),
+            headers_to_remove=list(decision.remove),
+            response_headers_to_add=options(dict(decision.to_client)),
+        )
+        return external_auth_pb2.CheckResponse(status=status_pb2.Status(code=code_pb2.OK), ok_response=ok)
+    return external_auth_pb2.CheckResponse(
+        status=status_pb2.Status(code=code_pb2.PERMISSION_DENIED, message=decision.reason),
+        denied_response=external_auth_pb2.DeniedHttpResponse(
+            status=http_status_pb2.HttpStatus(code=decision.code), headers=options(dict(decision.to_client))
+        ),
+    )
+
+
+CLEAR = {"set-cookie": "token=; Path=/; Max-Age=0; HttpOnly"}
+DECISIONS = {
+    "anonymous": Decision(200, "allowed", remove=("user-id", "session-id", "x-user-id")),
+    "anonymous, nothing removed": Decision(200, "allowed"),
+    "user and session": Decision(200, "allowed", {"user-id": "u-1", "session-id": "s-1"}, ("x-user-id",), {}),
+    "expired token on an optional route": Decision(200, "anonymous: token expired", to_client=CLEAR),
+    "non-ASCII identity": Decision(200, "allowed", {"user-id": "Zoë ✓ 用户"}, ()),
+    "value of 127 bytes": Decision(200, "allowed", {"user-id": "u" * 127}),
+    "value of 128 bytes": Decision(200, "allowed", {"user-id": "u" * 128}),
+    "value of 20,000 bytes": Decision(200, "allowed", {"user-id": "u" * 20_000, "session-id": ""}),
+    "empty value": Decision(200, "allowed", {"session-id": ""}),
+    "denied": Decision(401, "token required"),
+    "denied, cookie cleared": Decision(401, "token expired", to_client=CLEAR),
+    "rate limited": Decision(429, "rate limit exceeded"),
+}
+
+
+@pytest.mark.parametrize("decision", DECISIONS.values(), ids=DECISIONS.keys())
+def test_the_bytes_are_protobufs_serialization_of_the_same_message(decision: Decision) -> None:
+    expected = reference(decision)
+    assert encode(decision) == expected.SerializeToString(deterministic=True)
+    assert external_auth_pb2.CheckResponse.FromString(encode(decision)) == expected
+
+
+def test_remembered_parts_never_leak_into_another_decision() -> None:
+    first = Decision(200, "allowed", {"user-id": "a"}, ("x-user-id",), CLEAR)
+    second = Decision(200, "allowed", {"user-id": "b"}, ("x-user-id",), {})
+    for decision in (first, second, first, second):
+        assert external_auth_pb2.CheckResponse.FromString(encode(decision)) == reference(decision)
