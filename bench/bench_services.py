@@ -16,10 +16,10 @@ so both parse the same message; both answer a CheckResponse.
 Figures: calls per second, p50 and p99 latency; ratios to the baselines. Targets (2 cores, quiet machine):
 auth-adapter (new JWT each call) >= 0.8x the bare Check; health-demo >= 0.9x the bare HealthServicer; the
 probe answered at every step; no failed calls. The machine's load average is printed beside the figures.
-Measured 2026-12-06 at load 13-19 on 2 shared cores (noisy: calls/s swings 2x between identical rounds, so
-compare server CPU per call): auth-adapter (new JWT) / bare Check by CPU per call 0.66x-1.06x over four
-runs (median ~0.85x) on the threaded runtime, against 0.52x-0.69x for the former grpc.aio runtime in the
-same session (interleaved runs).
+Measured 2026-12-06 at load 11-18 on 2 shared cores (noisy: calls/s swings 3x between identical rounds, so
+compare server CPU per call): auth-adapter (new JWT) / bare Check (same requests) by CPU per call 0.66x-1.11x
+over six runs after the per-call cuts of a061f91 (medians 0.69x-0.87x), against 0.50x-0.67x before them in
+the same session (interleaved runs); Watch streams ~21 MB per 1,000 for health-demo and the bare servicer.
 Each throughput case runs --repeat rounds in alternating order; the figures are the medians over the rounds.
 Run: .venv/bin/python bench/bench_services.py [--duration S] [--concurrency N] [--repeat R]
      [--watch-steps 1000,2000,4000] [--json]
@@ -75,7 +75,7 @@ class Result:
     per_second: float
     p50_ms: float
     p99_ms: float
-    cpu_us: float  # the server process's CPU time per call (user + system), warm-up calls included
+    cpu_us: float  # the server process's CPU time (user + system) over the measured seconds, per call started
 
 
 @dataclass
@@ -127,7 +127,11 @@ def _requests(kind: str) -> tuple[str, list[Any]]:
     return "authz", [_authz(STATIC_TOKEN)]
 
 
-async def _load(port: int, kind: str, concurrency: int, warmup: float, duration: float) -> dict[str, Any]:
+async def _load(
+    port: int, kind: str, concurrency: int, warmup: float, duration: float, out: Any
+) -> dict[str, Any]:
+    """Calls for warmup + duration seconds; "start" and "stop" on `out` bracket the measured seconds (the
+    server reads its CPU then), the figures follow."""
     service, requests = _requests(kind)
     sequence = itertools.cycle(requests)
     async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
@@ -159,12 +163,18 @@ async def _load(port: int, kind: str, concurrency: int, warmup: float, duration:
                     latencies.append(time.perf_counter() - started)
                     errors += not good
 
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        async def marks() -> None:
+            await asyncio.sleep(measuring_from - time.perf_counter())
+            out.send("start")
+            await asyncio.sleep(stop_at - time.perf_counter())
+            out.send("stop")
+
+        await asyncio.gather(marks(), *(worker() for _ in range(concurrency)))
     return {"latencies": latencies, "errors": errors, "total": total}
 
 
 def client(port: int, kind: str, concurrency: int, warmup: float, duration: float, out: Any) -> None:
-    out.send(asyncio.run(_load(port, kind, concurrency, warmup, duration)))
+    out.send(asyncio.run(_load(port, kind, concurrency, warmup, duration, out)))
 
 
 async def _hold(port: int, steps: list[int], conn: Any) -> None:
@@ -351,9 +361,11 @@ def load(
 ) -> Result:
     """`kind` requests from a client process; the server CPU from `cpu_of_server` (default: this process)."""
     process, conn = _spawn(client, port, kind, args.concurrency, args.warmup, args.duration)
+    conn.recv()  # "start": warmed up (the client's start-up and warm-up are not counted)
     cpu_before = cpu_of_server()
-    data = conn.recv()
+    conn.recv()  # "stop"
     cpu = cpu_of_server() - cpu_before
+    data = conn.recv()
     process.join(30)
     latencies = sorted(data["latencies"])
     calls = len(latencies)
@@ -366,7 +378,7 @@ def load(
         per_second=calls / args.duration,
         p50_ms=statistics.median(latencies) * 1000 if calls else float("nan"),
         p99_ms=p99 * 1000,
-        cpu_us=cpu * 1e6 / data["total"] if data["total"] else float("nan"),
+        cpu_us=cpu * 1e6 / calls if calls else float("nan"),
     )
 
 
