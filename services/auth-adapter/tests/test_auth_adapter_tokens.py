@@ -172,3 +172,12 @@ def test_only_headers_of_tokens_signed_with_the_key_are_remembered() -> None:
     # A remembered header still needs its signature, and a bad header is still refused.
     assert reason(good[:-4] + "AAAA", v) == "token signature does not verify"
     assert reason(signed({"alg": "none"}, payload), v) == "malformed token"
+
+
+def test_a_jwt_is_remembered_from_its_second_verification_on() -> None:
+    v = validator()
+    once, twice = make_jwt(sid="once"), make_jwt(sid="twice")
+    assert reason(once, v) == reason(twice, v) == reason(twice, v) == "valid"
+    # A new JWT per call fills no table; a repeated one skips the verification from then on.
+    assert list(v._verified) == [twice]
+    assert reason(twice, v) == "valid"

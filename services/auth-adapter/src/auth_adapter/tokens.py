@@ -63,6 +63,7 @@ class TokenValidator:
         # Verified JWTs by their exact text (signature included): a repeat skips the HMAC and the claim
         # checks but not the time window. Bounded; emptied when full.
         self._verified: dict[str, tuple[Identity, float, float]] = {}
+        self._seen_once: set[int] = set()  # hashes of JWTs verified once (not remembered yet)
         self._good_headers: set[str] = set()  # JWS headers already found HS256 without `crit`
 
     @property
@@ -94,9 +95,18 @@ class TokenValidator:
                 return identity
             self._verified.pop(token, None)  # outside its window now: the full check gives the reason
         identity, not_before, expires = self._decode(token)
-        if len(self._verified) >= CACHE_SIZE:
-            self._verified.clear()
-        self._verified[token] = (identity, not_before, expires)
+        # Remembered from its second verification on: a table filled with tokens seen once (a new JWT per
+        # call) is never read and measured costlier than the verification it would save (bench_services);
+        # a set of hashes is small. A colliding hash only remembers a verified token sooner.
+        seen = hash(token)
+        if seen in self._seen_once:
+            if len(self._verified) >= CACHE_SIZE:
+                self._verified.clear()
+            self._verified[token] = (identity, not_before, expires)
+        else:
+            if len(self._seen_once) >= CACHE_SIZE:
+                self._seen_once.clear()
+            self._seen_once.add(seen)
         return identity
 
     def _decode(self, token: str) -> tuple[Identity, float, float]:
