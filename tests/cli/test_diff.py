@@ -308,3 +308,18 @@ def test_a_version_the_repository_lacks_is_bad_input(
     code, out, err = diff(capsys, "web-http", "--chart-version", "9.9.9", "-C", str(generated_root))
     assert code == 2 and out == ""
     assert 'chart "app" version "9.9.9" not found' in err and "check --chart-version" in err
+
+
+def test_each_environment_renders_with_its_own_chart_version(
+    helm: str,
+    k8app_env: str,
+    generated_root: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """prod staged back on 3.12.1 (CHART_VERSIONS): dev against prod compares what Argo CD deploys in each."""
+    monkeypatch.setenv("CHART_VERSIONS", "prod=3.12.1")
+    code, out, err = diff(capsys, "web-http", "--env", "dev", "--against", "prod", "-C", str(generated_root))
+    assert code == 1, err
+    assert {"-chart: app-3.12.1", "+chart: app-3.13.0"} <= changed_lines(out)
+    assert "Pulling chart app 3.12.1" in err

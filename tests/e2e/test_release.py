@@ -69,3 +69,31 @@ def test_the_appproject_windows_are_the_ones_evaluated(kube: Kube) -> None:
         cluster_server="https://kubernetes.default.svc",
     )
     can_sync(matching(windows, target), datetime.now(UTC), manual=False)  # evaluates without error
+
+
+def test_push_mode_gates_read_a_real_release_and_its_deployment(kube: Kube) -> None:
+    """Push mode (a platform deployed by `ci deploy`): the release of health-demo in the first environment,
+    read by the real helm, and its Deployment, read through the kube client, give the evidence."""
+    from gitops_poc.release.push_evidence import read_deployments, read_state, source_release
+    from gitops_poc.release.push_gates import evaluate_release
+    from gitops_poc.render.helm import Helm, find_helm
+
+    platform = Platform(load_config(None, {}))
+    context = os.environ.get("KUBE_CONTEXT", "minikube")
+    env = platform.environments[0]
+    release = source_release(platform, "health-demo", env, context)
+    listed = ["list", f"--namespace={platform.namespace(env)}", f"--kube-context={context}", "--short"]
+    if not Helm(find_helm()).run(listed):
+        pytest.skip(f"no helm release in {env}: deploy health-demo in push mode first (`ci deploy`)")
+    state = read_state(Helm(find_helm()), release, context)
+    live = read_deployments(lambda: kube, state.namespace, state.deployments)
+    image = state.values.get("image") or {}
+    evaluation = evaluate_release(
+        state,
+        live,
+        image=Image(image.get("repository"), str(image.get("tag"))),
+        spec=DEFAULT_PRODUCTION,
+        now=datetime.now(UTC),
+    )
+    by_name = {c.name: c for c in evaluation.checks}
+    assert by_name["status"].ok and by_name["image"].ok and by_name["rollout"].ok, evaluation.checks

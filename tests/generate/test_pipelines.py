@@ -47,6 +47,7 @@ def test_jobs_follow_the_configured_environments() -> None:
     assert pipeline["deploy:prod"]["environment"] == {"name": "prod", "deployment_tier": "production"}
     assert pipeline["deploy:qa"]["environment"]["deployment_tier"] == "staging"
     assert pipeline["update:dev"]["allow_failure"] == {"exit_codes": [4, 5]}
+    assert pipeline["deploy:qa"]["allow_failure"] == {"exit_codes": [5]}  # pinned: stands down
     assert pipeline["variables"]["ENVIRONMENTS"] == "dev qa staging prod"
 
 

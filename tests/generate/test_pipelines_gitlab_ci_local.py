@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from gitops_poc.changes import apply_changes
+from gitops_poc.cli import main
 from gitops_poc.config import parse_config
 from gitops_poc.delivery.values import read_image
 from gitops_poc.generate import plan_init
@@ -122,6 +123,7 @@ def test_pull_and_push_job_lists(default_gitlab: GitLab) -> None:
     assert list(push) == ["build", "deploy:dev", "deploy:staging", "deploy:prod"]
     assert [push[j]["when"] for j in push] == ["on_success", "on_success", "manual", "manual"]
     assert "update:dev" not in push and "deploy:dev" not in pull
+    assert push["deploy:prod"]["allow_failure"] == {"exit_codes": [5]}  # a pinned environment stands down
     # The include really came through the loopback server, into gitlab-ci-local's include cache.
     cached = default_gitlab.service / ".gitlab-ci-local" / "includes" / "127.0.0.1" / "acme" / "gitops-config"
     assert (cached / "main" / "ci" / "service.gitlab-ci.yml").is_file()
@@ -162,23 +164,30 @@ def test_the_update_job_bumps_the_real_remote_in_shell_mode(default_gitlab: GitL
         assert TOKEN not in config.read_text()
 
 
+def run_deploy_jobs(lab: GitLab, home: Path) -> dict[str, str]:
+    """deploy:dev and deploy:prod run by gitlab-ci-local; what each printed. helm fails at once if it runs
+    (no cluster, the chart repository a closed loopback port)."""
+    outputs = {}
+    for job in ("deploy:dev", "deploy:prod"):
+        result = lab.run(
+            job,
+            "--force-shell-executor",
+            "--variable",
+            "CHART_REPO=http://127.0.0.1:9",
+            "--variable",
+            "KUBECONFIG=/nonexistent",
+            env={"HOME": str(home)},
+        )
+        outputs[job] = result.stdout + result.stderr
+    return outputs
+
+
 def test_a_deploy_job_to_another_cluster_runs_ci_deploy_through_its_agent(tmp_path: Path) -> None:
     """GitLab's precedence as gitlab-ci-local applies it: the job's KUBE_CONTEXT over the pipeline's, and
     `ci deploy` hands it to helm. Helm then fails at once (no such context here; the chart repository is a
     closed loopback port): only the context it was given matters here."""
     for lab in gitlab(tmp_path, 'GITLAB_GROUP=acme\nENVIRONMENT_CLUSTERS="prod=prod-eu"\n'):
-        outputs = {}
-        for job in ("deploy:dev", "deploy:prod"):
-            result = lab.run(
-                job,
-                "--force-shell-executor",
-                "--variable",
-                "CHART_REPO=http://127.0.0.1:9",
-                "--variable",
-                "KUBECONFIG=/nonexistent",
-                env={"HOME": str(tmp_path)},
-            )
-            outputs[job] = result.stdout + result.stderr
+        outputs = run_deploy_jobs(lab, tmp_path)
         assert "context acme/gitops-config:prod-eu)" in outputs["deploy:prod"]
         assert "--kube-context=acme/gitops-config:prod-eu" in outputs["deploy:prod"]  # one word
         # helm itself looked for that context (there is no cluster here).
@@ -199,25 +208,32 @@ def test_a_deploy_job_inside_a_freeze_window_stops_before_helm(tmp_path: Path) -
         "    description: year-end freeze\n"
     )
     for lab in gitlab(tmp_path, "GITLAB_GROUP=acme\nGITOPS_MODE=push\n", freeze):
-        outputs, codes = {}, {}
-        for job in ("deploy:dev", "deploy:prod"):
-            result = lab.run(
-                job,
-                "--force-shell-executor",
-                "--variable",
-                "CHART_REPO=http://127.0.0.1:9",
-                "--variable",
-                "KUBECONFIG=/nonexistent",
-                env={"HOME": str(tmp_path)},
-            )
-            outputs[job], codes[job] = result.stdout + result.stderr, result.returncode
+        outputs = run_deploy_jobs(lab, tmp_path)
         prod = outputs["deploy:prod"]
-        assert codes["deploy:prod"] != 0 and "FAIL  deploy:prod" in prod
+        # Exit 7 is not among the job's allowed codes (5): the job fails. (gitlab-ci-local's own exit status
+        # treats any allow_failure with exit_codes as allowed; its report tells FAIL from WARN by the code.)
+        assert "FAIL  deploy:prod" in prod and "WARN  deploy:prod" not in prod
         assert (
             "deploy of api-gateway-prod refused, inside a deny window" in prod and "year-end freeze" in prod
         )
         assert "does not exist" not in prod  # helm never ran
         assert "context acme/gitops-config:minikube-agent)" in outputs["deploy:dev"]  # dev went on to helm
+
+
+def test_a_deploy_job_of_a_pinned_environment_stands_down_before_helm(tmp_path: Path) -> None:
+    """A rollback pinned prod (the pin is in the commit the pipeline runs on): deploy:prod's `ci deploy
+    --tag` stands down with exit 5, which the job allows (a warning, not a failed pipeline), before helm;
+    deploy:dev (not pinned) goes on to helm."""
+    for lab in gitlab(tmp_path, "GITLAB_GROUP=acme\nGITOPS_MODE=push\n"):
+        pin = ["ci", "pin", "-C", str(lab.service), "--env", "prod", "--reason", "rollback to 1.4.0"]
+        assert main(pin) == 0
+        outputs = run_deploy_jobs(lab, tmp_path)
+        prod = outputs["deploy:prod"]
+        assert "WARN  deploy:prod" in prod and "FAIL  deploy:prod" not in prod, prod  # exit 5 is allowed
+        assert "prod is pinned by " in prod and "rollback to 1.4.0: not deploying" in " ".join(prod.split())
+        assert "Deploying api-gateway" not in prod  # helm never ran
+        dev = outputs["deploy:dev"]
+        assert "Deploying api-gateway to dev" in dev and "FAIL  deploy:dev" in dev  # helm ran: no cluster
 
 
 def test_the_review_job_runs_on_a_merge_request_only(tmp_path: Path, k8app_repo: str) -> None:

@@ -21,8 +21,16 @@ from gitops_poc.config import load_config
 from gitops_poc.delivery.deploy import plan_deploy
 from gitops_poc.delivery.image import Image
 from gitops_poc.platform import Platform
+from gitops_poc.release.promotion import evidence_context
 from gitops_poc.render.manifests import parse_manifests
-from tests.cluster.fakeapi import FakeApi, plant_release, stored_release, unreachable_kubeconfig
+from tests.cluster.fakeapi import (
+    FakeApi,
+    plant_release,
+    serve_fake_api,
+    stored_release,
+    two_cluster_kubeconfig,
+    unreachable_kubeconfig,
+)
 from tests.conftest import require_binary
 from tests.delivery.conftest import ServiceRemote, git
 
@@ -208,3 +216,34 @@ def test_skip_gates_asks_no_cluster(
     assert promote(staged, "--skip-gates", "--reason", "staging cluster down") == 0
     assert "Gates-skipped: staging cluster down" in git(service_remote.bare, "log", "-1", "--format=%B")
     assert fake_api.requests == []
+
+
+def test_a_source_on_another_cluster_is_read_there(
+    staged: list[str],
+    service_remote: ServiceRemote,
+    push_mode: FakeApi,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ENVIRONMENT_CLUSTERS puts staging on stage-eu: its release and Deployment are read through that
+    cluster's context (in GitLab CI, its agent's: the context its deploy job used), not KUBE_CONTEXT's."""
+    monkeypatch.setenv("ENVIRONMENT_CLUSTERS", "staging=stage-eu")
+    release = deployed_release(service_remote.clone, PROMOTED)
+    with serve_fake_api() as other:
+        other.anonymous = True
+        monkeypatch.setenv("KUBECONFIG", str(two_cluster_kubeconfig(tmp_path, push_mode, other, "stage-eu")))
+        serve(other, release, rolled_out(release))
+        push_mode.requests.clear()  # making the release asked it (helm's dry run)
+        assert promote(staged) == 0
+        assert push_mode.requests == [] and DEPLOYMENT_PATH in [r.path for r in other.sent("GET")]
+    assert "Gate-rollout: Deployment api-gateway rolled out" in git(
+        service_remote.bare, "log", "-1", "--format=%B"
+    )
+    platform = Platform(load_config(None, os.environ))
+    assert (
+        evidence_context(platform, "staging", None, {"GITLAB_CI": "true"})
+        == "gitops-poc/gitops-config:stage-eu"
+    )
+    assert evidence_context(platform, "staging", None, {}) == "stage-eu"
+    assert evidence_context(platform, "dev", None, {"GITLAB_CI": "true"}) == "minikube"  # KUBE_CONTEXT
+    assert evidence_context(platform, "staging", "mine", {}) == "mine"

@@ -155,3 +155,38 @@ def test_deploy_break_glass_reason_goes_into_the_release(
     assert "unknown flag" not in printed
     one_line = " ".join(printed.split())
     assert "break-glass:" in one_line and "'--description=Break-glass: INC-42 hotfix" in one_line
+
+
+def test_the_next_pipelines_deploy_stands_down_until_unpinned(
+    pushed: list[str], service_remote: ServiceRemote, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The rollback sticks in push mode too: the next pipeline's checkout holds the pin, so its `ci deploy
+    --tag` stands down (exit 5) before helm; a deploy without --tag deploys the pinned file's image."""
+    assert (
+        main(["ci", "rollback", *pushed, "--env", "staging"]) == 1
+    )  # committed; helm stopped at the stand-in
+    checkout = service_remote.new_clone("next-pipeline")
+    deploy = ["ci", "deploy", "-C", str(checkout), "--env", "staging"]
+    capsys.readouterr()
+    with proc.recording() as started:
+        assert main([*deploy, "--tag", "3.0.0"]) == 5
+        held = " ".join(capsys.readouterr().err.split())
+        assert main(deploy) == 1  # the values files' image: helm runs (and stops at the stand-in)
+        # The pinned image itself, given exactly (what a failed rollback's message says to run): helm runs.
+        exact = ["--tag", "1.0.0", "--digest", OLD, "--repository", REPOSITORY]
+        assert main([*deploy, *exact]) == 1
+        assert main([*deploy, "--tag", "1.0.0"]) == 5  # without its digest it is another image
+    assert "staging is pinned by " in held and "rollback to 1.0.0@" in held
+    assert "not deploying 3.0.0 (nothing was changed; `ci unpin --env staging` releases it" in held
+    pinned_image, given_exactly = upgrades(started)
+    assert "--set-string" not in pinned_image.options
+    assert given_exactly.options["--set-string"] == [
+        f"image.repository={REPOSITORY}",
+        f"image.tag=1.0.0@{OLD}",
+    ]
+    assert main(["ci", "unpin", *pushed, "--env", "staging"]) == 0
+    git(checkout, "pull", "-q", "--ff-only")
+    with proc.recording() as started:
+        assert main([*deploy, "--tag", "3.0.0"]) == 1
+    [released] = upgrades(started)
+    assert released.options["--set-string"] == ["image.tag=3.0.0"]

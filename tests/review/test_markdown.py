@@ -122,3 +122,20 @@ def test_the_report_page_is_linked_on_one_line_under_the_summary() -> None:
     assert lines[1:3] == ["", f"What runs where: [the platform report]({url})"]
     assert parse_note(linked).summary == parse_note(render_markdown(review)).summary
     assert "What runs where" not in render_markdown(review)  # no page, no line
+
+
+def test_each_application_names_the_chart_version_it_deploys() -> None:
+    """A chart staged per environment: the reviewer sees each Application's own version."""
+    apps = tuple(
+        AppReview(
+            f"web-{env}", "web", env, "p", f"poc-{env}", AppChange.CHANGED, True, False, chart_version=v
+        )
+        for env, v in (("dev", "3.13.0"), ("prod", "3.12.1"))
+    )
+    text = render_markdown(Review("platform", "main", "head", apps))
+    bodies = [line for line in text.splitlines() if line.startswith("Project ")]
+    assert bodies == [
+        f"Project `p`, namespace `poc-{env}`, service `web`, chart version `{v}`."
+        for env, v in (("dev", "3.13.0"), ("prod", "3.12.1"))
+    ]
+    assert [a.as_dict()["chartVersion"] for a in apps] == ["3.13.0", "3.12.1"]

@@ -147,6 +147,13 @@ def test_dry_run_prints_waves_and_verdicts_and_writes_nothing(
     failed = [v for v in waves["prod"]["verdicts"] if v["error"]]
     assert [v["service"] for v in failed] == ["health-demo"]
     assert versions(remote)["dev"] == ("3.12.1",) and len(commits(remote)) == 1
+    code, out, _ = rollout(capsys, platform_root, remote, "--dry-run")  # the same verdicts, one a line
+    assert code == 1
+    lines = out.splitlines()
+    assert len(lines) == 15 and "dev: web-http: ok, " in out
+    assert [line for line in lines if not line.split(": ")[2].startswith("ok, ")] == [
+        line for line in lines if line.startswith("prod: health-demo: ")
+    ]
 
 
 @pytest.mark.parametrize(

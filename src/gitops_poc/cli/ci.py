@@ -614,11 +614,14 @@ def deploy(
     failed before recording a revision), rolled back, or a revision left failed (from `helm history` read
     before and after). --dry-run prints the command and renders it. With --output json, a failure is a JSON
     object too (ok false, the message, the release's latest revision before and after), with the same exit
-    code. Inside a freeze window of the environment's Application nothing runs (exit 7, before helm).
+    code. Inside a freeze window of the environment's Application nothing runs (exit 7, before helm);
+    --break-glass --reason goes on and records both in the release (helm upgrade --description). With
+    .cicd/ENV.yaml pinned (a rollback), a deploy of --tag stands down (exit 5) so the rollback sticks.
     """
     from gitops_poc.config import load_config
-    from gitops_poc.delivery.deploy import helm_major, plan_deploy, release_description
+    from gitops_poc.delivery.deploy import check_pin, helm_major, plan_deploy, release_description
     from gitops_poc.delivery.image import Image, check_digest, check_repository, check_tag
+    from gitops_poc.delivery.pins import now_utc
     from gitops_poc.errors import GitopsError
     from gitops_poc.platform import Platform
     from gitops_poc.render.helm import find_helm
@@ -652,6 +655,7 @@ def deploy(
     binary = find_helm()
     command = plan.command("helm", helm_major(binary))
     if not dry_run:
+        check_pin(plan, now_utc())
         outcome = _helm_upgrade(plan, binary, command)
         if output is OutputFormat.json:
             # Scripts reading stdout get a failure too; the exit code stays the one of text output.

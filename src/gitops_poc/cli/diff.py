@@ -25,7 +25,8 @@ from gitops_poc.cli.render import (
 from gitops_poc.errors import UsageError
 from gitops_poc.platform import Platform
 from gitops_poc.render.diff import Change, DiffReport, ValueChange, compare
-from gitops_poc.render.model import Rendered
+from gitops_poc.render.helm import Helm
+from gitops_poc.render.model import ChartResult, Rendered
 from gitops_poc.render.service import (
     chart_ref,
     check_target,
@@ -199,6 +200,16 @@ def diff(
                 gitrepo.resolve(directories[name], revision)  # bad input, before any rendering
 
     helm_chart = None if values_only else chart_for(platform, root, chart)
+    # Each environment renders with its own chart version (CHART_VERSIONS), pulled once per version.
+    by_version = {platform.config.chart_version: helm_chart}
+
+    def env_chart(env_name: str) -> tuple[Helm, ChartResult] | None:
+        version = platform.config.chart_version_of(env_name)
+        if helm_chart is None or chart is not None or version in by_version:
+            return by_version.get(version, helm_chart)
+        by_version[version] = chart_for(platform, root, None, None, env_name)
+        return by_version[version]
+
     # --chart-version: (helm, chart, label) of the base (pinned) and the head (version V) side
     two_charts = []
     if chart_version is not None and helm_chart is not None:
@@ -220,8 +231,8 @@ def diff(
                 if two_charts:  # the same values through the pinned chart, then through version V
                     helm, side_chart, label = two_charts[index]
                     one = replace(render_manifests(one, helm, side_chart, kube_version), chart_label=label)
-                elif helm_chart is not None:
-                    one = render_manifests(one, helm_chart[0], helm_chart[1], kube_version)
+                elif (env_side := env_chart(side_env)) is not None:
+                    one = render_manifests(one, env_side[0], env_side[1], kube_version)
                 rendered.append(one)
             reports.append(compare(rendered[0], rendered[1]))
 

@@ -19,7 +19,7 @@ from gitops_poc.cli.common import (
     remote_token,
     writer_lock,
 )
-from gitops_poc.cli.output import OutputFormat, err, print_json
+from gitops_poc.cli.output import OutputFormat, err, out, print_json
 from gitops_poc.cli.rollout_template import template
 from gitops_poc.config import SEMVER
 from gitops_poc.errors import UsageError
@@ -115,7 +115,7 @@ def chart(
     """
     from gitops_poc.render.cache import RenderCache, render_cache_root
     from gitops_poc.render.helm import Helm, find_helm
-    from gitops_poc.rollout.chart import Rollout, RolloutStopped, Settings, Target, Tools
+    from gitops_poc.rollout.chart import Rollout, RolloutStopped, Settings, Target, Tools, verdict_lines
 
     if not SEMVER.match(version):
         raise UsageError(f"VERSION {version!r} is not an exact chart version such as 3.13.0")
@@ -148,6 +148,9 @@ def chart(
             results = rollout.run(settings)
         except RolloutStopped as exc:
             stopped, results = exc, rollout.results
+    if output is OutputFormat.text and dry_run:
+        for line in verdict_lines(results):
+            out.print(escape(line))
     if output is OutputFormat.json:
         print_json(
             {

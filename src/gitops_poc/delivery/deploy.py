@@ -12,14 +12,19 @@ import shlex
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gitops_poc import fileio
 from gitops_poc.argv import Opt, Part, Value, render
 from gitops_poc.config import environment_error
+from gitops_poc.delivery.decide import EXIT_CODES, Outcome
 from gitops_poc.delivery.image import Image
 from gitops_poc.delivery.outcome import History, Revision
-from gitops_poc.errors import UsageError
+from gitops_poc.delivery.pins import find_pin
+from gitops_poc.delivery.values import read_image
+from gitops_poc.errors import GitopsError, UsageError
 from gitops_poc.layout import value_files
 from gitops_poc.platform import Platform
 from gitops_poc.render.model import ChartRef
@@ -128,6 +133,37 @@ def plan_deploy(
         kube_context,
         timeout,
         " ".join(description.split()),
+    )
+
+
+class DeployPinned(GitopsError):
+    """The environment is pinned (a rollback, a hold): a deploy of another image stands down."""
+
+    exit_code = EXIT_CODES[Outcome.PINNED]
+
+
+def check_pin(plan: HelmDeploy, now: datetime) -> None:
+    """Push mode's side of "a rollback sticks": with the environment's values file pinned (in the checkout
+    the job runs on), a deploy of another image than the file's (`--tag`) stands down (exit 5); the file's
+    own image, which the pin holds, deploys (without --tag, or given exactly)."""
+    path = plan.value_files[-1]
+    if not plan.set_string:
+        return
+    text = fileio.read_text(path, fileio.YAML_FILE)
+    pin = find_pin(text, str(path))
+    if pin is None or pin.expired(now):
+        return
+    wanted = dict(plan.set_string)
+    held = read_image(text, str(path), record=False).image()
+    if (
+        held is not None
+        and wanted["image.tag"] == held.tag_field
+        and wanted.get("image.repository", held.repository) == held.repository
+    ):
+        return
+    raise DeployPinned(
+        f"{plan.env} is {pin.describe()}: not deploying {wanted['image.tag']} (nothing was changed; "
+        f"`ci unpin --env {plan.env}` releases it; `ci deploy` without --tag deploys the pinned file's image)"
     )
 
 

@@ -197,6 +197,8 @@ def _deploy_job(platform: Platform, index: int) -> dict[str, Any]:
         # One helm release per environment at a time: two pipelines never upgrade it concurrently.
         "resource_group": f"deploy-{env}",
         "script": [f'gitops-poc ci deploy --env {env} --tag "$CI_COMMIT_SHORT_SHA" {DIGEST_OPTION}'],
+        # A pinned environment (a rollback) stands down: a warning, not a failed pipeline.
+        "allow_failure": {"exit_codes": [EXIT_CODES[Outcome.PINNED]]},
         "rules": _rules("push", first),
     }
     context = platform.agent_context_of(env)

@@ -38,6 +38,19 @@ def configured_gates(environ: Mapping[str, str], release_config: Path | None) ->
     return dict(gates_from_json(environ.get(GATES_VARIABLE, "")))
 
 
+def evidence_context(platform: Platform, source: str, given: str | None, environ: Mapping[str, str]) -> str:
+    """The kube context the source's evidence is read through: --kube-context; else KUBE_CONTEXT (Argo CD's
+    cluster, where every Application is), except in push mode for a source on another cluster, where its
+    release is: that cluster's agent in GitLab CI (the context its deploy job used), else its context."""
+    if given:
+        return given
+    cluster = platform.cluster_of(source)
+    if platform.config.gitops_mode == "push" and cluster is not None:
+        in_ci = environ.get("GITLAB_CI") == "true"
+        return platform.agent_context_of(source) if in_ci else platform.cluster_context(cluster)
+    return platform.config.kube_context
+
+
 def promotion_gates(
     environ: Mapping[str, str],
     *,
@@ -73,7 +86,7 @@ def promotion_gates(
     if pin is not None and not pin.expired(now):
         # A pinned target changes nothing whatever the evidence: no cluster is asked (exit 5 follows).
         return Gated(pinned=True)
-    context = kube_context or platform.config.kube_context
+    context = evidence_context(platform, source, kube_context, environ)
     check: Callable[..., tuple[Evaluation, Image]] = check_gates
     if platform.config.gitops_mode == "push":
         # Push mode: no Application; the evidence is the Helm release `ci deploy` made and its rollout.

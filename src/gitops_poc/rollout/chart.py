@@ -95,7 +95,7 @@ def check_version(platform: Platform, version: str, tools: Tools) -> ChartRef:
     ref = ChartRef(cfg.chart_repo, cfg.chart_name, version)
     chart = resolve_chart(ref, chart_path=None, helm=tools.helm, cache=cache_root(tools.environ))
     if isinstance(chart, ChartUnavailable):
-        raise ToolError(f"chart {cfg.chart_name} {version} from {cfg.chart_repo}: {chart.note}")
+        raise ToolError(f"{chart.note} (nothing was written)")
     return ref
 
 
@@ -284,8 +284,10 @@ class Rollout:
 
 
 def verdict_lines(results: Sequence[WaveResult]) -> list[str]:
+    """One line per service and wave (helm's messages span lines: joined)."""
     return [
-        f"{r.wave.env}: {v.service}: {'ok, ' + str(v.objects) + ' object(s)' if v.error is None else v.error}"
+        f"{r.wave.env}: {v.service}: "
+        + (f"ok, {v.objects} object(s)" if v.error is None else " ".join(v.error.split()))
         for r in results
         for v in r.verdicts
     ]
