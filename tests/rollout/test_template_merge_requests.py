@@ -190,3 +190,21 @@ def test_the_token_is_never_in_argv_or_output(
     assert code == 0, captured.err
     assert argvs and not any(token in word for argv in argvs for word in argv)
     assert token not in captured.out + captured.err
+
+
+def test_a_merge_request_the_team_closed_is_not_reopened_until_the_template_changes_again(
+    gitlab_fleet: Fleet, gitlab_env: FakeGitLab, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fleet, fake = gitlab_fleet, gitlab_env
+    fleet.change_template(".cicd/default.yaml", "LOG_LEVEL: info", "LOG_LEVEL: warn")
+    assert rollout(fleet, fake, capsys)[0] == 0
+    (mr,) = merge_requests(fake, "billing")
+    mr["state"] = "closed"  # the team said no
+    code, results, _ = rollout(fleet, fake, capsys)
+    assert code == 0
+    assert results["billing"]["outcome"] == "declined" and results["billing"]["detail"] == mr["web_url"]
+    assert len(merge_requests(fake, "billing")) == 1  # not reopened, no second one
+    fleet.change_template("README.md", None, "\n## Support\n")
+    code, results, _ = rollout(fleet, fake, capsys)
+    assert results["billing"]["outcome"] == "proposed" and results["billing"]["merge_request"] == "created"
+    assert [m["state"] for m in merge_requests(fake, "billing")] == ["closed", "opened"]
