@@ -243,3 +243,16 @@ def test_issuing_a_token_is_not_retried_on_5xx(
     assert len(posts) == 1
     assert bootstrap(capsys, generated_root)[0] == 0  # the re-run finishes the job
     assert check(capsys, generated_root) == (0, [])
+
+
+def test_publish_creates_projects_without_the_owner_role(
+    gitlab_env: FakeGitLab, generated_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only bootstrap and check look at group access tokens (GitLab lists them to owners only)."""
+    gitlab_env.fail("GET", r"/groups/[^/]+/access_tokens", 403, times=100)
+    code, _out, err = run(capsys, "publish", "--root", str(generated_root), "--remote-base", gitlab_env.url)
+    assert code == 0, err
+    assert "gitops-poc/gitops-config" in gitlab_env.state.projects
+    assert not any(r.path.endswith("/access_tokens") for r in gitlab_env.requests)
+    code, _out, err = bootstrap(capsys, generated_root)
+    assert code == 2 and "403" in err

@@ -172,10 +172,18 @@ def test_the_next_pipelines_deploy_stands_down_until_unpinned(
         assert main([*deploy, "--tag", "3.0.0"]) == 5
         held = " ".join(capsys.readouterr().err.split())
         assert main(deploy) == 1  # the values files' image: helm runs (and stops at the stand-in)
+        # The pinned image itself, given exactly (what a failed rollback's message says to run): helm runs.
+        exact = ["--tag", "1.0.0", "--digest", OLD, "--repository", REPOSITORY]
+        assert main([*deploy, *exact]) == 1
+        assert main([*deploy, "--tag", "1.0.0"]) == 5  # without its digest it is another image
     assert "staging is pinned by " in held and "rollback to 1.0.0@" in held
     assert "not deploying 3.0.0 (nothing was changed; `ci unpin --env staging` releases it" in held
-    [pinned_image] = upgrades(started)
+    pinned_image, given_exactly = upgrades(started)
     assert "--set-string" not in pinned_image.options
+    assert given_exactly.options["--set-string"] == [
+        f"image.repository={REPOSITORY}",
+        f"image.tag=1.0.0@{OLD}",
+    ]
     assert main(["ci", "unpin", *pushed, "--env", "staging"]) == 0
     git(checkout, "pull", "-q", "--ff-only")
     with proc.recording() as started:

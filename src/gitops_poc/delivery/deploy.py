@@ -23,6 +23,7 @@ from gitops_poc.delivery.decide import EXIT_CODES, Outcome
 from gitops_poc.delivery.image import Image
 from gitops_poc.delivery.outcome import History, Revision
 from gitops_poc.delivery.pins import find_pin
+from gitops_poc.delivery.values import read_image
 from gitops_poc.errors import GitopsError, UsageError
 from gitops_poc.layout import value_files
 from gitops_poc.platform import Platform
@@ -143,18 +144,27 @@ class DeployPinned(GitopsError):
 
 def check_pin(plan: HelmDeploy, now: datetime) -> None:
     """Push mode's side of "a rollback sticks": with the environment's values file pinned (in the checkout
-    the job runs on), a deploy that sets an image (`--tag`) stands down (exit 5); a deploy without one
-    deploys the pinned file's image, which the pin holds."""
+    the job runs on), a deploy of another image than the file's (`--tag`) stands down (exit 5); the file's
+    own image, which the pin holds, deploys (without --tag, or given exactly)."""
     path = plan.value_files[-1]
     if not plan.set_string:
         return
-    pin = find_pin(fileio.read_text(path, fileio.YAML_FILE), str(path))
-    if pin is not None and not pin.expired(now):
-        image = dict(plan.set_string)["image.tag"]
-        raise DeployPinned(
-            f"{plan.env} is {pin.describe()}: not deploying {image} (nothing was changed; `ci unpin --env "
-            f"{plan.env}` releases it; `ci deploy` without --tag deploys the pinned file's image)"
-        )
+    text = fileio.read_text(path, fileio.YAML_FILE)
+    pin = find_pin(text, str(path))
+    if pin is None or pin.expired(now):
+        return
+    wanted = dict(plan.set_string)
+    held = read_image(text, str(path), record=False).image()
+    if (
+        held is not None
+        and wanted["image.tag"] == held.tag_field
+        and wanted.get("image.repository", held.repository) == held.repository
+    ):
+        return
+    raise DeployPinned(
+        f"{plan.env} is {pin.describe()}: not deploying {wanted['image.tag']} (nothing was changed; "
+        f"`ci unpin --env {plan.env}` releases it; `ci deploy` without --tag deploys the pinned file's image)"
+    )
 
 
 def release_description(trailers: Sequence[tuple[str, str]]) -> str:

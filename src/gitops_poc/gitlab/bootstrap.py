@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gitops_poc.gitlab import credentials
@@ -94,7 +94,8 @@ def ensure_projects(
 ) -> list[Step]:
     """For `publish` to GitLab: the group and the missing projects (empty, branch protected); nothing else."""
     assert target.token is not None
-    want = desired(platform, push_token=None)
+    # No review token: listing group access tokens needs the Owner role, creating projects does not.
+    want = replace(desired(platform, push_token=None), review_token=None)
     gl = connect(target.url, target.token)
     # Only repository steps are kept: whether tokens are in a credentials file does not matter here.
     plan = plan_gitlab(want, read_state(gl, want))
