@@ -136,6 +136,18 @@ def test_production_waits_for_its_explicit_go(
     assert versions(remote) == {"dev": ("3.13.0",), "staging": ("3.13.0",), "prod": ("3.12.1",)}
 
 
+def test_an_environment_never_moves_before_the_ones_ahead_of_it(
+    platform_root: Path, remote: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = rollout(capsys, platform_root, remote, "--push", "--env", "prod", "--yes-production")
+    assert code == 1
+    assert "prod comes after dev, staging in ENVIRONMENTS" in err and "roll dev out first" in err
+    assert len(commits(remote)) == 1
+    code, _, err = rollout(capsys, platform_root, remote, "--push", "--env", "dev")
+    assert code == 0, err
+    assert versions(remote) == {"dev": ("3.13.0",), "staging": ("3.12.1",), "prod": ("3.12.1",)}
+
+
 def test_dry_run_prints_waves_and_verdicts_and_writes_nothing(
     platform_root: Path, remote: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

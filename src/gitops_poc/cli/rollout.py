@@ -96,7 +96,9 @@ def chart(
     ),
     remote_base: str | None = RemoteBaseOption,
     token_file: Path | None = TokenFileOption,
-    branch: str | None = typer.Option(None, "--branch", help="Its branch (default: GIT_BRANCH)."),
+    branch: str | None = typer.Option(
+        None, "--branch", help="The branch of gitops-config the waves change (default: GIT_BRANCH)."
+    ),
     root: Path = RootOption,
     env_file: Path | None = EnvFileOption,
     output: OutputFormat = typer.Option(
