@@ -209,6 +209,32 @@ def test_a_second_rollout_at_once_refuses(
     assert len(commits(remote)) == 1
 
 
+def test_a_second_rollout_may_wait_a_bounded_time_for_the_first(
+    platform_root: Path, remote: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import threading
+
+    held, release = threading.Event(), threading.Event()
+
+    def first() -> None:
+        with platform_lock(platform_root, "rollout chart"):
+            held.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=first)
+    holder.start()
+    held.wait(10)
+    code, _, err = rollout(capsys, platform_root, remote, "--push", "--env", "dev", "--wait-lock", "0.5")
+    assert code == 2 and "is changing this platform folder; `rollout chart` did nothing (waited 0.5s)" in err
+    assert "waiting up to 0.5s for process" in err
+    threading.Timer(0.5, release.set).start()
+    code, _, err = rollout(capsys, platform_root, remote, "--push", "--env", "dev", "--wait-lock", "30")
+    holder.join()
+    assert code == 0, err
+    assert "waiting up to 30s for process" in err
+    assert versions(remote)["dev"] == ("3.13.0",)
+
+
 def test_an_unreachable_remote_is_exit_2_and_a_rerun_resumes(
     platform_root: Path, remote: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
