@@ -1,18 +1,22 @@
 """One writer at a time per platform folder: an exclusive lock on the folder itself.
 
 `flock` on the folder's descriptor: no lock file to commit, ignore or clean up, and a killed run (even
-`kill -9`) releases it. A second run does not wait: it stops at once and says which process holds the lock.
+`kill -9`) releases it. A second run stops at once (or after the bounded wait its caller allows) and says
+which process holds the lock.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from gitops_poc.errors import UsageError
+
+POLL_SECONDS = 0.2
 
 
 class PlatformBusy(UsageError):
@@ -41,18 +45,37 @@ def _holder(fd: int) -> str:
     return "another process"
 
 
-@contextmanager
-def platform_lock(root: Path, command: str) -> Iterator[None]:
-    """Hold the platform folder's lock for the block (`root` must exist); PlatformBusy when it is taken."""
-    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
-    try:
+def _take(fd: int, wait_seconds: float, on_wait: Callable[[str], None] | None) -> bool:
+    """Take the lock, polling up to `wait_seconds` for it (0: one try)."""
+    deadline = time.monotonic() + wait_seconds
+    told = False
+    while True:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
         except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            if on_wait is not None and not told:
+                on_wait(f"waiting up to {wait_seconds:g}s for {_holder(fd)} to finish")
+                told = True
+            time.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+
+
+@contextmanager
+def platform_lock(
+    root: Path, command: str, wait_seconds: float = 0.0, on_wait: Callable[[str], None] | None = None
+) -> Iterator[None]:
+    """Hold the platform folder's lock for the block (`root` must exist); PlatformBusy when it is taken (after
+    waiting up to `wait_seconds` for it, with one `on_wait` message)."""
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        if not _take(fd, wait_seconds, on_wait):
+            waited = f" (waited {wait_seconds:g}s)" if wait_seconds else ""
             raise PlatformBusy(
-                f"{root}: {_holder(fd)} is changing this platform folder; `{command}` did nothing. "
+                f"{root}: {_holder(fd)} is changing this platform folder; `{command}` did nothing{waited}. "
                 "Run it again when that one has finished."
-            ) from None
+            )
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock

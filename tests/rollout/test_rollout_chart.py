@@ -136,6 +136,18 @@ def test_production_waits_for_its_explicit_go(
     assert versions(remote) == {"dev": ("3.13.0",), "staging": ("3.13.0",), "prod": ("3.12.1",)}
 
 
+def test_an_environment_never_moves_before_the_ones_ahead_of_it(
+    platform_root: Path, remote: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = rollout(capsys, platform_root, remote, "--push", "--env", "prod", "--yes-production")
+    assert code == 1
+    assert "prod comes after dev, staging in ENVIRONMENTS" in err and "roll dev out first" in err
+    assert len(commits(remote)) == 1
+    code, _, err = rollout(capsys, platform_root, remote, "--push", "--env", "dev")
+    assert code == 0, err
+    assert versions(remote) == {"dev": ("3.13.0",), "staging": ("3.12.1",), "prod": ("3.12.1",)}
+
+
 def test_dry_run_prints_waves_and_verdicts_and_writes_nothing(
     platform_root: Path, remote: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -195,6 +207,32 @@ def test_a_second_rollout_at_once_refuses(
     assert code == 2
     assert "is changing this platform folder" in err
     assert len(commits(remote)) == 1
+
+
+def test_a_second_rollout_may_wait_a_bounded_time_for_the_first(
+    platform_root: Path, remote: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import threading
+
+    held, release = threading.Event(), threading.Event()
+
+    def first() -> None:
+        with platform_lock(platform_root, "rollout chart"):
+            held.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=first)
+    holder.start()
+    held.wait(10)
+    code, _, err = rollout(capsys, platform_root, remote, "--push", "--env", "dev", "--wait-lock", "0.5")
+    assert code == 2 and "is changing this platform folder; `rollout chart` did nothing (waited 0.5s)" in err
+    assert "waiting up to 0.5s for process" in err
+    threading.Timer(0.5, release.set).start()
+    code, _, err = rollout(capsys, platform_root, remote, "--push", "--env", "dev", "--wait-lock", "30")
+    holder.join()
+    assert code == 0, err
+    assert "waiting up to 30s for process" in err
+    assert versions(remote)["dev"] == ("3.13.0",)
 
 
 def test_an_unreachable_remote_is_exit_2_and_a_rerun_resumes(

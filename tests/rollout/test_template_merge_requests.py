@@ -45,6 +45,12 @@ def rollout(
     return code, {entry["service"]: entry for entry in data["repositories"]}, captured.err
 
 
+def first_proposal(fleet: Fleet, fake: FakeGitLab, capsys: pytest.CaptureFixture[str]) -> None:
+    """The template changes a line; the first rollout proposes it everywhere."""
+    fleet.change_template(".cicd/default.yaml", "LOG_LEVEL: info", "LOG_LEVEL: warn")
+    assert rollout(fleet, fake, capsys)[0] == 0
+
+
 def merge_requests(fake: FakeGitLab, service: str) -> list[dict[str, object]]:
     project = fake.state.projects[f"{GROUP}/{service}"]
     return fake.state.merge_requests.get(int(project["id"]), [])
@@ -87,8 +93,7 @@ def test_a_later_template_change_updates_the_open_merge_request(
     gitlab_fleet: Fleet, gitlab_env: FakeGitLab, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fleet, fake = gitlab_fleet, gitlab_env
-    fleet.change_template(".cicd/default.yaml", "LOG_LEVEL: info", "LOG_LEVEL: warn")
-    assert rollout(fleet, fake, capsys)[0] == 0
+    first_proposal(fleet, fake, capsys)
     first = fleet.head("billing", BRANCH)
     fleet.change_template("README.md", None, "\n## Support\n\nAsk in #platform.\n")
     code, results, _ = rollout(fleet, fake, capsys)
@@ -105,8 +110,7 @@ def test_a_branch_someone_else_committed_on_is_left_alone(
     gitlab_fleet: Fleet, gitlab_env: FakeGitLab, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fleet, fake = gitlab_fleet, gitlab_env
-    fleet.change_template(".cicd/default.yaml", "LOG_LEVEL: info", "LOG_LEVEL: warn")
-    assert rollout(fleet, fake, capsys)[0] == 0
+    first_proposal(fleet, fake, capsys)
     # A reviewer adds a commit of their own to our branch; then the template changes again.
     bare = fleet.bare("billing")
     theirs = git(
@@ -190,3 +194,20 @@ def test_the_token_is_never_in_argv_or_output(
     assert code == 0, captured.err
     assert argvs and not any(token in word for argv in argvs for word in argv)
     assert token not in captured.out + captured.err
+
+
+def test_a_merge_request_the_team_closed_is_not_reopened_until_the_template_changes_again(
+    gitlab_fleet: Fleet, gitlab_env: FakeGitLab, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fleet, fake = gitlab_fleet, gitlab_env
+    first_proposal(fleet, fake, capsys)
+    (mr,) = merge_requests(fake, "billing")
+    mr["state"] = "closed"  # the team said no
+    code, results, _ = rollout(fleet, fake, capsys)
+    assert code == 0
+    assert results["billing"]["outcome"] == "declined" and results["billing"]["detail"] == mr["web_url"]
+    assert len(merge_requests(fake, "billing")) == 1  # not reopened, no second one
+    fleet.change_template("README.md", None, "\n## Support\n")
+    code, results, _ = rollout(fleet, fake, capsys)
+    assert results["billing"]["outcome"] == "proposed" and results["billing"]["merge_request"] == "created"
+    assert [m["state"] for m in merge_requests(fake, "billing")] == ["closed", "opened"]

@@ -240,3 +240,19 @@ def test_new_service_writes_the_stamp_and_a_later_init_keeps_it(
 def test_a_stamp_that_names_no_tree_is_no_record(text: str) -> None:
     assert parse_stamp(text) is None
     assert parse_stamp('{"tree": "' + "a" * 40 + '"}') == "a" * 40
+
+
+def test_the_text_report_names_the_conflicting_files(
+    fleet: Fleet, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fleet.team_edit("orders", ".cicd/default.yaml", "LOG_LEVEL: info", "LOG_LEVEL: debug")
+    change_the_template(fleet)
+    args = ["--root", str(fleet.root), "--remote-base", str(fleet.remotes), "--push"]
+    code = main(["rollout", "template", *args])
+    captured = capsys.readouterr()
+    assert code == 1
+    rows = {line.split("│")[1].strip(): line for line in captured.out.splitlines() if line.count("│") > 3}
+    assert "conflict" in rows["gitops-poc/orders"] and ".cicd/default.yaml" in rows["gitops-poc/orders"]
+    assert "pushed" in rows["gitops-poc/billing"]
+    assert "2 pushed, 1 conflict" in captured.err
+    assert "Conflicts: nothing was pushed to those repositories" in captured.err

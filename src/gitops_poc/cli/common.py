@@ -138,12 +138,15 @@ def _say_missing(found: Checkout) -> None:
         )
 
 
-def writer_lock(root: Path, command: str, writes: bool) -> AbstractContextManager[None]:
-    """The platform folder's lock around planning and writing, for a run that may write (created first)."""
+def writer_lock(
+    root: Path, command: str, writes: bool, wait_seconds: float = 0.0
+) -> AbstractContextManager[None]:
+    """The platform folder's lock around planning and writing, for a run that may write (created first);
+    taken within `wait_seconds` or refused."""
     if not writes:
         return nullcontext()
     root.mkdir(parents=True, exist_ok=True)
-    return platform_lock(root, command)
+    return platform_lock(root, command, wait_seconds, lambda line: err.print(escape(line)))
 
 
 def confirm(question: str, assume_yes: bool) -> bool:

@@ -96,7 +96,15 @@ def chart(
     ),
     remote_base: str | None = RemoteBaseOption,
     token_file: Path | None = TokenFileOption,
-    branch: str | None = typer.Option(None, "--branch", help="Its branch (default: GIT_BRANCH)."),
+    wait_lock: float = typer.Option(
+        0.0,
+        "--wait-lock",
+        min=0,
+        help="Seconds to wait for another run holding the platform folder (default: refuse at once).",
+    ),
+    branch: str | None = typer.Option(
+        None, "--branch", help="The branch of gitops-config the waves change (default: GIT_BRANCH)."
+    ),
     root: Path = RootOption,
     env_file: Path | None = EnvFileOption,
     output: OutputFormat = typer.Option(
@@ -142,7 +150,8 @@ def chart(
     )
     rollout = Rollout(platform, root, target, tools, say)
     stopped: RolloutStopped | None = None
-    with writer_lock(root, "rollout chart", writes=not dry_run), askpass_env(token) as git_env:
+    lock = writer_lock(root, "rollout chart", writes=not dry_run, wait_seconds=wait_lock)
+    with lock, askpass_env(token) as git_env:
         tools.environ = {**os.environ, **git_env}
         try:
             results = rollout.run(settings)

@@ -29,6 +29,7 @@ _STYLE = {
     Outcome.PROPOSED: "green",
     Outcome.PUSHED: "green",
     Outcome.UNCHANGED: "dim",
+    Outcome.DECLINED: "yellow",
     Outcome.UP_TO_DATE: "dim",
     Outcome.CONFLICT: "bold red",
     Outcome.BRANCH_TAKEN: "red",
@@ -50,8 +51,8 @@ def _merge_requests(base: RemoteBase, token: str | None) -> OpenMergeRequest:
     from gitops_poc.gitlab.client import connect, open_merge_request
 
     gl = connect(base.url, token)
-    return lambda project, source, target, title, text: open_merge_request(
-        gl, project, source, target, title, text
+    return lambda project, source, target, title, text, unless_closed: open_merge_request(
+        gl, project, source, target, title, text, unless_closed=unless_closed
     )
 
 

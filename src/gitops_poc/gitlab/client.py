@@ -415,21 +415,31 @@ class MergeRequest:
 
 
 def open_merge_request(
-    gl: gitlab.Gitlab, project: str, source_branch: str, target_branch: str, title: str, description: str
+    gl: gitlab.Gitlab,
+    project: str,
+    source_branch: str,
+    target_branch: str,
+    title: str,
+    description: str,
+    *,
+    unless_closed: bool = False,
 ) -> MergeRequest:
     """The open merge request of `source_branch` into `target_branch`, its title and description brought in
-    line (or created once): never a second one for the same branch."""
+    line (or created once): never a second one for the same branch. `unless_closed` (the branch still holds
+    what a closed one proposed): a closed one is the team's answer, returned as "declined", never reopened."""
     where = f"/projects/{project}/merge_requests"
     handle = gl.projects.get(project, lazy=True)
-    with translated(f"GET {where}", gl.url):
-        found = next(
-            iter(
-                handle.mergerequests.list(
-                    state="opened", source_branch=source_branch, target_branch=target_branch, iterator=True
-                )
-            ),
-            None,
-        )
+
+    def first(state: str) -> Any:
+        with translated(f"GET {where}", gl.url):
+            listed = handle.mergerequests.list(
+                state=state, source_branch=source_branch, target_branch=target_branch, iterator=True
+            )
+            return next(iter(listed), None)
+
+    found = first("opened")
+    if found is None and unless_closed and (closed := first("closed")) is not None:
+        return MergeRequest(int(closed.iid), str(getattr(closed, "web_url", "")), "declined")
     if found is None:
         with translated(f"POST {where}", gl.url):
             created = handle.mergerequests.create(

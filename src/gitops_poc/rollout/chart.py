@@ -146,18 +146,28 @@ class Rollout:
             repo = Repository(Path(scratch), self.tools.environ)
             repo.run("init", "--quiet", "--bare")
             _, text = self._head_text(repo, self.target.branch)
-            waves = plan_waves(self.platform, text, settings.version, settings.envs)
+            every = plan_waves(self.platform, text, settings.version)
+            waves = [w for w in every if not settings.envs or w.env in settings.envs]
             results = [WaveResult(w, action="done-before" if w.done else "planned") for w in waves]
             self.results = results
+            behind = [w.env for w in every if not w.done]  # environments not yet on VERSION, in order
             for result in results:
+                env = result.wave.env
                 if result.wave.done:
-                    self.say(f"{result.wave.env}: already on {settings.version} (wave done before)")
+                    self.say(f"{env}: already on {settings.version} (wave done before)")
                     if not settings.dry_run:
                         self._wait(result, settings)
                     continue
+                if (earlier := behind[: behind.index(env)]) and not settings.dry_run:
+                    raise RolloutStopped(
+                        f"{env} comes after {', '.join(earlier)} in ENVIRONMENTS, not yet on chart "
+                        f"{settings.version}: roll {earlier[0]} out first (nothing of {env} was written)"
+                    )
                 self._wave(repo, ref, result, settings)
                 if result.action == "merge-request":
                     break  # the next wave waits for this one's merge: a re-run continues
+                if result.action in ("pushed", "unchanged", "not-waited", "healthy"):
+                    behind.remove(env)
         return results
 
     def _wave(self, repo: Repository, ref: ChartRef, result: WaveResult, settings: Settings) -> None:

@@ -16,6 +16,7 @@ class Outcome(StrEnum):
     PROPOSED = "proposed"  # our branch pushed and a merge request opened (or updated)
     PUSHED = "pushed"  # --push: the merge is on the default branch
     UNCHANGED = "unchanged"  # our branch and its merge request already propose exactly this
+    DECLINED = "declined"  # the team closed the merge request of exactly this change: not reopened
     UP_TO_DATE = "up-to-date"  # the repository took this template version already
     CONFLICT = "conflict"  # the team's edits and the template's changes touch the same lines: nothing pushed
     BRANCH_TAKEN = "branch-taken"  # someone else committed on our branch: left alone
@@ -24,7 +25,6 @@ class Outcome(StrEnum):
     PENDING = "pending"  # beyond this run's --batch: the next run takes it
 
 
-DONE = (Outcome.PROPOSED, Outcome.PUSHED, Outcome.UNCHANGED, Outcome.UP_TO_DATE)
 # The outcomes that make the command's exit 1: a repository the template did not reach.
 FINDINGS = (Outcome.CONFLICT, Outcome.BRANCH_TAKEN, Outcome.NO_BASE)
 

@@ -33,8 +33,8 @@ from gitops_poc.templatestamp import STAMP_FILE, parse_stamp, stamp_text
 # Repositories in flight at once: each is a handful of git processes, mostly waiting on the remote.
 WORKERS = min(8, 2 * (os.cpu_count() or 1))
 PUSH_ATTEMPTS = 4  # a default branch that keeps moving gets a few fresh merges (as publish)
-# (project path, source branch, target branch, title, description) -> the merge request
-OpenMergeRequest = Callable[[str, str, str, str, str], MergeRequest]
+# (project path, source branch, target branch, title, description, unless closed) -> the merge request
+OpenMergeRequest = Callable[[str, str, str, str, str, bool], MergeRequest]
 Progress = Callable[[str, int, int], None]
 
 
@@ -191,8 +191,13 @@ class _Rollout:
             self.branch,
             f"Template rollout: templates/service-repo {self.new[:12]}",
             _description(merged, old, self.new),
+            current,  # our branch as it was: a merge request closed on it was the team's no to this change
         )
-        outcome = Outcome.UNCHANGED if current and mr.action == "unchanged" else Outcome.PROPOSED
+        outcome = {"unchanged": Outcome.UNCHANGED, "declined": Outcome.DECLINED}.get(
+            mr.action, Outcome.PROPOSED
+        )
+        if outcome is Outcome.UNCHANGED and not current:
+            outcome = Outcome.PROPOSED
         return replace(result, outcome=outcome, commit=commit, detail=mr.web_url, merge_request=mr.action)
 
 
