@@ -16,10 +16,12 @@ so both parse the same message; both answer a CheckResponse.
 Figures: calls per second, p50 and p99 latency; ratios to the baselines. Targets (2 cores, quiet machine):
 auth-adapter (new JWT each call) >= 0.8x the bare Check; health-demo >= 0.9x the bare HealthServicer; the
 probe answered at every step; no failed calls. The machine's load average is printed beside the figures.
-Measured 2026-12-06 at load 11-18 on 2 shared cores (noisy: calls/s swings 3x between identical rounds, so
-compare server CPU per call): auth-adapter (new JWT) / bare Check (same requests) by CPU per call 0.66x-1.11x
-over six runs after the per-call cuts of a061f91 (medians 0.69x-0.87x), against 0.50x-0.67x before them in
-the same session (interleaved runs); Watch streams ~21 MB per 1,000 for health-demo and the bare servicer.
+Measured 2026-12-06 on 2 shared cores (calls/s swings up to 3x between identical rounds under load, so
+compare server CPU per call too): at load 4-5 (00:30 UTC, after the per-call cuts of a061f91 and 2db5e1f)
+auth-adapter (new JWT) / bare Check (same requests) 0.75x calls/s and 0.76x by CPU per call (full run), and
+0.85x / 0.78x (5 interleaved rounds); a repeated JWT and a static token cost what the bare Check costs
+within the noise; before the cuts 0.50x-0.67x by CPU (load 12-18). Watch streams: ~21 MB per 1,000 for
+health-demo and the bare servicer alike, the probe answered at 4,000.
 Each throughput case runs --repeat rounds in alternating order; the figures are the medians over the rounds.
 Run: .venv/bin/python bench/bench_services.py [--duration S] [--concurrency N] [--repeat R]
      [--watch-steps 1000,2000,4000] [--json]
