@@ -23,34 +23,12 @@ from gitops_poc.cli.output import OutputFormat, err, out, print_json
 from gitops_poc.cli.rollout_template import template
 from gitops_poc.config import SEMVER
 from gitops_poc.errors import UsageError
-from gitops_poc.platform import Platform
 
 app = typer.Typer(
     help="Change every service safely: a chart version wave by wave, a template change everywhere.",
     no_args_is_help=True,
 )
 app.command("template")(template)
-
-
-def _read_apps(platform: Platform) -> Any:
-    """env -> its Applications as the cluster of ArgoCD holds them (the objects `ci promote`'s gates read)."""
-    from gitops_poc.cluster.kube import ClusterError, Kube
-    from gitops_poc.errors import ToolError
-    from gitops_poc.release.evidence import ARGOCD_API
-
-    def read(env: str) -> dict[str, Any]:
-        try:
-            kube = Kube.from_kubeconfig(platform.config.kube_context)
-            return {
-                name: kube.get(ARGOCD_API, "Application", platform.config.argocd_namespace, name)
-                for name in (platform.application_name(s, env) for s in platform.services)
-            }
-        except ClusterError as exc:
-            raise ToolError(
-                f"cannot read {env}'s Applications (the wave is written; re-run): {exc}"
-            ) from None
-
-    return read
 
 
 def _merge_requests(url: str | None, token: str | None) -> Any:
@@ -123,6 +101,7 @@ def chart(
     """
     from gitops_poc.render.cache import RenderCache, render_cache_root
     from gitops_poc.render.helm import Helm, find_helm
+    from gitops_poc.rollout.applications import cluster_reader
     from gitops_poc.rollout.chart import Rollout, RolloutStopped, Settings, Target, Tools, verdict_lines
 
     if not SEMVER.match(version):
@@ -145,7 +124,7 @@ def chart(
     tools = Tools(
         Helm(find_helm(root)),
         RenderCache(render_cache_root(os.environ)),
-        read_apps=None if no_wait else _read_apps(platform),
+        read_apps=None if no_wait else cluster_reader(platform),
         open_request=None if open_request is None else lambda *a: open_request(project, target.branch, *a),
     )
     rollout = Rollout(platform, root, target, tools, say)
