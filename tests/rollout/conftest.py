@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from gitops_poc.cli import main
+from tests.release.conftest import argocd_crds, fake_api  # noqa: F401  (the API stand-in and Argo CD's CRDs)
 
 SERVICES = ("billing", "orders", "shipping")
 GROUP = "gitops-poc"

@@ -17,7 +17,11 @@ from gitops_poc.config import load_config
 from gitops_poc.generate import plan_init
 from gitops_poc.lock import platform_lock
 from gitops_poc.platform import Platform
+from gitops_poc.render.crdschema import CrdSchemas
+from gitops_poc.render.manifests import Manifest
+from gitops_poc.render.validate import validate_manifests
 from gitops_poc.rollout.waves import APPSET_PATH, deployed_versions
+from tests.cluster.fakeapi import FakeApi
 
 pytestmark = pytest.mark.helm
 BROKEN = "service:\n  type: LoadBalancer\n"  # 3.13.0's NOTES.txt fails on it; 3.12.1 renders it
@@ -68,9 +72,12 @@ def commits(bare: Path) -> list[str]:
     return git("--git-dir", str(bare), "log", "--format=%s", "main").splitlines()
 
 
-def rollout(capsys: pytest.CaptureFixture[str], root: Path, bare: Path, *extra: str) -> tuple[int, str, str]:
+def rollout(
+    capsys: pytest.CaptureFixture[str], root: Path, bare: Path, *extra: str, wait: bool = False
+) -> tuple[int, str, str]:
     base = str(bare.parent.parent)
-    code = main(["rollout", "chart", "3.13.0", "-C", str(root), "--remote-base", base, "--no-wait", *extra])
+    argv = ["rollout", "chart", "3.13.0", "-C", str(root), "--remote-base", base, *extra]
+    code = main(argv if wait else [*argv, "--no-wait"])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
@@ -342,3 +349,106 @@ def test_merge_requests_per_wave_against_a_gitlab_like_server(
         assert "dev: already on 3.13.0 (wave done before)" in err
         titles = [m["title"] for m in fake.state.merge_requests[int(project["id"])]]
         assert titles == ["rollout: chart app 3.13.0 in dev", "rollout: chart app 3.13.0 in staging"]
+
+
+# The wait, read from the Kubernetes API stand-in (tests/cluster/fakeapi.py) through the real `kubernetes`
+# client, serving Application objects the pinned Argo CD CRD admits.
+COLLECTION = "/apis/argoproj.io/v1alpha1/namespaces/argocd/applications"
+
+
+def application(name: str, version: str, health: str = "Healthy") -> dict[str, Any]:
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": name, "namespace": "argocd"},
+        "spec": {
+            "project": "default",
+            "destination": {"server": "https://kubernetes.default.svc", "namespace": "dev"},
+            "sources": [{"repoURL": "https://charts.example", "chart": "app", "targetRevision": version}],
+        },
+        "status": {"sync": {"status": "Synced"}, "health": {"status": health}},
+    }
+
+
+Cluster = tuple[FakeApi, CrdSchemas]
+
+
+@pytest.fixture
+def cluster(
+    fake_api: FakeApi,
+    argocd_crds: CrdSchemas,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Cluster:
+    """The API stand-in as the kubeconfig's cluster, and the CRD schemas to validate what it serves."""
+    monkeypatch.setenv("KUBECONFIG", str(fake_api.kubeconfig(tmp_path)))
+    return fake_api, argocd_crds
+
+
+def serve_dev(api: FakeApi, crds: CrdSchemas, root: Path, version: str, degraded: str | None = None) -> None:
+    platform = Platform(load_config(root / ".env", {}))
+    for service in platform.services:
+        name = platform.application_name(service, "dev")
+        app = application(name, version, "Degraded" if service == degraded else "Healthy")
+        report = validate_manifests([Manifest(f"{name}.yaml", "", app)], "1.34", crds)
+        assert report.ok, [str(f) for f in report.findings]  # what the stand-in serves, the real CRD admits
+        api.objects[f"{COLLECTION}/{name}"] = app
+
+
+def test_the_wave_is_done_when_the_cluster_shows_it_healthy_on_the_version(
+    platform_root: Path,
+    remote: Path,
+    cluster: Cluster,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fake_api, argocd_crds = cluster
+    serve_dev(fake_api, argocd_crds, platform_root, "3.13.0")
+    code, out, err = rollout(
+        capsys, platform_root, remote, "--push", "--env", "dev", "--timeout", "30", "-o", "json", wait=True
+    )
+    assert code == 0, err
+    assert [(w["env"], w["action"]) for w in json.loads(out)["waves"]] == [("dev", "healthy")]
+    assert versions(remote)["dev"] == ("3.13.0",)
+    # one list request per look, not one request per Application
+    assert {(r.method, r.path) for r in fake_api.requests} == {("GET", COLLECTION)}
+
+
+def test_a_degraded_application_holds_the_wave_until_the_bounded_wait_ends(
+    platform_root: Path,
+    remote: Path,
+    cluster: Cluster,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fake_api, argocd_crds = cluster
+    serve_dev(fake_api, argocd_crds, platform_root, "3.13.0", degraded="web-http")
+    code, _, err = rollout(
+        capsys, platform_root, remote, "--push", "--env", "dev", "--timeout", "1", wait=True
+    )
+    assert code == 2, err
+    [error] = [line for line in err.splitlines() if line.startswith("error:")]
+    assert "dev is not healthy on chart 3.13.0" in error and "web-http-dev: Synced, Degraded" in error
+    assert versions(remote)["dev"] == ("3.13.0",)  # the wave is written; a re-run waits again
+
+    serve_dev(fake_api, argocd_crds, platform_root, "3.13.0")  # Argo CD heals it
+    code, _, err = rollout(
+        capsys, platform_root, remote, "--push", "--env", "dev", "--timeout", "30", wait=True
+    )
+    assert code == 0, err
+    assert "dev: every Application Synced and Healthy on 3.13.0" in err
+
+
+def test_an_application_missing_from_the_cluster_is_not_healthy(
+    platform_root: Path,
+    remote: Path,
+    cluster: Cluster,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fake_api, argocd_crds = cluster
+    serve_dev(fake_api, argocd_crds, platform_root, "3.13.0")
+    del fake_api.objects[f"{COLLECTION}/web-http-dev"]  # the ApplicationSet controller has not made it yet
+    code, _, err = rollout(
+        capsys, platform_root, remote, "--push", "--env", "dev", "--timeout", "1", wait=True
+    )
+    assert code == 2, err
+    [error] = [line for line in err.splitlines() if line.startswith("error:")]
+    assert error.endswith("web-http-dev: no such Application yet (the wave is written; a re-run waits again)")
