@@ -74,7 +74,7 @@ def test_new_service_refuses_a_yaml_keyword(platform_root: Path, crash_dir: Path
 def test_generated_yaml_quotes_every_string_yaml_11_would_misread(tmp_path: Path, crash_dir: Path) -> None:
     """A branch named `on` is a fine git branch: it must reach ArgoCD as the text "on", not true."""
     assert run_cli("init", "--yes", "-C", str(tmp_path), env={"GIT_BRANCH": "on"}, tmpdir=crash_dir).code == 0
-    revisions = set()
+    revisions, chart_versions = set(), set()
     for path in (tmp_path / "gitops-config").rglob("*.yaml"):
         for doc in load_all_k8s(path.read_text(), str(path)):
             stack = [doc]
@@ -82,10 +82,13 @@ def test_generated_yaml_quotes_every_string_yaml_11_would_misread(tmp_path: Path
                 node = stack.pop()
                 if isinstance(node, dict):
                     revisions.update(v for k, v in node.items() if k == "targetRevision")
+                    chart_versions.update(v for k, v in node.items() if k == "chartVersion")
                     stack.extend(node.values())
                 elif isinstance(node, list):
                     stack.extend(node)
-    assert revisions == {"on", "3.13.0"}  # the branch of every git source, and the pinned chart version
+    # the branch of every git source; the chart's revision is each environment's chartVersion, a string
+    assert revisions == {"on", "{{.chartVersion}}"}
+    assert chart_versions == {"3.13.0"}
     lint = run_cli("lint", "-C", str(tmp_path), env={"GIT_BRANCH": "on"}, tmpdir=crash_dir)
     assert lint.code == 0, lint.out + lint.err
 

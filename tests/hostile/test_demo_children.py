@@ -155,6 +155,12 @@ def listening(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
+def _interruptible() -> None:
+    """Ctrl-C as a terminal delivers it: a shell's background job (a test run started with `&`) inherits
+    SIGINT ignored, and a process that starts with it ignored rightly keeps ignoring it (nohup's rule)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_demo(folder: Path, tag: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "gitops_poc", "demo", "--workspace", str(folder)],
@@ -164,6 +170,7 @@ def start_demo(folder: Path, tag: str) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=_interruptible,  # noqa: PLW1509 - only resets one signal's disposition before exec
     )
 
 
