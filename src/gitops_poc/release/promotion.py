@@ -105,14 +105,3 @@ def promotion_gates(
         now=now,
     )
     return Gated(evaluation.trailers(), image)
-    evaluation, image = check_gates(
-        kube=lambda: Kube.from_kubeconfig(context),
-        platform=platform,
-        repo=repo,
-        head=head,
-        service=service,
-        source=source,
-        spec=spec,
-        now=now,
-    )
-    return Gated(evaluation.trailers(), image)
