@@ -108,6 +108,22 @@ def test_tampering_with_any_part_breaks_the_token() -> None:
     assert reason(f"{header}.{payload}.{signature[:-2]}AA") == "token signature does not verify"
     assert reason(f"{header}.{payload}.{signature}=") == "malformed token"  # only base64url, unpadded
     assert reason(f"{header}.{payload}.{signature}!") == "malformed token"
+    # Strict base64url in every part: base64's own alphabet, whitespace, non-ASCII, an empty part. (A
+    # changed payload may be found unsigned before it is found malformed: refused either way.)
+    for malformed in (
+        f"{header}.{payload}.+{signature[1:]}",
+        f"{header}.{payload}./{signature[1:]}",
+        f"{header}.+{payload[1:]}.{signature}",
+        f"{header}.{payload[:8]} {payload[8:]}.{signature}",
+        f"{header}.{payload}\n.{signature}",
+        f"{header}.{payload}\u00e9.{signature}",
+        f"{header}.{payload}.",
+        f".{payload}.{signature}",
+        f"{header}..{signature}",
+    ):
+        assert reason(malformed) in ("malformed token", "token signature does not verify"), malformed
+    assert reason(f"{header}.{payload}.+{signature[1:]}") == "malformed token"
+    assert reason(f"{header}.{payload}\u00e9.{signature}") == "malformed token"
     # A length base64 never has (4n+1 characters) is a refused token, not an error in the server.
     assert len(f"{signature}AA") % 4 == 1
     assert reason(f"{header}.{payload}.{signature}AA") == "malformed token"

@@ -1,13 +1,14 @@
 """The authorization decision for one request, as the original adapter made it, with its defects fixed.
 
-Pure of gRPC: a path, the request headers and the connection's source address in; a Decision out.
+Pure of gRPC: a path, the request headers and the connection's source address (a function giving it, called
+only when a rate limit needs it) in; a Decision out.
 The policy is the one of the route Envoy takes for the path (gateway_config.RouteTable over the path
 normalized as Envoy normalizes it): one path, one route, one policy; no route, no access.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Literal, NamedTuple
 
@@ -103,7 +104,7 @@ class Authorizer:
                 self._routes[head] = found
         return found  # type: ignore[return-value]  # MISSING was replaced
 
-    def decide(self, path: str, headers: Mapping[str, str], source: str) -> Decision:
+    def decide(self, path: str, headers: Mapping[str, str], source: Callable[[], str]) -> Decision:
         route = self._route_of(path)
         if route == REJECTED:
             return Decision(400, "path rejected")
@@ -114,7 +115,7 @@ class Authorizer:
             return Decision(400, "unknown auth for method")
         passed_v2 = False
         if auth.rate_limit is not None:  # the client address only where a limit needs it
-            client = client_address(headers, source, self._trusted_hops)
+            client = client_address(headers, source(), self._trusted_hops)
             if not self._limiter.allow(key, client, auth.rate_limit):
                 # Over the limit: a solved v2 challenge lets a person through and refills the bucket.
                 if not (

@@ -70,7 +70,7 @@ _MAX_TAILS = 64
 
 
 def _ok_tail(remove: tuple[str, ...], to_client: Mapping[str, str]) -> bytes:
-    key = (remove, tuple(to_client.items()))
+    key = (remove, tuple(to_client.items()) if to_client else ())
     tail = _OK_TAILS.get(key)
     if tail is None:
         tail = external_auth_pb2.OkHttpResponse(
@@ -82,27 +82,38 @@ def _ok_tail(remove: tuple[str, ...], to_client: Mapping[str, str]) -> bytes:
     return tail
 
 
-# HeaderValue.key's field per header name (names come from the configuration: a handful).
+# HeaderValue.key's field per header name, followed by HeaderValue.value's key (names come from the
+# configuration: a handful).
 _NAME_FIELDS: dict[str, bytes] = {}
 
 
-def _upstream_header(name: str, value: str) -> bytes:
-    """OkHttpResponse.headers entry: {header: {key: name, value: value}, append_action: OVERWRITE}."""
-    name_field = _NAME_FIELDS.get(name)
-    if name_field is None:
-        name_field = _NAME_FIELDS[name] = _delimited(_NAME, name.encode()) if name else b""
-    encoded = value.encode()
-    # proto3 leaves an empty string out, as protobuf's serializer does
-    header = name_field + _VALUE + _varint(len(encoded)) + encoded if encoded else name_field
-    option = _HEADER + _varint(len(header)) + header + _OVERWRITE_FIELD
-    return _HEADERS + _varint(len(option)) + option
+def _upstream_headers(values: Mapping[str, str]) -> list[bytes]:
+    """OkHttpResponse.headers entries: {header: {key: name, value: value}, append_action: OVERWRITE} each.
+    Lengths below 128 (nearly all) take their one-byte varint from a table, without a call."""
+    parts = []
+    for name, value in values.items():
+        head = _NAME_FIELDS.get(name)
+        if head is None:
+            head = _NAME_FIELDS[name] = _delimited(_NAME, name.encode()) if name else b""
+        encoded = value.encode()
+        size = len(encoded)
+        # proto3 leaves an empty string out, as protobuf's serializer does
+        if size:
+            header = head + _VALUE + (_ONE_BYTE[size] if size < 0x80 else _varint(size)) + encoded
+        else:
+            header = head
+        size = len(header)
+        option = _HEADER + (_ONE_BYTE[size] if size < 0x80 else _varint(size)) + header + _OVERWRITE_FIELD
+        size = len(option)
+        parts.append(_HEADERS + (_ONE_BYTE[size] if size < 0x80 else _varint(size)) + option)
+    return parts
 
 
 def encode(decision: Decision) -> bytes:
     """The serialized CheckResponse for `decision`: OK with its headers, or PERMISSION_DENIED."""
     if decision.allowed:
         # OkHttpResponse.headers (field 2) first, then the remembered fields 5 and 6: protobuf's own order.
-        ok = b"".join([_upstream_header(k, v) for k, v in decision.upstream.items()])
+        ok = b"".join(_upstream_headers(decision.upstream)) if decision.upstream else b""
         ok += _ok_tail(decision.remove, decision.to_client)
         return _STATUS_OK + _OK_RESPONSE + _varint(len(ok)) + ok
     denied = external_auth_pb2.DeniedHttpResponse(

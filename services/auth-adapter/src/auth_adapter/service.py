@@ -39,8 +39,9 @@ class AuthorizationService:
         path = http.path or http.headers.get(":path", "")
         if not path:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the request has no path")
+        # The source address is read only when a rate limit needs it (four message hops per call).
         decision = self._authorizer.decide(
-            path, http.headers, attributes.source.address.socket_address.address
+            path, http.headers, lambda: attributes.source.address.socket_address.address
         )
         if log.isEnabledFor(logging.DEBUG):
             # The path without its query (which may carry anything) and the decision; never a header value.

@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import json
 import math
-import re
 import time
 from collections.abc import Iterable
 from typing import Any, NamedTuple
@@ -50,10 +49,15 @@ class TokenValidator:
     ) -> None:
         # Digests of equal length, compared with hmac.compare_digest: the time taken says nothing about
         # how much of a guess was right, nor about the tokens' lengths.
-        self._static = [_digest(t) for t in static_tokens]
+        static = list(static_tokens)
+        self._static = [_digest(t) for t in static]
+        # A token shaped like a JWS (two dots) can match a static token only if one has that shape: when
+        # none has, the comparisons are skipped for JWTs (which says nothing secret: the shape is public).
+        self._static_jws_shaped = any(t.count(".") == 2 for t in static)
         self._static_permissions = frozenset(static_permissions)
         self._key = jwt_secret.encode("utf-8") if jwt_secret else None
-        # HMAC keyed once; each token's MAC starts from a copy (skips hashing the padded key per call).
+        # HMAC keyed once; each token's MAC starts from a copy (skips keying per call; measured cheaper than
+        # the one-shot hmac.digest, which looks the digest up by name every call).
         self._mac = hmac.new(self._key, digestmod=hashlib.sha256) if self._key else None
         self._settings = settings
         required = ["exp", "sub"]
@@ -75,6 +79,8 @@ class TokenValidator:
         return self._key is not None
 
     def validate(self, token: str) -> Identity:
+        if self._key is not None and not self._static_jws_shaped and token.count(".") == 2:
+            return self._jwt(token)
         digest = _digest(token)
         matched = 0
         for position, candidate in enumerate(self._static, start=1):
@@ -113,15 +119,18 @@ class TokenValidator:
         """Verify an HS256 JWT (RFC 7515/7519) and its claims; the window it is valid in."""
         claims = self._verified_claims(token)
         s = self._settings
-        exp, nbf, iat = (
-            _numeric_date(claims, "exp"),
-            _numeric_date(claims, "nbf"),
-            _numeric_date(claims, "iat"),
-        )
+        get = claims.get
+        exp, nbf, iat = get("exp", _ABSENT), get("nbf", _ABSENT), get("iat", _ABSENT)
+        # NumericDates: a JSON int passes at once; anything else (float, string, bool, null) is checked.
+        if exp.__class__ is not int:
+            exp = _numeric_date("exp", exp)
+        if nbf.__class__ is not int:
+            nbf = _numeric_date("nbf", nbf)
+        if iat.__class__ is not int:
+            iat = _numeric_date("iat", iat)
         for name in self._required:
             if name not in claims:
                 raise TokenError(f"token lacks the {name!r} claim")
-        assert exp is not None  # required
         leeway = s.leeway_seconds
         now = time.time()
         if exp <= now - leeway:
@@ -135,33 +144,34 @@ class TokenValidator:
             names = [audience] if isinstance(audience, str) else audience
             if not isinstance(names, list) or s.audience not in [a for a in names if isinstance(a, str)]:
                 raise TokenError("token audience not accepted")
-        subject = claims.get("sub")
-        session = claims.get("sid", claims.get("session_id", ""))
-        if not isinstance(subject, str) or not subject or not isinstance(session, str):
+        subject = get("sub")
+        session = get("sid", get("session_id", ""))
+        if subject.__class__ is not str or not subject or session.__class__ is not str:
             raise TokenError("token claims sub/sid are not strings")
-        identity = Identity(subject, session, _names(claims.get("roles")), _names(claims.get("permissions")))
+        identity = Identity(subject, session, _names(get("roles")), _names(get("permissions")))
         # The window just accepted: nbf - leeway <= now < exp + leeway.
+        if nbf is None and iat is None:
+            return identity, -math.inf, exp + leeway
         starts = max(nbf if nbf is not None else -math.inf, iat if iat is not None else -math.inf)
         return identity, starts - leeway, exp + leeway
 
     def _verified_claims(self, token: str) -> dict[str, Any]:
         """The claims of a JWS in compact form whose header says HS256 and whose signature verifies."""
         assert self._mac is not None
-        header_part, _, rest = token.partition(".")
-        payload_part, _, signature_part = rest.partition(".")
-        if not (_BASE64URL.fullmatch(payload_part) and _BASE64URL.fullmatch(signature_part)):
-            raise TokenError("malformed token")
+        signing_input, _, signature_part = token.rpartition(".")
+        header_part, _, payload_part = signing_input.partition(".")
         try:
+            signed = signing_input.encode("ascii")
             signature = _unbase64(signature_part)
-        except binascii.Error:  # a length base64 never has: refused, not a failed call
+        except ValueError:  # not ASCII, not base64url, a length base64 never has: refused, not a failed call
             raise TokenError("malformed token") from None
         known = header_part in self._good_headers  # one issuer's tokens share one header: checked once
         if not known:
-            header = _json_object(header_part) if _BASE64URL.fullmatch(header_part) else None
+            header = _json_object(header_part)
             if header is None or header.get("alg") != "HS256" or "crit" in header:
                 raise TokenError("malformed token")  # alg none, RS256 with an HMAC key, unknown extensions
         mac = self._mac.copy()
-        mac.update(f"{header_part}.{payload_part}".encode("ascii"))
+        mac.update(signed)
         if not hmac.compare_digest(mac.digest(), signature):
             raise TokenError("token signature does not verify")
         if not known:  # remembered once signed with the key: no one else can fill the set
@@ -174,28 +184,31 @@ class TokenValidator:
         return claims
 
 
-_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 _URLSAFE = bytes.maketrans(b"-_", b"+/")
 _PADDING = (b"", b"", b"==", b"=")  # by length % 4; 1 is never valid base64 (a2b_base64 says so)
 
 
 def _unbase64(part: str) -> bytes:
-    """A base64url part already matched by _BASE64URL; binascii.Error if its length cannot be base64."""
-    return binascii.a2b_base64(part.encode("ascii").translate(_URLSAFE) + _PADDING[len(part) % 4])
+    """An unpadded base64url part (RFC 7515 section 2) decoded; ValueError (binascii.Error, or
+    UnicodeEncodeError for non-ASCII) if it is anything else. Strict: not empty, no whitespace, no padding,
+    none of base64's own `+` and `/`, no other character (cheaper than matching a pattern first)."""
+    if not part or "+" in part or "/" in part or "=" in part:
+        raise binascii.Error("not base64url")
+    encoded = part.encode("ascii").translate(_URLSAFE) + _PADDING[len(part) % 4]
+    return binascii.a2b_base64(encoded, strict_mode=True)
 
 
 _ABSENT = object()
 
 
-def _numeric_date(claims: dict[str, Any], name: str) -> float | None:
+def _numeric_date(name: str, value: Any) -> Any:
     """The claim as a NumericDate, None when absent; a JSON number (RFC 7519 section 2): no string, no
     boolean, finite."""
-    value = claims.get(name, _ABSENT)
     if value is _ABSENT:
         return None
     if value.__class__ is bool or not isinstance(value, int | float) or not math.isfinite(value):
         raise TokenError(f"token claim {name!r} is not a NumericDate")
-    return float(value)
+    return value
 
 
 def _no_constant(name: str) -> object:
@@ -204,14 +217,21 @@ def _no_constant(name: str) -> object:
 
 # One decoder for every token (json.loads with an option builds a new one per call); decode is stateless.
 _JSON = json.JSONDecoder(parse_constant=_no_constant)
+_SCAN: Any = _JSON.scan_once  # type: ignore[attr-defined]  # the C scanner; not in the typing stubs
 
 
 def _json_object(part: str) -> dict[str, Any] | None:
     try:
-        value = _JSON.decode(_unbase64(part).decode("utf-8"))
+        text = _unbase64(part).decode("utf-8")
+        try:  # the C scanner straight away: JSON without surrounding whitespace, as issuers write it
+            value, end = _SCAN(text, 0)
+        except StopIteration:
+            end = -1
+        if end != len(text):  # anything else (whitespace, trailing data, errors) through the full decoder
+            value = _JSON.decode(text)
     except ValueError:  # bad base64 (binascii.Error), bad UTF-8, bad JSON
         return None
-    return value if isinstance(value, dict) else None
+    return value if value.__class__ is dict else None
 
 
 def _names(value: object) -> frozenset[str]:

@@ -4,15 +4,19 @@ A stream beyond `limit` is answered RESOURCE_EXHAUSTED at once; unary calls pass
 handlers must be non-blocking (grpcio's `experimental_non_blocking`: a waiting stream then holds no worker
 thread); a blocking one is answered UNIMPLEMENTED and logged as an error, except the methods named in
 `blocking`, which hold a worker while open and so share a second, small bound (`blocking_limit`, kept
-below the workers so unary calls always find one). The wrapped handlers are built once per method and
-cached (one dict look-up per call afterwards).
+below the workers so unary calls always find one).
+
+The bound is applied where handlers are registered (`LimitedServer`), not by a server interceptor: an
+interceptor runs Python on every call, unary calls included, and the services' unary calls (Check) are
+where their throughput is measured. Registered handlers are wrapped once; a generic handler's answer once
+per method (cached).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import grpc
@@ -48,7 +52,7 @@ class _Places:
         return give_back
 
 
-class StreamLimit(grpc.ServerInterceptor):
+class StreamLimit:
     def __init__(self, limit: int, blocking: Iterable[str] = (), blocking_limit: int = 1) -> None:
         if limit < 1:
             raise ValueError(f"the stream limit must be at least 1, got {limit}")
@@ -58,27 +62,23 @@ class StreamLimit(grpc.ServerInterceptor):
         self._all = _Places(limit)
         self._blocking = _Places(blocking_limit)
         self._blocking_methods = frozenset(blocking)
-        self._handlers: dict[str, Handler] = {}
+        self._handlers: dict[str, tuple[Handler, Handler]] = {}  # method: (as registered, limited)
 
     @property
     def open(self) -> int:
         """Streams open now (read from other threads: tests, metrics)."""
         return self._all.open
 
-    def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Handler | None],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> Handler | None:
-        method = handler_call_details.method
-        cached = self._handlers.get(method)
-        if cached is not None:
-            return cached
-        handler = continuation(handler_call_details)
+    def bound(self, handler: Handler | None, method: str) -> Handler | None:
+        """`handler` for `method` (its full path) with the bound applied when it streams; the same
+        handler when it is unary. Cached per method: a generic handler is asked on every call."""
         if handler is None:
             return handler  # unknown method: not cached, so random names cannot grow the table
+        cached = self._handlers.get(method)
+        if cached is not None and cached[0] is handler:
+            return cached[1]
         wrapped = self._wrap(handler, method)
-        self._handlers[method] = wrapped
+        self._handlers[method] = (handler, wrapped)
         return wrapped
 
     def _wrap(self, handler: Handler, method: str) -> Handler:
@@ -150,3 +150,50 @@ class StreamLimit(grpc.ServerInterceptor):
             yield  # a generator, like the handler it stands for
 
         return refused
+
+
+class _LimitedGeneric(grpc.GenericRpcHandler):
+    def __init__(self, inner: grpc.GenericRpcHandler, limit: StreamLimit) -> None:
+        self._inner = inner
+        self._limit = limit
+
+    def service(self, handler_call_details: grpc.HandlerCallDetails) -> Handler | None:
+        return self._limit.bound(self._inner.service(handler_call_details), handler_call_details.method)
+
+
+class LimitedServer(grpc.Server):
+    """A grpc.Server whose handler registrations go through `StreamLimit.bound` (streaming handlers
+    bounded, unary ones untouched); everything else is the wrapped server's. Services register on it."""
+
+    def __init__(self, server: grpc.Server, limit: StreamLimit) -> None:
+        self._server = server
+        self._limit = limit
+
+    def add_generic_rpc_handlers(self, generic_rpc_handlers: Iterable[grpc.GenericRpcHandler]) -> None:
+        limited = tuple(_LimitedGeneric(h, self._limit) for h in generic_rpc_handlers)
+        self._server.add_generic_rpc_handlers(limited)
+
+    def add_registered_method_handlers(
+        self, service_name: str, method_handlers: Mapping[str, Handler]
+    ) -> None:
+        limited: dict[str, Handler] = {}
+        for name, handler in method_handlers.items():
+            wrapped = self._limit.bound(handler, f"/{service_name}/{name}")
+            assert wrapped is not None  # given a handler, limit gives one
+            limited[name] = wrapped
+        self._server.add_registered_method_handlers(service_name, limited)
+
+    def add_insecure_port(self, address: str) -> int:
+        return self._server.add_insecure_port(address)
+
+    def add_secure_port(self, address: str, server_credentials: grpc.ServerCredentials) -> int:
+        return self._server.add_secure_port(address, server_credentials)
+
+    def start(self) -> None:
+        self._server.start()
+
+    def stop(self, grace: float | None) -> threading.Event:
+        return self._server.stop(grace)
+
+    def wait_for_termination(self, timeout: float | None = None) -> bool:
+        return self._server.wait_for_termination(timeout)

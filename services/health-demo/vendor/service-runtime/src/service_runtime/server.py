@@ -32,7 +32,7 @@ from grpc_health.v1 import health_pb2_grpc
 from service_runtime.flags import DEFAULT_DRAIN_SECONDS, DEFAULT_GRACE_SECONDS, DEFAULT_MAX_STREAMS
 from service_runtime.health import SERVICE_NAME as HEALTH_SERVICE
 from service_runtime.health import Health
-from service_runtime.limits import StreamLimit
+from service_runtime.limits import LimitedServer, StreamLimit
 from service_runtime.reflection import METHODS as REFLECTION_METHODS
 from service_runtime.reflection import enable_reflection
 
@@ -93,10 +93,11 @@ class GrpcServer:
         """Listen and serve; the port bound. OSError naming the address if it cannot listen."""
         self._loop = asyncio.get_running_loop()
         pool = ThreadPoolExecutor(max_workers=self.settings.workers, thread_name_prefix="grpc")
-        server = grpc.server(pool, interceptors=[self.streams], options=_OPTIONS)
-        names = list(self._register(server))
-        health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
-        self.service_names = enable_reflection(server, [*names, HEALTH_SERVICE])
+        server = grpc.server(pool, options=_OPTIONS)
+        limited = LimitedServer(server, self.streams)  # every streaming method bounded as registered
+        names = list(self._register(limited))
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, limited)
+        self.service_names = enable_reflection(limited, [*names, HEALTH_SERVICE])
         try:
             self.port = bind(server, self.settings.host, self.settings.port)
         except OSError:
