@@ -197,3 +197,14 @@ def test_a_jwt_is_remembered_from_its_second_verification_on() -> None:
     # A new JWT per call fills no table; a repeated one skips the verification from then on.
     assert list(v._verified) == [twice]
     assert reason(twice, v) == "valid"
+
+
+def test_integer_dates_beyond_a_float_are_judged_not_raised() -> None:
+    # A JSON integer too large for a float (math.isfinite raised OverflowError out of the handler before).
+    huge = "1" + "0" * 400
+    claims = f'"sub": "u", "iss": "{ISSUER}", "aud": "{AUDIENCE}"'
+    assert reason(signed({"alg": "HS256"}, f'{{{claims}, "exp": {huge}}}')) == "valid"
+    expired = f'{{{claims}, "exp": -{huge}}}'
+    assert reason(signed({"alg": "HS256"}, expired)) == "token expired"
+    early = f'{{{claims}, "exp": {now() + 60}, "nbf": {huge}}}'
+    assert reason(signed({"alg": "HS256"}, early)) == "token not yet valid"
