@@ -38,6 +38,15 @@ def real_gitlab(monkeypatch: pytest.MonkeyPatch) -> str:
     return group
 
 
+def bootstrap_twice_and_check(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Bootstrap from scratch, a re-run that changes nothing, check that passes."""
+    root.mkdir()
+    assert main(["gitlab", "bootstrap", "--root", str(root)]) == 0
+    assert main(["gitlab", "bootstrap", "--root", str(root)]) == 0
+    assert "nothing to change" in capsys.readouterr().err
+    assert main(["gitlab", "check", "--root", str(root)]) == 0
+
+
 def test_bootstrap_check_and_publish_against_real_gitlab(
     real_gitlab: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -80,12 +89,7 @@ def test_the_review_token_lands_in_a_masked_unprotected_group_variable_of_real_g
     whether `masked_and_hidden` is known: bootstrap creates it, check passes, a re-run changes nothing."""
     import gitlab
 
-    root = tmp_path / "platform"
-    root.mkdir()
-    assert main(["gitlab", "bootstrap", "--root", str(root)]) == 0
-    assert main(["gitlab", "bootstrap", "--root", str(root)]) == 0
-    assert "nothing to change" in capsys.readouterr().err
-    assert main(["gitlab", "check", "--root", str(root)]) == 0
+    bootstrap_twice_and_check(tmp_path / "platform", capsys)
     gl = gitlab.Gitlab(REAL_SYSTEMS["GITLAB_URL"], private_token=REAL_SYSTEMS["GITLAB_TOKEN"])
     group = gl.groups.get(real_gitlab)
     var = group.variables.get("GITOPS_REVIEW_TOKEN")
@@ -105,12 +109,7 @@ def test_every_service_admits_gitops_configs_job_token_in_real_gitlab(
     a pipeline of gitops-config, not a test.)"""
     import gitlab
 
-    root = tmp_path / "platform"
-    root.mkdir()
-    assert main(["gitlab", "bootstrap", "--root", str(root)]) == 0
-    assert main(["gitlab", "bootstrap", "--root", str(root)]) == 0
-    assert "nothing to change" in capsys.readouterr().err
-    assert main(["gitlab", "check", "--root", str(root)]) == 0
+    bootstrap_twice_and_check(tmp_path / "platform", capsys)
     gl = gitlab.Gitlab(REAL_SYSTEMS["GITLAB_URL"], private_token=REAL_SYSTEMS["GITLAB_TOKEN"])
     scope = gl.projects.get(f"{real_gitlab}/health-demo").job_token_scope.get()
     assert scope.inbound_enabled
