@@ -82,7 +82,8 @@ def check(
     return want, check_gitlab(want, read_state(gl, want))
 
 
-_REPOSITORY_KINDS = (Kind.GROUP, Kind.PROJECT, Kind.PROTECTION)
+_REPOSITORY_KINDS = (Kind.GROUP, Kind.PROJECT)
+_NEW_PROJECT_KINDS = (Kind.PROTECTION, Kind.JOB_TOKEN)
 
 
 def ensure_projects(
@@ -92,19 +93,22 @@ def ensure_projects(
     dry_run: bool = False,
     progress: Callable[[Step], None] | None = None,
 ) -> list[Step]:
-    """For `publish` to GitLab: the group and the missing projects (empty, branch protected); nothing else."""
+    """For `publish` to GitLab: the group and the missing projects (empty, branch protected, a service's
+    CI job token allowlist admitting gitops-config); nothing else."""
     assert target.token is not None
     # No review token: listing group access tokens needs the Owner role, creating projects does not.
     want = replace(desired(platform, push_token=None), review_token=None)
     gl = connect(target.url, target.token)
     # Only repository steps are kept: whether tokens are in a credentials file does not matter here.
-    plan = plan_gitlab(want, read_state(gl, want))
+    # An existing project's job-token scope is not read: only the new ones get an allowlist here.
+    plan = plan_gitlab(want, read_state(gl, want, job_tokens=False))
     missing = {s.target for s in plan.steps if s.kind is Kind.PROJECT}
+    # Protection and the allowlist only of the projects created now: an existing project's settings are
+    # bootstrap's to change (and need the Maintainer role there), `gitlab check` reports them.
     steps = tuple(
         s
         for s in plan.steps
-        if s.kind in _REPOSITORY_KINDS
-        and (s.kind is not Kind.PROTECTION or s.target.split(":")[0] in missing)
+        if s.kind in _REPOSITORY_KINDS or (s.kind in _NEW_PROJECT_KINDS and s.target.split(":")[0] in missing)
     )
     if dry_run or not steps:
         return list(steps)

@@ -31,6 +31,7 @@ from gitops_poc.gitlab.access_token import expires_at, token_id
 from gitops_poc.gitlab.model import (
     AccessTokenState,
     Desired,
+    JobTokenScope,
     Kind,
     Plan,
     ProjectState,
@@ -41,8 +42,9 @@ from gitops_poc.gitlab.model import (
     utc_today,
 )
 from gitops_poc.gitlab.plan import agent_of_step, group_chain
-from gitops_poc.httpguard import GuardedSession, NetworkRefused, checked_url, origin, show_origin
+from gitops_poc.httpguard import GuardedSession, NetworkRefused, checked_url
 from gitops_poc.redact import remember
+from gitops_poc.urls import origin, show_origin
 
 TIMEOUT = 30  # seconds for the connection and each read; httpguard's deadline bounds the whole answer
 MAX_RETRIES = 4  # of a request GitLab answered 429 or 5xx (backoff 0.1 s doubling, or its Retry-After)
@@ -172,9 +174,17 @@ def _access_tokens(group: Any, names: set[str]) -> tuple[AccessTokenState, ...]:
     return tuple(found)
 
 
-def read_state(gl: gitlab.Gitlab, want: Desired) -> State:
-    """GET the group chain, each project and its branch protection, the group's variables, deploy tokens,
-    access tokens, and the agent with its tokens (lists follow every page)."""
+def _job_token_scope(project: Any) -> JobTokenScope:
+    """GitLab's "Limit access to this project" and the projects of its inbound allowlist (Maintainer)."""
+    scope = project.job_token_scope.get()
+    allowed = frozenset(str(p.path_with_namespace) for p in scope.allowlist.list(get_all=True))
+    return JobTokenScope(bool(scope.inbound_enabled), allowed)
+
+
+def read_state(gl: gitlab.Gitlab, want: Desired, *, job_tokens: bool = True) -> State:
+    """GET the group chain, each project with its branch protection (and, with `job_tokens`, its CI job
+    token scope when it is a job-token target), the group's variables, deploy tokens, access tokens, and the
+    agent with its tokens (lists follow every page)."""
     today = utc_today()
     with translated(f"reading group {want.group}", gl.url):
         groups = frozenset(p for p in group_chain(want.group) if _get_or_none(gl.groups.get, p))
@@ -183,6 +193,7 @@ def read_state(gl: gitlab.Gitlab, want: Desired) -> State:
         group = gl.groups.get(want.group)
         projects: dict[str, ProjectState] = {}
         agent_project = None
+        targets = set(want.job_token_targets()) if job_tokens else set()
         for name in want.projects:
             project = _get_or_none(gl.projects.get, f"{want.group}/{name}")
             if project is None:
@@ -190,7 +201,11 @@ def read_state(gl: gitlab.Gitlab, want: Desired) -> State:
             if name == want.agent_project:
                 agent_project = project
             projects[name] = ProjectState(
-                name, project.id, project.visibility, _protection(project, want.protection.branch)
+                name,
+                project.id,
+                project.visibility,
+                _protection(project, want.protection.branch),
+                _job_token_scope(project) if name in targets else None,
             )
         variables = {
             v.key: VariableState(
@@ -279,6 +294,8 @@ class _Applier:
             self.keep({wanted.credential_key: _issued(answer, step)})
         elif step.kind is Kind.ACCESS_TOKEN:
             self._access_token(step)
+        elif step.kind is Kind.JOB_TOKEN:
+            self._job_token(step.target.rpartition("/")[2])
 
     @staticmethod
     def _create(create: Callable[[], Any]) -> None:
@@ -307,6 +324,19 @@ class _Applier:
             # Protected with other levels: GitLab has no in-place update of the levels through this API.
             project.protectedbranches.delete(wanted.branch)
             project.protectedbranches.create(data)
+
+    def _job_token(self, name: str) -> None:
+        """Limit the project's CI job token access to its allowlist and admit the reader, each only when
+        needed (read again here: the step may have been planned against a project that did not exist)."""
+        assert self.want.job_token_reader is not None
+        project = self.project(name)
+        found = _job_token_scope(project)
+        if not found.limited:
+            project.job_token_scope.update(new_data={"enabled": True})
+        reader = self.project(self.want.job_token_reader)
+        if reader.path_with_namespace not in found.allowed:
+            scope = project.job_token_scope.get()
+            self._create(lambda: scope.allowlist.create({"target_project_id": reader.id}))
 
     def _access_token(self, step: Step) -> None:
         """Issue (create or rotate) the token and put its value straight into its group variable: it lives in

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from gitops_poc.config import agent_token_key
 from gitops_poc.gitlab.access_token import check_access_token, plan_access_token
+from gitops_poc.gitlab.job_token import check_job_tokens, plan_job_tokens
 from gitops_poc.gitlab.model import (
     REPORTER,
     AccessToken,
@@ -48,6 +49,8 @@ def desired(platform: Platform, *, push_token: str | None, visibility: str = "pr
         agent_project=GITOPS_CONFIG_REPO,
         agents=agents(platform),
         review_token=review_token(platform),
+        # gitops-config's pipeline (review, lint, init --check, the report) reads every service repository.
+        job_token_reader=GITOPS_CONFIG_REPO,
     )
 
 
@@ -143,6 +146,7 @@ def plan_gitlab(want: Desired, state: State, *, have_credentials: Mapping[str, b
                     _protection_detail(want.protection),
                 )
             )
+    steps.extend(plan_job_tokens(want, state))
     for var in want.variables:
         current = state.variables.get(var.key)
         flags = f"masked={str(var.masked).lower()}, protected={str(var.protected).lower()}"
@@ -214,6 +218,7 @@ def check_gitlab(want: Desired, state: State) -> list[Difference]:
                     f"{_protection_detail(project.protection)}",
                 )
             )
+    found.extend(check_job_tokens(want, state))
     for var in want.variables:
         current = state.variables.get(var.key)
         if current is None:
