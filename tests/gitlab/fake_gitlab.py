@@ -126,6 +126,10 @@ class FakeGitLab:
         subprocess.run(["git", f"--git-dir={bare}", "config", "core.logAllRefUpdates", "always"], check=True)
         return project
 
+    def publish_pages(self, project_path: str, url: str) -> None:
+        """The project's first `pages` job ran: GitLab now answers its Pages settings with this address."""
+        self.state.projects[project_path]["pages_url"] = url
+
     def issue_job_token(self, project_path: str) -> str:
         """The CI_JOB_TOKEN of a job running in `project_path`'s pipeline (valid until the test ends)."""
         token = f"glcbt-job{next(self._ids)}secret"
@@ -292,6 +296,13 @@ class FakeGitLab:
                 del self.state.protected[(pid, rest[2])]
                 return 204, None, {}
             return 200, rule, {}
+        if rest[1:] == ["pages"] and req.method == "GET":  # 404 until a Pages site is deployed
+            if not project.get("pages_url"):
+                return self._not_found()
+            url = project["pages_url"]
+            deployment = {"created_at": "2026-12-01T00:00:00Z", "url": f"{url}/", "path_prefix": ""}
+            settings = {"url": url, "is_unique_domain_enabled": True, "force_https": True}
+            return 200, {**settings, "deployments": [deployment]}, {}
         if rest[1] == "job_token_scope":
             return self._job_token_scope(req, self.state.job_token_scopes[pid], rest[2:])
         if rest[1] == "merge_requests" and len(rest) >= 4 and rest[3] == "notes":

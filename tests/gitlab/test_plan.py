@@ -11,6 +11,7 @@ from gitops_poc.gitlab.model import (
     Agent,
     JobTokenScope,
     Kind,
+    Plan,
     ProjectState,
     Protection,
     State,
@@ -25,6 +26,7 @@ WANT = desired(PLATFORM, push_token="glpat-x")
 FULL = {"GITLAB_DEPLOY_TOKEN": True, "GITLAB_AGENT_TOKEN": True}
 TODAY = date(2026, 12, 6)
 REVIEW = "acme-platform-review"
+PAGES = "https://acme.pages.example.com/platform/gitops-config"
 
 
 def review_token(days_left: int | None = 100, token_id: int = 7, level: int = 20) -> AccessTokenState:
@@ -42,6 +44,7 @@ def complete_state() -> State:
     }
     variables = {v.key: VariableState(v.key, v.value, v.masked, v.protected) for v in WANT.variables}
     variables["GITOPS_REVIEW_TOKEN"] = VariableState("GITOPS_REVIEW_TOKEN", None, True, False, hidden=True)
+    variables["REPORT_URL"] = VariableState("REPORT_URL", PAGES, False, False)
     return State(
         frozenset({"acme", "acme/platform"}),
         projects,
@@ -50,6 +53,7 @@ def complete_state() -> State:
         {a.name: (a.token_name,) for a in WANT.agents},
         (review_token(),),
         TODAY,
+        PAGES,
     )
 
 
@@ -297,3 +301,32 @@ def test_a_scope_that_was_not_read_plans_nothing_and_gitops_config_admits_no_one
     assert check_gitlab(WANT, state) == []
     assert WANT.job_token_targets() == ("api", "billing")
     assert replace(WANT, job_token_reader=None).job_token_targets() == ()
+
+
+def test_report_url_follows_gitops_configs_pages_address_once_gitlab_has_one() -> None:
+    state = complete_state()
+    del state.variables["REPORT_URL"]
+    plan = plan_gitlab(WANT, state, have_credentials=FULL)
+    assert [s.describe() for s in plan.steps] == [
+        f"create variable REPORT_URL ('{PAGES}', masked=false, protected=false)"
+    ]
+    assert [(d.target, d.problem) for d in check_gitlab(WANT, state)] == [
+        ("REPORT_URL", "variable is missing")
+    ]
+    moved = replace(
+        state,
+        pages_url="https://gitops-config-1a2b.pages.example.com",
+        variables={**state.variables, "REPORT_URL": VariableState("REPORT_URL", PAGES, False, False)},
+    )
+    assert [s.action for s in plan_gitlab(WANT, moved, have_credentials=FULL).steps] == ["update"]
+    # No Pages site yet: nothing to set, and the note says when it will be.
+    unknown = replace(state, pages_url=None, variables=dict(state.variables))
+    plan = plan_gitlab(WANT, unknown, have_credentials=FULL)
+    assert plan.steps == () and check_gitlab(WANT, unknown) == []
+    assert plan.notes == (
+        "REPORT_URL is not set: gitops-config has no GitLab Pages site yet (its default branch's `pages` job "
+        "publishes the report); run bootstrap again after its first pipeline",
+    )
+    # One set by hand while GitLab has no Pages address to compare with is left as it is, without a note.
+    unknown.variables["REPORT_URL"] = VariableState("REPORT_URL", "https://report.acme.example", False, False)
+    assert plan_gitlab(WANT, unknown, have_credentials=FULL) == Plan(())

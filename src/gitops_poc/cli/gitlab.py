@@ -96,7 +96,9 @@ def bootstrap(
     rotates it. Creating it needs the Owner role of the group.
 
     Each service project's CI/CD job token allowlist admits gitops-config, with access limited to the
-    allowlist: gitops-config's pipeline reads the services' repositories with its own CI_JOB_TOKEN.
+    allowlist: gitops-config's pipeline reads the services' repositories with its own CI_JOB_TOKEN. The group
+    variable REPORT_URL: gitops-config's GitLab Pages address (the report page review notes link), once
+    GitLab has one.
     """
     platform = load_platform(root, env_file)
     target = _target(url or gitlab_url(platform, os.environ), token_file, required=not dry_run)

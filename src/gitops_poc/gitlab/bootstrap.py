@@ -9,7 +9,7 @@ from pathlib import Path
 from gitops_poc.gitlab import credentials
 from gitops_poc.gitlab.client import URL_SOURCE, apply_plan, connect, read_state
 from gitops_poc.gitlab.model import Desired, Difference, Kind, Plan, State, Step
-from gitops_poc.gitlab.plan import check_gitlab, desired, plan_gitlab
+from gitops_poc.gitlab.plan import check_gitlab, completed, desired, plan_gitlab
 from gitops_poc.httpguard import checked_url
 from gitops_poc.platform import Platform
 
@@ -59,7 +59,9 @@ def bootstrap(
         plan = plan_gitlab(want, State(frozenset()), have_credentials=_have(want, credentials_file, environ))
         return BootstrapResult(want, plan, (), (), False)
     gl = connect(target.url, target.token)
-    plan = plan_gitlab(want, read_state(gl, want), have_credentials=_have(want, credentials_file, environ))
+    state = read_state(gl, want)
+    want = completed(want, state)  # REPORT_URL, once GitLab has gitops-config's Pages address
+    plan = plan_gitlab(want, state, have_credentials=_have(want, credentials_file, environ))
     if dry_run or not plan.steps:
         return BootstrapResult(want, plan, (), (), True)
     stored: list[str] = []
@@ -79,7 +81,8 @@ def check(
     # The push token's value is not compared (GitLab may hide it); its flags and presence are.
     want = desired(platform, push_token=None, visibility=visibility)
     gl = connect(target.url, target.token)
-    return want, check_gitlab(want, read_state(gl, want))
+    state = read_state(gl, want)
+    return completed(want, state), check_gitlab(want, state)
 
 
 _REPOSITORY_KINDS = (Kind.GROUP, Kind.PROJECT)
@@ -100,8 +103,8 @@ def ensure_projects(
     want = replace(desired(platform, push_token=None), review_token=None)
     gl = connect(target.url, target.token)
     # Only repository steps are kept: whether tokens are in a credentials file does not matter here.
-    # An existing project's job-token scope is not read: only the new ones get an allowlist here.
-    plan = plan_gitlab(want, read_state(gl, want, job_tokens=False))
+    # No project settings are read (job-token scopes, Pages): only the new projects get an allowlist here.
+    plan = plan_gitlab(want, read_state(gl, want, settings=False))
     missing = {s.target for s in plan.steps if s.kind is Kind.PROJECT}
     # Protection and the allowlist only of the projects created now: an existing project's settings are
     # bootstrap's to change (and need the Maintainer role there), `gitlab check` reports them.

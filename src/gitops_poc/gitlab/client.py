@@ -181,10 +181,22 @@ def _job_token_scope(project: Any) -> JobTokenScope:
     return JobTokenScope(bool(scope.inbound_enabled), allowed)
 
 
-def read_state(gl: gitlab.Gitlab, want: Desired, *, job_tokens: bool = True) -> State:
-    """GET the group chain, each project with its branch protection (and, with `job_tokens`, its CI job
-    token scope when it is a job-token target), the group's variables, deploy tokens, access tokens, and the
-    agent with its tokens (lists follow every page)."""
+def _pages_url(project: Any) -> str | None:
+    """The project's GitLab Pages address (GitLab 16.8+); None when it has no Pages site (404), or on a
+    GitLab without the endpoint."""
+    try:
+        url = getattr(project.pages.get(), "url", None)
+    except GitlabGetError as exc:
+        if _missing(exc):
+            return None
+        raise
+    return str(url).rstrip("/") if url else None
+
+
+def read_state(gl: gitlab.Gitlab, want: Desired, *, settings: bool = True) -> State:
+    """GET the group chain, each project with its branch protection, the group's variables, deploy tokens,
+    access tokens, and the agent with its tokens (lists follow every page). With `settings` (they need the
+    Maintainer role): each job-token target's CI job token scope, the report project's Pages address."""
     today = utc_today()
     with translated(f"reading group {want.group}", gl.url):
         groups = frozenset(p for p in group_chain(want.group) if _get_or_none(gl.groups.get, p))
@@ -193,13 +205,16 @@ def read_state(gl: gitlab.Gitlab, want: Desired, *, job_tokens: bool = True) -> 
         group = gl.groups.get(want.group)
         projects: dict[str, ProjectState] = {}
         agent_project = None
-        targets = set(want.job_token_targets()) if job_tokens else set()
+        targets = set(want.job_token_targets()) if settings else set()
+        pages_url = None
         for name in want.projects:
             project = _get_or_none(gl.projects.get, f"{want.group}/{name}")
             if project is None:
                 continue
             if name == want.agent_project:
                 agent_project = project
+            if settings and name == want.report_project:
+                pages_url = _pages_url(project)
             projects[name] = ProjectState(
                 name,
                 project.id,
@@ -233,7 +248,7 @@ def read_state(gl: gitlab.Gitlab, want: Desired, *, job_tokens: bool = True) -> 
                 )
                 agents[found.name] = tuple(t["name"] for t in listed if t.get("status", "active") == "active")
         access_tokens = _access_tokens(group, {want.review_token.name}) if want.review_token else ()
-    return State(groups, projects, variables, tokens, agents, access_tokens, today)
+    return State(groups, projects, variables, tokens, agents, access_tokens, today, pages_url)
 
 
 class _Applier:

@@ -73,6 +73,9 @@ class Desired:
     # The project whose pipelines read every other planned project with their own CI job token: each of
     # those admits it in its job-token allowlist (None: no allowlist is planned).
     job_token_reader: str | None = None
+    # The project whose GitLab Pages address goes to the group variable REPORT_URL (the report page every
+    # review note links); None: no such variable is planned.
+    report_project: str | None = None
 
     def job_token_targets(self) -> tuple[str, ...]:
         """The projects whose allowlist admits `job_token_reader`."""
@@ -141,6 +144,7 @@ class State:
     agents: dict[str, tuple[str, ...]] = field(default_factory=dict)
     access_tokens: tuple[AccessTokenState, ...] = ()  # the group's active access tokens
     today: date = field(default_factory=utc_today)  # the day the state was read (UTC): expiry is against it
+    pages_url: str | None = None  # the report project's GitLab Pages address (None: none, or not read)
 
 
 class Kind(StrEnum):

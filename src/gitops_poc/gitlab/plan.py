@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from gitops_poc.config import agent_token_key
 from gitops_poc.gitlab.access_token import check_access_token, plan_access_token
@@ -24,6 +25,7 @@ from gitops_poc.platform import GITOPS_CONFIG_REPO, Platform
 
 PUSH_TOKEN_VARIABLE = "CI_PUSH_TOKEN"  # the write-back token of the pull-mode update jobs
 REVIEW_TOKEN_VARIABLE = "GITOPS_REVIEW_TOKEN"  # what `review --post` comments with (review/post.py)
+REPORT_URL_VARIABLE = "REPORT_URL"  # what `review` links the report page by (cli/review.py --report-url)
 REVIEW_TOKEN_DAYS = 180  # lifetime of an issued review token (GitLab's default maximum is 365)
 REVIEW_TOKEN_RENEW_DAYS = 30  # a bootstrap run in the last 30 days of its life rotates it
 VISIBILITIES = ("private", "internal", "public")
@@ -51,7 +53,20 @@ def desired(platform: Platform, *, push_token: str | None, visibility: str = "pr
         review_token=review_token(platform),
         # gitops-config's pipeline (review, lint, init --check, the report) reads every service repository.
         job_token_reader=GITOPS_CONFIG_REPO,
+        # gitops-config's `pages` job publishes the report; the services' review notes link it.
+        report_project=GITOPS_CONFIG_REPO,
     )
+
+
+def completed(want: Desired, state: State) -> Desired:
+    """`want` with what only GitLab knows: REPORT_URL set to the report project's Pages address, once
+    GitLab has one (plan, check and apply all take this)."""
+    if want.report_project is None or state.pages_url is None:
+        return want
+    if any(v.key == REPORT_URL_VARIABLE for v in want.variables):  # completed already
+        return want
+    report_url = Variable(REPORT_URL_VARIABLE, state.pages_url, masked=False, protected=False)
+    return replace(want, variables=(*want.variables, report_url))
 
 
 def review_token(platform: Platform) -> AccessToken:
@@ -105,6 +120,7 @@ def plan_gitlab(want: Desired, state: State, *, have_credentials: Mapping[str, b
     """The writes that bring GitLab to `want`; empty when it is there. `have_credentials` says, by .env key,
     whether the deploy and agent tokens are already in the credentials file (GitLab shows a token only when
     created)."""
+    want = completed(want, state)
     have = have_credentials or {}
     steps: list[Step] = []
     notes: list[str] = []
@@ -189,11 +205,21 @@ def plan_gitlab(want: Desired, state: State, *, have_credentials: Mapping[str, b
             )
     if want.review_token is not None:
         steps.extend(plan_access_token(want.review_token, state))
+    if (
+        want.report_project is not None
+        and state.pages_url is None
+        and REPORT_URL_VARIABLE not in state.variables
+    ):
+        notes.append(
+            f"{REPORT_URL_VARIABLE} is not set: {want.report_project} has no GitLab Pages site yet (its "
+            "default branch's `pages` job publishes the report); run bootstrap again after its first pipeline"
+        )
     return Plan(tuple(steps), tuple(notes))
 
 
 def check_gitlab(want: Desired, state: State) -> list[Difference]:
     """How GitLab differs from the plan, in words (what `gitlab check` prints)."""
+    want = completed(want, state)
     found: list[Difference] = []
     for path in group_chain(want.group):
         if path not in state.groups:
@@ -254,6 +280,7 @@ __all__ = [
     "agent_target",
     "agents",
     "check_gitlab",
+    "completed",
     "desired",
     "group_chain",
     "plan_gitlab",
