@@ -184,9 +184,10 @@ def test_merge_request_pipeline_reads_the_services_with_its_ci_job_token(
 ) -> None:
     """On a GitLab (the stand-in: REST API and git over HTTP, a job token admitted only where a project's
     allowlist holds the job's project): `gitlab bootstrap`, `publish`, then gitops-config's merge-request
-    pipeline with nothing but the job's own CI_JOB_TOKEN and CI_SERVER_URL (GITOPS_REMOTE_BASE is the
-    pipeline's `$CI_SERVER_URL`) reads every service's value files; without gitops-config in a service's
-    allowlist, that service's are not read and the review says so."""
+    pipelines (the default branch's init-check and pages, a merge request's lint and review) with nothing
+    but the job's own CI_JOB_TOKEN and CI_SERVER_URL (GITOPS_REMOTE_BASE is the pipeline's `$CI_SERVER_URL`)
+    read every service's value files and history; without gitops-config in a service's allowlist, that
+    service's are not read and the review says so."""
     gitlab_ci_local()
     with fake_gitlab(API_TOKEN, tmp_path / "gitlab-repos") as lab_gitlab:
         lab = Clone(
@@ -211,14 +212,20 @@ def test_merge_request_pipeline_reads_the_services_with_its_ci_job_token(
         bare = lab_gitlab.git_root / "acme" / "gitops-config.git"
         subprocess.run(["git", "clone", "-q", str(bare), str(lab.path)], check=True)
         (lab.path / ".git" / "info" / "exclude").write_text(".gitlab-ci-local/\n")
-        base = git(lab.path, "rev-parse", "HEAD").strip()
-        git(lab.path, "checkout", "-q", "-b", "feature")
-        job = {
-            **MR,
-            "CI_MERGE_REQUEST_DIFF_BASE_SHA": base,
+        ci = {
             "CI_SERVER_URL": lab_gitlab.url,
             "CI_JOB_TOKEN": lab_gitlab.issue_job_token("acme/gitops-config"),
         }
+        # The default branch: init --check reads the services' value files, the report page their histories.
+        result = lab.run("init-check", "pages", variables=ci, remotes=False)
+        output = result.stdout + result.stderr
+        assert result.returncode == 0, output
+        assert "PASS  init-check" in output and "PASS  pages" in output
+        assert "api-gateway" in lab.artifact("pages", "index.html").read_text()
+        assert set(lab_gitlab.git_auth) == {"oauth2", "gitlab-ci-token"}  # publish's pushes, then the jobs'
+        base = git(lab.path, "rev-parse", "HEAD").strip()
+        git(lab.path, "checkout", "-q", "-b", "feature")
+        job = {**MR, "CI_MERGE_REQUEST_DIFF_BASE_SHA": base, **ci}
         lab_gitlab.git_auth.clear()
         result = lab.run("lint", "review", variables=job, remotes=False)
         output = result.stdout + result.stderr
