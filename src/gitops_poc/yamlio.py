@@ -568,6 +568,12 @@ def reads_as_text(text: str) -> bool:
     return _go_resolve(text)[0] == _STR and yaml12_value(text) == text
 
 
+def go_reads_as_string(text: str) -> bool:
+    """Do Helm, kubectl and ArgoCD (go-yaml v2) read a plain `text` as that string (`on`, `0755` they do
+    not)?"""
+    return _go_resolve(text)[0] == _STR
+
+
 def _differs(text: str) -> bool:
     helm, core = _go_resolve(text)[1], yaml12_value(text)
     if isinstance(helm, bool) or isinstance(core, bool):
