@@ -213,3 +213,14 @@ def test_the_job_token_goes_to_the_jobs_own_gitlab_only() -> None:
         "oauth2",
         API_TOKEN,
     )
+
+
+def test_without_the_maintainer_role_bootstrap_says_which_request_needs_it(
+    gitlab_env: FakeGitLab, generated_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "gitlab", "bootstrap", "--root", str(generated_root))[0] == 0
+    gitlab_env.fail("GET", r"/projects/\d+/job_token_scope", 403, times=100)
+    code, _out, err = run(capsys, "gitlab", "check", "--root", str(generated_root))
+    assert code == 2
+    assert "GitLab answered 403 to GET /projects/gitops-poc/api-gateway/job_token_scope" in err
+    assert "it needs the Maintainer role there" in err and API_TOKEN not in err

@@ -175,9 +175,11 @@ def _access_tokens(group: Any, names: set[str]) -> tuple[AccessTokenState, ...]:
 
 
 def _job_token_scope(project: Any) -> JobTokenScope:
-    """GitLab's "Limit access to this project" and the projects of its inbound allowlist (Maintainer)."""
-    scope = project.job_token_scope.get()
-    allowed = frozenset(str(p.path_with_namespace) for p in scope.allowlist.list(get_all=True))
+    """GitLab's "Limit access to this project" and the projects of its inbound allowlist."""
+    what = f"GET /projects/{project.path_with_namespace}/job_token_scope (it needs the Maintainer role there)"
+    with translated(what, project.manager.gitlab.url):
+        scope = project.job_token_scope.get()
+        allowed = frozenset(str(p.path_with_namespace) for p in scope.allowlist.list(get_all=True))
     return JobTokenScope(bool(scope.inbound_enabled), allowed)
 
 
@@ -198,7 +200,7 @@ def read_state(gl: gitlab.Gitlab, want: Desired, *, settings: bool = True) -> St
     access tokens, and the agent with its tokens (lists follow every page). With `settings` (they need the
     Maintainer role): each job-token target's CI job token scope, the report project's Pages address."""
     today = utc_today()
-    with translated(f"reading group {want.group}", gl.url):
+    with translated(f"reading group {want.group}", gl.url):  # an inner `translated` names its own request
         groups = frozenset(p for p in group_chain(want.group) if _get_or_none(gl.groups.get, p))
         if want.group not in groups:
             return State(groups, today=today)
@@ -254,6 +256,7 @@ def read_state(gl: gitlab.Gitlab, want: Desired, *, settings: bool = True) -> St
 class _Applier:
     def __init__(self, gl: gitlab.Gitlab, want: Desired, keep: Keep) -> None:
         self.gl, self.want, self.keep = gl, want, keep
+        self._reader: Any = None  # the job-token reader's project, once read
 
     def group(self, path: str) -> Any:
         return self.gl.groups.get(path)
@@ -348,7 +351,8 @@ class _Applier:
         found = _job_token_scope(project)
         if not found.limited:
             project.job_token_scope.update(new_data={"enabled": True})
-        reader = self.project(self.want.job_token_reader)
+        reader = self._reader or self.project(self.want.job_token_reader)
+        self._reader = reader  # one GET for every service's step
         if reader.path_with_namespace not in found.allowed:
             scope = project.job_token_scope.get()
             self._create(lambda: scope.allowlist.create({"target_project_id": reader.id}))
