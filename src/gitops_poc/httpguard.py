@@ -26,11 +26,12 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
 from gitops_poc.errors import UsageError
+from gitops_poc.urls import origin, show_origin, shown
 
 T = TypeVar("T")
 
@@ -62,36 +63,6 @@ class DeadlineExceeded(requests.exceptions.Timeout):
 
 
 # --- URLs ---------------------------------------------------------------------------------------------------
-Origin = tuple[str, str, int]
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def shown(url: str) -> str:
-    """`url` without a user or password (safe to print)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparsable URL>"
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]))
-
-
-def origin(url: str) -> Origin:
-    """(scheme, host, port) of an http(s) URL; ValueError for anything else."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.hostname:
-        raise ValueError(f"not an http(s):// URL with a host: {shown(url)}")
-    return scheme, parts.hostname.lower(), parts.port or _DEFAULT_PORTS[scheme]
-
-
-def show_origin(where: Origin) -> str:
-    scheme, host, port = where
-    host = f"[{host}]" if ":" in host else host
-    return f"{scheme}://{host}" + ("" if port == _DEFAULT_PORTS[scheme] else f":{port}")
-
-
 def checked_url(url: str, name: str) -> str:
     """`url` (no trailing slash) when it is an http(s):// URL with a host and a valid port; else UsageError
     naming `name` (the variable or option) and the value without its credentials."""

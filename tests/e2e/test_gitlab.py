@@ -38,6 +38,15 @@ def real_gitlab(monkeypatch: pytest.MonkeyPatch) -> str:
     return group
 
 
+def bootstrap_twice_and_check(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Bootstrap from scratch, a re-run that changes nothing, check that passes."""
+    root.mkdir()
+    assert main(["gitlab", "bootstrap", "--root", str(root)]) == 0
+    assert main(["gitlab", "bootstrap", "--root", str(root)]) == 0
+    assert "nothing to change" in capsys.readouterr().err
+    assert main(["gitlab", "check", "--root", str(root)]) == 0
+
+
 def test_bootstrap_check_and_publish_against_real_gitlab(
     real_gitlab: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -80,12 +89,7 @@ def test_the_review_token_lands_in_a_masked_unprotected_group_variable_of_real_g
     whether `masked_and_hidden` is known: bootstrap creates it, check passes, a re-run changes nothing."""
     import gitlab
 
-    root = tmp_path / "platform"
-    root.mkdir()
-    assert main(["gitlab", "bootstrap", "--root", str(root)]) == 0
-    assert main(["gitlab", "bootstrap", "--root", str(root)]) == 0
-    assert "nothing to change" in capsys.readouterr().err
-    assert main(["gitlab", "check", "--root", str(root)]) == 0
+    bootstrap_twice_and_check(tmp_path / "platform", capsys)
     gl = gitlab.Gitlab(REAL_SYSTEMS["GITLAB_URL"], private_token=REAL_SYSTEMS["GITLAB_TOKEN"])
     group = gl.groups.get(real_gitlab)
     var = group.variables.get("GITOPS_REVIEW_TOKEN")
@@ -94,3 +98,20 @@ def test_the_review_token_lands_in_a_masked_unprotected_group_variable_of_real_g
     assert [(t.scopes, t.access_level) for t in tokens] == [(["api"], 20)]
     output = capsys.readouterr()
     assert "glpat-" not in output.out + output.err
+
+
+def test_every_service_admits_gitops_configs_job_token_in_real_gitlab(
+    real_gitlab: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A real GitLab decides whether the job token allowlist API is there (15.9+) and who may change it
+    (Maintainer): bootstrap admits gitops-config in health-demo's allowlist with access limited to it, a
+    re-run changes nothing, check passes. (Reading the repository with the job token itself needs a runner:
+    a pipeline of gitops-config, not a test.)"""
+    import gitlab
+
+    bootstrap_twice_and_check(tmp_path / "platform", capsys)
+    gl = gitlab.Gitlab(REAL_SYSTEMS["GITLAB_URL"], private_token=REAL_SYSTEMS["GITLAB_TOKEN"])
+    scope = gl.projects.get(f"{real_gitlab}/health-demo").job_token_scope.get()
+    assert scope.inbound_enabled
+    allowed = [p.path_with_namespace for p in scope.allowlist.list(get_all=True)]
+    assert f"{real_gitlab}/gitops-config" in allowed

@@ -19,6 +19,8 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 from tests.generate.test_pipelines_gitlab_ci_local import NODE_BIN, git, gitlab_ci_local
+from tests.gitlab.conftest import API_TOKEN
+from tests.gitlab.fake_gitlab import fake_gitlab
 from tests.review.structure import parse_note
 
 TOOL = REPO_ROOT / ".venv" / "bin" / "gitops-poc"
@@ -44,16 +46,21 @@ class Clone:
         self.tool("init", "--yes")
         self.tool("publish", "--remote-base", str(self.remotes))
 
-    def run(self, *jobs: str, variables: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *jobs: str, variables: dict[str, str], remotes: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        """gitlab-ci-local runs `jobs`; `remotes` False: the pipeline's own GITOPS_REMOTE_BASE
+        ($CI_SERVER_URL) is left as it is."""
         arguments = [str(gitlab_ci_local()), *jobs, "--force-shell-executor"]
         served = {
-            "GITOPS_REMOTE_BASE": str(self.remotes),
+            **({"GITOPS_REMOTE_BASE": str(self.remotes)} if remotes else {}),
             "CHART_REPO_MIRROR": self.charts["k8app"],
             **variables,
         }
         for name, value in served.items():
             arguments += ["--variable", f"{name}={value}"]
-        environ = {**os.environ, "HOME": str(self.home)}
+        environ = {k: v for k, v in os.environ.items() if k != "GITLAB_TOKEN"}
+        environ["HOME"] = str(self.home)
         environ["PATH"] = f"{NODE_BIN}{os.pathsep}{REPO_ROOT / '.venv' / 'bin'}{os.pathsep}{environ['PATH']}"
         return subprocess.run(
             arguments, cwd=self.path, env=environ, capture_output=True, text=True, check=False, timeout=600
@@ -170,3 +177,70 @@ def test_default_branch_init_check_and_pages(clone: Clone) -> None:
     output = result.stdout + result.stderr
     assert result.returncode != 0 and "FAIL  init-check" in output
     assert "update argocd/applicationset.yaml" in output
+
+
+def test_merge_request_pipeline_reads_the_services_with_its_ci_job_token(
+    tmp_path: Path, chart_repos: dict[str, str]
+) -> None:
+    """On a GitLab (the stand-in: REST API and git over HTTP, a job token admitted only where a project's
+    allowlist holds the job's project): `gitlab bootstrap`, `publish`, then gitops-config's merge-request
+    pipelines (the default branch's init-check and pages, a merge request's lint and review) with nothing
+    but the job's own CI_JOB_TOKEN and CI_SERVER_URL (GITOPS_REMOTE_BASE is the pipeline's `$CI_SERVER_URL`)
+    read every service's value files and history; without gitops-config in a service's allowlist, that
+    service's are not read and the review says so."""
+    gitlab_ci_local()
+    with fake_gitlab(API_TOKEN, tmp_path / "gitlab-repos") as lab_gitlab:
+        lab = Clone(
+            tmp_path / "platform", tmp_path / "srv", tmp_path / "gitops-config", chart_repos, tmp_path
+        )
+        lab.root.mkdir()
+        (lab.root / ".env").write_text("GITLAB_GROUP=acme\n")
+        admin = {**os.environ, "GITLAB_URL": lab_gitlab.url, "GITLAB_TOKEN": API_TOKEN}
+        for command in (
+            ["init", "--yes"],
+            ["gitlab", "bootstrap"],
+            ["publish", "--remote-base", lab_gitlab.url],
+        ):
+            done = subprocess.run(
+                [str(TOOL), *command, "-C", str(lab.root)],
+                capture_output=True,
+                text=True,
+                env=admin,
+                check=False,
+            )
+            assert done.returncode == 0, done.stdout + done.stderr
+        bare = lab_gitlab.git_root / "acme" / "gitops-config.git"
+        subprocess.run(["git", "clone", "-q", str(bare), str(lab.path)], check=True)
+        (lab.path / ".git" / "info" / "exclude").write_text(".gitlab-ci-local/\n")
+        ci = {
+            "CI_SERVER_URL": lab_gitlab.url,
+            "CI_JOB_TOKEN": lab_gitlab.issue_job_token("acme/gitops-config"),
+        }
+        # The default branch: init --check reads the services' value files, the report page their histories.
+        result = lab.run("init-check", "pages", variables=ci, remotes=False)
+        output = result.stdout + result.stderr
+        assert result.returncode == 0, output
+        assert "PASS  init-check" in output and "PASS  pages" in output
+        assert "api-gateway" in lab.artifact("pages", "index.html").read_text()
+        assert set(lab_gitlab.git_auth) == {"oauth2", "gitlab-ci-token"}  # publish's pushes, then the jobs'
+        base = git(lab.path, "rev-parse", "HEAD").strip()
+        git(lab.path, "checkout", "-q", "-b", "feature")
+        job = {**MR, "CI_MERGE_REQUEST_DIFF_BASE_SHA": base, **ci}
+        lab_gitlab.git_auth.clear()
+        result = lab.run("lint", "review", variables=job, remotes=False)
+        output = result.stdout + result.stderr
+        assert result.returncode == 0, output
+        assert "PASS  lint" in output and "PASS  review" in output
+        assert "not read" not in output
+        assert set(lab_gitlab.git_auth) == {"gitlab-ci-token"}  # the job token, the only credential there
+        note = lab.artifact("review", "review.md").read_text()
+        assert note.splitlines()[0].endswith("· 0 render errors"), note
+
+        # health-demo no longer admits gitops-config: GitLab refuses the job token there, the review says so.
+        health_demo = lab_gitlab.state.projects["acme/health-demo"]["id"]
+        lab_gitlab.state.job_token_scopes[health_demo]["allowlist"] = []
+        result = lab.run("review", variables=job, remotes=False)
+        output = result.stdout + result.stderr
+        assert "value files of 1 service(s) not read (first: health-demo:" in output
+        assert job["CI_JOB_TOKEN"] not in output
+        assert lab_gitlab.git_refusals[-1].startswith("Authentication by CI/CD job token not allowed")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,3 +28,17 @@ def gitlab_env(monkeypatch: pytest.MonkeyPatch, gitlab_server: FakeGitLab) -> Fa
     monkeypatch.setenv("GITLAB_TOKEN", API_TOKEN)
     monkeypatch.setenv("CI_PUSH_TOKEN", PUSH_TOKEN)
     return gitlab_server
+
+
+@pytest.fixture
+def process_args(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[list[str]]]:
+    """The argument list of every process started in this test (subprocess.run goes through Popen)."""
+    started: list[list[str]] = []
+    real_init = subprocess.Popen.__init__
+
+    def recording_init(self: subprocess.Popen[Any], args: Any, *rest: Any, **kwargs: Any) -> None:
+        started.append([str(a) for a in args] if isinstance(args, list | tuple) else [str(args)])
+        real_init(self, args, *rest, **kwargs)
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", recording_init)
+    yield started

@@ -55,6 +55,9 @@ class GitLabState:
     notes: dict[tuple[int, int], list[dict[str, Any]]] = field(default_factory=dict)  # (project, MR iid)
     merge_requests: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # project id -> MRs
     access_tokens: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # group id -> its tokens
+    # project id -> {"inbound_enabled": bool, "allowlist": [project ids]}: its CI job token scope
+    job_token_scopes: dict[int, dict[str, Any]] = field(default_factory=dict)
+    job_tokens: dict[str, int] = field(default_factory=dict)  # a running job's CI_JOB_TOKEN -> its project id
 
 
 class FakeGitLab:
@@ -69,6 +72,7 @@ class FakeGitLab:
             tuple[str, str, Callable[[Request], None]]
         ] = []  # run once before a matching request
         self.git_auth: list[str] = []  # the user names git authenticated with
+        self.git_refusals: list[str] = []  # why git requests with a job token were refused
         self._ids = itertools.count(100)
         self.lock = threading.Lock()
         self.url = ""
@@ -114,11 +118,37 @@ class FakeGitLab:
         }
         self.state.projects[full] = project
         self.state.agents[project["id"]] = []
+        # "Limit access to this project" is on for new projects (GitLab 15.9+), with an empty allowlist.
+        self.state.job_token_scopes[project["id"]] = {"inbound_enabled": True, "allowlist": []}
         bare = self.git_root / f"{full}.git"
         subprocess.run(["git", "init", "--quiet", "--bare", "--initial-branch=main", str(bare)], check=True)
         subprocess.run(["git", f"--git-dir={bare}", "config", "http.receivepack", "true"], check=True)
         subprocess.run(["git", f"--git-dir={bare}", "config", "core.logAllRefUpdates", "always"], check=True)
         return project
+
+    def publish_pages(self, project_path: str, url: str) -> None:
+        """The project's first `pages` job ran: GitLab now answers its Pages settings with this address."""
+        self.state.projects[project_path]["pages_url"] = url
+
+    def issue_job_token(self, project_path: str) -> str:
+        """The CI_JOB_TOKEN of a job running in `project_path`'s pipeline (valid until the test ends)."""
+        token = f"glcbt-job{next(self._ids)}secret"
+        self.state.job_tokens[token] = self.state.projects[project_path]["id"]
+        return token
+
+    def job_token_refusal(self, token: str, full_path: str) -> str | None:
+        """Why GitLab refuses `token` on the repository `full_path` (None: it admits it): a job token reads
+        its own project, and another one only when that one's access is not limited or its allowlist holds
+        the job's project. (GitLab also requires the pipeline's user to be able to read it.)"""
+        source = self.state.job_tokens.get(token)
+        target = self.state.projects.get(full_path)
+        if source is None or target is None:
+            return "HTTP Basic: Access denied"
+        scope = self.state.job_token_scopes[target["id"]]
+        if source == target["id"] or not scope["inbound_enabled"] or source in scope["allowlist"]:
+            return None
+        source_path = self._project(str(source))["path_with_namespace"]  # type: ignore[index]
+        return f"Authentication by CI/CD job token not allowed from {source_path} to {full_path}."
 
     # --- REST -------------------------------------------------------------------------------------------
     def handle(self, req: Request) -> tuple[int, Any, dict[str, str]]:
@@ -266,6 +296,15 @@ class FakeGitLab:
                 del self.state.protected[(pid, rest[2])]
                 return 204, None, {}
             return 200, rule, {}
+        if rest[1:] == ["pages"] and req.method == "GET":  # 404 until a Pages site is deployed
+            if not project.get("pages_url"):
+                return self._not_found()
+            url = project["pages_url"]
+            deployment = {"created_at": "2026-12-01T00:00:00Z", "url": f"{url}/", "path_prefix": ""}
+            settings = {"url": url, "is_unique_domain_enabled": True, "force_https": True}
+            return 200, {**settings, "deployments": [deployment]}, {}
+        if rest[1] == "job_token_scope":
+            return self._job_token_scope(req, self.state.job_token_scopes[pid], rest[2:])
         if rest[1] == "merge_requests" and len(rest) >= 4 and rest[3] == "notes":
             return self._notes(req, self.state.notes.setdefault((pid, int(rest[2])), []), rest[4:])
         if rest[1] == "merge_requests":
@@ -295,6 +334,34 @@ class FakeGitLab:
             }
             tokens.append(token)
             return 201, token, {}
+        return self._not_found()
+
+    def _job_token_scope(
+        self, req: Request, scope: dict[str, Any], rest: list[str]
+    ) -> tuple[int, Any, dict[str, str]]:
+        """GET/PATCH the scope (GitLab answers inbound_enabled, takes `enabled`), list the inbound allowlist
+        (paged, as projects), add to it (400 when the project is in it already), remove from it."""
+        if not rest:
+            if req.method == "PATCH":
+                scope["inbound_enabled"] = bool(req.body["enabled"])
+                return 204, None, {}
+            return 200, {"inbound_enabled": scope["inbound_enabled"], "outbound_enabled": False}, {}
+        if rest[0] != "allowlist":
+            return self._not_found()
+        allowed: list[int] = scope["allowlist"]
+        if len(rest) == 1 and req.method == "GET":
+            return self._page(req, [self._project(str(i)) for i in allowed])
+        if len(rest) == 1 and req.method == "POST":
+            target = int(req.body["target_project_id"])
+            if self._project(str(target)) is None:
+                return self._not_found("Project Not Found")
+            if target in allowed:
+                return 400, {"message": "Target project is already in the job token scope"}, {}
+            allowed.append(target)
+            return 201, {"source_project_id": req.path.split("/")[2], "target_project_id": target}, {}
+        if len(rest) == 2 and req.method == "DELETE" and int(rest[1]) in allowed:
+            allowed.remove(int(rest[1]))
+            return 204, None, {}
         return self._not_found()
 
     @staticmethod
@@ -470,14 +537,22 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def _git(self, path: str, query: str, body: bytes) -> None:
-        """Smart HTTP through the real `git http-backend`, behind HTTP basic auth with the API token."""
+        """Smart HTTP through the real `git http-backend`, behind HTTP basic auth with the API token, or a
+        CI job token (user gitlab-ci-token) for reading a repository its allowlist admits it to."""
         fake = self.server.fake
         given = basic_credentials(self.headers.get("Authorization", ""))
-        if given is None or given[1] != fake.token:
-            self.send_response(401)
-            self.send_header("WWW-Authenticate", 'Basic realm="GitLab"')
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+        if given is not None and given[0] == "gitlab-ci-token" and given[1] != fake.token:
+            repository = re.match(r"/(.+?)\.git/", path)
+            with fake.lock:
+                refusal = fake.job_token_refusal(given[1], repository.group(1) if repository else "")
+            if refusal is None and "git-receive-pack" in path + query:
+                refusal = "You are not allowed to push code to this project."
+            if refusal is not None:
+                fake.git_refusals.append(refusal)
+                self._refuse(403, refusal)
+                return
+        elif given is None or given[1] != fake.token:
+            self._refuse(401, "HTTP Basic: Access denied")
             return
         fake.git_auth.append(given[0])
         status, headers, payload = run_backend(
@@ -489,6 +564,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
+
+    def _refuse(self, status: int, message: str) -> None:
+        data = message.encode() + b"\n"
+        self.send_response(status)
+        if status == 401:
+            self.send_header("WWW-Authenticate", 'Basic realm="GitLab"')
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 

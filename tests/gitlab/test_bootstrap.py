@@ -171,7 +171,7 @@ def test_no_token_is_a_clear_error_but_dry_run_plans(
     )
     assert code == 0
     plan = json.loads(out)
-    assert plan["read_from_gitlab"] is False and len(plan["steps"]) == 19 and plan["applied"] == 0
+    assert plan["read_from_gitlab"] is False and len(plan["steps"]) == 24 and plan["applied"] == 0
 
 
 def test_dry_run_reads_but_writes_nothing(

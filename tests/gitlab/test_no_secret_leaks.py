@@ -4,10 +4,7 @@ look for the tokens in every process's arguments, all output, the remotes' git c
 from __future__ import annotations
 
 import stat
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -15,20 +12,6 @@ from gitops_poc.cli import main
 from tests.gitlab.conftest import API_TOKEN, PUSH_TOKEN
 from tests.gitlab.fake_gitlab import FakeGitLab
 from tests.publish.conftest import assert_fast_forward_only, bare_head
-
-
-@pytest.fixture
-def process_args(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[list[str]]]:
-    """The argument list of every process started in this test (subprocess.run goes through Popen)."""
-    started: list[list[str]] = []
-    real_init = subprocess.Popen.__init__
-
-    def recording_init(self: subprocess.Popen[Any], args: Any, *rest: Any, **kwargs: Any) -> None:
-        started.append([str(a) for a in args] if isinstance(args, list | tuple) else [str(args)])
-        real_init(self, args, *rest, **kwargs)
-
-    monkeypatch.setattr(subprocess.Popen, "__init__", recording_init)
-    yield started
 
 
 def test_publish_and_bootstrap_against_gitlab_leak_no_token(

@@ -9,7 +9,9 @@ from gitops_poc.config import load_config
 from gitops_poc.gitlab.model import (
     AccessTokenState,
     Agent,
+    JobTokenScope,
     Kind,
+    Plan,
     ProjectState,
     Protection,
     State,
@@ -24,6 +26,7 @@ WANT = desired(PLATFORM, push_token="glpat-x")
 FULL = {"GITLAB_DEPLOY_TOKEN": True, "GITLAB_AGENT_TOKEN": True}
 TODAY = date(2026, 12, 6)
 REVIEW = "acme-platform-review"
+PAGES = "https://acme.pages.example.com/platform/gitops-config"
 
 
 def review_token(days_left: int | None = 100, token_id: int = 7, level: int = 20) -> AccessTokenState:
@@ -31,10 +34,17 @@ def review_token(days_left: int | None = 100, token_id: int = 7, level: int = 20
     return AccessTokenState(token_id, REVIEW, ("api",), level, expires)
 
 
+ADMITTED = JobTokenScope(limited=True, allowed=frozenset({"acme/platform/gitops-config"}))
+
+
 def complete_state() -> State:
-    projects = {p: ProjectState(p, i, "private", Protection("main")) for i, p in enumerate(WANT.projects)}
+    projects = {
+        p: ProjectState(p, i, "private", Protection("main"), None if p == "gitops-config" else ADMITTED)
+        for i, p in enumerate(WANT.projects)
+    }
     variables = {v.key: VariableState(v.key, v.value, v.masked, v.protected) for v in WANT.variables}
     variables["GITOPS_REVIEW_TOKEN"] = VariableState("GITOPS_REVIEW_TOKEN", None, True, False, hidden=True)
+    variables["REPORT_URL"] = VariableState("REPORT_URL", PAGES, False, False)
     return State(
         frozenset({"acme", "acme/platform"}),
         projects,
@@ -43,6 +53,7 @@ def complete_state() -> State:
         {a.name: (a.token_name,) for a in WANT.agents},
         (review_token(),),
         TODAY,
+        PAGES,
     )
 
 
@@ -69,13 +80,21 @@ def test_an_empty_gitlab_gets_everything_in_order() -> None:
     assert kinds[:2] == [(Kind.GROUP, "acme"), (Kind.GROUP, "acme/platform")]
     assert (Kind.PROJECT, "acme/platform/billing") in kinds
     assert (Kind.PROTECTION, "acme/platform/billing:main") in kinds
+    # After every project: gitops-config, whose job token the services admit, may be created in this run.
+    jobs = [i for i, (kind, _) in enumerate(kinds) if kind is Kind.JOB_TOKEN]
+    assert [kinds[i][1] for i in jobs] == ["acme/platform/api", "acme/platform/billing"]
+    assert min(jobs) > max(i for i, (kind, _) in enumerate(kinds) if kind is Kind.PROTECTION)
+    assert plan.steps[jobs[0]].describe() == (
+        "create CI job token allowlist acme/platform/api (admits acme/platform/gitops-config's CI job token "
+        "(its pipeline reads this repository); access limited to the allowlist)"
+    )
     assert kinds[-4:] == [
         (Kind.DEPLOY_TOKEN, "acme-platform-registry"),
         (Kind.AGENT, "acme/platform/gitops-config:minikube-agent"),
         (Kind.AGENT_TOKEN, "acme/platform/gitops-config:minikube-agent/minikube-agent-token"),
         (Kind.ACCESS_TOKEN, REVIEW),
     ]
-    assert len(plan) == 2 + 3 * 2 + 3 + 3 + 1
+    assert len(plan) == 2 + 3 * 2 + 2 + 3 + 3 + 1
 
 
 def test_a_complete_gitlab_needs_nothing() -> None:
@@ -245,3 +264,69 @@ def test_the_longest_living_fitting_review_token_counts_and_misfits_are_revoked(
     assert [s.describe() for s in steps] == [
         f"revoke group access token {REVIEW}#3 (api, Developer: not the plan's)"
     ]
+
+
+def test_a_service_that_does_not_admit_gitops_configs_job_token_is_planned_and_reported() -> None:
+    state = complete_state()
+    state.projects["api"] = replace(state.projects["api"], job_token=JobTokenScope(True, frozenset()))
+    state.projects["billing"] = replace(
+        state.projects["billing"], job_token=JobTokenScope(False, ADMITTED.allowed | {"acme/other"})
+    )
+    steps = plan_gitlab(WANT, state, have_credentials=FULL).steps
+    assert [(s.action, s.target, s.detail) for s in steps] == [
+        (
+            "create",
+            "acme/platform/api",
+            "admits acme/platform/gitops-config's CI job token (its pipeline reads this repository)",
+        ),
+        ("update", "acme/platform/billing", "access limited to the allowlist"),
+    ]
+    assert [(d.target, d.problem) for d in check_gitlab(WANT, state)] == [
+        (
+            "acme/platform/api",
+            "acme/platform/gitops-config is not in its CI job token allowlist: gitops-config's pipeline "
+            "cannot read this repository",
+        ),
+        (
+            "acme/platform/billing",
+            "CI job token access is not limited to the allowlist: any project's jobs may read it",
+        ),
+    ]
+
+
+def test_a_scope_that_was_not_read_plans_nothing_and_gitops_config_admits_no_one() -> None:
+    state = complete_state()
+    state.projects["api"] = replace(state.projects["api"], job_token=None)
+    assert plan_gitlab(WANT, state, have_credentials=FULL).steps == ()
+    assert check_gitlab(WANT, state) == []
+    assert WANT.job_token_targets() == ("api", "billing")
+    assert replace(WANT, job_token_reader=None).job_token_targets() == ()
+
+
+def test_report_url_follows_gitops_configs_pages_address_once_gitlab_has_one() -> None:
+    state = complete_state()
+    del state.variables["REPORT_URL"]
+    plan = plan_gitlab(WANT, state, have_credentials=FULL)
+    assert [s.describe() for s in plan.steps] == [
+        f"create variable REPORT_URL ('{PAGES}', masked=false, protected=false)"
+    ]
+    assert [(d.target, d.problem) for d in check_gitlab(WANT, state)] == [
+        ("REPORT_URL", "variable is missing")
+    ]
+    moved = replace(
+        state,
+        pages_url="https://gitops-config-1a2b.pages.example.com",
+        variables={**state.variables, "REPORT_URL": VariableState("REPORT_URL", PAGES, False, False)},
+    )
+    assert [s.action for s in plan_gitlab(WANT, moved, have_credentials=FULL).steps] == ["update"]
+    # No Pages site yet: nothing to set, and the note says when it will be.
+    unknown = replace(state, pages_url=None, variables=dict(state.variables))
+    plan = plan_gitlab(WANT, unknown, have_credentials=FULL)
+    assert plan.steps == () and check_gitlab(WANT, unknown) == []
+    assert plan.notes == (
+        "REPORT_URL is not set: gitops-config has no GitLab Pages site yet (its default branch's `pages` job "
+        "publishes the report); run bootstrap again after its first pipeline",
+    )
+    # One set by hand while GitLab has no Pages address to compare with is left as it is, without a note.
+    unknown.variables["REPORT_URL"] = VariableState("REPORT_URL", "https://report.acme.example", False, False)
+    assert plan_gitlab(WANT, unknown, have_credentials=FULL) == Plan(())

@@ -48,7 +48,7 @@ ReadRemoteBaseOption = typer.Option(
     envvar="GITOPS_REMOTE_BASE",
     help="Where the repositories are, as for `publish`: <base>/<group>/<repo>.git (default: ROOT/.remotes; "
     "in a gitops-config clone, the services' value files are read from there). An HTTPS base reads "
-    "GITLAB_TOKEN.",
+    "GITLAB_TOKEN, else in GitLab CI the job's CI_JOB_TOKEN (its own GitLab only).",
 )
 
 
@@ -107,7 +107,7 @@ def platform_checkout(platform: Platform, root: Path, remote_base: str | None) -
     """`root` as a platform folder: itself, or (a published gitops-config clone) a scratch platform folder
     with the services' value files read from `remote_base` (said once when they cannot be)."""
     from gitops_poc import checkout
-    from gitops_poc.gitauth import askpass_env
+    from gitops_poc.gitauth import reading_env
     from gitops_poc.publish.remote import parse_remote_base
     from gitops_poc.status.gitside import Repositories
 
@@ -118,7 +118,7 @@ def platform_checkout(platform: Platform, root: Path, remote_base: str | None) -
             yield found
         return
     base = parse_remote_base(remote_base, root)
-    with askpass_env(os.environ.get("GITLAB_TOKEN") if base.is_http else None) as git_env:
+    with reading_env(base.url, os.environ) as git_env:
         repositories = Repositories(base, platform.config.git_branch, git_env)
         with checkout.platform_checkout(root, services, repositories, platform.repo_path) as found:
             _say_missing(found)

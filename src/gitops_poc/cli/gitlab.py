@@ -94,6 +94,11 @@ def bootstrap(
     goes straight into the group variable GITOPS_REVIEW_TOKEN (masked, hidden, not protected: merge-request
     pipelines post the review note with it), never to a file or the screen. A run in its last 30 days
     rotates it. Creating it needs the Owner role of the group.
+
+    Each service project's CI/CD job token allowlist admits gitops-config, with access limited to the
+    allowlist: gitops-config's pipeline reads the services' repositories with its own CI_JOB_TOKEN. The group
+    variable REPORT_URL: gitops-config's GitLab Pages address (the report page review notes link), once
+    GitLab has one.
     """
     platform = load_platform(root, env_file)
     target = _target(url or gitlab_url(platform, os.environ), token_file, required=not dry_run)
@@ -169,8 +174,8 @@ def check(
     output: OutputFormat = typer.Option(OutputFormat.text, "--output", "-o", help="text or json."),
 ) -> int:
     """Report how GitLab differs from the plan (a missing project or variable, an unprotected variable or
-    branch, a wrong visibility, a missing token, a review token missing or expiring within 30 days); exit 1
-    when it does."""
+    branch, a wrong visibility, a missing token, a review token missing or expiring within 30 days, a service
+    whose CI job token allowlist lacks gitops-config); exit 1 when it does."""
     platform = load_platform(root, env_file)
     target = _target(url or gitlab_url(platform, os.environ), token_file, required=True)
     _want, differences = run_check(platform, target, visibility=visibility.value)

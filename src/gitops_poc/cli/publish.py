@@ -79,7 +79,8 @@ def publish(
     credentials file in any spelling (.env, .env.local, .ENV, .env~, prod.env, .secrets.yaml.orig,
     .vault-keys.json, ...) and a link that points outside the folder. A repository folder that is a
     link is refused. To a GitLab URL with a token, the group and the
-    missing projects are created through the API first (empty, default branch protected). A remote that
+    missing projects are created through the API first (empty, default branch protected; a service's CI job
+    token allowlist admitting gitops-config, whose pipeline reads it). A remote that
     moved on (a team's commit, a CI image bump) is fetched and the root's changes since the last publish
     are merged on top of it; pushes are fast-forward only, never forced. A second run with nothing
     changed pushes nothing.

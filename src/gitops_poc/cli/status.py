@@ -50,14 +50,14 @@ def read_matrix(
 ) -> Matrix:
     """The status matrix (shared with `report`); progress and the one note about the cluster on stderr."""
     from gitops_poc.delivery.pins import now_utc
-    from gitops_poc.gitauth import askpass_env
+    from gitops_poc.gitauth import reading_env
     from gitops_poc.publish.remote import parse_remote_base
     from gitops_poc.status import collect
     from gitops_poc.status.gitside import Repositories
 
     chosen, shown = collect.selection(platform, services, envs)
     base = parse_remote_base(remote_base, root)
-    with askpass_env(os.environ.get("GITLAB_TOKEN") if base.is_http else None) as git_env:
+    with reading_env(base.url, os.environ) as git_env:
         repositories = Repositories(base, platform.config.git_branch, git_env)
         with Waiting(err) as waiting:
             waiting.start(f"reading the history of {len(chosen)} service repositories in {base.shown()}")

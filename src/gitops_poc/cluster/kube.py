@@ -195,7 +195,7 @@ class Kube:
         return answer
 
     def _redirected(self, method: str, path: str, status: int, location: str | None) -> ClusterError:
-        from gitops_poc.httpguard import shown
+        from gitops_poc.urls import shown
 
         return ClusterError(
             f"{method} {path} on {self.context}: the server ({self.server}) answered {status}, a redirect to "

@@ -248,7 +248,8 @@ def _gitops_config_variables(platform: Platform) -> dict[str, str]:
     variables = environment_of(platform.config)
     variables["CI_TOOL_IMAGE"] = platform.ci_tool_image
     # The services' value files (review, lint, init --check) and histories (report) are read from the
-    # group's repositories on this GitLab, with GITLAB_TOKEN (read_repository) when they are private.
+    # group's repositories on this GitLab with the job's CI_JOB_TOKEN, which each service project's job
+    # token allowlist admits (`gitlab bootstrap`; gitauth.reading_env).
     variables["GITOPS_REMOTE_BASE"] = "$CI_SERVER_URL"
     # The deletion guard: one service's Applications may go in one merge request; more needs this raised.
     variables[MAX_DELETIONS] = str(len(platform.environments))

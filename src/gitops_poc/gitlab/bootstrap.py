@@ -9,7 +9,7 @@ from pathlib import Path
 from gitops_poc.gitlab import credentials
 from gitops_poc.gitlab.client import URL_SOURCE, apply_plan, connect, read_state
 from gitops_poc.gitlab.model import Desired, Difference, Kind, Plan, State, Step
-from gitops_poc.gitlab.plan import check_gitlab, desired, plan_gitlab
+from gitops_poc.gitlab.plan import check_gitlab, completed, desired, plan_gitlab
 from gitops_poc.httpguard import checked_url
 from gitops_poc.platform import Platform
 
@@ -59,7 +59,9 @@ def bootstrap(
         plan = plan_gitlab(want, State(frozenset()), have_credentials=_have(want, credentials_file, environ))
         return BootstrapResult(want, plan, (), (), False)
     gl = connect(target.url, target.token)
-    plan = plan_gitlab(want, read_state(gl, want), have_credentials=_have(want, credentials_file, environ))
+    state = read_state(gl, want)
+    want = completed(want, state)  # REPORT_URL, once GitLab has gitops-config's Pages address
+    plan = plan_gitlab(want, state, have_credentials=_have(want, credentials_file, environ))
     if dry_run or not plan.steps:
         return BootstrapResult(want, plan, (), (), True)
     stored: list[str] = []
@@ -79,10 +81,12 @@ def check(
     # The push token's value is not compared (GitLab may hide it); its flags and presence are.
     want = desired(platform, push_token=None, visibility=visibility)
     gl = connect(target.url, target.token)
-    return want, check_gitlab(want, read_state(gl, want))
+    state = read_state(gl, want)
+    return completed(want, state), check_gitlab(want, state)
 
 
-_REPOSITORY_KINDS = (Kind.GROUP, Kind.PROJECT, Kind.PROTECTION)
+_REPOSITORY_KINDS = (Kind.GROUP, Kind.PROJECT)
+_NEW_PROJECT_KINDS = (Kind.PROTECTION, Kind.JOB_TOKEN)
 
 
 def ensure_projects(
@@ -92,19 +96,22 @@ def ensure_projects(
     dry_run: bool = False,
     progress: Callable[[Step], None] | None = None,
 ) -> list[Step]:
-    """For `publish` to GitLab: the group and the missing projects (empty, branch protected); nothing else."""
+    """For `publish` to GitLab: the group and the missing projects (empty, branch protected, a service's
+    CI job token allowlist admitting gitops-config); nothing else."""
     assert target.token is not None
     # No review token: listing group access tokens needs the Owner role, creating projects does not.
     want = replace(desired(platform, push_token=None), review_token=None)
     gl = connect(target.url, target.token)
     # Only repository steps are kept: whether tokens are in a credentials file does not matter here.
-    plan = plan_gitlab(want, read_state(gl, want))
+    # No project settings are read (job-token scopes, Pages): only the new projects get an allowlist here.
+    plan = plan_gitlab(want, read_state(gl, want, settings=False))
     missing = {s.target for s in plan.steps if s.kind is Kind.PROJECT}
+    # Protection and the allowlist only of the projects created now: an existing project's settings are
+    # bootstrap's to change (and need the Maintainer role there), `gitlab check` reports them.
     steps = tuple(
         s
         for s in plan.steps
-        if s.kind in _REPOSITORY_KINDS
-        and (s.kind is not Kind.PROTECTION or s.target.split(":")[0] in missing)
+        if s.kind in _REPOSITORY_KINDS or (s.kind in _NEW_PROJECT_KINDS and s.target.split(":")[0] in missing)
     )
     if dry_run or not steps:
         return list(steps)

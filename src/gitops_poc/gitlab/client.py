@@ -31,6 +31,7 @@ from gitops_poc.gitlab.access_token import expires_at, token_id
 from gitops_poc.gitlab.model import (
     AccessTokenState,
     Desired,
+    JobTokenScope,
     Kind,
     Plan,
     ProjectState,
@@ -41,8 +42,9 @@ from gitops_poc.gitlab.model import (
     utc_today,
 )
 from gitops_poc.gitlab.plan import agent_of_step, group_chain
-from gitops_poc.httpguard import GuardedSession, NetworkRefused, checked_url, origin, show_origin
+from gitops_poc.httpguard import GuardedSession, NetworkRefused, checked_url
 from gitops_poc.redact import remember
+from gitops_poc.urls import origin, show_origin
 
 TIMEOUT = 30  # seconds for the connection and each read; httpguard's deadline bounds the whole answer
 MAX_RETRIES = 4  # of a request GitLab answered 429 or 5xx (backoff 0.1 s doubling, or its Retry-After)
@@ -172,25 +174,55 @@ def _access_tokens(group: Any, names: set[str]) -> tuple[AccessTokenState, ...]:
     return tuple(found)
 
 
-def read_state(gl: gitlab.Gitlab, want: Desired) -> State:
-    """GET the group chain, each project and its branch protection, the group's variables, deploy tokens,
-    access tokens, and the agent with its tokens (lists follow every page)."""
+def _job_token_scope(project: Any) -> JobTokenScope:
+    """GitLab's "Limit access to this project" and the projects of its inbound allowlist."""
+    what = f"GET /projects/{project.path_with_namespace}/job_token_scope (it needs the Maintainer role there)"
+    with translated(what, project.manager.gitlab.url):
+        scope = project.job_token_scope.get()
+        allowed = frozenset(str(p.path_with_namespace) for p in scope.allowlist.list(get_all=True))
+    return JobTokenScope(bool(scope.inbound_enabled), allowed)
+
+
+def _pages_url(project: Any) -> str | None:
+    """The project's GitLab Pages address (GitLab 16.8+); None when it has no Pages site (404), or on a
+    GitLab without the endpoint."""
+    try:
+        url = getattr(project.pages.get(), "url", None)
+    except GitlabGetError as exc:
+        if _missing(exc):
+            return None
+        raise
+    return str(url).rstrip("/") if url else None
+
+
+def read_state(gl: gitlab.Gitlab, want: Desired, *, settings: bool = True) -> State:
+    """GET the group chain, each project with its branch protection, the group's variables, deploy tokens,
+    access tokens, and the agent with its tokens (lists follow every page). With `settings` (they need the
+    Maintainer role): each job-token target's CI job token scope, the report project's Pages address."""
     today = utc_today()
-    with translated(f"reading group {want.group}", gl.url):
+    with translated(f"reading group {want.group}", gl.url):  # an inner `translated` names its own request
         groups = frozenset(p for p in group_chain(want.group) if _get_or_none(gl.groups.get, p))
         if want.group not in groups:
             return State(groups, today=today)
         group = gl.groups.get(want.group)
         projects: dict[str, ProjectState] = {}
         agent_project = None
+        targets = set(want.job_token_targets()) if settings else set()
+        pages_url = None
         for name in want.projects:
             project = _get_or_none(gl.projects.get, f"{want.group}/{name}")
             if project is None:
                 continue
             if name == want.agent_project:
                 agent_project = project
+            if settings and name == want.report_project:
+                pages_url = _pages_url(project)
             projects[name] = ProjectState(
-                name, project.id, project.visibility, _protection(project, want.protection.branch)
+                name,
+                project.id,
+                project.visibility,
+                _protection(project, want.protection.branch),
+                _job_token_scope(project) if name in targets else None,
             )
         variables = {
             v.key: VariableState(
@@ -218,12 +250,13 @@ def read_state(gl: gitlab.Gitlab, want: Desired) -> State:
                 )
                 agents[found.name] = tuple(t["name"] for t in listed if t.get("status", "active") == "active")
         access_tokens = _access_tokens(group, {want.review_token.name}) if want.review_token else ()
-    return State(groups, projects, variables, tokens, agents, access_tokens, today)
+    return State(groups, projects, variables, tokens, agents, access_tokens, today, pages_url)
 
 
 class _Applier:
     def __init__(self, gl: gitlab.Gitlab, want: Desired, keep: Keep) -> None:
         self.gl, self.want, self.keep = gl, want, keep
+        self._reader: Any = None  # the job-token reader's project, once read
 
     def group(self, path: str) -> Any:
         return self.gl.groups.get(path)
@@ -279,6 +312,8 @@ class _Applier:
             self.keep({wanted.credential_key: _issued(answer, step)})
         elif step.kind is Kind.ACCESS_TOKEN:
             self._access_token(step)
+        elif step.kind is Kind.JOB_TOKEN:
+            self._job_token(step.target.rpartition("/")[2])
 
     @staticmethod
     def _create(create: Callable[[], Any]) -> None:
@@ -307,6 +342,20 @@ class _Applier:
             # Protected with other levels: GitLab has no in-place update of the levels through this API.
             project.protectedbranches.delete(wanted.branch)
             project.protectedbranches.create(data)
+
+    def _job_token(self, name: str) -> None:
+        """Limit the project's CI job token access to its allowlist and admit the reader, each only when
+        needed (read again here: the step may have been planned against a project that did not exist)."""
+        assert self.want.job_token_reader is not None
+        project = self.project(name)
+        found = _job_token_scope(project)
+        if not found.limited:
+            project.job_token_scope.update(new_data={"enabled": True})
+        reader = self._reader or self.project(self.want.job_token_reader)
+        self._reader = reader  # one GET for every service's step
+        if reader.path_with_namespace not in found.allowed:
+            scope = project.job_token_scope.get()
+            self._create(lambda: scope.allowlist.create({"target_project_id": reader.id}))
 
     def _access_token(self, step: Step) -> None:
         """Issue (create or rotate) the token and put its value straight into its group variable: it lives in

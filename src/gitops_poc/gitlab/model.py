@@ -70,6 +70,17 @@ class Desired:
     agents: tuple[Agent, ...]  # one per cluster (ArgoCD's own first)
     deploy_token_key: str = "GITLAB_DEPLOY_TOKEN"  # the .env key the deploy token is written to
     review_token: AccessToken | None = None  # the token `review --post` comments with
+    # The project whose pipelines read every other planned project with their own CI job token: each of
+    # those admits it in its job-token allowlist (None: no allowlist is planned).
+    job_token_reader: str | None = None
+    # The project whose GitLab Pages address goes to the group variable REPORT_URL (the report page every
+    # review note links); None: no such variable is planned.
+    report_project: str | None = None
+
+    def job_token_targets(self) -> tuple[str, ...]:
+        """The projects whose allowlist admits `job_token_reader`."""
+        reader = self.job_token_reader
+        return () if reader is None else tuple(p for p in self.projects if p != reader)
 
     def variable(self, key: str) -> Variable:
         """The wanted group variable `key`, the review token's included."""
@@ -80,11 +91,21 @@ class Desired:
 
 
 @dataclass(frozen=True)
+class JobTokenScope:
+    """Who may use a CI job token on a project: `limited` is GitLab's "Limit access to this project" (off:
+    any project's jobs may, as far as their user may); `allowed` the projects of its inbound allowlist."""
+
+    limited: bool
+    allowed: frozenset[str]  # full paths
+
+
+@dataclass(frozen=True)
 class ProjectState:
     path: str
     id: int
     visibility: str
     protection: Protection | None  # of the default branch; None: not protected
+    job_token: JobTokenScope | None = None  # None: not read (the project is not a job-token target)
 
 
 @dataclass(frozen=True)
@@ -123,6 +144,7 @@ class State:
     agents: dict[str, tuple[str, ...]] = field(default_factory=dict)
     access_tokens: tuple[AccessTokenState, ...] = ()  # the group's active access tokens
     today: date = field(default_factory=utc_today)  # the day the state was read (UTC): expiry is against it
+    pages_url: str | None = None  # the report project's GitLab Pages address (None: none, or not read)
 
 
 class Kind(StrEnum):
@@ -135,6 +157,7 @@ class Kind(StrEnum):
     AGENT = "agent"
     AGENT_TOKEN = "agent token"
     ACCESS_TOKEN = "group access token"
+    JOB_TOKEN = "CI job token allowlist"
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from gitops_poc.config import agent_token_key
 from gitops_poc.gitlab.access_token import check_access_token, plan_access_token
+from gitops_poc.gitlab.job_token import check_job_tokens, plan_job_tokens
 from gitops_poc.gitlab.model import (
     REPORTER,
     AccessToken,
@@ -23,6 +25,7 @@ from gitops_poc.platform import GITOPS_CONFIG_REPO, Platform
 
 PUSH_TOKEN_VARIABLE = "CI_PUSH_TOKEN"  # the write-back token of the pull-mode update jobs
 REVIEW_TOKEN_VARIABLE = "GITOPS_REVIEW_TOKEN"  # what `review --post` comments with (review/post.py)
+REPORT_URL_VARIABLE = "REPORT_URL"  # what `review` links the report page by (cli/review.py --report-url)
 REVIEW_TOKEN_DAYS = 180  # lifetime of an issued review token (GitLab's default maximum is 365)
 REVIEW_TOKEN_RENEW_DAYS = 30  # a bootstrap run in the last 30 days of its life rotates it
 VISIBILITIES = ("private", "internal", "public")
@@ -48,7 +51,22 @@ def desired(platform: Platform, *, push_token: str | None, visibility: str = "pr
         agent_project=GITOPS_CONFIG_REPO,
         agents=agents(platform),
         review_token=review_token(platform),
+        # gitops-config's pipeline (review, lint, init --check, the report) reads every service repository.
+        job_token_reader=GITOPS_CONFIG_REPO,
+        # gitops-config's `pages` job publishes the report; the services' review notes link it.
+        report_project=GITOPS_CONFIG_REPO,
     )
+
+
+def completed(want: Desired, state: State) -> Desired:
+    """`want` with what only GitLab knows: REPORT_URL set to the report project's Pages address, once
+    GitLab has one (plan, check and apply all take this)."""
+    if want.report_project is None or state.pages_url is None:
+        return want
+    if any(v.key == REPORT_URL_VARIABLE for v in want.variables):  # completed already
+        return want
+    report_url = Variable(REPORT_URL_VARIABLE, state.pages_url, masked=False, protected=False)
+    return replace(want, variables=(*want.variables, report_url))
 
 
 def review_token(platform: Platform) -> AccessToken:
@@ -102,6 +120,7 @@ def plan_gitlab(want: Desired, state: State, *, have_credentials: Mapping[str, b
     """The writes that bring GitLab to `want`; empty when it is there. `have_credentials` says, by .env key,
     whether the deploy and agent tokens are already in the credentials file (GitLab shows a token only when
     created)."""
+    want = completed(want, state)
     have = have_credentials or {}
     steps: list[Step] = []
     notes: list[str] = []
@@ -143,6 +162,7 @@ def plan_gitlab(want: Desired, state: State, *, have_credentials: Mapping[str, b
                     _protection_detail(want.protection),
                 )
             )
+    steps.extend(plan_job_tokens(want, state))
     for var in want.variables:
         current = state.variables.get(var.key)
         flags = f"masked={str(var.masked).lower()}, protected={str(var.protected).lower()}"
@@ -185,11 +205,21 @@ def plan_gitlab(want: Desired, state: State, *, have_credentials: Mapping[str, b
             )
     if want.review_token is not None:
         steps.extend(plan_access_token(want.review_token, state))
+    if (
+        want.report_project is not None
+        and state.pages_url is None
+        and REPORT_URL_VARIABLE not in state.variables
+    ):
+        notes.append(
+            f"{REPORT_URL_VARIABLE} is not set: {want.report_project} has no GitLab Pages site yet (its "
+            "default branch's `pages` job publishes the report); run bootstrap again after its first pipeline"
+        )
     return Plan(tuple(steps), tuple(notes))
 
 
 def check_gitlab(want: Desired, state: State) -> list[Difference]:
     """How GitLab differs from the plan, in words (what `gitlab check` prints)."""
+    want = completed(want, state)
     found: list[Difference] = []
     for path in group_chain(want.group):
         if path not in state.groups:
@@ -214,6 +244,7 @@ def check_gitlab(want: Desired, state: State) -> list[Difference]:
                     f"{_protection_detail(project.protection)}",
                 )
             )
+    found.extend(check_job_tokens(want, state))
     for var in want.variables:
         current = state.variables.get(var.key)
         if current is None:
@@ -249,6 +280,7 @@ __all__ = [
     "agent_target",
     "agents",
     "check_gitlab",
+    "completed",
     "desired",
     "group_chain",
     "plan_gitlab",

@@ -25,18 +25,23 @@ _digests: dict[Path, str] = {}
 
 
 def chart_digest(chart: Path) -> str:
-    """SHA-256 over every file of a chart folder (or a packaged .tgz), names included; once per process."""
-    chart = chart.resolve()
-    if chart not in _digests:
+    """SHA-256 over every file of a chart folder (or a packaged .tgz), names included; once per process
+    (an absolute path is looked up as given first: resolving it costs more than a render's bookkeeping)."""
+    if chart.is_absolute() and (known := _digests.get(chart)) is not None:
+        return known
+    resolved = chart.resolve()
+    if resolved not in _digests:
         sha = hashlib.sha256()
-        files = [chart] if chart.is_file() else sorted(p for p in chart.rglob("*") if p.is_file())
+        files = [resolved] if resolved.is_file() else sorted(p for p in resolved.rglob("*") if p.is_file())
         for path in files:
-            sha.update(path.relative_to(chart).as_posix().encode() if path != chart else b"")
+            sha.update(path.relative_to(resolved).as_posix().encode() if path != resolved else b"")
             sha.update(b"\0")
             sha.update(path.read_bytes())
             sha.update(b"\0")
-        _digests[chart] = sha.hexdigest()
-    return _digests[chart]
+        _digests[resolved] = sha.hexdigest()
+    if chart.is_absolute():
+        _digests[chart] = _digests[resolved]
+    return _digests[resolved]
 
 
 def render_key(

@@ -16,6 +16,7 @@ from typing import Any
 
 from gitops_poc.render.manifests import Manifest
 from gitops_poc.render.model import Rendered
+from gitops_poc.yamlblock import block_yaml
 from gitops_poc.yamlio import dump_readable
 
 PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -92,8 +93,11 @@ class ManifestChange:
 
 def readable(manifest: Manifest | dict[str, Any]) -> str:
     """The object as YAML in helm's key order, multi-line strings (config files) as literal blocks, so a
-    one-line change in an embedded file is a one-line change in the diff."""
-    return dump_readable(manifest.body if isinstance(manifest, Manifest) else manifest)
+    one-line change in an embedded file is a one-line change in the diff. Objects of simple scalars only
+    (most of them) take the fast writer, which gives the same text."""
+    body = manifest.body if isinstance(manifest, Manifest) else manifest
+    fast = block_yaml(body)
+    return fast if fast is not None else dump_readable(body)
 
 
 def _in_order_of(value: Any, model: Any) -> Any:

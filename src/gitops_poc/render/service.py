@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -118,10 +119,9 @@ def render_manifests(
 
 
 def _template(rendered: Rendered, helm: Helm, chart: LocalChart, kube_version: str | None) -> str:
-    with tempfile.TemporaryDirectory(prefix="gitops-poc-values-") as tmp:
-        paths, labels = _value_file_paths(rendered, Path(tmp))
+    with _value_file_paths(rendered) as (paths, labels):
         try:
-            output = helm.template(rendered.release, chart.path, rendered.namespace, paths, kube_version)
+            return helm.template(rendered.release, chart.path, rendered.namespace, paths, kube_version)
         except HelmError as exc:
             message = str(exc)
             for path, label in zip(paths, labels, strict=True):
@@ -130,21 +130,25 @@ def _template(rendered: Rendered, helm: Helm, chart: LocalChart, kube_version: s
                 f"rendering {rendered.service} for {rendered.label} with {chart.description} and "
                 f"{', '.join(labels)}: {message}"
             ) from None
-    return output
 
 
-def _value_file_paths(rendered: Rendered, tmp: Path) -> tuple[list[Path], list[str]]:
+@contextmanager
+def _value_file_paths(rendered: Rendered) -> Iterator[tuple[list[Path], list[str]]]:
+    """The value files to pass helm: the files themselves, or copies in a temporary folder when read from a
+    revision (only then: a review renders thousands from the working tree)."""
     labels = [rendered.file_label(f) for f in rendered.value_files]
     if rendered.revision is None:
-        return [f.path for f in rendered.value_files], labels
-    folder = tmp / _safe_name(rendered.revision)
-    folder.mkdir()
-    paths = []
-    for values_file in rendered.value_files:
-        path = folder / values_file.path.name
-        path.write_text(values_file.text or "", encoding="utf-8")
-        paths.append(path)
-    return paths, labels
+        yield [f.path for f in rendered.value_files], labels
+        return
+    with tempfile.TemporaryDirectory(prefix="gitops-poc-values-") as tmp:
+        folder = Path(tmp) / _safe_name(rendered.revision)
+        folder.mkdir()
+        paths = []
+        for values_file in rendered.value_files:
+            path = folder / values_file.path.name
+            path.write_text(values_file.text or "", encoding="utf-8")
+            paths.append(path)
+        yield paths, labels
 
 
 def render_service(

@@ -4,7 +4,8 @@ the services' values side by side): Applications, their rendered objects, platfo
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from gitops_poc.render.diff import diff_manifests
 from gitops_poc.render.helm import Helm
 from gitops_poc.render.manifests import parse_manifests
 from gitops_poc.review.model import AppChange, AppReview, Guard, ObjectsReview, Review, VaultChange
-from gitops_poc.review.rendering import Job, Result, render_all
+from gitops_poc.review.rendering import Job, Result, rendering
 from gitops_poc.review.sources import RenderInput, render_input
 from gitops_poc.yamlio import read_text
 
@@ -58,7 +59,12 @@ class Renderer:
     chart_mirror: str | None = None  # pull every Application's chart from here (CHART_REPO_MIRROR)
 
     def run(self, jobs: Sequence[Job]) -> list[Result]:
-        return render_all(
+        with self.start(jobs) as results:
+            return list(results)
+
+    def start(self, jobs: Sequence[Job]) -> AbstractContextManager[Iterator[Result]]:
+        """The renders started in the background; their results in order, each when it is done."""
+        return rendering(
             jobs,
             self.helm,
             self.kube_version,
@@ -133,21 +139,39 @@ def _pending(
     return pending
 
 
-def _render(pending: list[_Pending], renderer: Renderer) -> None:
-    jobs: list[Job] = []
-    slots: list[tuple[_Pending, str]] = []
+SIDES = ("base", "head")
+
+
+def _job(item: _Pending, side: str) -> Job | None:
+    app, inputs = (item.base, item.base_inputs) if side == "base" else (item.head, item.head_inputs)
+    if isinstance(inputs, RenderInput) and app is not None:
+        return Job(app.service, app.environment, inputs)
+    return None
+
+
+def _jobs(pending: Sequence[_Pending]) -> list[Job]:
+    """Every render the pending Applications wait for, in their order (base before head)."""
+    return [job for item in pending for side in SIDES if (job := _job(item, side)) is not None]
+
+
+def _app_reviews(
+    pending: Sequence[_Pending],
+    results: Iterator[Result],
+    platform: Platform,
+    sides: Sides,
+    errors: list[str],
+) -> Iterator[AppReview]:
+    """Each Application's review as soon as its renders are done (`results`: those of `_jobs(pending)`, in
+    order); its rendered objects are let go once diffed, so memory does not grow with the fleet."""
     for item in pending:
-        for side, app, inputs in (
-            ("base", item.base, item.base_inputs),
-            ("head", item.head, item.head_inputs),
-        ):
+        for side in SIDES:
+            inputs = getattr(item, f"{side}_inputs")
             if isinstance(inputs, str):
                 setattr(item, f"{side}_result", inputs)
-            elif inputs is not None and app is not None:
-                jobs.append(Job(app.service, app.environment, inputs))
-                slots.append((item, side))
-    for (item, side), result in zip(slots, renderer.run(jobs), strict=True):
-        setattr(item, f"{side}_result", result)
+            elif _job(item, side) is not None:
+                setattr(item, f"{side}_result", next(results))
+        yield _app_review(item, platform, sides, errors)
+        item.base_result = item.head_result = None
 
 
 def _app_review(item: _Pending, platform: Platform, sides: Sides, errors: list[str]) -> AppReview:
@@ -298,6 +322,22 @@ def _lint(platform: Platform, tree: Path, units: Sequence[Path]) -> list[Finding
     return lint_platform(platform, tree, paths) if paths else []
 
 
+def _lint_review(
+    platform: Platform, sides: Sides, every_finding: bool
+) -> tuple[list[Finding], list[Finding], list[Finding]]:
+    """(findings introduced, fixed, the merge request's side's findings): lint runs on the folders that
+    differ; with `every_finding`, the merge request's side is linted whole (the reports)."""
+    units = changed_units(sides)
+    if every_finding:  # the reports: GitLab compares them with the target branch's whole report
+        head_findings = lint_platform(platform, sides.head, [sides.head / p for p in sides.scope])
+        prefixes = tuple(f"{unit.as_posix()}/" for unit in units)
+        scoped = [f for f in head_findings if f.file.startswith(prefixes)]
+    else:
+        head_findings = scoped = _lint(platform, sides.head, units)
+    introduced, fixed = new_findings(_lint(platform, sides.base, units), scoped)
+    return introduced, fixed, head_findings
+
+
 def review_platform(
     platform: Platform,
     sides: Sides,
@@ -312,22 +352,14 @@ def review_platform(
     # gitops-config the same on both sides: the same ApplicationSet expands to the same Applications.
     base_apps = head_apps if sides.unchanged(GITOPS_CONFIG_DIR.as_posix()) else _applications(sides.base)
     pending = _pending(base_apps, head_apps, sides)
-    _render(pending, renderer)
     errors: list[str] = []
-    apps = sorted((_app_review(item, platform, sides, errors) for item in pending), key=_order(platform))
-    objects, notes = platform_objects(sides)
-    introduced: list[Finding] = []
-    fixed: list[Finding] = []
-    head_findings: list[Finding] = []
-    if lint:
-        units = changed_units(sides)
-        if every_finding:  # the reports: GitLab compares them with the target branch's whole report
-            head_findings = lint_platform(platform, sides.head, [sides.head / p for p in sides.scope])
-            prefixes = tuple(f"{unit.as_posix()}/" for unit in units)
-            scoped = [f for f in head_findings if f.file.startswith(prefixes)]
-        else:
-            head_findings = scoped = _lint(platform, sides.head, units)
-        introduced, fixed = new_findings(_lint(platform, sides.base, units), scoped)
+    with renderer.start(_jobs(pending)) as results:
+        # helm renders in the background: everything else is done meanwhile, on the cores' spare time.
+        introduced, fixed, head_findings = (
+            _lint_review(platform, sides, every_finding) if lint else ([], [], [])
+        )
+        objects, notes = platform_objects(sides)
+        apps = sorted(_app_reviews(pending, results, platform, sides, errors), key=_order(platform))
     return Review(
         mode="platform",
         base=sides.base_label,

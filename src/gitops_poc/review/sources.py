@@ -3,6 +3,7 @@ files) and the values source it refers to as `$values`, read from one side's pla
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,9 +34,7 @@ class RenderInput:
 
     def rendered(self, service: str, env: str) -> Rendered:
         """The values parsed (UsageError on a file that does not parse), ready for `helm template`."""
-        files = tuple(
-            ValuesFile(path, text, parse_values(text, str(path))) for path, text in self.value_texts
-        )
+        files = tuple(_values_file(path, text) for path, text in self.value_texts)
         return Rendered(
             service,
             env,
@@ -45,6 +44,13 @@ class RenderInput:
             files,
             merge_files(f.data for f in files),
         )
+
+
+@functools.lru_cache(maxsize=4096)
+def _values_file(path: Path, text: str) -> ValuesFile:
+    # A chart bump renders every file on both sides and a service's shared file in every environment: each
+    # distinct file is parsed once. Nothing changes a parsed file (merge_files copies).
+    return ValuesFile(path, text, parse_values(text, str(path)))
 
 
 def _chart_source(app: Application) -> dict[str, Any] | None:

@@ -14,7 +14,7 @@ from gitops_poc.render.cache import RenderCache
 from gitops_poc.render.helm import Helm
 from gitops_poc.render.model import ChartRef
 from gitops_poc.render.validate import validate_manifests
-from gitops_poc.review.rendering import Job, render_all
+from gitops_poc.review.rendering import Job, rendering
 from gitops_poc.review.sources import service_inputs
 
 Progress = Callable[[int, int], None]
@@ -55,13 +55,8 @@ def preflight(
     names = list(services if services is not None else platform.services)
     jobs = {name: _job(platform, root, name, env, chart) for name in names}
     runnable = [job for job in jobs.values() if isinstance(job, Job)]
-    results = dict(
-        zip(
-            (job.service for job in runnable),
-            render_all(runnable, helm, kube_version, cache, environ, on_progress),
-            strict=True,
-        )
-    )
+    with rendering(runnable, helm, kube_version, cache, environ, on_progress) as rendered:
+        results = dict(zip((job.service for job in runnable), rendered, strict=True))
     verdicts = []
     for name in names:
         job = jobs[name]
