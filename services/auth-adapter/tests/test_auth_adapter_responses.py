@@ -67,3 +67,12 @@ def test_remembered_parts_never_leak_into_another_decision() -> None:
     second = Decision(200, "allowed", {"user-id": "b"}, ("x-user-id",), {})
     for decision in (first, second, first, second):
         assert external_auth_pb2.CheckResponse.FromString(encode(decision)) == reference(decision)
+
+
+@pytest.mark.parametrize("name", ["user-id", "x-authenticated-user-identifier-of-the-platform"])
+def test_every_length_around_the_one_byte_boundaries_encodes_as_protobuf_does(name: str) -> None:
+    # Each entry is built without protobuf while its lengths stay below 128: every value length across
+    # the point where the entry's outer length needs a second byte.
+    for size in range(60, 140):
+        decision = Decision(200, "allowed", {name: "v" * size, "session-id": "s" * (139 - size)})
+        assert encode(decision) == reference(decision).SerializeToString(deterministic=True), size

@@ -50,6 +50,8 @@ _NAME = _key(base_pb2.HeaderValue, "key")
 _VALUE = _key(base_pb2.HeaderValue, "value")
 _OVERWRITE_FIELD: bytes = base_pb2.HeaderValueOption(append_action=_OVERWRITE).SerializeToString()
 _STATUS_OK: bytes = external_auth_pb2.CheckResponse(status=_OK_STATUS).SerializeToString()
+_OPTION_FIXED = len(_HEADER) + 1 + len(_OVERWRITE_FIELD)  # HeaderValueOption around a short HeaderValue
+_ENTRY_FIXED = len(_HEADERS) + 1  # OkHttpResponse.headers' key and a short length
 
 
 def _delimited(key: bytes, payload: bytes) -> bytes:
@@ -82,40 +84,52 @@ def _ok_tail(remove: tuple[str, ...], to_client: Mapping[str, str]) -> bytes:
     return tail
 
 
-# HeaderValue.key's field per header name, followed by HeaderValue.value's key (names come from the
-# configuration: a handful).
-_NAME_FIELDS: dict[str, bytes] = {}
+# HeaderValue.key's field per header name, then HeaderValue.value's key (names come from the configuration:
+# a handful), and the size of an entry for that name without its value's bytes.
+_NAME_FIELDS: dict[str, tuple[bytes, int]] = {}
+_SHORT = 0x80  # a length below it is one varint byte
 
 
-def _upstream_headers(values: Mapping[str, str]) -> list[bytes]:
-    """OkHttpResponse.headers entries: {header: {key: name, value: value}, append_action: OVERWRITE} each.
-    Lengths below 128 (nearly all) take their one-byte varint from a table, without a call."""
-    parts = []
-    for name, value in values.items():
-        head = _NAME_FIELDS.get(name)
-        if head is None:
-            head = _NAME_FIELDS[name] = _delimited(_NAME, name.encode()) if name else b""
-        encoded = value.encode()
-        size = len(encoded)
-        # proto3 leaves an empty string out, as protobuf's serializer does
-        if size:
-            header = head + _VALUE + (_ONE_BYTE[size] if size < 0x80 else _varint(size)) + encoded
-        else:
-            header = head
-        size = len(header)
-        option = _HEADER + (_ONE_BYTE[size] if size < 0x80 else _varint(size)) + header + _OVERWRITE_FIELD
-        size = len(option)
-        parts.append(_HEADERS + (_ONE_BYTE[size] if size < 0x80 else _varint(size)) + option)
-    return parts
+def _name_fields(name: str) -> tuple[bytes, int]:
+    fields = _delimited(_NAME, name.encode()) if name else b""
+    found = _NAME_FIELDS[name] = (fields + _VALUE, len(fields) + len(_VALUE) + 1)
+    return found
+
+
+def _upstream_header(name: str, value: str) -> bytes:
+    """OkHttpResponse.headers entry: {header: {key: name, value: value}, append_action: OVERWRITE}."""
+    name_field = _delimited(_NAME, name.encode()) if name else b""
+    encoded = value.encode()
+    # proto3 leaves an empty string out, as protobuf's serializer does
+    header = name_field + _delimited(_VALUE, encoded) if encoded else name_field
+    return _delimited(_HEADERS, _delimited(_HEADER, header) + _OVERWRITE_FIELD)
 
 
 def encode(decision: Decision) -> bytes:
     """The serialized CheckResponse for `decision`: OK with its headers, or PERMISSION_DENIED."""
     if decision.allowed:
         # OkHttpResponse.headers (field 2) first, then the remembered fields 5 and 6: protobuf's own order.
-        ok = b"".join(_upstream_headers(decision.upstream)) if decision.upstream else b""
-        ok += _ok_tail(decision.remove, decision.to_client)
-        return _STATUS_OK + _OK_RESPONSE + _varint(len(ok)) + ok
+        # Every piece goes into one list joined once: short entries (nearly all) take their one-byte
+        # lengths from a table, without a call or an intermediate bytes object.
+        parts = [_STATUS_OK, _OK_RESPONSE, b""]
+        size = 0
+        for name, value in decision.upstream.items():
+            fields, fixed = _NAME_FIELDS.get(name) or _name_fields(name)
+            encoded = value.encode()
+            header = fixed + len(encoded)
+            option = header + _OPTION_FIXED
+            if encoded and option < _SHORT:
+                parts += (_HEADERS, _ONE_BYTE[option], _HEADER, _ONE_BYTE[header], fields)
+                parts += (_ONE_BYTE[len(encoded)], encoded, _OVERWRITE_FIELD)
+                size += _ENTRY_FIXED + option
+            else:  # long or empty values: the general encoding
+                entry = _upstream_header(name, value)
+                parts.append(entry)
+                size += len(entry)
+        tail = _ok_tail(decision.remove, decision.to_client)
+        parts.append(tail)
+        parts[2] = _varint(size + len(tail))
+        return b"".join(parts)
     denied = external_auth_pb2.DeniedHttpResponse(
         status=http_status_pb2.HttpStatus(code=decision.code), headers=_header_options(decision.to_client)
     )
