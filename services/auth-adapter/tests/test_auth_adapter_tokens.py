@@ -13,7 +13,7 @@ from typing import Any
 
 import jwt
 import pytest
-from auth_adapter.tokens import TokenError, TokenValidator
+from auth_adapter.tokens import TokenError, TokenValidator, _HmacSha256
 from auth_adapter_fixtures import AUDIENCE, ISSUER, SECRET, make_jwt
 from gateway_config import Jwt
 
@@ -208,3 +208,12 @@ def test_integer_dates_beyond_a_float_are_judged_not_raised() -> None:
     assert reason(signed({"alg": "HS256"}, expired)) == "token expired"
     early = f'{{{claims}, "exp": {now() + 60}, "nbf": {huge}}}'
     assert reason(signed({"alg": "HS256"}, early)) == "token not yet valid"
+
+
+def test_the_keyed_mac_is_hmac_sha256_for_every_key_length() -> None:
+    # Keys shorter than SHA-256's 64-byte block, exactly one block, and longer (hashed first, RFC 2104).
+    for size in [0, 1, 31, 32, 63, 64, 65, 100, 200]:
+        key = bytes(range(size))
+        mac = _HmacSha256(key)
+        for message in (b"", b"a", b"header.payload" * 50):
+            assert mac.digest(message) == hmac.new(key, message, hashlib.sha256).digest(), (size, message)
