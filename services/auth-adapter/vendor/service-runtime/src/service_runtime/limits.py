@@ -179,7 +179,7 @@ class LimitedServer(grpc.Server):
         limited: dict[str, Handler] = {}
         for name, handler in method_handlers.items():
             wrapped = self._limit.bound(handler, f"/{service_name}/{name}")
-            assert wrapped is not None  # given a handler, limit gives one
+            assert wrapped is not None  # given a handler, bound() gives one
             limited[name] = wrapped
         self._server.add_registered_method_handlers(service_name, limited)
 
