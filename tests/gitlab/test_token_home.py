@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from gitops_poc.cli import main
-from gitops_poc.gitauth import askpass_env, for_remote
+from gitops_poc.gitauth import askpass_env, bound, for_remote
 from gitops_poc.tokenhome import Home, Token, TokenElsewhere, gitlab_home
 from gitops_poc.urls import origin
 from tests.clirun import Run
@@ -196,3 +196,28 @@ def test_a_redirect_from_gitlab_to_another_origin_does_not_carry_private_token(t
             connect(gitlab.url, Token(API_TOKEN, "GITLAB_TOKEN", home))
     assert gitlab.arrived, "the API was never asked"
     assert other.arrived == []
+
+
+def test_withholding_the_token_keeps_the_other_git_settings() -> None:
+    """Only credentials are dropped for another origin: a CA file given through GIT_CONFIG_* stays."""
+    home = Home(origin("https://gitlab.example.com"), "CI_SERVER_URL")
+    helper = '!f() { echo username=oauth2; printf "password=%s\\n" "$CI_PUSH_TOKEN"; }; f'
+    env = {
+        "GIT_CONFIG_COUNT": "3",
+        "GIT_CONFIG_KEY_0": "http.sslCAInfo",
+        "GIT_CONFIG_VALUE_0": "/etc/ca.pem",
+        "GIT_CONFIG_KEY_1": "credential.helper",
+        "GIT_CONFIG_VALUE_1": helper,
+        "GIT_CONFIG_KEY_2": "Credential.https://other.example.helper",
+        "GIT_CONFIG_VALUE_2": "store",
+        **bound(home, "CI_PUSH_TOKEN"),
+    }
+    kept, why = for_remote("https://other.example/g/r.git", env)
+    assert why is not None and why.startswith(
+        "CI_PUSH_TOKEN is only sent to GitLab at https://gitlab.example.com"
+    )
+    assert kept["GIT_CONFIG_COUNT"] == "2"
+    assert (kept["GIT_CONFIG_KEY_0"], kept["GIT_CONFIG_VALUE_0"]) == ("http.sslCAInfo", "/etc/ca.pem")
+    assert (kept["GIT_CONFIG_KEY_1"], kept["GIT_CONFIG_VALUE_1"]) == ("credential.helper", "")
+    assert helper not in kept.values() and "store" not in kept.values()
+    assert for_remote("https://gitlab.example.com/g/r.git", env) == (env, None)
