@@ -60,8 +60,8 @@ def test_publish_sends_the_token_to_gitlabs_address_only(
     publish = run(capsys, "publish", "--root", root, "--remote-base", elsewhere.url)
     publish.one_error(
         2,
-        f"{elsewhere.url}/gitops-poc/gitops-config.git wants credentials: GITLAB_TOKEN is only sent to "
-        f"GitLab at {gitlab_env.url} (GITLAB_URL), not to {elsewhere.url}",
+        f"cannot read {elsewhere.url}/gitops-poc/gitops-config.git: the remote asks for credentials: "
+        f"GITLAB_TOKEN is only sent to GitLab at {gitlab_env.url} (GITLAB_URL), not to {elsewhere.url}",
         "set GITLAB_URL to it",
     )
     assert f"note: --remote-base {elsewhere.url}: GITLAB_TOKEN is only sent to GitLab at" in publish.err
