@@ -72,7 +72,7 @@ def talk(
         and result.returncode != 0
         and _WANTS_CREDENTIALS.search(result.stderr.decode(errors="replace"))
     ):
-        result.stderr = f"{shown(remote)} wants credentials: {withheld}".encode()
+        result.stderr = f"the remote asks for credentials: {withheld}".encode()  # callers name it
     return result
 
 

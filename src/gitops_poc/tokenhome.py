@@ -120,6 +120,8 @@ def reading_token(url: str | None, environ: Mapping[str, str], gitlab_host: str 
     """The token to read repositories under `url` with: GITLAB_TOKEN when `url` is on its home, else the CI
     job token when `url` is on CI_SERVER_URL's origin; else the first one that is set (it will be withheld,
     and git's failure then says why), or None."""
+    if url is None or not url.startswith(("http://", "https://")):
+        return None  # a local or ssh remote: no token, and no address to check
     found: list[Token] = []
     if value := environ.get("GITLAB_TOKEN"):
         home = gitlab_home(environ, gitlab_host)
@@ -128,6 +130,4 @@ def reading_token(url: str | None, environ: Mapping[str, str], gitlab_host: str 
     job_token, home = environ.get("CI_JOB_TOKEN"), job_home(environ)
     if job_token and home is not None:
         found.append(Token(job_token, "CI_JOB_TOKEN", home, JOB_TOKEN_USER))
-    if url is None or not url.startswith(("http://", "https://")):
-        return None
     return next((t for t in found if t.belongs_to(url)), found[0] if found else None)

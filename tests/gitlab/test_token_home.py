@@ -14,7 +14,8 @@ import pytest
 import requests
 
 from gitops_poc.cli import main
-from gitops_poc.gitauth import askpass_env, for_remote
+from gitops_poc.errors import UsageError
+from gitops_poc.gitauth import askpass_env, bound, for_remote
 from gitops_poc.tokenhome import Home, Token, TokenElsewhere, gitlab_home
 from gitops_poc.urls import origin
 from tests.clirun import Run
@@ -59,8 +60,8 @@ def test_publish_sends_the_token_to_gitlabs_address_only(
     publish = run(capsys, "publish", "--root", root, "--remote-base", elsewhere.url)
     publish.one_error(
         2,
-        f"{elsewhere.url}/gitops-poc/gitops-config.git wants credentials: GITLAB_TOKEN is only sent to "
-        f"GitLab at {gitlab_env.url} (GITLAB_URL), not to {elsewhere.url}",
+        f"cannot read {elsewhere.url}/gitops-poc/gitops-config.git: the remote asks for credentials: "
+        f"GITLAB_TOKEN is only sent to GitLab at {gitlab_env.url} (GITLAB_URL), not to {elsewhere.url}",
         "set GITLAB_URL to it",
     )
     assert f"note: --remote-base {elsewhere.url}: GITLAB_TOKEN is only sent to GitLab at" in publish.err
@@ -176,6 +177,9 @@ def test_the_token_goes_with_its_origin_only() -> None:
     )
     assert str(gitlab_home({}, "c.example")) == "https://c.example (GITLAB_HOST)"
     assert str(gitlab_home(env, "c", ("http://d.example:8080", "--url"))) == "http://d.example:8080 (--url)"
+    # A GitLab address that is not a URL is bad input naming the variable and the value.
+    with pytest.raises(UsageError, match=r"GITLAB_URL='gitlab\.example\.com' is not an http\(s\):// URL"):
+        gitlab_home({"GITLAB_URL": "gitlab.example.com"}, "c.example")
 
 
 def test_a_redirect_from_gitlab_to_another_origin_does_not_carry_private_token(tmp_path: Path) -> None:
@@ -196,3 +200,46 @@ def test_a_redirect_from_gitlab_to_another_origin_does_not_carry_private_token(t
             connect(gitlab.url, Token(API_TOKEN, "GITLAB_TOKEN", home))
     assert gitlab.arrived, "the API was never asked"
     assert other.arrived == []
+
+
+def test_withholding_the_token_keeps_the_other_git_settings() -> None:
+    """Only credentials are dropped for another origin: a CA file given through GIT_CONFIG_* stays."""
+    home = Home(origin("https://gitlab.example.com"), "CI_SERVER_URL")
+    helper = '!f() { echo username=oauth2; printf "password=%s\\n" "$CI_PUSH_TOKEN"; }; f'
+    env = {
+        "GIT_CONFIG_COUNT": "3",
+        "GIT_CONFIG_KEY_0": "http.sslCAInfo",
+        "GIT_CONFIG_VALUE_0": "/etc/ca.pem",
+        "GIT_CONFIG_KEY_1": "credential.helper",
+        "GIT_CONFIG_VALUE_1": helper,
+        "GIT_CONFIG_KEY_2": "Credential.https://other.example.helper",
+        "GIT_CONFIG_VALUE_2": "store",
+        **bound(home, "CI_PUSH_TOKEN"),
+    }
+    kept, why = for_remote("https://other.example/g/r.git", env)
+    assert why is not None and why.startswith(
+        "CI_PUSH_TOKEN is only sent to GitLab at https://gitlab.example.com"
+    )
+    assert kept["GIT_CONFIG_COUNT"] == "2"
+    assert (kept["GIT_CONFIG_KEY_0"], kept["GIT_CONFIG_VALUE_0"]) == ("http.sslCAInfo", "/etc/ca.pem")
+    assert (kept["GIT_CONFIG_KEY_1"], kept["GIT_CONFIG_VALUE_1"]) == ("credential.helper", "")
+    assert helper not in kept.values() and "store" not in kept.values()
+    assert for_remote("https://gitlab.example.com/g/r.git", env) == (env, None)
+
+
+def test_only_the_boundaries_hand_a_token_on() -> None:
+    """A token reaches python-gitlab in gitlab/client.connect alone (which checks its home), and git through
+    gitauth's askpass or delivery's credential helper alone (both bound, dropped by gitnet.talk elsewhere):
+    a new place handing one on would bypass the rule."""
+    src = Path(__file__).resolve().parents[2] / "src" / "gitops_poc"
+    where: dict[str, set[str]] = {"private_token=": set(), "GIT_ASKPASS": set(), "credential.helper": set()}
+    for path in src.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for needle, found in where.items():
+            if needle in text:
+                found.add(path.relative_to(src).as_posix())
+    assert where == {
+        "private_token=": {"gitlab/client.py"},
+        "GIT_ASKPASS": {"gitauth.py"},
+        "credential.helper": {"gitauth.py", "delivery/gitops.py"},
+    }
