@@ -391,3 +391,15 @@ def test_a_shared_node_stays_one_object() -> None:
     data = load_k8s("base: &b {a: [1, on]}\nagain: *b\n")
     assert data == {"base": {"a": [1, True]}, "again": {"a": [1, True]}}
     assert data["base"] is data["again"]
+
+
+def test_the_readers_keep_no_record_of_past_documents() -> None:
+    # ruamel appends a record per document to the reader it keeps per thread: a long run must not grow.
+    from gitops_poc import yamlio
+
+    for _ in range(50):
+        load_plain("a: 1\n")
+        load_all_k8s("a: 1\n---\nb: 2\n")
+        compose_k8s("a: &x 1\nb: *x\n")
+    assert len(yamlio._local.safe.doc_infos) <= 1
+    assert len(yamlio._local.k8s.doc_infos) <= 3

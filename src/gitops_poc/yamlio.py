@@ -76,6 +76,7 @@ def _safe() -> YAML:
     yaml: YAML | None = getattr(_local, "safe", None)
     if yaml is None:
         yaml = _local.safe = YAML(typ="safe", pure=False)
+    yaml.doc_infos.clear()  # ruamel records every document loaded and never lets go of the records
     return yaml
 
 
@@ -280,9 +281,15 @@ class _K8sResolver(BaseResolver):
         BaseResolver.__init__(self, loader if loader is not None else loadumper)
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        # libyaml asks for every node of every document: a plain scalar's tag is one cached lookup.
         if kind is ScalarNode and implicit[0]:
-            return _shared_tag(_go_resolve(value)[0])
+            return _plain_tag(value)
         return _shared_tag_of(super().resolve(kind, value, implicit))
+
+
+@functools.lru_cache(maxsize=8192)
+def _plain_tag(text: str) -> Tag:
+    return _shared_tag(_go_resolve(text)[0])
 
 
 def _scalar_value(node: ScalarNode, key: bool = False) -> Any:
@@ -421,6 +428,7 @@ def _k8s() -> YAML:
         yaml = _local.k8s = YAML(typ="safe", pure=False)
         yaml.Resolver = _K8sResolver
         yaml.Constructor = _K8sConstructor
+    yaml.doc_infos.clear()  # as in _safe()
     return yaml
 
 
