@@ -7,6 +7,7 @@ every `configmap` value with `toString`, so the rendered data shows the value an
 from __future__ import annotations
 
 import itertools
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -289,3 +290,104 @@ def test_manifests_we_write_read_back_unchanged_in_helm_and_kubectl() -> None:
     assert load_all_k8s(text) == docs
     assert "text: 'on'" in text and "'n': 493" in text and text.index("a: 2") < text.index("b: 1")
     assert goyaml.dump_documents(docs) == text
+
+
+# --- the fast path of load_k8s (documents without aliases) against the constructor it stands in for ------
+ANY_SPELLINGS = [
+    *("a", "x y", "on", "Off", "y", "N", "yes", "true", "FALSE", "0755", "-0755", "08", "0o17", "0x1F"),
+    *("0b101", "1_000", "+1", "-0", "1e3", "1E400", "3.14", ".5", ".nan", ".inf", "-.inf", "~", "null"),
+    *("NULL", "<<", "=", "2024-01-02", "-x", "'on'", "'0755'", '"1e3"', "''", '""'),
+    *('"a\\tb"', "!!str 0755", "!!str on", "!!int 0755", "!!int 0x1F", "!!int x", "!!int 1.5", "!!float 1"),
+    *("!!float .nan", "!!bool yes", "!!bool 1", "!!null ''", "!!null x", "!!timestamp 2024-01-02"),
+    *("!!binary aGk=", "!custom x", "&anchor a", "&anchor on"),
+]
+ANY_KEYS = [
+    *("a", "b", "c", "on", "80", "0755", "1.5", "1e3", ".nan", "~", "null", "''", "'on'", "<<", "!!str 1"),
+    *("!!int 80", "y", "1_000", "[x]"),
+]
+
+
+# What most documents hold: the fast path's own ground (string keys, each once; untagged values).
+PLAIN_SPELLINGS = [s for s in ANY_SPELLINGS if not s.startswith("!") and "nan" not in s and "inf" not in s]
+PLAIN_KEYS = ["a", "b", "c", "x y", "'on'", "'80'", "!!str 1", '"0755"', "&key k"]
+
+
+def _random_node(rng: Any, depth: int, plain: bool) -> str:
+    """A value in flow style: a scalar, a [sequence] or a {mapping}, tagged now and then; unless `plain`,
+    keys may repeat, merge or be numbers, and scalars have tags too."""
+    roll = rng.random()
+    if depth > 3 or roll < 0.55:
+        return str(rng.choice(PLAIN_SPELLINGS if plain else ANY_SPELLINGS))
+    tags = ["!!map ", "!!seq ", "!!set ", "!!omap ", "!custom "]
+    tag = rng.choice(["&node ", *tags, *[""] * (20 if plain else 3)])
+    if roll < 0.75:
+        items = (_random_node(rng, depth + 1, plain) for _ in range(rng.randrange(4)))
+        return tag + "[" + ", ".join(items) + "]"
+    keys = rng.sample(PLAIN_KEYS, rng.randrange(5)) if plain else [rng.choice(ANY_KEYS) for _ in range(4)]
+    pairs = [f"{key}: {_random_node(rng, depth + 1, plain)}" for key in keys]
+    if not plain and rng.random() < 0.1:
+        pairs.append(f"<<: {{merged: 1, {rng.choice(ANY_KEYS)}: 2}}")
+    return tag + "{" + ", ".join(pairs) + "}"
+
+
+def _random_document(rng: Any) -> str:
+    """A block mapping of flow values, sometimes with an anchor's alias (`*node`, the constructor's path)."""
+    plain = rng.random() < 0.6
+    keys = rng.sample(PLAIN_KEYS, rng.randrange(1, 6)) if plain else [rng.choice(ANY_KEYS) for _ in range(3)]
+    lines = [f"{key}: {_random_node(rng, 0, plain)}" for key in keys]
+    if rng.random() < 0.2:
+        lines = ["items:", *(f"  - {_random_node(rng, 1, plain)}" for _ in range(3)), *lines]
+    numbers = itertools.count()
+    text = re.sub(r"&(anchor|key|node)\b", lambda m: f"&{m[1]}{next(numbers)}", "\n".join(lines) + "\n")
+    if rng.random() < 0.1:
+        text = f"base: &base {{a: 1, b: [on, 2]}}\n{text}again: *base\n"
+    return text
+
+
+def _typed(data: Any) -> Any:
+    """The data with every value's type spelled out: True and 1, 1 and 1.0 differ."""
+    if isinstance(data, dict):
+        return ("dict", [(key, _typed(value)) for key, value in data.items()])
+    if isinstance(data, list):
+        return ("list", [_typed(item) for item in data])
+    return (type(data).__name__, repr(data))
+
+
+def _outcome(load: Any, text: str) -> Any:
+    try:
+        return _typed(load(text))
+    except Exception as exc:  # the same error, as the same type and message
+        return (type(exc).__name__, str(exc))
+
+
+def _constructed(text: str) -> Any:
+    """load_k8s as it was before the fast path: every document through _K8sConstructor."""
+    from gitops_poc import yamlio
+
+    with yamlio.syntax_errors("<string>"):
+        yamlio._checked_documents(text, "<string>")
+        loader = yamlio._K8sLoader(text)
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
+
+
+def test_random_documents_load_as_the_constructor_loads_them() -> None:
+    import random
+
+    rng = random.Random(19)
+    outcomes: set[str] = set()
+    for _ in range(3000):
+        text = _random_document(rng)
+        expected = _outcome(_constructed, text)
+        assert _outcome(load_k8s, text) == expected, text
+        outcomes.add(expected[0] if isinstance(expected, tuple) and expected[0] != "dict" else "data")
+    # The documents reach both paths: data, and the errors the constructor reports.
+    assert {"data", "YamlSyntaxError"} <= outcomes, outcomes
+
+
+def test_a_shared_node_stays_one_object() -> None:
+    data = load_k8s("base: &b {a: [1, on]}\nagain: *b\n")
+    assert data == {"base": {"a": [1, True]}, "again": {"a": [1, True]}}
+    assert data["base"] is data["again"]

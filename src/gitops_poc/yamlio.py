@@ -368,10 +368,49 @@ class _K8sLoader(CParser, _K8sConstructor, _K8sResolver):  # type: ignore[misc]
         _K8sResolver.__init__(self, loadumper=self)
 
 
+class _Unusual(Exception):
+    """A node `_plain_data` leaves to the constructor: a tag, a merge key, a key that is not a plain string,
+    a duplicate key."""
+
+
+_STR_TAGS = (_shared_tag(_STR), BaseResolver.DEFAULT_SCALAR_TAG)  # plain strings, and quoted ones
+_MAP_TAG, _SEQ_TAG = BaseResolver.DEFAULT_MAPPING_TAG, BaseResolver.DEFAULT_SEQUENCE_TAG
+
+
+def _plain_data(node: Any) -> Any:
+    """The data of a document without aliases, as _K8sConstructor builds it, for the nodes our resolver
+    tagged (raises _Unusual on anything else). The constructor's generators, memo and tag lookups per node
+    were a quarter of loading a rendered manifest."""
+    kind = node.__class__
+    if kind is ScalarNode:
+        return node.value if node.ctag in _STR_TAGS else _scalar_value(node)
+    if kind is MappingNode and node.ctag is _MAP_TAG:
+        mapping: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.__class__ is not ScalarNode or key_node.ctag not in _STR_TAGS:
+                raise _Unusual
+            key = key_node.value
+            if key in mapping:
+                raise _Unusual
+            mapping[key] = _plain_data(value_node)
+        return mapping
+    if kind is SequenceNode and node.ctag is _SEQ_TAG:
+        return [_plain_data(item) for item in node.value]
+    raise _Unusual
+
+
 def _load_one(text: str) -> Any:
     loader = _K8sLoader(text)
     try:
-        return loader.get_single_data()
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if "*" not in text:  # no alias: no node is met twice
+            try:
+                return _plain_data(node)
+            except (_Unusual, ConstructorError, RecursionError):
+                pass  # the constructor builds it, or says what is wrong
+        return loader.construct_document(node)
     finally:
         loader.dispose()
 

@@ -91,6 +91,29 @@ def test_a_wrong_token_fails_clearly_without_showing_it(http_remote, tmp_path: P
     assert no_token.returncode == 1  # no prompt, no hang: GIT_TERMINAL_PROMPT=0
 
 
+@pytest.mark.parametrize("variable", ["CI_PUSH_TOKEN", "CI_JOB_TOKEN"])
+def test_the_write_back_token_goes_to_its_gitlab_only(
+    variable: str,
+    http_remote,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    """In GitLab CI the pipeline's token belongs to CI_SERVER_URL (CI_PUSH_TOKEN: GITLAB_URL when set): a
+    remote on another origin (here the git server, with GitLab elsewhere) is sent none, and says why."""
+    remote, url, seen = http_remote
+    elsewhere = url.replace("127.0.0.1", "127.0.0.2")
+    env = {**os.environ, "HOME": str(tmp_path), variable: TOKEN, "CI_SERVER_URL": elsewhere}
+    result = run_tool(remote.clone, env, "ci", "bump", "--env", "dev", "--tag", "4.1.0", "--push")
+    assert result.returncode != 0
+    assert f"{variable} is only sent to GitLab at {elsewhere} (CI_SERVER_URL), not to {url}" in result.stderr
+    assert [given for given in seen if given] == [], "a credential reached another origin than its GitLab"
+    # The remote on CI_SERVER_URL's origin: the token is sent (this server takes the push token's user only).
+    argv = ("ci", "bump", "--env", "dev", "--tag", "4.1.0", "--push")
+    result = run_tool(remote.clone, {**env, "CI_SERVER_URL": url}, *argv)
+    user = "oauth2" if variable == "CI_PUSH_TOKEN" else "gitlab-ci-token"
+    assert "Basic " + base64.b64encode(f"{user}:{TOKEN}".encode()).decode() in seen
+    assert (result.returncode == 0) is (variable == "CI_PUSH_TOKEN"), result.stderr
+
+
 def test_job_token_username_and_redaction() -> None:
     env = credential_environment({"CI_JOB_TOKEN": "jobtoken123"})
     assert "gitlab-ci-token" in env["GIT_CONFIG_VALUE_1"] and "jobtoken123" not in str(env)

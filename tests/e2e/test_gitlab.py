@@ -115,3 +115,21 @@ def test_every_service_admits_gitops_configs_job_token_in_real_gitlab(
     assert scope.inbound_enabled
     allowed = [p.path_with_namespace for p in scope.allowlist.list(get_all=True)]
     assert f"{real_gitlab}/gitops-config" in allowed
+
+
+def test_the_token_is_not_sent_to_the_same_host_under_another_scheme(
+    real_gitlab: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Real GitLab as GITLAB_URL: the same host over the other scheme is another origin, so merge requests
+    there are refused (exit 2) before anything is sent."""
+    from urllib.parse import urlsplit
+
+    root = tmp_path / "platform"
+    platform = Platform(load_config(None, dict(os.environ)))
+    apply_changes(root, plan_init(platform, root))
+    parts = urlsplit(REAL_SYSTEMS["GITLAB_URL"])
+    other = parts._replace(scheme="http" if parts.scheme == "https" else "https").geturl()
+    assert main(["rollout", "template", "--root", str(root), "--remote-base", other]) == 2
+    err = capsys.readouterr().err
+    assert f"GitLab's API at {other}" in err and "GITLAB_TOKEN is only sent to GitLab at" in err
+    assert REAL_SYSTEMS["GITLAB_TOKEN"] not in err

@@ -73,6 +73,7 @@ class FakeGitLab:
         ] = []  # run once before a matching request
         self.git_auth: list[str] = []  # the user names git authenticated with
         self.git_refusals: list[str] = []  # why git requests with a job token were refused
+        self.git_credentials: list[str] = []  # every Authorization header git sent, accepted or not
         self._ids = itertools.count(100)
         self.lock = threading.Lock()
         self.url = ""
@@ -540,6 +541,8 @@ class _Handler(BaseHTTPRequestHandler):
         """Smart HTTP through the real `git http-backend`, behind HTTP basic auth with the API token, or a
         CI job token (user gitlab-ci-token) for reading a repository its allowlist admits it to."""
         fake = self.server.fake
+        if "Authorization" in self.headers:
+            fake.git_credentials.append(self.headers["Authorization"])
         given = basic_credentials(self.headers.get("Authorization", ""))
         if given is not None and given[0] == "gitlab-ci-token" and given[1] != fake.token:
             repository = re.match(r"/(.+?)\.git/", path)
@@ -583,11 +586,13 @@ class _Server(ThreadingHTTPServer):
 
 
 @contextmanager
-def fake_gitlab(token: str, git_root: Path, page_size: int = 2) -> Iterator[FakeGitLab]:
+def fake_gitlab(
+    token: str, git_root: Path, page_size: int = 2, host: str = "127.0.0.1"
+) -> Iterator[FakeGitLab]:
     fake = FakeGitLab(token, git_root, page_size)
-    server = _Server(("127.0.0.1", 0), _Handler)
+    server = _Server((host, 0), _Handler)
     server.fake = fake
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
+    fake.url = f"http://{host}:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from gitops_poc.cli import main
-from gitops_poc.gitauth import reading_credential
+from gitops_poc.tokenhome import reading_token
 from tests.gitlab.conftest import API_TOKEN
 from tests.gitlab.fake_gitlab import FakeGitLab
 
@@ -201,18 +201,31 @@ def test_gitops_configs_job_token_reads_the_services_it_is_admitted_to(
 
 def test_the_job_token_goes_to_the_jobs_own_gitlab_only() -> None:
     ci = {"CI_JOB_TOKEN": "glcbt-abc", "CI_SERVER_URL": "https://gitlab.example.com"}
-    assert reading_credential("https://gitlab.example.com", ci) == ("gitlab-ci-token", "glcbt-abc")
-    assert reading_credential("https://gitlab.example.com:443/", ci) == ("gitlab-ci-token", "glcbt-abc")
-    assert reading_credential("https://git.other.example", ci) is None
-    assert reading_credential("http://gitlab.example.com", ci) is None  # not over another scheme
-    assert reading_credential("ssh://git@gitlab.example.com", ci) is None
-    assert reading_credential(None, ci) is None
-    assert reading_credential("https://gitlab.example.com", {"CI_JOB_TOKEN": "x"}) is None
-    # An explicit GITLAB_TOKEN wins (outside CI, or a pipeline given one): as before.
-    assert reading_credential("https://git.other.example", {**ci, "GITLAB_TOKEN": API_TOKEN}) == (
-        "oauth2",
-        API_TOKEN,
-    )
+
+    def credential(url: str | None, environ: dict[str, str]) -> tuple[str, str] | None:
+        """(user, token) git is handed for `url` (GITLAB_HOST as the built-in default)."""
+        found = reading_token(url, environ, "gitlab.com")
+        return (found.user, found.value) if found and url and found.belongs_to(url) else None
+
+    assert credential("https://gitlab.example.com", ci) == ("gitlab-ci-token", "glcbt-abc")
+    assert credential("https://gitlab.example.com:443/", ci) == ("gitlab-ci-token", "glcbt-abc")
+    assert credential("https://git.other.example", ci) is None
+    assert credential("http://gitlab.example.com", ci) is None  # not over another scheme
+    assert credential("ssh://git@gitlab.example.com", ci) is None
+    assert credential(None, ci) is None
+    assert credential("https://gitlab.example.com", {"CI_JOB_TOKEN": "x"}) is None
+    # GITLAB_TOKEN wins on its own GitLab (in CI: CI_SERVER_URL's, unless GITLAB_URL names another)...
+    with_token = {**ci, "GITLAB_TOKEN": API_TOKEN}
+    assert credential("https://gitlab.example.com", with_token) == ("oauth2", API_TOKEN)
+    # ... and goes nowhere else: another server gets no token at all (it used to get GITLAB_TOKEN).
+    assert credential("https://git.other.example", with_token) is None
+    moved = {**with_token, "GITLAB_URL": "https://git.other.example"}
+    assert credential("https://git.other.example", moved) == ("oauth2", API_TOKEN)
+    # GITLAB_URL names GitLab under another address: the job token still goes to CI_SERVER_URL's alone.
+    assert credential("https://gitlab.example.com", moved) == ("gitlab-ci-token", "glcbt-abc")
+    # Outside CI: GITLAB_URL, else https://GITLAB_HOST.
+    assert credential("https://gitlab.com", {"GITLAB_TOKEN": API_TOKEN}) == ("oauth2", API_TOKEN)
+    assert credential("https://gitlab.example.com", {"GITLAB_TOKEN": API_TOKEN}) is None
 
 
 def test_without_the_maintainer_role_bootstrap_says_which_request_needs_it(

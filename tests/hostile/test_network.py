@@ -27,6 +27,8 @@ import pytest
 
 from gitops_poc.errors import GitopsError
 from gitops_poc.redact import redact
+from gitops_poc.tokenhome import Home, Token
+from gitops_poc.urls import origin
 from tests.clirun import Run, run_cli
 from tests.conftest import require_binary
 from tests.gitlab.fake_gitlab import FakeGitLab, Request, fake_gitlab
@@ -166,7 +168,12 @@ def cli(*args: str, env: dict[str, str], crash_dir: Path) -> Run:
 def _gitlab(url: str, tmp_path: Path) -> None:
     from gitops_poc.gitlab.client import connect
 
-    connect(url, GITLAB_TOKEN)
+    connect(url, token_for(url))
+
+
+def token_for(url: str) -> Token:
+    """GITLAB_TOKEN for GitLab at `url` (as GITLAB_URL would make it)."""
+    return Token(GITLAB_TOKEN, "GITLAB_TOKEN", Home(origin(url), "GITLAB_URL"))
 
 
 def _vault(url: str, tmp_path: Path) -> None:
@@ -282,7 +289,7 @@ def _git_publish(url: str, tmp_path: Path) -> None:
     from gitops_poc.gitauth import askpass_env
     from gitops_poc.publish.git import Scratch
 
-    with askpass_env(GITLAB_TOKEN) as env, Scratch(env) as scratch:
+    with askpass_env(token_for(url)) as env, Scratch(env) as scratch:
         scratch.fetch(f"{url}/group/repo.git", "main")
 
 
@@ -299,7 +306,7 @@ def _git_status(url: str, tmp_path: Path) -> None:
     from gitops_poc.status.gitside import Repositories
 
     with (
-        askpass_env(GITLAB_TOKEN) as env,
+        askpass_env(token_for(url)) as env,
         Repositories(parse_remote_base(url, tmp_path), "main", env).open() as repos,
     ):
         repos.locate("group/repo", "health-demo")

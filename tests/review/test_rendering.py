@@ -72,3 +72,35 @@ def test_a_caller_that_gives_up_starts_no_more_renders(k8app_repo: str, helm: st
         raise KeyboardInterrupt
     # Only the renders already running when the caller gave up ran to their end.
     assert len(finished) <= workers() < len(todo)
+
+
+def test_the_caller_parses_and_caches_each_output_as_it_takes_it(
+    k8app_repo: str, helm: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The workers only run helm: parsing and storing an output on their thread would keep a core waiting
+    # for its next render.
+    import gitops_poc.render.service as service
+
+    parsed_on: list[int] = []
+    parse = service.parse_manifests
+
+    def spy(output: str, origin: str = "helm template") -> list[Manifest]:
+        parsed_on.append(threading.get_ident())
+        return parse(output, origin)
+
+    monkeypatch.setattr(service, "parse_manifests", spy)
+    todo = jobs(tmp_path, k8app_repo, 3)
+    environ = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    cache = RenderCache(tmp_path / "renders")
+    all_done = threading.Event()
+    with rendering(
+        todo, Helm(helm), "1.34.0", cache, environ, lambda d, t: d == t and all_done.set()
+    ) as results:
+        assert all_done.wait(timeout=120)
+        assert parsed_on == [] and not list((tmp_path / "renders").rglob("*"))
+        first = next(results)
+        assert parsed_on == [threading.get_ident()]
+        assert len([p for p in (tmp_path / "renders").rglob("*") if p.is_file()]) == 1
+        rest = list(results)
+    assert [deployment(r).name for r in (first, *rest)] == ["web-0", "web-1", "web-2"]
+    assert parsed_on == [threading.get_ident()] * 3

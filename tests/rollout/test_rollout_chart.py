@@ -319,6 +319,7 @@ def test_merge_requests_per_wave_against_a_gitlab_like_server(
 
     with fake_gitlab(API_TOKEN, tmp_path / "gitlab-repos") as fake:
         monkeypatch.setenv("GITLAB_TOKEN", API_TOKEN)
+        monkeypatch.setenv("GITLAB_URL", fake.url)  # the token's GitLab: the only origin it is sent to
         fake.add_group("gitops-poc")
         project = fake.add_project("gitops-poc", "gitops-config")
         bare = fake.git_root / "gitops-poc" / "gitops-config.git"

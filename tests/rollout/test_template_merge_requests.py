@@ -22,6 +22,7 @@ BRANCH = "gitops-poc/template-rollout"
 def gitlab_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitLab]:
     with fake_gitlab(API_TOKEN, tmp_path / "gitlab-repos") as fake:
         monkeypatch.setenv("GITLAB_TOKEN", API_TOKEN)
+        monkeypatch.setenv("GITLAB_URL", fake.url)  # the token's GitLab: the only origin it is sent to
         yield fake
 
 

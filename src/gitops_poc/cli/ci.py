@@ -41,7 +41,8 @@ RemoteOption = typer.Option(
     "--remote",
     envvar="GITOPS_POC_REMOTE",
     help="Remote name, URL or path to push to (default: $CI_PROJECT_URL.git in GitLab CI, else origin). "
-    "Credentials come from CI_PUSH_TOKEN or CI_JOB_TOKEN through a git credential helper, never the URL.",
+    "Credentials come from CI_PUSH_TOKEN or CI_JOB_TOKEN through a git credential helper, never the URL, "
+    "and only for the token's GitLab (GITLAB_URL, else CI_SERVER_URL).",
 )
 BranchOption = typer.Option(
     None,

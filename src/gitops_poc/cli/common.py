@@ -19,6 +19,7 @@ from gitops_poc.lock import platform_lock
 from gitops_poc.platform import Platform
 from gitops_poc.publish.remote import RemoteBase
 from gitops_poc.secretfile import read_secret
+from gitops_poc.tokenhome import Token, gitlab_token
 
 if TYPE_CHECKING:
     from gitops_poc.checkout import Checkout
@@ -47,8 +48,9 @@ ReadRemoteBaseOption = typer.Option(
     "--remote-base",
     envvar="GITOPS_REMOTE_BASE",
     help="Where the repositories are, as for `publish`: <base>/<group>/<repo>.git (default: ROOT/.remotes; "
-    "in a gitops-config clone, the services' value files are read from there). An HTTPS base reads "
-    "GITLAB_TOKEN, else in GitLab CI the job's CI_JOB_TOKEN (its own GitLab only).",
+    "in a gitops-config clone, the services' value files are read from there). An HTTPS base on GitLab's "
+    "address (GITLAB_URL, else CI_SERVER_URL, else https://GITLAB_HOST) reads with GITLAB_TOKEN, else in "
+    "GitLab CI the job's CI_JOB_TOKEN (CI_SERVER_URL only); any other base is sent no token.",
 )
 
 
@@ -85,16 +87,22 @@ RemoteBaseOption = typer.Option(
     None,
     "--remote-base",
     help="Where the repositories are: <base>/<group>/<repo>.git. A GitLab URL (https://gitlab.example.com), "
-    "any git URL, or a folder of bare repositories created on demand (default: ROOT/.remotes).",
+    "any git URL, or a folder of bare repositories created on demand (default: ROOT/.remotes). The token "
+    "goes only to GitLab's address (GITLAB_URL, else CI_SERVER_URL, else https://GITLAB_HOST).",
 )
 
 
-def remote_token(base: RemoteBase, token_file: Path | None) -> str | None:
-    """The token for `base`: --token-file when given (read even for a local base: a bad one is reported, never
-    passed over), else GITLAB_TOKEN for an https base."""
-    token = read_secret(token_file, "--token-file") if token_file else None
-    if base.is_http and token is None:
-        token = os.environ.get("GITLAB_TOKEN")
+def remote_token(platform: Platform, base: RemoteBase, token_file: Path | None) -> Token | None:
+    """The GitLab token: --token-file when given (read even for a local base: a bad one is reported, never
+    passed over), else GITLAB_TOKEN for an http(s) base; bound to GitLab's address (tokenhome), the only
+    origin git and the API are ever sent it."""
+    value: str | None = read_secret(token_file, "--token-file") if token_file else None
+    name = "--token-file" if token_file else "GITLAB_TOKEN"
+    if value is None and base.is_http:
+        value = os.environ.get("GITLAB_TOKEN")
+    token = gitlab_token(value, name, os.environ, platform.config.gitlab_host)
+    if token is not None and base.url is not None and base.is_http and not token.belongs_to(base.url):
+        err.print(escape(f"note: --remote-base {base.shown()}: {token.withheld(base.url)}"))
     return token
 
 
@@ -118,7 +126,7 @@ def platform_checkout(platform: Platform, root: Path, remote_base: str | None) -
             yield found
         return
     base = parse_remote_base(remote_base, root)
-    with reading_env(base.url, os.environ) as git_env:
+    with reading_env(base.url, os.environ, platform.config.gitlab_host) as git_env:
         repositories = Repositories(base, platform.config.git_branch, git_env)
         with checkout.platform_checkout(root, services, repositories, platform.repo_path) as found:
             _say_missing(found)

@@ -19,7 +19,9 @@ from gitops_poc.gitlab.bootstrap import bootstrap as run_bootstrap
 from gitops_poc.gitlab.bootstrap import check as run_check
 from gitops_poc.gitlab.model import Step
 from gitops_poc.gitlab.plan import PUSH_TOKEN_VARIABLE
+from gitops_poc.platform import Platform
 from gitops_poc.secretfile import read_secret
+from gitops_poc.tokenhome import Token, gitlab_home
 
 app = typer.Typer(
     help="Create and check the platform's GitLab group, projects, variables and tokens.", no_args_is_help=True
@@ -36,18 +38,30 @@ class GitLabDiffers(GitopsError):
     """`gitlab check` found differences from the plan."""
 
 
-UrlOption = typer.Option(None, "--url", help="GitLab's URL (default: GITLAB_URL, else https://GITLAB_HOST).")
+UrlOption = typer.Option(
+    None,
+    "--url",
+    help="GitLab's URL, the only address the token is sent to (default: GITLAB_URL, else in GitLab CI "
+    "CI_SERVER_URL, else https://GITLAB_HOST).",
+)
 VisibilityOption = typer.Option(Visibility.private, "--visibility", help="Of the group and the projects.")
 
 
-def _target(platform_url: str, token_file: Path | None, *, required: bool) -> Target:
-    token = read_secret(token_file, "--token-file") if token_file else os.environ.get("GITLAB_TOKEN") or None
-    if token is None and required:
+def _target(platform: Platform, url: str | None, token_file: Path | None, *, required: bool) -> Target:
+    """GitLab at --url, else by tokenhome.ADDRESS_RULE; the token is for that address (--url included: it
+    names the GitLab the token belongs to for this run)."""
+    value = read_secret(token_file, "--token-file") if token_file else os.environ.get("GITLAB_TOKEN") or None
+    if value is None and required:
         raise UsageError(
             "no GitLab token: set GITLAB_TOKEN (scope api) or pass --token-file "
             "(never the token itself on the command line)"
         )
-    return Target(platform_url, token)
+    address = url or gitlab_url(platform, os.environ)
+    target = Target(address, None)  # the URL is checked first: a bad one is named as the user gave it
+    home = gitlab_home(os.environ, platform.config.gitlab_host, (address, "--url") if url else None)
+    assert home is not None
+    name = "--token-file" if token_file else "GITLAB_TOKEN"
+    return target if value is None else Target(target.url, Token(value, name, home))
 
 
 @app.command()
@@ -101,7 +115,7 @@ def bootstrap(
     GitLab has one.
     """
     platform = load_platform(root, env_file)
-    target = _target(url or gitlab_url(platform, os.environ), token_file, required=not dry_run)
+    target = _target(platform, url, token_file, required=not dry_run)
     push_token = (
         read_secret(push_token_file, "--push-token-file")
         if push_token_file
@@ -177,7 +191,7 @@ def check(
     branch, a wrong visibility, a missing token, a review token missing or expiring within 30 days, a service
     whose CI job token allowlist lacks gitops-config); exit 1 when it does."""
     platform = load_platform(root, env_file)
-    target = _target(url or gitlab_url(platform, os.environ), token_file, required=True)
+    target = _target(platform, url, token_file, required=True)
     _want, differences = run_check(platform, target, visibility=visibility.value)
     if output is OutputFormat.json:
         print_json(

@@ -87,7 +87,7 @@ def publish(
     """
     platform = load_platform(root, env_file)
     base = parse_remote_base(remote_base, root)
-    token = remote_token(base, token_file)
+    token = remote_token(platform, base, token_file)
     verb = "Checking what to publish" if dry_run else "Publishing"
     err.print(f"{verb}: {len(platform.services) + 1} repositories -> {escape(base.shown())}")
 
@@ -96,10 +96,9 @@ def publish(
             err.print(f"  [dim]{escape(repo.path)} ...[/]")
 
     absent: set[str] = set()
-    if base.is_http and token:
+    if token is not None and base.url is not None and token.belongs_to(base.url):
         from gitops_poc.gitlab.bootstrap import Target, ensure_projects
 
-        assert base.url is not None
         for step in ensure_projects(platform, Target(base.url, token), dry_run=dry_run):
             err.print(f"  [green]+[/] GitLab: {escape(step.describe())}" + (" (dry run)" if dry_run else ""))
             if dry_run and step.kind.value == "project":

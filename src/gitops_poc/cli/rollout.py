@@ -23,6 +23,7 @@ from gitops_poc.cli.output import OutputFormat, err, out, print_json
 from gitops_poc.cli.rollout_template import template
 from gitops_poc.config import SEMVER
 from gitops_poc.errors import UsageError
+from gitops_poc.tokenhome import Token
 
 app = typer.Typer(
     help="Change every service safely: a chart version wave by wave, a template change everywhere.",
@@ -31,7 +32,7 @@ app = typer.Typer(
 app.command("template")(template)
 
 
-def _merge_requests(url: str | None, token: str | None) -> Any:
+def _merge_requests(url: str | None, token: Token | None) -> Any:
     """(project, target branch, source branch, title, description) -> the merge request's URL."""
     if url is None:
         raise UsageError(
@@ -112,7 +113,7 @@ def chart(
 
     platform = load_platform(root, env_file)
     base = parse_remote_base(remote_base, root)
-    token = remote_token(base, token_file)
+    token = remote_token(platform, base, token_file)
     project = platform.repo_path(GITOPS_CONFIG_REPO)
     target = Target(base.location(project), branch or platform.config.git_branch)
     open_request = None if push or dry_run else _merge_requests(base.url if base.is_http else None, token)

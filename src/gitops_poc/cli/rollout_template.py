@@ -23,6 +23,7 @@ from gitops_poc.gitauth import askpass_env
 from gitops_poc.publish.remote import RemoteBase, parse_remote_base
 from gitops_poc.rollout.template.model import FINDINGS, ROLLOUT_BRANCH, Outcome, RepoRollout
 from gitops_poc.rollout.template.run import OpenMergeRequest, Options, RolloutStopped, rollout_template
+from gitops_poc.tokenhome import Token
 
 SHOWN_FILES = 6
 _STYLE = {
@@ -40,7 +41,7 @@ _STYLE = {
 _WOULD = {Outcome.PROPOSED: "would propose", Outcome.PUSHED: "would push"}
 
 
-def _merge_requests(base: RemoteBase, token: str | None) -> OpenMergeRequest:
+def _merge_requests(base: RemoteBase, token: Token | None) -> OpenMergeRequest:
     if not base.is_http or base.url is None:
         raise UsageError(
             f"--remote-base {base.shown()}: merge requests need GitLab (an https URL); for a folder of bare "
@@ -139,7 +140,7 @@ def template(
     """
     platform = load_platform(root, env_file)
     base = parse_remote_base(remote_base, root)
-    token = remote_token(base, token_file)
+    token = remote_token(platform, base, token_file)
     open_mr = None if push or dry_run else _merge_requests(base, token)
     options = Options(push=push, dry_run=dry_run, batch=batch, since=since)
 

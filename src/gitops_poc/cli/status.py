@@ -57,7 +57,7 @@ def read_matrix(
 
     chosen, shown = collect.selection(platform, services, envs)
     base = parse_remote_base(remote_base, root)
-    with reading_env(base.url, os.environ) as git_env:
+    with reading_env(base.url, os.environ, platform.config.gitlab_host) as git_env:
         repositories = Repositories(base, platform.config.git_branch, git_env)
         with Waiting(err) as waiting:
             waiting.start(f"reading the history of {len(chosen)} service repositories in {base.shown()}")

@@ -19,7 +19,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 from gitops_poc import gitnet, proc
 from gitops_poc.errors import GitopsError, UsageError
+from gitops_poc.gitauth import bound
 from gitops_poc.proc import END_OF_OPTIONS, Opt, Part, Value
+from gitops_poc.tokenhome import gitlab_home, job_home
 
 TOKEN_VARIABLES = (("CI_PUSH_TOKEN", "oauth2"), ("CI_JOB_TOKEN", "gitlab-ci-token"))
 TIMEOUT_SECONDS = 120.0
@@ -44,7 +46,8 @@ def redact(text: str, environ: Mapping[str, str]) -> str:
 def credential_environment(environ: Mapping[str, str]) -> dict[str, str]:
     """Environment for git processes: no prompts, and (when a token variable is set) a credential helper that
     answers from it. The empty first `credential.helper` clears helpers from the user's config, so no
-    `store` helper ever writes the token to disk."""
+    `store` helper ever writes the token to disk. CI_PUSH_TOKEN goes only to GITLAB_URL, else CI_SERVER_URL;
+    CI_JOB_TOKEN only to CI_SERVER_URL (neither set, outside CI: to the remote given)."""
     env = {"GIT_TERMINAL_PROMPT": "0", "GCM_INTERACTIVE": "never"}
     for variable, username in TOKEN_VARIABLES:
         if environ.get(variable):
@@ -59,6 +62,10 @@ def credential_environment(environ: Mapping[str, str]) -> dict[str, str]:
                 GIT_CONFIG_KEY_1="credential.helper",
                 GIT_CONFIG_VALUE_1=helper,
             )
+            # Bound to its GitLab when one is known (always in GitLab CI): gitnet.talk drops it elsewhere.
+            home = gitlab_home(environ, None) if variable == "CI_PUSH_TOKEN" else job_home(environ)
+            if home is not None:
+                env.update(bound(home, variable))
             break
     return env
 

@@ -12,19 +12,23 @@ from gitops_poc.gitlab.model import Desired, Difference, Kind, Plan, State, Step
 from gitops_poc.gitlab.plan import check_gitlab, completed, desired, plan_gitlab
 from gitops_poc.httpguard import checked_url
 from gitops_poc.platform import Platform
+from gitops_poc.tokenhome import Token, gitlab_address
 
 
 @dataclass(frozen=True)
 class Target:
     url: str  # e.g. https://gitlab.com
-    token: str | None  # None: nothing can be read (a dry run then plans against an empty GitLab)
+    token: Token | None  # None: nothing can be read (a dry run then plans against an empty GitLab)
 
     def __post_init__(self) -> None:
         checked_url(self.url, URL_SOURCE)  # a dry run without a token too: the URL is in its output
 
 
 def gitlab_url(platform: Platform, environ: Mapping[str, str]) -> str:
-    return (environ.get("GITLAB_URL") or f"https://{platform.config.gitlab_host}").rstrip("/")
+    """GITLAB_URL, else in GitLab CI CI_SERVER_URL, else https://GITLAB_HOST: the GitLab the token is for."""
+    found = gitlab_address(environ, platform.config.gitlab_host)
+    assert found is not None  # GITLAB_HOST always has a value
+    return found[0]
 
 
 @dataclass(frozen=True)

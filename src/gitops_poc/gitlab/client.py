@@ -44,6 +44,7 @@ from gitops_poc.gitlab.model import (
 from gitops_poc.gitlab.plan import agent_of_step, group_chain
 from gitops_poc.httpguard import GuardedSession, NetworkRefused, checked_url
 from gitops_poc.redact import remember
+from gitops_poc.tokenhome import Token
 from gitops_poc.urls import origin, show_origin
 
 TIMEOUT = 30  # seconds for the connection and each read; httpguard's deadline bounds the whole answer
@@ -69,11 +70,13 @@ DEPLOY_TOKEN_USER_KEY = "GITLAB_DEPLOY_TOKEN_USER"
 Keep = Callable[[dict[str, str]], None]
 
 
-def connect(url: str, token: str) -> gitlab.Gitlab:
+def connect(url: str, token: Token) -> gitlab.Gitlab:
+    """python-gitlab for GitLab at `url`, with `token` only when `url` is on the token's home (else
+    TokenElsewhere, exit 2, before anything is sent)."""
     url = checked_url(url, URL_SOURCE)
     gl = _Gitlab(
         url,
-        private_token=token,
+        private_token=token.for_url(url, "GitLab's API at"),
         timeout=TIMEOUT,
         retry_transient_errors=True,
         per_page=100,

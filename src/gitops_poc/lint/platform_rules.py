@@ -4,7 +4,8 @@ there."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import functools
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +15,35 @@ from gitops_poc.lint.catalog import rule
 from gitops_poc.lint.findings import Finding, Severity
 from gitops_poc.lint.model import ServiceFiles, get_in
 from gitops_poc.platform import Platform
-from gitops_poc.render.findings import ManifestSeverity
+from gitops_poc.render.checks import check_duplicates
+from gitops_poc.render.findings import ManifestFinding, ManifestSeverity
 from gitops_poc.render.manifests import Manifest
 from gitops_poc.render.references import PlatformObject, parse_platform_file, platform_files, platform_folder
-from gitops_poc.render.validate import validate_manifests
+from gitops_poc.render.validate import object_findings, parse_kube_version, schema_version_for
 
 CHART_AUTH_REF = "vault-auth"  # the chart's secretsProvider.vault.authRef default
+# Files remembered by content: a review lints both sides of a change, and a chart bump leaves every platform
+# file as it was. Bounded above a 1,000-service fleet's three environments.
+_REMEMBERED_FILES = 8192
+
+
+@functools.lru_cache(maxsize=_REMEMBERED_FILES)
+def _parsed_file(relative: str, text: str) -> tuple[PlatformObject, ...]:
+    """parse_platform_file, once per content (UsageError is not remembered: it is raised again)."""
+    return tuple(parse_platform_file(relative, text))
+
+
+@functools.lru_cache(maxsize=_REMEMBERED_FILES)
+def _file_findings(
+    relative: str, text: str, wanted: tuple[int, int], version: tuple[int, int]
+) -> tuple[ManifestFinding, ...]:
+    """What validation finds in each object of a file that parses, object by object (validate_manifests'
+    order; duplicates are judged over the folder)."""
+    return tuple(
+        finding
+        for item in _parsed_file(relative, text)
+        for finding in object_findings(item.manifest, wanted, version)[0]
+    )
 
 
 class PlatformFolders:
@@ -31,7 +55,7 @@ class PlatformFolders:
         self.root = root
         self._files: dict[str, list[Path] | None] = {}
         self._texts: dict[Path, str] = {}
-        self._parsed: dict[Path, list[PlatformObject] | None] = {}  # None: does not parse (a finding)
+        self._parsed: dict[Path, Sequence[PlatformObject] | None] = {}  # None: does not parse (a finding)
         self._objects: dict[str, list[PlatformObject] | None] = {}
         self.findings: list[Finding] = []
 
@@ -57,13 +81,16 @@ class PlatformFolders:
         folder = path.parent.relative_to(self.root).as_posix()
         self.findings.append(rule("platform-object-invalid").at(folder, None, str(exc)))
 
-    def _parse(self, path: Path) -> list[PlatformObject] | None:
+    def _relative(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    def _parse(self, path: Path) -> Sequence[PlatformObject] | None:
         if path not in self._parsed:
             text = self._text(path)
             if text is None:
                 return None
             try:
-                self._parsed[path] = parse_platform_file(path.relative_to(self.root).as_posix(), text)
+                self._parsed[path] = _parsed_file(self._relative(path), text)
             except UsageError as exc:
                 self._broken(path, exc)
         return self._parsed[path]
@@ -80,6 +107,19 @@ class PlatformFolders:
                 found += parsed
             self._objects[env] = found if self._paths(env) is not None else None
         return self._objects[env]
+
+    def object_findings(
+        self, env: str, wanted: tuple[int, int], version: tuple[int, int]
+    ) -> list[ManifestFinding]:
+        """validate_manifests' findings for each object of the folder, file by file (none when a file does
+        not parse: its own finding says so)."""
+        if self.objects(env) is None:
+            return []
+        return [
+            finding
+            for path in self._paths(env) or ()
+            for finding in _file_findings(self._relative(path), self._texts[path], wanted, version)
+        ]
 
     def find(self, env: str, kind: str, name: str) -> Manifest | None:
         """The first object of that kind and name, in file order. A file that cannot hold it is not parsed:
@@ -110,8 +150,10 @@ def check_objects(platform: Platform, folders: PlatformFolders) -> Iterator[Find
     for env in platform.environments:
         objects = folders.objects(env) or []
         lines = {(o.manifest.source, o.manifest.key): o.line for o in objects}
-        report = validate_manifests([o.manifest for o in objects], version)
-        for finding in report.findings:
+        # validate_manifests over the folder, with each file's own findings remembered by content.
+        wanted = parse_kube_version(version)
+        found = folders.object_findings(env, wanted, schema_version_for(wanted))
+        for finding in [*found, *check_duplicates([o.manifest for o in objects])]:
             if finding.severity is ManifestSeverity.SKIPPED:
                 continue
             severity = Severity.ERROR if finding.severity is ManifestSeverity.ERROR else Severity.WARNING

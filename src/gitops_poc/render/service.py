@@ -7,7 +7,7 @@ import re
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gitops_poc.config import SEMVER, environment_error
@@ -93,6 +93,43 @@ def _safe_name(revision: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", revision)[:60]
 
 
+@dataclass(frozen=True)
+class Output:
+    """One render's `helm template` output, not parsed yet; `key` while it is still to be cached."""
+
+    text: str
+    key: str | None = None
+
+
+def template_output(
+    rendered: Rendered,
+    helm: Helm,
+    chart: LocalChart,
+    kube_version: str | None,
+    cache: RenderCache | None = None,
+) -> Output:
+    """`helm template` with the real value files (copies in a temp folder when read from a revision); with
+    `cache`, an identical render done before is read back instead."""
+    if cache is None:
+        return Output(_template(rendered, helm, chart, kube_version))
+    texts = [f.text or "" for f in rendered.value_files]
+    key = render_key(chart.path, texts, rendered.release, rendered.namespace, kube_version)
+    if (hit := cache.get(key)) is not None:
+        return Output(hit)
+    return Output(_template(rendered, helm, chart, kube_version), key)
+
+
+def with_manifests(
+    rendered: Rendered, chart: LocalChart, output: Output, cache: RenderCache | None = None
+) -> Rendered:
+    """`rendered` with the objects of `output`, which goes into `cache` first when helm made it (output that
+    does not parse too: the same inputs fail the same way)."""
+    if cache is not None and output.key is not None:
+        cache.put(output.key, output.text)
+    manifests = parse_manifests(output.text, f"{rendered.service}/{rendered.label}")
+    return replace(rendered, chart=chart, manifests=tuple(manifests))
+
+
 def render_manifests(
     rendered: Rendered,
     helm: Helm,
@@ -100,22 +137,10 @@ def render_manifests(
     kube_version: str | None,
     cache: RenderCache | None = None,
 ) -> Rendered:
-    """`helm template` with the real value files (copies in a temp folder when read from a revision); with
-    `cache`, an identical render done before is read back instead."""
+    """The objects `helm template` renders for `rendered` (template_output, then with_manifests)."""
     if isinstance(chart, ChartUnavailable):
         return replace(rendered, chart=chart)
-    key = None
-    if cache is not None:
-        texts = [f.text or "" for f in rendered.value_files]
-        key = render_key(chart.path, texts, rendered.release, rendered.namespace, kube_version)
-        if (hit := cache.get(key)) is not None:
-            manifests = parse_manifests(hit, f"{rendered.service}/{rendered.label}")
-            return replace(rendered, chart=chart, manifests=tuple(manifests))
-    output = _template(rendered, helm, chart, kube_version)
-    if cache is not None and key is not None:
-        cache.put(key, output)
-    manifests = parse_manifests(output, f"{rendered.service}/{rendered.label}")
-    return replace(rendered, chart=chart, manifests=tuple(manifests))
+    return with_manifests(rendered, chart, template_output(rendered, helm, chart, kube_version, cache), cache)
 
 
 def _template(rendered: Rendered, helm: Helm, chart: LocalChart, kube_version: str | None) -> str:

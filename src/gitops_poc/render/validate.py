@@ -245,6 +245,18 @@ def schema_findings(
     return _schema_errors(manifest, list(validator.iter_errors(manifest.body))), True
 
 
+def object_findings(
+    manifest: Manifest,
+    wanted: tuple[int, int],
+    version: tuple[int, int],
+    crds: CrdSchemas | None = None,
+) -> tuple[list[ManifestFinding], bool]:
+    """What `validate_manifests` finds in one object alone (schema, then the API server's rules), and
+    whether a schema was applied; the objects' duplicates are judged over the whole set."""
+    found, applied = schema_findings(manifest, wanted, version, crds)
+    return [*found, *checks.check_manifest(manifest)], applied
+
+
 def validate_manifests(
     manifests: Sequence[Manifest],
     kube_version: str = DEFAULT_KUBE_VERSION,
@@ -257,9 +269,8 @@ def validate_manifests(
     findings: list[ManifestFinding] = []
     validated = 0
     for manifest in manifests:
-        found, applied = schema_findings(manifest, wanted, version, crds)
+        found, applied = object_findings(manifest, wanted, version, crds)
         validated += int(applied)
         findings.extend(found)
-        findings.extend(checks.check_manifest(manifest))
     findings.extend(checks.check_duplicates(manifests))
     return ValidationReport(kube_version, f"{version[0]}.{version[1]}", tuple(findings), validated)

@@ -10,6 +10,7 @@ from gitops_poc.digits import is_natural
 from gitops_poc.errors import GitopsError, UsageError
 from gitops_poc.gitlab.plan import REVIEW_TOKEN_VARIABLE as TOKEN_VARIABLE  # set up by `gitlab bootstrap`
 from gitops_poc.review.markdown import MARKER
+from gitops_poc.tokenhome import Token, gitlab_home
 
 
 @dataclass(frozen=True)
@@ -42,5 +43,7 @@ def post(body: str, target: Target, environ: Mapping[str, str]) -> str:
         raise UsageError(f"{TOKEN_VARIABLE} is not set: the note cannot be posted (see docs/review.md)")
     if MARKER not in body:
         raise GitopsError("the note has no marker: it could never be found again to update")
-    gl = connect(target.url, token)
+    home = gitlab_home(environ, None, (target.url, "GITLAB_URL or CI_SERVER_URL"))
+    assert home is not None  # the token is for the merge request's own GitLab: nothing else is connected to
+    gl = connect(target.url, Token(token, TOKEN_VARIABLE, home))
     return upsert_note(gl, target.project, target.merge_request, MARKER, body)

@@ -1,5 +1,7 @@
 """Render many Applications at once: each chart resolved once, `helm template` runs in parallel on every
-core, and every output goes through the content-addressed render cache."""
+core, and every output goes through the content-addressed render cache. The workers only run helm; the
+caller's thread parses and stores each output as it takes it, so a core never waits on that for its next
+render."""
 
 from __future__ import annotations
 
@@ -16,8 +18,8 @@ from gitops_poc.render.cache import RenderCache
 from gitops_poc.render.chart import cache_root, resolve_chart
 from gitops_poc.render.helm import Helm, HelmError, HelmNotFound
 from gitops_poc.render.manifests import Manifest
-from gitops_poc.render.model import ChartRef, ChartResult, ChartUnavailable
-from gitops_poc.render.service import render_manifests
+from gitops_poc.render.model import ChartRef, ChartResult, ChartUnavailable, LocalChart, Rendered
+from gitops_poc.render.service import Output, template_output, with_manifests
 from gitops_poc.review.sources import RenderInput
 
 
@@ -29,6 +31,15 @@ class Job:
 
 
 Result = tuple[Manifest, ...] | str  # the objects, or why there are none
+
+
+@dataclass(frozen=True)
+class _Done:
+    """A render helm has finished, its output not parsed yet."""
+
+    rendered: Rendered
+    chart: LocalChart
+    output: Output
 
 
 def workers() -> int:
@@ -59,7 +70,7 @@ def rendering(
     done = itertools.count(1)
     lock = threading.Lock()
 
-    def one(job: Job) -> Result:
+    def one(job: Job) -> _Done | str:
         result = _render(job, charts[job.inputs.chart], helm, kube_version, cache)
         if on_progress is not None:
             with lock:
@@ -68,7 +79,7 @@ def rendering(
 
     with ThreadPoolExecutor(max_workers=workers()) as pool:
         try:
-            yield pool.map(one, jobs)
+            yield (_parsed(result, cache) for result in pool.map(one, jobs))
         except BaseException:  # the caller gave up (an error, Ctrl-C): renders not started never start
             pool.shutdown(wait=True, cancel_futures=True)
             raise
@@ -76,16 +87,24 @@ def rendering(
 
 def _render(
     job: Job, chart: ChartResult, helm: Helm, kube_version: str | None, cache: RenderCache | None
-) -> Result:
+) -> _Done | str:
     if isinstance(chart, ChartUnavailable):
         return chart.note
     try:
         inputs = job.inputs.rendered(job.service, job.env)
-        rendered = render_manifests(inputs, helm, chart, kube_version, cache)
+        return _Done(inputs, chart, template_output(inputs, helm, chart, kube_version, cache))
     except HelmNotFound:
         raise
-    except HelmError as exc:
+    except (HelmError, GitopsError) as exc:  # helm failed; a values file does not parse
         return str(exc)
+
+
+def _parsed(result: _Done | str, cache: RenderCache | None) -> Result:
+    """The objects of a finished render, stored in the cache first (in the caller's thread)."""
+    if isinstance(result, str):
+        return result
+    try:
+        rendered = with_manifests(result.rendered, result.chart, result.output, cache)
     except GitopsError as exc:  # output that does not parse
         return str(exc)
     return rendered.manifests or ()
