@@ -98,16 +98,6 @@ def _same_origin(url: str, other: str) -> bool:
         return False
 
 
-def reading_credential(
-    url: str | None, environ: Mapping[str, str], gitlab_host: str | None
-) -> tuple[str, str] | None:
-    """(user, token) to read the repositories under an http(s) `url` with (None: another kind of remote, no
-    token, or none whose home is `url`'s origin): GITLAB_TOKEN for GitLab's address (tokenhome), else in a
-    GitLab CI job the job's own CI_JOB_TOKEN for CI_SERVER_URL's origin. No other server ever sees them."""
-    found = reading_token(url, environ, gitlab_host)
-    return (found.user, found.value) if found is not None and url and found.belongs_to(url) else None
-
-
 @contextmanager
 def reading_env(
     url: str | None, environ: Mapping[str, str], gitlab_host: str | None

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from gitops_poc.cli import main
-from gitops_poc.gitauth import reading_credential
+from gitops_poc.tokenhome import reading_token
 from tests.gitlab.conftest import API_TOKEN
 from tests.gitlab.fake_gitlab import FakeGitLab
 
@@ -203,7 +203,9 @@ def test_the_job_token_goes_to_the_jobs_own_gitlab_only() -> None:
     ci = {"CI_JOB_TOKEN": "glcbt-abc", "CI_SERVER_URL": "https://gitlab.example.com"}
 
     def credential(url: str | None, environ: dict[str, str]) -> tuple[str, str] | None:
-        return reading_credential(url, environ, "gitlab.com")  # GITLAB_HOST as the built-in default
+        """(user, token) git is handed for `url` (GITLAB_HOST as the built-in default)."""
+        found = reading_token(url, environ, "gitlab.com")
+        return (found.user, found.value) if found and url and found.belongs_to(url) else None
 
     assert credential("https://gitlab.example.com", ci) == ("gitlab-ci-token", "glcbt-abc")
     assert credential("https://gitlab.example.com:443/", ci) == ("gitlab-ci-token", "glcbt-abc")

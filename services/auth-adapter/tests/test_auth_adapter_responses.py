@@ -76,3 +76,18 @@ def test_every_length_around_the_one_byte_boundaries_encodes_as_protobuf_does(na
     for size in range(60, 140):
         decision = Decision(200, "allowed", {name: "v" * size, "session-id": "s" * (139 - size)})
         assert encode(decision) == reference(decision).SerializeToString(deterministic=True), size
+
+
+def test_every_answer_length_across_the_varint_byte_boundaries_encodes_as_protobuf_does() -> None:
+    # OkHttpResponse's own length takes one, two or three varint bytes: below 128, up to 16,383, beyond.
+    # The first and last change of width must be passed for every value length in between.
+    sizes = [*range(0, 140), *range(16_200, 16_420)]
+    for size in sizes:
+        decision = Decision(200, "allowed", {"user-id": "v" * size}, ("x-user-id",))
+        encoded = encode(decision)
+        assert encoded == reference(decision).SerializeToString(deterministic=True), size
+    widths = {
+        len(reference(Decision(200, "allowed", {"user-id": "v" * s})).ok_response.SerializeToString())
+        for s in (0, 16_419)
+    }
+    assert min(widths) < 0x80 and max(widths) >= 0x4000  # both boundaries were crossed

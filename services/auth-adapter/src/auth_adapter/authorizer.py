@@ -10,17 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
-from gateway_config import GatewayConfig, IdentitySource, Policy, Route, RouteTable, normalize
+from gateway_config import Auth, GatewayConfig, IdentitySource, Policy, Route, RouteTable, normalize
 
 from auth_adapter.ratelimit import RateLimiter
 from auth_adapter.recaptcha import Recaptcha
-from auth_adapter.tokens import CLIENT_ROLE, Identity, TokenError, TokenValidator
+from auth_adapter.tokens import CLIENT_ROLE, TokenError, TokenValidator
 
 CLEAR_COOKIE = "token=; Path=/; Max-Age=0; HttpOnly"
-REJECTED: Literal["rejected"] = "rejected"
-MISSING = object()
 # Paths remembered with their route, emptied when full; only paths up to ROUTE_CACHE_PATH characters (a
 # client chooses the path: 10,000 of Envoy's 60 KiB headers would be 600 MB), so at most about 5 MB.
 ROUTE_CACHE = 10_000
@@ -61,6 +59,25 @@ def _token(headers: Mapping[str, str]) -> str:
     return credentials.strip() if scheme.lower() == "bearer" else ""
 
 
+class _Target(NamedTuple):
+    """What a path decides before the token: the policy of its route and where that is configured, or
+    the denial when there is no policy (the route's properties read once per path, not once per call)."""
+
+    auth: Auth | None
+    key: str
+    denial: Decision | None
+
+
+_REJECTED_PATH = Decision(400, "path rejected")  # Envoy's 400: a fragment, or a path it cannot normalize
+_NO_ROUTE = Decision(404, "no route")
+_NO_AUTH = Decision(400, "unknown auth for method")
+_RATE_LIMITED = Decision(429, "rate limit exceeded")
+_RECAPTCHA_FAILED = Decision(412, "recaptcha failed")
+_TOKEN_REQUIRED = Decision(401, "token required")
+_ACCESS_DENIED = Decision(403, "access denied")
+_new = tuple.__new__  # a Decision built without NamedTuple's Python-level __new__ (one frame per call)
+
+
 class Authorizer:
     def __init__(
         self, config: GatewayConfig, tokens: TokenValidator, limiter: RateLimiter, recaptcha: Recaptcha
@@ -78,7 +95,8 @@ class Authorizer:
         self._remove_without_session = tuple(
             n for n, source in config.identity_headers if source is not IdentitySource.USER
         )
-        self._routes: dict[str, Route | None | Literal["rejected"]] = {}
+        self._routes: dict[str, _Target] = {}
+        self._anonymous = Decision(OK, "allowed", NONE, self._remove_anonymous, NONE)
         self._tokens = tokens
         self._limiter = limiter
         self._recaptcha = recaptcha
@@ -89,30 +107,31 @@ class Authorizer:
         normalized = normalize(path)
         return None if normalized is None else self._table.match(normalized)
 
-    def _route_of(self, path: str) -> Route | None | Literal["rejected"]:
-        """route(path), remembered per path without its query (bounded), or "rejected" (Envoy's 400)."""
-        if "#" in path:  # Envoy rejects a fragment anywhere, the query included
-            return REJECTED
+    def _target(self, path: str) -> _Target:
+        """The route's policy for `path` without its query, remembered per path (bounded)."""
         head = path.partition("?")[0]
-        found = self._routes.get(head, MISSING)
-        if found is MISSING:
+        found = self._routes.get(head)
+        if found is None:
             normalized = normalize(head)
-            found = REJECTED if normalized is None else self._table.match(normalized)
+            route = None if normalized is None else self._table.match(normalized)
+            if route is None:
+                found = _Target(None, "", _REJECTED_PATH if normalized is None else _NO_ROUTE)
+            else:
+                auth = route.auth
+                found = _Target(auth, route.policy_key, None if auth is not None else _NO_AUTH)
             if len(head) <= ROUTE_CACHE_PATH:
                 if len(self._routes) >= ROUTE_CACHE:
                     self._routes.clear()
                 self._routes[head] = found
-        return found  # type: ignore[return-value]  # MISSING was replaced
+        return found
 
     def decide(self, path: str, headers: Mapping[str, str], source: Callable[[], str]) -> Decision:
-        route = self._route_of(path)
-        if route == REJECTED:
-            return Decision(400, "path rejected")
-        if route is None:
-            return Decision(404, "no route")
-        auth, key = route.auth, route.policy_key
+        if "#" in path:  # Envoy rejects a fragment anywhere, the query included
+            return _REJECTED_PATH
+        auth, key, denial = self._target(path)
         if auth is None:
-            return Decision(400, "unknown auth for method")
+            assert denial is not None
+            return denial
         passed_v2 = False
         if auth.rate_limit is not None:  # the client address only where a limit needs it
             client = client_address(headers, source(), self._trusted_hops)
@@ -121,7 +140,7 @@ class Authorizer:
                 if not (
                     self._recaptcha.enabled and self._recaptcha.verify(headers.get("x-rc-token-2", ""), 2)
                 ):
-                    return Decision(429, "rate limit exceeded")
+                    return _RATE_LIMITED
                 self._limiter.reset(key, client)
                 passed_v2 = True
         if (
@@ -129,40 +148,29 @@ class Authorizer:
             and not passed_v2
             and not self._recaptcha.verify(headers.get("x-rc-token", ""), 3)
         ):
-            return Decision(412, "recaptcha failed")
-        if auth.policy is Policy.NO_NEED:
-            return self._allow(None)
+            return _RECAPTCHA_FAILED
+        policy = auth.policy
+        if policy is Policy.NO_NEED:
+            return self._anonymous
 
         token = _token(headers)
         if not token:
-            return self._allow(None) if auth.policy is Policy.OPTIONAL else Decision(401, "token required")
+            return self._anonymous if policy is Policy.OPTIONAL else _TOKEN_REQUIRED
         try:
             identity = self._tokens.validate(token)
         except TokenError as exc:
             clear = {"set-cookie": CLEAR_COOKIE}
-            if auth.policy is Policy.OPTIONAL:
-                return self._allow(None, clear, reason=f"anonymous: {exc}")
+            if policy is Policy.OPTIONAL:
+                return Decision(OK, f"anonymous: {exc}", NONE, self._remove_anonymous, clear)
             return Decision(401, str(exc), to_client=clear)
-        if auth.policy is Policy.REQUIRED and not _permitted(identity, auth.permission):
-            return Decision(403, "access denied")
-        return self._allow(identity)
-
-    def _allow(
-        self, identity: Identity | None, to_client: Mapping[str, str] | None = None, reason: str = "allowed"
-    ) -> Decision:
-        """Every identity header the upstreams trust (config `identity_headers`) is removed from the
-        client's request; those derived from a validated token are then set (overwriting)."""
-        if identity is None:
-            return Decision(OK, reason, NONE, self._remove_anonymous, to_client or NONE)
+        if policy is Policy.REQUIRED:
+            permission = auth.permission
+            if not (permission in identity.permissions if permission else CLIENT_ROLE in identity.roles):
+                return _ACCESS_DENIED
+        # Every identity header the upstreams trust (config `identity_headers`) is removed from the
+        # client's request; those derived from the validated token are then set (overwriting).
         upstream = dict.fromkeys(self._user_headers, identity.user_id)
-        remove = self._remove_without_session
         if identity.session_id:
             upstream.update(dict.fromkeys(self._session_headers, identity.session_id))
-            remove = self._remove_with_session
-        return Decision(OK, reason, upstream, remove, to_client or NONE)
-
-
-def _permitted(identity: Identity, permission: str) -> bool:
-    if not permission:
-        return CLIENT_ROLE in identity.roles
-    return permission in identity.permissions
+            return _new(Decision, (OK, "allowed", upstream, self._remove_with_session, NONE))
+        return _new(Decision, (OK, "allowed", upstream, self._remove_without_session, NONE))

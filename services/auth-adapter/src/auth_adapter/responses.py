@@ -17,7 +17,7 @@ from envoy.type.v3 import http_status_pb2
 from google.protobuf.message import Message
 from google.rpc import code_pb2, status_pb2
 
-from auth_adapter.authorizer import Decision
+from auth_adapter.authorizer import OK, Decision
 
 _OVERWRITE = base_pb2.HeaderValueOption.OVERWRITE_IF_EXISTS_OR_ADD
 _OK_STATUS = status_pb2.Status(code=code_pb2.OK)
@@ -107,7 +107,7 @@ def _upstream_header(name: str, value: str) -> bytes:
 
 def encode(decision: Decision) -> bytes:
     """The serialized CheckResponse for `decision`: OK with its headers, or PERMISSION_DENIED."""
-    if decision.allowed:
+    if decision.code == OK:
         # OkHttpResponse.headers (field 2) first, then the remembered fields 5 and 6: protobuf's own order.
         # Every piece goes into one list joined once: short entries (nearly all) take their one-byte
         # lengths from a table, without a call or an intermediate bytes object.
@@ -128,7 +128,9 @@ def encode(decision: Decision) -> bytes:
                 size += len(entry)
         tail = _ok_tail(decision.remove, decision.to_client)
         parts.append(tail)
-        parts[2] = _varint(size + len(tail))
+        size += len(tail)
+        # OkHttpResponse's length: two varint bytes for nearly every answer (128 to 16,383 bytes)
+        parts[2] = bytes((size & 0x7F | 0x80, size >> 7)) if 0x80 <= size < 0x4000 else _varint(size)
         return b"".join(parts)
     denied = external_auth_pb2.DeniedHttpResponse(
         status=http_status_pb2.HttpStatus(code=decision.code), headers=_header_options(decision.to_client)

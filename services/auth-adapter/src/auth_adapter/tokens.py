@@ -84,6 +84,9 @@ class TokenValidator:
         required += ["iss"] if settings.issuer else []
         required += ["aud"] if settings.audience else []
         self._required = tuple(required)
+        self._leeway = settings.leeway_seconds
+        self._issuer = settings.issuer
+        self._audience = settings.audience
         # Verified JWTs by their exact text (signature included): a repeat skips the HMAC and the claim
         # checks but not the time window. Bounded; emptied when full.
         self._verified: dict[str, tuple[Identity, float, float]] = {}
@@ -138,7 +141,6 @@ class TokenValidator:
     def _decode(self, token: str) -> tuple[Identity, float, float]:
         """Verify an HS256 JWT (RFC 7515/7519) and its claims; the window it is valid in."""
         claims = self._verified_claims(token)
-        s = self._settings
         get = claims.get
         exp, nbf, iat = get("exp", _ABSENT), get("nbf", _ABSENT), get("iat", _ABSENT)
         # NumericDates: a JSON int passes at once; anything else (float, string, bool, null) is checked.
@@ -151,24 +153,33 @@ class TokenValidator:
         for name in self._required:
             if name not in claims:
                 raise TokenError(f"token lacks the {name!r} claim")
-        leeway = s.leeway_seconds
+        leeway = self._leeway
         now = time.time()
         if exp <= now - leeway:
             raise TokenError("token expired")
         if (nbf is not None and nbf > now + leeway) or (iat is not None and iat > now + leeway):
             raise TokenError("token not yet valid")
-        if s.issuer is not None and claims["iss"] != s.issuer:
+        if self._issuer is not None and claims["iss"] != self._issuer:
             raise TokenError("token issuer not accepted")
-        if s.audience is not None:
+        if self._audience is not None:
             audience = claims["aud"]
             names = [audience] if isinstance(audience, str) else audience
-            if not isinstance(names, list) or s.audience not in [a for a in names if isinstance(a, str)]:
+            if not isinstance(names, list) or self._audience not in [a for a in names if isinstance(a, str)]:
                 raise TokenError("token audience not accepted")
         subject = get("sub")
         session = get("sid", get("session_id", ""))
         if subject.__class__ is not str or not subject or session.__class__ is not str:
             raise TokenError("token claims sub/sid are not strings")
-        identity = Identity(subject, session, _names(get("roles")), _names(get("permissions")))
+        roles, permissions = get("roles"), get("permissions")
+        identity: Identity = _new(
+            Identity,
+            (
+                subject,
+                session,
+                _NO_NAMES if roles is None else _names(roles),
+                _NO_NAMES if permissions is None else _names(permissions),
+            ),
+        )
         # The window just accepted: nbf - leeway <= now < exp + leeway.
         if nbf is None and iat is None:
             return identity, -math.inf, exp + leeway
@@ -261,3 +272,4 @@ def _names(value: object) -> frozenset[str]:
 
 
 _NO_NAMES: frozenset[str] = frozenset()
+_new = tuple.__new__  # an Identity built without NamedTuple's Python-level __new__ (one frame per token)
