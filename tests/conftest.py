@@ -41,11 +41,30 @@ def require_binary(name: str) -> str:
     return found
 
 
+# Kept: the opt-in switches and addresses of the end-to-end tests and where test artifacts go.
+_TEST_SWITCHES = (
+    "GITOPS_POC_E2E",
+    "GITOPS_REVIEW_E2E",
+    "GITOPS_POC_TEST_ARTIFACTS",
+    "GITOPS_POC_SHARED_CHARTS",
+)
+
+
+def _ambient(key: str) -> bool:
+    """What a GitLab CI job (its predefined CI_*/GITLAB_* variables) or a platform engineer's shell sets
+    that the tool reads: a test sets what it means, never inherits a job token or a server address."""
+    if key.startswith(_TEST_SWITCHES):
+        return False
+    return key.startswith(("CI_", "GITLAB_", "GITOPS_", "ARGOCD_")) or key in ("SYNC_WINDOWS", "SERVICE_NAME")
+
+
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """No test reads the developer's credentials, cluster, or platform configuration."""
     for key in ("VAULT_TOKEN", "VAULT_ADDR", "KUBECONFIG", "GITLAB_TOKEN", "GITLAB_URL", *DEFAULTS):
         monkeypatch.delenv(key, raising=False)
+    for key in [k for k in os.environ if _ambient(k)]:
+        monkeypatch.delenv(key)
     monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
     for var in ("HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME"):
         monkeypatch.setenv(var, str(tmp_path_factory.mktemp(var.lower())))

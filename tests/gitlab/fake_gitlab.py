@@ -8,11 +8,13 @@ as GitLab does, and can inject failures (429 with Retry-After, 5xx) for given re
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import re
 import subprocess
 import threading
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -73,6 +75,7 @@ class FakeGitLab:
         ] = []  # run once before a matching request
         self.git_auth: list[str] = []  # the user names git authenticated with
         self.git_refusals: list[str] = []  # why git requests with a job token were refused
+        self.crashes: list[str] = []  # a handler's own exceptions, answered as 500 with the traceback
         self.git_credentials: list[str] = []  # every Authorization header git sent, accepted or not
         self._ids = itertools.count(100)
         self.lock = threading.Lock()
@@ -505,6 +508,17 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
     def _serve(self) -> None:
+        # A fault of the fake itself answers 500 with its traceback, which the client's error then quotes,
+        # rather than a dropped connection ("Empty reply from server") that says nothing of the cause.
+        try:
+            self._answer()
+        except Exception:
+            text = traceback.format_exc()
+            self.server.fake.crashes.append(text)
+            with contextlib.suppress(OSError):
+                self._refuse(500, f"fake GitLab crashed: {text}")
+
+    def _answer(self) -> None:
         fake = self.server.fake
         split = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
@@ -600,3 +614,4 @@ def fake_gitlab(
     finally:
         server.shutdown()
         server.server_close()
+    assert not fake.crashes, f"the fake GitLab itself failed {len(fake.crashes)} time(s):\n{fake.crashes[0]}"
