@@ -547,7 +547,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         for key, value in headers.items():
-            self.send_header(key, value)
+            # Written as UTF-8: a broken server sends values Latin-1 cannot carry (the tests of a garbled
+            # Retry-After), which http.server's send_header refuses to encode.
+            self._headers_buffer.append(f"{key}: {value}\r\n".encode())  # type: ignore[attr-defined]
         self.end_headers()
         self.wfile.write(data)
 
