@@ -61,10 +61,9 @@ def _ambient(key: str) -> bool:
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """No test reads the developer's credentials, cluster, or platform configuration."""
-    for key in ("VAULT_TOKEN", "VAULT_ADDR", "KUBECONFIG", "GITLAB_TOKEN", "GITLAB_URL", *DEFAULTS):
+    ambient = [k for k in os.environ if _ambient(k)]
+    for key in ("VAULT_TOKEN", "VAULT_ADDR", "KUBECONFIG", *DEFAULTS, *ambient):
         monkeypatch.delenv(key, raising=False)
-    for key in [k for k in os.environ if _ambient(k)]:
-        monkeypatch.delenv(key)
     monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
     for var in ("HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME"):
         monkeypatch.setenv(var, str(tmp_path_factory.mktemp(var.lower())))

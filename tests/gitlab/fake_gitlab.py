@@ -8,7 +8,6 @@ as GitLab does, and can inject failures (429 with Retry-After, 5xx) for given re
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import re
@@ -16,7 +15,7 @@ import subprocess
 import threading
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -515,7 +514,7 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception:
             text = traceback.format_exc()
             self.server.fake.crashes.append(text)
-            with contextlib.suppress(OSError):
+            with suppress(OSError):
                 self._refuse(500, f"fake GitLab crashed: {text}")
 
     def _answer(self) -> None:
