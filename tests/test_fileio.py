@@ -4,8 +4,6 @@ position; writes whole or not at all, never over or through anything but a regul
 from __future__ import annotations
 
 import os
-import resource
-import signal
 import socket
 import stat
 import subprocess
@@ -16,6 +14,7 @@ import pytest
 
 from gitops_poc import fileio
 from gitops_poc.fileio import FileKind, FileMissing, FileRefused, NotText, WriteFailed, WriteRefused
+from tests.childlimits import limited
 
 SMALL = FileKind("test file", 16)
 
@@ -125,11 +124,6 @@ def test_a_write_over_anything_but_a_regular_file_is_refused_and_leaves_it(tmp_p
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 
-def _small_files() -> None:
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))
-
-
 def test_a_write_the_disk_refuses_is_an_error_and_the_old_file_stays(tmp_path: Path) -> None:
     """A full disk as the kernel reports it, in a child process: the file size limit fails write(2)."""
     path = tmp_path / "f"
@@ -140,11 +134,10 @@ def test_a_write_the_disk_refuses_is_an_error_and_the_old_file_stays(tmp_path: P
         "except fileio.WriteFailed as exc:\n    print(exc); sys.exit(2)\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", script, str(path)],
+        limited([sys.executable, "-c", script, str(path)], file_size=1024),
         capture_output=True,
         text=True,
         timeout=60,
-        preexec_fn=_small_files,  # noqa: PLW1509 - the limit is the point of the test
         check=False,
     )
     assert result.returncode == 2, result.stderr

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from gitops_poc.demo.workspace import MARKER, workspace
+from tests.childlimits import limited
 from tests.clirun import run_cli, tree
 from tests.cluster.fakeapi import serve_fake_api
 from tests.conftest import REPO_ROOT, require_binary, require_shared_charts
@@ -155,22 +156,18 @@ def listening(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-def _interruptible() -> None:
-    """Ctrl-C as a terminal delivers it: a shell's background job (a test run started with `&`) inherits
-    SIGINT ignored, and a process that starts with it ignored rightly keeps ignoring it (nohup's rule)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def start_demo(folder: Path, tag: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "gitops_poc", "demo", "--workspace", str(folder)],
+        # SIGINT as a terminal delivers it: a test run started with `&` inherits it ignored (nohup's rule)
+        limited(
+            [sys.executable, "-m", "gitops_poc", "demo", "--workspace", str(folder)], default_sigint=True
+        ),
         cwd=REPO_ROOT,
         env={**os.environ, "DEMO_CHILDREN_TAG": tag, "COLUMNS": "200", "NO_COLOR": "1"},
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        preexec_fn=_interruptible,  # noqa: PLW1509 - only resets one signal's disposition before exec
     )
 
 

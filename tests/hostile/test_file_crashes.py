@@ -8,8 +8,6 @@ and tests/hostile/test_unbounded_reads.py.)
 from __future__ import annotations
 
 import os
-import resource
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.childlimits import limited
 from tests.clirun import Run, run_cli, tree
 
 TOKEN_LINES = ("glpat-PLANTED-first-line-4242", "glpat-PLANTED-second-line-4242")
@@ -77,19 +76,13 @@ def _init(root: Path, crash_dir: Path, limit: int | None = None) -> Run:
     """`init --yes` in a child process; with `limit`, files can grow to `limit` bytes only (a full disk, as
     write(2) reports it: EFBIG). Python ignores SIGXFSZ, so the write fails instead of killing the process."""
 
-    def small_files() -> None:
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        if limit is not None:
-            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-
     crash_dir.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
-        [sys.executable, "-m", "gitops_poc", "init", "--yes", "-C", str(root)],
+        limited([sys.executable, "-m", "gitops_poc", "init", "--yes", "-C", str(root)], file_size=limit),
         env={**os.environ, "TMPDIR": str(crash_dir), "COLUMNS": "200", "NO_COLOR": "1"},
         capture_output=True,
         text=True,
         timeout=120,
-        preexec_fn=small_files,  # noqa: PLW1509 - the limit is the point of the test
         check=False,
     )
     logs = tuple(p.read_text() for p in crash_dir.glob("gitops-poc-crash-*"))

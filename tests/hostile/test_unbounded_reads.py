@@ -11,7 +11,6 @@ case here (or a reason why it reads no file).
 from __future__ import annotations
 
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -26,6 +25,7 @@ import typer
 from typer import _click as click
 
 from gitops_poc.cli import app
+from tests.childlimits import limited
 from tests.hostile.conftest import generate, git
 
 DEADLINE = 60.0  # seconds: a refusal takes ~1 s, 8 s on a machine loaded 8x; a blocked read never ends
@@ -186,10 +186,6 @@ def _leaf_commands() -> dict[str, list[str]]:
     return found
 
 
-def _limited() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
-
-
 def _bad_file(kind: str, tmp_path: Path, at: Path | None = None) -> Path:
     """/dev/zero (a link to it when `at` is given) or a FIFO nobody writes, at `at` or in tmp_path."""
     if at is not None:
@@ -211,14 +207,13 @@ def _run(argv: list[str], env: dict[str, str], cwd: Path) -> subprocess.Complete
     if "VAULT_TOKEN" not in env:
         environ.pop("VAULT_TOKEN", None)
     return subprocess.run(
-        argv,
+        limited(argv, address_space=MEMORY),  # the limit keeps a regression from starving the machine
         cwd=cwd,
         env=environ,
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
         timeout=DEADLINE,  # a read that waits or never ends fails the test here
-        preexec_fn=_limited,  # noqa: PLW1509 - the limit is what keeps a regression from starving the machine
         check=False,
     )
 

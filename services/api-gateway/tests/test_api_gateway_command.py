@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -194,17 +192,17 @@ def test_a_write_that_fails_half_way_is_exit_2_and_the_old_bootstrap_stays(
     out = tmp_path / "envoy.yaml"
     out.write_text("old bootstrap\n")
 
-    def small_files() -> None:
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
-
-    result = subprocess.run(
-        [str(BIN / "api-gateway-config"), "--config", str(config), "--output", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        preexec_fn=small_files,  # noqa: PLW1509 - the limit is the point of the test
+    # Not preexec_fn: Python in a forked child of a worker that has used grpc can abort there (grpc's fork
+    # handlers); a small program sets the limit and execs the command instead.
+    limit = (
+        "import os, resource, signal, sys\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))\n"
+        "os.execv(sys.argv[1], sys.argv[1:])\n"
     )
+    command = [str(BIN / "api-gateway-config"), "--config", str(config), "--output", str(out)]
+    argv = [sys.executable, "-c", limit, *command]
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert result.stderr.startswith(f"api-gateway: error: cannot write {out}: File too large")
     assert out.read_text() == "old bootstrap\n"
