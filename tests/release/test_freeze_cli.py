@@ -5,6 +5,7 @@ remote: inside a deny window nothing is committed (exit 7, the window and its en
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -44,14 +45,14 @@ def test_a_bump_inside_a_deny_window_changes_nothing(
 def test_the_message_says_when_the_freeze_ends(
     service_remote: ServiceRemote, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Fires every minute and lasts a minute: open at every moment but the instant of a minute's start
-    # (Argo CD's window opens just after it fires), so it ends within a minute whenever the test runs.
-    # (59s left the last second of each minute closed: the bump went through one run in sixty.)
-    windows(
-        monkeypatch, {"kind": "deny", "schedule": "* * * * *", "duration": "1m", "applications": ["*-prod"]}
-    )
+    # Fired a minute or two ago, open for an hour. (A window firing every minute for a minute never lets a
+    # sync through but for an instant: that is no end.)
+    fired = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)
+    schedule = f"{fired.minute} {fired.hour} * * *"
+    windows(monkeypatch, {"kind": "deny", "schedule": schedule, "duration": "1h", "applications": ["*-prod"]})
     assert bump(service_remote) == 7
-    assert "the freeze ends at 20" in capsys.readouterr().err
+    end = (fired + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert f"the freeze ends at {end}" in capsys.readouterr().err
 
 
 def test_break_glass_goes_on_and_is_recorded(

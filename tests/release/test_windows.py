@@ -429,3 +429,55 @@ def test_go_durations(text: str, expected: timedelta) -> None:
 def test_go_refuses_durations(text: str) -> None:
     with pytest.raises(ScheduleError):
         parse_duration(text)
+
+
+# --- when the hold ends: every matching window, not only the blocking ones ---------------------------------
+SUNDAY = datetime(2026, 12, 6, tzinfo=UTC)
+
+
+def _until(windows: list[SyncWindow], now: datetime, *, manual: bool = False) -> datetime | None:
+    verdict = can_sync(list(enumerate(windows)), now, manual=manual)
+    assert not verdict.allowed
+    return verdict.until(now)
+
+
+def test_a_deny_window_that_opens_before_the_blocking_one_closes_extends_the_freeze() -> None:
+    first = window("deny", "0 0 * * *", "2h")  # 00:00-02:00
+    second = window("deny", "30 1 * * *", "150m")  # 01:30-04:00: not active yet at 01:00
+    now = SUNDAY.replace(hour=1)
+    assert can_sync(list(enumerate([first, second])), now, manual=False).blocking == ((0, first),)
+    assert _until([first, second], now) == SUNDAY.replace(hour=4)
+    assert _until([first], now) == SUNDAY.replace(hour=2)  # the window alone: when it closes
+
+
+def test_an_allow_window_that_opens_inside_a_deny_window_waits_for_it() -> None:
+    office = window("allow", "0 9 * * *", "8h")  # 09:00-17:00
+    release = window("deny", "0 8 * * *", "2h")  # 08:00-10:00
+    now = SUNDAY.replace(hour=7)
+    verdict = can_sync(list(enumerate([office, release])), now, manual=False)
+    assert verdict.reason == "outside every allow window"
+    assert verdict.until(now) == SUNDAY.replace(hour=10)
+    assert _until([office], now) == SUNDAY.replace(hour=9)
+
+
+def test_a_freeze_that_ends_outside_every_allow_window_lasts_until_one_opens() -> None:
+    office = window("allow", "0 9 * * *", "8h")  # 09:00-17:00
+    late = window("deny", "0 16 * * *", "2h")  # 16:00-18:00: ends after the office window has closed
+    now = SUNDAY.replace(hour=16, minute=30)
+    assert _until([office, late], now) == SUNDAY.replace(day=7, hour=9)
+
+
+def test_a_manual_sync_waits_only_for_the_windows_that_hold_manual_syncs() -> None:
+    first = SyncWindow("deny", "0 0 * * *", "2h", manual_sync=False)
+    second = SyncWindow("deny", "30 1 * * *", "150m", manual_sync=True)  # lets manual syncs through
+    now = SUNDAY.replace(hour=1)
+    assert _until([first, second], now, manual=True) == SUNDAY.replace(hour=2)
+    assert _until([first, second], now, manual=False) == SUNDAY.replace(hour=4)
+
+
+def test_windows_that_never_let_a_sync_through_have_no_end() -> None:
+    always = window("deny", "* * * * *", "1h")  # never closes
+    office = window("allow", "0 9 * * *", "8h")  # opens and closes every day meanwhile
+    assert _until([always, office], SUNDAY) is None
+    flapping = [window("deny", "*/2 * * * *", "1m"), window("deny", "1-59/2 * * * *", "1m")]
+    assert _until(flapping, SUNDAY.replace(minute=0, second=30)) is None  # closes and reopens each minute

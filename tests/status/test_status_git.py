@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -167,12 +168,14 @@ def test_a_service_removed_from_the_configuration_has_no_row(
 def test_freeze_window_and_rollback_from_release(
     published: Published, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # A deny window over prod that started at midnight and lasts a day: held now, whatever the hour.
+    # A deny window over prod that opened a minute or two ago for an hour: held now, whatever the hour.
+    # (Daily for 24h would reopen the instant it closes: Argo CD holds that for ever, status says so.)
+    fired = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)
     (published.root / "gitops-config" / "release.yaml").write_text(
         "syncWindows:\n"
         "  - kind: deny\n"
-        '    schedule: "0 0 * * *"\n'
-        "    duration: 24h\n"
+        f'    schedule: "{fired.minute} {fired.hour} * * *"\n'
+        "    duration: 1h\n"
         "    namespaces: [poc-prod]\n"
         "    description: audit freeze\n"
     )
@@ -182,7 +185,9 @@ def test_freeze_window_and_rollback_from_release(
     code, doc, _ = published.status(capsys=capsys)
     assert code == 0
     prod = _cell(doc, "api-gateway", "prod")
-    assert prod["state"] == "frozen" and "deny" in prod["frozen"] and "freeze ends at" in prod["frozen"]
+    end = (fired + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert prod["state"] == "frozen" and "deny" in prod["frozen"]
+    assert f"freeze ends at {end}" in prod["frozen"]
     assert _cell(doc, "api-gateway", "dev")["frozen"] is None
     dev = _cell(doc, "web-grpc", "dev")
     assert dev["image"]["tag"] == "1.0.0" and dev["state"] == "pinned"  # a rollback pins the environment

@@ -45,11 +45,12 @@ def _stamp(moment: datetime | None) -> str:
 def describe(verdict: Verdict, now: datetime) -> str:
     names = "; ".join(w.name(i) for i, w in verdict.blocking)
     until = verdict.until(now)
-    when = (
-        f"the freeze ends at {_stamp(until)}"
-        if verdict.blocking and verdict.blocking[0][1].kind == "deny"
-        else f"the next allow window opens at {_stamp(until)}"
-    )
+    if verdict.blocking and verdict.blocking[0][1].kind == "deny":
+        when = f"the freeze ends at {_stamp(until)}"
+    elif any(w.opens_at(now) == until for _, w in verdict.blocking):
+        when = f"the next allow window opens at {_stamp(until)}"
+    else:  # an allow window opens inside a deny window: the sync waits for the deny window to close
+        when = f"a sync can run again at {_stamp(until)}"
     if until is None:
         when = "no end within 62 days (or a schedule that never fires, which Argo CD holds for ever)"
     return f"{verdict.reason}: {names}; {when}"

@@ -20,6 +20,10 @@ from gitops_poc.release.schedule import ScheduleError, check_schedule, last_befo
 KINDS = ("allow", "deny")
 # How far `ends_at` looks: a window whose schedule keeps it open longer "does not end within" it.
 HORIZON = timedelta(days=62)
+# `Verdict.until` walks from one window boundary to the next: a few steps for real schedules; windows
+# that close and reopen every minute would never end (about a millisecond a step): past this many, no answer.
+MAX_STEPS = 200
+_INSTANT = timedelta(microseconds=1)  # a window is open just after its schedule fires
 
 
 class WindowError(ValueError):
@@ -192,17 +196,39 @@ class Verdict:
     blocking: tuple[tuple[int, SyncWindow], ...] = ()
     reason: str = ""
     overridden_by_manual: bool = False
+    windows: tuple[tuple[int, SyncWindow], ...] = ()  # every window that matches the Application
+    manual: bool = False
 
     def until(self, now: datetime) -> datetime | None:
-        """When the hold ends: the last blocking deny window closes, or the first allow window opens
-        (None: not within HORIZON, or never)."""
-        if not self.blocking:
+        """When a sync can first run again; None when a deny window holds it past HORIZON or for ever, or
+        the windows open and close past MAX_STEPS times. Not only the blocking windows decide it: a deny
+        window that opens before the blocking one closes, or one active when an allow window opens, holds
+        the sync on; so the windows are walked from one boundary (a window closing or opening) to the next
+        until CanSync allows."""
+        if self.allowed or not self.blocking:
             return None
-        if self.blocking[0][1].kind == "deny":
-            ends = [w.ends_at(now) for _, w in self.blocking]
-            return None if any(e is None for e in ends) else max(e for e in ends if e is not None)
-        opens = [o for _, w in self.blocking if (o := w.opens_at(now)) is not None]
-        return min(opens) if opens else None
+        windows = self.windows or self.blocking
+        moment = now
+        for _ in range(MAX_STEPS):
+            boundaries = []
+            for _, window in windows:
+                if not window.active(moment):
+                    opens = window.opens_at(moment)
+                    boundaries += [] if opens is None else [opens]
+                    continue
+                ends = window.ends_at(moment)
+                if ends is not None:
+                    boundaries.append(ends)
+                elif window.kind == "deny" and not (self.manual and window.manual_sync):
+                    return None  # holds the sync beyond HORIZON, or for ever
+            if not boundaries:
+                return None
+            boundary = min(boundaries)
+            # A window that fires at the boundary is open an instant later: CanSync is asked then.
+            moment = boundary + _INSTANT
+            if can_sync(windows, moment, manual=self.manual).allowed:
+                return boundary
+        return None
 
 
 def can_sync(windows: Iterable[tuple[int, SyncWindow]], now: datetime, *, manual: bool) -> Verdict:
@@ -216,14 +242,16 @@ def can_sync(windows: Iterable[tuple[int, SyncWindow]], now: datetime, *, manual
     if denies:
         if manual and all(w.manual_sync for _, w in denies):
             return Verdict(True, overridden_by_manual=True)
-        return Verdict(False, tuple(denies), "inside a deny window")
+        return Verdict(False, tuple(denies), "inside a deny window", windows=listed, manual=manual)
     if any(w.kind == "allow" for _, w in active):
         return Verdict(True)
     inactive_allows = [(i, w) for i, w in listed if w.kind == "allow" and not w.active(now)]
     if inactive_allows:
         if manual and all(w.manual_sync for _, w in inactive_allows):
             return Verdict(True, overridden_by_manual=True)
-        return Verdict(False, tuple(inactive_allows), "outside every allow window")
+        return Verdict(
+            False, tuple(inactive_allows), "outside every allow window", windows=listed, manual=manual
+        )
     return Verdict(True)
 
 
