@@ -8,11 +8,12 @@ Figures, each beside its reference measured in the same run:
   render cache.
 The charts come from the k8app repository, or from ../shared/charts served on loopback when it cannot be
 reached; they are pulled before timing. Note the machine's load (printed): the lead reruns this.
-Run: .venv/bin/python bench/bench_review.py [N ...]
+Run: .venv/bin/python bench/bench_review.py [N ...]   (--help: the options)
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -99,6 +100,7 @@ def main(sizes: list[int]) -> None:
         os.environ["XDG_CACHE_HOME"] = str(Path(tmp) / "cache")
         previous = None
         for index, services in enumerate(sizes):
+            setup = time.perf_counter()
             root = Path(tmp) / f"platform-{services}"
             root.mkdir()
             git(root, "init", "-q", "-b", "main")
@@ -117,6 +119,7 @@ def main(sizes: list[int]) -> None:
                 )
                 git(root, "checkout", "-q", "--", ".")
             generate(root, services, "3.13.0", extra)
+            print(f"{services} services: set up in {time.perf_counter() - setup:.0f} s (platforms, charts)")
             reference = helm_alone(platform, root, charts, helm)
             os.environ["XDG_CACHE_HOME"] = str(Path(tmp) / f"cold-{services}")
             for chart in ("3.12.1", "3.13.0"):
@@ -135,4 +138,12 @@ def main(sizes: list[int]) -> None:
 
 
 if __name__ == "__main__":
-    main([int(a) for a in sys.argv[1:]] or [250, 500, 1000])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument(
+        "sizes",
+        nargs="*",
+        type=int,
+        default=[250, 500, 1000],
+        help="services per platform (default 250 500 1000)",
+    )
+    main(parser.parse_args().sizes)
