@@ -26,6 +26,13 @@ health-demo and the bare servicer alike, the probe answered at 4,000.
 answering the adapter's own 182-byte response costs what the bare Check costs (454 vs 458 us), and so does
 the service runtime (health, reflection, limits) around an OK handler (441 us): the whole difference is the
 adapter's ~25-35 us of Python per Check, which costs the threaded server about 4x that in its process.
+2026-12-07 14:34 (another machine, ~5,000 bare calls/s, load 2.5 before): 0.66x calls/s, 0.63x by CPU.
+Why the handler costs more in the server: it takes ~10 us of its thread's CPU in a loop, ~45 us after the
+CPU caches are walked between calls, and ~38 us inside the server (the last section prints all three).
+Between two Checks the server's own per-call work (~170 us) evicts the handler's code and data, so the
+handler pays cache misses, not instructions. Tried and measured, no gain worth keeping: the handler
+compiled with mypyc (-15% in a loop, none in the server), grpc.aio (0.74x-0.83x, within the noise), the
+server options optimization_target and http2.bdp_probe (none), a busy sibling CPU (none in a loop).
 Each throughput case runs --repeat rounds in alternating order; the figures are the medians over the rounds.
 Run: .venv/bin/python bench/bench_services.py [--duration S] [--concurrency N] [--repeat R]
      [--watch-steps 1000,2000,4000] [--json]
@@ -51,13 +58,14 @@ import gateway_config
 import grpc
 import jwt
 from auth_adapter.cli import build
-from auth_adapter.server import build_server
+from auth_adapter.server import AUTHORIZATION, build_server
+from auth_adapter.service import AuthorizationService
 from envoy.service.auth.v3 import attribute_context_pb2, external_auth_pb2, external_auth_pb2_grpc
 from google.rpc import code_pb2, status_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from health_demo.server import Settings as HealthSettings
 from health_demo.server import build as build_health_demo
-from service_runtime import ServerSettings, ServerThread, bind
+from service_runtime import GrpcServer, Health, ServerSettings, ServerThread, bind
 
 WORKERS = 16
 SECRET = "bench-signing-key-0123456789abcdef-0123456789"
@@ -330,6 +338,83 @@ def auth_adapter() -> Started:
     return _in_thread(build_server(_settings(), authorizer))
 
 
+# --- where the adapter's extra CPU goes ----------------------------------------------------------------
+
+
+@dataclass
+class HandlerCost:
+    where: str
+    us_per_call: float  # CPU of the thread running the handler (time.thread_time), per Check
+
+
+def _handler() -> tuple[Callable[[bytes], Any], list[bytes]]:
+    """The adapter's Check handler as the server calls it (request bytes parsed first), and fresh requests."""
+    authorizer = build(gateway_config.loads(CONFIG), {"JWT_SECRET": SECRET, "VALID_TOKENS": STATIC_TOKEN})
+    check = AuthorizationService(authorizer).handlers()["Check"]
+    parse, handle = check.request_deserializer, check.unary_unary
+    assert parse is not None and handle is not None
+    return (lambda raw: handle(parse(raw), None)), [
+        _authz(_jwt(f"h{i}")).SerializeToString() for i in range(HANDLER_CALLS)
+    ]
+
+
+HANDLER_CALLS = 3_000
+CACHE_WALK = 8 << 20  # bytes touched between two calls: more than this machine's caches hold
+
+
+def handler_costs() -> list[HandlerCost]:
+    """The Check handler's CPU per call with a new JWT each call: in a loop (its code and data stay in the
+    CPU caches), after walking CACHE_WALK bytes and a few JSON documents between calls (as the server's own
+    per-call work does), and inside the server while the fresh-JWT case runs."""
+    call, requests = _handler()
+    started = time.thread_time()
+    for raw in requests:
+        call(raw)
+    hot = (time.thread_time() - started) / len(requests)
+    call, requests = _handler()
+    walk = bytearray(CACHE_WALK)
+    documents = [json.dumps({f"k{i}": list(range(20))}) for i in range(50)]
+    cold = 0.0
+    for raw in requests:
+        walk[::64] = bytes(len(walk) // 64)  # one write per cache line
+        for document in documents:
+            json.loads(document)
+        started = time.thread_time()
+        call(raw)
+        cold += time.thread_time() - started
+    return [
+        HandlerCost("in a loop (caches warm)", hot * 1e6),
+        HandlerCost("after the caches are walked", cold / len(requests) * 1e6),
+    ]
+
+
+_served: list[float] = []
+
+
+def timed_auth_adapter() -> Started:
+    """auth-adapter, its Check handler's thread CPU recorded per call (beside handler_costs' figures)."""
+    authorizer = build(gateway_config.loads(CONFIG), {"JWT_SECRET": SECRET, "VALID_TOKENS": STATIC_TOKEN})
+    service = AuthorizationService(authorizer)
+    original = service.Check
+
+    def check(request: Any, context: Any) -> bytes:
+        started = time.thread_time()
+        try:
+            return original(request, context)
+        finally:
+            _served.append(time.thread_time() - started)
+
+    service.Check = check  # type: ignore[method-assign]  # measured here only
+
+    def register(server: grpc.Server) -> list[str]:
+        server.add_generic_rpc_handlers(
+            (grpc.method_handlers_generic_handler(AUTHORIZATION, service.handlers()),)
+        )
+        return [AUTHORIZATION]
+
+    return _in_thread(GrpcServer(_settings(), Health([AUTHORIZATION]), register))
+
+
 # --- measuring -----------------------------------------------------------------------------------------
 
 
@@ -522,6 +607,9 @@ def main() -> int:
     aio_ratio, aio_cpu = ratios(
         "auth-adapter Check, JWT new each call", "bare grpc.aio async Check returning OK"
     )
+    costs = handler_costs()
+    measure("auth-adapter, handler timed", timed_auth_adapter, "jwt-fresh", args)
+    costs.append(HandlerCost("inside the server, fresh-JWT load", statistics.mean(_served) * 1e6))
     demo_steps = [w for w in watch if w.server == "health-demo"]
     targets = {
         "auth-adapter (new JWT each call) >= 0.8x bare Check": authz_ratio >= 0.8,
@@ -547,6 +635,7 @@ def main() -> int:
                         "authz_vs_aio": aio_ratio,
                         "authz_vs_aio_cpu": aio_cpu,
                     },
+                    "handler": [asdict(c) for c in costs],
                     "targets": targets,
                     "load": {"before": load_before, "after": load_after},
                 },
@@ -583,6 +672,9 @@ def main() -> int:
             f"{w.probe_ms:9.1f} {w.rss_mb:7.1f} {w.rss_mb_per_1000:21.1f}"
         )
     print("(RSS of each server's own fresh process; growth measured from its start, before any stream)")
+    print("\nauth-adapter's Check handler alone (new JWT each call), its thread's CPU per call:")
+    for c in costs:
+        print(f"  {c.where:40} {c.us_per_call:6.1f} us")
     for name, met in targets.items():
         print(f"  {'met' if met else 'MISSED':6} {name}")
     return 0
