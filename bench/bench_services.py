@@ -34,8 +34,12 @@ handler pays cache misses, not instructions. Tried and measured, no gain worth k
 compiled with mypyc (-15% in a loop, none in the server), grpc.aio (0.74x-0.83x, within the noise), the
 server options optimization_target and http2.bdp_probe (none), a busy sibling CPU (none in a loop).
 Each throughput case runs --repeat rounds in alternating order; the figures are the medians over the rounds.
+--pin puts the servers on one CPU and the clients on the others, as in a cluster, where Envoy never shares
+the adapter's CPU: on 2 shared CPUs, the kernel moves client and server threads between both, and each
+evicts the other's cache lines. That costs the adapter more than the bare server (see the handler figures
+above). Pinned on 2026-12-07: bare Check 141-147 us per call, the adapter 182-191 us, 0.81x-0.87x calls/s.
 Run: .venv/bin/python bench/bench_services.py [--duration S] [--concurrency N] [--repeat R]
-     [--watch-steps 1000,2000,4000] [--json]
+     [--watch-steps 1000,2000,4000] [--pin] [--json]
 """
 
 from __future__ import annotations
@@ -418,11 +422,24 @@ def timed_auth_adapter() -> Started:
 # --- measuring -----------------------------------------------------------------------------------------
 
 
-def _spawn(target: Callable[..., None], *args: Any) -> tuple[Any, Any]:
+# With --pin: (the servers' CPUs, the clients' CPUs); None lets the kernel place every process anywhere.
+PLACEMENT: tuple[set[int], set[int]] | None = None
+
+
+def pin(server_cpus: set[int], client_cpus: set[int]) -> None:
+    """Servers (this process, and server processes spawned later) on `server_cpus`, clients elsewhere."""
+    global PLACEMENT
+    PLACEMENT = (server_cpus, client_cpus)
+    os.sched_setaffinity(0, server_cpus)
+
+
+def _spawn(target: Callable[..., None], *args: Any, role: str = "client") -> tuple[Any, Any]:
     context = multiprocessing.get_context("spawn")
     mine, theirs = context.Pipe()
     process = context.Process(target=target, args=(*args, theirs))
     process.start()
+    if PLACEMENT is not None:  # before the child has finished importing: it runs where it is put
+        os.sched_setaffinity(process.pid, PLACEMENT[0] if role == "server" else PLACEMENT[1])
     return process, mine
 
 
@@ -514,7 +531,7 @@ def watch_capacity(
 ) -> tuple[list[WatchStep], Result | None]:
     """Start the server `name` in a fresh process, hold Watch streams in steps; at each, probe and RSS
     against the server's RSS before any stream; under 1,000 streams, Check's p99 under load."""
-    server, control = _spawn(serve, name)
+    server, control = _spawn(serve, name, role="server")
     found: list[WatchStep] = []
     under_load: Result | None = None
     holder_process = None
@@ -555,6 +572,16 @@ def watch_capacity(
     return found, under_load
 
 
+def placement(cpus: tuple[set[int], set[int]] | None) -> str:
+    if cpus is None:
+        return " shared by servers and clients"
+    return f" (servers on CPU {_cpu_list(cpus[0])}, clients on CPU {_cpu_list(cpus[1])})"
+
+
+def _cpu_list(cpus: set[int]) -> str:
+    return ",".join(str(c) for c in sorted(cpus))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--duration", type=float, default=3.0, help="seconds measured per case (default 3)")
@@ -569,9 +596,20 @@ def main() -> int:
         help="Watch streams held at each step, comma-separated; with 1000 among them, Check's p99 is "
         "measured under 1,000 open streams (default 1000,2000,4000)",
     )
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="servers on the first CPU, every client on the others (as Envoy runs apart from the adapter in "
+        "a cluster): no cache shared or thread migrated between client and server; needs 2+ CPUs",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     steps = sorted({int(s) for s in args.watch_steps.split(",") if s.strip()})
+    cpus = sorted(os.sched_getaffinity(0))
+    if args.pin:
+        if len(cpus) < 2:
+            parser.error(f"--pin needs 2 CPUs or more; this process may use {len(cpus)}")
+        pin({cpus[0]}, set(cpus[1:]))
     load_before = os.getloadavg()
     cases = [
         ("bare grpcio HealthServicer", bare_health, "health"),
@@ -638,6 +676,9 @@ def main() -> int:
                     "handler": [asdict(c) for c in costs],
                     "targets": targets,
                     "load": {"before": load_before, "after": load_after},
+                    "placement": None
+                    if PLACEMENT is None
+                    else {"servers": sorted(PLACEMENT[0]), "clients": sorted(PLACEMENT[1])},
                 },
                 indent=2,
             )
@@ -645,7 +686,8 @@ def main() -> int:
         return 0
     print(
         f"loopback, client in another process, {WORKERS} server workers, {args.concurrency} calls in flight, "
-        f"median of {args.repeat} x {args.duration:g} s, {os.cpu_count()} CPUs; load average "
+        f"median of {args.repeat} x {args.duration:g} s, {os.cpu_count()} CPUs"
+        f"{placement(PLACEMENT)}; load average "
         f"{load_before[0]:.1f} before, {load_after[0]:.1f} after (other processes share the CPUs)"
     )
     print(f"{'case':44} {'calls/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'server CPU us/call':>19}")
