@@ -35,9 +35,10 @@ compiled with mypyc (-15% in a loop, none in the server), grpc.aio (0.74x-0.83x,
 server options optimization_target and http2.bdp_probe (none), a busy sibling CPU (none in a loop).
 Each throughput case runs --repeat rounds in alternating order; the figures are the medians over the rounds.
 --pin puts the servers on one CPU and the clients on the others, as in a cluster, where Envoy never shares
-the adapter's CPU: on 2 shared CPUs, the kernel moves client and server threads between both, and each
-evicts the other's cache lines. That costs the adapter more than the bare server (see the handler figures
-above). Pinned on 2026-12-07: bare Check 141-147 us per call, the adapter 182-191 us, 0.81x-0.87x calls/s.
+the adapter's CPU (on 2 shared CPUs the kernel moves client and server threads between both). It lowers
+every server's CPU per call but not the gap: 2026-12-07 16:00, pinned, bare Check 7089/s at 138 us per call,
+the adapter 5030/s at 198 us (0.71x); unpinned right after, 0.68x calls/s, 0.63x by CPU. (Two shorter A/B
+runs, pinned, had shown 0.81x and 0.87x: the spread between runs is wider than the gap to the target.)
 Run: .venv/bin/python bench/bench_services.py [--duration S] [--concurrency N] [--repeat R]
      [--watch-steps 1000,2000,4000] [--pin] [--json]
 """
