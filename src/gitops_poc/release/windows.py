@@ -213,8 +213,8 @@ class Verdict:
             boundaries = []
             for _, window in windows:
                 if not window.active(moment):
-                    opens = window.opens_at(moment)
-                    boundaries += [] if opens is None else [opens]
+                    if (opens := window.opens_at(moment)) is not None:
+                        boundaries.append(opens)
                     continue
                 ends = window.ends_at(moment)
                 if ends is not None:
