@@ -62,15 +62,16 @@ from typing import Any
 import gateway_config
 import grpc
 import jwt
+from auth_adapter.authorizer import Authorizer
 from auth_adapter.cli import build
-from auth_adapter.server import AUTHORIZATION, build_server
+from auth_adapter.server import build_server
 from auth_adapter.service import AuthorizationService
 from envoy.service.auth.v3 import attribute_context_pb2, external_auth_pb2, external_auth_pb2_grpc
 from google.rpc import code_pb2, status_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from health_demo.server import Settings as HealthSettings
 from health_demo.server import build as build_health_demo
-from service_runtime import GrpcServer, Health, ServerSettings, ServerThread, bind
+from service_runtime import ServerSettings, ServerThread, bind
 
 WORKERS = 16
 SECRET = "bench-signing-key-0123456789abcdef-0123456789"
@@ -338,9 +339,12 @@ def serve(name: str, conn: Any) -> None:
     stop()
 
 
+def _authorizer() -> Authorizer:
+    return build(gateway_config.loads(CONFIG), {"JWT_SECRET": SECRET, "VALID_TOKENS": STATIC_TOKEN})
+
+
 def auth_adapter() -> Started:
-    authorizer = build(gateway_config.loads(CONFIG), {"JWT_SECRET": SECRET, "VALID_TOKENS": STATIC_TOKEN})
-    return _in_thread(build_server(_settings(), authorizer))
+    return _in_thread(build_server(_settings(), _authorizer()))
 
 
 # --- where the adapter's extra CPU goes ----------------------------------------------------------------
@@ -354,8 +358,7 @@ class HandlerCost:
 
 def _handler() -> tuple[Callable[[bytes], Any], list[bytes]]:
     """The adapter's Check handler as the server calls it (request bytes parsed first), and fresh requests."""
-    authorizer = build(gateway_config.loads(CONFIG), {"JWT_SECRET": SECRET, "VALID_TOKENS": STATIC_TOKEN})
-    check = AuthorizationService(authorizer).handlers()["Check"]
+    check = AuthorizationService(_authorizer()).handlers()["Check"]
     parse, handle = check.request_deserializer, check.unary_unary
     assert parse is not None and handle is not None
     return (lambda raw: handle(parse(raw), None)), [
@@ -397,30 +400,25 @@ _served: list[float] = []
 
 
 def timed_auth_adapter() -> Started:
-    """auth-adapter, its Check handler's thread CPU recorded per call (beside handler_costs' figures)."""
-    authorizer = build(gateway_config.loads(CONFIG), {"JWT_SECRET": SECRET, "VALID_TOKENS": STATIC_TOKEN})
-    service = AuthorizationService(authorizer)
-    original = service.Check
+    """The auth_adapter() server, its Check handler's thread CPU recorded per call in `_served` (beside
+    handler_costs' figures) until it stops."""
+    original = AuthorizationService.Check
 
-    def check(request: Any, context: Any) -> bytes:
+    def check(self: AuthorizationService, request: Any, context: Any) -> bytes:
         started = time.thread_time()
         try:
-            return original(request, context)
+            return original(self, request, context)
         finally:
             _served.append(time.thread_time() - started)
 
-    service.Check = check  # type: ignore[method-assign]  # measured here only
+    AuthorizationService.Check = check  # type: ignore[method-assign]  # this server's handlers bind it
+    port, stop = auth_adapter()
 
-    def register(server: grpc.Server) -> list[str]:
-        server.add_generic_rpc_handlers(
-            (grpc.method_handlers_generic_handler(AUTHORIZATION, service.handlers()),)
-        )
-        return [AUTHORIZATION]
+    def halt() -> None:
+        stop()
+        AuthorizationService.Check = original  # type: ignore[method-assign]
 
-    return _in_thread(GrpcServer(_settings(), Health([AUTHORIZATION]), register))
-
-
-# --- measuring -----------------------------------------------------------------------------------------
+    return port, halt
 
 
 # With --pin: (the servers' CPUs, the clients' CPUs); None lets the kernel place every process anywhere.
@@ -606,8 +604,8 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     steps = sorted({int(s) for s in args.watch_steps.split(",") if s.strip()})
-    cpus = sorted(os.sched_getaffinity(0))
     if args.pin:
+        cpus = sorted(os.sched_getaffinity(0))
         if len(cpus) < 2:
             parser.error(f"--pin needs 2 CPUs or more; this process may use {len(cpus)}")
         pin({cpus[0]}, set(cpus[1:]))
