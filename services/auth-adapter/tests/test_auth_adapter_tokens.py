@@ -131,6 +131,18 @@ def test_tampering_with_any_part_breaks_the_token() -> None:
     assert reason(token) == "valid"
 
 
+def test_a_signature_is_its_one_base64url_encoding() -> None:
+    # 43 characters carry 258 bits for the MAC's 256: the last one's two low bits are not the MAC's. A
+    # decoder ignores them, so another last character decodes to the same MAC; it is refused all the same.
+    token = make_jwt()
+    body, _, signature = token.rpartition(".")
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    variant = signature[:-1] + alphabet[alphabet.index(signature[-1]) ^ 1]
+    assert base64.urlsafe_b64decode(variant + "=") == base64.urlsafe_b64decode(signature + "=")
+    assert reason(f"{body}.{variant}") == "token signature does not verify"
+    assert reason(token) == "valid"
+
+
 # Claims PyJWT and the adapter must judge alike (PyJWT signs; both verify). Dates are offsets from the
 # moment the test runs.
 CLAIMS: dict[str, list[Any]] = {
