@@ -83,7 +83,8 @@ class _HmacSha256:
 
 
 def _digest(token: str) -> bytes:
-    return hashlib.sha256(token.encode("utf-8", "surrogateescape")).digest()
+    digest: bytes = _SHA256(token.encode("utf-8", "surrogateescape")).digest()
+    return digest
 
 
 class TokenValidator:
@@ -102,6 +103,11 @@ class TokenValidator:
         # none has, the comparisons are skipped for JWTs (which says nothing secret: the shape is public).
         self._static_jws_shaped = any(t.count(".") == 2 for t in static)
         self._static_permissions = frozenset(static_permissions)
+        # The identity of each static token, named by its position from 1 (built once, not per call).
+        self._static_identities = [
+            Identity(f"static-token-{n}", "", frozenset({CLIENT_ROLE}), self._static_permissions)
+            for n in range(1, len(static) + 1)
+        ]
         self._key = jwt_secret.encode("utf-8") if jwt_secret else None
         self._mac = _HmacSha256(self._key) if self._key else None
         self._settings = settings
@@ -136,7 +142,7 @@ class TokenValidator:
             if hmac.compare_digest(digest, candidate):  # every entry is compared: no early exit
                 matched = position
         if matched:
-            return Identity(f"static-token-{matched}", "", frozenset({CLIENT_ROLE}), self._static_permissions)
+            return self._static_identities[matched - 1]
         if self._key is None or token.count(".") != 2:
             raise TokenError("invalid token")
         return self._jwt(token)
