@@ -158,9 +158,11 @@ def listening(port: int) -> bool:
 
 def start_demo(folder: Path, tag: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        # SIGINT as a terminal delivers it: a test run started with `&` inherits it ignored (nohup's rule)
+        # Every signal the tests send, as a terminal delivers it: a test run started with `&` inherits SIGINT
+        # ignored, one under nohup SIGHUP too (and the demo rightly keeps ignoring what it inherits ignored)
         limited(
-            [sys.executable, "-m", "gitops_poc", "demo", "--workspace", str(folder)], default_sigint=True
+            [sys.executable, "-m", "gitops_poc", "demo", "--workspace", str(folder)],
+            default_signals=(signal.SIGINT, signal.SIGHUP, signal.SIGTERM),
         ),
         cwd=REPO_ROOT,
         env={**os.environ, "DEMO_CHILDREN_TAG": tag, "COLUMNS": "200", "NO_COLOR": "1"},
