@@ -131,6 +131,7 @@ class Siteverify:
         "borderline": (200, {"success": True, "score": 0.5}),
         "robot": (200, {"success": False, "error-codes": ["invalid-input-response"]}),
         "broken": (500, {"success": True, "score": 1.0}),
+        "deep": (200, "[" * 5000),  # a str is sent as it is: JSON nested past Python's recursion limit
     }
 
     def __init__(self, host: str = "127.0.0.1") -> None:
@@ -143,7 +144,7 @@ class Siteverify:
                 form = urllib.parse.parse_qs(self.rfile.read(length).decode())
                 outer.forms.append(form)
                 status, body = outer.ANSWERS.get(form.get("response", [""])[0], (200, {"success": False}))
-                data = json.dumps(body).encode()
+                data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))

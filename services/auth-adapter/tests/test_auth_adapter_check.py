@@ -305,7 +305,7 @@ def recaptcha_env(url: str) -> dict[str, str]:
 
 @pytest.mark.parametrize(
     ("token", "expected"),
-    [("human", 200), ("borderline", 412), ("robot", 412), ("broken", 412), ("", 412)],
+    [("human", 200), ("borderline", 412), ("robot", 412), ("broken", 412), ("deep", 412), ("", 412)],
 )
 def test_v3_recaptcha_with_the_configured_score_threshold(
     siteverify: Siteverify, token: str, expected: int

@@ -143,6 +143,32 @@ def test_a_signature_is_its_one_base64url_encoding() -> None:
     assert reason(token) == "valid"
 
 
+def test_a_signed_payload_in_another_spelling_is_still_refused() -> None:
+    # Signed with the key, but padded or in base64's own alphabet: refused as the header and signature are.
+    body = json.dumps({"sub": "u>>>?", "iss": ISSUER, "aud": AUDIENCE, "exp": now() + 60}).encode()
+    header = b64(json.dumps({"alg": "HS256"}).encode())
+    for payload in (base64.urlsafe_b64encode(body).decode(), base64.b64encode(body).decode()):
+        assert payload != b64(body)
+        signing_input = f"{header}.{payload}"
+        mac = hmac.new(SECRET.encode(), signing_input.encode(), hashlib.sha256).digest()
+        assert reason(f"{signing_input}.{b64(mac)}") == "malformed token", payload
+
+
+def test_json_nested_past_the_recursion_limit_is_a_refused_token() -> None:
+    # RecursionError escaped validate() (a failed call instead of a 401): in the header, which is read
+    # before any signature, and in a signed payload.
+    deep = "[" * 5000
+    unsigned = f"{b64(deep.encode())}.e30.{'A' * 43}"
+    assert reason(unsigned) == "malformed token"
+    assert reason(signed({"alg": "HS256"}, '{"a":' * 5000)) == "malformed token"
+
+
+def test_any_string_is_judged_not_raised() -> None:
+    # A lone surrogate outside U+DC80-DCFF raised UnicodeEncodeError from the static-token digest.
+    for token in ("\ud800", "x\udfff.y.z", "\udc80"):
+        assert reason(token) in ("invalid token", "malformed token", "token signature does not verify")
+
+
 # Claims PyJWT and the adapter must judge alike (PyJWT signs; both verify). Dates are offsets from the
 # moment the test runs.
 CLAIMS: dict[str, list[Any]] = {

@@ -117,7 +117,7 @@ class Recaptcha:
                 log.warning("recaptcha refused", extra={"fields": fields})
                 return False
             answer = json.loads(data)
-        except (OSError, ValueError) as exc:  # deadline, refused connections, bad HTTP, bad JSON
+        except (OSError, ValueError, RecursionError) as exc:  # deadline, refused, bad HTTP, bad/deep JSON
             log.warning(
                 "recaptcha unreachable", extra={"fields": {"version": version, "reason": type(exc).__name__}}
             )

@@ -83,7 +83,8 @@ class _HmacSha256:
 
 
 def _digest(token: str) -> bytes:
-    digest: bytes = _SHA256(token.encode("utf-8", "surrogateescape")).digest()
+    # surrogatepass: any str encodes (surrogateescape raised on a lone surrogate outside U+DC80-DCFF)
+    digest: bytes = _SHA256(token.encode("utf-8", "surrogatepass")).digest()
     return digest
 
 
@@ -200,16 +201,19 @@ class TokenValidator:
             if len(self._good_headers) >= GOOD_HEADERS:
                 self._good_headers.clear()
             self._good_headers.add(header_part)
-        # The payload is the issuer's, signed: decoded without _unbase64's checks for what a forger sends.
-        text = ""
-        try:
-            text = binascii.a2b_base64(
-                payload_part.encode("ascii").translate(_URLSAFE) + _PADDING[len(payload_part) % 4],
-                strict_mode=True,
-            ).decode("utf-8")
-            claims, end = _SCAN(text, 0)
-        except (ValueError, StopIteration):
-            claims, end = None, -1
+        # The payload decoded inline (the path of every new token); anything unusual through _json_object.
+        # Both are strict base64url: a signed payload in another spelling is refused as before.
+        claims: Any = None
+        end, text = -1, ""
+        if not ("=" in payload_part or "+" in payload_part or "/" in payload_part):
+            try:
+                text = binascii.a2b_base64(
+                    payload_part.encode("ascii").translate(_URLSAFE) + _PADDING[len(payload_part) % 4],
+                    strict_mode=True,
+                ).decode("utf-8")
+                claims, end = _SCAN(text, 0)
+            except (ValueError, StopIteration, RecursionError):
+                end = -1
         if end != len(text) or claims.__class__ is not dict:  # whitespace, trailing data: the full decoder
             claims = _json_object(payload_part)
             if claims is None:
@@ -314,7 +318,7 @@ def _json_object(part: str) -> dict[str, Any] | None:
             end = -1
         if end != len(text):  # anything else (whitespace, trailing data, errors) through the full decoder
             value = _JSON.decode(text)
-    except ValueError:  # bad base64 (binascii.Error), bad UTF-8, bad JSON
+    except (ValueError, RecursionError):  # bad base64 (binascii.Error), bad UTF-8, bad or too deep JSON
         return None
     return value if value.__class__ is dict else None
 
