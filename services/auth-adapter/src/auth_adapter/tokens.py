@@ -3,8 +3,9 @@
 No token is built in: with neither variable set every token is rejected. JWTs are verified here rather
 than through PyJWT (a quarter of its cost per token, which bounds the adapter's throughput): the header
 must say HS256 (no `none`, no other algorithm, no `crit`), the signature part must be the HMAC's one
-base64url encoding (compared in constant time), and
-`exp`/`nbf`/`iat` must be JSON numbers (RFC 7519 NumericDate: a numeric string is refused).
+base64url encoding (compared in constant time), every part strict base64url, and `exp`/`nbf`/`iat` JSON
+numbers (RFC 7519 NumericDate: a numeric string is refused). Any str is judged: refused with a reason,
+never raised out of `validate` as another exception.
 """
 
 from __future__ import annotations
