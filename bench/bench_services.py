@@ -459,15 +459,13 @@ def thread_ticks() -> dict[int, tuple[str, int, int]]:
     found: dict[int, tuple[str, int, int]] = {}
     for task in os.listdir("/proc/self/task"):
         try:
-            with open(f"/proc/self/task/{task}/stat") as f:
-                head, tail = f.read().rsplit(")", 1)
+            command, ticks = proc_stat(f"/proc/self/task/{task}/stat")
             with open(f"/proc/self/task/{task}/status") as f:
                 waits = next(int(line.split()[1]) for line in f if line.startswith("voluntary_ctxt_switches"))
         except (OSError, StopIteration):
             continue  # a thread that ended in between
-        tid, fields = int(task), tail.split()
-        name = names.get(tid) or head.split("(", 1)[1]  # native threads by their command name
-        found[tid] = (_role(name), int(fields[11]) + int(fields[12]), waits)
+        tid = int(task)
+        found[tid] = (_role(names.get(tid) or command), ticks, waits)  # native threads by their command
     return found
 
 
@@ -529,11 +527,18 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def proc_stat(path: str) -> tuple[str, int]:
+    """A /proc stat file's command name and user + system CPU in clock ticks (proc(5): utime and stime,
+    the 14th and 15th fields)."""
+    with open(path) as f:
+        head, tail = f.read().rsplit(")", 1)  # the command name may hold spaces and parentheses
+    fields = tail.split()
+    return head.split("(", 1)[1], int(fields[11]) + int(fields[12])
+
+
 def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU of another process (proc(5): utime and stime, the 14th and 15th fields)."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU of another process."""
+    return proc_stat(f"/proc/{pid}/stat")[1] / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
