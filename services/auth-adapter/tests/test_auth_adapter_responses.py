@@ -49,6 +49,11 @@ DECISIONS = {
     "value of 128 bytes": Decision(200, "allowed", {"user-id": "u" * 128}),
     "value of 20,000 bytes": Decision(200, "allowed", {"user-id": "u" * 20_000, "session-id": ""}),
     "empty value": Decision(200, "allowed", {"session-id": ""}),
+    "one header of two empty": Decision(200, "allowed", {"user-id": "u-1", "session-id": ""}),
+    "three headers": Decision(200, "allowed", {"user-id": "u-1", "x-user": "u-1", "session-id": "s-1"}),
+    "percent signs in names, values and removals": Decision(
+        200, "allowed", {"x-%c-user": "%b%%", "x-%s": "%d"}, ("x-%b-session", "%")
+    ),
     "denied": Decision(401, "token required"),
     "denied, cookie cleared": Decision(401, "token expired", to_client=CLEAR),
     "rate limited": Decision(429, "rate limit exceeded"),

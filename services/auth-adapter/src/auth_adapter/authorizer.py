@@ -107,28 +107,27 @@ class Authorizer:
         normalized = normalize(path)
         return None if normalized is None else self._table.match(normalized)
 
-    def _target(self, path: str) -> _Target:
-        """The route's policy for `path` without its query, remembered per path (bounded)."""
-        head = path.partition("?")[0]
-        found = self._routes.get(head)
-        if found is None:
-            normalized = normalize(head)
-            route = None if normalized is None else self._table.match(normalized)
-            if route is None:
-                found = _Target(None, "", _REJECTED_PATH if normalized is None else _NO_ROUTE)
-            else:
-                auth = route.auth
-                found = _Target(auth, route.policy_key, None if auth is not None else _NO_AUTH)
-            if len(head) <= ROUTE_CACHE_PATH:
-                if len(self._routes) >= ROUTE_CACHE:
-                    self._routes.clear()
-                self._routes[head] = found
+    def _target(self, head: str) -> _Target:
+        """The route's policy for `head` (a path without its query), remembered (bounded): decide looks in
+        self._routes first."""
+        normalized = normalize(head)
+        route = None if normalized is None else self._table.match(normalized)
+        if route is None:
+            found = _Target(None, "", _REJECTED_PATH if normalized is None else _NO_ROUTE)
+        else:
+            auth = route.auth
+            found = _Target(auth, route.policy_key, None if auth is not None else _NO_AUTH)
+        if len(head) <= ROUTE_CACHE_PATH:
+            if len(self._routes) >= ROUTE_CACHE:
+                self._routes.clear()
+            self._routes[head] = found
         return found
 
     def decide(self, path: str, headers: Mapping[str, str], source: Callable[[], str]) -> Decision:
         if "#" in path:  # Envoy rejects a fragment anywhere, the query included
             return _REJECTED_PATH
-        auth, key, denial = self._target(path)
+        head = path.partition("?")[0]
+        auth, key, denial = self._routes.get(head) or self._target(head)
         if auth is None:
             assert denial is not None
             return denial
