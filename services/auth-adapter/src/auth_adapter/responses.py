@@ -4,8 +4,8 @@ An allowed request's answer is built from bytes: the parts that repeat (the stat
 the headers for the client) are serialized once by protobuf and remembered; only the identity headers,
 whose values differ per token, are encoded per call. Building and serializing the message instead cost
 about a sixth of the adapter's time per Check. The usual answer (one or two identity headers with short
-values, nothing for the client) is one bytes %-template per set of header names, filled with the values
-and their lengths: one C call instead of a list of pieces joined. The bytes equal protobuf's own
+values, nothing for the client) is a bytes %-pattern kept per set of header names and per length of the
+values, with every length in: filling in the values is one C call. The bytes equal protobuf's own
 serialization of the same message (test_auth_adapter_responses.py compares them), so Envoy parses what it
 always parsed.
 """
@@ -110,44 +110,60 @@ def _upstream_header(name: str, value: str) -> bytes:
 
 
 class _Template(NamedTuple):
-    """An allowed answer for one or two identity header names and the headers removed, without the values:
-    `pattern` takes OkHttpResponse's length (two varint bytes: %c%c), then per header its option's, its
-    HeaderValue's and its value's lengths (one byte each: %c) and the value (%b)."""
+    """The allowed answers for one or two identity header names and the headers removed: for each length of
+    the values, a %-pattern with every length in, taking the values (%b each)."""
 
-    pattern: bytes
+    fields: tuple[bytes, ...]  # per header: HeaderValue's key field and value key
     fixed: tuple[int, ...]  # per header: its HeaderValue's size without the value's bytes
-    size: int  # OkHttpResponse's size without the headers' options
+    tail: bytes  # OkHttpResponse's fields after the headers
+    baked: dict[int, bytes]  # by the values' lengths (the first's << 32 | the second's); b"": no pattern
 
 
 _TEMPLATES: dict[tuple[object, ...], _Template] = {}
+_MAX_BAKED = 256  # patterns per template (identity values tend to one or a few lengths); emptied when full
 
 
 def _template(key: tuple[object, ...]) -> _Template:
     remove, *names = key
     assert isinstance(remove, tuple)
-    pattern = _escaped(_STATUS_OK + _OK_RESPONSE) + b"%c%c"
-    fixed = []
+    fields, fixed = [], []
     for name in names:
         assert isinstance(name, str)
-        fields, size = _NAME_FIELDS.get(name) or _name_fields(name)
-        pattern += _escaped(_HEADERS) + b"%c" + _escaped(_HEADER) + b"%c" + _escaped(fields) + b"%c%b"
-        pattern += _escaped(_OVERWRITE_FIELD)
+        field, size = _NAME_FIELDS.get(name) or _name_fields(name)
+        fields.append(field)
         fixed.append(size)
-    tail = _ok_tail(remove, {})
     if len(_TEMPLATES) >= _MAX_TAILS:
         _TEMPLATES.clear()
-    found = _TEMPLATES[key] = _Template(
-        pattern + _escaped(tail), tuple(fixed), len(names) * _ENTRY_FIXED + len(tail)
-    )
+    found = _TEMPLATES[key] = _Template(tuple(fields), tuple(fixed), _ok_tail(remove, {}), {})
     return found
+
+
+def _bake(template: _Template, key: int, lengths: tuple[int, ...]) -> bytes:
+    """The pattern for values of `lengths`, remembered under `key`; b"" when a value is empty or too long
+    for one-byte lengths, or the answer's length does not take two varint bytes (built from pieces then)."""
+    entries = b""
+    size = len(template.tail)
+    for field, fixed, length in zip(template.fields, template.fixed, lengths, strict=True):
+        header = fixed + length
+        option = header + _OPTION_FIXED
+        if not length or option >= _SHORT:
+            size = -1
+            break
+        entry = _HEADERS + bytes((option,)) + _HEADER + bytes((header,)) + field + bytes((length,))
+        entries += _escaped(entry) + b"%b" + _escaped(_OVERWRITE_FIELD)
+        size += _ENTRY_FIXED + option
+    pattern = b""
+    if 0x80 <= size < 0x4000:
+        prefix = _STATUS_OK + _OK_RESPONSE + bytes((size & 0x7F | 0x80, size >> 7))
+        pattern = _escaped(prefix) + entries + _escaped(template.tail)
+    if len(template.baked) >= _MAX_BAKED:
+        template.baked.clear()
+    template.baked[key] = pattern
+    return pattern
 
 
 def _escaped(literal: bytes) -> bytes:
     return literal.replace(b"%", b"%%")
-
-
-_LONGEST = _SHORT - _OPTION_FIXED  # a HeaderValue this long or longer leaves the template's one-byte lengths
-_TWO_BYTES = range(0x80, 0x4000)  # OkHttpResponse's lengths the template's two varint bytes hold
 
 
 def encode(decision: Decision) -> bytes:
@@ -161,36 +177,20 @@ def encode(decision: Decision) -> bytes:
             if count == 2:
                 first_value, second_value = upstream.values()
                 first, second = first_value.encode(), second_value.encode()
-                first_size, second_size = template.fixed
-                first_header, second_header = first_size + len(first), second_size + len(second)
-                size = template.size + first_header + second_header + 2 * _OPTION_FIXED
-                if (
-                    first
-                    and second
-                    and first_header < _LONGEST
-                    and second_header < _LONGEST
-                    and size in _TWO_BYTES
-                ):
-                    return template.pattern % (
-                        size & 0x7F | 0x80,
-                        size >> 7,
-                        first_header + _OPTION_FIXED,
-                        first_header,
-                        len(first),
-                        first,
-                        second_header + _OPTION_FIXED,
-                        second_header,
-                        len(second),
-                        second,
-                    )
+                lengths = len(first) << 32 | len(second)
+                pattern = template.baked.get(lengths)
+                if pattern is None:
+                    pattern = _bake(template, lengths, (len(first), len(second)))
+                if pattern:
+                    return pattern % (first, second)
             else:
                 (value,) = upstream.values()
                 only = value.encode()
-                header = template.fixed[0] + len(only)
-                size = template.size + header + _OPTION_FIXED
-                if only and header < _LONGEST and size in _TWO_BYTES:
-                    option = header + _OPTION_FIXED
-                    return template.pattern % (size & 0x7F | 0x80, size >> 7, option, header, len(only), only)
+                pattern = template.baked.get(len(only))
+                if pattern is None:
+                    pattern = _bake(template, len(only), (len(only),))
+                if pattern:
+                    return pattern % only
         # Any other answer: built from pieces.
         # OkHttpResponse.headers (field 2) first, then the remembered fields 5 and 6: protobuf's own order.
         # Every piece goes into one list joined once: short entries (nearly all) take their one-byte
