@@ -66,6 +66,9 @@ class _Target(NamedTuple):
     auth: Auth | None
     key: str
     denial: Decision | None
+    screened: bool = False  # a rate limit or a reCAPTCHA before the token
+    policy: Policy = Policy.REQUIRED
+    permission: str | None = None
 
 
 _REJECTED_PATH = Decision(400, "path rejected")  # Envoy's 400: a fragment, or a path it cannot normalize
@@ -116,21 +119,21 @@ class Authorizer:
             found = _Target(None, "", _REJECTED_PATH if normalized is None else _NO_ROUTE)
         else:
             auth = route.auth
-            found = _Target(auth, route.policy_key, None if auth is not None else _NO_AUTH)
+            if auth is None:
+                found = _Target(None, route.policy_key, _NO_AUTH)
+            else:
+                screened = auth.rate_limit is not None or auth.need_recaptcha
+                found = _Target(auth, route.policy_key, None, screened, auth.policy, auth.permission)
         if len(head) <= ROUTE_CACHE_PATH:
             if len(self._routes) >= ROUTE_CACHE:
                 self._routes.clear()
             self._routes[head] = found
         return found
 
-    def decide(self, path: str, headers: Mapping[str, str], source: Callable[[], str]) -> Decision:
-        if "#" in path:  # Envoy rejects a fragment anywhere, the query included
-            return _REJECTED_PATH
-        head = path.partition("?")[0]
-        auth, key, denial = self._routes.get(head) or self._target(head)
-        if auth is None:
-            assert denial is not None
-            return denial
+    def _screen(
+        self, auth: Auth, key: str, headers: Mapping[str, str], source: Callable[[], str]
+    ) -> Decision | None:
+        """The route's rate limit and reCAPTCHA: the denial, or None to go on to the token."""
         passed_v2 = False
         if auth.rate_limit is not None:  # the client address only where a limit needs it
             client = client_address(headers, source(), self._trusted_hops)
@@ -148,7 +151,20 @@ class Authorizer:
             and not self._recaptcha.verify(headers.get("x-rc-token", ""), 3)
         ):
             return _RECAPTCHA_FAILED
-        policy = auth.policy
+        return None
+
+    def decide(self, path: str, headers: Mapping[str, str], source: Callable[[], str]) -> Decision:
+        if "#" in path:  # Envoy rejects a fragment anywhere, the query included
+            return _REJECTED_PATH
+        head = path.partition("?")[0]
+        auth, key, denial, screened, policy, permission = self._routes.get(head) or self._target(head)
+        if denial is not None:
+            return denial
+        if screened:
+            assert auth is not None
+            denial = self._screen(auth, key, headers, source)
+            if denial is not None:
+                return denial
         if policy is Policy.NO_NEED:
             return self._anonymous
 
@@ -162,10 +178,10 @@ class Authorizer:
             if policy is Policy.OPTIONAL:
                 return Decision(OK, f"anonymous: {exc}", NONE, self._remove_anonymous, clear)
             return Decision(401, str(exc), to_client=clear)
-        if policy is Policy.REQUIRED:
-            permission = auth.permission
-            if not (permission in identity.permissions if permission else CLIENT_ROLE in identity.roles):
-                return _ACCESS_DENIED
+        if policy is Policy.REQUIRED and not (
+            permission in identity.permissions if permission else CLIENT_ROLE in identity.roles
+        ):
+            return _ACCESS_DENIED
         # Every identity header the upstreams trust (config `identity_headers`) is removed from the
         # client's request; those derived from the validated token are then set (overwriting).
         upstream = dict.fromkeys(self._user_headers, identity.user_id)

@@ -108,6 +108,7 @@ class TokenValidator:
         ]
         self._key = jwt_secret.encode("utf-8") if jwt_secret else None
         self._mac = _HmacSha256(self._key) if self._key else None
+        self._jws_are_jwts = self._key is not None and not self._static_jws_shaped  # no static look-up then
         self._settings = settings
         required = ["exp", "sub"]
         required += ["iss"] if settings.issuer else []
@@ -132,7 +133,7 @@ class TokenValidator:
         return self._key is not None
 
     def validate(self, token: str) -> Identity:
-        if self._key is None or self._static_jws_shaped or token.count(".") != 2:
+        if not self._jws_are_jwts or token.count(".") != 2:
             static = self._static_identity(token)
             if static is not None:
                 return static
@@ -146,20 +147,20 @@ class TokenValidator:
             if not_before <= now < expires:
                 return identity
             self._verified.pop(token, None)  # outside its window now: the full check gives the reason
-        identity, not_before, expires = self._decode(token)
+        verified = self._decode(token)
         # Remembered from its second verification on: a table filled with tokens seen once (a new JWT per
         # call) is never read and measured costlier than the verification it would save (bench_services);
         # a set of hashes is small. A colliding hash only remembers a verified token sooner.
-        seen = hash(token)
-        if seen in self._seen_once:
+        seen, seen_once = hash(token), self._seen_once
+        if seen in seen_once:
             if len(self._verified) >= CACHE_SIZE:
                 self._verified.clear()
-            self._verified[token] = (identity, not_before, expires)
+            self._verified[token] = verified
         else:
-            if len(self._seen_once) >= CACHE_SIZE:
-                self._seen_once.clear()
-            self._seen_once.add(seen)
-        return identity
+            if len(seen_once) >= CACHE_SIZE:
+                seen_once.clear()
+            seen_once.add(seen)
+        return verified[0]
 
     def _static_identity(self, token: str) -> Identity | None:
         digest = _digest(token)
@@ -253,8 +254,8 @@ class TokenValidator:
         )
         # The window just accepted: nbf - leeway <= now < exp + leeway.
         if nbf is None and iat is None:
-            return identity, -math.inf, exp + leeway
-        starts = max(nbf if nbf is not None else -math.inf, iat if iat is not None else -math.inf)
+            return identity, _ALWAYS, exp + leeway
+        starts = max(nbf if nbf is not None else _ALWAYS, iat if iat is not None else _ALWAYS)
         return identity, starts - leeway, exp + leeway
 
 
@@ -276,6 +277,7 @@ def _unbase64(part: bytes) -> bytes:
 
 
 _A2B = binascii.a2b_base64
+_ALWAYS = -math.inf  # the start of a window without nbf or iat
 _ABSENT = object()
 _now = time.time
 
