@@ -33,15 +33,22 @@ Between two Checks the server's own per-call work (~170 us) evicts the handler's
 handler pays cache misses, not instructions. Tried and measured, no gain worth keeping: the handler
 compiled with mypyc (-15% in a loop, none in the server), grpc.aio (0.74x-0.83x, within the noise), the
 server options optimization_target and http2.bdp_probe (none), a busy sibling CPU (none in a loop).
-Where the server's CPU goes (the last section, from /proc per thread): the bare Check's ~200 us per call
-is mostly calls handed between threads, ~11 voluntary context switches per call (2026-12-07 17:00: workers
-103 us and 5.4 switches, grpc's polling thread 68 us, grpc core's event engine 41 us). The adapter's handler
-(~40 us of its thread's CPU in the server) adds ~70 us to the workers: while it holds the GIL the polling
-thread and the other workers block on it. A 30 us busy loop as the handler adds 50-58 us the same way,
-with no cache footprint. Per new JWT, with the caches walked between calls: the verification ~28 us in
-Python; a compiled one (Rust jsonwebtoken through rsjwt 0.0.4, tried, not adopted) 20.5 us against this
-code's 31.6 before its cuts, so compiling it would not halve it; orjson parses a payload no faster cold
-(11.5 vs 10.9 us); the collector off changes nothing.
+Where the server's CPU goes (the last section, from /proc per thread): the bare Check's 150-200 us per call
+is mostly calls handed between threads (2026-12-07 17:00: workers 103 us and 5.4 voluntary switches,
+grpc's polling thread 68 us, grpc core's event engine 41 us). The adapter adds its handler's own CPU and
+10-25 us more in grpc's threads, with no more voluntary switches per call; a 30 us busy loop as the handler
+adds 50-58 us the same way. perf (cpu-clock sampling: this VM has no hardware counters) puts the adapter's
+extra in libpython, the interpreter: the C it calls (_sha256, _json, binascii) is ~1% of its samples. So
+the cost is bytecode per Check, each op several times dearer in the server than in a loop. Tried, not
+adopted: rsjwt 0.0.4 (Rust jsonwebtoken; 20.5 us per new JWT with the caches walked, against 31.6 for this
+code before its cuts), orjson (no faster cold), the collector off (no change), mypyc on the handler's
+modules (12.8 -> 11.7 us per Check in a loop, 2026-12-07 19:20).
+2026-12-07 19:00-19:40, after 1cea614..d366565 (the usual answer from a pattern per length of the identity
+values, the JWT split and decoded as bytes, the claims read in one map; 696 -> 601 bytecodes per Check):
+the handler inside the server 29-35 us (37-38 before), 10-11 us in a loop (14.6); four pinned full runs
+(the first at 002ed69) 0.81x, 0.75x, 0.76x, 0.71x calls/s (0.80x, 0.74x, 0.75x, 0.70x by CPU), the bare
+Check at 146-160 us per call; a repeated JWT 0.78-0.92x, a static token 0.83-0.87x. The target is met in
+one run of four.
 Each throughput case runs --repeat rounds in alternating order; the figures are the medians over the rounds.
 --pin puts the servers on one CPU and the clients on the others, as in a cluster, where Envoy never shares
 the adapter's CPU (on 2 shared CPUs the kernel moves client and server threads between both). It lowers
@@ -726,8 +733,15 @@ def main() -> int:
         mine, base = by_name[case], by_name[baseline]
         return mine.per_second / base.per_second, base.cpu_us / mine.cpu_us
 
+    def per_round(case: str, baseline: str) -> list[float]:
+        """The throughput ratio in each round (the two measured seconds apart): its spread says how far one
+        run's median can be trusted on a shared machine."""
+        pairs = zip(rounds[case], rounds[baseline], strict=True)
+        return [mine.per_second / base.per_second for mine, base in pairs]
+
     health_ratio, health_cpu = ratios("health-demo Check", "bare grpcio HealthServicer")
     authz_ratio, authz_cpu = ratios("auth-adapter Check, JWT new each call", "bare grpcio Check returning OK")
+    authz_rounds = per_round("auth-adapter Check, JWT new each call", "bare grpcio Check returning OK")
     aio_ratio, aio_cpu = ratios(
         "auth-adapter Check, JWT new each call", "bare grpc.aio async Check returning OK"
     )
@@ -758,6 +772,7 @@ def main() -> int:
                         "health_cpu": health_cpu,
                         "authz": authz_ratio,
                         "authz_cpu": authz_cpu,
+                        "authz_rounds": authz_rounds,
                         "authz_vs_aio": aio_ratio,
                         "authz_vs_aio_cpu": aio_cpu,
                     },
@@ -789,7 +804,8 @@ def main() -> int:
     )
     print(
         f"auth-adapter (new JWT each call) / bare Check: {authz_ratio:.2f}x calls/s, "
-        f"{authz_cpu:.2f}x by CPU per call"
+        f"{authz_cpu:.2f}x by CPU per call; per round {min(authz_rounds):.2f}x-{max(authz_rounds):.2f}x "
+        "calls/s"
     )
     print(
         f"auth-adapter (new JWT each call) / bare grpc.aio Check: {aio_ratio:.2f}x calls/s, "

@@ -263,9 +263,8 @@ _PADDING = (b"", b"", b"==", b"=")  # by length % 4; 1 is never valid base64 (a2
 
 def _unbase64(part: bytes) -> bytes:
     """An unpadded base64url part (RFC 7515 section 2) decoded; ValueError (binascii.Error) if it is
-    anything else. Strict: not empty, no whitespace, no padding,
-    none of base64's own `+` and `/`, no other character (one translate maps them to a character the
-    strict decoder refuses: cheaper than looking for each first)."""
+    anything else. Strict: not empty, no whitespace, no padding, none of base64's own `+` and `/`, no other
+    character (one translate maps them to one the strict decoder refuses: cheaper than looking for each)."""
     if not part:
         raise binascii.Error("not base64url")
     return binascii.a2b_base64(part.translate(_URLSAFE) + _PADDING[len(part) % 4], strict_mode=True)
