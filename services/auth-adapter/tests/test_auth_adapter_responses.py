@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from auth_adapter.authorizer import Decision
-from auth_adapter.responses import encode
+from auth_adapter.responses import _MAX_BAKED, _TEMPLATES, encode
 from envoy.config.core.v3 import base_pb2
 from envoy.service.auth.v3 import external_auth_pb2
 from envoy.type.v3 import http_status_pb2
@@ -96,3 +96,18 @@ def test_every_answer_length_across_the_varint_byte_boundaries_encodes_as_protob
         for s in (0, 16_419)
     }
     assert min(widths) < 0x80 and max(widths) >= 0x4000  # both boundaries were crossed
+
+
+def test_values_of_more_lengths_than_a_template_keeps_still_encode_as_protobuf_does() -> None:
+    # 400 pairs of value lengths against one set of names: past the patterns a template keeps, the answers
+    # are built from pieces, and the table stays bounded rather than being emptied and refilled.
+    remove = ("x-lengths-test",)
+    for first in range(1, 21):
+        for second in range(1, 21):
+            decision = Decision(200, "allowed", {"user-id": "u" * first, "session-id": "s" * second}, remove)
+            assert encode(decision) == reference(decision).SerializeToString(deterministic=True), (
+                first,
+                second,
+            )
+    template = _TEMPLATES[(remove, "user-id", "session-id")]
+    assert len(template.baked) == _MAX_BAKED

@@ -120,7 +120,9 @@ class _Template(NamedTuple):
 
 
 _TEMPLATES: dict[tuple[object, ...], _Template] = {}
-_MAX_BAKED = 256  # patterns per template (identity values tend to one or a few lengths); emptied when full
+# Patterns per template. Identity values tend to a few lengths; once a template holds this many, answers
+# for other lengths are built from pieces (the table is never emptied, so varied lengths cannot churn it).
+_MAX_BAKED = 256
 
 
 def _template(key: tuple[object, ...]) -> _Template:
@@ -140,7 +142,10 @@ def _template(key: tuple[object, ...]) -> _Template:
 
 def _bake(template: _Template, key: int, lengths: tuple[int, ...]) -> bytes:
     """The pattern for values of `lengths`, remembered under `key`; b"" when a value is empty or too long
-    for one-byte lengths, or the answer's length does not take two varint bytes (built from pieces then)."""
+    for one-byte lengths, the answer's length does not take two varint bytes, or the table is full (the
+    answer is built from pieces then)."""
+    if len(template.baked) >= _MAX_BAKED:
+        return b""
     entries = b""
     size = len(template.tail)
     for field, fixed, length in zip(template.fields, template.fixed, lengths, strict=True):
@@ -156,8 +161,6 @@ def _bake(template: _Template, key: int, lengths: tuple[int, ...]) -> bytes:
     if 0x80 <= size < 0x4000:
         prefix = _STATUS_OK + _OK_RESPONSE + bytes((size & 0x7F | 0x80, size >> 7))
         pattern = _escaped(prefix) + entries + _escaped(template.tail)
-    if len(template.baked) >= _MAX_BAKED:
-        template.baked.clear()
     template.baked[key] = pattern
     return pattern
 
