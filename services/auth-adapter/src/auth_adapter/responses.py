@@ -116,7 +116,9 @@ class _Template(NamedTuple):
     fields: tuple[bytes, ...]  # per header: HeaderValue's key field and value key
     fixed: tuple[int, ...]  # per header: its HeaderValue's size without the value's bytes
     tail: bytes  # OkHttpResponse's fields after the headers
-    baked: dict[int, bytes]  # by the values' lengths (the first's << 32 | the second's); b"": no pattern
+    # By the values' lengths, the first's << 32 | the second's (one key per pair: a gRPC message, 4 MB at
+    # most, never holds a 4 GiB value); b"": no pattern.
+    baked: dict[int, bytes]
 
 
 _TEMPLATES: dict[tuple[object, ...], _Template] = {}
