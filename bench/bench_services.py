@@ -45,10 +45,10 @@ code before its cuts), orjson (no faster cold), the collector off (no change), m
 modules (12.8 -> 11.7 us per Check in a loop, 2026-12-07 19:20).
 2026-12-07 19:00-19:40, after 1cea614..d366565 (the usual answer from a pattern per length of the identity
 values, the JWT split and decoded as bytes, the claims read in one map; 696 -> 601 bytecodes per Check):
-the handler inside the server 29-35 us (37-38 before), 10-11 us in a loop (14.6); four pinned full runs
-(the first at 002ed69) 0.81x, 0.75x, 0.76x, 0.71x calls/s (0.80x, 0.74x, 0.75x, 0.70x by CPU), the bare
-Check at 146-160 us per call; a repeated JWT 0.78-0.92x, a static token 0.83-0.87x. The target is met in
-one run of four.
+the handler inside the server 29-35 us (37-38 before), 10-12 us in a loop (14.6); five pinned full runs
+(the first at 002ed69, the last at 6b72783) 0.81x, 0.75x, 0.76x, 0.71x, 0.71x calls/s (0.80x, 0.74x,
+0.75x, 0.70x, 0.69x by CPU), the bare Check at 146-160 us per call; a repeated JWT 0.78-0.92x, a static
+token 0.78-0.87x. The target is met in one run of five; the last run's rounds spread from 0.67x to 0.88x.
 Each throughput case runs --repeat rounds in alternating order; the figures are the medians over the rounds.
 --pin puts the servers on one CPU and the clients on the others, as in a cluster, where Envoy never shares
 the adapter's CPU (on 2 shared CPUs the kernel moves client and server threads between both). It lowers
