@@ -144,25 +144,22 @@ def _template(key: tuple[object, ...]) -> _Template:
 
 def _bake(template: _Template, key: int, lengths: tuple[int, ...]) -> bytes:
     """The pattern for values of `lengths`, remembered under `key`; b"" when a value is empty or too long
-    for one-byte lengths, the answer's length does not take two varint bytes, or the table is full (the
-    answer is built from pieces then)."""
+    for one-byte lengths, or the table is full (the answer is built from pieces then)."""
     if len(template.baked) >= _MAX_BAKED:
         return b""
-    entries = b""
+    pattern = b""
     size = len(template.tail)
     for field, fixed, length in zip(template.fields, template.fixed, lengths, strict=True):
         header = fixed + length
         option = header + _OPTION_FIXED
         if not length or option >= _SHORT:
-            size = -1
+            pattern = b""
             break
-        entry = _HEADERS + bytes((option,)) + _HEADER + bytes((header,)) + field + bytes((length,))
-        entries += _escaped(entry) + b"%b" + _escaped(_OVERWRITE_FIELD)
+        entry = _HEADERS + _ONE_BYTE[option] + _HEADER + _ONE_BYTE[header] + field + _ONE_BYTE[length]
+        pattern += _escaped(entry) + b"%b" + _escaped(_OVERWRITE_FIELD)
         size += _ENTRY_FIXED + option
-    pattern = b""
-    if 0x80 <= size < 0x4000:
-        prefix = _STATUS_OK + _OK_RESPONSE + bytes((size & 0x7F | 0x80, size >> 7))
-        pattern = _escaped(prefix) + entries + _escaped(template.tail)
+    else:
+        pattern = _escaped(_STATUS_OK + _OK_RESPONSE + _varint(size)) + pattern + _escaped(template.tail)
     template.baked[key] = pattern
     return pattern
 
