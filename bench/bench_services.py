@@ -37,12 +37,12 @@ Where the server's CPU goes (the last section, from /proc per thread): the bare 
 is mostly calls handed between threads (2026-12-07 17:00: workers 103 us and 5.4 voluntary switches,
 grpc's polling thread 68 us, grpc core's event engine 41 us). The adapter adds its handler's own CPU and
 10-25 us more in grpc's threads, with no more voluntary switches per call; a 30 us busy loop as the handler
-adds 50-58 us the same way. perf (cpu-clock sampling: this VM has no hardware counters) puts the adapter's
-extra in libpython, the interpreter: the C it calls (_sha256, _json, binascii) is ~1% of its samples. So
-the cost is bytecode per Check, each op several times dearer in the server than in a loop. Tried, not
-adopted: rsjwt 0.0.4 (Rust jsonwebtoken; 20.5 us per new JWT with the caches walked, against 31.6 for this
-code before its cuts), orjson (no faster cold), the collector off (no change), mypyc on the handler's
-modules (12.8 -> 11.7 us per Check in a loop, 2026-12-07 19:20).
+adds 50-58 us the same way. perf (cpu-clock sampling: this VM has no hardware counters) puts most of the
+adapter's extra (58%) in libpython, the interpreter: the C it calls (_sha256, _json, binascii) is ~1% of its
+samples. So the cost is bytecode per Check, each op several times dearer in the server than in a loop.
+Tried, not adopted: rsjwt 0.0.4 (Rust jsonwebtoken; 20.5 us per new JWT with the caches walked, against
+31.6 for this code before its cuts), orjson (no faster cold), the collector off (no change), mypyc on the
+handler's modules (12.8 -> 11.7 us per Check in a loop, 2026-12-07 19:20).
 2026-12-07 19:00-19:40, after 1cea614..d366565 (the usual answer from a pattern per length of the identity
 values, the JWT split and decoded as bytes, the claims read in one map; 696 -> 601 bytecodes per Check):
 the handler inside the server 29-35 us (37-38 before), 10-12 us in a loop (14.6); five pinned full runs
