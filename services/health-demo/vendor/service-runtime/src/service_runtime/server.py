@@ -1,11 +1,12 @@
 """One gRPC server per service on grpcio's threaded server, stopped the way Kubernetes stops a pod.
 
 Unary calls run on `workers` threads (grpcio's threaded server costs about 0.7x the CPU per call of
-grpc.aio). Streams must be non-blocking handlers (health Watch is one) and hold no thread, so open Watch
-streams never take capacity from Check; every streaming method shares one bound (`max_streams`,
-RESOURCE_EXHAUSTED beyond it). Reflection (v1 and v1alpha) streams are blocking and hold a worker while
-open: they share a bound of their own, a quarter of the workers (at least 1). Health (grpc.health.v1) and
-reflection are always served. The shutdown is driven from an asyncio loop (signals, the drain's clock).
+grpc.aio; its WorkerPool less again than a ThreadPoolExecutor, see workers.py). Streams must be
+non-blocking handlers (health Watch is one) and hold no thread, so open Watch streams never take capacity
+from Check; every streaming method shares one bound (`max_streams`, RESOURCE_EXHAUSTED beyond it).
+Reflection (v1 and v1alpha) streams are blocking and hold a worker while open: they share a bound of their
+own, a quarter of the workers (at least 1). Health (grpc.health.v1) and reflection are always served. The
+shutdown is driven from an asyncio loop (signals, the drain's clock).
 
 Shutdown, on SIGTERM/SIGINT or `request_stop()`:
 1. every health status NOT_SERVING at once (probes, Envoy health checks and Watch streams see it);
@@ -23,7 +24,6 @@ import logging
 import signal
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import grpc
@@ -35,6 +35,7 @@ from service_runtime.health import Health
 from service_runtime.limits import LimitedServer, StreamLimit
 from service_runtime.reflection import METHODS as REFLECTION_METHODS
 from service_runtime.reflection import enable_reflection
+from service_runtime.workers import WorkerPool
 
 log = logging.getLogger("service_runtime")
 
@@ -84,7 +85,7 @@ class GrpcServer:
         self.service_names: list[str] = []
         self._register = register
         self._server: grpc.Server | None = None
-        self._pool: ThreadPoolExecutor | None = None
+        self._pool: WorkerPool | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop = asyncio.Event()
         self._hurry = asyncio.Event()
@@ -92,8 +93,8 @@ class GrpcServer:
     async def start(self) -> int:
         """Listen and serve; the port bound. OSError naming the address if it cannot listen."""
         self._loop = asyncio.get_running_loop()
-        pool = ThreadPoolExecutor(max_workers=self.settings.workers, thread_name_prefix="grpc")
-        server = grpc.server(pool, options=_OPTIONS)
+        pool = WorkerPool(self.settings.workers, name="grpc")
+        server = grpc.server(pool, options=_OPTIONS)  # type: ignore[arg-type]  # grpcio takes any executor
         limited = LimitedServer(server, self.streams)  # every streaming method bounded as registered
         names = list(self._register(limited))
         health_pb2_grpc.add_HealthServicer_to_server(self.health, limited)
