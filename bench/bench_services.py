@@ -6,7 +6,9 @@ Each server runs in this process with the same worker threads, the load generato
 - ext_authz Check: auth-adapter with an HS256 JWT new each call (its cache of verified tokens never answers;
   every call pays the verification), a repeated JWT and a static token, vs a bare grpcio `Check` server that
   returns OK (the target's baseline) and the same on a bare grpc.aio server (for reference: grpc.aio costs
-  ~1.4x the CPU per call of the threaded server, why service_runtime serves on the threaded one);
+  ~1.4x the CPU per call of the threaded server, why service_runtime serves on the threaded one), and the
+  same on service_runtime's WorkerPool, the pool the services serve on (the adapter against it is its
+  handler's cost alone, the pool's saving set apart);
 - Watch capacity, health-demo vs the bare HealthServicer, each server in a fresh process of its own: another
   process opens health `Watch` streams in steps (each answered once: held); at each step a `Check` with a
   1 s deadline on a new connection (a kubelet probe), the server process's RSS growth since it started
@@ -49,6 +51,11 @@ the handler inside the server 29-35 us (37-38 before), 10-12 us in a loop (14.6)
 (the first at 002ed69, the last at 6b72783) 0.81x, 0.75x, 0.76x, 0.71x, 0.71x calls/s (0.80x, 0.74x,
 0.75x, 0.70x, 0.69x by CPU), the bare Check at 146-160 us per call; a repeated JWT 0.78-0.92x, a static
 token 0.78-0.87x. The target is met in one run of five; the last run's rounds spread from 0.67x to 0.88x.
+2026-12-07 21:10-21:35, the services on service_runtime's WorkerPool (fc8cbc9: a bare Check on it costs 159
+against 175 us per call on a ThreadPoolExecutor, median of 8 interleaved pinned rounds, cheaper in each):
+three pinned full runs, auth-adapter (new JWT) / bare Check 0.85x, 0.79x, 0.85x calls/s (0.81x, 0.77x,
+0.83x by CPU; single rounds 0.75x-0.89x); against the bare Check on the same pool 0.77x, 0.80x, 0.81x
+(0.75x, 0.77x, 0.78x by CPU): the pool's saving moved the ratio, not the handler. health-demo 1.05x-1.10x.
 Each throughput case runs --repeat rounds in alternating order; the figures are the medians over the rounds.
 --pin puts the servers on one CPU and the clients on the others, as in a cluster, where Envoy never shares
 the adapter's CPU (on 2 shared CPUs the kernel moves client and server threads between both). It lowers
