@@ -162,3 +162,34 @@ def test_grpcio_serves_its_calls_on_the_pool() -> None:
         pool.shutdown(wait=True)
     assert answers == {health_pb2.HealthCheckResponse.SERVING}
     assert len(seen) == 20 and {name.rpartition("_")[0] for name in seen} == {"served"}
+
+
+def test_a_dropped_tasks_callback_may_submit_and_is_refused_and_a_worker_may_shut_its_pool_down() -> None:
+    pool = WorkerPool(1, name="self")
+    started, gate = threading.Event(), threading.Event()
+    pool.submit(lambda: (started.set(), gate.wait(5)))
+    assert started.wait(5)
+    refused: list[str] = []
+
+    def resubmit(_task: Task) -> None:
+        try:
+            pool.submit(lambda: None)
+        except RuntimeError as error:
+            refused.append(str(error))
+
+    pool.submit(lambda: None).add_done_callback(resubmit)
+    stop = {"cancel_futures": True, "wait": False}
+    closer = threading.Thread(target=pool.shutdown, kwargs=stop, daemon=True)
+    closer.start()
+    closer.join(5)
+    assert not closer.is_alive(), "shutdown deadlocked in a dropped task's callback"
+    assert refused == ["cannot submit to a worker pool that is shut down"]
+    gate.set()
+
+    inner = WorkerPool(1, name="inner")
+    ended = threading.Event()
+    inner.submit(lambda: (inner.shutdown(wait=True), ended.set()))
+    assert ended.wait(5)
+    inner.shutdown(wait=True)
+    pool.shutdown(wait=True)
+    assert not any(t.name.startswith(("self_", "inner_")) for t in threading.enumerate())

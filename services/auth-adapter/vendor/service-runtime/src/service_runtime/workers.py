@@ -89,25 +89,30 @@ class WorkerPool:
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         """Stop the threads once the queued calls have run (`cancel_futures`: drop those not started; their
         tasks are done, their callbacks run); `wait`: until the threads have ended."""
+        dropped: list[Task] = []
         with self._lock:
             if not self._shut:
                 self._shut = True
                 if cancel_futures:
-                    self._cancel_queued()
+                    dropped = self._take_queued()
                 for _ in self._threads:
                     self._queue.put(None)
+        for task in dropped:  # outside the lock: a callback may call submit (and be refused)
+            task._finish()
         if wait:
             for thread in self._threads:
-                thread.join()
+                if thread is not threading.current_thread():  # a worker shutting its own pool down
+                    thread.join()
 
-    def _cancel_queued(self) -> None:
+    def _take_queued(self) -> list[Task]:
+        tasks: list[Task] = []
         while True:
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
-                return
+                return tasks
             if item is not None:
-                item[0]._finish()
+                tasks.append(item[0])
 
     def _work(self) -> None:
         get = self._queue.get
