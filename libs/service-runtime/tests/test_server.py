@@ -250,9 +250,33 @@ def test_a_second_stop_request_ends_the_drain_early() -> None:
     assert time.monotonic() - started < 5
 
 
+def worker_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name.startswith("grpc_")}
+
+
+def ended(threads: set[threading.Thread], within: float = 5.0) -> bool:
+    deadline = time.monotonic() + within
+    while any(t.is_alive() for t in threads) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return not any(t.is_alive() for t in threads)
+
+
 def test_a_busy_port_is_an_oserror_naming_the_address_and_leaves_nothing_running() -> None:
     with serving() as first:
+        before = worker_threads()
         second = ServerThread(GrpcServer(ServerSettings(host="127.0.0.1", port=first.port), Health()))
         with pytest.raises(OSError, match=f"cannot listen on 127.0.0.1:{first.port}"):
             second.start()
         assert check(first.port) == SERVING
+        assert ended(worker_threads() - before), "the failed server's worker threads are still running"
+
+
+def test_a_failing_registration_leaves_no_worker_thread_running() -> None:
+    def broken(_server: grpc.Server) -> list[str]:
+        raise ValueError("bad servicer")
+
+    before = worker_threads()
+    thread = ServerThread(GrpcServer(ServerSettings(host="127.0.0.1", workers=3), Health(), broken))
+    with pytest.raises(ValueError, match="bad servicer"):
+        thread.start()
+    assert ended(worker_threads() - before), "the failed server's worker threads are still running"

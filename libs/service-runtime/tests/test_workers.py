@@ -193,3 +193,38 @@ def test_a_dropped_tasks_callback_may_submit_and_is_refused_and_a_worker_may_shu
     inner.shutdown(wait=True)
     pool.shutdown(wait=True)
     assert not any(t.name.startswith(("self_", "inner_")) for t in threading.enumerate())
+
+
+def test_a_callback_raising_baseexception_neither_ends_the_worker_nor_stops_the_other_callbacks(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    pool = WorkerPool(1, name="base")
+    ran: list[str] = []
+
+    def interrupt(_task: Task) -> None:
+        raise KeyboardInterrupt
+
+    gate = threading.Event()
+    first = pool.submit(gate.wait, 5)
+    first.add_done_callback(lambda _task: ran.append("a"))
+    first.add_done_callback(interrupt)
+    first.add_done_callback(lambda _task: ran.append("c"))
+    after = threading.Event()
+    with caplog.at_level(logging.ERROR, logger="service_runtime"):
+        gate.set()
+        pool.submit(after.set)  # runs only if the one worker survived the callback
+        assert after.wait(5), "the worker thread ended"
+    pool.shutdown(wait=True)
+    assert sorted(ran) == ["a", "c"]
+    assert "a done-callback of a worker task failed" in caplog.text
+
+
+def test_two_workers_shutting_their_pool_down_at_once_do_not_wait_for_each_other() -> None:
+    pool = WorkerPool(2, name="both")
+    barrier = threading.Barrier(2, timeout=5)
+    ended = [threading.Event(), threading.Event()]
+    for event in ended:
+        pool.submit(lambda event=event: (barrier.wait(), pool.shutdown(wait=True), event.set()))
+    assert all(event.wait(5) for event in ended), "the workers wait for each other"
+    pool.shutdown(wait=True)
+    assert not any(t.name.startswith("both_") for t in threading.enumerate())

@@ -94,14 +94,14 @@ class GrpcServer:
         """Listen and serve; the port bound. OSError naming the address if it cannot listen."""
         self._loop = asyncio.get_running_loop()
         pool = WorkerPool(self.settings.workers, name="grpc")
-        server = grpc.server(pool, options=_OPTIONS)  # type: ignore[arg-type]  # grpcio takes any executor
-        limited = LimitedServer(server, self.streams)  # every streaming method bounded as registered
-        names = list(self._register(limited))
-        health_pb2_grpc.add_HealthServicer_to_server(self.health, limited)
-        self.service_names = enable_reflection(limited, [*names, HEALTH_SERVICE])
         try:
+            server = grpc.server(pool, options=_OPTIONS)  # type: ignore[arg-type]  # takes any executor
+            limited = LimitedServer(server, self.streams)  # every streaming method bounded as registered
+            names = list(self._register(limited))
+            health_pb2_grpc.add_HealthServicer_to_server(self.health, limited)
+            self.service_names = enable_reflection(limited, [*names, HEALTH_SERVICE])
             self.port = bind(server, self.settings.host, self.settings.port)
-        except OSError:
+        except BaseException:  # the pool's threads are running already: none is left behind
             pool.shutdown(wait=False)
             raise
         self.health.open()

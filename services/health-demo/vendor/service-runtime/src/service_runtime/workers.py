@@ -7,6 +7,10 @@ call on a C SimpleQueue to threads started up front, and what it returns only ru
 unary Check makes 181 Python and C calls in the server instead of 215, and costs 159 instead of 175 us of
 server CPU (bench/bench_services.py's bare Check on each, median of 8 interleaved pinned rounds, the pool
 cheaper in every one; 2026-12-07).
+
+For `grpc.server` only: grpc.aio's migration pool, asyncio's run_in_executor and a method's
+`experimental_thread_pool` want a concurrent.futures executor. The threads are daemons: what still runs
+when the process exits (after the server's grace period) is abandoned, not waited for.
 """
 
 from __future__ import annotations
@@ -55,7 +59,7 @@ class Task:
                 return
             try:
                 callback(self)
-            except Exception:  # as concurrent.futures does: one failing callback does not stop the rest
+            except BaseException:  # one failing callback neither stops the rest nor ends a worker thread
                 log.exception("a done-callback of a worker task failed")
 
 
@@ -99,10 +103,11 @@ class WorkerPool:
                     self._queue.put(None)
         for task in dropped:  # outside the lock: a callback may call submit (and be refused)
             task._finish()
-        if wait:
+        # A worker shutting its own pool down does not wait: it would wait for itself, or for another
+        # worker doing the same.
+        if wait and threading.current_thread() not in self._threads:
             for thread in self._threads:
-                if thread is not threading.current_thread():  # a worker shutting its own pool down
-                    thread.join()
+                thread.join()
 
     def _take_queued(self) -> list[Task]:
         tasks: list[Task] = []
