@@ -84,7 +84,7 @@ def test_a_failing_call_is_logged_and_its_task_still_finishes(
     ]
 
 
-def test_a_failing_callback_is_logged_and_the_others_still_run(
+def test_a_failing_callback_is_logged_and_the_others_still_run_in_the_order_added(
     pool: WorkerPool, caplog: pytest.LogCaptureFixture
 ) -> None:
     ran: list[str] = []
@@ -99,6 +99,14 @@ def test_a_failing_callback_is_logged_and_the_others_still_run(
         task.add_done_callback(bad)
         task.add_done_callback(lambda _task: ran.append("third"))
     assert ran == ["first", "third"]
+    gate, added = threading.Event(), []
+    pending = WorkerPool(1, name="order")
+    waiting = pending.submit(gate.wait, 5)
+    for n in range(5):
+        waiting.add_done_callback(lambda _task, n=n: added.append(n))
+    gate.set()
+    pending.shutdown(wait=True)
+    assert added == [0, 1, 2, 3, 4]  # in the order they were added
     assert "a done-callback of a worker task failed" in caplog.text
 
 

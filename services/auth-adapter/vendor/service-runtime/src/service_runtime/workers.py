@@ -50,11 +50,11 @@ class Task:
 
     def _run_callbacks(self) -> None:
         # Without a lock: list.pop is atomic, so a callback added while the task finishes runs exactly once,
-        # in whichever thread pops it.
+        # in whichever thread pops it; first added, first run, as concurrent.futures runs them.
         pop = self._callbacks.pop
         while True:
             try:
-                callback = pop()
+                callback = pop(0)
             except IndexError:
                 return
             try:
