@@ -51,14 +51,15 @@ the handler inside the server 29-35 us (37-38 before), 10-12 us in a loop (14.6)
 (the first at 002ed69, the last at 6b72783) 0.81x, 0.75x, 0.76x, 0.71x, 0.71x calls/s (0.80x, 0.74x,
 0.75x, 0.70x, 0.69x by CPU), the bare Check at 146-160 us per call; a repeated JWT 0.78-0.92x, a static
 token 0.78-0.87x. The target is met in one run of five; the last run's rounds spread from 0.67x to 0.88x.
-2026-12-07 21:10-21:55, the services on service_runtime's WorkerPool (fc8cbc9: a bare Check on it costs 159
+2026-12-07 21:10-22:48, the services on service_runtime's WorkerPool (fc8cbc9: a bare Check on it costs 159
 against 175 us per call on a ThreadPoolExecutor, median of 8 interleaved pinned rounds, cheaper in each):
-five pinned full runs, auth-adapter (new JWT) / bare Check 0.85x, 0.79x, 0.85x, 0.85x, 0.81x calls/s
-(0.81x, 0.77x, 0.83x, 0.83x, 0.80x just under by CPU; rounds 0.75x-0.89x); against the bare Check on the same
-pool 0.77x, 0.80x, 0.81x, 0.84x, 0.74x (0.75x, 0.77x, 0.78x, 0.81x, 0.72x by CPU): the pool's saving moved
-the ratio, the handler's cost is where it was. health-demo 1.03x-1.10x. The handler's CPU inside the
-server does not depend on the worker count (29-33 us with 16, 4 or 2 workers, 4 interleaved rounds), so
-handing calls to the most recently idle thread would not warm its caches.
+six pinned full runs (the last at 47d48e5), auth-adapter (new JWT) / bare Check 0.85x, 0.79x, 0.85x, 0.85x,
+0.81x, 0.82x calls/s (0.81x, 0.77x, 0.83x, 0.83x, 0.80x just under, 0.81x by CPU; rounds 0.65x-0.89x);
+against the bare Check on the same pool 0.77x, 0.80x, 0.81x, 0.84x, 0.74x, 0.76x (0.72x-0.81x by CPU): the
+pool's saving moved the ratio, the handler's cost is where it was (27.5-34.5 us inside the server). A
+repeated JWT 0.89x-1.00x, a static token 0.91x-1.01x; health-demo 1.03x-1.10x. The handler's CPU inside
+the server does not depend on the worker count (29-33 us with 16, 4 or 2 workers, 4 interleaved rounds),
+so handing calls to the most recently idle thread would not warm its caches.
 Each throughput case runs --repeat rounds in alternating order; the figures are the medians over the rounds.
 --pin puts the servers on one CPU and the clients on the others, as in a cluster, where Envoy never shares
 the adapter's CPU (on 2 shared CPUs the kernel moves client and server threads between both). It lowers
