@@ -274,13 +274,22 @@ def holder(port: int, steps: list[int], conn: Any) -> None:
 Started = tuple[int, Callable[[], Any]]
 
 
-def _threaded(add: Callable[[grpc.Server], None]) -> Started:
-    """A bare grpcio server on WORKERS threads: what a service written straight on grpcio would be."""
-    server = grpc.server(ThreadPoolExecutor(max_workers=WORKERS))
+def _threaded(
+    add: Callable[[grpc.Server], None], pool: ThreadPoolExecutor | WorkerPool | None = None
+) -> Started:
+    """A bare grpcio server on WORKERS threads (a ThreadPoolExecutor unless `pool` is given): what a service
+    written straight on grpcio would be."""
+    pool = pool or ThreadPoolExecutor(max_workers=WORKERS)
+    server = grpc.server(pool)  # type: ignore[arg-type]  # grpcio takes any executor
     add(server)
     port = bind(server, "127.0.0.1", 0)
     server.start()
-    return port, lambda: server.stop(0).wait()
+
+    def halt() -> None:
+        server.stop(0).wait()
+        pool.shutdown(wait=True)
+
+    return port, halt
 
 
 def bare_health() -> Started:
@@ -340,17 +349,10 @@ def bare_check() -> Started:
 def bare_check_on_pool() -> Started:
     """The bare Check on the worker pool the services serve on (service_runtime.WorkerPool) instead of a
     ThreadPoolExecutor: the adapter against it is its handler's cost alone, the pool's saving set apart."""
-    pool = WorkerPool(WORKERS, name="grpc")
-    server = grpc.server(pool)  # type: ignore[arg-type]  # grpcio takes any executor
-    external_auth_pb2_grpc.add_AuthorizationServicer_to_server(_AllowAll(), server)
-    port = bind(server, "127.0.0.1", 0)
-    server.start()
-
-    def halt() -> None:
-        server.stop(0).wait()
-        pool.shutdown(wait=True)
-
-    return port, halt
+    return _threaded(
+        lambda server: external_auth_pb2_grpc.add_AuthorizationServicer_to_server(_AllowAll(), server),
+        WorkerPool(WORKERS, name="grpc"),
+    )
 
 
 def _in_thread(server: Any) -> Started:

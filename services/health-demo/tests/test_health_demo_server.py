@@ -219,7 +219,7 @@ def test_sigterm_answers_not_serving_through_the_drain_before_unavailable_and_ex
             poller.join(10)
         # What a prober sees: serving, then not serving for the drain, then nothing listening. A probe
         # that reaches the server on a connection opened just before the stop is cancelled by grpc core
-        # (no call is taken once stopping began): CANCELLED between the two, 5 runs in 25 under load.
+        # (no call is taken once stopping began): CANCELLED before UNAVAILABLE, 5 runs in 25 under load.
         assert seen[:2] == ["SERVING", "NOT_SERVING"], seen
         assert [s for s in seen if s != "CANCELLED"] == ["SERVING", "NOT_SERVING", "UNAVAILABLE"], seen
     finally:
