@@ -30,6 +30,9 @@ def test_pinned_bases_a_numeric_non_root_user_and_the_shared_library_as_a_named_
     assert images and all(
         re.fullmatch(r"[\w./-]+:\d+\.\d+\.\d+[\w.-]*(@sha256:[0-9a-f]{64})?", i) for i in images
     )
+    # The build stage compiles auth_adapter._jws: a full image (with gcc), not a slim or alpine one.
+    (build,) = [rest.split()[0] for word, rest in steps if word == "FROM" and rest.endswith(" AS build")]
+    assert "slim" not in build and "alpine" not in build
     user = [rest for word, rest in steps if word == "USER"][-1].split(":")[0]
     assert user.isdigit() and int(user) != 0
     contexts = {rest.split()[0] for word, rest in steps if word == "COPY" and rest.startswith("--from=")}

@@ -13,11 +13,22 @@ from typing import Any
 
 import jwt
 import pytest
+from auth_adapter import tokens
 from auth_adapter.tokens import TokenError, TokenValidator, _HmacSha256
 from auth_adapter_fixtures import AUDIENCE, ISSUER, SECRET, make_jwt
 from gateway_config import Jwt
 
 SETTINGS = Jwt(ISSUER, AUDIENCE, 0)
+
+
+@pytest.fixture(autouse=True, params=["c", "python"])
+def implementation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test here twice: with the C path (auth_adapter._jws) and with Python alone."""
+    if request.param == "python":
+        monkeypatch.setattr(tokens, "_Verifier", None)
+    elif tokens._Verifier is None:  # noqa: SLF001 - test_auth_adapter_jws.py fails the run for it under CI
+        pytest.skip("auth_adapter._jws was not built: no C compiler")
+    return str(request.param)
 
 
 def validator(settings: Jwt = SETTINGS) -> TokenValidator:

@@ -6,6 +6,11 @@ must say HS256 (no `none`, no other algorithm, no `crit`), the signature part mu
 base64url encoding (compared in constant time), every part strict base64url, and `exp`/`nbf`/`iat` JSON
 numbers (RFC 7519 NumericDate: a numeric string is refused). Any str is judged: refused with a reason,
 never raised out of `validate` as another exception.
+
+The usual token (a header already verified, integer dates, string claims) is verified by `_jws`, a C
+extension, when it is built: it only ever accepts what this code accepts, and hands every other token back
+to it (test_auth_adapter_tokens.py holds both to the same verdicts). Without a C compiler the package
+installs without it and this code verifies every token.
 """
 
 from __future__ import annotations
@@ -21,6 +26,14 @@ from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 from gateway_config import Jwt
+
+_Verifier: type[_jws.Verifier] | None
+try:
+    from auth_adapter import _jws
+
+    _Verifier = _jws.Verifier
+except ImportError:  # built without a C compiler: every token takes the Python path
+    _Verifier = None
 
 CLIENT_ROLE = "CLIENT"
 CACHE_SIZE = 10_000
@@ -92,7 +105,10 @@ class TokenValidator:
         jwt_secret: str | None,
         settings: Jwt,
         static_permissions: Iterable[str] = ("read", "write"),
+        compiled: bool = True,
     ) -> None:
+        """`compiled=False` verifies every JWT in Python even when the C extension is built (the tests run
+        both)."""
         # Digests of equal length, compared with hmac.compare_digest: the time taken says nothing about
         # how much of a guess was right, nor about the tokens' lengths.
         static = list(static_tokens)
@@ -123,6 +139,19 @@ class TokenValidator:
         self._verified: dict[str, tuple[Identity, float, float]] = {}
         self._seen_once: set[int] = set()  # hashes of JWTs verified once (not remembered yet)
         self._good_headers: set[bytes] = set()  # JWS headers already found HS256 without `crit`
+        # The C path for the usual token: None (not built, not asked for, no key) leaves all to _decode.
+        self._fast: Callable[[str, float], tuple[Identity, float, float] | None] | None = None
+        if compiled and _Verifier is not None and self._key:
+            self._fast = _Verifier(
+                self._key,
+                self._good_headers,  # filled by _decode, read by the C path: one set
+                _SCAN,
+                Identity,
+                _NO_NAMES,
+                settings.leeway_seconds,
+                settings.issuer,
+                settings.audience,
+            ).verify
 
     @property
     def static_count(self) -> int:
@@ -147,7 +176,8 @@ class TokenValidator:
             if not_before <= now < expires:
                 return identity
             self._verified.pop(token, None)  # outside its window now: the full check gives the reason
-        verified = self._decode(token)
+        fast = self._fast
+        verified = (fast is not None and fast(token, _now())) or self._decode(token)
         # Remembered from its second verification on: a table filled with tokens seen once (a new JWT per
         # call) is never read and measured costlier than the verification it would save (bench_services);
         # a set of hashes is small. A colliding hash only remembers a verified token sooner.
