@@ -3,7 +3,8 @@
  * Verifier.verify(token, now) answers only when the token is one the Python code accepts by its usual
  * path: a header already verified with the key (in the set the Python code fills), the signature the
  * HMAC's one base64url encoding, the payload canonical base64url of UTF-8 JSON without surrounding
- * whitespace, exp (and nbf/iat if present) JSON integers within +-2**53, sub/sid strings, roles and
+ * whitespace and not nested deeper than NESTING, exp (and nbf/iat if present) JSON integers within
+ * +-2**52 (sums with the leeway exact in a double), sub/sid strings, roles and
  * permissions lists or absent, iss/aud as configured. It then returns what _decode returns:
  * (Identity, not_before, expires). For anything else, every refusal included, it returns None and the
  * Python code judges the token (and names the reason): this code never refuses, it only accepts early.
@@ -170,17 +171,18 @@ typedef struct {
     PyObject *no_names;     /* tokens._NO_NAMES */
     PyObject *issuer;       /* str or None */
     PyObject *audience;     /* str or None */
-    double leeway;
+    long long leeway; /* within +-2**52, like the dates */
 } Verifier;
 
 static PyObject *S_exp, *S_nbf, *S_iat, *S_sub, *S_sid, *S_session_id, *S_roles, *S_permissions, *S_iss,
     *S_aud, *S_empty, *ZERO;
 
-#define LIMIT 9007199254740992LL /* 2**53: integers a double holds exactly */
+#define LIMIT 4503599627370496LL /* 2**52: a date, its sum with the leeway and `now` exact in a double */
+#define NESTING 32 /* '[' and '{' in a payload: deeper JSON goes to the Python code (its recursion limit) */
 
-/* A date claim: 1 with *out set for a JSON integer within +-2**53, 0 when absent, -1 otherwise. */
+/* A date claim: 1 with *out set for a JSON integer within +-2**52, 0 when absent, -1 otherwise. */
 static int
-date_claim(PyObject *claims, PyObject *name, double *out)
+date_claim(PyObject *claims, PyObject *name, long long *out)
 {
     PyObject *value = PyDict_GetItemWithError(claims, name);
     if (value == NULL) return PyErr_Occurred() ? -1 : 0;
@@ -188,7 +190,7 @@ date_claim(PyObject *claims, PyObject *name, double *out)
     int overflow = 0;
     long long n = PyLong_AsLongLongAndOverflow(value, &overflow);
     if (overflow || (n == -1 && PyErr_Occurred()) || n > LIMIT || n < -LIMIT) return -1;
-    *out = (double)n;
+    *out = n;
     return 1;
 }
 
@@ -227,14 +229,17 @@ same_text(PyObject *value, PyObject *expected)
 static PyObject *
 accept(Verifier *self, PyObject *claims, double now)
 {
-    double exp, nbf = 0, iat = 0;
+    long long exp, nbf = 0, iat = 0;
     if (date_claim(claims, S_exp, &exp) != 1) return NULL;
     int has_nbf = date_claim(claims, S_nbf, &nbf);
     int has_iat = date_claim(claims, S_iat, &iat);
     if (has_nbf < 0 || has_iat < 0) return NULL;
-    double leeway = self->leeway;
-    if (exp <= now - leeway) return NULL;
-    if ((has_nbf && nbf > now + leeway) || (has_iat && iat > now + leeway)) return NULL;
+    long long leeway = self->leeway;
+    /* as Python compares an int with a float: exactly, since both sides are integers below 2**53 */
+    if ((double)exp <= now - (double)leeway) return NULL;
+    if ((has_nbf && (double)nbf > now + (double)leeway) || (has_iat && (double)iat > now + (double)leeway)) {
+        return NULL;
+    }
     if (self->issuer != Py_None) {
         PyObject *iss = PyDict_GetItemWithError(claims, S_iss);
         if (iss == NULL || !same_text(iss, self->issuer)) return NULL;
@@ -279,12 +284,22 @@ accept(Verifier *self, PyObject *claims, double now)
     PyTuple_SET_ITEM(identity, 1, Py_NewRef(session));
     PyTuple_SET_ITEM(identity, 2, roles);
     PyTuple_SET_ITEM(identity, 3, permissions);
-    double start = -Py_HUGE_VAL;
-    if (has_nbf || has_iat) {
-        start = has_nbf && (!has_iat || nbf >= iat) ? nbf : iat;
-        start -= leeway;
+    /* The window as Python gives it: ints, and -inf (a float) without nbf and iat. */
+    PyObject *start = has_nbf || has_iat
+                          ? PyLong_FromLongLong((has_nbf && (!has_iat || nbf >= iat) ? nbf : iat) - leeway)
+                          : PyFloat_FromDouble(-Py_HUGE_VAL);
+    PyObject *end = PyLong_FromLongLong(exp + leeway);
+    PyObject *window = start && end ? PyTuple_New(3) : NULL;
+    if (window == NULL) {
+        Py_DECREF(identity);
+        Py_XDECREF(start);
+        Py_XDECREF(end);
+        return NULL;
     }
-    return Py_BuildValue("(Ndd)", identity, start, exp + leeway);
+    PyTuple_SET_ITEM(window, 0, identity);
+    PyTuple_SET_ITEM(window, 1, start);
+    PyTuple_SET_ITEM(window, 2, end);
+    return window;
 }
 
 #define STACK 2048
@@ -300,6 +315,10 @@ Verifier_verify(Verifier *self, PyObject *const *args, Py_ssize_t nargs)
     if (now == -1.0 && PyErr_Occurred()) return NULL;
     PyObject *token = args[0];
     if (PyUnicode_READY(token) < 0) return NULL;
+    if (self->good_headers == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Verifier.__init__ was not called");
+        return NULL;
+    }
     if (!PyUnicode_IS_ASCII(token)) Py_RETURN_NONE;
     Py_ssize_t size = PyUnicode_GET_LENGTH(token);
     const char *text = (const char *)PyUnicode_DATA(token);
@@ -337,6 +356,11 @@ Verifier_verify(Verifier *self, PyObject *const *args, Py_ssize_t nargs)
         if (decoded == NULL) return PyErr_NoMemory();
     }
     Py_ssize_t decoded_size = decode_b64url(payload, payload_size, decoded);
+    int marks = 0; /* brackets, in strings too: more only defers */
+    for (Py_ssize_t i = 0; i < decoded_size && marks <= NESTING; i++) {
+        marks += decoded[i] == '[' || decoded[i] == '{';
+    }
+    if (marks > NESTING) decoded_size = -1;
     PyObject *json = NULL;
     if (decoded_size > 0) {
         json = PyUnicode_DecodeUTF8((const char *)decoded, decoded_size, NULL);
@@ -376,17 +400,19 @@ Verifier_init(Verifier *self, PyObject *args, PyObject *kwargs)
                             "audience", NULL};
     Py_buffer key;
     PyObject *good_headers, *scan, *identity, *no_names, *issuer, *audience;
-    double leeway;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*O!OO!O!dOO:Verifier", names, &key, &PySet_Type,
+    long long leeway;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*O!OO!O!LOO:Verifier", names, &key, &PySet_Type,
                                      &good_headers, &scan, &PyType_Type, &identity, &PyFrozenSet_Type,
                                      &no_names, &leeway, &issuer, &audience)) {
         return -1;
     }
     if (!PyType_IsSubtype((PyTypeObject *)identity, &PyTuple_Type) ||
         (issuer != Py_None && !PyUnicode_CheckExact(issuer)) ||
-        (audience != Py_None && !PyUnicode_CheckExact(audience)) || !PyCallable_Check(scan)) {
+        (audience != Py_None && !PyUnicode_CheckExact(audience)) || !PyCallable_Check(scan) ||
+        leeway > LIMIT || leeway < -LIMIT) {
         PyBuffer_Release(&key);
-        PyErr_SetString(PyExc_TypeError, "Verifier: a tuple type, str or None issuer/audience, a scanner");
+        PyErr_SetString(PyExc_TypeError,
+                        "Verifier: a tuple type, str or None issuer/audience, a scanner, leeway within 2**52");
         return -1;
     }
     unsigned char block[64] = {0};

@@ -9,7 +9,7 @@ class Verifier:
         scan: Callable[[str, int], tuple[Any, int]],
         identity: type[tuple[Any, ...]],
         no_names: frozenset[str],
-        leeway: float,
+        leeway: int,
         issuer: str | None,
         audience: str | None,
     ) -> None: ...
