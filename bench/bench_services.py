@@ -60,6 +60,13 @@ pool's saving moved the ratio, the handler's cost is where it was (27.5-34.5 us 
 repeated JWT 0.89x-1.00x, a static token 0.91x-1.01x; health-demo 1.03x-1.10x. The handler's CPU inside
 the server does not depend on the worker count (29-33 us with 16, 4 or 2 workers, 4 interleaved rounds),
 so handing calls to the most recently idle thread would not warm its caches.
+2026-12-07 23:43-23:58, the usual new JWT verified in C (auth_adapter._jws, ffb591a; it accepts only what
+the Python code accepts and hands every other token back): four pinned full runs, auth-adapter (new JWT) /
+bare Check 0.88x, 0.83x, 0.85x, 0.90x calls/s (0.87x, 0.83x, 0.84x, 0.89x by CPU; every round 0.80x-0.99x),
+against the bare Check on the pool 0.85x, 0.81x, 0.82x, 0.89x; the handler inside the server 19.2-21.3 us
+(27.5-34.5 before), 164-179 us of server CPU per call against the bare Check's 137-153. A repeated JWT
+0.87x-0.93x, a static token 0.87x-0.95x; health-demo 1.03x-1.11x. Load average 0.3 before the first run,
+4.3-4.6 (the previous run's) before the others.
 Each throughput case runs --repeat rounds in alternating order; the figures are the medians over the rounds.
 --pin puts the servers on one CPU and the clients on the others, as in a cluster, where Envoy never shares
 the adapter's CPU (on 2 shared CPUs the kernel moves client and server threads between both). It lowers
