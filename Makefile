@@ -16,7 +16,9 @@ help:  ## Show the targets
 # installs each one editable with its test extra so `make test` runs their tests too.
 SERVICE_PACKAGES := $(patsubst %/pyproject.toml,%,$(wildcard libs/*/pyproject.toml services/*/pyproject.toml))
 
-$(STAMP): pyproject.toml $(addsuffix /pyproject.toml,$(SERVICE_PACKAGES))
+# setup.py and C sources too: an editable install builds a package's C extension once, at install.
+$(STAMP): pyproject.toml $(addsuffix /pyproject.toml,$(SERVICE_PACKAGES)) \
+	$(wildcard $(addsuffix /setup.py,$(SERVICE_PACKAGES)) $(addsuffix /src/*/*.c,$(SERVICE_PACKAGES)))
 	@echo "==> creating $(VENV) and installing gitops-poc, its services and test dependencies"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
