@@ -267,3 +267,12 @@ def test_the_keyed_mac_is_hmac_sha256_for_every_key_length() -> None:
         for message in (b"", b"a", b"header.payload" * 50):
             expected = b64(hmac.new(key, message, hashlib.sha256).digest()).encode()
             assert mac.signature(message) == expected, (size, message)
+
+
+def test_an_empty_issuer_or_audience_is_required_as_it_is_checked() -> None:
+    # Jwt("", "") (the config loader refuses empty strings; the class does not): a token without iss/aud
+    # raised KeyError out of validate instead of being refused.
+    v = validator(Jwt("", "", 0))
+    assert reason(make_jwt(iss=None, aud=None), v) == "token lacks the 'iss' claim"
+    assert reason(make_jwt(iss="", aud=None), v) == "token lacks the 'aud' claim"
+    assert reason(make_jwt(iss="", aud=""), v) == "valid"

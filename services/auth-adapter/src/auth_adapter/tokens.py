@@ -9,8 +9,8 @@ never raised out of `validate` as another exception.
 
 The usual token (a header already verified, integer dates, string claims) is verified by `_jws`, a C
 extension, when it is built: it only ever accepts what this code accepts, and hands every other token back
-to it (test_auth_adapter_tokens.py holds both to the same verdicts). Without a C compiler the package
-installs without it and this code verifies every token.
+to it (test_auth_adapter_jws.py compares them token by token; the token tests run on both). Without a C
+compiler the package installs without it and this code verifies every token.
 """
 
 from __future__ import annotations
@@ -127,8 +127,9 @@ class TokenValidator:
         self._jws_are_jwts = self._key is not None and not self._static_jws_shaped  # no static look-up then
         self._settings = settings
         required = ["exp", "sub"]
-        required += ["iss"] if settings.issuer else []
-        required += ["aud"] if settings.audience else []
+        # `is not None` as where they are checked: an empty issuer was checked but not required (KeyError)
+        required += ["iss"] if settings.issuer is not None else []
+        required += ["aud"] if settings.audience is not None else []
         self._required_order = tuple(required)  # the first one missing is named
         self._required = frozenset(required)
         self._leeway = settings.leeway_seconds
