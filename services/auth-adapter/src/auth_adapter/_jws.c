@@ -3,15 +3,15 @@
  * Verifier.verify(token, now) answers only when the token is one the Python code accepts by its usual
  * path: a header already verified with the key (in the set the Python code fills), the signature the
  * HMAC's one base64url encoding, the payload canonical base64url of UTF-8 JSON without surrounding
- * whitespace and not nested deeper than NESTING, exp (and nbf/iat if present) JSON integers within
- * +-2**52 (sums with the leeway exact in a double), sub/sid strings, roles and
- * permissions lists or absent, iss/aud as configured. It then returns what _decode returns:
- * (Identity, not_before, expires). For anything else, every refusal included, it returns None and the
+ * whitespace and with at most NESTING brackets, exp (and nbf/iat if present) JSON integers within +-2**52
+ * (their sums with the leeway exact in a double), sub/sid strings, roles and permissions lists or absent,
+ * iss/aud as configured. It then returns what _decode returns: (Identity, not_before, expires). For anything else, every refusal included, it returns None and the
  * Python code judges the token (and names the reason): this code never refuses, it only accepts early.
  * The tests hold it to the Python code's verdict on every token they make.
  *
- * SHA-256 (FIPS 180-4) and HMAC (RFC 2104) are written out here: no Python object per step, no OpenSSL
- * provider layer, a few hundred bytes of code the CPU caches keep warm between calls.
+ * SHA-256 (FIPS 180-4) and HMAC (RFC 2104) are written out here: no Python object per step and no
+ * OpenSSL provider layer. Measured inside the server (bench/bench_services.py), the Check handler costs
+ * 19-21 us of CPU per new JWT with this path, 27.5-34.5 us with the Python code alone.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -314,7 +314,9 @@ Verifier_verify(Verifier *self, PyObject *const *args, Py_ssize_t nargs)
     double now = PyFloat_AsDouble(args[1]);
     if (now == -1.0 && PyErr_Occurred()) return NULL;
     PyObject *token = args[0];
+#if PY_VERSION_HEX < 0x030C0000 /* every str is ready from 3.12 on (the macro is deprecated there) */
     if (PyUnicode_READY(token) < 0) return NULL;
+#endif
     if (self->good_headers == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "Verifier.__init__ was not called");
         return NULL;
