@@ -4,7 +4,8 @@ Each server runs in this process with the same worker threads, the load generato
 (grpc.aio, one HTTP/2 connection, CONCURRENCY calls in flight). Cases:
 - health Check: health-demo vs a bare grpcio `HealthServicer` on a threaded server;
 - ext_authz Check: auth-adapter with an HS256 JWT new each call (its cache of verified tokens never answers;
-  every call pays the verification), a repeated JWT and a static token, vs a bare grpcio `Check` server that
+  every call pays the verification), the same with its C path off (Python alone, as built without a C
+  compiler), a repeated JWT and a static token, vs a bare grpcio `Check` server that
   returns OK (the target's baseline) and the same on a bare grpc.aio server (for reference: grpc.aio costs
   ~1.4x the CPU per call of the threaded server, why service_runtime serves on the threaded one), and the
   same on service_runtime's WorkerPool, the pool the services serve on (the adapter against it is its
@@ -97,6 +98,7 @@ from typing import Any
 import gateway_config
 import grpc
 import jwt
+from auth_adapter import tokens
 from auth_adapter.authorizer import Authorizer
 from auth_adapter.cli import build
 from auth_adapter.server import build_server
@@ -399,6 +401,17 @@ def _authorizer() -> Authorizer:
 
 def auth_adapter() -> Started:
     return _in_thread(build_server(_settings(), _authorizer()))
+
+
+def auth_adapter_python() -> Started:
+    """The adapter with its C path (auth_adapter._jws) off: every JWT verified by the Python code, as in a
+    build without a C compiler (for reference)."""
+    built = tokens._Verifier  # noqa: SLF001 - read by TokenValidator when it is built
+    tokens._Verifier = None  # noqa: SLF001
+    try:
+        return auth_adapter()
+    finally:
+        tokens._Verifier = built  # noqa: SLF001
 
 
 # --- where the adapter's extra CPU goes ----------------------------------------------------------------
@@ -748,6 +761,7 @@ def main() -> int:
         ("bare grpc.aio async Check returning OK", bare_aio_check, "jwt-fresh"),
         ("bare Check on the services' WorkerPool", bare_check_on_pool, "jwt-fresh"),
         ("auth-adapter Check, JWT new each call", auth_adapter, "jwt-fresh"),
+        ("auth-adapter, new JWT, Python path only", auth_adapter_python, "jwt-fresh"),
         ("auth-adapter Check, JWT repeated", auth_adapter, "jwt"),
         ("auth-adapter Check, static token", auth_adapter, "token"),
     ]
@@ -786,6 +800,9 @@ def main() -> int:
     pool_ratio, pool_cpu = ratios(
         "auth-adapter Check, JWT new each call", "bare Check on the services' WorkerPool"
     )
+    python_ratio, python_cpu = ratios(
+        "auth-adapter, new JWT, Python path only", "bare grpcio Check returning OK"
+    )
     costs = handler_costs()
     measure("auth-adapter, handler timed", timed_auth_adapter, "jwt-fresh", args)
     costs.append(HandlerCost("inside the server, fresh-JWT load", statistics.mean(_served) * 1e6))
@@ -818,6 +835,8 @@ def main() -> int:
                         "authz_vs_aio_cpu": aio_cpu,
                         "authz_vs_pool": pool_ratio,
                         "authz_vs_pool_cpu": pool_cpu,
+                        "authz_python_only": python_ratio,
+                        "authz_python_only_cpu": python_cpu,
                     },
                     "handler": [asdict(c) for c in costs],
                     "threads": [asdict(t) for t in shares],
@@ -857,6 +876,11 @@ def main() -> int:
     print(
         f"auth-adapter (new JWT each call) / bare Check on the services' WorkerPool: {pool_ratio:.2f}x "
         f"calls/s, {pool_cpu:.2f}x by CPU per call (like for like: the handler's cost alone)"
+    )
+    print(
+        f"auth-adapter, new JWT, Python path only / bare Check: {python_ratio:.2f}x calls/s, "
+        f"{python_cpu:.2f}x by CPU per call (without auth_adapter._jws, as built without a C compiler; "
+        "for reference)"
     )
     print(f"\n{'Watch streams held':22} {'streams':>8} {'refused':>8} {'probe':>6} {'probe ms':>9}", end=" ")
     print(f"{'RSS MB':>7} {'MB per 1,000 streams':>21}")
