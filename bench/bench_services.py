@@ -67,7 +67,9 @@ bare Check 0.88x, 0.83x, 0.85x, 0.90x calls/s (0.87x, 0.83x, 0.84x, 0.89x by CPU
 against the bare Check on the pool 0.85x, 0.81x, 0.82x, 0.89x; the handler inside the server 19.2-21.3 us
 (27.5-34.5 before), 164-179 us of server CPU per call against the bare Check's 137-153. A repeated JWT
 0.87x-0.93x, a static token 0.87x-0.95x; health-demo 1.03x-1.11x. Load average 0.3 before the first run,
-4.3-4.6 (the previous run's) before the others.
+4.3-4.6 (the previous run's) before the others. Two more at 879cae5 (00:11-00:20, with the Python-only
+case): 0.84x and 0.89x calls/s (0.82x, 0.88x by CPU; rounds 0.80x-0.91x), the same adapter with its C path
+off 0.77x and 0.85x in the same runs (159 against 174 us, 176 against 185 us of server CPU per call).
 Each throughput case runs --repeat rounds in alternating order; the figures are the medians over the rounds.
 --pin puts the servers on one CPU and the clients on the others, as in a cluster, where Envoy never shares
 the adapter's CPU (on 2 shared CPUs the kernel moves client and server threads between both). It lowers
