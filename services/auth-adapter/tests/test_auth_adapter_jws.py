@@ -4,7 +4,6 @@ reasons of `validate` are the ones without it."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -18,6 +17,7 @@ from auth_adapter import tokens
 from auth_adapter.tokens import Identity, TokenError, TokenValidator
 from auth_adapter_fixtures import AUDIENCE, ISSUER, SECRET
 from gateway_config import Jwt
+from test_auth_adapter_tokens import b64
 
 NOW = 1_800_000_000.25
 HEADER = {"alg": "HS256", "typ": "JWT"}
@@ -39,8 +39,12 @@ def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tokens, "_now", lambda: NOW)
 
 
-def b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def flipped(character: str) -> str:
+    """The base64url character whose value differs in its lowest bit."""
+    return ALPHABET[ALPHABET.index(character) ^ 1]
 
 
 def sign(header: str, payload: str, secret: str = SECRET) -> str:
@@ -229,8 +233,7 @@ def test_texts_around_a_signed_payload_the_c_path_hands_back() -> None:
     agree(fast, slow, sign(header, b64(b'{"sub": "\xff", "exp": 1900000000}')))
     raw = b64(json.dumps({**USUAL, "sub": "u>>>?"}).encode())  # with "-" and "_" in its base64url
     assert "-" in raw or "_" in raw
-    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-    respelled = raw[:-1] + alphabet[alphabet.index(raw[-1]) ^ 1]
+    respelled = raw[:-1] + flipped(raw[-1])
     for payload in (raw + "=", raw.replace("-", "+").replace("_", "/"), respelled, raw + "A"):
         token = sign(header, payload)
         assert fast._fast is not None and fast._fast(token, NOW) is None, payload  # noqa: SLF001
@@ -241,11 +244,10 @@ def test_signatures_the_c_path_refuses() -> None:
     fast, slow = pair(SETTINGS[0])
     token = token_of(USUAL)
     body, _, signature = token.rpartition(".")
-    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
     assert agree(fast, slow, token)
     for position in range(len(signature)):
-        flipped = alphabet[alphabet.index(signature[position]) ^ 1]
-        assert not agree(fast, slow, f"{body}.{signature[:position]}{flipped}{signature[position + 1 :]}")
+        changed = signature[:position] + flipped(signature[position]) + signature[position + 1 :]
+        assert not agree(fast, slow, f"{body}.{changed}")
     for other in (signature[:-1], signature + "A", signature + "=", "", token_of(USUAL, "k" * 40)[-43:]):
         assert not agree(fast, slow, f"{body}.{other}")
     # Extra dots, non-ASCII, a header not seen with the key (its own alg is read by Python first).
